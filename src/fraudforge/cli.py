@@ -1,0 +1,197 @@
+"""The ``fraudforge`` command line: ``generate`` a dataset, run the end-to-end ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fraudforge.engine.dataset import FORMATS, Manifest, generate
+from fraudforge.engine.errors import OutputExistsError, ScenarioError
+from fraudforge.engine.scenario import PRESETS, Scenario, load_scenario
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """A config file's scenario (or the preset's defaults) with command-line overrides."""
+    base = load_scenario(args.config) if args.config else Scenario(preset=args.preset or "india")
+    changes: dict[str, Any] = {}
+    if args.preset and args.config:
+        changes["preset"] = args.preset
+    for flag, field in (
+        ("rows", "target_rows"),
+        ("customers", "customers"),
+        ("merchants", "merchants"),
+        ("seed", "seed"),
+        ("days", "days"),
+        ("start_date", "start_date"),
+        ("fraud_rate", "fraud_rate"),
+        ("anomaly_rate", "anomaly_rate"),
+        ("shard_size", "shard_size"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            changes[field] = value
+    if "target_rows" in changes:
+        changes.setdefault("customers", None)
+    if not changes:
+        return base
+    data = base.to_dict()
+    data.update(changes)
+    return Scenario.from_mapping({k: v for k, v in data.items() if v is not None})
+
+
+def _progress() -> tuple[Progress, Any]:
+    bar = Progress(
+        TextColumn("[bold]generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("shards"),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    task = bar.add_task("generate", total=None, rows=0)
+
+    def update(done: int, total: int, rows: int) -> None:
+        bar.update(task, completed=done, total=total, rows=rows)
+
+    return bar, update
+
+
+def _summary(m: Manifest, out_dir: Path, wall: float) -> None:
+    rows = m.rows["transactions"]
+    out.print(f"[bold]dataset[/bold] {out_dir}  ({m.format})")
+    out.print(
+        f"{rows:,} transactions, {m.rows['customers']:,} customers, "
+        f"{m.rows['merchants']:,} merchants "
+        f"in {wall:.2f} s = {rows / max(wall, 1e-9):,.0f} rows/s"
+    )
+    fraud_total = sum(v for k, v in m.fraud_counts.items() if k != "none")
+    anomaly_total = sum(v for k, v in m.anomaly_counts.items() if k != "none")
+    for title, counts, total in (
+        ("fraud type", m.fraud_counts, fraud_total),
+        ("anomaly type", m.anomaly_counts, anomaly_total),
+    ):
+        table = Table(title=f"by {title}: {total:,} rows ({total / max(rows, 1):.2%})")
+        table.add_column(title)
+        table.add_column("rows", justify="right")
+        table.add_column("share", justify="right")
+        for name, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            if name != "none":
+                table.add_row(name, f"{count:,}", f"{count / max(total, 1):.1%}")
+        out.print(table)
+    out.print(f"content hash {m.content_hash}")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate a dataset directory."""
+    scenario = _scenario_from_args(args)
+    bar, update = _progress()
+    started = time.perf_counter()
+    with bar:
+        manifest = generate(
+            scenario,
+            args.out,
+            format=args.format,
+            overwrite=args.overwrite,
+            threads=args.threads,
+            chunk_shards=args.chunk_shards,
+            progress=None if args.quiet else update,
+        )
+    if not args.quiet:
+        _summary(manifest, Path(args.out), time.perf_counter() - started)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """End-to-end demo on the default scenario: generate and summarise."""
+    args.overwrite = True
+    for name in ("customers", "merchants", "days", "start_date", "fraud_rate", "anomaly_rate"):
+        setattr(args, name, None)
+    args.config = None
+    args.preset = None
+    args.format = "parquet"
+    args.chunk_shards = None
+    args.shard_size = None
+    args.quiet = False
+    out.rule("fraudforge demo: generate")
+    return cmd_generate(args)
+
+
+def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
+    p.add_argument("--rows", type=int, help="target number of transactions (customers are derived)")
+    p.add_argument("--seed", type=int, help="random seed (the dataset is a pure function of it)")
+    p.add_argument(
+        "--out", required=not demo, default="demo-output" if demo else None, help="output directory"
+    )
+    p.add_argument("--threads", type=int, help="worker threads (default: one per core)")
+    if demo:
+        return
+    p.add_argument("--preset", choices=PRESETS, help="scenario preset (default: india)")
+    p.add_argument("--config", type=Path, help="scenario file (.toml, .yaml or .yml)")
+    p.add_argument("--customers", type=int, help="number of customers (instead of --rows)")
+    p.add_argument("--merchants", type=int, help="number of merchants (terminals for handbook)")
+    p.add_argument("--days", type=int, help="number of simulated days")
+    p.add_argument("--start-date", dest="start_date", help="first simulated day, YYYY-MM-DD")
+    p.add_argument(
+        "--fraud-rate", dest="fraud_rate", type=float, help="share of fraud rows, 0 to 0.5"
+    )
+    p.add_argument(
+        "--anomaly-rate", dest="anomaly_rate", type=float, help="share of anomalous rows, 0 to 0.3"
+    )
+    p.add_argument(
+        "--shard-size",
+        dest="shard_size",
+        type=int,
+        help="customers per shard (part of the data's definition)",
+    )
+    p.add_argument(
+        "--format", choices=FORMATS, default="parquet", help="file format (default: parquet)"
+    )
+    p.add_argument(
+        "--chunk-shards", dest="chunk_shards", type=int, help="shards per transactions file"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fraudforge`` command."""
+    parser = argparse.ArgumentParser(prog="fraudforge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="generate a labelled dataset directory")
+    _add_generate_flags(gen)
+    gen.set_defaults(func=cmd_generate)
+    demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
+    _add_generate_flags(demo, demo=True)
+    demo.set_defaults(func=cmd_demo, rows=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fraudforge`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "demo" and args.rows is None:
+        args.rows = 1_000_000
+    try:
+        code: int = args.func(args)
+    except (ScenarioError, OutputExistsError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

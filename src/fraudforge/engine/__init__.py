@@ -1,0 +1,28 @@
+"""engine: streaming, reproducible generator of labelled Indian payment data."""
+
+from fraudforge.engine.dataset import Manifest, dataset_hash, generate, read_manifest, scan_dataset
+from fraudforge.engine.errors import OutputExistsError, ScenarioError
+from fraudforge.engine.scan import scan, scan_customers
+from fraudforge.engine.scenario import Scenario, load_scenario
+from fraudforge.engine.schema import CUSTOMERS, LABEL_COLUMNS, MERCHANTS, TRANSACTIONS
+from fraudforge.engine.taxonomy import ANOMALY_TYPES, FRAUD_TYPES
+
+__all__ = [
+    "ANOMALY_TYPES",
+    "CUSTOMERS",
+    "FRAUD_TYPES",
+    "LABEL_COLUMNS",
+    "MERCHANTS",
+    "TRANSACTIONS",
+    "Manifest",
+    "OutputExistsError",
+    "Scenario",
+    "ScenarioError",
+    "dataset_hash",
+    "generate",
+    "load_scenario",
+    "read_manifest",
+    "scan",
+    "scan_customers",
+    "scan_dataset",
+]

@@ -1,0 +1,1 @@
+"""Static reference data: Indian cities, festival calendar, names."""

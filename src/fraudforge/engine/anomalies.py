@@ -1,0 +1,173 @@
+"""Anomalies: legitimate but unusual behaviour, made by changing genuine rows of a shard.
+
+- behavioural: a purchase in a category the customer almost never buys, paid the way they least
+  often pay;
+- geographic: a few days spent in a city at least 1,000 km from home (trips there are rare for
+  the customer);
+- temporal: a payment in the small hours, against the customer's daytime routine;
+- amount: a purchase 6-25 times the usual size for its category.
+
+Each changed row is labelled ``is_anomaly`` with its type and a severity in (0, 1]; it is never
+fraud.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from fraudforge.engine import catalog as cat
+from fraudforge.engine import geo
+from fraudforge.engine.context import ShardContext
+from fraudforge.engine.legit import choose_modes, fill_instrument, place_rows
+from fraudforge.engine.population import pick_merchants
+from fraudforge.engine.rows import Rows
+from fraudforge.engine.taxonomy import ANOMALY_LABELS
+
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+
+def _target(ctx: ShardContext, n: int, kind: str) -> int:
+    x = n * ctx.scenario.anomaly_rate * ctx.scenario.anomaly_mix[kind]
+    return int(np.floor(x) + (ctx.rng.random() < x - np.floor(x)))
+
+
+def _pick(ctx: ShardContext, candidates: B, k: int) -> I64:
+    idx = np.flatnonzero(candidates)
+    k = min(k, idx.size)
+    return np.sort(ctx.rng.choice(idx, size=k, replace=False)) if k else idx[:0]
+
+
+def _mark(rows: Rows, idx: I64, kind: str, severity: npt.ArrayLike, taken: B) -> None:
+    rows["anomaly"][idx] = ANOMALY_LABELS.index(kind)
+    rows["severity"][idx] = np.clip(np.asarray(severity, dtype=np.float64), 0.05, 1.0)
+    taken[idx] = True
+
+
+def _relocate(ctx: ShardContext, rows: Rows, idx: I64, city: I64) -> None:
+    """Move rows to ``city``: shops and ATMs are re-picked there, online payments just move."""
+    sub = rows.take(idx)
+    merchant = sub["merchant"]
+    has_m = merchant >= 0
+    online = has_m & ctx.merchants.is_online[np.maximum(merchant, 0)]
+    shop = has_m & ~online
+    if shop.any():
+        m, on = pick_merchants(
+            ctx.rng,
+            ctx.merchants,
+            sub["category"][shop].astype(np.int64),
+            city[shop],
+            np.zeros(int(shop.sum()), bool),
+        )
+        merchant[shop] = m
+        online[shop] = on
+    sub["merchant"] = merchant
+    place_rows(ctx.rng, ctx.customers, ctx.merchants, sub, city, merchant, online)
+    for k in ("merchant", "city", "lat", "lon"):
+        rows[k][idx] = sub[k]
+
+
+def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
+    """Turn a share of the shard's genuine rows into anomalies, in place."""
+    if ctx.scenario.anomaly_rate <= 0 or len(rows) == 0:
+        return
+    rng, cu, cal = ctx.rng, ctx.customers, ctx.calendar
+    n = len(rows)
+    taken = np.zeros(n, dtype=bool)
+    c = rows["cust"] - cu.offset
+    ttype = rows["txn_type"]
+    purchase = ttype == cat.TXN["purchase"]
+    day = (rows["ts"] - ctx.t_start) // 86_400
+    hour = (rows["ts"] % 86_400) // 3600
+
+    # temporal: move a daytime payment to 01:00-04:59 the same day.
+    idx = _pick(
+        ctx, (ttype != cat.TXN["refund"]) & (hour >= 8) & (hour <= 21), _target(ctx, n, "temporal")
+    )
+    new_hour = rng.integers(1, 5, idx.size)
+    rows["ts"][idx] = cal.day_start_s[day[idx]] + new_hour * 3600 + rng.integers(0, 3600, idx.size)
+    profile = cat.HOUR_PROFILE[cu.occupation[c[idx]], cal.is_weekend[day[idx]].astype(np.int64)]
+    sev = 1.0 - profile[np.arange(idx.size), new_hour] / profile.max(axis=1)
+    _mark(rows, idx, "temporal", sev, taken)
+
+    # amount: the same kind of purchase at 6-25 times the size.
+    idx = _pick(ctx, purchase & ~taken, _target(ctx, n, "amount"))
+    mult = rng.uniform(6, 25, idx.size)
+    amount = np.round(rows["amount"][idx] * mult, 2)
+    rows["amount"][idx] = amount
+    over = (rows["mode"][idx] == cat.MODE["upi"]) & (amount > cat.UPI_LIMIT_INR)
+    rows["mode"][idx[over]] = cat.MODE["net_banking"]
+    _mark(rows, idx, "amount", np.log(mult) / np.log(25), taken)
+
+    # behavioural: a category the customer rarely buys, paid the way they rarely pay.
+    idx = _pick(ctx, purchase & ~taken, _target(ctx, n, "behavioural"))
+    if idx.size:
+        ci = c[idx]
+        w = cu.cat_weight[ci][:, cat.PURCHASE_CATEGORIES]
+        share = w / w.sum(axis=1, keepdims=True)
+        rare = np.argsort(share, axis=1)[:, :4]
+        choice = rare[np.arange(idx.size), rng.integers(0, 4, idx.size)]
+        new_cat = cat.PURCHASE_CATEGORIES[choice]
+        sev = 1.0 - share[np.arange(idx.size), choice] / share.max(axis=1)
+        rows["category"][idx] = new_cat
+        city = rows["city"][idx].astype(np.int64)
+        want_online = rng.random(idx.size) < cat.CAT_ONLINE_SHARE[new_cat]
+        m, online = pick_merchants(rng, ctx.merchants, new_cat, city, want_online)
+        away = ~online & (ctx.merchants.city[m] != city)
+        if away.any():
+            m2, o2 = pick_merchants(
+                rng, ctx.merchants, new_cat[away], city[away], np.ones(int(away.sum()), bool)
+            )
+            m[away], online[away] = m2, o2
+        sub = rows.take(idx)
+        sub["merchant"] = m
+        place_rows(rng, cu, ctx.merchants, sub, city, m, online)
+        modes = choose_modes(rng, cu, ci, sub["amount"], ~online, np.zeros(idx.size, bool))
+        mw = cu.mode_weight[ci]
+        usable = mw > 0
+        least = np.argmin(np.where(usable, mw, np.inf), axis=1)
+        sub["mode"] = np.where(rng.random(idx.size) < 0.7, least, modes)
+        pos_only = ~online & ~np.isin(sub["mode"], np.flatnonzero(cat.MODE_AT_POS))
+        sub["mode"] = np.where(pos_only, modes, sub["mode"])
+        sub["channel"] = np.where(online, cat.CHANNEL["ecommerce"], cat.CHANNEL["pos"])
+        fill_instrument(rng, sub, cu)
+        for k in ("merchant", "city", "lat", "lon", "mode", "channel", "device", "card", "network"):
+            rows[k][idx] = sub[k]
+        _mark(rows, idx, "behavioural", sev, taken)
+
+    # geographic: 1-3 days in a far city for a customer whose rows there are all anomalies.
+    target = _target(ctx, n, "geographic")
+    home_rows = (rows["city"] == cu.home_city[c]) & ~taken
+    anchors = _pick(ctx, home_rows, max(target // 3, 1 if target else 0))
+    if anchors.size:
+        ac = rows["cust"][anchors]
+        first = day[anchors]
+        length = rng.integers(1, 4, anchors.size)
+        home = cu.home_city[c[anchors]]
+        far = geo.pick_from_sets(rng, geo.FAR_OFFSETS, geo.FAR_CITIES, home, home)
+        # Map each row to the trip (if any) covering it; one trip per customer is enough.
+        _, first_of = np.unique(ac, return_index=True)
+        ac, first, length, far, home = (
+            ac[first_of],
+            first[first_of],
+            length[first_of],
+            far[first_of],
+            home[first_of],
+        )
+        slot = np.searchsorted(ac, rows["cust"])
+        slot_ok = slot < ac.size
+        s = np.minimum(slot, max(ac.size - 1, 0))
+        hit = (
+            slot_ok
+            & (ac[s] == rows["cust"])
+            & (day >= first[s])
+            & (day < first[s] + length[s])
+            & ~taken
+        )
+        hit &= ttype != cat.TXN["refund"]
+        idx = np.flatnonzero(hit)[:target]
+        if idx.size:
+            _relocate(ctx, rows, idx, far[s[idx]])
+            dist = geo.CITY_DIST_KM[home[s[idx]], far[s[idx]]]
+            _mark(rows, idx, "geographic", dist / 2500.0, taken)

@@ -1,0 +1,176 @@
+"""Turning generator arrays into the dataset's Polars tables (transactions, customers,
+merchants) with their documented schema."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from fraudforge.engine import catalog as cat
+from fraudforge.engine import geo
+from fraudforge.engine._data.names import (
+    CHAIN_BRANDS,
+    FIRST_NAMES,
+    LOCAL_SUFFIXES,
+    SURNAMES,
+    UPI_HANDLES,
+)
+from fraudforge.engine.ids import KEY_TRANSACTION, mix63, opaque_ids
+from fraudforge.engine.population import Customers, customer_vpas, draw_merchants
+from fraudforge.engine.rows import Rows
+from fraudforge.engine.schema import CUSTOMERS, MERCHANTS, TRANSACTIONS, Column
+
+_DTYPES = {c.name: c.dtype for c in (*TRANSACTIONS, *CUSTOMERS, *MERCHANTS)}
+
+
+def enum_series(name: str, codes: npt.NDArray[Any], dtype: pl.DataType | None = None) -> pl.Series:
+    """An Enum column from integer codes (index into the Enum's categories)."""
+    target = dtype if dtype is not None else _DTYPES[name]
+    return pl.Series(name, codes.astype(np.uint32)).cat.to(target)
+
+
+def nullable(
+    name: str, values: npt.NDArray[np.int64], dtype: pl.DataType | None = None
+) -> pl.Series:
+    """An integer column where negative values mean null."""
+    dtype = dtype if dtype is not None else pl.Int64()
+    s = pl.Series(name, values)
+    return s.set(pl.Series(values < 0), None).cast(dtype) if (values < 0).any() else s.cast(dtype)
+
+
+def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.DataFrame:
+    """The transactions table of one shard (rows already in their final order);
+    ``merchant_vpa`` holds the merchants' UPI addresses in merchant order."""
+    n = len(rows)
+    merchant = rows["merchant"]
+    counterparty = merchant_vpa.gather(np.maximum(merchant, 0))
+    p2p = np.flatnonzero(merchant < 0)
+    if p2p.size:
+        counterparty = counterparty.scatter(p2p, customer_vpas(rows["payee"][p2p]))
+    ts_us = rows["ts"] * 1_000_000
+    category = rows["category"].astype(np.int64)
+    city = rows["city"].astype(np.int64)
+    columns = [
+        pl.Series(
+            "transaction_id", opaque_ids(KEY_TRANSACTION, np.full(n, shard), np.arange(n), 32)
+        ),
+        pl.Series("timestamp", ts_us).cast(pl.Datetime("us")),
+        pl.Series("customer_id", rows["cust"] + 1),
+        nullable("merchant_id", np.where(merchant >= 0, merchant + 1, -1)),
+        nullable("device_id", rows["device"]),
+        nullable("card_id", rows["card"]),
+        pl.Series("amount_inr", rows["amount"]),
+        enum_series("payment_mode", rows["mode"]),
+        enum_series("card_network", rows["network"]),
+        enum_series("channel", rows["channel"]),
+        enum_series("txn_type", rows["txn_type"]),
+        enum_series("status", rows["status"]),
+        enum_series("category", category),
+        nullable(
+            "mcc", np.where(category == cat.CAT["p2p"], -1, cat.CAT_MCC[category]), pl.Int16()
+        ),
+        enum_series("city", city),
+        enum_series("state", geo.CITY_STATE[city]),
+        pl.Series("lat", rows["lat"]),
+        pl.Series("lon", rows["lon"]),
+        counterparty.alias("counterparty"),
+        pl.Series("is_fraud", rows["fraud"] > 0),
+        enum_series("fraud_type", rows["fraud"]),
+        nullable("fraud_scenario_id", rows["scenario"]),
+        pl.Series("is_anomaly", rows["anomaly"] > 0),
+        enum_series("anomaly_type", rows["anomaly"]),
+        pl.Series("anomaly_severity", rows["severity"]),
+        pl.Series("label_known_at", ts_us + rows["label_delay"] * 1_000_000).cast(
+            pl.Datetime("us")
+        ),
+    ]
+    return pl.DataFrame(columns)
+
+
+def customers_frame(cu: Customers) -> pl.DataFrame:
+    """The customers table of one shard."""
+    ids = cu.ids
+    top_cat = np.argsort(-cu.cat_weight[:, : cat.N_MERCHANT_CATEGORIES - 1], axis=1)[:, :3]
+    top_mode = np.argsort(-cu.mode_weight, axis=1)[:, :2]
+    n = cu.n
+    names = (
+        pl.Series(FIRST_NAMES).gather(cu.first_name) + " " + pl.Series(SURNAMES).gather(cu.surname)
+    )
+    return pl.DataFrame(
+        [
+            pl.Series("customer_id", ids + 1),
+            names.alias("name"),
+            enum_series("segment", cu.segment),
+            pl.Series("age", cu.age).cast(pl.Int16),
+            enum_series("income_bracket", cu.income),
+            enum_series("occupation", cu.occupation),
+            enum_series("digital_savviness", cu.savviness),
+            enum_series("home_city", cu.home_city),
+            enum_series("home_state", geo.CITY_STATE[cu.home_city]),
+            pl.Series("home_lat", cu.home_lat),
+            pl.Series("home_lon", cu.home_lon),
+            pl.Series("city_tier", geo.CITY_TIER[cu.home_city]).cast(pl.Int8),
+            customer_vpas(ids).alias("vpa"),
+            pl.Series("has_credit_card", cu.has_credit),
+            enum_series("debit_card_network", cu.debit_network),
+            enum_series("credit_card_network", cu.credit_network),
+            pl.Series("n_devices", cu.n_devices).cast(pl.Int8),
+            _name_lists("preferred_categories", cat.CATEGORIES, top_cat, n),
+            _name_lists("preferred_payment_modes", cat.PAYMENT_MODES, top_mode, n),
+        ]
+    )
+
+
+def _name_lists(
+    name: str, names: tuple[str, ...], codes: npt.NDArray[np.int64], n: int
+) -> pl.Series:
+    """A List[String] column from an (n, k) matrix of codes into ``names``."""
+    flat = pl.Series(names, dtype=pl.String).gather(codes.ravel())
+    return flat.reshape((n, codes.shape[1])).cast(pl.List(pl.String)).alias(name)
+
+
+@lru_cache(maxsize=4)
+def merchants_frame(seed: int, n: int) -> pl.DataFrame:
+    """The merchants table of a scenario."""
+    me = draw_merchants(seed, n)
+    cat_names = [cat.CATEGORIES[c] for c in me.category]
+    brand = [
+        CHAIN_BRANDS[name][b % len(CHAIN_BRANDS[name])]
+        if chain or not LOCAL_SUFFIXES.get(name)
+        else f"{SURNAMES[b % len(SURNAMES)]} {LOCAL_SUFFIXES[name][s % len(LOCAL_SUFFIXES[name])]}"
+        for name, chain, b, s in zip(cat_names, me.is_chain, me.brand, me.suffix, strict=True)
+    ]
+    ids = np.arange(1, me.n + 1, dtype=np.int64)
+    handle = pl.Series(UPI_HANDLES).gather(mix63(ids) % len(UPI_HANDLES))
+    names = pl.Series("name", brand)
+    slug = names.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+    vpa = slug + "." + pl.Series(ids).cast(pl.String) + "@" + handle
+    city = me.city
+    return pl.DataFrame(
+        [
+            pl.Series("merchant_id", ids),
+            names,
+            enum_series("category", me.category),
+            pl.Series("mcc", cat.CAT_MCC[me.category]).cast(pl.Int16),
+            pl.Series("is_chain", me.is_chain),
+            pl.Series("is_online", me.is_online),
+            enum_series("city", city),
+            enum_series("state", geo.CITY_STATE[city]),
+            pl.Series("lat", me.lat),
+            pl.Series("lon", me.lon),
+            pl.Series("reputation", me.reputation),
+            vpa.alias("vpa"),
+        ]
+    )
+
+
+def check_schema(df: pl.DataFrame, columns: tuple[Column, ...]) -> None:
+    """Raise if a frame's columns or types differ from the documented table."""
+    expected = [(c.name, c.dtype) for c in columns]
+    actual = list(df.schema.items())
+    if actual != expected:
+        raise AssertionError(f"schema mismatch:\nexpected {expected}\nactual   {actual}")

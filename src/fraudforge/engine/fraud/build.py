@@ -1,0 +1,140 @@
+"""Building blocks the fraud patterns share: expanding parts into rows, making complete
+transaction rows through the same merchant, placement and instrument logic as genuine activity,
+and stamping the labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from fraudforge.engine import catalog as cat
+from fraudforge.engine.context import ShardContext
+from fraudforge.engine.fraud.schedule import Parts
+from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, opaque_ids
+from fraudforge.engine.legit import channel_for, fill_instrument, place_rows
+from fraudforge.engine.population import pick_merchants
+from fraudforge.engine.rows import Rows
+from fraudforge.engine.taxonomy import FRAUD_LABELS
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+
+def expand(counts: I64) -> tuple[I64, I64]:
+    """Row -> part index and the row's position within its part, for ``counts`` rows per part."""
+    part = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
+    starts = np.cumsum(counts) - counts
+    return part, np.arange(part.shape[0], dtype=np.int64) - starts[part]
+
+
+def counts_between(rng: np.random.Generator, n: int, lo: int, hi: int) -> I64:
+    """``n`` uniform integers in [lo, hi]."""
+    return np.asarray(rng.integers(lo, hi + 1, n), dtype=np.int64)
+
+
+def fraudster_device(scenario: I64, k: int = 0) -> I64:
+    """A device the fraudster of an incident uses (never one of the victim's devices)."""
+    return opaque_ids(KEY_FRAUDSTER_DEVICE, scenario & ((1 << 48) - 1), k + 3, 8)
+
+
+def pick_category(rng: np.random.Generator, n: int, names: tuple[str, ...]) -> I64:
+    """Uniform choice among named categories."""
+    return np.asarray(rng.choice([cat.CAT[c] for c in names], size=n), dtype=np.int64)
+
+
+def make_rows(
+    ctx: ShardContext,
+    *,
+    cust: I64,
+    ts: I64,
+    amount: F64,
+    mode: I64,
+    category: I64,
+    loc_city: I64 | None = None,
+    online: B | None = None,
+    merchant: I64 | None = None,
+    txn_type: int | I64 = cat.TXN["purchase"],
+    payee: I64 | None = None,
+    device: I64 | None = None,
+    status: I64 | None = None,
+) -> Rows:
+    """Complete rows for given customers, times, amounts, modes and categories.
+
+    Merchants are picked in ``loc_city`` (default: home) unless given; ``online`` chooses online
+    merchants; ``device`` (where >= 0) replaces the customer's own device; P2P rows (category
+    ``p2p``) go to ``payee``.
+    """
+    rng, cu, me = ctx.rng, ctx.customers, ctx.merchants
+    n = cust.shape[0]
+    c = cust - cu.offset
+    rows = Rows.empty(n)
+    rows["cust"] = cust
+    rows["ts"] = ts
+    loc = cu.home_city[c] if loc_city is None else loc_city
+    p2p = category == cat.CAT["p2p"]
+    if online is None:
+        online = np.zeros(n, dtype=bool)
+    if merchant is None:
+        mcat = np.where(p2p, cat.CAT["marketplace"], category)
+        merchant, got_online = pick_merchants(rng, me, mcat, loc, online)
+    else:
+        got_online = me.is_online[np.maximum(merchant, 0)]
+    merchant = np.where(p2p, -1, merchant)
+    got_online = got_online & ~p2p
+    rows["merchant"] = merchant
+    rows["payee"] = np.where(p2p, -1 if payee is None else payee, -1)
+    rows["amount"] = np.round(amount, 2)
+    rows["mode"] = mode
+    ttype = np.broadcast_to(np.asarray(txn_type, dtype=np.int64), (n,))
+    withdrawal = ttype == cat.TXN["withdrawal"]
+    rows["txn_type"] = ttype
+    rows["channel"] = channel_for(mode, got_online, withdrawal, p2p, rng)
+    rows["category"] = category
+    rows["status"] = 0 if status is None else status
+    place_rows(rng, cu, me, rows, loc, merchant, got_online)
+    fill_instrument(rng, rows, cu)
+    if device is not None:
+        own = rows["device"] >= 0
+        rows["device"] = np.where(own & (device >= 0), device, rows["device"])
+    return rows
+
+
+def label(
+    ctx: ShardContext,
+    rows: Rows,
+    parts: Parts,
+    part_of_row: I64,
+    pattern: str,
+    delay_days: float | None = None,
+) -> Rows:
+    """Stamp fraud labels: type, incident id, and a confirmation time shared by each part's rows
+    (its last row plus a reporting delay, by default the scenario's ``label_delay_days``)."""
+    rng = ctx.rng
+    n_parts = len(parts)
+    rows["fraud"] = FRAUD_LABELS.index(pattern)
+    rows["scenario"] = parts.scenario[part_of_row]
+    last = np.full(n_parts, np.iinfo(np.int64).min)
+    np.maximum.at(last, part_of_row, rows["ts"])
+    mean = ctx.scenario.label_delay_days if delay_days is None else delay_days
+    delay = np.maximum(rng.gamma(4.0, mean / 4.0, n_parts) * 86_400, 3_600).astype(np.int64)
+    rows["label_delay"] = (last + delay)[part_of_row] - rows["ts"]
+    return rows
+
+
+def clip_to_period(ctx: ShardContext, ts: I64) -> I64:
+    """Keep times inside the simulated period."""
+    return np.asarray(np.clip(ts, ctx.t_start, ctx.t_end - 1), dtype=np.int64)
+
+
+def nearest_prior(legit: Rows, cust: I64, t: I64) -> I64:
+    """Index of each customer's latest row at or before ``t`` in ``legit`` (-1 if none);
+    ``legit`` must be sorted by (cust, ts)."""
+    if len(legit) == 0:
+        return np.full(cust.shape[0], -1, dtype=np.int64)
+    c0, t_min = int(legit["cust"].min()), int(min(legit["ts"].min(), t.min(initial=0)))
+    key = (legit["cust"] - c0) * (1 << 34) + (legit["ts"] - t_min)
+    q = (cust - c0) * (1 << 34) + (t - t_min)
+    pos = np.searchsorted(key, q, side="right") - 1
+    ok = (pos >= 0) & (legit["cust"][np.maximum(pos, 0)] == cust)
+    return np.asarray(np.where(ok, pos, -1), dtype=np.int64)

@@ -1,0 +1,294 @@
+"""Customers (drawn shard by shard) and merchants (drawn once from the seed), with the lookup
+structures the transaction generators use: per-customer preference weights, devices and cards,
+and merchant groups by (category, city)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from fraudforge.engine import catalog as cat
+from fraudforge.engine import geo
+from fraudforge.engine._data.names import (
+    CHAIN_BRANDS,
+    FIRST_NAMES,
+    LOCAL_SUFFIXES,
+    SURNAMES,
+    UPI_HANDLES,
+)
+from fraudforge.engine.ids import KEY_CARD, KEY_CUSTOMER_DEVICE, mix63, opaque_ids
+from fraudforge.engine.rng import STREAM_MERCHANTS, stream
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+MAX_DEVICES = 3
+
+
+def sample_rows(rng: np.random.Generator, probs: F64) -> I64:
+    """One categorical draw per row of a (n, k) probability matrix (rows need not be normalised)."""
+    cum = np.cumsum(probs, axis=1)
+    u = rng.random(probs.shape[0]) * cum[:, -1]
+    return np.asarray((cum < u[:, None]).sum(axis=1), dtype=np.int64).clip(0, probs.shape[1] - 1)
+
+
+@dataclass(frozen=True)
+class Customers:
+    """The customers of one shard; index ``i`` is global customer ``offset + i``."""
+
+    offset: int
+    segment: I64
+    age: I64
+    income: I64
+    occupation: I64
+    savviness: I64
+    home_city: I64
+    home_lat: F64
+    home_lon: F64
+    cat_weight: F64
+    """(n, merchant categories) preference weights."""
+    mode_weight: F64
+    """(n, payment modes) preference weights."""
+    rate: F64
+    """Expected transactions per ordinary day."""
+    amount_scale: F64
+    n_devices: I64
+    has_credit: npt.NDArray[np.bool_]
+    debit_network: I64
+    credit_network: I64
+    first_name: I64
+    surname: I64
+
+    @property
+    def n(self) -> int:
+        return int(self.segment.shape[0])
+
+    @property
+    def ids(self) -> I64:
+        """Global customer indices (0-based)."""
+        return np.arange(self.offset, self.offset + self.n, dtype=np.int64)
+
+
+INCOME_AMOUNT = np.array([0.6, 0.85, 1.0, 1.3, 1.7, 2.3])
+
+
+def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
+    """Draw ``n`` customers' attributes from the shard's stream."""
+    seg = rng.choice(len(cat.SEGMENTS), size=n, p=cat.SEG_WEIGHT)
+    lo, hi = cat.SEG_AGE_RANGE[seg, 0], cat.SEG_AGE_RANGE[seg, 1]
+    age = lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)
+    income = sample_rows(rng, cat.SEG_INCOME[seg])
+    occupation = sample_rows(rng, cat.SEG_OCCUPATION[seg])
+    savviness = sample_rows(rng, cat.SEG_SAVVINESS[seg])
+    home = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
+    dlat, dlon = geo.jitter(rng, n, 6.0)
+    cat_w = cat.SEG_CATEGORY[seg] * rng.gamma(1.5, 1 / 1.5, size=(n, cat.N_MERCHANT_CATEGORIES))
+    has_credit = rng.random(n) < cat.SEG_CREDIT_CARD_PROB[seg]
+    mode_w = cat.SEG_MODE[seg] * rng.gamma(2.0, 0.5, size=(n, len(cat.PAYMENT_MODES)))
+    savvy_boost = np.array([0.6, 1.0, 1.3])[savviness]
+    for m in ("upi", "wallet", "bnpl"):
+        mode_w[:, cat.MODE[m]] *= savvy_boost
+    for m in ("credit_card", "emi"):
+        mode_w[:, cat.MODE[m]] *= has_credit
+    rate = cat.SEG_TXN_PER_DAY[seg] * rng.gamma(2.5, 1 / 2.5, size=n) * savvy_boost**0.5
+    amount_scale = cat.SEG_AMOUNT_SCALE[seg] * INCOME_AMOUNT[income] * rng.lognormal(0, 0.2, n)
+    return Customers(
+        offset=offset,
+        segment=seg,
+        age=age,
+        income=income,
+        occupation=occupation,
+        savviness=savviness,
+        home_city=home,
+        home_lat=geo.CITY_LAT[home] + dlat,
+        home_lon=geo.CITY_LON[home] + dlon,
+        cat_weight=cat_w,
+        mode_weight=mode_w,
+        rate=rate,
+        amount_scale=amount_scale,
+        n_devices=1 + sample_rows(rng, np.tile([0.6, 0.3, 0.1], (n, 1))),
+        has_credit=has_credit,
+        debit_network=rng.choice(len(cat.CARD_NETWORKS), size=n, p=cat.DEBIT_NETWORK_P),
+        credit_network=np.where(
+            has_credit, rng.choice(len(cat.CARD_NETWORKS), size=n, p=cat.CREDIT_NETWORK_P), 0
+        ),
+        first_name=rng.integers(0, len(FIRST_NAMES), n),
+        surname=rng.integers(0, len(SURNAMES), n),
+    )
+
+
+def device_ids(cust: I64, k: npt.ArrayLike) -> I64:
+    """Opaque id of customer ``cust``'s ``k``-th device."""
+    return opaque_ids(KEY_CUSTOMER_DEVICE, cust, k, 4)
+
+
+def card_ids(cust: I64, credit: npt.ArrayLike) -> I64:
+    """Opaque id of a customer's debit (0) or credit (1) card."""
+    return opaque_ids(KEY_CARD, cust, credit, 2)
+
+
+def customer_vpas(cust: I64) -> pl.Series:
+    """UPI addresses of global customer indices (a function of the index alone)."""
+    h = mix63(cust.astype(np.uint64) ^ np.uint64(0x5DEECE66D))
+    mobile = 6_000_000_000 + (h % 4_000_000_000)
+    handle = (h >> 40) % len(UPI_HANDLES)
+    handles = pl.Series(UPI_HANDLES, dtype=pl.String).gather(handle)
+    return pl.Series(mobile).cast(pl.String) + "@" + handles
+
+
+# --- merchants -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Merchants:
+    """All merchants of a scenario, grouped for fast lookup."""
+
+    category: I64
+    city: I64
+    lat: F64
+    lon: F64
+    is_online: npt.NDArray[np.bool_]
+    is_chain: npt.NDArray[np.bool_]
+    reputation: F64
+    brand: I64
+    """Index into the category's chain brands (chain) or the surname list (local)."""
+    suffix: I64
+    group_offsets: I64
+    """CSR offsets into ``group_members`` for key ``category * (N_CITIES + 1) + city`` (offline)
+    and ``category * (N_CITIES + 1) + N_CITIES`` (online)."""
+    group_members: I64
+
+    @property
+    def n(self) -> int:
+        return int(self.category.shape[0])
+
+
+GROUP_STRIDE = geo.N_CITIES + 1
+
+
+def group_key(category: npt.ArrayLike, city: npt.ArrayLike, online: npt.ArrayLike) -> I64:
+    """Lookup key of the merchant group for (category, city) or (category, online)."""
+    c = np.asarray(category, dtype=np.int64)
+    where = np.asarray(city, dtype=np.int64)
+    out = np.where(np.asarray(online), c * GROUP_STRIDE + geo.N_CITIES, c * GROUP_STRIDE + where)
+    return np.asarray(out, dtype=np.int64)
+
+
+BASE_LOCAL_CATEGORIES = ("grocery", "restaurants", "pharmacy", "fuel", "atm")
+MIN_MERCHANTS = len(BASE_LOCAL_CATEGORIES) * geo.N_CITIES + 2 * cat.N_MERCHANT_CATEGORIES
+"""Smallest merchant population of the india preset."""
+
+
+@lru_cache(maxsize=8)
+def draw_merchants(seed: int, n: int) -> Merchants:
+    """Draw the merchant population from the seed's merchant stream (cached per scenario)."""
+    rng = stream(seed, STREAM_MERCHANTS)
+    k = cat.N_MERCHANT_CATEGORIES
+    share = cat.CAT_ONLINE_SHARE[:k]
+    # A guaranteed base: everyday offline categories in every city (so local purchases and
+    # withdrawals never need a trip), one online merchant of each category sold online, and one
+    # offline merchant of each category sold in shops.
+    local = np.array([cat.CAT[c] for c in BASE_LOCAL_CATEGORIES])
+    base_cat = np.concatenate(
+        [np.repeat(local, geo.N_CITIES), np.flatnonzero(share > 0), np.flatnonzero(share < 1)]
+    )
+    base_city = np.concatenate(
+        [
+            np.tile(np.arange(geo.N_CITIES), local.size),
+            np.zeros(int((share > 0).sum()), dtype=np.int64),
+            rng.choice(geo.N_CITIES, size=int((share < 1).sum()), p=geo.CITY_WEIGHT),
+        ]
+    )
+    base_online = np.concatenate(
+        [
+            np.zeros(local.size * geo.N_CITIES, bool),
+            np.ones(int((share > 0).sum()), bool),
+            np.zeros(int((share < 1).sum()), bool),
+        ]
+    )
+    if n < base_cat.size:
+        raise ValueError(f"merchants={n} is below the guaranteed base of {base_cat.size}")
+    extra = n - base_cat.size
+    weights = cat.CAT_MERCHANT_WEIGHT / cat.CAT_MERCHANT_WEIGHT.sum()
+    extra_cat = rng.choice(k, size=extra, p=weights)
+    category = np.concatenate([base_cat, extra_cat])
+    online = np.concatenate([base_online, rng.random(extra) < share[extra_cat]])
+    city = np.concatenate([base_city, rng.choice(geo.N_CITIES, size=extra, p=geo.CITY_WEIGHT)])
+    dlat, dlon = geo.jitter(rng, n, 5.0)
+    is_chain = rng.random(n) < np.where(online, 0.6, 0.25)
+    brand = np.where(
+        is_chain,
+        rng.integers(0, 1 << 30, n)
+        % np.array([len(CHAIN_BRANDS[cat.CATEGORIES[c]]) for c in category]),
+        rng.integers(0, len(SURNAMES), n),
+    )
+    suffix_len = np.array(
+        [max(len(LOCAL_SUFFIXES.get(cat.CATEGORIES[c], ())), 1) for c in category]
+    )
+    suffix = rng.integers(0, 1 << 30, n) % suffix_len
+    reputation = np.clip(rng.beta(8, 2, n) - np.where(is_chain, 0.0, 0.1 * rng.random(n)), 0, 1)
+    keys = group_key(category, city, online)
+    order = np.argsort(keys, kind="stable")
+    counts = np.bincount(keys, minlength=k * GROUP_STRIDE)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return Merchants(
+        category=category,
+        city=city,
+        lat=geo.CITY_LAT[city] + dlat,
+        lon=geo.CITY_LON[city] + dlon,
+        is_online=online,
+        is_chain=is_chain,
+        reputation=reputation,
+        brand=brand,
+        suffix=suffix,
+        group_offsets=offsets,
+        group_members=order.astype(np.int64),
+    )
+
+
+def pick_merchants(
+    rng: np.random.Generator,
+    merchants: Merchants,
+    category: I64,
+    city: I64,
+    want_online: npt.NDArray[np.bool_],
+    loyalty_key: I64 | None = None,
+) -> tuple[I64, npt.NDArray[np.bool_]]:
+    """Choose a merchant of each row's category: offline in ``city`` unless ``want_online`` or no
+    such merchant exists, else online, else any of the category. With ``loyalty_key`` most picks
+    fall on a few favourites per key (customers return to the same shops).
+
+    Returns merchant indices and whether each chosen merchant is online.
+    """
+    off = merchants.group_offsets
+    n = category.shape[0]
+    key_off = group_key(category, city, np.zeros(n, dtype=bool))
+    key_on = group_key(category, city, np.ones(n, dtype=bool))
+    cnt_off = off[key_off + 1] - off[key_off]
+    cnt_on = off[key_on + 1] - off[key_on]
+    use_on = (want_online & (cnt_on > 0)) | (cnt_off == 0)
+    key = np.where(use_on, key_on, key_off)
+    cnt = np.where(use_on, cnt_on, cnt_off)
+    if loyalty_key is not None:
+        fav = mix63(
+            loyalty_key.astype(np.uint64) * np.uint64(8) + rng.integers(0, 3, n).astype(np.uint64)
+        )
+        pick = np.where(
+            rng.random(n) < 0.75,
+            fav % np.maximum(cnt, 1),
+            rng.integers(0, 1 << 40, n) % np.maximum(cnt, 1),
+        )
+    else:
+        pick = rng.integers(0, 1 << 40, n) % np.maximum(cnt, 1)
+    # A (category, online) group can be empty only if the category has no merchants at all,
+    # which draw_merchants rules out; fall back to any merchant of the category then.
+    idx = off[key] + pick
+    found = cnt > 0
+    if not found.all():
+        any_cat = off[category * GROUP_STRIDE]
+        idx = np.where(found, idx, any_cat)
+    m = merchants.group_members[np.minimum(idx, merchants.n - 1)]
+    return m, merchants.is_online[m]
