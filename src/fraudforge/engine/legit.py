@@ -250,6 +250,8 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
         p2p, np.where(rng.random(n) < 0.92, cat.MODE["upi"], cat.MODE["net_banking"]), mode
     )
     mode = np.where(withdrawal, cat.MODE["debit_card"], mode)
+    over_limit = (mode == cat.MODE["upi"]) & (amount > cat.UPI_LIMIT_INR)
+    mode = np.where(over_limit, cat.MODE["net_banking"], mode)
     amount = round_amounts(rng, amount, mode, p2p, withdrawal)
     rows["amount"] = amount
     rows["mode"] = mode

@@ -1,0 +1,153 @@
+"""Datasets on disk: layout, manifest, readers, atomic writes, refusal to overwrite, and
+determinism whatever the threads and the number of shards per file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.ipc
+import pyarrow.parquet as pq
+import pytest
+
+from fraudforge.engine import dataset as ds
+from fraudforge.engine.dataset import (
+    dataset_hash,
+    generate,
+    read_manifest,
+    scan_dataset,
+    sha256_file,
+)
+from fraudforge.engine.errors import OutputExistsError
+from fraudforge.engine.scan import scan
+from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.schema import CUSTOMERS, MERCHANTS, TRANSACTIONS, polars_schema
+
+TINY = Scenario(customers=1_500, days=30, seed=11, shard_size=256)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TINY written once as Parquet."""
+    out = tmp_path_factory.mktemp("ds") / "data"
+    generate(TINY, out, threads=2, chunk_shards=2)
+    return out
+
+
+def test_layout_and_manifest(written: Path) -> None:
+    """The directory holds transactions files, customers, merchants and a manifest that
+    describes them exactly (rows, checksums, counts)."""
+    m = read_manifest(written)
+    names = sorted(p.name for p in written.iterdir())
+    assert names == ["customers.parquet", "manifest.json", "merchants.parquet", "transactions"]
+    tx_files = sorted((written / "transactions").iterdir())
+    assert [p.name for p in tx_files] == [f"part-{i:05d}.parquet" for i in range(3)]
+    for f in m.files:
+        assert sha256_file(written / f["path"]) == f["sha256"]
+        assert pl.scan_parquet(written / f["path"]).select(pl.len()).collect().item() == f["rows"]
+    tx = scan_dataset(written).collect()
+    assert m.rows["transactions"] == tx.height
+    assert m.rows["customers"] == 1_500
+    assert sum(m.fraud_counts.values()) == tx.height
+    assert m.fraud_counts["none"] == tx.filter(~pl.col("is_fraud")).height
+    assert m.scenario == {**json.loads(json.dumps(TINY.to_dict()))}
+    assert m.resolved["customers"] == 1_500
+    assert m.schema_version == 1
+
+
+def test_schemas_match_the_documented_tables(written: Path) -> None:
+    """Each table's columns and types are the documented ones, in order."""
+    assert scan_dataset(written).collect_schema() == polars_schema(TRANSACTIONS)
+    assert scan_dataset(written, "customers").collect_schema() == polars_schema(CUSTOMERS)
+    assert scan_dataset(written, "merchants").collect_schema() == polars_schema(MERCHANTS)
+
+
+def test_other_engines_read_the_files(written: Path) -> None:
+    """DuckDB and pyarrow read the Parquet dataset directly."""
+    glob = str(written / "transactions" / "*.parquet")
+    relation = duckdb.sql(f"select count(*), sum(is_fraud::int) from '{glob}'")
+    assert relation is not None
+    n, frauds = relation.fetchall()[0]
+    m = read_manifest(written)
+    assert n == m.rows["transactions"]
+    assert frauds == m.rows["transactions"] - m.fraud_counts["none"]
+    table = pq.read_table(written / "customers.parquet")
+    assert table.num_rows == 1_500
+
+
+def test_ipc_format(tmp_path: Path) -> None:
+    """Arrow IPC output holds the same rows as Parquet output (same content hash)."""
+    m = generate(TINY, tmp_path / "ipc", format="ipc", threads=1)
+    files = sorted((tmp_path / "ipc" / "transactions").glob("*.arrow"))
+    assert files
+    with pyarrow.ipc.open_file(files[0]) as reader:
+        assert reader.num_record_batches >= 1
+    assert dataset_hash(tmp_path / "ipc") == m.content_hash
+
+
+def test_same_data_whatever_threads_and_chunking(written: Path, tmp_path: Path) -> None:
+    """Threads and shards-per-file change nothing: the content hash is identical, and equals
+    the hash of the in-memory scan."""
+    m1 = read_manifest(written)
+    m2 = generate(TINY, tmp_path / "b", threads=1, chunk_shards=1)
+    m3 = generate(TINY, tmp_path / "c", threads=2, chunk_shards=6)
+    assert len(m2.files) == 6 + 2
+    assert len(m3.files) == 1 + 2
+    assert m1.content_hash == m2.content_hash == m3.content_hash
+    assert dataset_hash(written) == m1.content_hash
+    hasher = ds.ContentHasher()
+    hasher.update(scan(TINY, threads=2).collect())
+    assert hasher.hexdigest() == m1.content_hash
+
+
+def test_seed_changes_the_data(tmp_path: Path) -> None:
+    """A different seed gives different data."""
+    a = scan(TINY.replace(seed=1)).collect()
+    b = scan(TINY.replace(seed=2)).collect()
+    assert not a.equals(b)
+
+
+def test_non_empty_output_is_refused_unless_overwrite(written: Path, tmp_path: Path) -> None:
+    """A non-empty directory is never written into without overwrite=True."""
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "keep.txt").write_text("precious")
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        generate(TINY, target)
+    assert (target / "keep.txt").read_text() == "precious"
+    generate(TINY, target, overwrite=True)
+    assert not (target / "keep.txt").exists()
+    assert read_manifest(target).rows["customers"] == 1_500
+
+
+def test_interrupted_run_leaves_nothing_behind(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A failure mid-run leaves the previous dataset untouched and no partial files."""
+    target = tmp_path / "out"
+    generate(TINY, target)
+    before = read_manifest(target).content_hash
+    from fraudforge.engine.shard import shard_transactions as real
+
+    def failing(s: object, shard: int) -> pl.DataFrame:
+        if shard == 3:
+            raise RuntimeError("disk on fire")
+        return real(s, shard)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("fraudforge.engine.dataset.shard_transactions", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        generate(TINY.replace(seed=99), target, overwrite=True, threads=1, chunk_shards=2)
+    assert read_manifest(target).content_hash == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_bad_arguments_name_what_is_allowed(written: Path, tmp_path: Path) -> None:
+    """Unknown formats and chunk sizes below one are refused with the allowed values."""
+    with pytest.raises(ValueError, match="parquet, ipc"):
+        generate(TINY, tmp_path / "x", format="csv")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least 1"):
+        generate(TINY, tmp_path / "y", chunk_shards=0)
+    with pytest.raises(ValueError, match="transactions, customers, merchants"):
+        scan_dataset(written, "devices")

@@ -1,0 +1,86 @@
+"""The ``fraudforge`` command: generate, demo, and errors that say what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fraudforge.cli import main
+from fraudforge.engine.dataset import read_manifest
+
+
+def test_generate_writes_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`generate --rows` writes the dataset and prints counts by fraud and anomaly type."""
+    out = tmp_path / "data"
+    code = main(["generate", "--rows", "20000", "--seed", "3", "--out", str(out), "--days", "30"])
+    assert code == 0
+    m = read_manifest(out)
+    assert m.resolved["seed"] == 3
+    assert m.resolved["days"] == 30
+    assert 18_000 < m.rows["transactions"] < 22_000
+    printed = capsys.readouterr().out
+    assert "by fraud type" in printed
+    assert "by anomaly type" in printed
+    assert "rows/s" in printed
+
+
+def test_config_file_and_overrides(tmp_path: Path) -> None:
+    """A config file is read and command-line flags override it."""
+    config = tmp_path / "s.toml"
+    config.write_text("seed = 5\ncustomers = 300\ndays = 20\nfraud_rate = 0.05\n")
+    out = tmp_path / "data"
+    assert (
+        main(["generate", "--config", str(config), "--seed", "6", "--out", str(out), "--quiet"])
+        == 0
+    )
+    m = read_manifest(out)
+    assert m.resolved["seed"] == 6
+    assert m.resolved["customers"] == 300
+    assert m.resolved["fraud_rate"] == 0.05
+
+
+def test_ipc_and_handbook(tmp_path: Path) -> None:
+    """--format ipc and --preset handbook work together."""
+    out = tmp_path / "hb"
+    args = ["generate", "--preset", "handbook", "--customers", "200", "--merchants", "500"]
+    assert main([*args, "--days", "10", "--format", "ipc", "--out", str(out), "--quiet"]) == 0
+    m = read_manifest(out)
+    assert m.format == "ipc"
+    assert m.resolved["preset"] == "handbook"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--fraud-rate", "2"], "`fraud_rate` = 2.0: allowed is 0 to 0.5"),
+        (["--days", "0"], "`days` = 0"),
+        (["--start-date", "1999-01-01"], "start_date"),
+        (["--customers", "10", "--rows", "100"], "not both"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    """User errors exit with status 2 and name the field, value and allowed range."""
+    code = main(["generate", "--out", str(tmp_path / "x"), "--quiet", *argv])
+    assert code == 2
+    assert message in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_existing_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A non-empty output directory needs --overwrite."""
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "x").write_text("x")
+    assert main(["generate", "--customers", "100", "--out", str(out), "--quiet"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (
+        main(["generate", "--customers", "100", "--out", str(out), "--quiet", "--overwrite"]) == 0
+    )
+
+
+def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`demo` generates and summarises (here at a small size)."""
+    assert main(["demo", "--rows", "20000", "--out", str(tmp_path / "demo")]) == 0
+    assert "content hash" in capsys.readouterr().out
