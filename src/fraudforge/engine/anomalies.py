@@ -5,7 +5,7 @@
 - geographic: a few days spent in a city at least 1,000 km from home (trips there are rare for
   the customer);
 - temporal: a payment in the small hours, against the customer's daytime routine;
-- amount: a purchase 6-25 times the usual size for its category.
+- amount: a purchase scaled up 6-25 times (a wedding, a medical bill, a big-ticket buy).
 
 Each changed row is labelled ``is_anomaly`` with its type and a severity in (0, 1]; it is never
 fraud.
@@ -136,38 +136,43 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
             rows[k][idx] = sub[k]
         _mark(rows, idx, "behavioural", sev, taken)
 
-    # geographic: 1-3 days in a far city for a customer whose rows there are all anomalies.
+    # geographic: 1-3 days in a far city; every payment of those days moves there.
     target = _target(ctx, n, "geographic")
-    home_rows = (rows["city"] == cu.home_city[c]) & ~taken
-    anchors = _pick(ctx, home_rows, max(target // 3, 1 if target else 0))
-    if anchors.size:
-        ac = rows["cust"][anchors]
-        first = day[anchors]
-        length = rng.integers(1, 4, anchors.size)
-        home = cu.home_city[c[anchors]]
-        far = geo.pick_from_sets(rng, geo.FAR_OFFSETS, geo.FAR_CITIES, home, home)
-        # Map each row to the trip (if any) covering it; one trip per customer is enough.
-        _, first_of = np.unique(ac, return_index=True)
-        ac, first, length, far, home = (
-            ac[first_of],
-            first[first_of],
-            length[first_of],
-            far[first_of],
-            home[first_of],
-        )
-        slot = np.searchsorted(ac, rows["cust"])
-        slot_ok = slot < ac.size
-        s = np.minimum(slot, max(ac.size - 1, 0))
-        hit = (
-            slot_ok
-            & (ac[s] == rows["cust"])
-            & (day >= first[s])
-            & (day < first[s] + length[s])
-            & ~taken
-        )
-        hit &= ttype != cat.TXN["refund"]
-        idx = np.flatnonzero(hit)[:target]
-        if idx.size:
-            _relocate(ctx, rows, idx, far[s[idx]])
-            dist = geo.CITY_DIST_KM[home[s[idx]], far[s[idx]]]
-            _mark(rows, idx, "geographic", dist / 2500.0, taken)
+    if target:
+        _geographic_trips(ctx, rows, c, day, target, taken)
+
+
+def _geographic_trips(
+    ctx: ShardContext, rows: Rows, c: I64, day: I64, target: int, taken: B
+) -> None:
+    """Send customers on 1-3 day trips to a city >= 1,000 km from home until about ``target``
+    rows are covered. All of a trip's rows move (so the customer is never in two far-apart
+    places on one day); those not already another anomaly are labelled geographic."""
+    rng, cu, days = ctx.rng, ctx.customers, ctx.calendar.days
+    per_day = np.bincount(c * days + day, minlength=cu.n * days)
+    m = min(cu.n, 8 + target)
+    cand = rng.permutation(cu.n)[:m]
+    first = rng.integers(0, days, m)
+    length = rng.integers(1, 4, m)
+    covered = np.zeros(m, dtype=np.int64)
+    for j in range(3):
+        d = first + j
+        ok = (j < length) & (d < days)
+        covered += np.where(ok, per_day[cand * days + np.minimum(d, days - 1)], 0)
+    need = int(np.searchsorted(np.cumsum(covered), target)) + 1
+    cand, first, length = cand[:need], first[:need], length[:need]
+    trip_of = np.full(cu.n, -1, dtype=np.int64)
+    trip_of[cand] = np.arange(cand.size)
+    t = trip_of[c]
+    ts = np.maximum(t, 0)
+    on_trip = (t >= 0) & (day >= first[ts]) & (day < first[ts] + length[ts])
+    on_trip &= rows["txn_type"] != cat.TXN["refund"]
+    idx = np.flatnonzero(on_trip)
+    if idx.size == 0:
+        return
+    home = cu.home_city[cand]
+    far = geo.pick_from_sets(rng, geo.FAR_OFFSETS, geo.FAR_CITIES, home, home)
+    _relocate(ctx, rows, idx, far[t[idx]])
+    fresh = idx[~taken[idx]]
+    dist = geo.CITY_DIST_KM[home[t[fresh]], far[t[fresh]]]
+    _mark(rows, fresh, "geographic", dist / 2500.0, taken)

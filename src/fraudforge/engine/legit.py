@@ -17,7 +17,6 @@ from fraudforge.engine.population import (
     card_ids,
     device_ids,
     pick_merchants,
-    sample_rows,
 )
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.volume import REFUND_SHARE
@@ -69,15 +68,20 @@ def choose_modes(
     bill: B,
 ) -> I64:
     """Payment mode per row from the customer's preferences, the amount band and what the
-    merchant accepts."""
+    merchant accepts (card-present shops take UPI and cards; bills take no BNPL or EMI)."""
+    n_bands = cat.AMOUNT_BAND_EDGES.shape[0] + 1
     band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount)
-    w = cu.mode_weight[c] * cat.MODE_BAND[band]
-    w = np.where(at_pos[:, None], w * cat.MODE_AT_POS[None, :], w)
-    w[bill, cat.MODE["bnpl"]] = 0.0
-    w[bill, cat.MODE["emi"]] = 0.0
+    # One cumulative table per (customer, band, at_pos, bill): rows sample by group lookup.
+    w = cu.mode_weight[:, None, None, None, :] * cat.MODE_BAND[None, :, None, None, :]
+    w = w * np.stack([np.ones_like(cat.MODE_AT_POS), cat.MODE_AT_POS])[None, None, :, None, :]
+    no_credit_line = np.ones(len(cat.PAYMENT_MODES))
+    no_credit_line[[cat.MODE["bnpl"], cat.MODE["emi"]]] = 0.0
+    w = w * np.stack([np.ones_like(no_credit_line), no_credit_line])[None, None, None, :, :]
+    w = w.reshape(-1, len(cat.PAYMENT_MODES))
     dead = w.sum(axis=1) <= 0
     w[dead, cat.MODE["debit_card"]] = 1.0
-    mode = sample_rows(rng, w)
+    group = ((c * n_bands + band) * 2 + at_pos) * 2 + bill
+    mode = sample_by_group(rng, normalised_cum(w), group)
     over = (mode == cat.MODE["upi"]) & (amount > cat.UPI_LIMIT_INR)
     mode[over & at_pos] = cat.MODE["debit_card"]
     mode[over & ~at_pos] = cat.MODE["net_banking"]

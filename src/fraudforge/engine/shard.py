@@ -63,13 +63,14 @@ def shard_rows(ctx: ShardContext) -> Rows:
     legit = legit_rows(ctx, active)
     apply_anomalies(ctx, legit)
     legit = _sorted(legit)
-    fraud = fraud_rows(ctx, parts, legit)
-    # A bust-out customer goes dormant: no genuine activity after the bust starts.
+    # A bust-out customer goes dormant: no genuine activity after the bust starts (removed before
+    # fraud is built, so no replay or clone is anchored on a payment that never happened).
     bust = parts.of("bust_out")
     if len(bust):
         cutoff = np.full(ctx.customers.n, np.iinfo(np.int64).max)
         np.minimum.at(cutoff, bust.cust - lo, bust.t0)
         legit = legit.take(legit["ts"] < cutoff[legit["cust"] - lo])
+    fraud = fraud_rows(ctx, parts, legit)
     return _sorted(Rows.concat([legit, fraud]))
 
 

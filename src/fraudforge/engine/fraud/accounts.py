@@ -47,6 +47,11 @@ def account_takeover(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         test, rng.integers(1, 11, part.size), np.round(rng.uniform(10_000, 95_000, part.size), -2)
     )
     city = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)[part]
+    city = np.where(
+        city == ctx.customers.home_city[ctx.local(parts.cust)][part],
+        (city + 1) % geo.N_CITIES,
+        city,
+    )
     payee = rng.integers(0, ctx.scenario.customers, part.size)
     rows = make_rows(
         ctx,
@@ -120,12 +125,13 @@ def bust_out(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     part, _ = expand(k)
     ts = parts.t0[part] + rng.integers(0, BUST_OUT_DAYS * 86_400, part.size)
     scale = ctx.customers.amount_scale[ctx.local(parts.cust)][part]
+    mode = _credit_modes(ctx, parts.cust[part], part.size)
     rows = make_rows(
         ctx,
         cust=parts.cust[part],
         ts=clip_to_period(ctx, ts),
         amount=np.exp(np.log(30_000 * scale) + 0.5 * rng.standard_normal(part.size)),
-        mode=_credit_modes(ctx, parts.cust[part], part.size),
+        mode=np.where(mode == cat.MODE["debit_card"], cat.MODE["bnpl"], mode),
         category=pick_category(rng, part.size, (*BIG_TICKET, "airlines")),
         online=rng.random(part.size) < 0.6,
     )

@@ -43,6 +43,10 @@ def pick_category(rng: np.random.Generator, n: int, names: tuple[str, ...]) -> I
     return np.asarray(rng.choice([cat.CAT[c] for c in names], size=n), dtype=np.int64)
 
 
+EVERYDAY_SHOPS = ("grocery", "fuel", "restaurants", "pharmacy")
+"""Shop categories present in every city (see population.BASE_LOCAL_CATEGORIES)."""
+
+
 def make_rows(
     ctx: ShardContext,
     *,
@@ -61,9 +65,11 @@ def make_rows(
 ) -> Rows:
     """Complete rows for given customers, times, amounts, modes and categories.
 
-    Merchants are picked in ``loc_city`` (default: home) unless given; ``online`` chooses online
-    merchants; ``device`` (where >= 0) replaces the customer's own device; P2P rows (category
-    ``p2p``) go to ``payee``.
+    Merchants are picked unless given: online ones where ``online`` is true, otherwise a shop in
+    ``loc_city`` (default: home); where the city has no shop of the category, the row moves to
+    an everyday category every city has (grocery, fuel, restaurants, pharmacy), so card-present
+    fraud stays card-present. ``device`` (where >= 0) replaces the customer's own device; P2P
+    rows (category ``p2p``) go to ``payee``.
     """
     rng, cu, me = ctx.rng, ctx.customers, ctx.merchants
     n = cust.shape[0]
@@ -78,6 +84,13 @@ def make_rows(
     if merchant is None:
         mcat = np.where(p2p, cat.CAT["marketplace"], category)
         merchant, got_online = pick_merchants(rng, me, mcat, loc, online)
+        stray = ~online & ~p2p & (got_online | (me.city[merchant] != loc))
+        if stray.any():
+            k = int(stray.sum())
+            category = category.copy()
+            category[stray] = pick_category(rng, k, EVERYDAY_SHOPS)
+            m2, o2 = pick_merchants(rng, me, category[stray], loc[stray], np.zeros(k, dtype=bool))
+            merchant[stray], got_online[stray] = m2, o2
     else:
         got_online = me.is_online[np.maximum(merchant, 0)]
     merchant = np.where(p2p, -1, merchant)
@@ -127,14 +140,15 @@ def clip_to_period(ctx: ShardContext, ts: I64) -> I64:
     return np.asarray(np.clip(ts, ctx.t_start, ctx.t_end - 1), dtype=np.int64)
 
 
-def nearest_prior(legit: Rows, cust: I64, t: I64) -> I64:
-    """Index of each customer's latest row at or before ``t`` in ``legit`` (-1 if none);
-    ``legit`` must be sorted by (cust, ts)."""
-    if len(legit) == 0:
+def nearest_prior(row_cust: I64, row_ts: I64, cust: I64, t: I64) -> I64:
+    """Position of each customer's latest row at or before ``t`` among rows given by their
+    customer and time, which must be sorted by (customer, time); -1 where there is none."""
+    if row_cust.shape[0] == 0:
         return np.full(cust.shape[0], -1, dtype=np.int64)
-    c0, t_min = int(legit["cust"].min()), int(min(legit["ts"].min(), t.min(initial=0)))
-    key = (legit["cust"] - c0) * (1 << 34) + (legit["ts"] - t_min)
-    q = (cust - c0) * (1 << 34) + (t - t_min)
+    c0 = int(min(row_cust.min(), cust.min(initial=row_cust.min())))
+    t_min = int(min(row_ts.min(), t.min(initial=row_ts.min())))
+    key = (row_cust - c0) * (1 << 36) + (row_ts - t_min)
+    q = (cust - c0) * (1 << 36) + (t - t_min)
     pos = np.searchsorted(key, q, side="right") - 1
-    ok = (pos >= 0) & (legit["cust"][np.maximum(pos, 0)] == cust)
+    ok = (pos >= 0) & (row_cust[np.maximum(pos, 0)] == cust)
     return np.asarray(np.where(ok, pos, -1), dtype=np.int64)

@@ -37,7 +37,7 @@ def card_cloning(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     own transaction, so one card is in two distant cities within an impossible travel time."""
     rng = ctx.rng
     n = len(parts)
-    prior = nearest_prior(legit, parts.cust, parts.t0)
+    prior = nearest_prior(legit["cust"], legit["ts"], parts.cust, parts.t0)
     ok = prior >= 0
     p = np.maximum(prior, 0)
     anchor_t = np.where(ok, legit["ts"][p], parts.t0)
@@ -69,15 +69,16 @@ def card_cloning(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
 
 def stolen_card(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """A physical card is stolen and spent fast in the customer's own city: 2-5 large card-present
-    purchases minutes apart, and for a debit card half the time an ATM withdrawal at the end."""
+    purchases minutes apart and, for a debit card, usually an ATM withdrawal with it at the end."""
     rng = ctx.rng
     n = len(parts)
     k = counts_between(rng, n, 2, 5)
-    atm = rng.random(n) < 0.5
+    card = _card_mode(ctx, parts.cust)
+    atm = (card == cat.MODE["debit_card"]) & (rng.random(n) < 0.6)
     part, pos = expand(k + atm)
     last = pos == k[part]
-    ts = parts.t0[part] + pos * rng.integers(3 * 60, 25 * 60, part.size)
-    mode = np.where(last, cat.MODE["debit_card"], _card_mode(ctx, parts.cust)[part])
+    ts = parts.t0[part] + pos * rng.integers(3 * 60, 25 * 60, n)[part]
+    mode = card[part]
     category = np.where(last, cat.CAT["atm"], pick_category(rng, part.size, SHOP_LOOT))
     amount = np.where(
         last,
@@ -107,7 +108,7 @@ def card_testing(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     big = pos == k[part]
     ts = (
         parts.t0[part]
-        + pos * rng.integers(30, 5 * 60, part.size)
+        + pos * rng.integers(30, 5 * 60, n)[part]
         + big * rng.integers(5 * 60, 30 * 60, part.size)
     )
     micro_cat = pick_category(rng, part.size, ("digital_goods", "gaming", "marketplace"))
@@ -139,19 +140,15 @@ def transaction_replay(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     bill payment (same merchant or payee, amount, instrument, device) seconds to minutes after
     the original. Only the copies are fraud."""
     rng = ctx.rng
-    eligible = legit.take(
-        np.isin(
-            legit["txn_type"],
-            (cat.TXN["purchase"], cat.TXN["p2p_transfer"], cat.TXN["bill_payment"]),
-        )
-        & (legit["status"] == cat.STATUS["approved"])
-    )
-    src = nearest_prior(eligible, parts.cust, parts.t0)
+    ttype = legit["txn_type"]
+    replayable = (ttype != cat.TXN["refund"]) & (ttype != cat.TXN["withdrawal"])
+    eligible = np.flatnonzero(replayable & (legit["status"] == cat.STATUS["approved"]))
+    src = nearest_prior(legit["cust"][eligible], legit["ts"][eligible], parts.cust, parts.t0)
     keep = src >= 0
-    parts, src = parts.take(keep), src[keep]
+    parts, src = parts.take(keep), eligible[src[keep]]
     k = counts_between(rng, len(parts), 1, 2)
     part, pos = expand(k)
-    rows = eligible.take(src[part])
+    rows = legit.take(src[part])
     rows["ts"] = clip_to_period(ctx, rows["ts"] + rng.integers(5, 600, part.size) * (pos + 1))
     rows["anomaly"], rows["severity"] = 0, 0.0
     return label(ctx, rows, parts, part, "transaction_replay")

@@ -40,3 +40,31 @@ def fraud_rows(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         if len(mine):
             blocks.append(build(ctx, mine, legit))
     return Rows.concat(blocks)
+
+
+def patterns_markdown() -> str:
+    """``docs/fraud-patterns.md``: every pattern's mechanism, from its docstring."""
+    import inspect
+
+    from fraudforge.engine import anomalies
+
+    lines = [
+        "# Fraud patterns and anomalies",
+        "",
+        "<!-- generated from the pattern docstrings by "
+        "`python -c 'from fraudforge.engine.fraud.patterns import patterns_markdown as m; "
+        'print(m(), end="")\' > docs/fraud-patterns.md`; do not edit -->',
+        "",
+        "Each fraud pattern *creates* the transactions that constitute it; labels record what "
+        "happened. Incidents are drawn up front from the seed (a schedule every shard reads), so "
+        "multi-party incidents (mule networks, collusion rings, loyalty rings) span shards "
+        "consistently. `fraud_scenario_id` groups the rows of one incident.",
+        "",
+        "| pattern | mechanism |",
+        "|---|---|",
+    ]
+    for name, build in PATTERNS.items():
+        doc = " ".join((inspect.getdoc(build) or "").split())
+        lines.append(f"| `{name}` | {doc} |")
+    lines += ["", "## Anomalies", "", inspect.getdoc(anomalies) or "", ""]
+    return "\n".join(lines)

@@ -162,12 +162,20 @@ def _draw_schedule(s: ResolvedScenario) -> Schedule:
     # Leave room after t0 for multi-day incidents.
     t_lo = t_start + min(86_400, span // 10)
     t_hi = t_start + max(span - 4 * 86_400, span // 2)
-    synthetic = np.sort(rng.choice(s.customers, size=counts["synthetic_identity"], replace=False))
+    # Synthetic identities and bust-out customers are reserved: their accounts take part in no
+    # other incident (a synthetic slot has no genuine life; a bust-out account goes dormant).
+    n_synth, n_bust = counts["synthetic_identity"], counts["bust_out"]
+    n_bust = min(n_bust, max(s.customers // 4 - n_synth, 0))
+    counts["bust_out"] = n_bust
+    reserved = rng.choice(s.customers, size=n_synth + n_bust, replace=False)
+    synthetic = np.sort(reserved[:n_synth])
+    bust_customers = reserved[n_synth:]
+    reserved = np.sort(reserved)
 
     def customers(n: int) -> I64:
         c = rng.integers(0, s.customers, n)
         for _ in range(8):
-            bad = np.isin(c, synthetic)
+            bad = np.isin(c, reserved)
             if not bad.any():
                 break
             c[bad] = rng.integers(0, s.customers, int(bad.sum()))
@@ -194,6 +202,9 @@ def _draw_schedule(s: ResolvedScenario) -> Schedule:
             dev = opaque_ids(KEY_FRAUDSTER_DEVICE, np.arange(n), 1, 8)
             cust = rng.permutation(synthetic)
             items.append(_parts(name, n, scenario=np.arange(n), cust=cust, t0=t0, device=dev))
+        elif name == "bust_out":
+            cust = bust_customers
+            items.append(_parts(name, n, scenario=np.arange(n), cust=cust, t0=times(n)))
         else:
             items.append(_parts(name, n, scenario=np.arange(n), cust=customers(n), t0=times(n)))
     if not items:
@@ -286,7 +297,10 @@ def _loyalty(rng: np.random.Generator, n: int, customers: Any, times: Any, merch
         cat.CAT[c]
         for c in ("fast_food", "restaurants", "ride_hailing", "marketplace", "digital_goods")
     ]
-    pool = np.flatnonzero(merchants.is_online & np.isin(merchants.category, cats))
+    online = merchants.is_online & np.isin(merchants.category, cats)
+    pool = np.flatnonzero(online & merchants.is_chain)
+    if pool.size == 0:  # a tiny merchant population may hold no such chain
+        pool = np.flatnonzero(online)
     size = _group_sizes(rng, n, LOYALTY_ACCOUNTS)
     inc = np.repeat(np.arange(n), size)
     t0 = np.repeat(times(n), size) + rng.integers(0, 6 * 3_600, inc.size)

@@ -1,0 +1,52 @@
+"""Generation throughput: 1M rows of the india preset to Parquet and Arrow IPC, the handbook
+preset at its default size, and a single shard. Run with ``make bench``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fraudforge.engine.dataset import Manifest, generate
+from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.shard import shard_transactions
+
+ONE_MILLION = Scenario(target_rows=1_000_000)
+
+
+def _generate(benchmark: Any, scenario: Scenario, out: Path, **kwargs: Any) -> Manifest:
+    generate(scenario, out, overwrite=True, **kwargs)  # warm caches (merchants, schedule)
+    manifest: Manifest = benchmark.pedantic(
+        lambda: generate(scenario, out, overwrite=True, **kwargs), rounds=5, iterations=1
+    )
+    rows = manifest.rows["transactions"]
+    benchmark.extra_info["rows"] = rows
+    benchmark.extra_info["rows_per_s_median"] = round(rows / benchmark.stats.stats.median)
+    return manifest
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_generate_1m_parquet(benchmark: Any, tmp_path: Path, threads: int) -> None:
+    """1M transactions, all patterns, default preset, to Parquet (budget: <= 2 s on 2 cores)."""
+    m = _generate(benchmark, ONE_MILLION, tmp_path / "out", threads=threads)
+    assert m.rows["transactions"] > 950_000
+
+
+def test_generate_1m_ipc(benchmark: Any, tmp_path: Path) -> None:
+    """1M transactions to Arrow IPC."""
+    _generate(benchmark, ONE_MILLION, tmp_path / "out", format="ipc")
+
+
+def test_generate_handbook_default(benchmark: Any, tmp_path: Path) -> None:
+    """The handbook preset at the book's size (about 1.75M rows; the book's pandas code: 145 s)."""
+    m = _generate(benchmark, Scenario(preset="handbook"), tmp_path / "out")
+    assert m.rows["transactions"] > 1_700_000
+
+
+def test_one_shard(benchmark: Any) -> None:
+    """One shard of 512 customers (about 75K rows), generation only."""
+    s = ONE_MILLION.resolved()
+    shard_transactions(s, 0)
+    df = benchmark(shard_transactions, s, 1)
+    benchmark.extra_info["rows"] = df.height

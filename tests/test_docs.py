@@ -1,0 +1,29 @@
+"""Generated documentation stays in step with the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fraudforge.engine.schema import schema_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_schema_doc_is_current() -> None:
+    """docs/schema.md is exactly what the schema definitions generate."""
+    assert (ROOT / "docs" / "schema.md").read_text() == schema_markdown()
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    """The README shows `make demo` and `make test` before anything else that is code."""
+    text = (ROOT / "README.md").read_text()
+    first_block = text.split("```")[1]
+    assert "make demo" in first_block
+    assert "make test" in first_block
+
+
+def test_fraud_pattern_doc_is_current() -> None:
+    """docs/fraud-patterns.md is exactly what the pattern docstrings generate."""
+    from fraudforge.engine.fraud.patterns import patterns_markdown
+
+    assert (ROOT / "docs" / "fraud-patterns.md").read_text() == patterns_markdown()
