@@ -12,6 +12,7 @@ from fraudforge.engine import geo
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.ids import mix63
 from fraudforge.engine.population import (
+    MAX_DEVICES,
     Customers,
     Merchants,
     card_ids,
@@ -88,21 +89,22 @@ def choose_modes(
     return mode
 
 
-def fill_instrument(
-    rng: np.random.Generator, rows: Rows, cu: Customers, device_k: I64 | None = None
-) -> None:
-    """Fill device, card and card network from each row's customer, mode and channel."""
+def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None:
+    """Fill device (mostly the primary one), card and card network from each row's customer,
+    mode and channel."""
     c = rows["cust"] - cu.offset
     mode, channel = rows["mode"], rows["channel"]
     uses_device = (channel == cat.CHANNEL["mobile_app"]) | (channel == cat.CHANNEL["ecommerce"])
     uses_device |= (channel == cat.CHANNEL["pos"]) & (mode == cat.MODE["upi"])
-    if device_k is None:
-        other = np.floor(rng.random(len(rows)) * cu.n_devices[c]).astype(np.int64)
-        device_k = np.where(rng.random(len(rows)) < 0.85, 0, other)
-    rows["device"] = np.where(uses_device, device_ids(rows["cust"], device_k), -1)
+    other = np.floor(rng.random(len(rows)) * cu.n_devices[c]).astype(np.int64)
+    device_k = np.where(rng.random(len(rows)) < 0.85, 0, other)
+    ids = cu.ids[:, None]
+    devices = device_ids(ids, np.arange(MAX_DEVICES)[None, :])
+    rows["device"] = np.where(uses_device, devices[c, device_k], -1)
     is_card = cat.MODE_IS_CARD[mode]
     credit = (mode == cat.MODE["credit_card"]) | (mode == cat.MODE["emi"])
-    rows["card"] = np.where(is_card, card_ids(rows["cust"], credit.astype(np.int64)), -1)
+    cards = card_ids(ids, np.arange(2)[None, :])
+    rows["card"] = np.where(is_card, cards[c, credit.astype(np.int64)], -1)
     net = np.where(credit, cu.credit_network[c], cu.debit_network[c])
     rows["network"] = np.where(is_card, net, 0)
 
@@ -207,7 +209,9 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     purchase_cat = sample_by_group(rng, normalised_cum(cu.cat_weight * PURCHASE_MASK), c)
     festive = rng.random(n) < cal.festive[day]
     purchase_cat = np.where(festive, rng.choice(cat.FESTIVE_CATEGORIES, size=n), purchase_cat)
-    bill_cat = sample_by_group(rng, normalised_cum(cu.cat_weight * BILL_MASK), c)
+    bill = ttype == cat.TXN["bill_payment"]
+    bill_cat = np.zeros(n, dtype=np.int64)
+    bill_cat[bill] = sample_by_group(rng, normalised_cum(cu.cat_weight * BILL_MASK), c[bill])
     category = np.select(
         [
             ttype == cat.TXN["purchase"],
@@ -248,7 +252,6 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
         np.where(cat.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
     )
     amount = np.where(withdrawal, rng.choice(cat_atm_notes(), size=n, p=ATM_NOTE_P), amount)
-    bill = ttype == cat.TXN["bill_payment"]
     mode = choose_modes(rng, cu, c, amount, ~online & ~p2p & ~withdrawal, bill)
     mode = np.where(
         p2p, np.where(rng.random(n) < 0.92, cat.MODE["upi"], cat.MODE["net_banking"]), mode
