@@ -41,9 +41,10 @@ def test_layout_and_manifest(written: Path) -> None:
     describes them exactly (rows, checksums, counts)."""
     m = read_manifest(written)
     names = sorted(p.name for p in written.iterdir())
-    assert names == ["customers.parquet", "manifest.json", "merchants.parquet", "transactions"]
-    tx_files = sorted((written / "transactions").iterdir())
-    assert [p.name for p in tx_files] == [f"part-{i:05d}.parquet" for i in range(3)]
+    assert names == ["customers", "manifest.json", "merchants.parquet", "transactions"]
+    parts = [f"part-{i:05d}.parquet" for i in range(3)]
+    for table in ("transactions", "customers"):
+        assert sorted(p.name for p in (written / table).iterdir()) == parts
     for f in m.files:
         assert sha256_file(written / f["path"]) == f["sha256"]
         assert pl.scan_parquet(written / f["path"]).select(pl.len()).collect().item() == f["rows"]
@@ -73,7 +74,7 @@ def test_other_engines_read_the_files(written: Path) -> None:
     m = read_manifest(written)
     assert n == m.rows["transactions"]
     assert frauds == m.rows["transactions"] - m.fraud_counts["none"]
-    table = pq.read_table(written / "customers.parquet")
+    table = pq.read_table(written / "customers")
     assert table.num_rows == 1_500
 
 
@@ -93,8 +94,8 @@ def test_same_data_whatever_threads_and_chunking(written: Path, tmp_path: Path) 
     m1 = read_manifest(written)
     m2 = generate(TINY, tmp_path / "b", threads=1, chunk_shards=1)
     m3 = generate(TINY, tmp_path / "c", threads=2, chunk_shards=6)
-    assert len(m2.files) == 6 + 2
-    assert len(m3.files) == 1 + 2
+    assert len(m2.files) == 2 * 6 + 1
+    assert len(m3.files) == 2 * 1 + 1
     assert m1.content_hash == m2.content_hash == m3.content_hash
     assert dataset_hash(written) == m1.content_hash
     hasher = ds.ContentHasher()
@@ -129,14 +130,14 @@ def test_interrupted_run_leaves_nothing_behind(
     target = tmp_path / "out"
     generate(TINY, target)
     before = read_manifest(target).content_hash
-    from fraudforge.engine.shard import shard_transactions as real
+    from fraudforge.engine.shard import shard_tables as real
 
-    def failing(s: object, shard: int) -> pl.DataFrame:
+    def failing(s: object, shard: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         if shard == 3:
             raise RuntimeError("disk on fire")
         return real(s, shard)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("fraudforge.engine.dataset.shard_transactions", failing)
+    monkeypatch.setattr("fraudforge.engine.dataset.shard_tables", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         generate(TINY.replace(seed=99), target, overwrite=True, threads=1, chunk_shards=2)
     assert read_manifest(target).content_hash == before

@@ -4,7 +4,7 @@ Layout::
 
     OUT/
       transactions/part-00000.parquet ...   (or .arrow: Arrow IPC files)
-      customers.parquet
+      customers/part-00000.parquet ...      (the customers of the same shards)
       merchants.parquet
       manifest.json
 
@@ -32,11 +32,12 @@ from fraudforge.engine.errors import OutputExistsError
 from fraudforge.engine.scan import shard_source
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
 from fraudforge.engine.schema import SCHEMA_VERSION, TRANSACTIONS, polars_schema
-from fraudforge.engine.shard import merchants_table, shard_customers, shard_transactions
+from fraudforge.engine.shard import merchants_table, shard_tables
 
 Format = Literal["parquet", "ipc"]
 FORMATS: tuple[str, ...] = ("parquet", "ipc")
 SUFFIX = {"parquet": ".parquet", "ipc": ".arrow"}
+TABLES: tuple[str, ...] = ("transactions", "customers", "merchants")
 ProgressFn = Callable[[int, int, int], None]
 """Called after each shard with (shards done, shards in all, rows so far)."""
 
@@ -142,6 +143,7 @@ def generate(
     if work.exists():
         shutil.rmtree(work)
     (work / "transactions").mkdir(parents=True)
+    (work / "customers").mkdir()
     try:
         manifest = _write_dataset(
             scenario, s, work, format, threads, chunk_shards, progress, started
@@ -167,7 +169,38 @@ class ShardRecord(msgspec.Struct, frozen=True):
     row_hashes: bytes
     fraud: dict[str, int]
     anomaly: dict[str, int]
-    customers: pl.DataFrame
+
+
+class ShardLedger:
+    """Folds shard records into the manifest's totals in shard order, as they arrive from worker
+    threads in any order, holding only the few that arrive early (memory stays flat)."""
+
+    def __init__(self, total: int, progress: ProgressFn | None) -> None:
+        self.hasher = ContentHasher()
+        self.fraud: Counter[str] = Counter()
+        self.anomaly: Counter[str] = Counter()
+        self.rows_by_shard: list[int] = [0] * total
+        self._waiting: dict[int, ShardRecord] = {}
+        self._next = 0
+        self._done = 0
+        self._total = total
+        self._progress = progress
+        self._lock = threading.Lock()
+
+    def add(self, shard: int, record: ShardRecord) -> None:
+        """Record one shard (thread-safe)."""
+        with self._lock:
+            self._waiting[shard] = record
+            self.rows_by_shard[shard] = record.rows
+            while self._next in self._waiting:
+                r = self._waiting.pop(self._next)
+                self.hasher.update_hashes(r.row_hashes)
+                self.fraud.update(r.fraud)
+                self.anomaly.update(r.anomaly)
+                self._next += 1
+            self._done += 1
+            if self._progress is not None:
+                self._progress(self._done, self._total, sum(self.rows_by_shard))
 
 
 def _counts(df: pl.DataFrame, col: str) -> dict[str, int]:
@@ -192,6 +225,52 @@ def auto_chunk_shards(s: ResolvedScenario, rows_per_file: int = 2_000_000) -> in
     return max(1, round(rows_per_file / per_shard))
 
 
+def _write_parts(
+    s: ResolvedScenario,
+    work: Path,
+    fmt: str,
+    ledger: ShardLedger,
+    threads: int | None,
+    chunk_shards: int | None,
+) -> list[dict[str, Any]]:
+    """Stream the shards into ``transactions/part-N`` files of ``chunk_shards`` shards each, and
+    each chunk's customers into ``customers/part-N``; only a chunk's customers wait in memory."""
+    customers: dict[int, pl.DataFrame] = {}
+
+    def build(shard: int) -> pl.DataFrame:
+        tx, cu = shard_tables(s, shard)
+        customers[shard] = cu
+        ledger.add(
+            shard,
+            ShardRecord(
+                rows=tx.height,
+                row_hashes=ContentHasher.row_hashes(tx),
+                fraud=_counts(tx, "fraud_type"),
+                anomaly=_counts(tx, "anomaly_type"),
+            ),
+        )
+        return tx
+
+    files = []
+    schema = polars_schema(TRANSACTIONS)
+    for i, shards in enumerate(_chunks(s.n_shards, chunk_shards or auto_chunk_shards(s))):
+        name = f"part-{i:05d}{SUFFIX[fmt]}"
+        tx_path = work / "transactions" / name
+        _sink(shard_source(build, shards, schema, threads=threads), tx_path, fmt)
+        cu_path = work / "customers" / name
+        _sink(pl.concat([customers.pop(k) for k in shards]).lazy(), cu_path, fmt)
+        for path in (tx_path, cu_path):
+            rel = f"{path.parent.name}/{name}"
+            files.append({"path": rel, "rows": _count_rows(path, fmt), "sha256": sha256_file(path)})
+    return files
+
+
+def _count_rows(path: Path, fmt: str) -> int:
+    """Rows in a written file (from its metadata)."""
+    reader = pl.scan_parquet if fmt == "parquet" else pl.scan_ipc
+    return int(reader(path).select(pl.len()).collect().item())
+
+
 def _write_dataset(
     scenario: Scenario,
     s: ResolvedScenario,
@@ -202,66 +281,32 @@ def _write_dataset(
     progress: ProgressFn | None,
     started: float,
 ) -> Manifest:
-    suffix = SUFFIX[fmt]
-    records: dict[int, ShardRecord] = {}
-    lock = threading.Lock()
-    done = [0, 0]
+    ledger = ShardLedger(s.n_shards, progress)
+    files = _write_parts(s, work, fmt, ledger, threads, chunk_shards)
+    merchants = work / f"merchants{SUFFIX[fmt]}"
+    _sink(merchants_table(s).lazy(), merchants, fmt)
+    files.append(
+        {
+            "path": merchants.name,
+            "rows": _count_rows(merchants, fmt),
+            "sha256": sha256_file(merchants),
+        }
+    )
 
-    def build(shard: int) -> pl.DataFrame:
-        tx = shard_transactions(s, shard)
-        record = ShardRecord(
-            rows=tx.height,
-            row_hashes=ContentHasher.row_hashes(tx),
-            fraud=_counts(tx, "fraud_type"),
-            anomaly=_counts(tx, "anomaly_type"),
-            customers=shard_customers(s, shard),
-        )
-        with lock:
-            records[shard] = record
-            done[0] += 1
-            done[1] += tx.height
-            if progress is not None:
-                progress(done[0], s.n_shards, done[1])
-        return tx
+    def total(table: str) -> int:
+        return sum(f["rows"] for f in files if f["path"].startswith(table))
 
-    schema = polars_schema(TRANSACTIONS)
-    chunks = list(_chunks(s.n_shards, chunk_shards or auto_chunk_shards(s)))
-    files: list[dict[str, Any]] = []
-    for i, shards in enumerate(chunks):
-        path = work / "transactions" / f"part-{i:05d}{suffix}"
-        _sink(shard_source(build, shards, schema, threads=threads), path, fmt)
-        rows = sum(records[k].rows for k in shards)
-        files.append(
-            {"path": f"transactions/{path.name}", "rows": rows, "sha256": sha256_file(path)}
-        )
-    hasher = ContentHasher()
-    fraud: Counter[str] = Counter()
-    anomaly: Counter[str] = Counter()
-    for k in range(s.n_shards):
-        hasher.update_hashes(records[k].row_hashes)
-        fraud.update(records[k].fraud)
-        anomaly.update(records[k].anomaly)
-    customers = pl.concat([records[k].customers for k in range(s.n_shards)])
-    merchants = merchants_table(s)
-    for name, df in (("customers", customers), ("merchants", merchants)):
-        path = work / f"{name}{suffix}"
-        _sink(df.lazy(), path, fmt)
-        files.append({"path": path.name, "rows": df.height, "sha256": sha256_file(path)})
     return Manifest(
         schema_version=SCHEMA_VERSION,
         fraudforge_version=_version(),
         scenario=scenario.to_dict(),
         resolved=msgspec.to_builtins(s),
         format=fmt,
-        rows={
-            "transactions": hasher.rows,
-            "customers": customers.height,
-            "merchants": merchants.height,
-        },
-        fraud_counts=dict(sorted(fraud.items())),
-        anomaly_counts=dict(sorted(anomaly.items())),
+        rows={t: total(t) for t in ("transactions", "customers", "merchants")},
+        fraud_counts=dict(sorted(ledger.fraud.items())),
+        anomaly_counts=dict(sorted(ledger.anomaly.items())),
         files=files,
-        content_hash=hasher.hexdigest(),
+        content_hash=ledger.hasher.hexdigest(),
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -275,16 +320,13 @@ def read_manifest(path: str | Path) -> Manifest:
 
 def scan_dataset(path: str | Path, table: str = "transactions") -> pl.LazyFrame:
     """A written dataset's table as a LazyFrame (``transactions``, ``customers``, ``merchants``)."""
+    if table not in TABLES:
+        raise ValueError(f"table {table!r} is unknown: allowed are {', '.join(TABLES)}")
     m = read_manifest(path)
     root = Path(path)
-    suffix = SUFFIX[m.format]
     reader = pl.scan_parquet if m.format == "parquet" else pl.scan_ipc
-    if table == "transactions":
-        files = [root / f["path"] for f in m.files if f["path"].startswith("transactions/")]
-        return reader(files)
-    if table in ("customers", "merchants"):
-        return reader(root / f"{table}{suffix}")
-    raise ValueError(f"table {table!r} is unknown: allowed are transactions, customers, merchants")
+    files = [root / f["path"] for f in m.files if f["path"].startswith(table)]
+    return reader(files)
 
 
 def dataset_hash(path: str | Path) -> str:

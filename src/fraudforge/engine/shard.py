@@ -84,6 +84,16 @@ def shard_transactions(s: ResolvedScenario, shard: int) -> pl.DataFrame:
     return transactions_frame(shard, shard_rows(ctx), merchants_frame(s.seed, s.merchants)["vpa"])
 
 
+def shard_tables(s: ResolvedScenario, shard: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The transactions and customers tables of one shard, drawn once."""
+    if s.preset == "handbook":
+        return shard_transactions(s, shard), shard_customers(s, shard)
+    ctx = shard_context(s, shard)
+    customers = customers_frame(ctx.customers)
+    vpa = merchants_frame(s.seed, s.merchants)["vpa"]
+    return transactions_frame(shard, shard_rows(ctx), vpa), customers
+
+
 def shard_customers(s: ResolvedScenario, shard: int) -> pl.DataFrame:
     """The customers table of one shard."""
     if s.preset == "handbook":
