@@ -204,8 +204,9 @@ def schema_markdown() -> str:
         "",
         f"Schema version {SCHEMA_VERSION}. A dataset directory holds `transactions/` (Parquet or "
         "Arrow IPC files, rows ordered by customer then time), `customers/` (the same shards' "
-        "customers), `merchants` and `manifest.json` (scenario, row counts, counts by fraud and anomaly type, file checksums, "
-        "content hash). Enum columns are stored as dictionary-encoded strings.",
+        "customers), `merchants` and `manifest.json` (scenario, row counts, counts by fraud "
+        "and anomaly type, file checksums, content hash). Enum columns are stored as "
+        "dictionary-encoded strings.",
         "",
         "## transactions",
         "",
