@@ -97,18 +97,19 @@ def _summary(m: Manifest, out_dir: Path, wall: float) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate a dataset directory."""
     scenario = _scenario_from_args(args)
-    bar, update = _progress()
     started = time.perf_counter()
-    with bar:
-        manifest = generate(
-            scenario,
-            args.out,
-            format=args.format,
-            overwrite=args.overwrite,
-            threads=args.threads,
-            chunk_shards=args.chunk_shards,
-            progress=None if args.quiet else update,
-        )
+    options: dict[str, Any] = {
+        "format": args.format,
+        "overwrite": args.overwrite,
+        "threads": args.threads,
+        "chunk_shards": args.chunk_shards,
+    }
+    if args.quiet:
+        manifest = generate(scenario, args.out, **options)
+    else:
+        bar, update = _progress()
+        with bar:
+            manifest = generate(scenario, args.out, progress=update, **options)
     if not args.quiet:
         _summary(manifest, Path(args.out), time.perf_counter() - started)
     return 0
