@@ -152,3 +152,30 @@ def test_bad_arguments_name_what_is_allowed(written: Path, tmp_path: Path) -> No
         generate(TINY, tmp_path / "y", chunk_shards=0)
     with pytest.raises(ValueError, match="transactions, customers, merchants"):
         scan_dataset(written, "devices")
+
+
+def test_same_data_in_another_process() -> None:
+    """A fresh interpreter (other hash seed, other process state) produces the same rows."""
+    import subprocess
+    import sys
+
+    code = (
+        "from fraudforge.engine.dataset import ContentHasher\n"
+        "from fraudforge.engine.scan import scan\n"
+        "from tests.engine.test_dataset import TINY\n"
+        "h = ContentHasher(); h.update(scan(TINY, threads=1).collect()); print(h.hexdigest())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}
+    other = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    here = ds.ContentHasher()
+    here.update(scan(TINY, threads=2).collect())
+    assert other == here.hexdigest()
+
+
+def test_target_rows_is_met_closely() -> None:
+    """A target row count is met within 3%."""
+    tx = scan(Scenario(target_rows=100_000, seed=3)).select("transaction_id").collect()
+    assert abs(tx.height - 100_000) / 100_000 < 0.03
