@@ -27,3 +27,10 @@ def test_fraud_pattern_doc_is_current() -> None:
     from fraudforge.engine.fraud.patterns import patterns_markdown
 
     assert (ROOT / "docs" / "fraud-patterns.md").read_text() == patterns_markdown()
+
+
+def test_feature_catalogue_doc_is_current() -> None:
+    """docs/features.md is exactly what the feature catalogue generates."""
+    from fraudforge.features.catalog import catalog_markdown
+
+    assert (ROOT / "docs" / "features.md").read_text() == catalog_markdown()

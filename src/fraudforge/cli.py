@@ -115,8 +115,47 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_features(args: argparse.Namespace) -> int:
+    """List the feature catalogue, or compute a dataset's features."""
+    from fraudforge.features.catalog import catalog_markdown
+    from fraudforge.features.pipeline import build_features, catalog_rows
+
+    if args.list:
+        if args.markdown:
+            print(catalog_markdown(), end="")
+            return 0
+        table = Table(title="feature catalogue")
+        for col in ("name", "group", "dtype", "unit", "window", "definition"):
+            table.add_column(col, overflow="fold")
+        for row in catalog_rows():
+            table.add_row(*(str(v) for v in row.values()))
+        out.print(table)
+        return 0
+    if args.input is None or args.output is None:
+        err.print("[red]error:[/red] give --list, or both --in DATA and --out FEATURES")
+        return 2
+    started = time.perf_counter()
+    with err.status("features") as status:
+        manifest = build_features(
+            args.input,
+            args.output,
+            overwrite=args.overwrite,
+            threads=args.threads,
+            stage=lambda text: status.update(f"features: {text}"),
+        )
+    wall = time.perf_counter() - started
+    out.print(
+        f"[bold]features[/bold] {args.output}: {manifest.rows:,} transactions x "
+        f"{len(manifest.features)} features in {wall:.2f} s = "
+        f"{manifest.rows / max(wall, 1e-9):,.0f} rows/s"
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """End-to-end demo on the default scenario: generate and summarise."""
+    """End-to-end demo on the default scenario: generate, summarise, compute the features."""
+    root = Path(args.out)
+    args.out = str(root / "data")
     args.overwrite = True
     for name in ("customers", "merchants", "days", "start_date", "fraud_rate", "anomaly_rate"):
         setattr(args, name, None)
@@ -127,7 +166,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.shard_size = None
     args.quiet = False
     out.rule("fraudforge demo: generate")
-    return cmd_generate(args)
+    code = cmd_generate(args)
+    if code:
+        return code
+    out.rule("fraudforge demo: features")
+    features = argparse.Namespace(
+        list=False, markdown=False, input=args.out, output=str(root / "features"),
+        overwrite=True, threads=args.threads,
+    )  # fmt: skip
+    return cmd_features(features)
 
 
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
@@ -174,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate a labelled dataset directory")
     _add_generate_flags(gen)
     gen.set_defaults(func=cmd_generate)
+    feats = sub.add_parser("features", help="list the feature catalogue or compute features")
+    feats.add_argument("--list", action="store_true", help="print the feature catalogue")
+    feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")
+    feats.add_argument("--in", dest="input", help="dataset directory written by `generate`")
+    feats.add_argument("--out", dest="output", help="output directory for the features")
+    feats.add_argument("--threads", type=int, help="worker threads (default: one per core)")
+    feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
+    feats.set_defaults(func=cmd_features)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
     _add_generate_flags(demo, demo=True)
     demo.set_defaults(func=cmd_demo, rows=None)
@@ -188,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rows = 1_000_000
     try:
         code: int = args.func(args)
-    except (ScenarioError, OutputExistsError) as exc:
+    except (ScenarioError, OutputExistsError, FileNotFoundError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
     return code

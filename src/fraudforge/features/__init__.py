@@ -1,0 +1,1 @@
+"""features: the model features as Numba kernels, identical in batch and online."""

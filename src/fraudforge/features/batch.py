@@ -1,0 +1,242 @@
+"""Batch features: all 69 catalogue features for a table of transactions.
+
+Customer-side features run shard by shard (a customer's rows never span shards). Merchant- and
+device-side features need every customer's rows of an entity in time order: they are computed
+exactly by sorting the whole dataset's (entity, timestamp, transaction_id, customer, label) columns
+(for datasets larger than memory, by entity buckets: see ``entity_features``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from fraudforge.engine.catalog import STATUS
+from fraudforge.engine.scan import default_threads
+from fraudforge.features import kernels as k
+from fraudforge.features.catalog import CATALOG, FEATURE_NAMES
+from fraudforge.features.local import interactions, time_features
+from fraudforge.features.outlier import OutlierModel
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+LABELS: tuple[str, ...] = ("is_fraud", "fraud_type", "is_anomaly", "anomaly_type", "label_known_at")
+"""Label columns carried next to the features for training (never inputs of a feature, except the
+delayed-label rates through label_known_at)."""
+P2P_PARTY_BASE = 1 << 61
+
+
+def party_key(merchant_id: pl.Expr, counterparty: pl.Expr) -> pl.Expr:
+    """Whom a payment goes to: the merchant id, or for P2P a key hashed from the payee's VPA."""
+    payee = (counterparty.hash(seed=7) % P2P_PARTY_BASE).cast(pl.Int64) + P2P_PARTY_BASE
+    return pl.coalesce(merchant_id, payee)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The NumPy columns the kernels read, rows sorted by (customer, timestamp, transaction_id)."""
+
+    transaction_id: I64
+    customer: I64
+    t: I64
+    amount: F64
+    party: I64
+    merchant: I64
+    device: I64
+    city: I64
+    category: I64
+    mode: I64
+    channel: I64
+    ttype: I64
+    declined: I64
+    lat: F64
+    lon: F64
+    home_lat: F64
+    home_lon: F64
+    is_fraud: npt.NDArray[np.bool_]
+    known_at: I64
+
+
+def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.DataFrame, Columns]:
+    """Sort, join home coordinates and extract kernel inputs (codes as int64)."""
+    homes = customers.select("customer_id", "home_lat", "home_lon")
+    df = (
+        transactions.lazy()
+        .join(homes.lazy(), on="customer_id", how="left")
+        .sort("customer_id", "timestamp", "transaction_id")
+        .collect()
+    )
+    missing = df["home_lat"].null_count()
+    if missing:
+        raise ValueError(
+            f"{missing} transactions have a customer_id missing from the customers table"
+        )
+    cols = df.select(
+        pl.col("transaction_id"),
+        pl.col("customer_id"),
+        pl.col("timestamp").dt.epoch("us").alias("t"),
+        pl.col("amount_inr"),
+        party_key(pl.col("merchant_id"), pl.col("counterparty")).alias("party"),
+        pl.col("merchant_id").fill_null(-1).alias("merchant"),
+        pl.col("device_id").fill_null(-1).alias("device"),
+        *(pl.col(c).to_physical().cast(pl.Int64).alias(a) for c, a in _CODES),
+        (pl.col("status").to_physical() == STATUS["declined"]).cast(pl.Int64).alias("declined"),
+        "lat",
+        "lon",
+        "home_lat",
+        "home_lon",
+        "is_fraud",
+        pl.col("label_known_at").dt.epoch("us").alias("known_at"),
+    )
+    arrays = {name: cols[name].to_numpy() for name in cols.columns}
+    return df, Columns(
+        transaction_id=arrays["transaction_id"],
+        customer=arrays["customer_id"],
+        t=arrays["t"],
+        amount=arrays["amount_inr"],
+        party=arrays["party"],
+        merchant=arrays["merchant"],
+        device=arrays["device"],
+        city=arrays["city"],
+        category=arrays["category"],
+        mode=arrays["mode"],
+        channel=arrays["channel"],
+        ttype=arrays["ttype"],
+        declined=arrays["declined"],
+        lat=arrays["lat"],
+        lon=arrays["lon"],
+        home_lat=arrays["home_lat"],
+        home_lon=arrays["home_lon"],
+        is_fraud=arrays["is_fraud"],
+        known_at=arrays["known_at"],
+    )
+
+
+_CODES = (
+    ("city", "city"),
+    ("category", "category"),
+    ("payment_mode", "mode"),
+    ("channel", "channel"),
+    ("txn_type", "ttype"),
+)
+
+
+def _starts(keys: I64) -> I64:
+    """Boundaries of runs of equal keys (keys sorted)."""
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate([[0], change, [keys.shape[0]]]).astype(np.int64)
+
+
+def customer_features(c: Columns, *, threads: int | None = None) -> dict[str, F64]:
+    """The customer-side features (rows in customer order), customers split across ``threads``
+    (the kernel releases the GIL)."""
+    n = c.t.shape[0]
+    out = np.empty((n, k.K_CUSTOMER), dtype=np.float64)
+    if n == 0:
+        return {name: out[:, j] for j, name in enumerate(k.CUSTOMER_FEATURES)}
+    starts = _starts(c.customer)
+    workers = max(1, threads or default_threads())
+    # Split at customer boundaries into about equal row counts.
+    cuts = np.searchsorted(starts, np.linspace(0, n, workers + 1)[1:-1])
+    bounds = [0, *sorted(set(int(x) for x in cuts) - {0, starts.shape[0] - 1}), starts.shape[0] - 1]
+
+    def run(a: int, b: int) -> None:
+        lo, hi = starts[a], starts[b]
+        k.customer_pass(
+            starts[a : b + 1] - lo, c.t[lo:hi], c.amount[lo:hi], c.party[lo:hi], c.device[lo:hi],
+            c.city[lo:hi], c.category[lo:hi], c.mode[lo:hi], c.channel[lo:hi], c.ttype[lo:hi],
+            c.declined[lo:hi], c.lat[lo:hi], c.lon[lo:hi], c.home_lat[lo:hi], c.home_lon[lo:hi],
+            out[lo:hi],
+        )  # fmt: skip
+
+    pairs = list(itertools.pairwise(bounds))
+    if len(pairs) == 1:
+        run(*pairs[0])
+    else:
+        with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+            list(pool.map(lambda ab: run(*ab), pairs))
+    return {name: out[:, j] for j, name in enumerate(k.CUSTOMER_FEATURES)}
+
+
+def entity_features(entity: I64, c: Columns) -> tuple[F64, F64, F64]:
+    """24-hour counts, distinct customers and delayed-label fraud rate per entity (merchant or
+    device; entity < 0 means none and gets zeros), aligned with ``c``'s rows."""
+    n = entity.shape[0]
+    count = np.zeros(n)
+    distinct = np.zeros(n)
+    rate = np.zeros(n)
+    rows = np.flatnonzero(entity >= 0)
+    if rows.size == 0:
+        return count, distinct, rate
+    order = rows[np.lexsort((c.transaction_id[rows], c.t[rows], entity[rows]))]
+    e_count = np.empty(order.size)
+    e_distinct = np.empty(order.size)
+    e_rate = np.empty(order.size)
+    k.entity_pass(
+        _starts(entity[order]), c.t[order], c.customer[order], c.is_fraud[order],
+        c.known_at[order], e_count, e_distinct, e_rate,
+    )  # fmt: skip
+    count[order], distinct[order], rate[order] = e_count, e_distinct, e_rate
+    return count, distinct, rate
+
+
+def assemble(base: dict[str, F64], amount: F64, outlier: OutlierModel) -> dict[str, F64]:
+    """Add the outlier score and the interactions; return all 69 in catalogue order."""
+    f = dict(base)
+    f["outlier_score"] = outlier.score(f, amount)
+    f.update(interactions(f, amount))
+    return {name: f[name] for name in FEATURE_NAMES}
+
+
+def base_features(c: Columns, *, threads: int | None = None) -> dict[str, F64]:
+    """Every feature but the outlier score and the interactions."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        merchant = pool.submit(entity_features, c.merchant, c)
+        device = pool.submit(entity_features, c.device, c)
+        f = customer_features(c, threads=threads)
+        m_count, m_distinct, m_rate = merchant.result()
+        f["device_fraud_rate"] = device.result()[2]
+    f.update(time_features(c.t))
+    f["merchant_txn_count_24h"] = m_count
+    f["merchant_distinct_customers_24h"] = m_distinct
+    f["merchant_fraud_rate"] = m_rate
+    return f
+
+
+def to_frame(
+    transaction_id: I64, features: dict[str, F64], labels: pl.DataFrame | None
+) -> pl.DataFrame:
+    """A features table: transaction_id, the features with their catalogue types, the labels."""
+    cols = [pl.Series("transaction_id", transaction_id)]
+    for spec in CATALOG:
+        s = pl.Series(spec.name, features[spec.name])
+        if spec.dtype != "Float64":
+            s = s.cast(getattr(pl, spec.dtype))
+        elif spec.name == "secs_since_prev_txn":
+            s = s.fill_nan(None)
+        cols.append(s)
+    out = pl.DataFrame(cols)
+    return out.hstack(labels) if labels is not None else out
+
+
+def compute_features(
+    transactions: pl.DataFrame,
+    customers: pl.DataFrame,
+    *,
+    outlier: OutlierModel | None = None,
+    with_labels: bool = True,
+    threads: int | None = None,
+) -> tuple[pl.DataFrame, OutlierModel]:
+    """All 69 features of ``transactions`` (any order; output sorted by customer, timestamp and
+    transaction_id), plus the outlier model used (fitted here when not given)."""
+    df, c = prepare(transactions, customers)
+    base = base_features(c, threads=threads)
+    model = outlier or OutlierModel.fit(base, c.amount)
+    features = assemble(base, c.amount, model)
+    labels = df.select(LABELS) if with_labels else None
+    return to_frame(c.transaction_id, features, labels), model

@@ -1,0 +1,152 @@
+"""The feature catalogue: every model feature's name, group, type, unit, window and definition.
+
+Conventions for every definition: "before" means earlier in (timestamp, transaction_id) order; a
+window w covers timestamps in (t - w, t]; the current transaction is never part of its own
+window. Only observable fields are read; the two delayed-label rates read ``is_fraud`` only
+through rows whose ``label_known_at`` is before the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GROUPS: tuple[str, ...] = ("fraud", "anomaly", "interaction")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One catalogue entry."""
+
+    name: str
+    group: str
+    dtype: str
+    unit: str
+    window: str
+    definition: str
+
+
+def _f(name: str, dtype: str, unit: str, window: str, definition: str) -> FeatureSpec:
+    return FeatureSpec(name, "fraud", dtype, unit, window, definition)
+
+
+def _a(name: str, dtype: str, unit: str, window: str, definition: str) -> FeatureSpec:
+    return FeatureSpec(name, "anomaly", dtype, unit, window, definition)
+
+
+def _i(name: str, dtype: str, unit: str, definition: str) -> FeatureSpec:
+    return FeatureSpec(name, "interaction", dtype, unit, "-", definition)
+
+
+FRAUD: tuple[FeatureSpec, ...] = (
+    _f("txn_count_1h", "Int32", "transactions", "1h", "The customer's transactions before this one in the window."),
+    _f("txn_count_6h", "Int32", "transactions", "6h", "The customer's transactions before this one in the window."),
+    _f("txn_count_24h", "Int32", "transactions", "24h", "The customer's transactions before this one in the window."),
+    _f("txn_count_7d", "Int32", "transactions", "7d", "The customer's transactions before this one in the window."),
+    _f("amount_sum_24h", "Float64", "INR", "24h", "Sum of amount_inr of the customer's transactions before this one in the window."),
+    _f("amount_sum_7d", "Float64", "INR", "7d", "Sum of amount_inr of the customer's transactions before this one in the window."),
+    _f("amount_avg_24h", "Float64", "INR", "24h", "Mean amount of the customer's transactions in the window; 0 if none."),
+    _f("amount_avg_7d", "Float64", "INR", "7d", "Mean amount of the customer's transactions in the window; 0 if none."),
+    _f("amount_avg_30d", "Float64", "INR", "30d", "Mean amount of the customer's transactions in the window; 0 if none."),
+    _f("amount_ratio_30d", "Float64", "ratio", "30d", "amount_inr / (amount_avg_30d + 1)."),
+    _f("amount_zscore_30d", "Float64", "sd", "30d", "(amount_inr - mean) / (std + 1) over the customer's window amounts; 0 if none."),
+    _f("amount_percentile_30d", "Float64", "share", "30d", "Share of window amounts below amount_inr (ties count half); 0.5 if none."),
+    _f("is_round_amount", "Int8", "flag", "-", "amount_inr is a whole multiple of 100 INR."),
+    _f("is_below_threshold", "Int8", "flag", "-", "amount_inr lies within 2% below 10k, 50k, 1 lakh or 2 lakh INR (structuring)."),
+    _f("micro_txn_count_1h", "Int32", "transactions", "1h", "The customer's transactions of at most 50 INR in the window (card testing)."),
+    _f("distance_from_home_km", "Float64", "km", "-", "Haversine km from the customer's home (home_lat, home_lon) to (lat, lon)."),
+    _f("distance_from_prev_km", "Float64", "km", "prev", "Haversine km from the customer's previous transaction; 0 for the first."),
+    _f("speed_from_prev_kmh", "Float64", "km/h", "prev", "distance_from_prev_km / max(hours since the previous transaction, 1 minute); 0 for the first."),
+    _f("distinct_cities_7d", "Int32", "cities", "7d", "Distinct cities of the customer's transactions in the window."),
+    _f("is_new_merchant", "Int8", "flag", "all", "No earlier transaction of the customer at this merchant (P2P: this payee)."),
+    _f("is_new_city", "Int8", "flag", "all", "No earlier transaction of the customer in this city."),
+    _f("is_new_device", "Int8", "flag", "all", "A device is used and the customer never used it before."),
+    _f("secs_since_prev_txn", "Float64", "s", "prev", "Seconds since the customer's previous transaction; null for the first."),
+    _f("hour", "Int8", "hour", "-", "Hour of day of the timestamp (0-23)."),
+    _f("weekday", "Int8", "day", "-", "Day of week (0 = Monday ... 6 = Sunday)."),
+    _f("is_night", "Int8", "flag", "-", "Hour is between 00:00 and 05:59."),
+    _f("is_festival_day", "Int8", "flag", "-", "The date is a festival in the Indian festival calendar."),
+    _f("declines_24h", "Int32", "transactions", "24h", "The customer's declined transactions before this one in the window."),
+    _f("merchant_txn_count_24h", "Int32", "transactions", "24h", "Transactions at this merchant, all customers, before this one in the window; 0 for P2P."),
+    _f("merchant_distinct_customers_24h", "Int32", "customers", "24h", "Distinct customers among them; 0 for P2P."),
+    _f("merchant_fraud_rate", "Float64", "share", "all", "Earlier transactions at this merchant confirmed fraud (label_known_at before this one) / (earlier transactions + 1)."),
+    _f("device_fraud_rate", "Float64", "share", "all", "The same for this device, over all customers; 0 without a device."),
+)  # fmt: skip
+
+ANOMALY: tuple[FeatureSpec, ...] = (
+    _a("hour_rarity", "Float64", "share", "all", "1 - (earlier transactions in this hour + 1) / (earlier transactions + 24)."),
+    _a("category_rarity", "Float64", "share", "all", "1 - (earlier transactions in this category + 1) / (earlier transactions + 26)."),
+    _a("payment_mode_rarity", "Float64", "share", "all", "1 - (earlier transactions with this mode + 1) / (earlier transactions + 7)."),
+    _a("channel_rarity", "Float64", "share", "all", "1 - (earlier transactions on this channel + 1) / (earlier transactions + 4)."),
+    _a("city_rarity", "Float64", "share", "all", "1 - (earlier transactions in this city + 1) / (earlier transactions + number of cities)."),
+    _a("txn_type_rarity", "Float64", "share", "all", "1 - (earlier transactions of this type + 1) / (earlier transactions + 5)."),
+    _a("amount_percentile_category_30d", "Float64", "share", "30d", "Share of the customer's window amounts in this category below amount_inr (ties half); 0.5 if none."),
+    _a("amount_vs_category_avg_30d", "Float64", "ratio", "30d", "amount_inr / (mean window amount in this category + 1); amount_inr / (amount_avg_30d + 1) if none."),
+    _a("amount_robust_z_30d", "Float64", "MAD", "30d", "(amount_inr - median) / (1.4826 MAD + 1) of the window amounts; 0 if none."),
+    _a("dormancy_ratio", "Float64", "ratio", "30d", "secs_since_prev_txn / (mean gap between window transactions + 60 s); 0 for the first."),
+    _a("spend_trend_7d_30d", "Float64", "ratio", "30d", "(amount_sum_7d / 7) / (window sum over 30d / 30 + 1)."),
+    _a("count_trend_7d_30d", "Float64", "ratio", "30d", "(txn_count_7d / 7) / (window count over 30d / 30 + 0.1)."),
+    _a("category_entropy", "Float64", "nats", "all", "Shannon entropy of the customer's earlier category counts; 0 if none."),
+    _a("merchant_loyalty_30d", "Float64", "share", "30d", "Share of window transactions at this merchant (P2P: this payee); 0 if none."),
+    _a("distinct_merchants_7d", "Int32", "merchants", "7d", "Distinct merchants (payees for P2P) of the customer's window transactions."),
+    _a("distinct_categories_7d", "Int32", "categories", "7d", "Distinct categories of the customer's window transactions."),
+    _a("city_switches_7d", "Int32", "switches", "7d", "Consecutive window transactions in different cities."),
+    _a("hour_deviation", "Float64", "hours", "all", "Circular distance in hours from the customer's mean hour of earlier transactions; 0 if none."),
+    _a("distance_from_centroid_km", "Float64", "km", "30d", "Haversine km from the mean (lat, lon) of the window transactions; distance from home if none."),
+    _a("weekend_deviation", "Float64", "share", "all", "|is weekend - share of earlier transactions on weekends|; 0 if none."),
+    _a("night_deviation", "Float64", "share", "all", "|is_night - share of earlier transactions at night|; 0 if none."),
+    _a("is_new_category", "Int8", "flag", "all", "No earlier transaction of the customer in this category."),
+    _a("is_new_payment_mode", "Int8", "flag", "all", "No earlier transaction of the customer with this payment mode."),
+    _a("is_new_channel", "Int8", "flag", "all", "No earlier transaction of the customer on this channel."),
+    _a("unusual_events_24h", "Int32", "transactions", "24h", "Window transactions that were unusual: hour_rarity > 0.9, category_rarity > 0.9, amount_percentile_30d > 0.95 with 5+ window rows, or distance_from_home_km > 500."),
+    _a("unusual_events_7d", "Int32", "transactions", "7d", "The same count over 7 days."),
+    _a("outlier_score", "Float64", "score", "-", "Mean absolute robust z-score of 8 observable features against medians and MADs fitted on training data (unsupervised)."),
+)  # fmt: skip
+
+INTERACTION: tuple[FeatureSpec, ...] = (
+    _i("velocity_x_distance", "Float64", "-", "txn_count_1h * log1p(distance_from_prev_km)."),
+    _i("amount_ratio_x_night", "Float64", "-", "amount_ratio_30d * is_night."),
+    _i("new_device_x_amount", "Float64", "-", "is_new_device * log1p(amount_inr)."),
+    _i("new_merchant_x_amount_z", "Float64", "-", "is_new_merchant * amount_zscore_30d."),
+    _i("speed_x_new_city", "Float64", "-", "log1p(speed_from_prev_kmh) * is_new_city."),
+    _i("micro_burst_x_new_device", "Float64", "-", "micro_txn_count_1h * is_new_device."),
+    _i("declines_x_velocity", "Float64", "-", "declines_24h * txn_count_1h."),
+    _i("category_rarity_x_amount_pct", "Float64", "-", "category_rarity * amount_percentile_30d."),
+    _i("home_distance_x_hour_rarity", "Float64", "-", "log1p(distance_from_home_km) * hour_rarity."),
+    _i("merchant_risk_x_amount", "Float64", "-", "merchant_fraud_rate * log1p(amount_inr)."),
+)  # fmt: skip
+
+CATALOG: tuple[FeatureSpec, ...] = (*FRAUD, *ANOMALY, *INTERACTION)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in CATALOG)
+BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in CATALOG}
+DELAYED_LABEL_FEATURES: tuple[str, ...] = (
+    "merchant_fraud_rate",
+    "device_fraud_rate",
+    "merchant_risk_x_amount",
+)
+"""The only features that read labels (through label_known_at)."""
+
+
+def catalog_markdown() -> str:
+    """``docs/features.md``, generated from the catalogue."""
+    lines = [
+        "# Feature catalogue",
+        "",
+        "<!-- generated by `fraudforge features --list --markdown > docs/features.md`; do not edit -->",
+        "",
+        " ".join((__doc__ or "").split()),
+        "",
+        f"{len(CATALOG)} features: {len(FRAUD)} fraud, {len(ANOMALY)} anomaly, "
+        f"{len(INTERACTION)} interaction.",
+    ]
+    for group, specs in (("fraud", FRAUD), ("anomaly", ANOMALY), ("interaction", INTERACTION)):
+        lines += [
+            "",
+            f"## {group}",
+            "",
+            "| name | type | unit | window | definition |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{f.name}` | {f.dtype} | {f.unit} | {f.window} | {f.definition} |" for f in specs
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,541 @@
+"""Numba kernels of the features. One per-row function computes a transaction's customer-side
+features from the customer's earlier rows and running counts; the batch pass calls it row by row
+with windows advanced by two pointers, and the online path calls the very same function on a
+customer's retained history, so batch and online values are equal bit for bit.
+
+Times are int64 microseconds. Rows of a customer are in (timestamp, transaction_id) order.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+from fraudforge.engine import catalog as cat
+from fraudforge.engine import geo
+
+US = 1_000_000
+HOUR = 3600 * US
+DAY = 24 * HOUR
+W1H, W6H, W24H, W7D, W30D = HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY
+RETAIN_US = W30D
+"""The longest window: online state keeps this much of a customer's history (and the last row)."""
+
+N_CAT = len(cat.CATEGORIES)
+N_MODE = len(cat.PAYMENT_MODES)
+N_CHANNEL = len(cat.CHANNELS)
+N_TYPE = len(cat.TXN_TYPES)
+N_CITY = geo.N_CITIES
+
+# Layout of a customer's running counts (one int64 vector per customer).
+S_N = 0
+S_HOUR = 1
+S_CAT = S_HOUR + 24
+S_MODE = S_CAT + N_CAT
+S_CHANNEL = S_MODE + N_MODE
+S_TYPE = S_CHANNEL + N_CHANNEL
+S_CITY = S_TYPE + N_TYPE
+S_WEEKEND = S_CITY + N_CITY
+S_NIGHT = S_WEEKEND + 1
+STATE_SIZE = S_NIGHT + 1
+
+CUSTOMER_FEATURES: tuple[str, ...] = (
+    "txn_count_1h",
+    "txn_count_6h",
+    "txn_count_24h",
+    "txn_count_7d",
+    "amount_sum_24h",
+    "amount_sum_7d",
+    "amount_avg_24h",
+    "amount_avg_7d",
+    "amount_avg_30d",
+    "amount_ratio_30d",
+    "amount_zscore_30d",
+    "amount_percentile_30d",
+    "is_round_amount",
+    "is_below_threshold",
+    "micro_txn_count_1h",
+    "distance_from_home_km",
+    "distance_from_prev_km",
+    "speed_from_prev_kmh",
+    "distinct_cities_7d",
+    "is_new_merchant",
+    "is_new_city",
+    "is_new_device",
+    "secs_since_prev_txn",
+    "declines_24h",
+    "hour_rarity",
+    "category_rarity",
+    "payment_mode_rarity",
+    "channel_rarity",
+    "city_rarity",
+    "txn_type_rarity",
+    "amount_percentile_category_30d",
+    "amount_vs_category_avg_30d",
+    "amount_robust_z_30d",
+    "dormancy_ratio",
+    "spend_trend_7d_30d",
+    "count_trend_7d_30d",
+    "category_entropy",
+    "merchant_loyalty_30d",
+    "distinct_merchants_7d",
+    "distinct_categories_7d",
+    "city_switches_7d",
+    "hour_deviation",
+    "distance_from_centroid_km",
+    "weekend_deviation",
+    "night_deviation",
+    "is_new_category",
+    "is_new_payment_mode",
+    "is_new_channel",
+    "unusual_events_24h",
+    "unusual_events_7d",
+)
+K_CUSTOMER = len(CUSTOMER_FEATURES)
+FI = {name: i for i, name in enumerate(CUSTOMER_FEATURES)}
+THRESHOLDS = np.array([10_000.0, 50_000.0, 100_000.0, 200_000.0])
+HOUR_COS = np.cos(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
+HOUR_SIN = np.sin(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
+MICRO_INR = 50.0
+R_KM = geo.EARTH_RADIUS_KM
+
+
+@nb.njit(cache=True, inline="always")
+def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    dphi = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    a = min(max(a, 0.0), 1.0)
+    return 2.0 * R_KM * math.asin(math.sqrt(a))
+
+
+@nb.njit(cache=True)
+def window_start(t: npt.NDArray[np.int64], lo: int, i: int, width: int) -> int:
+    """First index j in [lo, i] with t[j] > t[i] - width (binary search)."""
+    bound = t[i] - width
+    a, b = lo, i
+    while a < b:
+        m = (a + b) // 2
+        if t[m] > bound:
+            b = m
+        else:
+            a = m + 1
+    return a
+
+
+@nb.njit(cache=True)
+def _rarity(count: int, n: int, k: int) -> float:
+    return 1.0 - (count + 1.0) / (n + float(k))
+
+
+@nb.njit(cache=True)
+def customer_row(
+    i: int,
+    w1: int,
+    w6: int,
+    w24: int,
+    w7: int,
+    w30: int,
+    has_prev: bool,
+    t: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.float64],
+    party: npt.NDArray[np.int64],
+    city: npt.NDArray[np.int64],
+    category: npt.NDArray[np.int64],
+    mode: npt.NDArray[np.int64],
+    channel: npt.NDArray[np.int64],
+    ttype: npt.NDArray[np.int64],
+    declined: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    unusual: npt.NDArray[np.int64],
+    home_lat: float,
+    home_lon: float,
+    new_party: int,
+    new_device: int,
+    state: npt.NDArray[np.int64],
+    sorted_amounts: npt.NDArray[np.float64],
+    sorted_parties: npt.NDArray[np.int64],
+    seen_city: npt.NDArray[np.bool_],
+    seen_cat: npt.NDArray[np.bool_],
+    out: npt.NDArray[np.float64],
+) -> int:
+    """Customer-side features of row ``i`` into ``out`` (length K_CUSTOMER).
+
+    Rows [w30, i) are the customer's earlier rows in the 30-day window (w1 >= w6 >= ... >= w30
+    are the starts of the shorter windows); row i - 1 is the previous row when ``has_prev``.
+    ``state`` holds the running counts of all earlier rows; ``sorted_amounts`` the window's
+    amounts and ``sorted_parties`` the 7-day window's parties, each in ascending order. The
+    all-false ``seen_city``/``seen_cat`` are scratch space, left as found. Returns the row's
+    "unusual" flag.
+    """
+    x = amount[i]
+    ti = t[i]
+    hour_i = (ti // HOUR) % 24
+    # -- windows -------------------------------------------------------------------------------
+    n1 = i - w1
+    n6 = i - w6
+    n24 = i - w24
+    n7 = i - w7
+    n30 = i - w30
+    s24 = 0.0
+    s7 = 0.0
+    s30 = 0.0
+    micro = 0
+    declines = 0
+    unusual24 = 0
+    unusual7 = 0
+    for j in range(w30, i):
+        a = amount[j]
+        s30 += a
+        if j >= w7:
+            s7 += a
+            unusual7 += unusual[j]
+        if j >= w24:
+            s24 += a
+            declines += declined[j]
+            unusual24 += unusual[j]
+        if j >= w1 and a <= MICRO_INR:
+            micro += 1
+    out[0] = n1
+    out[1] = n6
+    out[2] = n24
+    out[3] = n7
+    out[4] = s24
+    out[5] = s7
+    out[6] = s24 / n24 if n24 > 0 else 0.0
+    out[7] = s7 / n7 if n7 > 0 else 0.0
+    mean30 = s30 / n30 if n30 > 0 else 0.0
+    out[8] = mean30
+    out[9] = x / (mean30 + 1.0)
+    # z-score, percentile, category statistics over the 30-day window
+    ss = 0.0
+    below = 0.0
+    cat_i = category[i]
+    cat_n = 0
+    cat_sum = 0.0
+    cat_below = 0.0
+    same_party = 0
+    lat_sum = 0.0
+    lon_sum = 0.0
+    for j in range(w30, i):
+        a = amount[j]
+        d = a - mean30
+        ss += d * d
+        if a < x:
+            below += 1.0
+        elif a == x:
+            below += 0.5
+        if category[j] == cat_i:
+            cat_n += 1
+            cat_sum += a
+            if a < x:
+                cat_below += 1.0
+            elif a == x:
+                cat_below += 0.5
+        if party[j] == party[i]:
+            same_party += 1
+        lat_sum += lat[j]
+        lon_sum += lon[j]
+    std = math.sqrt(ss / n30) if n30 > 0 else 0.0
+    out[10] = (x - mean30) / (std + 1.0) if n30 > 0 else 0.0
+    out[11] = below / n30 if n30 > 0 else 0.5
+    rounded = 1.0 if x >= 100.0 and x % 100.0 == 0.0 else 0.0
+    out[12] = rounded
+    below_threshold = 0.0
+    for b in THRESHOLDS:
+        if b * 0.98 <= x < b:
+            below_threshold = 1.0
+    out[13] = below_threshold
+    out[14] = micro
+    d_home = _haversine(home_lat, home_lon, lat[i], lon[i])
+    out[15] = d_home
+    if has_prev:
+        d_prev = _haversine(lat[i - 1], lon[i - 1], lat[i], lon[i])
+        gap_s = (ti - t[i - 1]) / US
+        out[16] = d_prev
+        out[17] = d_prev / (max(gap_s, 60.0) / 3600.0)
+        out[22] = gap_s
+    else:
+        gap_s = 0.0
+        out[16] = 0.0
+        out[17] = 0.0
+        out[22] = np.nan
+    # distinct cities / merchants / categories and city switches over 7 days
+    n_city = 0
+    n_cat = 0
+    switches = 0
+    for j in range(w7, i):
+        if not seen_city[city[j]]:
+            seen_city[city[j]] = True
+            n_city += 1
+        if not seen_cat[category[j]]:
+            seen_cat[category[j]] = True
+            n_cat += 1
+        if j > w7 and city[j] != city[j - 1]:
+            switches += 1
+    for j in range(w7, i):
+        seen_city[city[j]] = False
+        seen_cat[category[j]] = False
+    n_party = 0
+    if n7 > 0:
+        n_party = 1
+        for q in range(1, n7):
+            if sorted_parties[q] != sorted_parties[q - 1]:
+                n_party += 1
+    out[18] = n_city
+    out[19] = new_party
+    n_prev = state[S_N]
+    out[20] = 1.0 if state[S_CITY + city[i]] == 0 else 0.0
+    out[21] = new_device
+    out[23] = declines
+    # rarity against all earlier rows
+    out[24] = _rarity(state[S_HOUR + hour_i], n_prev, 24)
+    out[25] = _rarity(state[S_CAT + cat_i], n_prev, N_CAT)
+    out[26] = _rarity(state[S_MODE + mode[i]], n_prev, N_MODE)
+    out[27] = _rarity(state[S_CHANNEL + channel[i]], n_prev, N_CHANNEL)
+    out[28] = _rarity(state[S_CITY + city[i]], n_prev, N_CITY)
+    out[29] = _rarity(state[S_TYPE + ttype[i]], n_prev, N_TYPE)
+    out[30] = cat_below / cat_n if cat_n > 0 else 0.5
+    out[31] = x / (cat_sum / cat_n + 1.0) if cat_n > 0 else x / (mean30 + 1.0)
+    # robust z: median and MAD of the window amounts
+    if n30 > 0:
+        med = _median_sorted(sorted_amounts[:n30])
+        mad = _mad_sorted(sorted_amounts[:n30], med)
+        out[32] = (x - med) / (1.4826 * mad + 1.0)
+    else:
+        out[32] = 0.0
+    if has_prev and n30 >= 2:
+        mean_gap_s = ((t[i - 1] - t[w30]) / US) / (n30 - 1)
+        out[33] = gap_s / (mean_gap_s + 60.0)
+    elif has_prev:
+        out[33] = gap_s / 60.0
+    else:
+        out[33] = 0.0
+    out[34] = (s7 / 7.0) / (s30 / 30.0 + 1.0)
+    out[35] = (n7 / 7.0) / (n30 / 30.0 + 0.1)
+    entropy = 0.0
+    if n_prev > 0:
+        for k in range(N_CAT):
+            c = state[S_CAT + k]
+            if c > 0:
+                p = c / n_prev
+                entropy -= p * math.log(p)
+    out[36] = entropy
+    out[37] = same_party / n30 if n30 > 0 else 0.0
+    out[38] = n_party
+    out[39] = n_cat
+    out[40] = switches
+    if n_prev > 0:
+        cs = 0.0
+        sn = 0.0
+        for h in range(24):
+            c = state[S_HOUR + h]
+            cs += c * HOUR_COS[h]
+            sn += c * HOUR_SIN[h]
+        mean_hour = (math.atan2(sn, cs) * 24.0 / (2.0 * math.pi)) % 24.0
+        diff = abs((hour_i + 0.5) - mean_hour)
+        out[41] = min(diff, 24.0 - diff)
+        weekend_i = 1.0 if ((ti // DAY + 3) % 7) >= 5 else 0.0
+        night_i = 1.0 if hour_i < 6 else 0.0
+        out[43] = abs(weekend_i - state[S_WEEKEND] / n_prev)
+        out[44] = abs(night_i - state[S_NIGHT] / n_prev)
+    else:
+        out[41] = 0.0
+        out[43] = 0.0
+        out[44] = 0.0
+    if n30 > 0:
+        out[42] = _haversine(lat_sum / n30, lon_sum / n30, lat[i], lon[i])
+    else:
+        out[42] = d_home
+    out[45] = 1.0 if state[S_CAT + cat_i] == 0 else 0.0
+    out[46] = 1.0 if state[S_MODE + mode[i]] == 0 else 0.0
+    out[47] = 1.0 if state[S_CHANNEL + channel[i]] == 0 else 0.0
+    out[48] = unusual24
+    out[49] = unusual7
+    flag = out[24] > 0.9 or out[25] > 0.9 or (n30 >= 5 and out[11] > 0.95) or d_home > 500.0
+    return 1 if flag else 0
+
+
+@nb.njit(cache=True, inline="always")
+def _median_sorted(v: npt.NDArray[np.float64]) -> float:
+    n = v.shape[0]
+    if n % 2 == 1:
+        return float(v[n // 2])
+    return float(0.5 * (v[n // 2 - 1] + v[n // 2]))
+
+
+@nb.njit(cache=True)
+def _mad_sorted(v: npt.NDArray[np.float64], med: float) -> float:
+    """Median absolute deviation from ``med`` of ascending ``v``, by merging the deviations on
+    either side of the median (already in order) instead of sorting them."""
+    n = v.shape[0]
+    right = 0
+    while right < n and v[right] < med:
+        right += 1
+    left = right - 1
+    want_hi = n // 2
+    want_lo = want_hi - 1 if n % 2 == 0 else want_hi
+    lo_val = 0.0
+    hi_val = 0.0
+    for rank in range(want_hi + 1):
+        if left >= 0 and (right >= n or med - v[left] <= v[right] - med):
+            d = med - v[left]
+            left -= 1
+        else:
+            d = v[right] - med
+            right += 1
+        if rank == want_lo:
+            lo_val = d
+        if rank == want_hi:
+            hi_val = d
+    return 0.5 * (lo_val + hi_val)
+
+
+@nb.njit(cache=True, inline="always")
+def sorted_insert(buf: npt.NDArray, n: int, value: float) -> None:  # type: ignore[type-arg]
+    """Insert ``value`` into the ascending ``buf[:n]`` (room for n + 1)."""
+    j = np.searchsorted(buf[:n], value)
+    for q in range(n, j, -1):
+        buf[q] = buf[q - 1]
+    buf[j] = value
+
+
+@nb.njit(cache=True, inline="always")
+def sorted_remove(buf: npt.NDArray, n: int, value: float) -> None:  # type: ignore[type-arg]
+    """Remove one ``value`` from the ascending ``buf[:n]``."""
+    j = np.searchsorted(buf[:n], value)
+    for q in range(j, n - 1):
+        buf[q] = buf[q + 1]
+
+
+@nb.njit(cache=True)
+def update_state(
+    state: npt.NDArray[np.int64],
+    t: int,
+    city: int,
+    category: int,
+    mode: int,
+    channel: int,
+    ttype: int,
+) -> None:
+    """Fold one row into a customer's running counts."""
+    hour = (t // HOUR) % 24
+    state[S_N] += 1
+    state[S_HOUR + hour] += 1
+    state[S_CAT + category] += 1
+    state[S_MODE + mode] += 1
+    state[S_CHANNEL + channel] += 1
+    state[S_TYPE + ttype] += 1
+    state[S_CITY + city] += 1
+    if ((t // DAY + 3) % 7) >= 5:
+        state[S_WEEKEND] += 1
+    if hour < 6:
+        state[S_NIGHT] += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def customer_pass(
+    starts: npt.NDArray[np.int64],
+    t: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.float64],
+    party: npt.NDArray[np.int64],
+    device: npt.NDArray[np.int64],
+    city: npt.NDArray[np.int64],
+    category: npt.NDArray[np.int64],
+    mode: npt.NDArray[np.int64],
+    channel: npt.NDArray[np.int64],
+    ttype: npt.NDArray[np.int64],
+    declined: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    home_lat: npt.NDArray[np.float64],
+    home_lon: npt.NDArray[np.float64],
+    out: npt.NDArray[np.float64],
+) -> None:
+    """All customer-side features. ``starts`` delimits customers (rows sorted by customer, then
+    timestamp and transaction_id); windows advance by two pointers."""
+    unusual = np.zeros(t.shape[0], dtype=np.int64)
+    state = np.zeros(STATE_SIZE, dtype=np.int64)
+    longest = 1
+    for c in range(starts.shape[0] - 1):
+        longest = max(longest, starts[c + 1] - starts[c])
+    sorted_amounts = np.empty(longest + 1, dtype=np.float64)
+    sorted_parties = np.empty(longest + 1, dtype=np.int64)
+    seen_city = np.zeros(N_CITY, dtype=np.bool_)
+    seen_cat = np.zeros(N_CAT, dtype=np.bool_)
+    for c in range(starts.shape[0] - 1):
+        lo, hi = starts[c], starts[c + 1]
+        state[:] = 0
+        # Sentinels type the sets: parties are never negative; device -1 means "no device",
+        # which is never new.
+        seen_party = {np.int64(-7)}
+        seen_device = {np.int64(-1)}
+        w1 = w6 = w24 = w7 = w30 = lo
+        for i in range(lo, hi):
+            ti = t[i]
+            while t[w1] <= ti - W1H:
+                w1 += 1
+            while t[w6] <= ti - W6H:
+                w6 += 1
+            while t[w24] <= ti - W24H:
+                w24 += 1
+            while t[w7] <= ti - W7D:
+                sorted_remove(sorted_parties, i - w7, party[w7])
+                w7 += 1
+            while t[w30] <= ti - W30D:
+                sorted_remove(sorted_amounts, i - w30, amount[w30])
+                w30 += 1
+            new_party = 0 if party[i] in seen_party else 1
+            new_device = 0 if device[i] in seen_device else 1
+            unusual[i] = customer_row(
+                i, w1, w6, w24, w7, w30, i > lo,
+                t, amount, party, city, category, mode, channel, ttype, declined, lat, lon,
+                unusual, home_lat[i], home_lon[i], new_party, new_device, state,
+                sorted_amounts, sorted_parties, seen_city, seen_cat, out[i],
+            )  # fmt: skip
+            sorted_insert(sorted_amounts, i - w30, amount[i])
+            sorted_insert(sorted_parties, i - w7, party[i])
+            seen_party.add(party[i])
+            seen_device.add(device[i])
+            update_state(state, ti, city[i], category[i], mode[i], channel[i], ttype[i])
+
+
+@nb.njit(cache=True, nogil=True)
+def entity_pass(
+    starts: npt.NDArray[np.int64],
+    t: npt.NDArray[np.int64],
+    customer: npt.NDArray[np.int64],
+    is_fraud: npt.NDArray[np.bool_],
+    known_at: npt.NDArray[np.int64],
+    count_24h: npt.NDArray[np.float64],
+    distinct_24h: npt.NDArray[np.float64],
+    fraud_rate: npt.NDArray[np.float64],
+) -> None:
+    """Per merchant (or device): transactions and distinct customers in the previous 24 h, and
+    the share of earlier transactions confirmed fraud before this one (label_known_at < t).
+    Rows sorted by entity, then timestamp and transaction_id; ``starts`` delimits entities."""
+    for e in range(starts.shape[0] - 1):
+        lo, hi = starts[e], starts[e + 1]
+        known = np.sort(known_at[lo:hi][is_fraud[lo:hi]])
+        counts = nb.typed.Dict.empty(key_type=nb.int64, value_type=nb.int64)
+        w = lo
+        for i in range(lo, hi):
+            ti = t[i]
+            while t[w] <= ti - W24H:
+                k = customer[w]
+                counts[k] -= 1
+                if counts[k] == 0:
+                    del counts[k]
+                w += 1
+            count_24h[i] = i - w
+            distinct_24h[i] = len(counts)
+            confirmed = np.searchsorted(known, ti, side="left")
+            fraud_rate[i] = confirmed / (i - lo + 1.0)
+            k = customer[i]
+            counts[k] = counts.get(k, 0) + 1

@@ -1,0 +1,75 @@
+"""`fraudforge features`: the catalogue listing, a dataset's features on disk, and the
+scikit-learn transformer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from fraudforge.cli import main
+from fraudforge.engine.dataset import generate
+from fraudforge.engine.scenario import Scenario
+from fraudforge.features.catalog import FEATURE_NAMES
+from fraudforge.features.pipeline import catalog_hash, read_features
+from fraudforge.features.transformer import FeatureTransformer
+
+S = Scenario(customers=200, days=20, seed=4)
+
+
+def test_list_prints_every_feature(capsys: pytest.CaptureFixture[str]) -> None:
+    """`features --list --markdown` prints all 69 names."""
+    assert main(["features", "--list", "--markdown"]) == 0
+    text = capsys.readouterr().out
+    assert all(f"`{name}`" in text for name in FEATURE_NAMES)
+
+
+def test_features_of_a_dataset(tmp_path: Path) -> None:
+    """`features --in --out` writes one row per transaction, keyed by transaction_id, with the
+    label columns and a manifest naming the catalogue and the source dataset."""
+    data = tmp_path / "data"
+    m = generate(S, data)
+    assert main(["features", "--in", str(data), "--out", str(tmp_path / "f")]) == 0
+    fm, lf = read_features(tmp_path / "f")
+    df = lf.collect()
+    assert df.height == m.rows["transactions"] == fm.rows
+    assert df["transaction_id"].is_unique().all()
+    assert df.columns[1:70] == list(FEATURE_NAMES)
+    assert "is_fraud" in df.columns
+    assert "label_known_at" in df.columns
+    assert fm.source_content_hash == m.content_hash
+    assert fm.catalog_hash == catalog_hash()
+
+
+def test_features_refuses_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A directory that is no dataset, or a non-empty output, is refused with exit 2."""
+    assert main(["features", "--in", str(tmp_path), "--out", str(tmp_path / "f")]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+    assert main(["features"]) == 2
+
+
+def test_transformer_in_input_order() -> None:
+    """The transformer returns the batch values in the caller's row order."""
+    from fraudforge.engine.scan import scan, scan_customers
+    from fraudforge.features.batch import compute_features
+
+    tx = scan(S).collect()
+    customers = scan_customers(S).collect()
+    ft = FeatureTransformer(customers=customers).fit(tx)
+    shuffled = tx.sample(fraction=1.0, shuffle=True, seed=3)
+    x = ft.transform(shuffled)
+    batch, _ = compute_features(tx, customers, outlier=ft.outlier_)
+    expect = (
+        shuffled.select("transaction_id")
+        .join(batch, on="transaction_id", maintain_order="left")
+        .select(FEATURE_NAMES)
+        .cast(pl.Float64)
+        .fill_null(np.nan)
+        .to_numpy()
+    )
+    assert np.array_equal(x, expect, equal_nan=True)
+    assert list(ft.get_feature_names_out()) == list(FEATURE_NAMES)
+    with pytest.raises(ValueError, match="unknown features"):
+        FeatureTransformer(customers=customers, features=("nope",)).fit(tx)
