@@ -8,6 +8,7 @@ exactly by sorting the whole dataset's (entity, timestamp, transaction_id, custo
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ import polars as pl
 from fraudforge.engine.catalog import STATUS
 from fraudforge.engine.scan import default_threads
 from fraudforge.features import kernels as k
-from fraudforge.features.catalog import CATALOG, FEATURE_NAMES
-from fraudforge.features.local import interactions, time_features
+from fraudforge.features.catalog import CATALOG
+from fraudforge.features.finish import COL, ENTITY_FEATURES, LAYOUT, finish_rows
+from fraudforge.features.local import festival_days
 from fraudforge.features.outlier import OutlierModel
 
 F64 = npt.NDArray[np.float64]
@@ -31,10 +33,19 @@ delayed-label rates through label_known_at)."""
 P2P_PARTY_BASE = 1 << 61
 
 
-def party_key(merchant_id: pl.Expr, counterparty: pl.Expr) -> pl.Expr:
-    """Whom a payment goes to: the merchant id, or for P2P a key hashed from the payee's VPA."""
-    payee = (counterparty.hash(seed=7) % P2P_PARTY_BASE).cast(pl.Int64) + P2P_PARTY_BASE
-    return pl.coalesce(merchant_id, payee)
+def payee_key(vpa: str) -> int:
+    """Key of a P2P payee: a stable 61-bit hash of the VPA, above every merchant id."""
+    digest = hashlib.blake2b(vpa.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % P2P_PARTY_BASE + P2P_PARTY_BASE
+
+
+def party_keys(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
+    """Whom each payment goes to: the merchant id, or for P2P the payee's key."""
+    p2p = merchant_id.is_null()
+    vpas = counterparty.filter(p2p).unique()
+    keys = pl.Series([payee_key(v) for v in vpas.to_list()], dtype=pl.Int64)
+    payee = counterparty.replace_strict(vpas, keys, default=-1, return_dtype=pl.Int64)
+    return np.asarray(merchant_id.fill_null(payee).to_numpy(), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,6 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
         pl.col("customer_id"),
         pl.col("timestamp").dt.epoch("us").alias("t"),
         pl.col("amount_inr"),
-        party_key(pl.col("merchant_id"), pl.col("counterparty")).alias("party"),
         pl.col("merchant_id").fill_null(-1).alias("merchant"),
         pl.col("device_id").fill_null(-1).alias("device"),
         *(pl.col(c).to_physical().cast(pl.Int64).alias(a) for c, a in _CODES),
@@ -99,7 +109,7 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
         customer=arrays["customer_id"],
         t=arrays["t"],
         amount=arrays["amount_inr"],
-        party=arrays["party"],
+        party=party_keys(df["merchant_id"], df["counterparty"]),
         merchant=arrays["merchant"],
         device=arrays["device"],
         city=arrays["city"],
@@ -132,18 +142,18 @@ def _starts(keys: I64) -> I64:
     return np.concatenate([[0], change, [keys.shape[0]]]).astype(np.int64)
 
 
-def customer_features(c: Columns, *, threads: int | None = None) -> dict[str, F64]:
-    """The customer-side features (rows in customer order), customers split across ``threads``
-    (the kernel releases the GIL)."""
+def customer_features(c: Columns, m: F64, *, threads: int | None = None) -> None:
+    """Write the customer-side features into the first columns of matrix ``m`` (rows in
+    customer order), customers split across ``threads`` (the kernel releases the GIL)."""
     n = c.t.shape[0]
-    out = np.empty((n, k.K_CUSTOMER), dtype=np.float64)
     if n == 0:
-        return {name: out[:, j] for j, name in enumerate(k.CUSTOMER_FEATURES)}
+        return
     starts = _starts(c.customer)
     workers = max(1, threads or default_threads())
     # Split at customer boundaries into about equal row counts.
     cuts = np.searchsorted(starts, np.linspace(0, n, workers + 1)[1:-1])
-    bounds = [0, *sorted(set(int(x) for x in cuts) - {0, starts.shape[0] - 1}), starts.shape[0] - 1]
+    inner = sorted({int(x) for x in cuts} - {0, starts.shape[0] - 1})
+    bounds = [0, *inner, starts.shape[0] - 1]
 
     def run(a: int, b: int) -> None:
         lo, hi = starts[a], starts[b]
@@ -151,7 +161,7 @@ def customer_features(c: Columns, *, threads: int | None = None) -> dict[str, F6
             starts[a : b + 1] - lo, c.t[lo:hi], c.amount[lo:hi], c.party[lo:hi], c.device[lo:hi],
             c.city[lo:hi], c.category[lo:hi], c.mode[lo:hi], c.channel[lo:hi], c.ttype[lo:hi],
             c.declined[lo:hi], c.lat[lo:hi], c.lon[lo:hi], c.home_lat[lo:hi], c.home_lon[lo:hi],
-            out[lo:hi],
+            m[lo:hi],
         )  # fmt: skip
 
     pairs = list(itertools.pairwise(bounds))
@@ -160,7 +170,6 @@ def customer_features(c: Columns, *, threads: int | None = None) -> dict[str, F6
     else:
         with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
             list(pool.map(lambda ab: run(*ab), pairs))
-    return {name: out[:, j] for j, name in enumerate(k.CUSTOMER_FEATURES)}
 
 
 def entity_features(entity: I64, c: Columns) -> tuple[F64, F64, F64]:
@@ -185,36 +194,31 @@ def entity_features(entity: I64, c: Columns) -> tuple[F64, F64, F64]:
     return count, distinct, rate
 
 
-def assemble(base: dict[str, F64], amount: F64, outlier: OutlierModel) -> dict[str, F64]:
-    """Add the outlier score and the interactions; return all 69 in catalogue order."""
-    f = dict(base)
-    f["outlier_score"] = outlier.score(f, amount)
-    f.update(interactions(f, amount))
-    return {name: f[name] for name in FEATURE_NAMES}
-
-
-def base_features(c: Columns, *, threads: int | None = None) -> dict[str, F64]:
-    """Every feature but the outlier score and the interactions."""
+def feature_matrix(
+    c: Columns, *, outlier: OutlierModel | None, threads: int | None
+) -> tuple[F64, OutlierModel]:
+    """The (rows, 69) feature matrix in ``finish.LAYOUT`` order, and the outlier model used
+    (fitted on these rows when not given)."""
+    m = np.empty((c.t.shape[0], len(LAYOUT)), dtype=np.float64)
     with ThreadPoolExecutor(max_workers=2) as pool:
         merchant = pool.submit(entity_features, c.merchant, c)
         device = pool.submit(entity_features, c.device, c)
-        f = customer_features(c, threads=threads)
-        m_count, m_distinct, m_rate = merchant.result()
-        f["device_fraud_rate"] = device.result()[2]
-    f.update(time_features(c.t))
-    f["merchant_txn_count_24h"] = m_count
-    f["merchant_distinct_customers_24h"] = m_distinct
-    f["merchant_fraud_rate"] = m_rate
-    return f
+        customer_features(c, m, threads=threads)
+        for name, values in zip(ENTITY_FEATURES[:3], merchant.result(), strict=True):
+            m[:, COL[name]] = values
+        m[:, COL["device_fraud_rate"]] = device.result()[2]
+    model = outlier or OutlierModel.fit(m, c.amount)
+    median, scale = model.arrays()
+    finish_rows(m, c.t, c.amount, festival_days(), median, scale)
+    return m, model
 
 
-def to_frame(
-    transaction_id: I64, features: dict[str, F64], labels: pl.DataFrame | None
-) -> pl.DataFrame:
-    """A features table: transaction_id, the features with their catalogue types, the labels."""
+def to_frame(transaction_id: I64, m: F64, labels: pl.DataFrame | None) -> pl.DataFrame:
+    """A features table: transaction_id, the features in catalogue order with their catalogue
+    types, then the labels."""
     cols = [pl.Series("transaction_id", transaction_id)]
     for spec in CATALOG:
-        s = pl.Series(spec.name, features[spec.name])
+        s = pl.Series(spec.name, m[:, COL[spec.name]])
         if spec.dtype != "Float64":
             s = s.cast(getattr(pl, spec.dtype))
         elif spec.name == "secs_since_prev_txn":
@@ -235,8 +239,6 @@ def compute_features(
     """All 69 features of ``transactions`` (any order; output sorted by customer, timestamp and
     transaction_id), plus the outlier model used (fitted here when not given)."""
     df, c = prepare(transactions, customers)
-    base = base_features(c, threads=threads)
-    model = outlier or OutlierModel.fit(base, c.amount)
-    features = assemble(base, c.amount, model)
+    m, model = feature_matrix(c, outlier=outlier, threads=threads)
     labels = df.select(LABELS) if with_labels else None
-    return to_frame(c.transaction_id, features, labels), model
+    return to_frame(c.transaction_id, m, labels), model

@@ -108,7 +108,7 @@ INTERACTION: tuple[FeatureSpec, ...] = (
     _i("new_device_x_amount", "Float64", "-", "is_new_device * log1p(amount_inr)."),
     _i("new_merchant_x_amount_z", "Float64", "-", "is_new_merchant * amount_zscore_30d."),
     _i("speed_x_new_city", "Float64", "-", "log1p(speed_from_prev_kmh) * is_new_city."),
-    _i("micro_burst_x_new_device", "Float64", "-", "micro_txn_count_1h * is_new_device."),
+    _i("micro_burst_x_declines", "Float64", "-", "micro_txn_count_1h * declines_24h (card testing: many small attempts, many refused)."),
     _i("declines_x_velocity", "Float64", "-", "declines_24h * txn_count_1h."),
     _i("category_rarity_x_amount_pct", "Float64", "-", "category_rarity * amount_percentile_30d."),
     _i("home_distance_x_hour_rarity", "Float64", "-", "log1p(distance_from_home_km) * hour_rarity."),

@@ -186,22 +186,44 @@ def customer_row(
     s24 = 0.0
     s7 = 0.0
     s30 = 0.0
+    q30 = 0.0
     micro = 0
     declines = 0
     unusual24 = 0
     unusual7 = 0
+    cat_i = category[i]
+    party_i = party[i]
+    cat_n = 0
+    cat_sum = 0.0
+    cat_below = 0.0
+    same_party = 0
+    lat_sum = 0.0
+    lon_sum = 0.0
+    # One pass over the 30-day window; shorter windows are its suffixes.
     for j in range(w30, i):
         a = amount[j]
         s30 += a
+        q30 += a * a
+        lat_sum += lat[j]
+        lon_sum += lon[j]
+        if category[j] == cat_i:
+            cat_n += 1
+            cat_sum += a
+            if a < x:
+                cat_below += 1.0
+            elif a == x:
+                cat_below += 0.5
+        if party[j] == party_i:
+            same_party += 1
         if j >= w7:
             s7 += a
             unusual7 += unusual[j]
-        if j >= w24:
-            s24 += a
-            declines += declined[j]
-            unusual24 += unusual[j]
-        if j >= w1 and a <= MICRO_INR:
-            micro += 1
+            if j >= w24:
+                s24 += a
+                declines += declined[j]
+                unusual24 += unusual[j]
+                if j >= w1 and a <= MICRO_INR:
+                    micro += 1
     out[0] = n1
     out[1] = n6
     out[2] = n24
@@ -213,35 +235,12 @@ def customer_row(
     mean30 = s30 / n30 if n30 > 0 else 0.0
     out[8] = mean30
     out[9] = x / (mean30 + 1.0)
-    # z-score, percentile, category statistics over the 30-day window
-    ss = 0.0
-    below = 0.0
-    cat_i = category[i]
-    cat_n = 0
-    cat_sum = 0.0
-    cat_below = 0.0
-    same_party = 0
-    lat_sum = 0.0
-    lon_sum = 0.0
-    for j in range(w30, i):
-        a = amount[j]
-        d = a - mean30
-        ss += d * d
-        if a < x:
-            below += 1.0
-        elif a == x:
-            below += 0.5
-        if category[j] == cat_i:
-            cat_n += 1
-            cat_sum += a
-            if a < x:
-                cat_below += 1.0
-            elif a == x:
-                cat_below += 0.5
-        if party[j] == party[i]:
-            same_party += 1
-        lat_sum += lat[j]
-        lon_sum += lon[j]
+    ss = max(q30 - s30 * mean30, 0.0)
+    # Rank of the amount in the sorted window (ties count half).
+    window = sorted_amounts[:n30]
+    below = np.searchsorted(window, x, side="left") + 0.5 * (
+        np.searchsorted(window, x, side="right") - np.searchsorted(window, x, side="left")
+    )
     std = math.sqrt(ss / n30) if n30 > 0 else 0.0
     out[10] = (x - mean30) / (std + 1.0) if n30 > 0 else 0.0
     out[11] = below / n30 if n30 > 0 else 0.5
@@ -539,3 +538,46 @@ def entity_pass(
             fraud_rate[i] = confirmed / (i - lo + 1.0)
             k = customer[i]
             counts[k] = counts.get(k, 0) + 1
+
+
+@nb.njit(cache=True)
+def online_row(
+    t: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.float64],
+    party: npt.NDArray[np.int64],
+    city: npt.NDArray[np.int64],
+    category: npt.NDArray[np.int64],
+    mode: npt.NDArray[np.int64],
+    channel: npt.NDArray[np.int64],
+    ttype: npt.NDArray[np.int64],
+    declined: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    unusual: npt.NDArray[np.int64],
+    n: int,
+    home_lat: float,
+    home_lon: float,
+    new_party: int,
+    new_device: int,
+    state: npt.NDArray[np.int64],
+    seen_city: npt.NDArray[np.bool_],
+    seen_cat: npt.NDArray[np.bool_],
+    out: npt.NDArray[np.float64],
+) -> int:
+    """Customer-side features of a customer's newest row ``n - 1`` from the retained history in
+    the first ``n`` entries of the arrays: the batch pass's own per-row kernel, with the window
+    starts found by binary search and the windows sorted here."""
+    i = n - 1
+    w30 = window_start(t, 0, i, W30D)
+    w7 = window_start(t, w30, i, W7D)
+    w24 = window_start(t, w7, i, W24H)
+    w6 = window_start(t, w24, i, W6H)
+    w1 = window_start(t, w6, i, W1H)
+    sorted_amounts = np.sort(amount[w30:i])
+    sorted_parties = np.sort(party[w7:i])
+    return customer_row(
+        i, w1, w6, w24, w7, w30, i > 0,
+        t, amount, party, city, category, mode, channel, ttype, declined, lat, lon, unusual,
+        home_lat, home_lon, new_party, new_device, state, sorted_amounts, sorted_parties,
+        seen_city, seen_cat, out,
+    )  # fmt: skip

@@ -21,9 +21,10 @@ import polars as pl
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.features import kernels as k
-from fraudforge.features.batch import P2P_PARTY_BASE
+from fraudforge.features.batch import payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
-from fraudforge.features.local import interactions, time_features
+from fraudforge.features.finish import COL, LAYOUT, finish_rows
+from fraudforge.features.local import festival_days
 from fraudforge.features.outlier import OutlierModel
 
 F64 = npt.NDArray[np.float64]
@@ -36,6 +37,11 @@ _CODE = {
     "channel": {name: i for i, name in enumerate(cat.CHANNELS)},
     "txn_type": {name: i for i, name in enumerate(cat.TXN_TYPES)},
 }
+_CATALOG_COLS = tuple(COL[name] for name in FEATURE_NAMES)
+_M_COUNT = COL["merchant_txn_count_24h"]
+_M_DISTINCT = COL["merchant_distinct_customers_24h"]
+_M_RATE = COL["merchant_fraud_rate"]
+_D_RATE = COL["device_fraud_rate"]
 _INT_FIELDS = ("party", "city", "category", "mode", "channel", "ttype", "declined", "unusual")
 _FLOAT_FIELDS = ("amount", "lat", "lon")
 
@@ -46,14 +52,6 @@ def to_micros(ts: dt.datetime | int) -> int:
         return ts
     delta = ts - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def party_of(merchant_id: int | None, counterparty: str) -> int:
-    """The payee key (merchant id, or a key of the payee's VPA) exactly as in batch."""
-    if merchant_id is not None:
-        return int(merchant_id)
-    h = pl.Series([counterparty], dtype=pl.String).hash(seed=7)[0]
-    return int(h % P2P_PARTY_BASE) + P2P_PARTY_BASE
 
 
 @dataclass
@@ -140,6 +138,10 @@ class OnlineFeatures:
         self._devices: dict[int, _Entity] = {}
         self._scratch_city = np.zeros(k.N_CITY, dtype=np.bool_)
         self._scratch_cat = np.zeros(k.N_CAT, dtype=np.bool_)
+        self._median, self._scale = outlier.arrays()
+        self._festival = festival_days()
+        self._t1 = np.zeros(1, dtype=np.int64)
+        self._a1 = np.zeros(1, dtype=np.float64)
 
     @classmethod
     def from_customers(cls, customers: pl.DataFrame, outlier: OutlierModel) -> OnlineFeatures:
@@ -159,8 +161,13 @@ class OnlineFeatures:
         return h
 
     def process(self, txn: Mapping[str, Any]) -> dict[str, float]:
-        """The features of ``txn`` (a transaction in the engine's schema), then fold it into the
-        state. Timestamps must not go backwards for a customer."""
+        """The features of ``txn`` (a transaction in the engine's schema) by catalogue name,
+        then fold it into the state. Timestamps must not go backwards for a customer."""
+        row = self.process_row(txn)
+        return {name: float(row[j]) for name, j in zip(FEATURE_NAMES, _CATALOG_COLS, strict=True)}
+
+    def process_row(self, txn: Mapping[str, Any]) -> F64:
+        """As ``process``, returning the feature row in ``finish.LAYOUT`` order."""
         t = to_micros(txn["timestamp"])
         cid = int(txn["customer_id"])
         h = self._history(cid)
@@ -170,8 +177,13 @@ class OnlineFeatures:
                 "the customer's last one: feed each customer's transactions in time order"
             )
         h.expire(t)
+        merchant_id = txn.get("merchant_id")
+        if merchant_id is not None:
+            party = int(merchant_id)
+        else:
+            party = payee_key(str(txn.get("counterparty") or ""))
         row: dict[str, float | int] = {
-            "party": party_of(txn.get("merchant_id"), str(txn.get("counterparty") or "")),
+            "party": party,
             "city": _CODE["city"][txn["city"]],
             "category": _CODE["category"][txn["category"]],
             "mode": _CODE["payment_mode"][txn["payment_mode"]],
@@ -185,65 +197,39 @@ class OnlineFeatures:
         }
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])
         h.append(t, row)
-        i = h.n - 1
-        out = np.empty(k.K_CUSTOMER, dtype=np.float64)
-        flag = self._customer_row(h, i, device, row, out)
-        h.cols["unusual"][i] = flag
-        f = {name: np.array([out[j]]) for j, name in enumerate(k.CUSTOMER_FEATURES)}
-        f.update(time_features(np.array([t], dtype=np.int64)))
-        merchant_id = txn.get("merchant_id")
-        m_feats = (0.0, 0.0, 0.0)
+        c = h.cols
+        out = np.empty(len(LAYOUT), dtype=np.float64)
+        c["unusual"][h.n - 1] = k.online_row(
+            h.t, c["amount"], c["party"], c["city"], c["category"], c["mode"], c["channel"],
+            c["ttype"], c["declined"], c["lat"], c["lon"], c["unusual"], h.n, h.home_lat,
+            h.home_lon, 0 if party in h.seen_party else 1,
+            1 if device >= 0 and device not in h.seen_device else 0,
+            h.state, self._scratch_city, self._scratch_cat, out,
+        )  # fmt: skip
         if merchant_id is not None:
             m = self._merchants.setdefault(int(merchant_id), _Entity())
-            m_feats = m.features(t)
+            out[_M_COUNT], out[_M_DISTINCT], out[_M_RATE] = m.features(t)
             m.add(t, cid)
-        f["merchant_txn_count_24h"] = np.array([m_feats[0]])
-        f["merchant_distinct_customers_24h"] = np.array([m_feats[1]])
-        f["merchant_fraud_rate"] = np.array([m_feats[2]])
-        d_rate = 0.0
+        else:
+            out[_M_COUNT] = out[_M_DISTINCT] = out[_M_RATE] = 0.0
         if device >= 0:
             d = self._devices.setdefault(device, _Entity())
-            d_rate = d.features(t)[2]
+            out[_D_RATE] = d.features(t)[2]
             d.add(t, cid)
-        f["device_fraud_rate"] = np.array([d_rate])
-        amount = np.array([row["amount"]], dtype=np.float64)
-        f["outlier_score"] = self._outlier.score(f, amount)
-        f.update(interactions(f, amount))
-        # Fold into the running state exactly as the batch pass does after each row.
-        h.seen_party.add(int(row["party"]))
-        if device >= 0:
             h.seen_device.add(device)
-        k.update_state(
-            h.state,
-            t,
-            int(row["city"]),
-            int(row["category"]),
-            int(row["mode"]),
-            int(row["channel"]),
-            int(row["ttype"]),
+        else:
+            out[_D_RATE] = 0.0
+        self._t1[0] = t
+        self._a1[0] = row["amount"]
+        finish_rows(
+            out.reshape(1, -1), self._t1, self._a1, self._festival, self._median, self._scale
         )
-        return {name: float(f[name][0]) for name in FEATURE_NAMES}
-
-    def _customer_row(
-        self, h: _History, i: int, device: int, row: Mapping[str, float | int], out: F64
-    ) -> int:
-        t = h.t[: h.n]
-        w = [int(k.window_start(t, 0, i, width)) for width in (k.W1H, k.W6H, k.W24H, k.W7D, k.W30D)]
-        c = h.cols
-        sorted_amounts = np.sort(c["amount"][w[4] : i])
-        sorted_parties = np.sort(c["party"][w[3] : i])
-        new_party = 0 if int(row["party"]) in h.seen_party else 1
-        new_device = 1 if device >= 0 and device not in h.seen_device else 0
-        return int(
-            k.customer_row(
-                i, w[0], w[1], w[2], w[3], w[4], i > 0 and h.state[k.S_N] > 0,
-                t, c["amount"][: h.n], c["party"][: h.n], c["city"][: h.n], c["category"][: h.n],
-                c["mode"][: h.n], c["channel"][: h.n], c["ttype"][: h.n], c["declined"][: h.n],
-                c["lat"][: h.n], c["lon"][: h.n], c["unusual"][: h.n], h.home_lat, h.home_lon,
-                new_party, new_device, h.state, sorted_amounts, sorted_parties,
-                self._scratch_city, self._scratch_cat, out,
-            )
+        h.seen_party.add(party)
+        k.update_state(
+            h.state, t, int(row["city"]), int(row["category"]), int(row["mode"]),
+            int(row["channel"]), int(row["ttype"]),
         )  # fmt: skip
+        return out
 
     def add_label(
         self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
