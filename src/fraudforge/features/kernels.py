@@ -519,9 +519,10 @@ def entity_pass(
     """Per merchant (or device): transactions and distinct customers in the previous 24 h, and
     the share of earlier transactions confirmed fraud before this one (label_known_at < t).
     Rows sorted by entity, then timestamp and transaction_id; ``starts`` delimits entities."""
+    known = np.empty(t.shape[0], dtype=np.int64)
     for e in range(starts.shape[0] - 1):
         lo, hi = starts[e], starts[e + 1]
-        known = np.sort(known_at[lo:hi][is_fraud[lo:hi]])
+        n_known = 0  # label_known_at of this entity's earlier fraud rows, ascending
         counts = nb.typed.Dict.empty(key_type=nb.int64, value_type=nb.int64)
         w = lo
         for i in range(lo, hi):
@@ -534,10 +535,13 @@ def entity_pass(
                 w += 1
             count_24h[i] = i - w
             distinct_24h[i] = len(counts)
-            confirmed = np.searchsorted(known, ti, side="left")
+            confirmed = np.searchsorted(known[:n_known], ti, side="left")
             fraud_rate[i] = confirmed / (i - lo + 1.0)
             k = customer[i]
             counts[k] = counts.get(k, 0) + 1
+            if is_fraud[i]:
+                sorted_insert(known, n_known, known_at[i])
+                n_known += 1
 
 
 @nb.njit(cache=True)
@@ -581,3 +585,24 @@ def online_row(
         home_lat, home_lon, new_party, new_device, state, sorted_amounts, sorted_parties,
         seen_city, seen_cat, out,
     )  # fmt: skip
+
+
+FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+FNV_PRIME = np.uint64(0x100000001B3)
+P2P_PARTY_BASE = 1 << 61
+
+
+@nb.njit(cache=True, nogil=True)
+def payee_keys(
+    data: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """FNV-1a hashes of the strings ``data[offsets[i]:offsets[i + 1]]`` mapped into
+    [2**61, 2**62): keys of P2P payees that never collide with merchant ids."""
+    n = offsets.shape[0] - 1
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        h = FNV_OFFSET
+        for j in range(offsets[i], offsets[i + 1]):
+            h = (h ^ np.uint64(data[j])) * FNV_PRIME
+        out[i] = np.int64(h % np.uint64(P2P_PARTY_BASE)) + P2P_PARTY_BASE
+    return out
