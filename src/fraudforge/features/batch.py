@@ -192,7 +192,8 @@ def entity_features(entity: I64, c: Columns) -> tuple[F64, F64, F64]:
     rows = np.flatnonzero(entity >= 0)
     if rows.size == 0:
         return count, distinct, rate
-    order = rows[np.lexsort((c.transaction_id[rows], c.t[rows], entity[rows]))]
+    keys = pl.DataFrame({"e": entity[rows], "t": c.t[rows], "id": c.transaction_id[rows]})
+    order = rows[keys.select(pl.arg_sort_by(["e", "t", "id"])).to_series().to_numpy()]
     e_count = np.empty(order.size)
     e_distinct = np.empty(order.size)
     e_rate = np.empty(order.size)
@@ -209,7 +210,8 @@ def feature_matrix(
 ) -> tuple[F64, OutlierModel]:
     """The (rows, 69) feature matrix in ``finish.LAYOUT`` order, and the outlier model used
     (fitted on these rows when not given)."""
-    m = np.empty((c.t.shape[0], len(LAYOUT)), dtype=np.float64)
+    # Column-major, so each feature column becomes a Polars Series without a copy.
+    m = np.empty((c.t.shape[0], len(LAYOUT)), dtype=np.float64, order="F")
     with ThreadPoolExecutor(max_workers=2) as pool:
         merchant = pool.submit(entity_features, c.merchant, c)
         device = pool.submit(entity_features, c.device, c)
