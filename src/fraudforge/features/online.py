@@ -21,15 +21,17 @@ import polars as pl
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.features import kernels as k
+from fraudforge.features import online_kernel as ok
 from fraudforge.features.batch import payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
-from fraudforge.features.finish import COL, LAYOUT, finish_rows
+from fraudforge.features.finish import COL, LAYOUT
 from fraudforge.features.local import festival_days
 from fraudforge.features.outlier import OutlierModel
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 EPOCH = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
 _CODE = {
     "city": {name: i for i, name in enumerate(geo.CITY_NAMES)},
     "category": {name: i for i, name in enumerate(cat.CATEGORIES)},
@@ -37,63 +39,42 @@ _CODE = {
     "channel": {name: i for i, name in enumerate(cat.CHANNELS)},
     "txn_type": {name: i for i, name in enumerate(cat.TXN_TYPES)},
 }
-_CATALOG_COLS = tuple(COL[name] for name in FEATURE_NAMES)
-_M_COUNT = COL["merchant_txn_count_24h"]
-_M_DISTINCT = COL["merchant_distinct_customers_24h"]
-_M_RATE = COL["merchant_fraud_rate"]
-_D_RATE = COL["device_fraud_rate"]
-_INT_FIELDS = ("party", "city", "category", "mode", "channel", "ttype", "declined", "unusual")
-_FLOAT_FIELDS = ("amount", "lat", "lon")
+_CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
 
 
 def to_micros(ts: dt.datetime | int) -> int:
     """Microseconds since the epoch of a naive timestamp (or pass an int through)."""
     if isinstance(ts, int):
         return ts
-    delta = ts - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (ts - EPOCH) // _MICROSECOND
 
 
 @dataclass
 class _History:
-    """A customer's retained rows (30 days and the last row), running counts and seen sets."""
+    """A customer's retained rows (30 days and the last row) as field-major arrays, running
+    counts and the payees and devices seen so far."""
 
     home_lat: float
     home_lon: float
     n: int = 0
+    last_t: int = -(2**62)
     t: I64 = field(default_factory=lambda: np.empty(16, dtype=np.int64))
-    cols: dict[str, npt.NDArray[Any]] = field(
-        default_factory=lambda: {
-            **{name: np.empty(16, dtype=np.int64) for name in _INT_FIELDS},
-            **{name: np.empty(16, dtype=np.float64) for name in _FLOAT_FIELDS},
-        }
-    )
+    ints: I64 = field(default_factory=lambda: np.empty((ok.N_INT, 16), dtype=np.int64))
+    floats: F64 = field(default_factory=lambda: np.empty((ok.N_FLOAT, 16), dtype=np.float64))
     state: I64 = field(default_factory=lambda: np.zeros(k.STATE_SIZE, dtype=np.int64))
     seen_party: set[int] = field(default_factory=set)
     seen_device: set[int] = field(default_factory=set)
 
-    def append(self, t: int, row: Mapping[str, float | int]) -> None:
-        """Add a row at the end, growing the arrays when full."""
+    def reserve(self) -> None:
+        """Make room for one more row."""
         if self.n == self.t.shape[0]:
-            self.t = np.concatenate([self.t, np.empty_like(self.t)])
-            self.cols = {
-                name: np.concatenate([a, np.empty_like(a)]) for name, a in self.cols.items()
-            }
-        self.t[self.n] = t
-        for name, a in self.cols.items():
-            a[self.n] = row[name]
-        self.n += 1
-
-    def expire(self, now: int) -> None:
-        """Drop rows no window can reach any more (keeping the last row)."""
-        keep_from = int(np.searchsorted(self.t[: self.n], now - k.RETAIN_US, side="right"))
-        keep_from = min(keep_from, self.n - 1)
-        if keep_from > 0:
-            m = self.n - keep_from
-            self.t[:m] = self.t[keep_from : self.n]
-            for a in self.cols.values():
-                a[:m] = a[keep_from : self.n]
-            self.n = m
+            cap = 2 * self.t.shape[0]
+            self.t = np.resize(self.t, cap)
+            ints = np.empty((ok.N_INT, cap), dtype=np.int64)
+            ints[:, : self.n] = self.ints[:, : self.n]
+            floats = np.empty((ok.N_FLOAT, cap), dtype=np.float64)
+            floats[:, : self.n] = self.floats[:, : self.n]
+            self.ints, self.floats = ints, floats
 
 
 @dataclass
@@ -140,8 +121,9 @@ class OnlineFeatures:
         self._scratch_cat = np.zeros(k.N_CAT, dtype=np.bool_)
         self._median, self._scale = outlier.arrays()
         self._festival = festival_days()
-        self._t1 = np.zeros(1, dtype=np.int64)
-        self._a1 = np.zeros(1, dtype=np.float64)
+        self._new_ints = np.zeros(ok.N_INT, dtype=np.int64)
+        self._payees: dict[str, int] = {}
+        self._entity = np.zeros(4, dtype=np.float64)
 
     @classmethod
     def from_customers(cls, customers: pl.DataFrame, outlier: OutlierModel) -> OnlineFeatures:
@@ -163,72 +145,68 @@ class OnlineFeatures:
     def process(self, txn: Mapping[str, Any]) -> dict[str, float]:
         """The features of ``txn`` (a transaction in the engine's schema) by catalogue name,
         then fold it into the state. Timestamps must not go backwards for a customer."""
-        row = self.process_row(txn)
-        return {name: float(row[j]) for name, j in zip(FEATURE_NAMES, _CATALOG_COLS, strict=True)}
+        values = self.process_row(txn)[_CATALOG_COLS].tolist()
+        return dict(zip(FEATURE_NAMES, values, strict=True))
 
     def process_row(self, txn: Mapping[str, Any]) -> F64:
         """As ``process``, returning the feature row in ``finish.LAYOUT`` order."""
         t = to_micros(txn["timestamp"])
         cid = int(txn["customer_id"])
         h = self._history(cid)
-        if h.n and t < h.t[h.n - 1]:
+        if t < h.last_t:
             raise ValueError(
                 f"transaction {txn.get('transaction_id')} at {txn['timestamp']} is earlier than "
                 "the customer's last one: feed each customer's transactions in time order"
             )
-        h.expire(t)
         merchant_id = txn.get("merchant_id")
         if merchant_id is not None:
             party = int(merchant_id)
         else:
-            party = payee_key(str(txn.get("counterparty") or ""))
-        row: dict[str, float | int] = {
-            "party": party,
-            "city": _CODE["city"][txn["city"]],
-            "category": _CODE["category"][txn["category"]],
-            "mode": _CODE["payment_mode"][txn["payment_mode"]],
-            "channel": _CODE["channel"][txn["channel"]],
-            "ttype": _CODE["txn_type"][txn["txn_type"]],
-            "declined": 1 if txn["status"] == "declined" else 0,
-            "unusual": 0,
-            "amount": float(txn["amount_inr"]),
-            "lat": float(txn["lat"]),
-            "lon": float(txn["lon"]),
-        }
+            vpa = str(txn.get("counterparty") or "")
+            party = self._payees.get(vpa, -1)
+            if party < 0:
+                if len(self._payees) > 1_000_000:
+                    self._payees.clear()
+                party = self._payees[vpa] = payee_key(vpa)
+        new = self._new_ints
+        new[ok.I_PARTY] = party
+        new[ok.I_CITY] = _CODE["city"][txn["city"]]
+        new[ok.I_CAT] = _CODE["category"][txn["category"]]
+        new[ok.I_MODE] = _CODE["payment_mode"][txn["payment_mode"]]
+        new[ok.I_CHANNEL] = _CODE["channel"][txn["channel"]]
+        new[ok.I_TYPE] = _CODE["txn_type"][txn["txn_type"]]
+        new[ok.I_DECLINED] = 1 if txn["status"] == "declined" else 0
+        new[ok.I_UNUSUAL] = 0
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])
-        h.append(t, row)
-        c = h.cols
-        out = np.empty(len(LAYOUT), dtype=np.float64)
-        c["unusual"][h.n - 1] = k.online_row(
-            h.t, c["amount"], c["party"], c["city"], c["category"], c["mode"], c["channel"],
-            c["ttype"], c["declined"], c["lat"], c["lon"], c["unusual"], h.n, h.home_lat,
-            h.home_lon, 0 if party in h.seen_party else 1,
-            1 if device >= 0 and device not in h.seen_device else 0,
-            h.state, self._scratch_city, self._scratch_cat, out,
-        )  # fmt: skip
+        entity = self._entity
         if merchant_id is not None:
-            m = self._merchants.setdefault(int(merchant_id), _Entity())
-            out[_M_COUNT], out[_M_DISTINCT], out[_M_RATE] = m.features(t)
+            m = self._merchants.get(merchant_id) or self._merchants.setdefault(
+                int(merchant_id), _Entity()
+            )
+            entity[0], entity[1], entity[2] = m.features(t)
             m.add(t, cid)
         else:
-            out[_M_COUNT] = out[_M_DISTINCT] = out[_M_RATE] = 0.0
+            entity[0] = entity[1] = entity[2] = 0.0
         if device >= 0:
-            d = self._devices.setdefault(device, _Entity())
-            out[_D_RATE] = d.features(t)[2]
+            d = self._devices.get(device) or self._devices.setdefault(device, _Entity())
+            entity[3] = d.features(t)[2]
             d.add(t, cid)
-            h.seen_device.add(device)
         else:
-            out[_D_RATE] = 0.0
-        self._t1[0] = t
-        self._a1[0] = row["amount"]
-        finish_rows(
-            out.reshape(1, -1), self._t1, self._a1, self._festival, self._median, self._scale
-        )
-        h.seen_party.add(party)
-        k.update_state(
-            h.state, t, int(row["city"]), int(row["category"]), int(row["mode"]),
-            int(row["channel"]), int(row["ttype"]),
+            entity[3] = 0.0
+        out = np.empty(len(LAYOUT), dtype=np.float64)
+        if h.n == h.t.shape[0]:
+            h.reserve()
+        h.last_t = t
+        h.n = ok.online_step(
+            h.t, h.ints, h.floats, h.n, new, t, float(txn["amount_inr"]), float(txn["lat"]),
+            float(txn["lon"]), h.home_lat, h.home_lon, 0 if party in h.seen_party else 1,
+            1 if device >= 0 and device not in h.seen_device else 0, h.state,
+            self._scratch_city, self._scratch_cat, entity, self._festival, self._median,
+            self._scale, out,
         )  # fmt: skip
+        h.seen_party.add(party)
+        if device >= 0:
+            h.seen_device.add(device)
         return out
 
     def add_label(
