@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rows = 1_000_000
     try:
         code: int = args.func(args)
-    except (ScenarioError, OutputExistsError, FileNotFoundError) as exc:
+    except (ScenarioError, OutputExistsError, FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
     return code

@@ -185,6 +185,18 @@ def customer_features(c: Columns, m: F64, *, threads: int | None = None) -> None
 def entity_features(entity: I64, c: Columns) -> tuple[F64, F64, F64]:
     """24-hour counts, distinct customers and delayed-label fraud rate per entity (merchant or
     device; entity < 0 means none and gets zeros), aligned with ``c``'s rows."""
+    return entity_arrays(entity, c.t, c.customer, c.is_fraud, c.known_at, c.transaction_id)
+
+
+def entity_arrays(
+    entity: I64,
+    t: I64,
+    customer: I64,
+    is_fraud: npt.NDArray[np.bool_],
+    known_at: I64,
+    transaction_id: I64,
+) -> tuple[F64, F64, F64]:
+    """``entity_features`` on plain arrays (any row order; every row of an entity present)."""
     n = entity.shape[0]
     count = np.zeros(n)
     distinct = np.zeros(n)
@@ -192,26 +204,40 @@ def entity_features(entity: I64, c: Columns) -> tuple[F64, F64, F64]:
     rows = np.flatnonzero(entity >= 0)
     if rows.size == 0:
         return count, distinct, rate
-    keys = pl.DataFrame({"e": entity[rows], "t": c.t[rows], "id": c.transaction_id[rows]})
+    keys = pl.DataFrame({"e": entity[rows], "t": t[rows], "id": transaction_id[rows]})
     order = rows[keys.select(pl.arg_sort_by(["e", "t", "id"])).to_series().to_numpy()]
     e_count = np.empty(order.size)
     e_distinct = np.empty(order.size)
     e_rate = np.empty(order.size)
     k.entity_pass(
-        _starts(entity[order]), c.t[order], c.customer[order], c.is_fraud[order],
-        c.known_at[order], e_count, e_distinct, e_rate,
+        _starts(entity[order]), t[order], customer[order], is_fraud[order], known_at[order],
+        e_count, e_distinct, e_rate,
     )  # fmt: skip
     count[order], distinct[order], rate[order] = e_count, e_distinct, e_rate
     return count, distinct, rate
 
 
 def feature_matrix(
-    c: Columns, *, outlier: OutlierModel | None, threads: int | None
+    c: Columns, *, outlier: OutlierModel | None, threads: int | None, entity: F64 | None = None
 ) -> tuple[F64, OutlierModel]:
     """The (rows, 69) feature matrix in ``finish.LAYOUT`` order, and the outlier model used
-    (fitted on these rows when not given)."""
+    (fitted on these rows when not given). ``entity`` (rows, 4), in ENTITY_FEATURES order,
+    supplies merchant- and device-side values computed elsewhere (across all of a dataset)."""
     # Column-major, so each feature column becomes a Polars Series without a copy.
     m = np.empty((c.t.shape[0], len(LAYOUT)), dtype=np.float64, order="F")
+    if entity is not None:
+        customer_features(c, m, threads=threads)
+        for j, name in enumerate(ENTITY_FEATURES):
+            m[:, COL[name]] = entity[:, j]
+    else:
+        _customer_and_entities(c, m, threads)
+    model = outlier or OutlierModel.fit(m, c.amount)
+    median, scale = model.arrays()
+    finish_rows(m, c.t, c.amount, festival_days(), median, scale)
+    return m, model
+
+
+def _customer_and_entities(c: Columns, m: F64, threads: int | None) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         merchant = pool.submit(entity_features, c.merchant, c)
         device = pool.submit(entity_features, c.device, c)
@@ -219,10 +245,6 @@ def feature_matrix(
         for name, values in zip(ENTITY_FEATURES[:3], merchant.result(), strict=True):
             m[:, COL[name]] = values
         m[:, COL["device_fraud_rate"]] = device.result()[2]
-    model = outlier or OutlierModel.fit(m, c.amount)
-    median, scale = model.arrays()
-    finish_rows(m, c.t, c.amount, festival_days(), median, scale)
-    return m, model
 
 
 def to_frame(transaction_id: I64, m: F64, labels: pl.DataFrame | None) -> pl.DataFrame:
@@ -247,10 +269,22 @@ def compute_features(
     outlier: OutlierModel | None = None,
     with_labels: bool = True,
     threads: int | None = None,
+    entity: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, OutlierModel]:
     """All 69 features of ``transactions`` (any order; output sorted by customer, timestamp and
-    transaction_id), plus the outlier model used (fitted here when not given)."""
+    transaction_id), plus the outlier model used (fitted here when not given).
+
+    ``entity`` (transaction_id and the four ENTITY_FEATURES columns, for these transactions)
+    supplies merchant- and device-side values computed across a whole dataset; without it they
+    are computed from ``transactions`` alone.
+    """
     df, c = prepare(transactions, customers)
-    m, model = feature_matrix(c, outlier=outlier, threads=threads)
+    matrix = None
+    if entity is not None:
+        aligned = df.select("transaction_id").join(
+            entity, on="transaction_id", how="left", maintain_order="left"
+        )
+        matrix = aligned.select(ENTITY_FEATURES).fill_null(0.0).to_numpy().astype(np.float64)
+    m, model = feature_matrix(c, outlier=outlier, threads=threads, entity=matrix)
     labels = df.select(LABELS) if with_labels else None
     return to_frame(c.transaction_id, m, labels), model

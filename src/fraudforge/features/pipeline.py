@@ -19,8 +19,9 @@ import polars as pl
 
 from fraudforge.engine.dataset import read_manifest, scan_dataset
 from fraudforge.engine.errors import OutputExistsError
-from fraudforge.features.batch import compute_features
+from fraudforge.features.batch import compute_features, entity_arrays
 from fraudforge.features.catalog import CATALOG
+from fraudforge.features.finish import ENTITY_FEATURES
 from fraudforge.features.outlier import OutlierModel
 
 StageFn = Callable[[str], None]
@@ -46,6 +47,69 @@ def catalog_hash() -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+ENTITY_BUCKET_ROWS = 8_000_000
+"""Rows per merchant (or device) bucket in the entity phase: its memory bound."""
+_ENTITY_INPUTS = ("transaction_id", "customer_id", "timestamp", "is_fraud", "label_known_at")
+
+
+def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) -> None:
+    """Merchant- and device-side features of every transaction, exactly, across all files:
+    entities are split into hash buckets small enough for memory, each bucket's rows (from every
+    file) are ordered by (entity, timestamp, transaction_id) and passed through the entity kernel,
+    and the results are written per source file for the customer phase to join."""
+    buckets = max(1, -(-total_rows // ENTITY_BUCKET_ROWS))
+    index = {str(f): i for i, f in enumerate(files)}
+    lf = pl.scan_parquet(files, include_file_paths="source")
+    for kind, column in (("merchant", "merchant_id"), ("device", "device_id")):
+        for b in range(buckets):
+            say(f"{kind} features, bucket {b + 1} of {buckets}")
+            part = (
+                lf.filter(
+                    pl.col(column).is_not_null() & (pl.col(column).hash(seed=0) % buckets == b)
+                )
+                .select(column, *_ENTITY_INPUTS, "source")
+                .collect()
+            )
+            if part.height == 0:
+                continue
+            count, distinct, rate = entity_arrays(
+                part[column].to_numpy(),
+                part["timestamp"].dt.epoch("us").to_numpy(),
+                part["customer_id"].to_numpy(),
+                part["is_fraud"].to_numpy(),
+                part["label_known_at"].dt.epoch("us").to_numpy(),
+                part["transaction_id"].to_numpy(),
+            )
+            if kind == "merchant":
+                values = {
+                    "merchant_txn_count_24h": count,
+                    "merchant_distinct_customers_24h": distinct,
+                    "merchant_fraud_rate": rate,
+                }
+            else:
+                values = {"device_fraud_rate": rate}
+            out = part.select("transaction_id", "source").with_columns(
+                **{name: pl.Series(v) for name, v in values.items()}
+            )
+            for (source,), rows in out.group_by("source"):
+                target = work / kind / f"{index[str(source)]:05d}-{b:05d}.parquet"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                rows.drop("source").write_parquet(target)
+
+
+def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
+    """The entity-phase results of one source file (zeros where a row has no merchant/device)."""
+    frames = []
+    for kind, names in (("merchant", ENTITY_FEATURES[:3]), ("device", ENTITY_FEATURES[3:])):
+        paths = sorted((work / kind).glob(f"{file_index:05d}-*.parquet"))
+        schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n in names}}
+        frames.append(
+            pl.concat([pl.read_parquet(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
+        )
+    joined = frames[0].join(frames[1], on="transaction_id", how="full", coalesce=True)
+    return joined.with_columns(pl.col(ENTITY_FEATURES).fill_null(0.0))
+
+
 def build_features(
     data: str | Path,
     out: str | Path,
@@ -55,10 +119,12 @@ def build_features(
     outlier: OutlierModel | None = None,
     stage: StageFn | None = None,
 ) -> FeaturesManifest:
-    """Compute the features of dataset ``data`` into directory ``out``.
+    """Compute the features of dataset ``data`` into directory ``out``, file by file.
 
-    The whole dataset's transactions are held in memory (merchant- and device-side features
-    need every customer's rows of a merchant in time order).
+    Memory holds one transactions file and one entity bucket at a time: merchant- and
+    device-side features come from a first, bucketed pass over all files; customer-side features
+    from each file alone (a file holds whole shards, so whole customers). The outlier model is
+    fitted on the first file unless given.
     """
     started = time.perf_counter()
     src = Path(data)
@@ -67,33 +133,52 @@ def build_features(
             f"{src} is not a fraudforge dataset (no manifest.json): "
             "pass a directory written by `fraudforge generate`"
         )
+    manifest = read_manifest(src)
+    if manifest.format != "parquet":
+        raise ValueError(
+            f"{src} is in {manifest.format} format: features read Parquet datasets "
+            "(generate --format parquet)"
+        )
     dest = Path(out)
     if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not overwrite)):
         raise OutputExistsError(str(dest))
-    manifest = read_manifest(src)
     say = stage or (lambda _: None)
-    say("reading transactions")
-    tx = scan_dataset(src).collect()
-    customers = (
-        scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon").collect()
-    )
-    say(f"computing {len(CATALOG)} features of {tx.height:,} transactions")
-    frame, model = compute_features(tx, customers, outlier=outlier, threads=threads)
-    say("writing")
+    tx_files = [src / f["path"] for f in manifest.files if f["path"].startswith("transactions/")]
     work = dest.parent / f".{dest.name}.partial-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     (work / "features").mkdir(parents=True)
     try:
-        part = work / "features" / "part-00000.parquet"
-        frame.write_parquet(part, compression="zstd", compression_level=1)
+        _entity_phase(tx_files, manifest.rows["transactions"], work / ".entity", say)
+        customers = (
+            scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon").collect()
+        )
+        files: list[str] = []
+        rows = 0
+        model = outlier
+        for i, path in enumerate(tx_files):
+            say(f"customer features, file {i + 1} of {len(tx_files)}")
+            tx = pl.read_parquet(path)
+            frame, model = compute_features(
+                tx,
+                customers,
+                outlier=model,
+                threads=threads,
+                entity=_entity_for(work / ".entity", i),
+            )
+            part = work / "features" / f"part-{i:05d}.parquet"
+            frame.write_parquet(part, compression="zstd", compression_level=1)
+            files.append(f"features/{part.name}")
+            rows += frame.height
+        shutil.rmtree(work / ".entity", ignore_errors=True)
+        assert model is not None
         result = FeaturesManifest(
             catalog_hash=catalog_hash(),
             features=[f.name for f in CATALOG],
             source=str(src),
             source_content_hash=manifest.content_hash,
-            rows=frame.height,
+            rows=rows,
             outlier=model,
-            files=[f"features/{part.name}"],
+            files=files,
             seconds=round(time.perf_counter() - started, 3),
         )
         (work / "features.json").write_bytes(msgspec.json.format(msgspec.json.encode(result)))
