@@ -1,0 +1,78 @@
+"""OnlineFeatures' own behaviour: clear errors for input it cannot take, labels that count only
+from their label_known_at, and state that stays bounded to the 30-day window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from fraudforge.engine.scan import scan, scan_customers
+from fraudforge.engine.scenario import Scenario
+from fraudforge.features.batch import compute_features
+from fraudforge.features.kernels import RETAIN_US
+from fraudforge.features.online import OnlineFeatures
+
+S = Scenario(customers=150, days=45, seed=12)
+
+
+@pytest.fixture(scope="module")
+def stream() -> tuple[list[dict[str, object]], OnlineFeatures]:
+    """The scenario's transactions in time order and a fresh OnlineFeatures."""
+    tx = scan(S).collect().sort("timestamp", "transaction_id")
+    customers = scan_customers(S).collect()
+    _, model = compute_features(tx, customers)
+    return list(tx.iter_rows(named=True)), OnlineFeatures.from_customers(customers, model)
+
+
+def test_errors_name_the_problem(stream: tuple[list[dict[str, object]], OnlineFeatures]) -> None:
+    """An unknown customer and a transaction earlier than the customer's last are refused."""
+    rows, shared = stream
+    online = OnlineFeatures.from_customers(scan_customers(S).collect(), shared._outlier)
+    first = dict(rows[0])
+    with pytest.raises(KeyError, match="customer_id 999999 is unknown"):
+        online.process({**first, "customer_id": 999_999})
+    online.process(first)
+    earlier = {**first, "timestamp": first["timestamp"] - dt.timedelta(hours=1)}  # type: ignore[operator]
+    with pytest.raises(ValueError, match="earlier than the customer's last one"):
+        online.process(earlier)
+
+
+def test_label_counts_only_after_it_is_known() -> None:
+    """A merchant's confirmed fraud raises its fraud rate only for transactions after
+    label_known_at."""
+    tx = scan(S).collect().sort("timestamp", "transaction_id")
+    customers = scan_customers(S).collect()
+    _, model = compute_features(tx, customers)
+    rows = [r for r in tx.iter_rows(named=True) if r["merchant_id"] is not None]
+    merchant = rows[0]["merchant_id"]
+    at_m = [r for r in rows if r["merchant_id"] == merchant][:3]
+    assert len(at_m) == 3
+    online = OnlineFeatures.from_customers(customers, model)
+    online.process(at_m[0])
+    known = at_m[2]["timestamp"]
+    online.add_label(merchant_id=merchant, device_id=None, known_at=known)
+    before = online.process(at_m[1])["merchant_fraud_rate"]
+    after = online.process(at_m[2])["merchant_fraud_rate"]
+    assert before == 0.0
+    assert after == 0.0  # known at exactly this timestamp: not strictly before
+    online.add_label(merchant_id=merchant, device_id=None, known_at=at_m[0]["timestamp"])
+    later = dict(
+        at_m[2], timestamp=at_m[2]["timestamp"] + dt.timedelta(seconds=1), transaction_id=1
+    )
+    assert online.process(later)["merchant_fraud_rate"] == pytest.approx(2 / 4)
+
+
+def test_state_stays_within_the_window(
+    stream: tuple[list[dict[str, object]], OnlineFeatures],
+) -> None:
+    """After a replay, every customer keeps only rows inside 30 days of its last one (plus the
+    last row)."""
+    rows, online = stream
+    for txn in rows:
+        online.process(txn)
+    for h in online._customers.values():
+        t = h.t[: h.n]
+        assert (t[1:] > t[-1] - RETAIN_US).all()
+    assert pl.Series([h.n for h in online._customers.values()]).max() < 400  # type: ignore[operator]
