@@ -1,1 +1,22 @@
-"""features: the model features as Numba kernels, identical in batch and online."""
+"""features: the 69 model features as Numba kernels, identical in batch and online."""
+
+from fraudforge.features.batch import compute_features
+from fraudforge.features.catalog import CATALOG, FEATURE_NAMES, FeatureSpec, catalog_markdown
+from fraudforge.features.online import OnlineFeatures
+from fraudforge.features.outlier import OutlierModel
+from fraudforge.features.pipeline import FeaturesManifest, build_features, read_features
+from fraudforge.features.transformer import FeatureTransformer
+
+__all__ = [
+    "CATALOG",
+    "FEATURE_NAMES",
+    "FeatureSpec",
+    "FeatureTransformer",
+    "FeaturesManifest",
+    "OnlineFeatures",
+    "OutlierModel",
+    "build_features",
+    "catalog_markdown",
+    "compute_features",
+    "read_features",
+]
