@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import threading
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from typing import Any, Literal
 import msgspec
 import polars as pl
 
-from fraudforge.engine.errors import OutputExistsError
+from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.engine.scan import shard_source
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
 from fraudforge.engine.schema import SCHEMA_VERSION, TRANSACTIONS, polars_schema
@@ -102,13 +101,6 @@ class ContentHasher:
         return f"{self.rows}:{self._h.hexdigest()}"
 
 
-def _check_target(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(str(out))
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(str(out))
-
-
 def _chunks(n_shards: int, chunk_shards: int) -> Iterator[range]:
     for lo in range(0, n_shards, chunk_shards):
         yield range(lo, min(lo + chunk_shards, n_shards))
@@ -137,28 +129,15 @@ def generate(
         raise ValueError(f"chunk_shards={chunk_shards} must be at least 1")
     s = scenario.resolved()
     out = Path(out)
-    _check_target(out, overwrite)
+    check_target(out, overwrite)
     started = time.perf_counter()
-    work = out.parent / f".{out.name}.partial-{os.getpid()}"
-    if work.exists():
-        shutil.rmtree(work)
-    (work / "transactions").mkdir(parents=True)
-    (work / "customers").mkdir()
-    try:
+    with staged_directory(out) as work:
+        (work / "transactions").mkdir()
+        (work / "customers").mkdir()
         manifest = _write_dataset(
             scenario, s, work, format, threads, chunk_shards, progress, started
         )
         (work / "manifest.json").write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            work.rename(out)
-            shutil.rmtree(old)
-        else:
-            work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return manifest
 
 

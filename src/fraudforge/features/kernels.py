@@ -544,49 +544,6 @@ def entity_pass(
                 n_known += 1
 
 
-@nb.njit(cache=True)
-def online_row(
-    t: npt.NDArray[np.int64],
-    amount: npt.NDArray[np.float64],
-    party: npt.NDArray[np.int64],
-    city: npt.NDArray[np.int64],
-    category: npt.NDArray[np.int64],
-    mode: npt.NDArray[np.int64],
-    channel: npt.NDArray[np.int64],
-    ttype: npt.NDArray[np.int64],
-    declined: npt.NDArray[np.int64],
-    lat: npt.NDArray[np.float64],
-    lon: npt.NDArray[np.float64],
-    unusual: npt.NDArray[np.int64],
-    n: int,
-    home_lat: float,
-    home_lon: float,
-    new_party: int,
-    new_device: int,
-    state: npt.NDArray[np.int64],
-    seen_city: npt.NDArray[np.bool_],
-    seen_cat: npt.NDArray[np.bool_],
-    out: npt.NDArray[np.float64],
-) -> int:
-    """Customer-side features of a customer's newest row ``n - 1`` from the retained history in
-    the first ``n`` entries of the arrays: the batch pass's own per-row kernel, with the window
-    starts found by binary search and the windows sorted here."""
-    i = n - 1
-    w30 = window_start(t, 0, i, W30D)
-    w7 = window_start(t, w30, i, W7D)
-    w24 = window_start(t, w7, i, W24H)
-    w6 = window_start(t, w24, i, W6H)
-    w1 = window_start(t, w6, i, W1H)
-    sorted_amounts = np.sort(amount[w30:i])
-    sorted_parties = np.sort(party[w7:i])
-    return customer_row(
-        i, w1, w6, w24, w7, w30, i > 0,
-        t, amount, party, city, category, mode, channel, ttype, declined, lat, lon, unusual,
-        home_lat, home_lon, new_party, new_device, state, sorted_amounts, sorted_parties,
-        seen_city, seen_cat, out,
-    )  # fmt: skip
-
-
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
 P2P_PARTY_BASE = 1 << 61

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -17,8 +16,8 @@ from typing import Any
 import msgspec
 import polars as pl
 
+from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.engine.dataset import read_manifest, scan_dataset
-from fraudforge.engine.errors import OutputExistsError
 from fraudforge.features.batch import compute_features, entity_arrays
 from fraudforge.features.catalog import CATALOG
 from fraudforge.features.finish import ENTITY_FEATURES
@@ -140,14 +139,11 @@ def build_features(
             "(generate --format parquet)"
         )
     dest = Path(out)
-    if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not overwrite)):
-        raise OutputExistsError(str(dest))
+    check_target(dest, overwrite)
     say = stage or (lambda _: None)
     tx_files = [src / f["path"] for f in manifest.files if f["path"].startswith("transactions/")]
-    work = dest.parent / f".{dest.name}.partial-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "features").mkdir(parents=True)
-    try:
+    with staged_directory(dest) as work:
+        (work / "features").mkdir()
         _entity_phase(tx_files, manifest.rows["transactions"], work / ".entity", say)
         customers = (
             scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon").collect()
@@ -158,12 +154,9 @@ def build_features(
         for i, path in enumerate(tx_files):
             say(f"customer features, file {i + 1} of {len(tx_files)}")
             tx = pl.read_parquet(path)
+            entity = _entity_for(work / ".entity", i)
             frame, model = compute_features(
-                tx,
-                customers,
-                outlier=model,
-                threads=threads,
-                entity=_entity_for(work / ".entity", i),
+                tx, customers, outlier=model, threads=threads, entity=entity
             )
             part = work / "features" / f"part-{i:05d}.parquet"
             frame.write_parquet(part, compression="zstd", compression_level=1)
@@ -182,16 +175,6 @@ def build_features(
             seconds=round(time.perf_counter() - started, 3),
         )
         (work / "features.json").write_bytes(msgspec.json.format(msgspec.json.encode(result)))
-        if dest.exists():
-            old = dest.parent / f".{dest.name}.old-{os.getpid()}"
-            dest.rename(old)
-            work.rename(dest)
-            shutil.rmtree(old)
-        else:
-            work.rename(dest)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return result
 
 
