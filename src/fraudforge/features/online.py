@@ -122,6 +122,10 @@ class OnlineFeatures:
         self._median, self._scale = outlier.arrays()
         self._festival = festival_days()
         self._new_ints = np.zeros(ok.N_INT, dtype=np.int64)
+        self._scratch_f = np.empty(64, dtype=np.float64)
+        self._scratch_i = np.empty(64, dtype=np.int64)
+        self._t1 = np.zeros(1, dtype=np.int64)
+        self._a1 = np.zeros(1, dtype=np.float64)
         self._payees: dict[str, int] = {}
         self._entity = np.zeros(4, dtype=np.float64)
 
@@ -196,13 +200,16 @@ class OnlineFeatures:
         out = np.empty(len(LAYOUT), dtype=np.float64)
         if h.n == h.t.shape[0]:
             h.reserve()
+            if h.t.shape[0] > self._scratch_f.shape[0]:
+                self._scratch_f = np.empty(h.t.shape[0], dtype=np.float64)
+                self._scratch_i = np.empty(h.t.shape[0], dtype=np.int64)
         h.last_t = t
         h.n = ok.online_step(
             h.t, h.ints, h.floats, h.n, new, t, float(txn["amount_inr"]), float(txn["lat"]),
             float(txn["lon"]), h.home_lat, h.home_lon, 0 if party in h.seen_party else 1,
             1 if device >= 0 and device not in h.seen_device else 0, h.state,
             self._scratch_city, self._scratch_cat, entity, self._festival, self._median,
-            self._scale, out,
+            self._scale, self._scratch_f, self._scratch_i, self._t1, self._a1, out,
         )  # fmt: skip
         h.seen_party.add(party)
         if device >= 0:

@@ -59,6 +59,10 @@ def online_step(
     festival_days: npt.NDArray[np.int64],
     median: npt.NDArray[np.float64],
     scale: npt.NDArray[np.float64],
+    sort_f: npt.NDArray[np.float64],
+    sort_i: npt.NDArray[np.int64],
+    t1: npt.NDArray[np.int64],
+    a1: npt.NDArray[np.float64],
     out: npt.NDArray[np.float64],
 ) -> int:
     """Process one transaction of a customer whose retained rows fill the first ``n`` columns of
@@ -86,8 +90,13 @@ def online_step(
     w24 = window_start(t, w7, i, W24H)
     w6 = window_start(t, w24, i, W6H)
     w1 = window_start(t, w6, i, W1H)
-    sorted_amounts = np.sort(floats[F_AMOUNT, w30:i])
-    sorted_parties = np.sort(ints[I_PARTY, w7:i])
+    # Sorted windows in caller-owned scratch space (no allocation per transaction).
+    sorted_amounts = sort_f[: i - w30]
+    sorted_amounts[:] = floats[F_AMOUNT, w30:i]
+    sorted_amounts.sort()
+    sorted_parties = sort_i[: i - w7]
+    sorted_parties[:] = ints[I_PARTY, w7:i]
+    sorted_parties.sort()
     ints[I_UNUSUAL, i] = customer_row(
         i, w1, w6, w24, w7, w30, i > 0,
         t, floats[F_AMOUNT], ints[I_PARTY], ints[I_CITY], ints[I_CAT], ints[I_MODE],
@@ -97,9 +106,7 @@ def online_step(
     )  # fmt: skip
     for j in range(4):
         out[ENTITY_COLS[j]] = entity[j]
-    t1 = np.empty(1, dtype=np.int64)
     t1[0] = t_new
-    a1 = np.empty(1, dtype=np.float64)
     a1[0] = amount
     finish_rows(out.reshape((1, out.shape[0])), t1, a1, festival_days, median, scale)
     update_state(
