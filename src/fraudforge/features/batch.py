@@ -238,10 +238,12 @@ def feature_matrix(
 
 
 def _customer_and_entities(c: Columns, m: F64, threads: int | None) -> None:
+    """Customer pass on every core, then the merchant and device passes side by side (no more
+    busy threads than cores)."""
+    customer_features(c, m, threads=threads)
     with ThreadPoolExecutor(max_workers=2) as pool:
         merchant = pool.submit(entity_features, c.merchant, c)
         device = pool.submit(entity_features, c.device, c)
-        customer_features(c, m, threads=threads)
         for name, values in zip(ENTITY_FEATURES[:3], merchant.result(), strict=True):
             m[:, COL[name]] = values
         m[:, COL["device_fraud_rate"]] = device.result()[2]
