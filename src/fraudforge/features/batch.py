@@ -83,15 +83,27 @@ class Columns:
     known_at: I64
 
 
+def _in_feature_order(df: pl.DataFrame) -> bool:
+    """Whether rows are already ordered by (customer_id, timestamp, transaction_id)."""
+    if df.height < 2:
+        return True
+    c = df["customer_id"].to_numpy()
+    t = df["timestamp"].dt.epoch("us").to_numpy()
+    i = df["transaction_id"].to_numpy()
+    dc, dt_, di = np.diff(c), np.diff(t), np.diff(i)
+    return bool(np.all((dc > 0) | ((dc == 0) & ((dt_ > 0) | ((dt_ == 0) & (di > 0))))))
+
+
 def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.DataFrame, Columns]:
-    """Sort, join home coordinates and extract kernel inputs (codes as int64)."""
+    """Order rows by (customer, timestamp, transaction_id) (a no-op for the engine's own
+    output, which is in that order), join home coordinates and extract kernel inputs."""
     homes = customers.select("customer_id", "home_lat", "home_lon")
-    df = (
-        transactions.lazy()
-        .join(homes.lazy(), on="customer_id", how="left")
-        .sort("customer_id", "timestamp", "transaction_id")
-        .collect()
+    ordered = (
+        transactions
+        if _in_feature_order(transactions)
+        else transactions.sort("customer_id", "timestamp", "transaction_id")
     )
+    df = ordered.join(homes, on="customer_id", how="left", maintain_order="left")
     missing = df["home_lat"].null_count()
     if missing:
         raise ValueError(
