@@ -71,3 +71,11 @@ def test_period_calendar_effects() -> None:
     assert diwali.day_factor[19] > 1.5
     assert diwali.festival_day[19]
     assert diwali.weekday[0] == dt.date(2025, 10, 1).weekday()
+
+
+def test_everyday_shops_exist_in_every_city() -> None:
+    """The categories card-present fraud falls back to are guaranteed in every city."""
+    from fraudforge.engine.fraud.build import EVERYDAY_SHOPS
+    from fraudforge.engine.population import BASE_LOCAL_CATEGORIES
+
+    assert set(EVERYDAY_SHOPS) <= set(BASE_LOCAL_CATEGORIES)

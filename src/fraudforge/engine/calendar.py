@@ -39,6 +39,25 @@ class PeriodCalendar:
     """Epoch seconds (naive IST) at 00:00 of each day."""
 
 
+EPOCH = dt.date(1970, 1, 1)
+
+
+def epoch_seconds(day: dt.date) -> int:
+    """Seconds from 1970-01-01 00:00 to 00:00 of ``day`` (naive IST, as every timestamp here)."""
+    return (day - EPOCH).days * 86_400
+
+
+@lru_cache(maxsize=1)
+def festival_day_numbers() -> npt.NDArray[np.int64]:
+    """Sorted day numbers (days since 1970-01-01) of every festival date in the calendar."""
+    days = {
+        (dt.date.fromisoformat(iso) - EPOCH).days
+        for by_year in FESTIVALS.values()
+        for iso in by_year.values()
+    }
+    return np.array(sorted(days), dtype=np.int64)
+
+
 def festival_dates(start: dt.date, end: dt.date) -> list[tuple[str, dt.date]]:
     """Festivals (name, date) with a date in [start, end)."""
     out = []
@@ -79,8 +98,7 @@ def period_calendar(start: dt.date, days: int) -> PeriodCalendar:
         if 0 <= idx < days:
             festival_day[idx] = True
     factor = factor * boost
-    epoch = dt.datetime(1970, 1, 1)
-    day0 = int((dt.datetime.combine(start, dt.time()) - epoch).total_seconds())
+    day0 = epoch_seconds(start)
     return PeriodCalendar(
         start=start,
         days=days,

@@ -15,7 +15,6 @@ an interrupted run never leaves a partial dataset where a complete one is expect
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -319,11 +318,6 @@ def dataset_hash(path: str | Path) -> str:
             )
             hasher.update(df)
     return hasher.hexdigest()
-
-
-def summary_json(m: Manifest) -> str:
-    """The manifest as indented JSON."""
-    return json.dumps(msgspec.to_builtins(m), indent=2)
 
 
 __all__ = ["Manifest", "dataset_hash", "generate", "read_manifest", "scan_dataset"]

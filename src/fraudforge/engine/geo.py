@@ -16,6 +16,8 @@ FAR_KM = 1000.0
 """Cities at least this far apart cannot be reached by road within hours."""
 
 CITY_NAMES: tuple[str, ...] = tuple(c[0] for c in CITIES)
+CITY = {name: i for i, name in enumerate(CITY_NAMES)}
+"""City name -> code (index into the city arrays and the ``city`` Enum)."""
 CITY_STATE_NAMES: tuple[str, ...] = tuple(c[1] for c in CITIES)
 STATES: tuple[str, ...] = tuple(sorted(set(CITY_STATE_NAMES)))
 CITY_STATE = np.array([STATES.index(s) for s in CITY_STATE_NAMES], dtype=np.int32)

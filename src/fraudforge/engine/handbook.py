@@ -33,7 +33,6 @@ so the tables have exactly the schema of the india preset.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,6 +43,7 @@ import polars as pl
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.engine._data.names import FIRST_NAMES, SURNAMES
+from fraudforge.engine.calendar import epoch_seconds
 from fraudforge.engine.frames import customers_frame, enum_series, transactions_frame
 from fraudforge.engine.ids import KEY_SCENARIO, mix63, opaque_ids
 from fraudforge.engine.population import Customers, card_ids, sample_rows
@@ -117,10 +117,6 @@ def nearest_city(lat: F64, lon: F64) -> I64:
 def scenario_ids(number: int, low: I64) -> I64:
     """Opaque ``fraud_scenario_id`` of handbook incidents of a scenario (1, 2 or 3)."""
     return opaque_ids(KEY_SCENARIO, 8 | number, low, SCENARIO_NUMBER_BITS)
-
-
-def _epoch_s(start: dt.date) -> int:
-    return int((dt.datetime.combine(start, dt.time()) - dt.datetime(1970, 1, 1)).total_seconds())
 
 
 def _ranges(start: I64, stop: I64) -> tuple[I64, I64]:
@@ -392,7 +388,7 @@ def handbook_rows(s: ResolvedScenario, shard: int) -> Rows:
     gcust = tx.cust + lo
     lat, lon = grid_to_latlon(t.x[tx.terminal], t.y[tx.terminal])
     rows["cust"] = gcust
-    rows["ts"] = _epoch_s(s.start_date) + tx.ts
+    rows["ts"] = epoch_seconds(s.start_date) + tx.ts
     rows["merchant"] = tx.terminal
     rows["amount"] = amount
     rows["mode"] = cat.MODE["debit_card"]

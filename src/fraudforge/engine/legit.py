@@ -251,7 +251,7 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
         category,
         np.where(cat.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
     )
-    amount = np.where(withdrawal, rng.choice(cat_atm_notes(), size=n, p=ATM_NOTE_P), amount)
+    amount = np.where(withdrawal, rng.choice(ATM_NOTES, size=n, p=ATM_NOTE_P), amount)
     mode = choose_modes(rng, cu, c, amount, ~online & ~p2p & ~withdrawal, bill)
     mode = np.where(
         p2p, np.where(rng.random(n) < 0.92, cat.MODE["upi"], cat.MODE["net_banking"]), mode
@@ -270,11 +270,6 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     fill_instrument(rng, rows, cu)
     rows["label_delay"] = int(ctx.scenario.chargeback_delay_days * 86_400)
     return Rows.concat([rows, genuine_refunds(ctx, rows)])
-
-
-def cat_atm_notes() -> F64:
-    """Withdrawal amounts customers pick at ATMs."""
-    return ATM_NOTES
 
 
 _TYPE_W = np.array(

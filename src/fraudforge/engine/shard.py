@@ -80,8 +80,14 @@ def shard_transactions(s: ResolvedScenario, shard: int) -> pl.DataFrame:
         from fraudforge.engine.handbook import handbook_transactions
 
         return handbook_transactions(s, shard)
-    ctx = shard_context(s, shard)
-    return transactions_frame(shard, shard_rows(ctx), merchants_frame(s.seed, s.merchants)["vpa"])
+    return _transactions(shard_context(s, shard))
+
+
+def _transactions(ctx: ShardContext) -> pl.DataFrame:
+    s = ctx.scenario
+    return transactions_frame(
+        ctx.shard, shard_rows(ctx), merchants_frame(s.seed, s.merchants)["vpa"]
+    )
 
 
 def shard_tables(s: ResolvedScenario, shard: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -89,9 +95,7 @@ def shard_tables(s: ResolvedScenario, shard: int) -> tuple[pl.DataFrame, pl.Data
     if s.preset == "handbook":
         return shard_transactions(s, shard), shard_customers(s, shard)
     ctx = shard_context(s, shard)
-    customers = customers_frame(ctx.customers)
-    vpa = merchants_frame(s.seed, s.merchants)["vpa"]
-    return transactions_frame(shard, shard_rows(ctx), vpa), customers
+    return _transactions(ctx), customers_frame(ctx.customers)
 
 
 def shard_customers(s: ResolvedScenario, shard: int) -> pl.DataFrame:

@@ -30,10 +30,26 @@ def expected_fraud_rows(customers: int, start: dt.date, days: int, fraud_rate: f
     return customers * rows_per_customer(start, days) * fraud_rate / (1 - fraud_rate)
 
 
-SYNTHETIC_ROWS = 12.0
-"""Mean rows of a synthetic identity (whose customer slot has no genuine rows)."""
-BUST_OUT_ROWS = 6.0
-"""Mean rows of a bust-out (after which the customer's genuine rows stop, half way on average)."""
+# Mean rows one incident of each pattern produces (must match the pattern builders in
+# fraud/); the schedule sizes incidents from it and customers_for_rows corrects for the
+# genuine rows that synthetic identities and bust-outs (dormant half way, on average) remove.
+MEAN_ROWS: dict[str, float] = {
+    "card_cloning": 3.0,
+    "account_takeover": 4.0,
+    "merchant_collusion": 6.0 * 1.5,
+    "velocity_abuse": 12.0,
+    "amount_manipulation": 4.5,
+    "refund_fraud": 2.5,
+    "stolen_card": 4.0,
+    "synthetic_identity": 12.0,
+    "bust_out": 6.0,
+    "friendly_fraud": 1.0,
+    "transaction_replay": 1.5,
+    "card_testing": 9.5,
+    "money_mule": 7.0 + 4.0,
+    "shipping_fraud": 2.0,
+    "loyalty_abuse": 4.5 * 4.5,
+}
 
 
 def customers_for_rows(
@@ -43,7 +59,7 @@ def customers_for_rows(
     counting the genuine rows that synthetic identities and bust-outs take away."""
     per_cust = rows_per_customer(start, days)
     fraud = target_rows * fraud_rate
-    synthetic = fraud * fraud_mix.get("synthetic_identity", 0.0) / SYNTHETIC_ROWS
-    bust_loss = fraud * fraud_mix.get("bust_out", 0.0) / BUST_OUT_ROWS * per_cust / 2
+    synthetic = fraud * fraud_mix.get("synthetic_identity", 0.0) / MEAN_ROWS["synthetic_identity"]
+    bust_loss = fraud * fraud_mix.get("bust_out", 0.0) / MEAN_ROWS["bust_out"] * per_cust / 2
     legit = target_rows - fraud + bust_loss
     return max(1, math.ceil(legit / per_cust + synthetic))

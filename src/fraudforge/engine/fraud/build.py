@@ -44,7 +44,8 @@ def pick_category(rng: np.random.Generator, n: int, names: tuple[str, ...]) -> I
 
 
 EVERYDAY_SHOPS = ("grocery", "fuel", "restaurants", "pharmacy")
-"""Shop categories present in every city (see population.BASE_LOCAL_CATEGORIES)."""
+"""Shop categories present in every city: a subset of population.BASE_LOCAL_CATEGORIES, which
+the merchant population guarantees (in this order, the draws that pick among them)."""
 
 
 def make_rows(

@@ -17,12 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.engine import catalog as cat
+from fraudforge.engine.calendar import epoch_seconds
 from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, KEY_SCENARIO, opaque_ids
 from fraudforge.engine.population import draw_merchants
 from fraudforge.engine.rng import STREAM_SCHEDULE, stream
 from fraudforge.engine.scenario import ResolvedScenario
 from fraudforge.engine.taxonomy import FRAUD_LABELS, FRAUD_TYPES
-from fraudforge.engine.volume import expected_fraud_rows, rows_per_customer
+from fraudforge.engine.volume import MEAN_ROWS, expected_fraud_rows, rows_per_customer
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -84,24 +85,6 @@ def _parts(pattern: str, n: int, **cols: Any) -> Parts:
     return Parts(**base)
 
 
-# Mean rows one incident of each pattern produces (must match the pattern builders).
-MEAN_ROWS: dict[str, float] = {
-    "card_cloning": 3.0,
-    "account_takeover": 4.0,
-    "merchant_collusion": 6.0 * 1.5,
-    "velocity_abuse": 12.0,
-    "amount_manipulation": 4.5,
-    "refund_fraud": 2.5,
-    "stolen_card": 4.0,
-    "synthetic_identity": 12.0,
-    "bust_out": 6.0,
-    "friendly_fraud": 1.0,
-    "transaction_replay": 1.5,
-    "card_testing": 9.5,
-    "money_mule": 7.0 + 4.0,
-    "shipping_fraud": 2.0,
-    "loyalty_abuse": 4.5 * 4.5,
-}
 COLLUSION_PARTIES = (4, 8)
 MULE_SENDERS = (4, 10)
 LOYALTY_ACCOUNTS = (3, 6)
@@ -157,7 +140,7 @@ def _draw_schedule(s: ResolvedScenario) -> Schedule:
     """Draw the whole fraud schedule of a scenario from its seed."""
     rng = stream(s.seed, STREAM_SCHEDULE)
     counts = incident_counts(s, rng)
-    t_start = _epoch(s)
+    t_start = epoch_seconds(s.start_date)
     span = s.days * 86_400
     # Leave room after t0 for multi-day incidents.
     t_lo = t_start + min(86_400, span // 10)
@@ -220,14 +203,6 @@ def _number_incidents(p: Parts) -> Parts:
     """Give every incident an opaque id (an incident's parts arrive with one scenario key)."""
     ids = opaque_ids(KEY_SCENARIO, p.pattern.astype(np.int64), p.scenario, 40)
     return Parts(**{**{f.name: getattr(p, f.name) for f in fields(p)}, "scenario": ids})
-
-
-def _epoch(s: ResolvedScenario) -> int:
-    import datetime as dt
-
-    return int(
-        (dt.datetime.combine(s.start_date, dt.time()) - dt.datetime(1970, 1, 1)).total_seconds()
-    )
 
 
 def _group_sizes(rng: np.random.Generator, n: int, lo_hi: tuple[int, int]) -> I64:
