@@ -117,8 +117,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_features(args: argparse.Namespace) -> int:
     """List the feature catalogue, or compute a dataset's features."""
-    from fraudforge.features.catalog import catalog_markdown
-    from fraudforge.features.pipeline import build_features, catalog_rows
+    from fraudforge.features.catalog import catalog_markdown, catalog_rows
+    from fraudforge.features.pipeline import build_features
 
     if args.list:
         if args.markdown:

@@ -2,8 +2,8 @@
 
 Customer-side features run shard by shard (a customer's rows never span shards). Merchant- and
 device-side features need every customer's rows of an entity in time order: they are computed
-exactly by sorting the whole dataset's (entity, timestamp, transaction_id, customer, label) columns
-(for datasets larger than memory, by entity buckets: see ``entity_features``).
+exactly by sorting the whole table's (entity, timestamp, transaction_id, customer, label) columns
+(for datasets larger than memory, bucket by bucket: see ``pipeline.build_features``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.engine.catalog import STATUS
 from fraudforge.engine.scan import default_threads
 from fraudforge.features import kernels as k
 from fraudforge.features.catalog import CATALOG
 from fraudforge.features.finish import COL, ENTITY_FEATURES, LAYOUT, finish_rows
-from fraudforge.features.local import festival_days
 from fraudforge.features.outlier import OutlierModel
 
 F64 = npt.NDArray[np.float64]
@@ -40,8 +40,10 @@ def payee_key(vpa: str) -> int:
 
 
 def party_keys(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
-    """Whom each payment goes to: the merchant id, or for P2P the payee's key."""
-    arrow = counterparty.cast(pl.String).to_arrow()
+    """Whom each payment goes to: the merchant id, or for P2P the payee's key (hashed for the
+    P2P rows only)."""
+    is_p2p = merchant_id.is_null()
+    arrow = counterparty.filter(is_p2p).cast(pl.String).to_arrow()
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks()
     arrow = arrow.cast(pa.large_string())
@@ -52,10 +54,9 @@ def party_keys(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
     data = (
         np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     )
-    keys = k.payee_keys(data, offsets)
-    merchants = merchant_id.fill_null(0).cast(pl.Int64).to_numpy()
-    is_p2p = merchant_id.is_null().to_numpy()
-    return np.asarray(np.where(is_p2p, keys, merchants), dtype=np.int64)
+    out = np.asarray(merchant_id.fill_null(0).cast(pl.Int64).to_numpy(), dtype=np.int64).copy()
+    out[is_p2p.to_numpy()] = k.payee_keys(data, offsets)
+    return out
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,8 @@ def _in_feature_order(df: pl.DataFrame) -> bool:
 
 
 def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.DataFrame, Columns]:
-    """Order rows by (customer, timestamp, transaction_id) (a no-op for the engine's own
-    output, which is in that order), join home coordinates and extract kernel inputs."""
+    """Order rows by (customer, timestamp, transaction_id) (skipped when they already are),
+    join home coordinates and extract kernel inputs."""
     homes = customers.select("customer_id", "home_lat", "home_lon")
     ordered = (
         transactions
@@ -245,7 +246,7 @@ def feature_matrix(
         _customer_and_entities(c, m, threads)
     model = outlier or OutlierModel.fit(m, c.amount)
     median, scale = model.arrays()
-    finish_rows(m, c.t, c.amount, festival_days(), median, scale)
+    finish_rows(m, c.t, c.amount, festival_day_numbers(), median, scale)
     return m, model
 
 

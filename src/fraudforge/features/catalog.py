@@ -8,6 +8,7 @@ through rows whose ``label_known_at`` is before the transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 GROUPS: tuple[str, ...] = ("fraud", "anomaly", "interaction")
@@ -124,6 +125,11 @@ DELAYED_LABEL_FEATURES: tuple[str, ...] = (
     "merchant_risk_x_amount",
 )
 """The only features that read labels (through label_known_at)."""
+
+
+def catalog_rows() -> list[dict[str, str]]:
+    """The catalogue as plain rows (for printing and hashing)."""
+    return [dataclasses.asdict(f) for f in CATALOG]
 
 
 def catalog_markdown() -> str:

@@ -104,6 +104,22 @@ def outlier_input(row: npt.NDArray[np.float64], j: int) -> float:
 
 
 @nb.njit(cache=True, nogil=True)
+def outlier_inputs(
+    m: npt.NDArray[np.float64], amount: npt.NDArray[np.float64], rows: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    """The outlier score's inputs of the given rows, (len(rows), 9): exactly what
+    ``finish_rows`` scores, for fitting the medians and MADs."""
+    k = OUTLIER_COLS.shape[0]
+    x = np.empty((rows.shape[0], k + 1), dtype=np.float64)
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for j in range(k):
+            x[r, j] = outlier_input(m[i], j)
+        x[r, k] = math.log1p(amount[i])
+    return x
+
+
+@nb.njit(cache=True, nogil=True)
 def finish_rows(
     m: npt.NDArray[np.float64],
     t: npt.NDArray[np.int64],

@@ -20,25 +20,18 @@ import polars as pl
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.features import kernels as k
 from fraudforge.features import online_kernel as ok
 from fraudforge.features.batch import payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.finish import COL, LAYOUT
-from fraudforge.features.local import festival_days
 from fraudforge.features.outlier import OutlierModel
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
-_CODE = {
-    "city": {name: i for i, name in enumerate(geo.CITY_NAMES)},
-    "category": {name: i for i, name in enumerate(cat.CATEGORIES)},
-    "payment_mode": {name: i for i, name in enumerate(cat.PAYMENT_MODES)},
-    "channel": {name: i for i, name in enumerate(cat.CHANNELS)},
-    "txn_type": {name: i for i, name in enumerate(cat.TXN_TYPES)},
-}
 _CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
 
 
@@ -120,7 +113,7 @@ class OnlineFeatures:
         self._scratch_city = np.zeros(k.N_CITY, dtype=np.bool_)
         self._scratch_cat = np.zeros(k.N_CAT, dtype=np.bool_)
         self._median, self._scale = outlier.arrays()
-        self._festival = festival_days()
+        self._festival = festival_day_numbers()
         self._new_ints = np.zeros(ok.N_INT, dtype=np.int64)
         self._scratch_f = np.empty(64, dtype=np.float64)
         self._scratch_i = np.empty(64, dtype=np.int64)
@@ -174,11 +167,11 @@ class OnlineFeatures:
                 party = self._payees[vpa] = payee_key(vpa)
         new = self._new_ints
         new[ok.I_PARTY] = party
-        new[ok.I_CITY] = _CODE["city"][txn["city"]]
-        new[ok.I_CAT] = _CODE["category"][txn["category"]]
-        new[ok.I_MODE] = _CODE["payment_mode"][txn["payment_mode"]]
-        new[ok.I_CHANNEL] = _CODE["channel"][txn["channel"]]
-        new[ok.I_TYPE] = _CODE["txn_type"][txn["txn_type"]]
+        new[ok.I_CITY] = geo.CITY[txn["city"]]
+        new[ok.I_CAT] = cat.CAT[txn["category"]]
+        new[ok.I_MODE] = cat.MODE[txn["payment_mode"]]
+        new[ok.I_CHANNEL] = cat.CHANNEL[txn["channel"]]
+        new[ok.I_TYPE] = cat.TXN[txn["txn_type"]]
         new[ok.I_DECLINED] = 1 if txn["status"] == "declined" else 0
         new[ok.I_UNUSUAL] = 0
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])

@@ -67,7 +67,8 @@ def online_step(
 ) -> int:
     """Process one transaction of a customer whose retained rows fill the first ``n`` columns of
     ``ints`` (N_INT, capacity) and ``floats`` (N_FLOAT, capacity) (room for one more is the
-    caller's job); returns the new number of retained rows."""
+    caller's job). ``sort_f``/``sort_i`` (at least the capacity) and the one-element ``t1``/``a1``
+    are scratch space, so no call allocates. Returns the new number of retained rows."""
     # Drop rows no window can reach any more, keeping the previous row.
     if n > 0:
         keep = int(np.searchsorted(t[:n], t_new - RETAIN_US, side="right"))

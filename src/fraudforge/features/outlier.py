@@ -8,17 +8,9 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.features.finish import OUTLIER_COLS, OUTLIER_LOG
+from fraudforge.features.finish import outlier_inputs
 
 F64 = npt.NDArray[np.float64]
-
-
-def outlier_inputs(m: F64, amount: F64) -> F64:
-    """The score's inputs (logged where the finish kernel logs them) as an (n, 9) array."""
-    x = m[:, OUTLIER_COLS].copy()
-    logged = np.flatnonzero(OUTLIER_LOG)
-    x[:, logged] = np.log1p(np.nan_to_num(x[:, logged], nan=0.0))
-    return np.column_stack([x, np.log1p(amount)])
 
 
 class OutlierModel(msgspec.Struct, frozen=True):
@@ -32,7 +24,7 @@ class OutlierModel(msgspec.Struct, frozen=True):
         """Learn from (up to ``max_rows`` evenly spaced) rows of a feature matrix."""
         n = amount.shape[0]
         rows = np.linspace(0, n - 1, max_rows).astype(np.int64) if n > max_rows else np.arange(n)
-        x = outlier_inputs(m[rows], amount[rows])
+        x = outlier_inputs(m, amount, rows)
         med = np.median(x, axis=0) if n else np.zeros(x.shape[1])
         mad = np.median(np.abs(x - med), axis=0) * 1.4826 if n else np.ones(x.shape[1])
         return cls(median=med.tolist(), scale=np.maximum(mad, 1e-3).tolist())
@@ -42,4 +34,4 @@ class OutlierModel(msgspec.Struct, frozen=True):
         return np.asarray(self.median, dtype=np.float64), np.asarray(self.scale, dtype=np.float64)
 
 
-__all__ = ["OutlierModel", "outlier_inputs"]
+__all__ = ["OutlierModel"]

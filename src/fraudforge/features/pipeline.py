@@ -4,14 +4,12 @@ hash, outlier model, source dataset hash, row counts). Written atomically like d
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import polars as pl
@@ -19,7 +17,7 @@ import polars as pl
 from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.engine.dataset import read_manifest, scan_dataset
 from fraudforge.features.batch import compute_features, entity_arrays
-from fraudforge.features.catalog import CATALOG
+from fraudforge.features.catalog import CATALOG, catalog_rows
 from fraudforge.features.finish import ENTITY_FEATURES
 from fraudforge.features.outlier import OutlierModel
 
@@ -42,7 +40,7 @@ class FeaturesManifest(msgspec.Struct, kw_only=True):
 def catalog_hash() -> str:
     """SHA-256 of the catalogue (names, types, windows, definitions): changes when any feature's
     meaning changes, so models can refuse features they were not trained on."""
-    text = json.dumps([dataclasses.asdict(f) for f in CATALOG])
+    text = json.dumps(catalog_rows())
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -183,18 +181,3 @@ def read_features(path: str | Path) -> tuple[FeaturesManifest, pl.LazyFrame]:
     root = Path(path)
     m = msgspec.json.decode((root / "features.json").read_bytes(), type=FeaturesManifest)
     return m, pl.scan_parquet([root / f for f in m.files])
-
-
-def catalog_rows() -> list[dict[str, Any]]:
-    """The catalogue as plain rows (for printing)."""
-    return [
-        {
-            "name": f.name,
-            "group": f.group,
-            "dtype": f.dtype,
-            "unit": f.unit,
-            "window": f.window,
-            "definition": f.definition,
-        }
-        for f in CATALOG
-    ]
