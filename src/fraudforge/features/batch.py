@@ -9,6 +9,7 @@ exactly by sorting the whole table's (entity, timestamp, transaction_id, custome
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -165,21 +166,33 @@ def _starts(keys: I64) -> I64:
     return np.concatenate([[0], change, [keys.shape[0]]]).astype(np.int64)
 
 
+def _split(
+    n: int, threads: int | None, run: Callable[[int, int], None], *, bounds: I64 | None = None
+) -> None:
+    """Run ``run(lo, hi)`` over rows [0, n) cut into about equal ranges, one per thread (the
+    kernels release the GIL); with ``bounds`` (ascending, 0 to n), cut only at those rows."""
+    workers = max(1, threads or default_threads())
+    cuts = np.linspace(0, n, workers + 1)[1:-1].astype(np.int64)
+    if bounds is not None:
+        cuts = bounds[np.searchsorted(bounds, cuts)]
+    edges = sorted({0, n, *(int(x) for x in cuts)})
+    pairs = list(itertools.pairwise(edges))
+    if len(pairs) == 1:
+        run(*pairs[0])
+    else:
+        with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+            list(pool.map(lambda ab: run(*ab), pairs))
+
+
 def customer_features(c: Columns, m: F64, *, threads: int | None = None) -> None:
     """Write the customer-side features into the first columns of matrix ``m`` (rows in
-    customer order), customers split across ``threads`` (the kernel releases the GIL)."""
-    n = c.t.shape[0]
-    if n == 0:
+    customer order), customers split across ``threads``."""
+    if c.t.shape[0] == 0:
         return
     starts = _starts(c.customer)
-    workers = max(1, threads or default_threads())
-    # Split at customer boundaries into about equal row counts.
-    cuts = np.searchsorted(starts, np.linspace(0, n, workers + 1)[1:-1])
-    inner = sorted({int(x) for x in cuts} - {0, starts.shape[0] - 1})
-    bounds = [0, *inner, starts.shape[0] - 1]
 
-    def run(a: int, b: int) -> None:
-        lo, hi = starts[a], starts[b]
+    def run(lo: int, hi: int) -> None:
+        a, b = np.searchsorted(starts, [lo, hi])
         k.customer_pass(
             starts[a : b + 1] - lo, c.t[lo:hi], c.amount[lo:hi], c.party[lo:hi], c.device[lo:hi],
             c.city[lo:hi], c.category[lo:hi], c.mode[lo:hi], c.channel[lo:hi], c.ttype[lo:hi],
@@ -187,12 +200,7 @@ def customer_features(c: Columns, m: F64, *, threads: int | None = None) -> None
             m[lo:hi],
         )  # fmt: skip
 
-    pairs = list(itertools.pairwise(bounds))
-    if len(pairs) == 1:
-        run(*pairs[0])
-    else:
-        with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
-            list(pool.map(lambda ab: run(*ab), pairs))
+    _split(c.t.shape[0], threads, run, bounds=starts)
 
 
 def entity_features(entity: I64, c: Columns) -> tuple[F64, F64, F64]:
@@ -246,7 +254,12 @@ def feature_matrix(
         _customer_and_entities(c, m, threads)
     model = outlier or OutlierModel.fit(m, c.amount)
     median, scale = model.arrays()
-    finish_rows(m, c.t, c.amount, festival_day_numbers(), median, scale)
+    festival = festival_day_numbers()
+
+    def finish(lo: int, hi: int) -> None:
+        finish_rows(m[lo:hi], c.t[lo:hi], c.amount[lo:hi], festival, median, scale)
+
+    _split(c.t.shape[0], threads, finish)
     return m, model
 
 

@@ -42,6 +42,13 @@ S_WEEKEND = S_CITY + N_CITY
 S_NIGHT = S_WEEKEND + 1
 STATE_SIZE = S_NIGHT + 1
 
+# The 7-day window's exact aggregates (one int64 vector), kept by ``week_add``/``week_remove``.
+A_CITIES = 0
+A_CATEGORIES = 1
+A_PARTIES = 2
+A_SWITCHES = 3
+AGG_SIZE = 4
+
 CUSTOMER_FEATURES: tuple[str, ...] = (
     "txn_count_1h",
     "txn_count_6h",
@@ -101,6 +108,9 @@ HOUR_COS = np.cos(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
 HOUR_SIN = np.sin(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
 MICRO_INR = 50.0
 R_KM = geo.EARTH_RADIUS_KM
+CLOGC_SIZE = 1 << 16
+CLOGC = np.array([0.0, *(c * math.log(c) for c in range(1, CLOGC_SIZE))])
+"""c * log(c) for the category counts of the entropy, looked up instead of computed per row."""
 
 
 @nb.njit(cache=True, inline="always")
@@ -160,19 +170,16 @@ def customer_row(
     new_device: int,
     state: npt.NDArray[np.int64],
     sorted_amounts: npt.NDArray[np.float64],
-    sorted_parties: npt.NDArray[np.int64],
-    seen_city: npt.NDArray[np.bool_],
-    seen_cat: npt.NDArray[np.bool_],
+    week: npt.NDArray[np.int64],
     out: npt.NDArray[np.float64],
 ) -> int:
     """Customer-side features of row ``i`` into ``out`` (length K_CUSTOMER).
 
     Rows [w30, i) are the customer's earlier rows in the 30-day window (w1 >= w6 >= ... >= w30
     are the starts of the shorter windows); row i - 1 is the previous row when ``has_prev``.
-    ``state`` holds the running counts of all earlier rows; ``sorted_amounts`` the window's
-    amounts and ``sorted_parties`` the 7-day window's parties, each in ascending order. The
-    all-false ``seen_city``/``seen_cat`` are scratch space, left as found. Returns the row's
-    "unusual" flag.
+    ``state`` holds the running counts of all earlier rows, ``sorted_amounts`` the 30-day
+    window's amounts in ascending order and ``week`` the 7-day window's aggregates (``A_*``).
+    Returns the row's "unusual" flag.
     """
     x = amount[i]
     ti = t[i]
@@ -195,35 +202,34 @@ def customer_row(
     party_i = party[i]
     cat_n = 0
     cat_sum = 0.0
-    cat_below = 0.0
+    cat_less = 0
+    cat_equal = 0
     same_party = 0
     lat_sum = 0.0
     lon_sum = 0.0
-    # One pass over the 30-day window; shorter windows are its suffixes.
+    # Branch-free passes over the windows (each a suffix of the 30-day one), in row order.
     for j in range(w30, i):
         a = amount[j]
         s30 += a
         q30 += a * a
         lat_sum += lat[j]
         lon_sum += lon[j]
-        if category[j] == cat_i:
-            cat_n += 1
-            cat_sum += a
-            if a < x:
-                cat_below += 1.0
-            elif a == x:
-                cat_below += 0.5
-        if party[j] == party_i:
-            same_party += 1
-        if j >= w7:
-            s7 += a
-            unusual7 += unusual[j]
-            if j >= w24:
-                s24 += a
-                declines += declined[j]
-                unusual24 += unusual[j]
-                if j >= w1 and a <= MICRO_INR:
-                    micro += 1
+        same = category[j] == cat_i
+        cat_n += same
+        cat_sum += a if same else 0.0
+        cat_less += same and a < x
+        cat_equal += same and a == x
+        same_party += party[j] == party_i
+    for j in range(w7, i):
+        s7 += amount[j]
+        unusual7 += unusual[j]
+    for j in range(w24, i):
+        s24 += amount[j]
+        declines += declined[j]
+        unusual24 += unusual[j]
+    for j in range(w1, i):
+        micro += amount[j] <= MICRO_INR
+    cat_below = cat_less + 0.5 * cat_equal
     out[0] = n1
     out[1] = n6
     out[2] = n24
@@ -238,9 +244,8 @@ def customer_row(
     ss = max(q30 - s30 * mean30, 0.0)
     # Rank of the amount in the sorted window (ties count half).
     window = sorted_amounts[:n30]
-    below = np.searchsorted(window, x, side="left") + 0.5 * (
-        np.searchsorted(window, x, side="right") - np.searchsorted(window, x, side="left")
-    )
+    below_x = np.searchsorted(window, x, side="left")
+    below = below_x + 0.5 * (np.searchsorted(window, x, side="right") - below_x)
     std = math.sqrt(ss / n30) if n30 > 0 else 0.0
     out[10] = (x - mean30) / (std + 1.0) if n30 > 0 else 0.0
     out[11] = below / n30 if n30 > 0 else 0.5
@@ -265,29 +270,7 @@ def customer_row(
         out[16] = 0.0
         out[17] = 0.0
         out[22] = np.nan
-    # distinct cities / merchants / categories and city switches over 7 days
-    n_city = 0
-    n_cat = 0
-    switches = 0
-    for j in range(w7, i):
-        if not seen_city[city[j]]:
-            seen_city[city[j]] = True
-            n_city += 1
-        if not seen_cat[category[j]]:
-            seen_cat[category[j]] = True
-            n_cat += 1
-        if j > w7 and city[j] != city[j - 1]:
-            switches += 1
-    for j in range(w7, i):
-        seen_city[city[j]] = False
-        seen_cat[category[j]] = False
-    n_party = 0
-    if n7 > 0:
-        n_party = 1
-        for q in range(1, n7):
-            if sorted_parties[q] != sorted_parties[q - 1]:
-                n_party += 1
-    out[18] = n_city
+    out[18] = week[A_CITIES]
     out[19] = new_party
     n_prev = state[S_N]
     out[20] = 1.0 if state[S_CITY + city[i]] == 0 else 0.0
@@ -304,8 +287,8 @@ def customer_row(
     out[31] = x / (cat_sum / cat_n + 1.0) if cat_n > 0 else x / (mean30 + 1.0)
     # robust z: median and MAD of the window amounts
     if n30 > 0:
-        med = _median_sorted(sorted_amounts[:n30])
-        mad = _mad_sorted(sorted_amounts[:n30], med)
+        med = _median_sorted(window)
+        mad = _mad_sorted(window, med)
         out[32] = (x - med) / (1.4826 * mad + 1.0)
     else:
         out[32] = 0.0
@@ -318,18 +301,11 @@ def customer_row(
         out[33] = 0.0
     out[34] = (s7 / 7.0) / (s30 / 30.0 + 1.0)
     out[35] = (n7 / 7.0) / (n30 / 30.0 + 0.1)
-    entropy = 0.0
-    if n_prev > 0:
-        for k in range(N_CAT):
-            c = state[S_CAT + k]
-            if c > 0:
-                p = c / n_prev
-                entropy -= p * math.log(p)
-    out[36] = entropy
+    out[36] = _entropy(state[S_CAT : S_CAT + N_CAT], n_prev)
     out[37] = same_party / n30 if n30 > 0 else 0.0
-    out[38] = n_party
-    out[39] = n_cat
-    out[40] = switches
+    out[38] = week[A_PARTIES]
+    out[39] = week[A_CATEGORIES]
+    out[40] = week[A_SWITCHES]
     if n_prev > 0:
         cs = 0.0
         sn = 0.0
@@ -371,29 +347,48 @@ def _median_sorted(v: npt.NDArray[np.float64]) -> float:
 
 @nb.njit(cache=True)
 def _mad_sorted(v: npt.NDArray[np.float64], med: float) -> float:
-    """Median absolute deviation from ``med`` of ascending ``v``, by merging the deviations on
-    either side of the median (already in order) instead of sorting them."""
+    """Median absolute deviation from ``med`` of ascending ``v``. The deviations below and above
+    the median form two ascending runs, so each order statistic needed is found by binary search
+    over how many of it come from the lower run (O(log n), no sorting)."""
     n = v.shape[0]
-    right = 0
-    while right < n and v[right] < med:
-        right += 1
-    left = right - 1
-    want_hi = n // 2
-    want_lo = want_hi - 1 if n % 2 == 0 else want_hi
-    lo_val = 0.0
-    hi_val = 0.0
-    for rank in range(want_hi + 1):
-        if left >= 0 and (right >= n or med - v[left] <= v[right] - med):
-            d = med - v[left]
-            left -= 1
+    split = int(np.searchsorted(v, med, side="left"))
+    hi = n // 2
+    lo = hi - 1 if n % 2 == 0 else hi
+    return 0.5 * (_kth_deviation(v, split, med, lo) + _kth_deviation(v, split, med, hi))
+
+
+@nb.njit(cache=True, inline="always")
+def _kth_deviation(v: npt.NDArray[np.float64], split: int, med: float, k: int) -> float:
+    """The k-th smallest (0-based) of {med - v[j] : j < split} and {v[j] - med : j >= split}."""
+    n_low = split
+    n_high = v.shape[0] - split
+    a = max(0, k + 1 - n_high)  # deviations taken from the lower run
+    b = min(k + 1, n_low)
+    while a < b:
+        m = (a + b) // 2
+        # take m from the lower run and k + 1 - m from the upper: too few lower ones if the
+        # next lower deviation is smaller than the last upper one taken.
+        if med - v[split - 1 - m] < v[split + k - m] - med:
+            a = m + 1
         else:
-            d = v[right] - med
-            right += 1
-        if rank == want_lo:
-            lo_val = d
-        if rank == want_hi:
-            hi_val = d
-    return 0.5 * (lo_val + hi_val)
+            b = m
+    best = -math.inf
+    if a > 0:
+        best = med - v[split - a]
+    if k + 1 - a > 0:
+        best = max(best, v[split + k - a] - med)
+    return best
+
+
+@nb.njit(cache=True, inline="always")
+def _entropy(counts: npt.NDArray[np.int64], n: int) -> float:
+    """Shannon entropy (nats) of ``counts`` summing to ``n``: log n - sum(c log c) / n."""
+    if n == 0:
+        return 0.0
+    acc = 0.0
+    for c in counts:
+        acc += CLOGC[c] if c < CLOGC_SIZE else c * math.log(c)
+    return max(math.log(n) - acc / n, 0.0)
 
 
 @nb.njit(cache=True, inline="always")
@@ -411,6 +406,71 @@ def sorted_remove(buf: npt.NDArray, n: int, value: float) -> None:  # type: igno
     j = np.searchsorted(buf[:n], value)
     for q in range(j, n - 1):
         buf[q] = buf[q + 1]
+
+
+@nb.njit(cache=True, inline="always")
+def week_add(
+    i: int,
+    start: int,
+    city: npt.NDArray[np.int64],
+    category: npt.NDArray[np.int64],
+    party: npt.NDArray[np.int64],
+    city_counts: npt.NDArray[np.int64],
+    category_counts: npt.NDArray[np.int64],
+    sorted_parties: npt.NDArray[np.int64],
+    week: npt.NDArray[np.int64],
+) -> None:
+    """Append row ``i`` to the 7-day window of rows [start, i): per-city, per-category and
+    (sorted) party counts, and the ``A_*`` aggregates they define."""
+    c = city[i]
+    if city_counts[c] == 0:
+        week[A_CITIES] += 1
+    city_counts[c] += 1
+    g = category[i]
+    if category_counts[g] == 0:
+        week[A_CATEGORIES] += 1
+    category_counts[g] += 1
+    n = i - start
+    p = party[i]
+    j = np.searchsorted(sorted_parties[:n], p)
+    if j == n or sorted_parties[j] != p:
+        week[A_PARTIES] += 1
+    for q in range(n, j, -1):
+        sorted_parties[q] = sorted_parties[q - 1]
+    sorted_parties[j] = p
+    if n > 0 and c != city[i - 1]:
+        week[A_SWITCHES] += 1
+
+
+@nb.njit(cache=True, inline="always")
+def week_remove(
+    start: int,
+    end: int,
+    city: npt.NDArray[np.int64],
+    category: npt.NDArray[np.int64],
+    party: npt.NDArray[np.int64],
+    city_counts: npt.NDArray[np.int64],
+    category_counts: npt.NDArray[np.int64],
+    sorted_parties: npt.NDArray[np.int64],
+    week: npt.NDArray[np.int64],
+) -> None:
+    """Drop row ``start``, the oldest of the window rows [start, end): ``week_add`` undone."""
+    c = city[start]
+    city_counts[c] -= 1
+    if city_counts[c] == 0:
+        week[A_CITIES] -= 1
+    g = category[start]
+    category_counts[g] -= 1
+    if category_counts[g] == 0:
+        week[A_CATEGORIES] -= 1
+    n = end - start
+    p = party[start]
+    sorted_remove(sorted_parties, n, p)
+    j = np.searchsorted(sorted_parties[: n - 1], p)
+    if j == n - 1 or sorted_parties[j] != p:
+        week[A_PARTIES] -= 1
+    if start + 1 < end and city[start + 1] != c:
+        week[A_SWITCHES] -= 1
 
 
 @nb.njit(cache=True)
@@ -466,11 +526,15 @@ def customer_pass(
         longest = max(longest, starts[c + 1] - starts[c])
     sorted_amounts = np.empty(longest + 1, dtype=np.float64)
     sorted_parties = np.empty(longest + 1, dtype=np.int64)
-    seen_city = np.zeros(N_CITY, dtype=np.bool_)
-    seen_cat = np.zeros(N_CAT, dtype=np.bool_)
+    city_counts = np.zeros(N_CITY, dtype=np.int64)
+    category_counts = np.zeros(N_CAT, dtype=np.int64)
+    week = np.zeros(AGG_SIZE, dtype=np.int64)
     for c in range(starts.shape[0] - 1):
         lo, hi = starts[c], starts[c + 1]
         state[:] = 0
+        city_counts[:] = 0
+        category_counts[:] = 0
+        week[:] = 0
         # Sentinels type the sets: parties are never negative; device -1 means "no device",
         # which is never new.
         seen_party = {np.int64(-7)}
@@ -485,7 +549,10 @@ def customer_pass(
             while t[w24] <= ti - W24H:
                 w24 += 1
             while t[w7] <= ti - W7D:
-                sorted_remove(sorted_parties, i - w7, party[w7])
+                week_remove(
+                    w7, i, city, category, party, city_counts, category_counts, sorted_parties,
+                    week,
+                )  # fmt: skip
                 w7 += 1
             while t[w30] <= ti - W30D:
                 sorted_remove(sorted_amounts, i - w30, amount[w30])
@@ -496,10 +563,12 @@ def customer_pass(
                 i, w1, w6, w24, w7, w30, i > lo,
                 t, amount, party, city, category, mode, channel, ttype, declined, lat, lon,
                 unusual, home_lat[i], home_lon[i], new_party, new_device, state,
-                sorted_amounts, sorted_parties, seen_city, seen_cat, out[i],
+                sorted_amounts, week, out[i],
             )  # fmt: skip
             sorted_insert(sorted_amounts, i - w30, amount[i])
-            sorted_insert(sorted_parties, i - w7, party[i])
+            week_add(
+                i, w7, city, category, party, city_counts, category_counts, sorted_parties, week
+            )  # fmt: skip
             seen_party.add(party[i])
             seen_device.add(device[i])
             update_state(state, ti, city[i], category[i], mode[i], channel[i], ttype[i])
@@ -518,27 +587,32 @@ def entity_pass(
 ) -> None:
     """Per merchant (or device): transactions and distinct customers in the previous 24 h, and
     the share of earlier transactions confirmed fraud before this one (label_known_at < t).
-    Rows sorted by entity, then timestamp and transaction_id; ``starts`` delimits entities."""
-    known = np.empty(t.shape[0], dtype=np.int64)
+    Rows sorted by entity, then timestamp and transaction_id; ``starts`` delimits entities;
+    customer ids are small non-negative integers (1..N)."""
+    n = t.shape[0]
+    known = np.empty(n, dtype=np.int64)
+    # last[c]: the latest row of customer c seen so far (any entity; rows before the current
+    # entity's start or the window's start do not count), so no per-entity set is needed.
+    last = np.full(customer.max() + 1 if n else 1, -1, dtype=np.int64)
     for e in range(starts.shape[0] - 1):
         lo, hi = starts[e], starts[e + 1]
         n_known = 0  # label_known_at of this entity's earlier fraud rows, ascending
-        counts = nb.typed.Dict.empty(key_type=nb.int64, value_type=nb.int64)
+        distinct = 0  # customers with a row in [w, i)
         w = lo
         for i in range(lo, hi):
             ti = t[i]
             while t[w] <= ti - W24H:
-                k = customer[w]
-                counts[k] -= 1
-                if counts[k] == 0:
-                    del counts[k]
+                if last[customer[w]] == w:  # its latest row leaves the window
+                    distinct -= 1
                 w += 1
             count_24h[i] = i - w
-            distinct_24h[i] = len(counts)
+            distinct_24h[i] = distinct
             confirmed = np.searchsorted(known[:n_known], ti, side="left")
             fraud_rate[i] = confirmed / (i - lo + 1.0)
             k = customer[i]
-            counts[k] = counts.get(k, 0) + 1
+            if last[k] < w:
+                distinct += 1
+            last[k] = i
             if is_fraud[i]:
                 sorted_insert(known, n_known, known_at[i])
                 n_known += 1

@@ -110,8 +110,9 @@ class OnlineFeatures:
         self._customers: dict[int, _History] = {}
         self._merchants: dict[int, _Entity] = {}
         self._devices: dict[int, _Entity] = {}
-        self._scratch_city = np.zeros(k.N_CITY, dtype=np.bool_)
-        self._scratch_cat = np.zeros(k.N_CAT, dtype=np.bool_)
+        self._scratch_city = np.zeros(k.N_CITY, dtype=np.int64)
+        self._scratch_cat = np.zeros(k.N_CAT, dtype=np.int64)
+        self._scratch_week = np.zeros(k.AGG_SIZE, dtype=np.int64)
         self._median, self._scale = outlier.arrays()
         self._festival = festival_day_numbers()
         self._new_ints = np.zeros(ok.N_INT, dtype=np.int64)
@@ -201,8 +202,8 @@ class OnlineFeatures:
             h.t, h.ints, h.floats, h.n, new, t, float(txn["amount_inr"]), float(txn["lat"]),
             float(txn["lon"]), h.home_lat, h.home_lon, 0 if party in h.seen_party else 1,
             1 if device >= 0 and device not in h.seen_device else 0, h.state,
-            self._scratch_city, self._scratch_cat, entity, self._festival, self._median,
-            self._scale, self._scratch_f, self._scratch_i, self._t1, self._a1, out,
+            self._scratch_city, self._scratch_cat, self._scratch_week, entity, self._festival,
+            self._median, self._scale, self._scratch_f, self._scratch_i, self._t1, self._a1, out,
         )  # fmt: skip
         h.seen_party.add(party)
         if device >= 0:

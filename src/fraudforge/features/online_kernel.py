@@ -18,6 +18,7 @@ from fraudforge.features.kernels import (
     W30D,
     customer_row,
     update_state,
+    week_add,
     window_start,
 )
 
@@ -53,8 +54,9 @@ def online_step(
     new_party: int,
     new_device: int,
     state: npt.NDArray[np.int64],
-    seen_city: npt.NDArray[np.bool_],
-    seen_cat: npt.NDArray[np.bool_],
+    city_counts: npt.NDArray[np.int64],
+    category_counts: npt.NDArray[np.int64],
+    week: npt.NDArray[np.int64],
     entity: npt.NDArray[np.float64],
     festival_days: npt.NDArray[np.int64],
     median: npt.NDArray[np.float64],
@@ -67,8 +69,9 @@ def online_step(
 ) -> int:
     """Process one transaction of a customer whose retained rows fill the first ``n`` columns of
     ``ints`` (N_INT, capacity) and ``floats`` (N_FLOAT, capacity) (room for one more is the
-    caller's job). ``sort_f``/``sort_i`` (at least the capacity) and the one-element ``t1``/``a1``
-    are scratch space, so no call allocates. Returns the new number of retained rows."""
+    caller's job). ``sort_f``/``sort_i`` (at least the capacity), the all-zero ``city_counts``,
+    ``category_counts`` and ``week`` (left as found) and the one-element ``t1``/``a1`` are
+    scratch space, so no call allocates. Returns the new number of retained rows."""
     # Drop rows no window can reach any more, keeping the previous row.
     if n > 0:
         keep = int(np.searchsorted(t[:n], t_new - RETAIN_US, side="right"))
@@ -95,16 +98,21 @@ def online_step(
     sorted_amounts = sort_f[: i - w30]
     sorted_amounts[:] = floats[F_AMOUNT, w30:i]
     sorted_amounts.sort()
-    sorted_parties = sort_i[: i - w7]
-    sorted_parties[:] = ints[I_PARTY, w7:i]
-    sorted_parties.sort()
+    # The 7-day aggregates, rebuilt with the batch pass's own window step.
+    city, category, party = ints[I_CITY], ints[I_CAT], ints[I_PARTY]
+    for j in range(w7, i):
+        week_add(j, w7, city, category, party, city_counts, category_counts, sort_i, week)
     ints[I_UNUSUAL, i] = customer_row(
         i, w1, w6, w24, w7, w30, i > 0,
         t, floats[F_AMOUNT], ints[I_PARTY], ints[I_CITY], ints[I_CAT], ints[I_MODE],
         ints[I_CHANNEL], ints[I_TYPE], ints[I_DECLINED], floats[F_LAT], floats[F_LON],
         ints[I_UNUSUAL], home_lat, home_lon, new_party, new_device, state, sorted_amounts,
-        sorted_parties, seen_city, seen_cat, out,
+        week, out,
     )  # fmt: skip
+    for j in range(w7, i):
+        city_counts[city[j]] = 0
+        category_counts[category[j]] = 0
+    week[:] = 0
     for j in range(4):
         out[ENTITY_COLS[j]] = entity[j]
     t1[0] = t_new
