@@ -42,10 +42,30 @@ def nullable(
     return s.set(pl.Series(values < 0), None).cast(dtype) if (values < 0).any() else s.cast(dtype)
 
 
+def with_transaction_ids(shard: int, rows: Rows) -> tuple[Rows, npt.NDArray[np.int64]]:
+    """A shard's rows (ordered by customer, then time) and their opaque ids, one per generation
+    position. Rows sharing a customer and timestamp are put in id order, so the table is in
+    (customer, timestamp, transaction_id) order as the features stage reads it; the ids being
+    random, so is the order within such a run."""
+    cust, ts = rows["cust"], rows["ts"]
+    n = cust.shape[0]
+    ids = opaque_ids(KEY_TRANSACTION, np.full(n, shard), np.arange(n), 32)
+    tie = (cust[1:] == cust[:-1]) & (ts[1:] == ts[:-1])
+    if not tie.any():
+        return rows, ids
+    runs = np.zeros(n, dtype=bool)
+    runs[1:] |= tie
+    runs[:-1] |= tie
+    at = np.flatnonzero(runs)
+    order = np.arange(n)
+    order[at] = at[np.lexsort((ids[at], ts[at], cust[at]))]
+    return rows.take(order), ids[order]
+
+
 def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.DataFrame:
     """The transactions table of one shard (rows already in their final order);
     ``merchant_vpa`` holds the merchants' UPI addresses in merchant order."""
-    n = len(rows)
+    rows, ids = with_transaction_ids(shard, rows)
     merchant = rows["merchant"]
     counterparty = merchant_vpa.gather(np.maximum(merchant, 0))
     p2p = np.flatnonzero(merchant < 0)
@@ -55,9 +75,7 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
     category = rows["category"].astype(np.int64)
     city = rows["city"].astype(np.int64)
     columns = [
-        pl.Series(
-            "transaction_id", opaque_ids(KEY_TRANSACTION, np.full(n, shard), np.arange(n), 32)
-        ),
+        pl.Series("transaction_id", ids),
         pl.Series("timestamp", ts_us).cast(pl.Datetime("us")),
         pl.Series("customer_id", rows["cust"] + 1),
         nullable("merchant_id", np.where(merchant >= 0, merchant + 1, -1)),
