@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+import numpy as np
 import polars as pl
 
 from fraudforge.engine.atomic import check_target, staged_directory
@@ -47,46 +48,54 @@ def catalog_hash() -> str:
 ENTITY_BUCKET_ROWS = 8_000_000
 """Rows per merchant (or device) bucket in the entity phase: its memory bound."""
 _ENTITY_INPUTS = ("transaction_id", "customer_id", "timestamp", "is_fraud", "label_known_at")
+_KINDS = (
+    ("merchant", "merchant_id", ENTITY_FEATURES[:3]),
+    ("device", "device_id", ENTITY_FEATURES[3:]),
+)
+"""Entity kinds of the entity phase: name, id column, the features it yields."""
 
 
 def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) -> None:
     """Merchant- and device-side features of every transaction, exactly, across all files:
-    entities are split into hash buckets small enough for memory, each bucket's rows (from every
-    file) are ordered by (entity, timestamp, transaction_id) and passed through the entity kernel,
-    and the results are written per source file for the customer phase to join."""
+    entities are split into hash buckets small enough for memory; one read per bucket collects
+    the rows whose merchant or device is in it (from every file), each kind's rows are ordered by
+    (entity, timestamp, transaction_id) and passed through the entity kernel, and the results are
+    written per source file for the customer phase to join."""
     buckets = max(1, -(-total_rows // ENTITY_BUCKET_ROWS))
     index = {str(f): i for i, f in enumerate(files)}
     lf = pl.scan_parquet(files, include_file_paths="source")
-    for kind, column in (("merchant", "merchant_id"), ("device", "device_id")):
-        for b in range(buckets):
-            say(f"{kind} features, bucket {b + 1} of {buckets}")
-            part = (
-                lf.filter(
-                    pl.col(column).is_not_null() & (pl.col(column).hash(seed=0) % buckets == b)
-                )
-                .select(column, *_ENTITY_INPUTS, "source")
-                .collect()
+    for b in range(buckets):
+        say(f"merchant and device features, bucket {b + 1} of {buckets}")
+        member = {
+            kind: pl.col(column).is_not_null() & (pl.col(column).hash(seed=0) % buckets == b)
+            for kind, column, _ in _KINDS
+        }
+        part = (
+            lf.filter(pl.any_horizontal(*member.values()))
+            .select(
+                *(member[kind].alias(f"in_{kind}") for kind, _, _ in _KINDS),
+                *(column for _, column, _ in _KINDS),
+                *_ENTITY_INPUTS,
+                "source",
             )
-            if part.height == 0:
-                continue
-            count, distinct, rate = entity_arrays(
-                part[column].to_numpy(),
-                part["timestamp"].dt.epoch("us").to_numpy(),
-                part["customer_id"].to_numpy(),
-                part["is_fraud"].to_numpy(),
-                part["label_known_at"].dt.epoch("us").to_numpy(),
-                part["transaction_id"].to_numpy(),
-            )
-            if kind == "merchant":
-                values = {
-                    "merchant_txn_count_24h": count,
-                    "merchant_distinct_customers_24h": distinct,
-                    "merchant_fraud_rate": rate,
-                }
-            else:
-                values = {"device_fraud_rate": rate}
-            out = part.select("transaction_id", "source").with_columns(
-                **{name: pl.Series(v) for name, v in values.items()}
+            .collect()
+        )
+        if part.height == 0:
+            continue
+        t = part["timestamp"].dt.epoch("us").to_numpy()
+        customer = part["customer_id"].to_numpy()
+        is_fraud = part["is_fraud"].to_numpy()
+        known_at = part["label_known_at"].dt.epoch("us").to_numpy()
+        transaction_id = part["transaction_id"].to_numpy()
+        for kind, column, names in _KINDS:
+            inside = part[f"in_{kind}"].to_numpy()
+            entity = np.where(inside, part[column].fill_null(-1).to_numpy(), -1)
+            values = entity_arrays(entity, t, customer, is_fraud, known_at, transaction_id)
+            yielded = dict(zip(names, values[3 - len(names) :], strict=True))
+            out = (
+                part.select("transaction_id", "source")
+                .with_columns(**{name: pl.Series(v) for name, v in yielded.items()})
+                .filter(pl.Series(inside))
             )
             for (source,), rows in out.group_by("source"):
                 target = work / kind / f"{index[str(source)]:05d}-{b:05d}.parquet"
@@ -97,7 +106,7 @@ def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) 
 def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
     """The entity-phase results of one source file (zeros where a row has no merchant/device)."""
     frames = []
-    for kind, names in (("merchant", ENTITY_FEATURES[:3]), ("device", ENTITY_FEATURES[3:])):
+    for kind, _, names in _KINDS:
         paths = sorted((work / kind).glob(f"{file_index:05d}-*.parquet"))
         schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n in names}}
         frames.append(
