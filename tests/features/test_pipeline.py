@@ -3,11 +3,13 @@ scikit-learn transformer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from sklearn.utils import estimator_checks
 
 from fraudforge.cli import main
 from fraudforge.engine.dataset import generate
@@ -93,3 +95,41 @@ def test_streamed_equals_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     customers = scan_dataset(data, "customers").collect()
     whole, _ = compute_features(tx, customers, outlier=fm.outlier)
     assert streamed.equals(whole.sort("transaction_id"))
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        estimator_checks.check_no_attributes_set_in_init,
+        estimator_checks.check_get_params_invariance,
+        estimator_checks.check_set_params,
+        estimator_checks.check_parameters_default_constructible,
+        estimator_checks.check_estimator_cloneable,
+        estimator_checks.check_estimator_repr,
+        estimator_checks.check_do_not_raise_errors_in_init_or_set_params,
+    ],
+    ids=lambda check: check.__name__,
+)
+def test_transformer_meets_the_estimator_contract(check: Callable[[str, object], None]) -> None:
+    """The scikit-learn checks that do not feed numeric arrays (the transformer's input is a
+    transactions frame, so the data-driven checks do not apply)."""
+    check("FeatureTransformer", FeatureTransformer())
+
+
+def test_transformer_heads_a_pipeline() -> None:
+    """A cloned transformer fits inside a Pipeline with a classifier on a transactions frame."""
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from fraudforge.engine.scan import scan, scan_customers
+
+    tx = scan(S).collect()
+    customers = scan_customers(S).collect()
+    features = ("amount_ratio_30d", "distance_from_home_km", "txn_count_24h")
+    ft = clone(FeatureTransformer(customers=customers, features=features))
+    model = make_pipeline(ft, LogisticRegression(max_iter=200)).fit(tx, tx["is_fraud"].to_numpy())
+    p = model.predict_proba(tx)[:, 1]
+    assert p.shape == (tx.height,)
+    assert model[0].get_feature_names_out().tolist() == list(features)
+    assert model[-1].n_features_in_ == len(features)
