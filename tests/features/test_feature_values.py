@@ -779,3 +779,15 @@ def test_outlier_score_with_a_fixed_model() -> None:
     )
     want = sum(abs(x - 1.0) / 2.0 for x in inputs) / 9
     assert again["outlier_score"][0] == pytest.approx(want, rel=1e-12)
+
+
+def test_time_order_breaks_timestamp_ties_by_id() -> None:
+    """Rows in (timestamp, transaction_id) order, ties at one instant put in id order."""
+    import numpy as np
+
+    from fraudforge.features.batch import time_order
+
+    t = np.array([5, 3, 5, 3, 1, 5], dtype=np.int64)
+    ids = np.array([9, 2, 1, 7, 4, 3], dtype=np.int64)
+    assert time_order(t, ids).tolist() == [4, 1, 3, 2, 5, 0]
+    assert time_order(t[:1], ids[:1]).tolist() == [0]

@@ -19,7 +19,7 @@ from fraudforge.engine._data.names import (
     SURNAMES,
     UPI_HANDLES,
 )
-from fraudforge.engine.ids import KEY_TRANSACTION, mix63, opaque_ids
+from fraudforge.engine.ids import KEY_TRANSACTION, mix63, opaque_ids, tie_runs
 from fraudforge.engine.population import Customers, customer_vpas, draw_merchants
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.schema import CUSTOMERS, MERCHANTS, TRANSACTIONS, Column
@@ -50,13 +50,9 @@ def with_transaction_ids(shard: int, rows: Rows) -> tuple[Rows, npt.NDArray[np.i
     cust, ts = rows["cust"], rows["ts"]
     n = cust.shape[0]
     ids = opaque_ids(KEY_TRANSACTION, np.full(n, shard), np.arange(n), 32)
-    tie = (cust[1:] == cust[:-1]) & (ts[1:] == ts[:-1])
-    if not tie.any():
+    at = tie_runs((cust[1:] == cust[:-1]) & (ts[1:] == ts[:-1]))
+    if at.size == 0:
         return rows, ids
-    runs = np.zeros(n, dtype=bool)
-    runs[1:] |= tie
-    runs[:-1] |= tie
-    at = np.flatnonzero(runs)
     order = np.arange(n)
     order[at] = at[np.lexsort((ids[at], ts[at], cust[at]))]
     return rows.take(order), ids[order]

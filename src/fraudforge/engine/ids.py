@@ -49,3 +49,12 @@ def opaque_ids(
 ) -> npt.NDArray[np.int64]:
     """Opaque IDs for structured keys in one key space."""
     return mix63(make_key(space, high, low, low_bits))
+
+
+def tie_runs(equal_next: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Positions of the rows that share their sort key with a neighbour, given for each row but
+    the last whether the next row's key equals its own (the rows an id tie-break reorders)."""
+    runs = np.zeros(equal_next.shape[0] + 1, dtype=bool)
+    runs[1:] |= equal_next
+    runs[:-1] |= equal_next
+    return np.flatnonzero(runs)

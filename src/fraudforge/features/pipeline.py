@@ -17,7 +17,7 @@ import polars as pl
 
 from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.engine.dataset import read_manifest, scan_dataset
-from fraudforge.features.batch import compute_features, entity_arrays
+from fraudforge.features.batch import compute_features, entity_arrays, time_order
 from fraudforge.features.catalog import CATALOG, catalog_rows
 from fraudforge.features.finish import ENTITY_FEATURES
 from fraudforge.features.outlier import OutlierModel
@@ -87,10 +87,13 @@ def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) 
         is_fraud = part["is_fraud"].to_numpy()
         known_at = part["label_known_at"].dt.epoch("us").to_numpy()
         transaction_id = part["transaction_id"].to_numpy()
+        by_time = time_order(t, transaction_id)
         for kind, column, names in _KINDS:
             inside = part[f"in_{kind}"].to_numpy()
             entity = np.where(inside, part[column].fill_null(-1).to_numpy(), -1)
-            values = entity_arrays(entity, t, customer, is_fraud, known_at, transaction_id)
+            values = entity_arrays(
+                entity, t, customer, is_fraud, known_at, transaction_id, by_time=by_time
+            )
             yielded = dict(zip(names, values[3 - len(names) :], strict=True))
             out = (
                 part.select("transaction_id", "source")
