@@ -106,13 +106,16 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
         if _in_feature_order(transactions)
         else transactions.sort("customer_id", "timestamp", "transaction_id")
     )
-    df = ordered.join(homes, on="customer_id", how="left", maintain_order="left")
-    missing = df["home_lat"].null_count()
+    # Join the home coordinates onto the id column alone: the table itself is not copied.
+    home = ordered.select("customer_id").join(
+        homes, on="customer_id", how="left", maintain_order="left"
+    )
+    missing = home["home_lat"].null_count()
     if missing:
         raise ValueError(
             f"{missing} transactions have a customer_id missing from the customers table"
         )
-    cols = df.select(
+    cols = ordered.select(
         pl.col("transaction_id"),
         pl.col("customer_id"),
         pl.col("timestamp").dt.epoch("us").alias("t"),
@@ -123,18 +126,17 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
         (pl.col("status").to_physical() == STATUS["declined"]).cast(pl.Int64).alias("declined"),
         "lat",
         "lon",
-        "home_lat",
-        "home_lon",
         "is_fraud",
         pl.col("label_known_at").dt.epoch("us").alias("known_at"),
     )
     arrays = {name: cols[name].to_numpy() for name in cols.columns}
-    return df, Columns(
+    arrays.update({name: home[name].to_numpy() for name in ("home_lat", "home_lon")})
+    return ordered, Columns(
         transaction_id=arrays["transaction_id"],
         customer=arrays["customer_id"],
         t=arrays["t"],
         amount=arrays["amount_inr"],
-        party=party_keys(df["merchant_id"], df["counterparty"]),
+        party=party_keys(ordered["merchant_id"], ordered["counterparty"]),
         merchant=arrays["merchant"],
         device=arrays["device"],
         city=arrays["city"],
