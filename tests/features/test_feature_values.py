@@ -745,21 +745,28 @@ def test_interaction_features_follow_their_formulas() -> None:
 
 
 def test_unusual_events_count_earlier_unusual_rows() -> None:
-    """Rows with hour/category rarity > 0.9 or > 500 km from home are counted in 24 h and 7 d."""
-    day = T + D
+    """Against a settled habit (10+ earlier rows), a row is unusual at an hour used in under 2%
+    of them, in a first-time category, above every amount of 20+ in the 30-day window, or more
+    than 500 km from home; such earlier rows are counted in 24 h and 7 d."""
+    morning = T.replace(hour=10)
+    habit = [txn(morning + i * D) for i in range(21)]  # 1-21: daily at 10:00, 100 INR, home
+    day = morning + 21 * D
     rows = [
-        txn(T),  # 1: n = 0: hour rarity 1 - 1/24 > 0.9: unusual
-        txn(day),  # 2: n = 1: 1 - 2/25 = 0.92: unusual
-        txn(day + 30 * MIN),  # 3: 1 - 3/26 = 0.885 and category 1 - 3/28 = 0.893: usual
-        txn(day + 40 * MIN),  # 4: usual
-        txn(day + 50 * MIN, city="Delhi"),  # 5: ~1,150 km from the Mumbai home: unusual
-        txn(day + 55 * MIN),  # 6
+        *habit,
+        txn(day.replace(hour=3)),  # 22: 03:00, never used before: rare hour
+        txn(day + 30 * MIN, amount_inr=5_000.0),  # 23: above all 22 window amounts
+        txn(day + 40 * MIN, category="electronics"),  # 24: first electronics payment
+        txn(day + 50 * MIN, city="Delhi"),  # 25: ~1,150 km from the Mumbai home
+        txn(day + 55 * MIN),  # 26
+        txn(day + 56 * MIN),  # 27
     ]
     f = run(rows)
-    check(f[1], {"unusual_events_24h": 0, "unusual_events_7d": 0})
-    check(f[4], {"unusual_events_24h": 1, "unusual_events_7d": 2})  # 24 h: row 2; 7 d: 1, 2
-    check(f[5], {"unusual_events_24h": 1, "unusual_events_7d": 2})
-    check(f[6], {"unusual_events_24h": 2, "unusual_events_7d": 3})  # 24 h: 2, 5; 7 d: 1, 2, 5
+    # Before the habit is settled nothing is unusual: a new hour or category is no news yet.
+    check(f[12], {"unusual_events_24h": 0, "unusual_events_7d": 0})
+    check(f[22], {"unusual_events_24h": 0, "unusual_events_7d": 0})
+    check(f[23], {"unusual_events_24h": 1, "unusual_events_7d": 1})  # row 22
+    check(f[26], {"unusual_events_24h": 4, "unusual_events_7d": 4})  # rows 22-25
+    check(f[27], {"unusual_events_24h": 4, "unusual_events_7d": 4})  # row 26 is usual
 
 
 def test_outlier_score_with_a_fixed_model() -> None:

@@ -98,7 +98,7 @@ ANOMALY: tuple[FeatureSpec, ...] = (
     _a("is_new_category", "Int8", "flag", "all", "No earlier transaction of the customer in this category."),
     _a("is_new_payment_mode", "Int8", "flag", "all", "No earlier transaction of the customer with this payment mode."),
     _a("is_new_channel", "Int8", "flag", "all", "No earlier transaction of the customer on this channel."),
-    _a("unusual_events_24h", "Int32", "transactions", "24h", "Window transactions that were unusual: hour_rarity > 0.9, category_rarity > 0.9, amount_percentile_30d > 0.95 with 5+ window rows, or distance_from_home_km > 500."),
+    _a("unusual_events_24h", "Int32", "transactions", "24h", "Window transactions that were unusual: with 10+ earlier rows, an hour used in under 2% of them or a first-time category; an amount above every one of 20+ in its 30-day window; or over 500 km from home."),
     _a("unusual_events_7d", "Int32", "transactions", "7d", "The same count over 7 days."),
     _a("outlier_score", "Float64", "score", "-", "Mean absolute robust z-score of 8 observable features (txn_count_24h, amount_ratio_30d, log1p distance_from_home_km, log1p speed_from_prev_kmh, log1p secs_since_prev_txn, hour_rarity, category_rarity, city_rarity) and log1p(amount_inr), against medians and MADs fitted on training data (unsupervised)."),
 )  # fmt: skip

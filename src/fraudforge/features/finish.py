@@ -13,6 +13,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
+from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 from fraudforge.features.kernels import CUSTOMER_FEATURES, DAY, HOUR
 
 TIME_FEATURES: tuple[str, ...] = ("hour", "weekday", "is_night", "is_festival_day")

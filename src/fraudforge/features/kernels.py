@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 
 US = 1_000_000
 HOUR = 3600 * US
@@ -107,6 +108,10 @@ THRESHOLDS = np.array([10_000.0, 50_000.0, 100_000.0, 200_000.0])
 HOUR_COS = np.cos(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
 HOUR_SIN = np.sin(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
 MICRO_INR = 50.0
+UNUSUAL_MIN_HISTORY = 10
+UNUSUAL_HOUR_SHARE = 0.02
+UNUSUAL_MIN_WINDOW = 20
+UNUSUAL_KM = 500.0
 R_KM = geo.EARTH_RADIUS_KM
 CLOGC_SIZE = 1 << 16
 CLOGC = np.array([0.0, *(c * math.log(c) for c in range(1, CLOGC_SIZE))])
@@ -333,7 +338,15 @@ def customer_row(
     out[47] = 1.0 if state[S_CHANNEL + channel[i]] == 0 else 0.0
     out[48] = unusual24
     out[49] = unusual7
-    flag = out[24] > 0.9 or out[25] > 0.9 or (n30 >= 5 and out[11] > 0.95) or d_home > 500.0
+    # Unusual against an established habit (10+ earlier rows): an hour used in under 2% of them,
+    # a first-time category, an amount above all of 20+ in the 30-day window, or far from home.
+    settled = n_prev >= UNUSUAL_MIN_HISTORY
+    flag = (
+        (settled and state[S_HOUR + hour_i] < UNUSUAL_HOUR_SHARE * n_prev)
+        or (settled and state[S_CAT + cat_i] == 0)
+        or (n30 >= UNUSUAL_MIN_WINDOW and below_x == n30)
+        or d_home > UNUSUAL_KM
+    )
     return 1 if flag else 0
 
 

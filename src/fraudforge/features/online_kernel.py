@@ -8,6 +8,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
+from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 from fraudforge.features.finish import COL, finish_rows
 from fraudforge.features.kernels import (
     RETAIN_US,

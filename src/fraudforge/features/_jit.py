@@ -1,0 +1,65 @@
+"""Fresh Numba caches for the feature kernels.
+
+Numba's on-disk cache (``cache=True``) checks only the source file of the function it compiled,
+but the kernels inline and call each other across ``kernels``, ``finish`` and ``online_kernel``:
+after an edit or upgrade of one file, a caller compiled from another would be loaded stale. The
+locators here stamp every kernel of those modules with all three files' contents, so a change to
+any of them recompiles all. Import this module before defining a kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from numba.core.caching import CacheImpl, InTreeCacheLocator, UserProvidedCacheLocator
+
+KERNEL_FILES: tuple[Path, ...] = tuple(
+    (Path(__file__).parent / name).resolve()
+    for name in ("kernels.py", "finish.py", "online_kernel.py")
+)
+
+
+def sources_stamp(paths: Iterable[Path]) -> str:
+    """SHA-256 over the given files' contents, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _KernelStamp:
+    """A locator mixin: the freshness stamp covers every kernel file, not just the caller's."""
+
+    _stamp: str | None = None
+
+    def get_source_stamp(self) -> Any:
+        if _KernelStamp._stamp is None:
+            _KernelStamp._stamp = sources_stamp(KERNEL_FILES)
+        return _KernelStamp._stamp
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> Any:
+        if Path(py_file).resolve() not in KERNEL_FILES:
+            return None
+        return super().from_function(py_func, py_file)  # type: ignore[misc]
+
+
+class KernelUserDirLocator(_KernelStamp, UserProvidedCacheLocator):
+    """Kernels cached under ``NUMBA_CACHE_DIR`` when it is set."""
+
+
+class KernelInTreeLocator(_KernelStamp, InTreeCacheLocator):
+    """Kernels cached in the package's ``__pycache__``."""
+
+
+def _install() -> None:
+    locators = CacheImpl._locator_classes
+    for cls in (KernelInTreeLocator, KernelUserDirLocator):  # user dir ends up first
+        if cls not in locators:
+            locators.insert(0, cls)
+
+
+_install()
