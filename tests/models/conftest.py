@@ -1,0 +1,30 @@
+"""Shared fixtures of the models tests: one small generated scenario with its features, built once
+per session."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from fraudforge.engine.scan import scan, scan_customers
+from fraudforge.engine.scenario import Scenario
+from fraudforge.features import compute_features
+from fraudforge.models.data import ModelData, model_data
+
+MODELS_SMALL = Scenario(customers=1_500, days=30, fraud_rate=0.05, anomaly_rate=0.04, seed=11)
+"""About 70k transactions over 30 days: enough for time splits and every fraud type."""
+
+
+@pytest.fixture(scope="session")
+def small_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """MODELS_SMALL's transactions and features tables."""
+    transactions = scan(MODELS_SMALL).collect()
+    features, _ = compute_features(transactions, scan_customers(MODELS_SMALL).collect())
+    return transactions, features
+
+
+@pytest.fixture(scope="session")
+def small_data(small_tables: tuple[pl.DataFrame, pl.DataFrame]) -> ModelData:
+    """MODELS_SMALL as ModelData (every feature, time order)."""
+    transactions, features = small_tables
+    return model_data(features, transactions)
