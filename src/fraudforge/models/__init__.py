@@ -1,22 +1,44 @@
 """models: training, tuning, ensembles, feature selection, a model registry and comparison."""
 
+from fraudforge.models._store import ArtefactError, load_model, save_model
 from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
 from fraudforge.models.data import ModelData, load_model_data, model_data
 from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
+from fraudforge.models.registry import (
+    STAGES,
+    CatalogMismatchError,
+    ModelVersion,
+    Registry,
+    RegistryError,
+)
 from fraudforge.models.splits import PrequentialSplit, TimeSplit, time_split
+from fraudforge.models.training import best_threshold, train_model
+from fraudforge.models.zoo import MODEL_KINDS, calibrate
 
 __all__ = [
     "KINDS",
+    "MODEL_KINDS",
+    "STAGES",
+    "ArtefactError",
+    "CatalogMismatchError",
     "Costs",
     "Evaluation",
     "FraudModel",
     "MissingFeaturesError",
     "ModelData",
+    "ModelVersion",
     "PrequentialSplit",
+    "Registry",
+    "RegistryError",
     "TimeSplit",
+    "best_threshold",
+    "calibrate",
     "card_precision_at_k",
     "evaluate",
+    "load_model",
     "load_model_data",
     "model_data",
+    "save_model",
     "time_split",
+    "train_model",
 ]
