@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from fraudforge.models.data import US_PER_DAY, ModelData
 from fraudforge.models.metrics import Costs, card_precision_at_k, evaluate
+from tests.models.cases import six
 
 
 def test_card_precision_at_k_per_day_with_and_without_dropping_detected_cards() -> None:
@@ -36,28 +36,8 @@ def test_card_precision_ties_rank_the_smaller_id_first() -> None:
     assert card_precision_at_k(np.array([0.5, 0.5]), np.array([9, 7]), np.zeros(2), y, 1) == 1.0
 
 
-def _six() -> tuple[ModelData, np.ndarray]:
-    n = 6
-    data = ModelData(
-        features=("f",),
-        X=np.zeros((n, 1)),
-        y=np.array([True, False, True, False, False, True]),
-        t=np.full(n, 20_000 * US_PER_DAY, dtype=np.int64),
-        customer_id=np.array([1, 2, 1, 3, 4, 5]),
-        card_id=np.array([11, -1, 11, 33, -1, 55]),
-        amount=np.array([1000.0, 500.0, 2000.0, 100.0, 300.0, 4000.0]),
-        fraud_type=np.array(
-            ["card_cloning", "none", "card_cloning", "none", "none", "stolen_card"]
-        ),
-        anomaly_type=np.array(["none", "amount", "none", "amount", "geographic", "none"]),
-        label_known_at=np.zeros(n, dtype=np.int64),
-        transaction_id=np.arange(n, dtype=np.int64),
-    )
-    return data, np.array([0.9, 0.8, 0.3, 0.2, 0.6, 0.7])
-
-
 def test_evaluate_overall_metrics_by_hand() -> None:
-    data, score = _six()
+    data, score = six()
     e = evaluate(data, score, threshold=0.5, k=2, alert_budget=1 / 3)
     # alerts: rows 0, 1, 4, 5; true positives 0 and 5; false positives 1 and 4
     assert (e.rows, e.positives) == (6, 3)
@@ -79,7 +59,7 @@ def test_evaluate_overall_metrics_by_hand() -> None:
 
 
 def test_evaluate_breakdowns_by_hand() -> None:
-    data, score = _six()
+    data, score = six()
     e = evaluate(data, score, threshold=0.5, k=2, alert_budget=1 / 3)
     assert set(e.by_fraud_type) == {"card_cloning", "stolen_card"}
     stolen = e.by_fraud_type["stolen_card"]  # row 5 plus genuine rows 1, 3, 4
@@ -101,7 +81,7 @@ def test_evaluate_breakdowns_by_hand() -> None:
 
 
 def test_evaluate_with_cards_and_bad_input() -> None:
-    data, score = _six()
+    data, score = six()
     # cards: 11 (rows 0, 2; 0.9 fraud), row 1 has no card -> its customer 2 (0.8)
     assert evaluate(data, score, k=1, entity="card").card_precision_at_k == 1.0
     one_class = data.subset(np.array([1, 3, 4]))
