@@ -2,6 +2,7 @@
 
 from fraudforge.models._store import ArtefactError, load_model, save_model
 from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
+from fraudforge.models.compare import PRIORITIES, Comparison, Recommendation, compare
 from fraudforge.models.data import ModelData, load_model_data, model_data
 from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
 from fraudforge.models.registry import (
@@ -18,9 +19,11 @@ from fraudforge.models.zoo import MODEL_KINDS, calibrate
 __all__ = [
     "KINDS",
     "MODEL_KINDS",
+    "PRIORITIES",
     "STAGES",
     "ArtefactError",
     "CatalogMismatchError",
+    "Comparison",
     "Costs",
     "Evaluation",
     "FraudModel",
@@ -28,12 +31,14 @@ __all__ = [
     "ModelData",
     "ModelVersion",
     "PrequentialSplit",
+    "Recommendation",
     "Registry",
     "RegistryError",
     "TimeSplit",
     "best_threshold",
     "calibrate",
     "card_precision_at_k",
+    "compare",
     "evaluate",
     "load_model",
     "load_model_data",
