@@ -148,6 +148,22 @@ def budget_alerts(score: npt.ArrayLike, alert_budget: float) -> B:
     return out
 
 
+def _decisions(y: B, alerted: B, amount: F64, costs: Costs) -> dict[str, float]:
+    """Precision, recall, F1 and cost-benefit of alerting ``alerted``."""
+    tp = int((alerted & y).sum())
+    fp = int((alerted & ~y).sum())
+    precision = _safe(tp, tp + fp)
+    recall = _safe(tp, int(y.sum()))
+    saved = costs.recovery_rate * float(amount[alerted & y].sum())
+    cost = costs.review_cost_inr * (tp + fp) + costs.friction_cost_inr * fp
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": _safe(2 * precision * recall, precision + recall),
+        "cost_benefit_inr": saved - cost,
+    }
+
+
 def _block(
     y: B,
     s: F64,
@@ -160,25 +176,20 @@ def _block(
     costs: Costs,
 ) -> dict[str, float | None]:
     """The metrics of one set of rows, alerts already decided."""
-    tp = int((alerted & y).sum())
-    fp = int((alerted & ~y).sum())
     positives = int(y.sum())
-    precision = _safe(tp, tp + fp)
-    recall = _safe(tp, positives)
     auc, ap = _ranking(y, s)
-    saved = costs.recovery_rate * float(amount[alerted & y].sum())
-    cost = costs.review_cost_inr * (tp + fp) + costs.friction_cost_inr * fp
+    decisions = _decisions(y, alerted, amount, costs)
     return {
         "rows": float(y.shape[0]),
         "positives": float(positives),
         "roc_auc": auc,
         "average_precision": ap,
-        "precision": precision,
-        "recall": recall,
-        "f1": _safe(2 * precision * recall, precision + recall),
+        "precision": decisions["precision"],
+        "recall": decisions["recall"],
+        "f1": decisions["f1"],
         "card_precision_at_k": (card_precision_at_k(s, entity, day, y, k) if y.shape[0] else None),
         "recall_at_budget": _safe(int((budget & y).sum()), positives),
-        "cost_benefit_inr": saved - cost,
+        "cost_benefit_inr": decisions["cost_benefit_inr"],
     }
 
 
@@ -252,3 +263,46 @@ def _cards(data: ModelData) -> I64:
     """Card id per row; a payment without a card stands for its customer (negated, so the two
     id spaces never meet)."""
     return np.where(data.card_id >= 0, data.card_id, -1 - data.customer_id)
+
+
+METRICS: tuple[str, ...] = (
+    "roc_auc",
+    "average_precision",
+    "card_precision_at_k",
+    "recall_at_budget",
+    "cost_benefit_inr",
+    "precision",
+    "recall",
+    "f1",
+)
+"""Metric names a search or a comparison can optimise (higher is better for each)."""
+
+
+def metric_value(
+    name: str,
+    data: ModelData,
+    score: npt.ArrayLike,
+    *,
+    threshold: float = 0.5,
+    k: int = 100,
+    alert_budget: float = 0.01,
+    costs: Costs | None = None,
+    entity: Entity = "customer",
+) -> float:
+    """One metric of ``score`` on ``data``, computed alone (without the breakdowns); NaN where it
+    is undefined (ROC AUC and average precision with one class)."""
+    if name == "cost_benefit":
+        name = "cost_benefit_inr"
+    if name not in METRICS:
+        raise ValueError(f"unknown metric `{name}`: allowed are {', '.join(METRICS)}")
+    s = np.asarray(score, dtype=np.float64)
+    y = data.y
+    if name in ("roc_auc", "average_precision"):
+        auc, ap = _ranking(y, s)
+        return _num(auc if name == "roc_auc" else ap)
+    if name == "card_precision_at_k":
+        ent = data.customer_id if entity == "customer" else _cards(data)
+        return card_precision_at_k(s, ent, data.day, y, k)
+    if name == "recall_at_budget":
+        return _safe(int((budget_alerts(s, alert_budget) & y).sum()), int(y.sum()))
+    return _decisions(y, s >= threshold, data.amount, costs if costs is not None else Costs())[name]
