@@ -12,6 +12,14 @@ from fraudforge.models.registry import (
     Registry,
     RegistryError,
 )
+from fraudforge.models.search import SPACES, SearchResult, search
+from fraudforge.models.selection import (
+    CorrelationFilter,
+    ImportanceSelector,
+    L1Selector,
+    Selection,
+    select_features,
+)
 from fraudforge.models.splits import PrequentialSplit, TimeSplit, time_split
 from fraudforge.models.training import best_threshold, train_model
 from fraudforge.models.zoo import MODEL_KINDS, calibrate
@@ -20,13 +28,17 @@ __all__ = [
     "KINDS",
     "MODEL_KINDS",
     "PRIORITIES",
+    "SPACES",
     "STAGES",
     "ArtefactError",
     "CatalogMismatchError",
     "Comparison",
+    "CorrelationFilter",
     "Costs",
     "Evaluation",
     "FraudModel",
+    "ImportanceSelector",
+    "L1Selector",
     "MissingFeaturesError",
     "ModelData",
     "ModelVersion",
@@ -34,6 +46,8 @@ __all__ = [
     "Recommendation",
     "Registry",
     "RegistryError",
+    "SearchResult",
+    "Selection",
     "TimeSplit",
     "best_threshold",
     "calibrate",
@@ -44,6 +58,8 @@ __all__ = [
     "load_model_data",
     "model_data",
     "save_model",
+    "search",
+    "select_features",
     "time_split",
     "train_model",
 ]
