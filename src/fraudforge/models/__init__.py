@@ -4,6 +4,7 @@ from fraudforge.models._store import ArtefactError, load_model, save_model
 from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
 from fraudforge.models.compare import PRIORITIES, Comparison, Recommendation, compare
 from fraudforge.models.data import ModelData, load_model_data, model_data
+from fraudforge.models.ensembles import EnsembleReport, build_ensemble
 from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
 from fraudforge.models.registry import (
     STAGES,
@@ -35,6 +36,7 @@ __all__ = [
     "Comparison",
     "CorrelationFilter",
     "Costs",
+    "EnsembleReport",
     "Evaluation",
     "FraudModel",
     "ImportanceSelector",
@@ -50,6 +52,7 @@ __all__ = [
     "Selection",
     "TimeSplit",
     "best_threshold",
+    "build_ensemble",
     "calibrate",
     "card_precision_at_k",
     "compare",
