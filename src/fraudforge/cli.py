@@ -153,7 +153,8 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """End-to-end demo on the default scenario: generate, summarise, compute the features."""
+    """End-to-end demo on the default scenario: generate, summarise, compute the features, then
+    train LightGBM on them and register it."""
     root = Path(args.out)
     args.out = str(root / "data")
     args.overwrite = True
@@ -174,7 +175,343 @@ def cmd_demo(args: argparse.Namespace) -> int:
         list=False, markdown=False, input=args.out, output=str(root / "features"),
         overwrite=True, threads=args.threads,
     )  # fmt: skip
-    return cmd_features(features)
+    code = cmd_features(features)
+    if code:
+        return code
+    out.rule("fraudforge demo: model")
+    return _demo_model(root)
+
+
+def _demo_model(root: Path) -> int:
+    """Train LightGBM on the demo's features with a time-based split (train, 7-day label-delay
+    gap, validation for the alert threshold, gap, test), evaluate it on the test week, register
+    it in ``root/registry`` (rebuilt each run) and promote it to staging."""
+    import shutil
+
+    from fraudforge.engine.dataset import read_manifest
+    from fraudforge.models.data import load_model_data
+    from fraudforge.models.metrics import evaluate
+    from fraudforge.models.registry import INDEX_FILE, Registry
+    from fraudforge.models.splits import time_split
+    from fraudforge.models.training import best_threshold, train_model
+
+    data_dir, registry_dir = root / "data", root / "registry"
+    data = load_model_data(data_dir, root / "features")
+    split = time_split(data, validation_days=7, test_days=7, gap_days=7)
+    train, val, test = (data.subset(r) for r in (split.train, split.validation, split.test))
+    started = time.perf_counter()
+    with err.status(f"training LightGBM on {len(train):,} rows x {len(data.features)} features"):
+        model = train_model(train, kind="lightgbm", name="fraud-lightgbm")
+    fit_seconds = time.perf_counter() - started
+    model.threshold = best_threshold(val, model.score(val), rule="cost")
+    ev = evaluate(test, model.score(test), threshold=model.threshold)
+    if (registry_dir / INDEX_FILE).is_file():
+        shutil.rmtree(registry_dir)
+    manifest = read_manifest(data_dir)
+    version = Registry(registry_dir).register(
+        model,
+        name="fraud-lightgbm",
+        metrics=ev,
+        scenario=manifest.scenario,
+        data_hash=manifest.content_hash,
+        tags=["demo"],
+        description="make demo: LightGBM on the demo data, threshold by cost on validation",
+    )
+    version = Registry(registry_dir).promote(version.name, version.version, "staging")
+    periods = Table(title="time-based split (days since the first day)")
+    for col in ("period", "days", "rows", "fraud"):
+        periods.add_column(col, justify="left" if col == "period" else "right")
+    first = split.train_days[0]
+    for label, days, part in (
+        ("train", split.train_days, train),
+        ("validation", split.validation_days, val),
+        ("test", split.test_days, test),
+    ):
+        periods.add_row(
+            label, f"{days[0] - first}-{days[1] - 1 - first}", f"{len(part):,}",
+            f"{int(part.y.sum()):,}",
+        )  # fmt: skip
+    out.print(periods)
+    out.print(
+        f"LightGBM fitted in {fit_seconds:.1f} s; alert threshold {model.threshold:.4f} "
+        "(best cost-benefit on validation)"
+    )
+    metrics = Table(title=f"test week: {ev.rows:,} transactions, {ev.positives:,} fraud")
+    metrics.add_column("metric")
+    metrics.add_column("value", justify="right")
+    for label, value in (
+        ("ROC AUC", ev.roc_auc),
+        ("average precision", ev.average_precision),
+        ("precision at threshold", ev.precision),
+        ("recall at threshold", ev.recall),
+        ("F1 at threshold", ev.f1),
+        (f"Card Precision@{ev.k}", ev.card_precision_at_k),
+        (f"recall at a {ev.alert_budget:.0%} alert budget", ev.recall_at_budget),
+    ):
+        metrics.add_row(label, "n/a" if value is None else f"{value:.3f}")
+    metrics.add_row("cost-benefit (INR)", f"{ev.cost_benefit_inr:,.0f}")
+    out.print(metrics)
+    out.print(
+        f"registered [bold]{version.name} v{version.version}[/bold] in {registry_dir}, "
+        f"stage {version.stage}; see `fraudforge registry list --registry {registry_dir}`"
+    )
+    return 0
+
+
+def _registry(path: str, *, create: bool = False) -> Any:
+    """The registry at ``path`` (refused when missing unless ``create``)."""
+    from fraudforge.models.registry import Registry
+
+    return Registry(path, create=create)
+
+
+def _model_ref(text: str) -> tuple[str, int | None, str | None]:
+    """``NAME``, ``NAME:VERSION`` or ``NAME@STAGE`` as (name, version, stage)."""
+    if "@" in text:
+        name, stage = text.split("@", 1)
+        return name, None, stage
+    if ":" in text:
+        name, version = text.split(":", 1)
+        if not version.isdigit():
+            raise ValueError(
+                f"invalid model reference `{text}`: allowed are NAME, NAME:VERSION (a whole "
+                "number) or NAME@STAGE"
+            )
+        return name, int(version), None
+    return text, None, None
+
+
+def _short(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def cmd_registry_list(args: argparse.Namespace) -> int:
+    """List registered model versions as a table."""
+    versions = _registry(args.registry).list(args.name, stage=args.stage, tag=args.tag)
+    table = Table(title=f"model registry {args.registry}: {len(versions)} version(s)")
+    for col in ("name", "version", "stage", "kind", "created (UTC)", "features"):
+        table.add_column(col, justify="right" if col in ("version", "features") else "left")
+    for col in ("ROC AUC", "AP", "CP@k", "recall@budget", "tags"):
+        table.add_column(col, justify="left" if col == "tags" else "right")
+    for v in versions:
+        table.add_row(
+            v.name,
+            str(v.version),
+            v.stage,
+            v.kind,
+            v.created_at[:19].replace("T", " "),
+            str(len(v.features)),
+            _short(v.metric("roc_auc")),
+            _short(v.metric("average_precision")),
+            _short(v.metric("card_precision_at_k")),
+            _short(v.metric("recall_at_budget")),
+            ", ".join(v.tags),
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_registry_show(args: argparse.Namespace) -> int:
+    """Show one model version's metadata, metrics, files and stage history."""
+    import msgspec
+
+    from fraudforge.features.pipeline import catalog_hash
+
+    reg = _registry(args.registry)
+    v = reg.show(args.name, args.version, stage=args.stage)
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(v), indent=2).decode())
+        return 0
+    same = "matches the current catalogue" if v.catalog_hash == catalog_hash() else "DIFFERS"
+    info = Table(title=f"{v.name} v{v.version}", show_header=False)
+    info.add_column("field", style="bold")
+    info.add_column("value", overflow="fold")
+    for field, value in (
+        ("stage", v.stage),
+        ("kind", v.kind),
+        ("created (UTC)", v.created_at),
+        ("threshold", f"{v.threshold:.6g}"),
+        ("artefact", str(reg.root / v.path)),
+        ("features", f"{len(v.features)}: {', '.join(v.features)}"),
+        ("catalogue hash", f"{v.catalog_hash} ({same})"),
+        ("training data hash", v.data_hash or "not recorded"),
+        ("scenario", msgspec.json.encode(v.scenario).decode() if v.scenario else "not recorded"),
+        ("params", msgspec.json.encode(v.params).decode()),
+        ("libraries", ", ".join(f"{k} {val}" for k, val in v.libraries.items())),
+        ("tags", ", ".join(v.tags) or "none"),
+        ("description", v.description or ""),
+    ):
+        info.add_row(field, value)
+    out.print(info)
+    scalars = {k: m for k, m in v.metrics.items() if isinstance(m, int | float)}
+    if scalars:
+        metrics = Table(title="metrics (as registered)")
+        metrics.add_column("metric")
+        metrics.add_column("value", justify="right")
+        for k, m in scalars.items():
+            metrics.add_row(k, f"{m:,.4f}" if isinstance(m, float) else f"{m:,}")
+        out.print(metrics)
+    files = Table(title="files")
+    files.add_column("file")
+    files.add_column("sha256")
+    for name, digest in v.files.items():
+        files.add_row(name, digest)
+    out.print(files)
+    history = Table(title="stage history")
+    history.add_column("stage")
+    history.add_column("since (UTC)")
+    for stage, at in reg.history(v.name, v.version):
+        history.add_row(stage, at)
+    out.print(history)
+    return 0
+
+
+def cmd_registry_promote(args: argparse.Namespace) -> int:
+    """Move a version to a stage (production archives the previous production version)."""
+    reg = _registry(args.registry)
+    before = {v.version for v in reg.list(args.name, stage="production")}
+    v = reg.promote(args.name, args.version, args.stage)
+    archived = sorted(before - {v.version}) if args.stage == "production" else []
+    note = f" (archived v{', v'.join(map(str, archived))})" if archived else ""
+    out.print(f"{v.name} v{v.version} is now in stage [bold]{v.stage}[/bold]{note}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare registered models side by side, on their recorded metrics or on a dataset."""
+    from fraudforge.models._tables import write_text_atomic
+    from fraudforge.models.compare import check_priority, compare
+
+    check_priority(args.priority)
+    if (args.data is None) != (args.features is None):
+        err.print("[red]error:[/red] give both --data DATA and --features FEATURES, or neither")
+        return 2
+    reg = _registry(args.registry)
+    refs = [_model_ref(m) for m in args.models] or [(n, None, None) for n in reg.names()]
+    if not refs:
+        err.print(f"[red]error:[/red] the registry {args.registry} holds no models to compare")
+        return 2
+    chosen = [reg.show(name, version, stage=stage) for name, version, stage in refs]
+    evaluations: dict[str, Any] = {}
+    if args.data is None:
+        for v in chosen:
+            if not v.metrics:
+                raise ValueError(
+                    f"{v.name} v{v.version} has no recorded evaluation: pass --data DATA and "
+                    "--features FEATURES to evaluate it"
+                )
+            evaluations[f"{v.name} v{v.version}"] = v.metrics
+    else:
+        import numpy as np
+
+        from fraudforge.models.data import load_model_data
+        from fraudforge.models.metrics import evaluate
+
+        data = load_model_data(args.data, args.features)
+        if args.test_days is not None:
+            if args.test_days < 1:
+                raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
+            day = data.day
+            data = data.subset(np.flatnonzero(day > int(day.max()) - args.test_days))
+        for v in chosen:
+            model = reg.load(v.name, v.version, check_catalog=True)
+            evaluations[f"{v.name} v{v.version}"] = evaluate(
+                data,
+                model.score(data),
+                threshold=model.threshold,
+                k=args.k,
+                alert_budget=args.alert_budget,
+            )
+    comparison = compare(evaluations, priority=args.priority)
+    _print_comparison(comparison)
+    if args.markdown:
+        write_text_atomic(args.markdown, comparison.to_markdown())
+        out.print(f"Markdown written to {args.markdown}")
+    if args.json:
+        write_text_atomic(args.json, comparison.to_json().decode() + "\n")
+        out.print(f"JSON written to {args.json}")
+    return 0
+
+
+def _print_comparison(comparison: Any) -> None:
+    """The comparison as a rich table (best values in bold) and its recommendation."""
+    from fraudforge.models.compare import COLUMNS, LABELS, format_metric
+
+    table = Table(title="model comparison (best in bold)")
+    for col in ("model", "rows", "fraud", "threshold", *(LABELS[c] for c in COLUMNS)):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for name in comparison.models:
+        ev = comparison.evaluations[name]
+        cells = [name, f"{ev.rows:,}", f"{ev.positives:,}", f"{ev.threshold:.3g}"]
+        for col in COLUMNS:
+            text = format_metric(col, getattr(ev, col))
+            cells.append(f"[bold]{text}[/bold]" if name in comparison.best[col] else text)
+        table.add_row(*cells)
+    out.print(table)
+    rec = comparison.recommendation
+    out.print(f"recommended for [bold]{rec.priority}[/bold]: [bold]{rec.model}[/bold]")
+    for reason in rec.reasons:
+        out.print(f"  - {reason}")
+    for warning in comparison.warnings:
+        out.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _add_registry_commands(sub: Any) -> None:
+    """The ``compare`` and ``registry list|show|promote`` commands."""
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--registry", default="registry", help="model registry directory (default: registry)"
+    )
+    stages = "none, staging, production or archived"
+    cmp = sub.add_parser(
+        "compare",
+        parents=[where],
+        help="compare registered models side by side and recommend one for a business priority",
+    )
+    cmp.add_argument(
+        "models",
+        nargs="*",
+        help="NAME, NAME:VERSION or NAME@STAGE (default: the newest version of every model)",
+    )
+    cmp.add_argument("--data", help="dataset directory to evaluate on (default: recorded metrics)")
+    cmp.add_argument("--features", help="with --data: its features directory")
+    cmp.add_argument(
+        "--test-days", dest="test_days", type=int, help="with --data: evaluate on the last N days"
+    )
+    cmp.add_argument("--k", type=int, default=100, help="k of Card Precision@k (default: 100)")
+    cmp.add_argument(
+        "--alert-budget",
+        dest="alert_budget",
+        type=float,
+        default=0.01,
+        help="share of rows analysts can review, for recall@budget (default: 0.01)",
+    )
+    cmp.add_argument(
+        "--priority",
+        default="balanced",
+        help="balanced, recall-first or precision-first (default: balanced)",
+    )
+    cmp.add_argument("--markdown", help="write the comparison as Markdown to this file")
+    cmp.add_argument("--json", help="write the comparison as JSON to this file")
+    cmp.set_defaults(func=cmd_compare)
+    reg = sub.add_parser("registry", help="list, show or promote registered models")
+    regs = reg.add_subparsers(dest="registry_command", required=True)
+    ls = regs.add_parser("list", parents=[where], help="list registered model versions")
+    ls.add_argument("--name", help="only this model")
+    ls.add_argument("--stage", help=f"only versions in this stage: {stages}")
+    ls.add_argument("--tag", help="only versions with this tag")
+    ls.set_defaults(func=cmd_registry_list)
+    show = regs.add_parser("show", parents=[where], help="show one version's metadata")
+    show.add_argument("name", help="model name")
+    show.add_argument("--version", type=int, help="version (default: the newest)")
+    show.add_argument("--stage", help=f"the newest version in this stage: {stages}")
+    show.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    show.set_defaults(func=cmd_registry_show)
+    promote = regs.add_parser("promote", parents=[where], help="move a version to a stage")
+    promote.add_argument("name", help="model name")
+    promote.add_argument("version", type=int, help="version number")
+    promote.add_argument("stage", help=f"{stages} (production archives the previous one)")
+    promote.set_defaults(func=cmd_registry_promote)
 
 
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
@@ -229,6 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--threads", type=int, help="worker threads (default: one per core)")
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
     feats.set_defaults(func=cmd_features)
+    _add_registry_commands(sub)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
     _add_generate_flags(demo, demo=True)
     demo.set_defaults(func=cmd_demo, rows=None)

@@ -10,7 +10,6 @@ and the sha256 of every other file), ``estimator.skops`` unless the model is a b
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,6 +21,7 @@ import skops.io as sio
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fraudforge.engine.atomic import check_target, staged_directory
+from fraudforge.engine.dataset import sha256_file
 from fraudforge.models.artefact import KINDS, FraudModel
 
 FORMAT_VERSION = 1
@@ -163,15 +163,6 @@ def _from_json(value: Any) -> Any:
             return {_from_json(k): _from_json(v) for k, v in value["__pairs__"]}
         return {k: _from_json(v) for k, v in value.items()}
     return value
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_model(model: FraudModel, directory: Path) -> list[str]:

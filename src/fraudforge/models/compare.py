@@ -113,7 +113,7 @@ class Comparison(msgspec.Struct, kw_only=True, frozen=True):
             ev = self.evaluations[name]
             cells = [f"`{name}`", f"{ev.rows:,}", f"{ev.positives:,}", f"{ev.threshold:.3g}"]
             for col in COLUMNS:
-                text = _fmt(col, _value(ev, col))
+                text = format_metric(col, _value(ev, col))
                 cells.append(f"**{text}**" if name in self.best[col] else text)
             lines.append("| " + " | ".join(cells) + " |")
         rec = self.recommendation
@@ -138,7 +138,7 @@ class Comparison(msgspec.Struct, kw_only=True, frozen=True):
                 "|---|" + "---:|" * len(self.models),
             ]
             for t in types:
-                cells = [_fmt("recall", self._by_type(m, t)) for m in self.models]
+                cells = [format_metric("recall", self._by_type(m, t)) for m in self.models]
                 out.append(f"| {t} | " + " | ".join(cells) + " |")
         return "\n".join(out) + "\n"
 
@@ -156,8 +156,7 @@ def compare(
     """Compare models by their evaluations (name -> Evaluation, or its dict as the registry
     records it) and recommend one for ``priority``. ``tolerance`` is the margin under which two
     values count as a tie: absolute for rates, relative to the best magnitude for rupees."""
-    if priority not in PRIORITIES:
-        raise ValueError(f"unknown priority `{priority}`: allowed are {', '.join(PRIORITIES)}")
+    check_priority(priority)
     if not evaluations:
         raise ValueError("nothing to compare: give at least one model's evaluation")
     if not 0.0 <= tolerance < 1.0:
@@ -172,6 +171,13 @@ def compare(
         recommendation=_recommend(evs, priority, tolerance),
         warnings=_warnings(evs),
     )
+
+
+def check_priority(priority: str) -> str:
+    """``priority`` if it is one of PRIORITIES, else a ValueError naming the allowed ones."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown priority `{priority}`: allowed are {', '.join(PRIORITIES)}")
+    return priority
 
 
 def _as_evaluation(name: str, ev: Evaluation | Mapping[str, Any]) -> Evaluation:
@@ -207,7 +213,10 @@ def _within(metric: str, value: float, best: float, tolerance: float) -> bool:
     return best - value <= slack + 1e-12
 
 
-def _fmt(metric: str, value: float | None) -> str:
+def format_metric(metric: str, value: float | None) -> str:
+    """A metric value as the tables show it: rupees whole with separators, rates to 3 places,
+    missing (None or NaN) as n/a."""
+    value = _clean(value)
     if value is None:
         return "n/a"
     if metric in INR_METRICS:
@@ -250,21 +259,23 @@ def _recommend(evs: Mapping[str, Evaluation], priority: str, tolerance: float) -
                 runner_up = max(rivals, key=lambda n: rivals[n])
                 margin = top - rivals[runner_up]
                 reasons.append(
-                    f"{metric} decided: `{winner}` {_fmt(metric, top)} vs `{runner_up}` "
-                    f"{_fmt(metric, rivals[runner_up])} ({_delta(metric, margin)})"
+                    f"{metric} decided: `{winner}` {format_metric(metric, top)} vs `{runner_up}` "
+                    f"{format_metric(metric, rivals[runner_up])} ({_delta(metric, margin)})"
                 )
             else:
-                reasons.append(f"{metric} decided: only `{winner}` has it ({_fmt(metric, top)})")
+                reasons.append(
+                    f"{metric} decided: only `{winner}` has it ({format_metric(metric, top)})"
+                )
         elif dropped:
             reasons.append(
                 f"{metric}: {', '.join(f'`{n}`' for n in kept)} tie within tolerance at "
-                f"{_fmt(metric, top)}; ruled out "
-                + ", ".join(f"`{n}` ({_fmt(metric, v)})" for n, v in dropped.items())
+                f"{format_metric(metric, top)}; ruled out "
+                + ", ".join(f"`{n}` ({format_metric(metric, v)})" for n, v in dropped.items())
             )
         else:
             reasons.append(
                 f"{metric}: {', '.join(f'`{n}`' for n in kept)} tie within tolerance at "
-                f"{_fmt(metric, top)}"
+                f"{format_metric(metric, top)}"
             )
         alive = kept
     if len(alive) > 1:  # every metric tied: the exact primary value, then the given order
@@ -297,10 +308,10 @@ def _tradeoffs(evs: Mapping[str, Evaluation], winner: str) -> list[str]:
             continue
         leader = max(others, key=lambda n: others[n])
         if mine is None or others[leader] > mine:
-            shown = _fmt(metric, mine)
+            shown = format_metric(metric, mine)
             out.append(
                 f"trade-off: `{leader}` has the higher {metric} "
-                f"({_fmt(metric, others[leader])} vs {shown})"
+                f"({format_metric(metric, others[leader])} vs {shown})"
             )
     return out
 

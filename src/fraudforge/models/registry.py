@@ -28,7 +28,8 @@ from typing import Any
 import msgspec
 
 from fraudforge.engine.atomic import staged_directory
-from fraudforge.models._store import ArtefactError, read_model, sha256_file, write_model
+from fraudforge.engine.dataset import sha256_file
+from fraudforge.models._store import ArtefactError, read_model, write_model
 from fraudforge.models.artefact import FraudModel
 
 INDEX_FILE = "registry.sqlite"
