@@ -4,37 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 import msgspec
 import pytest
 
 from fraudforge.models.compare import compare
-from fraudforge.models.metrics import Evaluation
-
-
-def ev(**values: Any) -> Evaluation:
-    """An evaluation with plain defaults, overridden by ``values``."""
-    base: dict[str, Any] = {
-        "rows": 10_000,
-        "positives": 200,
-        "roc_auc": 0.90,
-        "average_precision": 0.50,
-        "threshold": 0.5,
-        "precision": 0.40,
-        "recall": 0.60,
-        "f1": 0.48,
-        "card_precision_at_k": 0.20,
-        "k": 100,
-        "recall_at_budget": 0.55,
-        "alert_budget": 0.01,
-        "cost_benefit_inr": 100_000.0,
-        "by_fraud_type": {},
-        "by_anomaly_type": {},
-    }
-    base.update(values)
-    return Evaluation(**base)
-
+from tests.models.evaluations import ev
 
 # `sharp` alerts little and precisely; `wide` catches more fraud; `even` balances the two.
 MODELS = {

@@ -18,8 +18,8 @@ from fraudforge.engine.scenario import Scenario
 from fraudforge.features.pipeline import catalog_hash
 from fraudforge.models import FraudModel
 from fraudforge.models._store import ArtefactError
-from fraudforge.models.metrics import Evaluation
 from fraudforge.models.registry import CatalogMismatchError, Registry, RegistryError
+from tests.models.evaluations import ev
 
 FEATURES = ("amount_z", "txn_count_1h", "dist_home_km")
 
@@ -42,30 +42,6 @@ def _lightgbm() -> FraudModel:
     return FraudModel(kind="lightgbm", estimator=est, features=FEATURES, threshold=0.3)
 
 
-def _evaluation(**values: float) -> Evaluation:
-    base: dict[str, float] = {
-        "roc_auc": 0.9,
-        "average_precision": 0.5,
-        "precision": 0.4,
-        "recall": 0.6,
-        "f1": 0.48,
-        "card_precision_at_k": 0.2,
-        "recall_at_budget": 0.55,
-        "cost_benefit_inr": 1000.0,
-    }
-    base.update(values)
-    return Evaluation(
-        rows=1000,
-        positives=50,
-        threshold=0.5,
-        k=100,
-        alert_budget=0.01,
-        by_fraud_type={"card_testing": {"recall": 0.75, "rows": 980.0}},
-        by_anomaly_type={},
-        **base,
-    )
-
-
 def test_register_records_metadata_and_loads_identical_scores(tmp_path: Path) -> None:
     reg = Registry(tmp_path / "reg")
     scenario = Scenario(customers=1500, days=30, seed=3)
@@ -73,7 +49,7 @@ def test_register_records_metadata_and_loads_identical_scores(tmp_path: Path) ->
     mv = reg.register(
         model,
         name="fraud-gbm",
-        metrics=_evaluation(),
+        metrics=ev(by_fraud_type={"card_testing": {"recall": 0.75, "rows": 9800.0}}),
         scenario=scenario,
         data_hash="abc123",
         tags=["demo", "baseline", "demo"],

@@ -9,21 +9,18 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from fraudforge.models.zoo import MODEL_KINDS
+
 KINDS: tuple[str, ...] = (
-    "lightgbm",
-    "logistic",
-    "decision_tree",
-    "random_forest",
-    "extra_trees",
-    "hist_gradient_boosting",
-    "isolation_forest",
+    *MODEL_KINDS,
     "voting_soft",
     "voting_hard",
     "stacking",
     "bagging",
     "calibrated",
 )
-"""Every model kind a :class:`FraudModel` may hold."""
+"""Every model kind a :class:`FraudModel` may hold: the single models of the zoo, the
+ensembles and a calibrated wrapper of any of them."""
 
 
 class FeatureMatrix(Protocol):
