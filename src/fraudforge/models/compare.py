@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from fraudforge.models._tables import markdown_table
 from fraudforge.models.metrics import Evaluation
 
 PRIORITIES: dict[str, tuple[str, ...]] = {
@@ -105,23 +106,19 @@ class Comparison(msgspec.Struct, kw_only=True, frozen=True):
         labels = dict(LABELS, card_precision_at_k=f"CP@{first.k}")
         labels["recall_at_budget"] = f"recall@{first.alert_budget:.2%}"
         head = ["model", "rows", "fraud", "threshold", *(labels[c] for c in COLUMNS)]
-        lines = [
-            "| " + " | ".join(head) + " |",
-            "|" + "|".join(["---", *["---:"] * (len(head) - 1)]) + "|",
-        ]
+        rows = []
         for name in self.models:
             ev = self.evaluations[name]
             cells = [f"`{name}`", f"{ev.rows:,}", f"{ev.positives:,}", f"{ev.threshold:.3g}"]
             for col in COLUMNS:
                 text = format_metric(col, _value(ev, col))
                 cells.append(f"**{text}**" if name in self.best[col] else text)
-            lines.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
         rec = self.recommendation
         out = [
             "## Model comparison",
             "",
-            *lines,
-            "",
+            markdown_table(head, rows),
             f"Best values in bold. Recommendation for **{rec.priority}**: `{rec.model}`.",
             "",
             *(f"- {r}" for r in rec.reasons),
@@ -130,16 +127,12 @@ class Comparison(msgspec.Struct, kw_only=True, frozen=True):
             out += ["", "Warnings:", "", *(f"- {w}" for w in self.warnings)]
         types = sorted({t for ev in self.evaluations.values() for t in ev.by_fraud_type})
         if types:
-            out += [
-                "",
-                "### Recall by fraud type",
-                "",
-                "| fraud type | " + " | ".join(f"`{m}`" for m in self.models) + " |",
-                "|---|" + "---:|" * len(self.models),
+            by_type = [
+                [t, *(format_metric("recall", self._by_type(m, t)) for m in self.models)]
+                for t in types
             ]
-            for t in types:
-                cells = [format_metric("recall", self._by_type(m, t)) for m in self.models]
-                out.append(f"| {t} | " + " | ".join(cells) + " |")
+            heads = ["fraud type", *(f"`{m}`" for m in self.models)]
+            out += ["", "### Recall by fraud type", "", markdown_table(heads, by_type).rstrip("\n")]
         return "\n".join(out) + "\n"
 
     def _by_type(self, model: str, fraud_type: str) -> float | None:
