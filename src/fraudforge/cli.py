@@ -514,6 +514,322 @@ def _add_registry_commands(sub: Any) -> None:
     promote.set_defaults(func=cmd_registry_promote)
 
 
+def _costs_from_args(args: argparse.Namespace) -> Any:
+    """The review, friction and recovery figures of ``--review-cost`` and friends."""
+    from fraudforge.models.metrics import Costs
+
+    return Costs(
+        review_cost_inr=args.review_cost,
+        friction_cost_inr=args.friction_cost,
+        recovery_rate=args.recovery_rate,
+    )
+
+
+def _json_params(text: str | None) -> dict[str, Any]:
+    """``--params`` as a JSON object of model parameters."""
+    import json
+
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--params is not valid JSON ({exc}): allowed is an object") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"--params {text}: allowed is a JSON object such as '{{\"C\": 0.1}}'")
+    return value
+
+
+def _metrics_table(title: str, evaluations: dict[str, Any]) -> Table:
+    """Evaluations side by side, one column each (e.g. validation and test)."""
+    table = Table(title=title)
+    table.add_column("metric")
+    for label in evaluations:
+        table.add_column(label, justify="right")
+    first = next(iter(evaluations.values()))
+    rows: list[tuple[str, str, str]] = [
+        ("rows", "rows", ","),
+        ("fraud rows", "positives", ","),
+        ("ROC AUC", "roc_auc", ".4f"),
+        ("average precision", "average_precision", ".4f"),
+        (f"Card Precision@{first.k}", "card_precision_at_k", ".4f"),
+        (f"recall at a {first.alert_budget:.1%} alert budget", "recall_at_budget", ".4f"),
+        (f"precision at threshold {first.threshold:.4g}", "precision", ".4f"),
+        ("recall at threshold", "recall", ".4f"),
+        ("F1 at threshold", "f1", ".4f"),
+        ("cost-benefit (INR)", "cost_benefit_inr", ",.0f"),
+    ]
+    for label, field, spec in rows:
+        cells = [getattr(ev, field) for ev in evaluations.values()]
+        table.add_row(label, *("n/a" if c is None else format(c, spec) for c in cells))
+    return table
+
+
+def _fraud_type_table(ev: Any) -> Table:
+    """Recall, ROC AUC and recall at the alert budget per fraud type."""
+    table = Table(title="test period by fraud type")
+    for col in ("fraud type", "rows", "recall", "ROC AUC", "recall@budget"):
+        table.add_column(col, justify="left" if col == "fraud type" else "right")
+    for name, m in ev.by_fraud_type.items():
+        auc = m["roc_auc"]
+        table.add_row(
+            name,
+            f"{int(m['positives'] or 0):,}",
+            f"{m['recall']:.3f}",
+            "n/a" if auc is None else f"{auc:.3f}",
+            f"{m['recall_at_budget']:.3f}",
+        )
+    return table
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model on a dataset's features with a time-based split, evaluate it on validation
+    and test, and register it when ``--registry`` is given."""
+    from fraudforge.engine.dataset import read_manifest
+    from fraudforge.features.pipeline import read_features
+    from fraudforge.models.data import load_model_data
+    from fraudforge.models.workflow import run_training
+
+    with err.status("reading the features"):
+        data = load_model_data(args.data, args.features)
+    with err.status(f"training {args.model} on {len(data):,} rows"):
+        run = run_training(
+            data,
+            kind=args.model,
+            params=_json_params(args.params),
+            select=args.select,
+            n_features=args.n_features,
+            calibrate=args.calibrate or False,
+            validation_days=args.validation_days,
+            test_days=args.test_days,
+            gap_days=args.gap_days,
+            train_days=args.train_days,
+            threshold=args.threshold,
+            threshold_rule=args.threshold_rule,
+            k=args.k,
+            alert_budget=args.alert_budget,
+            costs=_costs_from_args(args),
+            entity=args.entity,
+            seed=args.seed,
+            name=args.name,
+        )
+    periods = Table(title="time-based split (day 0 = the first day of data)")
+    for col in ("period", "days", "rows", "fraud"):
+        periods.add_column(col, justify="left" if col == "period" else "right")
+    first = int(data.day.min())
+    for p in run.periods:
+        days = f"{p.days[0] - first}-{p.days[1] - 1 - first}" if p.rows else "none"
+        periods.add_row(p.name, days, f"{p.rows:,}", f"{p.fraud:,}")
+    out.print(periods)
+    model = run.model
+    chosen = (
+        f"{len(model.features)} features"
+        if run.selection is None
+        else f"{len(model.features)} features selected by {run.selection.method}"
+    )
+    how = "given" if args.threshold is not None else f"best {args.threshold_rule} on validation"
+    out.print(
+        f"[bold]{model.kind}[/bold] on {chosen}, fitted in {run.fit_seconds:.1f} s; "
+        f"alert threshold {model.threshold:.4g} ({how if run.validation else 'default'})"
+    )
+    evaluations = {"test": run.test}
+    if run.validation is not None:
+        evaluations = {"validation": run.validation, "test": run.test}
+    out.print(_metrics_table("evaluation", evaluations))
+    out.print(_fraud_type_table(run.test))
+    if args.registry is None:
+        out.print("not registered (pass --registry DIR to store the model)")
+        return 0
+    from fraudforge.models.registry import Registry
+
+    manifest = read_manifest(args.data)
+    features_manifest, _ = read_features(args.features)
+    registry = Registry(args.registry)
+    version = registry.register(
+        model,
+        name=args.name,
+        metrics=run.test,
+        scenario=manifest.scenario,
+        data_hash=manifest.content_hash,
+        catalog_hash=features_manifest.catalog_hash,
+        tags=args.tag or (),
+        description=f"fraudforge train --model {args.model}: test period metrics",
+    )
+    if args.stage:
+        version = registry.promote(version.name, version.version, args.stage)
+    out.print(
+        f"registered [bold]{version.name} v{version.version}[/bold] in {args.registry} "
+        f"(stage {version.stage})"
+    )
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Search a model kind's parameters by cross-validation and print (and export) the results."""
+    from fraudforge.models.data import load_model_data
+    from fraudforge.models.search import search
+
+    with err.status("reading the features"):
+        data = load_model_data(args.data, args.features)
+    total = None if args.method == "grid" else args.trials
+    bar = Progress(
+        TextColumn(f"[bold]{args.method} search[/bold] {args.model}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("trials"),
+        TimeElapsedColumn(),
+        console=err,
+    )
+    task = bar.add_task("tune", total=total)
+    with bar:
+        result = search(
+            data,
+            kind=args.model,
+            method=args.method,
+            metric=args.metric,
+            n_trials=args.trials,
+            cv=args.cv,
+            n_splits=args.folds,
+            gap_days=args.gap_days,
+            test_days=args.test_days,
+            train_days=args.train_days,
+            params=_json_params(args.params),
+            n_jobs=args.jobs,
+            seed=args.seed,
+            progress=lambda done, of: bar.update(task, completed=done, total=of),
+            k=args.k,
+            alert_budget=args.alert_budget,
+            costs=_costs_from_args(args),
+        )
+    df = result.table.head(args.top)
+    table = Table(
+        title=f"{result.method} search of {result.kind}: best {args.top} by {result.metric}"
+    )
+    short = {f"mean_{result.metric}": "mean", f"std_{result.metric}": "std"}
+    for col in df.columns:
+        table.add_column(short.get(col, col), justify="left" if col == "state" else "right")
+    for row in df.iter_rows():
+        table.add_row(
+            *("" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in row)
+        )
+    out.print(table)
+    out.print(
+        f"best parameters: {result.best_params} (mean {result.metric} {result.best.mean:.4f})"
+    )
+    if args.csv:
+        out.print(f"results written to {result.write_csv(args.csv)}")
+    if args.markdown:
+        out.print(f"results written to {result.write_markdown(args.markdown)}")
+    return 0
+
+
+def _add_cost_flags(p: argparse.ArgumentParser) -> None:
+    """Flags of the business metrics: Card Precision@k, alert budget, costs in INR."""
+    p.add_argument("--k", type=int, default=100, help="k of Card Precision@k (default: 100)")
+    p.add_argument(
+        "--alert-budget",
+        dest="alert_budget",
+        type=float,
+        default=0.01,
+        help="share of rows analysts can review, for recall@budget (default: 0.01)",
+    )
+    p.add_argument(
+        "--review-cost", dest="review_cost", type=float, default=150.0,
+        help="INR per analyst review of an alert (default: 150)",
+    )  # fmt: skip
+    p.add_argument(
+        "--friction-cost", dest="friction_cost", type=float, default=50.0,
+        help="INR per genuine customer flagged (default: 50)",
+    )  # fmt: skip
+    p.add_argument(
+        "--recovery-rate", dest="recovery_rate", type=float, default=1.0,
+        help="share of a caught fraud's amount saved, 0 to 1 (default: 1)",
+    )  # fmt: skip
+
+
+def _add_model_commands(sub: Any) -> None:
+    """The ``train`` and ``tune`` commands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", required=True, help="dataset directory written by `generate`")
+    common.add_argument(
+        "--features", required=True, help="its features directory written by `features`"
+    )
+    common.add_argument(
+        "--model",
+        default="lightgbm",
+        help="lightgbm (default), logistic, decision_tree, random_forest, extra_trees, "
+        "hist_gradient_boosting or isolation_forest",
+    )
+    common.add_argument("--params", help="model parameters as a JSON object")
+    common.add_argument(
+        "--gap-days", dest="gap_days", type=int, default=7,
+        help="days left out before each evaluation period, for the label delay (default: 7)",
+    )  # fmt: skip
+    common.add_argument(
+        "--test-days", dest="test_days", type=int, default=7,
+        help="days of each test (tune: validation fold) period (default: 7)",
+    )  # fmt: skip
+    common.add_argument(
+        "--train-days", dest="train_days", type=int,
+        help="days of training before each gap (default: every earlier day)",
+    )  # fmt: skip
+    common.add_argument("--seed", type=int, default=0, help="random seed of the models")
+    _add_cost_flags(common)
+    train = sub.add_parser(
+        "train", parents=[common], help="train a model with a time-based split and register it"
+    )
+    train.add_argument(
+        "--validation-days", dest="validation_days", type=int, default=7,
+        help="days of validation (for the threshold), between two gaps (default: 7; 0: none)",
+    )  # fmt: skip
+    train.add_argument("--select", help="select features first: correlation, l1, importance or rfe")
+    train.add_argument(
+        "--n-features", dest="n_features", type=int, default=20,
+        help="with --select importance or rfe: features to keep (default: 20)",
+    )  # fmt: skip
+    train.add_argument(
+        "--calibrate", choices=("isotonic", "sigmoid"),
+        help="calibrate probabilities on the last 20%% of the training rows",
+    )  # fmt: skip
+    train.add_argument("--threshold", type=float, help="alert threshold (default: chosen)")
+    train.add_argument(
+        "--threshold-rule", dest="threshold_rule", choices=("cost", "f1"), default="cost",
+        help="how the threshold is chosen on validation (default: cost)",
+    )  # fmt: skip
+    train.add_argument(
+        "--entity", choices=("customer", "card"), default="customer",
+        help="what Card Precision@k ranks (default: customer)",
+    )  # fmt: skip
+    train.add_argument("--registry", help="register the model in this registry directory")
+    train.add_argument("--name", default="fraud-model", help="registered model name")
+    train.add_argument("--tag", action="append", help="tag of the registered version (repeat)")
+    train.add_argument(
+        "--stage", choices=("staging", "production"), help="promote the new version to this stage"
+    )
+    train.set_defaults(func=cmd_train)
+    tune = sub.add_parser(
+        "tune", parents=[common], help="search a model's parameters by cross-validation"
+    )
+    tune.add_argument(
+        "--method", default="random", help="grid, random (default) or bayes (Optuna TPE)"
+    )
+    tune.add_argument(
+        "--metric", default="average_precision",
+        help="roc_auc, average_precision, card_precision_at_k, recall_at_budget, cost_benefit, "
+        "precision, recall or f1 (default: average_precision)",
+    )  # fmt: skip
+    tune.add_argument("--trials", type=int, default=20, help="random/bayes trials (default: 20)")
+    tune.add_argument(
+        "--cv", default="prequential", help="prequential (default, time-ordered) or stratified"
+    )
+    tune.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: 3)")
+    tune.add_argument("--jobs", type=int, default=1, help="trials run at once (default: 1)")
+    tune.add_argument("--top", type=int, default=10, help="rows of the printed table")
+    tune.add_argument("--csv", help="write the results table as CSV")
+    tune.add_argument("--markdown", help="write the results table as Markdown")
+    tune.set_defaults(func=cmd_tune)
+
+
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     p.add_argument("--rows", type=int, help="target number of transactions (customers are derived)")
     p.add_argument("--seed", type=int, help="random seed (the dataset is a pure function of it)")
@@ -566,6 +882,7 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--threads", type=int, help="worker threads (default: one per core)")
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
     feats.set_defaults(func=cmd_features)
+    _add_model_commands(sub)
     _add_registry_commands(sub)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
     _add_generate_flags(demo, demo=True)

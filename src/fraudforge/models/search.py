@@ -341,9 +341,9 @@ def search(
     """Search ``kind``'s ``space`` (default: SPACES[kind]) for the parameters with the best mean
     ``metric`` over the cross-validation folds. ``method`` is ``grid`` (every grid point; n_trials
     ignored), ``random`` or ``bayes`` (Optuna TPE, median pruning after each fold). ``params``
-    are fixed for every trial; ``n_jobs`` trials run at once (models' own threads shrink so the
-    total stays within two). Extra keywords go to the metric (``k``, ``alert_budget``,
-    ``threshold``, ``costs``, ``entity``)."""
+    are fixed for every trial (and taken out of the space); ``n_jobs`` trials run at once
+    (models' own threads shrink so the total stays within two). Extra keywords go to the metric
+    (``k``, ``alert_budget``, ``threshold``, ``costs``, ``entity``)."""
     check_kind(kind, MODEL_KINDS)
     if method not in METHODS:
         raise ValueError(f"unknown search method `{method}`: allowed are {', '.join(METHODS)}")
@@ -352,7 +352,14 @@ def search(
         raise ValueError(f"unknown metric `{metric}`: allowed are {', '.join(METRICS)}")
     if n_trials < 1 or n_jobs < 1:
         raise ValueError(f"n_trials = {n_trials}, n_jobs = {n_jobs}: allowed are 1 or more each")
-    dims = dict(space if space is not None else SPACES[kind])
+    fixed_names = set(params or {})
+    dims = {
+        n: d
+        for n, d in (space if space is not None else SPACES[kind]).items()
+        if n not in fixed_names
+    }
+    if not dims:
+        raise ValueError("nothing to search: every parameter of the space is fixed by `params`")
     d = data.select(features) if features is not None else data
     folds = cv_folds(
         d,
