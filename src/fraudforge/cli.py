@@ -183,79 +183,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_model(root: Path) -> int:
-    """Train LightGBM on the demo's features with a time-based split (train, 7-day label-delay
-    gap, validation for the alert threshold, gap, test), evaluate it on the test week, register
-    it in ``root/registry`` (rebuilt each run) and promote it to staging."""
+    """``fraudforge train`` on the demo's data: LightGBM on a time-based split, threshold chosen
+    on validation, evaluated on the test week, registered in ``root/registry`` (rebuilt each run,
+    like the data) and promoted to staging."""
     import shutil
 
-    from fraudforge.engine.dataset import read_manifest
-    from fraudforge.models.data import load_model_data
-    from fraudforge.models.metrics import evaluate
-    from fraudforge.models.registry import INDEX_FILE, Registry
-    from fraudforge.models.splits import time_split
-    from fraudforge.models.training import best_threshold, train_model
+    from fraudforge.models.registry import INDEX_FILE
 
-    data_dir, registry_dir = root / "data", root / "registry"
-    data = load_model_data(data_dir, root / "features")
-    split = time_split(data, validation_days=7, test_days=7, gap_days=7)
-    train, val, test = (data.subset(r) for r in (split.train, split.validation, split.test))
-    started = time.perf_counter()
-    with err.status(f"training LightGBM on {len(train):,} rows x {len(data.features)} features"):
-        model = train_model(train, kind="lightgbm", name="fraud-lightgbm")
-    fit_seconds = time.perf_counter() - started
-    model.threshold = best_threshold(val, model.score(val), rule="cost")
-    ev = evaluate(test, model.score(test), threshold=model.threshold)
+    registry_dir = root / "registry"
     if (registry_dir / INDEX_FILE).is_file():
         shutil.rmtree(registry_dir)
-    manifest = read_manifest(data_dir)
-    version = Registry(registry_dir).register(
-        model,
-        name="fraud-lightgbm",
-        metrics=ev,
-        scenario=manifest.scenario,
-        data_hash=manifest.content_hash,
-        tags=["demo"],
-        description="make demo: LightGBM on the demo data, threshold by cost on validation",
-    )
-    version = Registry(registry_dir).promote(version.name, version.version, "staging")
-    periods = Table(title="time-based split (days since the first day)")
-    for col in ("period", "days", "rows", "fraud"):
-        periods.add_column(col, justify="left" if col == "period" else "right")
-    first = split.train_days[0]
-    for label, days, part in (
-        ("train", split.train_days, train),
-        ("validation", split.validation_days, val),
-        ("test", split.test_days, test),
-    ):
-        periods.add_row(
-            label, f"{days[0] - first}-{days[1] - 1 - first}", f"{len(part):,}",
-            f"{int(part.y.sum()):,}",
-        )  # fmt: skip
-    out.print(periods)
-    out.print(
-        f"LightGBM fitted in {fit_seconds:.1f} s; alert threshold {model.threshold:.4f} "
-        "(best cost-benefit on validation)"
-    )
-    metrics = Table(title=f"test week: {ev.rows:,} transactions, {ev.positives:,} fraud")
-    metrics.add_column("metric")
-    metrics.add_column("value", justify="right")
-    for label, value in (
-        ("ROC AUC", ev.roc_auc),
-        ("average precision", ev.average_precision),
-        ("precision at threshold", ev.precision),
-        ("recall at threshold", ev.recall),
-        ("F1 at threshold", ev.f1),
-        (f"Card Precision@{ev.k}", ev.card_precision_at_k),
-        (f"recall at a {ev.alert_budget:.0%} alert budget", ev.recall_at_budget),
-    ):
-        metrics.add_row(label, "n/a" if value is None else f"{value:.3f}")
-    metrics.add_row("cost-benefit (INR)", f"{ev.cost_benefit_inr:,.0f}")
-    out.print(metrics)
-    out.print(
-        f"registered [bold]{version.name} v{version.version}[/bold] in {registry_dir}, "
-        f"stage {version.stage}; see `fraudforge registry list --registry {registry_dir}`"
-    )
-    return 0
+    train = build_parser().parse_args(
+        ["train", "--data", str(root / "data"), "--features", str(root / "features"),
+         "--registry", str(registry_dir), "--name", "fraud-lightgbm", "--stage", "staging",
+         "--tag", "demo"]
+    )  # fmt: skip
+    code = cmd_train(train)
+    if code == 0:
+        out.print(f"next: fraudforge registry list --registry {registry_dir}")
+    return code
 
 
 def _registry(path: str, *, create: bool = False) -> Any:
@@ -421,6 +367,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 threshold=model.threshold,
                 k=args.k,
                 alert_budget=args.alert_budget,
+                costs=_costs_from_args(args),
             )
     comparison = compare(evaluations, priority=args.priority)
     _print_comparison(comparison)
@@ -467,6 +414,9 @@ def _add_registry_commands(sub: Any) -> None:
         "compare",
         parents=[where],
         help="compare registered models side by side and recommend one for a business priority",
+        description="Compare registered models on the metrics recorded at registration or, with "
+        "--data and --features, on that dataset (then --test-days, --k, --alert-budget and the "
+        "cost flags apply), and recommend one for a business priority.",
     )
     cmp.add_argument(
         "models",
@@ -478,14 +428,7 @@ def _add_registry_commands(sub: Any) -> None:
     cmp.add_argument(
         "--test-days", dest="test_days", type=int, help="with --data: evaluate on the last N days"
     )
-    cmp.add_argument("--k", type=int, default=100, help="k of Card Precision@k (default: 100)")
-    cmp.add_argument(
-        "--alert-budget",
-        dest="alert_budget",
-        type=float,
-        default=0.01,
-        help="share of rows analysts can review, for recall@budget (default: 0.01)",
-    )
+    _add_cost_flags(cmp)  # used with --data
     cmp.add_argument(
         "--priority",
         default="balanced",
