@@ -16,8 +16,7 @@ from fraudforge.models.metrics import metric_value
 from fraudforge.models.search import (
     SPACES,
     Choice,
-    FloatRange,
-    IntRange,
+    Range,
     Space,
     cv_folds,
     grid_points,
@@ -37,9 +36,9 @@ def few(small_data: ModelData) -> ModelData:
 
 def test_grid_points_are_the_product_of_the_grids() -> None:
     space: Space = {
-        "a": IntRange(1, 9, (1, 5)),
+        "a": Range(1, 9, (1, 5), integer=True),
         "b": Choice(("x", None)),
-        "c": FloatRange(0, 1, (0.5,)),
+        "c": Range(0, 1, (0.5,)),
     }
     assert grid_points(space) == [
         {"a": 1, "b": "x", "c": 0.5},
@@ -105,7 +104,7 @@ def test_random_search_in_parallel_and_exports(few: ModelData, tmp_path: Path) -
 def test_bayes_search_with_pruning(few: ModelData) -> None:
     space: Space = {
         "max_depth": Choice((1, 2, 8)),
-        "min_samples_leaf": IntRange(1, 100, (1,), log=True),
+        "min_samples_leaf": Range(1, 100, (1,), log=True, integer=True),
     }
     result = search(
         few, kind="decision_tree", method="bayes", space=space, n_trials=8, metric="roc_auc",

@@ -39,23 +39,15 @@ CVS: tuple[str, ...] = ("prequential", "stratified")
 
 
 @dataclass(frozen=True)
-class IntRange:
-    """Integers in ``[low, high]`` (log-uniform with ``log``); ``grid`` are the grid search's."""
-
-    low: int
-    high: int
-    grid: tuple[int, ...]
-    log: bool = False
-
-
-@dataclass(frozen=True)
-class FloatRange:
-    """Floats in ``[low, high]`` (log-uniform with ``log``); ``grid`` are the grid search's."""
+class Range:
+    """Numbers in ``[low, high]``: whole numbers with ``integer``, log-uniform with ``log``;
+    ``grid`` are the values a grid search tries."""
 
     low: float
     high: float
     grid: tuple[float, ...]
     log: bool = False
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,41 +61,41 @@ class Choice:
         return self.values
 
 
-Dimension = IntRange | FloatRange | Choice
+Dimension = Range | Choice
 Space = Mapping[str, Dimension]
 
 _TREES: dict[str, Dimension] = {
-    "n_estimators": IntRange(50, 400, (100, 200)),
+    "n_estimators": Range(50, 400, (100, 200), integer=True),
     "max_depth": Choice((8, 16, None)),
-    "min_samples_leaf": IntRange(1, 50, (1, 10), log=True),
+    "min_samples_leaf": Range(1, 50, (1, 10), log=True, integer=True),
     "max_features": Choice(("sqrt", 0.3)),
 }
 SPACES: dict[str, dict[str, Dimension]] = {
     "lightgbm": {
-        "n_estimators": IntRange(100, 600, (100, 300)),
-        "learning_rate": FloatRange(0.01, 0.2, (0.03, 0.1), log=True),
-        "num_leaves": IntRange(15, 127, (15, 63), log=True),
-        "min_child_samples": IntRange(5, 100, (20,), log=True),
-        "colsample_bytree": FloatRange(0.5, 1.0, (0.8,)),
-        "reg_lambda": FloatRange(1e-3, 10.0, (1.0,), log=True),
+        "n_estimators": Range(100, 600, (100, 300), integer=True),
+        "learning_rate": Range(0.01, 0.2, (0.03, 0.1), log=True),
+        "num_leaves": Range(15, 127, (15, 63), log=True, integer=True),
+        "min_child_samples": Range(5, 100, (20,), log=True, integer=True),
+        "colsample_bytree": Range(0.5, 1.0, (0.8,)),
+        "reg_lambda": Range(1e-3, 10.0, (1.0,), log=True),
     },
-    "logistic": {"C": FloatRange(1e-3, 100.0, (0.01, 0.1, 1.0, 10.0), log=True)},
+    "logistic": {"C": Range(1e-3, 100.0, (0.01, 0.1, 1.0, 10.0), log=True)},
     "decision_tree": {
         "max_depth": Choice((2, 4, 6, 8, 12, None)),
-        "min_samples_leaf": IntRange(1, 200, (1, 20, 100), log=True),
+        "min_samples_leaf": Range(1, 200, (1, 20, 100), log=True, integer=True),
     },
     "random_forest": dict(_TREES),
     "extra_trees": dict(_TREES),
     "hist_gradient_boosting": {
-        "max_iter": IntRange(100, 500, (100, 300)),
-        "learning_rate": FloatRange(0.01, 0.3, (0.05, 0.1), log=True),
-        "max_leaf_nodes": IntRange(15, 127, (15, 31, 63), log=True),
-        "l2_regularization": FloatRange(1e-3, 10.0, (1.0,), log=True),
+        "max_iter": Range(100, 500, (100, 300), integer=True),
+        "learning_rate": Range(0.01, 0.3, (0.05, 0.1), log=True),
+        "max_leaf_nodes": Range(15, 127, (15, 31, 63), log=True, integer=True),
+        "l2_regularization": Range(1e-3, 10.0, (1.0,), log=True),
     },
     "isolation_forest": {
-        "n_estimators": IntRange(50, 300, (100, 200)),
-        "max_samples": IntRange(64, 1024, (128, 256, 512), log=True),
-        "max_features": FloatRange(0.3, 1.0, (0.5, 1.0)),
+        "n_estimators": Range(50, 300, (100, 200), integer=True),
+        "max_samples": Range(64, 1024, (128, 256, 512), log=True, integer=True),
+        "max_features": Range(0.3, 1.0, (0.5, 1.0)),
     },
 }
 """Default search space of each kind."""
@@ -126,11 +118,9 @@ def sample_point(space: Space, rng: np.random.Generator) -> dict[str, Any]:
             out[name] = dim.values[int(rng.integers(len(dim.values)))]
         elif dim.log:
             value = math.exp(rng.uniform(math.log(dim.low), math.log(dim.high)))
-            out[name] = (
-                min(max(round(value), dim.low), dim.high) if isinstance(dim, IntRange) else value
-            )
-        elif isinstance(dim, IntRange):
-            out[name] = int(rng.integers(dim.low, dim.high + 1))
+            out[name] = int(min(max(round(value), dim.low), dim.high)) if dim.integer else value
+        elif dim.integer:
+            out[name] = int(rng.integers(int(dim.low), int(dim.high) + 1))
         else:
             out[name] = float(rng.uniform(dim.low, dim.high))
     return out
@@ -459,8 +449,8 @@ def _suggest(trial: Any, dims: Mapping[str, Dimension]) -> dict[str, Any]:
     for name, dim in dims.items():
         if isinstance(dim, Choice):
             out[name] = trial.suggest_categorical(name, list(dim.values))
-        elif isinstance(dim, IntRange):
-            out[name] = trial.suggest_int(name, dim.low, dim.high, log=dim.log)
+        elif dim.integer:
+            out[name] = trial.suggest_int(name, int(dim.low), int(dim.high), log=dim.log)
         else:
             out[name] = trial.suggest_float(name, dim.low, dim.high, log=dim.log)
     return out
