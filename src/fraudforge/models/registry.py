@@ -204,8 +204,9 @@ class Registry:
                 raise RegistryError(
                     f"{index} has schema version {found}: this fraudforge reads {SCHEMA_VERSION}"
                 )
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if found == 0:
+                db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
