@@ -100,7 +100,7 @@ class MemberSlot:
 
 
 def _is_lightgbm(obj: Any) -> bool:
-    return isinstance(obj, lgb.LGBMModel | BoosterClassifier)
+    return isinstance(obj, lgb.LGBMClassifier | BoosterClassifier)
 
 
 def _substitute(obj: Any, replace: Callable[[Any], Any | None], memo: dict[int, Any]) -> Any:
