@@ -56,6 +56,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "colsample_bytree": 0.8,
         "reg_lambda": 1.0,
         "n_jobs": N_JOBS,
+        "force_col_wise": True,  # the faster layout for 69 dense features; skips LightGBM's probe
         "verbose": -1,
     },
     "logistic": {"C": 1.0, "l1_ratio": 0.0, "max_iter": 1000, "solver": "lbfgs"},
