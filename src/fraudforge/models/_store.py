@@ -48,7 +48,8 @@ class ArtefactError(ValueError):
 
 class BoosterClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """A binary LightGBM booster rebuilt from its text model, with the scoring surface of a fitted
-    ``LGBMClassifier`` (``classes_``, ``predict_proba``, ``predict``), giving identical scores."""
+    ``LGBMClassifier`` (``classes_``, ``predict_proba``, ``decision_function``, ``predict``),
+    giving identical scores. It scores a stored model; it has no ``fit`` (train a new model)."""
 
     def __init__(
         self,
