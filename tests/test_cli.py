@@ -8,6 +8,7 @@ import pytest
 
 from fraudforge.cli import main
 from fraudforge.engine.dataset import read_manifest
+from fraudforge.models.registry import Registry
 
 
 def test_generate_writes_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,6 +82,19 @@ def test_existing_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`demo` generates and summarises (here at a small size)."""
+    """`demo` generates, computes features, trains and registers a model (here at a small size)."""
     assert main(["demo", "--rows", "20000", "--out", str(tmp_path / "demo")]) == 0
-    assert "content hash" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "content hash" in text
+    assert "registered fraud-lightgbm v1" in text
+    reg = Registry(tmp_path / "demo" / "registry", create=False)
+    [version] = reg.list()
+    assert (version.name, version.version, version.stage, version.kind) == (
+        "fraud-lightgbm",
+        1,
+        "staging",
+        "lightgbm",
+    )
+    assert version.metric("roc_auc") is not None
+    assert version.data_hash == read_manifest(tmp_path / "demo" / "data").content_hash
+    assert reg.load("fraud-lightgbm", stage="staging", check_catalog=True).kind == "lightgbm"

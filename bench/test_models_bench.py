@@ -1,0 +1,35 @@
+"""Model training time: LightGBM with the zoo's defaults (300 trees, 2 threads) on 1M
+transactions x all 69 features (budget: <= 30 s on 2 cores). Run with ``make bench``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fraudforge.engine.scan import scan, scan_customers
+from fraudforge.engine.scenario import Scenario
+from fraudforge.features.batch import compute_features
+from fraudforge.models.data import ModelData, model_data
+from fraudforge.models.training import train_model
+
+ONE_MILLION = Scenario(target_rows=1_000_000)
+
+
+@pytest.fixture(scope="module")
+def million() -> ModelData:
+    """1M transactions of the default preset with all their features, in time order."""
+    tx = scan(ONE_MILLION).collect()
+    features, _ = compute_features(tx, scan_customers(ONE_MILLION).collect())
+    return model_data(features, tx)
+
+
+def test_lightgbm_train_1m(benchmark: Any, million: ModelData) -> None:
+    """``train_model(kind="lightgbm")`` on 1M rows x 69 features, n_jobs=2."""
+    assert million.X.shape[0] >= 1_000_000 * 0.95
+    assert million.X.shape[1] == 69
+    model = benchmark.pedantic(lambda: train_model(million), rounds=3, iterations=1)
+    assert model.estimator.booster_.num_trees() == model.params["n_estimators"]
+    benchmark.extra_info["rows"] = int(million.X.shape[0])
+    benchmark.extra_info["features"] = int(million.X.shape[1])
+    benchmark.extra_info["trees"] = int(model.params["n_estimators"])

@@ -1,0 +1,68 @@
+"""models: training, tuning, ensembles, feature selection, a model registry and comparison."""
+
+from fraudforge.models._store import ArtefactError, load_model, save_model
+from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
+from fraudforge.models.compare import PRIORITIES, Comparison, Recommendation, compare
+from fraudforge.models.data import ModelData, load_model_data, model_data
+from fraudforge.models.ensembles import EnsembleReport, build_ensemble
+from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
+from fraudforge.models.registry import (
+    STAGES,
+    CatalogMismatchError,
+    ModelVersion,
+    Registry,
+    RegistryError,
+)
+from fraudforge.models.search import SPACES, SearchResult, search
+from fraudforge.models.selection import (
+    CorrelationFilter,
+    ImportanceSelector,
+    L1Selector,
+    Selection,
+    select_features,
+)
+from fraudforge.models.splits import PrequentialSplit, TimeSplit, time_split
+from fraudforge.models.training import best_threshold, train_model
+from fraudforge.models.zoo import MODEL_KINDS, calibrate
+
+__all__ = [
+    "KINDS",
+    "MODEL_KINDS",
+    "PRIORITIES",
+    "SPACES",
+    "STAGES",
+    "ArtefactError",
+    "CatalogMismatchError",
+    "Comparison",
+    "CorrelationFilter",
+    "Costs",
+    "EnsembleReport",
+    "Evaluation",
+    "FraudModel",
+    "ImportanceSelector",
+    "L1Selector",
+    "MissingFeaturesError",
+    "ModelData",
+    "ModelVersion",
+    "PrequentialSplit",
+    "Recommendation",
+    "Registry",
+    "RegistryError",
+    "SearchResult",
+    "Selection",
+    "TimeSplit",
+    "best_threshold",
+    "build_ensemble",
+    "calibrate",
+    "card_precision_at_k",
+    "compare",
+    "evaluate",
+    "load_model",
+    "load_model_data",
+    "model_data",
+    "save_model",
+    "search",
+    "select_features",
+    "time_split",
+    "train_model",
+]

@@ -1,0 +1,314 @@
+"""Saving and loading a :class:`FraudModel` in safe formats only: LightGBM boosters as LightGBM's
+own text model, scikit-learn estimators through skops with an explicit list of trusted types, and
+composites holding LightGBM members (voting, stacking, bagging, calibrated) as a skops skeleton
+whose members are slots filled from LightGBM text files. Nothing is ever unpickled.
+
+A saved model is a directory: ``model.json`` (kind, features, params, threshold, the member list
+and the sha256 of every other file), ``estimator.skops`` unless the model is a bare booster, and
+``member-NNN.lgb.txt`` per fitted LightGBM member."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import skops.io as sio
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from fraudforge.engine.atomic import check_target, staged_directory
+from fraudforge.engine.dataset import sha256_file
+from fraudforge.models.artefact import KINDS, FraudModel
+
+FORMAT_VERSION = 1
+SPEC_FILE = "model.json"
+SKOPS_FILE = "estimator.skops"
+
+TRUSTED_TYPES: tuple[str, ...] = (
+    "fraudforge.models._store.MemberSlot",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.utils._bunch.Bunch",
+)
+"""Types a skops artefact may hold beyond skops's own defaults (scikit-learn's public estimators,
+NumPy arrays and dtypes, builtins). Anything else is refused before loading."""
+
+
+class ArtefactError(ValueError):
+    """A saved model that cannot be trusted or read: names the file and what is wrong."""
+
+
+class BoosterClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """A binary LightGBM booster rebuilt from its text model, with the scoring surface of a fitted
+    ``LGBMClassifier`` (``classes_``, ``predict_proba``, ``decision_function``, ``predict``),
+    giving identical scores. It scores a stored model; it has no ``fit`` (train a new model)."""
+
+    def __init__(
+        self,
+        *,
+        model_str: str = "",
+        classes: Iterable[Any] = (0, 1),
+        importance_type: str = "split",
+    ) -> None:
+        self.model_str = model_str
+        self.classes = classes
+        self.importance_type = importance_type
+
+    @classmethod
+    def from_string(
+        cls, model_str: str, *, classes: Iterable[Any], importance_type: str = "split"
+    ) -> BoosterClassifier:
+        """The fitted classifier of a LightGBM text model (as ``Booster.model_to_string``)."""
+        est = cls(model_str=model_str, classes=tuple(classes), importance_type=importance_type)
+        est.booster_ = lgb.Booster(model_str=model_str)
+        est.classes_ = np.asarray(tuple(classes))
+        est.n_classes_ = len(est.classes_)
+        est.n_features_in_ = est.booster_.num_feature()
+        return est
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Per-feature importance of the booster (``importance_type``: split or gain)."""
+        return np.asarray(self.booster_.feature_importance(importance_type=self.importance_type))
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:  # noqa: N803 - scikit-learn's name
+        """Raw margin (log-odds) per row, as ``LGBMClassifier.decision_function``."""
+        return np.asarray(self.booster_.predict(X, raw_score=True), dtype=np.float64)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:  # noqa: N803 - scikit-learn's name
+        """Probability of each class, as ``LGBMClassifier.predict_proba``."""
+        p = np.asarray(self.booster_.predict(X), dtype=np.float64)
+        return np.vstack((1.0 - p, p)).transpose()
+
+    def predict(self, X: np.ndarray) -> np.ndarray:  # noqa: N803 - scikit-learn's name
+        """Most probable class, as ``LGBMClassifier.predict`` (ties go to the first class)."""
+        return np.asarray(self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(np.intp)])
+
+
+class MemberSlot:
+    """Stands in a skops skeleton for LightGBM member ``index`` of the model's member list."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _is_lightgbm(obj: Any) -> bool:
+    return isinstance(obj, lgb.LGBMClassifier | BoosterClassifier)
+
+
+def _substitute(obj: Any, replace: Callable[[Any], Any | None], memo: dict[int, Any]) -> Any:
+    """``obj`` with every part for which ``replace`` gives a value swapped for it, through lists,
+    tuples, dicts and scikit-learn / fraudforge objects; unchanged parts are not copied."""
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    swapped = replace(obj)
+    if swapped is not None:
+        memo[key] = swapped
+        return swapped
+    result = obj
+    if isinstance(obj, list | tuple):
+        items = [_substitute(v, replace, memo) for v in obj]
+        if any(a is not b for a, b in zip(items, obj, strict=True)):
+            result = type(obj)(items) if isinstance(obj, list) else tuple(items)
+    elif isinstance(obj, dict):
+        values = {k: _substitute(v, replace, memo) for k, v in obj.items()}
+        if any(values[k] is not v for k, v in obj.items()):
+            result = copy.copy(obj)
+            result.update(values)
+    elif type(obj).__module__.startswith(("sklearn.", "fraudforge.")) and hasattr(obj, "__dict__"):
+        attrs = {k: _substitute(v, replace, memo) for k, v in vars(obj).items()}
+        changed = {k: v for k, v in attrs.items() if v is not vars(obj)[k]}
+        if changed:
+            result = copy.copy(obj)
+            for k, v in changed.items():
+                object.__setattr__(result, k, v)
+    memo[key] = result
+    return result
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as JSON data; a dict with non-string keys becomes ``{"__pairs__": [[k, v]]}``."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _jsonable(v) for k, v in value.items()}
+        return {"__pairs__": [[_jsonable(k), _jsonable(v)] for k, v in value.items()]}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise ArtefactError(
+        f"cannot store the value {value!r} ({type(value).__name__}) in a model's JSON spec: "
+        "allowed are numbers, strings, booleans, None, lists and dicts of them"
+    )
+
+
+def _from_json(value: Any) -> Any:
+    """Inverse of :func:`_jsonable` (lists stay lists)."""
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__pairs__"}:
+            return {_from_json(k): _from_json(v) for k, v in value["__pairs__"]}
+        return {k: _from_json(v) for k, v in value.items()}
+    return value
+
+
+def write_model(model: FraudModel, directory: Path) -> list[str]:
+    """Write ``model`` into the existing empty ``directory``; returns the files written."""
+    members: list[dict[str, Any]] = []
+
+    def to_slot(obj: Any) -> MemberSlot | None:
+        if not _is_lightgbm(obj):
+            return None
+        index = len(members)
+        if isinstance(obj, BoosterClassifier):
+            text, classes, importance = obj.model_str, obj.classes_, obj.importance_type
+        elif getattr(obj, "fitted_", False):
+            if obj.n_classes_ != 2:
+                raise ArtefactError(
+                    f"LightGBM member with {obj.n_classes_} classes: only binary models are stored"
+                )
+            text, classes = obj.booster_.model_to_string(), obj.classes_
+            importance = obj.importance_type
+        else:  # an unfitted template (an ensemble's `estimators` parameter): its parameters
+            members.append({"params": _jsonable(obj.get_params(deep=False))})
+            return MemberSlot(index)
+        file = f"member-{index:03d}.lgb.txt"
+        (directory / file).write_text(text, encoding="utf-8")
+        members.append({"file": file, "classes": _jsonable(classes), "importance_type": importance})
+        return MemberSlot(index)
+
+    skeleton = _substitute(model.estimator, to_slot, {})
+    spec: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "kind": model.kind,
+        "name": model.name,
+        "features": list(model.features),
+        "params": _jsonable(model.params),
+        "threshold": model.threshold,
+        "members": members,
+    }
+    if isinstance(skeleton, MemberSlot):
+        spec["estimator"] = {"member": skeleton.index}
+    else:
+        sio.dump(skeleton, directory / SKOPS_FILE)
+        spec["estimator"] = {"skops": SKOPS_FILE}
+    files = sorted(p.name for p in directory.iterdir())
+    spec["sha256"] = {f: sha256_file(directory / f) for f in files}
+    (directory / SPEC_FILE).write_text(json.dumps(spec, indent=2), encoding="utf-8")
+    return [SPEC_FILE, *files]
+
+
+def _read_spec(directory: Path) -> dict[str, Any]:
+    path = directory / SPEC_FILE
+    if not path.is_file():
+        raise ArtefactError(f"{path} is missing: not a saved fraudforge model")
+    try:
+        spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtefactError(f"{path} is not valid JSON ({exc}): the artefact is corrupted") from exc
+    if spec.get("format") != FORMAT_VERSION:
+        raise ArtefactError(
+            f"{path} has format {spec.get('format')!r}: allowed is format {FORMAT_VERSION}"
+        )
+    if spec.get("kind") not in KINDS:
+        raise ArtefactError(
+            f"{path} names model kind {spec.get('kind')!r}: allowed are {', '.join(KINDS)}"
+        )
+    return spec
+
+
+def verify_files(directory: Path, expected: dict[str, str]) -> None:
+    """Refuse a directory whose files differ from ``expected`` (name -> sha256): a missing or
+    extra file, or one whose bytes changed."""
+    present = {p.name for p in directory.iterdir() if p.is_file()}
+    missing = sorted(set(expected) - present)
+    if missing:
+        raise ArtefactError(f"artefact {directory} lacks {', '.join(missing)}: refusing to load")
+    for name, digest in sorted(expected.items()):
+        actual = sha256_file(directory / name)
+        if actual != digest:
+            raise ArtefactError(
+                f"artefact file {directory / name} has sha256 {actual}, recorded {digest}: "
+                "it was altered or corrupted; refusing to load"
+            )
+
+
+def _load_skops(path: Path) -> Any:
+    data = path.read_bytes()
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a damaged zip or schema: skops raises several kinds
+        raise ArtefactError(f"{path} is not a readable skops file ({exc})") from exc
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ArtefactError(
+            f"{path} holds types outside the trusted list: {', '.join(refused)}; allowed beyond "
+            f"skops's defaults are {', '.join(TRUSTED_TYPES)}"
+        )
+    return sio.loads(data, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
+
+
+def read_model(directory: Path) -> FraudModel:
+    """Load the model written by :func:`write_model`, verifying each file's recorded sha256."""
+    spec = _read_spec(directory)
+    verify_files(directory, spec.get("sha256", {}))
+    built: list[Any] = []
+    for entry in spec["members"]:
+        if "file" in entry:
+            text = (directory / entry["file"]).read_text(encoding="utf-8")
+            try:
+                built.append(
+                    BoosterClassifier.from_string(
+                        text, classes=entry["classes"], importance_type=entry["importance_type"]
+                    )
+                )
+            except lgb.basic.LightGBMError as exc:
+                raise ArtefactError(f"{directory / entry['file']}: {exc}") from exc
+        else:
+            built.append(lgb.LGBMClassifier(**_from_json(entry["params"])))
+    source = spec["estimator"]
+    if "member" in source:
+        estimator = built[source["member"]]
+    else:
+        skeleton = _load_skops(directory / source["skops"])
+
+        def fill(obj: Any) -> Any | None:
+            return built[obj.index] if isinstance(obj, MemberSlot) else None
+
+        estimator = _substitute(skeleton, fill, {})
+    return FraudModel(
+        kind=spec["kind"],
+        estimator=estimator,
+        features=spec["features"],
+        params=_from_json(spec["params"]),
+        threshold=spec["threshold"],
+        name=spec["name"],
+    )
+
+
+def save_model(model: FraudModel, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Save ``model`` as a directory at ``path``, atomically (staged, then renamed into place)."""
+    out = Path(path)
+    check_target(out, overwrite)
+    with staged_directory(out) as work:
+        write_model(model, work)
+    return out
+
+
+def load_model(path: str | Path) -> FraudModel:
+    """Load a model directory written by :func:`save_model`, refusing altered files."""
+    return read_model(Path(path))

@@ -1,0 +1,594 @@
+"""The embedded model registry: a directory of saved models indexed by SQLite. Each model name
+has versions 1, 2, ... with tags, a stage (none, staging, production, archived) and metadata
+(features and catalogue hash, training scenario and data hash, parameters, metrics, library
+versions). Every artefact file's sha256 is recorded and checked before anything is read back.
+
+Layout::
+
+    ROOT/registry.sqlite                  the index (WAL mode, busy timeout)
+    ROOT/models/NAME/vVERSION/...         one saved model (see models._store)
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import math
+import platform
+import re
+import shutil
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from fraudforge.engine.atomic import staged_directory
+from fraudforge.engine.dataset import sha256_file
+from fraudforge.models._store import ArtefactError, read_model, write_model
+from fraudforge.models.artefact import FraudModel
+
+INDEX_FILE = "registry.sqlite"
+SCHEMA_VERSION = 1
+STAGES: tuple[str, ...] = ("none", "staging", "production", "archived")
+"""Lifecycle stages. Promoting a version to production archives the previous production one."""
+
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "roc_auc": True,
+    "average_precision": True,
+    "precision": True,
+    "recall": True,
+    "f1": True,
+    "card_precision_at_k": True,
+    "recall_at_budget": True,
+    "cost_benefit_inr": True,
+    "alert_rate": False,
+    "log_loss": False,
+    "brier": False,
+}
+"""Direction of the metrics ``best`` knows; other metrics need ``higher_is_better``."""
+
+LIBRARIES = ("fraudforge", "numpy", "polars", "scikit-learn", "lightgbm", "skops")
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    stage TEXT NOT NULL DEFAULT 'none',
+    created_at TEXT NOT NULL,
+    path TEXT NOT NULL,
+    threshold REAL NOT NULL,
+    features TEXT NOT NULL,
+    catalog_hash TEXT NOT NULL,
+    scenario TEXT,
+    data_hash TEXT,
+    params TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    libraries TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS tags (
+    name TEXT NOT NULL, version INTEGER NOT NULL, tag TEXT NOT NULL,
+    PRIMARY KEY (name, version, tag),
+    FOREIGN KEY (name, version) REFERENCES versions (name, version)
+);
+CREATE TABLE IF NOT EXISTS files (
+    name TEXT NOT NULL, version INTEGER NOT NULL, file TEXT NOT NULL,
+    sha256 TEXT NOT NULL, bytes INTEGER NOT NULL,
+    PRIMARY KEY (name, version, file),
+    FOREIGN KEY (name, version) REFERENCES versions (name, version)
+);
+CREATE TABLE IF NOT EXISTS stage_history (
+    name TEXT NOT NULL, version INTEGER NOT NULL, stage TEXT NOT NULL, at TEXT NOT NULL,
+    FOREIGN KEY (name, version) REFERENCES versions (name, version)
+);
+"""
+
+
+class RegistryError(ValueError):
+    """A registry request that cannot be met: names what was asked for and what is allowed."""
+
+
+class CatalogMismatchError(RegistryError):
+    """A model trained on a different features catalogue than the current one."""
+
+
+class ModelVersion(msgspec.Struct, kw_only=True, frozen=True):
+    """One registered version of a model and its metadata."""
+
+    name: str
+    version: int
+    kind: str
+    stage: str
+    created_at: str
+    """UTC time of registration, ISO 8601."""
+    path: str
+    """The artefact directory, relative to the registry root."""
+    threshold: float
+    features: tuple[str, ...]
+    """The exact (possibly selected) features the model reads, in its order."""
+    catalog_hash: str
+    """``fraudforge.features.pipeline.catalog_hash()`` of the catalogue it was trained on."""
+    scenario: dict[str, Any] | None
+    """The training data's Scenario (as a dict), when known."""
+    data_hash: str | None
+    """Content hash of the training dataset (its manifest's ``content_hash``), when known."""
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    """The evaluation recorded at registration (an ``Evaluation`` as a dict, or any mapping)."""
+    libraries: dict[str, str]
+    """Python and library versions at registration."""
+    description: str
+    tags: tuple[str, ...]
+    files: dict[str, str]
+    """Artefact file name -> sha256."""
+
+    def metric(self, name: str) -> float | None:
+        """A recorded metric by name; dotted names reach into breakdowns
+        (``by_fraud_type.card_testing.recall``). None when absent or not a number."""
+        value: Any = self.metrics
+        for part in name.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return None
+            value = value[part]
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            return None
+        return float(value)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries a model's behaviour depends on."""
+    found = {"python": platform.python_version()}
+    for lib in LIBRARIES:
+        try:
+            found[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            found[lib] = "not installed"
+    return found
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(msgspec.to_builtins(value), sort_keys=True)
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise RegistryError(
+            f"invalid model name {name!r}: allowed are 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def _check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise RegistryError(f"unknown stage `{stage}`: allowed are {', '.join(STAGES)}")
+    return stage
+
+
+class Registry:
+    """A model registry in the directory ``root``: created there when missing (or empty) unless
+    ``create`` is false; a non-empty directory without an index is refused."""
+
+    def __init__(self, root: str | Path, *, create: bool = True, timeout: float = 30.0) -> None:
+        self.root = Path(root)
+        self.timeout = timeout
+        index = self.root / INDEX_FILE
+        if not index.is_file():
+            if not create:
+                raise RegistryError(
+                    f"no model registry at {self.root} (no {INDEX_FILE}); register a model "
+                    "there first (fraudforge train --registry DIR) or pass the right directory"
+                )
+            if self.root.exists() and (not self.root.is_dir() or any(self.root.iterdir())):
+                raise RegistryError(
+                    f"{self.root} is not a model registry and is not empty: allowed is an empty "
+                    "or new directory, or an existing registry"
+                )
+            self.root.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            found = db.execute("PRAGMA user_version").fetchone()[0]
+            if found not in (0, SCHEMA_VERSION):
+                raise RegistryError(
+                    f"{index} has schema version {found}: this fraudforge reads {SCHEMA_VERSION}"
+                )
+            if found == 0:
+                db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.root / INDEX_FILE, timeout=self.timeout, isolation_level=None)
+        try:
+            db.execute("PRAGMA foreign_keys=ON")
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the registry's write lock up front (other writers wait
+        up to ``timeout`` seconds), committed only if the block completes."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # --- writing -------------------------------------------------------------------------
+
+    def register(
+        self,
+        model: FraudModel,
+        *,
+        name: str,
+        metrics: Any = None,
+        scenario: Any = None,
+        data_hash: str | None = None,
+        catalog_hash: str | None = None,
+        tags: Iterable[str] = (),
+        description: str = "",
+    ) -> ModelVersion:
+        """Store ``model`` as the next version of ``name``. ``metrics`` is an ``Evaluation`` or a
+        mapping; ``scenario`` a Scenario or mapping; ``catalog_hash`` defaults to the current
+        features catalogue's. The files are written and renamed into place before the index
+        transaction commits, so a failure leaves neither a row nor a directory behind."""
+        _check_name(name)
+        tag_list = sorted({_check_tag(t) for t in tags})
+        if catalog_hash is None:
+            from fraudforge.features.pipeline import catalog_hash as current_catalog_hash
+
+            catalog_hash = current_catalog_hash()
+        scenario_dict = _as_dict(scenario, "scenario")
+        metrics_dict = _as_dict(metrics, "metrics") or {}
+        created = _now()
+        with self._write() as db:
+            last = db.execute("SELECT MAX(version) FROM versions WHERE name = ?", (name,))
+            version = int(last.fetchone()[0] or 0) + 1
+            rel = f"models/{name}/v{version}"
+            target = self.root / rel
+            if target.exists():  # left by a run that died before its commit: not indexed
+                shutil.rmtree(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with staged_directory(target) as work:
+                    files = write_model(model, work)
+                digests = {f: sha256_file(target / f) for f in files}
+                db.execute(
+                    "INSERT INTO versions (name, version, kind, stage, created_at, path, "
+                    "threshold, features, catalog_hash, scenario, data_hash, params, metrics, "
+                    "libraries, description) VALUES (?, ?, ?, 'none', ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?)",
+                    (
+                        name,
+                        version,
+                        model.kind,
+                        created,
+                        rel,
+                        model.threshold,
+                        _dumps(list(model.features)),
+                        catalog_hash,
+                        None if scenario_dict is None else _dumps(scenario_dict),
+                        data_hash,
+                        _dumps(model.params),
+                        _dumps(metrics_dict),
+                        _dumps(library_versions()),
+                        description,
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO files (name, version, file, sha256, bytes) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (name, version, f, d, (target / f).stat().st_size)
+                        for f, d in digests.items()
+                    ],
+                )
+                db.executemany(
+                    "INSERT INTO tags (name, version, tag) VALUES (?, ?, ?)",
+                    [(name, version, t) for t in tag_list],
+                )
+                db.execute(
+                    "INSERT INTO stage_history (name, version, stage, at) VALUES (?, ?, 'none', ?)",
+                    (name, version, created),
+                )
+            except BaseException:
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+        return self.show(name, version)
+
+    def promote(self, name: str, version: int, stage: str) -> ModelVersion:
+        """Move a version to ``stage``. Promoting to production archives the version that was in
+        production before, so at most one version of a name is in production."""
+        _check_stage(stage)
+        with self._write() as db:
+            self._require(db, name, version)
+            at = _now()
+            if stage == "production":
+                previous = db.execute(
+                    "SELECT version FROM versions WHERE name = ? AND stage = 'production' "
+                    "AND version != ?",
+                    (name, version),
+                ).fetchall()
+                for (old,) in previous:
+                    db.execute(
+                        "UPDATE versions SET stage = 'archived' WHERE name = ? AND version = ?",
+                        (name, old),
+                    )
+                    db.execute(
+                        "INSERT INTO stage_history VALUES (?, ?, 'archived', ?)", (name, old, at)
+                    )
+            db.execute(
+                "UPDATE versions SET stage = ? WHERE name = ? AND version = ?",
+                (stage, name, version),
+            )
+            db.execute("INSERT INTO stage_history VALUES (?, ?, ?, ?)", (name, version, stage, at))
+        return self.show(name, version)
+
+    def tag(self, name: str, version: int, *tags: str) -> ModelVersion:
+        """Add tags to a version (tags already there are kept)."""
+        checked = sorted({_check_tag(t) for t in tags})
+        with self._write() as db:
+            self._require(db, name, version)
+            db.executemany(
+                "INSERT OR IGNORE INTO tags (name, version, tag) VALUES (?, ?, ?)",
+                [(name, version, t) for t in checked],
+            )
+        return self.show(name, version)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Every registered model name, sorted."""
+        with self._connect() as db:
+            rows = db.execute("SELECT DISTINCT name FROM versions ORDER BY name").fetchall()
+        return [r[0] for r in rows]
+
+    def list(
+        self, name: str | None = None, *, stage: str | None = None, tag: str | None = None
+    ) -> list[ModelVersion]:
+        """Registered versions (all, or of one name / in one stage / with one tag), by name
+        then version."""
+        where, args = [], []
+        if name is not None:
+            self._require_name(name)
+            where.append("v.name = ?")
+            args.append(name)
+        if stage is not None:
+            where.append("v.stage = ?")
+            args.append(_check_stage(stage))
+        if tag is not None:
+            where.append("EXISTS (SELECT 1 FROM tags t WHERE t.name = v.name "
+                         "AND t.version = v.version AND t.tag = ?)")  # fmt: skip
+            args.append(tag)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT v.name, v.version FROM versions v {clause} ORDER BY v.name, v.version",
+                args,
+            ).fetchall()
+            return [self._version(db, n, v) for n, v in rows]
+
+    def show(
+        self, name: str, version: int | None = None, *, stage: str | None = None
+    ) -> ModelVersion:
+        """One version: the given one, else the newest in ``stage``, else the newest."""
+        with self._connect() as db:
+            return self._version(db, name, self._resolve(db, name, version, stage))
+
+    def history(self, name: str, version: int) -> builtins.list[tuple[str, str]]:
+        """A version's stage changes as (stage, UTC time), oldest first."""
+        with self._connect() as db:
+            self._require(db, name, version)
+            rows = db.execute(
+                "SELECT stage, at FROM stage_history WHERE name = ? AND version = ? ORDER BY rowid",
+                (name, version),
+            ).fetchall()
+        return [(s, a) for s, a in rows]
+
+    def load(
+        self,
+        name: str,
+        version: int | None = None,
+        *,
+        stage: str | None = None,
+        check_catalog: bool = False,
+    ) -> FraudModel:
+        """The model of one version (as ``show`` picks it). Every file's sha256 is checked against
+        the index before it is read; an altered, missing or extra file is refused. With
+        ``check_catalog``, a model trained on another features catalogue is refused too."""
+        info = self.show(name, version, stage=stage)
+        if check_catalog:
+            from fraudforge.features.pipeline import catalog_hash
+
+            current = catalog_hash()
+            if info.catalog_hash != current:
+                raise CatalogMismatchError(
+                    f"{name} v{info.version} was trained on features catalogue "
+                    f"{info.catalog_hash[:12]}, the current catalogue is {current[:12]}: its "
+                    "features mean something else now; retrain it on current features"
+                )
+        directory = self.root / info.path
+        if not directory.is_dir():
+            raise ArtefactError(f"{name} v{info.version}: artefact directory {directory} is gone")
+        present = {p.name for p in directory.iterdir()}
+        extra = sorted(present - set(info.files))
+        if extra:
+            raise ArtefactError(
+                f"{name} v{info.version}: unexpected file(s) {', '.join(extra)} in {directory}: "
+                "the artefact was altered; refusing to load"
+            )
+        for file, digest in sorted(info.files.items()):
+            path = directory / file
+            if not path.is_file():
+                raise ArtefactError(f"{name} v{info.version}: {path} is missing; refusing to load")
+            actual = sha256_file(path)
+            if actual != digest:
+                raise ArtefactError(
+                    f"{name} v{info.version}: {path} has sha256 {actual}, the registry recorded "
+                    f"{digest}: it was altered or corrupted; refusing to load"
+                )
+        model = read_model(directory)
+        model.name = name
+        return model
+
+    def best(
+        self,
+        name: str,
+        metric: str,
+        *,
+        higher_is_better: bool | None = None,
+        stage: str | None = None,
+    ) -> ModelVersion:
+        """The version of ``name`` (optionally within ``stage``) with the best recorded
+        ``metric``; the newer version wins a tie. Versions without the metric are skipped."""
+        leaf = metric.rsplit(".", 1)[-1]
+        if higher_is_better is None:
+            if leaf not in HIGHER_IS_BETTER:
+                raise RegistryError(
+                    f"no known direction for metric `{metric}`: pass higher_is_better, or use "
+                    f"one of {', '.join(HIGHER_IS_BETTER)}"
+                )
+            higher_is_better = HIGHER_IS_BETTER[leaf]
+        candidates = [
+            (value, v)
+            for v in self.list(name, stage=stage)
+            if (value := v.metric(metric)) is not None
+        ]
+        if not candidates:
+            where = f" in stage {stage}" if stage else ""
+            raise RegistryError(f"no version of {name}{where} has a recorded `{metric}`")
+        sign = 1.0 if higher_is_better else -1.0
+        return max(candidates, key=lambda c: (sign * c[0], c[1].version))[1]
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _require_name(self, name: str) -> None:
+        with self._connect() as db:
+            found = db.execute("SELECT 1 FROM versions WHERE name = ? LIMIT 1", (name,)).fetchone()
+        if found is None:
+            raise RegistryError(_unknown_name(name, self.names()))
+
+    def _require(self, db: sqlite3.Connection, name: str, version: int) -> None:
+        versions = [
+            r[0]
+            for r in db.execute(
+                "SELECT version FROM versions WHERE name = ? ORDER BY version", (name,)
+            )
+        ]
+        if not versions:
+            known = [r[0] for r in db.execute("SELECT DISTINCT name FROM versions ORDER BY name")]
+            raise RegistryError(_unknown_name(name, known))
+        if version not in versions:
+            raise RegistryError(
+                f"model {name} has no version {version}: allowed are {_ranges(versions)}"
+            )
+
+    def _resolve(
+        self, db: sqlite3.Connection, name: str, version: int | None, stage: str | None
+    ) -> int:
+        if version is not None:
+            self._require(db, name, version)
+            return version
+        query = "SELECT MAX(version) FROM versions WHERE name = ?"
+        args: list[Any] = [name]
+        if stage is not None:
+            query += " AND stage = ?"
+            args.append(_check_stage(stage))
+        found = db.execute(query, args).fetchone()[0]
+        if found is None:
+            exists = db.execute("SELECT 1 FROM versions WHERE name = ? LIMIT 1", (name,))
+            if exists.fetchone() is None:
+                known = [r[0] for r in db.execute("SELECT DISTINCT name FROM versions")]
+                raise RegistryError(_unknown_name(name, sorted(known)))
+            raise RegistryError(f"model {name} has no version in stage {stage}")
+        return int(found)
+
+    def _version(self, db: sqlite3.Connection, name: str, version: int) -> ModelVersion:
+        row = db.execute(
+            "SELECT kind, stage, created_at, path, threshold, features, catalog_hash, scenario, "
+            "data_hash, params, metrics, libraries, description FROM versions "
+            "WHERE name = ? AND version = ?",
+            (name, version),
+        ).fetchone()
+        tags = [r[0] for r in db.execute(
+            "SELECT tag FROM tags WHERE name = ? AND version = ? ORDER BY tag", (name, version)
+        )]  # fmt: skip
+        files = dict(
+            db.execute(
+                "SELECT file, sha256 FROM files WHERE name = ? AND version = ? ORDER BY file",
+                (name, version),
+            ).fetchall()
+        )
+        return ModelVersion(
+            name=name,
+            version=version,
+            kind=row[0],
+            stage=row[1],
+            created_at=row[2],
+            path=row[3],
+            threshold=row[4],
+            features=tuple(json.loads(row[5])),
+            catalog_hash=row[6],
+            scenario=None if row[7] is None else json.loads(row[7]),
+            data_hash=row[8],
+            params=json.loads(row[9]),
+            metrics=json.loads(row[10]),
+            libraries=json.loads(row[11]),
+            description=row[12],
+            tags=tuple(tags),
+            files=files,
+        )
+
+
+def _check_tag(tag: str) -> str:
+    if not isinstance(tag, str) or not tag.strip() or len(tag) > 100:
+        raise RegistryError(f"invalid tag {tag!r}: allowed is a non-empty string of <= 100 chars")
+    return tag.strip()
+
+
+def _as_dict(value: Any, what: str) -> dict[str, Any] | None:
+    """A Struct, Scenario or mapping as a plain dict (None stays None)."""
+    if value is None:
+        return None
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    built = msgspec.to_builtins(value)
+    if not isinstance(built, dict):
+        raise RegistryError(
+            f"`{what}` must be a mapping or a msgspec Struct; got {type(value).__name__}"
+        )
+    return built
+
+
+def _unknown_name(name: str, known: Sequence[str]) -> str:
+    allowed = ", ".join(known) if known else "none (the registry is empty)"
+    return f"unknown model `{name}`: registered are {allowed}"
+
+
+def _ranges(versions: Sequence[int]) -> str:
+    """``[1, 2, 3, 5]`` as ``1-3, 5``."""
+    parts: list[str] = []
+    start = prev = versions[0]
+    for v in [*versions[1:], None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if v is not None:
+            start = prev = v
+    return ", ".join(parts)

@@ -1,0 +1,119 @@
+"""Fit one model of a named kind on ModelData, on exactly the features asked for, and pick an
+alert threshold on validation data."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from fraudforge.models import zoo
+from fraudforge.models.artefact import FraudModel
+from fraudforge.models.data import ModelData
+from fraudforge.models.metrics import Costs
+from fraudforge.models.zoo import Imbalance, check_kind, make_estimator, resolve_params
+
+ThresholdRule = Literal["cost", "f1"]
+
+
+def _require_classes(data: ModelData, kind: str) -> None:
+    if kind == "isolation_forest":
+        return
+    if data.y.all() or not data.y.any():
+        raise ValueError(
+            f"cannot train `{kind}` on {len(data)} rows with one class only "
+            f"({int(data.y.sum())} fraud): the training period needs fraud and genuine rows"
+        )
+
+
+def train_model(
+    data: ModelData,
+    *,
+    kind: str = "lightgbm",
+    params: Mapping[str, Any] | None = None,
+    features: Sequence[str] | None = None,
+    calibrate: bool | Literal["isotonic", "sigmoid"] = False,
+    calibrate_share: float = 0.2,
+    imbalance: Imbalance = "balanced",
+    seed: int = 0,
+    threshold: float = 0.5,
+    name: str | None = None,
+) -> FraudModel:
+    """A FraudModel of ``kind`` fitted on ``data`` (rows in time order), reading ``features``
+    (default: all of ``data``'s). ``calibrate`` (True: isotonic, or ``"sigmoid"``) wraps it in a
+    probability calibration fitted on the last ``calibrate_share`` of the rows (kind
+    ``calibrated``); isolation forest ignores the labels."""
+    check_kind(kind)
+    names = tuple(features) if features is not None else data.features
+    d = data.select(names) if names != data.features else data
+    if len(d) == 0:
+        raise ValueError("cannot train on 0 rows")
+    _require_classes(d, kind)
+    resolved = resolve_params(kind, params, y=d.y, imbalance=imbalance, seed=seed)
+    estimator = make_estimator(kind, resolved)
+    if calibrate is False:
+        fitted = estimator.fit(d.X, d.y)
+        return FraudModel(
+            kind=kind,
+            estimator=fitted,
+            features=names,
+            params=resolved,
+            threshold=threshold,
+            name=name,
+        )
+    if kind == "isolation_forest":
+        raise ValueError("isolation_forest gives anomaly scores, not probabilities to calibrate")
+    method: Literal["isotonic", "sigmoid"] = "isotonic" if calibrate is True else calibrate
+    wrapped = zoo.calibrate(estimator, d.X, d.y, method=method, share=calibrate_share)
+    return FraudModel(
+        kind="calibrated",
+        estimator=wrapped,
+        features=names,
+        params={
+            "base_kind": kind,
+            "calibration": method,
+            "calibration_share": calibrate_share,
+            **resolved,
+        },
+        threshold=threshold,
+        name=name,
+    )
+
+
+def best_threshold(
+    data: ModelData,
+    score: np.ndarray,
+    *,
+    rule: ThresholdRule = "cost",
+    costs: Costs | None = None,
+) -> float:
+    """The alert threshold that maximises, on ``data`` (validation rows), the cost-benefit in INR
+    (``rule="cost"``) or F1 (``"f1"``). Candidates are the distinct scores; an alert is
+    ``score >= threshold``. Ties keep the highest threshold (fewest alerts)."""
+    s = np.asarray(score, dtype=np.float64)
+    if s.shape != (len(data),):
+        raise ValueError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")
+    if rule not in ("cost", "f1"):
+        raise ValueError(f"unknown threshold rule `{rule}`: allowed are cost, f1")
+    if s.shape[0] == 0:
+        return 0.5
+    c = costs if costs is not None else Costs()
+    order = np.argsort(-s, kind="stable")
+    s_sorted, y_sorted = s[order], data.y[order]
+    amount = data.amount[order]
+    last = np.r_[s_sorted[1:] != s_sorted[:-1], True]  # last row of each distinct score
+    tp = np.cumsum(y_sorted)[last]
+    alerts = (np.arange(s.shape[0]) + 1)[last]
+    fp = alerts - tp
+    if rule == "cost":
+        saved = c.recovery_rate * np.cumsum(np.where(y_sorted, amount, 0.0))[last]
+        value = saved - c.review_cost_inr * alerts - c.friction_cost_inr * fp
+    else:
+        positives = max(int(data.y.sum()), 1)
+        value = 2 * tp / (alerts + positives)
+    best = int(np.argmax(value))
+    if rule == "cost" and value[best] <= 0:
+        return math.nextafter(float(s_sorted[0]), math.inf) if s_sorted[0] < 1.0 else 1.0
+    return float(s_sorted[last][best])

@@ -1,0 +1,86 @@
+"""``fraudforge train`` and ``fraudforge tune`` end to end on a small generated dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from fraudforge.cli import main
+from fraudforge.engine.dataset import generate
+from fraudforge.features.pipeline import build_features
+from fraudforge.models.registry import Registry
+from tests.models.conftest import MODELS_SMALL
+
+SPLIT = ["--gap-days", "3", "--test-days", "5"]
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """MODELS_SMALL written as a dataset directory and a features directory."""
+    root = tmp_path_factory.mktemp("cli-models")
+    generate(MODELS_SMALL, root / "data")
+    build_features(root / "data", root / "features")
+    return root / "data", root / "features"
+
+
+def test_train_evaluates_and_registers(
+    dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, features = dirs
+    code = main(
+        [
+            "train", "--data", str(data), "--features", str(features), "--model", "logistic",
+            "--validation-days", "5", *SPLIT, "--select", "correlation",
+            "--registry", str(tmp_path / "reg"), "--name", "lr", "--tag", "cli",
+            "--stage", "staging",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    shown = capsys.readouterr().out
+    assert "features selected by correlation" in shown
+    assert "Card Precision@100" in shown
+    assert "registered lr v1" in shown
+    version = Registry(tmp_path / "reg").show("lr", 1)
+    assert version.stage == "staging"
+    assert version.kind == "logistic"
+    assert 10 < len(version.features) < 69
+    assert version.tags == ("cli",)
+    assert 0.5 < float(version.metrics["roc_auc"]) <= 1.0
+    model = Registry(tmp_path / "reg").load("lr", 1)
+    assert model.features == version.features
+
+
+def test_train_without_registry_and_with_bad_params(
+    dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, features = dirs
+    args = ["train", "--data", str(data), "--features", str(features), *SPLIT]
+    assert main([*args, "--model", "decision_tree", "--params", '{"max_depth": 3}']) == 0
+    assert "not registered" in capsys.readouterr().out
+    assert main([*args, "--params", "[1, 2]"]) == 2
+    assert "allowed is a JSON object" in capsys.readouterr().err
+    assert main([*args, "--model", "xgb"]) == 2
+    assert "unknown model kind `xgb`" in capsys.readouterr().err
+
+
+def test_tune_prints_and_exports_the_results(
+    dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, features = dirs
+    code = main(
+        [
+            "tune", "--data", str(data), "--features", str(features), "--model", "decision_tree",
+            "--method", "grid", "--params", '{"max_depth": 4}', "--folds", "2", *SPLIT,
+            "--metric", "roc_auc", "--csv", str(tmp_path / "t.csv"),
+            "--markdown", str(tmp_path / "t.md"),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert "best parameters" in capsys.readouterr().out
+    table = pl.read_csv(tmp_path / "t.csv")
+    assert table.height == 3  # max_depth fixed: the three min_samples_leaf grid values
+    assert table.columns[:3] == ["trial", "state", "min_samples_leaf"]
+    assert table["mean_roc_auc"].is_sorted(descending=True)
+    assert "# grid search: decision_tree, prequential" in (tmp_path / "t.md").read_text()
