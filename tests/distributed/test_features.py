@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from fraudforge import distributed
-from fraudforge.distributed.features import _EntityRows
+from fraudforge.distributed.features import _map_file, _reduce_bucket, tag_file
 from fraudforge.engine.dataset import Manifest
 from fraudforge.features.pipeline import build_features, entity_bucket, read_features
 
@@ -79,12 +79,9 @@ def test_shuffle_tags_rows_by_entity_bucket(tmp_path: Path) -> None:
     )
     path = tmp_path / "part-00000.parquet"
     df.write_parquet(path)
-    batch = pl.DataFrame({"file": [4], "path": [str(path)]}).to_arrow()
-    got = pl.from_arrow(_EntityRows(buckets)(batch))
-    assert isinstance(got, pl.DataFrame)
-    rows = got.select("transaction_id", "bucket", "in_merchant", "in_device", "source").sort(
-        "transaction_id", "in_merchant"
-    )
+    got = tag_file(4, str(path), buckets)
+    columns = ("transaction_id", "bucket", "in_merchant", "in_device", "source")
+    rows = got.select(columns).sort("transaction_id", "in_merchant")
     expected = [
         (1, b["m"][same], True, True, 4),
         (2, b["d"][other], False, True, 4),
@@ -99,3 +96,20 @@ def test_bad_bucket_count_is_named(local_data: tuple[Path, Manifest], tmp_path: 
     """Zero buckets is refused with the allowed range."""
     with pytest.raises(ValueError, match="buckets=0 must be at least 1"):
         distributed.build_features(local_data[0], tmp_path / "f", buckets=0)
+
+
+def test_map_side_splits_a_file_into_every_bucket(
+    local_data: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    """A file's share for each bucket holds exactly that bucket's tagged rows, one table per
+    bucket even where none go; an empty bucket's reduce writes nothing."""
+    path = str(local_data[0] / "transactions" / "part-00000.parquet")
+    shares = _map_file(0, path, 5)
+    tagged = tag_file(0, path, 5)
+    assert len(shares) == 5
+    for b, share in enumerate(shares):
+        got = pl.from_arrow(share)
+        assert isinstance(got, pl.DataFrame)
+        assert got.equals(tagged.filter(pl.col("bucket") == b))
+    assert _reduce_bucket(3, str(tmp_path), 1, shares[0].slice(0, 0)) == 0
+    assert list(tmp_path.iterdir()) == []

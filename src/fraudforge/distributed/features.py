@@ -2,11 +2,11 @@
 
 Two phases, both exact:
 
-1. Merchant and device features need every row of an entity. A task per transactions file
-   reads the entity columns and tags each row with the hash bucket of its merchant and of its
-   device (a row whose two buckets differ is sent to both); Ray Data's hash shuffle
-   (``groupby("bucket")``) brings each bucket's rows together as Arrow blocks, and a task per
-   bucket runs the local entity kernel on them and writes the results per source file.
+1. Merchant and device features need every row of an entity: a hash shuffle. A task per
+   transactions file reads the entity columns, tags each row with the hash bucket of its merchant
+   and of its device (a row whose two buckets differ goes to both) and leaves one Arrow table per
+   bucket in the object store; a task per bucket takes its tables from every file, runs the local
+   entity kernel on them and writes the results per source file.
 2. Customer features need only a file's own rows (a file holds whole customers): a task per
    file joins its entity results and writes its features part. The outlier model is fitted on
    the first file, as locally, so that file runs first and the others after it, in parallel.
@@ -41,46 +41,69 @@ from fraudforge.features.pipeline import (
 _MERCHANT, _DEVICE = (column for _, column, _ in KINDS)
 
 
-class _EntityRows:
-    """Map side of the shuffle: one file's entity inputs, each row tagged with the bucket(s) it
-    belongs to and whether it is there for its merchant, its device or both."""
-
-    def __init__(self, buckets: int) -> None:
-        self.buckets = buckets
-
-    def _bucket(self, column: str) -> pl.Expr:
-        """The entity's bucket, null where the row has no such entity."""
-        return pl.when(pl.col(column).is_not_null()).then(entity_bucket(column, self.buckets))
-
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        frames = []
-        for index, path in zip(batch["file"].to_pylist(), batch["path"].to_pylist(), strict=True):
-            df = pl.read_parquet(path, columns=[_MERCHANT, _DEVICE, *ENTITY_INPUTS])
-            tagged = df.with_columns(
-                self._bucket(_MERCHANT).alias("_m"),
-                self._bucket(_DEVICE).alias("_d"),
-                source=pl.lit(index, pl.Int64),
-            )
-            by_merchant = tagged.filter(pl.col("_m").is_not_null()).with_columns(
-                bucket=pl.col("_m"),
-                in_merchant=pl.lit(True),
-                in_device=(pl.col("_d") == pl.col("_m")).fill_null(False),
-            )
-            other = pl.col("_m").is_null() | (pl.col("_d") != pl.col("_m"))
-            by_device_only = tagged.filter(pl.col("_d").is_not_null() & other).with_columns(
-                bucket=pl.col("_d"), in_merchant=pl.lit(False), in_device=pl.lit(True)
-            )
-            frames += [by_merchant.drop("_m", "_d"), by_device_only.drop("_m", "_d")]
-        return pl.concat(frames).to_arrow()
+def _bucket(column: str, buckets: int) -> pl.Expr:
+    """A row's bucket for its merchant or device, null where it has none."""
+    return pl.when(pl.col(column).is_not_null()).then(entity_bucket(column, buckets))
 
 
-def _entity_bucket(group: pa.Table, work: str, files: int) -> pa.Table:
-    """Reduce side of the shuffle: one bucket's rows through the local entity kernel."""
-    part = pl.from_arrow(group)
-    assert isinstance(part, pl.DataFrame)
-    bucket = int(part["bucket"][0])
+def tag_file(index: int, path: str, buckets: int) -> pl.DataFrame:
+    """Map side of the shuffle: file ``index``'s entity inputs, each row tagged with the
+    ``bucket`` it goes to and whether it is there for its merchant, its device or both (a row
+    whose merchant and device fall in different buckets goes to each, once)."""
+    tagged = pl.read_parquet(path, columns=[_MERCHANT, _DEVICE, *ENTITY_INPUTS]).with_columns(
+        _bucket(_MERCHANT, buckets).alias("_m"),
+        _bucket(_DEVICE, buckets).alias("_d"),
+        source=pl.lit(index, pl.Int64),
+    )
+    by_merchant = tagged.filter(pl.col("_m").is_not_null()).with_columns(
+        bucket=pl.col("_m"),
+        in_merchant=pl.lit(True),
+        in_device=(pl.col("_d") == pl.col("_m")).fill_null(False),
+    )
+    other = pl.col("_m").is_null() | (pl.col("_d") != pl.col("_m"))
+    by_device_only = tagged.filter(pl.col("_d").is_not_null() & other).with_columns(
+        bucket=pl.col("_d"), in_merchant=pl.lit(False), in_device=pl.lit(True)
+    )
+    return pl.concat([by_merchant, by_device_only]).drop("_m", "_d")
+
+
+def _map_file(index: int, path: str, buckets: int) -> list[pa.Table]:
+    """One Arrow table per bucket (empty where no row of the file goes there)."""
+    tagged = tag_file(index, path, buckets)
+    parts = tagged.partition_by("bucket", as_dict=True)
+    empty = tagged.clear()
+    return [parts.get((b,), empty).to_arrow() for b in range(buckets)]
+
+
+def _reduce_bucket(bucket: int, work: str, files: int, *parts: pa.Table) -> int:
+    """Reduce side: one bucket's rows from every file through the local entity kernel."""
+    frames = [pl.from_arrow(p) for p in parts]
+    part = pl.concat([f for f in frames if isinstance(f, pl.DataFrame)])
     write_entity_bucket(part, bucket, Path(work), {i: i for i in range(files)})
-    return pa.table({"bucket": [bucket], "rows": [part.height]})
+    return part.height
+
+
+def _entity_shuffle(
+    ray: ModuleType, paths: list[str], buckets: int, work: Path, say: StageFn
+) -> None:
+    """A task per file splits its entity inputs by bucket into the object store; a task per
+    bucket takes its share from every file (Arrow tables, read without copies on the node that
+    holds them) and writes the bucket's results."""
+    mapper = ray.remote(_map_file).options(num_returns=buckets, num_cpus=1)
+    reducer = ray.remote(_reduce_bucket).options(num_cpus=1)
+    mapped = [mapper.remote(i, path, buckets) for i, path in enumerate(paths)]
+    shares = [m if buckets > 1 else [m] for m in mapped]
+    pending = [
+        reducer.remote(b, str(work), len(paths), *(share[b] for share in shares))
+        for b in range(buckets)
+    ]
+    del mapped, shares  # each file's share is freed once its bucket is done
+    finished = 0
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        ray.get(ready)
+        finished += 1
+        say(f"merchant and device features, bucket {finished} of {buckets}")
 
 
 class _FeaturePart:
@@ -165,18 +188,7 @@ def build_features(
             -(-manifest.rows["transactions"] // ENTITY_BUCKET_ROWS), cluster_cpus(ray)
         )
         say(f"merchant and device features, {n} buckets")
-        tagged = one_task_each(ray, [{"file": i["file"], "path": i["path"]} for i in items])
-        reduced = (
-            tagged.map_batches(_EntityRows(n), batch_size=1, batch_format="pyarrow", num_cpus=1)
-            .groupby("bucket", num_partitions=n)
-            .map_groups(
-                _entity_bucket,
-                batch_format="pyarrow",
-                fn_args=(str(work / ".entity"), len(items)),
-            )
-        )
-        for finished, _ in enumerate(reduced.iter_rows(), start=1):
-            say(f"merchant and device features, bucket {finished} of {n}")
+        _entity_shuffle(ray, paths["transactions"], n, work / ".entity", say)
         done: dict[int, tuple[int, OutlierModel]] = {}
         if outlier is None:
             _feature_parts(ray, items[:1], work, None, say, done, len(items))
