@@ -29,7 +29,8 @@ def import_ray() -> ModuleType:
 def ray_cluster(address: str | None = None, **init: Any) -> Iterator[ModuleType]:
     """Yield ``ray`` connected to a cluster: the one this process already joined, else the one at
     ``address`` (``auto``, ``HOST:PORT`` or ``ray://HOST:10001``), else a new local one; a
-    connection made here is closed on exit. ``init`` goes to ``ray.init`` (e.g. ``num_cpus``)."""
+    connection made here is closed on exit. ``init`` goes to ``ray.init`` (e.g. ``num_cpus``).
+    Ray Data's own progress bars are switched off: fraudforge reports progress itself."""
     ray = import_ray()
     owned = not ray.is_initialized()
     if owned:

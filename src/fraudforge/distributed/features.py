@@ -27,8 +27,7 @@ from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import (
     ENTITY_BUCKET_ROWS,
-    ENTITY_INPUTS,
-    KINDS,
+    ENTITY_COLUMNS,
     FeaturesManifest,
     StageFn,
     entity_bucket,
@@ -38,7 +37,7 @@ from fraudforge.features.pipeline import (
     write_feature_part,
 )
 
-_MERCHANT, _DEVICE = (column for _, column, _ in KINDS)
+_MERCHANT, _DEVICE = "merchant_id", "device_id"
 
 
 def _bucket(column: str, buckets: int) -> pl.Expr:
@@ -50,7 +49,7 @@ def tag_file(index: int, path: str, buckets: int) -> pl.DataFrame:
     """Map side of the shuffle: file ``index``'s entity inputs, each row tagged with the
     ``bucket`` it goes to and whether it is there for its merchant, its device or both (a row
     whose merchant and device fall in different buckets goes to each, once)."""
-    tagged = pl.read_parquet(path, columns=[_MERCHANT, _DEVICE, *ENTITY_INPUTS]).with_columns(
+    tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
         _bucket(_MERCHANT, buckets).alias("_m"),
         _bucket(_DEVICE, buckets).alias("_d"),
         source=pl.lit(index, pl.Int64),

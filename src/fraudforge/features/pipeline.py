@@ -48,12 +48,14 @@ def catalog_hash() -> str:
 
 ENTITY_BUCKET_ROWS = 8_000_000
 """Rows per merchant (or device) bucket in the entity phase: its memory bound."""
-ENTITY_INPUTS = ("transaction_id", "customer_id", "timestamp", "is_fraud", "label_known_at")
-KINDS = (
+_ENTITY_INPUTS = ("transaction_id", "customer_id", "timestamp", "is_fraud", "label_known_at")
+_KINDS = (
     ("merchant", "merchant_id", ENTITY_FEATURES[:3]),
     ("device", "device_id", ENTITY_FEATURES[3:]),
 )
 """Entity kinds of the entity phase: name, id column, the features it yields."""
+ENTITY_COLUMNS = (*(column for _, column, _ in _KINDS), *_ENTITY_INPUTS)
+"""The transactions columns the entity phase reads."""
 
 
 def entity_bucket(column: str, buckets: int) -> pl.Expr:
@@ -73,14 +75,14 @@ def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) 
         say(f"merchant and device features, bucket {b + 1} of {buckets}")
         member = {
             kind: pl.col(column).is_not_null() & (entity_bucket(column, buckets) == b)
-            for kind, column, _ in KINDS
+            for kind, column, _ in _KINDS
         }
         part = (
             lf.filter(pl.any_horizontal(*member.values()))
             .select(
-                *(member[kind].alias(f"in_{kind}") for kind, _, _ in KINDS),
-                *(column for _, column, _ in KINDS),
-                *ENTITY_INPUTS,
+                *(member[kind].alias(f"in_{kind}") for kind, _, _ in _KINDS),
+                *(column for _, column, _ in _KINDS),
+                *_ENTITY_INPUTS,
                 "source",
             )
             .collect()
@@ -104,7 +106,7 @@ def write_entity_bucket(
     known_at = part["label_known_at"].dt.epoch("us").to_numpy()
     transaction_id = part["transaction_id"].to_numpy()
     by_time = time_order(t, transaction_id)
-    for kind, column, names in KINDS:
+    for kind, column, names in _KINDS:
         inside = part[f"in_{kind}"].to_numpy()
         entity = np.where(inside, part[column].fill_null(-1).to_numpy(), -1)
         values = entity_arrays(
@@ -125,7 +127,7 @@ def write_entity_bucket(
 def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
     """The entity-phase results of one source file (zeros where a row has no merchant/device)."""
     frames = []
-    for kind, _, names in KINDS:
+    for kind, _, names in _KINDS:
         paths = sorted((work / kind).glob(f"{file_index:05d}-*.parquet"))
         schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n in names}}
         frames.append(
