@@ -136,6 +136,8 @@ def _feature_parts(
     total: int,
 ) -> None:
     """Run the customer phase of ``items`` as one task each, recording (rows, model) per file."""
+    if not items:
+        return
     parts = one_task_each(ray, items).map_batches(
         _FeaturePart(work, outlier), batch_size=1, batch_format="pyarrow", num_cpus=1
     )
@@ -161,14 +163,14 @@ def build_features(
     ``data`` and ``out`` must be on storage every node mounts at the same path."""
     started = time.perf_counter()
     src, manifest = source_dataset(data)
-    src = src.absolute()
+    root = src.absolute()
     if buckets is not None and buckets < 1:
         raise ValueError(f"buckets={buckets} must be at least 1")
     dest = Path(out).absolute()
     check_target(dest, overwrite)
     say = stage or (lambda _: None)
     paths = {
-        table: [str(src / f["path"]) for f in manifest.files if f["path"].startswith(f"{table}/")]
+        table: [str(root / f["path"]) for f in manifest.files if f["path"].startswith(f"{table}/")]
         for table in ("transactions", "customers")
     }
     if len(paths["transactions"]) != len(paths["customers"]):
