@@ -101,9 +101,13 @@ BACKENDS: tuple[str, ...] = ("local", "ray")
 
 
 def _quiet_ray_logs() -> None:
-    """Keep Ray Data's per-run INFO lines off the terminal (warnings still show)."""
+    """Keep Ray Data's per-run INFO lines off the terminal (warnings still show); importing
+    ray.data sets its logger up, so this comes after the import."""
     import logging
 
+    from fraudforge.distributed.cluster import import_ray
+
+    import_ray()
     logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 

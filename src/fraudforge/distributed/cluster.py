@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
@@ -29,11 +30,13 @@ def import_ray() -> ModuleType:
 def ray_cluster(address: str | None = None, **init: Any) -> Iterator[ModuleType]:
     """Yield ``ray`` connected to a cluster: the one this process already joined, else the one at
     ``address`` (``auto``, ``HOST:PORT`` or ``ray://HOST:10001``), else a new local one; a
-    connection made here is closed on exit. ``init`` goes to ``ray.init`` (e.g. ``num_cpus``).
-    Ray Data's own progress bars are switched off: fraudforge reports progress itself."""
+    connection made here is closed on exit. ``init`` goes to ``ray.init`` (e.g. ``num_cpus``;
+    Ray's own log level defaults to warnings). Ray Data's progress bars are switched off:
+    fraudforge reports progress itself."""
     ray = import_ray()
     owned = not ray.is_initialized()
     if owned:
+        init.setdefault("logging_level", logging.WARNING)
         ray.init(address=address, include_dashboard=False, **init)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
