@@ -274,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")
     feats.add_argument("--in", dest="input", help="dataset directory written by `generate`")
     feats.add_argument("--out", dest="output", help="output directory for the features")
-    feats.add_argument("--threads", type=int, help="worker threads (default: one per core)")
+    feats.add_argument(
+        "--threads", type=int, help="worker threads of the local backend (default: one per core)"
+    )
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
     _add_backend_flags(feats)
     feats.set_defaults(func=cmd_features)
