@@ -1,4 +1,5 @@
-"""The ``fraudforge`` command line: ``generate`` a dataset, run the end-to-end ``demo``."""
+"""The ``fraudforge`` command line: ``generate`` a dataset, compute its ``features`` (locally or
+on a Ray cluster), run the end-to-end ``demo``."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fraudforge.distributed.cluster import RayNotInstalledError
 from fraudforge.engine.dataset import FORMATS, Manifest, generate
 from fraudforge.engine.errors import OutputExistsError, ScenarioError
 from fraudforge.engine.scenario import PRESETS, Scenario, load_scenario
@@ -94,22 +97,40 @@ def _summary(m: Manifest, out_dir: Path, wall: float) -> None:
     out.print(f"content hash {m.content_hash}")
 
 
+BACKENDS: tuple[str, ...] = ("local", "ray")
+
+
+def _quiet_ray_logs() -> None:
+    """Keep Ray Data's per-run INFO lines off the terminal (warnings still show); importing
+    ray.data sets its logger up, so this comes after the import."""
+    import logging
+
+    from fraudforge.distributed.cluster import import_ray
+
+    import_ray()
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    """Generate a dataset directory."""
+    """Generate a dataset directory (on this machine, or on a Ray cluster)."""
     scenario = _scenario_from_args(args)
     started = time.perf_counter()
-    options: dict[str, Any] = {
-        "format": args.format,
-        "overwrite": args.overwrite,
-        "threads": args.threads,
-        "chunk_shards": args.chunk_shards,
-    }
+    options: dict[str, Any] = {"format": args.format, "overwrite": args.overwrite}
+    run: Any = generate
+    if getattr(args, "backend", "local") == "ray":
+        from fraudforge.distributed import generate as ray_generate
+
+        _quiet_ray_logs()
+        run = ray_generate
+        options.update(shards_per_task=args.chunk_shards, address=args.address)
+    else:
+        options.update(threads=args.threads, chunk_shards=args.chunk_shards)
     if args.quiet:
-        manifest = generate(scenario, args.out, **options)
+        manifest = run(scenario, args.out, **options)
     else:
         bar, update = _progress()
         with bar:
-            manifest = generate(scenario, args.out, progress=update, **options)
+            manifest = run(scenario, args.out, progress=update, **options)
     if not args.quiet:
         _summary(manifest, Path(args.out), time.perf_counter() - started)
     return 0
@@ -135,13 +156,22 @@ def cmd_features(args: argparse.Namespace) -> int:
         err.print("[red]error:[/red] give --list, or both --in DATA and --out FEATURES")
         return 2
     started = time.perf_counter()
+    options: dict[str, Any] = {"overwrite": args.overwrite}
+    run: Any = build_features
+    if getattr(args, "backend", "local") == "ray":
+        from fraudforge.distributed import build_features as ray_build_features
+
+        _quiet_ray_logs()
+        run = ray_build_features
+        options["address"] = args.address
+    else:
+        options["threads"] = args.threads
     with err.status("features") as status:
-        manifest = build_features(
+        manifest = run(
             args.input,
             args.output,
-            overwrite=args.overwrite,
-            threads=args.threads,
             stage=lambda text: status.update(f"features: {text}"),
+            **options,
         )
     wall = time.perf_counter() - started
     out.print(
@@ -773,6 +803,20 @@ def _add_model_commands(sub: Any) -> None:
     tune.set_defaults(func=cmd_tune)
 
 
+def _add_backend_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="local",
+        help="where to run: this machine, or a Ray cluster (needs `pip install fraudforge[ray]`)",
+    )
+    p.add_argument(
+        "--address",
+        help="with --backend ray: the cluster (auto, HOST:PORT or ray://HOST:10001; "
+        "default: a new local cluster); outputs must be on storage every node mounts",
+    )
+
+
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     p.add_argument("--rows", type=int, help="target number of transactions (customers are derived)")
     p.add_argument("--seed", type=int, help="random seed (the dataset is a pure function of it)")
@@ -804,10 +848,14 @@ def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> No
         "--format", choices=FORMATS, default="parquet", help="file format (default: parquet)"
     )
     p.add_argument(
-        "--chunk-shards", dest="chunk_shards", type=int, help="shards per transactions file"
+        "--chunk-shards",
+        dest="chunk_shards",
+        type=int,
+        help="shards per transactions file (with --backend ray: per task, one file each)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _add_backend_flags(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -822,8 +870,11 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")
     feats.add_argument("--in", dest="input", help="dataset directory written by `generate`")
     feats.add_argument("--out", dest="output", help="output directory for the features")
-    feats.add_argument("--threads", type=int, help="worker threads (default: one per core)")
+    feats.add_argument(
+        "--threads", type=int, help="worker threads of the local backend (default: one per core)"
+    )
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
+    _add_backend_flags(feats)
     feats.set_defaults(func=cmd_features)
     _add_model_commands(sub)
     _add_registry_commands(sub)
@@ -841,8 +892,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rows = 1_000_000
     try:
         code: int = args.func(args)
-    except (ScenarioError, OutputExistsError, FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except (
+        ScenarioError,
+        OutputExistsError,
+        FileNotFoundError,
+        ValueError,
+        RayNotInstalledError,
+    ) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     return code
 

@@ -100,11 +100,6 @@ class ContentHasher:
         return f"{self.rows}:{self._h.hexdigest()}"
 
 
-def _chunks(n_shards: int, chunk_shards: int) -> Iterator[range]:
-    for lo in range(0, n_shards, chunk_shards):
-        yield range(lo, min(lo + chunk_shards, n_shards))
-
-
 def generate(
     scenario: Scenario | None = None,
     out: str | Path = "fraudforge-data",
@@ -122,22 +117,23 @@ def generate(
     hash is the same.
     """
     scenario = scenario or Scenario()
-    if format not in FORMATS:
-        raise ValueError(f"format {format!r} is not supported: allowed are {', '.join(FORMATS)}")
-    if chunk_shards is not None and chunk_shards < 1:
-        raise ValueError(f"chunk_shards={chunk_shards} must be at least 1")
+    check_options(format, chunk_shards, "chunk_shards")
     s = scenario.resolved()
     out = Path(out)
     check_target(out, overwrite)
     started = time.perf_counter()
     with staged_directory(out) as work:
-        (work / "transactions").mkdir()
-        (work / "customers").mkdir()
-        manifest = _write_dataset(
-            scenario, s, work, format, threads, chunk_shards, progress, started
-        )
-        (work / "manifest.json").write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
-    return manifest
+        ledger = ShardLedger(s.n_shards, progress)
+        files = _write_parts(s, work, format, ledger, threads, chunk_shards)
+        return finish_dataset(scenario, s, work, format, files, ledger, started)
+
+
+def check_options(format: str, chunk_shards: int | None, name: str) -> None:
+    """Refuse an unknown format or fewer than one shard per file (``name`` is the option)."""
+    if format not in FORMATS:
+        raise ValueError(f"format {format!r} is not supported: allowed are {', '.join(FORMATS)}")
+    if chunk_shards is not None and chunk_shards < 1:
+        raise ValueError(f"{name}={chunk_shards} must be at least 1")
 
 
 class ShardRecord(msgspec.Struct, frozen=True):
@@ -203,6 +199,57 @@ def auto_chunk_shards(s: ResolvedScenario, rows_per_file: int = 2_000_000) -> in
     return max(1, round(rows_per_file / per_shard))
 
 
+def shard_record(tx: pl.DataFrame) -> ShardRecord:
+    """What a shard's transactions add to the manifest."""
+    return ShardRecord(
+        rows=tx.height,
+        row_hashes=ContentHasher.row_hashes(tx),
+        fraud=_counts(tx, "fraud_type"),
+        anomaly=_counts(tx, "anomaly_type"),
+    )
+
+
+def chunks(n_shards: int, chunk_shards: int) -> Iterator[range]:
+    """The shard ranges of the part files, in order: ``chunk_shards`` shards each."""
+    for lo in range(0, n_shards, chunk_shards):
+        yield range(lo, min(lo + chunk_shards, n_shards))
+
+
+def write_part(
+    s: ResolvedScenario,
+    work: Path,
+    fmt: str,
+    index: int,
+    shards: range,
+    record: Callable[[int, ShardRecord], None],
+    threads: int | None,
+) -> list[dict[str, Any]]:
+    """Stream ``shards`` into ``transactions/part-INDEX`` and their customers into
+    ``customers/part-INDEX``, reporting each shard to ``record``; returns the two file entries."""
+    customers: dict[int, pl.DataFrame] = {}
+    rows: dict[int, int] = {}
+
+    def build(shard: int) -> pl.DataFrame:
+        tx, cu = shard_tables(s, shard)
+        customers[shard] = cu
+        rows[shard] = tx.height
+        record(shard, shard_record(tx))
+        return tx
+
+    name = f"part-{index:05d}{SUFFIX[fmt]}"
+    tx_path = work / "transactions" / name
+    tx_path.parent.mkdir(exist_ok=True)
+    _sink(shard_source(build, shards, polars_schema(TRANSACTIONS), threads=threads), tx_path, fmt)
+    cu_path = work / "customers" / name
+    cu_path.parent.mkdir(exist_ok=True)
+    cu = pl.concat([customers.pop(k) for k in shards])
+    _sink(cu.lazy(), cu_path, fmt)
+    return [
+        {"path": f"{path.parent.name}/{name}", "rows": n, "sha256": sha256_file(path)}
+        for path, n in ((tx_path, sum(rows.values())), (cu_path, cu.height))
+    ]
+
+
 def _write_parts(
     s: ResolvedScenario,
     work: Path,
@@ -213,50 +260,23 @@ def _write_parts(
 ) -> list[dict[str, Any]]:
     """Stream the shards into ``transactions/part-N`` files of ``chunk_shards`` shards each, and
     each chunk's customers into ``customers/part-N``; only a chunk's customers wait in memory."""
-    customers: dict[int, pl.DataFrame] = {}
-
-    def build(shard: int) -> pl.DataFrame:
-        tx, cu = shard_tables(s, shard)
-        customers[shard] = cu
-        ledger.add(
-            shard,
-            ShardRecord(
-                rows=tx.height,
-                row_hashes=ContentHasher.row_hashes(tx),
-                fraud=_counts(tx, "fraud_type"),
-                anomaly=_counts(tx, "anomaly_type"),
-            ),
-        )
-        return tx
-
     files = []
-    schema = polars_schema(TRANSACTIONS)
-    for i, shards in enumerate(_chunks(s.n_shards, chunk_shards or auto_chunk_shards(s))):
-        name = f"part-{i:05d}{SUFFIX[fmt]}"
-        tx_path = work / "transactions" / name
-        _sink(shard_source(build, shards, schema, threads=threads), tx_path, fmt)
-        cu_path = work / "customers" / name
-        cu = pl.concat([customers.pop(k) for k in shards])
-        _sink(cu.lazy(), cu_path, fmt)
-        tx_rows = sum(ledger.rows_by_shard[k] for k in shards)
-        for path, rows in ((tx_path, tx_rows), (cu_path, cu.height)):
-            rel = f"{path.parent.name}/{name}"
-            files.append({"path": rel, "rows": rows, "sha256": sha256_file(path)})
+    for i, shards in enumerate(chunks(s.n_shards, chunk_shards or auto_chunk_shards(s))):
+        files.extend(write_part(s, work, fmt, i, shards, ledger.add, threads))
     return files
 
 
-def _write_dataset(
+def finish_dataset(
     scenario: Scenario,
     s: ResolvedScenario,
     work: Path,
     fmt: str,
-    threads: int | None,
-    chunk_shards: int | None,
-    progress: ProgressFn | None,
+    files: list[dict[str, Any]],
+    ledger: ShardLedger,
     started: float,
 ) -> Manifest:
-    ledger = ShardLedger(s.n_shards, progress)
-    files = _write_parts(s, work, fmt, ledger, threads, chunk_shards)
+    """Write the merchants table and ``manifest.json`` beside the part files ``files`` (whose
+    shards ``ledger`` has folded) in ``work``; returns the manifest."""
     merchants = work / f"merchants{SUFFIX[fmt]}"
     table = merchants_table(s)
     _sink(table.lazy(), merchants, fmt)
@@ -271,7 +291,7 @@ def _write_dataset(
     def total(table: str) -> int:
         return sum(f["rows"] for f in files if f["path"].startswith(table))
 
-    return Manifest(
+    manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         fraudforge_version=_version(),
         scenario=scenario.to_dict(),
@@ -284,6 +304,8 @@ def _write_dataset(
         content_hash=ledger.hasher.hexdigest(),
         seconds=round(time.perf_counter() - started, 3),
     )
+    (work / "manifest.json").write_bytes(msgspec.json.format(msgspec.json.encode(manifest)))
+    return manifest
 
 
 def read_manifest(path: str | Path) -> Manifest:

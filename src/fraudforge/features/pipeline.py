@@ -8,15 +8,16 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import numpy as np
 import polars as pl
 
 from fraudforge.engine.atomic import check_target, staged_directory
-from fraudforge.engine.dataset import read_manifest, scan_dataset
+from fraudforge.engine.dataset import Manifest, read_manifest, scan_dataset
 from fraudforge.features.batch import compute_features, entity_arrays, time_order
 from fraudforge.features.catalog import CATALOG, catalog_rows
 from fraudforge.features.finish import ENTITY_FEATURES
@@ -53,21 +54,27 @@ _KINDS = (
     ("device", "device_id", ENTITY_FEATURES[3:]),
 )
 """Entity kinds of the entity phase: name, id column, the features it yields."""
+ENTITY_COLUMNS = (*(column for _, column, _ in _KINDS), *_ENTITY_INPUTS)
+"""The transactions columns the entity phase reads."""
+
+
+def entity_bucket(column: str, buckets: int) -> pl.Expr:
+    """The hash bucket (of ``buckets``) that a row's merchant or device id falls in."""
+    return pl.col(column).hash(seed=0) % buckets
 
 
 def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) -> None:
     """Merchant- and device-side features of every transaction, exactly, across all files:
     entities are split into hash buckets small enough for memory; one read per bucket collects
-    the rows whose merchant or device is in it (from every file), each kind's rows are ordered by
-    (entity, timestamp, transaction_id) and passed through the entity kernel, and the results are
-    written per source file for the customer phase to join."""
+    the rows whose merchant or device is in it (from every file), and ``write_entity_bucket``
+    writes their features per source file for the customer phase to join."""
     buckets = max(1, -(-total_rows // ENTITY_BUCKET_ROWS))
     index = {str(f): i for i, f in enumerate(files)}
     lf = pl.scan_parquet(files, include_file_paths="source")
     for b in range(buckets):
         say(f"merchant and device features, bucket {b + 1} of {buckets}")
         member = {
-            kind: pl.col(column).is_not_null() & (pl.col(column).hash(seed=0) % buckets == b)
+            kind: pl.col(column).is_not_null() & (entity_bucket(column, buckets) == b)
             for kind, column, _ in _KINDS
         }
         part = (
@@ -80,30 +87,41 @@ def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) 
             )
             .collect()
         )
-        if part.height == 0:
-            continue
-        t = part["timestamp"].dt.epoch("us").to_numpy()
-        customer = part["customer_id"].to_numpy()
-        is_fraud = part["is_fraud"].to_numpy()
-        known_at = part["label_known_at"].dt.epoch("us").to_numpy()
-        transaction_id = part["transaction_id"].to_numpy()
-        by_time = time_order(t, transaction_id)
-        for kind, column, names in _KINDS:
-            inside = part[f"in_{kind}"].to_numpy()
-            entity = np.where(inside, part[column].fill_null(-1).to_numpy(), -1)
-            values = entity_arrays(
-                entity, t, customer, is_fraud, known_at, transaction_id, by_time=by_time
-            )
-            yielded = dict(zip(names, values[3 - len(names) :], strict=True))
-            out = (
-                part.select("transaction_id", "source")
-                .with_columns(**{name: pl.Series(v) for name, v in yielded.items()})
-                .filter(pl.Series(inside))
-            )
-            for (source,), rows in out.group_by("source"):
-                target = work / kind / f"{index[str(source)]:05d}-{b:05d}.parquet"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                rows.drop("source").write_parquet(target)
+        write_entity_bucket(part, b, work, index)
+
+
+def write_entity_bucket(
+    part: pl.DataFrame, bucket: int, work: Path, file_index: Mapping[Any, int]
+) -> None:
+    """Merchant- and device-side features of one bucket's rows ``part`` (every row whose merchant
+    or device is in the bucket, flagged ``in_merchant``/``in_device``, with the entity inputs and
+    its ``source`` file, which ``file_index`` numbers): each kind's rows go through the entity
+    kernel in (entity, timestamp, transaction_id) order and the results are written per source
+    file as ``work/KIND/FILE-BUCKET.parquet``."""
+    if part.height == 0:
+        return
+    t = part["timestamp"].dt.epoch("us").to_numpy()
+    customer = part["customer_id"].to_numpy()
+    is_fraud = part["is_fraud"].to_numpy()
+    known_at = part["label_known_at"].dt.epoch("us").to_numpy()
+    transaction_id = part["transaction_id"].to_numpy()
+    by_time = time_order(t, transaction_id)
+    for kind, column, names in _KINDS:
+        inside = part[f"in_{kind}"].to_numpy()
+        entity = np.where(inside, part[column].fill_null(-1).to_numpy(), -1)
+        values = entity_arrays(
+            entity, t, customer, is_fraud, known_at, transaction_id, by_time=by_time
+        )
+        yielded = dict(zip(names, values[3 - len(names) :], strict=True))
+        out = (
+            part.select("transaction_id", "source")
+            .with_columns(**{name: pl.Series(v) for name, v in yielded.items()})
+            .filter(pl.Series(inside))
+        )
+        for (source,), rows in out.group_by("source"):
+            target = work / kind / f"{file_index[source]:05d}-{bucket:05d}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rows.drop("source").write_parquet(target)
 
 
 def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
@@ -117,6 +135,23 @@ def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
         )
     joined = frames[0].join(frames[1], on="transaction_id", how="full", coalesce=True)
     return joined.with_columns(pl.col(ENTITY_FEATURES).fill_null(0.0))
+
+
+def source_dataset(data: str | Path) -> tuple[Path, Manifest]:
+    """The directory and manifest of a Parquet dataset to compute features of, or a clear error."""
+    src = Path(data)
+    if not (src / "manifest.json").is_file():
+        raise FileNotFoundError(
+            f"{src} is not a fraudforge dataset (no manifest.json): "
+            "pass a directory written by `fraudforge generate`"
+        )
+    manifest = read_manifest(src)
+    if manifest.format != "parquet":
+        raise ValueError(
+            f"{src} is in {manifest.format} format: features read Parquet datasets "
+            "(generate --format parquet)"
+        )
+    return src, manifest
 
 
 def build_features(
@@ -136,18 +171,7 @@ def build_features(
     fitted on the first file unless given.
     """
     started = time.perf_counter()
-    src = Path(data)
-    if not (src / "manifest.json").is_file():
-        raise FileNotFoundError(
-            f"{src} is not a fraudforge dataset (no manifest.json): "
-            "pass a directory written by `fraudforge generate`"
-        )
-    manifest = read_manifest(src)
-    if manifest.format != "parquet":
-        raise ValueError(
-            f"{src} is in {manifest.format} format: features read Parquet datasets "
-            "(generate --format parquet)"
-        )
+    src, manifest = source_dataset(data)
     dest = Path(out)
     check_target(dest, overwrite)
     say = stage or (lambda _: None)
@@ -163,28 +187,55 @@ def build_features(
         model = outlier
         for i, path in enumerate(tx_files):
             say(f"customer features, file {i + 1} of {len(tx_files)}")
-            tx = pl.read_parquet(path)
-            entity = _entity_for(work / ".entity", i)
-            frame, model = compute_features(
-                tx, customers, outlier=model, threads=threads, entity=entity
-            )
-            part = work / "features" / f"part-{i:05d}.parquet"
-            frame.write_parquet(part, compression="zstd", compression_level=1)
-            files.append(f"features/{part.name}")
-            rows += frame.height
-        shutil.rmtree(work / ".entity", ignore_errors=True)
+            n, model = write_feature_part(path, i, customers, work, outlier=model, threads=threads)
+            files.append(f"features/part-{i:05d}.parquet")
+            rows += n
         assert model is not None
-        result = FeaturesManifest(
-            catalog_hash=catalog_hash(),
-            features=[f.name for f in CATALOG],
-            source=str(src),
-            source_content_hash=manifest.content_hash,
-            rows=rows,
-            outlier=model,
-            files=files,
-            seconds=round(time.perf_counter() - started, 3),
-        )
-        (work / "features.json").write_bytes(msgspec.json.format(msgspec.json.encode(result)))
+        return finish_features(work, src, manifest.content_hash, rows, model, files, started)
+
+
+def write_feature_part(
+    path: Path,
+    index: int,
+    customers: pl.DataFrame,
+    work: Path,
+    *,
+    outlier: OutlierModel | None,
+    threads: int | None,
+) -> tuple[int, OutlierModel]:
+    """Features of transactions file ``path`` (number ``index``) into
+    ``work/features/part-INDEX.parquet``, with its entity-phase results from ``work/.entity``;
+    returns its row count and the outlier model used (fitted on it when not given)."""
+    tx = pl.read_parquet(path)
+    entity = _entity_for(work / ".entity", index)
+    frame, model = compute_features(tx, customers, outlier=outlier, threads=threads, entity=entity)
+    part = work / "features" / f"part-{index:05d}.parquet"
+    frame.write_parquet(part, compression="zstd", compression_level=1)
+    return frame.height, model
+
+
+def finish_features(
+    work: Path,
+    src: Path,
+    source_hash: str,
+    rows: int,
+    model: OutlierModel,
+    files: list[str],
+    started: float,
+) -> FeaturesManifest:
+    """Drop the entity-phase scratch files and write ``features.json`` into ``work``."""
+    shutil.rmtree(work / ".entity", ignore_errors=True)
+    result = FeaturesManifest(
+        catalog_hash=catalog_hash(),
+        features=[f.name for f in CATALOG],
+        source=str(src),
+        source_content_hash=source_hash,
+        rows=rows,
+        outlier=model,
+        files=files,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    (work / "features.json").write_bytes(msgspec.json.format(msgspec.json.encode(result)))
     return result
 
 

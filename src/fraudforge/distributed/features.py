@@ -1,0 +1,201 @@
+"""Computing a dataset's features on a Ray cluster, equal to ``fraudforge.build_features``.
+
+Two phases, both exact:
+
+1. Merchant and device features need every row of an entity: a hash shuffle. A task per
+   transactions file reads the entity columns, tags each row with the hash bucket of its merchant
+   and of its device (a row whose two buckets differ goes to both) and leaves one Arrow table per
+   bucket in the object store; a task per bucket takes its tables from every file, runs the local
+   entity kernel on them and writes the results per source file.
+2. Customer features need only a file's own rows (a file holds whole customers): a task per
+   file joins its entity results and writes its features part. The outlier model is fitted on
+   the first file, as locally, so that file runs first and the others after it, in parallel.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import ModuleType
+
+import msgspec
+import polars as pl
+import pyarrow as pa
+
+from fraudforge.distributed.cluster import cluster_cpus, one_task_each, ray_cluster
+from fraudforge.engine.atomic import check_target, staged_directory
+from fraudforge.features.outlier import OutlierModel
+from fraudforge.features.pipeline import (
+    ENTITY_BUCKET_ROWS,
+    ENTITY_COLUMNS,
+    FeaturesManifest,
+    StageFn,
+    entity_bucket,
+    finish_features,
+    source_dataset,
+    write_entity_bucket,
+    write_feature_part,
+)
+
+_MERCHANT, _DEVICE = "merchant_id", "device_id"
+
+
+def _bucket(column: str, buckets: int) -> pl.Expr:
+    """A row's bucket for its merchant or device, null where it has none."""
+    return pl.when(pl.col(column).is_not_null()).then(entity_bucket(column, buckets))
+
+
+def tag_file(index: int, path: str, buckets: int) -> pl.DataFrame:
+    """Map side of the shuffle: file ``index``'s entity inputs, each row tagged with the
+    ``bucket`` it goes to and whether it is there for its merchant, its device or both (a row
+    whose merchant and device fall in different buckets goes to each, once)."""
+    tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
+        _bucket(_MERCHANT, buckets).alias("_m"),
+        _bucket(_DEVICE, buckets).alias("_d"),
+        source=pl.lit(index, pl.Int64),
+    )
+    by_merchant = tagged.filter(pl.col("_m").is_not_null()).with_columns(
+        bucket=pl.col("_m"),
+        in_merchant=pl.lit(True),
+        in_device=(pl.col("_d") == pl.col("_m")).fill_null(False),
+    )
+    other = pl.col("_m").is_null() | (pl.col("_d") != pl.col("_m"))
+    by_device_only = tagged.filter(pl.col("_d").is_not_null() & other).with_columns(
+        bucket=pl.col("_d"), in_merchant=pl.lit(False), in_device=pl.lit(True)
+    )
+    return pl.concat([by_merchant, by_device_only]).drop("_m", "_d")
+
+
+def _map_file(index: int, path: str, buckets: int) -> list[pa.Table]:
+    """One Arrow table per bucket (empty where no row of the file goes there)."""
+    tagged = tag_file(index, path, buckets)
+    parts = tagged.partition_by("bucket", as_dict=True)
+    empty = tagged.clear()
+    return [parts.get((b,), empty).to_arrow() for b in range(buckets)]
+
+
+def _reduce_bucket(bucket: int, work: str, files: int, *parts: pa.Table) -> int:
+    """Reduce side: one bucket's rows from every file through the local entity kernel."""
+    frames = [pl.from_arrow(p) for p in parts]
+    part = pl.concat([f for f in frames if isinstance(f, pl.DataFrame)])
+    write_entity_bucket(part, bucket, Path(work), {i: i for i in range(files)})
+    return part.height
+
+
+def _entity_shuffle(
+    ray: ModuleType, paths: list[str], buckets: int, work: Path, say: StageFn
+) -> None:
+    """A task per file splits its entity inputs by bucket into the object store; a task per
+    bucket takes its share from every file (Arrow tables, read without copies on the node that
+    holds them) and writes the bucket's results."""
+    mapper = ray.remote(_map_file).options(num_returns=buckets, num_cpus=1)
+    reducer = ray.remote(_reduce_bucket).options(num_cpus=1)
+    mapped = [mapper.remote(i, path, buckets) for i, path in enumerate(paths)]
+    shares = [m if buckets > 1 else [m] for m in mapped]
+    pending = [
+        reducer.remote(b, str(work), len(paths), *(share[b] for share in shares))
+        for b in range(buckets)
+    ]
+    del mapped, shares  # each file's share is freed once its bucket is done
+    finished = 0
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        ray.get(ready)
+        finished += 1
+        say(f"merchant and device features, bucket {finished} of {buckets}")
+
+
+class _FeaturePart:
+    """The customer phase of one file, with its entity results and its own customers."""
+
+    def __init__(self, work: Path, outlier: OutlierModel | None) -> None:
+        self.work, self.outlier = work, outlier
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        out: dict[str, list[object]] = {"file": [], "rows": [], "outlier": []}
+        for index, path, customers in zip(
+            *(batch[c].to_pylist() for c in ("file", "path", "customers")), strict=True
+        ):
+            homes = pl.read_parquet(customers, columns=["customer_id", "home_lat", "home_lon"])
+            rows, model = write_feature_part(
+                Path(path), index, homes, self.work, outlier=self.outlier, threads=1
+            )
+            out["file"].append(index)
+            out["rows"].append(rows)
+            out["outlier"].append(msgspec.json.encode(model))
+        return pa.table(out)
+
+
+def _feature_parts(
+    ray: ModuleType,
+    items: list[dict[str, object]],
+    work: Path,
+    outlier: OutlierModel | None,
+    say: StageFn,
+    done: dict[int, tuple[int, OutlierModel]],
+    total: int,
+) -> None:
+    """Run the customer phase of ``items`` as one task each, recording (rows, model) per file."""
+    if not items:
+        return
+    parts = one_task_each(ray, items).map_batches(
+        _FeaturePart(work, outlier), batch_size=1, batch_format="pyarrow", num_cpus=1
+    )
+    for row in parts.iter_rows():
+        model = msgspec.json.decode(row["outlier"], type=OutlierModel)
+        done[row["file"]] = (row["rows"], model)
+        say(f"customer features, {len(done)} of {total} files")
+
+
+def build_features(
+    data: str | Path,
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    outlier: OutlierModel | None = None,
+    buckets: int | None = None,
+    address: str | None = None,
+    stage: StageFn | None = None,
+) -> FeaturesManifest:
+    """Compute the features of dataset ``data`` into ``out`` on a Ray cluster; the result equals
+    ``fraudforge.features.build_features``'s. ``buckets`` entity buckets (default: enough for
+    the local memory bound, and at least one per cluster CPU) split the merchant/device phase;
+    ``data`` and ``out`` must be on storage every node mounts at the same path."""
+    started = time.perf_counter()
+    src, manifest = source_dataset(data)
+    root = src.absolute()
+    if buckets is not None and buckets < 1:
+        raise ValueError(f"buckets={buckets} must be at least 1")
+    dest = Path(out).absolute()
+    check_target(dest, overwrite)
+    say = stage or (lambda _: None)
+    paths = {
+        table: [str(root / f["path"]) for f in manifest.files if f["path"].startswith(f"{table}/")]
+        for table in ("transactions", "customers")
+    }
+    if len(paths["transactions"]) != len(paths["customers"]):
+        raise ValueError(
+            f"{src}: {len(paths['transactions'])} transactions files but "
+            f"{len(paths['customers'])} customers files; a dataset written by "
+            "`fraudforge generate` has one customers file per transactions file"
+        )
+    items: list[dict[str, object]] = [
+        {"file": i, "path": tx, "customers": cu}
+        for i, (tx, cu) in enumerate(zip(paths["transactions"], paths["customers"], strict=True))
+    ]
+    with ray_cluster(address) as ray, staged_directory(dest) as work:
+        (work / "features").mkdir()
+        n = buckets or max(
+            -(-manifest.rows["transactions"] // ENTITY_BUCKET_ROWS), cluster_cpus(ray)
+        )
+        say(f"merchant and device features, {n} buckets")
+        _entity_shuffle(ray, paths["transactions"], n, work / ".entity", say)
+        done: dict[int, tuple[int, OutlierModel]] = {}
+        if outlier is None:
+            _feature_parts(ray, items[:1], work, None, say, done, len(items))
+            outlier = done[0][1]
+            items = items[1:]
+        _feature_parts(ray, items, work, outlier, say, done, len(done) + len(items))
+        rows = sum(r for r, _ in done.values())
+        files = [f"features/part-{i:05d}.parquet" for i in sorted(done)]
+        return finish_features(work, src, manifest.content_hash, rows, outlier, files, started)

@@ -1,0 +1,141 @@
+"""Features on Ray equal the local pipeline's, whatever the number of entity buckets; the
+shuffle's map side sends each row to the bucket of its merchant and of its device, once each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import polars as pl
+import pytest
+
+from fraudforge import distributed
+from fraudforge.distributed.features import _map_file, _reduce_bucket, tag_file
+from fraudforge.engine.dataset import Manifest
+from fraudforge.features.pipeline import (
+    FeaturesManifest,
+    build_features,
+    entity_bucket,
+    read_features,
+)
+
+
+@pytest.fixture(scope="module")
+def local_features(
+    local_data: tuple[Path, Manifest], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, pl.DataFrame]:
+    """The local pipeline's features of the reference dataset, sorted by transaction_id."""
+    out = tmp_path_factory.mktemp("features") / "local"
+    build_features(local_data[0], out)
+    return out, read_features(out)[1].collect().sort("transaction_id")
+
+
+@pytest.mark.parametrize("buckets", [None, 1, 7])
+def test_ray_features_equal_local(
+    cluster: ModuleType,
+    local_data: tuple[Path, Manifest],
+    local_features: tuple[Path, pl.DataFrame],
+    tmp_path: Path,
+    buckets: int | None,
+) -> None:
+    """Every feature value, label and manifest field (but the timing) equals the local run."""
+    stages: list[str] = []
+    m = distributed.build_features(
+        local_data[0], tmp_path / "ray", buckets=buckets, stage=stages.append
+    )
+    local_manifest, _ = read_features(local_features[0])
+    ours_manifest, lf = read_features(tmp_path / "ray")
+    assert ours_manifest == m
+    for field in FeaturesManifest.__struct_fields__:
+        if field == "seconds":
+            continue
+        assert getattr(m, field) == getattr(local_manifest, field), field
+    ours = lf.collect().sort("transaction_id")
+    assert ours.equals(local_features[1])
+    assert ours.height == local_data[1].rows["transactions"]
+    assert stages[-1] == "customer features, 3 of 3 files"
+    assert not (tmp_path / "ray" / ".entity").exists()
+
+
+def test_given_outlier_model_runs_every_file_at_once(
+    cluster: ModuleType,
+    local_data: tuple[Path, Manifest],
+    local_features: tuple[Path, pl.DataFrame],
+    tmp_path: Path,
+) -> None:
+    """With the outlier model given (here the one the local run fitted), the result is the
+    same and uses that model."""
+    model = read_features(local_features[0])[0].outlier
+    m = distributed.build_features(local_data[0], tmp_path / "ray", outlier=model)
+    assert m.outlier == model
+    assert (
+        read_features(tmp_path / "ray")[1]
+        .collect()
+        .sort("transaction_id")
+        .equals(local_features[1])
+    )
+
+
+def test_shuffle_tags_rows_by_entity_bucket(tmp_path: Path) -> None:
+    """A row goes to its merchant's bucket and, when different, its device's; rows with neither
+    go nowhere; the in_ flags say which entity a row is there for."""
+    buckets = 3
+    ids = pl.DataFrame({"merchant_id": list(range(12)), "device_id": list(range(100, 112))})
+    b = ids.select(
+        entity_bucket("merchant_id", buckets).alias("m"),
+        entity_bucket("device_id", buckets).alias("d"),
+    )
+    same = next(i for i in range(12) if b["m"][i] == b["d"][i])
+    other = next(i for i in range(12) if b["m"][i] != b["d"][i])
+    df = pl.DataFrame(
+        {
+            "merchant_id": [same, other, None, other, None],
+            "device_id": [100 + same, 100 + other, 100 + other, None, None],
+            "transaction_id": [1, 2, 3, 4, 5],
+            "customer_id": [1, 1, 2, 2, 3],
+            "timestamp": pl.datetime_range(
+                pl.datetime(2025, 1, 1), pl.datetime(2025, 1, 5), "1d", eager=True
+            ),
+            "is_fraud": [False] * 5,
+            "label_known_at": pl.datetime_range(
+                pl.datetime(2025, 2, 1), pl.datetime(2025, 2, 5), "1d", eager=True
+            ),
+        },
+        schema_overrides={"merchant_id": pl.Int64, "device_id": pl.Int64},
+    )
+    path = tmp_path / "part-00000.parquet"
+    df.write_parquet(path)
+    got = tag_file(4, str(path), buckets)
+    columns = ("transaction_id", "bucket", "in_merchant", "in_device", "source")
+    rows = got.select(columns).sort("transaction_id", "in_merchant")
+    expected = [
+        (1, b["m"][same], True, True, 4),
+        (2, b["d"][other], False, True, 4),
+        (2, b["m"][other], True, False, 4),
+        (3, b["d"][other], False, True, 4),
+        (4, b["m"][other], True, False, 4),
+    ]
+    assert rows.rows() == expected
+
+
+def test_bad_bucket_count_is_named(local_data: tuple[Path, Manifest], tmp_path: Path) -> None:
+    """Zero buckets is refused with the allowed range."""
+    with pytest.raises(ValueError, match="buckets=0 must be at least 1"):
+        distributed.build_features(local_data[0], tmp_path / "f", buckets=0)
+
+
+def test_map_side_splits_a_file_into_every_bucket(
+    local_data: tuple[Path, Manifest], tmp_path: Path
+) -> None:
+    """A file's share for each bucket holds exactly that bucket's tagged rows, one table per
+    bucket even where none go; an empty bucket's reduce writes nothing."""
+    path = str(local_data[0] / "transactions" / "part-00000.parquet")
+    shares = _map_file(0, path, 5)
+    tagged = tag_file(0, path, 5)
+    assert len(shares) == 5
+    for b, share in enumerate(shares):
+        got = pl.from_arrow(share)
+        assert isinstance(got, pl.DataFrame)
+        assert got.equals(tagged.filter(pl.col("bucket") == b))
+    assert _reduce_bucket(3, str(tmp_path), 1, shares[0].slice(0, 0)) == 0
+    assert list(tmp_path.iterdir()) == []
