@@ -1,4 +1,5 @@
-"""The ``fraudforge`` command line: ``generate`` a dataset, run the end-to-end ``demo``."""
+"""The ``fraudforge`` command line: ``generate`` a dataset, compute ``features``, write the
+analytics ``report``, run the end-to-end ``demo``."""
 
 from __future__ import annotations
 
@@ -152,6 +153,105 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_models(specs: Sequence[str]) -> dict[str, Any]:
+    """The models named on the command line, by display name (the model registry's
+    ``NAME@STAGE`` lookup replaces ``load_model`` here)."""
+    from fraudforge.analytics.loader import load_model
+
+    models: dict[str, Any] = {}
+    for spec in specs:
+        name = Path(spec).stem or spec
+        while name in models:
+            name += "'"
+        models[name] = load_model(spec)
+    return models
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the analytics report of a dataset (and its features and models) as one HTML file."""
+    from fraudforge.analytics.costs import Costs
+    from fraudforge.analytics.importance import matrix, predict
+    from fraudforge.analytics.report import build_report, write_report
+    from fraudforge.engine.dataset import scan_dataset
+    from fraudforge.features.pipeline import read_features
+
+    costs = Costs(
+        review_cost_inr=args.review_cost,
+        friction_cost_inr=args.friction_cost,
+        recovery_rate=args.recovery_rate,
+    )
+    if args.model and args.features is None:
+        err.print("[red]error:[/red] --model needs --features FEATURES (the features it scores)")
+        return 2
+    started = time.perf_counter()
+    with err.status("report: reading the data"):
+        transactions = scan_dataset(args.data).collect()
+        features = read_features(args.features)[1].collect() if args.features else None
+    models = _report_models(args.model or [])
+    scores = {}
+    with err.status("report: scoring"):
+        for name, model in models.items():
+            assert features is not None
+            scores[name] = predict(model, matrix(features, model.feature_name()))
+    with err.status("report: analysing"):
+        html = build_report(
+            transactions=transactions,
+            features=features,
+            scores=scores or None,
+            model=next(iter(models.values()), None),
+            costs=costs,
+            threshold=args.threshold,
+        )
+    path = write_report(html, args.out)
+    out.print(
+        f"[bold]report[/bold] {path.resolve()} ({len(html) / 1e6:.1f} MB, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
+def _demo_models(data: Path, features: Path) -> tuple[Any, Any, dict[str, Any]]:
+    """Train the demo's models on the first two thirds of the days and score the rest: the
+    LightGBM model, the evaluation rows' features and every model's scores on them.
+
+    (Stands in for the model registry's trained model.)
+    """
+    import lightgbm as lgb
+    import numpy as np
+    import polars as pl
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from fraudforge.engine.dataset import scan_dataset
+    from fraudforge.features.catalog import FEATURE_NAMES
+    from fraudforge.features.pipeline import read_features
+
+    times = scan_dataset(data).select("transaction_id", "timestamp")
+    frame = read_features(features)[1].join(times, on="transaction_id").collect()
+    day = (pl.col("timestamp") - pl.col("timestamp").min()).dt.total_days()
+    frame = frame.with_columns(train=day < (day.max() + 1) * 2 / 3)
+    train, test = frame.filter(pl.col("train")), frame.filter(~pl.col("train"))
+    x_train = train.select(FEATURE_NAMES).cast(pl.Float64).to_numpy()
+    x_test = test.select(FEATURE_NAMES).cast(pl.Float64).to_numpy()
+    y_train = train["is_fraud"].to_numpy()
+    booster = (
+        lgb.LGBMClassifier(
+            n_estimators=150, learning_rate=0.08, num_leaves=31, n_jobs=2, verbose=-1
+        )
+        .fit(x_train, y_train, feature_name=list(FEATURE_NAMES))
+        .booster_
+    )
+    logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)).fit(
+        np.nan_to_num(x_train), y_train
+    )
+    scores = {
+        "lightgbm": booster.predict(x_test),
+        "logistic": logistic.predict_proba(np.nan_to_num(x_test))[:, 1],
+    }
+    return booster, test.drop("timestamp", "train"), scores
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """End-to-end demo on the default scenario: generate, summarise, compute the features."""
     root = Path(args.out)
@@ -174,7 +274,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
         list=False, markdown=False, input=args.out, output=str(root / "features"),
         overwrite=True, threads=args.threads,
     )  # fmt: skip
-    return cmd_features(features)
+    code = cmd_features(features)
+    if code:
+        return code
+    out.rule("fraudforge demo: report")
+    return _demo_report(root, Path(args.out))
+
+
+def _demo_report(root: Path, data: Path) -> int:
+    """Train the demo models, save the LightGBM one, and write demo-output/report.html."""
+    from fraudforge.analytics.report import build_report, write_report
+    from fraudforge.engine.dataset import scan_dataset
+
+    started = time.perf_counter()
+    with err.status("report: training the demo models"):
+        booster, test, scores = _demo_models(data, root / "features")
+        (root / "models").mkdir(exist_ok=True)
+        booster.save_model(str(root / "models" / "lightgbm.txt"))
+    with err.status("report: analysing"):
+        html = build_report(
+            transactions=scan_dataset(data).collect(), features=test, scores=scores, model=booster
+        )
+    path = write_report(html, root / "report.html")
+    out.print(
+        f"[bold]report[/bold] {path.resolve()} ({test.height:,} evaluation rows, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
+    return 0
 
 
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
@@ -229,6 +355,31 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--threads", type=int, help="worker threads (default: one per core)")
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
     feats.set_defaults(func=cmd_features)
+    rep = sub.add_parser("report", help="write the analytics report as one HTML file")
+    rep.add_argument("--data", required=True, help="dataset directory written by `generate`")
+    rep.add_argument("--features", help="features directory of that dataset (for --model)")
+    rep.add_argument(
+        "--model",
+        action="append",
+        help="LightGBM text model file to explain and evaluate (repeat to compare models)",
+    )
+    rep.add_argument("--out", required=True, help="report file to write, e.g. report.html")
+    rep.add_argument(
+        "--threshold", type=float, help="alert threshold, 0 to 1 (default: the cost-optimal one)"
+    )
+    rep.add_argument(
+        "--review-cost", dest="review_cost", type=float, default=150.0,
+        help="cost of reviewing one alert, INR (default 150)",
+    )  # fmt: skip
+    rep.add_argument(
+        "--friction-cost", dest="friction_cost", type=float, default=50.0,
+        help="cost of a false alert to a genuine customer, INR (default 50)",
+    )  # fmt: skip
+    rep.add_argument(
+        "--recovery-rate", dest="recovery_rate", type=float, default=1.0,
+        help="share of a caught fraud's amount that is recovered, 0 to 1 (default 1)",
+    )  # fmt: skip
+    rep.set_defaults(func=cmd_report)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
     _add_generate_flags(demo, demo=True)
     demo.set_defaults(func=cmd_demo, rows=None)
