@@ -81,6 +81,14 @@ def test_existing_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`demo` generates and summarises (here at a small size)."""
+    """`demo` generates, summarises, computes features and writes the report, printing its
+    path (here at a small size)."""
     assert main(["demo", "--rows", "20000", "--out", str(tmp_path / "demo")]) == 0
-    assert "content hash" in capsys.readouterr().out
+    printed = capsys.readouterr().out.replace("\n", "")
+    assert "content hash" in printed
+    report = tmp_path / "demo" / "report.html"
+    assert str(report.resolve()) in printed
+    page = report.read_text()
+    assert "lightgbm" in page
+    assert "logistic" in page
+    assert (tmp_path / "demo" / "models" / "lightgbm.txt").is_file()

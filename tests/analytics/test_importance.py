@@ -105,3 +105,34 @@ def test_model_and_input_errors() -> None:
     m = imp.matrix(pl.DataFrame({"a": [1, None]}, schema={"a": pl.Int32}), ["a"])
     assert m.dtype == np.float64
     assert np.isnan(m[1, 0])
+
+
+def test_permutation_importance_of_chosen_features(
+    fitted: tuple[lgb.LGBMClassifier, np.ndarray, np.ndarray],
+) -> None:
+    """``only`` restricts the table to the named features; unknown names are refused."""
+    model, x, y = fitted
+    table = imp.permutation_importance(
+        model, x, y, names=NAMES, repeats=1, max_rows=500, only=["noise", "constant"]
+    )
+    assert sorted(table["feature"].to_list()) == ["constant", "noise"]
+    with pytest.raises(ValueError, match="unknown feature"):
+        imp.permutation_importance(model, x, y, names=NAMES, only=["nope"])
+
+
+def test_feature_names_for_a_model_fitted_on_unnamed_columns() -> None:
+    """Names can be given to a model fitted without them, but must not contradict real ones."""
+    rng = np.random.default_rng(1)
+    x = rng.random((400, 2))
+    y = x[:, 1] > 0.7
+    unnamed = lgb.LGBMClassifier(n_estimators=5, n_jobs=1, verbose=-1).fit(x, y)
+    assert imp.model_names(unnamed) == ["Column_0", "Column_1"]
+    table = imp.gain_split(unnamed, names=["a", "b"])
+    assert table["feature"][0] == "b"
+    with pytest.raises(ValueError, match="has 1 names; the model has 2"):
+        imp.model_names(unnamed, ["a"])
+    named = lgb.LGBMClassifier(n_estimators=5, n_jobs=1, verbose=-1).fit(
+        x, y, feature_name=["p", "q"]
+    )
+    with pytest.raises(ValueError, match="differ from the names"):
+        imp.model_names(named, ["q", "p"])

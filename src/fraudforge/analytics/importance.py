@@ -53,7 +53,21 @@ def predict(model: Model, x: F64) -> F64:
     return np.asarray(as_booster(model).predict(x, num_threads=THREADS), dtype=np.float64)
 
 
-def gain_split(model: Model) -> pl.DataFrame:
+def model_names(model: Model, names: Sequence[str] | None = None) -> list[str]:
+    """The model's input column names: ``names`` when given (one per model column, and equal
+    to the model's own names unless it was fitted on unnamed columns), else the model's."""
+    own = as_booster(model).feature_name()
+    if names is None:
+        return list(own)
+    if len(names) != len(own):
+        raise ValueError(f"feature_names has {len(names)} names; the model has {len(own)} inputs")
+    unnamed = own == [f"Column_{i}" for i in range(len(own))]
+    if not unnamed and list(names) != list(own):
+        raise ValueError("feature_names differ from the names the model was fitted with")
+    return list(names)
+
+
+def gain_split(model: Model, *, names: Sequence[str] | None = None) -> pl.DataFrame:
     """Per feature: total gain, number of splits and share of all gain; highest gain first."""
     booster = as_booster(model)
     gain = np.asarray(booster.feature_importance(importance_type="gain"), dtype=np.float64)
@@ -61,7 +75,7 @@ def gain_split(model: Model) -> pl.DataFrame:
     total = gain.sum()
     return pl.DataFrame(
         {
-            "feature": booster.feature_name(),
+            "feature": model_names(model, names),
             "gain": gain,
             "split": split,
             "gain_share": gain / total if total > 0 else np.zeros_like(gain),
@@ -85,12 +99,14 @@ def permutation_importance(
     repeats: int = 3,
     max_rows: int = 5_000,
     seed: int = 0,
+    only: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Drop in average precision when one feature's column is shuffled (mean and standard
     deviation over ``repeats`` shuffles, on at most ``max_rows`` sampled rows).
 
     A feature the model never splits on cannot change a prediction: its drop is exactly 0 and
-    it is not re-scored.
+    it is not re-scored. ``only`` limits the shuffled features to those named (the table then
+    lists just them).
     """
     labels = np.asarray(y).astype(bool)
     if x.shape != (labels.shape[0], len(names)):
@@ -102,20 +118,26 @@ def permutation_importance(
     require_both_classes(ys, "permutation importance")
     base = float(average_precision_score(ys, predict(model, xs)))
     rng = np.random.default_rng(seed)
-    booster = as_booster(model)
-    splits = dict(zip(booster.feature_name(), booster.feature_importance("split"), strict=True))
+    splits = as_booster(model).feature_importance(importance_type="split")
     drops = np.zeros((len(names), repeats))
+    wanted = set(names if only is None else only)
+    unknown = wanted - set(names)
+    if unknown:
+        raise ValueError(f"unknown feature(s) {', '.join(sorted(unknown))} in only")
     for j in range(len(names)):  # one model call per used feature and repeat
-        if splits.get(names[j], 1) == 0:
+        if names[j] not in wanted or splits[j] == 0:
             continue
         original = xs[:, j].copy()
         for r in range(repeats):
             xs[:, j] = original[rng.permutation(original.shape[0])]
             drops[j, r] = base - average_precision_score(ys, predict(model, xs))
         xs[:, j] = original
-    return pl.DataFrame(
+    table = pl.DataFrame(
         {"feature": list(names), "ap_drop": drops.mean(axis=1), "ap_drop_std": drops.std(axis=1)}
-    ).sort(["ap_drop", "feature"], descending=[True, False])
+    )
+    return table.filter(pl.col("feature").is_in(sorted(wanted))).sort(
+        ["ap_drop", "feature"], descending=[True, False]
+    )
 
 
 @dataclass(frozen=True)
