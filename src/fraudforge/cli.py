@@ -232,18 +232,23 @@ def _demo_models(data: Path, features: Path) -> tuple[Any, Any, dict[str, Any]]:
     day = (pl.col("timestamp") - pl.col("timestamp").min()).dt.total_days()
     frame = frame.with_columns(train=day < (day.max() + 1) * 2 / 3)
     train, test = frame.filter(pl.col("train")), frame.filter(~pl.col("train"))
-    x_train = train.select(FEATURE_NAMES).cast(pl.Float64).to_numpy()
+    # every fraud row and a quarter of the genuine ones, weighted 4 to keep probabilities
+    # calibrated: a quarter of the training time for nearly the same model
+    y_all = train["is_fraud"].to_numpy()
+    keep = y_all | (np.random.default_rng(0).random(y_all.shape[0]) < 0.25)
+    x_train = train.filter(pl.Series(keep)).select(FEATURE_NAMES).cast(pl.Float64).to_numpy()
+    y_train = y_all[keep]
+    weight = np.where(y_train, 1.0, 4.0)
     x_test = test.select(FEATURE_NAMES).cast(pl.Float64).to_numpy()
-    y_train = train["is_fraud"].to_numpy()
     booster = (
         lgb.LGBMClassifier(
             n_estimators=150, learning_rate=0.08, num_leaves=31, n_jobs=2, verbose=-1
         )
-        .fit(x_train, y_train, feature_name=list(FEATURE_NAMES))
+        .fit(x_train, y_train, sample_weight=weight, feature_name=list(FEATURE_NAMES))
         .booster_
     )
     logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200)).fit(
-        np.nan_to_num(x_train), y_train
+        np.nan_to_num(x_train), y_train, logisticregression__sample_weight=weight
     )
     scores = {
         "lightgbm": booster.predict(x_test),

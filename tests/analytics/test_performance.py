@@ -148,3 +148,12 @@ def test_curves_on_generated_scores_are_thinned_but_keep_the_area(scored: Scored
     )
     assert roc.area > 0.9
     assert np.all(np.diff(roc.x) >= 0)
+
+
+def test_thinned_sweep_when_nothing_pays() -> None:
+    """Without a paying threshold the thinned sweep's best is its best finite point (< 0)."""
+    never = perf.threshold_sweep(Y, S, AMOUNT, costs=Costs(review_cost_inr=5_000))
+    thin = never.thinned(10)
+    assert np.all(np.isfinite(thin.thresholds))
+    assert thin.best_net_benefit_inr == never.net_benefit_inr[1:].max()
+    assert thin.best_net_benefit_inr < 0

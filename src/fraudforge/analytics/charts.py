@@ -439,7 +439,7 @@ def sweep_chart(sweep: Sweep, model: str, chosen: float) -> go.Figure:
         ),
         secondary_y=True,
     )
-    if sweep.best:
+    if sweep.net_benefit_inr[sweep.best] > 0:  # else no alert pays: there is no best
         b = sweep.best
         fig.add_trace(
             go.Scatter(

@@ -166,7 +166,9 @@ class Sweep:
         return float(self.net_benefit_inr[max(i, 0)])
 
     def thinned(self, max_points: int = 300) -> Sweep:
-        """The same sweep on at most ``max_points`` finite thresholds, the best one kept."""
+        """The same sweep on at most ``max_points`` finite thresholds (for drawing), the best
+        one kept. When no alert pays (best threshold +inf, which is not kept), ``best`` is the
+        best of the kept points."""
         idx = np.arange(1, self.thresholds.shape[0])
         keep = np.union1d(idx[_thin(idx.shape[0], max_points)], [self.best] if self.best else [])
         keep = keep.astype(np.int64)
@@ -178,7 +180,9 @@ class Sweep:
             self.recall[keep],
             self.precision[keep],
             self.net_benefit_inr[keep],
-            int(np.searchsorted(keep, self.best)) if self.best else 0,
+            int(np.searchsorted(keep, self.best))
+            if self.best
+            else int(np.argmax(self.net_benefit_inr[keep])),
         )
 
 
