@@ -32,9 +32,8 @@ NO_MODEL = (
 )
 
 
-def _data_sections(tx: pl.DataFrame) -> list[Section]:
-    """Data analysis: co-occurrence, severity, amounts, time, geography, risk, network."""
-    s = explore.summary(tx)
+def _overview_section(tx: pl.DataFrame) -> Section:
+    """Fraud and anomaly types: co-occurrence, severity, amounts, fraud mix."""
     co = explore.cooccurrence(tx)
     overview = Section(
         "Fraud and anomalies",
@@ -76,7 +75,7 @@ def _data_sections(tx: pl.DataFrame) -> list[Section]:
             charts.amount_histogram(amount_samples["genuine"], charts.sample(fraud_amounts, 20_000))
         )
     )
-    if s.fraud_rows:
+    if fraud_amounts.len():
         mix = (
             tx.filter(pl.col("is_fraud"))
             .group_by(pl.col("fraud_type").cast(pl.String), pl.col("payment_mode").cast(pl.String))
@@ -86,7 +85,11 @@ def _data_sections(tx: pl.DataFrame) -> list[Section]:
         overview.charts.append(Chart(charts.fraud_sunburst(mix), "Click a fraud type to zoom."))
     else:
         overview.notes.append("The data has no fraud rows.")
+    return overview
 
+
+def _time_section(tx: pl.DataFrame) -> Section:
+    """Hour x weekday, hour of day, daily volume and festival days."""
     hw = explore.hour_weekday(tx)
     days = explore.by_day(tx)
     time_section = Section("Time", "When fraud happens: hour, weekday and festival days.")
@@ -101,6 +104,11 @@ def _data_sections(tx: pl.DataFrame) -> list[Section]:
         Chart(charts.hour_polar(hw)),
         Chart(charts.daily_line(days)),
     ]
+    return time_section
+
+
+def _geography_section(tx: pl.DataFrame) -> Section:
+    """Cities on a map from their coordinates, fraud rate by state."""
     geo = Section("Geography", "Where payments and fraud happen, by state and city.")
     geo.charts += [
         Chart(
@@ -110,6 +118,11 @@ def _data_sections(tx: pl.DataFrame) -> list[Section]:
         ),
         Chart(charts.state_bar(explore.by_state(tx))),
     ]
+    return geo
+
+
+def _risk_section(tx: pl.DataFrame) -> Section:
+    """Fraud rate by payment mode, channel and merchant category."""
     risk = Section("Risk by payment attribute", "Fraud rate by payment mode, channel and category.")
     tables = {c: explore.risk_by(tx, c) for c in explore.RISK_COLUMNS}
     risk.charts += [
@@ -117,6 +130,11 @@ def _data_sections(tx: pl.DataFrame) -> list[Section]:
         Chart(charts.category_treemap(tables["category"])),
     ]
     risk.tables.append(("fraud rate by category", tables["category"].drop("amount_inr")))
+    return risk
+
+
+def _network_section(tx: pl.DataFrame) -> Section:
+    """The parties of multi-party fraud incidents."""
     net = netmod.scenario_network(tx)
     network = Section(
         "Network of multi-party incidents",
@@ -135,7 +153,21 @@ def _data_sections(tx: pl.DataFrame) -> list[Section]:
     else:
         network.notes.append("The data has no fraud incident with more than one customer.")
         network.charts.append(Chart(charts.empty("Network", "no multi-party incidents")))
-    return [overview, time_section, geo, risk, network]
+    return network
+
+
+def _data_sections(tx: pl.DataFrame) -> list[Section]:
+    """Data analysis: fraud and anomalies, time, geography, risk, network."""
+    return [
+        make(tx)
+        for make in (
+            _overview_section,
+            _time_section,
+            _geography_section,
+            _risk_section,
+            _network_section,
+        )
+    ]
 
 
 def _importance_section(
