@@ -7,6 +7,8 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fraudforge.analytics import performance as perf
 from fraudforge.analytics.costs import Costs
@@ -157,3 +159,32 @@ def test_thinned_sweep_when_nothing_pays() -> None:
     assert np.all(np.isfinite(thin.thresholds))
     assert thin.best_net_benefit_inr == never.net_benefit_inr[1:].max()
     assert thin.best_net_benefit_inr < 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 20), st.floats(1, 10_000)), min_size=1, max_size=60
+    ),
+    review=st.floats(0, 500),
+    friction=st.floats(0, 500),
+    recovery=st.floats(0, 1),
+)
+def test_sweep_matches_brute_force(
+    rows: list[tuple[bool, int, float]], review: float, friction: float, recovery: float
+) -> None:
+    """At every threshold the sweep's counts and benefit equal a direct count over the rows,
+    and its best is the maximum (ties in scores included)."""
+    y = np.array([r[0] for r in rows])
+    s = np.array([r[1] / 20 for r in rows])
+    amount = np.array([r[2] for r in rows])
+    costs = Costs(review_cost_inr=review, friction_cost_inr=friction, recovery_rate=recovery)
+    sweep = perf.threshold_sweep(y, s, amount, costs=costs)
+    for i, t in enumerate(sweep.thresholds):
+        alert = s >= t
+        tp, fp = int((alert & y).sum()), int((alert & ~y).sum())
+        want = recovery * amount[alert & y].sum() - review * alert.sum() - friction * fp
+        assert (sweep.alerts[i], sweep.tp[i], sweep.fp[i]) == (alert.sum(), tp, fp)
+        assert sweep.net_benefit_inr[i] == pytest.approx(want, abs=1e-6)
+        assert sweep.benefit_at(float(t)) == pytest.approx(want, abs=1e-6)
+    assert sweep.best_net_benefit_inr == pytest.approx(sweep.net_benefit_inr.max())
