@@ -82,9 +82,11 @@ def test_existing_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`demo` generates, computes features, trains and registers a model (here at a small size)."""
+    """`demo` generates, computes features, trains and registers a model, and writes the report
+    of the registered model on its test week, printing its path (here at a small size)."""
     assert main(["demo", "--rows", "20000", "--out", str(tmp_path / "demo")]) == 0
     text = capsys.readouterr().out
+    printed = text.replace("\n", "")
     assert "content hash" in text
     assert "registered fraud-lightgbm v1" in text
     reg = Registry(tmp_path / "demo" / "registry", create=False)
@@ -98,3 +100,6 @@ def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert version.metric("roc_auc") is not None
     assert version.data_hash == read_manifest(tmp_path / "demo" / "data").content_hash
     assert reg.load("fraud-lightgbm", stage="staging", check_catalog=True).kind == "lightgbm"
+    report = tmp_path / "demo" / "report.html"
+    assert str(report.resolve()) in printed
+    assert "fraud-lightgbm@staging" in report.read_text()

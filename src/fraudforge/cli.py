@@ -1,9 +1,11 @@
-"""The ``fraudforge`` command line: ``generate`` a dataset, compute its ``features`` (locally or
-on a Ray cluster), run the end-to-end ``demo``."""
+"""The ``fraudforge`` command line: ``generate`` a dataset and compute its ``features`` (locally or
+on a Ray cluster), ``train``, ``tune`` and ``compare`` models in a ``registry``, write the
+analytics ``report``, run the end-to-end ``demo``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
@@ -20,6 +22,8 @@ from fraudforge.engine.dataset import FORMATS, Manifest, generate
 from fraudforge.engine.errors import OutputExistsError, ScenarioError
 from fraudforge.engine.scenario import PRESETS, Scenario, load_scenario
 
+DEMO_MODEL = "fraud-lightgbm"
+"""The model name ``make demo`` registers."""
 err = Console(stderr=True)
 out = Console()
 
@@ -182,6 +186,74 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_models(specs: Sequence[str], registry: str | None) -> list[Any]:
+    """The models named on the command line (files or registry references), unique names."""
+    from fraudforge.analytics.loader import load_model
+
+    models: list[Any] = []
+    for spec in specs:
+        model = load_model(spec, registry=registry)
+        while model.name in {m.name for m in models}:
+            model = dataclasses.replace(model, name=model.name + "'")
+        models.append(model)
+    return models
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the analytics report of a dataset (and its features and models) as one HTML file."""
+    import polars as pl
+
+    from fraudforge.analytics.report import build_report, write_report
+    from fraudforge.engine.dataset import scan_dataset
+    from fraudforge.features.pipeline import read_features
+    from fraudforge.models.metrics import Costs
+
+    costs = Costs(
+        review_cost_inr=args.review_cost,
+        friction_cost_inr=args.friction_cost,
+        recovery_rate=args.recovery_rate,
+    )
+    if args.model and args.features is None:
+        err.print("[red]error:[/red] --model needs --features FEATURES (the features it scores)")
+        return 2
+    if args.test_days is not None and args.test_days < 1:
+        raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
+    started = time.perf_counter()
+    with err.status("report: reading the data"):
+        transactions = scan_dataset(args.data).collect()
+        features = None
+        if args.features:
+            features = read_features(args.features)[1].collect()
+            if args.test_days is not None:
+                # Evaluate on the last days only (a model's own test period, not its training).
+                times = transactions.select("transaction_id", "timestamp")
+                day = (pl.col("timestamp") - pl.col("timestamp").min()).dt.total_days()
+                last = times.select(day.max()).item()
+                keep = times.filter(day > last - args.test_days).select("transaction_id")
+                features = features.join(keep, on="transaction_id", how="semi")
+    models = _report_models(args.model or [], args.registry)
+    with err.status("report: scoring"):
+        assert features is not None or not models
+        scores = {m.name: m.score(features) for m in models}
+    explained = next((m for m in models if m.booster is not None), None)
+    with err.status("report: analysing"):
+        html = build_report(
+            transactions=transactions,
+            features=features,
+            scores=scores or None,
+            model=explained.booster if explained else None,
+            feature_names=explained.features if explained else None,
+            costs=costs,
+            threshold=args.threshold,
+        )
+    path = write_report(html, args.out)
+    out.print(
+        f"[bold]report[/bold] {path.resolve()} ({len(html) / 1e6:.1f} MB, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """End-to-end demo on the default scenario: generate, summarise, compute the features, then
     train LightGBM on them and register it."""
@@ -209,7 +281,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if code:
         return code
     out.rule("fraudforge demo: model")
-    return _demo_model(root)
+    code = _demo_model(root)
+    if code:
+        return code
+    out.rule("fraudforge demo: report")
+    return _demo_report(root)
 
 
 def _demo_model(root: Path) -> int:
@@ -225,7 +301,7 @@ def _demo_model(root: Path) -> int:
         shutil.rmtree(registry_dir)
     train = build_parser().parse_args(
         ["train", "--data", str(root / "data"), "--features", str(root / "features"),
-         "--registry", str(registry_dir), "--name", "fraud-lightgbm", "--stage", "staging",
+         "--registry", str(registry_dir), "--name", DEMO_MODEL, "--stage", "staging",
          "--tag", "demo"]
     )  # fmt: skip
     code = cmd_train(train)
@@ -239,22 +315,6 @@ def _registry(path: str, *, create: bool = False) -> Any:
     from fraudforge.models.registry import Registry
 
     return Registry(path, create=create)
-
-
-def _model_ref(text: str) -> tuple[str, int | None, str | None]:
-    """``NAME``, ``NAME:VERSION`` or ``NAME@STAGE`` as (name, version, stage)."""
-    if "@" in text:
-        name, stage = text.split("@", 1)
-        return name, None, stage
-    if ":" in text:
-        name, version = text.split(":", 1)
-        if not version.isdigit():
-            raise ValueError(
-                f"invalid model reference `{text}`: allowed are NAME, NAME:VERSION (a whole "
-                "number) or NAME@STAGE"
-            )
-        return name, int(version), None
-    return text, None, None
 
 
 def _short(value: float | None, digits: int = 3) -> str:
@@ -363,7 +423,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err.print("[red]error:[/red] give both --data DATA and --features FEATURES, or neither")
         return 2
     reg = _registry(args.registry)
-    refs = [_model_ref(m) for m in args.models] or [(n, None, None) for n in reg.names()]
+    from fraudforge.models.registry import parse_model_ref
+
+    refs = [parse_model_ref(m) for m in args.models] or [(n, None, None) for n in reg.names()]
     if not refs:
         err.print(f"[red]error:[/red] the registry {args.registry} holds no models to compare")
         return 2
@@ -817,6 +879,17 @@ def _add_backend_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _demo_report(root: Path) -> int:
+    """``fraudforge report`` on the demo's data with the registered model, evaluated on the
+    test week it was not trained on: demo-output/report.html."""
+    report = build_parser().parse_args(
+        ["report", "--data", str(root / "data"), "--features", str(root / "features"),
+         "--model", f"{DEMO_MODEL}@staging", "--registry", str(root / "registry"),
+         "--test-days", "7", "--out", str(root / "report.html")]
+    )  # fmt: skip
+    return cmd_report(report)
+
+
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     p.add_argument("--rows", type=int, help="target number of transactions (customers are derived)")
     p.add_argument("--seed", type=int, help="random seed (the dataset is a pure function of it)")
@@ -878,6 +951,37 @@ def build_parser() -> argparse.ArgumentParser:
     feats.set_defaults(func=cmd_features)
     _add_model_commands(sub)
     _add_registry_commands(sub)
+    rep = sub.add_parser("report", help="write the analytics report as one HTML file")
+    rep.add_argument("--data", required=True, help="dataset directory written by `generate`")
+    rep.add_argument("--features", help="features directory of that dataset (for --model)")
+    rep.add_argument(
+        "--model",
+        action="append",
+        help="model to explain and evaluate: a LightGBM text model file, or NAME, NAME@STAGE or "
+        "NAME:VERSION with --registry (repeat to compare models)",
+    )
+    rep.add_argument("--registry", help="model registry directory for --model references")
+    rep.add_argument(
+        "--test-days", dest="test_days", type=int,
+        help="evaluate the models on the last N days only (default: every row)",
+    )  # fmt: skip
+    rep.add_argument("--out", required=True, help="report file to write, e.g. report.html")
+    rep.add_argument(
+        "--threshold", type=float, help="alert threshold, 0 to 1 (default: the cost-optimal one)"
+    )
+    rep.add_argument(
+        "--review-cost", dest="review_cost", type=float, default=150.0,
+        help="cost of reviewing one alert, INR (default 150)",
+    )  # fmt: skip
+    rep.add_argument(
+        "--friction-cost", dest="friction_cost", type=float, default=50.0,
+        help="cost of a false alert to a genuine customer, INR (default 50)",
+    )  # fmt: skip
+    rep.add_argument(
+        "--recovery-rate", dest="recovery_rate", type=float, default=1.0,
+        help="share of a caught fraud's amount that is recovered, 0 to 1 (default 1)",
+    )  # fmt: skip
+    rep.set_defaults(func=cmd_report)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
     _add_generate_flags(demo, demo=True)
     demo.set_defaults(func=cmd_demo, rows=None)

@@ -34,10 +34,13 @@ class Costs(msgspec.Struct, kw_only=True, frozen=True):
 
     def __post_init__(self) -> None:
         for name in ("review_cost_inr", "friction_cost_inr"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"`{name}` = {getattr(self, name)}: allowed is >= 0")
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"invalid cost `{name}` = {value!r}: allowed is a number >= 0")
         if not 0.0 <= self.recovery_rate <= 1.0:
-            raise ValueError(f"`recovery_rate` = {self.recovery_rate}: allowed is 0 to 1")
+            raise ValueError(
+                f"invalid cost `recovery_rate` = {self.recovery_rate!r}: allowed is 0 to 1"
+            )
 
 
 class Evaluation(msgspec.Struct, kw_only=True):

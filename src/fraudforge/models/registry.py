@@ -143,6 +143,22 @@ class ModelVersion(msgspec.Struct, kw_only=True, frozen=True):
         return float(value)
 
 
+def parse_model_ref(text: str) -> tuple[str, int | None, str | None]:
+    """``NAME``, ``NAME:VERSION`` or ``NAME@STAGE`` as (name, version, stage)."""
+    if "@" in text:
+        name, stage = text.split("@", 1)
+        return name, None, stage
+    if ":" in text:
+        name, version = text.split(":", 1)
+        if not version.isdigit():
+            raise ValueError(
+                f"invalid model reference `{text}`: allowed are NAME, NAME:VERSION (a whole "
+                "number) or NAME@STAGE"
+            )
+        return name, int(version), None
+    return text, None, None
+
+
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a model's behaviour depends on."""
     found = {"python": platform.python_version()}

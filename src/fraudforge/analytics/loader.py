@@ -1,0 +1,59 @@
+"""The models a report scores and explains: a LightGBM text model file, or a version of the
+model registry (``NAME``, ``NAME@STAGE`` or ``NAME:VERSION``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+
+from fraudforge.analytics._arrays import F64
+from fraudforge.analytics.importance import matrix, predict
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """One model of a report: the features it reads, how it scores a features table, and its
+    LightGBM booster when it has one (the importance section explains only LightGBM)."""
+
+    name: str
+    features: tuple[str, ...]
+    score: Callable[[pl.DataFrame], F64]
+    booster: lgb.Booster | None
+
+
+def load_model(spec: str, *, registry: str | Path | None = None) -> ReportModel:
+    """The model named by ``spec``: a LightGBM text model file (``Booster.save_model``), or with
+    ``registry`` a registered version, loaded with its sha256 and catalogue checks."""
+    path = Path(spec)
+    if path.is_file():
+        try:
+            booster = lgb.Booster(model_file=str(path))
+        except lgb.basic.LightGBMError as exc:
+            raise ValueError(f"{path} is not a LightGBM text model file: {exc}") from exc
+        names = tuple(booster.feature_name())
+        return ReportModel(
+            name=path.stem,
+            features=names,
+            score=lambda frame: predict(booster, matrix(frame, names)),
+            booster=booster,
+        )
+    if registry is None:
+        raise FileNotFoundError(
+            f"model `{spec}` not found: give the path of a LightGBM text model file, or a "
+            "registered model (NAME, NAME@STAGE or NAME:VERSION) with --registry DIR"
+        )
+    from fraudforge.models.registry import Registry, parse_model_ref
+
+    name, version, stage = parse_model_ref(spec)
+    model = Registry(registry, create=False).load(name, version, stage=stage, check_catalog=True)
+    return ReportModel(
+        name=spec,
+        features=model.features,
+        score=lambda frame: np.asarray(model.score(frame), dtype=np.float64),
+        booster=model.estimator.booster_ if model.kind == "lightgbm" else None,
+    )
