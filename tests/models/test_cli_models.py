@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from fraudforge.cli import main
 from fraudforge.engine.dataset import generate
 from fraudforge.features.pipeline import build_features
+from fraudforge.models.data import ModelData, load_model_data
 from fraudforge.models.registry import Registry
 from tests.models.conftest import MODELS_SMALL
 
@@ -84,3 +86,17 @@ def test_tune_prints_and_exports_the_results(
     assert table.columns[:3] == ["trial", "state", "min_samples_leaf"]
     assert table["mean_roc_auc"].is_sorted(descending=True)
     assert "# grid search: decision_tree, prequential" in (tmp_path / "t.md").read_text()
+
+
+def test_load_model_data_reads_the_directories_like_model_data(
+    dirs: tuple[Path, Path], small_data: ModelData
+) -> None:
+    data, features = dirs
+    loaded = load_model_data(data, features)
+    assert loaded.features == small_data.features
+    for column in ("transaction_id", "t", "y", "customer_id", "card_id", "amount", "fraud_type"):
+        np.testing.assert_array_equal(getattr(loaded, column), getattr(small_data, column))
+    np.testing.assert_allclose(loaded.X, small_data.X, equal_nan=True)
+    chosen = load_model_data(data, features, names=["hour", "txn_count_24h"])
+    assert chosen.features == ("hour", "txn_count_24h")
+    np.testing.assert_array_equal(chosen.X, small_data.select(["hour", "txn_count_24h"]).X)
