@@ -206,13 +206,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from fraudforge.analytics.report import build_report, write_report
     from fraudforge.engine.dataset import scan_dataset
     from fraudforge.features.pipeline import read_features
-    from fraudforge.models.metrics import Costs
 
-    costs = Costs(
-        review_cost_inr=args.review_cost,
-        friction_cost_inr=args.friction_cost,
-        recovery_rate=args.recovery_rate,
-    )
+    costs = _costs_from_args(args)
     if args.model and args.features is None:
         err.print("[red]error:[/red] --model needs --features FEATURES (the features it scores)")
         return 2
@@ -768,6 +763,11 @@ def _add_cost_flags(p: argparse.ArgumentParser) -> None:
         default=0.01,
         help="share of rows analysts can review, for recall@budget (default: 0.01)",
     )
+    _add_costs(p)
+
+
+def _add_costs(p: argparse.ArgumentParser) -> None:
+    """The review, friction and recovery flags that ``_costs_from_args`` reads."""
     p.add_argument(
         "--review-cost", dest="review_cost", type=float, default=150.0,
         help="INR per analyst review of an alert (default: 150)",
@@ -969,18 +969,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--threshold", type=float, help="alert threshold, 0 to 1 (default: the cost-optimal one)"
     )
-    rep.add_argument(
-        "--review-cost", dest="review_cost", type=float, default=150.0,
-        help="cost of reviewing one alert, INR (default 150)",
-    )  # fmt: skip
-    rep.add_argument(
-        "--friction-cost", dest="friction_cost", type=float, default=50.0,
-        help="cost of a false alert to a genuine customer, INR (default 50)",
-    )  # fmt: skip
-    rep.add_argument(
-        "--recovery-rate", dest="recovery_rate", type=float, default=1.0,
-        help="share of a caught fraud's amount that is recovered, 0 to 1 (default 1)",
-    )  # fmt: skip
+    _add_costs(rep)
     rep.set_defaults(func=cmd_report)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
     _add_generate_flags(demo, demo=True)
