@@ -410,7 +410,7 @@ def cmd_registry_promote(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare registered models side by side, on their recorded metrics or on a dataset."""
-    from fraudforge.models._tables import write_text_atomic
+    from fraudforge.engine.atomic import write_atomic
     from fraudforge.models.compare import check_priority, compare
 
     check_priority(args.priority)
@@ -459,10 +459,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare(evaluations, priority=args.priority)
     _print_comparison(comparison)
     if args.markdown:
-        write_text_atomic(args.markdown, comparison.to_markdown())
+        write_atomic(args.markdown, comparison.to_markdown())
         out.print(f"Markdown written to {args.markdown}")
     if args.json:
-        write_text_atomic(args.json, comparison.to_json().decode() + "\n")
+        write_atomic(args.json, comparison.to_json().decode() + "\n")
         out.print(f"JSON written to {args.json}")
     return 0
 

@@ -1,6 +1,6 @@
-"""Writing a whole output directory atomically: everything goes into a hidden sibling, which is
-renamed into place only once complete, so an interrupted run never leaves a partial directory
-where a complete one is expected (and a previous one survives a failure)."""
+"""Atomic writes of whole directories and single files: everything goes into a hidden sibling,
+which is renamed into place only once complete, so an interrupted run never leaves a partial
+output where a complete one is expected (and a previous one survives a failure)."""
 
 from __future__ import annotations
 
@@ -42,13 +42,26 @@ def staged_directory(out: Path) -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary sibling file renamed into place, so a
-    reader sees the old file or the complete new one, never a partial write."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+@contextmanager
+def staged_file(out: Path) -> Iterator[Path]:
+    """Yield a temporary sibling path to write ``out``'s content to; on success it is renamed
+    over ``out`` (with its data flushed to disk first), on any error it is removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = out.parent / f".{out.name}.partial-{os.getpid()}"
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        yield work
+        with open(work, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(work, out)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        work.unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through ``staged_file``, so a reader sees the
+    old file or the complete new one, never a partial write."""
+    target = Path(path)
+    with staged_file(target) as work:
+        work.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return target

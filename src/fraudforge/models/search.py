@@ -22,7 +22,8 @@ import polars as pl
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
-from fraudforge.models._tables import markdown_table, write_text_atomic
+from fraudforge.engine.atomic import write_atomic
+from fraudforge.models._tables import markdown_table
 from fraudforge.models.data import ModelData
 from fraudforge.models.metrics import METRICS, metric_value
 from fraudforge.models.splits import PrequentialSplit
@@ -208,11 +209,11 @@ class SearchResult:
 
     def write_csv(self, path: str | Path) -> Path:
         """The table as CSV, written atomically."""
-        return write_text_atomic(path, self.table.write_csv())
+        return write_atomic(path, self.table.write_csv())
 
     def write_markdown(self, path: str | Path) -> Path:
         """:meth:`to_markdown`, written atomically."""
-        return write_text_atomic(path, self.to_markdown())
+        return write_atomic(path, self.to_markdown())
 
 
 def _fmt(value: Any) -> str:
