@@ -3,8 +3,11 @@ LightGBM model trained on them, built once per session."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -53,3 +56,54 @@ def served() -> Served:
         name="fraud-lightgbm",
     )
     return Served(transactions, customers, outlier, data, model)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What ``fraudforge serve`` reads, on disk: a registry holding the model as versions 1
+    (production) and 2 (staging), a snapshot of the online state after the first 80% of the
+    stream, a keys file, and the remaining transactions to send."""
+
+    root: Path
+    registry: Path
+    snapshot: Path
+    keys: Path
+    score_key: str
+    admin_key: str
+    name: str
+    rest: list[dict[str, Any]]
+    """The last 20% of the stream as JSON-ready transaction objects, in time order."""
+
+
+@pytest.fixture(scope="session")
+def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """SERVICE_SMALL's model registered and its online state snapshotted."""
+    from fraudforge.features.online import OnlineFeatures
+    from fraudforge.models import Registry
+    from fraudforge.service.schema import Transaction
+    from fraudforge.service.security import add_key
+    from fraudforge.service.state import save_snapshot
+
+    root = tmp_path_factory.mktemp("deployment")
+    registry = Registry(root / "registry")
+    name = served.model.name or "fraud-lightgbm"
+    first = registry.register(served.model, name=name)
+    registry.promote(name, first.version, "production")
+    second = registry.register(served.model, name=name)
+    registry.promote(name, second.version, "staging")
+    tx = served.transactions
+    cut = int(tx.height * 0.8)
+    online = OnlineFeatures.from_customers(served.customers, served.outlier)
+    for row in tx.head(cut).iter_rows(named=True):
+        online.process_row(row)
+    snapshot = root / "state.npz"
+    save_snapshot(online, snapshot)
+    keys = root / "keys.json"
+    score_key = add_key(keys, "scorer", ["score"])
+    admin_key = add_key(keys, "ops", ["score", "admin"])
+    fields = list(Transaction.__struct_fields__)
+    rest = [
+        {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+        for row in tx.slice(cut).select(fields).iter_rows(named=True)
+    ]
+    return Deployment(root, root / "registry", snapshot, keys, score_key, admin_key, name, rest)

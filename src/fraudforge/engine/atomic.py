@@ -40,3 +40,19 @@ def staged_directory(out: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+@contextmanager
+def staged_file(out: Path) -> Iterator[Path]:
+    """Yield a temporary sibling path to write ``out``'s content to; on success it is renamed
+    over ``out`` (with its data flushed to disk first), on any error it is removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = out.parent / f".{out.name}.partial-{os.getpid()}"
+    try:
+        yield work
+        with open(work, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(work, out)
+    except BaseException:
+        work.unlink(missing_ok=True)
+        raise

@@ -141,6 +141,18 @@ class OnlineFeatures:
             h = self._customers[customer_id] = _History(home_lat=lat, home_lon=lon)
         return h
 
+    def check(self, customer_id: int, timestamp: dt.datetime | int) -> None:
+        """Raise what ``process`` would for this customer and time (KeyError for an unknown
+        customer, ValueError for a time before the customer's last), changing nothing."""
+        h = self._customers.get(customer_id)
+        if h is None and customer_id not in self._homes:
+            raise KeyError(f"customer_id {customer_id} is unknown: add it to the customers table")
+        if h is not None and to_micros(timestamp) < h.last_t:
+            raise ValueError(
+                f"{timestamp} is earlier than customer {customer_id}'s last transaction "
+                f"({EPOCH + h.last_t * _MICROSECOND}): each customer's must come in time order"
+            )
+
     def process(self, txn: Mapping[str, Any]) -> dict[str, float]:
         """The features of ``txn`` (a transaction in the engine's schema) by catalogue name,
         then fold it into the state. Timestamps must not go backwards for a customer."""

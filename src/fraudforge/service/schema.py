@@ -14,6 +14,7 @@ from msgspec import Meta
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.engine.taxonomy import FRAUD_LABELS
+from fraudforge.models.registry import STAGES
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 """Timestamps in the engine are naive Indian Standard Time; aware ones are converted to it."""
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     FraudType: TypeAlias = str
     Decision: TypeAlias = str
     FeedbackKind: TypeAlias = str
+    Stage: TypeAlias = str
 else:
     PaymentMode = _literal(cat.PAYMENT_MODES)
     CardNetwork = _literal(cat.CARD_NETWORKS)
@@ -54,6 +56,7 @@ else:
     FraudType = _literal(FRAUD_LABELS)
     Decision = _literal(DECISIONS)
     FeedbackKind = _literal(FEEDBACK_KINDS)
+    Stage = _literal(STAGES)
 
 Id = Annotated[int, Meta(ge=0, le=2**63 - 1, description="A non-negative 64-bit id.")]
 CustomerId = Annotated[int, Meta(ge=1, le=2**63 - 1, description="customers.customer_id")]
@@ -192,6 +195,60 @@ class Thresholds(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
         return "ALLOW"
 
 
+class ModelInfo(msgspec.Struct, kw_only=True, frozen=True):
+    """The model being served, as the registry describes it."""
+
+    name: str
+    version: int
+    kind: str
+    stage: str
+    created_at: str
+    features: list[str]
+    thresholds: Thresholds
+
+
+class Health(msgspec.Struct, kw_only=True, frozen=True):
+    """Liveness: the process answers."""
+
+    status: Literal["ok"] = "ok"
+    uptime_s: float = 0.0
+
+
+class Ready(msgspec.Struct, kw_only=True, frozen=True):
+    """Readiness: a model is loaded and the online state restored."""
+
+    ready: bool
+    model: ModelRef | None = None
+    error: str | None = None
+    """Why startup failed, if it did."""
+
+
+ModelName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class LoadModel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Admin: serve another registered model (``NAME@STAGE`` or ``NAME:VERSION``)."""
+
+    model: Annotated[str, Meta(min_length=1, max_length=80, examples=["fraud@production"])]
+
+
+class Promote(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Admin: move a version to a stage, and serve it when ``serve`` is true."""
+
+    name: ModelName
+    version: Annotated[int, Meta(ge=1, le=2**31)]
+    stage: Stage = "production"
+    serve: bool = True
+
+
+class SnapshotInfo(msgspec.Struct, kw_only=True, frozen=True):
+    """Admin: a snapshot of the online state was written."""
+
+    path: str
+    bytes: int
+    seconds: float
+
+
 class ErrorBody(msgspec.Struct, kw_only=True, frozen=True):
     """Every error answer: what was wrong and, when one field is to blame, its path."""
 
@@ -208,9 +265,15 @@ __all__ = [
     "BatchResult",
     "ErrorBody",
     "Feedback",
+    "Health",
+    "LoadModel",
+    "ModelInfo",
     "ModelRef",
+    "Promote",
+    "Ready",
     "Reason",
     "ScoreResult",
+    "SnapshotInfo",
     "Thresholds",
     "Transaction",
     "to_ist_naive",
