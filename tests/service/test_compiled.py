@@ -129,7 +129,7 @@ def test_contributions_sum_to_raw(served: Served) -> None:
     booster = lightgbm_booster(served.model.estimator)
     compiled = CompiledTrees.from_booster(booster)
     x = _matrix(served)
-    used = {int(f) for f in compiled.ints[:, 0] if f >= 0}
+    used = set(compiled.split_features.tolist())
     out = np.empty(x.shape[1])
     for i in range(0, x.shape[0], 211):
         raw = compiled.contributions(x[i], out)
