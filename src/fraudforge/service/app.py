@@ -73,7 +73,6 @@ class Service:
         self.keys = KeyRing(read_keys(settings.keys).keys) if settings.keys else None
         self.limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.burst)
         self.metrics = Metrics()
-        self.model_info: ModelInfo | None = None
 
     def scorer(self) -> Scorer:
         """The current scorer, or 503 while starting."""
@@ -117,19 +116,6 @@ class Service:
             )
         if ts < EARLIEST:
             raise ServiceError(422, f"{field} {ts.isoformat()} is before 2000-01-01", field=field)
-
-    def describe(self, scorer: Scorer) -> ModelInfo:
-        """The registry's description of ``scorer``'s model (blocking)."""
-        v = Registry(self.settings.registry, create=False).show(scorer.ref.name, scorer.ref.version)
-        return ModelInfo(
-            name=v.name,
-            version=v.version,
-            kind=v.kind,
-            stage=v.stage,
-            created_at=v.created_at,
-            features=list(v.features),
-            thresholds=self.settings.thresholds,
-        )
 
 
 def _service(request: Request[Any, Any, Any]) -> Service:
@@ -227,11 +213,8 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
 async def model(request: Request[Any, Any, Any]) -> Response[bytes]:
     """The model being served."""
     svc = _service(request)
-    scorer = svc.scorer()
-    info = svc.model_info
-    if info is None or info.version != scorer.ref.version or info.name != scorer.ref.name:
-        info = svc.model_info = await asyncio.to_thread(svc.describe, scorer)
-    return _json(info)
+    svc.scorer()
+    return _json(svc.state.info)
 
 
 async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -291,17 +274,17 @@ async def admin_promote(request: Request[Any, Any, Any]) -> Response[bytes]:
         raise ServiceError(422, str(exc), field="version") from None
     if body.serve:
         return _json(await _swap(svc, ModelSpec(body.name, body.version, None), "version"))
-    current = svc.scorer()
-    return _json(await asyncio.to_thread(svc.describe, current))
+    info = svc.state.info
+    assert info is not None  # svc.scorer() above: a model is loaded
+    return _json(await asyncio.to_thread(svc.state.refresh_info, info.name))
 
 
 async def _swap(svc: Service, spec: ModelSpec, field: str) -> ModelInfo:
     try:
-        scorer = await svc.state.swap(spec)
+        info = await svc.state.swap(spec)
     except (ValueError, KeyError) as exc:
         raise ServiceError(422, f"cannot load {spec.name}: {exc}", field=field) from None
     svc.metrics.swaps += 1
-    info = svc.model_info = await asyncio.to_thread(svc.describe, scorer)
     return info
 
 

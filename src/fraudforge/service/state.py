@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import polars as pl
 
@@ -21,7 +22,8 @@ from fraudforge.engine.dataset import scan_dataset
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import read_features, source_dataset
-from fraudforge.models.registry import STAGES
+from fraudforge.models.registry import STAGES, Registry
+from fraudforge.service.schema import ModelInfo
 from fraudforge.service.scoring import Scorer
 from fraudforge.service.settings import Settings
 
@@ -125,6 +127,8 @@ class ServiceState:
         self.settings = settings
         self.online: OnlineFeatures | None = None
         self.scorer: Scorer | None = None
+        self.info: ModelInfo | None = None
+        """The registry's description of ``scorer``'s version."""
         self.error: str | None = None
         self.restored = False
         """True when the state came from a snapshot rather than a warm start."""
@@ -140,12 +144,14 @@ class ServiceState:
         """Model loaded and online state restored."""
         return self.scorer is not None and self.online is not None
 
-    def build_scorer(self, spec: ModelSpec) -> Scorer:
-        """A scorer of ``spec`` over the current online state (blocking: run it in a thread)."""
+    def build_scorer(self, spec: ModelSpec) -> tuple[Scorer, ModelInfo]:
+        """A scorer of ``spec`` over the current online state and the registry's description of
+        its version (blocking: run it in a thread)."""
         if self.online is None:
             raise RuntimeError("the online state is not loaded yet")
-        return Scorer.from_registry(
-            self.settings.registry,
+        registry = Registry(self.settings.registry, create=False)
+        scorer = Scorer.from_registry(
+            registry,
             spec.name,
             self.online,
             version=spec.version,
@@ -154,6 +160,17 @@ class ServiceState:
             top_k=self.settings.top_reasons,
             lock=self.lock,
         )
+        v = registry.show(spec.name, scorer.ref.version)
+        info = ModelInfo(
+            name=v.name,
+            version=v.version,
+            kind=v.kind,
+            stage=v.stage,
+            created_at=v.created_at,
+            features=list(v.features),
+            thresholds=self.settings.thresholds,
+        )
+        return scorer, info
 
     def start(self) -> None:
         """Restore (or warm-start) the state, then load the configured model (blocking)."""
@@ -162,12 +179,12 @@ class ServiceState:
             online, source = open_state(self.settings)
             self.online = online
             self.restored = source.startswith("snapshot")
-            scorer = self.build_scorer(ModelSpec.parse(self.settings.model))
+            scorer, info = self.build_scorer(ModelSpec.parse(self.settings.model))
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             log.error("startup failed: %s", self.error)
             raise
-        self.scorer = scorer
+        self.info, self.scorer = info, scorer
         log.info(
             "ready in %.2f s: state from %s, model %s v%s",
             time.perf_counter() - began,
@@ -176,19 +193,29 @@ class ServiceState:
             scorer.ref.version,
         )
 
-    async def swap(self, spec: ModelSpec) -> Scorer:
+    async def swap(self, spec: ModelSpec) -> ModelInfo:
         """Load ``spec`` off the event loop and make it the scorer; requests already running keep
         the scorer they started with. One swap at a time."""
         async with self._swap:
-            scorer = await asyncio.to_thread(self.build_scorer, spec)
-            old, self.scorer = self.scorer, scorer
+            scorer, info = await asyncio.to_thread(self.build_scorer, spec)
+            old = self.scorer
+            self.info, self.scorer = info, scorer
             log.info(
                 "model swapped: %s -> %s v%s",
                 f"{old.ref.name} v{old.ref.version}" if old else "none",
                 scorer.ref.name,
                 scorer.ref.version,
             )
-            return scorer
+            return info
+
+    def refresh_info(self, name: str) -> ModelInfo:
+        """The registry's current description of the served version (its stage may have
+        changed), kept as ``info`` (blocking)."""
+        if self.info is None:
+            raise RuntimeError("no model is loaded")
+        v = Registry(self.settings.registry, create=False).show(name, self.info.version)
+        self.info = msgspec.structs.replace(self.info, stage=v.stage)
+        return self.info
 
     async def snapshot(self) -> int:
         """Write a snapshot (state copied on the loop, written in a thread); 0 when there is no
