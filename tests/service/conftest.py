@@ -74,6 +74,23 @@ class Deployment:
     rest: list[dict[str, Any]]
     """The last 20% of the stream as JSON-ready transaction objects, in time order."""
 
+    def settings(self, state: Path, *, copy: bool = True, **changes: Any) -> Any:
+        """Settings serving the production model from the snapshot file ``state`` (with
+        ``copy``, a fresh copy of the deployment's), with the keys file and no periodic
+        snapshots."""
+        from fraudforge.service.settings import load_settings
+
+        if copy:
+            state.write_bytes(self.snapshot.read_bytes())
+        base = {
+            "registry": str(self.registry),
+            "model": f"{self.name}@production",
+            "state": str(state),
+            "keys": str(self.keys),
+            "snapshot_interval_s": 0,
+        }
+        return load_settings(environ={}, overrides={**base, **changes})
+
 
 @pytest.fixture(scope="session")
 def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Deployment:

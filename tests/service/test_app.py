@@ -20,7 +20,7 @@ from fraudforge.features.online import to_micros
 from fraudforge.service.app import create_app
 from fraudforge.service.schema import ScoreResult, Transaction
 from fraudforge.service.scoring import Scorer
-from fraudforge.service.settings import Settings, load_settings
+from fraudforge.service.settings import Settings
 from fraudforge.service.state import load_snapshot
 
 from .conftest import Deployment
@@ -28,17 +28,9 @@ from .live import live_server
 
 
 def settings_for(d: Deployment, state: Path, **changes: Any) -> Settings:
-    """Serve the deployment's production model from a copy of its snapshot at ``state``."""
-    state.write_bytes(d.snapshot.read_bytes())
-    base = {
-        "registry": str(d.registry),
-        "model": f"{d.name}@production",
-        "state": str(state),
-        "keys": str(d.keys),
-        "snapshot_interval_s": 0,
-        "max_batch": 50,
-    }
-    return load_settings(environ={}, overrides={**base, **changes})
+    """The deployment's settings with a batch limit of 50."""
+    settings: Settings = d.settings(state, **{"max_batch": 50, **changes})
+    return settings
 
 
 @pytest.fixture(scope="module")

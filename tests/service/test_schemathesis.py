@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
 from fraudforge.service.app import ENDPOINTS, OPENAPI_PATH, create_app
-from fraudforge.service.settings import load_settings
 
 from .conftest import Deployment
 from .live import live_server
@@ -26,20 +25,7 @@ from .live import live_server
 def fuzzed(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private server (its state and snapshot are its own)."""
     state: Path = tmp_path_factory.mktemp("fuzz") / "state.npz"
-    state.write_bytes(deployment.snapshot.read_bytes())
-    app = create_app(
-        load_settings(
-            environ={},
-            overrides={
-                "registry": str(deployment.registry),
-                "model": f"{deployment.name}@production",
-                "state": str(state),
-                "keys": str(deployment.keys),
-                "snapshot_interval_s": 0,
-                "max_batch": 20,
-            },
-        )
-    )
+    app = create_app(deployment.settings(state, max_batch=20))
     with live_server(app) as base:
         yield base
 

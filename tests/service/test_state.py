@@ -23,22 +23,10 @@ from fraudforge.features.pipeline import build_features
 from fraudforge.service.app import create_app
 from fraudforge.service.schema import Transaction
 from fraudforge.service.scoring import Scorer
-from fraudforge.service.settings import load_settings
 from fraudforge.service.state import ModelSpec, load_snapshot, warm_start
 
 from .conftest import Deployment
 from .live import live_server
-
-
-def _settings(d: Deployment, state: Path, **changes: Any) -> Any:
-    base = {
-        "registry": str(d.registry),
-        "model": f"{d.name}@production",
-        "state": str(state),
-        "keys": str(d.keys),
-        "snapshot_interval_s": 0,
-    }
-    return load_settings(environ={}, overrides={**base, **changes})
 
 
 def _score(base: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +40,7 @@ def test_snapshot_restart_keeps_every_feature(deployment: Deployment, tmp_path: 
     """Score, shut down (the lifespan snapshots), restart from the file: the restored state
     equals the old one array for array, and the next transaction scores identically."""
     state = tmp_path / "state.npz"
-    state.write_bytes(deployment.snapshot.read_bytes())
-    first = create_app(_settings(deployment, state))
+    first = create_app(deployment.settings(state))
     with live_server(first) as base:
         for body in deployment.rest[:40]:
             _score(base, deployment.score_key, body)
@@ -66,7 +53,7 @@ def test_snapshot_restart_keeps_every_feature(deployment: Deployment, tmp_path: 
     reference = Scorer.from_registry(
         deployment.registry, deployment.name, before, stage="production", top_k=5
     )
-    second = create_app(_settings(deployment, state))
+    second = create_app(deployment.settings(state, copy=False))
     with live_server(second) as base:
         for body in deployment.rest[40:50]:
             got = _score(base, deployment.score_key, body)
@@ -78,8 +65,7 @@ def test_snapshot_restart_keeps_every_feature(deployment: Deployment, tmp_path: 
 def test_admin_swap_under_load_drops_nothing(deployment: Deployment, tmp_path: Path) -> None:
     """Requests keep flowing while the admin API loads version 2 and then promotes version 1
     back: every request succeeds, and each client sees versions change only at a swap."""
-    app = create_app(_settings(deployment, tmp_path / "s.npz"))
-    (tmp_path / "s.npz").write_bytes(deployment.snapshot.read_bytes())
+    app = create_app(deployment.settings(tmp_path / "s.npz"))
     seen: list[list[int]] = [[] for _ in range(2)]
     errors: list[str] = []
     stop = threading.Event()
@@ -138,8 +124,7 @@ def test_admin_swap_under_load_drops_nothing(deployment: Deployment, tmp_path: P
 
 def test_failed_start_shows_in_ready(deployment: Deployment, tmp_path: Path) -> None:
     """An unknown model: /health is 200, /ready 503 with the reason, scoring 503."""
-    (tmp_path / "s.npz").write_bytes(deployment.snapshot.read_bytes())
-    app = create_app(_settings(deployment, tmp_path / "s.npz", model="missing@production"))
+    app = create_app(deployment.settings(tmp_path / "s.npz", model="missing@production"))
     with live_server(app, ready=False) as base:
         for _ in range(200):
             r = httpx.get(base + "/ready")
