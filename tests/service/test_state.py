@@ -182,3 +182,21 @@ def test_model_spec_errors(text: str, message: str) -> None:
     """Bad model references say what is allowed."""
     with pytest.raises(ValueError, match=message):
         ModelSpec.parse(text)
+
+
+def test_periodic_snapshots(deployment: Deployment, tmp_path: Path) -> None:
+    """With an interval, snapshots are written while serving, and the admin route writes one."""
+    state = tmp_path / "s.npz"
+    app = create_app(deployment.settings(state, snapshot_interval_s=0.2))
+    with live_server(app) as base:
+        state.unlink()
+        for _ in range(100):
+            if state.exists():
+                break
+            threading.Event().wait(0.05)
+        assert state.exists()
+        r = httpx.post(base + "/v1/admin/snapshot", headers={"x-api-key": deployment.admin_key})
+        assert r.status_code == 200
+        assert r.json()["bytes"] == state.stat().st_size
+        text = httpx.get(base + "/metrics").text
+        assert float(text.split("\nfraudforge_snapshots ")[1].split()[0]) >= 2
