@@ -183,8 +183,9 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """End-to-end demo on the default scenario: generate, summarise, compute the features, then
-    train LightGBM on them and register it."""
+    """End-to-end demo on the default scenario: generate, summarise, compute the features, train
+    LightGBM on them and register it, then serve it and score some transactions through the
+    client."""
     root = Path(args.out)
     args.out = str(root / "data")
     args.overwrite = True
@@ -209,7 +210,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if code:
         return code
     out.rule("fraudforge demo: model")
-    return _demo_model(root)
+    code = _demo_model(root)
+    if code:
+        return code
+    out.rule("fraudforge demo: service")
+    return _demo_service(root)
 
 
 def _demo_model(root: Path) -> int:
@@ -232,6 +237,19 @@ def _demo_model(root: Path) -> int:
     if code == 0:
         out.print(f"next: fraudforge registry list --registry {registry_dir}")
     return code
+
+
+def _demo_service(root: Path) -> int:
+    """Register the fraud-type model beside the demo's model, then start ``fraudforge serve``
+    on a free loopback port, score some of the demo's transactions through the client, stop."""
+    from fraudforge.service.demo import demo_service, register_fraud_type
+
+    with err.status("fitting the fraud-type model"):
+        version = register_fraud_type(
+            root / "registry", "fraud-lightgbm", root / "data", root / "features", stage="staging"
+        )
+    out.print(f"registered fraud-lightgbm-type v{version} (staging): most likely fraud type")
+    return demo_service(root, name="fraud-lightgbm", stage="staging", console=out)
 
 
 def _registry(path: str, *, create: bool = False) -> Any:
