@@ -127,8 +127,9 @@ def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) 
     return Response(_ENCODER.encode(value), status_code=status, media_type=_JSON, headers=headers)
 
 
-def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """API key, scope and rate limit of the endpoint (no-op without a keys file)."""
+async def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """API key, scope and rate limit of the endpoint (no-op without a keys file). Async so
+    Litestar calls it on the event loop: a sync guard would go through a thread pool."""
     svc: Service = connection.app.state.service
     scope = handler.opt.get("scope")
     if scope is None or svc.keys is None:
