@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -297,3 +298,23 @@ def test_feedback_reaches_the_online_state(deployment: Deployment, tmp_path: Pat
         i = state["merchant_id"].tolist().index(t["merchant_id"])
         lo, hi = state["merchant_fraud_offsets"][i : i + 2]
         assert to_micros(dt.datetime(2020, 1, 1)) in state["merchant_fraud"][lo:hi].tolist()
+
+
+def test_logs_hold_no_keys_or_payloads(
+    url: str, deployment: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At debug level a refused request logs its route, status and field, never the key or
+    the body's values."""
+    _wait_ready(url)
+    marker = "secret-payee-4242@upi"
+    with caplog.at_level(logging.DEBUG, logger="fraudforge.service"):
+        t = {**_txn(deployment), "counterparty": marker, "amount_inr": -1.0}
+        assert post(url, "/v1/score", t, deployment.score_key).status_code == 422
+        assert post(url, "/v1/score", t, "ffk_not-a-key-0000").status_code == 401
+        assert (
+            post(url, "/v1/score", {**t, "city": marker}, deployment.score_key).status_code == 422
+        )
+    assert "/v1/score" in caplog.text
+    assert "amount_inr" in caplog.text
+    for secret in (marker, deployment.score_key, "ffk_not-a-key-0000"):
+        assert secret not in caplog.text
