@@ -918,6 +918,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve a model until interrupted."""
     from fraudforge.service.server import run
     from fraudforge.service.settings import load_settings
+    from fraudforge.service.state import preflight
 
     overrides = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config")}
     if args.thresholds is not None:
@@ -926,6 +927,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ValueError(f"--thresholds {args.thresholds!r}: allowed is FLAG,REVIEW,BLOCK")
         overrides["thresholds"] = dict(zip(("flag", "review", "block"), parts, strict=True))
     settings = load_settings(toml=args.config, overrides=overrides)
+    preflight(settings)
     err.print(
         f"[bold]serve[/bold] {settings.model} from {settings.registry} on "
         f"http://{settings.host}:{settings.port} (docs at /docs)"

@@ -23,7 +23,7 @@ from fraudforge.features.pipeline import build_features
 from fraudforge.service.app import create_app
 from fraudforge.service.schema import Transaction
 from fraudforge.service.scoring import Scorer
-from fraudforge.service.state import ModelSpec, load_snapshot, warm_start
+from fraudforge.service.state import ModelSpec, load_snapshot, preflight, warm_start
 
 from .conftest import Deployment
 from .live import live_server
@@ -200,3 +200,21 @@ def test_periodic_snapshots(deployment: Deployment, tmp_path: Path) -> None:
         assert r.json()["bytes"] == state.stat().st_size
         text = httpx.get(base + "/metrics").text
         assert float(text.split("\nfraudforge_snapshots ")[1].split()[0]) >= 2
+
+
+def test_preflight_refuses_settings_that_cannot_work(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """A missing registry, a bad model reference or no state source fail before serving."""
+    good = deployment.settings(tmp_path / "s.npz")
+    preflight(good)
+    with pytest.raises(ValueError, match="no model registry"):
+        preflight(good.replace(registry=str(tmp_path / "none")))
+    with pytest.raises(ValueError, match="unknown stage `live`"):
+        preflight(good.replace(model="fraud@live"))
+    with pytest.raises(ValueError, match="no online state"):
+        preflight(good.replace(state=str(tmp_path / "missing.npz")))
+    with pytest.raises(FileNotFoundError, match="not a fraudforge dataset"):
+        preflight(good.replace(state=None, data=str(tmp_path)))
+    with pytest.raises(ValueError, match="no online state"):
+        create_app(good.replace(state=None))

@@ -48,7 +48,7 @@ from fraudforge.service.schema import (
 from fraudforge.service.scoring import Scorer
 from fraudforge.service.security import KeyRing, RateLimiter, presented_key, read_keys
 from fraudforge.service.settings import Settings
-from fraudforge.service.state import ModelSpec, ServiceState
+from fraudforge.service.state import ModelSpec, ServiceState, preflight
 
 log = logging.getLogger("fraudforge.service")
 
@@ -68,6 +68,7 @@ class Service:
     """Everything a request needs: settings, state, keys, rate limits and metrics."""
 
     def __init__(self, settings: Settings) -> None:
+        preflight(settings)
         self.settings = settings
         self.state = ServiceState(settings)
         self.keys = KeyRing(read_keys(settings.keys).keys) if settings.keys else None

@@ -58,7 +58,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied and validated again."""
-        return load_settings(overrides={**msgspec.to_builtins(self), **changes})
+        return load_settings(environ={}, overrides={**msgspec.to_builtins(self), **changes})
 
 
 def _env(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -111,14 +111,33 @@ def warm_start(data: str | Path, *, features: str | Path | None = None) -> Onlin
 def open_state(settings: Settings) -> tuple[OnlineFeatures, str]:
     """The online state to serve with and where it came from: the snapshot when it exists, else
     a warm start from the dataset."""
-    if settings.state is not None and Path(settings.state).is_file():
+    if _restores(settings):
+        assert settings.state is not None
         return load_snapshot(settings.state), f"snapshot {settings.state}"
+    assert settings.data is not None
+    return warm_start(settings.data, features=settings.features), f"dataset {settings.data}"
+
+
+def _restores(settings: Settings) -> bool:
+    """True to restore the snapshot, False to warm-start; an error when neither can be."""
+    if settings.state is not None and Path(settings.state).is_file():
+        return True
     if settings.data is None:
         raise ValueError(
             "no online state: pass a dataset to warm-start from (--data) or an existing "
             "snapshot (--state)"
         )
-    return warm_start(settings.data, features=settings.features), f"dataset {settings.data}"
+    return False
+
+
+def preflight(settings: Settings) -> None:
+    """Refuse settings that cannot work before anything listens: a missing registry, a bad
+    model reference, or no source for the online state."""
+    Registry(settings.registry, create=False)
+    ModelSpec.parse(settings.model)
+    if not _restores(settings):
+        assert settings.data is not None
+        source_dataset(settings.data)
 
 
 class ServiceState:
@@ -243,6 +262,7 @@ __all__ = [
     "ServiceState",
     "load_snapshot",
     "open_state",
+    "preflight",
     "save_snapshot",
     "warm_start",
     "write_state",
