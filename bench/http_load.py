@@ -154,10 +154,10 @@ def parse_wrk(out: str) -> dict[str, Any]:
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     found["req_per_s"] = round(float(m.group(1)), 1) if m else 0.0
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = int(m.group(1)) if m else 0
+    found["non_2xx"] = int(m.group(1)) if m else 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors += sum(int(g) for g in m.groups()) if m else 0
-    found["errors"] = errors
+    found["socket_errors"] = sum(int(g) for g in m.groups()) if m else 0
+    found["errors"] = found["non_2xx"] + found["socket_errors"]
     return found
 
 
@@ -190,7 +190,13 @@ class Load:
             cmd, env=env, capture_output=True, text=True, timeout=seconds + 30, check=True
         )
         report = parse_wrk(done.stdout)
-        self.sent += report["requests"] + 100
+        failure = re.search(r"^first failure: (.*)$", done.stdout, re.MULTILINE)
+        if failure:
+            report["first_failure"] = failure.group(1)
+        last = re.search(r"^last step: (\d+)", done.stdout, re.MULTILINE)
+        if last is None:
+            raise RuntimeError(f"wrk did not report its last clock step:\n{done.stdout}")
+        self.sent += int(last.group(1)) + 1
         return {"connections": connections, "seconds": seconds, **report}
 
 

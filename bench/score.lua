@@ -2,7 +2,7 @@
 -- Each wrk thread owns every FF_THREADS-th customer and stamps its requests with a simulated
 -- clock that only moves forward (FF_BASE + n * FF_STEP seconds, naive IST), so every customer's
 -- transactions arrive in time order whatever the number of connections.
-local counter = 0
+counter = 0
 local threads = {}
 
 function setup(thread)
@@ -34,4 +34,31 @@ function request()
   counter = counter + 1
   local body = string.format(template, first_id + n, os.date("!%Y-%m-%dT%H:%M:%S", base + n * step))
   return wrk.format(nil, nil, nil, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    failed = (failed or 0) + 1
+    if first_failure == nil then
+      first_failure = status .. " " .. string.sub(body, 1, 300)
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  -- the highest clock step any thread used: the next run must start after it
+  local last = 0
+  for _, thread in ipairs(threads) do
+    local used = (thread:get("counter") - 1) * thread:get("nthreads") + thread:get("tid")
+    if used > last then
+      last = used
+    end
+  end
+  io.write("last step: ", last, "\n")
+  for _, thread in ipairs(threads) do
+    local failure = thread:get("first_failure")
+    if failure ~= nil then
+      io.write("first failure: ", failure, "\n")
+    end
+  end
 end
