@@ -72,6 +72,8 @@ class Service:
         self.settings = settings
         self.state = ServiceState(settings)
         self.keys = KeyRing(read_keys(settings.keys).keys) if settings.keys else None
+        if self.keys is None:
+            log.warning("no API keys file: every endpoint is open to anyone who can connect")
         self.limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.burst)
         self.metrics = Metrics()
 
