@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,15 +83,20 @@ def test_existing_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`demo` generates, computes features, trains and registers a model, and writes the report
-    of the registered model on its test week, printing its path (here at a small size)."""
+    """`demo` generates, computes features, trains and registers a model and its fraud-type
+    model, writes the report of the model on its test week (printing its path), then serves the
+    model and scores through the client (here at a small size)."""
     assert main(["demo", "--rows", "20000", "--out", str(tmp_path / "demo")]) == 0
     text = capsys.readouterr().out
     printed = text.replace("\n", "")
     assert "content hash" in text
     assert "registered fraud-lightgbm v1" in text
+    assert "scored 12 transactions through the client with fraud-lightgbm v1" in text
+    assert re.search(r"^(ALLOW|FLAG|REVIEW|BLOCK) +p=", text, re.MULTILINE)
+    assert "service stopped (exit code 0)" in text
     reg = Registry(tmp_path / "demo" / "registry", create=False)
-    [version] = reg.list()
+    version, types = reg.list()
+    assert (types.name, types.kind, types.stage) == ("fraud-lightgbm-type", "logistic", "staging")
     assert (version.name, version.version, version.stage, version.kind) == (
         "fraud-lightgbm",
         1,

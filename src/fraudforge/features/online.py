@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -140,6 +141,18 @@ class OnlineFeatures:
             h = self._customers[customer_id] = _History(home_lat=lat, home_lon=lon)
         return h
 
+    def check(self, customer_id: int, timestamp: dt.datetime | int) -> None:
+        """Raise what ``process`` would for this customer and time (KeyError for an unknown
+        customer, ValueError for a time before the customer's last), changing nothing."""
+        h = self._customers.get(customer_id)
+        if h is None and customer_id not in self._homes:
+            raise KeyError(f"customer_id {customer_id} is unknown: add it to the customers table")
+        if h is not None and to_micros(timestamp) < h.last_t:
+            raise ValueError(
+                f"{timestamp} is earlier than customer {customer_id}'s last transaction "
+                f"({EPOCH + h.last_t * _MICROSECOND}): each customer's must come in time order"
+            )
+
     def process(self, txn: Mapping[str, Any]) -> dict[str, float]:
         """The features of ``txn`` (a transaction in the engine's schema) by catalogue name,
         then fold it into the state. Timestamps must not go backwards for a customer."""
@@ -219,3 +232,90 @@ class OnlineFeatures:
             bisect.insort(self._merchants.setdefault(int(merchant_id), _Entity()).known_fraud, when)
         if device_id is not None:
             bisect.insort(self._devices.setdefault(int(device_id), _Entity()).known_fraud, when)
+
+    def to_state(self) -> dict[str, npt.NDArray[Any]]:
+        """The whole state as flat NumPy arrays (ragged parts as values + offsets), for a
+        snapshot that ``from_state`` restores exactly; no pickling."""
+        out: dict[str, npt.NDArray[Any]] = {}
+        homes = sorted(self._homes.items())
+        out["home_id"] = np.array([c for c, _ in homes], dtype=np.int64)
+        out["home_latlon"] = np.array([ll for _, ll in homes], dtype=np.float64).reshape(-1, 2)
+        out["outlier"] = np.stack([self._median, self._scale])
+        hs = list(self._customers.items())
+        out["cust_id"] = np.array([c for c, _ in hs], dtype=np.int64)
+        out["cust_n"] = np.array([h.n for _, h in hs], dtype=np.int64)
+        out["cust_last_t"] = np.array([h.last_t for _, h in hs], dtype=np.int64)
+        out["cust_state"] = np.array([h.state for _, h in hs], dtype=np.int64).reshape(
+            -1, k.STATE_SIZE
+        )
+        out["cust_t"] = np.concatenate([h.t[: h.n] for _, h in hs] or [np.empty(0, np.int64)])
+        out["cust_ints"] = np.concatenate(
+            [h.ints[:, : h.n] for _, h in hs] or [np.empty((ok.N_INT, 0), np.int64)], axis=1
+        )
+        out["cust_floats"] = np.concatenate(
+            [h.floats[:, : h.n] for _, h in hs] or [np.empty((ok.N_FLOAT, 0), np.float64)], axis=1
+        )
+        _ragged(out, "cust_party", [sorted(h.seen_party) for _, h in hs])
+        _ragged(out, "cust_device", [sorted(h.seen_device) for _, h in hs])
+        for kind, table in (("merchant", self._merchants), ("device", self._devices)):
+            es = list(table.items())
+            out[f"{kind}_id"] = np.array([e for e, _ in es], dtype=np.int64)
+            out[f"{kind}_total"] = np.array([e.total for _, e in es], dtype=np.int64)
+            _ragged(out, f"{kind}_recent_t", [[t for t, _ in e.recent] for _, e in es])
+            _ragged(out, f"{kind}_recent_c", [[c for _, c in e.recent] for _, e in es])
+            _ragged(out, f"{kind}_fraud", [e.known_fraud for _, e in es])
+        return out
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, npt.NDArray[Any]]) -> OnlineFeatures:
+        """Rebuild the object ``to_state`` described (its outlier model included)."""
+        median, scale = np.asarray(state["outlier"], dtype=np.float64)
+        latlon = state["home_latlon"].tolist()
+        homes = dict(zip(state["home_id"].tolist(), map(tuple, latlon), strict=True))
+        self = cls(homes, OutlierModel(median=median.tolist(), scale=scale.tolist()))
+        ends = np.cumsum(state["cust_n"])
+        party = _unragged(state, "cust_party")
+        device = _unragged(state, "cust_device")
+        for i, cid in enumerate(state["cust_id"].tolist()):
+            n = int(state["cust_n"][i])
+            lo, hi = int(ends[i]) - n, int(ends[i])
+            cap = max(16, 1 << max(n - 1, 0).bit_length())
+            h = _History(home_lat=homes[cid][0], home_lon=homes[cid][1], n=n)
+            h.last_t = int(state["cust_last_t"][i])
+            h.t = np.empty(cap, dtype=np.int64)
+            h.t[:n] = state["cust_t"][lo:hi]
+            h.ints = np.empty((ok.N_INT, cap), dtype=np.int64)
+            h.ints[:, :n] = state["cust_ints"][:, lo:hi]
+            h.floats = np.empty((ok.N_FLOAT, cap), dtype=np.float64)
+            h.floats[:, :n] = state["cust_floats"][:, lo:hi]
+            h.state = np.array(state["cust_state"][i], dtype=np.int64)
+            h.seen_party, h.seen_device = set(party[i]), set(device[i])
+            self._customers[cid] = h
+            if cap > self._scratch_f.shape[0]:
+                self._scratch_f = np.empty(cap, dtype=np.float64)
+                self._scratch_i = np.empty(cap, dtype=np.int64)
+        for kind, table in (("merchant", self._merchants), ("device", self._devices)):
+            times, custs = (
+                _unragged(state, f"{kind}_recent_t"),
+                _unragged(state, f"{kind}_recent_c"),
+            )
+            frauds = _unragged(state, f"{kind}_fraud")
+            for i, eid in enumerate(state[f"{kind}_id"].tolist()):
+                e = table[eid] = _Entity(total=int(state[f"{kind}_total"][i]))
+                e.recent.extend(zip(times[i], custs[i], strict=True))
+                for c in custs[i]:
+                    e.customers[c] = e.customers.get(c, 0) + 1
+                e.known_fraud = frauds[i]
+        return self
+
+
+def _ragged(out: dict[str, npt.NDArray[Any]], key: str, rows: list[list[int]]) -> None:
+    """Store a list of int lists as ``key`` (the values) and ``key_offsets``."""
+    out[f"{key}_offsets"] = np.cumsum([0, *map(len, rows)], dtype=np.int64)
+    out[key] = np.fromiter((v for row in rows for v in row), dtype=np.int64)
+
+
+def _unragged(state: Mapping[str, npt.NDArray[Any]], key: str) -> list[list[int]]:
+    """The int lists ``_ragged`` stored under ``key``."""
+    values, offsets = state[key].tolist(), state[f"{key}_offsets"].tolist()
+    return [values[a:b] for a, b in itertools.pairwise(offsets)]

@@ -1,0 +1,275 @@
+"""HTTP load against ``fraudforge serve`` on 127.0.0.1 with one worker, driven by wrk (Debian's
+``wrk``; ``apt-get install wrk``) POSTing real transactions to ``/v1/score`` (bench/score.lua).
+
+For each server (uvicorn with uvloop + httptools, as ``fraudforge serve`` runs it, and granian):
+start it on a free port from a fresh copy of the warmed snapshot, wait until ready (the client's
+``wait_until_ready``), warm up for 10 s, then run 1 connection and 16 connections for
+``--seconds`` each and a 60 s 16-connection run with the server's RSS (its process tree)
+sampled every second. Prints one JSON document; ``--out`` also writes it.
+
+Usage: ``python bench/http_load.py [--work DIR] [--seconds 30] [--servers uvicorn,granian]``.
+The deployment (a generated scenario, its LightGBM model with the zoo's defaults and fraud-type
+model in a registry, the warmed online-state snapshot, an API key) is built into ``--work`` once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from fraudforge.client import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+NAME = "fraud-lightgbm"
+STEP_S = 30
+"""Simulated seconds between two requests: each of 3,000 customers pays about once a day, so
+the 30-day online window fills and then stays the same size under load."""
+EPOCH = dt.datetime(1970, 1, 1)
+
+
+def build(work: Path) -> dict[str, Any]:
+    """The deployment in ``work`` (built on first use): registry, snapshot, key, templates."""
+    meta = work / "deployment.json"
+    if meta.is_file():
+        loaded: dict[str, Any] = json.loads(meta.read_text())
+        return loaded
+    from fraudforge.engine.scan import scan, scan_customers
+    from fraudforge.engine.scenario import Scenario
+    from fraudforge.features.batch import compute_features
+    from fraudforge.features.online import OnlineFeatures
+    from fraudforge.models import Registry, model_data, train_model
+    from fraudforge.service.fraud_type import TYPE_SUFFIX, fit_fraud_type
+    from fraudforge.service.schema import Transaction
+    from fraudforge.service.security import add_key
+    from fraudforge.service.state import save_snapshot
+
+    work.mkdir(parents=True, exist_ok=True)
+    s = Scenario(customers=3_000, days=30, fraud_rate=0.02, seed=31)
+    tx = scan(s).collect().sort("timestamp", "transaction_id")
+    people = scan_customers(s).collect()
+    features, outlier = compute_features(tx, people)
+    data = model_data(features, tx)
+    model = train_model(data, name=NAME)
+    registry = Registry(work / "registry")
+    registry.promote(NAME, registry.register(model, name=NAME).version, "staging")
+    types = fit_fraud_type(data, features=model.features)
+    registry.register(types, name=NAME + TYPE_SUFFIX)
+    online = OnlineFeatures.from_customers(people, outlier)
+    for row in tx.iter_rows(named=True):
+        online.process_row(row)
+    save_snapshot(online, work / "snapshot.npz")
+    key = add_key(work / "keys.json", "load", ["score"])
+    templates = []
+    for row in tx.unique("customer_id", keep="last").sort("customer_id").iter_rows(named=True):
+        body = {f: row[f] for f in Transaction.__struct_fields__}
+        body["transaction_id"], body["timestamp"] = "@ID@", "@TS@"
+        text = json.dumps(body, separators=(",", ":")).replace("%", "%%")
+        templates.append(text.replace('"@ID@"', "%d").replace("@TS@", "%s"))
+    lua = "return {\n" + ",\n".join("[[" + t + "]]" for t in templates) + "\n}\n"
+    (work / "templates.lua").write_text(lua)
+    last: dt.datetime = tx["timestamp"].max()  # type: ignore[assignment]
+    base = last + dt.timedelta(days=1)
+    info = {"key": key, "base": int((base - EPOCH).total_seconds()), "rows": tx.height}
+    meta.write_text(json.dumps(info))
+    return info
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(server: str, work: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start ``server`` (uvicorn through ``fraudforge serve``, or granian) on ``port``."""
+    state = work / f"state-{server}.npz"
+    shutil.copyfile(work / "snapshot.npz", state)
+    settings = {
+        "registry": str(work / "registry"),
+        "model": f"{NAME}@staging",
+        "state": str(state),
+        "keys": str(work / "keys.json"),
+        "snapshot_interval_s": "0",
+        "rate_per_s": "1000000",
+        "burst": "1000000",
+        "log_level": "warning",
+        "host": "127.0.0.1",
+        "port": str(port),
+    }
+    env = {**os.environ, **{"FRAUDFORGE_" + k.upper(): v for k, v in settings.items()}}
+    if server == "uvicorn":
+        cmd = [str(BIN / "fraudforge"), "serve"]
+    elif server == "granian":
+        cmd = [
+            str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", "1", "--loop", "uvloop", "--no-access-log",
+            "--log-level", "warning", "--factory", "bench.granian_app:app",
+        ]  # fmt: skip
+    else:
+        raise ValueError(f"unknown server `{server}`: allowed are uvicorn, granian")
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
+def rss_mb(proc: psutil.Process) -> float:
+    """Resident memory of a process and its children, in MiB."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
+    """Requests, rate, latency percentiles (ms) and errors from wrk's ``--latency`` report."""
+    found: dict[str, Any] = {}
+    for q in ("50", "75", "90", "99"):
+        m = re.search(rf"^\s+{q}%\s+(\S+)", out, re.MULTILINE)
+        found[f"p{q}_ms"] = round(_ms(m.group(1)), 3) if m else None
+    m = re.search(r"(\d+) requests in", out)
+    found["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    found["req_per_s"] = round(float(m.group(1)), 1) if m else 0.0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    found["non_2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    found["socket_errors"] = sum(int(g) for g in m.groups()) if m else 0
+    found["errors"] = found["non_2xx"] + found["socket_errors"]
+    return found
+
+
+class Load:
+    """wrk runs against one server, each continuing the simulated clock of the one before."""
+
+    def __init__(self, url: str, work: Path, info: dict[str, Any]) -> None:
+        self.url = url
+        self.work = work
+        self.info = info
+        self.sent = 0
+
+    def run(self, connections: int, seconds: int) -> dict[str, Any]:
+        """One bounded wrk run; its parsed report."""
+        threads = 1 if connections == 1 else 2
+        env = {
+            **os.environ,
+            "FF_THREADS": str(threads),
+            "FF_BASE": str(self.info["base"] + self.sent * STEP_S),
+            "FF_STEP": str(STEP_S),
+            "FF_FIRST_ID": str(10**12 + self.sent),
+            "FF_TEMPLATES": str(self.work / "templates.lua"),
+            "FF_KEY": self.info["key"],
+        }
+        cmd = [
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+            "--timeout", "5s", "-s", str(ROOT / "bench" / "score.lua"), self.url + "/v1/score",
+        ]  # fmt: skip
+        done = subprocess.run(
+            cmd, env=env, capture_output=True, text=True, timeout=seconds + 30, check=True
+        )
+        report = parse_wrk(done.stdout)
+        failure = re.search(r"^first failure: (.*)$", done.stdout, re.MULTILINE)
+        if failure:
+            report["first_failure"] = failure.group(1)
+        last = re.search(r"^last step: (\d+)", done.stdout, re.MULTILINE)
+        if last is None:
+            raise RuntimeError(f"wrk did not report its last clock step:\n{done.stdout}")
+        self.sent += int(last.group(1)) + 1
+        return {"connections": connections, "seconds": seconds, **report}
+
+
+def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict[str, Any]:
+    """The runs of one server."""
+    port = free_port()
+    proc = start(server, work, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with Client(url, api_key=info["key"]) as client:
+            ready = client.wait_until_ready(timeout=120)
+            assert ready.ready
+        load = Load(url, work, info)
+        load.run(16, 10)  # warm-up: JIT caches, allocator, the online window fills
+        one = load.run(1, seconds)
+        many = load.run(16, seconds)
+        samples: list[float] = []
+        watched = psutil.Process(proc.pid)
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(1.0):
+                samples.append(round(rss_mb(watched), 1))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        samples.append(round(rss_mb(watched), 1))
+        sampler.start()
+        long = load.run(16, 60)
+        stop.set()
+        sampler.join()
+        return {
+            "server": server,
+            "one_connection": one,
+            "sixteen_connections": many,
+            "sixteen_60s": long,
+            "rss_mb": {
+                "start": samples[0],
+                "end": samples[-1],
+                "max": max(samples),
+                "min": min(samples),
+                "samples": samples,
+            },
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> None:
+    """Build the deployment if needed, measure each server, print the JSON report."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--work", default="/tmp/fraudforge-http-load")
+    parser.add_argument("--seconds", type=int, default=30, help="1- and 16-connection runs")
+    parser.add_argument("--servers", default="uvicorn,granian")
+    parser.add_argument("--out", help="also write the report here")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    work = Path(args.work)
+    info = build(work)
+    report = {
+        "machine": f"{os.cpu_count()} cores, shared; wrk runs on the same machine",
+        "rows_warmed": info["rows"],
+        "results": [measure(s, work, info, args.seconds) for s in args.servers.split(",")],
+    }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+-- wrk script: POST /v1/score with real transactions (templates written by bench/http_load.py).
+-- Each wrk thread owns every FF_THREADS-th customer and stamps its requests with a simulated
+-- clock that only moves forward (FF_BASE + n * FF_STEP seconds, naive IST), so every customer's
+-- transactions arrive in time order whatever the number of connections.
+counter = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  nthreads = tonumber(os.getenv("FF_THREADS"))
+  base = tonumber(os.getenv("FF_BASE"))
+  step = tonumber(os.getenv("FF_STEP"))
+  first_id = tonumber(os.getenv("FF_FIRST_ID"))
+  local templates = dofile(os.getenv("FF_TEMPLATES"))
+  mine = {}
+  for i = tid + 1, #templates, nthreads do
+    mine[#mine + 1] = templates[i]
+  end
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  local key = os.getenv("FF_KEY")
+  if key ~= nil and key ~= "" then
+    wrk.headers["X-API-Key"] = key
+  end
+end
+
+function request()
+  local template = mine[(counter % #mine) + 1]
+  local n = counter * nthreads + tid
+  counter = counter + 1
+  local body = string.format(template, first_id + n, os.date("!%Y-%m-%dT%H:%M:%S", base + n * step))
+  return wrk.format(nil, nil, nil, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    failed = (failed or 0) + 1
+    if first_failure == nil then
+      first_failure = status .. " " .. string.sub(body, 1, 300)
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  -- the highest clock step any thread used: the next run must start after it
+  local last = 0
+  for _, thread in ipairs(threads) do
+    local used = (thread:get("counter") - 1) * thread:get("nthreads") + thread:get("tid")
+    if used > last then
+      last = used
+    end
+  end
+  io.write("last step: ", last, "\n")
+  for _, thread in ipairs(threads) do
+    local failure = thread:get("first_failure")
+    if failure ~= nil then
+      io.write("first failure: ", failure, "\n")
+    end
+  end
+end

@@ -1,0 +1,34 @@
+"""The scoring service: a Litestar + msgspec HTTP app over a registered model and the online
+features, with its wire types."""
+
+from fraudforge.service.compiled import CompiledTrees
+from fraudforge.service.fraud_type import FraudTypes, fit_fraud_type
+from fraudforge.service.schema import (
+    BatchRequest,
+    BatchResult,
+    ErrorBody,
+    Feedback,
+    ModelRef,
+    Reason,
+    ScoreResult,
+    Thresholds,
+    Transaction,
+)
+from fraudforge.service.scoring import Scorer, transactions_of
+
+__all__ = [
+    "BatchRequest",
+    "BatchResult",
+    "CompiledTrees",
+    "ErrorBody",
+    "Feedback",
+    "FraudTypes",
+    "ModelRef",
+    "Reason",
+    "ScoreResult",
+    "Scorer",
+    "Thresholds",
+    "Transaction",
+    "fit_fraud_type",
+    "transactions_of",
+]

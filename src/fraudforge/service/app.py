@@ -1,0 +1,494 @@
+"""The HTTP app: ``create_app(settings)`` builds a Litestar ASGI app serving the scorer.
+
+Bodies are decoded by msgspec in strict mode straight from the request bytes (Litestar's own
+body parsing converts leniently, e.g. ``"12"`` to 12), so the OpenAPI document is generated from
+the same Structs (``_openapi``) rather than by Litestar. Every client error answers 4xx with an
+``ErrorBody`` naming the field; only a fault of the service itself answers 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from importlib import metadata
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, route
+from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.handlers.http_handlers import HTTPRouteHandler
+
+from fraudforge.models.registry import Registry
+from fraudforge.service._errors import ServiceError, decode, field_path
+from fraudforge.service._openapi import Endpoint, docs_page, openapi_document
+from fraudforge.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
+from fraudforge.service.schema import (
+    IST,
+    BatchRequest,
+    BatchResult,
+    ErrorBody,
+    Feedback,
+    Health,
+    LoadModel,
+    ModelInfo,
+    Promote,
+    Ready,
+    ScoreResult,
+    SnapshotInfo,
+    Transaction,
+)
+from fraudforge.service.scoring import Scorer
+from fraudforge.service.security import KeyRing, RateLimiter, presented_key, read_keys
+from fraudforge.service.settings import Settings
+from fraudforge.service.state import ModelSpec, ServiceState, preflight
+
+log = logging.getLogger("fraudforge.service")
+
+OPENAPI_PATH = "/schema/openapi.json"
+DOCS_PATH = "/docs"
+EARLIEST = dt.datetime(2000, 1, 1)
+"""Timestamps before this are refused as absurd."""
+
+_JSON = "application/json"
+_ENCODER = msgspec.json.Encoder()
+_DECODERS: dict[type, msgspec.json.Decoder[Any]] = {
+    t: msgspec.json.Decoder(t) for t in (Transaction, BatchRequest, Feedback, LoadModel, Promote)
+}
+
+
+class Service:
+    """Everything a request needs: settings, state, keys, rate limits and metrics."""
+
+    def __init__(self, settings: Settings) -> None:
+        preflight(settings)
+        self.settings = settings
+        self.state = ServiceState(settings)
+        self.keys = KeyRing(read_keys(settings.keys).keys) if settings.keys else None
+        if self.keys is None:
+            log.warning("no API keys file: every endpoint is open to anyone who can connect")
+        self.limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.burst)
+        self.metrics = Metrics()
+
+    def scorer(self) -> Scorer:
+        """The current scorer, or 503 while starting."""
+        scorer = self.state.scorer
+        if scorer is None or self.state.online is None:
+            reason = self.state.error or "the model and online state are still loading"
+            raise ServiceError(503, f"not ready: {reason}", headers={"Retry-After": "1"})
+        return scorer
+
+    def check(self, txn: Transaction, prefix: str = "") -> None:
+        """The rules the schema cannot state: configured amount and time bounds, a known
+        customer, and time order per customer."""
+        s = self.settings
+        if txn.amount_inr > s.max_amount_inr:
+            raise ServiceError(
+                422,
+                f"amount_inr {txn.amount_inr} is above the maximum {s.max_amount_inr}",
+                field=field_path(prefix, "amount_inr"),
+            )
+        self.check_time(txn.timestamp, field_path(prefix, "timestamp"))
+        online = self.state.online
+        assert online is not None  # callers hold a scorer, so the state is loaded
+        try:
+            online.check(txn.customer_id, txn.timestamp)
+        except KeyError as exc:
+            raise ServiceError(422, exc.args[0], field=field_path(prefix, "customer_id")) from None
+        except ValueError as exc:
+            raise ServiceError(422, str(exc), field=field_path(prefix, "timestamp")) from None
+
+    def check_time(self, ts: dt.datetime, field: str) -> None:
+        """Refuse a time too far in the future (IST) or before 2000."""
+        latest = dt.datetime.now(IST).replace(tzinfo=None) + dt.timedelta(
+            minutes=self.settings.max_future_minutes
+        )
+        if ts > latest:
+            raise ServiceError(
+                422,
+                f"{field} {ts.isoformat()} is more than {self.settings.max_future_minutes:g} "
+                f"minutes in the future (IST now is {dt.datetime.now(IST):%Y-%m-%dT%H:%M:%S})",
+                field=field,
+            )
+        if ts < EARLIEST:
+            raise ServiceError(422, f"{field} {ts.isoformat()} is before 2000-01-01", field=field)
+
+
+def _service(request: Request[Any, Any, Any]) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(_ENCODER.encode(value), status_code=status, media_type=_JSON, headers=headers)
+
+
+async def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """API key, scope and rate limit of the endpoint (no-op without a keys file). Async so
+    Litestar calls it on the event loop: a sync guard would go through a thread pool."""
+    svc: Service = connection.app.state.service
+    scope = handler.opt.get("scope")
+    if scope is None or svc.keys is None:
+        return
+    key = svc.keys.find(presented_key(connection.headers))
+    if key is None:
+        raise ServiceError(
+            401,
+            "missing or unknown API key: send it as X-API-Key or Authorization: Bearer",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if scope not in key.scopes:
+        raise ServiceError(403, f"key `{key.id}` lacks scope `{scope}`")
+    wait = svc.limiter.take(key.id)
+    if wait > 0:
+        svc.metrics.rate_limited += 1
+        raise ServiceError(
+            429,
+            f"rate limit of key `{key.id}` reached ({svc.settings.rate_per_s:g}/s, burst "
+            f"{svc.settings.burst})",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Score one transaction."""
+    svc = _service(request)
+    scorer = svc.scorer()
+    txn: Transaction = decode(_DECODERS[Transaction], await request.body())
+    svc.check(txn)
+    result = scorer.score(txn)
+    svc.metrics.decided((result.decision,))
+    return _json(result)
+
+
+async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Score up to ``max_batch`` transactions, answering in input order; the whole batch is
+    checked before any of it changes the state."""
+    began = time.perf_counter_ns()
+    svc = _service(request)
+    scorer = svc.scorer()
+    batch: BatchRequest = decode(_DECODERS[BatchRequest], await request.body())
+    txns = batch.transactions
+    if len(txns) > svc.settings.max_batch:
+        raise ServiceError(
+            413,
+            f"batch of {len(txns)} transactions is over the limit of {svc.settings.max_batch}",
+            field="transactions",
+        )
+    last: dict[int, dt.datetime] = {}
+    for i, txn in enumerate(txns):
+        prefix = f"transactions[{i}]"
+        svc.check(txn, prefix)
+        before = last.get(txn.customer_id)
+        if before is not None and txn.timestamp < before:
+            raise ServiceError(
+                422,
+                f"transaction {txn.transaction_id} is earlier than customer {txn.customer_id}'s "
+                "previous one in this batch: each customer's must come in time order",
+                field=field_path(prefix, "timestamp"),
+            )
+        last[txn.customer_id] = txn.timestamp
+    results = scorer.score_many(txns)
+    svc.metrics.decided(r.decision for r in results)
+    return _json(BatchResult(results=results, processing_ms=(time.perf_counter_ns() - began) / 1e6))
+
+
+async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Record a confirmed fraud or chargeback."""
+    svc = _service(request)
+    scorer = svc.scorer()
+    fb: Feedback = decode(_DECODERS[Feedback], await request.body())
+    svc.check_time(fb.known_at, "known_at")
+    scorer.feedback(fb)
+    svc.metrics.feedback += 1
+    return Response(b"", status_code=202, media_type=_JSON)
+
+
+async def model(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The model being served."""
+    svc = _service(request)
+    svc.scorer()
+    return _json(svc.state.info)
+
+
+async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Liveness."""
+    return _json(Health(uptime_s=round(time.time() - _service(request).state.started, 3)))
+
+
+async def ready(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Readiness: 200 once the model is loaded and the state restored, else 503."""
+    st = _service(request).state
+    scorer = st.scorer
+    body = Ready(ready=st.ready, model=scorer.ref if scorer else None, error=st.error)
+    return _json(body, 200 if st.ready else 503, None if st.ready else {"Retry-After": "1"})
+
+
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Prometheus text exposition."""
+    svc = _service(request)
+    st = svc.state
+    gauges: dict[str, tuple[str, dict[str, Any], float]] = {
+        "fraudforge_ready": ("1 when ready to score.", {}, float(st.ready)),
+        "fraudforge_uptime_seconds": ("Seconds since start.", {}, time.time() - st.started),
+        "fraudforge_snapshots": ("Snapshots written.", {}, float(st.snapshots)),
+    }
+    if st.scorer is not None:
+        ref = st.scorer.ref
+        gauges["fraudforge_model_info"] = (
+            "The model being served (value 1).",
+            {"name": ref.name, "version": ref.version},
+            1.0,
+        )
+    text = svc.metrics.render(gauges)
+    return Response(text.encode(), media_type=CONTENT_TYPE)
+
+
+async def admin_load(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Load another registered model and swap to it."""
+    svc = _service(request)
+    svc.scorer()
+    body: LoadModel = decode(_DECODERS[LoadModel], await request.body())
+    try:
+        spec = ModelSpec.parse(body.model)
+    except ValueError as exc:
+        raise ServiceError(422, str(exc), field="model") from None
+    return _json(await _swap(svc, spec, "model"))
+
+
+async def admin_promote(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Move a version to a stage in the registry and (with ``serve``) swap to it."""
+    svc = _service(request)
+    svc.scorer()
+    body: Promote = decode(_DECODERS[Promote], await request.body())
+    registry = Registry(svc.settings.registry, create=False)
+    try:
+        await asyncio.to_thread(registry.promote, body.name, body.version, body.stage)
+    except ValueError as exc:
+        raise ServiceError(422, str(exc), field="version") from None
+    if body.serve:
+        return _json(await _swap(svc, ModelSpec(body.name, body.version, None), "version"))
+    info = svc.state.info
+    assert info is not None  # svc.scorer() above: a model is loaded
+    return _json(await asyncio.to_thread(svc.state.refresh_info, info.name))
+
+
+async def _swap(svc: Service, spec: ModelSpec, field: str) -> ModelInfo:
+    try:
+        info = await svc.state.swap(spec)
+    except (ValueError, KeyError) as exc:
+        raise ServiceError(422, f"cannot load {spec.name}: {exc}", field=field) from None
+    svc.metrics.swaps += 1
+    return info
+
+
+async def admin_snapshot(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Write a snapshot of the online state now."""
+    svc = _service(request)
+    svc.scorer()
+    if svc.settings.state is None:
+        raise ServiceError(409, "no snapshot file configured (settings.state / --state)")
+    size = await svc.state.snapshot()
+    return _json(
+        SnapshotInfo(path=svc.settings.state, bytes=size, seconds=svc.state.last_snapshot_s)
+    )
+
+
+ENDPOINTS: tuple[tuple[Endpoint, Callable[..., Any]], ...] = (
+    (
+        Endpoint(
+            "POST", "/v1/score", "Score one transaction.", ScoreResult, Transaction, "score",
+            errors=(503,),
+        ),
+        score,
+    ),
+    (
+        Endpoint(
+            "POST", "/v1/score/batch", "Score transactions, answering in input order.",
+            BatchResult, BatchRequest, "score", errors=(503,),
+        ),
+        score_batch,
+    ),
+    (
+        Endpoint(
+            "POST", "/v1/feedback", "Report a confirmed fraud or chargeback.", None, Feedback,
+            "score", status=202, errors=(503,),
+        ),
+        feedback,
+    ),
+    (Endpoint("GET", "/v1/model", "The model being served.", ModelInfo, None, "score",
+              errors=(503,)), model),
+    (Endpoint("GET", "/health", "Liveness.", Health), health),
+    (Endpoint("GET", "/ready", "Readiness (model loaded, state restored).", Ready,
+              errors=(503,)), ready),
+    (Endpoint("GET", "/metrics", "Prometheus metrics.", None, media_type=CONTENT_TYPE), metrics),
+    (
+        Endpoint(
+            "POST", "/v1/admin/model", "Load a registered model and serve it without downtime.",
+            ModelInfo, LoadModel, "admin", errors=(503,),
+        ),
+        admin_load,
+    ),
+    (
+        Endpoint(
+            "POST", "/v1/admin/promote", "Promote a version; serve it unless serve is false.",
+            ModelInfo, Promote, "admin", errors=(503,),
+        ),
+        admin_promote,
+    ),
+    (
+        Endpoint(
+            "POST", "/v1/admin/snapshot", "Write a snapshot of the online state now.",
+            SnapshotInfo, None, "admin", errors=(409, 503),
+        ),
+        admin_snapshot,
+    ),
+)  # fmt: skip
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[bytes]:
+    if exc.status >= 500:
+        log.warning("%s %s: %s %s", request.method, request.url.path, exc.status, exc.message)
+    else:
+        log.debug("%s %s: %s %s", request.method, request.url.path, exc.status, exc.field)
+    return _json(ErrorBody(error=exc.message, field=exc.field), exc.status, exc.headers)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    """Litestar's own refusals (unknown route, wrong method, body too large) as ErrorBody."""
+    status = exc.status_code
+    message = exc.detail or "error"
+    if status == 413:
+        limit = _service(request).settings.max_body_bytes
+        message = f"request body is larger than the limit of {limit} bytes"
+    elif status == 404:
+        message = f"no route {request.url.path}"
+    elif status == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    return _json(ErrorBody(error=message), status, dict(exc.headers or {}))
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error(
+        "%s %s failed: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc
+    )
+    return _json(ErrorBody(error=f"internal error ({type(exc).__name__})"), 500)
+
+
+# --- app -----------------------------------------------------------------------------------
+
+
+def _version() -> str:
+    try:
+        return metadata.version("fraudforge")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+def _static(content: bytes, media_type: str) -> Callable[..., Any]:
+    async def serve() -> Response[bytes]:
+        return Response(content, media_type=media_type)
+
+    return serve
+
+
+def create_app(settings: Settings, *, start: bool = True) -> Litestar:
+    """The ASGI app for ``settings``. With ``start`` its lifespan restores (or warm-starts) the
+    state and loads the model in a worker thread — ``/health`` answers meanwhile, ``/ready``
+    turns 200 when done — then snapshots periodically and once more at shutdown."""
+    svc = Service(settings)
+    spec = tuple(e for e, _ in ENDPOINTS)
+    doc = openapi_document(
+        spec,
+        title="fraudforge scoring service",
+        version=_version(),
+        description="Scores Indian payment transactions for fraud with online features.",
+    )
+    handlers: list[HTTPRouteHandler] = [
+        route(e.path, http_method=e.method, guards=[_guard], opt={"scope": e.scope}, name=e.path)(
+            fn
+        )
+        for e, fn in ENDPOINTS
+    ]
+    handlers.append(
+        route(OPENAPI_PATH, http_method="GET", name="openapi")(
+            _static(_ENCODER.encode(doc), "application/json")
+        )
+    )
+    page = docs_page(doc, schema_url=OPENAPI_PATH).encode()
+    handlers.append(route(DOCS_PATH, http_method="GET", name="docs")(_static(page, "text/html")))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        tasks = []
+        if start:
+            tasks.append(asyncio.create_task(_start(svc)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if svc.state.ready:
+                await svc.state.snapshot()
+
+    cors = (
+        CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "x-api-key", "authorization"],
+        )
+        if settings.cors_origins
+        else None
+    )
+    app = Litestar(
+        route_handlers=handlers,
+        exception_handlers={
+            ServiceError: _service_error,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=None,
+        cors_config=cors,
+        lifespan=[lifespan],
+        logging_config=None,
+    )
+    app.state.service = svc
+    app.asgi_handler = MetricsMiddleware(app.asgi_handler, svc.metrics)
+    return app
+
+
+async def _start(svc: Service) -> None:
+    """Load in a thread, then snapshot every ``snapshot_interval_s`` seconds."""
+    try:
+        await asyncio.to_thread(svc.state.start)
+    except Exception:  # recorded in state.error, shown by /ready
+        return
+    if svc.settings.state is None:
+        return
+    if not svc.state.restored:  # warm-started: save it so a restart need not replay again
+        await svc.state.snapshot()
+    interval = svc.settings.snapshot_interval_s
+    while interval > 0:
+        await asyncio.sleep(interval)
+        try:
+            await svc.state.snapshot()
+        except OSError as exc:
+            log.error("snapshot failed: %s", exc)
+
+
+__all__ = ["DOCS_PATH", "ENDPOINTS", "OPENAPI_PATH", "Service", "create_app"]

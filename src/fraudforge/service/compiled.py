@@ -1,0 +1,269 @@
+"""LightGBM trees compiled to flat arrays walked by a Numba kernel: the same raw score and
+probability as ``Booster.predict`` for one row in about a microsecond, plus per-feature path
+(Saabas) contributions for the reasons behind a score.
+
+Every node of every tree is one row of two arrays: ``ints`` (int32: the row of its left child,
+-1 for a leaf, with the right child on the next row; the split feature shifted left by 3 bits
+with the flags default-left and missing type below) and ``floats`` (threshold, node value).
+Children are global row numbers and sit next to each other, so a walk needs no tree offset, the
+right child is ``left + 1`` (no branch on the direction) and a 300-tree model takes about 24
+bytes a node (it stays in the L2 cache). The walk follows LightGBM's ``Tree::NumericalDecision``
+exactly (a NaN counts as 0.0 unless the split's missing type is NaN; missing values go the
+split's default way), and trees are summed in LightGBM's order, so the raw score is the same
+double.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+I32 = npt.NDArray[np.int32]
+
+_LEFT, _CODE = 0, 1
+_THRESHOLD, _VALUE = 0, 1
+_DEFAULT_LEFT = 1
+_MISSING_SHIFT = 1
+_FEATURE_SHIFT = 3
+MISSING_TYPES: dict[str, int] = {"None": 0, "Zero": 1, "NaN": 2}
+"""LightGBM's missing-value types of a numerical split, as stored in the flags' bits 1-2."""
+_ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| below it counts as zero for missing type Zero
+
+
+class UnsupportedModelError(ValueError):
+    """A LightGBM model the compiled walk does not reproduce: names the feature not supported."""
+
+
+@nb.njit(cache=True)
+def _walk(x: F64, ints: I32, floats: F64, roots: I32, contrib: F64, explain: bool) -> float:
+    """Sum over trees of the leaf ``x`` reaches, in LightGBM's order of addition; with
+    ``explain``, adds each split's change of node value to its feature's entry of ``contrib``
+    (Saabas), so ``sum(contrib) + bias == raw`` up to rounding.
+
+    The decision is LightGBM's ``Tree::NumericalDecision``: NaN counts as 0.0 unless the split's
+    missing type is NaN (then it goes the default way); |x| <= kZeroThreshold is 0.0 (LightGBM's
+    predictor drops such values), which goes the default way when the missing type is Zero."""
+    total = 0.0
+    for t in range(roots.shape[0]):
+        node = roots[t]
+        left = ints[node, _LEFT]
+        while left >= 0:
+            code = ints[node, _CODE]
+            feature = code >> _FEATURE_SHIFT
+            value = x[feature]
+            if value > _ZERO or value < -_ZERO:  # the common case: neither missing nor zero
+                child = left + (value > floats[node, _THRESHOLD])
+            else:
+                missing = (code >> _MISSING_SHIFT) & 3
+                # NaN goes the default way unless the missing type is None; zero if it is Zero
+                default = missing != 0 if value != value else missing == 1
+                if default:
+                    child = left + (1 - (code & _DEFAULT_LEFT))
+                else:
+                    child = left + (floats[node, _THRESHOLD] < 0.0)
+            if explain:
+                contrib[feature] += floats[child, _VALUE] - floats[node, _VALUE]
+            node = child
+            left = ints[node, _LEFT]
+        total += floats[node, _VALUE]
+    return total
+
+
+@nb.njit(cache=True)
+def _raw_many(xs: F64, ints: I32, floats: F64, roots: I32, out: F64) -> None:
+    """The raw score of every row of ``xs`` into ``out``."""
+    none = np.zeros(1, dtype=np.float64)
+    for i in range(xs.shape[0]):
+        out[i] = _walk(xs[i], ints, floats, roots, none, False)
+
+
+def _flatten(tree: Mapping[str, Any], ints: list[list[int]], floats: list[list[float]]) -> int:
+    """Append ``tree``'s nodes (each node's two children on adjacent rows) and return its root's
+    row."""
+    root = len(ints)
+    ints.append([-1, 0])
+    floats.append([0.0, 0.0])
+    stack: list[tuple[Mapping[str, Any], int]] = [(tree, root)]
+    while stack:
+        node, row = stack.pop()
+        if "leaf_value" in node:
+            floats[row] = [0.0, float(node["leaf_value"])]
+            continue
+        if node["decision_type"] != "<=":
+            raise UnsupportedModelError(
+                f"split on feature {node['split_feature']} has decision type "
+                f"{node['decision_type']!r}: only numerical splits ('<=') are compiled; "
+                "categorical features are not supported"
+            )
+        left = len(ints)
+        ints += [[-1, 0], [-1, 0]]
+        floats += [[0.0, 0.0], [0.0, 0.0]]
+        code = (
+            (int(node["split_feature"]) << _FEATURE_SHIFT)
+            | (MISSING_TYPES[node["missing_type"]] << _MISSING_SHIFT)
+            | (_DEFAULT_LEFT if node["default_left"] else 0)
+        )
+        ints[row] = [left, code]
+        floats[row] = [float(node["threshold"]), float(node["internal_value"])]
+        stack.append((node["right_child"], left + 1))
+        stack.append((node["left_child"], left))
+    return root
+
+
+def _sigmoid_scale(objective: str) -> float:
+    """The ``sigmoid:`` factor of a binary objective string (``binary sigmoid:1``)."""
+    kind, *options = objective.split()
+    if kind not in ("binary", "cross_entropy", "xentropy"):
+        raise UnsupportedModelError(
+            f"objective {objective!r} is not supported: allowed is a binary LightGBM classifier"
+        )
+    for option in options:
+        if option.startswith("sigmoid:"):
+            return float(option.split(":", 1)[1])
+    return 1.0
+
+
+class CompiledTrees:
+    """A binary LightGBM model as flat node arrays: ``raw`` / ``probability`` for one row or
+    many, ``contributions`` per feature. Features are columns of the row given, in the model's
+    order, unless built with ``columns`` (then column ``columns[j]`` of the row is feature j)."""
+
+    def __init__(
+        self,
+        *,
+        ints: I32,
+        floats: F64,
+        roots: I32,
+        n_features: int,
+        sigmoid: float,
+        average: bool = False,
+        feature_names: Sequence[str] = (),
+    ) -> None:
+        self.ints: I32 = np.ascontiguousarray(ints, dtype=np.int32)
+        self.floats: F64 = np.ascontiguousarray(floats, dtype=np.float64)
+        self.roots: I32 = np.ascontiguousarray(roots, dtype=np.int32)
+        self.n_features = int(n_features)
+        self.sigmoid = float(sigmoid)
+        self.average = bool(average)
+        self._scale = -self.sigmoid / (self.roots.shape[0] if self.average else 1)
+        self.feature_names = tuple(feature_names)
+        self._none = np.zeros(1, dtype=np.float64)
+        self.bias = float(sum(self.floats[r, _VALUE] for r in self.roots))
+        """Sum of the trees' root values: the raw score before any split (Saabas's bias)."""
+
+    @classmethod
+    def from_dump(cls, dump: Mapping[str, Any]) -> CompiledTrees:
+        """Compile ``Booster.dump_model()``'s output (a binary model, numerical splits)."""
+        if int(dump.get("num_tree_per_iteration", 1)) != 1:
+            raise UnsupportedModelError(
+                f"model has {dump['num_tree_per_iteration']} trees per iteration: "
+                "allowed is a binary classifier (one tree per iteration)"
+            )
+        sigmoid = _sigmoid_scale(str(dump.get("objective", "binary")))
+        ints: list[list[int]] = []
+        floats: list[list[float]] = []
+        roots = [_flatten(tree["tree_structure"], ints, floats) for tree in dump["tree_info"]]
+        if not ints:
+            ints, floats = [[-1, 0]], [[0.0, 0.0]]
+        return cls(
+            ints=np.array(ints, dtype=np.int32).reshape(-1, 2),
+            floats=np.array(floats, dtype=np.float64).reshape(-1, 2),
+            roots=np.array(roots, dtype=np.int32),
+            n_features=int(dump["max_feature_idx"]) + 1,
+            sigmoid=sigmoid,
+            average=bool(dump.get("average_output", False)),
+            feature_names=dump.get("feature_names", ()),
+        )
+
+    @classmethod
+    def from_booster(cls, booster: Any) -> CompiledTrees:
+        """Compile a ``lightgbm.Booster`` (its best iteration, as ``predict`` uses)."""
+        return cls.from_dump(booster.dump_model())
+
+    def reindexed(self, columns: Sequence[int] | I64) -> CompiledTrees:
+        """The same model reading feature j from column ``columns[j]`` of a wider row (e.g. the
+        online features' full layout), so scoring needs no gather of the model's features."""
+        cols = np.asarray(columns, dtype=np.int64)
+        if cols.shape != (self.n_features,):
+            raise ValueError(
+                f"columns has shape {cols.shape}: allowed is one column per model feature "
+                f"({self.n_features})"
+            )
+        ints = self.ints.copy()
+        split = ints[:, _LEFT] >= 0
+        code = ints[split, _CODE]
+        low = code & ((1 << _FEATURE_SHIFT) - 1)
+        ints[split, _CODE] = (cols[code >> _FEATURE_SHIFT] << _FEATURE_SHIFT) | low
+        out = CompiledTrees(
+            ints=ints,
+            floats=self.floats,
+            roots=self.roots,
+            n_features=self.n_features,
+            sigmoid=self.sigmoid,
+            average=self.average,
+            feature_names=self.feature_names,
+        )
+        return out
+
+    @property
+    def split_features(self) -> I32:
+        """The feature (row column) of each split node."""
+        return np.asarray(self.ints[self.ints[:, _LEFT] >= 0, _CODE] >> _FEATURE_SHIFT)
+
+    @property
+    def n_trees(self) -> int:
+        """Number of trees."""
+        return int(self.roots.shape[0])
+
+    def raw(self, x: F64) -> float:
+        """Raw score (log-odds) of one row."""
+        return float(_walk(x, self.ints, self.floats, self.roots, self._none, False))
+
+    def probability(self, x: F64) -> float:
+        """Fraud probability of one row (LightGBM's sigmoid of the raw score)."""
+        return self.to_probability(_walk(x, self.ints, self.floats, self.roots, self._none, False))
+
+    def to_probability(self, raw: float) -> float:
+        """LightGBM's binary transform of a raw score: ``1 / (1 + exp(-sigmoid * raw))``, the raw
+        score first divided by the number of trees for a random forest (``average_output``)."""
+        return 1.0 / (1.0 + math.exp(self._scale * raw))
+
+    def raw_many(self, xs: F64) -> F64:
+        """Raw score of each row of a 2-D array."""
+        matrix = np.ascontiguousarray(xs, dtype=np.float64)
+        out = np.empty(matrix.shape[0], dtype=np.float64)
+        _raw_many(matrix, self.ints, self.floats, self.roots, out)
+        return out
+
+    def probability_many(self, xs: F64) -> F64:
+        """Fraud probability of each row of a 2-D array."""
+        return np.asarray(1.0 / (1.0 + np.exp(self._scale * self.raw_many(xs))))
+
+    def contributions(self, x: F64, out: F64) -> float:
+        """Raw score of ``x``; writes each feature's path contribution into ``out`` (zeroed
+        first; indexed like the row's columns). ``out.sum() + bias`` equals the raw score up to
+        floating rounding."""
+        out[:] = 0.0
+        return float(_walk(x, self.ints, self.floats, self.roots, out, True))
+
+
+def lightgbm_booster(estimator: Any) -> Any | None:
+    """The binary ``lightgbm.Booster`` inside a fitted ``LGBMClassifier`` or the registry's
+    ``BoosterClassifier`` (None for any other estimator)."""
+    booster = getattr(estimator, "booster_", None)
+    if booster is None:
+        return None
+    import lightgbm as lgb
+
+    return booster if isinstance(booster, lgb.Booster) else None
+
+
+__all__ = ["MISSING_TYPES", "CompiledTrees", "UnsupportedModelError", "lightgbm_booster"]

@@ -1,0 +1,280 @@
+"""The service's wire types: msgspec Structs decoded strictly (unknown fields rejected, no type
+coercion) and encoded as JSON. Enum fields are ``Literal`` types built from the engine's own
+lists (``engine.catalog``, ``engine.geo``, ``engine.taxonomy``), so the API accepts exactly the
+values the generator produces and the features understand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+
+import msgspec
+from msgspec import Meta
+
+from fraudforge.engine import catalog as cat
+from fraudforge.engine import geo
+from fraudforge.engine.taxonomy import FRAUD_LABELS
+from fraudforge.models.registry import STAGES
+
+IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
+"""Timestamps in the engine are naive Indian Standard Time; aware ones are converted to it."""
+
+DECISIONS: tuple[str, ...] = ("ALLOW", "FLAG", "REVIEW", "BLOCK")
+FEEDBACK_KINDS: tuple[str, ...] = ("fraud", "chargeback")
+
+MAX_AMOUNT_INR = 1e9
+"""Hard upper bound on an amount in the schema; the service's configured maximum is lower."""
+
+
+def _literal(values: tuple[str, ...]) -> Any:
+    """A ``Literal`` type over ``values`` (built at import so it follows the engine's lists)."""
+    return Literal.__getitem__(values)
+
+
+if TYPE_CHECKING:
+    PaymentMode: TypeAlias = str
+    CardNetwork: TypeAlias = str
+    Channel: TypeAlias = str
+    TxnType: TypeAlias = str
+    Status: TypeAlias = str
+    Category: TypeAlias = str
+    City: TypeAlias = str
+    State: TypeAlias = str
+    FraudType: TypeAlias = str
+    Decision: TypeAlias = str
+    FeedbackKind: TypeAlias = str
+    Stage: TypeAlias = str
+else:
+    PaymentMode = _literal(cat.PAYMENT_MODES)
+    CardNetwork = _literal(cat.CARD_NETWORKS)
+    Channel = _literal(cat.CHANNELS)
+    TxnType = _literal(cat.TXN_TYPES)
+    Status = _literal(cat.STATUSES)
+    Category = _literal(cat.CATEGORIES)
+    City = _literal(geo.CITY_NAMES)
+    State = _literal(geo.STATES)
+    FraudType = _literal(FRAUD_LABELS)
+    Decision = _literal(DECISIONS)
+    FeedbackKind = _literal(FEEDBACK_KINDS)
+    Stage = _literal(STAGES)
+
+Id = Annotated[int, Meta(ge=0, le=2**63 - 1, description="A non-negative 64-bit id.")]
+CustomerId = Annotated[int, Meta(ge=1, le=2**63 - 1, description="customers.customer_id")]
+Amount = Annotated[
+    float,
+    Meta(gt=0.0, le=MAX_AMOUNT_INR, description="Amount in rupees, positive and finite."),
+]
+Latitude = Annotated[float, Meta(ge=-90.0, le=90.0, description="Decimal degrees.")]
+Longitude = Annotated[float, Meta(ge=-180.0, le=180.0, description="Decimal degrees.")]
+Mcc = Annotated[int, Meta(ge=0, le=9999, description="ISO 18245 merchant category code.")]
+Counterparty = Annotated[str, Meta(min_length=1, max_length=256, description="Payee VPA.")]
+Unit = Annotated[float, Meta(ge=0.0, le=1.0)]
+Timestamp = Annotated[
+    dt.datetime,
+    Meta(description="ISO 8601; naive means Indian Standard Time, aware ones are converted."),
+]
+
+
+def to_ist_naive(ts: dt.datetime) -> dt.datetime:
+    """``ts`` as the engine's naive IST (an aware timestamp converted; a naive one kept)."""
+    if ts.tzinfo is None:
+        return ts
+    return ts.astimezone(IST).replace(tzinfo=None)
+
+
+class Transaction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One payment as the bank sees it at authorisation time: the engine's transaction columns
+    without the labels."""
+
+    transaction_id: Id
+    timestamp: Timestamp
+    customer_id: CustomerId
+    amount_inr: Amount
+    payment_mode: PaymentMode
+    card_network: CardNetwork
+    channel: Channel
+    txn_type: TxnType
+    status: Status
+    category: Category
+    city: City
+    state: State
+    lat: Latitude
+    lon: Longitude
+    counterparty: Counterparty
+    merchant_id: Id | None = None
+    device_id: Id | None = None
+    card_id: Id | None = None
+    mcc: Mcc | None = None
+
+    def __post_init__(self) -> None:
+        self.timestamp = to_ist_naive(self.timestamp)
+
+
+class Reason(msgspec.Struct, kw_only=True, frozen=True):
+    """One feature's part in a score: its value and its contribution to the raw (log-odds)
+    score."""
+
+    feature: str
+    value: float | None
+    """The feature's value; null when missing (NaN)."""
+    contribution: float
+
+
+class ModelRef(msgspec.Struct, kw_only=True, frozen=True):
+    """Which registered model produced a score."""
+
+    name: str
+    version: int
+
+
+class ScoreResult(msgspec.Struct, kw_only=True, frozen=True):
+    """The answer for one transaction."""
+
+    transaction_id: int
+    fraud_probability: Annotated[float, Meta(ge=0.0, le=1.0)]
+    risk_score: Annotated[int, Meta(ge=0, le=100)]
+    decision: Decision
+    fraud_type: FraudType
+    """Most likely fraud pattern should the transaction be fraud."""
+    reasons: list[Reason]
+    model: ModelRef
+    processing_ms: float
+
+
+class BatchRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Several transactions scored in one call (up to the service's configured limit)."""
+
+    transactions: list[Transaction]
+
+
+class BatchResult(msgspec.Struct, kw_only=True, frozen=True):
+    """Results in the order of the request's transactions."""
+
+    results: list[ScoreResult]
+    processing_ms: float
+
+
+class Feedback(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A transaction confirmed as fraud (or charged back), known from ``known_at``: it feeds the
+    merchant's and device's delayed-label fraud-rate features."""
+
+    transaction_id: Id
+    customer_id: CustomerId
+    kind: FeedbackKind
+    known_at: Timestamp
+    merchant_id: Id | None = None
+    device_id: Id | None = None
+
+    def __post_init__(self) -> None:
+        self.known_at = to_ist_naive(self.known_at)
+
+
+class Thresholds(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Fraud-probability cut-offs: below ``flag`` ALLOW, then FLAG, REVIEW and from ``block``
+    BLOCK. Each in [0, 1], ascending."""
+
+    flag: Unit = 0.3
+    review: Unit = 0.6
+    block: Unit = 0.9
+
+    def __post_init__(self) -> None:
+        if not self.flag <= self.review <= self.block:
+            raise ValueError(
+                f"thresholds must ascend: flag ({self.flag}) <= review ({self.review}) <= "
+                f"block ({self.block})"
+            )
+
+    def decide(self, probability: float) -> str:
+        """The decision for a fraud probability."""
+        if probability >= self.block:
+            return "BLOCK"
+        if probability >= self.review:
+            return "REVIEW"
+        if probability >= self.flag:
+            return "FLAG"
+        return "ALLOW"
+
+
+class ModelInfo(msgspec.Struct, kw_only=True, frozen=True):
+    """The model being served, as the registry describes it."""
+
+    name: str
+    version: int
+    kind: str
+    stage: str
+    created_at: str
+    features: list[str]
+    thresholds: Thresholds
+
+
+class Health(msgspec.Struct, kw_only=True, frozen=True):
+    """Liveness: the process answers."""
+
+    status: Literal["ok"] = "ok"
+    uptime_s: float = 0.0
+
+
+class Ready(msgspec.Struct, kw_only=True, frozen=True):
+    """Readiness: a model is loaded and the online state restored."""
+
+    ready: bool
+    model: ModelRef | None = None
+    error: str | None = None
+    """Why startup failed, if it did."""
+
+
+ModelName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class LoadModel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Admin: serve another registered model (``NAME@STAGE`` or ``NAME:VERSION``)."""
+
+    model: Annotated[str, Meta(min_length=1, max_length=80, examples=["fraud@production"])]
+
+
+class Promote(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Admin: move a version to a stage, and serve it when ``serve`` is true."""
+
+    name: ModelName
+    version: Annotated[int, Meta(ge=1, le=2**31)]
+    stage: Stage = "production"
+    serve: bool = True
+
+
+class SnapshotInfo(msgspec.Struct, kw_only=True, frozen=True):
+    """Admin: a snapshot of the online state was written."""
+
+    path: str
+    bytes: int
+    seconds: float
+
+
+class ErrorBody(msgspec.Struct, kw_only=True, frozen=True):
+    """Every error answer: what was wrong and, when one field is to blame, its path."""
+
+    error: str
+    field: str | None = None
+
+
+__all__ = [
+    "DECISIONS",
+    "FEEDBACK_KINDS",
+    "IST",
+    "MAX_AMOUNT_INR",
+    "BatchRequest",
+    "BatchResult",
+    "ErrorBody",
+    "Feedback",
+    "Health",
+    "LoadModel",
+    "ModelInfo",
+    "ModelRef",
+    "Promote",
+    "Ready",
+    "Reason",
+    "ScoreResult",
+    "SnapshotInfo",
+    "Thresholds",
+    "Transaction",
+    "to_ist_naive",
+]

@@ -1,0 +1,271 @@
+"""``Scorer``: one transaction in, a scored and explained decision out, in tens of microseconds.
+
+The online features turn the transaction into its full feature row (``finish.LAYOUT`` order);
+a LightGBM model is compiled (``compiled.CompiledTrees``) and re-indexed onto that row, so no
+per-call gather or allocation of the model's feature vector happens; its Saabas contributions
+give the reasons. Other model kinds score through ``FraudModel.score`` on the model's columns of
+the row and give no reasons (they have no path contributions; see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+import numba as nb
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from fraudforge.features.finish import COL, LAYOUT
+from fraudforge.features.online import OnlineFeatures
+from fraudforge.models import FraudModel, Registry, RegistryError
+from fraudforge.service.compiled import CompiledTrees, lightgbm_booster
+from fraudforge.service.fraud_type import TYPE_SUFFIX, FraudTypes
+from fraudforge.service.schema import (
+    Feedback,
+    ModelRef,
+    Reason,
+    ScoreResult,
+    Thresholds,
+    Transaction,
+)
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+_as_fields = msgspec.structs.asdict
+
+
+@nb.njit(cache=True)
+def _top_positive(contrib: F64, k: int, out: I64) -> int:
+    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first, into
+    ``out``; returns how many (a partial selection sort: k is small)."""
+    n = 0
+    for _ in range(k):
+        best = -1
+        value = 0.0
+        for j in range(contrib.shape[0]):
+            c = contrib[j]
+            if c > value:
+                taken = False
+                for m in range(n):
+                    if out[m] == j:
+                        taken = True
+                        break
+                if not taken:
+                    best, value = j, c
+        if best < 0:
+            break
+        out[n] = best
+        n += 1
+    return n
+
+
+def risk_score(probability: float) -> int:
+    """The fraud probability as a 0-100 risk score (rounded, half up)."""
+    return min(100, max(0, math.floor(probability * 100.0 + 0.5)))
+
+
+class Scorer:
+    """Scores transactions with one model over shared online state.
+
+    ``model`` is a fitted FraudModel (``version`` its registry version), ``online`` the
+    OnlineFeatures it reads and updates, ``thresholds`` map probability to a decision, ``top_k``
+    reasons are the features that pushed the score up most, ``fraud_types`` (optional) names the
+    most likely fraud type (else ``"none"``). ``lock`` guards ``online``: scorers that share state
+    must share it (``with_model`` does)."""
+
+    def __init__(
+        self,
+        model: FraudModel,
+        online: OnlineFeatures,
+        *,
+        thresholds: Thresholds | None = None,
+        version: int = 0,
+        top_k: int = 3,
+        fraud_types: FraudTypes | None = None,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        if top_k < 0 or top_k > len(LAYOUT):
+            raise ValueError(f"top_k {top_k} is out of range: allowed is 0 to {len(LAYOUT)}")
+        unknown = [f for f in model.features if f not in COL]
+        if unknown:
+            raise ValueError(
+                f"model {model.name!r} reads {', '.join(unknown)}, which the online features do "
+                f"not compute: allowed are the {len(LAYOUT)} catalogue features"
+            )
+        self.model = model
+        self.online = online
+        self.thresholds = thresholds if thresholds is not None else Thresholds()
+        self.version = int(version)
+        self.top_k = int(top_k)
+        self.fraud_types = fraud_types
+        self.lock = lock if lock is not None else threading.Lock()
+        self.ref = ModelRef(name=model.name or model.kind, version=self.version)
+        self.columns: I64 = np.array([COL[f] for f in model.features], dtype=np.int64)
+        """Position of each model feature in the online row."""
+        booster = lightgbm_booster(model.estimator) if model.kind == "lightgbm" else None
+        self.compiled: CompiledTrees | None = (
+            None if booster is None else CompiledTrees.from_booster(booster).reindexed(self.columns)
+        )
+        self._type_columns: I64 | None = None
+        if fraud_types is not None:
+            self._type_columns = np.array([COL[f] for f in fraud_types.features], dtype=np.int64)
+        self._contrib = np.zeros(len(LAYOUT), dtype=np.float64)
+        self._top = np.zeros(max(self.top_k, 1), dtype=np.int64)
+
+    def with_model(
+        self,
+        model: FraudModel,
+        *,
+        version: int,
+        fraud_types: FraudTypes | None = None,
+    ) -> Scorer:
+        """A scorer of another model over the same online state, lock and thresholds (for a
+        swap without downtime: requests holding the old scorer finish on it)."""
+        return Scorer(
+            model,
+            self.online,
+            thresholds=self.thresholds,
+            version=version,
+            top_k=self.top_k,
+            fraud_types=fraud_types,
+            lock=self.lock,
+        )
+
+    @classmethod
+    def from_registry(
+        cls,
+        registry: Registry | str | Path,
+        name: str,
+        online: OnlineFeatures,
+        *,
+        version: int | None = None,
+        stage: str | None = None,
+        thresholds: Thresholds | None = None,
+        top_k: int = 3,
+        lock: threading.Lock | None = None,
+    ) -> Scorer:
+        """The scorer of a registered model (``version``, or the newest at ``stage``, or the
+        newest), with its fraud-type model ``<name>-type`` when one is registered (its newest
+        version at the same stage, else its newest)."""
+        reg = registry if isinstance(registry, Registry) else Registry(registry, create=False)
+        info = reg.show(name, version, stage=stage)
+        model = reg.load(name, info.version)
+        return cls(
+            model,
+            online,
+            thresholds=thresholds,
+            version=info.version,
+            top_k=top_k,
+            fraud_types=load_fraud_types(reg, name, stage=stage),
+            lock=lock,
+        )
+
+    def _row(self, txn: Transaction) -> F64:
+        return self.online.process_row(_as_fields(txn))
+
+    def _explain(self, row: F64, explained: bool) -> list[Reason]:
+        if not explained or self.top_k == 0:
+            return []
+        n = _top_positive(self._contrib, self.top_k, self._top)
+        reasons = []
+        for j in self._top[:n].tolist():
+            value = float(row[j])
+            reasons.append(
+                Reason(
+                    feature=LAYOUT[j],
+                    value=None if math.isnan(value) else value,
+                    contribution=float(self._contrib[j]),
+                )
+            )
+        return reasons
+
+    def _fraud_type(self, row: F64) -> str:
+        if self.fraud_types is None or self._type_columns is None:
+            return "none"
+        return self.fraud_types.predict(row, self._type_columns)
+
+    def _result(
+        self, txn: Transaction, row: F64, probability: float, explained: bool, start: int
+    ) -> ScoreResult:
+        return ScoreResult(
+            transaction_id=txn.transaction_id,
+            fraud_probability=probability,
+            risk_score=risk_score(probability),
+            decision=self.thresholds.decide(probability),
+            fraud_type=self._fraud_type(row),
+            reasons=self._explain(row, explained),
+            model=self.ref,
+            processing_ms=(time.perf_counter_ns() - start) / 1e6,
+        )
+
+    def score(self, txn: Transaction) -> ScoreResult:
+        """Compute ``txn``'s online features (folding it into the state), score and explain it."""
+        start = time.perf_counter_ns()
+        compiled = self.compiled
+        with self.lock:
+            row = self._row(txn)
+            if compiled is not None:
+                probability = compiled.to_probability(compiled.contributions(row, self._contrib))
+                return self._result(txn, row, probability, True, start)
+        probability = float(self.model.score(row[self.columns].reshape(1, -1))[0])
+        return self._result(txn, row, probability, False, start)
+
+    def score_many(self, txns: Sequence[Transaction]) -> list[ScoreResult]:
+        """``score`` for each transaction, in input order (state updated in that order); other
+        model kinds are scored in one call over the batch's rows."""
+        if self.compiled is not None:
+            return [self.score(t) for t in txns]
+        start = time.perf_counter_ns()
+        with self.lock:
+            rows = [self._row(t) for t in txns]
+        if not rows:
+            return []
+        matrix = np.vstack(rows)
+        probabilities = self.model.score(matrix[:, self.columns]).tolist()
+        return [
+            self._result(t, r, float(p), False, start)
+            for t, r, p in zip(txns, rows, probabilities, strict=True)
+        ]
+
+    def feedback(self, feedback: Feedback) -> None:
+        """A confirmed fraud or chargeback: the merchant's and device's fraud rates count it from
+        ``known_at`` on."""
+        with self.lock:
+            self.online.add_label(
+                merchant_id=feedback.merchant_id,
+                device_id=feedback.device_id,
+                known_at=feedback.known_at,
+            )
+
+
+def load_fraud_types(registry: Registry, name: str, *, stage: str | None) -> FraudTypes | None:
+    """The fraud-type model registered for fraud model ``name`` (at ``stage`` if it has a
+    version there, else its newest), or None when none is registered."""
+    type_name = name + TYPE_SUFFIX
+    if type_name not in registry.names():
+        return None
+    try:
+        info = registry.show(type_name, stage=stage)
+    except RegistryError:
+        info = registry.show(type_name)
+    return FraudTypes(registry.load(type_name, info.version))
+
+
+TRANSACTION_FIELDS: tuple[str, ...] = Transaction.__struct_fields__
+"""The transaction columns the service takes (the engine's schema without the labels)."""
+
+
+def transactions_of(frame: pl.DataFrame) -> list[Transaction]:
+    """The rows of a transactions table (the engine's schema; label columns ignored) as
+    validated ``Transaction`` structs, in row order."""
+    rows = frame.select(TRANSACTION_FIELDS).to_dicts()
+    return msgspec.convert(rows, list[Transaction])
+
+
+__all__ = ["TRANSACTION_FIELDS", "Scorer", "load_fraud_types", "risk_score", "transactions_of"]

@@ -1,0 +1,158 @@
+"""API keys and rate limits. Keys are random 256-bit tokens stored only as their SHA-256 (a
+slow password hash adds nothing for keys of that entropy and would cost milliseconds per
+request); a presented key is hashed and compared with every stored hash in constant time.
+Each key has scopes (``score``, ``admin``) and its own token bucket."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+
+import msgspec
+from msgspec import Meta
+
+from fraudforge.engine.atomic import staged_file
+
+SCOPES: tuple[str, ...] = ("score", "admin")
+KEY_PREFIX = "ffk_"
+HEADER = "x-api-key"
+
+if TYPE_CHECKING:
+    Scope: TypeAlias = str
+else:
+    Scope = Literal.__getitem__(SCOPES)
+
+
+class ApiKey(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One stored key: an id for logs and rate limits, the key's SHA-256 (hex) and its scopes."""
+
+    id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+    sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+    scopes: list[Scope]
+
+
+class KeysFile(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """The keys file's content (JSON)."""
+
+    keys: list[ApiKey]
+
+
+def hash_key(key: str) -> str:
+    """The SHA-256 (hex) a key is stored as."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    """A fresh random API key."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def read_keys(path: str | Path) -> KeysFile:
+    """The keys in ``path``, or an error naming the bad entry."""
+    try:
+        found = msgspec.json.decode(Path(path).read_bytes(), type=KeysFile)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"invalid keys file {path}: {exc}") from None
+    ids = [k.id for k in found.keys]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"invalid keys file {path}: key ids must be unique")
+    return found
+
+
+def add_key(path: str | Path, key_id: str, scopes: Iterable[str]) -> str:
+    """Add a new key with ``scopes`` to the keys file ``path`` (created if missing, written
+    atomically) and return the key itself, which is stored nowhere."""
+    target = Path(path)
+    wanted = sorted(set(scopes))
+    bad = [s for s in wanted if s not in SCOPES]
+    if bad or not wanted:
+        raise ValueError(f"unknown scopes {bad or wanted}: allowed are {', '.join(SCOPES)}")
+    current = read_keys(target).keys if target.exists() else []
+    if any(k.id == key_id for k in current):
+        raise ValueError(f"key id `{key_id}` already exists in {target}")
+    key = new_key()
+    entry = msgspec.convert({"id": key_id, "sha256": hash_key(key), "scopes": wanted}, ApiKey)
+    body = msgspec.json.format(msgspec.json.encode(KeysFile(keys=[*current, entry])))
+    with staged_file(target) as work:
+        work.write_bytes(body)
+    return key
+
+
+class KeyRing:
+    """Checks presented keys against stored hashes in constant time."""
+
+    def __init__(self, keys: Iterable[ApiKey]) -> None:
+        self._keys = [(bytes.fromhex(k.sha256), k) for k in keys]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def find(self, presented: str | None) -> ApiKey | None:
+        """The stored key matching ``presented``; every stored hash is compared, so the time
+        taken does not tell which (or whether one) matched."""
+        if not presented:
+            return None
+        digest = hashlib.sha256(presented.encode("utf-8", "surrogatepass")).digest()
+        match: ApiKey | None = None
+        for stored, key in self._keys:
+            if hmac.compare_digest(stored, digest):
+                match = key
+        return match
+
+
+class RateLimiter:
+    """Token buckets per key id: ``rate`` tokens a second up to ``burst``; one per request."""
+
+    def __init__(
+        self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._clock = clock
+        self._buckets: dict[str, list[float]] = {}
+
+    def take(self, key_id: str, cost: float = 1.0) -> float:
+        """Spend ``cost`` tokens of ``key_id``'s bucket: 0.0 when allowed, else the seconds to
+        wait before the bucket holds enough."""
+        now = self._clock()
+        bucket = self._buckets.get(key_id)
+        if bucket is None:
+            bucket = self._buckets[key_id] = [self.burst, now]
+        tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+        bucket[1] = now
+        if tokens >= cost:
+            bucket[0] = tokens - cost
+            return 0.0
+        bucket[0] = tokens
+        return (cost - tokens) / self.rate
+
+
+def presented_key(headers: Any) -> str | None:
+    """The key in ``X-API-Key`` or ``Authorization: Bearer``."""
+    key: str | None = headers.get(HEADER)
+    if key:
+        return key
+    auth: str | None = headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return None
+
+
+__all__ = [
+    "HEADER",
+    "SCOPES",
+    "ApiKey",
+    "KeyRing",
+    "KeysFile",
+    "RateLimiter",
+    "add_key",
+    "hash_key",
+    "new_key",
+    "presented_key",
+    "read_keys",
+]

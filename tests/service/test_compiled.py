@@ -1,0 +1,212 @@
+"""The compiled trees give LightGBM's own raw scores and probabilities, missing values included,
+and Saabas contributions that add up to the raw score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from fraudforge.models import load_model, save_model
+from fraudforge.service.compiled import CompiledTrees, UnsupportedModelError, lightgbm_booster
+from tests.service.conftest import Served
+
+RTOL = 1e-12
+
+
+def _matrix(served: Served) -> np.ndarray:
+    return served.model.matrix(served.data)
+
+
+def test_real_rows_match_lightgbm(served: Served) -> None:
+    """Every row of the scenario scores the same raw value and probability as the booster."""
+    booster = lightgbm_booster(served.model.estimator)
+    assert booster is not None
+    x = _matrix(served)
+    assert np.isnan(x).any(), "the real rows should include missing values"
+    compiled = CompiledTrees.from_booster(booster)
+    assert compiled.n_trees == booster.num_trees()
+    np.testing.assert_allclose(
+        compiled.raw_many(x), booster.predict(x, raw_score=True), rtol=RTOL, atol=0
+    )
+    np.testing.assert_allclose(
+        compiled.probability_many(x), served.model.score(x), rtol=RTOL, atol=0
+    )
+    for i in range(0, x.shape[0], 997):
+        assert compiled.raw(x[i]) == pytest.approx(compiled.raw_many(x[i : i + 1])[0], rel=RTOL)
+        assert compiled.probability(x[i]) == pytest.approx(
+            float(served.model.score(x[i : i + 1])[0]), rel=RTOL
+        )
+
+
+def test_registry_round_trip_compiles_the_same(served: Served, tmp_path: Path) -> None:
+    """A model saved and loaded (a BoosterClassifier from LightGBM's text) compiles to the same
+    scores."""
+    loaded = load_model(save_model(served.model, tmp_path / "m"))
+    booster = lightgbm_booster(loaded.estimator)
+    assert booster is not None
+    x = _matrix(served)[:5000]
+    np.testing.assert_allclose(
+        CompiledTrees.from_booster(booster).probability_many(x),
+        loaded.score(x),
+        rtol=RTOL,
+        atol=0,
+    )
+
+
+def _missing_types(dump: dict[str, Any]) -> set[str]:
+    seen: set[str] = set()
+    stack = [t["tree_structure"] for t in dump["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if "split_feature" in node:
+            seen.add(node["missing_type"])
+            stack += [node["left_child"], node["right_child"]]
+    return seen
+
+
+@pytest.mark.parametrize("zero_as_missing", [False, True])
+def test_missing_value_directions(zero_as_missing: bool) -> None:
+    """NaN, zeros, tiny values and negative zero follow each split's missing type and default
+    direction as LightGBM does (missing types None, NaN and Zero)."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    x = rng.normal(size=(n, 4))
+    x[rng.random(n) < 0.2, 0] = np.nan  # feature 0 has NaN in training: missing type NaN
+    x[rng.random(n) < 0.3, 1] = 0.0  # feature 1 has many zeros
+    y = (np.nan_to_num(x[:, 0], nan=1.5) + x[:, 1] + 0.5 * x[:, 2] > 0.3).astype(int)
+    y[np.isnan(x[:, 0])] ^= rng.random(int(np.isnan(x[:, 0]).sum())) < 0.3
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 8, "verbose": -1, "zero_as_missing": zero_as_missing,
+         "min_data_in_leaf": 5},
+        lgb.Dataset(x, y),
+        num_boost_round=40,
+    )  # fmt: skip
+    dump = booster.dump_model()
+    expected = {"Zero"} if zero_as_missing else {"NaN", "None"}  # NaN is zero then
+    assert expected <= _missing_types(dump)
+    probe = rng.normal(size=(3000, 4))
+    for col in range(4):  # every feature sees NaN, exact and tiny zeros: None splits get NaN too
+        probe[rng.random(3000) < 0.15, col] = np.nan
+        probe[rng.random(3000) < 0.1, col] = 0.0
+        probe[rng.random(3000) < 0.05, col] = -0.0
+        probe[rng.random(3000) < 0.05, col] = 1e-40
+    compiled = CompiledTrees.from_dump(dump)
+    np.testing.assert_allclose(
+        compiled.raw_many(probe), booster.predict(probe, raw_score=True), rtol=RTOL, atol=0
+    )
+    np.testing.assert_allclose(
+        compiled.probability_many(probe), booster.predict(probe), rtol=RTOL, atol=0
+    )
+
+
+def test_random_forest_averages_its_trees() -> None:
+    """A random-forest booster (average_output): LightGBM's raw score is the trees' sum, its
+    probability the sigmoid of their mean."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(2000, 3))
+    y = (x[:, 0] - x[:, 1] > 0).astype(int)
+    booster = lgb.train(
+        {"objective": "binary", "boosting": "rf", "bagging_fraction": 0.7, "bagging_freq": 1,
+         "num_leaves": 8, "verbose": -1},
+        lgb.Dataset(x, y),
+        num_boost_round=15,
+    )  # fmt: skip
+    compiled = CompiledTrees.from_booster(booster)
+    np.testing.assert_allclose(
+        compiled.raw_many(x), booster.predict(x, raw_score=True), rtol=RTOL, atol=0
+    )
+    np.testing.assert_allclose(compiled.probability_many(x), booster.predict(x), rtol=RTOL, atol=0)
+    assert compiled.probability(x[0]) == pytest.approx(float(booster.predict(x[:1])[0]), rel=RTOL)
+
+
+def test_contributions_sum_to_raw(served: Served) -> None:
+    """Saabas contributions plus the bias equal the raw score on every sampled row, and only the
+    model's split features get any."""
+    booster = lightgbm_booster(served.model.estimator)
+    compiled = CompiledTrees.from_booster(booster)
+    x = _matrix(served)
+    used = set(compiled.split_features.tolist())
+    out = np.empty(x.shape[1])
+    for i in range(0, x.shape[0], 211):
+        raw = compiled.contributions(x[i], out)
+        assert raw == pytest.approx(compiled.raw(x[i]), rel=RTOL)
+        assert out.sum() + compiled.bias == pytest.approx(raw, abs=1e-9)
+        assert set(np.flatnonzero(out).tolist()) <= used
+
+
+def leaf(value: float) -> dict[str, float]:
+    """A leaf node of a dump."""
+    return {"leaf_value": value}
+
+
+def _hand_dump() -> dict[str, Any]:
+    """One tree: x0 <= 1 (NaN goes right) then x1 <= 0 (missing type None), values hand-picked."""
+    return {
+        "num_tree_per_iteration": 1,
+        "objective": "binary sigmoid:2",
+        "max_feature_idx": 1,
+        "feature_names": ["a", "b"],
+        "tree_info": [
+            {
+                "tree_structure": {
+                    "split_feature": 0, "threshold": 1.0, "decision_type": "<=",
+                    "default_left": False, "missing_type": "NaN", "internal_value": 0.5,
+                    "left_child": {
+                        "split_feature": 1, "threshold": 0.0, "decision_type": "<=",
+                        "default_left": True, "missing_type": "None", "internal_value": 0.25,
+                        "left_child": leaf(-1.0), "right_child": leaf(2.0),
+                    },
+                    "right_child": leaf(3.0),
+                }
+            },
+            {"tree_structure": leaf(0.125)},
+        ],
+    }  # fmt: skip
+
+
+def test_hand_checked_tree() -> None:
+    """Scores and contributions of a hand-built two-tree model, worked out by hand."""
+    compiled = CompiledTrees.from_dump(_hand_dump())
+    assert compiled.bias == 0.5 + 0.125
+    cases = [
+        ([0.5, -1.0], -1.0, [0.25 - 0.5, -1.0 - 0.25]),
+        ([0.5, np.nan], -1.0, [-0.25, -1.25]),  # NaN on a None split counts as 0.0 <= 0: left
+        ([1.0, 0.1], 2.0, [-0.25, 1.75]),
+        ([np.nan, 5.0], 3.0, [2.5, 0.0]),  # NaN on a NaN split: the default (right)
+        ([1.5, -7.0], 3.0, [2.5, 0.0]),
+    ]
+    out = np.empty(2)
+    for row, leaf, contrib in cases:
+        x = np.array(row)
+        assert compiled.raw(x) == leaf + 0.125
+        assert compiled.probability(x) == 1.0 / (1.0 + np.exp(-2.0 * (leaf + 0.125)))
+        assert compiled.contributions(x, out) == leaf + 0.125
+        np.testing.assert_array_equal(out, contrib)
+
+
+def test_reindexed_reads_a_wider_row() -> None:
+    """Reindexed to columns (4, 1) of a wide row, the model scores as on its own two columns."""
+    compiled = CompiledTrees.from_dump(_hand_dump())
+    wide = compiled.reindexed([4, 1])
+    for a, b in [(0.5, -1.0), (1.0, 0.1), (np.nan, 5.0)]:
+        row = np.array([9.0, b, 9.0, 9.0, a])
+        assert wide.raw(row) == compiled.raw(np.array([a, b]))
+    with pytest.raises(ValueError, match="one column per model feature"):
+        compiled.reindexed([1, 2, 3])
+
+
+def test_unsupported_models_are_refused() -> None:
+    """Categorical splits and multiclass models are refused with what is allowed."""
+    dump = _hand_dump()
+    dump["tree_info"][0]["tree_structure"]["decision_type"] = "=="
+    with pytest.raises(UnsupportedModelError, match="only numerical splits"):
+        CompiledTrees.from_dump(dump)
+    with pytest.raises(UnsupportedModelError, match="allowed is a binary classifier"):
+        CompiledTrees.from_dump({**_hand_dump(), "num_tree_per_iteration": 3})
+    with pytest.raises(UnsupportedModelError, match="objective 'regression'"):
+        CompiledTrees.from_dump({**_hand_dump(), "objective": "regression"})
+    assert lightgbm_booster(object()) is None

@@ -1,0 +1,197 @@
+"""Scorer: online features in, the batch model's scores, decisions, reasons and fraud types out;
+feedback feeds the delayed-label features; a registry round trip serves the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fraudforge.features.online import OnlineFeatures
+from fraudforge.models import FraudModel, Registry, train_model
+from fraudforge.service.fraud_type import TYPE_SUFFIX, FraudTypes, fit_fraud_type
+from fraudforge.service.schema import Feedback, Thresholds, Transaction
+from fraudforge.service.scoring import Scorer, _top_positive, risk_score, transactions_of
+from tests.service.conftest import Served
+
+N = 4000
+
+
+@pytest.fixture(scope="module")
+def type_model(served: Served) -> FraudModel:
+    """A fraud-type model over the fraud model's features."""
+    return fit_fraud_type(served.data, features=served.model.features, name="t")
+
+
+@pytest.fixture(scope="module")
+def txns(served: Served) -> list[Transaction]:
+    """The first N transactions as wire structs."""
+    return transactions_of(served.transactions.head(N))
+
+
+def _online(served: Served) -> OnlineFeatures:
+    return OnlineFeatures.from_customers(served.customers, served.outlier)
+
+
+def test_scores_equal_the_batch_model(
+    served: Served, txns: list[Transaction], type_model: FraudModel
+) -> None:
+    """Online scores equal the model on the batch features of the same rows; decisions, risk,
+    reasons and fraud types follow from them."""
+    thresholds = Thresholds(flag=0.2, review=0.5, block=0.8)
+    types = FraudTypes(type_model)
+    scorer = Scorer(
+        served.model, _online(served), thresholds=thresholds, version=4, fraud_types=types
+    )
+    results = [scorer.score(t) for t in txns]
+    batch = served.model.score(served.data)[:N]
+    assert [r.transaction_id for r in results] == served.data.transaction_id[:N].tolist()
+    got = np.array([r.fraud_probability for r in results])
+    np.testing.assert_allclose(got, batch, rtol=1e-9, atol=1e-12)
+    expected_types = type_model.estimator.predict(served.model.matrix(served.data)[:N])
+    assert [r.fraud_type for r in results] == expected_types.tolist()
+    for r in results:
+        assert r.decision == thresholds.decide(r.fraud_probability)
+        assert r.risk_score == risk_score(r.fraud_probability)
+        assert r.model.name == "fraud-lightgbm"
+        assert r.model.version == 4
+        assert 0.0 < r.processing_ms < 1000.0
+        assert len(r.reasons) <= 3
+        contributions = [reason.contribution for reason in r.reasons]
+        assert contributions == sorted(contributions, reverse=True)
+        assert all(c > 0 for c in contributions)
+        assert {reason.feature for reason in r.reasons} <= set(served.model.features)
+    assert {r.decision for r in results} >= {"ALLOW", "BLOCK"}
+
+
+def test_reasons_are_the_largest_contributions(served: Served, txns: list[Transaction]) -> None:
+    """Each reason is a model feature with its row value and Saabas contribution, the top ones
+    of the row's contributions."""
+    scorer = Scorer(served.model, _online(served), top_k=5)
+    x = served.model.matrix(served.data)
+    compiled = Scorer(served.model, _online(served)).compiled
+    assert compiled is not None
+    plain = compiled.__class__.from_booster(served.model.estimator.booster_)
+    out = np.empty(x.shape[1])
+    for i, txn in enumerate(txns[:500]):
+        result = scorer.score(txn)
+        plain.contributions(x[i], out)
+        order = np.argsort(-out, kind="stable")
+        top = [served.model.features[j] for j in order[:5] if out[j] > 0]
+        assert [r.feature for r in result.reasons] == top
+        for reason in result.reasons:
+            j = served.model.features.index(reason.feature)
+            assert reason.contribution == pytest.approx(out[j], rel=1e-9, abs=1e-12)
+            if np.isnan(x[i, j]):
+                assert reason.value is None
+            else:
+                assert reason.value == pytest.approx(x[i, j], rel=1e-9, abs=1e-12)
+
+
+def test_score_many_keeps_order_and_state(served: Served, txns: list[Transaction]) -> None:
+    """A batch gives the same results, in input order, as scoring one at a time."""
+    one = Scorer(served.model, _online(served))
+    many = Scorer(served.model, _online(served))
+    singles = [one.score(t) for t in txns[:600]]
+    batch = many.score_many(txns[:300]) + many.score_many(txns[300:600])
+    assert [r.transaction_id for r in batch] == [t.transaction_id for t in txns[:600]]
+    assert [r.fraud_probability for r in batch] == [r.fraud_probability for r in singles]
+    assert many.score_many([]) == []
+
+
+def test_feedback_feeds_the_merchant_fraud_rate(served: Served, txns: list[Transaction]) -> None:
+    """Confirmed fraud at a merchant raises its fraud rate for later transactions there."""
+    at = [t for t in txns if t.merchant_id is not None]
+    merchant = at[0].merchant_id
+    later = [t for t in at if t.merchant_id == merchant][:2]
+    assert len(later) == 2
+    with_label = _online(served)
+    without = _online(served)
+    for online in (with_label, without):
+        online.process_row({f: getattr(later[0], f) for f in Transaction.__struct_fields__})
+    scorer = Scorer(served.model, with_label)
+    scorer.feedback(
+        Feedback(
+            transaction_id=later[0].transaction_id,
+            customer_id=later[0].customer_id,
+            merchant_id=merchant,
+            device_id=None,
+            kind="chargeback",
+            known_at=later[0].timestamp,
+        )
+    )
+    fields = {f: getattr(later[1], f) for f in Transaction.__struct_fields__}
+    assert with_label.process(fields)["merchant_fraud_rate"] > 0.0
+    assert without.process(fields)["merchant_fraud_rate"] == 0.0
+
+
+def test_other_kinds_fall_back_to_the_model(served: Served, txns: list[Transaction]) -> None:
+    """A logistic model scores through FraudModel.score (same as batch) and gives no reasons."""
+    logistic = train_model(served.data, kind="logistic", features=served.model.features[:10])
+    scorer = Scorer(logistic, _online(served))
+    assert scorer.compiled is None
+    results = scorer.score_many(txns[:800])
+    batch = logistic.score(served.data)[:800]
+    np.testing.assert_allclose([r.fraud_probability for r in results], batch, rtol=1e-9)
+    assert all(r.reasons == [] for r in results)
+    assert all(r.fraud_type == "none" for r in results)
+    single = Scorer(logistic, _online(served)).score(txns[0])
+    assert single.fraud_probability == pytest.approx(batch[0], rel=1e-9)
+
+
+def test_from_registry_serves_the_registered_pair(
+    served: Served, txns: list[Transaction], type_model: FraudModel, tmp_path: Path
+) -> None:
+    """The registered model and its ``-type`` companion load into a scorer that scores the same."""
+    registry = Registry(tmp_path / "reg")
+    registry.register(served.model, name="fraud")
+    registry.promote("fraud", 1, "staging")
+    registry.register(type_model, name="fraud" + TYPE_SUFFIX)
+    scorer = Scorer.from_registry(tmp_path / "reg", "fraud", _online(served), stage="staging")
+    assert scorer.ref.name == "fraud"
+    assert scorer.ref.version == 1
+    assert scorer.fraud_types is not None
+    direct = Scorer(served.model, _online(served), fraud_types=FraudTypes(type_model))
+    for t in txns[:200]:
+        a, b = scorer.score(t), direct.score(t)
+        assert (a.fraud_probability, a.fraud_type) == (b.fraud_probability, b.fraud_type)
+    swapped = scorer.with_model(served.model, version=9)
+    assert swapped.online is scorer.online
+    assert swapped.lock is scorer.lock
+    assert swapped.ref.version == 9
+
+
+def test_fraud_types_match_the_pipeline(served: Served, type_model: FraudModel) -> None:
+    """The array form predicts what the fitted pipeline predicts, on every fraud row."""
+    types = FraudTypes(type_model)
+    x = served.model.matrix(served.data)
+    fraud = served.data.fraud_type != "none"
+    expected = type_model.estimator.predict(x[fraud]).tolist()
+    assert types.predict_many(x[fraud]) == expected
+    assert [types.predict(row) for row in x[fraud][:300]] == expected[:300]
+    accuracy = np.mean(np.array(expected) == served.data.fraud_type[fraud])
+    assert accuracy > 1.0 / len(types.classes) * 2  # learned something: well above chance
+    with pytest.raises(ValueError, match="not a fraud-type model"):
+        FraudTypes(served.model)
+
+
+def test_small_pieces_by_hand() -> None:
+    """risk_score rounds half up within 0-100; _top_positive picks the largest positive entries."""
+    assert [risk_score(p) for p in (0.0, 0.004, 0.005, 0.5, 0.994, 0.995, 1.0)] == [
+        0, 0, 1, 50, 99, 100, 100,
+    ]  # fmt: skip
+    out = np.zeros(3, dtype=np.int64)
+    assert _top_positive(np.array([0.1, -2.0, 0.5, 0.0, 0.3]), 3, out) == 3
+    assert out.tolist() == [2, 4, 0]
+    assert _top_positive(np.array([-0.1, 0.0, 0.2]), 3, out) == 1
+    assert out[0] == 2
+
+
+def test_bad_setup_is_refused(served: Served) -> None:
+    """An out-of-range top_k and a model reading a feature the online side lacks are refused."""
+    with pytest.raises(ValueError, match="top_k 99 is out of range"):
+        Scorer(served.model, _online(served), top_k=99)
+    odd = FraudModel(kind="lightgbm", estimator=served.model.estimator, features=["nope"])
+    with pytest.raises(ValueError, match="reads nope"):
+        Scorer(odd, _online(served))

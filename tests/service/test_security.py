@@ -1,0 +1,112 @@
+"""API keys, token buckets and settings, on their own: exact values with a fake clock, files
+holding only hashes, and errors that name what is wrong."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from fraudforge.service.schema import Thresholds
+from fraudforge.service.security import (
+    ApiKey,
+    KeyRing,
+    RateLimiter,
+    add_key,
+    hash_key,
+    presented_key,
+    read_keys,
+)
+from fraudforge.service.settings import load_settings
+
+
+def test_keys_file_holds_hashes_only(tmp_path: Path) -> None:
+    """The returned key is nowhere in the file; its SHA-256 is, with its scopes."""
+    path = tmp_path / "keys.json"
+    key = add_key(path, "ops", ["admin", "score"])
+    text = path.read_text()
+    assert key not in text
+    assert hashlib.sha256(key.encode()).hexdigest() in text
+    (stored,) = read_keys(path).keys
+    assert (stored.id, stored.scopes) == ("ops", ["admin", "score"])
+    assert stored.sha256 == hash_key(key)
+    assert len(key) > 40
+
+
+def test_key_errors(tmp_path: Path) -> None:
+    """Unknown scopes, duplicate ids and a malformed file are refused, naming the problem."""
+    path = tmp_path / "keys.json"
+    with pytest.raises(ValueError, match=r"unknown scopes \['root'\]: allowed are score, admin"):
+        add_key(path, "x", ["root"])
+    add_key(path, "x", ["score"])
+    with pytest.raises(ValueError, match="key id `x` already exists"):
+        add_key(path, "x", ["score"])
+    path.write_text('{"keys": [{"id": "y", "sha256": "abc", "scopes": ["score"]}]}')
+    with pytest.raises(ValueError, match=r"keys\[0\].sha256"):
+        read_keys(path)
+
+
+def test_key_ring_matches_only_the_right_key() -> None:
+    """A key matches its own entry; wrong, empty or missing keys match nothing."""
+    ring = KeyRing([])
+    assert ring.find("anything") is None
+    a, b = "ffk_a", "ffk_b"
+    ring = KeyRing(
+        [
+            ApiKey(id="a", sha256=hash_key(a), scopes=["score"]),
+            ApiKey(id="b", sha256=hash_key(b), scopes=["admin"]),
+        ]
+    )
+    found = ring.find(b)
+    assert found is not None
+    assert found.id == "b"
+    assert ring.find("ffk_c") is None
+    assert ring.find("") is None
+    assert ring.find(None) is None
+
+
+def test_presented_key_headers() -> None:
+    """X-API-Key first, then a Bearer token; other schemes are not keys."""
+    assert presented_key({"x-api-key": "k1", "authorization": "Bearer k2"}) == "k1"
+    assert presented_key({"authorization": "bearer  k2 "}) == "k2"
+    assert presented_key({"authorization": "Basic k2"}) is None
+    assert presented_key({}) is None
+
+
+def test_token_bucket_exact() -> None:
+    """Burst 2 at 4 tokens/s: two at once, then a wait of 0.25 s per token."""
+    now = [100.0]
+    limiter = RateLimiter(rate=4.0, burst=2, clock=lambda: now[0])
+    assert limiter.take("k") == 0.0
+    assert limiter.take("k") == 0.0
+    assert limiter.take("k") == pytest.approx(0.25)
+    assert limiter.take("other") == 0.0  # buckets are per key
+    now[0] += 0.125
+    assert limiter.take("k") == pytest.approx(0.125)
+    now[0] += 0.125
+    assert limiter.take("k") == 0.0
+    now[0] += 60.0  # refills up to the burst only
+    assert [limiter.take("k") for _ in range(3)][2] == pytest.approx(0.25)
+
+
+def test_settings_precedence_and_errors(tmp_path: Path) -> None:
+    """TOML, then FRAUDFORGE_* variables, then overrides; bad values name the field."""
+    toml = tmp_path / "serve.toml"
+    toml.write_text(
+        'registry = "r"\nport = 9000\nmax_batch = 10\n[thresholds]\nflag = 0.2\nreview = 0.5\n'
+        "block = 0.8\n"
+    )
+    env = {"FRAUDFORGE_PORT": "9100", "FRAUDFORGE_CORS_ORIGINS": "https://a,https://b"}
+    s = load_settings(toml=toml, environ=env, overrides={"max_batch": 20, "host": None})
+    assert (s.registry, s.port, s.max_batch, s.host) == ("r", 9100, 20, "127.0.0.1")
+    assert s.cors_origins == ["https://a", "https://b"]
+    assert s.thresholds == Thresholds(flag=0.2, review=0.5, block=0.8)
+    with pytest.raises(ValueError, match=r"port"):
+        load_settings(environ={}, overrides={"registry": "r", "port": 70000})
+    with pytest.raises(ValueError, match=r"registry"):
+        load_settings(environ={})
+    with pytest.raises(ValueError, match=r"thresholds must ascend"):
+        load_settings(environ={}, overrides={"registry": "r", "thresholds": {"flag": 0.9}})
+    with pytest.raises(ValueError, match=r"unknown field `colour`"):
+        load_settings(environ={}, overrides={"registry": "r", "colour": "red"})
