@@ -16,10 +16,13 @@ from rich.console import Console
 
 from fraudforge.client import Client
 from fraudforge.engine.dataset import scan_dataset
+from fraudforge.features.online import OnlineFeatures
+from fraudforge.features.pipeline import read_features
 from fraudforge.models import Registry, load_model_data
 from fraudforge.service.fraud_type import TYPE_SUFFIX, fit_fraud_type
-from fraudforge.service.schema import ScoreResult, Transaction
+from fraudforge.service.schema import ScoreResult
 from fraudforge.service.scoring import transactions_of
+from fraudforge.service.state import save_snapshot
 
 
 def register_fraud_type(
@@ -49,25 +52,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def demo_transactions(data: str | Path, *, count: int) -> tuple[list[Transaction], list[str]]:
-    """The dataset's last ``count // 2`` fraud and last legitimate transactions, replayed a
-    minute apart just after the dataset ends under new ids, with their true fraud types."""
+def held_out(data: str | Path, *, count: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(history, picked): ``picked`` is the dataset's last ``count // 2`` fraud and last
+    legitimate transactions in time order, ``history`` every transaction before the first of
+    them. Transactions after that point that are not picked are left out."""
     tx = scan_dataset(data).collect().sort("timestamp", "transaction_id")
-    last = tx["timestamp"].max()
     picked = pl.concat(
         [
             tx.filter(pl.col("is_fraud")).tail(count // 2),
             tx.filter(~pl.col("is_fraud")).tail(count - count // 2),
         ]
-    ).sort("timestamp")
-    taken = set(tx["transaction_id"].to_list())
-    ids = [i for i in range(1, count + len(taken) + 2) if i not in taken][: picked.height]
-    replay = picked.with_columns(
-        transaction_id=pl.Series(ids, dtype=pl.Int64),
-        timestamp=pl.lit(last)
-        + pl.duration(minutes=pl.int_range(1, picked.height + 1, dtype=pl.Int64)),
-    )
-    return transactions_of(replay), picked["fraud_type"].to_list()
+    ).sort("timestamp", "transaction_id")
+    return tx.filter(pl.col("timestamp") < picked["timestamp"].min()), picked
+
+
+def write_history_state(
+    data: str | Path, features: str | Path, history: pl.DataFrame, path: Path
+) -> None:
+    """The online state after ``history`` (its transactions replayed in time order, its
+    confirmed frauds counting from their ``label_known_at``), snapshotted to ``path``."""
+    customers = scan_dataset(data, "customers").collect()
+    online = OnlineFeatures.from_customers(customers, read_features(features)[0].outlier)
+    for row in history.iter_rows(named=True):
+        online.process_row(row)
+    frauds = history.filter(pl.col("is_fraud"))
+    for merchant_id, device_id, known_at in frauds.select(
+        "merchant_id", "device_id", "label_known_at"
+    ).iter_rows():
+        online.add_label(merchant_id=merchant_id, device_id=device_id, known_at=known_at)
+    save_snapshot(online, path)
 
 
 def serve_command() -> list[str]:
@@ -79,21 +92,26 @@ def serve_command() -> list[str]:
 
 
 def demo_service(root: Path, *, name: str, stage: str, console: Console, count: int = 12) -> int:
-    """Serve ``name@stage`` from ``root/registry`` (state warm-started from ``root/data``) on a
-    free loopback port, score ``count`` transactions through the client, print the results and
-    stop the server. Returns 0, or 1 when the service failed."""
+    """Serve ``name@stage`` from ``root/registry`` on a free loopback port, with the online
+    state of the dataset's history before ``count`` held-out transactions (``held_out``), score
+    those through the client in time order, print the results and stop the server. Returns 0,
+    or 1 when the service failed."""
     state = root / "service-state.npz"
-    state.unlink(missing_ok=True)  # the data and registry are rebuilt each run: so is the state
+    history, picked = held_out(root / "data", count=count)
+    with console.status("replaying the history into the online state"):
+        write_history_state(root / "data", root / "features", history, state)
+    txns, truth = transactions_of(picked), picked["fraud_type"].to_list()
     port = free_port()
     cmd = [
         *serve_command(), "serve", "--registry", str(root / "registry"),
-        "--model", f"{name}@{stage}", "--data", str(root / "data"),
-        "--features", str(root / "features"), "--state", str(state),
+        "--model", f"{name}@{stage}", "--state", str(state),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
-    txns, truth = demo_transactions(root / "data", count=count)
     url = f"http://127.0.0.1:{port}"
-    console.print(f"starting the service on {url} (online state warm-started from the data)")
+    console.print(
+        f"starting the service on {url}: online state of the {history.height:,} transactions "
+        f"before the {len(txns)} it will score"
+    )
     proc = subprocess.Popen(cmd, env=os.environ.copy())
     try:
         with Client(url, timeout=30.0) as client:
@@ -137,4 +155,4 @@ def _lines(results: list[ScoreResult], truth: list[str]) -> list[str]:
     return lines
 
 
-__all__ = ["demo_service", "demo_transactions", "register_fraud_type"]
+__all__ = ["demo_service", "held_out", "register_fraud_type", "write_history_state"]
