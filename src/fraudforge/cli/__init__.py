@@ -1,0 +1,89 @@
+"""The ``fraudforge`` command line: ``generate`` a dataset and compute its ``features`` (locally or
+on a Ray cluster), ``train``, ``tune`` and ``compare`` models in a ``registry``, write the
+analytics ``report``, run the end-to-end ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from rich.markup import escape
+
+from fraudforge.cli._common import _add_backend_flags, _add_costs, _add_generate_flags, err, out
+from fraudforge.cli.data import cmd_features, cmd_generate
+from fraudforge.cli.demo import cmd_demo
+from fraudforge.cli.models import _add_model_commands, _add_registry_commands
+from fraudforge.cli.report import cmd_report
+from fraudforge.cli.service import _add_service_commands
+from fraudforge.distributed.cluster import RayNotInstalledError
+from fraudforge.engine.errors import OutputExistsError, ScenarioError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fraudforge`` command."""
+    parser = argparse.ArgumentParser(prog="fraudforge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="generate a labelled dataset directory")
+    _add_generate_flags(gen)
+    gen.set_defaults(func=cmd_generate)
+    feats = sub.add_parser("features", help="list the feature catalogue or compute features")
+    feats.add_argument("--list", action="store_true", help="print the feature catalogue")
+    feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")
+    feats.add_argument("--in", dest="input", help="dataset directory written by `generate`")
+    feats.add_argument("--out", dest="output", help="output directory for the features")
+    feats.add_argument(
+        "--threads", type=int, help="worker threads of the local backend (default: one per core)"
+    )
+    feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
+    _add_backend_flags(feats)
+    feats.set_defaults(func=cmd_features)
+    _add_model_commands(sub)
+    _add_registry_commands(sub)
+    rep = sub.add_parser("report", help="write the analytics report as one HTML file")
+    rep.add_argument("--data", required=True, help="dataset directory written by `generate`")
+    rep.add_argument("--features", help="features directory of that dataset (for --model)")
+    rep.add_argument(
+        "--model",
+        action="append",
+        help="model to explain and evaluate: a LightGBM text model file, or NAME, NAME@STAGE or "
+        "NAME:VERSION with --registry (repeat to compare models)",
+    )
+    rep.add_argument("--registry", help="model registry directory for --model references")
+    rep.add_argument(
+        "--test-days", dest="test_days", type=int,
+        help="evaluate the models on the last N days only (default: every row)",
+    )  # fmt: skip
+    rep.add_argument("--out", required=True, help="report file to write, e.g. report.html")
+    rep.add_argument(
+        "--threshold", type=float, help="alert threshold, 0 to 1 (default: the cost-optimal one)"
+    )
+    _add_costs(rep)
+    rep.set_defaults(func=cmd_report)
+    _add_service_commands(sub)
+    demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
+    _add_generate_flags(demo, demo=True)
+    demo.set_defaults(func=cmd_demo, rows=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fraudforge`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "demo" and args.rows is None:
+        args.rows = 1_000_000
+    try:
+        code: int = args.func(args)
+    except (
+        ScenarioError,
+        OutputExistsError,
+        FileNotFoundError,
+        ValueError,
+        RayNotInstalledError,
+    ) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 2
+    return code
+
+
+__all__ = ["build_parser", "err", "main", "out"]

@@ -1,0 +1,170 @@
+"""``fraudforge generate`` and ``fraudforge features``: datasets and their features."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fraudforge.cli._common import err, out
+from fraudforge.engine.dataset import Manifest, generate
+from fraudforge.engine.scenario import Scenario, load_scenario
+
+
+def _scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """A config file's scenario (or the preset's defaults) with command-line overrides."""
+    base = load_scenario(args.config) if args.config else Scenario(preset=args.preset or "india")
+    changes: dict[str, Any] = {}
+    if args.preset and args.config:
+        changes["preset"] = args.preset
+    for flag, field in (
+        ("rows", "target_rows"),
+        ("customers", "customers"),
+        ("merchants", "merchants"),
+        ("seed", "seed"),
+        ("days", "days"),
+        ("start_date", "start_date"),
+        ("fraud_rate", "fraud_rate"),
+        ("anomaly_rate", "anomaly_rate"),
+        ("shard_size", "shard_size"),
+    ):
+        value = getattr(args, flag)
+        if value is not None:
+            changes[field] = value
+    if "target_rows" in changes:
+        changes.setdefault("customers", None)
+    if not changes:
+        return base
+    data = base.to_dict()
+    data.update(changes)
+    return Scenario.from_mapping({k: v for k, v in data.items() if v is not None})
+
+
+def _progress() -> tuple[Progress, Any]:
+    bar = Progress(
+        TextColumn("[bold]generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("shards"),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    task = bar.add_task("generate", total=None, rows=0)
+
+    def update(done: int, total: int, rows: int) -> None:
+        bar.update(task, completed=done, total=total, rows=rows)
+
+    return bar, update
+
+
+def _summary(m: Manifest, out_dir: Path, wall: float) -> None:
+    rows = m.rows["transactions"]
+    out.print(f"[bold]dataset[/bold] {out_dir}  ({m.format})")
+    out.print(
+        f"{rows:,} transactions, {m.rows['customers']:,} customers, "
+        f"{m.rows['merchants']:,} merchants "
+        f"in {wall:.2f} s = {rows / max(wall, 1e-9):,.0f} rows/s"
+    )
+    fraud_total = sum(v for k, v in m.fraud_counts.items() if k != "none")
+    anomaly_total = sum(v for k, v in m.anomaly_counts.items() if k != "none")
+    for title, counts, total in (
+        ("fraud type", m.fraud_counts, fraud_total),
+        ("anomaly type", m.anomaly_counts, anomaly_total),
+    ):
+        table = Table(title=f"by {title}: {total:,} rows ({total / max(rows, 1):.2%})")
+        table.add_column(title)
+        table.add_column("rows", justify="right")
+        table.add_column("share", justify="right")
+        for name, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+            if name != "none":
+                table.add_row(name, f"{count:,}", f"{count / max(total, 1):.1%}")
+        out.print(table)
+    out.print(f"content hash {m.content_hash}")
+
+
+def _quiet_ray_logs() -> None:
+    """Keep Ray Data's per-run INFO lines off the terminal (warnings still show); importing
+    ray.data sets its logger up, so this comes after the import."""
+    import logging
+
+    from fraudforge.distributed.cluster import import_ray
+
+    import_ray()
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate a dataset directory (on this machine, or on a Ray cluster)."""
+    scenario = _scenario_from_args(args)
+    started = time.perf_counter()
+    options: dict[str, Any] = {"format": args.format, "overwrite": args.overwrite}
+    run: Any = generate
+    if getattr(args, "backend", "local") == "ray":
+        from fraudforge.distributed import generate as ray_generate
+
+        _quiet_ray_logs()
+        run = ray_generate
+        options.update(shards_per_task=args.chunk_shards, address=args.address)
+    else:
+        options.update(threads=args.threads, chunk_shards=args.chunk_shards)
+    if args.quiet:
+        manifest = run(scenario, args.out, **options)
+    else:
+        bar, update = _progress()
+        with bar:
+            manifest = run(scenario, args.out, progress=update, **options)
+    if not args.quiet:
+        _summary(manifest, Path(args.out), time.perf_counter() - started)
+    return 0
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    """List the feature catalogue, or compute a dataset's features."""
+    from fraudforge.features.catalog import catalog_markdown, catalog_rows
+    from fraudforge.features.pipeline import build_features
+
+    if args.list:
+        if args.markdown:
+            print(catalog_markdown(), end="")
+            return 0
+        table = Table(title="feature catalogue")
+        for col in ("name", "group", "dtype", "unit", "window", "definition"):
+            table.add_column(col, overflow="fold")
+        for row in catalog_rows():
+            table.add_row(*(str(v) for v in row.values()))
+        out.print(table)
+        return 0
+    if args.input is None or args.output is None:
+        err.print("[red]error:[/red] give --list, or both --in DATA and --out FEATURES")
+        return 2
+    started = time.perf_counter()
+    options: dict[str, Any] = {"overwrite": args.overwrite}
+    run: Any = build_features
+    if getattr(args, "backend", "local") == "ray":
+        from fraudforge.distributed import build_features as ray_build_features
+
+        _quiet_ray_logs()
+        run = ray_build_features
+        options["address"] = args.address
+    else:
+        options["threads"] = args.threads
+    with err.status("features") as status:
+        manifest = run(
+            args.input,
+            args.output,
+            stage=lambda text: status.update(f"features: {text}"),
+            **options,
+        )
+    wall = time.perf_counter() - started
+    out.print(
+        f"[bold]features[/bold] {args.output}: {manifest.rows:,} transactions x "
+        f"{len(manifest.features)} features in {wall:.2f} s = "
+        f"{manifest.rows / max(wall, 1e-9):,.0f} rows/s"
+    )
+    return 0

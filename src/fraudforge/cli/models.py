@@ -1,0 +1,531 @@
+"""``fraudforge train``, ``tune``, ``compare`` and ``registry``: models and their registry."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fraudforge.cli._common import _add_cost_flags, _costs_from_args, err, out
+
+
+def _registry(path: str, *, create: bool = False) -> Any:
+    """The registry at ``path`` (refused when missing unless ``create``)."""
+    from fraudforge.models.registry import Registry
+
+    return Registry(path, create=create)
+
+
+def _short(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def cmd_registry_list(args: argparse.Namespace) -> int:
+    """List registered model versions as a table."""
+    versions = _registry(args.registry).list(args.name, stage=args.stage, tag=args.tag)
+    table = Table(title=f"model registry {args.registry}: {len(versions)} version(s)")
+    for col in ("name", "version", "stage", "kind", "created (UTC)", "features"):
+        table.add_column(col, justify="right" if col in ("version", "features") else "left")
+    for col in ("ROC AUC", "AP", "CP@k", "recall@budget", "tags"):
+        table.add_column(col, justify="left" if col == "tags" else "right")
+    for v in versions:
+        table.add_row(
+            v.name,
+            str(v.version),
+            v.stage,
+            v.kind,
+            v.created_at[:19].replace("T", " "),
+            str(len(v.features)),
+            _short(v.metric("roc_auc")),
+            _short(v.metric("average_precision")),
+            _short(v.metric("card_precision_at_k")),
+            _short(v.metric("recall_at_budget")),
+            ", ".join(v.tags),
+        )
+    out.print(table)
+    return 0
+
+
+def cmd_registry_show(args: argparse.Namespace) -> int:
+    """Show one model version's metadata, metrics, files and stage history."""
+    import msgspec
+
+    from fraudforge.features.pipeline import catalog_hash
+
+    reg = _registry(args.registry)
+    v = reg.show(args.name, args.version, stage=args.stage)
+    if args.json:
+        print(msgspec.json.format(msgspec.json.encode(v), indent=2).decode())
+        return 0
+    same = "matches the current catalogue" if v.catalog_hash == catalog_hash() else "DIFFERS"
+    info = Table(title=f"{v.name} v{v.version}", show_header=False)
+    info.add_column("field", style="bold")
+    info.add_column("value", overflow="fold")
+    for field, value in (
+        ("stage", v.stage),
+        ("kind", v.kind),
+        ("created (UTC)", v.created_at),
+        ("threshold", f"{v.threshold:.6g}"),
+        ("artefact", str(reg.root / v.path)),
+        ("features", f"{len(v.features)}: {', '.join(v.features)}"),
+        ("catalogue hash", f"{v.catalog_hash} ({same})"),
+        ("training data hash", v.data_hash or "not recorded"),
+        ("scenario", msgspec.json.encode(v.scenario).decode() if v.scenario else "not recorded"),
+        ("params", msgspec.json.encode(v.params).decode()),
+        ("libraries", ", ".join(f"{k} {val}" for k, val in v.libraries.items())),
+        ("tags", ", ".join(v.tags) or "none"),
+        ("description", v.description or ""),
+    ):
+        info.add_row(field, value)
+    out.print(info)
+    scalars = {k: m for k, m in v.metrics.items() if isinstance(m, int | float)}
+    if scalars:
+        metrics = Table(title="metrics (as registered)")
+        metrics.add_column("metric")
+        metrics.add_column("value", justify="right")
+        for k, m in scalars.items():
+            metrics.add_row(k, f"{m:,.4f}" if isinstance(m, float) else f"{m:,}")
+        out.print(metrics)
+    files = Table(title="files")
+    files.add_column("file")
+    files.add_column("sha256")
+    for name, digest in v.files.items():
+        files.add_row(name, digest)
+    out.print(files)
+    history = Table(title="stage history")
+    history.add_column("stage")
+    history.add_column("since (UTC)")
+    for stage, at in reg.history(v.name, v.version):
+        history.add_row(stage, at)
+    out.print(history)
+    return 0
+
+
+def cmd_registry_promote(args: argparse.Namespace) -> int:
+    """Move a version to a stage (production archives the previous production version)."""
+    reg = _registry(args.registry)
+    before = {v.version for v in reg.list(args.name, stage="production")}
+    v = reg.promote(args.name, args.version, args.stage)
+    archived = sorted(before - {v.version}) if args.stage == "production" else []
+    note = f" (archived v{', v'.join(map(str, archived))})" if archived else ""
+    out.print(f"{v.name} v{v.version} is now in stage [bold]{v.stage}[/bold]{note}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare registered models side by side, on their recorded metrics or on a dataset."""
+    from fraudforge.engine.atomic import write_atomic
+    from fraudforge.models.compare import check_priority, compare
+
+    check_priority(args.priority)
+    if (args.data is None) != (args.features is None):
+        err.print("[red]error:[/red] give both --data DATA and --features FEATURES, or neither")
+        return 2
+    reg = _registry(args.registry)
+    from fraudforge.models.registry import parse_model_ref
+
+    refs = [parse_model_ref(m) for m in args.models] or [(n, None, None) for n in reg.names()]
+    if not refs:
+        err.print(f"[red]error:[/red] the registry {args.registry} holds no models to compare")
+        return 2
+    chosen = [reg.show(name, version, stage=stage) for name, version, stage in refs]
+    evaluations: dict[str, Any] = {}
+    if args.data is None:
+        for v in chosen:
+            if not v.metrics:
+                raise ValueError(
+                    f"{v.name} v{v.version} has no recorded evaluation: pass --data DATA and "
+                    "--features FEATURES to evaluate it"
+                )
+            evaluations[f"{v.name} v{v.version}"] = v.metrics
+    else:
+        import numpy as np
+
+        from fraudforge.models.data import load_model_data
+        from fraudforge.models.metrics import evaluate
+
+        data = load_model_data(args.data, args.features)
+        if args.test_days is not None:
+            if args.test_days < 1:
+                raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
+            day = data.day
+            data = data.subset(np.flatnonzero(day > int(day.max()) - args.test_days))
+        for v in chosen:
+            model = reg.load(v.name, v.version, check_catalog=True)
+            evaluations[f"{v.name} v{v.version}"] = evaluate(
+                data,
+                model.score(data),
+                threshold=model.threshold,
+                k=args.k,
+                alert_budget=args.alert_budget,
+                costs=_costs_from_args(args),
+            )
+    comparison = compare(evaluations, priority=args.priority)
+    _print_comparison(comparison)
+    if args.markdown:
+        write_atomic(args.markdown, comparison.to_markdown())
+        out.print(f"Markdown written to {args.markdown}")
+    if args.json:
+        write_atomic(args.json, comparison.to_json().decode() + "\n")
+        out.print(f"JSON written to {args.json}")
+    return 0
+
+
+def _print_comparison(comparison: Any) -> None:
+    """The comparison as a rich table (best values in bold) and its recommendation."""
+    from fraudforge.models.compare import COLUMNS, LABELS, format_metric
+
+    table = Table(title="model comparison (best in bold)")
+    for col in ("model", "rows", "fraud", "threshold", *(LABELS[c] for c in COLUMNS)):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for name in comparison.models:
+        ev = comparison.evaluations[name]
+        cells = [name, f"{ev.rows:,}", f"{ev.positives:,}", f"{ev.threshold:.3g}"]
+        for col in COLUMNS:
+            text = format_metric(col, getattr(ev, col))
+            cells.append(f"[bold]{text}[/bold]" if name in comparison.best[col] else text)
+        table.add_row(*cells)
+    out.print(table)
+    rec = comparison.recommendation
+    out.print(f"recommended for [bold]{rec.priority}[/bold]: [bold]{rec.model}[/bold]")
+    for reason in rec.reasons:
+        out.print(f"  - {reason}")
+    for warning in comparison.warnings:
+        out.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _add_registry_commands(sub: Any) -> None:
+    """The ``compare`` and ``registry list|show|promote`` commands."""
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--registry", default="registry", help="model registry directory (default: registry)"
+    )
+    stages = "none, staging, production or archived"
+    cmp = sub.add_parser(
+        "compare",
+        parents=[where],
+        help="compare registered models side by side and recommend one for a business priority",
+        description="Compare registered models on the metrics recorded at registration or, with "
+        "--data and --features, on that dataset (then --test-days, --k, --alert-budget and the "
+        "cost flags apply), and recommend one for a business priority.",
+    )
+    cmp.add_argument(
+        "models",
+        nargs="*",
+        help="NAME, NAME:VERSION or NAME@STAGE (default: the newest version of every model)",
+    )
+    cmp.add_argument("--data", help="dataset directory to evaluate on (default: recorded metrics)")
+    cmp.add_argument("--features", help="with --data: its features directory")
+    cmp.add_argument(
+        "--test-days", dest="test_days", type=int, help="with --data: evaluate on the last N days"
+    )
+    _add_cost_flags(cmp)  # used with --data
+    cmp.add_argument(
+        "--priority",
+        default="balanced",
+        help="balanced, recall-first or precision-first (default: balanced)",
+    )
+    cmp.add_argument("--markdown", help="write the comparison as Markdown to this file")
+    cmp.add_argument("--json", help="write the comparison as JSON to this file")
+    cmp.set_defaults(func=cmd_compare)
+    reg = sub.add_parser("registry", help="list, show or promote registered models")
+    regs = reg.add_subparsers(dest="registry_command", required=True)
+    ls = regs.add_parser("list", parents=[where], help="list registered model versions")
+    ls.add_argument("--name", help="only this model")
+    ls.add_argument("--stage", help=f"only versions in this stage: {stages}")
+    ls.add_argument("--tag", help="only versions with this tag")
+    ls.set_defaults(func=cmd_registry_list)
+    show = regs.add_parser("show", parents=[where], help="show one version's metadata")
+    show.add_argument("name", help="model name")
+    show.add_argument("--version", type=int, help="version (default: the newest)")
+    show.add_argument("--stage", help=f"the newest version in this stage: {stages}")
+    show.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    show.set_defaults(func=cmd_registry_show)
+    promote = regs.add_parser("promote", parents=[where], help="move a version to a stage")
+    promote.add_argument("name", help="model name")
+    promote.add_argument("version", type=int, help="version number")
+    promote.add_argument("stage", help=f"{stages} (production archives the previous one)")
+    promote.set_defaults(func=cmd_registry_promote)
+
+
+def _json_params(text: str | None) -> dict[str, Any]:
+    """``--params`` as a JSON object of model parameters."""
+    import json
+
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--params is not valid JSON ({exc}): allowed is an object") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"--params {text}: allowed is a JSON object such as '{{\"C\": 0.1}}'")
+    return value
+
+
+def _metrics_table(title: str, evaluations: dict[str, Any]) -> Table:
+    """Evaluations side by side, one column each (e.g. validation and test)."""
+    table = Table(title=title)
+    table.add_column("metric")
+    for label in evaluations:
+        table.add_column(label, justify="right")
+    first = next(iter(evaluations.values()))
+    rows: list[tuple[str, str, str]] = [
+        ("rows", "rows", ","),
+        ("fraud rows", "positives", ","),
+        ("ROC AUC", "roc_auc", ".4f"),
+        ("average precision", "average_precision", ".4f"),
+        (f"Card Precision@{first.k}", "card_precision_at_k", ".4f"),
+        (f"recall at a {first.alert_budget:.1%} alert budget", "recall_at_budget", ".4f"),
+        (f"precision at threshold {first.threshold:.4g}", "precision", ".4f"),
+        ("recall at threshold", "recall", ".4f"),
+        ("F1 at threshold", "f1", ".4f"),
+        ("cost-benefit (INR)", "cost_benefit_inr", ",.0f"),
+    ]
+    for label, field, spec in rows:
+        cells = [getattr(ev, field) for ev in evaluations.values()]
+        table.add_row(label, *("n/a" if c is None else format(c, spec) for c in cells))
+    return table
+
+
+def _fraud_type_table(ev: Any) -> Table:
+    """Recall, ROC AUC and recall at the alert budget per fraud type."""
+    table = Table(title="test period by fraud type")
+    for col in ("fraud type", "rows", "recall", "ROC AUC", "recall@budget"):
+        table.add_column(col, justify="left" if col == "fraud type" else "right")
+    for name, m in ev.by_fraud_type.items():
+        auc = m["roc_auc"]
+        table.add_row(
+            name,
+            f"{int(m['positives'] or 0):,}",
+            f"{m['recall']:.3f}",
+            "n/a" if auc is None else f"{auc:.3f}",
+            f"{m['recall_at_budget']:.3f}",
+        )
+    return table
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model on a dataset's features with a time-based split, evaluate it on validation
+    and test, and register it when ``--registry`` is given."""
+    from fraudforge.engine.dataset import read_manifest
+    from fraudforge.features.pipeline import read_features
+    from fraudforge.models.data import load_model_data
+    from fraudforge.models.workflow import run_training
+
+    with err.status("reading the features"):
+        data = load_model_data(args.data, args.features)
+    with err.status(f"training {args.model} on {len(data):,} rows"):
+        run = run_training(
+            data,
+            kind=args.model,
+            params=_json_params(args.params),
+            select=args.select,
+            n_features=args.n_features,
+            calibrate=args.calibrate or False,
+            validation_days=args.validation_days,
+            test_days=args.test_days,
+            gap_days=args.gap_days,
+            train_days=args.train_days,
+            threshold=args.threshold,
+            threshold_rule=args.threshold_rule,
+            k=args.k,
+            alert_budget=args.alert_budget,
+            costs=_costs_from_args(args),
+            entity=args.entity,
+            seed=args.seed,
+            name=args.name,
+        )
+    periods = Table(title="time-based split (day 0 = the first day of data)")
+    for col in ("period", "days", "rows", "fraud"):
+        periods.add_column(col, justify="left" if col == "period" else "right")
+    first = int(data.day.min())
+    for p in run.periods:
+        days = f"{p.days[0] - first}-{p.days[1] - 1 - first}" if p.rows else "none"
+        periods.add_row(p.name, days, f"{p.rows:,}", f"{p.fraud:,}")
+    out.print(periods)
+    model = run.model
+    chosen = (
+        f"{len(model.features)} features"
+        if run.selection is None
+        else f"{len(model.features)} features selected by {run.selection.method}"
+    )
+    how = "given" if args.threshold is not None else f"best {args.threshold_rule} on validation"
+    out.print(
+        f"[bold]{model.kind}[/bold] on {chosen}, fitted in {run.fit_seconds:.1f} s; "
+        f"alert threshold {model.threshold:.4g} ({how if run.validation else 'default'})"
+    )
+    evaluations = {"test": run.test}
+    if run.validation is not None:
+        evaluations = {"validation": run.validation, "test": run.test}
+    out.print(_metrics_table("evaluation", evaluations))
+    out.print(_fraud_type_table(run.test))
+    if args.registry is None:
+        out.print("not registered (pass --registry DIR to store the model)")
+        return 0
+    from fraudforge.models.registry import Registry
+
+    manifest = read_manifest(args.data)
+    features_manifest, _ = read_features(args.features)
+    registry = Registry(args.registry)
+    version = registry.register(
+        model,
+        name=args.name,
+        metrics=run.test,
+        scenario=manifest.scenario,
+        data_hash=manifest.content_hash,
+        catalog_hash=features_manifest.catalog_hash,
+        tags=args.tag or (),
+        description=f"fraudforge train --model {args.model}: test period metrics",
+    )
+    if args.stage:
+        version = registry.promote(version.name, version.version, args.stage)
+    out.print(
+        f"registered [bold]{version.name} v{version.version}[/bold] in {args.registry} "
+        f"(stage {version.stage})"
+    )
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Search a model kind's parameters by cross-validation and print (and export) the results."""
+    from fraudforge.models.data import load_model_data
+    from fraudforge.models.search import search
+
+    with err.status("reading the features"):
+        data = load_model_data(args.data, args.features)
+    total = None if args.method == "grid" else args.trials
+    bar = Progress(
+        TextColumn(f"[bold]{args.method} search[/bold] {args.model}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("trials"),
+        TimeElapsedColumn(),
+        console=err,
+    )
+    task = bar.add_task("tune", total=total)
+    with bar:
+        result = search(
+            data,
+            kind=args.model,
+            method=args.method,
+            metric=args.metric,
+            n_trials=args.trials,
+            cv=args.cv,
+            n_splits=args.folds,
+            gap_days=args.gap_days,
+            test_days=args.test_days,
+            train_days=args.train_days,
+            params=_json_params(args.params),
+            n_jobs=args.jobs,
+            seed=args.seed,
+            progress=lambda done, of: bar.update(task, completed=done, total=of),
+            k=args.k,
+            alert_budget=args.alert_budget,
+            costs=_costs_from_args(args),
+        )
+    df = result.table.head(args.top)
+    table = Table(
+        title=f"{result.method} search of {result.kind}: best {args.top} by {result.metric}"
+    )
+    short = {f"mean_{result.metric}": "mean", f"std_{result.metric}": "std"}
+    for col in df.columns:
+        table.add_column(short.get(col, col), justify="left" if col == "state" else "right")
+    for row in df.iter_rows():
+        table.add_row(
+            *("" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in row)
+        )
+    out.print(table)
+    out.print(
+        f"best parameters: {result.best_params} (mean {result.metric} {result.best.mean:.4f})"
+    )
+    if args.csv:
+        out.print(f"results written to {result.write_csv(args.csv)}")
+    if args.markdown:
+        out.print(f"results written to {result.write_markdown(args.markdown)}")
+    return 0
+
+
+def _add_model_commands(sub: Any) -> None:
+    """The ``train`` and ``tune`` commands."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", required=True, help="dataset directory written by `generate`")
+    common.add_argument(
+        "--features", required=True, help="its features directory written by `features`"
+    )
+    common.add_argument(
+        "--model",
+        default="lightgbm",
+        help="lightgbm (default), logistic, decision_tree, random_forest, extra_trees, "
+        "hist_gradient_boosting or isolation_forest",
+    )
+    common.add_argument("--params", help="model parameters as a JSON object")
+    common.add_argument(
+        "--gap-days", dest="gap_days", type=int, default=7,
+        help="days left out before each evaluation period, for the label delay (default: 7)",
+    )  # fmt: skip
+    common.add_argument(
+        "--test-days", dest="test_days", type=int, default=7,
+        help="days of each test (tune: validation fold) period (default: 7)",
+    )  # fmt: skip
+    common.add_argument(
+        "--train-days", dest="train_days", type=int,
+        help="days of training before each gap (default: every earlier day)",
+    )  # fmt: skip
+    common.add_argument("--seed", type=int, default=0, help="random seed of the models")
+    _add_cost_flags(common)
+    train = sub.add_parser(
+        "train", parents=[common], help="train a model with a time-based split and register it"
+    )
+    train.add_argument(
+        "--validation-days", dest="validation_days", type=int, default=7,
+        help="days of validation (for the threshold), between two gaps (default: 7; 0: none)",
+    )  # fmt: skip
+    train.add_argument("--select", help="select features first: correlation, l1, importance or rfe")
+    train.add_argument(
+        "--n-features", dest="n_features", type=int, default=20,
+        help="with --select importance or rfe: features to keep (default: 20)",
+    )  # fmt: skip
+    train.add_argument(
+        "--calibrate", choices=("isotonic", "sigmoid"),
+        help="calibrate probabilities on the last 20%% of the training rows",
+    )  # fmt: skip
+    train.add_argument("--threshold", type=float, help="alert threshold (default: chosen)")
+    train.add_argument(
+        "--threshold-rule", dest="threshold_rule", choices=("cost", "f1"), default="cost",
+        help="how the threshold is chosen on validation (default: cost)",
+    )  # fmt: skip
+    train.add_argument(
+        "--entity", choices=("customer", "card"), default="customer",
+        help="what Card Precision@k ranks (default: customer)",
+    )  # fmt: skip
+    train.add_argument("--registry", help="register the model in this registry directory")
+    train.add_argument("--name", default="fraud-model", help="registered model name")
+    train.add_argument("--tag", action="append", help="tag of the registered version (repeat)")
+    train.add_argument(
+        "--stage", choices=("staging", "production"), help="promote the new version to this stage"
+    )
+    train.set_defaults(func=cmd_train)
+    tune = sub.add_parser(
+        "tune", parents=[common], help="search a model's parameters by cross-validation"
+    )
+    tune.add_argument(
+        "--method", default="random", help="grid, random (default) or bayes (Optuna TPE)"
+    )
+    tune.add_argument(
+        "--metric", default="average_precision",
+        help="roc_auc, average_precision, card_precision_at_k, recall_at_budget, cost_benefit, "
+        "precision, recall or f1 (default: average_precision)",
+    )  # fmt: skip
+    tune.add_argument("--trials", type=int, default=20, help="random/bayes trials (default: 20)")
+    tune.add_argument(
+        "--cv", default="prequential", help="prequential (default, time-ordered) or stratified"
+    )
+    tune.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: 3)")
+    tune.add_argument("--jobs", type=int, default=1, help="trials run at once (default: 1)")
+    tune.add_argument("--top", type=int, default=10, help="rows of the printed table")
+    tune.add_argument("--csv", help="write the results table as CSV")
+    tune.add_argument("--markdown", help="write the results table as Markdown")
+    tune.set_defaults(func=cmd_tune)

@@ -1,0 +1,74 @@
+"""``fraudforge report``: the analytics report of a dataset and its models."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from fraudforge.cli._common import _costs_from_args, err, out
+
+
+def _report_models(specs: Sequence[str], registry: str | None) -> list[Any]:
+    """The models named on the command line (files or registry references), unique names."""
+    from fraudforge.analytics.loader import load_model
+
+    models: list[Any] = []
+    for spec in specs:
+        model = load_model(spec, registry=registry)
+        while model.name in {m.name for m in models}:
+            model = dataclasses.replace(model, name=model.name + "'")
+        models.append(model)
+    return models
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the analytics report of a dataset (and its features and models) as one HTML file."""
+    import polars as pl
+
+    from fraudforge.analytics.report import build_report, write_report
+    from fraudforge.engine.dataset import scan_dataset
+    from fraudforge.features.pipeline import read_features
+
+    costs = _costs_from_args(args)
+    if args.model and args.features is None:
+        err.print("[red]error:[/red] --model needs --features FEATURES (the features it scores)")
+        return 2
+    if args.test_days is not None and args.test_days < 1:
+        raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
+    started = time.perf_counter()
+    with err.status("report: reading the data"):
+        transactions = scan_dataset(args.data).collect()
+        features = None
+        if args.features:
+            features = read_features(args.features)[1].collect()
+            if args.test_days is not None:
+                # Evaluate on the last days only (a model's own test period, not its training).
+                times = transactions.select("transaction_id", "timestamp")
+                day = (pl.col("timestamp") - pl.col("timestamp").min()).dt.total_days()
+                last = times.select(day.max()).item()
+                keep = times.filter(day > last - args.test_days).select("transaction_id")
+                features = features.join(keep, on="transaction_id", how="semi")
+    models = _report_models(args.model or [], args.registry)
+    with err.status("report: scoring"):
+        assert features is not None or not models
+        scores = {m.name: m.score(features) for m in models}
+    explained = next((m for m in models if m.booster is not None), None)
+    with err.status("report: analysing"):
+        html = build_report(
+            transactions=transactions,
+            features=features,
+            scores=scores or None,
+            model=explained.booster if explained else None,
+            feature_names=explained.features if explained else None,
+            costs=costs,
+            threshold=args.threshold,
+        )
+    path = write_report(html, args.out)
+    out.print(
+        f"[bold]report[/bold] {path.resolve()} ({len(html) / 1e6:.1f} MB, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
+    return 0

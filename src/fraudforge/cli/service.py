@@ -1,0 +1,78 @@
+"""``fraudforge serve`` and ``fraudforge api-key``: the scoring service."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from fraudforge.cli._common import err, out
+
+
+def _add_service_commands(sub: Any) -> None:
+    """The ``serve`` and ``api-key`` commands."""
+    serve = sub.add_parser("serve", help="serve a registered model over HTTP")
+    serve.add_argument("--config", help="TOML settings file (flags and FRAUDFORGE_* win)")
+    serve.add_argument("--registry", help="model registry directory")
+    serve.add_argument("--model", help="NAME@STAGE or NAME:VERSION (default: fraud@production)")
+    serve.add_argument("--host", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: 8000)")
+    serve.add_argument("--data", help="dataset to warm-start the online state from")
+    serve.add_argument("--features", help="features directory giving the outlier model")
+    serve.add_argument("--state", help="snapshot file: restored at start, written periodically")
+    serve.add_argument(
+        "--snapshot-interval", dest="snapshot_interval_s", type=float,
+        help="seconds between snapshots (default: 300; 0: at shutdown only)",
+    )  # fmt: skip
+    serve.add_argument("--keys", help="API keys file (see `api-key`); none: no auth")
+    serve.add_argument("--rate", dest="rate_per_s", type=float, help="requests/s per key")
+    serve.add_argument("--burst", type=int, help="burst per key")
+    serve.add_argument("--max-batch", dest="max_batch", type=int, help="batch limit")
+    serve.add_argument("--max-body", dest="max_body_bytes", type=int, help="body limit, bytes")
+    serve.add_argument("--max-amount", dest="max_amount_inr", type=float, help="INR limit")
+    serve.add_argument(
+        "--cors-origin", dest="cors_origins", action="append", help="allowed CORS origin"
+    )
+    serve.add_argument(
+        "--thresholds", help="FLAG,REVIEW,BLOCK probability cut-offs (default: 0.3,0.6,0.9)"
+    )
+    serve.add_argument("--log-level", dest="log_level", help="debug, info, warning or error")
+    serve.set_defaults(func=cmd_serve)
+    key = sub.add_parser("api-key", help="create an API key and add its hash to a keys file")
+    key.add_argument("--keys", required=True, help="keys file (created if missing)")
+    key.add_argument("--id", dest="key_id", required=True, help="name of the key")
+    key.add_argument(
+        "--scopes", default="score", help="comma-separated: score, admin (default: score)"
+    )
+    key.set_defaults(func=cmd_api_key)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve a model until interrupted."""
+    from fraudforge.service.server import run
+    from fraudforge.service.settings import load_settings
+    from fraudforge.service.state import preflight
+
+    overrides = {k: v for k, v in vars(args).items() if k not in ("func", "command", "config")}
+    if args.thresholds is not None:
+        parts = args.thresholds.split(",")
+        if len(parts) != 3:
+            raise ValueError(f"--thresholds {args.thresholds!r}: allowed is FLAG,REVIEW,BLOCK")
+        overrides["thresholds"] = dict(zip(("flag", "review", "block"), parts, strict=True))
+    settings = load_settings(toml=args.config, overrides=overrides)
+    preflight(settings)
+    err.print(
+        f"[bold]serve[/bold] {settings.model} from {settings.registry} on "
+        f"http://{settings.host}:{settings.port} (docs at /docs)"
+    )
+    run(settings)
+    return 0
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    """Create a key; print it once (only its hash is stored)."""
+    from fraudforge.service.security import add_key
+
+    key = add_key(args.keys, args.key_id, [s.strip() for s in args.scopes.split(",")])
+    err.print(f"added key `{args.key_id}` to {args.keys}; it is shown only now:")
+    out.print(key, markup=False, highlight=False)
+    return 0
