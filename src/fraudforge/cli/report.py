@@ -47,7 +47,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             if args.test_days is not None:
                 # Evaluate on the last days only (a model's own test period, not its training).
                 times = transactions.select("transaction_id", "timestamp")
-                day = (pl.col("timestamp") - pl.col("timestamp").min()).dt.total_days()
+                # Calendar days, as the training split counts them (models.data.ModelData.day).
+                day = pl.col("timestamp").dt.epoch("d")
                 last = times.select(day.max()).item()
                 keep = times.filter(day > last - args.test_days).select("transaction_id")
                 features = features.join(keep, on="transaction_id", how="semi")
