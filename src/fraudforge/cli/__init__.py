@@ -12,7 +12,8 @@ from rich.markup import escape
 from fraudforge.cli._common import _add_backend_flags, _add_costs, _add_generate_flags, err, out
 from fraudforge.cli.data import cmd_features, cmd_generate
 from fraudforge.cli.demo import cmd_demo
-from fraudforge.cli.models import _add_model_commands, _add_registry_commands
+from fraudforge.cli.models import _add_model_commands
+from fraudforge.cli.registry import _add_registry_commands
 from fraudforge.cli.report import cmd_report
 from fraudforge.cli.service import _add_service_commands
 from fraudforge.distributed.cluster import RayNotInstalledError
