@@ -34,3 +34,10 @@ def test_feature_catalogue_doc_is_current() -> None:
     from fraudforge.features.catalog import catalog_markdown
 
     assert (ROOT / "docs" / "features.md").read_text() == catalog_markdown()
+
+
+def test_api_reference_is_current() -> None:
+    """docs/api.md is exactly what the service's OpenAPI document generates."""
+    from fraudforge.service.apidoc import api_markdown
+
+    assert (ROOT / "docs" / "api.md").read_text() == api_markdown()
