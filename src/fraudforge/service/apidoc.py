@@ -33,8 +33,8 @@ def api_markdown(doc: dict[str, Any] | None = None) -> str:
         "service's OpenAPI document; do not edit by hand. -->",
         "",
         f"{info['title']} {info['version']}: {info['description']} The served document is "
-        f"`GET {OPENAPI_PATH}` (OpenAPI {doc['openapi']}) and `GET {DOCS_PATH}` is this "
-        "reference as an HTML page. [service.md](service.md) explains the input rules, "
+        f"`GET {OPENAPI_PATH}` (OpenAPI {doc['openapi']}), and `GET {DOCS_PATH}` renders the "
+        "same document as an HTML page. [service.md](service.md) explains the input rules, "
         "security, online state and settings.",
         "",
         "Request bodies are JSON decoded strictly: unknown fields are refused and no value is "
