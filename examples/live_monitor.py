@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.duration <= 0:
         parser.error(f"--duration {args.duration}: allowed is more than 0 seconds")
-    txns = upcoming(args.data, args.rows)
+    txns = upcoming(args.data, args.rows, period=args.period)
     plain = args.plain or not Console().is_terminal
     console = Console(width=120) if plain else Console()
     stop = threading.Event()

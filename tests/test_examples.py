@@ -5,6 +5,7 @@ figures agree with the service's metrics. The service is a real server on 127.0.
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 import socket
@@ -216,18 +217,24 @@ def _metric_counts(url: str) -> dict[str, int]:
 def test_live_monitor_agrees_with_the_service(
     service: str, deployment: Deployment, known_data: Path, tmp_path: Path
 ) -> None:
-    """A bounded plain run sends every payment, scores all without error, and its decision
-    counts are the service's own (/metrics)."""
+    """After the payment flow's run (replay period 1), a bounded plain run of period 2 sends
+    every payment and scores all without error; its decision counts and the payment flow's add
+    up to the service's own (/metrics)."""
+    flow = _run(
+        "payment_flow.py", "--url", service, "--api-key", deployment.score_key,
+        "--data", known_data, "--rows", 300, "--timeout", 5,
+    )  # fmt: skip
     summary_file = tmp_path / "summary.json"
     stdout = _run(
         "live_monitor.py", "--url", service, "--api-key", deployment.score_key,
-        "--data", known_data, "--rows", 300, "--duration", 60, "--plain",
+        "--data", known_data, "--rows", 300, "--period", 2, "--duration", 60, "--plain",
         "--summary-json", summary_file,
     )  # fmt: skip
     summary = json.loads(summary_file.read_text())
     assert (summary["sent"], summary["scored"], summary["errors"]) == (300, 300, {})
-    served_counts = _metric_counts(service)
-    assert {d: n for d, n in summary["decisions"].items() if n} == served_counts
+    counts = collections.Counter(detail.split()[0] for *_, detail in _authorised(flow))
+    counts.update(summary["decisions"])
+    assert {d: n for d, n in counts.items() if n} == _metric_counts(service)
     assert summary["round_trip_ms"]["p50"] > summary["server_ms"]["p50"] > 0
     assert "fraudforge live" in stdout
     assert "\x1b[" not in stdout  # plain output: no terminal escapes
