@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 DEMO_ROWS ?= 1000000
+BENCH_ARGS ?=
 
 .PHONY: demo test lint typecheck check bench lock clean
 
@@ -19,20 +20,20 @@ demo: $(STAMP)
 	$(BIN)/fraudforge demo --rows $(DEMO_ROWS) --out $(DEMO_OUT)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/pytest bench --benchmark-only --benchmark-autosave --benchmark-columns=min,median,max,rounds
+	$(BIN)/pytest bench --benchmark-only --benchmark-autosave --benchmark-columns=min,median,max,rounds $(BENCH_ARGS)
 
 # Re-pin every dependency to what is installed in .venv now.
 lock: $(STAMP)

@@ -22,6 +22,7 @@ _REASONS = {
     401: "Missing or unknown API key",
     403: "The key lacks the scope",
     404: "Not found",
+    409: "Conflict (no snapshot file configured)",
     413: "Body or batch too large",
     422: "A field's value is not allowed",
     429: "Rate limit reached (see Retry-After)",
@@ -71,6 +72,7 @@ def openapi_document(
         if e.scope:
             op["security"] = [{"apiKey": []}, {"bearer": []}]
             op["description"] = f"Needs an API key with scope `{e.scope}`."
+            op["x-scope"] = e.scope
         if e.body is not None:
             op["requestBody"] = {
                 "required": True,

@@ -398,6 +398,17 @@ def _version() -> str:
         return "0"
 
 
+def api_document() -> dict[str, Any]:
+    """The service's OpenAPI document, built from the endpoint table alone (no settings, model
+    or state needed), exactly as ``/schema/openapi.json`` serves it."""
+    return openapi_document(
+        tuple(e for e, _ in ENDPOINTS),
+        title="fraudforge scoring service",
+        version=_version(),
+        description="Scores Indian payment transactions for fraud with online features.",
+    )
+
+
 def _static(content: bytes, media_type: str) -> Callable[..., Any]:
     async def serve() -> Response[bytes]:
         return Response(content, media_type=media_type)
@@ -410,13 +421,7 @@ def create_app(settings: Settings, *, start: bool = True) -> Litestar:
     state and loads the model in a worker thread — ``/health`` answers meanwhile, ``/ready``
     turns 200 when done — then snapshots periodically and once more at shutdown."""
     svc = Service(settings)
-    spec = tuple(e for e, _ in ENDPOINTS)
-    doc = openapi_document(
-        spec,
-        title="fraudforge scoring service",
-        version=_version(),
-        description="Scores Indian payment transactions for fraud with online features.",
-    )
+    doc = api_document()
     handlers: list[HTTPRouteHandler] = [
         route(e.path, http_method=e.method, guards=[_guard], opt={"scope": e.scope}, name=e.path)(
             fn
@@ -491,4 +496,4 @@ async def _start(svc: Service) -> None:
             log.error("snapshot failed: %s", exc)
 
 
-__all__ = ["DOCS_PATH", "ENDPOINTS", "OPENAPI_PATH", "Service", "create_app"]
+__all__ = ["DOCS_PATH", "ENDPOINTS", "OPENAPI_PATH", "Service", "api_document", "create_app"]
