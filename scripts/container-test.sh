@@ -74,7 +74,8 @@ entrypoint=$(podman image inspect --format '{{range .Config.Entrypoint}}{{.}} {{
 
 echo "== export the filesystem to $root"
 cleanup() {
-    for m in "$root/dev" "$root/proc"; do
+    if [ -n "${server:-}" ]; then kill -TERM "$server" 2>/dev/null || true; fi
+    for m in "$root/dev/shm" "$root/dev" "$root/proc"; do
         if mountpoint -q "$m" 2>/dev/null; then umount -l "$m"; fi
     done
     podman rm --force fraudforge-container-test >/dev/null 2>&1 || true
@@ -84,12 +85,20 @@ trap cleanup EXIT INT TERM
 cleanup
 rm -rf "$root"
 mkdir -p "$root"
-podman create --name fraudforge-container-test "$tag" >/dev/null
+podman create --name fraudforge-container-test "$tag" >/dev/null 2>>"$workdir/build.log"
 podman export fraudforge-container-test | tar -C "$root" -xf -
-podman rm fraudforge-container-test >/dev/null
-# what a container runtime provides: /proc and device nodes
+podman rm fraudforge-container-test >/dev/null 2>>"$workdir/build.log"
+# what a container runtime provides: /proc, a few device nodes and a shared-memory tmpfs
 mount -t proc proc "$root/proc"
-mount --bind /dev "$root/dev"
+mount -t tmpfs -o mode=755,size=64k tmpfs "$root/dev"
+for node in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+    IFS=: read -r name major minor <<NODE
+$node
+NODE
+    mknod -m 666 "$root/dev/$name" c "$major" "$minor"
+done
+mkdir -p "$root/dev/shm"
+mount -t tmpfs -o mode=1777,size=256m tmpfs "$root/dev/shm"
 
 # the image's own environment, one NAME=VALUE a line, as the runtime would set it
 podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$tag" \
@@ -98,6 +107,11 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 as_image() {  # run a command in the exported image as its user, with its environment
     # shellcheck disable=SC2046
     chroot --userspec="$user" "$root" /usr/bin/env -i $(cat "$workdir/image.env") \
+        "FRAUDFORGE_PORT=$port" "$@"
+}
+as_image_exec() {  # the same, replacing the calling (background) shell: $! is the server
+    # shellcheck disable=SC2046
+    exec chroot --userspec="$user" "$root" /usr/bin/env -i $(cat "$workdir/image.env") \
         "FRAUDFORGE_PORT=$port" "$@"
 }
 
@@ -112,34 +126,46 @@ as_image fraudforge train --data "$volume/data" --features "$volume/features" \
     --test-days 5 --registry "$volume/registry" --name fraud --stage production \
     >>"$workdir/model.log" 2>&1 || die "train failed; see $workdir/model.log"
 
-wait_for() {  # wait_for PATH SECONDS: poll until 200; prints the milliseconds since $started
-    deadline=$(( $(now_ms) + $2 * 1000 ))
-    while [ "$(now_ms)" -lt "$deadline" ]; do
-        if as_image python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port$1', timeout=1)" 2>/dev/null; then
-            echo $(( $(now_ms) - started ))
-            return 0
-        fi
-        kill -0 "$server" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
+wait_for() {  # wait_for SECONDS: from this host, as an orchestrator would, poll /health then
+    # /ready until 200 (one process, 20 ms apart); prints the ms from $started to each
+    python3 - "$port" "$started" "$1" "$server" <<'PY'
+import os, sys, time, urllib.request
+port, started, limit, server = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+deadline = time.monotonic() + limit
+for path in ("/health", "/ready"):
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1):
+                break
+        except OSError:
+            os.kill(server, 0)  # raises when the server died
+            if time.monotonic() > deadline:
+                sys.exit(f"{path} did not answer 200 within {limit:g} s")
+            time.sleep(0.02)
+    print(time.time_ns() // 1_000_000 - started, end=" ")
+PY
 }
 
 serve() {  # serve NAME EXTRA-ARGS...: start the entrypoint, time /health and /ready
     run=$1; shift
+    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1)" 2>/dev/null; then
+        die "something already answers on port $port"
+    fi
     started=$(now_ms)
     # shellcheck disable=SC2086
-    as_image $entrypoint "$@" >"$workdir/serve-$run.log" 2>&1 &
+    as_image_exec $entrypoint "$@" >"$workdir/serve-$run.log" 2>&1 &
     server=$!
-    health_ms=$(wait_for /health 30) || die "$run: /health never answered; see $workdir/serve-$run.log"
-    ready_ms=$(wait_for /ready 120) || die "$run: /ready never answered; see $workdir/serve-$run.log"
+    times=$(wait_for 120) || die "$run: the server did not answer; see $workdir/serve-$run.log"
+    health_ms=${times%% *}
+    ready_ms=${times#* }
+    ready_ms=${ready_ms% }
     echo "$run: /health after ${health_ms} ms, /ready after ${ready_ms} ms"
-    echo "$run_label $run: /health ${health_ms} ms, /ready ${ready_ms} ms" >>"$report"
+    echo "start $run: /health ${health_ms} ms, /ready ${ready_ms} ms (load average $(cut -d' ' -f1 /proc/loadavg))" >>"$report"
 }
 
 score() {  # one real transaction of a known customer, timestamped now, scored over HTTP
-    as_image python - "$port" <<'PY'
-import datetime as dt, json, sys, urllib.request
+    as_image python - "$port" 2>"$workdir/score.log" <<'PY' || die "$run: scoring failed: $(tail -n 3 "$workdir/score.log")"
+import datetime as dt, json, sys, time, urllib.request
 import polars as pl
 from fraudforge.engine.dataset import scan_dataset
 from fraudforge.service.schema import IST, Transaction
@@ -150,12 +176,16 @@ row["timestamp"] = dt.datetime.now(IST).replace(tzinfo=None, microsecond=0).isof
 row = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
 req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/score",
                              data=json.dumps(row).encode(), headers={"content-type": "application/json"})
-with urllib.request.urlopen(req, timeout=10) as r:
+began = time.perf_counter()
+with urllib.request.urlopen(req, timeout=300) as r:  # the first score may compile kernels
     body = json.loads(r.read())
+with open("/tmp/score.ms", "w") as f:
+    print(round((time.perf_counter() - began) * 1000), file=f)
 assert body["decision"] in ("ALLOW", "FLAG", "REVIEW", "BLOCK"), body
 assert body["model"] == {"name": "fraud", "version": 1}, body
 print(f"scored {row['transaction_id']}: p={body['fraud_probability']:.4f} {body['decision']}")
 PY
+    echo "start $run: first POST /v1/score answered in $(cat "$root/tmp/score.ms") ms" >>"$report"
 }
 
 stop() {
@@ -164,11 +194,10 @@ stop() {
     code=${code:-0}
     # uvicorn re-raises the SIGTERM it handled: 143 is a clean stop too
     [ "$code" = 0 ] || [ "$code" = 143 ] || die "the server exited $code on SIGTERM; see $workdir/serve-$run.log"
-    unset code
+    unset code server
 }
 
 : >"$report"
-run_label="start"
 echo "image $tag (BASE=$base): $size bytes ($((size / 1000000)) MB), user $user, built in ${build_s} s" >>"$report"
 echo "== first start: online state warm-started from the dataset, empty Numba cache"
 serve cold --data "$volume/data" --features "$volume/features"
@@ -176,7 +205,12 @@ score
 stop
 [ -s "$root$volume/state.npz" ] || die "no snapshot at $volume/state.npz after the first run"
 echo "== restart: state restored from the snapshot, Numba cache in the volume"
-serve warm
+serve restart
+score
+stop
+echo "== new container on the same volume without its Numba cache (a new image's first start)"
+rm -rf "$root$volume/.numba-cache"
+serve recompile
 score
 stop
 cat "$report"
