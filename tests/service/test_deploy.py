@@ -138,7 +138,9 @@ def test_usage_errors_exit_2(live: Live) -> None:
 
 def test_image_deploy_and_rollback_through_the_restart_command(live: Live) -> None:
     """--image writes FRAUDFORGE_IMAGE to the env file and runs --restart with it in the
-    environment; rollback --image-only restores the previous tag and leaves the model."""
+    environment (the image found there first is recorded as the baseline); rollback
+    --image-only restores the previous tag and leaves the model; a second one undoes it."""
+    (live.work / ".env").write_text("FRAUDFORGE_IMAGE=fraudforge:0.0.9\n")
     seen = live.work / "restarted.txt"
     restart = (f"{sys.executable} -c \"import os, pathlib; p = pathlib.Path('{seen}'); "
                "p.write_text(p.read_text() + os.environ['FRAUDFORGE_IMAGE'] + ' ' "
@@ -153,9 +155,14 @@ def test_image_deploy_and_rollback_through_the_restart_command(live: Live) -> No
     assert read_variable(live.work / ".env") == "fraudforge:0.1.0"
     assert seen.read_text().split() == ["fraudforge:0.1.0", "fraudforge:0.2.0", "fraudforge:0.1.0"]
     assert live.served() == (live.name, 1)
-    assert [r.image for r in read_history(live.work / ".deploy-history.json")] == [
-        "fraudforge:0.1.0", "fraudforge:0.2.0", "fraudforge:0.1.0",
+    history = read_history(live.work / ".deploy-history.json")
+    assert [(r.action, r.image) for r in history] == [
+        ("baseline", "fraudforge:0.0.9"), ("deploy", "fraudforge:0.1.0"),
+        ("deploy", "fraudforge:0.2.0"), ("rollback", "fraudforge:0.1.0"),
     ]  # fmt: skip
+    first = run("rollback", "--image-only", "--restart", restart, *live.args(), cwd=live.work)
+    assert first.returncode == 0, first.stderr
+    assert read_variable(live.work / ".env") == "fraudforge:0.2.0"
 
 
 def test_failing_restart_command_fails_the_deploy(live: Live) -> None:

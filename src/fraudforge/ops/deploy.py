@@ -20,9 +20,11 @@ from fraudforge.ops.health import wait_healthy
 from fraudforge.ops.releases import (
     IMAGE_VARIABLE,
     Release,
+    current_image,
     now,
     previous_image,
     read_history,
+    read_variable,
     record,
     set_variable,
 )
@@ -184,6 +186,8 @@ def deploy(
             check_version(registry, name, version)
     if image is not None:
         assert restart is not None
+        if history is not None:
+            _record_baseline(history, restart.env_file, image)
         restart.apply(image)
     target.wait()
     if name is not None:
@@ -194,6 +198,14 @@ def deploy(
     if history is not None:
         record(history, release)
     return release
+
+
+def _record_baseline(history: str | Path, env_file: Path, image: str) -> None:
+    """Before the first recorded image deploy, record the image the environment file names,
+    so that the deploy can be rolled back to it."""
+    running = read_variable(env_file)
+    if running and running != image and current_image(read_history(history)) is None:
+        record(history, Release(at=now(), action="baseline", image=running))
 
 
 def rollback(

@@ -25,7 +25,8 @@ class Release(msgspec.Struct, kw_only=True, frozen=True):
     at: str
     """UTC time, ISO 8601."""
     action: str
-    """``deploy`` or ``rollback``."""
+    """``deploy``, ``rollback``, or ``baseline``: the image found in place before the first
+    recorded image deploy."""
     image: str | None = None
     model: str | None = None
     """``NAME:VERSION`` served afterwards."""
