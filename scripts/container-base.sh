@@ -55,7 +55,8 @@ if [ -z "$python_prefix" ]; then
     fi
 fi
 [ -d "$python_prefix/lib" ] || die "--python $python_prefix: not an installation prefix (no lib/)"
-version=$(ls "$python_prefix/bin" | sed -n 's/^python\(3\.[0-9][0-9]*\)$/\1/p' | sort -V | tail -n 1)
+version=$(find "$python_prefix/bin" -maxdepth 1 -name 'python3.*' -printf '%f\n' \
+    | sed -n 's/^python\(3\.[0-9][0-9]*\)$/\1/p' | sort -V | tail -n 1)
 [ -n "$version" ] || die "--python $python_prefix: no bin/python3.X in it"
 
 root="$workdir/base-rootfs"

@@ -68,8 +68,9 @@ size=$(podman image inspect --format '{{.Size}}' "$tag")
 user=$(podman image inspect --format '{{.Config.User}}' "$tag")
 health=$(podman image inspect --format '{{json .Config.Healthcheck.Test}}' "$tag")
 entrypoint=$(podman image inspect --format '{{range .Config.Entrypoint}}{{.}} {{end}}' "$tag")
-[ -n "$user" ] && [ "${user%%:*}" != 0 ] && [ "${user%%:*}" != root ] \
-    || die "the image runs as root (User: '$user')"
+case "${user%%:*}" in
+    ""|0|root) die "the image runs as root (User: '$user')" ;;
+esac
 [ "$health" != null ] || die "the image has no HEALTHCHECK (build with --format docker)"
 
 echo "== export the filesystem to $root"
@@ -146,6 +147,17 @@ for path in ("/health", "/ready"):
 PY
 }
 
+healthcheck() {  # run the image's HEALTHCHECK command (CMD form) in the image, as its user
+    # shellcheck disable=SC2046
+    python3 - "$health" chroot --userspec="$user" "$root" /usr/bin/env -i \
+        $(cat "$workdir/image.env") "FRAUDFORGE_PORT=$port" <<'PY'
+import json, subprocess, sys
+test = json.loads(sys.argv[1])
+assert test[0] == "CMD", f"HEALTHCHECK is not in CMD form: {test}"
+sys.exit(subprocess.run([*sys.argv[2:], *test[1:]], stderr=subprocess.DEVNULL).returncode)
+PY
+}
+
 serve() {  # serve NAME EXTRA-ARGS...: start the entrypoint, time /health and /ready
     run=$1; shift
     if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1)" 2>/dev/null; then
@@ -159,7 +171,8 @@ serve() {  # serve NAME EXTRA-ARGS...: start the entrypoint, time /health and /r
     health_ms=${times%% *}
     ready_ms=${times#* }
     ready_ms=${ready_ms% }
-    echo "$run: /health after ${health_ms} ms, /ready after ${ready_ms} ms"
+    healthcheck || die "$run: the image's HEALTHCHECK failed against the running server"
+    echo "$run: /health after ${health_ms} ms, /ready after ${ready_ms} ms; HEALTHCHECK passes"
     echo "start $run: /health ${health_ms} ms, /ready ${ready_ms} ms (load average $(cut -d' ' -f1 /proc/loadavg))" >>"$report"
 }
 
@@ -195,6 +208,7 @@ stop() {
     # uvicorn re-raises the SIGTERM it handled: 143 is a clean stop too
     [ "$code" = 0 ] || [ "$code" = 143 ] || die "the server exited $code on SIGTERM; see $workdir/serve-$run.log"
     unset code server
+    if healthcheck; then die "$run: the HEALTHCHECK passes with the server stopped"; fi
 }
 
 : >"$report"
