@@ -8,7 +8,7 @@ DEMO_OUT ?= demo-output
 DEMO_ROWS ?= 1000000
 BENCH_ARGS ?=
 
-.PHONY: demo test lint typecheck check bench lock clean
+.PHONY: demo test lint typecheck check bench lock clean container-test
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pytest bench --benchmark-only --benchmark-autosave --benchmark-columns=min,median,max,rounds $(BENCH_ARGS)
+
+# Build the image with podman and start it under chroot (slow; root; see docs/deployment.md).
+container-test:
+	scripts/container-test.sh
 
 # Re-pin every dependency to what is installed in .venv now.
 lock: $(STAMP)
