@@ -43,10 +43,6 @@ def test_api_reference_is_current() -> None:
     assert (ROOT / "docs" / "api.md").read_text() == api_markdown()
 
 
-PENDING = {ROOT / "docs" / "deployment.md"}
-"""Linked documents that land with other work (the container files): checked once they exist."""
-
-
 def test_relative_links_resolve() -> None:
     """Every relative link in README.md, CHANGELOG.md and docs/ names a file or directory that
     exists."""
@@ -58,6 +54,6 @@ def test_relative_links_resolve() -> None:
             if re.match(r"^(https?:|mailto:|#)", target):
                 continue
             path = (doc.parent / target.split("#", 1)[0]).resolve()
-            if not path.exists() and path not in PENDING:
+            if not path.exists():
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert broken == []
