@@ -195,3 +195,71 @@ def test_bad_setup_is_refused(served: Served) -> None:
     odd = FraudModel(kind="lightgbm", estimator=served.model.estimator, features=["nope"])
     with pytest.raises(ValueError, match="reads nope"):
         Scorer(odd, _online(served))
+
+
+def test_warm_up_leaves_the_state_and_scores_unchanged(
+    served: Served, txns: list[Transaction], type_model: FraudModel
+) -> None:
+    """``warm_up`` runs the kernels on a throwaway state: the served state is bit-identical
+    afterwards, and the scores equal those of a scorer never warmed up."""
+    types = FraudTypes(type_model)
+    cold = Scorer(served.model, _online(served), fraud_types=types)
+    warm = Scorer(served.model, _online(served), fraud_types=types)
+    for t in txns[:200]:
+        warm.score(t)
+        cold.score(t)
+    before = warm.online.to_state()
+    assert warm.warm_up() >= 0.0
+    after = warm.online.to_state()
+    assert before.keys() == after.keys()
+    for key in before:
+        np.testing.assert_array_equal(before[key], after[key])
+    for t in txns[200:400]:
+        assert warm.score(t).fraud_probability == cold.score(t).fraud_probability
+
+
+WARM_CHECK = """
+import numba
+from fraudforge.engine.scan import scan, scan_customers
+from fraudforge.engine.scenario import Scenario
+from fraudforge.features import compute_features, online_kernel
+from fraudforge.features.online import OnlineFeatures
+from fraudforge.models import model_data, train_model
+from fraudforge.service import compiled, scoring
+from fraudforge.service.scoring import Scorer, transactions_of
+
+sc = Scenario(customers=300, days=10, seed=3)
+tx = scan(sc).collect().sort("timestamp", "transaction_id")
+customers = scan_customers(sc).collect()
+features, outlier = compute_features(tx, customers)
+model = train_model(model_data(features, tx), params={"n_estimators": 5})
+scorer = Scorer(model, OnlineFeatures.from_customers(customers, outlier))
+
+def signatures():
+    return {
+        (mod.__name__, name): len(obj.signatures)
+        for mod in (compiled, scoring, online_kernel)
+        for name, obj in vars(mod).items()
+        if isinstance(obj, numba.core.registry.CPUDispatcher)
+    }
+
+cold = signatures()
+scorer.warm_up()
+warmed = signatures()
+scorer.score(transactions_of(tx.head(1))[0])
+assert signatures() == warmed, "the first score compiled a kernel the warm-up missed"
+assert warmed != cold, "the warm-up compiled nothing"
+print("ok")
+"""
+
+
+def test_warm_up_compiles_every_kernel_of_a_score() -> None:
+    """In a fresh interpreter: after ``warm_up`` the first score compiles no further kernel."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_CHECK], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")

@@ -233,6 +233,37 @@ class OnlineFeatures:
         if device_id is not None:
             bisect.insort(self._devices.setdefault(int(device_id), _Entity()).known_fraud, when)
 
+    def probe_row(self) -> F64 | None:
+        """The features of one made-up payment of a known customer, computed on a fresh empty
+        state with the same homes and outlier model (None when no customer is known): runs the
+        online kernels once without touching this state, e.g. to warm them before serving."""
+        customer_id = next(iter(self._homes), None)
+        if customer_id is None:
+            return None
+        lat, lon = self._homes[customer_id]
+        probe = {
+            "transaction_id": 0,
+            "timestamp": dt.datetime(2025, 1, 1, 12),
+            "customer_id": customer_id,
+            "amount_inr": 500.0,
+            "payment_mode": cat.PAYMENT_MODES[0],
+            "card_network": cat.CARD_NETWORKS[0],
+            "channel": cat.CHANNELS[0],
+            "txn_type": cat.TXN_TYPES[0],
+            "status": cat.STATUSES[0],
+            "category": cat.CATEGORIES[0],
+            "city": geo.CITY_NAMES[0],
+            "state": geo.STATES[0],
+            "lat": lat,
+            "lon": lon,
+            "counterparty": "probe@upi",
+            "merchant_id": 0,
+            "device_id": 0,
+            "card_id": 0,
+            "mcc": 5411,
+        }
+        return OnlineFeatures(self._homes, self._outlier).process_row(probe)
+
     def to_state(self) -> dict[str, npt.NDArray[Any]]:
         """The whole state as flat NumPy arrays (ragged parts as values + offsets), for a
         snapshot that ``from_state`` restores exactly; no pickling."""

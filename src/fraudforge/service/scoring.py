@@ -204,6 +204,24 @@ class Scorer:
             processing_ms=(time.perf_counter_ns() - start) / 1e6,
         )
 
+    def warm_up(self) -> float:
+        """Run once every kernel a request runs (the online step on a throwaway state, then the
+        trees, reasons and fraud type on its row), so the first request after a start or a swap
+        pays no Numba compilation or cache load; the served state is not touched. Returns the
+        seconds it took."""
+        start = time.perf_counter()
+        row = self.online.probe_row()
+        if row is None:
+            row = np.full(len(LAYOUT), np.nan)
+        contrib = np.zeros(len(LAYOUT), dtype=np.float64)
+        if self.compiled is not None:
+            self.compiled.to_probability(self.compiled.contributions(row, contrib))
+            _top_positive(contrib, max(self.top_k, 1), np.zeros(max(self.top_k, 1), np.int64))
+        else:
+            self.model.score(row[self.columns].reshape(1, -1))
+        self._fraud_type(row)
+        return time.perf_counter() - start
+
     def score(self, txn: Transaction) -> ScoreResult:
         """Compute ``txn``'s online features (folding it into the state), score and explain it."""
         start = time.perf_counter_ns()

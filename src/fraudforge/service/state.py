@@ -161,12 +161,12 @@ class ServiceState:
 
     @property
     def ready(self) -> bool:
-        """Model loaded and online state restored."""
+        """Model loaded and warmed up, online state restored."""
         return self.scorer is not None and self.online is not None
 
     def build_scorer(self, spec: ModelSpec) -> tuple[Scorer, ModelInfo]:
-        """A scorer of ``spec`` over the current online state and the registry's description of
-        its version (blocking: run it in a thread)."""
+        """A scorer of ``spec`` over the current online state, its kernels warmed up, and the
+        registry's description of its version (blocking: run it in a thread)."""
         if self.online is None:
             raise RuntimeError("the online state is not loaded yet")
         registry = Registry(self.settings.registry, create=False)
@@ -180,6 +180,8 @@ class ServiceState:
             top_k=self.settings.top_reasons,
             lock=self.lock,
         )
+        warm = scorer.warm_up()
+        log.info("model %s v%s warmed up in %.2f s", spec.name, scorer.ref.version, warm)
         v = registry.show(spec.name, scorer.ref.version)
         info = ModelInfo(
             name=v.name,
