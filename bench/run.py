@@ -57,7 +57,8 @@ def pytest_command(storage: Path, fail: str, args: Sequence[str]) -> list[str]:
 
 def regressions(output: str) -> list[tuple[str, str, str]]:
     """(benchmark, statistic, check) for each regression pytest-benchmark reported."""
-    return [m.groups() for line in output.splitlines() if (m := _REGRESSED.match(line))]  # type: ignore[misc]
+    found = [_REGRESSED.match(line) for line in output.splitlines()]
+    return [(m[1], m[2], m[3]) for m in found if m is not None]
 
 
 def run(storage: Path, fail: str, args: Sequence[str]) -> int:
