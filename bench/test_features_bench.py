@@ -1,7 +1,7 @@
 """Feature throughput: all 69 features of 1M transactions in batch, each step of the batch
-computation on its own (named by group), OnlineFeatures for one transaction at a time, and the
-Fraud Detection Handbook's pandas customer-window features as a same-run baseline on the
-handbook preset. Run with ``make bench``."""
+computation on its own (named by group), OnlineFeatures for one transaction at a time, and, on
+the handbook preset, all features against the Fraud Detection Handbook's own pandas customer-
+and terminal-window features as same-run baselines. Run with ``make bench``."""
 
 from __future__ import annotations
 
@@ -143,45 +143,93 @@ def test_handbook_features(benchmark: Any, handbook: tuple[pl.DataFrame, pl.Data
     _rows_per_s(benchmark, frame.height)
 
 
-def _handbook_customer_windows(tx: Any) -> Any:
-    """The Fraud Detection Handbook's customer spending features (its chapter 3,
-    ``get_customer_spending_behaviour_features``), as the book writes them: per customer, a
-    pandas rolling count and mean amount over 1, 7 and 30 days (``"1D"``: pandas 3 spells the
-    book's ``"1d"`` so)."""
-    import pandas as pd
+def _book_frame(tx: pl.DataFrame) -> Any:
+    """The handbook preset's transactions as a pandas frame with the book's column names (its
+    terminals are the preset's merchants)."""
+    return tx.select(
+        pl.col("transaction_id").alias("TRANSACTION_ID"),
+        pl.col("customer_id").alias("CUSTOMER_ID"),
+        pl.col("merchant_id").alias("TERMINAL_ID"),
+        pl.col("timestamp").alias("TX_DATETIME"),
+        pl.col("amount_inr").alias("TX_AMOUNT"),
+        pl.col("is_fraud").cast(pl.Int8).alias("TX_FRAUD"),
+    ).to_pandas()
 
-    def one_customer(rows: Any) -> Any:
+
+def _per_group(frame: Any, key: str, add: Callable[[Any], None]) -> Any:
+    """The book's pattern: for each value of ``key``, its rows in time order indexed by time,
+    ``add`` writing the window columns; then every row, in time order."""
+
+    def one(rows: Any) -> Any:
         rows = rows.sort_values("TX_DATETIME")
         rows.index = rows.TX_DATETIME
-        for days in (1, 7, 30):
-            total = rows["TX_AMOUNT"].rolling(f"{days}D").sum()
-            count = rows["TX_AMOUNT"].rolling(f"{days}D").count()
-            rows[f"CUSTOMER_ID_NB_TX_{days}DAY_WINDOW"] = list(count)
-            rows[f"CUSTOMER_ID_AVG_AMOUNT_{days}DAY_WINDOW"] = list(total / count)
+        add(rows)
         rows.index = rows.TRANSACTION_ID
         return rows
 
-    out = tx.groupby("CUSTOMER_ID").apply(one_customer)
-    result: pd.DataFrame = out.sort_values("TX_DATETIME").reset_index(drop=True)
-    return result
+    return frame.groupby(key).apply(one).sort_values("TX_DATETIME").reset_index(drop=True)
 
 
-def test_baseline_handbook_pandas_customer_windows(
-    benchmark: Any, handbook: tuple[pl.DataFrame, pl.DataFrame]
-) -> None:
+def _customer_windows(rows: Any) -> None:
+    """The book's ``get_customer_spending_behaviour_features`` (chapter 3): a customer's count
+    and mean amount over the last 1, 7 and 30 days (``"1D"``: pandas 3's spelling of the
+    book's ``"1d"``)."""
+    for days in (1, 7, 30):
+        total = rows["TX_AMOUNT"].rolling(f"{days}D").sum()
+        count = rows["TX_AMOUNT"].rolling(f"{days}D").count()
+        rows[f"CUSTOMER_ID_NB_TX_{days}DAY_WINDOW"] = list(count)
+        rows[f"CUSTOMER_ID_AVG_AMOUNT_{days}DAY_WINDOW"] = list(total / count)
+
+
+def _terminal_windows(rows: Any, delay: int = 7) -> None:
+    """The book's ``get_count_risk_rolling_window`` (chapter 3): a terminal's count and fraud
+    share over 1, 7 and 30 days that end ``delay`` days ago (labels known a week late)."""
+    fraud_delay = rows["TX_FRAUD"].rolling(f"{delay}D").sum()
+    count_delay = rows["TX_FRAUD"].rolling(f"{delay}D").count()
+    for days in (1, 7, 30):
+        fraud = rows["TX_FRAUD"].rolling(f"{delay + days}D").sum() - fraud_delay
+        count = rows["TX_FRAUD"].rolling(f"{delay + days}D").count() - count_delay
+        rows[f"TERMINAL_ID_NB_TX_{days}DAY_WINDOW"] = list(count)
+        rows[f"TERMINAL_ID_RISK_{days}DAY_WINDOW"] = list(fraud / count)
+    rows.fillna(0, inplace=True)
+
+
+@pytest.fixture(scope="module")
+def book_frame(handbook: tuple[pl.DataFrame, pl.DataFrame]) -> Any:
+    """HANDBOOK's transactions in the book's pandas columns."""
+    return _book_frame(handbook[0])
+
+
+def _window_counts(out: Any, prefix: str) -> list[npt.NDArray[np.float64]]:
+    return [out[f"{prefix}_NB_TX_{d}DAY_WINDOW"].to_numpy(dtype=np.float64) for d in (1, 7, 30)]
+
+
+def test_baseline_handbook_pandas_customer_windows(benchmark: Any, book_frame: Any) -> None:
     """Same-run baseline: the Handbook's pandas customer-window features (6 of them) on the
     handbook preset's transactions."""
-    tx = handbook[0].select(
-        pl.col("transaction_id").alias("TRANSACTION_ID"),
-        pl.col("customer_id").alias("CUSTOMER_ID"),
-        pl.col("timestamp").alias("TX_DATETIME"),
-        pl.col("amount_inr").alias("TX_AMOUNT"),
+    out = benchmark.pedantic(
+        _per_group, args=(book_frame, "CUSTOMER_ID", _customer_windows), rounds=3, iterations=1
     )
-    frame = tx.to_pandas()
-    out = benchmark.pedantic(_handbook_customer_windows, args=(frame,), rounds=3, iterations=1)
-    assert len(out) == tx.height
-    counts = [out[f"CUSTOMER_ID_NB_TX_{d}DAY_WINDOW"].to_numpy() for d in (1, 7, 30)]
-    assert (counts[0] >= 1).all()
-    assert (counts[0] <= counts[1]).all()
-    assert (counts[1] <= counts[2]).all()
-    _rows_per_s(benchmark, tx.height)
+    assert len(out) == len(book_frame)
+    one, seven, thirty = _window_counts(out, "CUSTOMER_ID")
+    assert (one >= 1).all()  # the window holds the transaction itself
+    assert (one <= seven).all()
+    assert (seven <= thirty).all()
+    _rows_per_s(benchmark, len(out))
+
+
+def test_baseline_handbook_pandas_terminal_windows(benchmark: Any, book_frame: Any) -> None:
+    """Same-run baseline: the Handbook's pandas terminal-window features (6 of them, a week's
+    label delay) on the handbook preset's transactions."""
+    out = benchmark.pedantic(
+        _per_group, args=(book_frame, "TERMINAL_ID", _terminal_windows), rounds=3, iterations=1
+    )
+    assert len(out) == len(book_frame)
+    one, seven, thirty = _window_counts(out, "TERMINAL_ID")
+    assert (one >= 0).all()
+    assert (one <= seven).all()
+    assert (seven <= thirty).all()
+    for d in (1, 7, 30):
+        risk = out[f"TERMINAL_ID_RISK_{d}DAY_WINDOW"].to_numpy(dtype=np.float64)
+        assert ((risk >= 0) & (risk <= 1)).all()
+    _rows_per_s(benchmark, len(out))
