@@ -101,7 +101,7 @@ def run(storage: Path, fail: str, args: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the options (everything after them goes to pytest) and run."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--storage", type=Path, required=True, help="where runs are saved")
     parser.add_argument(
         "--fail",
