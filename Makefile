@@ -6,9 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 DEMO_ROWS ?= 1000000
+# Benchmark runs are saved under BENCH_STORAGE and compared with the previous saved run; a
+# benchmark whose median is more than BENCH_FAIL slower fails the run (see docs/performance.md).
+# BENCH_FAIL= (empty) compares without failing. BENCH_ARGS go to pytest (e.g. -k features).
+BENCH_STORAGE ?= .benchmarks
+BENCH_FAIL ?= median:40%
 BENCH_ARGS ?=
 
-.PHONY: demo test lint typecheck check bench lock clean container-test
+.PHONY: demo test lint typecheck check bench bench-quick lock clean container-test
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +38,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/pytest bench --benchmark-only --benchmark-autosave --benchmark-columns=min,median,max,rounds $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --storage $(BENCH_STORAGE)/all --fail '$(BENCH_FAIL)' bench $(BENCH_ARGS)
+
+# The benchmarks marked `quick` (about a minute), saved and compared apart from full runs.
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --storage $(BENCH_STORAGE)/quick --fail '$(BENCH_FAIL)' bench -m quick $(BENCH_ARGS)
 
 # Build the image with podman and start it under chroot (slow; root; see docs/deployment.md).
 container-test:

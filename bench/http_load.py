@@ -16,20 +16,26 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psutil
 
 from fraudforge.client import Client
+from fraudforge.service.demo import free_port
+from fraudforge.service.schema import Transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -40,10 +46,12 @@ the 30-day online window fills and then stays the same size under load."""
 EPOCH = dt.datetime(1970, 1, 1)
 
 
-def build(work: Path) -> dict[str, Any]:
-    """The deployment in ``work`` (built on first use): registry, snapshot, key, templates."""
+def build(work: Path, *, customers: int = 3_000, days: int = 30) -> dict[str, Any]:
+    """The deployment in ``work`` (built on first use, from a scenario of ``customers`` over
+    ``days``): registry, snapshot, key, request templates (JSON for ``transactions``, Lua for
+    wrk)."""
     meta = work / "deployment.json"
-    if meta.is_file():
+    if meta.is_file() and (work / "templates.json").is_file():
         loaded: dict[str, Any] = json.loads(meta.read_text())
         return loaded
     from fraudforge.engine.scan import scan, scan_customers
@@ -52,12 +60,11 @@ def build(work: Path) -> dict[str, Any]:
     from fraudforge.features.online import OnlineFeatures
     from fraudforge.models import Registry, model_data, train_model
     from fraudforge.service.fraud_type import TYPE_SUFFIX, fit_fraud_type
-    from fraudforge.service.schema import Transaction
     from fraudforge.service.security import add_key
     from fraudforge.service.state import save_snapshot
 
     work.mkdir(parents=True, exist_ok=True)
-    s = Scenario(customers=3_000, days=30, fraud_rate=0.02, seed=31)
+    s = Scenario(customers=customers, days=days, fraud_rate=0.02, seed=31)
     tx = scan(s).collect().sort("timestamp", "transaction_id")
     people = scan_customers(s).collect()
     features, outlier = compute_features(tx, people)
@@ -72,26 +79,21 @@ def build(work: Path) -> dict[str, Any]:
         online.process_row(row)
     save_snapshot(online, work / "snapshot.npz")
     key = add_key(work / "keys.json", "load", ["score"])
-    templates = []
+    templates, bodies = [], []
     for row in tx.unique("customer_id", keep="last").sort("customer_id").iter_rows(named=True):
         body = {f: row[f] for f in Transaction.__struct_fields__}
         body["transaction_id"], body["timestamp"] = "@ID@", "@TS@"
+        bodies.append(body)
         text = json.dumps(body, separators=(",", ":")).replace("%", "%%")
         templates.append(text.replace('"@ID@"', "%d").replace("@TS@", "%s"))
     lua = "return {\n" + ",\n".join("[[" + t + "]]" for t in templates) + "\n}\n"
     (work / "templates.lua").write_text(lua)
+    (work / "templates.json").write_text(json.dumps(bodies))
     last: dt.datetime = tx["timestamp"].max()  # type: ignore[assignment]
     base = last + dt.timedelta(days=1)
     info = {"key": key, "base": int((base - EPOCH).total_seconds()), "rows": tx.height}
     meta.write_text(json.dumps(info))
     return info
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(server: str, work: Path, port: int) -> subprocess.Popen[bytes]:
@@ -200,8 +202,29 @@ class Load:
         return {"connections": connections, "seconds": seconds, **report}
 
 
-def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict[str, Any]:
-    """The runs of one server."""
+def transactions(work: Path, info: dict[str, Any], *, first: int = 0) -> Iterator[Transaction]:
+    """The requests ``score.lua`` sends with one wrk thread, from clock step ``first`` on: the
+    customers' templates in turn, step ``n`` numbered ``10**12 + n`` and stamped ``n * STEP_S``
+    seconds after the deployment's base time, so each customer's arrive in time order."""
+    bodies: list[dict[str, Any]] = json.loads((work / "templates.json").read_text())
+    for n in itertools.count(first):
+        body = bodies[n % len(bodies)]
+        at = EPOCH + dt.timedelta(seconds=info["base"] + n * STEP_S)
+        yield msgspec.convert({**body, "transaction_id": 10**12 + n, "timestamp": at}, Transaction)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server process started by ``serving`` and its base URL."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def serving(server: str, work: Path, info: dict[str, Any]) -> Iterator[Server]:
+    """Start ``server`` on a free loopback port and yield it once ready; terminate it on exit
+    (killed if it has not stopped within 30 s)."""
     port = free_port()
     proc = start(server, work, port)
     url = f"http://127.0.0.1:{port}"
@@ -209,12 +232,25 @@ def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict
         with Client(url, api_key=info["key"]) as client:
             ready = client.wait_until_ready(timeout=120)
             assert ready.ready
-        load = Load(url, work, info)
+        yield Server(url, proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict[str, Any]:
+    """The runs of one server."""
+    with serving(server, work, info) as served:
+        load = Load(served.url, work, info)
         load.run(16, 10)  # warm-up: JIT caches, allocator, the online window fills
         one = load.run(1, seconds)
         many = load.run(16, seconds)
         samples: list[float] = []
-        watched = psutil.Process(proc.pid)
+        watched = psutil.Process(served.process.pid)
         stop = threading.Event()
 
         def sample() -> None:
@@ -240,12 +276,6 @@ def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict
                 "samples": samples,
             },
         }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def main() -> None:

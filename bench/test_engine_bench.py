@@ -1,5 +1,6 @@
-"""Generation throughput: 1M rows of the india preset to Parquet and Arrow IPC, the handbook
-preset at its default size, and a single shard. Run with ``make bench``."""
+"""Generation throughput: 1M rows of the india preset to Parquet and Arrow IPC, every preset at
+about 500K rows, the handbook preset at its default size, and a single shard. Run with
+``make bench``."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from typing import Any
 import pytest
 
 from fraudforge.engine.dataset import Manifest, generate
-from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.scenario import PRESETS, Scenario
 from fraudforge.engine.shard import shard_transactions
 
 ONE_MILLION = Scenario(target_rows=1_000_000)
+PRESET_SIZES: dict[str, Scenario] = {
+    "india": Scenario(target_rows=500_000),
+    "handbook": Scenario(preset="handbook", customers=1_430),
+}
+"""About 500K rows of each preset, so their rows/s compare (the handbook preset is sized by
+customers, as the book's simulator is); a new preset needs an entry."""
 
 
-def _generate(benchmark: Any, scenario: Scenario, out: Path, **kwargs: Any) -> Manifest:
+def _generate(
+    benchmark: Any, scenario: Scenario, out: Path, *, rounds: int = 5, **kwargs: Any
+) -> Manifest:
     generate(scenario, out, overwrite=True, **kwargs)  # warm caches (merchants, schedule)
     manifest: Manifest = benchmark.pedantic(
-        lambda: generate(scenario, out, overwrite=True, **kwargs), rounds=5, iterations=1
+        lambda: generate(scenario, out, overwrite=True, **kwargs), rounds=rounds, iterations=1
     )
     rows = manifest.rows["transactions"]
     benchmark.extra_info["rows"] = rows
@@ -38,12 +47,24 @@ def test_generate_1m_ipc(benchmark: Any, tmp_path: Path) -> None:
     _generate(benchmark, ONE_MILLION, tmp_path / "out", format="ipc")
 
 
+@pytest.mark.quick
+@pytest.mark.parametrize("preset", PRESETS)
+def test_generate_preset(benchmark: Any, tmp_path: Path, preset: str) -> None:
+    """About 500K transactions of each preset to Parquet, 2 threads, named by preset."""
+    scenario = PRESET_SIZES.get(preset)
+    if scenario is None:
+        pytest.fail(f"no benchmark size for preset `{preset}`: add it to PRESET_SIZES")
+    m = _generate(benchmark, scenario, tmp_path / "out")
+    assert 450_000 < m.rows["transactions"] < 550_000
+
+
 def test_generate_handbook_default(benchmark: Any, tmp_path: Path) -> None:
     """The handbook preset at the book's size (about 1.75M rows; the book's pandas code: 145 s)."""
     m = _generate(benchmark, Scenario(preset="handbook"), tmp_path / "out")
     assert m.rows["transactions"] > 1_700_000
 
 
+@pytest.mark.quick
 def test_one_shard(benchmark: Any) -> None:
     """One shard of 512 customers (about 75K rows), generation only."""
     s = ONE_MILLION.resolved()

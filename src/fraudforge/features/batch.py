@@ -273,6 +273,13 @@ def feature_matrix(
     else:
         _customer_and_entities(c, m, threads)
     model = outlier or OutlierModel.fit(m, c.amount)
+    finish_matrix(c, m, model, threads=threads)
+    return m, model
+
+
+def finish_matrix(c: Columns, m: F64, model: OutlierModel, *, threads: int | None) -> None:
+    """Fill the time, outlier and interaction columns of ``m`` (the finishing kernel, which
+    reads the customer and entity columns), rows split across ``threads``."""
     median, scale = model.arrays()
     festival = festival_day_numbers()
 
@@ -280,7 +287,6 @@ def feature_matrix(
         finish_rows(m[lo:hi], c.t[lo:hi], c.amount[lo:hi], festival, median, scale)
 
     _split(c.t.shape[0], threads, finish)
-    return m, model
 
 
 def _customer_and_entities(c: Columns, m: F64, threads: int | None) -> None:

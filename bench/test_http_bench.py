@@ -1,0 +1,72 @@
+"""HTTP scoring against a real server: ``fraudforge serve`` (uvicorn, one worker) started in a
+subprocess on a free 127.0.0.1 port with a small registered model (bench/http_load.py's
+deployment: the demo's LightGBM model and fraud-type model, a warmed online-state snapshot and
+an API key), scored through the project's ``Client``: one transaction per round trip, and
+batches of 100. The server is stopped when the module's benchmarks are done. Run with
+``make bench``; wrk-driven load (throughput at 16 connections): ``bench/http_load.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fraudforge.client import Client
+from fraudforge.service.schema import Transaction
+from http_load import build, serving, transactions
+
+BATCH = 100
+
+
+@dataclass(frozen=True)
+class Live:
+    """A client of the running server and the transactions to send it, in time order."""
+
+    client: Client
+    stream: Iterator[Transaction]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """``fraudforge serve`` over a deployment of 1,000 customers and 30 days (about 47K
+    transactions warmed into the state), warmed by 500 requests."""
+    work = tmp_path_factory.mktemp("http")
+    info = build(work, customers=1_000, days=30)
+    with serving("uvicorn", work, info) as served, Client(served.url, api_key=info["key"]) as c:
+        stream = transactions(work, info)
+        for _ in range(500):
+            c.score(next(stream))
+        yield Live(c, stream)
+
+
+@pytest.mark.quick
+def test_http_score_one(benchmark: Any, live: Live) -> None:
+    """POST /v1/score round trip through ``Client.score``: one transaction, one connection
+    kept alive, 2,000 rounds (p50/p99 in ``extra_info``)."""
+    sent = [next(live.stream) for _ in range(2_000)]
+    it = iter(sent)
+    results = []
+    benchmark.pedantic(
+        lambda: results.append(live.client.score(next(it))), rounds=len(sent), iterations=1
+    )
+    assert [r.transaction_id for r in results] == [t.transaction_id for t in sent]
+    times = np.asarray(benchmark.stats.stats.data) * 1e3
+    for q in (50, 99):
+        benchmark.extra_info[f"p{q}_ms"] = round(float(np.percentile(times, q)), 3)
+    benchmark.extra_info["requests_per_s_median"] = round(1 / benchmark.stats.stats.median)
+
+
+def test_http_score_batch(benchmark: Any, live: Live) -> None:
+    """POST /v1/score/batch round trip through ``Client.score_batch``: 100 transactions per
+    request, 40 rounds."""
+    batches = [[next(live.stream) for _ in range(BATCH)] for _ in range(40)]
+    it = iter(batches)
+    scored = []
+    benchmark.pedantic(
+        lambda: scored.append(live.client.score_batch(next(it))), rounds=len(batches), iterations=1
+    )
+    assert all(len(s) == BATCH for s in scored)
+    benchmark.extra_info["transactions_per_s_median"] = round(BATCH / benchmark.stats.stats.median)
