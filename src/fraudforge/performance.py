@@ -33,7 +33,7 @@ ENV: dict[str, str] = {
 MAX_THREADS = 256
 MAX_CHUNK_SHARDS = 100_000
 MIN_MEMORY = 128 * MIB
-"""No run fits in less: the interpreter and its libraries alone take about 150 MiB."""
+"""No run fits in less: the interpreter and its libraries alone take about 130 MiB."""
 _UNITS = {
     "": 1, "b": 1,
     "k": 1024, "kib": 1024, "kb": 1000,

@@ -108,7 +108,7 @@ def test_summary_speedup_and_exponent_by_hand() -> None:
 def test_generation_under_a_memory_limit_stays_under_it(tmp_path: Path) -> None:
     """Two workers asked for under a limit that cannot hold two processes: the run uses one
     (no helper process), and the child's peak RSS stays under the limit."""
-    limit = 400 * MIB
+    limit = 300 * MIB
     spec = {
         "stage": "generate", "rows": 20_000, "seed": 1, "shard_size": 64, "chunk_shards": 1,
         "workers": WORKERS[-1], "cores": usable_cores()[: WORKERS[-1]],

@@ -13,6 +13,20 @@ import os
 import sys
 
 
+def _peak_rss_kib(fallback: int) -> int:
+    """This process's peak RSS in KiB: ``VmHWM``, the high-water mark of its own memory since
+    ``exec``. (``ru_maxrss`` would also count the parent's pages at ``fork``, so a child of a large
+    process would report the parent's size.)"""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return fallback
+
+
 def _import_stage(stage: str) -> None:
     """Import the stage's modules before the clock starts (and only those: a generation process
     does not load the feature kernels)."""
@@ -67,7 +81,7 @@ def _measure(spec: dict[str, object]) -> dict[str, object]:
         "files": files,
         "seconds": seconds,
         "stage_cpu_s": cpu,
-        "main_rss_kib": after.ru_maxrss,
+        "main_rss_kib": _peak_rss_kib(after.ru_maxrss),
         "helper_rss_kib": helpers.ru_maxrss,
         "helper_cpu_s": helpers.ru_utime + helpers.ru_stime,
     }

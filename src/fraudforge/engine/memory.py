@@ -3,8 +3,9 @@ that layout is estimated to need, so that a memory limit decides the layout.
 
 The estimate is per process: the interpreter and libraries, the scenario-wide tables every shard
 reads (merchants, fraud schedule: they grow with the customers), the shards in flight and one
-file's customers. The coefficients were measured with ``fraudforge bench scale`` (peak RSS of
-fresh processes, see docs/performance.md) and rounded up.
+file's customers. The coefficients come from ``fraudforge bench scale`` (peak RSS of fresh
+processes, docs/performance.md) with a margin: the estimates run 10-25% above the measured peaks
+from 1M to 10M rows.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from fraudforge.engine.scan import default_threads
 from fraudforge.engine.scenario import ResolvedScenario
 
 MIB = 1024**2
-BASE_BYTES = 240 * MIB
+BASE_BYTES = 160 * MIB
 """One process's interpreter, libraries and Polars buffers, with no shard in flight."""
-SHARED_BYTES_PER_CUSTOMER = 120
+SHARED_BYTES_PER_CUSTOMER = 160
 """The tables every shard reads (merchants, schedule, calendar), per customer of the scenario."""
-ROW_BYTES = 900
+ROW_BYTES = 650
 """One in-flight shard's transactions with the generator's intermediate arrays, per row."""
 CUSTOMER_BYTES = 400
 """A file's customers table while it waits to be written, per customer."""

@@ -51,7 +51,7 @@ ENTITY_BUCKET_ROWS = 8_000_000
 """Rows per merchant (or device) bucket in the entity phase by default: its memory bound."""
 FEATURES_BASE_BYTES = 600 * 1024**2
 """A features process's interpreter and libraries (Numba and LLVM included), with no data."""
-FEATURE_ROW_BYTES = 2_000
+FEATURE_ROW_BYTES = 1_300
 """Peak memory per row of the transactions file being featurised (its frame, the feature matrix,
 the output table), measured with ``fraudforge bench scale`` and rounded up."""
 ENTITY_ROW_BYTES = 400
