@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +215,7 @@ def total_points(config: ScaleConfig) -> int:
 
 
 WARMUP_ROWS = 10_000
+"""Size of the unrecorded warm-up run of each stage and worker count."""
 
 
 def sweep(
@@ -293,11 +294,6 @@ def parse_counts(text: str, name: str, *, allow_auto: bool = False) -> tuple[Any
                 f"such as 10K,1M,10000000{extra}"
             ) from None
     return tuple(values)
-
-
-def sizes_of(points: Sequence[Point]) -> list[int]:
-    """The target sizes measured, ascending."""
-    return sorted({p.target_rows for p in points})
 
 
 __all__ = [

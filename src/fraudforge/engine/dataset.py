@@ -119,7 +119,8 @@ def generate(
     ``threads`` workers (default: one per core) write part files side by side: this process
     and ``threads - 1`` helper processes, each generating and encoding whole files, so no worker
     waits for another's GIL. ``chunk_shards`` shards go into each transactions file (default:
-    about 2M rows a file, and with several workers at least four files per worker).
+    about 2M rows a file; with several workers, up to four files per worker, of at least 250K
+    rows each).
     ``memory_limit`` (bytes) lowers the shards per file, then the workers, until the estimated
     peak memory of all processes is under it (``fraudforge.engine.memory.plan_generation``); a
     limit too small for one worker writing one shard per file is refused. None of these changes
