@@ -81,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fraudforge`` console command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.command == "bench":  # the report names the command that produced it
+        args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "demo" and args.rows is None:
         args.rows = 1_000_000
     try:
