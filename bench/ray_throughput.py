@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fraudforge import distributed
-from fraudforge.engine.dataset import auto_chunk_shards, generate, read_manifest
+from fraudforge.engine.dataset import generate, read_manifest
+from fraudforge.engine.memory import auto_chunk_shards
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features.pipeline import build_features
 

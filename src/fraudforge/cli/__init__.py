@@ -1,15 +1,24 @@
 """The ``fraudforge`` command line: ``generate`` a dataset and compute its ``features`` (locally or
 on a Ray cluster), ``train``, ``tune`` and ``compare`` models in a ``registry``, write the
-analytics ``report``, run the end-to-end ``demo``."""
+analytics ``report``, run the end-to-end ``demo``, measure scale runs with ``bench scale``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from rich.markup import escape
 
-from fraudforge.cli._common import _add_backend_flags, _add_costs, _add_generate_flags, err, out
+from fraudforge.cli._common import (
+    _add_backend_flags,
+    _add_costs,
+    _add_generate_flags,
+    _add_performance_flags,
+    err,
+    out,
+)
+from fraudforge.cli.bench import _add_bench_commands
 from fraudforge.cli.data import cmd_features, cmd_generate
 from fraudforge.cli.demo import cmd_demo
 from fraudforge.cli.models import _add_model_commands
@@ -36,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, help="worker threads of the local backend (default: one per core)"
     )
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
+    _add_performance_flags(feats)
     _add_backend_flags(feats)
     feats.set_defaults(func=cmd_features)
     _add_model_commands(sub)
@@ -61,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_costs(rep)
     rep.set_defaults(func=cmd_report)
     _add_service_commands(sub)
+    _add_bench_commands(sub)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
     _add_generate_flags(demo, demo=True)
     demo.set_defaults(func=cmd_demo, rows=None)
@@ -71,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fraudforge`` console command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "bench":  # the report names the command that produced it
+        args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "demo" and args.rows is None:
         args.rows = 1_000_000
     try:

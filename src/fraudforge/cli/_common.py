@@ -10,6 +10,7 @@ from rich.console import Console
 
 from fraudforge.engine.dataset import FORMATS
 from fraudforge.engine.scenario import PRESETS
+from fraudforge.performance import Performance, load_performance
 
 DEMO_MODEL = "fraud-lightgbm"
 """The model name ``make demo`` registers."""
@@ -33,13 +34,40 @@ def _add_backend_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_performance_flags(p: argparse.ArgumentParser) -> None:
+    """``--settings`` and ``--memory-limit``: the [performance] settings (docs/configuration.md)."""
+    p.add_argument(
+        "--settings",
+        type=Path,
+        help="TOML file with a [performance] table (default: ./fraudforge.toml when present)",
+    )
+    p.add_argument(
+        "--memory-limit",
+        dest="memory_limit",
+        help="peak memory to plan for, e.g. 2GiB or 1500MB (caps workers, shards per file and "
+        "entity buckets; default: none)",
+    )
+
+
+def performance_from_args(args: argparse.Namespace) -> Performance:
+    """The performance settings: the settings file, FRAUDFORGE_* variables, then these flags."""
+    return load_performance(
+        settings=getattr(args, "settings", None),
+        overrides={
+            name: getattr(args, name, None)
+            for name in ("threads", "shard_size", "chunk_shards", "memory_limit")
+        },
+    )
+
+
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
     p.add_argument("--rows", type=int, help="target number of transactions (customers are derived)")
     p.add_argument("--seed", type=int, help="random seed (the dataset is a pure function of it)")
     p.add_argument(
         "--out", required=not demo, default="demo-output" if demo else None, help="output directory"
     )
-    p.add_argument("--threads", type=int, help="worker threads (default: one per core)")
+    p.add_argument("--threads", type=int, help="workers (default: one per core)")
+    _add_performance_flags(p)
     if demo:
         return
     p.add_argument("--preset", choices=PRESETS, help="scenario preset (default: india)")

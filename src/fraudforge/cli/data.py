@@ -10,7 +10,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fraudforge.cli._common import err, out
+from fraudforge.cli._common import err, out, performance_from_args
 from fraudforge.engine.dataset import Manifest, generate
 from fraudforge.engine.scenario import Scenario, load_scenario
 
@@ -101,7 +101,10 @@ def _quiet_ray_logs() -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate a dataset directory (on this machine, or on a Ray cluster)."""
+    perf = performance_from_args(args)
     scenario = _scenario_from_args(args)
+    if perf.shard_size is not None:
+        scenario = scenario.replace(shard_size=perf.shard_size)
     started = time.perf_counter()
     options: dict[str, Any] = {"format": args.format, "overwrite": args.overwrite}
     run: Any = generate
@@ -110,9 +113,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         _quiet_ray_logs()
         run = ray_generate
-        options.update(shards_per_task=args.chunk_shards, address=args.address)
+        options.update(shards_per_task=perf.chunk_shards, address=args.address)
     else:
-        options.update(threads=args.threads, chunk_shards=args.chunk_shards)
+        options.update(
+            threads=perf.threads, chunk_shards=perf.chunk_shards, memory_limit=perf.memory_limit
+        )
     if args.quiet:
         manifest = run(scenario, args.out, **options)
     else:
@@ -153,7 +158,8 @@ def cmd_features(args: argparse.Namespace) -> int:
         run = ray_build_features
         options["address"] = args.address
     else:
-        options["threads"] = args.threads
+        perf = performance_from_args(args)
+        options.update(threads=perf.threads, memory_limit=perf.memory_limit)
     with err.status("features") as status:
         manifest = run(
             args.input,

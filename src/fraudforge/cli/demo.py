@@ -33,7 +33,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.rule("fraudforge demo: features")
     features = argparse.Namespace(
         list=False, markdown=False, input=args.out, output=str(root / "features"),
-        overwrite=True, threads=args.threads,
+        overwrite=True, threads=args.threads, settings=args.settings,
+        memory_limit=args.memory_limit,
     )  # fmt: skip
     code = cmd_features(features)
     if code:

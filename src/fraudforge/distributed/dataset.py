@@ -24,12 +24,12 @@ from fraudforge.engine.dataset import (
     ProgressFn,
     ShardLedger,
     ShardRecord,
-    auto_chunk_shards,
     check_options,
     chunks,
     finish_dataset,
-    write_part,
+    write_part_records,
 )
+from fraudforge.engine.memory import auto_chunk_shards
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
 
 _Records = list[tuple[int, ShardRecord]]
@@ -44,12 +44,7 @@ class _WritePart:
     def __call__(self, batch: pa.Table) -> pa.Table:
         index, files, records = [], [], []
         for i, lo, hi in zip(*(batch[c].to_pylist() for c in ("index", "lo", "hi")), strict=True):
-            seen: _Records = []
-
-            def record(shard: int, rec: ShardRecord, seen: _Records = seen) -> None:
-                seen.append((shard, rec))
-
-            entries = write_part(self.s, self.work, self.fmt, i, range(lo, hi), record, threads=1)
+            entries, seen = write_part_records(self.s, self.work, self.fmt, i, range(lo, hi))
             index.append(i)
             files.append(msgspec.json.encode(entries))
             records.append(msgspec.msgpack.encode(seen))

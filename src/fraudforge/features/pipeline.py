@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -47,7 +48,18 @@ def catalog_hash() -> str:
 
 
 ENTITY_BUCKET_ROWS = 8_000_000
-"""Rows per merchant (or device) bucket in the entity phase: its memory bound."""
+"""Rows per merchant (or device) bucket in the entity phase by default: its memory bound."""
+FEATURES_BASE_BYTES = 600 * 1024**2
+"""A features process's interpreter and libraries (Numba and LLVM included), with no data."""
+FEATURE_ROW_BYTES = 1_300
+"""Peak memory per row of the transactions file being featurised (its frame, the feature matrix,
+the output table), measured with ``fraudforge bench scale`` and rounded up."""
+ENTITY_ROW_BYTES = 400
+"""Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
+CUSTOMER_ROW_BYTES = 64
+"""The home coordinates kept for every customer of the dataset."""
+BUCKET_SLACK = 1.25
+"""Hash buckets are not equal: plan for the fullest holding this much more than the mean."""
 _ENTITY_INPUTS = ("transaction_id", "customer_id", "timestamp", "is_fraud", "label_known_at")
 _KINDS = (
     ("merchant", "merchant_id", ENTITY_FEATURES[:3]),
@@ -63,12 +75,38 @@ def entity_bucket(column: str, buckets: int) -> pl.Expr:
     return pl.col(column).hash(seed=0) % buckets
 
 
-def _entity_phase(files: list[Path], total_rows: int, work: Path, say: StageFn) -> None:
+def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
+    """Hash buckets of the entity phase for a dataset: enough for ``ENTITY_BUCKET_ROWS`` rows
+    each, and under ``memory_limit`` (bytes) enough that the fullest bucket fits beside the
+    process's fixed memory. A limit that cannot hold the largest transactions file's features is
+    refused, naming the least it allows."""
+    from fraudforge.engine.memory import format_bytes, physical_memory
+
+    total = manifest.rows["transactions"]
+    buckets = max(1, -(-total // ENTITY_BUCKET_ROWS))
+    if memory_limit is None:
+        return buckets
+    fixed = FEATURES_BASE_BYTES + CUSTOMER_ROW_BYTES * manifest.rows["customers"]
+    largest = max(
+        (f["rows"] for f in manifest.files if f["path"].startswith("transactions/")), default=0
+    )
+    least = fixed + max(FEATURE_ROW_BYTES * largest, ENTITY_ROW_BYTES * BUCKET_SLACK * 1_000)
+    if memory_limit < least:
+        raise ValueError(
+            f"memory_limit {format_bytes(memory_limit)} is too small for the features of this "
+            f"dataset (its largest transactions file has {largest:,} rows): allowed is at least "
+            f"{format_bytes(least)} and at most {format_bytes(physical_memory())} (this "
+            "machine's memory); generate with fewer shards per file (--chunk-shards) to need less"
+        )
+    per_bucket = (memory_limit - fixed) / (ENTITY_ROW_BYTES * BUCKET_SLACK)
+    return max(buckets, math.ceil(total / per_bucket))
+
+
+def _entity_phase(files: list[Path], buckets: int, work: Path, say: StageFn) -> None:
     """Merchant- and device-side features of every transaction, exactly, across all files:
-    entities are split into hash buckets small enough for memory; one read per bucket collects
-    the rows whose merchant or device is in it (from every file), and ``write_entity_bucket``
-    writes their features per source file for the customer phase to join."""
-    buckets = max(1, -(-total_rows // ENTITY_BUCKET_ROWS))
+    entities are split into ``buckets`` hash buckets, small enough for memory; one read per
+    bucket collects the rows whose merchant or device is in it (from every file), and
+    ``write_entity_bucket`` writes their features per source file for the customer phase."""
     index = {str(f): i for i, f in enumerate(files)}
     lf = pl.scan_parquet(files, include_file_paths="source")
     for b in range(buckets):
@@ -160,6 +198,7 @@ def build_features(
     *,
     overwrite: bool = False,
     threads: int | None = None,
+    memory_limit: int | None = None,
     outlier: OutlierModel | None = None,
     stage: StageFn | None = None,
 ) -> FeaturesManifest:
@@ -167,18 +206,20 @@ def build_features(
 
     Memory holds one transactions file and one entity bucket at a time: merchant- and
     device-side features come from a first, bucketed pass over all files; customer-side features
-    from each file alone (a file holds whole shards, so whole customers). The outlier model is
-    fitted on the first file unless given.
+    from each file alone (a file holds whole shards, so whole customers). ``memory_limit``
+    (bytes) sets the number of buckets (see ``entity_buckets``). The outlier model is fitted on
+    the first file unless given.
     """
     started = time.perf_counter()
     src, manifest = source_dataset(data)
+    buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
     check_target(dest, overwrite)
     say = stage or (lambda _: None)
     tx_files = [src / f["path"] for f in manifest.files if f["path"].startswith("transactions/")]
     with staged_directory(dest) as work:
         (work / "features").mkdir()
-        _entity_phase(tx_files, manifest.rows["transactions"], work / ".entity", say)
+        _entity_phase(tx_files, buckets, work / ".entity", say)
         customers = (
             scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon").collect()
         )

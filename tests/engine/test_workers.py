@@ -1,0 +1,43 @@
+"""Helper processes of ``generate``: the same files as one process, and their errors surface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fraudforge.engine._workers import PartWorker
+from fraudforge.engine.dataset import generate
+from fraudforge.engine.memory import plan_generation
+from fraudforge.engine.scenario import Scenario
+
+S = Scenario(customers=600, days=20, seed=5, shard_size=100)
+
+
+def test_helpers_write_the_same_files(tmp_path: Path) -> None:
+    """Two workers (this process and a helper) write byte-identical part files to one worker's,
+    with the same manifest entries and content hash."""
+    assert plan_generation(S.resolved(), threads=2, chunk_shards=2).workers == 2
+    one = generate(S, tmp_path / "one", threads=1, chunk_shards=2)
+    two = generate(S, tmp_path / "two", threads=2, chunk_shards=2)
+    assert len(two.files) == 2 * 3 + 1
+    assert two.files == one.files  # paths, row counts and sha256 of every file
+    assert two.content_hash == one.content_hash
+    assert two.fraud_counts == one.fraud_counts
+
+
+def test_a_failing_job_raises_with_the_helpers_traceback(tmp_path: Path) -> None:
+    """A job that fails in the helper raises here, carrying the helper's traceback; the helper
+    keeps serving."""
+    worker = PartWorker()
+    try:
+        with pytest.raises(RuntimeError, match=r"helper process failed:(.|\n)*IndexError"):
+            worker.run((S.resolved(), tmp_path, "parquet", 0, range(50, 51)))
+        entries, records = worker.run((S.resolved(), tmp_path, "parquet", 0, range(0, 1)))
+        assert [e["path"] for e in entries] == [
+            "transactions/part-00000.parquet",
+            "customers/part-00000.parquet",
+        ]
+        assert [shard for shard, _ in records] == [0]
+    finally:
+        worker.close()
