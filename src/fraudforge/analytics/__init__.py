@@ -1,6 +1,7 @@
 """analytics: fraud and anomaly analysis, model explanations and performance, and the
 self-contained interactive HTML report."""
 
+from fraudforge.analytics import _plotly  # noqa: F401 - first: refuses a missing plotly by name
 from fraudforge.analytics.explore import (
     Cooccurrence,
     HourWeekday,

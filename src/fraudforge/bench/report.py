@@ -16,6 +16,7 @@ import numpy as np
 
 from fraudforge.bench.scale import STAGES, Point, ScaleConfig
 from fraudforge.engine.atomic import write_atomic
+from fraudforge.extras import require
 
 
 class Summary(msgspec.Struct, kw_only=True):
@@ -257,6 +258,7 @@ def to_markdown(report: ScaleReport) -> str:
 def plot(report: ScaleReport, path: str | Path) -> dict[str, list[tuple[float, float]]]:
     """Write a PNG of time and peak RSS against rows (log-log, one line per configuration);
     returns the plotted series by panel and configuration, read back from the figure."""
+    require("matplotlib", "bench", "the scale run's plot")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -25,8 +25,8 @@ from fraudforge.cli.models import _add_model_commands
 from fraudforge.cli.registry import _add_registry_commands
 from fraudforge.cli.report import cmd_report
 from fraudforge.cli.service import _add_service_commands
-from fraudforge.distributed.cluster import RayNotInstalledError
 from fraudforge.engine.errors import OutputExistsError, ScenarioError
+from fraudforge.extras import MissingExtraError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         OutputExistsError,
         FileNotFoundError,
         ValueError,
-        RayNotInstalledError,
+        MissingExtraError,
     ) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2

@@ -9,12 +9,14 @@ from fraudforge.cli._common import DEMO_MODEL, err, out
 from fraudforge.cli.data import cmd_features, cmd_generate
 from fraudforge.cli.models import cmd_train
 from fraudforge.cli.report import cmd_report
+from fraudforge.extras import require
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """End-to-end demo on the default scenario: generate, summarise, compute the features, train
     LightGBM on them and register it, then serve it and score some transactions through the
     client."""
+    require("plotly", "analytics", "the demo (its report)")  # refused before any work
     root = Path(args.out)
     args.out = str(root / "data")
     args.overwrite = True

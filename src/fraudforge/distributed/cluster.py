@@ -9,10 +9,12 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-RAY_MISSING = "the ray backend needs `pip install fraudforge[ray]`"
+from fraudforge.extras import MissingExtraError
+
+RAY_MISSING = "the ray backend needs `pip install 'fraudforge[ray]'`"
 
 
-class RayNotInstalledError(ImportError):
+class RayNotInstalledError(MissingExtraError):
     """Ray is not importable; the message says how to install it."""
 
 

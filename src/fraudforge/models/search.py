@@ -23,6 +23,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
 from fraudforge.engine.atomic import write_atomic
+from fraudforge.extras import require
 from fraudforge.models._tables import markdown_table
 from fraudforge.models.data import ModelData
 from fraudforge.models.metrics import METRICS, metric_value
@@ -409,6 +410,7 @@ def _bayes(
 ) -> list[Trial]:
     """Optuna TPE over ``dims``; after each fold the running mean is reported, and the median
     pruner stops a trial that falls below the median of earlier trials at the same fold."""
+    require("optuna", "tune", "Bayesian search (method `bayes`)")
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
