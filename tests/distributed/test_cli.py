@@ -64,5 +64,5 @@ def test_missing_ray_is_explained(
     else:
         argv = ["features", "--backend", "ray", "--in", str(local_data[0]), "--out", str(out)]
     assert main(argv) == 2
-    assert "the ray backend needs `pip install fraudforge[ray]`" in capsys.readouterr().err
+    assert "the ray backend needs `pip install 'fraudforge[ray]'`" in capsys.readouterr().err
     assert not out.exists()
