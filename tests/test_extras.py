@@ -66,6 +66,8 @@ def test_the_core_install_serves_and_trains_without_the_extras() -> None:
     [
         (["report", "--data", "nowhere", "--out", "r.html"], "analytics"),
         (["demo", "--rows", "1000", "--out", "nowhere"], "analytics"),
+        (["tune", "--data", "nowhere", "--features", "nowhere", "--method", "bayes"], "tune"),
+        (["bench", "scale", "--quick", "--out", "nowhere"], "bench"),
     ],
 )
 def test_commands_name_their_missing_extra(argv: list[str], extra: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fraudforge.cli._common import _add_performance_flags, err, out, performance_from_args
+from fraudforge.extras import require
 
 
 def _add_bench_commands(sub: Any) -> None:
@@ -104,6 +105,7 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
     from fraudforge.bench.report import build_report, to_markdown, write_outputs
     from fraudforge.bench.scale import machine, sweep, total_points
 
+    require("matplotlib", "bench", "the scale run's plot")  # refused before the sweep runs
     config = _config(args)
     started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     started = time.perf_counter()
