@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +153,76 @@ def test_compose_mounts_and_grafana_provisioning_agree() -> None:
         assert all(t["datasource"]["uid"] == ds["uid"] for t in panel["targets"])
     ids = [p["id"] for p in panels]
     assert len(ids) == len(set(ids))
+
+
+PROMETHEUS_BIN = shutil.which("prometheus")
+
+
+def _promql(base: str, expr: str) -> list[dict[str, Any]]:
+    """The instant-query result of ``expr`` (Grafana's ``$__rate_interval`` read as 30 s)."""
+    answer = httpx.get(
+        base + "/api/v1/query", params={"query": expr.replace("$__rate_interval", "30s")}
+    ).json()
+    assert answer["status"] == "success", (expr, answer)
+    result: list[dict[str, Any]] = answer["data"]["result"]
+    return result
+
+
+@pytest.mark.skipif(
+    PROMETHEUS_BIN is None, reason="prometheus is not installed (apt-get install prometheus)"
+)
+def test_prometheus_evaluates_every_dashboard_query(deployment: Deployment, tmp_path: Path) -> None:
+    """A real Prometheus, configured from deploy/prometheus/prometheus.yml with the target moved
+    to a live server on 127.0.0.1, scrapes it while it scores; every dashboard query then
+    evaluates, each returns series (the 5xx panel may be empty: no request failed), and the
+    model panel shows the served version."""
+    from fraudforge.service.demo import free_port
+
+    app = create_app(deployment.settings(tmp_path / "state.npz"))
+    key = {"x-api-key": deployment.admin_key}
+    with live_server(app) as base:
+        config = _yaml(PROMETHEUS)
+        config["global"]["scrape_interval"] = "1s"
+        job = config["scrape_configs"][0]
+        job["static_configs"][0]["targets"] = [base.removeprefix("http://")]
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+        port = free_port()
+        prom = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(
+            [
+                str(PROMETHEUS_BIN),
+                f"--config.file={tmp_path / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            rest = iter(deployment.rest)
+            deadline = time.monotonic() + 60
+            scrapes = 0
+            while scrapes < 5:  # score between scrapes, so every rate has two samples
+                assert time.monotonic() < deadline, "prometheus did not scrape the service"
+                for _ in range(5):
+                    txn = next(rest)
+                    assert httpx.post(base + "/v1/score", json=txn, headers=key).status_code == 200
+                batch = {"transactions": [next(rest), next(rest)]}
+                assert httpx.post(base + "/v1/score/batch", json=batch, headers=key).is_success
+                time.sleep(0.5)
+                try:
+                    up = _promql(prom, f'count_over_time(up{{job="{job["job_name"]}"}}[1m])')
+                except httpx.TransportError:
+                    continue  # not listening yet
+                scrapes = int(float(up[0]["value"][1])) if up else 0
+            assert _promql(prom, "up")[0]["value"][1] == "1"
+            for expr in _queries():
+                result = _promql(prom, expr)
+                if 'status=~"5.."' not in expr:
+                    assert result, f"no series for the dashboard query {expr}"
+            versions = _promql(prom, "max by (version) (fraudforge_model_info)")
+            served = httpx.get(base + "/v1/model", headers=key).json()["version"]
+            assert [v["metric"]["version"] for v in versions] == [str(served)]
+        finally:
+            proc.terminate()
+            proc.wait(30)
