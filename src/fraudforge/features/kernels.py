@@ -405,12 +405,17 @@ def _entropy(counts: npt.NDArray[np.int64], n: int) -> float:
 
 
 @nb.njit(cache=True, inline="always")
-def sorted_insert(buf: npt.NDArray, n: int, value: float) -> None:  # type: ignore[type-arg]
-    """Insert ``value`` into the ascending ``buf[:n]`` (room for n + 1)."""
-    j = np.searchsorted(buf[:n], value)
+def insert_at(buf: npt.NDArray, n: int, j: int, value: float) -> None:  # type: ignore[type-arg]
+    """Put ``value`` at position ``j`` of ``buf[:n]``, shifting the rest up (room for n + 1)."""
     for q in range(n, j, -1):
         buf[q] = buf[q - 1]
     buf[j] = value
+
+
+@nb.njit(cache=True, inline="always")
+def sorted_insert(buf: npt.NDArray, n: int, value: float) -> None:  # type: ignore[type-arg]
+    """Insert ``value`` into the ascending ``buf[:n]`` (room for n + 1)."""
+    insert_at(buf, n, int(np.searchsorted(buf[:n], value)), value)
 
 
 @nb.njit(cache=True, inline="always")
@@ -448,9 +453,7 @@ def week_add(
     j = np.searchsorted(sorted_parties[:n], p)
     if j == n or sorted_parties[j] != p:
         week[A_PARTIES] += 1
-    for q in range(n, j, -1):
-        sorted_parties[q] = sorted_parties[q - 1]
-    sorted_parties[j] = p
+    insert_at(sorted_parties, n, j, p)
     if n > 0 and c != city[i - 1]:
         week[A_SWITCHES] += 1
 
