@@ -12,15 +12,24 @@ class MissingExtraError(ImportError):
     """An optional dependency is not installed; the message names the extra that brings it."""
 
 
-def require(module: str, extra: str, needed_by: str) -> ModuleType:
-    """``module`` imported, or :class:`MissingExtraError` saying that ``needed_by`` needs
-    ``pip install 'fraudforge[extra]'``."""
+def install_hint(needed_by: str, extra: str) -> str:
+    """A missing extra's install line: ``needed_by`` needs ``pip install 'fraudforge[extra]'``."""
+    return f"{needed_by} needs `pip install 'fraudforge[{extra}]'`"
+
+
+def require(
+    module: str,
+    extra: str,
+    needed_by: str,
+    *,
+    error: type[MissingExtraError] = MissingExtraError,
+) -> ModuleType:
+    """``module`` imported, or ``error`` (a :class:`MissingExtraError`) with the install line of
+    :func:`install_hint` and the import's own message."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingExtraError(
-            f"{needed_by} needs `pip install 'fraudforge[{extra}]'` ({exc})"
-        ) from exc
+        raise error(f"{install_hint(needed_by, extra)} ({exc})") from exc
 
 
-__all__ = ["MissingExtraError", "require"]
+__all__ = ["MissingExtraError", "install_hint", "require"]

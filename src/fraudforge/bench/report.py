@@ -255,10 +255,15 @@ def to_markdown(report: ScaleReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def require_matplotlib() -> None:
+    """Refuse the plot without matplotlib (the ``bench`` extra), naming the install line."""
+    require("matplotlib", "bench", "the scale run's plot")
+
+
 def plot(report: ScaleReport, path: str | Path) -> dict[str, list[tuple[float, float]]]:
     """Write a PNG of time and peak RSS against rows (log-log, one line per configuration);
     returns the plotted series by panel and configuration, read back from the figure."""
-    require("matplotlib", "bench", "the scale run's plot")
+    require_matplotlib()
     import matplotlib
 
     matplotlib.use("Agg")

@@ -11,7 +11,6 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fraudforge.cli._common import _add_performance_flags, err, out, performance_from_args
-from fraudforge.extras import require
 
 
 def _add_bench_commands(sub: Any) -> None:
@@ -102,10 +101,10 @@ def _config(args: argparse.Namespace) -> Any:
 
 def cmd_bench_scale(args: argparse.Namespace) -> int:
     """Run the sweep with a progress bar, then write and print the report."""
-    from fraudforge.bench.report import build_report, to_markdown, write_outputs
+    from fraudforge.bench.report import build_report, require_matplotlib, to_markdown, write_outputs
     from fraudforge.bench.scale import machine, sweep, total_points
 
-    require("matplotlib", "bench", "the scale run's plot")  # refused before the sweep runs
+    require_matplotlib()  # refused before the sweep runs
     config = _config(args)
     started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     started = time.perf_counter()

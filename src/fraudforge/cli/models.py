@@ -10,7 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fraudforge.cli._common import _add_cost_flags, _costs_from_args, err, out
-from fraudforge.extras import require
 
 
 def _json_params(text: str | None) -> dict[str, Any]:
@@ -155,10 +154,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_tune(args: argparse.Namespace) -> int:
     """Search a model kind's parameters by cross-validation and print (and export) the results."""
     from fraudforge.models.data import load_model_data
-    from fraudforge.models.search import search
+    from fraudforge.models.search import require_optuna, search
 
     if args.method == "bayes":  # refused before the features are read
-        require("optuna", "tune", "Bayesian search (method `bayes`)")
+        require_optuna()
     with err.status("reading the features"):
         data = load_model_data(args.data, args.features)
     total = None if args.method == "grid" else args.trials

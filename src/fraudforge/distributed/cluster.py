@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from fraudforge.extras import MissingExtraError
+from fraudforge.extras import MissingExtraError, install_hint, require
 
-RAY_MISSING = "the ray backend needs `pip install 'fraudforge[ray]'`"
+RAY_MISSING = install_hint("the ray backend", "ray")
 
 
 class RayNotInstalledError(MissingExtraError):
@@ -20,11 +19,8 @@ class RayNotInstalledError(MissingExtraError):
 
 def import_ray() -> ModuleType:
     """The ``ray`` module (with ``ray.data`` loaded), or :class:`RayNotInstalledError`."""
-    try:
-        ray = importlib.import_module("ray")
-        importlib.import_module("ray.data")
-    except ImportError as exc:
-        raise RayNotInstalledError(f"{RAY_MISSING} ({exc})") from exc
+    ray = require("ray", "ray", "the ray backend", error=RayNotInstalledError)
+    require("ray.data", "ray", "the ray backend", error=RayNotInstalledError)
     return ray
 
 

@@ -400,6 +400,11 @@ def _run_points(
     return done
 
 
+def require_optuna() -> None:
+    """Refuse ``method="bayes"`` without optuna (the ``tune`` extra), naming the install line."""
+    require("optuna", "tune", "Bayesian search (method `bayes`)")
+
+
 def _bayes(
     scorer: _Scorer,
     dims: dict[str, Dimension],
@@ -410,7 +415,7 @@ def _bayes(
 ) -> list[Trial]:
     """Optuna TPE over ``dims``; after each fold the running mean is reported, and the median
     pruner stops a trial that falls below the median of earlier trials at the same fold."""
-    require("optuna", "tune", "Bayesian search (method `bayes`)")
+    require_optuna()
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
