@@ -71,15 +71,18 @@ def test_bad_input_exits_2_with_a_clear_message(
 
 
 def test_existing_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A non-empty output directory needs --overwrite."""
+    """A non-empty output directory needs --overwrite, which replaces only a dataset."""
     out = tmp_path / "data"
     out.mkdir()
     (out / "x").write_text("x")
     assert main(["generate", "--customers", "100", "--out", str(out), "--quiet"]) == 2
     assert "--overwrite" in capsys.readouterr().err
-    assert (
-        main(["generate", "--customers", "100", "--out", str(out), "--quiet", "--overwrite"]) == 0
-    )
+    overwrite = ["generate", "--customers", "100", "--out", str(out), "--quiet", "--overwrite"]
+    assert main(overwrite) == 2
+    assert "it has no manifest.json, so fraudforge did not write it" in capsys.readouterr().err
+    (out / "x").unlink()
+    assert main(overwrite[:-1]) == 0
+    assert main(overwrite) == 0
 
 
 def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

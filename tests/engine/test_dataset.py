@@ -20,7 +20,7 @@ from fraudforge.engine.dataset import (
     scan_dataset,
     sha256_file,
 )
-from fraudforge.engine.errors import OutputExistsError
+from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
 from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import CUSTOMERS, MERCHANTS, TRANSACTIONS, polars_schema
@@ -111,15 +111,22 @@ def test_seed_changes_the_data(tmp_path: Path) -> None:
 
 
 def test_non_empty_output_is_refused_unless_overwrite(written: Path, tmp_path: Path) -> None:
-    """A non-empty directory is never written into without overwrite=True."""
+    """A non-empty directory is never written into without overwrite=True, and overwrite=True
+    replaces only a directory that holds a dataset (its manifest.json), never other files."""
     target = tmp_path / "out"
     target.mkdir()
     (target / "keep.txt").write_text("precious")
     with pytest.raises(OutputExistsError, match="--overwrite"):
         generate(TINY, target)
+    with pytest.raises(UnsafeOutputError, match=r"has no manifest\.json"):
+        generate(TINY, target, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert (target / "keep.txt").read_text() == "precious"
+    (target / "keep.txt").unlink()
+    generate(TINY, target)
+    (target / "notes.txt").write_text("added to a dataset")
     generate(TINY, target, overwrite=True)
-    assert not (target / "keep.txt").exists()
+    assert not (target / "notes.txt").exists()
     assert read_manifest(target).rows["customers"] == 1_500
 
 

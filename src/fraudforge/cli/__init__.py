@@ -5,8 +5,10 @@ analytics ``report``, run the end-to-end ``demo``, measure scale runs with ``ben
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from rich.markup import escape
 
@@ -78,8 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that staged outputs are cleaned up the same way."""
+
+    signum = signal.SIGTERM
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``fraudforge`` console command."""
+    """Entry point of the ``fraudforge`` console command. Ctrl-C (or SIGTERM) stops a command
+    with one line and exit code 130 (143): outputs are written atomically, so nothing partial is
+    left behind and a previous output stays as it was."""
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "bench":  # the report names the command that produced it
@@ -95,8 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ValueError,
         MissingExtraError,
     ) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        err.print(f"interrupted ({name}): {args.command} stopped, any previous output intact")
+        return 128 + int(signum)
     return code
 
 

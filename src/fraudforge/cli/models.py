@@ -130,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from fraudforge.models.registry import Registry
 
     manifest = read_manifest(args.data)
-    features_manifest, _ = read_features(args.features)
+    features_manifest, _ = read_features(args.features, dataset=args.data)
     registry = Registry(args.registry)
     version = registry.register(
         model,

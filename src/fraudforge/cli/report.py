@@ -43,7 +43,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         transactions = scan_dataset(args.data).collect()
         features = None
         if args.features:
-            features = read_features(args.features)[1].collect()
+            features = read_features(args.features, dataset=args.data)[1].collect()
             if args.test_days is not None:
                 # Evaluate on the last days only (a model's own test period, not its training).
                 times = transactions.select("transaction_id", "timestamp")

@@ -72,7 +72,7 @@ def generate(
     check_options(format, shards_per_task, "shards_per_task")
     s = scenario.resolved()
     target = Path(out).absolute()
-    check_target(target, overwrite)
+    check_target(target, overwrite, marker="manifest.json")
     started = time.perf_counter()
     per_task = shards_per_task or auto_chunk_shards(s)
     ranges = chunks(s.n_shards, per_task)

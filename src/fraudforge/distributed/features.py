@@ -167,7 +167,7 @@ def build_features(
     if buckets is not None and buckets < 1:
         raise ValueError(f"buckets={buckets} must be at least 1")
     dest = Path(out).absolute()
-    check_target(dest, overwrite)
+    check_target(dest, overwrite, marker="features.json")
     say = stage or (lambda _: None)
     paths = {
         table: [str(root / f["path"]) for f in manifest.files if f["path"].startswith(f"{table}/")]

@@ -1,7 +1,7 @@
 """engine: streaming, reproducible generator of labelled Indian payment data."""
 
 from fraudforge.engine.dataset import Manifest, dataset_hash, generate, read_manifest, scan_dataset
-from fraudforge.engine.errors import OutputExistsError, ScenarioError
+from fraudforge.engine.errors import OutputExistsError, ScenarioError, UnsafeOutputError
 from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario, load_scenario
 from fraudforge.engine.schema import CUSTOMERS, LABEL_COLUMNS, MERCHANTS, TRANSACTIONS
@@ -18,6 +18,7 @@ __all__ = [
     "OutputExistsError",
     "Scenario",
     "ScenarioError",
+    "UnsafeOutputError",
     "dataset_hash",
     "generate",
     "load_scenario",

@@ -6,6 +6,7 @@ thread pool is inherited through ``fork``."""
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import subprocess
 import sys
@@ -17,10 +18,13 @@ class PartWorker:
     worker only when each worker is used by one thread)."""
 
     def __init__(self) -> None:
+        # A process group of its own: a terminal's Ctrl-C goes to the parent alone, which stops
+        # the helpers (``kill``); a helper hit while starting up would print a traceback.
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "fraudforge.engine._part_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            process_group=0,
         )
 
     def run(self, job: tuple[Any, ...]) -> Any:
@@ -40,10 +44,16 @@ class PartWorker:
             raise RuntimeError(f"a generation helper process failed:\n{value}")
         return value
 
+    def kill(self) -> None:
+        """Stop the helper at once (the parent is giving up, e.g. on Ctrl-C) and reap it."""
+        self._proc.kill()
+        self.close()
+
     def close(self) -> None:
         """Let the helper finish (end of its input) and reap it."""
         if self._proc.stdin is not None:
-            self._proc.stdin.close()
+            with contextlib.suppress(OSError):  # a killed helper's pipe is broken
+                self._proc.stdin.close()
         self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()

@@ -1,42 +1,215 @@
 """Atomic writes of whole directories and single files: everything goes into a hidden sibling,
 which is renamed into place only once complete, so an interrupted run never leaves a partial
-output where a complete one is expected (and a previous one survives a failure)."""
+output where a complete one is expected (and a previous one survives a failure).
+
+Replacing a directory is one atomic exchange where the platform has it (Linux ``renameat2``);
+elsewhere it is two renames with SIGINT and SIGTERM held back between them, and a run that was
+killed in between (SIGKILL, power loss) is repaired by the next write to the same target, which
+puts the previous output back. Only a directory that holds the writer's own marker file (a
+dataset's ``manifest.json``, a features directory's ``features.json``) is ever replaced, and
+never the working directory, one of its parents, the home directory or the root.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import secrets
 import shutil
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from fraudforge.engine.errors import OutputExistsError
+from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
+
+_PARTIAL = ".partial-"
+_OLD = ".old-"
 
 
-def check_target(out: Path, overwrite: bool) -> None:
-    """Refuse a target that is a file, or a non-empty directory without ``overwrite``."""
+def _protected(path: Path) -> str | None:
+    """Why ``path`` (resolved) must never be replaced, or None."""
+    cwd = Path.cwd().resolve()
+    if path == Path(path.anchor):
+        return "it is the root directory"
+    if path == cwd:
+        return "it is the working directory"
+    if cwd.is_relative_to(path):
+        return "it holds the working directory"
+    if path == Path.home().resolve():
+        return "it is the home directory"
+    return None
+
+
+def check_target(out: Path, overwrite: bool, *, marker: str) -> None:
+    """Refuse a target that is a file, a protected directory (root, home, the working directory
+    or one of its parents), a non-empty directory without ``overwrite``, or, with ``overwrite``,
+    a non-empty directory without ``marker``: a directory the writer did not make."""
+    out = Path(out)
     if out.exists() and not out.is_dir():
+        raise OutputExistsError(str(out), "it is a file; give a directory")
+    resolved = out.resolve()
+    why = _protected(resolved)
+    if why is not None:
+        raise UnsafeOutputError(str(out), why)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not overwrite:
         raise OutputExistsError(str(out))
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(str(out))
+    if not (out / marker).is_file():
+        raise UnsafeOutputError(str(out), f"it has no {marker}, so fraudforge did not write it")
+
+
+def _pid_of(name: str, tag: str) -> int | None:
+    """The process id in a staged sibling's name (``.NAME.partial-PID[-TOKEN]``), if any."""
+    rest = name.rsplit(tag, 1)[-1]
+    head = rest.split("-", 1)[0]
+    return int(head) if head.isascii() and head.isdigit() else None
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs on this machine (unknown counts as alive: left alone)."""
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a symbolic link or a directory tree, whichever ``path`` is."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def recover(out: Path) -> None:
+    """Repair what a killed writer of ``out`` left: put a previous output moved aside back when
+    ``out`` is missing, and remove staged siblings of processes that are gone."""
+    out = Path(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        return
+    for sibling in sorted(parent.glob(f".{out.name}{_OLD}*")):
+        if _alive(_pid_of(sibling.name, _OLD)):
+            continue
+        if not out.exists() and not out.is_symlink():
+            sibling.rename(out)
+        else:
+            _remove(sibling)
+    for sibling in parent.glob(f".{out.name}{_PARTIAL}*"):
+        if not _alive(_pid_of(sibling.name, _PARTIAL)):
+            _remove(sibling)
+
+
+@contextmanager
+def held_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the duration (main thread only; elsewhere a no-op) and
+    deliver them after, so a few renames that must happen together are never split."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[tuple[int, FrameType | None]] = []
+    previous = {
+        sig: signal.signal(sig, lambda s, f: held.append((s, f)))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum, frame in held[:1]:
+            handler = previous[signal.Signals(signum)]
+            if callable(handler):
+                handler(signum, frame)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)
+
+
+def _renameat2() -> Any:
+    """libc's ``renameat2`` (Linux, glibc 2.28 and later), or None where it is missing."""
+    if not hasattr(os, "sched_getaffinity"):  # not Linux
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step; False where the platform or the file system
+    cannot (the caller then falls back to two renames)."""
+    fn = _renameat2()
+    if fn is None:
+        return False
+    done: int = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return done == 0
+
+
+def fsync_directory(path: Path) -> None:
+    """Flush a directory's entries (renames into it) to disk, where the platform allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _token() -> str:
+    """A name suffix unique to this process and call: ``PID-RANDOM``."""
+    return f"{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _replace_directory(work: Path, out: Path) -> None:
+    """Put the complete directory ``work`` where ``out`` is; the previous ``out`` is deleted
+    only after the new one is in place, and never split from it by SIGINT or SIGTERM."""
+    with held_signals():
+        if not out.exists() and not out.is_symlink():
+            work.rename(out)
+        elif exchange(work, out):
+            _remove(work)  # now the previous output
+        else:
+            old = out.parent / f".{out.name}{_OLD}{_token()}"
+            out.rename(old)
+            work.rename(out)
+            _remove(old)
+    fsync_directory(out.parent)
 
 
 @contextmanager
 def staged_directory(out: Path) -> Iterator[Path]:
     """Yield an empty work directory beside ``out``; on success it replaces ``out``, on any
-    error it is removed and ``out`` is left as it was."""
-    work = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
+    error (an interrupt included) it is removed and ``out`` is left as it was."""
+    out = Path(out)
+    recover(out)
+    work = out.parent / f".{out.name}{_PARTIAL}{_token()}"
     work.mkdir(parents=True)
     try:
         yield work
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            work.rename(out)
-            shutil.rmtree(old)
-        else:
-            work.rename(out)
+        _replace_directory(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -44,15 +217,19 @@ def staged_directory(out: Path) -> Iterator[Path]:
 
 @contextmanager
 def staged_file(out: Path) -> Iterator[Path]:
-    """Yield a temporary sibling path to write ``out``'s content to; on success it is renamed
-    over ``out`` (with its data flushed to disk first), on any error it is removed."""
+    """Yield a temporary sibling path, unique to this call, to write ``out``'s content to; on
+    success its data is flushed, it is renamed over ``out`` and the directory entry flushed; on
+    any error it is removed. Concurrent writers each write their own temporary file."""
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = out.parent / f".{out.name}.partial-{os.getpid()}"
+    recover(out)
+    work = out.parent / f".{out.name}{_PARTIAL}{_token()}"
     try:
         yield work
         with open(work, "rb") as f:
             os.fsync(f.fileno())
         os.replace(work, out)
+        fsync_directory(out.parent)
     except BaseException:
         work.unlink(missing_ok=True)
         raise

@@ -131,7 +131,7 @@ def generate(
     s = scenario.resolved()
     plan = plan_generation(s, threads=threads, chunk_shards=chunk_shards, limit=memory_limit)
     out = Path(out)
-    check_target(out, overwrite)
+    check_target(out, overwrite, marker="manifest.json")
     started = time.perf_counter()
     with staged_directory(out) as work:
         ledger = ShardLedger(s.n_shards, progress)
@@ -299,11 +299,17 @@ def _write_parts(
             worker.close()
 
     helpers = plan.workers - 1
+    workers = [PartWorker() for _ in range(helpers)]
     with ThreadPoolExecutor(helpers, thread_name_prefix="fraudforge-part") as waiters:
-        loops = [waiters.submit(helper, PartWorker()) for _ in range(helpers)]
+        loops = [waiters.submit(helper, worker) for worker in workers]
         try:
             while (j := claim()) is not None:
                 written[j] = write_part(s, work, fmt, j, ranges[j], ledger.add, 1)
+        except BaseException:  # an interrupt or error here: stop the helpers now
+            stop.set()
+            for worker in workers:
+                worker.kill()
+            raise
         finally:
             stop.set()
         for loop in loops:

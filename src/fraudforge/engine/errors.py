@@ -16,10 +16,22 @@ class ScenarioError(ValueError):
 
 
 class OutputExistsError(FileExistsError):
-    """The output directory already holds files and overwriting was not asked for."""
+    """The output path already holds something and cannot be written as asked."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, reason: str | None = None) -> None:
         super().__init__(
-            f"output directory {path!r} is not empty; choose an empty or new directory, "
+            f"output {path!r}: {reason}"
+            if reason
+            else f"output directory {path!r} is not empty; choose an empty or new directory, "
             "or pass overwrite=True (CLI: --overwrite) to replace it"
+        )
+
+
+class UnsafeOutputError(OutputExistsError):
+    """An output that fraudforge refuses to replace even with overwrite: a directory it did not
+    write, the working directory or one of its parents, the home directory or the root."""
+
+    def __init__(self, path: str, why: str) -> None:
+        FileExistsError.__init__(
+            self, f"refusing to replace {path!r}: {why}; choose another directory"
         )

@@ -4,7 +4,12 @@ from fraudforge.features.batch import compute_features
 from fraudforge.features.catalog import CATALOG, FEATURE_NAMES, FeatureSpec, catalog_markdown
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.outlier import OutlierModel
-from fraudforge.features.pipeline import FeaturesManifest, build_features, read_features
+from fraudforge.features.pipeline import (
+    FeaturesManifest,
+    FeaturesMismatchError,
+    build_features,
+    read_features,
+)
 from fraudforge.features.transformer import FeatureTransformer
 
 __all__ = [
@@ -13,6 +18,7 @@ __all__ = [
     "FeatureSpec",
     "FeatureTransformer",
     "FeaturesManifest",
+    "FeaturesMismatchError",
     "OnlineFeatures",
     "OutlierModel",
     "build_features",

@@ -214,7 +214,7 @@ def build_features(
     src, manifest = source_dataset(data)
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
-    check_target(dest, overwrite)
+    check_target(dest, overwrite, marker="features.json")
     say = stage or (lambda _: None)
     tx_files = [src / f["path"] for f in manifest.files if f["path"].startswith("transactions/")]
     with staged_directory(dest) as work:
@@ -280,8 +280,34 @@ def finish_features(
     return result
 
 
-def read_features(path: str | Path) -> tuple[FeaturesManifest, pl.LazyFrame]:
-    """A features directory's manifest and its table."""
+class FeaturesMismatchError(ValueError):
+    """A features directory computed from another dataset than the one it is used with: the
+    rows would still join (transaction ids repeat across seeds and presets), silently wrong."""
+
+    def __init__(self, features: Path, data: Path, recorded: str, actual: str) -> None:
+        super().__init__(
+            f"features {str(features)!r} were computed from another dataset: features.json "
+            f"records source content hash {recorded}, but {str(data)!r} has {actual}; compute "
+            f"them for this dataset (fraudforge features --in {data} --out DIR)"
+        )
+
+
+def read_features(
+    path: str | Path, *, dataset: str | Path | None = None
+) -> tuple[FeaturesManifest, pl.LazyFrame]:
+    """A features directory's manifest and its table. With ``dataset`` (a dataset directory),
+    refuse features whose recorded source content hash is not that dataset's
+    (``FeaturesMismatchError``)."""
     root = Path(path)
-    m = msgspec.json.decode((root / "features.json").read_bytes(), type=FeaturesManifest)
+    record = root / "features.json"
+    if not record.is_file():
+        raise FileNotFoundError(
+            f"{str(root)!r} is not a features directory: it has no features.json "
+            "(write one with fraudforge features --in DATA --out DIR)"
+        )
+    m = msgspec.json.decode(record.read_bytes(), type=FeaturesManifest)
+    if dataset is not None:
+        actual = read_manifest(dataset).content_hash
+        if m.source_content_hash != actual:
+            raise FeaturesMismatchError(root, Path(dataset), m.source_content_hash, actual)
     return m, pl.scan_parquet([root / f for f in m.files])

@@ -303,7 +303,7 @@ def read_model(directory: Path) -> FraudModel:
 def save_model(model: FraudModel, path: str | Path, *, overwrite: bool = False) -> Path:
     """Save ``model`` as a directory at ``path``, atomically (staged, then renamed into place)."""
     out = Path(path)
-    check_target(out, overwrite)
+    check_target(out, overwrite, marker=SPEC_FILE)
     with staged_directory(out) as work:
         write_model(model, work)
     return out

@@ -188,7 +188,7 @@ def load_model_data(
 ) -> ModelData:
     """ModelData of a dataset directory (``fraudforge generate``) and its features directory
     (``fraudforge features``): both are scanned lazily and only the needed columns are read."""
-    _, feats = read_features(features_dir)
+    _, feats = read_features(features_dir, dataset=data_dir)
     tx = scan_dataset(data_dir)
     cols = _feature_columns(feats.collect_schema(), names)
     return _from_frame(_joined(feats, tx, cols).collect(engine="streaming"), cols)

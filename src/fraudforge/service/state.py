@@ -94,7 +94,7 @@ def warm_start(data: str | Path, *, features: str | Path | None = None) -> Onlin
     cust = customers.collect()
     outlier: OutlierModel
     if features is not None:
-        outlier = read_features(features)[0].outlier
+        outlier = read_features(features, dataset=src)[0].outlier
     else:
         from fraudforge.features.batch import compute_features
 
