@@ -11,7 +11,7 @@ import pytest
 
 from fraudforge import distributed
 from fraudforge.engine.dataset import Manifest, dataset_hash, generate, scan_dataset
-from fraudforge.engine.errors import OutputExistsError
+from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
 from tests.distributed.conftest import S
 
 
@@ -68,13 +68,17 @@ def test_ray_default_layout_is_the_local_default(cluster: ModuleType, tmp_path: 
 
 def test_overwrite_replaces_and_refusal_keeps(cluster: ModuleType, tmp_path: Path) -> None:
     """An existing dataset is kept unless overwrite is given, then replaced whole, with no
-    staged or old directory left beside it."""
+    staged or old directory left beside it; a directory that is not a dataset is never
+    replaced."""
     out = tmp_path / "data"
     out.mkdir()
     (out / "keep.txt").write_text("x")
     with pytest.raises(OutputExistsError):
         distributed.generate(S, out)
+    with pytest.raises(UnsafeOutputError, match=r"it has no manifest\.json"):
+        distributed.generate(S, out, overwrite=True)
     assert (out / "keep.txt").read_text() == "x"
+    (out / "manifest.json").write_text("{}")  # now it holds a dataset: replaced whole
     distributed.generate(S, out, overwrite=True, shards_per_task=6)
     assert not (out / "keep.txt").exists()
     assert pl.read_parquet(out / "transactions" / "part-00000.parquet").height > 0

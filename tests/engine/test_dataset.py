@@ -23,7 +23,13 @@ from fraudforge.engine.dataset import (
 from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
 from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
-from fraudforge.engine.schema import CUSTOMERS, MERCHANTS, TRANSACTIONS, polars_schema
+from fraudforge.engine.schema import (
+    CUSTOMERS,
+    MERCHANTS,
+    SCHEMA_VERSION,
+    TRANSACTIONS,
+    polars_schema,
+)
 
 TINY = Scenario(customers=1_500, days=30, seed=11, shard_size=256)
 
@@ -55,7 +61,7 @@ def test_layout_and_manifest(written: Path) -> None:
     assert m.fraud_counts["none"] == tx.filter(~pl.col("is_fraud")).height
     assert m.scenario == {**json.loads(json.dumps(TINY.to_dict()))}
     assert m.resolved["customers"] == 1_500
-    assert m.schema_version == 1
+    assert m.schema_version == SCHEMA_VERSION == 2
 
 
 def test_schemas_match_the_documented_tables(written: Path) -> None:
@@ -183,6 +189,12 @@ def test_same_data_in_another_process() -> None:
 
 
 def test_target_rows_is_met_closely() -> None:
-    """A target row count is met within 3%."""
-    tx = scan(Scenario(target_rows=100_000, seed=3)).select("transaction_id").collect()
-    assert abs(tx.height - 100_000) / 100_000 < 0.03
+    """A target row count is met on average within 2 % over seeds, and within 8 % for any one:
+    customers differ (segment, tier, their own rate), so at 100K rows (about 750 customers) one
+    seed's count varies by a few per cent around the target."""
+    counts = [
+        scan(Scenario(target_rows=100_000, seed=seed)).select(pl.len()).collect().item()
+        for seed in (1, 2, 3, 4)
+    ]
+    assert abs(sum(counts) / 4 - 100_000) / 100_000 < 0.02
+    assert all(abs(n - 100_000) / 100_000 < 0.08 for n in counts)

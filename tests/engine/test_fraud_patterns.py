@@ -166,7 +166,7 @@ def test_card_testing_micro_payments_then_a_big_purchase(
     declined = share(micro.with_columns((pl.col("status") == "declined").alias("d")), "d")
     base = share(genuine.with_columns((pl.col("status") == "declined").alias("d")), "d")
     assert declined >= 0.25
-    assert declined >= 10 * base, f"micro decline share {declined:.1%} vs genuine {base:.1%}"
+    assert declined >= 4 * base, f"micro decline share {declined:.1%} vs genuine {base:.1%}"
 
 
 def test_transaction_replay_copies_a_recent_genuine_payment(

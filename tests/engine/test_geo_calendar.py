@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.engine.calendar import festival_dates, period_calendar
 
@@ -68,9 +69,42 @@ def test_period_calendar_effects() -> None:
     assert f[dt.date(2025, 6, 3)] > f[dt.date(2025, 6, 10)]  # salary day vs mid-month
     assert f[dt.date(2025, 6, 30)] < f[dt.date(2025, 6, 10)]  # month end
     diwali = period_calendar(dt.date(2025, 10, 1), 31)
-    assert diwali.day_factor[19] > 1.5
     assert diwali.festival_day[19]
     assert diwali.weekday[0] == dt.date(2025, 10, 1).weekday()
+    # Diwali (2025-10-20) lifts national volume by about 12 %, ramping up over the window.
+    assert diwali.state_factor[:, 19] == pytest.approx(1.12)
+    assert 1.0 < diwali.state_factor[0, 15] < diwali.state_factor[0, 18] < 1.12
+    assert diwali.state_factor[0, 0] < diwali.state_factor[0, 10] < diwali.state_factor[0, 19]
+
+
+def test_salary_day_depends_on_occupation() -> None:
+    """Salaried customers spend about 18 % more on the 1st, fading over the first week, and
+    dip at the month's end; traders and gig workers barely change."""
+    cal = period_calendar(dt.date(2025, 6, 1), 30)
+    salaried, gig = cat.OCCUPATIONS.index("salaried"), cat.OCCUPATIONS.index("gig_worker")
+    f = cal.occupation_factor
+    assert f[salaried, 0] == pytest.approx(1.18)
+    assert f[salaried, 0] > f[salaried, 2] > f[salaried, 6] > 1.0
+    assert f[salaried, 29] == pytest.approx(1 - 0.09, abs=1e-3)
+    assert f[gig, 0] == pytest.approx(1.02)
+    assert abs(f[gig] - 1).max() <= 0.02 + 1e-9
+
+
+def test_regional_festivals_stay_in_their_states() -> None:
+    """Onam (2025-09-05) lifts Kerala's volume and apparel there, not Delhi's; Dhanteras
+    (2025-10-18) multiplies jewellery purchases everywhere."""
+    cal = period_calendar(dt.date(2025, 9, 1), 60)
+    kerala, delhi = geo.STATES.index("Kerala"), geo.STATES.index("Delhi")
+    onam = 4
+    assert cal.state_factor[kerala, onam] == pytest.approx(1.12)
+    assert cal.state_factor[delhi, onam] == 1.0
+    apparel = cat.CAT["apparel"]
+    assert cal.tilt[cal.tilt_id[kerala, onam], apparel] == pytest.approx(2.0)
+    assert cal.tilt_id[delhi, onam] == 0
+    assert (cal.tilt[0] == 1.0).all()
+    dhanteras = 47
+    jewellery = cat.CAT["jewellery"]
+    assert cal.tilt[cal.tilt_id[delhi, dhanteras], jewellery] == pytest.approx(8.0)
 
 
 def test_everyday_shops_exist_in_every_city() -> None:

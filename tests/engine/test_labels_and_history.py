@@ -11,6 +11,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
+from fraudforge.engine import catalog as cat
 from fraudforge.engine.calendar import period_calendar
 from fraudforge.engine.schema import LABEL_COLUMNS, TRANSACTIONS
 from tests.conftest import Dataset
@@ -114,7 +115,7 @@ def test_calendar_shapes_daily_volume(small: Dataset) -> None:
 
 def test_festive_shopping_before_diwali(small: Dataset) -> None:
     """In the ten days up to Diwali (2025-10-20) festive categories take a larger share of
-    purchases than in the first half of September."""
+    purchases than in the first half of September, and jewellery peaks on Dhanteras."""
     festive = ["apparel", "electronics", "jewellery", "marketplace", "home_furnishing"]
     tx = small.transactions.filter(~pl.col("is_fraud") & (pl.col("txn_type") == "purchase"))
     date = pl.col("timestamp").dt.date()
@@ -125,7 +126,11 @@ def test_festive_shopping_before_diwali(small: Dataset) -> None:
 
     before = share(dt.date(2025, 10, 10), dt.date(2025, 10, 20))
     ordinary = share(dt.date(2025, 9, 8), dt.date(2025, 9, 15))
-    assert before > ordinary + 0.05
+    assert before > ordinary * 1.25
+    on_day = tx.filter(date.is_between(dt.date(2025, 10, 17), dt.date(2025, 10, 18)))
+    usual = tx.filter(date.is_between(dt.date(2025, 9, 8), dt.date(2025, 9, 22)))
+    jewellery = pl.col("category") == "jewellery"
+    assert on_day.select(jewellery.mean()).item() > 2 * usual.select(jewellery.mean()).item()
 
 
 def test_hours_follow_daily_routines(small: Dataset) -> None:
@@ -136,7 +141,8 @@ def test_hours_follow_daily_routines(small: Dataset) -> None:
 
 
 def test_upi_dominates_small_payments_and_cards_large_ones(small: Dataset) -> None:
-    """Most payments under 500 INR are UPI; EMI and credit cards carry far larger amounts."""
+    """Most payments under 500 INR are UPI; EMI and credit cards carry far larger amounts; UPI
+    stays within its limits (INR 1 lakh, more for a few categories)."""
     tx = small.transactions.filter(~pl.col("is_fraud"))
     small_pay = tx.filter(pl.col("amount_inr") < 500)
     assert (small_pay["payment_mode"] == "upi").mean() > 0.6  # type: ignore[operator]
@@ -144,7 +150,17 @@ def test_upi_dominates_small_payments_and_cards_large_ones(small: Dataset) -> No
     m = dict(med.iter_rows())
     assert m["emi"] > 5 * m["upi"]
     assert m["credit_card"] > m["upi"]
-    assert tx.filter(pl.col("payment_mode") == "upi")["amount_inr"].max() <= 100_000  # type: ignore[operator]
+    upi = tx.filter(pl.col("payment_mode") == "upi")
+    limit = (
+        pl.col("category")
+        .cast(pl.String)
+        .replace_strict(
+            {c: cat.CAT_UPI_LIMIT[i] for i, c in enumerate(cat.CATEGORIES)}, return_dtype=pl.Float64
+        )
+    )
+    assert upi.filter(pl.col("amount_inr") > limit).height == 0  # within each category's limit
+    general = upi.filter(limit == cat.UPI_LIMIT_INR)
+    assert general["amount_inr"].max() <= 100_000  # type: ignore[operator]
 
 
 def test_rows_vary_in_every_observable_column(small: Dataset) -> None:

@@ -29,7 +29,7 @@ def test_estimate_grows_with_every_part_of_the_layout() -> None:
 
 def test_several_workers_get_several_files() -> None:
     """With two workers, files are cut so each worker gets four (12 shards of 100 a file)."""
-    assert auto_chunk_shards(S) == 81
+    assert auto_chunk_shards(S) == 89
     assert auto_chunk_shards(S, workers=2) == 12
     plan = plan_generation(S, threads=2)
     assert (plan.workers, plan.threads, plan.chunk_shards) == (2, 1, 12)

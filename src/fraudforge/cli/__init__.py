@@ -24,6 +24,7 @@ from fraudforge.cli.bench import _add_bench_commands
 from fraudforge.cli.data import cmd_features, cmd_generate
 from fraudforge.cli.demo import cmd_demo
 from fraudforge.cli.models import _add_model_commands
+from fraudforge.cli.realism import add_realism_command
 from fraudforge.cli.registry import _add_registry_commands
 from fraudforge.cli.report import cmd_report
 from fraudforge.cli.service import _add_service_commands
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_costs(rep)
     rep.set_defaults(func=cmd_report)
+    add_realism_command(sub)
     _add_service_commands(sub)
     _add_bench_commands(sub)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")

@@ -19,13 +19,25 @@ import numpy.typing as npt
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.engine.context import ShardContext
-from fraudforge.engine.legit import choose_modes, fill_instrument, place_rows
+from fraudforge.engine.legit import (
+    available_funds,
+    choose_modes,
+    fill_instrument,
+    place_rows,
+    round_amounts,
+    sample_amount,
+)
 from fraudforge.engine.population import pick_merchants
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.taxonomy import ANOMALY_LABELS
 
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
+
+
+UNUSUAL_MODE_SHARE = 0.1
+"""Share of behavioural anomalies paid the way the customer least often pays (the rest as the
+place and amount suggest): enough to be unusual without making rare modes mostly anomalies."""
 
 
 def _target(ctx: ShardContext, n: int, kind: str) -> int:
@@ -91,12 +103,17 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
     sev = 1.0 - profile[np.arange(idx.size), new_hour] / profile.max(axis=1)
     _mark(rows, idx, "temporal", sev, taken)
 
-    # amount: the same kind of purchase at 6-25 times the size.
+    # amount: the same kind of purchase at 6-25 times the size, within what the customer can
+    # pay that way (their funds or credit limit): a big purchase, not an impossible one.
     idx = _pick(ctx, purchase & ~taken, _target(ctx, n, "amount"))
-    mult = rng.uniform(6, 25, idx.size)
+    room = available_funds(cu, c[idx], rows["mode"][idx].astype(np.int64)) / np.maximum(
+        rows["amount"][idx], 1.0
+    )
+    mult = np.clip(rng.uniform(6, 25, idx.size), 3.0, np.maximum(0.9 * room, 3.0))
     amount = np.round(rows["amount"][idx] * mult, 2)
     rows["amount"][idx] = amount
-    over = (rows["mode"][idx] == cat.MODE["upi"]) & (amount > cat.UPI_LIMIT_INR)
+    limit = cat.CAT_UPI_LIMIT[rows["category"][idx].astype(np.int64)]
+    over = (rows["mode"][idx] == cat.MODE["upi"]) & (amount > limit)
     rows["mode"][idx[over]] = cat.MODE["net_banking"]
     _mark(rows, idx, "amount", np.log(mult) / np.log(25), taken)
 
@@ -104,12 +121,15 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
     idx = _pick(ctx, purchase & ~taken, _target(ctx, n, "behavioural"))
     if idx.size:
         ci = c[idx]
+        # Rare for this customer compared with how often people buy it at all: a student's
+        # insurance premium, a pensioner's gaming top-up; not simply the rarest categories.
         w = cu.cat_weight[ci][:, cat.PURCHASE_CATEGORIES]
-        share = w / w.sum(axis=1, keepdims=True)
-        rare = np.argsort(share, axis=1)[:, :4]
+        usual = cat.CAT_FREQUENCY[cat.PURCHASE_CATEGORIES][None, :]
+        rel = (w / w.sum(axis=1, keepdims=True)) / (usual / usual.sum())
+        rare = np.argsort(rel, axis=1)[:, :4]
         choice = rare[np.arange(idx.size), rng.integers(0, 4, idx.size)]
         new_cat = cat.PURCHASE_CATEGORIES[choice]
-        sev = 1.0 - share[np.arange(idx.size), choice] / share.max(axis=1)
+        sev = 1.0 - rel[np.arange(idx.size), choice] / rel.max(axis=1)
         rows["category"][idx] = new_cat
         city = rows["city"][idx].astype(np.int64)
         want_online = rng.random(idx.size) < cat.CAT_ONLINE_SHARE[new_cat]
@@ -123,16 +143,39 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
         sub = rows.take(idx)
         sub["merchant"] = m
         place_rows(rng, cu, ctx.merchants, sub, city, m, online)
-        modes = choose_modes(rng, cu, ci, sub["amount"], ~online, np.zeros(idx.size, bool))
+        # A coherent purchase of the new kind: its amount is drawn for that category.
+        sub["amount"] = round_amounts(
+            rng,
+            sample_amount(rng, new_cat, cu.amount_scale[ci]),
+            np.full(idx.size, cat.MODE["debit_card"]),
+            np.zeros(idx.size, bool),
+            np.zeros(idx.size, bool),
+        )
+        modes = choose_modes(rng, cu, ci, sub["amount"], ~online, np.zeros(idx.size, bool), new_cat)
         mw = cu.mode_weight[ci]
         usable = mw > 0
         least = np.argmin(np.where(usable, mw, np.inf), axis=1)
-        sub["mode"] = np.where(rng.random(idx.size) < 0.7, least, modes)
+        sub["mode"] = np.where(rng.random(idx.size) < UNUSUAL_MODE_SHARE, least, modes)
         pos_only = ~online & ~np.isin(sub["mode"], np.flatnonzero(cat.MODE_AT_POS))
         sub["mode"] = np.where(pos_only, modes, sub["mode"])
         sub["channel"] = np.where(online, cat.CHANNEL["ecommerce"], cat.CHANNEL["pos"])
         fill_instrument(rng, sub, cu)
-        for k in ("merchant", "city", "lat", "lon", "mode", "channel", "device", "card", "network"):
+        upi = sub["mode"] == cat.MODE["upi"]
+        sub["amount"] = np.where(upi, np.maximum(np.round(sub["amount"]), 1.0), sub["amount"])
+        over = upi & (sub["amount"] > cat.CAT_UPI_LIMIT[new_cat])
+        sub["mode"] = np.where(over, modes, sub["mode"])
+        for k in (
+            "merchant",
+            "city",
+            "lat",
+            "lon",
+            "amount",
+            "mode",
+            "channel",
+            "device",
+            "card",
+            "network",
+        ):
             rows[k][idx] = sub[k]
         _mark(rows, idx, "behavioural", sev, taken)
 

@@ -13,49 +13,53 @@ import numpy.typing as npt
 F64 = npt.NDArray[np.float64]
 
 # --- merchant categories -------------------------------------------------------------------------
-# name, ISO 18245 MCC, median amount INR, log-sd, share of merchants that are online, bill payment
-_CATEGORY_ROWS: tuple[tuple[str, int, float, float, float, bool], ...] = (
-    ("grocery", 5411, 450.0, 0.8, 0.25, False),
-    ("restaurants", 5812, 600.0, 0.7, 0.35, False),
-    ("fast_food", 5814, 250.0, 0.6, 0.40, False),
-    ("fuel", 5541, 1200.0, 0.5, 0.0, False),
-    ("apparel", 5651, 1800.0, 0.8, 0.45, False),
-    ("electronics", 5732, 9000.0, 1.0, 0.55, False),
-    ("jewellery", 5944, 25000.0, 1.0, 0.10, False),
-    ("pharmacy", 5912, 400.0, 0.8, 0.30, False),
-    ("healthcare", 8062, 2500.0, 1.0, 0.10, False),
-    ("education", 8299, 8000.0, 0.9, 0.40, True),
-    ("airlines", 4511, 6500.0, 0.5, 0.95, False),
-    ("railways", 4112, 700.0, 0.9, 0.70, False),
-    ("ride_hailing", 4121, 250.0, 0.6, 1.0, False),
-    ("entertainment", 7832, 500.0, 0.6, 0.60, False),
-    ("utilities", 4900, 1500.0, 0.7, 0.90, True),
-    ("telecom", 4814, 450.0, 0.5, 0.90, True),
-    ("insurance", 6300, 12000.0, 0.8, 0.80, True),
-    ("marketplace", 5399, 1200.0, 1.0, 1.0, False),
-    ("home_furnishing", 5712, 7000.0, 1.0, 0.50, False),
-    ("gaming", 5816, 300.0, 1.0, 1.0, False),
-    ("digital_goods", 5815, 199.0, 0.6, 1.0, False),
-    ("hotels", 7011, 4500.0, 0.7, 0.70, False),
-    ("personal_care", 7230, 600.0, 0.7, 0.10, False),
-    ("government", 9399, 1000.0, 1.0, 0.90, True),
-    ("atm", 6011, 2000.0, 0.7, 0.0, False),
+# name, ISO 18245 MCC, median amount INR, log-sd, share of merchants that are online, bill payment,
+# relative purchase frequency (how often customers buy it, before their own preferences).
+# Medians and spreads give UPI P2M payments a mean ticket near INR 630 with about three in four
+# at or below INR 500 (docs/realism.md): everyday purchases (kirana, food, fuel, pharmacy,
+# recharges, rides) are small; the long tail comes from electronics, jewellery and travel.
+_CATEGORY_ROWS: tuple[tuple[str, int, float, float, float, bool, float], ...] = (
+    ("grocery", 5411, 97.0, 0.95, 0.15, False, 1.7),
+    ("restaurants", 5812, 158.0, 0.85, 0.45, False, 1.0),
+    ("fast_food", 5814, 62.0, 0.8, 0.35, False, 1.3),
+    ("fuel", 5541, 229.0, 0.75, 0.0, False, 1.0),
+    ("apparel", 5651, 440.0, 1.1, 0.40, False, 0.55),
+    ("electronics", 5732, 2640.0, 1.2, 0.50, False, 0.3),
+    ("jewellery", 5944, 10560.0, 1.0, 0.08, False, 0.15),
+    ("pharmacy", 5912, 158.0, 0.9, 0.25, False, 1.2),
+    ("healthcare", 8062, 440.0, 1.3, 0.10, False, 0.7),
+    ("education", 8299, 3960.0, 1.0, 0.40, True, 0.7),
+    ("airlines", 4511, 4400.0, 0.5, 0.95, False, 0.6),
+    ("railways", 4112, 352.0, 0.9, 0.80, False, 1.0),
+    ("ride_hailing", 4121, 132.0, 0.6, 1.0, False, 1.0),
+    ("entertainment", 7832, 220.0, 0.6, 0.60, False, 0.9),
+    ("utilities", 4900, 616.0, 0.8, 0.90, True, 1.0),
+    ("telecom", 4814, 263.0, 0.5, 0.90, True, 1.1),
+    ("insurance", 6300, 6160.0, 0.9, 0.80, True, 0.6),
+    ("marketplace", 5399, 220.0, 1.3, 1.0, False, 0.75),
+    ("home_furnishing", 5712, 2640.0, 1.1, 0.45, False, 0.4),
+    ("gaming", 5816, 88.0, 1.0, 1.0, False, 1.0),
+    ("digital_goods", 5815, 87.0, 0.7, 1.0, False, 1.0),
+    ("hotels", 7011, 2464.0, 0.7, 0.70, False, 0.5),
+    ("personal_care", 7230, 176.0, 0.8, 0.10, False, 1.0),
+    ("government", 9399, 704.0, 1.0, 0.90, True, 0.8),
+    ("atm", 6011, 2500.0, 0.8, 0.0, False, 1.0),
 )
 CATEGORIES: tuple[str, ...] = (*(r[0] for r in _CATEGORY_ROWS), "p2p")
 """Category names; ``p2p`` (a transfer between people) has no merchant and no MCC."""
 N_MERCHANT_CATEGORIES = len(_CATEGORY_ROWS)
 CAT = {name: i for i, name in enumerate(CATEGORIES)}
 CAT_MCC = np.array([r[1] for r in _CATEGORY_ROWS] + [0], dtype=np.int32)
-CAT_MEDIAN: F64 = np.array([r[2] for r in _CATEGORY_ROWS] + [800.0])
-CAT_SIGMA: F64 = np.array([r[3] for r in _CATEGORY_ROWS] + [1.1])
+CAT_MEDIAN: F64 = np.array([r[2] for r in _CATEGORY_ROWS] + [650.0])
+CAT_SIGMA: F64 = np.array([r[3] for r in _CATEGORY_ROWS] + [1.55])
 CAT_ONLINE_SHARE: F64 = np.array([r[4] for r in _CATEGORY_ROWS] + [0.0])
 CAT_IS_BILL = np.array([r[5] for r in _CATEGORY_ROWS] + [False])
+CAT_FREQUENCY: F64 = np.array([r[6] for r in _CATEGORY_ROWS])
+"""Relative purchase frequency of each merchant category (everyday shops often, big tickets
+rarely); customers' preference weights are on top of it."""
 BILL_CATEGORIES = np.flatnonzero(CAT_IS_BILL)
 PURCHASE_CATEGORIES = np.array(
     [i for i, r in enumerate(_CATEGORY_ROWS) if not r[5] and r[0] != "atm"], dtype=np.int64
-)
-FESTIVE_CATEGORIES = np.array(
-    [CAT[c] for c in ("apparel", "electronics", "jewellery", "marketplace", "home_furnishing")]
 )
 # Share of merchants per category in the merchant population.
 CAT_MERCHANT_WEIGHT: F64 = np.array(
@@ -79,7 +83,8 @@ SEG_TXN_PER_DAY: F64 = np.array([1.6, 1.3, 0.7, 2.2, 1.8, 0.5, 1.0])
 SEG_AMOUNT_SCALE: F64 = np.array([1.1, 1.0, 0.55, 1.0, 2.4, 0.9, 0.45])
 SEG_TRAVEL_PROB: F64 = np.array([0.35, 0.25, 0.08, 0.35, 0.55, 0.12, 0.15])
 """Probability of taking a multi-day trip in a 90-day period."""
-SEG_CREDIT_CARD_PROB: F64 = np.array([0.55, 0.45, 0.1, 0.6, 0.95, 0.3, 0.05])
+SEG_CREDIT_CARD_PROB: F64 = np.array([0.25, 0.18, 0.03, 0.30, 0.75, 0.10, 0.02])
+"""About one in five customers holds a credit card (docs/realism.md)."""
 
 INCOME_BRACKETS: tuple[str, ...] = ("<3L", "3-6L", "6-12L", "12-25L", "25-50L", ">50L")
 """Annual income brackets in lakh rupees (1 L = 100,000 INR)."""
@@ -184,27 +189,41 @@ PAYMENT_MODES: tuple[str, ...] = (
 MODE = {name: i for i, name in enumerate(PAYMENT_MODES)}
 SEG_MODE = np.array(
     [
-        [10, 3, 2.5, 0.8, 1.0, 0.8, 0.4],
-        [8, 2.5, 3.0, 1.2, 0.7, 0.3, 0.6],
-        [9, 0.3, 2.5, 0.5, 1.2, 0.2, 0.2],
-        [11, 3, 1.5, 0.5, 1.5, 1.2, 0.5],
-        [5, 6, 1.5, 1.5, 0.5, 0.2, 0.8],
-        [4, 1.0, 4.0, 1.5, 0.2, 0.0, 0.2],
-        [12, 0.1, 1.5, 0.2, 2.0, 0.8, 0.0],
+        [1.0, 1.3, 0.9, 0.8, 1.0, 1.5, 1.0],
+        [1.0, 1.0, 1.2, 1.2, 0.8, 0.6, 1.2],
+        [1.0, 0.5, 1.0, 0.5, 1.2, 0.5, 0.3],
+        [1.0, 1.3, 0.6, 0.6, 1.3, 1.8, 0.9],
+        [0.9, 2.0, 1.0, 1.8, 0.5, 0.3, 1.5],
+        [0.9, 0.8, 2.0, 2.0, 0.3, 0.0, 0.5],
+        [1.0, 0.5, 0.8, 0.3, 1.8, 1.2, 0.0],
     ],
     dtype=np.float64,
 )
-AMOUNT_BAND_EDGES: F64 = np.array([200.0, 2000.0, 10000.0, 50000.0])
-# Multiplier on each mode's weight by amount band (<200, <2k, <10k, <50k, >=50k).
+"""Relative propensity of each segment for each payment mode (1 = an average customer); the
+context tables below set the levels, so UPI carries most payments whatever the segment."""
+MODE_CONTEXTS: tuple[str, ...] = ("pos", "online", "bill")
+MODE_CONTEXT = np.array(
+    [
+        [1.0, 0.18, 0.036, 0.0, 0.0, 0.0, 0.0],
+        [1.0, 0.24, 0.025, 0.20, 0.10, 0.06, 0.03],
+        [1.0, 0.16, 0.018, 0.90, 0.06, 0.0, 0.0],
+    ],
+    dtype=np.float64,
+)
+"""Base weight of each mode where the payment happens: a shop's counter (UPI QR and cards), an
+online checkout (every mode), a bill (no BNPL or EMI)."""
+AMOUNT_BAND_EDGES: F64 = np.array([200.0, 2000.0, 10000.0, 50000.0, 100000.0])
+# Multiplier on each mode's weight by amount band (<200, <2k, <10k, <50k, <=1L, >1L); UPI stops
+# at its INR 1 lakh limit.
 MODE_BAND = np.array(
     [
-        [1.6, 1.2, 0.8, 0.35, 0.08],
-        [0.3, 0.8, 1.3, 1.6, 1.6],
-        [0.5, 1.0, 1.0, 0.8, 0.6],
-        [0.1, 0.4, 1.0, 1.5, 2.0],
-        [1.5, 0.8, 0.3, 0.05, 0.0],
-        [0.0, 0.5, 1.0, 0.6, 0.1],
-        [0.0, 0.0, 0.4, 2.0, 3.0],
+        [1.15, 1.0, 0.85, 0.7, 0.35, 0.0],
+        [0.15, 0.7, 2.4, 2.8, 2.0, 2.0],
+        [0.03, 0.5, 2.2, 1.6, 0.5, 0.0],
+        [0.1, 0.5, 1.5, 3.0, 5.0, 6.0],
+        [1.2, 1.0, 0.3, 0.02, 0.0, 0.0],
+        [0.1, 1.0, 1.5, 0.5, 0.0, 0.0],
+        [0.0, 0.0, 0.3, 4.0, 8.0, 8.0],
     ],
     dtype=np.float64,
 ).T
@@ -212,19 +231,45 @@ MODE_AT_POS = np.array([1, 1, 1, 0, 0, 0, 0], dtype=np.float64)
 """Modes a card-present (POS) merchant accepts: UPI QR and cards."""
 MODE_IS_CARD = np.array([False, True, True, False, False, False, True])
 """EMI is charged to a credit card."""
+DECLINE_PRESENT: F64 = np.array([0.060, 0.04, 0.05, 0.05, 0.03, 0.06, 0.05])
+"""Business-decline rate by mode (``PAYMENT_MODES``) at a counter or an ATM, for an average
+customer: wrong PIN, insufficient funds, limits. UPI remitter banks report 4-9 % business
+declines (NPCI UPI ecosystem statistics, 2024-25)."""
+DECLINE_REMOTE: F64 = np.array([0.060, 0.10, 0.12, 0.05, 0.03, 0.06, 0.05])
+"""The same for payments online or in an app: cards are declined more often without the card
+present."""
+TECHNICAL_DECLINE: F64 = np.array([0.003, 0.004, 0.004, 0.005, 0.003, 0.004, 0.004])
+"""Declines for the bank's or the network's own failures, whoever pays."""
+PENDING_RATE: F64 = np.array([0.004, 0.0, 0.0, 0.004, 0.0, 0.0, 0.0])
+"""Payments left pending (deemed approved later): UPI and bank transfers."""
+P2P_UPI_SHARE = 0.93
+"""Transfers between people go by UPI, the rest by IMPS / NEFT (net banking)."""
 
 CHANNELS: tuple[str, ...] = ("pos", "ecommerce", "mobile_app", "atm")
 CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
 TXN_TYPES: tuple[str, ...] = ("purchase", "refund", "p2p_transfer", "bill_payment", "withdrawal")
 TXN = {name: i for i, name in enumerate(TXN_TYPES)}
-TXN_TYPE_WEIGHT: F64 = np.array([0.74, 0.008, 0.14, 0.07, 0.042])
+TXN_TYPE_WEIGHT: F64 = np.array([0.57, 0.008, 0.33, 0.07, 0.035])
 STATUSES: tuple[str, ...] = ("approved", "declined", "pending")
 STATUS = {name: i for i, name in enumerate(STATUSES)}
 CARD_NETWORKS: tuple[str, ...] = ("none", "rupay", "visa", "mastercard", "amex")
 DEBIT_NETWORK_P: F64 = np.array([0.0, 0.6, 0.25, 0.15, 0.0])
-CREDIT_NETWORK_P: F64 = np.array([0.0, 0.2, 0.4, 0.3, 0.1])
+CREDIT_NETWORK_P: F64 = np.array([0.0, 0.17, 0.47, 0.33, 0.03])
 UPI_LIMIT_INR = 100_000.0
-"""Per-transaction UPI limit for ordinary payments."""
+"""Per-transaction UPI limit for ordinary payments (and transfers between people)."""
+_UPI_LIMITS = {
+    "jewellery": 200_000.0,
+    "healthcare": 500_000.0,
+    "education": 500_000.0,
+    "insurance": 500_000.0,
+    "government": 500_000.0,
+    "airlines": 500_000.0,
+    "hotels": 500_000.0,
+}
+CAT_UPI_LIMIT: F64 = np.array([_UPI_LIMITS.get(c, UPI_LIMIT_INR) for c in CATEGORIES])
+"""Per-transaction UPI limit by category: NPCI raised it to INR 5 lakh for hospitals and
+education (Dec 2023) and for tax, insurance and travel, and to INR 2 lakh for jewellery
+(Sep 2025)."""
 
 
 def _hour_profile(peaks: list[tuple[float, float, float]], floor: float) -> F64:

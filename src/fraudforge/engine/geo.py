@@ -75,7 +75,58 @@ def pick_from_sets(
     return np.asarray(out, dtype=np.int64)
 
 
-def jitter(rng: np.random.Generator, n: int, km: float) -> tuple[F64, F64]:
+TIER_SHARE: F64 = np.array([0.18, 0.16, 0.66])
+"""Share of UPI transactions from the eight metros (tier 1), other large cities (tier 2) and the
+towns and villages beyond them (tier 3): PhonePe Pulse, 2021 (docs/realism.md)."""
+HINTERLAND_KM = 25.0
+"""Spread of the homes of customers who live in the towns and villages around a listed city."""
+URBAN_KM = 6.0
+"""Spread of the homes of customers who live in the city itself."""
+
+
+def state_weights() -> F64:
+    """Share of customers in each state (``STATES`` order): the NPCI shares where published, the
+    rest by population times relative UPI use per head."""
+    from fraudforge.engine._data.states import STATE_POPULATION_M, STATE_UPI_SHARE, UPI_PER_HEAD
+
+    rest = {
+        s: STATE_POPULATION_M[s] * UPI_PER_HEAD.get(s, 1.0)
+        for s in STATES
+        if s not in STATE_UPI_SHARE
+    }
+    left = 1.0 - sum(STATE_UPI_SHARE.values())
+    total = sum(rest.values())
+    return np.array([STATE_UPI_SHARE.get(s, left * rest.get(s, 0.0) / total) for s in STATES])
+
+
+def _home_cells() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8], F64]:
+    """Where customers live: each listed city itself (at its own tier) and the towns and villages
+    around it (tier 3), weighted so that the states' and the tiers' shares both hold (iterative
+    proportional fitting from population-based starting weights)."""
+    cities = np.arange(N_CITIES, dtype=np.int64)
+    hinter = CITY_TIER < 3
+    city = np.concatenate([cities, cities[hinter]])
+    tier = np.concatenate([CITY_TIER, np.full(int(hinter.sum()), 3, dtype=np.int8)])
+    weight = np.concatenate([CITY_POP, CITY_POP[hinter] ** 0.6])
+    state = CITY_STATE[city]
+    want_state, want_tier = state_weights(), TIER_SHARE
+    for _ in range(200):
+        have = np.bincount(state, weights=weight, minlength=len(STATES))
+        weight = weight * np.where(have[state] > 0, want_state[state] / have[state], 0.0)
+        have_t = np.bincount(tier - 1, weights=weight, minlength=3)
+        weight = weight * want_tier[tier - 1] / have_t[tier - 1]
+    return city, tier, weight / weight.sum()
+
+
+HOME_CITY, HOME_TIER, HOME_WEIGHT = _home_cells()
+"""Customers' home cells: listed city, tier of the place (3 for the hinterland), probability."""
+HOME_CITY_WEIGHT: F64 = np.bincount(HOME_CITY, weights=HOME_WEIGHT, minlength=N_CITIES).astype(
+    np.float64
+)
+"""Share of customers whose home city (or the city their town or village looks to) is each."""
+
+
+def jitter(rng: np.random.Generator, n: int, km: float | F64) -> tuple[F64, F64]:
     """Random offsets in degrees (lat, lon) with a spread of about ``km`` kilometres."""
-    d = km / 111.0
-    return rng.normal(0.0, d, n), rng.normal(0.0, d, n)
+    d = np.asarray(km, dtype=np.float64) / 111.0
+    return rng.normal(0.0, 1.0, n) * d, rng.normal(0.0, 1.0, n) * d

@@ -431,14 +431,16 @@ def handbook_customers(s: ResolvedScenario, shard: int) -> pl.DataFrame:
     mode_weight[:, cat.MODE["debit_card"]] = 1.0
     mode_weight[:, cat.MODE["upi"]] = 0.5
     family = np.full(n, FAMILY, dtype=np.int64)
+    home = nearest_city(lat, lon)
     cu = Customers(
         offset=p.offset,
         segment=family,
+        tier=geo.CITY_TIER[home].astype(np.int64),
         age=rng.integers(AGE_RANGE[0], AGE_RANGE[1] + 1, n),
         income=sample_rows(rng, cat.SEG_INCOME[family]),
         occupation=sample_rows(rng, cat.SEG_OCCUPATION[family]),
         savviness=sample_rows(rng, cat.SEG_SAVVINESS[family]),
-        home_city=nearest_city(lat, lon),
+        home_city=home,
         home_lat=lat,
         home_lon=lon,
         cat_weight=cat_weight,
@@ -447,6 +449,8 @@ def handbook_customers(s: ResolvedScenario, shard: int) -> pl.DataFrame:
         amount_scale=p.mean_amount,
         n_devices=np.ones(n, dtype=np.int64),
         has_credit=np.zeros(n, dtype=bool),
+        credit_limit=np.zeros(n),
+        funds=np.full(n, np.inf),
         debit_network=np.full(n, cat.CARD_NETWORKS.index("rupay"), dtype=np.int64),
         credit_network=np.zeros(n, dtype=np.int64),
         first_name=rng.integers(0, len(FIRST_NAMES), n),

@@ -20,15 +20,24 @@ from fraudforge.engine.population import (
     pick_merchants,
 )
 from fraudforge.engine.rows import Rows
-from fraudforge.engine.volume import REFUND_SHARE
+from fraudforge.engine.volume import REFUND_SHARE, RETRY_SHARE
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 
 NEARBY_SHARE = 0.07
-ATM_NOTES: F64 = np.array([500, 1000, 2000, 3000, 5000, 10000, 20000], dtype=np.float64)
-ATM_NOTE_P: F64 = np.array([0.12, 0.2, 0.25, 0.12, 0.18, 0.1, 0.03])
+ATM_MEDIAN_INR = 4_200.0
+"""Median cash withdrawal; with the spread below the mean is near INR 5,800 (docs/realism.md)."""
+ATM_SIGMA = 0.75
+ATM_MAX_INR = 20_000.0
+"""The most most ATMs dispense in one withdrawal."""
+P2P_SMALL_SHARE = 0.6
+"""Transfers between people are a mixture: small everyday ones (sharing a bill, pocket money)
+and larger ones (rent, family support, deposits), about 59 % at or below INR 500 and 21 % above
+INR 2,000 (NPCI's amount bands), with a mean near INR 2,700."""
+P2P_SMALL = (150.0, 0.9)
+P2P_LARGE = (3_000.0, 1.3)
 SAVVY_ONLINE: F64 = np.array([0.55, 1.0, 1.3])
 PURCHASE_MASK = np.zeros(cat.N_MERCHANT_CATEGORIES)
 PURCHASE_MASK[cat.PURCHASE_CATEGORIES] = 1.0
@@ -60,6 +69,34 @@ def sample_amount(rng: np.random.Generator, category: I64, scale: F64) -> F64:
     return np.asarray(np.exp(mu + cat.CAT_SIGMA[category] * rng.standard_normal(category.shape[0])))
 
 
+def purchase_categories(
+    rng: np.random.Generator, cat_weight: F64, c: I64, tilt: F64, tilt_id: I64
+) -> I64:
+    """A purchase category per row from its customer's preferences times the festival tilt in
+    force that day (tilt 0 is none): one cumulative table per (customer, tilt) pair present."""
+    key = c * tilt.shape[0] + tilt_id
+    pairs, group = np.unique(key, return_inverse=True)
+    w = cat_weight[pairs // tilt.shape[0]] * tilt[pairs % tilt.shape[0]] * PURCHASE_MASK
+    return sample_by_group(rng, normalised_cum(w), group.astype(np.int64))
+
+
+def atm_amounts(rng: np.random.Generator, scale: F64) -> F64:
+    """Cash withdrawals in multiples of INR 100, most in multiples of 500, up to an ATM's
+    per-withdrawal maximum; larger for customers who spend more."""
+    raw = ATM_MEDIAN_INR * scale**0.5 * np.exp(ATM_SIGMA * rng.standard_normal(scale.shape[0]))
+    step = np.where(rng.random(scale.shape[0]) < 0.65, 500.0, 100.0)
+    return np.asarray(np.clip(np.round(raw / step) * step, 100.0, ATM_MAX_INR), dtype=np.float64)
+
+
+def p2p_amounts(rng: np.random.Generator, scale: F64) -> F64:
+    """Amounts of transfers between people: small everyday ones or larger ones (see
+    ``P2P_SMALL_SHARE``), larger for customers who spend more."""
+    small = rng.random(scale.shape[0]) < P2P_SMALL_SHARE
+    median = np.where(small, P2P_SMALL[0], P2P_LARGE[0]) * scale**0.5
+    sigma = np.where(small, P2P_SMALL[1], P2P_LARGE[1])
+    return np.asarray(median * np.exp(sigma * rng.standard_normal(scale.shape[0])))
+
+
 def choose_modes(
     rng: np.random.Generator,
     cu: Customers,
@@ -67,26 +104,32 @@ def choose_modes(
     amount: F64,
     at_pos: B,
     bill: B,
+    category: I64,
 ) -> I64:
-    """Payment mode per row from the customer's preferences, the amount band and what the
-    merchant accepts (card-present shops take UPI and cards; bills take no BNPL or EMI)."""
+    """Payment mode per row from where it happens (a shop counter takes UPI QR and cards, a bill
+    no BNPL or EMI, an online checkout anything), the amount band, and the customer's own
+    propensities (credit modes only with a credit card). Above the category's UPI limit the
+    choice is among the other modes."""
     n_bands = cat.AMOUNT_BAND_EDGES.shape[0] + 1
-    band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount)
-    # One cumulative table per (customer, band, at_pos, bill): rows sample by group lookup.
-    w = cu.mode_weight[:, None, None, None, :] * cat.MODE_BAND[None, :, None, None, :]
-    w = w * np.stack([np.ones_like(cat.MODE_AT_POS), cat.MODE_AT_POS])[None, None, :, None, :]
-    no_credit_line = np.ones(len(cat.PAYMENT_MODES))
-    no_credit_line[[cat.MODE["bnpl"], cat.MODE["emi"]]] = 0.0
-    w = w * np.stack([np.ones_like(no_credit_line), no_credit_line])[None, None, None, :, :]
-    w = w.reshape(-1, len(cat.PAYMENT_MODES))
+    band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount, side="left")
+    context = np.where(at_pos, 0, np.where(bill, 2, 1))
+    over = amount > cat.CAT_UPI_LIMIT[category]
+    # One cumulative table per (customer, band, context, over the UPI limit): rows sample by
+    # group lookup.
+    w = (
+        cu.mode_weight[:, None, None, None, :]
+        * cat.MODE_BAND[None, :, None, None, :]
+        * cat.MODE_CONTEXT[None, None, :, None, :]
+        * np.stack([np.ones(len(cat.PAYMENT_MODES)), _NO_UPI])[None, None, None, :, :]
+    ).reshape(-1, len(cat.PAYMENT_MODES))
     dead = w.sum(axis=1) <= 0
     w[dead, cat.MODE["debit_card"]] = 1.0
-    group = ((c * n_bands + band) * 2 + at_pos) * 2 + bill
-    mode = sample_by_group(rng, normalised_cum(w), group)
-    over = (mode == cat.MODE["upi"]) & (amount > cat.UPI_LIMIT_INR)
-    mode[over & at_pos] = cat.MODE["debit_card"]
-    mode[over & ~at_pos] = cat.MODE["net_banking"]
-    return mode
+    group = ((c * n_bands + band) * len(cat.MODE_CONTEXTS) + context) * 2 + over
+    return sample_by_group(rng, normalised_cum(w), group)
+
+
+_NO_UPI = np.ones(len(cat.PAYMENT_MODES))
+_NO_UPI[cat.MODE["upi"]] = 0.0
 
 
 def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None:
@@ -122,14 +165,53 @@ def channel_for(mode: I64, online: B, withdrawal: B, p2p: B, rng: np.random.Gene
     return np.asarray(np.where(withdrawal, cat.CHANNEL["atm"], ch), dtype=np.int64)
 
 
-def draw_status(rng: np.random.Generator, mode: I64, amount: F64) -> I64:
-    """Approved, declined (more often for large amounts) or pending (UPI / net banking)."""
+def draw_status(
+    rng: np.random.Generator, cu: Customers, c: I64, mode: I64, channel: I64, amount: F64
+) -> I64:
+    """Approved, declined or pending. Business declines (wrong PIN, insufficient funds, limits)
+    depend on the mode and where it is used, and are likelier for budget customers, customers
+    new to digital payments and payments large for the customer; a payment above the credit
+    limit, the customer's funds, a wallet's or a pay-later line's limit is almost always
+    declined; technical declines strike anyone."""
+    remote = (channel == cat.CHANNEL["ecommerce"]) | (channel == cat.CHANNEL["mobile_app"])
+    business = np.where(remote, cat.DECLINE_REMOTE[mode], cat.DECLINE_PRESENT[mode])
+    large = amount > 15.0 * cat.CAT_MEDIAN[cat.CAT["grocery"]] * cu.amount_scale[c]
+    business = business * DECLINE_SAVVY[cu.savviness[c]] * DECLINE_SEGMENT[cu.segment[c]]
+    business = np.minimum(business * np.where(large, 1.8, 1.0), 0.5)
+    business = np.where(amount > available_funds(cu, c, mode), 0.95, business)
+    p_decl = business + cat.TECHNICAL_DECLINE[mode]
     u = rng.random(mode.shape[0])
-    p_decl = 0.012 + 0.02 * (amount > 20_000) + 0.03 * (amount > 75_000)
-    p_pend = np.where(np.isin(mode, (cat.MODE["upi"], cat.MODE["net_banking"])), 0.004, 0.0)
-    return np.where(
-        u < p_decl, cat.STATUS["declined"], np.where(u < p_decl + p_pend, cat.STATUS["pending"], 0)
+    declined = u < p_decl
+    pending = ~declined & (u < p_decl + cat.PENDING_RATE[mode])
+    return np.where(declined, cat.STATUS["declined"], np.where(pending, cat.STATUS["pending"], 0))
+
+
+def available_funds(cu: Customers, c: I64, mode: I64) -> F64:
+    """What customer ``c`` can pay in one payment by ``mode``: the credit limit for cards and EMI,
+    a wallet's or a pay-later line's limit, a debit card's daily limit, else the money in the
+    bank."""
+    credit = (mode == cat.MODE["credit_card"]) | (mode == cat.MODE["emi"])
+    out = np.where(credit, cu.credit_limit[c], cu.funds[c])
+    out = np.where(mode == cat.MODE["wallet"], np.minimum(out, WALLET_MAX_INR), out)
+    out = np.where(mode == cat.MODE["debit_card"], np.minimum(out, DEBIT_CARD_MAX_INR), out)
+    return np.asarray(
+        np.where(mode == cat.MODE["bnpl"], BNPL_LIMIT_INR[cu.income[c]], out), dtype=np.float64
     )
+
+
+WITHIN_MEANS = 0.8
+"""Share of would-be payments beyond the customer's funds that are made smaller instead."""
+WALLET_MAX_INR = 10_000.0
+"""What a wallet typically holds."""
+DEBIT_CARD_MAX_INR = 100_000.0
+"""A debit card's usual limit for one day's shop and online payments, set by the bank."""
+BNPL_LIMIT_INR: F64 = np.array([5e3, 1e4, 2e4, 3e4, 5e4, 6e4])
+"""Pay-later limit by income bracket."""
+DECLINE_SAVVY: F64 = np.array([1.35, 1.0, 0.8])
+"""Wrong PINs and wrong details by digital savviness (low, medium, high)."""
+DECLINE_SEGMENT: F64 = np.array([0.9, 1.0, 1.4, 0.9, 0.6, 1.1, 1.2])
+"""Insufficient funds by segment (``catalog.SEGMENTS``): budget customers and students run dry
+more often, the affluent rarely."""
 
 
 def place_rows(
@@ -184,7 +266,8 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     """Generate the shard's ordinary transactions (``active`` masks customers who transact)."""
     rng, cu, me, cal = ctx.rng, ctx.customers, ctx.merchants, ctx.calendar
     days = cal.days
-    lam = (cu.rate * active)[:, None] * cal.day_factor[None, :]
+    state = geo.CITY_STATE[cu.home_city].astype(np.int64)
+    lam = (cu.rate * active)[:, None] * cal.volume(state, cu.occupation)
     counts = rng.poisson(lam).ravel()
     cell = np.repeat(np.arange(cu.n * days, dtype=np.int64), counts)
     c = cell // days
@@ -206,9 +289,7 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
             cat.TXN["withdrawal"],
         ]
     )[ttype]
-    purchase_cat = sample_by_group(rng, normalised_cum(cu.cat_weight * PURCHASE_MASK), c)
-    festive = rng.random(n) < cal.festive[day]
-    purchase_cat = np.where(festive, rng.choice(cat.FESTIVE_CATEGORIES, size=n), purchase_cat)
+    purchase_cat = purchase_categories(rng, cu.cat_weight, c, cal.tilt, cal.tilt_id[state[c], day])
     bill = ttype == cat.TXN["bill_payment"]
     bill_cat = np.zeros(n, dtype=np.int64)
     bill_cat[bill] = sample_by_group(rng, normalised_cum(cu.cat_weight * BILL_MASK), c[bill])
@@ -251,13 +332,20 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
         category,
         np.where(cat.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
     )
-    amount = np.where(withdrawal, rng.choice(ATM_NOTES, size=n, p=ATM_NOTE_P), amount)
-    mode = choose_modes(rng, cu, c, amount, ~online & ~p2p & ~withdrawal, bill)
+    amount = np.where(withdrawal, atm_amounts(rng, cu.amount_scale[c]), amount)
+    amount = np.where(p2p, p2p_amounts(rng, cu.amount_scale[c]), amount)
+    # Most customers stay within their means: a payment beyond their funds is usually made
+    # smaller; the rest try and are declined (draw_status).
+    beyond = (amount > cu.funds[c]) & (rng.random(n) < WITHIN_MEANS) & ~withdrawal
+    amount = np.where(beyond, cu.funds[c] * rng.uniform(0.2, 0.9, n), amount)
+    mode = choose_modes(rng, cu, c, amount, ~online & ~p2p & ~withdrawal, bill, category)
     mode = np.where(
-        p2p, np.where(rng.random(n) < 0.92, cat.MODE["upi"], cat.MODE["net_banking"]), mode
+        p2p,
+        np.where(rng.random(n) < cat.P2P_UPI_SHARE, cat.MODE["upi"], cat.MODE["net_banking"]),
+        mode,
     )
     mode = np.where(withdrawal, cat.MODE["debit_card"], mode)
-    over_limit = (mode == cat.MODE["upi"]) & (amount > cat.UPI_LIMIT_INR)
+    over_limit = (mode == cat.MODE["upi"]) & (amount > cat.CAT_UPI_LIMIT[category])
     mode = np.where(over_limit, cat.MODE["net_banking"], mode)
     amount = round_amounts(rng, amount, mode, p2p, withdrawal)
     rows["amount"] = amount
@@ -265,11 +353,11 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     rows["channel"] = channel_for(mode, online, withdrawal, p2p, rng)
     rows["txn_type"] = ttype
     rows["category"] = category
-    rows["status"] = draw_status(rng, mode, amount)
+    rows["status"] = draw_status(rng, cu, c, mode, rows["channel"], amount)
     place_rows(rng, cu, me, rows, loc, merchant, online)
     fill_instrument(rng, rows, cu)
     rows["label_delay"] = int(ctx.scenario.chargeback_delay_days * 86_400)
-    return Rows.concat([rows, genuine_refunds(ctx, rows)])
+    return Rows.concat([rows, retries(ctx, rows), genuine_refunds(ctx, rows)])
 
 
 _TYPE_W = np.array(
@@ -295,6 +383,41 @@ def round_amounts(rng: np.random.Generator, amount: F64, mode: I64, p2p: B, with
         out,
     )
     return np.asarray(np.where(withdrawal, amount, out), dtype=np.float64)
+
+
+def retries(ctx: ShardContext, rows: Rows) -> Rows:
+    """Declined payments tried again 20 seconds to 8 minutes later: the same payment to the same
+    payee (a mistyped PIN, a momentary failure), about one in six with another payment mode
+    when the first one was refused. Retries come out of ``RETRY_SHARE`` of the rows."""
+    rng, cu = ctx.rng, ctx.customers
+    declined = np.flatnonzero(rows["status"] == cat.STATUS["declined"])
+    k = rng.binomial(len(declined), min(RETRY_SHARE * len(rows) / max(len(declined), 1), 1.0))
+    pick = np.sort(rng.choice(declined, size=k, replace=False)) if k else declined[:0]
+    again = rows.take(pick)
+    again["ts"] = again["ts"] + rng.integers(20, 480, k)
+    c = again["cust"] - cu.offset
+    switch = (rng.random(k) < 0.17) & (again["txn_type"] != cat.TXN["withdrawal"])
+    if switch.any():
+        s = np.flatnonzero(switch)
+        other = np.where(
+            again["mode"][s] == cat.MODE["upi"],
+            np.where(cu.has_credit[c[s]], cat.MODE["credit_card"], cat.MODE["debit_card"]),
+            cat.MODE["upi"],
+        )
+        pos = again["channel"][s] == cat.CHANNEL["pos"]
+        p2p = again["txn_type"][s] == cat.TXN["p2p_transfer"]
+        other = np.where(p2p, cat.MODE["net_banking"], other)
+        other = np.where(pos & (other == cat.MODE["net_banking"]), cat.MODE["upi"], other)
+        limit = cat.CAT_UPI_LIMIT[again["category"][s].astype(np.int64)]
+        over = (other == cat.MODE["upi"]) & (again["amount"][s] > limit)
+        other = np.where(over, again["mode"][s], other)
+        again["mode"][s] = other
+        sub = again.take(s)
+        fill_instrument(rng, sub, cu)
+        for key in ("device", "card", "network"):
+            again[key][s] = sub[key]
+    again["status"] = draw_status(rng, cu, c, again["mode"], again["channel"], again["amount"])
+    return again.take(again["ts"] < ctx.t_end)
 
 
 def genuine_refunds(ctx: ShardContext, rows: Rows) -> Rows:

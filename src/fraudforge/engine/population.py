@@ -41,6 +41,9 @@ class Customers:
 
     offset: int
     segment: I64
+    tier: I64
+    """Tier of the place the customer lives: 1 metro, 2 large city, 3 town or village (around
+    ``home_city`` when that is a tier 1 or 2 city)."""
     age: I64
     income: I64
     occupation: I64
@@ -57,6 +60,11 @@ class Customers:
     amount_scale: F64
     n_devices: I64
     has_credit: npt.NDArray[np.bool_]
+    credit_limit: F64
+    """Credit card limit in INR (0 without a credit card); EMI and card payments stay under it."""
+    funds: F64
+    """Money the customer typically has in the bank, INR: a UPI, debit card or bank payment larger
+    than this is declined for insufficient funds."""
     debit_network: I64
     credit_network: I64
     first_name: I64
@@ -73,23 +81,50 @@ class Customers:
 
 
 INCOME_AMOUNT = np.array([0.6, 0.85, 1.0, 1.3, 1.7, 2.3])
+CREDIT_LIMIT_INR: F64 = np.array([25e3, 50e3, 1e5, 2.5e5, 5e5, 1e6])
+"""Typical credit card limit by income bracket (``catalog.INCOME_BRACKETS``)."""
+FUNDS_INR: F64 = np.array([2e4, 5e4, 1.2e5, 3e5, 8e5, 2e6])
+"""Typical bank balance by income bracket."""
+SEG_BY_TIER: F64 = (
+    np.array(
+        [
+            [1.5, 0.9, 0.5, 1.6, 2.0, 0.8, 1.0],
+            [1.1, 1.0, 0.9, 1.1, 1.1, 1.0, 1.0],
+            [0.8, 1.05, 1.2, 0.75, 0.55, 1.05, 1.0],
+        ]
+    )
+    * cat.SEG_WEIGHT
+)
+SEG_BY_TIER /= SEG_BY_TIER.sum(axis=1, keepdims=True)
+"""Segment mix by the tier of the customer's home: more young professionals and affluent
+customers in the metros, more budget customers in towns and villages."""
+SEGMENT_MIX: F64 = geo.TIER_SHARE @ SEG_BY_TIER
+"""The population's segment mix over all tiers (what volumes are planned with)."""
 
 
 def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
     """Draw ``n`` customers' attributes from the shard's stream."""
-    seg = rng.choice(len(cat.SEGMENTS), size=n, p=cat.SEG_WEIGHT)
+    cell = rng.choice(geo.HOME_WEIGHT.shape[0], size=n, p=geo.HOME_WEIGHT)
+    home = geo.HOME_CITY[cell]
+    tier = geo.HOME_TIER[cell].astype(np.int64)
+    seg = sample_rows(rng, SEG_BY_TIER[tier - 1])
     lo, hi = cat.SEG_AGE_RANGE[seg, 0], cat.SEG_AGE_RANGE[seg, 1]
     age = lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)
     income = sample_rows(rng, cat.SEG_INCOME[seg])
     occupation = sample_rows(rng, cat.SEG_OCCUPATION[seg])
     savviness = sample_rows(rng, cat.SEG_SAVVINESS[seg])
-    home = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
-    dlat, dlon = geo.jitter(rng, n, 6.0)
-    cat_w = cat.SEG_CATEGORY[seg] * rng.gamma(1.5, 1 / 1.5, size=(n, cat.N_MERCHANT_CATEGORIES))
+    spread = np.where(tier < geo.CITY_TIER[home], geo.HINTERLAND_KM, geo.URBAN_KM)
+    dlat, dlon = geo.jitter(rng, n, spread)
+    cat_w = (
+        cat.SEG_CATEGORY[seg]
+        * cat.CAT_FREQUENCY
+        * rng.gamma(1.5, 1 / 1.5, size=(n, cat.N_MERCHANT_CATEGORIES))
+    )
     has_credit = rng.random(n) < cat.SEG_CREDIT_CARD_PROB[seg]
     mode_w = cat.SEG_MODE[seg] * rng.gamma(2.0, 0.5, size=(n, len(cat.PAYMENT_MODES)))
+    mode_w[:, cat.MODE["upi"]] = cat.SEG_MODE[seg, cat.MODE["upi"]]  # everyone's main mode
     savvy_boost = np.array([0.6, 1.0, 1.3])[savviness]
-    for m in ("upi", "wallet", "bnpl"):
+    for m in ("wallet", "bnpl"):
         mode_w[:, cat.MODE[m]] *= savvy_boost
     for m in ("credit_card", "emi"):
         mode_w[:, cat.MODE[m]] *= has_credit
@@ -98,6 +133,7 @@ def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
     return Customers(
         offset=offset,
         segment=seg,
+        tier=tier,
         age=age,
         income=income,
         occupation=occupation,
@@ -111,6 +147,10 @@ def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
         amount_scale=amount_scale,
         n_devices=1 + sample_rows(rng, np.tile([0.6, 0.3, 0.1], (n, 1))),
         has_credit=has_credit,
+        credit_limit=np.where(
+            has_credit, np.round(CREDIT_LIMIT_INR[income] * rng.lognormal(0, 0.35, n), -3), 0.0
+        ),
+        funds=FUNDS_INR[income] * rng.lognormal(0, 0.7, n),
         debit_network=rng.choice(len(cat.CARD_NETWORKS), size=n, p=cat.DEBIT_NETWORK_P),
         credit_network=np.where(
             has_credit, rng.choice(len(cat.CARD_NETWORKS), size=n, p=cat.CREDIT_NETWORK_P), 0
@@ -160,6 +200,9 @@ class Merchants:
     """CSR offsets into ``group_members`` for key ``category * (N_CITIES + 1) + city`` (offline)
     and ``category * (N_CITIES + 1) + N_CITIES`` (online)."""
     group_members: I64
+    group_cum: F64
+    """Aligned with ``group_members``: the group key plus the cumulative share of the group's
+    custom up to each member (the last of a group reaches key + 1)."""
 
     @property
     def n(self) -> int:
@@ -178,37 +221,58 @@ def group_key(category: npt.ArrayLike, city: npt.ArrayLike, online: npt.ArrayLik
 
 
 BASE_LOCAL_CATEGORIES = ("grocery", "restaurants", "pharmacy", "fuel", "atm")
-MIN_MERCHANTS = len(BASE_LOCAL_CATEGORIES) * geo.N_CITIES + 2 * cat.N_MERCHANT_CATEGORIES
-"""Smallest merchant population of the india preset."""
+"""Offline in every city, so that local purchases and withdrawals never need a trip."""
+BIG_TICKET_CATEGORIES = ("electronics", "jewellery", "home_furnishing", "apparel", "healthcare")
+"""Offline in every tier 1 and tier 2 city."""
+ONLINE_BASE = 6
+"""Online merchants of each category sold online, at least."""
+BIG_CITIES = np.flatnonzero(geo.CITY_TIER < 3)
+_SOLD_ONLINE = np.flatnonzero(cat.CAT_ONLINE_SHARE[: cat.N_MERCHANT_CATEGORIES] > 0)
+_SOLD_OFFLINE = np.flatnonzero(cat.CAT_ONLINE_SHARE[: cat.N_MERCHANT_CATEGORIES] < 1)
+MIN_MERCHANTS = (
+    len(BASE_LOCAL_CATEGORIES) * geo.N_CITIES
+    + len(BIG_TICKET_CATEGORIES) * BIG_CITIES.size
+    + ONLINE_BASE * _SOLD_ONLINE.size
+    + _SOLD_OFFLINE.size
+)
+"""Smallest merchant population of the india preset: the guaranteed base."""
+POPULARITY_EXPONENT = 0.7
+"""Merchants of a (category, city) group are chosen with Zipf-like weights 1 / rank^this: a few
+busy shops and a long tail of quiet ones."""
+CHAIN_POPULARITY = 3.0
+"""A chain's outlet or brand draws this many times the custom of an independent of the same
+rank."""
+
+
+def _base(rng: np.random.Generator) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
+    """The guaranteed base: categories, cities and online flags (``MIN_MERCHANTS`` of them)."""
+    local = np.array([cat.CAT[c] for c in BASE_LOCAL_CATEGORIES])
+    big = np.array([cat.CAT[c] for c in BIG_TICKET_CATEGORIES])
+    parts = [
+        (np.repeat(local, geo.N_CITIES), np.tile(np.arange(geo.N_CITIES), local.size), False),
+        (np.repeat(big, BIG_CITIES.size), np.tile(BIG_CITIES, big.size), False),
+        (np.repeat(_SOLD_ONLINE, ONLINE_BASE), None, True),
+        (_SOLD_OFFLINE, None, False),
+    ]
+    cats, cities, online = [], [], []
+    for c, where, on in parts:
+        cats.append(c)
+        if where is None:
+            where = rng.choice(geo.N_CITIES, size=c.size, p=geo.HOME_CITY_WEIGHT)
+        cities.append(where)
+        online.append(np.full(c.size, on))
+    return np.concatenate(cats), np.concatenate(cities), np.concatenate(online)
 
 
 @lru_cache(maxsize=8)
 def draw_merchants(seed: int, n: int) -> Merchants:
-    """Draw the merchant population from the seed's merchant stream (cached per scenario)."""
+    """Draw the merchant population from the seed's merchant stream (cached per scenario): the
+    guaranteed base, then merchants of every category where the customers live, each with a
+    popularity within its (category, city) group."""
     rng = stream(seed, STREAM_MERCHANTS)
     k = cat.N_MERCHANT_CATEGORIES
     share = cat.CAT_ONLINE_SHARE[:k]
-    # A guaranteed base: everyday offline categories in every city (so local purchases and
-    # withdrawals never need a trip), one online merchant of each category sold online, and one
-    # offline merchant of each category sold in shops.
-    local = np.array([cat.CAT[c] for c in BASE_LOCAL_CATEGORIES])
-    base_cat = np.concatenate(
-        [np.repeat(local, geo.N_CITIES), np.flatnonzero(share > 0), np.flatnonzero(share < 1)]
-    )
-    base_city = np.concatenate(
-        [
-            np.tile(np.arange(geo.N_CITIES), local.size),
-            np.zeros(int((share > 0).sum()), dtype=np.int64),
-            rng.choice(geo.N_CITIES, size=int((share < 1).sum()), p=geo.CITY_WEIGHT),
-        ]
-    )
-    base_online = np.concatenate(
-        [
-            np.zeros(local.size * geo.N_CITIES, bool),
-            np.ones(int((share > 0).sum()), bool),
-            np.zeros(int((share < 1).sum()), bool),
-        ]
-    )
+    base_cat, base_city, base_online = _base(rng)
     if n < base_cat.size:
         raise ValueError(f"merchants={n} is below the guaranteed base of {base_cat.size}")
     extra = n - base_cat.size
@@ -216,7 +280,7 @@ def draw_merchants(seed: int, n: int) -> Merchants:
     extra_cat = rng.choice(k, size=extra, p=weights)
     category = np.concatenate([base_cat, extra_cat])
     online = np.concatenate([base_online, rng.random(extra) < share[extra_cat]])
-    city = np.concatenate([base_city, rng.choice(geo.N_CITIES, size=extra, p=geo.CITY_WEIGHT)])
+    city = np.concatenate([base_city, rng.choice(geo.N_CITIES, size=extra, p=geo.HOME_CITY_WEIGHT)])
     dlat, dlon = geo.jitter(rng, n, 5.0)
     is_chain = rng.random(n) < np.where(online, 0.6, 0.25)
     brand = np.where(
@@ -234,6 +298,8 @@ def draw_merchants(seed: int, n: int) -> Merchants:
     order = np.argsort(keys, kind="stable")
     counts = np.bincount(keys, minlength=k * GROUP_STRIDE)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    popularity = np.where(is_chain, CHAIN_POPULARITY, 1.0)
+    cum = _group_cumulative(keys[order], offsets, popularity[order], rng)
     return Merchants(
         category=category,
         city=city,
@@ -246,7 +312,24 @@ def draw_merchants(seed: int, n: int) -> Merchants:
         suffix=suffix,
         group_offsets=offsets,
         group_members=order.astype(np.int64),
+        group_cum=cum,
     )
+
+
+def _group_cumulative(sorted_keys: I64, offsets: I64, boost: F64, rng: np.random.Generator) -> F64:
+    """For members sorted by group: ``group + cumulative share of the group's custom`` up to and
+    including each member, with Zipf-like weights by a random rank within the group."""
+    n = sorted_keys.shape[0]
+    start = offsets[sorted_keys]
+    # A random rank within each group: sort by (group, random) and number the members.
+    shuffle = np.lexsort(np.stack([rng.random(n), sorted_keys.astype(np.float64)]))
+    rank = np.empty(n, dtype=np.int64)
+    rank[shuffle] = np.arange(n) - start[shuffle]
+    weight = boost / (1.0 + rank) ** POPULARITY_EXPONENT
+    cum = np.cumsum(weight)
+    before = np.concatenate([[0.0], cum])[start]
+    total = np.bincount(sorted_keys, weights=weight, minlength=offsets.shape[0] - 1)[sorted_keys]
+    return np.asarray(sorted_keys + (cum - before) / total, dtype=np.float64)
 
 
 def pick_merchants(
@@ -273,22 +356,26 @@ def pick_merchants(
     key = np.where(use_on, key_on, key_off)
     cnt = np.where(use_on, cnt_on, cnt_off)
     if loyalty_key is not None:
-        fav = mix63(
-            loyalty_key.astype(np.uint64) * np.uint64(8) + rng.integers(0, 3, n).astype(np.uint64)
-        )
-        pick = np.where(
-            rng.random(n) < 0.75,
-            fav % np.maximum(cnt, 1),
-            rng.integers(0, 1 << 40, n) % np.maximum(cnt, 1),
-        )
+        # Favourites: a few per key (customer and category), drawn by popularity like any pick,
+        # from a uniform that is a function of the key alone.
+        fav_u = (
+            mix63(
+                loyalty_key.astype(np.uint64) * np.uint64(8)
+                + rng.integers(0, 3, n).astype(np.uint64)
+            )
+            % np.uint64(1 << 40)
+        ).astype(np.float64) / float(1 << 40)
+        u: F64 = np.where(rng.random(n) < 0.75, fav_u, rng.random(n))
     else:
-        pick = rng.integers(0, 1 << 40, n) % np.maximum(cnt, 1)
+        u = np.asarray(rng.random(n), dtype=np.float64)
     # A (category, online) group can be empty only if the category has no merchants at all,
     # which draw_merchants rules out; fall back to any merchant of the category then.
-    idx = off[key] + pick
     found = cnt > 0
+    key = np.where(found, key, category * GROUP_STRIDE)
+    pos = np.searchsorted(merchants.group_cum, key + u * 0.999999, side="right")
+    pos = np.clip(pos, off[key], np.maximum(off[key + 1] - 1, off[key]))
     if not found.all():
         any_cat = off[category * GROUP_STRIDE]
-        idx = np.where(found, idx, any_cat)
-    m = merchants.group_members[np.minimum(idx, merchants.n - 1)]
+        pos = np.where(found, pos, any_cat)
+    m = merchants.group_members[np.minimum(pos, merchants.n - 1)]
     return m, merchants.is_online[m]

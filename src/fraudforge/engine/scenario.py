@@ -304,8 +304,9 @@ def _resolve(s: Scenario) -> ResolvedScenario:
             raise ScenarioError(
                 "merchants",
                 s.merchants,
-                f"at least {MIN_MERCHANTS} for the india preset (shops of everyday categories "
-                "in every city, plus one of each category)",
+                f"at least {MIN_MERCHANTS} for the india preset (everyday shops in every city, "
+                "big-ticket shops in every tier 1 and 2 city, several online merchants of each "
+                "category)",
             )
         merchants = s.merchants or max(MIN_MERCHANTS, customers // 5)
     else:

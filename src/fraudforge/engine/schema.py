@@ -11,7 +11,7 @@ from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.engine.taxonomy import ANOMALY_LABELS, FRAUD_LABELS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -125,16 +125,27 @@ CUSTOMERS: tuple[Column, ...] = (
     Column("income_bracket", _enum(cat.INCOME_BRACKETS), "Annual income bracket in lakh rupees."),
     Column("occupation", _enum(cat.OCCUPATIONS), "Occupation (drives hour-of-day habits)."),
     Column("digital_savviness", _enum(cat.SAVVINESS), "How readily the customer pays digitally."),
-    Column("home_city", CITY, "Home city."),
+    Column("home_city", CITY, "Home city, or the city a town or village customer looks to."),
     Column("home_state", STATE, "State or union territory of the home city."),
     Column("home_lat", pl.Float64(), "Home latitude."),
     Column("home_lon", pl.Float64(), "Home longitude."),
-    Column("city_tier", pl.Int8(), "Tier of the home city (1 = metro)."),
+    Column(
+        "city_tier",
+        pl.Int8(),
+        "Tier of the customer's home: 1 metro, 2 large city, 3 town or village (around "
+        "home_city when that is a tier 1 or 2 city).",
+    ),
     Column("vpa", pl.String(), "The customer's UPI address."),
     Column(
         "has_credit_card",
         pl.Boolean(),
         "Holds a credit card (credit card and EMI payments possible).",
+    ),
+    Column(
+        "credit_limit_inr",
+        pl.Float64(),
+        "Credit card limit in INR (0 without a credit card); card and EMI payments above it "
+        "are declined.",
     ),
     Column("debit_card_network", _enum(cat.CARD_NETWORKS), "Network of the debit card."),
     Column(

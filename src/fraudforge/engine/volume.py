@@ -10,17 +10,25 @@ import numpy as np
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine.calendar import period_calendar
+from fraudforge.engine.population import SEGMENT_MIX
 
 _SAVVY_RATE = np.array([0.6, 1.0, 1.3]) ** 0.5
 REFUND_SHARE = 0.008
 """Genuine refunds, as a share of a customer's rows."""
+RETRY_SHARE = 0.035
+"""Genuine retries of declined payments, as a share of a customer's rows (about half of the
+declined payments are tried again)."""
 
 
 def rows_per_customer(start: dt.date, days: int) -> float:
     """Expected legitimate rows of one ordinary customer over the period."""
     seg_rate = cat.SEG_TXN_PER_DAY * (cat.SEG_SAVVINESS @ _SAVVY_RATE)
-    per_day = float(cat.SEG_WEIGHT @ seg_rate)
-    return per_day * float(period_calendar(start, days).day_factor.sum()) * (1 + REFUND_SHARE)
+    per_day = float(SEGMENT_MIX @ seg_rate)
+    return (
+        per_day
+        * float(period_calendar(start, days).day_factor.sum())
+        * (1 + REFUND_SHARE + RETRY_SHARE)
+    )
 
 
 def expected_fraud_rows(customers: int, start: dt.date, days: int, fraud_rate: float) -> float:

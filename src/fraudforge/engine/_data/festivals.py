@@ -241,7 +241,7 @@ FESTIVALS: dict[str, dict[int, str]] = {
 # Days BEFORE the festival during which shopping is elevated (the festival day itself is
 # always included).
 SHOPPING_WINDOW_DAYS: dict[str, int] = {
-    "diwali": 10,
+    "diwali": 21,
     "dhanteras": 3,
     "holi": 3,
     "eid_ul_fitr": 7,
@@ -260,25 +260,62 @@ SHOPPING_WINDOW_DAYS: dict[str, int] = {
     "independence_day": 1,
     "gandhi_jayanti": 1,
 }
+"""Days of shopping before a festival: its effects ramp up over them to the festival day."""
 
-# Multiplier on transaction volume during the festival window.
-FESTIVAL_BOOST: dict[str, float] = {
-    "diwali": 1.8,
-    "dhanteras": 1.7,
-    "holi": 1.2,
-    "eid_ul_fitr": 1.4,
-    "eid_ul_adha": 1.25,
-    "durga_puja": 1.4,
-    "navratri": 1.3,
-    "onam": 1.4,
-    "pongal": 1.25,
-    "makar_sankranti": 1.15,
-    "raksha_bandhan": 1.25,
-    "ganesh_chaturthi": 1.25,
-    "janmashtami": 1.1,
-    "christmas": 1.3,
-    "new_year": 1.2,
-    "republic_day": 1.1,
-    "independence_day": 1.1,
-    "gandhi_jayanti": 1.05,
+FESTIVAL_LIFT: dict[str, float] = {
+    "diwali": 1.12,
+    "dhanteras": 1.10,
+    "holi": 1.04,
+    "eid_ul_fitr": 1.06,
+    "eid_ul_adha": 1.03,
+    "durga_puja": 1.10,
+    "navratri": 1.05,
+    "onam": 1.12,
+    "pongal": 1.08,
+    "makar_sankranti": 1.03,
+    "raksha_bandhan": 1.06,
+    "ganesh_chaturthi": 1.06,
+    "janmashtami": 1.02,
+    "christmas": 1.05,
+    "new_year": 1.06,
+    "republic_day": 1.0,
+    "independence_day": 1.02,
+    "gandhi_jayanti": 1.0,
 }
+"""Daily transaction volume on the festival day relative to an ordinary day, where it is
+observed: record UPI days around Diwali run about 10-15 % above the month's average
+(docs/realism.md)."""
+
+FESTIVAL_STATES: dict[str, tuple[str, ...]] = {
+    "onam": ("Kerala",),
+    "pongal": ("Tamil Nadu", "Puducherry"),
+    "durga_puja": ("West Bengal", "Tripura", "Assam", "Odisha", "Bihar", "Jharkhand"),
+    "ganesh_chaturthi": ("Maharashtra", "Goa", "Karnataka", "Telangana", "Andhra Pradesh"),
+}
+"""Regional festivals and the states where they move spending; the others are national."""
+
+FESTIVAL_CATEGORIES: dict[str, dict[str, float]] = {
+    "dhanteras": {"jewellery": 8.0, "electronics": 2.0, "home_furnishing": 1.5},
+    "diwali": {
+        "apparel": 2.2,
+        "electronics": 1.8,
+        "marketplace": 1.6,
+        "home_furnishing": 1.5,
+        "jewellery": 1.8,
+        "grocery": 1.2,
+    },
+    "navratri": {"apparel": 1.6, "restaurants": 1.2},
+    "durga_puja": {"apparel": 1.8, "restaurants": 1.3, "fast_food": 1.2},
+    "onam": {"apparel": 2.0, "grocery": 1.4, "jewellery": 1.5},
+    "pongal": {"apparel": 1.5, "grocery": 1.3},
+    "eid_ul_fitr": {"apparel": 1.8, "restaurants": 1.3, "grocery": 1.2},
+    "eid_ul_adha": {"grocery": 1.3, "apparel": 1.3},
+    "raksha_bandhan": {"apparel": 1.4, "jewellery": 1.4, "marketplace": 1.3},
+    "christmas": {"restaurants": 1.5, "entertainment": 1.5, "hotels": 1.4, "marketplace": 1.2},
+    "new_year": {"restaurants": 1.5, "entertainment": 1.5, "hotels": 1.4},
+    "ganesh_chaturthi": {"grocery": 1.2, "apparel": 1.2},
+    "holi": {"grocery": 1.3, "apparel": 1.2},
+}
+"""How a festival tilts purchases towards its categories on the festival day (a multiplier on
+each customer's preference; the tilt ramps up over the shopping window): jewellery on
+Dhanteras, apparel and electronics before Diwali."""
