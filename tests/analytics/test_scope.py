@@ -18,13 +18,13 @@ import pytest
 
 from fraudforge import cli
 from fraudforge.analytics import report as report_module
-from fraudforge.analytics.loader import load_model
+from fraudforge.analytics.loader import ReportModel, load_model
 from fraudforge.analytics.report import ON_THE_ROWS
 from fraudforge.analytics.scope import evaluation_scope
 from fraudforge.cli import main
 from fraudforge.engine.dataset import read_manifest, scan_dataset
 from fraudforge.features.pipeline import read_features
-from fraudforge.models.provenance import read_training_record
+from fraudforge.models.provenance import PeriodRecord, TrainingRecord, read_training_record
 from fraudforge.models.registry import Registry
 
 # 20 days from 2025-09-01: train days 0-9, gap 10-11, validation 12-14, gap 15-16, test 17-19
@@ -238,3 +238,54 @@ def test_registry_show_prints_the_training_periods(
     assert main(["registry", "show", "m", "--registry", str(setup.registry), "--json"]) == 0
     assert '"seen_until"' not in (raw := capsys.readouterr().out)
     assert '"first": "2025-09-13"' in raw
+
+
+def _recorded(name: str, train_last: int, validation_last: int, data_hash: str) -> ReportModel:
+    """A registered model whose record ends training and validation on these days of START."""
+
+    def period(first: int, last: int) -> PeriodRecord:
+        return PeriodRecord(
+            first=START + dt.timedelta(days=first),
+            last=START + dt.timedelta(days=last),
+            rows=100,
+            fraud=5,
+        )
+
+    record = TrainingRecord(
+        train=period(0, train_last),
+        validation=period(validation_last - 2, validation_last),
+        test=None,
+        gap_days=2,
+        threshold=0.3,
+        threshold_source="validation",
+        threshold_rule="f1",
+    )
+    return ReportModel(
+        name=name,
+        features=("hour",),
+        score=lambda frame: np.zeros(frame.height),
+        booster=None,
+        registered=f"{name} v1",
+        threshold=0.3,
+        training=record,
+        data_hash=data_hash,
+    )
+
+
+def test_several_models_are_evaluated_after_the_latest_training_data() -> None:
+    """Two registered models: the rows start after the later one's validation period, each
+    keeps its own threshold, and a model trained on another dataset is named."""
+    first = (START - dt.date(1970, 1, 1)).days
+    days = np.repeat(np.arange(first, first + 20), 3)
+    early = _recorded("early", 5, 9, "same")
+    late = _recorded("late", 9, 13, "other")
+    scope = evaluation_scope([early, late], days, data_hash="same")
+    assert scope.keep.tolist() == (days > first + 13).tolist()
+    assert "after the data late v1 learnt from" in scope.rows
+    assert "also after the training data of early v1" in scope.rows
+    assert {n: t.value for n, t in scope.thresholds.items()} == {"early": 0.3, "late": 0.3}
+    assert scope.thresholds["late"].source == (
+        "registered with late v1: best f1 on the validation period 2025-09-12 to 2025-09-14"
+    )
+    (warning,) = scope.warnings
+    assert warning.startswith("late v1 was trained on another dataset")
