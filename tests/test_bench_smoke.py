@@ -1,7 +1,7 @@
 """The benchmark suites as a test (the smoke run): ``pytest bench --benchmark-disable --smoke`` in
 a subprocess runs every benchmark body once on small inputs (bench/sizes.py), so a broken
-benchmark fails ``make test`` and CI instead of the next ``make bench``. About 15 s on two idle
-cores (docs/performance.md)."""
+benchmark fails ``make test`` and CI instead of the next ``make bench``. 10-18 s on the shared
+two cores (docs/performance.md)."""
 
 from __future__ import annotations
 
