@@ -13,7 +13,7 @@ BENCH_STORAGE ?= .benchmarks
 BENCH_FAIL ?= median:40%
 BENCH_ARGS ?=
 
-.PHONY: demo test lint typecheck check bench bench-quick lock clean container-test
+.PHONY: demo test lint typecheck check bench bench-quick bench-smoke lock clean container-test
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: $(STAMP)
 # The benchmarks marked `quick` (about a minute), saved and compared apart from full runs.
 bench-quick: $(STAMP)
 	$(BIN)/python bench/run.py --storage $(BENCH_STORAGE)/quick --fail '$(BENCH_FAIL)' bench -m quick $(BENCH_ARGS)
+
+# Every benchmark body once on small inputs, as a test (nothing saved; also part of `make test`
+# through tests/test_bench_smoke.py).
+bench-smoke: $(STAMP)
+	$(BIN)/pytest -q bench --benchmark-disable --smoke -p no:cacheprovider
 
 # Build the image with podman and start it under chroot (slow; root; see docs/deployment.md).
 container-test:

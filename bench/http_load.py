@@ -46,10 +46,12 @@ the 30-day online window fills and then stays the same size under load."""
 EPOCH = dt.datetime(1970, 1, 1)
 
 
-def build(work: Path, *, customers: int = 3_000, days: int = 30) -> dict[str, Any]:
+def build(
+    work: Path, *, customers: int = 3_000, days: int = 30, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The deployment in ``work`` (built on first use, from a scenario of ``customers`` over
-    ``days``): registry, snapshot, key, request templates (JSON for ``transactions``, Lua for
-    wrk)."""
+    ``days``; ``params`` overrides the LightGBM defaults): registry, snapshot, key, request
+    templates (JSON for ``transactions``, Lua for wrk)."""
     meta = work / "deployment.json"
     if meta.is_file() and (work / "templates.json").is_file():
         loaded: dict[str, Any] = json.loads(meta.read_text())
@@ -69,7 +71,7 @@ def build(work: Path, *, customers: int = 3_000, days: int = 30) -> dict[str, An
     people = scan_customers(s).collect()
     features, outlier = compute_features(tx, people)
     data = model_data(features, tx)
-    model = train_model(data, name=NAME)
+    model = train_model(data, params=params, name=NAME)
     registry = Registry(work / "registry")
     registry.promote(NAME, registry.register(model, name=NAME).version, "staging")
     types = fit_fraud_type(data, features=model.features)

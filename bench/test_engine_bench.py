@@ -12,14 +12,24 @@ import pytest
 from fraudforge.engine.dataset import Manifest, generate
 from fraudforge.engine.scenario import PRESETS, Scenario
 from fraudforge.engine.shard import shard_transactions
+from sizes import at_least, near, record_rate, size, smoke
 
-ONE_MILLION = Scenario(target_rows=1_000_000)
+MILLION = size(1_000_000, 20_000)
+"""Rows of the "1M" benchmarks (20K in a smoke run)."""
+ONE_MILLION = Scenario(target_rows=MILLION)
+PRESET_ROWS = size(500_000, 10_000)
 PRESET_SIZES: dict[str, Scenario] = {
-    "india": Scenario(target_rows=500_000),
-    "handbook": Scenario(preset="handbook", customers=1_430),
+    "india": Scenario(target_rows=PRESET_ROWS),
+    "handbook": Scenario(preset="handbook", customers=size(1_430, 29)),
 }
 """About 500K rows of each preset, so their rows/s compare (the handbook preset is sized by
 customers, as the book's simulator is); a new preset needs an entry."""
+HANDBOOK_DEFAULT = (
+    Scenario(preset="handbook") if not smoke() else Scenario(preset="handbook", customers=50)
+)
+"""The handbook preset at the book's size: 5,000 customers, about 1.75M rows (50 customers in a
+smoke run)."""
+HANDBOOK_ROWS = size(1_750_000, 17_500)
 
 
 def _generate(
@@ -31,7 +41,7 @@ def _generate(
     )
     rows = manifest.rows["transactions"]
     benchmark.extra_info["rows"] = rows
-    benchmark.extra_info["rows_per_s_median"] = round(rows / benchmark.stats.stats.median)
+    record_rate(benchmark, "rows_per_s_median", rows)
     return manifest
 
 
@@ -39,7 +49,7 @@ def _generate(
 def test_generate_1m_parquet(benchmark: Any, tmp_path: Path, threads: int) -> None:
     """1M transactions, all patterns, default preset, to Parquet (budget: <= 2 s on 2 cores)."""
     m = _generate(benchmark, ONE_MILLION, tmp_path / "out", threads=threads)
-    assert m.rows["transactions"] > 950_000
+    assert at_least(m.rows["transactions"], MILLION)
 
 
 def test_generate_1m_ipc(benchmark: Any, tmp_path: Path) -> None:
@@ -55,19 +65,20 @@ def test_generate_preset(benchmark: Any, tmp_path: Path, preset: str) -> None:
     if scenario is None:
         pytest.fail(f"no benchmark size for preset `{preset}`: add it to PRESET_SIZES")
     m = _generate(benchmark, scenario, tmp_path / "out")
-    assert 450_000 < m.rows["transactions"] < 550_000
+    assert near(m.rows["transactions"], PRESET_ROWS)
 
 
 def test_generate_handbook_default(benchmark: Any, tmp_path: Path) -> None:
     """The handbook preset at the book's size (about 1.75M rows; the book's pandas code: 145 s)."""
-    m = _generate(benchmark, Scenario(preset="handbook"), tmp_path / "out")
-    assert m.rows["transactions"] > 1_700_000
+    m = _generate(benchmark, HANDBOOK_DEFAULT, tmp_path / "out")
+    assert near(m.rows["transactions"], HANDBOOK_ROWS)
 
 
 @pytest.mark.quick
 def test_one_shard(benchmark: Any) -> None:
-    """One shard of 512 customers (about 75K rows), generation only."""
-    s = ONE_MILLION.resolved()
+    """One shard of 512 customers (about 75K rows), generation only (64 customers in a smoke
+    run)."""
+    s = Scenario(target_rows=MILLION, shard_size=size(512, 64)).resolved()
     shard_transactions(s, 0)
     df = benchmark(shard_transactions, s, 1)
     benchmark.extra_info["rows"] = df.height
@@ -107,6 +118,6 @@ def test_baseline_row_at_a_time_100k(benchmark: Any) -> None:
     import polars as pl
 
     df = benchmark.pedantic(
-        lambda: pl.DataFrame(_row_at_a_time(100_000, 1)), rounds=3, iterations=1
+        lambda: pl.DataFrame(_row_at_a_time(size(100_000, 2_000), 1)), rounds=3, iterations=1
     )
-    benchmark.extra_info["rows_per_s_median"] = round(df.height / benchmark.stats.stats.median)
+    record_rate(benchmark, "rows_per_s_median", df.height)

@@ -31,10 +31,16 @@ from fraudforge.features.batch import (
 )
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.outlier import OutlierModel
+from sizes import record_rate, size, smoke
 
-ONE_MILLION = Scenario(target_rows=1_000_000)
-HANDBOOK = Scenario(preset="handbook")
-"""The handbook preset at the book's size (5,000 customers, 183 days, about 1.77M rows)."""
+ONE_MILLION = Scenario(target_rows=size(1_000_000, 20_000))
+HANDBOOK = (
+    Scenario(preset="handbook")
+    if not smoke()
+    else Scenario(preset="handbook", customers=50, merchants=100)
+)
+"""The handbook preset at the book's size (5,000 customers, 10,000 terminals, 183 days, about
+1.77M rows; 50 customers and 100 terminals in a smoke run)."""
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,7 @@ def million() -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _rows_per_s(benchmark: Any, rows: int) -> None:
     benchmark.extra_info["rows"] = rows
-    benchmark.extra_info["rows_per_s_median"] = round(rows / benchmark.stats.stats.median)
+    record_rate(benchmark, "rows_per_s_median", rows)
 
 
 def test_batch_features_1m(benchmark: Any, million: tuple[pl.DataFrame, pl.DataFrame]) -> None:
@@ -111,7 +117,7 @@ def test_feature_group_1m(benchmark: Any, computed: Computed, group: str) -> Non
 def test_online_one_transaction(benchmark: Any) -> None:
     """OnlineFeatures.process_row for one transaction, state warmed by a replayed stream
     (budget: p99 <= 50 us in-process; percentiles: bench/online_latency.py)."""
-    s = Scenario(customers=500, days=30, seed=8)
+    s = Scenario(customers=size(500, 50), days=30, seed=8)
     tx = scan(s).collect().sort("timestamp", "transaction_id")
     customers = scan_customers(s).collect()
     _, model = compute_features(tx, customers)

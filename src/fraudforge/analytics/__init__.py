@@ -45,6 +45,7 @@ from fraudforge.analytics.performance import (
 )
 from fraudforge.analytics.recommend import Recommendation
 from fraudforge.analytics.report import build_report, write_report
+from fraudforge.analytics.scope import EvaluationScope, ModelThreshold, evaluation_scope
 from fraudforge.models.metrics import Costs
 
 __all__ = [
@@ -53,8 +54,10 @@ __all__ = [
     "Cooccurrence",
     "Costs",
     "Curve",
+    "EvaluationScope",
     "Gains",
     "HourWeekday",
+    "ModelThreshold",
     "Network",
     "PartialDependence",
     "Recommendation",
@@ -69,6 +72,7 @@ __all__ = [
     "calibration",
     "confusion",
     "cooccurrence",
+    "evaluation_scope",
     "festival_effect",
     "fraud_by_type",
     "gain_split",

@@ -106,8 +106,9 @@ def render(
     stats: Sequence[tuple[str, str]],
     recommendations: Sequence[Recommendation],
     sections: Sequence[Section],
+    notes: Sequence[str] = (),
 ) -> str:
-    """The whole report page."""
+    """The whole report page; ``notes`` are shown in the summary, under the statistics."""
     parts: list[str] = []
     n = 0
     nav = []
@@ -137,6 +138,7 @@ def render(
         f'<div class="stat"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>'
         for k, v in stats
     )
+    summary_notes = "".join(f'<p class="note">{html.escape(note)}</p>' for note in notes)
     recs = "".join(
         f"<li><b>{html.escape(r.topic)}:</b> {html.escape(r.text)}</li>" for r in recommendations
     )
@@ -149,6 +151,7 @@ def render(
         f"<p>{html.escape(subtitle)}</p></header>"
         f'<nav><a href="#summary">Summary</a>{"".join(nav)}</nav><main>'
         f'<section id="summary"><h2>Summary</h2><div class="stats">{stat_html}</div>'
+        f"{summary_notes}"
         f'<h3>Recommendations</h3><ul class="recs">{recs}</ul></section>'
         f"{''.join(parts)}</main><script>{_DRAW}</script></body></html>"
     )

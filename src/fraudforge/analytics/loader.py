@@ -13,6 +13,7 @@ import polars as pl
 
 from fraudforge.analytics._arrays import F64
 from fraudforge.analytics.importance import matrix, predict
+from fraudforge.models.provenance import TrainingRecord, read_training_record
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,14 @@ class ReportModel:
     features: tuple[str, ...]
     score: Callable[[pl.DataFrame], F64]
     booster: lgb.Booster | None
+    registered: str | None = None
+    """``NAME vVERSION`` of a registered model; None for a model file."""
+    threshold: float | None = None
+    """The registered (validated) alert threshold; None for a model file."""
+    training: TrainingRecord | None = None
+    """The periods it was trained, validated and tested on, when the registry recorded them."""
+    data_hash: str | None = None
+    """Content hash of its training dataset, when recorded."""
 
 
 def load_model(spec: str, *, registry: str | Path | None = None) -> ReportModel:
@@ -50,10 +59,16 @@ def load_model(spec: str, *, registry: str | Path | None = None) -> ReportModel:
     from fraudforge.models.registry import Registry, parse_model_ref
 
     name, version, stage = parse_model_ref(spec)
-    model = Registry(registry, create=False).load(name, version, stage=stage, check_catalog=True)
+    reg = Registry(registry, create=False)
+    info = reg.show(name, version, stage=stage)
+    model = reg.load(name, info.version, check_catalog=True)
     return ReportModel(
         name=spec,
         features=model.features,
         score=lambda frame: np.asarray(model.score(frame), dtype=np.float64),
         booster=model.estimator.booster_ if model.kind == "lightgbm" else None,
+        registered=f"{info.name} v{info.version}",
+        threshold=info.threshold,
+        training=read_training_record(reg.training(info.name, info.version)),
+        data_hash=info.data_hash,
     )

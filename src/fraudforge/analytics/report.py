@@ -21,6 +21,7 @@ from fraudforge.analytics.recommend import (
     threshold_advice,
     weakest_fraud_types,
 )
+from fraudforge.analytics.scope import ModelThreshold
 from fraudforge.engine.atomic import write_atomic
 from fraudforge.models.metrics import Costs
 
@@ -30,6 +31,11 @@ NO_MODEL = (
     "No model was given: the feature importance and model performance sections are left out. "
     "Pass --model (or scores and a model to build_report) to include them."
 )
+ON_THE_ROWS = (
+    "the cost-optimal one on the evaluated rows themselves (the model has no registered "
+    "threshold), so precision and recall at it are optimistic"
+)
+"""Where the threshold of a model without one of its own comes from."""
 
 
 def _overview_section(tx: pl.DataFrame) -> Section:
@@ -216,6 +222,39 @@ def _importance_section(
     return sec, droppable_features(gs, redundant)
 
 
+def _thresholds(
+    y: npt.NDArray[np.bool_],
+    scores: Mapping[str, npt.NDArray[np.float64]],
+    amount: npt.NDArray[np.float64],
+    *,
+    costs: Costs,
+    threshold: float | None,
+    given: Mapping[str, ModelThreshold],
+) -> dict[str, ModelThreshold]:
+    """Each model's alert threshold: ``threshold`` for all when given, else its own from
+    ``given`` (e.g. the registered one), else the cost-optimal one on these very rows."""
+    both = 0 < int(y.sum()) < y.shape[0]
+    out: dict[str, ModelThreshold] = {}
+    for name, v in scores.items():
+        if threshold is not None:
+            out[name] = ModelThreshold(threshold, "given to the report")
+        elif name in given:
+            out[name] = given[name]
+        elif not both:
+            out[name] = ModelThreshold(
+                0.5, "0.5: the evaluated rows have one class, no threshold can be chosen on them"
+            )
+        else:
+            best = performance.threshold_sweep(y, v, amount, costs=costs).best_threshold
+            if math.isfinite(best):
+                out[name] = ModelThreshold(best, ON_THE_ROWS)
+            else:
+                out[name] = ModelThreshold(
+                    0.5, "0.5: no threshold pays for its alerts on the evaluated rows"
+                )
+    return out
+
+
 def _performance_section(
     y: npt.NDArray[np.bool_],
     scores: Mapping[str, npt.NDArray[np.float64]],
@@ -223,12 +262,15 @@ def _performance_section(
     features: pl.DataFrame,
     *,
     costs: Costs,
-    threshold: float | None,
+    thresholds: Mapping[str, ModelThreshold],
     primary: str,
 ) -> tuple[Section, list[Recommendation]]:
-    """Curves, confusion, sweep, by-group results, calibration and gains of every model."""
+    """Curves, confusion, sweep, by-group results, calibration and gains of every model, each
+    model alerting at its own threshold."""
     sec = Section("Model performance", f"{len(scores)} model(s) on {y.shape[0]:,} rows.")
     positives = int(y.sum())
+    chosen = thresholds[primary].value
+    sec.notes.append(f"Threshold of {primary}: {chosen:.4f}, {thresholds[primary].source}.")
     if positives in (0, y.shape[0]):
         only = "genuine" if positives == 0 else "fraud"
         sec.notes.append(
@@ -236,24 +278,20 @@ def _performance_section(
             "both classes and are left out."
         )
         s = scores[primary]
-        chosen = 0.5 if threshold is None else threshold
         c = performance.confusion(y, s, chosen)
         sec.charts.append(Chart(charts.confusion_heatmap(c, primary)))
         sec.charts.append(Chart(charts.score_histogram(s[~y], s[y], primary)))
         return sec, []
     amount = aligned["amount_inr"].to_numpy().astype(np.float64)
     sweep = performance.threshold_sweep(y, scores[primary], amount, costs=costs)
-    if threshold is None:
-        chosen = sweep.best_threshold if math.isfinite(sweep.best_threshold) else 0.5
-    else:
-        chosen = threshold
     s = scores[primary]
     rows = []
     for name, v in scores.items():
-        c = performance.confusion(y, v, chosen)
+        c = performance.confusion(y, v, thresholds[name].value)
         rows.append(
             {
                 "model": name,
+                "threshold": thresholds[name].value,
                 "roc_auc": performance.roc(y, v).area,
                 "average_precision": performance.precision_recall(y, v).area,
                 "precision": c.precision,
@@ -261,11 +299,11 @@ def _performance_section(
                 "false_positive_rate": c.false_positive_rate,
             }
         )
-    sec.tables.append((f"models at threshold {chosen:.4f}", pl.DataFrame(rows)))
+    sec.tables.append(("models, each at its threshold", pl.DataFrame(rows)))
     c = performance.confusion(y, s, chosen)
     fraud_type = features["fraud_type"].cast(pl.String)
     by_fraud = {
-        n: performance.by_group(y, v, fraud_type, threshold=chosen).filter(
+        n: performance.by_group(y, v, fraud_type, threshold=thresholds[n].value).filter(
             pl.col("group") != "none"
         )
         for n, v in scores.items()
@@ -273,7 +311,9 @@ def _performance_section(
     anomaly = features["anomaly_type"].cast(pl.String)
     genuine = ~y
     by_anomaly = {
-        n: performance.by_group(y[genuine], v[genuine], anomaly.filter(genuine), threshold=chosen)
+        n: performance.by_group(
+            y[genuine], v[genuine], anomaly.filter(genuine), threshold=thresholds[n].value
+        )
         for n, v in scores.items()
     }
     sec.charts += [
@@ -303,7 +343,7 @@ def _performance_section(
                 by_fraud,
                 value="recall",
                 axis="recall",
-                title=f"Recall by fraud type at threshold {chosen:.4f}",
+                title="Recall by fraud type, each model at its threshold",
             )
         ),
         Chart(
@@ -311,7 +351,8 @@ def _performance_section(
                 by_anomaly,
                 value="alert_rate",
                 axis="false-alert rate",
-                title="False-alert rate of genuine rows by anomaly type at the threshold",
+                title="False-alert rate of genuine rows by anomaly type, each model at its "
+                "threshold",
             )
         ),
         Chart(
@@ -346,7 +387,7 @@ def _outcomes(
 def _aligned(transactions: pl.DataFrame, features: pl.DataFrame) -> pl.DataFrame:
     """The amount and channel of each features row, looked up by transaction_id."""
     joined = features.select("transaction_id").join(
-        transactions.select("transaction_id", "amount_inr", "channel"),
+        transactions.select("transaction_id", "amount_inr", "channel", "timestamp"),
         on="transaction_id",
         how="left",
         maintain_order="left",
@@ -369,6 +410,9 @@ def build_report(
     feature_names: Sequence[str] | None = None,
     costs: Costs | None = None,
     threshold: float | None = None,
+    thresholds: Mapping[str, ModelThreshold] | None = None,
+    evaluation: str | None = None,
+    warnings: Sequence[str] = (),
     title: str = "fraudforge report",
 ) -> str:
     """The report as one self-contained HTML page.
@@ -376,7 +420,11 @@ def build_report(
     ``scores`` maps model names to fraud probabilities aligned with the rows of ``features``
     (the first model is the primary one for the threshold, funnel and by-type results).
     ``model`` (a fitted LightGBM model) adds the importance section, and is scored itself when
-    ``scores`` is not given. ``threshold`` defaults to the cost-optimal one.
+    ``scores`` is not given. Each model alerts at ``threshold`` when given, else at its entry of
+    ``thresholds`` (e.g. its registered, validated threshold, with where it came from), else at
+    the cost-optimal threshold on the evaluated rows (the summary says which). ``evaluation``
+    says how the ``features`` rows were chosen (``analytics.scope``); the summary gives their
+    count and dates, the threshold and ``warnings``.
     """
     costs = costs or Costs()
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -409,6 +457,7 @@ def build_report(
         ("anomalous rows", f"{summary.anomaly_rows:,} ({summary.anomaly_rate:.2%})"),
         ("total amount", f"INR {summary.amount_inr:,.0f}"),
     ]
+    notes = list(warnings)
     if scores:
         assert features is not None
         y = importance.labels_for(features)
@@ -419,6 +468,14 @@ def build_report(
         primary = next(iter(arrays))
         aligned = _aligned(transactions, features)
         both = 0 < int(y.sum()) < y.shape[0]
+        chosen = _thresholds(
+            y,
+            arrays,
+            aligned["amount_inr"].to_numpy().astype(np.float64),
+            costs=costs,
+            threshold=threshold,
+            given=thresholds or {},
+        )
         if model is not None:
             assert x is not None
             sec, drop = _importance_section(model, x, y, names, both)
@@ -432,20 +489,37 @@ def build_report(
                 )
             )
         perf, perf_recs = _performance_section(
-            y, arrays, aligned, features, costs=costs, threshold=threshold, primary=primary
+            y, arrays, aligned, features, costs=costs, thresholds=chosen, primary=primary
         )
         sections.append(perf)
         recs = perf_recs + recs
+        period = _period(aligned["timestamp"])
         stats.append(("models", ", ".join(arrays)))
         stats.append(("evaluated rows", f"{y.shape[0]:,}"))
+        stats.append(("evaluated period", period))
+        stats.append((f"threshold of {primary}", f"{chosen[primary].value:.4f}"))
+        how = evaluation or "the features rows given to the report"
+        notes.insert(0, f"Models evaluated on {how}: {y.shape[0]:,} rows, {period}.")
+        notes[1:1] = [f"Threshold of {n}: {t.value:.4f}, {t.source}." for n, t in chosen.items()]
     else:
         sections[0].notes.insert(0, NO_MODEL)
         recs.append(Recommendation("model", NO_MODEL))
     if summary.fraud_rows == 0:
         recs.append(Recommendation("data", "The data has no fraud rows: nothing to detect."))
     return render(
-        title=title, subtitle=subtitle, stats=stats, recommendations=recs, sections=sections
+        title=title,
+        subtitle=subtitle,
+        stats=stats,
+        notes=notes,
+        recommendations=recs,
+        sections=sections,
     )
+
+
+def _period(timestamps: pl.Series) -> str:
+    """``first day to last day`` of the evaluated rows."""
+    days = timestamps.dt.date()
+    return f"{days.min()!s} to {days.max()!s}"
 
 
 def write_report(html: str, path: str | Path) -> Path:

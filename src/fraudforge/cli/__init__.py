@@ -65,12 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--registry", help="model registry directory for --model references")
     rep.add_argument(
         "--test-days", dest="test_days", type=int,
-        help="evaluate the models on the last N days only (default: every row)",
+        help="evaluate the models on the last N days only (default: the days after a registered "
+        "model's training and validation data; every row for a model file)",
     )  # fmt: skip
     rep.add_argument("--out", required=True, help="report file to write, e.g. report.html")
     rep.add_argument(
-        "--threshold", type=float, help="alert threshold, 0 to 1 (default: the cost-optimal one)"
-    )
+        "--threshold", type=float,
+        help="alert threshold of every model, 0 to 1 (default: a registered model's own, else the "
+        "cost-optimal one on the evaluated rows)",
+    )  # fmt: skip
     _add_costs(rep)
     rep.set_defaults(func=cmd_report)
     add_realism_command(sub)

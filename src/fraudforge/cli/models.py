@@ -127,6 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.registry is None:
         out.print("not registered (pass --registry DIR to store the model)")
         return 0
+    from fraudforge.models.provenance import training_record
     from fraudforge.models.registry import Registry
 
     manifest = read_manifest(args.data)
@@ -141,6 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         catalog_hash=features_manifest.catalog_hash,
         tags=args.tag or (),
         description=f"fraudforge train --model {args.model}: test period metrics",
+        training=training_record(run),
     )
     if args.stage:
         version = registry.promote(version.name, version.version, args.stage)

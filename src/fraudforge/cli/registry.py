@@ -21,6 +21,20 @@ def _short(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def _training_text(record: Any) -> str:
+    """The periods a version was trained, validated and tested on, or why they are unknown."""
+    if record is None:
+        return (
+            "not recorded (registered without a training record: by an older fraudforge, or "
+            "from Python without `training=`)"
+        )
+    parts = [f"train {record.train.text()}"]
+    for label, period in (("validation", record.validation), ("test", record.test)):
+        if period is not None:
+            parts.append(f"{label} {period.text()}")
+    return "; ".join(parts) + f"; gaps of {record.gap_days} days"
+
+
 def cmd_registry_list(args: argparse.Namespace) -> int:
     """List registered model versions as a table."""
     versions = _registry(args.registry).list(args.name, stage=args.stage, tag=args.tag)
@@ -52,12 +66,16 @@ def cmd_registry_show(args: argparse.Namespace) -> int:
     import msgspec
 
     from fraudforge.features.pipeline import catalog_hash
+    from fraudforge.models.provenance import read_training_record
 
     reg = _registry(args.registry)
     v = reg.show(args.name, args.version, stage=args.stage)
+    stored = reg.training(v.name, v.version)
     if args.json:
-        print(msgspec.json.format(msgspec.json.encode(v), indent=2).decode())
+        shown = {**msgspec.to_builtins(v), "training": stored}
+        print(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())
         return 0
+    record = read_training_record(stored)
     same = "matches the current catalogue" if v.catalog_hash == catalog_hash() else "DIFFERS"
     info = Table(title=f"{v.name} v{v.version}", show_header=False)
     info.add_column("field", style="bold")
@@ -66,7 +84,8 @@ def cmd_registry_show(args: argparse.Namespace) -> int:
         ("stage", v.stage),
         ("kind", v.kind),
         ("created (UTC)", v.created_at),
-        ("threshold", f"{v.threshold:.6g}"),
+        ("threshold", f"{v.threshold:.6g}" + (f" ({record.threshold_text()})" if record else "")),
+        ("trained on", _training_text(record)),
         ("artefact", str(reg.root / v.path)),
         ("features", f"{len(v.features)}: {', '.join(v.features)}"),
         ("catalogue hash", f"{v.catalog_hash} ({same})"),

@@ -25,11 +25,16 @@ def _report_models(specs: Sequence[str], registry: str | None) -> list[Any]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write the analytics report of a dataset (and its features and models) as one HTML file."""
+    """Write the analytics report of a dataset (and its features and models) as one HTML file.
+
+    Models are evaluated on the rows ``analytics.scope.evaluation_scope`` picks: by default the
+    days after a registered model's training and validation data, at its registered threshold;
+    ``--test-days`` and ``--threshold`` override."""
     import polars as pl
 
     from fraudforge.analytics.report import build_report, write_report
-    from fraudforge.engine.dataset import scan_dataset
+    from fraudforge.analytics.scope import evaluation_scope
+    from fraudforge.engine.dataset import read_manifest, scan_dataset
     from fraudforge.features.pipeline import read_features
 
     costs = _costs_from_args(args)
@@ -38,21 +43,40 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     if args.test_days is not None and args.test_days < 1:
         raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise ValueError(f"threshold = {args.threshold!r}: allowed is 0 to 1")
     started = time.perf_counter()
     with err.status("report: reading the data"):
         transactions = scan_dataset(args.data).collect()
-        features = None
-        if args.features:
-            features = read_features(args.features, dataset=args.data)[1].collect()
-            if args.test_days is not None:
-                # Evaluate on the last days only (a model's own test period, not its training).
-                times = transactions.select("transaction_id", "timestamp")
-                # Calendar days, as the training split counts them (models.data.ModelData.day).
-                day = pl.col("timestamp").dt.epoch("d")
-                last = times.select(day.max()).item()
-                keep = times.filter(day > last - args.test_days).select("transaction_id")
-                features = features.join(keep, on="transaction_id", how="semi")
+        features = (
+            read_features(args.features, dataset=args.data)[1].collect() if args.features else None
+        )
     models = _report_models(args.model or [], args.registry)
+    scope = None
+    if models:
+        assert features is not None
+        # Calendar days, as the training split counts them (models.data.ModelData.day).
+        day = features.select("transaction_id").join(
+            transactions.select("transaction_id", pl.col("timestamp").dt.epoch("d").alias("day")),
+            on="transaction_id",
+            how="left",
+            maintain_order="left",
+        )["day"]
+        if day.null_count():
+            raise ValueError(
+                f"{day.null_count():,} features row(s) have a transaction_id absent from the "
+                "transactions table: pass the dataset the features were computed from"
+            )
+        scope = evaluation_scope(
+            models,
+            day.to_numpy(),
+            test_days=args.test_days,
+            threshold=args.threshold,
+            data_hash=read_manifest(args.data).content_hash,
+        )
+        features = features.filter(pl.Series(scope.keep))
+        for warning in scope.warnings:
+            err.print(f"[yellow]warning:[/yellow] {warning}")
     with err.status("report: scoring"):
         assert features is not None or not models
         scores = {m.name: m.score(features) for m in models}
@@ -66,6 +90,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             feature_names=explained.features if explained else None,
             costs=costs,
             threshold=args.threshold,
+            thresholds=scope.thresholds if scope else None,
+            evaluation=scope.rows if scope else None,
+            warnings=scope.warnings if scope else (),
         )
     path = write_report(html, args.out)
     out.print(

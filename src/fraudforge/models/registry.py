@@ -90,6 +90,16 @@ CREATE TABLE IF NOT EXISTS stage_history (
     FOREIGN KEY (name, version) REFERENCES versions (name, version)
 );
 """
+_TRAINING_TABLE = """
+CREATE TABLE IF NOT EXISTS training (
+    name TEXT NOT NULL, version INTEGER NOT NULL, record TEXT NOT NULL,
+    PRIMARY KEY (name, version),
+    FOREIGN KEY (name, version) REFERENCES versions (name, version)
+)
+"""
+"""What a version was trained on (``models.provenance.TrainingRecord`` as JSON), when known.
+Created by the first ``register`` that records one, so older registries (and older fraudforge
+versions, which never read it) are unaffected."""
 
 
 class RegistryError(ValueError):
@@ -259,11 +269,14 @@ class Registry:
         catalog_hash: str | None = None,
         tags: Iterable[str] = (),
         description: str = "",
+        training: Any = None,
     ) -> ModelVersion:
         """Store ``model`` as the next version of ``name``. ``metrics`` is an ``Evaluation`` or a
         mapping; ``scenario`` a Scenario or mapping; ``catalog_hash`` defaults to the current
-        features catalogue's. The files are written and renamed into place before the index
-        transaction commits, so a failure leaves neither a row nor a directory behind."""
+        features catalogue's; ``training`` (a ``TrainingRecord`` or mapping) records the periods
+        the model was trained and validated on (read back with ``training``). The files are
+        written and renamed into place before the index transaction commits, so a failure leaves
+        neither a row nor a directory behind."""
         _check_name(name)
         tag_list = sorted({_check_tag(t) for t in tags})
         if catalog_hash is None:
@@ -272,6 +285,7 @@ class Registry:
             catalog_hash = current_catalog_hash()
         scenario_dict = _as_dict(scenario, "scenario")
         metrics_dict = _as_dict(metrics, "metrics") or {}
+        training_dict = _as_dict(training, "training")
         created = _now()
         with self._write() as db:
             last = db.execute("SELECT MAX(version) FROM versions WHERE name = ?", (name,))
@@ -322,6 +336,12 @@ class Registry:
                     "INSERT INTO stage_history (name, version, stage, at) VALUES (?, ?, 'none', ?)",
                     (name, version, created),
                 )
+                if training_dict is not None:
+                    db.execute(_TRAINING_TABLE)
+                    db.execute(
+                        "INSERT INTO training (name, version, record) VALUES (?, ?, ?)",
+                        (name, version, _dumps(training_dict)),
+                    )
             except BaseException:
                 shutil.rmtree(target, ignore_errors=True)
                 raise
@@ -405,6 +425,21 @@ class Registry:
         """One version: the given one, else the newest in ``stage``, else the newest."""
         with self._connect() as db:
             return self._version(db, name, self._resolve(db, name, version, stage))
+
+    def training(self, name: str, version: int) -> dict[str, Any] | None:
+        """The training record of a version (``models.provenance.read_training_record`` reads
+        it), or None when it was registered without one."""
+        with self._connect() as db:
+            self._require(db, name, version)
+            table = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'training'"
+            ).fetchone()
+            if table is None:
+                return None
+            row = db.execute(
+                "SELECT record FROM training WHERE name = ? AND version = ?", (name, version)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
 
     def history(self, name: str, version: int) -> builtins.list[tuple[str, str]]:
         """A version's stage changes as (stage, UTC time), oldest first."""

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from fraudforge.models.artefact import FraudModel
 from fraudforge.models.data import ModelData
 from fraudforge.models.metrics import Costs, Entity, Evaluation, evaluate
+from fraudforge.models.provenance import ThresholdSource
 from fraudforge.models.selection import Selection, SelectionMethod, select_features
 from fraudforge.models.splits import TimeSplit, time_split
 from fraudforge.models.training import ThresholdRule, best_threshold, train_model
@@ -38,6 +39,10 @@ class TrainRun:
     test: Evaluation
     fit_seconds: float
     selection: Selection | None
+    threshold_source: ThresholdSource = "default"
+    """How the model's threshold was set: ``validation`` (best by ``threshold_rule``),
+    ``given`` or ``default`` (0.5, no validation rows)."""
+    threshold_rule: ThresholdRule = "cost"
 
 
 def run_training(
@@ -88,10 +93,13 @@ def run_training(
     options: dict[str, Any] = {"k": k, "alert_budget": alert_budget, "costs": costs}
     has_val = len(val) > 0
     val_score = model.score(val) if has_val else None
+    source: ThresholdSource = "default"
     if threshold is not None:
         model.threshold = threshold
+        source = "given"
     elif val_score is not None:
         model.threshold = best_threshold(val, val_score, rule=threshold_rule, costs=costs)
+        source = "validation"
     validation = (
         evaluate(val, val_score, threshold=model.threshold, entity=entity, **options)
         if val_score is not None
@@ -113,4 +121,6 @@ def run_training(
         test=evaluate(test, model.score(test), threshold=model.threshold, entity=entity, **options),
         fit_seconds=fit_seconds,
         selection=selection,
+        threshold_source=source,
+        threshold_rule=threshold_rule,
     )
