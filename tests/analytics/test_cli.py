@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import lightgbm as lgb
@@ -55,6 +56,34 @@ def test_report_without_a_model(dataset: tuple[Path, Path, Path], tmp_path: Path
     page = out.read_text()
     assert NO_MODEL in page
     assert "Model performance" not in page
+
+
+def test_report_has_the_realism_section(dataset: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """The report shows the genuine traffic against the calibration table: the scorecard's own
+    verdict and every figure, with the chart of measured over public values; --targets swaps
+    the table."""
+    from fraudforge.realism import load_targets, score
+
+    data, _, _ = dataset
+    out = tmp_path / "report.html"
+    assert main(["report", "--data", str(data), "--out", str(out)]) == 0
+    page = out.read_text()
+    card = score(data)
+    assert "Realism" in page
+    assert card.verdict() in page
+    assert all(html.escape(r.description) in page for r in card.results)
+    assert "Genuine traffic against public figures" in page
+    table = tmp_path / "bank.toml"
+    table.write_text(
+        'name = "our-bank"\ndescription = "x"\n[[figure]]\nid = "upi"\ndescription = "Our UPI '
+        'share"\nmeasure = "share"\nwhere = { payment_mode = ["upi"] }\ntarget = 0.5\nlow = 0.4'
+        '\nhigh = 0.6\nsource = "our books"\nyear = 2026\n'
+    )
+    assert main(["report", "--data", str(data), "--targets", str(table), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "our-bank calibration table" in page
+    assert "Our UPI share" in page
+    assert score(data, load_targets(table)).verdict() in page
 
 
 @pytest.mark.parametrize(

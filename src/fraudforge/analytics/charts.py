@@ -16,6 +16,7 @@ from fraudforge.analytics.explore import WEEKDAYS, Cooccurrence, HourWeekday
 from fraudforge.analytics.importance import PartialDependence, Shap
 from fraudforge.analytics.network import NODE_KINDS, Network
 from fraudforge.analytics.performance import Calibration, Confusion, Curve, Gains, Sweep
+from fraudforge.realism.scorecard import Result
 
 TEMPLATE = "plotly_white"
 KIND_COLOURS = {
@@ -262,6 +263,43 @@ def state_bar(states: pl.DataFrame, *, top: int = 20, min_rows: int = 100) -> go
     return _layout(
         fig, f"Fraud rate by state (top {t.height} with at least {min_rows} rows)", height=560
     )
+
+
+def realism_bands(results: Sequence[Result]) -> go.Figure:
+    """Each calibration figure as the dataset's value over the public target (1 = on target),
+    with its band as a bar behind the dot and two standard errors as whiskers: one row per
+    figure, green inside the band, red outside."""
+    rows = [r for r in results if r.measured is not None and r.target]
+    ids = [r.id for r in rows][::-1]
+    rows = rows[::-1]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=ids,
+            x=[r.high / r.target - max(r.low / r.target, 0.1) for r in rows],
+            base=[max(r.low / r.target, 0.1) for r in rows],
+            orientation="h",
+            marker={"color": "#dbe7f3"},
+            name="public band",
+            hovertemplate="%{y}: band %{base:.2f} to %{x:.2f} wide (of the target)<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            y=ids,
+            x=[(r.measured or 0.0) / r.target for r in rows],
+            mode="markers",
+            marker={"size": 9, "color": ["#2a9d3f" if r.inside else "#d62728" for r in rows]},
+            error_x={"type": "data", "array": [2 * r.stderr / r.target for r in rows]},
+            customdata=[[r.measured, r.target, r.source] for r in rows],
+            name="this dataset",
+            hovertemplate="%{y}<br>measured %{customdata[0]:,.4g}<br>public %{customdata[1]:,.4g}"
+            "<br>%{customdata[2]}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=1.0, line_dash="dot", line_color="#555")
+    fig.update_xaxes(title="measured / public figure (1 = on target)", type="log")
+    return _layout(fig, "Genuine traffic against public figures", height=max(360, 22 * len(ids)))
 
 
 def risk_bars(tables: Mapping[str, pl.DataFrame]) -> go.Figure:

@@ -24,6 +24,7 @@ from fraudforge.analytics.recommend import (
 from fraudforge.analytics.scope import ModelThreshold
 from fraudforge.engine.atomic import write_atomic
 from fraudforge.models.metrics import Costs
+from fraudforge.realism.scorecard import Scorecard, format_value
 
 PERMUTED = 30
 """Permutation importance is measured for this many features, those of most gain."""
@@ -160,6 +161,30 @@ def _network_section(tx: pl.DataFrame) -> Section:
         network.notes.append("The data has no fraud incident with more than one customer.")
         network.charts.append(Chart(charts.empty("Network", "no multi-party incidents")))
     return network
+
+
+def _realism_section(card: Scorecard) -> Section:
+    """The genuine traffic against the calibration table: the figures and their bands."""
+    sec = Section(
+        "Realism",
+        f"The genuine traffic against the {card.table} calibration table of public figures "
+        "(fraudforge realism; docs/realism.md): measured, public value, band and source.",
+    )
+    sec.notes.append(f"{card.genuine_rows:,} genuine rows; {card.verdict()}.")
+    table = pl.DataFrame(
+        {
+            "figure": [r.description for r in card.results],
+            "measured": [r.measured for r in card.results],
+            "std error": [r.stderr for r in card.results],
+            "public": [r.target for r in card.results],
+            "band": [f"{format_value(r.low)} to {format_value(r.high)}" for r in card.results],
+            "inside": ["yes" if r.inside else "no" for r in card.results],
+            "source": [f"{r.source} ({r.year})" for r in card.results],
+        }
+    )
+    sec.tables.append(("figures", table))
+    sec.charts.append(Chart(charts.realism_bands(card.results)))
+    return sec
 
 
 def _data_sections(tx: pl.DataFrame) -> list[Section]:
@@ -413,6 +438,7 @@ def build_report(
     thresholds: Mapping[str, ModelThreshold] | None = None,
     evaluation: str | None = None,
     warnings: Sequence[str] = (),
+    realism: Scorecard | None = None,
     title: str = "fraudforge report",
 ) -> str:
     """The report as one self-contained HTML page.
@@ -424,7 +450,8 @@ def build_report(
     ``thresholds`` (e.g. its registered, validated threshold, with where it came from), else at
     the cost-optimal threshold on the evaluated rows (the summary says which). ``evaluation``
     says how the ``features`` rows were chosen (``analytics.scope``); the summary gives their
-    count and dates, the threshold and ``warnings``.
+    count and dates, the threshold and ``warnings``. ``realism`` (``fraudforge.realism.score``
+    of the dataset) adds the section of the genuine traffic against public figures.
     """
     costs = costs or Costs()
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -441,6 +468,8 @@ def build_report(
             scores = {"lightgbm": importance.predict(model, x)}
     summary = explore.summary(transactions)
     sections = _data_sections(transactions)
+    if realism is not None:
+        sections.append(_realism_section(realism))
     recs: list[Recommendation] = []
     subtitle = (
         f"{summary.rows:,} transactions, {summary.first_day} to {summary.last_day}; "

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="alert threshold of every model, 0 to 1 (default: a registered model's own, else the "
         "cost-optimal one on the evaluated rows)",
     )  # fmt: skip
+    rep.add_argument(
+        "--targets",
+        help="calibration table of the realism section (TOML; default: the bundled india table)",
+    )
     _add_costs(rep)
     rep.set_defaults(func=cmd_report)
     add_realism_command(sub)

@@ -81,6 +81,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         assert features is not None or not models
         scores = {m.name: m.score(features) for m in models}
     explained = next((m for m in models if m.booster is not None), None)
+    with err.status("report: realism"):
+        from fraudforge.realism import load_targets, score
+
+        realism = score(args.data, load_targets(args.targets))
     with err.status("report: analysing"):
         html = build_report(
             transactions=transactions,
@@ -93,6 +97,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             thresholds=scope.thresholds if scope else None,
             evaluation=scope.rows if scope else None,
             warnings=scope.warnings if scope else (),
+            realism=realism,
         )
     path = write_report(html, args.out)
     out.print(

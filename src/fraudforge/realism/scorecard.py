@@ -301,7 +301,8 @@ def score(data: str | Path, targets: Targets | None = None) -> Scorecard:
     )
 
 
-def _fmt(x: float | None) -> str:
+def format_value(x: float | None) -> str:
+    """A measured or public value as the scorecard prints it."""
     if x is None:
         return "n/a"
     if abs(x) >= 100:
@@ -314,9 +315,9 @@ def _fmt(x: float | None) -> str:
 def _measured(r: Result) -> str:
     """The measured value, with its standard error where it has one."""
     if not r.stderr:
-        return _fmt(r.measured)
+        return format_value(r.measured)
     se = f"{r.stderr:,.0f}" if r.stderr >= 10 else f"{r.stderr:.2g}"
-    return f"{_fmt(r.measured)} ± {se}"
+    return f"{format_value(r.measured)} ± {se}"
 
 
 def to_markdown(card: Scorecard) -> str:
@@ -326,8 +327,8 @@ def to_markdown(card: Scorecard) -> str:
         "|---|---:|---:|---|:-:|---|",
     ]
     lines.extend(
-        f"| {r.description} (`{r.id}`) | {_measured(r)} | {_fmt(r.target)} | "
-        f"{_fmt(r.low)} to {_fmt(r.high)} | {'yes' if r.inside else '**no**'} | "
+        f"| {r.description} (`{r.id}`) | {_measured(r)} | {format_value(r.target)} | "
+        f"{format_value(r.low)} to {format_value(r.high)} | {'yes' if r.inside else '**no**'} | "
         f"{r.source} ({r.year}) |"
         for r in card.results
     )
@@ -349,8 +350,8 @@ def rows_of(card: Scorecard) -> list[tuple[str, str, str, str, str]]:
         (
             r.id,
             _measured(r),
-            _fmt(r.target),
-            f"{_fmt(r.low)}-{_fmt(r.high)}",
+            format_value(r.target),
+            f"{format_value(r.low)}-{format_value(r.high)}",
             "yes" if r.inside else "NO",
         )
         for r in card.results
