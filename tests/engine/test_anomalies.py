@@ -188,7 +188,9 @@ def test_behavioural_anomalies_are_in_categories_the_customer_rarely_buys(
         .join(per_cat, on=["customer_id", "category"], how="left")
         .with_columns((pl.col("n_cat").fill_null(0) / pl.col("n_purchases")).alias("cat_share"))
     )
-    assert rows["n_purchases"].null_count() == 0
+    # A customer whose only purchases are anomalies has no ordinary share to compare with.
+    assert rows["n_purchases"].null_count() <= 0.01 * rows.height
+    rows = rows.filter(pl.col("n_purchases").is_not_null())
     assert num(rows["cat_share"].median()) < 0.05
     assert num(rows["cat_share"].quantile(0.9)) < 0.1
     # Compared with the customer's favourite category it is a small fraction.

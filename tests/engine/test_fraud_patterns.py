@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from fraudforge.engine import geo
-from fraudforge.engine.population import device_ids
+from fraudforge.engine.population import MAX_DEVICES, device_ids
 from fraudforge.engine.taxonomy import DEFAULT_FRAUD_MIX, FRAUD_TYPES
 from tests.conftest import Dataset
 from tests.helpers import city_dist_km, num, share
@@ -60,15 +60,39 @@ def genuine_devices(genuine: pl.DataFrame) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def customer_devices(small: Dataset, genuine_devices: pl.DataFrame) -> pl.DataFrame:
-    """Every device a customer owns (``n_devices`` of them) or used in a genuine row."""
+    """Every device a customer owns (``n_devices`` of them, and a new phone), used in a
+    genuine row, or that a household member (someone living at the same home) owns. Genuine
+    rows use the customer's own devices, or a household member's phone."""
     n = small.customers["n_devices"].to_numpy().astype(np.int64)
-    cust = np.repeat(small.customers["customer_id"].to_numpy() - 1, n)
+    ids = small.customers["customer_id"].to_numpy() - 1
+    cust = np.repeat(ids, n)
     k = np.arange(cust.size) - np.repeat(np.cumsum(n) - n, n)
-    owned = pl.DataFrame({"customer_id": cust + 1, "device_id": device_ids(cust, k)})
+    owned = pl.concat(
+        [
+            pl.DataFrame({"customer_id": cust + 1, "device_id": device_ids(cust, k)}),
+            pl.DataFrame({"customer_id": ids + 1, "device_id": device_ids(ids, MAX_DEVICES)}),
+        ]
+    )
     seen = genuine_devices.select("customer_id", "device_id")
-    # Genuine rows only ever use the customer's own devices.
-    assert seen.join(owned, on=["customer_id", "device_id"], how="anti").height == 0
-    return owned
+    borrowed = seen.join(owned, on=["customer_id", "device_id"], how="anti")
+    homes = small.customers.select("customer_id", "home_lat", "home_lon")
+    primary = pl.DataFrame({"owner": ids + 1, "device_id": device_ids(ids, 0)})
+    check = (
+        borrowed.join(primary, on="device_id", how="left")
+        .join(homes, on="customer_id")
+        .join(homes.rename({"customer_id": "owner", "home_lat": "o_lat", "home_lon": "o_lon"}),
+              on="owner", how="left")
+    )  # fmt: skip
+    assert check["owner"].null_count() == 0, "a genuine row used a device nobody owns"
+    assert (check["home_lat"] == check["o_lat"]).all()
+    assert (check["home_lon"] == check["o_lon"]).all()
+    assert borrowed.height > 0  # families do share phones
+    household = (
+        homes.join(homes.rename({"customer_id": "owner"}), on=["home_lat", "home_lon"])
+        .join(primary, on="owner")
+        .select("customer_id", "device_id")
+    )
+    return pl.concat([owned, seen, household]).unique()
 
 
 def with_known_device(rows: pl.DataFrame, customer_devices: pl.DataFrame) -> pl.DataFrame:

@@ -121,11 +121,11 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
     idx = _pick(ctx, purchase & ~taken, _target(ctx, n, "behavioural"))
     if idx.size:
         ci = c[idx]
-        # Rare for this customer compared with how often people buy it at all: a student's
-        # insurance premium, a pensioner's gaming top-up; not simply the rarest categories.
+        # Rare for this customer compared with customers like them (their segment): not simply
+        # the rarest categories overall, which would make every jeweller's sale an anomaly.
         w = cu.cat_weight[ci][:, cat.PURCHASE_CATEGORIES]
-        usual = cat.CAT_FREQUENCY[cat.PURCHASE_CATEGORIES][None, :]
-        rel = (w / w.sum(axis=1, keepdims=True)) / (usual / usual.sum())
+        peers = (cat.SEG_CATEGORY * cat.CAT_FREQUENCY)[cu.segment[ci]][:, cat.PURCHASE_CATEGORIES]
+        rel = w / np.maximum(peers, 1e-9)
         rare = np.argsort(rel, axis=1)[:, :4]
         choice = rare[np.arange(idx.size), rng.integers(0, 4, idx.size)]
         new_cat = cat.PURCHASE_CATEGORIES[choice]

@@ -204,9 +204,9 @@ context tables below set the levels, so UPI carries most payments whatever the s
 MODE_CONTEXTS: tuple[str, ...] = ("pos", "online", "bill")
 MODE_CONTEXT = np.array(
     [
-        [1.0, 0.18, 0.036, 0.0, 0.0, 0.0, 0.0],
-        [1.0, 0.24, 0.025, 0.20, 0.10, 0.06, 0.03],
-        [1.0, 0.16, 0.018, 0.90, 0.06, 0.0, 0.0],
+        [1.0, 0.22, 0.045, 0.0, 0.0, 0.0, 0.0],
+        [1.0, 0.30, 0.03, 0.20, 0.10, 0.06, 0.03],
+        [1.0, 0.20, 0.022, 0.90, 0.06, 0.0, 0.0],
     ],
     dtype=np.float64,
 )
@@ -218,8 +218,8 @@ AMOUNT_BAND_EDGES: F64 = np.array([200.0, 2000.0, 10000.0, 50000.0, 100000.0])
 MODE_BAND = np.array(
     [
         [1.15, 1.0, 0.85, 0.7, 0.35, 0.0],
-        [0.15, 0.7, 2.4, 2.8, 2.0, 2.0],
-        [0.03, 0.5, 2.2, 1.6, 0.5, 0.0],
+        [0.1, 0.5, 2.8, 4.0, 3.0, 3.0],
+        [0.015, 0.3, 2.6, 2.8, 1.0, 0.0],
         [0.1, 0.5, 1.5, 3.0, 5.0, 6.0],
         [1.2, 1.0, 0.3, 0.02, 0.0, 0.0],
         [0.1, 1.0, 1.5, 0.5, 0.0, 0.0],
@@ -318,3 +318,9 @@ HOUR_PROFILE = np.stack(
     ]
 )
 """Array (occupation, weekend, hour) of hour-of-day probabilities."""
+NIGHT_OWL_HOURS: F64 = _hour_profile([(23.0, 2.0, 1.6), (1.5, 1.5, 0.8), (20.5, 2.0, 0.8)], 0.015)
+"""Hour-of-day probabilities of a night owl's late payments: late dinners, online shopping and
+gaming around midnight."""
+HOURS_BY_GROUP: F64 = np.vstack([HOUR_PROFILE.reshape(-1, 24), NIGHT_OWL_HOURS[None, :]])
+"""Rows (occupation * 2 + weekend), then the night owls' profile (``NIGHT_OWL_GROUP``)."""
+NIGHT_OWL_GROUP = HOURS_BY_GROUP.shape[0] - 1

@@ -4,11 +4,14 @@ loyal merchants, P2P contacts, ATM withdrawals and genuine refunds."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import numpy.typing as npt
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine.calendar import PeriodCalendar
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.ids import mix63
 from fraudforge.engine.population import (
@@ -141,9 +144,16 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     uses_device |= (channel == cat.CHANNEL["pos"]) & (mode == cat.MODE["upi"])
     other = np.floor(rng.random(len(rows)) * cu.n_devices[c]).astype(np.int64)
     device_k = np.where(rng.random(len(rows)) < 0.85, 0, other)
+    # A customer who changed phones pays from the new one (slot MAX_DEVICES) from then on.
+    device_k = np.where((device_k == 0) & (rows["ts"] >= cu.new_phone_at[c]), MAX_DEVICES, device_k)
     ids = cu.ids[:, None]
-    devices = device_ids(ids, np.arange(MAX_DEVICES)[None, :])
-    rows["device"] = np.where(uses_device, devices[c, device_k], -1)
+    devices = device_ids(ids, np.arange(MAX_DEVICES + 1)[None, :])
+    own = devices[c, device_k]
+    # Families share phones: now and then a payment is made from the partner's phone.
+    partner = cu.partner[c]
+    shared = (partner >= 0) & (rng.random(len(rows)) < SHARED_PHONE_SHARE)
+    own = np.where(shared, devices[np.maximum(partner, 0), 0], own)
+    rows["device"] = np.where(uses_device, own, -1)
     is_card = cat.MODE_IS_CARD[mode]
     credit = (mode == cat.MODE["credit_card"]) | (mode == cat.MODE["emi"])
     cards = card_ids(ids, np.arange(2)[None, :])
@@ -199,6 +209,24 @@ def available_funds(cu: Customers, c: I64, mode: I64) -> F64:
     )
 
 
+N_REGULAR_CONTACTS = 6
+"""Regular payees per customer (family, friends, the milkman): most transfers go to them."""
+TEST_TRANSFER_SHARE = 0.25
+"""Large first transfers to a new payee preceded by an INR 1 test transfer."""
+DUPLICATE_SHARE = 0.001
+"""Approved merchant payments accidentally made twice."""
+RENTER_SHARE: F64 = np.array([0.45, 0.25, 0.2, 0.45, 0.15, 0.05, 0.1])
+"""Share of each segment (in tier 1 and 2 cities) paying rent to a landlord each month."""
+RENT_INR: F64 = np.array([5e3, 8e3, 12e3, 20e3, 35e3, 60e3])
+"""Typical monthly rent by income bracket."""
+FAMILY_SUPPORT_SHARE: F64 = np.array([0.2, 0.1, 0.15, 0.15, 0.1, 0.02, 0.0])
+"""Share of each segment sending money home every month."""
+SUPPORT_INR: F64 = np.array([2e3, 3e3, 5e3, 8e3, 15e3, 25e3])
+"""Typical monthly family support by income bracket."""
+SHARED_PHONE_SHARE = 0.2
+"""Share of a household member's device payments made from the partner's phone."""
+NIGHT_OWL_NIGHT_SHARE = 0.35
+"""Share of a night owl's payments that follow the late-night hour profile."""
 WITHIN_MEANS = 0.8
 """Share of would-be payments beyond the customer's funds that are made smaller instead."""
 WALLET_MAX_INR = 10_000.0
@@ -241,7 +269,10 @@ def place_rows(
 def contacts(rng: np.random.Generator, cust: I64, n_customers: int) -> I64:
     """P2P payees: mostly a handful of regular contacts per customer, sometimes anyone."""
     n = cust.shape[0]
-    fav = mix63(cust.astype(np.uint64) * np.uint64(16) + rng.integers(0, 6, n).astype(np.uint64))
+    fav = mix63(
+        cust.astype(np.uint64) * np.uint64(16)
+        + rng.integers(0, N_REGULAR_CONTACTS, n).astype(np.uint64)
+    )
     anyone = rng.integers(0, max(n_customers, 1), n)
     payee = np.where(rng.random(n) < 0.7, fav % max(n_customers, 1), anyone)
     clash = payee == cust
@@ -277,7 +308,9 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     rows["cust"] = c + cu.offset
     # When: hour by occupation and weekday / weekend.
     group = cu.occupation[c] * 2 + cal.is_weekend[day]
-    hour = sample_by_group(rng, np.cumsum(cat.HOUR_PROFILE.reshape(-1, 24), axis=1), group)
+    late = cu.night_owl[c] & (rng.random(n) < NIGHT_OWL_NIGHT_SHARE)
+    group = np.where(late, cat.NIGHT_OWL_GROUP, group)
+    hour = sample_by_group(rng, np.cumsum(cat.HOURS_BY_GROUP, axis=1), group)
     rows["ts"] = cal.day_start_s[day] + hour * 3600 + rng.integers(0, 3600, n)
     # What: transaction type and category.
     ttype = rng.choice(4, size=n, p=_TYPE_P)
@@ -357,7 +390,9 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     place_rows(rng, cu, me, rows, loc, merchant, online)
     fill_instrument(rng, rows, cu)
     rows["label_delay"] = int(ctx.scenario.chargeback_delay_days * 86_400)
-    return Rows.concat([rows, retries(ctx, rows), genuine_refunds(ctx, rows)])
+    extra = [retries(ctx, rows), genuine_refunds(ctx, rows), test_transfers(ctx, rows)]
+    extra += [duplicates(ctx, rows), recurring_transfers(ctx, active)]
+    return Rows.concat([rows, *extra])
 
 
 _TYPE_W = np.array(
@@ -418,6 +453,101 @@ def retries(ctx: ShardContext, rows: Rows) -> Rows:
             again[key][s] = sub[key]
     again["status"] = draw_status(rng, cu, c, again["mode"], again["channel"], again["amount"])
     return again.take(again["ts"] < ctx.t_end)
+
+
+def test_transfers(ctx: ShardContext, rows: Rows) -> Rows:
+    """Before a large first transfer to someone outside their usual contacts, a careful customer
+    sends INR 1 a few minutes earlier to check the payee's account (``TEST_TRANSFER_SHARE``)."""
+    rng = ctx.rng
+    first = (
+        (rows["txn_type"] == cat.TXN["p2p_transfer"])
+        & (rows["amount"] >= 2_000)
+        & ~regular_payee(rows["cust"], rows["payee"], ctx.scenario.customers)
+    )
+    pick = np.flatnonzero(first & (rng.random(len(rows)) < TEST_TRANSFER_SHARE))
+    probe = rows.take(pick)
+    probe["ts"] = probe["ts"] - rng.integers(60, 600, pick.size)
+    probe["amount"] = 1.0
+    probe["mode"] = cat.MODE["upi"]
+    probe["status"] = cat.STATUS["approved"]
+    return probe.take(probe["ts"] >= ctx.t_start)
+
+
+def duplicates(ctx: ShardContext, rows: Rows) -> Rows:
+    """Accidental double payments: an approved merchant payment made again 30 seconds to three
+    minutes later (a double tap, an app that seemed to hang), ``DUPLICATE_SHARE`` of them."""
+    rng = ctx.rng
+    paid = (rows["status"] == cat.STATUS["approved"]) & (rows["merchant"] >= 0)
+    paid &= rows["txn_type"] == cat.TXN["purchase"]
+    pick = np.flatnonzero(paid & (rng.random(len(rows)) < DUPLICATE_SHARE))
+    again = rows.take(pick)
+    again["ts"] = again["ts"] + rng.integers(30, 180, pick.size)
+    return again.take(again["ts"] < ctx.t_end)
+
+
+def recurring_transfers(ctx: ShardContext, active: B) -> Rows:
+    """Monthly transfers between people: rent to a landlord on one of the first five days of the
+    month (renters in tier 1 and 2 cities) and money sent home to family; the same payee and
+    amount every month, by UPI (bank transfer above its limit); ``active`` customers only."""
+    rng, cu, cal = ctx.rng, ctx.customers, ctx.calendar
+    renter = active & (cu.tier < 3) & (rng.random(cu.n) < RENTER_SHARE[cu.segment])
+    sender = active & (rng.random(cu.n) < FAMILY_SUPPORT_SHARE[cu.segment])
+    starts = np.flatnonzero(np.array([d.day == 1 for d in _dates(cal)]))
+    blocks = []
+    for who, amount, first_day, spread in (
+        (renter, RENT_INR[cu.income] * rng.lognormal(0, 0.3, cu.n), 0, 5),
+        (sender, SUPPORT_INR[cu.income] * rng.lognormal(0, 0.4, cu.n), 0, 10),
+    ):
+        c = np.flatnonzero(who)
+        if c.size == 0 or starts.size == 0:
+            continue
+        day_of = rng.integers(first_day, first_day + spread, c.size)
+        payee = mix63(cu.ids[c].astype(np.uint64) * np.uint64(16) + np.uint64(15)) % max(
+            ctx.scenario.customers, 1
+        )
+        cc = np.repeat(c, starts.size)
+        day = np.tile(starts, c.size) + np.repeat(day_of, starts.size)
+        keep = day < cal.days
+        cc, day = cc[keep], day[keep]
+        block = Rows.empty(cc.size)
+        block["cust"] = cc + cu.offset
+        block["ts"] = cal.day_start_s[day] + rng.integers(8 * 3600, 22 * 3600, cc.size)
+        block["payee"] = np.repeat(payee.astype(np.int64), starts.size)[keep]
+        block["amount"] = np.round(np.repeat(amount[c], starts.size)[keep], -2)
+        block["mode"] = np.where(
+            block["amount"] <= cat.UPI_LIMIT_INR, cat.MODE["upi"], cat.MODE["net_banking"]
+        )
+        block["channel"] = cat.CHANNEL["mobile_app"]
+        block["txn_type"] = cat.TXN["p2p_transfer"]
+        block["category"] = cat.CAT["p2p"]
+        block["city"] = cu.home_city[cc]
+        block["lat"] = cu.home_lat[cc]
+        block["lon"] = cu.home_lon[cc]
+        block["label_delay"] = int(ctx.scenario.chargeback_delay_days * 86_400)
+        fill_instrument(rng, block, cu)
+        block["status"] = draw_status(
+            rng,
+            cu,
+            cc,
+            block["mode"].astype(np.int64),
+            block["channel"].astype(np.int64),
+            block["amount"],
+        )
+        blocks.append(block)
+    return Rows.concat(blocks)
+
+
+def _dates(cal: PeriodCalendar) -> list[dt.date]:
+    return [cal.start + dt.timedelta(days=i) for i in range(cal.days)]
+
+
+def regular_payee(cust: I64, payee: I64, n_customers: int) -> B:
+    """Whether each payee is one of the customer's regular contacts (see ``contacts``)."""
+    hit = np.zeros(cust.shape[0], dtype=bool)
+    for k in range(N_REGULAR_CONTACTS):
+        fav = mix63(cust.astype(np.uint64) * np.uint64(16) + np.uint64(k))
+        hit |= payee == fav % max(n_customers, 1)
+    return hit
 
 
 def genuine_refunds(ctx: ShardContext, rows: Rows) -> Rows:

@@ -65,6 +65,13 @@ class Customers:
     funds: F64
     """Money the customer typically has in the bank, INR: a UPI, debit card or bank payment larger
     than this is declined for insufficient funds."""
+    partner: I64
+    """Shard-local index of the household's first member, whose home the customer shares and
+    whose phone the customer sometimes pays from (-1 for none): families share devices."""
+    new_phone_at: I64
+    """Epoch seconds from which the customer pays from a new phone (a large number for never)."""
+    night_owl: npt.NDArray[np.bool_]
+    """Shops and pays late at night more than the customer's occupation suggests."""
     debit_network: I64
     credit_network: I64
     first_name: I64
@@ -81,6 +88,14 @@ class Customers:
 
 
 INCOME_AMOUNT = np.array([0.6, 0.85, 1.0, 1.3, 1.7, 2.3])
+HOUSEHOLD_SHARE = 0.12
+"""Customers who live with the customer drawn before them (same home) and sometimes pay from
+that person's phone."""
+NEW_PHONE_PER_90_DAYS = 0.08
+"""Customers who change their phone in a 90-day period."""
+NIGHT_OWL_BY_SEGMENT: F64 = np.array([0.08, 0.02, 0.03, 0.10, 0.05, 0.01, 0.12])
+"""Share of each segment (``catalog.SEGMENTS``) who are night owls."""
+NEVER = np.iinfo(np.int64).max // 2
 CREDIT_LIMIT_INR: F64 = np.array([25e3, 50e3, 1e5, 2.5e5, 5e5, 1e6])
 """Typical credit card limit by income bracket (``catalog.INCOME_BRACKETS``)."""
 FUNDS_INR: F64 = np.array([2e4, 5e4, 1.2e5, 3e5, 8e5, 2e6])
@@ -102,8 +117,11 @@ SEGMENT_MIX: F64 = geo.TIER_SHARE @ SEG_BY_TIER
 """The population's segment mix over all tiers (what volumes are planned with)."""
 
 
-def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
-    """Draw ``n`` customers' attributes from the shard's stream."""
+def draw_customers(
+    rng: np.random.Generator, offset: int, n: int, period: tuple[int, int] = (0, 0)
+) -> Customers:
+    """Draw ``n`` customers' attributes from the shard's stream; ``period`` (start and end, epoch
+    seconds) places phone changes."""
     cell = rng.choice(geo.HOME_WEIGHT.shape[0], size=n, p=geo.HOME_WEIGHT)
     home = geo.HOME_CITY[cell]
     tier = geo.HOME_TIER[cell].astype(np.int64)
@@ -130,6 +148,24 @@ def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
         mode_w[:, cat.MODE[m]] *= has_credit
     rate = cat.SEG_TXN_PER_DAY[seg] * rng.gamma(2.5, 1 / 2.5, size=n) * savvy_boost**0.5
     amount_scale = cat.SEG_AMOUNT_SCALE[seg] * INCOME_AMOUNT[income] * rng.lognormal(0, 0.2, n)
+    lat, lon = geo.CITY_LAT[home] + dlat, geo.CITY_LON[home] + dlon
+    # Households: a customer living with the one drawn before shares the home and the surname.
+    partner = np.where((rng.random(n) < HOUSEHOLD_SHARE) & (np.arange(n) > 0), np.arange(n) - 1, -1)
+    # A household is a run of such customers: each takes the home of the run's first member.
+    while ((partner >= 0) & (partner[np.maximum(partner, 0)] >= 0)).any():
+        up = partner[np.maximum(partner, 0)]
+        partner = np.where((partner >= 0) & (up >= 0), up, partner)
+    lives = partner >= 0
+    for a in (home, tier, lat, lon):
+        a[lives] = a[partner[lives]]
+    surname = rng.integers(0, len(SURNAMES), n)
+    surname[lives] = surname[partner[lives]]
+    start, end = period
+    days = max(end - start, 0) / 86_400
+    changes = rng.random(n) < NEW_PHONE_PER_90_DAYS * days / 90
+    new_phone_at = np.where(
+        changes, start + (rng.random(n) * max(end - start, 1)).astype(np.int64), NEVER
+    )
     return Customers(
         offset=offset,
         segment=seg,
@@ -139,8 +175,8 @@ def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
         occupation=occupation,
         savviness=savviness,
         home_city=home,
-        home_lat=geo.CITY_LAT[home] + dlat,
-        home_lon=geo.CITY_LON[home] + dlon,
+        home_lat=lat,
+        home_lon=lon,
         cat_weight=cat_w,
         mode_weight=mode_w,
         rate=rate,
@@ -156,7 +192,10 @@ def draw_customers(rng: np.random.Generator, offset: int, n: int) -> Customers:
             has_credit, rng.choice(len(cat.CARD_NETWORKS), size=n, p=cat.CREDIT_NETWORK_P), 0
         ),
         first_name=rng.integers(0, len(FIRST_NAMES), n),
-        surname=rng.integers(0, len(SURNAMES), n),
+        surname=surname,
+        partner=partner.astype(np.int64),
+        new_phone_at=new_phone_at.astype(np.int64),
+        night_owl=rng.random(n) < NIGHT_OWL_BY_SEGMENT[seg],
     )
 
 

@@ -31,12 +31,14 @@ def shard_context(s: ResolvedScenario, shard: int) -> ShardContext:
     """The stream, customers, merchants and calendar of a shard."""
     lo, hi = shard_bounds(s, shard)
     rng = stream(s.seed, STREAM_SHARD, shard)
+    cal = period_calendar(s.start_date, s.days)
+    period = (int(cal.day_start_s[0]), int(cal.day_start_s[-1]) + 86_400)
     return ShardContext(
         scenario=s,
         shard=shard,
         rng=rng,
-        calendar=period_calendar(s.start_date, s.days),
-        customers=draw_customers(rng, lo, hi - lo),
+        calendar=cal,
+        customers=draw_customers(rng, lo, hi - lo, period),
         merchants=draw_merchants(s.seed, s.merchants),
     )
 

@@ -15,6 +15,9 @@ from fraudforge.engine.population import SEGMENT_MIX
 _SAVVY_RATE = np.array([0.6, 1.0, 1.3]) ** 0.5
 REFUND_SHARE = 0.008
 """Genuine refunds, as a share of a customer's rows."""
+HABIT_SHARE = 0.012
+"""Rows of genuine habits on top of ordinary payments, as a share of a customer's rows: INR 1
+test transfers, accidental duplicates, monthly rent and family transfers (measured)."""
 RETRY_SHARE = 0.035
 """Genuine retries of declined payments, as a share of a customer's rows (about half of the
 declined payments are tried again)."""
@@ -27,7 +30,7 @@ def rows_per_customer(start: dt.date, days: int) -> float:
     return (
         per_day
         * float(period_calendar(start, days).day_factor.sum())
-        * (1 + REFUND_SHARE + RETRY_SHARE)
+        * (1 + REFUND_SHARE + RETRY_SHARE + HABIT_SHARE)
     )
 
 
