@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +250,120 @@ def verify_files(directory: Path, expected: dict[str, str]) -> None:
             )
 
 
+_CHECK_CHILD = r"""
+import json, sys
+import numpy as np
+import lightgbm as lgb
+out = []
+for item in json.load(sys.stdin):
+    try:
+        booster = lgb.Booster(model_str=item["text"])
+        n = int(booster.num_feature())
+        booster.dump_model()
+        rows = np.zeros((2, n))
+        rows[1, :] = np.nan
+        booster.predict(rows)
+        booster.predict(rows, raw_score=True)
+    except Exception as exc:
+        out.append({"error": f"{type(exc).__name__}: {exc}"})
+    else:
+        out.append({"num_feature": n, "num_trees": int(booster.num_trees())})
+json.dump(out, sys.stdout)
+"""
+"""Run in a child interpreter: parses, dumps and predicts with each LightGBM text model, so a
+model that makes LightGBM abort (``terminate called``, SIGABRT) or crash kills only the child."""
+
+CHECK_TIMEOUT_S = 120.0
+
+
+def check_lightgbm_texts(
+    texts: Sequence[tuple[str, str]], n_features: int, *, timeout: float = CHECK_TIMEOUT_S
+) -> None:
+    """Refuse LightGBM text models (``(label, text)`` pairs) that LightGBM cannot read, dump or
+    predict with, or that read other than ``n_features`` features. The texts are loaded in a
+    child process of the same interpreter first, so a malformed model that makes LightGBM abort
+    takes down only the child; an :class:`ArtefactError` names the file and what is wrong."""
+    if not texts:
+        return
+    flags = ["-P"] if sys.version_info >= (3, 11) else []
+    payload = json.dumps([{"text": text} for _, text in texts])
+    try:
+        done = subprocess.run(
+            [sys.executable, *flags, "-c", _CHECK_CHILD],
+            input=payload,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise ArtefactError(
+            f"{texts[0][0]}: checking the LightGBM model took over {timeout:g} s; refusing it"
+        ) from None
+    labels = ", ".join(label for label, _ in texts)
+    if done.returncode != 0:
+        if done.returncode < 0:
+            try:
+                how = f"LightGBM crashed with {signal.Signals(-done.returncode).name}"
+            except ValueError:
+                how = f"LightGBM crashed with signal {-done.returncode}"
+        else:
+            how = f"the check exited {done.returncode}"
+        said = [line for line in done.stderr.splitlines() if line.strip()]
+        why = _lightgbm_reason(said)
+        raise ArtefactError(
+            f"{labels}: not a readable LightGBM model ({how}{': ' + why if why else ''}); "
+            "the file is damaged: restore the registry from a backup or retrain"
+        )
+    try:
+        found = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise ArtefactError(f"{labels}: the LightGBM check gave no answer; refusing it") from None
+    for (label, _), result in zip(texts, found, strict=True):
+        if "error" in result:
+            raise ArtefactError(f"{label}: not a readable LightGBM model ({result['error']})")
+        if result["num_feature"] != n_features:
+            raise ArtefactError(
+                f"{label}: the LightGBM model reads {result['num_feature']} features, the "
+                f"model's spec lists {n_features}: the artefact is inconsistent"
+            )
+
+
+def _lightgbm_reason(lines: Sequence[str]) -> str:
+    """The most telling line of a crashed check's stderr (LightGBM's own ``[Fatal]`` message)."""
+    for line in lines:
+        if "[Fatal]" in line:
+            return line.split("[Fatal]", 1)[1].strip()[:300]
+    return lines[-1].strip()[:300] if lines else ""
+
+
+def _member_texts(directory: Path, spec: dict[str, Any]) -> dict[int, str]:
+    """The text of each LightGBM member file, by member index."""
+    texts: dict[int, str] = {}
+    for i, entry in enumerate(spec["members"]):
+        if "file" in entry:
+            path = directory / entry["file"]
+            try:
+                texts[i] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise ArtefactError(
+                    f"{path} is not a LightGBM text model (not UTF-8: {exc}); the file is damaged"
+                ) from None
+    return texts
+
+
+def check_model(directory: Path) -> None:
+    """Check the model saved in ``directory`` without loading it here: the spec, every file's
+    recorded sha256, and each LightGBM member in a child process (see
+    :func:`check_lightgbm_texts`)."""
+    spec = _read_spec(directory)
+    verify_files(directory, spec.get("sha256", {}))
+    texts = _member_texts(directory, spec)
+    check_lightgbm_texts(
+        [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
+        len(spec["features"]),
+    )
+
+
 def _load_skops(path: Path) -> Any:
     data = path.read_bytes()
     try:
@@ -262,22 +379,35 @@ def _load_skops(path: Path) -> Any:
     return sio.loads(data, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
 
 
-def read_model(directory: Path) -> FraudModel:
-    """Load the model written by :func:`write_model`, verifying each file's recorded sha256."""
+def read_model(directory: Path, *, isolate: bool = False) -> FraudModel:
+    """Load the model written by :func:`write_model`, verifying each file's recorded sha256.
+    With ``isolate``, every LightGBM member is first loaded in a child process (see
+    :func:`check_lightgbm_texts`): a malformed one is refused rather than aborting this one."""
     spec = _read_spec(directory)
     verify_files(directory, spec.get("sha256", {}))
+    texts = _member_texts(directory, spec)
+    n_features = len(spec["features"])
+    if isolate:
+        check_lightgbm_texts(
+            [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
+            n_features,
+        )
     built: list[Any] = []
-    for entry in spec["members"]:
+    for i, entry in enumerate(spec["members"]):
         if "file" in entry:
-            text = (directory / entry["file"]).read_text(encoding="utf-8")
+            path = directory / entry["file"]
             try:
-                built.append(
-                    BoosterClassifier.from_string(
-                        text, classes=entry["classes"], importance_type=entry["importance_type"]
-                    )
+                member = BoosterClassifier.from_string(
+                    texts[i], classes=entry["classes"], importance_type=entry["importance_type"]
                 )
             except lgb.basic.LightGBMError as exc:
-                raise ArtefactError(f"{directory / entry['file']}: {exc}") from exc
+                raise ArtefactError(f"{path}: {exc}") from exc
+            if member.n_features_in_ != n_features:
+                raise ArtefactError(
+                    f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
+                    f"model's spec lists {n_features}: the artefact is inconsistent"
+                )
+            built.append(member)
         else:
             built.append(lgb.LGBMClassifier(**_from_json(entry["params"])))
     source = spec["estimator"]
