@@ -70,6 +70,25 @@ def risk_score(probability: float) -> int:
     return min(100, max(0, math.floor(probability * 100.0 + 0.5)))
 
 
+BLOCK_SHARE = 0.75
+"""BLOCK starts this share of the way from a model's alert threshold to 1."""
+
+
+def thresholds_from_alert(alert: float) -> Thresholds:
+    """The decision bands of a model whose registered (validated) alert threshold is ``alert``:
+    REVIEW from the alert threshold itself (the validated score from which a transaction is
+    worth an analyst's look), FLAG from half of it (logged, let through), BLOCK from
+    ``alert + BLOCK_SHARE * (1 - alert)`` (three quarters of the way from the alert threshold
+    to certainty). A model validated at 0.6 gets the former fixed bands 0.3 / 0.6 / 0.9."""
+    if not 0.0 <= alert <= 1.0 or math.isnan(alert):
+        raise ValueError(f"alert threshold {alert!r} is out of range: allowed is 0 to 1")
+    block = alert + BLOCK_SHARE * (1.0 - alert)
+    # flag and block rounded to 12 places only so that 0.6 gives 0.9, not 0.8999999999999999
+    return Thresholds(
+        flag=min(alert, round(alert / 2.0, 12)), review=alert, block=max(alert, round(block, 12))
+    )
+
+
 class Scorer:
     """Scores transactions with one model over shared online state.
 
@@ -286,4 +305,12 @@ def transactions_of(frame: pl.DataFrame) -> list[Transaction]:
     return msgspec.convert(rows, list[Transaction])
 
 
-__all__ = ["TRANSACTION_FIELDS", "Scorer", "load_fraud_types", "risk_score", "transactions_of"]
+__all__ = [
+    "BLOCK_SHARE",
+    "TRANSACTION_FIELDS",
+    "Scorer",
+    "load_fraud_types",
+    "risk_score",
+    "thresholds_from_alert",
+    "transactions_of",
+]
