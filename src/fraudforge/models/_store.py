@@ -277,10 +277,11 @@ CHECK_TIMEOUT_S = 120.0
 
 
 def check_lightgbm_texts(
-    texts: Sequence[tuple[str, str]], n_features: int, *, timeout: float = CHECK_TIMEOUT_S
+    texts: Sequence[tuple[str, str]], n_features: int | None, *, timeout: float = CHECK_TIMEOUT_S
 ) -> None:
     """Refuse LightGBM text models (``(label, text)`` pairs) that LightGBM cannot read, dump or
-    predict with, or that read other than ``n_features`` features. The texts are loaded in a
+    predict with, or (unless ``n_features`` is None) that read other than ``n_features``
+    features. The texts are loaded in a
     child process of the same interpreter first, so a malformed model that makes LightGBM abort
     takes down only the child; an :class:`ArtefactError` names the file and what is wrong."""
     if not texts:
@@ -321,7 +322,7 @@ def check_lightgbm_texts(
     for (label, _), result in zip(texts, found, strict=True):
         if "error" in result:
             raise ArtefactError(f"{label}: not a readable LightGBM model ({result['error']})")
-        if result["num_feature"] != n_features:
+        if n_features is not None and result["num_feature"] != n_features:
             raise ArtefactError(
                 f"{label}: the LightGBM model reads {result['num_feature']} features, the "
                 f"model's spec lists {n_features}: the artefact is inconsistent"
@@ -360,8 +361,14 @@ def check_model(directory: Path) -> None:
     texts = _member_texts(directory, spec)
     check_lightgbm_texts(
         [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
-        len(spec["features"]),
+        _booster_features(spec),
     )
+
+
+def _booster_features(spec: dict[str, Any]) -> int | None:
+    """The feature count a bare-booster model's LightGBM file must read (None for a composite,
+    whose members may read what the composite gives them)."""
+    return len(spec["features"]) if "member" in spec["estimator"] else None
 
 
 def _load_skops(path: Path) -> Any:
@@ -386,7 +393,7 @@ def read_model(directory: Path, *, isolate: bool = False) -> FraudModel:
     spec = _read_spec(directory)
     verify_files(directory, spec.get("sha256", {}))
     texts = _member_texts(directory, spec)
-    n_features = len(spec["features"])
+    n_features = _booster_features(spec)
     if isolate:
         check_lightgbm_texts(
             [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
@@ -402,7 +409,7 @@ def read_model(directory: Path, *, isolate: bool = False) -> FraudModel:
                 )
             except lgb.basic.LightGBMError as exc:
                 raise ArtefactError(f"{path}: {exc}") from exc
-            if member.n_features_in_ != n_features:
+            if n_features is not None and member.n_features_in_ != n_features:
                 raise ArtefactError(
                     f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
                     f"model's spec lists {n_features}: the artefact is inconsistent"

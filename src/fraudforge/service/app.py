@@ -301,14 +301,14 @@ async def _swap(svc: Service, spec: ModelSpec, field: str) -> ModelInfo:
 @contextlib.contextmanager
 def _model_errors(ref: str, field: str) -> Iterator[None]:
     """A model refused by the swap checks as a client error naming what is wrong (the model
-    being served stays): 409 for another features catalogue (both hashes named), 503 for a
-    registry index that cannot be read, 422 for the rest (unknown version, damaged files,
-    a model LightGBM cannot read)."""
+    being served stays): 422 (another features catalogue, with both hashes; an unknown
+    version; damaged files; a model LightGBM cannot read), or 503 for a registry index that
+    cannot be read."""
     try:
         yield
     except CatalogMismatchError as exc:
         raise ServiceError(
-            409,
+            422,
             f"cannot serve {ref}: trained on features catalogue {exc.recorded}, this service "
             f"computes catalogue {exc.current}; retrain it on current features",
             field=field,
@@ -369,14 +369,14 @@ ENDPOINTS: tuple[tuple[Endpoint, Callable[..., Any]], ...] = (
     (
         Endpoint(
             "POST", "/v1/admin/model", "Load a registered model and serve it without downtime.",
-            ModelInfo, LoadModel, "admin", errors=(409, 503),
+            ModelInfo, LoadModel, "admin", errors=(503,),
         ),
         admin_load,
     ),
     (
         Endpoint(
             "POST", "/v1/admin/promote", "Promote a version; serve it unless serve is false.",
-            ModelInfo, Promote, "admin", errors=(409, 503),
+            ModelInfo, Promote, "admin", errors=(503,),
         ),
         admin_promote,
     ),

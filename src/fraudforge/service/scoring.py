@@ -93,7 +93,9 @@ class Scorer:
     """Scores transactions with one model over shared online state.
 
     ``model`` is a fitted FraudModel (``version`` its registry version), ``online`` the
-    OnlineFeatures it reads and updates, ``thresholds`` map probability to a decision, ``top_k``
+    OnlineFeatures it reads and updates, ``thresholds`` map probability to a decision (default:
+    ``thresholds_from_alert(model.threshold)``, the bands of the model's own alert threshold),
+    ``top_k``
     reasons are the features that pushed the score up most, ``fraud_types`` (optional) names the
     most likely fraud type (else ``"none"``). ``lock`` guards ``online``: scorers that share state
     must share it (``with_model`` does)."""
@@ -119,7 +121,11 @@ class Scorer:
             )
         self.model = model
         self.online = online
-        self.thresholds = thresholds if thresholds is not None else Thresholds()
+        self.fixed_thresholds = thresholds
+        """The thresholds given, or None when they follow the model."""
+        self.thresholds = (
+            thresholds if thresholds is not None else thresholds_from_alert(model.threshold)
+        )
         self.version = int(version)
         self.top_k = int(top_k)
         self.fraud_types = fraud_types
@@ -144,12 +150,13 @@ class Scorer:
         version: int,
         fraud_types: FraudTypes | None = None,
     ) -> Scorer:
-        """A scorer of another model over the same online state, lock and thresholds (for a
-        swap without downtime: requests holding the old scorer finish on it)."""
+        """A scorer of another model over the same online state and lock, and the same
+        thresholds if they were given (else the new model's own), for a swap without downtime:
+        requests holding the old scorer finish on it."""
         return Scorer(
             model,
             self.online,
-            thresholds=self.thresholds,
+            thresholds=self.fixed_thresholds,
             version=version,
             top_k=self.top_k,
             fraud_types=fraud_types,

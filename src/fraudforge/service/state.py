@@ -487,14 +487,16 @@ class ServiceState:
         try:
             with self.lock:
                 pid = os.fork()
-        except BaseException:
+        except OSError as exc:  # e.g. no memory for the page tables: copy in a thread instead
             os.close(read)
             os.close(write)
-            raise
+            log.warning("cannot fork a snapshot writer (%s): copying in a thread", exc)
+            return await asyncio.to_thread(self._snapshot_threaded, online, path)
         if pid == 0:  # the child: write, report, exit without running any of the parent's code
             code = 1
             try:
                 os.close(read)
+                _quiet_signals()
                 _die_with(parent)
                 size = write_state(online.to_state(), path)
                 os.write(write, f"ok {size}".encode())
@@ -512,6 +514,18 @@ FORK_SNAPSHOTS = hasattr(os, "fork")
 """Snapshots are written by a forked child where the platform can fork (see the module doc)."""
 
 _PR_SET_PDEATHSIG = 1
+
+
+def _quiet_signals() -> None:
+    """In a snapshot child: ignore SIGINT and SIGTERM (a Ctrl-C reaches the whole process group;
+    the server handles it and waits for this writer) and detach from the server's signal wakeup
+    fd, which the child shares: a signal the child received must not reach the server's loop a
+    second time (uvicorn takes a second SIGINT for "exit now")."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _die_with(parent: int) -> None:
