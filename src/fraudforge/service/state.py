@@ -453,11 +453,20 @@ class ServiceState:
             return 0
         async with self._snapshot:
             began = time.perf_counter()
+            if FORK_SNAPSHOTS:
+                job = asyncio.ensure_future(self._snapshot_forked(online, Path(path)))
+            else:
+                job = asyncio.ensure_future(
+                    asyncio.to_thread(self._snapshot_threaded, online, Path(path))
+                )
             try:
-                if FORK_SNAPSHOTS:
-                    size = await self._snapshot_forked(online, Path(path))
-                else:
-                    size = await asyncio.to_thread(self._snapshot_threaded, online, Path(path))
+                size = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # the writer runs on (a child or a thread): keep the lock until it is done, so
+                # the next snapshot (the one at shutdown) cannot be overtaken by this older one
+                with contextlib.suppress(BaseException):
+                    await job
+                raise
             except Exception as exc:
                 self.snapshot_failures += 1
                 log.error(
