@@ -124,7 +124,7 @@ as_image fraudforge features --in "$volume/data" --out "$volume/features" \
     >>"$workdir/model.log" 2>&1 || die "features failed; see $workdir/model.log"
 as_image fraudforge train --data "$volume/data" --features "$volume/features" \
     --params '{"n_estimators": 40, "num_leaves": 15}' --validation-days 0 --gap-days 1 \
-    --test-days 5 --registry "$volume/registry" --name fraud --stage production \
+    --test-days 5 --registry "$volume/registry" --name fraud-model --stage production \
     >>"$workdir/model.log" 2>&1 || die "train failed; see $workdir/model.log"
 
 wait_for() {  # wait_for SECONDS: from this host, as an orchestrator would, poll /health then
@@ -195,7 +195,7 @@ with urllib.request.urlopen(req, timeout=300) as r:  # the first score may compi
 with open("/tmp/score.ms", "w") as f:
     print(round((time.perf_counter() - began) * 1000), file=f)
 assert body["decision"] in ("ALLOW", "FLAG", "REVIEW", "BLOCK"), body
-assert body["model"] == {"name": "fraud", "version": 1}, body
+assert body["model"] == {"name": "fraud-model", "version": 1}, body
 print(f"scored {row['transaction_id']}: p={body['fraud_probability']:.4f} {body['decision']}")
 PY
     echo "start $run: first POST /v1/score answered in $(cat "$root/tmp/score.ms") ms" >>"$report"

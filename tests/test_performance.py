@@ -123,6 +123,7 @@ def test_one_file_configures_the_service_and_performance(tmp_path: Path) -> None
     )
     service = load_settings(toml=path, environ={})
     assert service.port == 9001
+    assert service.thresholds is not None
     assert service.thresholds.flag == 0.2
     assert load_performance(settings=path, environ={}) == Performance(
         threads=1, memory_limit=2 * 1024**3

@@ -18,7 +18,7 @@ from fraudforge.ops.releases import (
 )
 
 
-def _release(image: str | None, model: str = "fraud:1") -> Release:
+def _release(image: str | None, model: str = "fraud-model:1") -> Release:
     return Release(at="2026-01-01T00:00:00+00:00", action="deploy", image=image, model=model)
 
 
@@ -26,11 +26,12 @@ def test_set_variable_replaces_only_its_line(tmp_path: Path) -> None:
     """Other lines (comments, exports, other variables) stay as they were; a repeated
     assignment collapses to one; a missing file is created."""
     env = tmp_path / ".env"
-    env.write_text("# images\nFRAUDFORGE_MODEL=fraud@production\nexport FRAUDFORGE_IMAGE=a:1\n"
-                   "FRAUDFORGE_IMAGE=a:0\nOTHER=x\n")  # fmt: skip
+    env.write_text("# images\nFRAUDFORGE_MODEL=fraud-model@production\n"
+                   "export FRAUDFORGE_IMAGE=a:1\nFRAUDFORGE_IMAGE=a:0\nOTHER=x\n")  # fmt: skip
     set_variable(env, "fraudforge:2")
     assert env.read_text() == (
-        "# images\nFRAUDFORGE_MODEL=fraud@production\nFRAUDFORGE_IMAGE=fraudforge:2\nOTHER=x\n"
+        "# images\nFRAUDFORGE_MODEL=fraud-model@production\nFRAUDFORGE_IMAGE=fraudforge:2\n"
+        "OTHER=x\n"
     )
     assert read_variable(env) == "fraudforge:2"
     fresh = tmp_path / "new" / ".env"
@@ -54,8 +55,8 @@ def test_history_round_trips_and_appends(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     assert read_history(path) == []
     record(path, _release("a:1"))
-    record(path, _release(None, "fraud:2"))
-    assert read_history(path) == [_release("a:1"), _release(None, "fraud:2")]
+    record(path, _release(None, "fraud-model:2"))
+    assert read_history(path) == [_release("a:1"), _release(None, "fraud-model:2")]
 
 
 def test_history_that_is_not_one_is_refused(tmp_path: Path) -> None:
@@ -70,7 +71,7 @@ def test_history_that_is_not_one_is_refused(tmp_path: Path) -> None:
 def test_previous_image_toggles_like_an_undo() -> None:
     """Model-only releases are skipped; the previous image is the newest one that differs
     from the current, so rolling back twice returns to where the first rollback started."""
-    releases = [_release("a:1"), _release("a:2"), _release(None, "fraud:3"), _release("a:2")]
+    releases = [_release("a:1"), _release("a:2"), _release(None, "fraud-model:3"), _release("a:2")]
     assert current_image(releases) == "a:2"
     assert previous_image(releases) == "a:1"
     after = [*releases, _release("a:1")]

@@ -59,7 +59,13 @@ def post(base: str, path: str, body: Any, key: str | None, **kw: Any) -> httpx.R
 
 def test_scores_equal_the_in_process_scorer(server: str, deployment: Deployment) -> None:
     """The first transactions after the snapshot score exactly as a Scorer over the same state
-    does; the answer is well formed and its decision follows the default thresholds."""
+    does; the answer is well formed and its decision follows the bands derived from the
+    model's registered alert threshold."""
+    from fraudforge.models import Registry
+    from fraudforge.service.scoring import thresholds_from_alert
+
+    alert = Registry(deployment.registry, create=False).show(deployment.name, 1).threshold
+    bands = thresholds_from_alert(alert)
     online = load_snapshot(deployment.snapshot)
     local = Scorer.from_registry(
         deployment.registry, deployment.name, online, stage="production", top_k=5
@@ -77,7 +83,13 @@ def test_scores_equal_the_in_process_scorer(server: str, deployment: Deployment)
         assert 0 <= got.risk_score <= 100
         p = got.fraud_probability
         expected = (
-            "BLOCK" if p >= 0.9 else "REVIEW" if p >= 0.6 else "FLAG" if p >= 0.3 else "ALLOW"
+            "BLOCK"
+            if p >= bands.block
+            else "REVIEW"
+            if p >= bands.review
+            else "FLAG"
+            if p >= bands.flag
+            else "ALLOW"
         )
         assert got.decision == expected
 

@@ -123,8 +123,11 @@ def test_admin_swap_under_load_drops_nothing(deployment: Deployment, tmp_path: P
 
 
 def test_failed_start_shows_in_ready(deployment: Deployment, tmp_path: Path) -> None:
-    """An unknown model: /health is 200, /ready 503 with the reason, scoring 503."""
-    app = create_app(deployment.settings(tmp_path / "s.npz", model="missing@production"))
+    """A start that fails after listening (a damaged snapshot file; an unknown model is
+    refused before listening): /health is 200, /ready 503 with the reason, scoring 503."""
+    state = tmp_path / "s.npz"
+    state.write_bytes(b"not a snapshot")
+    app = create_app(deployment.settings(state, copy=False))
     with live_server(app, ready=False) as base:
         for _ in range(200):
             r = httpx.get(base + "/ready")
@@ -132,7 +135,7 @@ def test_failed_start_shows_in_ready(deployment: Deployment, tmp_path: Path) -> 
                 break
             threading.Event().wait(0.05)
         assert r.status_code == 503
-        assert "missing" in r.json()["error"]
+        assert "pickle" in r.json()["error"] or "zip" in r.json()["error"], r.json()
         assert httpx.get(base + "/health").status_code == 200
         scored = httpx.post(
             base + "/v1/score",

@@ -13,7 +13,9 @@ def _add_service_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="serve a registered model over HTTP")
     serve.add_argument("--config", help="TOML settings file (flags and FRAUDFORGE_* win)")
     serve.add_argument("--registry", help="model registry directory")
-    serve.add_argument("--model", help="NAME@STAGE or NAME:VERSION (default: fraud@production)")
+    serve.add_argument(
+        "--model", help="NAME@STAGE or NAME:VERSION (default: fraud-model@production)"
+    )
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: 8000)")
     serve.add_argument("--data", help="dataset to warm-start the online state from")
@@ -33,7 +35,9 @@ def _add_service_commands(sub: Any) -> None:
         "--cors-origin", dest="cors_origins", action="append", help="allowed CORS origin"
     )
     serve.add_argument(
-        "--thresholds", help="FLAG,REVIEW,BLOCK probability cut-offs (default: 0.3,0.6,0.9)"
+        "--thresholds",
+        help="FLAG,REVIEW,BLOCK probability cut-offs for every model (default: from each "
+        "model's registered alert threshold t: t/2, t, t + 0.75*(1-t))",
     )
     serve.add_argument("--log-level", dest="log_level", help="debug, info, warning or error")
     serve.set_defaults(func=cmd_serve)
@@ -59,12 +63,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise ValueError(f"--thresholds {args.thresholds!r}: allowed is FLAG,REVIEW,BLOCK")
         overrides["thresholds"] = dict(zip(("flag", "review", "block"), parts, strict=True))
     settings = load_settings(toml=args.config, overrides=overrides)
+    # before anything listens: the registry opens, the model exists and passes the swap
+    # checks (catalogue hash, files, LightGBM reads it in a child process); else exit 2
     preflight(settings)
     err.print(
         f"[bold]serve[/bold] {settings.model} from {settings.registry} on "
         f"http://{settings.host}:{settings.port} (docs at /docs)"
     )
-    run(settings)
+    run(settings, preflighted=True)
     return 0
 
 

@@ -12,6 +12,7 @@ from fraudforge.models.registry import (
     ModelVersion,
     Registry,
     RegistryError,
+    RegistryIndexError,
 )
 from fraudforge.models.search import SPACES, SearchResult, search
 from fraudforge.models.selection import (
@@ -48,6 +49,7 @@ __all__ = [
     "Recommendation",
     "Registry",
     "RegistryError",
+    "RegistryIndexError",
     "SearchResult",
     "Selection",
     "TimeSplit",

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +250,161 @@ def verify_files(directory: Path, expected: dict[str, str]) -> None:
             )
 
 
+_CHECK_CHILD = r"""
+import ctypes, json, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.LGBM_GetLastError.restype = ctypes.c_char_p
+ref = ctypes.byref
+def call(code):
+    if code != 0:
+        raise RuntimeError(lib.LGBM_GetLastError().decode(errors="replace"))
+out = []
+for item in json.load(sys.stdin):
+    handle = ctypes.c_void_p()
+    try:
+        iterations, n, k = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+        text = ctypes.c_char_p(item["text"].encode())
+        call(lib.LGBM_BoosterLoadModelFromString(text, ref(iterations), ref(handle)))
+        call(lib.LGBM_BoosterGetNumFeature(handle, ref(n)))
+        call(lib.LGBM_BoosterGetNumClasses(handle, ref(k)))
+        size = ctypes.c_int64(0)
+        call(lib.LGBM_BoosterDumpModel(handle, 0, -1, 0, ctypes.c_int64(0), ref(size), None))
+        dump = ctypes.create_string_buffer(size.value + 1)
+        length = ctypes.c_int64(size.value + 1)
+        call(lib.LGBM_BoosterDumpModel(handle, 0, -1, 0, length, ref(size), dump))
+        width = max(n.value, 1)
+        rows = (ctypes.c_double * (2 * width))(*([0.0] * width + [float("nan")] * width))
+        result = (ctypes.c_double * (2 * max(k.value, 1)))()
+        got = ctypes.c_int64(0)
+        for kind in (0, 1):  # probability, raw score: every tree walked twice
+            call(lib.LGBM_BoosterPredictForMat(
+                handle, rows, 1, ctypes.c_int32(2), ctypes.c_int32(width), 1, kind, 0, -1, b"",
+                ref(got), result,
+            ))
+    except RuntimeError as exc:
+        out.append({"error": f"LightGBMError: {exc}"})
+    else:
+        out.append({"num_feature": n.value})
+    finally:
+        if handle.value:
+            lib.LGBM_BoosterFree(handle)
+json.dump(out, sys.stdout)
+"""
+"""Run in a child interpreter on LightGBM's C library directly (no Python package imports, so
+it starts in tens of milliseconds): parses, dumps and predicts with each text model, so a model
+that makes LightGBM abort (``terminate called``, SIGABRT) or crash kills only the child."""
+
+CHECK_TIMEOUT_S = 120.0
+
+
+def check_lightgbm_texts(
+    texts: Sequence[tuple[str, str]], n_features: int | None, *, timeout: float = CHECK_TIMEOUT_S
+) -> None:
+    """Refuse LightGBM text models (``(label, text)`` pairs) that LightGBM cannot read, dump or
+    predict with, or (unless ``n_features`` is None) that read other than ``n_features``
+    features. The texts are loaded in a
+    child process of the same interpreter first, so a malformed model that makes LightGBM abort
+    takes down only the child; an :class:`ArtefactError` names the file and what is wrong."""
+    if not texts:
+        return
+    flags = ["-P"] if sys.version_info >= (3, 11) else []
+    payload = json.dumps([{"text": text} for _, text in texts])
+    try:
+        done = subprocess.run(
+            [sys.executable, *flags, "-c", _CHECK_CHILD, _lightgbm_library()],
+            input=payload,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",  # LightGBM may echo a damaged file's bytes in its messages
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise ArtefactError(
+            f"{texts[0][0]}: checking the LightGBM model took over {timeout:g} s; refusing it"
+        ) from None
+    labels = ", ".join(label for label, _ in texts)
+    if done.returncode != 0:
+        if done.returncode < 0:
+            try:
+                how = f"LightGBM crashed with {signal.Signals(-done.returncode).name}"
+            except ValueError:
+                how = f"LightGBM crashed with signal {-done.returncode}"
+        else:
+            how = f"the check exited {done.returncode}"
+        said = [line for line in done.stderr.splitlines() if line.strip()]
+        why = _lightgbm_reason(said)
+        raise ArtefactError(
+            f"{labels}: not a readable LightGBM model ({how}{': ' + why if why else ''}); "
+            "the file is damaged: restore the registry from a backup or retrain"
+        )
+    try:
+        found = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise ArtefactError(f"{labels}: the LightGBM check gave no answer; refusing it") from None
+    for (label, _), result in zip(texts, found, strict=True):
+        if "error" in result:
+            raise ArtefactError(f"{label}: not a readable LightGBM model ({result['error']})")
+        if n_features is not None and result["num_feature"] != n_features:
+            raise ArtefactError(
+                f"{label}: the LightGBM model reads {result['num_feature']} features, the "
+                f"model's spec lists {n_features}: the artefact is inconsistent"
+            )
+
+
+def _lightgbm_library() -> str:
+    """The path of the LightGBM shared library the ``lightgbm`` package loaded."""
+    loaded = getattr(getattr(lgb.basic, "_LIB", None), "_name", None)
+    if isinstance(loaded, str) and Path(loaded).is_file():
+        return loaded
+    found = sorted((Path(lgb.__file__).parent / "lib").glob("lib_lightgbm.*"))
+    if not found:
+        raise ArtefactError("cannot find LightGBM's shared library to check the model with")
+    return str(found[0])
+
+
+def _lightgbm_reason(lines: Sequence[str]) -> str:
+    """The most telling line of a crashed check's stderr (LightGBM's own ``[Fatal]`` message)."""
+    said = next(
+        (ln.split("[Fatal]", 1)[1] for ln in lines if "[Fatal]" in ln), lines[-1] if lines else ""
+    )
+    # the message may quote the damaged bytes (or memory beyond them): printable ASCII only
+    return "".join(c if " " <= c <= "~" else "?" for c in said.strip()[:120])
+
+
+def _member_texts(directory: Path, spec: dict[str, Any]) -> dict[int, str]:
+    """The text of each LightGBM member file, by member index."""
+    texts: dict[int, str] = {}
+    for i, entry in enumerate(spec["members"]):
+        if "file" in entry:
+            path = directory / entry["file"]
+            try:
+                texts[i] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise ArtefactError(
+                    f"{path} is not a LightGBM text model (not UTF-8: {exc}); the file is damaged"
+                ) from None
+    return texts
+
+
+def check_model(directory: Path) -> None:
+    """Check the model saved in ``directory`` without loading it here: the spec, every file's
+    recorded sha256, and each LightGBM member in a child process (see
+    :func:`check_lightgbm_texts`)."""
+    spec = _read_spec(directory)
+    verify_files(directory, spec.get("sha256", {}))
+    texts = _member_texts(directory, spec)
+    check_lightgbm_texts(
+        [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
+        _booster_features(spec),
+    )
+
+
+def _booster_features(spec: dict[str, Any]) -> int | None:
+    """The feature count a bare-booster model's LightGBM file must read (None for a composite,
+    whose members may read what the composite gives them)."""
+    return len(spec["features"]) if "member" in spec["estimator"] else None
+
+
 def _load_skops(path: Path) -> Any:
     data = path.read_bytes()
     try:
@@ -262,22 +420,35 @@ def _load_skops(path: Path) -> Any:
     return sio.loads(data, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
 
 
-def read_model(directory: Path) -> FraudModel:
-    """Load the model written by :func:`write_model`, verifying each file's recorded sha256."""
+def read_model(directory: Path, *, isolate: bool = False) -> FraudModel:
+    """Load the model written by :func:`write_model`, verifying each file's recorded sha256.
+    With ``isolate``, every LightGBM member is first loaded in a child process (see
+    :func:`check_lightgbm_texts`): a malformed one is refused rather than aborting this one."""
     spec = _read_spec(directory)
     verify_files(directory, spec.get("sha256", {}))
+    texts = _member_texts(directory, spec)
+    n_features = _booster_features(spec)
+    if isolate:
+        check_lightgbm_texts(
+            [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
+            n_features,
+        )
     built: list[Any] = []
-    for entry in spec["members"]:
+    for i, entry in enumerate(spec["members"]):
         if "file" in entry:
-            text = (directory / entry["file"]).read_text(encoding="utf-8")
+            path = directory / entry["file"]
             try:
-                built.append(
-                    BoosterClassifier.from_string(
-                        text, classes=entry["classes"], importance_type=entry["importance_type"]
-                    )
+                member = BoosterClassifier.from_string(
+                    texts[i], classes=entry["classes"], importance_type=entry["importance_type"]
                 )
             except lgb.basic.LightGBMError as exc:
-                raise ArtefactError(f"{directory / entry['file']}: {exc}") from exc
+                raise ArtefactError(f"{path}: {exc}") from exc
+            if n_features is not None and member.n_features_in_ != n_features:
+                raise ArtefactError(
+                    f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
+                    f"model's spec lists {n_features}: the artefact is inconsistent"
+                )
+            built.append(member)
         else:
             built.append(lgb.LGBMClassifier(**_from_json(entry["params"])))
     source = spec["estimator"]

@@ -29,10 +29,11 @@ import msgspec
 
 from fraudforge.engine.atomic import staged_directory
 from fraudforge.engine.dataset import sha256_file
-from fraudforge.models._store import ArtefactError, read_model, write_model
+from fraudforge.models._store import ArtefactError, check_model, read_model, write_model
 from fraudforge.models.artefact import FraudModel
 
 INDEX_FILE = "registry.sqlite"
+MODELS_DIR = "models"
 SCHEMA_VERSION = 1
 STAGES: tuple[str, ...] = ("none", "staging", "production", "archived")
 """Lifecycle stages. Promoting a version to production archives the previous production one."""
@@ -107,7 +108,19 @@ class RegistryError(ValueError):
 
 
 class CatalogMismatchError(RegistryError):
-    """A model trained on a different features catalogue than the current one."""
+    """A model trained on a different features catalogue than the current one; ``recorded`` and
+    ``current`` are the two catalogue hashes."""
+
+    def __init__(self, message: str, *, recorded: str = "", current: str = "") -> None:
+        super().__init__(message)
+        self.recorded = recorded
+        self.current = current
+
+
+class RegistryIndexError(RegistryError):
+    """The registry's SQLite index cannot be read or written (damaged, emptied, not a database,
+    locked past the timeout, or on a failing disk); the message names the file, what SQLite
+    said and how to recover."""
 
 
 class ModelVersion(msgspec.Struct, kw_only=True, frozen=True):
@@ -212,6 +225,8 @@ class Registry:
         self.timeout = timeout
         index = self.root / INDEX_FILE
         if not index.is_file():
+            if self._has_models():
+                raise RegistryIndexError(self._orphaned(f"has no index {INDEX_FILE}"))
             if not create:
                 raise RegistryError(
                     f"no model registry at {self.root} (no {INDEX_FILE}); register a model "
@@ -224,22 +239,54 @@ class Registry:
                 )
             self.root.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
             found = db.execute("PRAGMA user_version").fetchone()[0]
             if found not in (0, SCHEMA_VERSION):
                 raise RegistryError(
                     f"{index} has schema version {found}: this fraudforge reads {SCHEMA_VERSION}"
                 )
             if found == 0:
+                # an index without tables: new, or emptied; never recreate one over model files
+                # it does not list (the next registration would take their version numbers)
+                if self._has_models():
+                    raise RegistryIndexError(self._orphaned(f"has an empty index {INDEX_FILE}"))
+                if not create:
+                    raise RegistryIndexError(
+                        f"{index} is empty (no tables): not a usable registry index; restore it "
+                        "from a backup, or register a model there (fraudforge train --registry "
+                        "DIR) to start a new registry"
+                    )
+                db.execute("PRAGMA journal_mode=WAL")
                 db.executescript(_SCHEMA)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            else:
+                db.execute("PRAGMA journal_mode=WAL")
+
+    def _has_models(self) -> bool:
+        models = self.root / MODELS_DIR
+        return models.is_dir() and any(models.iterdir())
+
+    def _orphaned(self, what: str) -> str:
+        return (
+            f"{self.root} {what} but holds model files ({self.root / MODELS_DIR}): the index "
+            f"was lost or emptied. Restore {INDEX_FILE} from a backup (docs/production.md); to "
+            f"start an empty registry instead, move {MODELS_DIR}/ out of {self.root} first. "
+            "Refusing to create a new index over models it would not list"
+        )
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.root / INDEX_FILE, timeout=self.timeout, isolation_level=None)
+        """A connection to the index; any SQLite error in the block becomes one
+        :class:`RegistryIndexError` naming the index file."""
+        index = self.root / INDEX_FILE
+        try:
+            db = sqlite3.connect(index, timeout=self.timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise RegistryIndexError(_index_message(index, exc)) from exc
         try:
             db.execute("PRAGMA foreign_keys=ON")
             yield db
+        except sqlite3.Error as exc:
+            raise RegistryIndexError(_index_message(index, exc)) from exc
         finally:
             db.close()
 
@@ -290,10 +337,17 @@ class Registry:
         with self._write() as db:
             last = db.execute("SELECT MAX(version) FROM versions WHERE name = ?", (name,))
             version = int(last.fetchone()[0] or 0) + 1
-            rel = f"models/{name}/v{version}"
+            rel = f"{MODELS_DIR}/{name}/v{version}"
             target = self.root / rel
-            if target.exists():  # left by a run that died before its commit: not indexed
-                shutil.rmtree(target)
+            if target.exists() or target.is_symlink():
+                # not in the index, so not the registry's to delete: left by a registration
+                # that died before its commit, or by an index that lost its rows
+                raise RegistryError(
+                    f"{target} exists but the index does not list {name} v{version}: it was "
+                    "left by an interrupted registration or the index lost it. Move it out of "
+                    "the registry (or restore the index from a backup) and register again; "
+                    "fraudforge never deletes files its index does not own"
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with staged_directory(target) as work:
@@ -458,22 +512,52 @@ class Registry:
         *,
         stage: str | None = None,
         check_catalog: bool = False,
+        isolate: bool = False,
     ) -> FraudModel:
-        """The model of one version (as ``show`` picks it). Every file's sha256 is checked against
-        the index before it is read; an altered, missing or extra file is refused. With
-        ``check_catalog``, a model trained on another features catalogue is refused too."""
+        """The model of one version (as ``show`` picks it). Its directory must resolve inside the
+        registry, and every file's sha256 is checked against the index before it is read; an
+        altered, missing or extra file is refused. With ``check_catalog``, a model trained on
+        another features catalogue is refused too; with ``isolate``, its LightGBM files are
+        first read in a child process, so a malformed one is refused instead of aborting this
+        process (LightGBM aborts on some damaged models)."""
         info = self.show(name, version, stage=stage)
         if check_catalog:
-            from fraudforge.features.pipeline import catalog_hash
+            check_catalog_hash(info)
+        directory = self._checked_directory(info)
+        model = read_model(directory, isolate=isolate)
+        model.name = name
+        return model
 
-            current = catalog_hash()
-            if info.catalog_hash != current:
-                raise CatalogMismatchError(
-                    f"{name} v{info.version} was trained on features catalogue "
-                    f"{info.catalog_hash[:12]}, the current catalogue is {current[:12]}: its "
-                    "features mean something else now; retrain it on current features"
-                )
-        directory = self.root / info.path
+    def check(
+        self, name: str, version: int | None = None, *, stage: str | None = None
+    ) -> ModelVersion:
+        """Everything ``load(..., check_catalog=True, isolate=True)`` checks, without loading the
+        model in this process: the version exists, its catalogue hash is the current one, its
+        directory stays inside the registry, its files match the index's sha256, and LightGBM
+        reads each of its LightGBM files in a child process. Returns the version."""
+        info = self.show(name, version, stage=stage)
+        check_catalog_hash(info)
+        check_model(self._checked_directory(info))
+        return info
+
+    def artefact_directory(self, info: ModelVersion) -> Path:
+        """The directory of ``info``'s files, refused unless it resolves (symbolic links
+        followed) to a directory inside this registry's ``models/``."""
+        models = (self.root / MODELS_DIR).resolve()
+        directory = (self.root / info.path).resolve()
+        if not directory.is_relative_to(models) or directory == models:
+            raise ArtefactError(
+                f"{info.name} v{info.version}: the index's path {info.path!r} resolves to "
+                f"{directory}, outside the registry's {models}: the index was altered; "
+                "refusing to read it"
+            )
+        return directory
+
+    def _checked_directory(self, info: ModelVersion) -> Path:
+        """``artefact_directory`` with exactly the files the index lists, each with its
+        recorded sha256."""
+        name = info.name
+        directory = self.artefact_directory(info)
         if not directory.is_dir():
             raise ArtefactError(f"{name} v{info.version}: artefact directory {directory} is gone")
         present = {p.name for p in directory.iterdir()}
@@ -493,9 +577,7 @@ class Registry:
                     f"{name} v{info.version}: {path} has sha256 {actual}, the registry recorded "
                     f"{digest}: it was altered or corrupted; refusing to load"
                 )
-        model = read_model(directory)
-        model.name = name
-        return model
+        return directory
 
     def best(
         self,
@@ -604,6 +686,30 @@ class Registry:
             tags=tuple(tags),
             files=files,
         )
+
+
+def check_catalog_hash(info: ModelVersion) -> None:
+    """Refuse a version trained on another features catalogue than the current one."""
+    from fraudforge.features.pipeline import catalog_hash
+
+    current = catalog_hash()
+    if info.catalog_hash != current:
+        raise CatalogMismatchError(
+            f"{info.name} v{info.version} was trained on features catalogue "
+            f"{info.catalog_hash}, the current catalogue is {current}: its features mean "
+            "something else now; retrain it on current features",
+            recorded=info.catalog_hash,
+            current=current,
+        )
+
+
+def _index_message(index: Path, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        hint = "another process holds it; retry, or stop the process that writes it"
+    else:
+        hint = "the index is damaged: restore it from a backup (docs/production.md)"
+    return f"model registry index {index} cannot be used (SQLite: {text}): {hint}"
 
 
 def _check_tag(tag: str) -> str:

@@ -253,7 +253,9 @@ def parse_model(text: str) -> tuple[str, int | None]:
     """``NAME`` or ``NAME:VERSION``."""
     name, _, version = text.partition(":")
     if not name or (version and not version.isdigit()) or text.endswith(":"):
-        raise ValueError(f"invalid model `{text}`: allowed are NAME or NAME:VERSION (e.g. fraud:3)")
+        raise ValueError(
+            f"invalid model `{text}`: allowed are NAME or NAME:VERSION (e.g. fraud-model:3)"
+        )
     return name, int(version) if version else None
 
 

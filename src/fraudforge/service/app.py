@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from importlib import metadata
 from typing import Any
 
@@ -26,7 +26,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.handlers.http_handlers import HTTPRouteHandler
 
-from fraudforge.models.registry import Registry
+from fraudforge.models.registry import CatalogMismatchError, RegistryIndexError
 from fraudforge.service._errors import ServiceError, decode, field_path
 from fraudforge.service._openapi import Endpoint, docs_page, openapi_document
 from fraudforge.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
@@ -67,8 +67,9 @@ _DECODERS: dict[type, msgspec.json.Decoder[Any]] = {
 class Service:
     """Everything a request needs: settings, state, keys, rate limits and metrics."""
 
-    def __init__(self, settings: Settings) -> None:
-        preflight(settings)
+    def __init__(self, settings: Settings, *, preflighted: bool = False) -> None:
+        if not preflighted:
+            preflight(settings)
         self.settings = settings
         self.state = ServiceState(settings)
         self.keys = KeyRing(read_keys(settings.keys).keys) if settings.keys else None
@@ -242,6 +243,11 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
         "fraudforge_ready": ("1 when ready to score.", {}, float(st.ready)),
         "fraudforge_uptime_seconds": ("Seconds since start.", {}, time.time() - st.started),
         "fraudforge_snapshots": ("Snapshots written.", {}, float(st.snapshots)),
+        "fraudforge_snapshot_last_success_timestamp_seconds": (
+            "Unix time the last snapshot was written (0: none since start).",
+            {},
+            st.last_snapshot_at,
+        ),
     }
     if st.scorer is not None:
         ref = st.scorer.ref
@@ -250,7 +256,13 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
             {"name": ref.name, "version": ref.version},
             1.0,
         )
-    text = svc.metrics.render(gauges)
+    counters = {
+        "fraudforge_snapshot_failures_total": (
+            "Snapshots that failed (each is logged).",
+            st.snapshot_failures,
+        )
+    }
+    text = svc.metrics.render(gauges, counters)
     return Response(text.encode(), media_type=CONTENT_TYPE)
 
 
@@ -271,25 +283,42 @@ async def admin_promote(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = _service(request)
     svc.scorer()
     body: Promote = decode(_DECODERS[Promote], await request.body())
-    registry = Registry(svc.settings.registry, create=False)
-    try:
-        await asyncio.to_thread(registry.promote, body.name, body.version, body.stage)
-    except ValueError as exc:
-        raise ServiceError(422, str(exc), field="version") from None
+    # with serve: loaded first, stages moved only once it has loaded (one transaction)
+    with _model_errors(f"{body.name}:{body.version}", "version"):
+        info = await svc.state.promote(body.name, body.version, body.stage, serve=body.serve)
     if body.serve:
-        return _json(await _swap(svc, ModelSpec(body.name, body.version, None), "version"))
-    info = svc.state.info
-    assert info is not None  # svc.scorer() above: a model is loaded
-    return _json(await asyncio.to_thread(svc.state.refresh_info, info.name))
+        svc.metrics.swaps += 1
+    return _json(info)
 
 
 async def _swap(svc: Service, spec: ModelSpec, field: str) -> ModelInfo:
-    try:
+    with _model_errors(str(spec), field):
         info = await svc.state.swap(spec)
-    except (ValueError, KeyError) as exc:
-        raise ServiceError(422, f"cannot load {spec.name}: {exc}", field=field) from None
     svc.metrics.swaps += 1
     return info
+
+
+@contextlib.contextmanager
+def _model_errors(ref: str, field: str) -> Iterator[None]:
+    """A model refused by the swap checks as a client error naming what is wrong (the model
+    being served stays): 422 (another features catalogue, with both hashes; an unknown
+    version; damaged files; a model LightGBM cannot read), or 503 for a registry index that
+    cannot be read."""
+    try:
+        yield
+    except CatalogMismatchError as exc:
+        raise ServiceError(
+            422,
+            f"cannot serve {ref}: trained on features catalogue {exc.recorded}, this service "
+            f"computes catalogue {exc.current}; retrain it on current features",
+            field=field,
+        ) from None
+    except RegistryIndexError as exc:
+        raise ServiceError(
+            503, f"cannot serve {ref}: {exc}", headers={"Retry-After": "5"}
+        ) from None
+    except (ValueError, KeyError) as exc:
+        raise ServiceError(422, f"cannot serve {ref}: {exc}", field=field) from None
 
 
 async def admin_snapshot(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -298,7 +327,12 @@ async def admin_snapshot(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc.scorer()
     if svc.settings.state is None:
         raise ServiceError(409, "no snapshot file configured (settings.state / --state)")
-    size = await svc.state.snapshot()
+    try:
+        size = await svc.state.snapshot()
+    except Exception as exc:  # logged and counted by snapshot()
+        raise ServiceError(
+            503, f"snapshot to {svc.settings.state} failed: {type(exc).__name__}: {exc}"
+        ) from None
     return _json(
         SnapshotInfo(path=svc.settings.state, bytes=size, seconds=svc.state.last_snapshot_s)
     )
@@ -416,11 +450,13 @@ def _static(content: bytes, media_type: str) -> Callable[..., Any]:
     return serve
 
 
-def create_app(settings: Settings, *, start: bool = True) -> Litestar:
-    """The ASGI app for ``settings``. With ``start`` its lifespan restores (or warm-starts) the
-    state and loads the model in a worker thread — ``/health`` answers meanwhile, ``/ready``
-    turns 200 when done — then snapshots periodically and once more at shutdown."""
-    svc = Service(settings)
+def create_app(settings: Settings, *, start: bool = True, preflighted: bool = False) -> Litestar:
+    """The ASGI app for ``settings``, refused (a ``ValueError`` naming what is wrong) when
+    ``state.preflight`` finds they cannot work, unless ``preflighted`` says it already ran. With
+    ``start`` its lifespan restores (or warm-starts) the state and loads the model in a worker
+    thread — ``/health`` answers meanwhile, ``/ready`` turns 200 when done — then snapshots
+    periodically and once more at shutdown."""
+    svc = Service(settings, preflighted=preflighted)
     doc = api_document()
     handlers: list[HTTPRouteHandler] = [
         route(e.path, http_method=e.method, guards=[_guard], opt={"scope": e.scope}, name=e.path)(
@@ -448,7 +484,8 @@ def create_app(settings: Settings, *, start: bool = True) -> Litestar:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             if svc.state.ready:
-                await svc.state.snapshot()
+                with contextlib.suppress(Exception):  # logged and counted by snapshot()
+                    await svc.state.snapshot()
 
     cors = (
         CORSConfig(
@@ -478,7 +515,9 @@ def create_app(settings: Settings, *, start: bool = True) -> Litestar:
 
 
 async def _start(svc: Service) -> None:
-    """Load in a thread, then snapshot every ``snapshot_interval_s`` seconds."""
+    """Load in a thread, then snapshot every ``snapshot_interval_s`` seconds. A failed snapshot
+    is logged and counted (``fraudforge_snapshot_failures_total``) and the next one is tried
+    on schedule: a failure never stops the periodic snapshots."""
     try:
         await asyncio.to_thread(svc.state.start)
     except Exception:  # recorded in state.error, shown by /ready
@@ -486,14 +525,13 @@ async def _start(svc: Service) -> None:
     if svc.settings.state is None:
         return
     if not svc.state.restored:  # warm-started: save it so a restart need not replay again
-        await svc.state.snapshot()
+        with contextlib.suppress(Exception):  # logged and counted by snapshot()
+            await svc.state.snapshot()
     interval = svc.settings.snapshot_interval_s
     while interval > 0:
         await asyncio.sleep(interval)
-        try:
+        with contextlib.suppress(Exception):  # logged and counted by snapshot()
             await svc.state.snapshot()
-        except OSError as exc:
-            log.error("snapshot failed: %s", exc)
 
 
 __all__ = ["DOCS_PATH", "ENDPOINTS", "OPENAPI_PATH", "Service", "api_document", "create_app"]

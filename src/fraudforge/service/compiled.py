@@ -85,9 +85,12 @@ def _raw_many(xs: F64, ints: I32, floats: F64, roots: I32, out: F64) -> None:
         out[i] = _walk(xs[i], ints, floats, roots, none, False)
 
 
-def _flatten(tree: Mapping[str, Any], ints: list[list[int]], floats: list[list[float]]) -> int:
+def _flatten(
+    tree: Mapping[str, Any], ints: list[list[int]], floats: list[list[float]], n_features: int
+) -> int:
     """Append ``tree``'s nodes (each node's two children on adjacent rows) and return its root's
-    row."""
+    row; a split on a feature outside ``0 .. n_features - 1`` is refused (the walk does not check
+    bounds)."""
     root = len(ints)
     ints.append([-1, 0])
     floats.append([0.0, 0.0])
@@ -102,6 +105,17 @@ def _flatten(tree: Mapping[str, Any], ints: list[list[int]], floats: list[list[f
                 f"split on feature {node['split_feature']} has decision type "
                 f"{node['decision_type']!r}: only numerical splits ('<=') are compiled; "
                 "categorical features are not supported"
+            )
+        feature = int(node["split_feature"])
+        if not 0 <= feature < n_features:
+            raise UnsupportedModelError(
+                f"split on feature {feature}: the model has features 0 to {n_features - 1}; "
+                "the model is damaged"
+            )
+        if node["missing_type"] not in MISSING_TYPES:
+            raise UnsupportedModelError(
+                f"split on feature {feature} has missing type {node['missing_type']!r}: allowed "
+                f"are {', '.join(MISSING_TYPES)}"
             )
         left = len(ints)
         ints += [[-1, 0], [-1, 0]]
@@ -170,14 +184,23 @@ class CompiledTrees:
         sigmoid = _sigmoid_scale(str(dump.get("objective", "binary")))
         ints: list[list[int]] = []
         floats: list[list[float]] = []
-        roots = [_flatten(tree["tree_structure"], ints, floats) for tree in dump["tree_info"]]
+        n_features = int(dump["max_feature_idx"]) + 1
+        try:
+            roots = [
+                _flatten(tree["tree_structure"], ints, floats, n_features)
+                for tree in dump["tree_info"]
+            ]
+        except (KeyError, TypeError) as exc:
+            raise UnsupportedModelError(
+                f"the model's tree dump lacks {exc}: not a LightGBM model this compiles"
+            ) from None
         if not ints:
             ints, floats = [[-1, 0]], [[0.0, 0.0]]
         return cls(
             ints=np.array(ints, dtype=np.int32).reshape(-1, 2),
             floats=np.array(floats, dtype=np.float64).reshape(-1, 2),
             roots=np.array(roots, dtype=np.int32),
-            n_features=int(dump["max_feature_idx"]) + 1,
+            n_features=n_features,
             sigmoid=sigmoid,
             average=bool(dump.get("average_output", False)),
             feature_names=dump.get("feature_names", ()),

@@ -83,8 +83,13 @@ class Metrics:
             self.decisions[d] = self.decisions.get(d, 0) + 1
             self.scored += 1
 
-    def render(self, gauges: dict[str, tuple[str, dict[str, Any], float]]) -> str:
-        """The exposition text; ``gauges`` maps a metric name to (help, labels, value)."""
+    def render(
+        self,
+        gauges: dict[str, tuple[str, dict[str, Any], float]],
+        counters: dict[str, tuple[str, int]] | None = None,
+    ) -> str:
+        """The exposition text; ``gauges`` maps a metric name to (help, labels, value),
+        ``counters`` (kept elsewhere, e.g. by the service state) a name to (help, value)."""
         out: list[str] = []
 
         def head(name: str, kind: str, text: str) -> None:
@@ -109,13 +114,14 @@ class Metrics:
         head("fraudforge_decisions_total", "counter", "Scored transactions by decision.")
         for decision, n in sorted(self.decisions.items()):
             out.append(f"fraudforge_decisions_total{_labels(decision=decision)} {n}")
-        counters: tuple[tuple[str, str, int], ...] = (
+        own: tuple[tuple[str, str, int], ...] = (
             ("fraudforge_scored_total", "Transactions scored.", self.scored),
             ("fraudforge_feedback_total", "Feedback labels received.", self.feedback),
             ("fraudforge_rate_limited_total", "Requests refused with 429.", self.rate_limited),
             ("fraudforge_model_swaps_total", "Models loaded by the admin API.", self.swaps),
+            *((name, text, n) for name, (text, n) in (counters or {}).items()),
         )
-        for metric, text, count in counters:
+        for metric, text, count in own:
             head(metric, "counter", text)
             out.append(f"{metric} {count}")
         for metric, (text, gauge_labels, value) in gauges.items():

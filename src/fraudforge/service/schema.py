@@ -229,7 +229,7 @@ ModelName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 class LoadModel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Admin: serve another registered model (``NAME@STAGE`` or ``NAME:VERSION``)."""
 
-    model: Annotated[str, Meta(min_length=1, max_length=80, examples=["fraud@production"])]
+    model: Annotated[str, Meta(min_length=1, max_length=80, examples=["fraud-model@production"])]
 
 
 class Promote(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

@@ -70,11 +70,32 @@ def risk_score(probability: float) -> int:
     return min(100, max(0, math.floor(probability * 100.0 + 0.5)))
 
 
+BLOCK_SHARE = 0.75
+"""BLOCK starts this share of the way from a model's alert threshold to 1."""
+
+
+def thresholds_from_alert(alert: float) -> Thresholds:
+    """The decision bands of a model whose registered (validated) alert threshold is ``alert``:
+    REVIEW from the alert threshold itself (the validated score from which a transaction is
+    worth an analyst's look), FLAG from half of it (logged, let through), BLOCK from
+    ``alert + BLOCK_SHARE * (1 - alert)`` (three quarters of the way from the alert threshold
+    to certainty). A model validated at 0.6 gets the former fixed bands 0.3 / 0.6 / 0.9."""
+    if not 0.0 <= alert <= 1.0 or math.isnan(alert):
+        raise ValueError(f"alert threshold {alert!r} is out of range: allowed is 0 to 1")
+    block = alert + BLOCK_SHARE * (1.0 - alert)
+    # flag and block rounded to 12 places only so that 0.6 gives 0.9, not 0.8999999999999999
+    return Thresholds(
+        flag=min(alert, round(alert / 2.0, 12)), review=alert, block=max(alert, round(block, 12))
+    )
+
+
 class Scorer:
     """Scores transactions with one model over shared online state.
 
     ``model`` is a fitted FraudModel (``version`` its registry version), ``online`` the
-    OnlineFeatures it reads and updates, ``thresholds`` map probability to a decision, ``top_k``
+    OnlineFeatures it reads and updates, ``thresholds`` map probability to a decision (default:
+    ``thresholds_from_alert(model.threshold)``, the bands of the model's own alert threshold),
+    ``top_k``
     reasons are the features that pushed the score up most, ``fraud_types`` (optional) names the
     most likely fraud type (else ``"none"``). ``lock`` guards ``online``: scorers that share state
     must share it (``with_model`` does)."""
@@ -100,7 +121,11 @@ class Scorer:
             )
         self.model = model
         self.online = online
-        self.thresholds = thresholds if thresholds is not None else Thresholds()
+        self.fixed_thresholds = thresholds
+        """The thresholds given, or None when they follow the model."""
+        self.thresholds = (
+            thresholds if thresholds is not None else thresholds_from_alert(model.threshold)
+        )
         self.version = int(version)
         self.top_k = int(top_k)
         self.fraud_types = fraud_types
@@ -125,12 +150,13 @@ class Scorer:
         version: int,
         fraud_types: FraudTypes | None = None,
     ) -> Scorer:
-        """A scorer of another model over the same online state, lock and thresholds (for a
-        swap without downtime: requests holding the old scorer finish on it)."""
+        """A scorer of another model over the same online state and lock, and the same
+        thresholds if they were given (else the new model's own), for a swap without downtime:
+        requests holding the old scorer finish on it."""
         return Scorer(
             model,
             self.online,
-            thresholds=self.thresholds,
+            thresholds=self.fixed_thresholds,
             version=version,
             top_k=self.top_k,
             fraud_types=fraud_types,
@@ -286,4 +312,12 @@ def transactions_of(frame: pl.DataFrame) -> list[Transaction]:
     return msgspec.convert(rows, list[Transaction])
 
 
-__all__ = ["TRANSACTION_FIELDS", "Scorer", "load_fraud_types", "risk_score", "transactions_of"]
+__all__ = [
+    "BLOCK_SHARE",
+    "TRANSACTION_FIELDS",
+    "Scorer",
+    "load_fraud_types",
+    "risk_score",
+    "thresholds_from_alert",
+    "transactions_of",
+]

@@ -10,15 +10,15 @@ from fraudforge.service.app import create_app
 from fraudforge.service.settings import Settings
 
 
-def run(settings: Settings) -> None:
-    """Serve until SIGINT/SIGTERM."""
+def run(settings: Settings, *, preflighted: bool = False) -> None:
+    """Serve until SIGINT/SIGTERM (``preflighted``: the caller has run ``state.preflight``)."""
     import uvicorn
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, preflighted=preflighted),
         host=settings.host,
         port=settings.port,
         loop="uvloop",

@@ -26,7 +26,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
     registry: str
     """The model registry directory."""
-    model: str = "fraud@production"
+    model: str = "fraud-model@production"
     """``NAME@STAGE`` or ``NAME:VERSION`` of the model to serve."""
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8000
@@ -52,7 +52,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     max_future_minutes: Annotated[float, Meta(ge=0.0)] = 5.0
     """How far past the server's clock (IST) a transaction's timestamp may be."""
     top_reasons: Annotated[int, Meta(ge=0, le=50)] = 5
-    thresholds: Thresholds = msgspec.field(default_factory=Thresholds)
+    thresholds: Thresholds | None = None
+    """Fixed FLAG / REVIEW / BLOCK cut-offs for every model served; None (the default) derives
+    them from each model's registered alert threshold (``scoring.thresholds_from_alert``)."""
     cors_origins: list[str] = msgspec.field(default_factory=list)
     """Origins allowed by CORS; empty means CORS is off."""
     log_level: str = "info"

@@ -1,31 +1,48 @@
 """The service's online state: the ``OnlineFeatures`` built from a snapshot or warm-started from a
 dataset, atomic snapshots of it, and the scorer in use, swapped whole so a request that has
-started finishes on the model it started with."""
+started finishes on the model it started with.
+
+A model is checked before it is served, at start-up and at every swap: its catalogue hash must be
+the running code's, its files must match the registry's index, and its LightGBM files are read
+in a child process first (LightGBM aborts the process on some damaged models). Its decision
+thresholds come from its registered alert threshold unless the settings fix them.
+
+A snapshot is written by a forked child (where ``os.fork`` exists): the fork is a copy-on-write
+copy of the state taken in a few milliseconds under the state lock, and the child builds the
+arrays and writes them, so the event loop never waits for a copy or a write. Elsewhere the state
+is copied under the lock in a worker thread. Either way the file is written under a unique
+temporary name, flushed, renamed over the snapshot and its directory flushed."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import errno
 import gc
 import logging
+import os
 import re
+import signal
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 import numpy as np
 import polars as pl
 
-from fraudforge.engine.atomic import staged_file
 from fraudforge.engine.dataset import scan_dataset
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import read_features, source_dataset
-from fraudforge.models.registry import STAGES, Registry
-from fraudforge.service.schema import ModelInfo
-from fraudforge.service.scoring import Scorer
+from fraudforge.models.registry import STAGES, ModelVersion, Registry, RegistryError
+from fraudforge.service.schema import ModelInfo, Thresholds
+from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert
 from fraudforge.service.settings import Settings
 
 log = logging.getLogger("fraudforge.service")
@@ -42,6 +59,11 @@ class ModelSpec:
     version: int | None = None
     stage: str | None = "production"
 
+    def __str__(self) -> str:
+        if self.version is not None:
+            return f"{self.name}:{self.version}"
+        return f"{self.name}@{self.stage}"
+
     @classmethod
     def parse(cls, text: str) -> ModelSpec:
         """Parse ``NAME@STAGE`` / ``NAME:VERSION``, naming what is wrong."""
@@ -49,7 +71,7 @@ class ModelSpec:
         if m is None:
             raise ValueError(
                 f"invalid model `{text}`: allowed are NAME@STAGE or NAME:VERSION "
-                "(e.g. fraud@production, fraud:3)"
+                "(e.g. fraud-model@production, fraud-model:3)"
             )
         if m["v"] is not None:
             return cls(m["name"], int(m["v"]), None)
@@ -67,10 +89,100 @@ def save_snapshot(online: OnlineFeatures, path: str | Path) -> int:
 
 def write_state(state: dict[str, np.ndarray[Any, Any]], path: str | Path) -> int:
     """Write a ``to_state`` dict to ``path`` atomically."""
-    target = Path(path)
-    with staged_file(target) as work, open(work, "wb") as f:
+
+    def write(f: BinaryIO) -> None:
         np.savez(f, __format__=np.array([SNAPSHOT_FORMAT]), **state)  # type: ignore[arg-type]
+
+    return write_replacing(Path(path), write)
+
+
+PARTIAL = ".partial-"
+"""Marks a temporary file: ``.NAME.partial-PID-RANDOM`` beside the file ``NAME`` it becomes."""
+_PARTIAL_PID = re.compile(r"\.partial-(\d+)")
+
+
+def write_replacing(target: Path, write: Callable[[BinaryIO], None]) -> int:
+    """Write ``target`` through ``write`` atomically and durably: into a temporary sibling with a
+    name no other writer uses (this process's id plus a random part), flushed to disk, renamed
+    over ``target``, then the directory flushed so the rename survives a power cut. A reader
+    sees the old file or the complete new one; on any error the temporary file is removed.
+    Returns the bytes written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}{PARTIAL}{os.getpid()}-")
+    work = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(work, target)
+    except BaseException:
+        work.unlink(missing_ok=True)
+        raise
+    fsync_directory(target.parent)
     return target.stat().st_size
+
+
+def fsync_directory(directory: Path) -> None:
+    """Flush a directory's entries (a rename in it) to disk; a no-op where directories cannot
+    be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some filesystems refuse fsync on a directory
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not: it has exited, unreaped)."""
+    if pid == os.getpid():  # ours from a previous life (a container's pid is reused): stale
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def remove_stale_partials(path: str | Path) -> list[Path]:
+    """Remove the temporary files left beside ``path`` by writers that died mid-write (a crash,
+    SIGKILL, power cut): ``.NAME.partial-PID...`` whose process is gone. Returns the removed
+    files."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        return []
+    removed = []
+    for work in target.parent.glob(f".{glob_escape(target.name)}{PARTIAL}*"):
+        m = _PARTIAL_PID.search(work.name[len(target.name) + 1 :])
+        if m is None or _alive(int(m[1])) or not work.is_file():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            work.unlink()
+            removed.append(work)
+    if removed:
+        log.warning(
+            "removed %d temporary file(s) left by interrupted snapshots: %s",
+            len(removed),
+            ", ".join(p.name for p in removed),
+        )
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob's special characters taken literally."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def load_snapshot(path: str | Path) -> OnlineFeatures:
@@ -130,14 +242,50 @@ def _restores(settings: Settings) -> bool:
     return False
 
 
-def preflight(settings: Settings) -> None:
-    """Refuse settings that cannot work before anything listens: a missing registry, a bad
-    model reference, or no source for the online state."""
-    Registry(settings.registry, create=False)
-    ModelSpec.parse(settings.model)
+def preflight(settings: Settings) -> ModelVersion:
+    """Refuse settings that cannot work before anything listens: a missing or damaged
+    registry, a bad model reference, a model the registry does not hold, one trained on another
+    features catalogue or whose files are damaged (read in a child process), or no source for
+    the online state. Returns the model's registered version."""
+    spec = ModelSpec.parse(settings.model)
+    registry = Registry(settings.registry, create=False)
+    version = resolve_model(registry, spec)
+    registry.check(spec.name, version.version)
     if not _restores(settings):
         assert settings.data is not None
         source_dataset(settings.data)
+    return version
+
+
+def resolve_model(registry: Registry, spec: ModelSpec) -> ModelVersion:
+    """The registered version ``spec`` names, or an error naming the reference, the registry
+    and what it holds."""
+    try:
+        return registry.show(spec.name, spec.version, stage=spec.stage)
+    except RegistryError as exc:
+        reason = str(exc).split(": registered are", 1)[0]
+        raise RegistryError(
+            f"model {spec} is not in the registry {registry.root} ({reason}); it holds "
+            f"{describe_registry(registry)}"
+        ) from None
+
+
+def describe_registry(registry: Registry) -> str:
+    """Each model with its versions and their stages, on one line."""
+    by_name: dict[str, list[str]] = {}
+    for v in registry.list():
+        by_name.setdefault(v.name, []).append(f"v{v.version} {v.stage}")
+    if not by_name:
+        return "no models"
+    return "; ".join(f"{name} ({', '.join(vs)})" for name, vs in by_name.items())
+
+
+def model_thresholds(settings: Settings, version: ModelVersion) -> Thresholds:
+    """The decision thresholds to serve ``version`` with: the settings' when they fix them, else
+    those derived from its registered alert threshold."""
+    if settings.thresholds is not None:
+        return settings.thresholds
+    return thresholds_from_alert(version.threshold)
 
 
 class ServiceState:
@@ -153,11 +301,18 @@ class ServiceState:
         self.restored = False
         """True when the state came from a snapshot rather than a warm start."""
         self.snapshots = 0
+        """Snapshots written."""
+        self.snapshot_failures = 0
+        """Snapshots that failed (each logged)."""
         self.last_snapshot_s = 0.0
+        """Seconds the last successful snapshot took."""
+        self.last_snapshot_at = 0.0
+        """Unix time the last successful snapshot finished (0: none yet)."""
         self.started = time.time()
         self.lock = threading.Lock()
         """Guards ``online``; every scorer built here shares it."""
         self._swap = asyncio.Lock()
+        self._snapshot = asyncio.Lock()
 
     @property
     def ready(self) -> bool:
@@ -166,23 +321,37 @@ class ServiceState:
 
     def build_scorer(self, spec: ModelSpec) -> tuple[Scorer, ModelInfo]:
         """A scorer of ``spec`` over the current online state, its kernels warmed up, and the
-        registry's description of its version (blocking: run it in a thread)."""
+        registry's description of its version (blocking: run it in a thread). The model is
+        refused (a ``RegistryError`` / ``ArtefactError``, both ``ValueError``) when it was
+        trained on another features catalogue, its files differ from the index, or LightGBM
+        cannot read them in a child process; its decision thresholds come from its registered
+        alert threshold unless the settings fix them."""
         if self.online is None:
             raise RuntimeError("the online state is not loaded yet")
         registry = Registry(self.settings.registry, create=False)
-        scorer = Scorer.from_registry(
-            registry,
-            spec.name,
+        v = resolve_model(registry, spec)
+        model = registry.load(spec.name, v.version, check_catalog=True, isolate=True)
+        thresholds = model_thresholds(self.settings, v)
+        scorer = Scorer(
+            model,
             self.online,
-            version=spec.version,
-            stage=spec.stage,
-            thresholds=self.settings.thresholds,
+            thresholds=thresholds,
+            version=v.version,
             top_k=self.settings.top_reasons,
+            fraud_types=load_fraud_types(registry, spec.name, stage=spec.stage),
             lock=self.lock,
         )
         warm = scorer.warm_up()
-        log.info("model %s v%s warmed up in %.2f s", spec.name, scorer.ref.version, warm)
-        v = registry.show(spec.name, scorer.ref.version)
+        log.info(
+            "model %s v%s warmed up in %.2f s; thresholds flag %g, review %g, block %g (%s)",
+            spec.name,
+            v.version,
+            warm,
+            thresholds.flag,
+            thresholds.review,
+            thresholds.block,
+            "settings" if self.settings.thresholds is not None else "from its alert threshold",
+        )
         info = ModelInfo(
             name=v.name,
             version=v.version,
@@ -190,7 +359,7 @@ class ServiceState:
             stage=v.stage,
             created_at=v.created_at,
             features=list(v.features),
-            thresholds=self.settings.thresholds,
+            thresholds=thresholds,
         )
         return scorer, info
 
@@ -198,6 +367,8 @@ class ServiceState:
         """Restore (or warm-start) the state, then load the configured model (blocking)."""
         began = time.perf_counter()
         try:
+            if self.settings.state is not None:
+                remove_stale_partials(self.settings.state)
             online, source = open_state(self.settings)
             self.online = online
             self.restored = source.startswith("snapshot")
@@ -221,18 +392,47 @@ class ServiceState:
 
     async def swap(self, spec: ModelSpec) -> ModelInfo:
         """Load ``spec`` off the event loop and make it the scorer; requests already running keep
-        the scorer they started with. One swap at a time."""
+        the scorer they started with. One swap at a time; a model that fails its checks leaves
+        the current one serving."""
         async with self._swap:
             scorer, info = await asyncio.to_thread(self.build_scorer, spec)
-            old = self.scorer
-            self.info, self.scorer = info, scorer
-            log.info(
-                "model swapped: %s -> %s v%s",
-                f"{old.ref.name} v{old.ref.version}" if old else "none",
-                scorer.ref.name,
-                scorer.ref.version,
-            )
+            self._install(scorer, info)
             return info
+
+    async def promote(self, name: str, version: int, stage: str, *, serve: bool) -> ModelInfo:
+        """Move ``name`` ``version`` to ``stage`` in the registry; with ``serve``, load it first
+        and serve it, and only once it has loaded change the stages (in one SQLite
+        transaction), so a model that fails to load leaves both the registry and the service as
+        they were. Without ``serve``, a promotion to production is checked as a start-up would
+        check it (so the next start can serve it). Returns the served model's description."""
+        registry = Registry(self.settings.registry, create=False)
+        async with self._swap:
+            if serve:
+                spec = ModelSpec(name, version, None)
+                scorer, info = await asyncio.to_thread(self.build_scorer, spec)
+                moved = await asyncio.to_thread(registry.promote, name, version, stage)
+                info = msgspec.structs.replace(info, stage=moved.stage)
+                self._install(scorer, info)
+                return info
+            if stage == "production":
+                await asyncio.to_thread(registry.check, name, version)
+            await asyncio.to_thread(registry.promote, name, version, stage)
+            if self.info is None:
+                raise RuntimeError("no model is loaded")
+            served = self.info
+            now = await asyncio.to_thread(registry.show, served.name, served.version)
+            self.info = msgspec.structs.replace(served, stage=now.stage)
+            return self.info
+
+    def _install(self, scorer: Scorer, info: ModelInfo) -> None:
+        old = self.scorer
+        self.info, self.scorer = info, scorer
+        log.info(
+            "model swapped: %s -> %s v%s",
+            f"{old.ref.name} v{old.ref.version}" if old else "none",
+            scorer.ref.name,
+            scorer.ref.version,
+        )
 
     def refresh_info(self, name: str) -> ModelInfo:
         """The registry's current description of the served version (its stage may have
@@ -244,28 +444,141 @@ class ServiceState:
         return self.info
 
     async def snapshot(self) -> int:
-        """Write a snapshot (state copied on the loop, written in a thread); 0 when there is no
-        snapshot file configured or no state yet."""
-        if self.settings.state is None or self.online is None:
+        """Write a snapshot of the online state to ``settings.state``; 0 when there is no
+        snapshot file configured or no state yet. One snapshot at a time (a second call waits
+        for the first). A failure is logged, counted in ``snapshot_failures`` and raised."""
+        path = self.settings.state
+        online = self.online
+        if path is None or online is None:
             return 0
-        began = time.perf_counter()
+        async with self._snapshot:
+            began = time.perf_counter()
+            if FORK_SNAPSHOTS:
+                job = asyncio.ensure_future(self._snapshot_forked(online, Path(path)))
+            else:
+                job = asyncio.ensure_future(
+                    asyncio.to_thread(self._snapshot_threaded, online, Path(path))
+                )
+            try:
+                size = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # the writer runs on (a child or a thread): keep the lock until it is done, so
+                # the next snapshot (the one at shutdown) cannot be overtaken by this older one
+                with contextlib.suppress(BaseException):
+                    await job
+                raise
+            except Exception as exc:
+                self.snapshot_failures += 1
+                log.error(
+                    "snapshot %s failed (%d failure(s) so far): %s: %s",
+                    path,
+                    self.snapshot_failures,
+                    type(exc).__name__,
+                    exc,
+                )
+                raise
+            self.snapshots += 1
+            self.last_snapshot_s = time.perf_counter() - began
+            self.last_snapshot_at = time.time()
+            log.info("snapshot %s: %d bytes in %.3f s", path, size, self.last_snapshot_s)
+            return size
+
+    def _snapshot_threaded(self, online: OnlineFeatures, path: Path) -> int:
         with self.lock:
-            state = self.online.to_state()
-        size = await asyncio.to_thread(write_state, state, self.settings.state)
-        self.snapshots += 1
-        self.last_snapshot_s = time.perf_counter() - began
-        log.info("snapshot %s: %d bytes in %.3f s", self.settings.state, size, self.last_snapshot_s)
-        return size
+            state = online.to_state()
+        return write_state(state, path)
+
+    async def _snapshot_forked(self, online: OnlineFeatures, path: Path) -> int:
+        """Fork under the state lock (the child's memory is the state at that instant, copied
+        on write), let the child build and write the snapshot, and wait for it in a thread."""
+        read, write = os.pipe()
+        parent = os.getpid()
+        try:
+            with self.lock:
+                pid = os.fork()
+        except OSError as exc:  # e.g. no memory for the page tables: copy in a thread instead
+            os.close(read)
+            os.close(write)
+            log.warning("cannot fork a snapshot writer (%s): copying in a thread", exc)
+            return await asyncio.to_thread(self._snapshot_threaded, online, path)
+        if pid == 0:  # the child: write, report, exit without running any of the parent's code
+            code = 1
+            try:
+                os.close(read)
+                _quiet_signals()
+                _die_with(parent)
+                size = write_state(online.to_state(), path)
+                os.write(write, f"ok {size}".encode())
+                code = 0
+            except BaseException as exc:
+                with contextlib.suppress(BaseException):
+                    os.write(write, f"{type(exc).__name__}: {exc}"[:2000].encode())
+            finally:
+                os._exit(code)
+        os.close(write)
+        return await asyncio.to_thread(_reap_writer, pid, read)
+
+
+FORK_SNAPSHOTS = hasattr(os, "fork")
+"""Snapshots are written by a forked child where the platform can fork (see the module doc)."""
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _quiet_signals() -> None:
+    """In a snapshot child: ignore SIGINT and SIGTERM (a Ctrl-C reaches the whole process group;
+    the server handles it and waits for this writer) and detach from the server's signal wakeup
+    fd, which the child shares: a signal the child received must not reach the server's loop a
+    second time (uvicorn takes a second SIGINT for "exit now")."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def _die_with(parent: int) -> None:
+    """In a snapshot child: be killed when the parent dies (Linux), so a crashed or killed
+    server leaves no writer behind that could rename an old state over a newer one."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
+def _reap_writer(pid: int, read: int) -> int:
+    """The size a snapshot child wrote, or an error with what it reported."""
+    chunks = []
+    try:
+        while chunk := os.read(read, 4096):
+            chunks.append(chunk)
+    finally:
+        os.close(read)
+    _, status = os.waitpid(pid, 0)
+    said = b"".join(chunks).decode(errors="replace")
+    if os.WIFSIGNALED(status):
+        raise OSError(f"the snapshot writer (pid {pid}) was killed by signal {os.WTERMSIG(status)}")
+    if os.WEXITSTATUS(status) != 0 or not said.startswith("ok "):
+        raise OSError(f"the snapshot writer failed: {said or 'no message'}")
+    return int(said.split()[1])
 
 
 __all__ = [
+    "FORK_SNAPSHOTS",
     "SNAPSHOT_FORMAT",
     "ModelSpec",
     "ServiceState",
+    "describe_registry",
+    "fsync_directory",
     "load_snapshot",
+    "model_thresholds",
     "open_state",
     "preflight",
+    "remove_stale_partials",
+    "resolve_model",
     "save_snapshot",
     "warm_start",
+    "write_replacing",
     "write_state",
 ]
