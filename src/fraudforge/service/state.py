@@ -31,7 +31,9 @@ from fraudforge.service.settings import Settings
 log = logging.getLogger("fraudforge.service")
 
 SNAPSHOT_FORMAT = 1
-_REF = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<stage>\w+)|:(?P<v>\d+))?$")
+_REF = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<stage>\w+)|:(?P<v>[0-9]+))?$", re.ASCII
+)
 
 
 @dataclass(frozen=True)
