@@ -41,6 +41,8 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
+_COMPACT_EVERY_US = 60_000_000
+"""Stream time between two compactions of idle merchants and devices (any period is exact)."""
 _CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
 
 
@@ -216,6 +218,7 @@ class OnlineFeatures:
         self._devices = _Entities()
         self._now = -(2**62)
         """The newest timestamp processed: the stream time idle entities are compacted by."""
+        self._next_compact = -(2**62)
         self._scratch_city = np.zeros(k.N_CITY, dtype=np.int64)
         self._scratch_cat = np.zeros(k.N_CAT, dtype=np.int64)
         self._scratch_week = np.zeros(k.AGG_SIZE, dtype=np.int64)
@@ -309,8 +312,10 @@ class OnlineFeatures:
             entity[3] = 0.0
         if t > self._now:
             self._now = t
-            self._merchants.compact(t)
-            self._devices.compact(t)
+            if t >= self._next_compact:  # at most once a minute of stream time: cheap rows
+                self._next_compact = t + _COMPACT_EVERY_US
+                self._merchants.compact(t)
+                self._devices.compact(t)
         out = np.empty(len(LAYOUT), dtype=np.float64)
         if h.n == h.t.shape[0]:
             h.reserve()
