@@ -5,6 +5,7 @@ across a restart), no 5xx from any client input, feedback bound to scored transa
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 import socket
@@ -134,7 +135,7 @@ def test_resend_after_restart_is_recognised(deployment: Deployment, tmp_path: Pa
     with live_server(create_app(deployment.settings(state))) as base:
         first = post(base, "/v1/score", t, deployment.score_key).json()
     assert ledger_path(state).is_file()  # the shutdown snapshot wrote it
-    assert [i for i, _ in read_ledger(state)] == [t["transaction_id"]]
+    assert [i for i, _, _ in read_ledger(state)] == [t["transaction_id"]]
     app = create_app(deployment.settings(state, copy=False))
     with live_server(app) as base:
         before = state_of(app)
@@ -146,7 +147,8 @@ def test_resend_after_restart_is_recognised(deployment: Deployment, tmp_path: Pa
 
 def test_window_bounds_and_a_stale_ledger(tmp_path: Path) -> None:
     """The window keeps at most ``size`` entries and none older than ``ttl_s`` (a fake
-    clock); a ledger saved with another snapshot than the one on disk is not read."""
+    clock), their feedback leaving with them; a ledger saved with another snapshot than the
+    one on disk is not read."""
     now = [1000.0]
     ledger = Ledger(size=3, ttl_s=60.0, clock=lambda: now[0])
     result = ScoreResult(
@@ -159,20 +161,43 @@ def test_window_bounds_and_a_stale_ledger(tmp_path: Path) -> None:
         model=ModelRef(name="m", version=1),
         processing_ms=0.1,
     )
+    payload = msgspec.json.encode(result)
     for i in range(5):
-        ledger.add(i, b"%d" % i, result)
+        ledger.add(i, b"%d" % i, payload)
+        ledger.labels(i)["fraud"] = dt.datetime(2025, 1, 1, i)
         now[0] += 10.0
     assert [i for i, _ in ledger] == [2, 3, 4]
     assert ledger.expired == 2
+    assert ledger.labels(1) == {}  # its feedback left with it
     now[0] = 1020.0 + 60.0 + 0.5  # entry 2 was added at 1020
     assert ledger.get(2) is None
-    assert ledger.get(3) is not None
+    entry = ledger.get(3)
+    assert entry is not None
+    assert entry.result() == result
     snapshot = tmp_path / "s.npz"
     snapshot.write_bytes(b"x" * 10)
     write_ledger(ledger.copy_entries(), snapshot)
-    assert [i for i, _ in read_ledger(snapshot)] == [3, 4]
+    saved = read_ledger(snapshot)
+    assert [(i, s.body, lab) for i, s, lab in saved] == [
+        (3, b"3", {"fraud": dt.datetime(2025, 1, 1, 3)}),
+        (4, b"4", {"fraud": dt.datetime(2025, 1, 1, 4)}),
+    ]
+    again = Ledger(size=3, ttl_s=0.0)
+    again.restore(saved)
+    assert again.labels(4) == {"fraud": dt.datetime(2025, 1, 1, 4)}
     snapshot.write_bytes(b"x" * 11)
     assert read_ledger(snapshot) == []
+
+
+def test_window_adds_nothing_for_the_collector() -> None:
+    """Entries are bytes in tuples: after a collection none is tracked by the garbage
+    collector (with live result objects, one add into a 100,000-entry window paused 0.39 s
+    for a full collection)."""
+    ledger = Ledger(size=1000, ttl_s=0.0)
+    for i in range(1000):
+        ledger.add(i, b"body", b"payload%d" % i)
+    gc.collect()
+    assert not any(gc.is_tracked(e) for e in ledger._entries.values())
 
 
 # --- 2. no 5xx from client input -----------------------------------------------------------

@@ -100,7 +100,7 @@ class Service:
             return None
         if entry.body != body:
             raise _conflict(txn, entry.transaction(), prefix)
-        return msgspec.structs.replace(entry.result, replayed=True)
+        return msgspec.structs.replace(entry.result(), replayed=True)
 
     async def snapshot(self) -> int:
         """Snapshot the online state and, beside it, the idempotency window as of the same
@@ -229,9 +229,10 @@ async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
         return _json(replayed, headers=_REPLAYED)
     svc.check(txn)
     result = scorer.score(txn)
-    svc.ledger.add(txn.transaction_id, body, result)
+    payload = _ENCODER.encode(result)
+    svc.ledger.add(txn.transaction_id, body, payload)
     svc.metrics.decided((result.decision,))
-    return _json(result)
+    return Response(payload, status_code=200, media_type=_JSON)
 
 
 async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -288,7 +289,7 @@ async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc.metrics.decided(r.decision for r in scored)
     new: dict[int, ScoreResult] = {}
     for txn, body, result in zip(fresh, bodies, scored, strict=True):
-        svc.ledger.add(txn.transaction_id, body, result)
+        svc.ledger.add(txn.transaction_id, body, _ENCODER.encode(result))
         new[txn.transaction_id] = result
     results: list[ScoreResult] = []
     for i, step in enumerate(plan):
@@ -333,7 +334,8 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
             f"({txn.timestamp.isoformat()}): a label is known after the payment",
             field="known_at",
         )
-    before = entry.labels.get(fb.kind)
+    labels = svc.ledger.labels(fb.transaction_id)
+    before = labels.get(fb.kind)
     if before is not None:
         if before != fb.known_at:
             raise ServiceError(
@@ -344,8 +346,8 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
             )
         svc.metrics.feedback_repeated += 1
         return Response(b"", status_code=202, media_type=_JSON, headers=_REPLAYED)
-    counted = entry.label_time()
-    entry.labels[fb.kind] = fb.known_at
+    counted = min(labels.values()) if labels else None
+    labels[fb.kind] = fb.known_at
     if counted is None or fb.known_at < counted:
         scorer.feedback(
             msgspec.structs.replace(fb, merchant_id=txn.merchant_id, device_id=txn.device_id),

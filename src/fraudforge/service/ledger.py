@@ -34,31 +34,25 @@ _RESULT = msgspec.json.Decoder(ScoreResult)
 
 
 class Scored:
-    """One scored transaction: its canonical body (the decoded Transaction encoded again, so
-    formatting, key order and an equivalent time zone do not matter), its result, when it was
-    scored (``time.time()``), and the feedback reported on it (kind -> known_at)."""
+    """One scored transaction as the window holds it: its canonical body (the decoded
+    Transaction encoded again, so formatting, key order and an equivalent time zone do not
+    matter), its result as JSON and when it was scored (``time.time()``). Held as bytes, so
+    the window adds no objects for the garbage collector to traverse."""
 
-    __slots__ = ("body", "labels", "result", "stamp")
+    __slots__ = ("body", "payload", "stamp")
 
-    def __init__(
-        self,
-        body: bytes,
-        result: ScoreResult,
-        stamp: float,
-        labels: dict[str, dt.datetime] | None = None,
-    ) -> None:
+    def __init__(self, body: bytes, payload: bytes, stamp: float) -> None:
         self.body = body
-        self.result = result
+        self.payload = payload
         self.stamp = stamp
-        self.labels = labels if labels is not None else {}
 
     def transaction(self) -> Transaction:
         """The transaction as it was scored."""
         return _TXN.decode(self.body)
 
-    def label_time(self) -> dt.datetime | None:
-        """When the transaction's fraud label counts from (the earliest report), if any."""
-        return min(self.labels.values()) if self.labels else None
+    def result(self) -> ScoreResult:
+        """The result it got."""
+        return _RESULT.decode(self.payload)
 
 
 def fingerprint(txn: Transaction) -> bytes:
@@ -96,9 +90,13 @@ class _File(msgspec.Struct):
     entries: list[_Entry]
 
 
+Saved = list[tuple[int, Scored, dict[str, dt.datetime]]]
+"""Entries with their feedback (kind -> known_at), oldest first."""
+
+
 class Ledger:
     """Scored transactions by id, oldest first, at most ``size`` of them and none older than
-    ``ttl_s`` seconds (0: no age limit)."""
+    ``ttl_s`` seconds (0: no age limit), with the feedback reported on each."""
 
     def __init__(self, *, size: int, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
         if size < 1:
@@ -106,7 +104,10 @@ class Ledger:
         self.size = size
         self.ttl_s = ttl_s
         self._clock = clock
-        self._entries: OrderedDict[int, Scored] = OrderedDict()
+        self._entries: OrderedDict[int, tuple[bytes, bytes, float]] = OrderedDict()
+        """id -> (body, payload, stamp): tuples of bytes and a float, which the collector
+        stops tracking."""
+        self._labels: dict[int, dict[str, dt.datetime]] = {}
         self.expired = 0
         """Entries that left the window (by count or age) since start."""
 
@@ -114,42 +115,56 @@ class Ledger:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[tuple[int, Scored]]:
-        return iter(self._entries.items())
+        for i, (body, payload, stamp) in self._entries.items():
+            yield i, Scored(body, payload, stamp)
+
+    def _pop_oldest(self) -> None:
+        i, _ = self._entries.popitem(last=False)
+        self._labels.pop(i, None)
+        self.expired += 1
 
     def _expire(self, now: float) -> None:
         entries = self._entries
         while len(entries) > self.size:
-            entries.popitem(last=False)
-            self.expired += 1
+            self._pop_oldest()
         if self.ttl_s > 0:
             oldest = now - self.ttl_s
-            while entries and next(iter(entries.values())).stamp < oldest:
-                entries.popitem(last=False)
-                self.expired += 1
+            while entries and next(iter(entries.values()))[2] < oldest:
+                self._pop_oldest()
 
     def get(self, transaction_id: int) -> Scored | None:
         """The entry of ``transaction_id`` if it is in the window."""
         self._expire(self._clock())
-        return self._entries.get(transaction_id)
+        found = self._entries.get(transaction_id)
+        return None if found is None else Scored(*found)
 
-    def add(self, transaction_id: int, body: bytes, result: ScoreResult) -> None:
-        """Record a transaction just scored."""
+    def add(self, transaction_id: int, body: bytes, payload: bytes) -> None:
+        """Record a transaction just scored, with its result as JSON."""
         now = self._clock()
-        self._entries[transaction_id] = Scored(body, result, now)
+        self._entries[transaction_id] = (body, payload, now)
         self._expire(now)
 
-    def copy_entries(self) -> list[tuple[int, Scored]]:
-        """The entries as they are now: a list of the same entries (bodies and results never
-        change), those holding feedback copied (their labels may change later)."""
+    def labels(self, transaction_id: int) -> dict[str, dt.datetime]:
+        """The feedback recorded on a transaction in the window (kind -> known_at), to read
+        and add to."""
+        return self._labels.setdefault(transaction_id, {})
+
+    def copy_entries(self) -> Saved:
+        """The entries and their feedback as they are now (cheap enough for the event loop:
+        the bytes are shared)."""
+        labels = self._labels
         return [
-            (i, Scored(s.body, s.result, s.stamp, dict(s.labels)) if s.labels else s)
-            for i, s in self
+            (i, Scored(*e), dict(labels[i]) if i in labels else {})
+            for i, e in self._entries.items()
         ]
 
-    def restore(self, entries: list[tuple[int, Scored]]) -> None:
+    def restore(self, entries: Saved) -> None:
         """Put saved entries back (oldest first), then apply the bounds."""
-        for i, s in entries:
-            self._entries.setdefault(i, s)
+        for i, s, labels in entries:
+            if i not in self._entries:
+                self._entries[i] = (s.body, s.payload, s.stamp)
+                if labels:
+                    self._labels[i] = dict(labels)
         self._expire(self._clock())
 
 
@@ -159,7 +174,7 @@ def ledger_path(state: str | Path) -> Path:
     return p.with_name(p.name + ".ledger")
 
 
-def write_ledger(entries: list[tuple[int, Scored]], state: str | Path) -> int:
+def write_ledger(entries: Saved, state: str | Path) -> int:
     """Save ``entries`` beside the snapshot ``state`` (just written) atomically; returns the
     bytes written."""
     snapshot_bytes = Path(state).stat().st_size
@@ -167,7 +182,7 @@ def write_ledger(entries: list[tuple[int, Scored]], state: str | Path) -> int:
         _File(
             format=LEDGER_FORMAT,
             snapshot_bytes=snapshot_bytes,
-            entries=[_Entry(i, s.body, _ENCODE(s.result), s.stamp, s.labels) for i, s in entries],
+            entries=[_Entry(i, s.body, s.payload, s.stamp, lab) for i, s, lab in entries],
         )
     )
     target = ledger_path(state)
@@ -176,7 +191,7 @@ def write_ledger(entries: list[tuple[int, Scored]], state: str | Path) -> int:
     return len(body)
 
 
-def read_ledger(state: str | Path) -> list[tuple[int, Scored]]:
+def read_ledger(state: str | Path) -> Saved:
     """The entries saved beside the snapshot ``state``; none (with a warning) when there is no
     ledger, it is unreadable, or it was saved with another snapshot than the one on disk."""
     path = ledger_path(state)
@@ -188,9 +203,10 @@ def read_ledger(state: str | Path) -> list[tuple[int, Scored]]:
             raise ValueError(f"format {saved.format}, this reads {LEDGER_FORMAT}")
         if saved.snapshot_bytes != Path(state).stat().st_size:
             raise ValueError("it was saved with another snapshot")
+        for e in saved.entries:
+            _RESULT.decode(e.result)  # a damaged entry refuses the file, not a later replay
         return [
-            (e.transaction_id, Scored(e.body, _RESULT.decode(e.result), e.stamp, e.labels))
-            for e in saved.entries
+            (e.transaction_id, Scored(e.body, e.result, e.stamp), e.labels) for e in saved.entries
         ]
     except (OSError, ValueError, msgspec.DecodeError) as exc:
         log.warning("idempotency window %s not restored: %s", path, exc)
@@ -200,6 +216,7 @@ def read_ledger(state: str | Path) -> list[tuple[int, Scored]]:
 __all__ = [
     "LEDGER_FORMAT",
     "Ledger",
+    "Saved",
     "Scored",
     "differing",
     "fingerprint",
