@@ -9,6 +9,7 @@ import gc
 import json
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -492,4 +493,5 @@ def test_connection_bounds(deployment: Deployment, tmp_path: Path) -> None:
             r = httpx.get(base + "/health")
             if r.status_code == 200:
                 break
+            threading.Event().wait(0.05)
         assert r.status_code == 200
