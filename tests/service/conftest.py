@@ -62,7 +62,8 @@ def served() -> Served:
 class Deployment:
     """What ``fraudforge serve`` reads, on disk: a registry holding the model as versions 1
     (production) and 2 (staging), a snapshot of the online state after the first 80% of the
-    stream, a keys file, and the remaining transactions to send."""
+    stream, a keys file (keys with scope score; score and admin; feedback), and the remaining
+    transactions to send."""
 
     root: Path
     registry: Path
@@ -73,6 +74,7 @@ class Deployment:
     name: str
     rest: list[dict[str, Any]]
     """The last 20% of the stream as JSON-ready transaction objects, in time order."""
+    feedback_key: str = ""
 
     def settings(self, state: Path, *, copy: bool = True, **changes: Any) -> Any:
         """Settings serving the production model from the snapshot file ``state`` (with
@@ -118,9 +120,12 @@ def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Depl
     keys = root / "keys.json"
     score_key = add_key(keys, "scorer", ["score"])
     admin_key = add_key(keys, "ops", ["score", "admin"])
+    feedback_key = add_key(keys, "labels", ["feedback"])
     fields = list(Transaction.__struct_fields__)
     rest = [
         {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
         for row in tx.slice(cut).select(fields).iter_rows(named=True)
     ]
-    return Deployment(root, root / "registry", snapshot, keys, score_key, admin_key, name, rest)
+    return Deployment(
+        root, root / "registry", snapshot, keys, score_key, admin_key, name, rest, feedback_key
+    )

@@ -14,14 +14,19 @@ import uvicorn
 
 
 @contextmanager
-def live_server(app: Any, *, ready: bool = True, timeout: float = 60.0) -> Iterator[str]:
+def live_server(
+    app: Any, *, ready: bool = True, timeout: float = 60.0, options: dict[str, Any] | None = None
+) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (a port the OS picks) and yield its base URL; with ``ready``
-    wait until ``/ready`` answers 200. The server is shut down (lifespan included) on exit."""
+    wait until ``/ready`` answers 200; ``options`` are more uvicorn options (e.g.
+    ``server.uvicorn_options``). The server is shut down (lifespan included) on exit."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", access_log=False, **(options or {})
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

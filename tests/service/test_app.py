@@ -286,21 +286,25 @@ def test_cors_only_when_configured(url: str, deployment: Deployment, tmp_path: P
 
 
 def test_feedback_reaches_the_online_state(deployment: Deployment, tmp_path: Path) -> None:
-    """A confirmed fraud is accepted (202) and counted at its merchant from known_at."""
+    """A confirmed fraud of a scored transaction is accepted (202) with a feedback key and
+    counted at its merchant from known_at; a score key is refused (403)."""
     app = create_app(settings_for(deployment, tmp_path / "s.npz"))
     t = next(x for x in deployment.rest if x["merchant_id"] is not None)
+    known = dt.datetime.fromisoformat(t["timestamp"]) + dt.timedelta(days=3)
     fb = {
         "transaction_id": t["transaction_id"],
         "customer_id": t["customer_id"],
         "merchant_id": t["merchant_id"],
         "kind": "chargeback",
-        "known_at": "2020-01-01T00:00:00+05:30",
+        "known_at": known.isoformat() + "+05:30",
     }
     with live_server(app) as base:
-        r = post(base, "/v1/feedback", fb, deployment.score_key)
+        assert post(base, "/v1/score", t, deployment.score_key).status_code == 200
+        assert post(base, "/v1/feedback", fb, deployment.score_key).status_code == 403
+        r = post(base, "/v1/feedback", fb, deployment.feedback_key)
         assert r.status_code == 202, r.text
         assert (
-            post(base, "/v1/feedback", {**fb, "kind": "dispute"}, deployment.score_key).json()[
+            post(base, "/v1/feedback", {**fb, "kind": "dispute"}, deployment.feedback_key).json()[
                 "field"
             ]
             == "kind"
@@ -309,7 +313,7 @@ def test_feedback_reaches_the_online_state(deployment: Deployment, tmp_path: Pat
         state = online.to_state()
         i = state["merchant_id"].tolist().index(t["merchant_id"])
         lo, hi = state["merchant_fraud_offsets"][i : i + 2]
-        assert to_micros(dt.datetime(2020, 1, 1)) in state["merchant_fraud"][lo:hi].tolist()
+        assert state["merchant_fraud"][lo:hi].tolist().count(to_micros(known)) == 1
 
 
 def test_logs_hold_no_keys_or_payloads(

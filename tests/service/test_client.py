@@ -61,17 +61,19 @@ def test_client_scores_like_the_in_process_scorer(real: str, deployment: Deploym
         assert ready.model == ModelRef(name=deployment.name, version=1)
         got = [client.score(t) for t in txns[:20]] + client.score_batch(txns[20:])
         info = client.model_info()
-        client.feedback(
-            Feedback(
-                transaction_id=txns[0].transaction_id,
-                customer_id=txns[0].customer_id,
-                merchant_id=txns[0].merchant_id,
-                device_id=txns[0].device_id,
-                kind="fraud",
-                known_at=txns[-1].timestamp,
+        again = client.score(txns[3])
+        with Client(real, api_key=deployment.feedback_key, retry=FAST) as labels:
+            labels.feedback(
+                Feedback(
+                    transaction_id=txns[0].transaction_id,
+                    customer_id=txns[0].customer_id,
+                    merchant_id=txns[0].merchant_id,
+                    device_id=txns[0].device_id,
+                    kind="fraud",
+                    known_at=txns[-1].timestamp,
+                )
             )
-        )
-        bad = msgspec.structs.replace(txns[-1], customer_id=10**12)
+        bad = msgspec.structs.replace(txns[-1], customer_id=10**12, transaction_id=1)
         with pytest.raises(ServiceError) as refused:
             client.score(bad)
         assert client.score_batch([]) == []
@@ -79,6 +81,8 @@ def test_client_scores_like_the_in_process_scorer(real: str, deployment: Deploym
     assert refused.value.field == "customer_id"
     assert (info.name, info.version, info.kind) == (deployment.name, 1, "lightgbm")
     assert all(isinstance(r, ScoreResult) for r in got)
+    assert not any(r.replayed for r in got)
+    assert again == msgspec.structs.replace(got[3], replayed=True)
     assert [r.transaction_id for r in got] == [t.transaction_id for t in txns]
     scorer = Scorer.from_registry(
         deployment.registry, deployment.name, load_snapshot(deployment.snapshot), version=1

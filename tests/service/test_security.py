@@ -4,6 +4,7 @@ holding only hashes, and errors that name what is wrong."""
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,30 @@ def test_keys_file_holds_hashes_only(tmp_path: Path) -> None:
     assert len(key) > 40
 
 
+def test_keys_file_is_owner_only(tmp_path: Path) -> None:
+    """The keys file is written 0600, also over an existing 0644 one; a file written before
+    the feedback scope existed still loads, and a feedback key can be added to it."""
+    path = tmp_path / "keys.json"
+    add_key(path, "ops", ["score", "admin"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    old = f'{{"keys": [{{"id": "old", "sha256": "{"a" * 64}", "scopes": ["score", "admin"]}}]}}'
+    path.write_text(old)
+    path.chmod(0o644)
+    assert read_keys(path).keys[0].scopes == ["score", "admin"]
+    add_key(path, "labels", ["feedback"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [(k.id, k.scopes) for k in read_keys(path).keys] == [
+        ("old", ["score", "admin"]),
+        ("labels", ["feedback"]),
+    ]
+
+
 def test_key_errors(tmp_path: Path) -> None:
     """Unknown scopes, duplicate ids and a malformed file are refused, naming the problem."""
     path = tmp_path / "keys.json"
-    with pytest.raises(ValueError, match=r"unknown scopes \['root'\]: allowed are score, admin"):
+    with pytest.raises(
+        ValueError, match=r"unknown scopes \['root'\]: allowed are score, feedback, admin"
+    ):
         add_key(path, "x", ["root"])
     add_key(path, "x", ["score"])
     with pytest.raises(ValueError, match="key id `x` already exists"):

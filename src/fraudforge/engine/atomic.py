@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
+import glob
 import os
 import secrets
 import shutil
@@ -71,17 +73,26 @@ def _pid_of(name: str, tag: str) -> int | None:
     return int(head) if head.isascii() and head.isdigit() else None
 
 
-def _alive(pid: int | None) -> bool:
-    """Whether process ``pid`` runs on this machine (unknown counts as alive: left alone)."""
+def _alive(pid: int | None, *, own_is_stale: bool = False) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie does not: it has exited; unknown
+    counts as alive, so its files are left alone). This process's own id counts as alive (a
+    thread of ours may be writing) unless ``own_is_stale``: at start-up, a file with our id is
+    a leftover of an earlier process that had the same id (a container's pids repeat)."""
     if pid is None:
         return True
+    if pid == os.getpid():
+        return not own_is_stale
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
-    return True
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 def _remove(path: Path) -> None:
@@ -99,16 +110,29 @@ def recover(out: Path) -> None:
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         return
-    for sibling in sorted(parent.glob(f".{out.name}{_OLD}*")):
+    for sibling in sorted(parent.glob(f".{glob.escape(out.name)}{_OLD}*")):
         if _alive(_pid_of(sibling.name, _OLD)):
             continue
         if not out.exists() and not out.is_symlink():
             sibling.rename(out)
         else:
             _remove(sibling)
-    for sibling in parent.glob(f".{out.name}{_PARTIAL}*"):
-        if not _alive(_pid_of(sibling.name, _PARTIAL)):
+    remove_stale_partials(out)
+
+
+def remove_stale_partials(out: Path, *, own_is_stale: bool = False) -> list[Path]:
+    """Remove the staged siblings of ``out`` (``.NAME.partial-PID-...``, files or directories)
+    left by writers that died mid-write (a crash, SIGKILL, power cut); returns them."""
+    out = Path(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        return []
+    removed = []
+    for sibling in sorted(parent.glob(f".{glob.escape(out.name)}{_PARTIAL}*")):
+        if not _alive(_pid_of(sibling.name, _PARTIAL), own_is_stale=own_is_stale):
             _remove(sibling)
+            removed.append(sibling)
+    return removed
 
 
 @contextmanager
@@ -165,15 +189,17 @@ def exchange(a: Path, b: Path) -> bool:
 
 
 def fsync_directory(path: Path) -> None:
-    """Flush a directory's entries (renames into it) to disk, where the platform allows it."""
+    """Flush a directory's entries (a rename into it) to disk, so the rename survives a power
+    cut; a no-op where directories cannot be opened (Windows) or flushed (some filesystems)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
     finally:
         os.close(fd)
 

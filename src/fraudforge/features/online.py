@@ -3,6 +3,14 @@ per-merchant and per-device state kept in memory.
 
 The customer-side values come from the batch pass's own per-row kernel (``kernels.customer_row``)
 run on the customer's retained history, so replaying a stream reproduces the batch values.
+
+Merchants and devices are bounded two ways. A merchant or device not seen for 24 hours of stream
+time (the newest timestamp processed) is compacted: its 24-hour window is empty for any later
+transaction of a time-ordered stream, so only its lifetime count and fraud labels (what the
+all-time fraud rate reads) are kept. That is exact. Over ``limit_entities`` (per kind), the least
+recently seen compacted ones, then the least recently seen active ones, are forgotten: a
+forgotten entity restarts from nothing, so its fraud rate (lifetime count and labels) is no
+longer the batch one. That cap is where batch == online parity can end.
 """
 
 from __future__ import annotations
@@ -10,8 +18,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-from collections import deque
-from collections.abc import Mapping
+from collections import OrderedDict, deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +41,8 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
+_COMPACT_EVERY_US = 60_000_000
+"""Stream time between two compactions of idle merchants and devices (any period is exact)."""
 _CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
 
 
@@ -71,14 +81,16 @@ class _History:
             self.ints, self.floats = ints, floats
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entity:
-    """A merchant's or device's recent transactions, total count and confirmed-fraud times."""
+    """A merchant's or device's recent transactions, total count, confirmed-fraud times and
+    latest transaction time."""
 
     recent: deque[tuple[int, int]] = field(default_factory=deque)
     customers: dict[int, int] = field(default_factory=dict)
     total: int = 0
     known_fraud: list[int] = field(default_factory=list)
+    last: int = -(2**62)
 
     def features(self, now: int) -> tuple[float, float, float]:
         """(transactions in the previous 24 h, distinct customers among them, fraud rate)."""
@@ -95,6 +107,99 @@ class _Entity:
         self.recent.append((now, customer))
         self.customers[customer] = self.customers.get(customer, 0) + 1
         self.total += 1
+        if now > self.last:
+            self.last = now
+
+
+class _Entities:
+    """Merchants or devices by id: the ``active`` ones in the order last seen, then the
+    ``idle`` ones (not seen for 24 h of stream time), compacted to their lifetime count (an
+    int) or, when they hold fraud labels, kept whole with an empty window; oldest first. With
+    a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it."""
+
+    __slots__ = ("active", "cap", "forgotten", "idle")
+
+    def __init__(self) -> None:
+        self.active: OrderedDict[int, _Entity] = OrderedDict()
+        self.idle: OrderedDict[int, int | _Entity] = OrderedDict()
+        self.cap: int | None = None
+        self.forgotten = 0
+
+    def __len__(self) -> int:
+        return len(self.active) + len(self.idle)
+
+    def items(self) -> Iterator[tuple[int, _Entity]]:
+        """Every entity, idle ones first (a compacted one as an entity with an empty window)."""
+        for eid, held in self.idle.items():
+            yield eid, (_Entity(total=held) if isinstance(held, int) else held)
+        yield from self.active.items()
+
+    def _revive(self, eid: int) -> _Entity:
+        held = self.idle.pop(eid, None)
+        if held is None:
+            return _Entity()
+        return _Entity(total=held) if isinstance(held, int) else held
+
+    def seen(self, eid: int) -> _Entity:
+        """The entity a transaction is at (created or revived), now the most recently seen."""
+        e = self.active.get(eid)
+        if e is not None:
+            self.active.move_to_end(eid)
+            return e
+        e = self.active[eid] = self._revive(eid)
+        self.limit()
+        return e
+
+    def labelled(self, eid: int) -> _Entity:
+        """The entity to add a fraud label to, without changing its place in the order."""
+        e = self.active.get(eid)
+        if e is not None:
+            return e
+        held = self.idle.get(eid)
+        if isinstance(held, _Entity):
+            return held
+        e = self.idle[eid] = _Entity(total=held or 0)
+        if held is None:
+            self.limit()
+        return e
+
+    def compact(self, now: int) -> None:
+        """Compact the active entities last seen at or before ``now - 24 h`` (in the order seen;
+        stops at the first one seen later)."""
+        active = self.active
+        horizon = now - k.W24H
+        while active:
+            eid, e = next(iter(active.items()))
+            if e.last > horizon:
+                break
+            del active[eid]
+            if e.known_fraud:
+                e.recent.clear()
+                e.customers.clear()
+                self.idle[eid] = e
+            else:
+                self.idle[eid] = e.total
+
+    def limit(self) -> None:
+        """Forget the oldest entities beyond ``cap``."""
+        if self.cap is None:
+            return
+        while len(self) > self.cap:
+            if self.idle:
+                self.idle.popitem(last=False)
+            else:
+                self.active.popitem(last=False)
+            self.forgotten += 1
+
+    def restore(self, eid: int, e: _Entity) -> None:
+        """Put a saved entity back (in saving order)."""
+        if e.recent:
+            e.last = max(t for t, _ in e.recent)
+            self.active[eid] = e
+        elif e.known_fraud:
+            self.idle[eid] = e
+        else:
+            self.idle[eid] = e.total
 
 
 class OnlineFeatures:
@@ -109,8 +214,11 @@ class OnlineFeatures:
         self._homes = homes
         self._outlier = outlier
         self._customers: dict[int, _History] = {}
-        self._merchants: dict[int, _Entity] = {}
-        self._devices: dict[int, _Entity] = {}
+        self._merchants = _Entities()
+        self._devices = _Entities()
+        self._now = -(2**62)
+        """The newest timestamp processed: the stream time idle entities are compacted by."""
+        self._next_compact = -(2**62)
         self._scratch_city = np.zeros(k.N_CITY, dtype=np.int64)
         self._scratch_cat = np.zeros(k.N_CAT, dtype=np.int64)
         self._scratch_week = np.zeros(k.AGG_SIZE, dtype=np.int64)
@@ -191,19 +299,23 @@ class OnlineFeatures:
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])
         entity = self._entity
         if merchant_id is not None:
-            m = self._merchants.get(merchant_id) or self._merchants.setdefault(
-                int(merchant_id), _Entity()
-            )
+            m = self._merchants.seen(int(merchant_id))
             entity[0], entity[1], entity[2] = m.features(t)
             m.add(t, cid)
         else:
             entity[0] = entity[1] = entity[2] = 0.0
         if device >= 0:
-            d = self._devices.get(device) or self._devices.setdefault(device, _Entity())
+            d = self._devices.seen(device)
             entity[3] = d.features(t)[2]
             d.add(t, cid)
         else:
             entity[3] = 0.0
+        if t > self._now:
+            self._now = t
+            if t >= self._next_compact:  # at most once a minute of stream time: cheap rows
+                self._next_compact = t + _COMPACT_EVERY_US
+                self._merchants.compact(t)
+                self._devices.compact(t)
         out = np.empty(len(LAYOUT), dtype=np.float64)
         if h.n == h.t.shape[0]:
             h.reserve()
@@ -229,9 +341,45 @@ class OnlineFeatures:
         """A transaction at this merchant / on this device is confirmed fraud from ``known_at``."""
         when = to_micros(known_at)
         if merchant_id is not None:
-            bisect.insort(self._merchants.setdefault(int(merchant_id), _Entity()).known_fraud, when)
+            bisect.insort(self._merchants.labelled(int(merchant_id)).known_fraud, when)
         if device_id is not None:
-            bisect.insort(self._devices.setdefault(int(device_id), _Entity()).known_fraud, when)
+            bisect.insort(self._devices.labelled(int(device_id)).known_fraud, when)
+
+    def remove_label(
+        self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
+    ) -> None:
+        """Take back one label ``add_label`` added with these arguments (none if it is gone,
+        e.g. its entity was forgotten at the cap)."""
+        when = to_micros(known_at)
+        for table, eid in ((self._merchants, merchant_id), (self._devices, device_id)):
+            if eid is None:
+                continue
+            e = table.active.get(int(eid))
+            held = table.idle.get(int(eid)) if e is None else e
+            if isinstance(held, _Entity):
+                i = bisect.bisect_left(held.known_fraud, when)
+                if i < len(held.known_fraud) and held.known_fraud[i] == when:
+                    del held.known_fraud[i]
+
+    def limit_entities(self, cap: int | None) -> None:
+        """Keep at most ``cap`` merchants and ``cap`` devices (None: no limit), forgetting the
+        least recently seen beyond it (see the module's doc for what that costs)."""
+        if cap is not None and cap < 1:
+            raise ValueError(f"entity cap {cap} is below 1")
+        for table in (self._merchants, self._devices):
+            table.cap = cap
+            table.limit()
+
+    def entity_counts(self) -> dict[str, int]:
+        """Merchants and devices held (active and compacted) and forgotten at the cap so far."""
+        return {
+            "merchants_active": len(self._merchants.active),
+            "merchants_idle": len(self._merchants.idle),
+            "merchants_forgotten": self._merchants.forgotten,
+            "devices_active": len(self._devices.active),
+            "devices_idle": len(self._devices.idle),
+            "devices_forgotten": self._devices.forgotten,
+        }
 
     def probe_row(self) -> F64 | None:
         """The features of one made-up payment of a known customer, computed on a fresh empty
@@ -332,11 +480,14 @@ class OnlineFeatures:
             )
             frauds = _unragged(state, f"{kind}_fraud")
             for i, eid in enumerate(state[f"{kind}_id"].tolist()):
-                e = table[eid] = _Entity(total=int(state[f"{kind}_total"][i]))
+                e = _Entity(total=int(state[f"{kind}_total"][i]))
                 e.recent.extend(zip(times[i], custs[i], strict=True))
                 for c in custs[i]:
                     e.customers[c] = e.customers.get(c, 0) + 1
                 e.known_fraud = frauds[i]
+                table.restore(eid, e)
+        if state["cust_last_t"].size:
+            self._now = int(state["cust_last_t"].max())
         return self
 
 

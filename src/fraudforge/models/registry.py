@@ -173,10 +173,10 @@ def parse_model_ref(text: str) -> tuple[str, int | None, str | None]:
         return name, None, stage
     if ":" in text:
         name, version = text.split(":", 1)
-        if not version.isdigit():
+        if not (version.isascii() and version.isdigit()):
             raise ValueError(
                 f"invalid model reference `{text}`: allowed are NAME, NAME:VERSION (a whole "
-                "number) or NAME@STAGE"
+                "number in ASCII digits) or NAME@STAGE"
             )
         return name, int(version), None
     return text, None, None

@@ -9,9 +9,10 @@ from typing import Any
 import msgspec
 
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
-_NAMED = re.compile(r"(?:unknown|required) field `(?P<name>[^`]+)`")
+_NAMED = re.compile(r"(?:unknown|required|invalid) field `(?P<name>[^`]+)`")
 _BYTE = re.compile(r"\(byte (?P<pos>\d+)\)")
 _KEY_BEFORE = re.compile(rb'"(?P<key>[A-Za-z_][A-Za-z0-9_]{0,63})"\s*:\s*[^,{}\[\]"]*$')
+_KEY_BEFORE_STRING = re.compile(rb'"(?P<key>[A-Za-z_][A-Za-z0-9_]{0,63})"\s*:\s*"[^"]*$')
 
 
 class ServiceError(Exception):
@@ -64,6 +65,25 @@ def decode_error(exc: msgspec.DecodeError, body: bytes) -> ServiceError:
     return ServiceError(400, message, field=field)
 
 
+def utf8_error(exc: UnicodeDecodeError, body: bytes) -> ServiceError:
+    """400 for a body that is not UTF-8, naming the key whose string value holds the bad
+    bytes when one does."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as found:
+        at = found.start
+    else:  # pragma: no cover - msgspec found bytes Python accepts
+        at = len(body)
+    key = _KEY_BEFORE_STRING.search(body[max(0, at - 300) : at])
+    field = key["key"].decode() if key is not None else None
+    where = f" in the value of `{field}`" if field else ""
+    return ServiceError(
+        400,
+        f"invalid UTF-8 at byte {at}{where}: JSON text must be UTF-8 ({exc.reason})",
+        field=field,
+    )
+
+
 def decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
     """Decode ``body`` strictly, or raise the ServiceError that names the fault."""
     if not body:
@@ -74,6 +94,8 @@ def decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:
         raise decode_error(exc, body) from None
+    except UnicodeDecodeError as exc:
+        raise utf8_error(exc, body) from None
 
 
-__all__ = ["ServiceError", "decode", "decode_error", "field_path", "validation_error"]
+__all__ = ["ServiceError", "decode", "decode_error", "field_path", "utf8_error", "validation_error"]

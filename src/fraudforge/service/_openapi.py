@@ -22,7 +22,7 @@ _REASONS = {
     401: "Missing or unknown API key",
     403: "The key lacks the scope",
     404: "Not found",
-    409: "Conflict (no snapshot file configured)",
+    409: "Conflict with what the service holds (see the error)",
     413: "Body or batch too large",
     422: "A field's value is not allowed",
     429: "Rate limit reached (see Retry-After)",
@@ -43,6 +43,8 @@ class Endpoint:
     status: int = 200
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()
+    bodies: tuple[tuple[int, type], ...] = ()
+    """Statuses whose body is not the usual one (``returns`` or ErrorBody), with their type."""
 
     @property
     def codes(self) -> tuple[int, ...]:
@@ -59,6 +61,7 @@ def openapi_document(
     types: set[type] = {ErrorBody}
     for e in endpoints:
         types.update(t for t in (e.body, e.returns) if t is not None)
+        types.update(t for _, t in e.bodies)
     ordered = sorted(types, key=lambda t: t.__name__)
     refs, components = msgspec.json.schema_components(ordered, ref_template=_REF)
     ref_of = dict(zip(ordered, refs, strict=True))
@@ -80,7 +83,10 @@ def openapi_document(
             }
         for code in e.codes:
             answer: dict[str, Any] = {"description": _REASONS.get(code, "Answer")}
-            if code == e.status and e.returns is not None:
+            special = dict(e.bodies).get(code)
+            if special is not None:
+                answer["content"] = {"application/json": {"schema": ref_of[special]}}
+            elif code == e.status and e.returns is not None:
                 answer["content"] = {e.media_type: {"schema": ref_of[e.returns]}}
             elif code == e.status and e.media_type != "application/json":
                 answer["content"] = {e.media_type: {"schema": {"type": "string"}}}

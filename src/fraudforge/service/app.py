@@ -19,7 +19,7 @@ from importlib import metadata
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, route
+from litestar import Litestar, Request, Response, head, route
 from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
@@ -29,6 +29,7 @@ from litestar.handlers.http_handlers import HTTPRouteHandler
 from fraudforge.models.registry import CatalogMismatchError, RegistryIndexError
 from fraudforge.service._errors import ServiceError, decode, field_path
 from fraudforge.service._openapi import Endpoint, docs_page, openapi_document
+from fraudforge.service.ledger import Ledger, differing, fingerprint, read_ledger, write_ledger
 from fraudforge.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from fraudforge.service.schema import (
     IST,
@@ -77,6 +78,41 @@ class Service:
             log.warning("no API keys file: every endpoint is open to anyone who can connect")
         self.limiter = RateLimiter(rate=settings.rate_per_s, burst=settings.burst)
         self.metrics = Metrics()
+        self.ledger = Ledger(size=settings.idempotency_window, ttl_s=settings.idempotency_ttl_s)
+
+    def charge(self, request: Request[Any, Any, Any], rows: int) -> None:
+        """Charge a batch's rows beyond the one its request paid in the guard (one token per
+        row, at most ``burst``)."""
+        raw: dict[str, Any] = request.scope  # type: ignore[assignment]
+        key_id: str | None = raw.get(_KEY_ID)
+        extra = min(rows, self.settings.burst) - 1
+        if key_id is None or extra <= 0:
+            return
+        wait = self.limiter.take(key_id, float(extra))
+        if wait > 0:
+            self.metrics.rate_limited += 1
+            raise _rate_limited(self, key_id, wait)
+
+    def replay(self, txn: Transaction, body: bytes, prefix: str = "") -> ScoreResult | None:
+        """The original result when ``txn`` was scored already (flagged ``replayed``), None
+        when it is new; 409 when its id was scored with another body. Callers count it."""
+        entry = self.ledger.get(txn.transaction_id)
+        if entry is None:
+            return None
+        if entry.body != body:
+            raise _conflict(txn, entry.transaction(), prefix)
+        return msgspec.structs.replace(entry.result(), replayed=True)
+
+    async def snapshot(self) -> int:
+        """Snapshot the online state and, beside it, the idempotency window as of the same
+        instant (copied by the state's snapshot at the moment it copies the state)."""
+        copied: list[Any] = []
+        size = await self.state.snapshot(
+            before_copy=lambda: copied.append(self.ledger.copy_entries())
+        )
+        if size and copied and self.settings.state is not None:
+            await asyncio.to_thread(write_ledger, copied[0], self.settings.state)
+        return size
 
     def scorer(self) -> Scorer:
         """The current scorer, or 503 while starting."""
@@ -122,6 +158,30 @@ class Service:
             raise ServiceError(422, f"{field} {ts.isoformat()} is before 2000-01-01", field=field)
 
 
+_KEY_ID = "fraudforge.key_id"
+"""Where the guard leaves the id of the request's API key in the ASGI scope."""
+
+
+def _rate_limited(svc: Service, key_id: str, wait: float) -> ServiceError:
+    return ServiceError(
+        429,
+        f"rate limit of key `{key_id}` reached ({svc.settings.rate_per_s:g}/s, burst "
+        f"{svc.settings.burst})",
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )
+
+
+def _conflict(txn: Transaction, scored: Transaction, prefix: str) -> ServiceError:
+    fields = differing(scored, txn)
+    return ServiceError(
+        409,
+        f"transaction_id {txn.transaction_id} was already scored with a different body: "
+        f"{', '.join(fields)} differ{'s' if len(fields) == 1 else ''} (a resend must be "
+        "identical; a new transaction needs a new id)",
+        field=field_path(prefix, fields[0]) if fields else field_path(prefix, "transaction_id"),
+    )
+
+
 def _service(request: Request[Any, Any, Any]) -> Service:
     svc: Service = request.app.state.service
     return svc
@@ -150,31 +210,38 @@ async def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
     wait = svc.limiter.take(key.id)
     if wait > 0:
         svc.metrics.rate_limited += 1
-        raise ServiceError(
-            429,
-            f"rate limit of key `{key.id}` reached ({svc.settings.rate_per_s:g}/s, burst "
-            f"{svc.settings.burst})",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-        )
+        raise _rate_limited(svc, key.id, wait)
+    connection.scope[_KEY_ID] = key.id  # type: ignore[literal-required]
 
 
 # --- handlers ------------------------------------------------------------------------------
 
 
+_REPLAYED = {"Idempotent-Replayed": "true"}
+
+
 async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """Score one transaction."""
+    """Score one transaction, or answer a resend with its original result."""
     svc = _service(request)
     scorer = svc.scorer()
     txn: Transaction = decode(_DECODERS[Transaction], await request.body())
+    body = fingerprint(txn)
+    replayed = svc.replay(txn, body)
+    if replayed is not None:
+        svc.metrics.replayed += 1
+        return _json(replayed, headers=_REPLAYED)
     svc.check(txn)
     result = scorer.score(txn)
+    payload = _ENCODER.encode(result)
+    svc.ledger.add(txn.transaction_id, body, payload)
     svc.metrics.decided((result.decision,))
-    return _json(result)
+    return Response(payload, status_code=200, media_type=_JSON)
 
 
 async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Score up to ``max_batch`` transactions, answering in input order; the whole batch is
-    checked before any of it changes the state."""
+    checked before any of it changes the state. A transaction scored before, or earlier in the
+    batch, gets that result flagged ``replayed``."""
     began = time.perf_counter_ns()
     svc = _service(request)
     scorer = svc.scorer()
@@ -186,9 +253,31 @@ async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
             f"batch of {len(txns)} transactions is over the limit of {svc.settings.max_batch}",
             field="transactions",
         )
+    svc.charge(request, len(txns))
     last: dict[int, dt.datetime] = {}
+    first: dict[int, tuple[int, bytes]] = {}
+    plan: list[ScoreResult | int] = []
+    """Per transaction: its earlier result, or the index of its first occurrence when it is
+    scored now (or repeats an earlier row of the batch)."""
+    fresh: list[Transaction] = []
+    bodies: list[bytes] = []
     for i, txn in enumerate(txns):
         prefix = f"transactions[{i}]"
+        body = fingerprint(txn)
+        seen = first.get(txn.transaction_id)
+        if seen is not None:
+            if seen[1] != body:
+                raise _conflict(txn, txns[seen[0]], prefix)
+            plan.append(seen[0])
+            continue
+        first[txn.transaction_id] = (i, body)
+        replayed = svc.replay(txn, body, prefix)
+        if replayed is not None:
+            plan.append(replayed)
+            continue
+        plan.append(i)
+        fresh.append(txn)
+        bodies.append(body)
         svc.check(txn, prefix)
         before = last.get(txn.customer_id)
         if before is not None and txn.timestamp < before:
@@ -199,20 +288,87 @@ async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
                 field=field_path(prefix, "timestamp"),
             )
         last[txn.customer_id] = txn.timestamp
-    results = scorer.score_many(txns)
-    svc.metrics.decided(r.decision for r in results)
+    scored = scorer.score_many(fresh)
+    svc.metrics.decided(r.decision for r in scored)
+    new: dict[int, ScoreResult] = {}
+    for txn, body, result in zip(fresh, bodies, scored, strict=True):
+        svc.ledger.add(txn.transaction_id, body, _ENCODER.encode(result))
+        new[txn.transaction_id] = result
+    results: list[ScoreResult] = []
+    for i, step in enumerate(plan):
+        if isinstance(step, ScoreResult):
+            svc.metrics.replayed += 1
+            results.append(step)
+        elif step == i:
+            results.append(new[txns[i].transaction_id])
+        else:  # a repeat of row ``step`` within the batch
+            svc.metrics.replayed += 1
+            results.append(msgspec.structs.replace(results[step], replayed=True))
     return _json(BatchResult(results=results, processing_ms=(time.perf_counter_ns() - began) / 1e6))
 
 
 async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """Record a confirmed fraud or chargeback."""
+    """Record a confirmed fraud or chargeback of a transaction in the idempotency window: its
+    merchant's and device's fraud rates count it once, from the earliest report's ``known_at``.
+    The same report again changes nothing (202, ``Idempotent-Replayed: true``)."""
     svc = _service(request)
     scorer = svc.scorer()
     fb: Feedback = decode(_DECODERS[Feedback], await request.body())
     svc.check_time(fb.known_at, "known_at")
-    scorer.feedback(fb)
+    entry = svc.ledger.get(fb.transaction_id)
+    if entry is None:
+        raise ServiceError(
+            422,
+            f"transaction_id {fb.transaction_id} was not scored by this service within the "
+            f"idempotency window (the last {svc.settings.idempotency_window} transactions, "
+            f"{svc.settings.idempotency_ttl_s:g} s): feedback must name a scored transaction",
+            field="transaction_id",
+        )
+    txn = entry.transaction()
+    _same(fb.customer_id, txn.customer_id, "customer_id", fb.transaction_id)
+    if fb.merchant_id is not None:
+        _same(fb.merchant_id, txn.merchant_id, "merchant_id", fb.transaction_id)
+    if fb.device_id is not None:
+        _same(fb.device_id, txn.device_id, "device_id", fb.transaction_id)
+    if fb.known_at < txn.timestamp:
+        raise ServiceError(
+            422,
+            f"known_at {fb.known_at.isoformat()} is before transaction {fb.transaction_id} "
+            f"({txn.timestamp.isoformat()}): a label is known after the payment",
+            field="known_at",
+        )
+    labels = svc.ledger.labels(fb.transaction_id)
+    before = labels.get(fb.kind)
+    if before is not None:
+        if before != fb.known_at:
+            raise ServiceError(
+                409,
+                f"transaction {fb.transaction_id} already has {fb.kind} feedback known at "
+                f"{before.isoformat()}, not {fb.known_at.isoformat()}",
+                field="known_at",
+            )
+        svc.metrics.feedback_repeated += 1
+        return Response(b"", status_code=202, media_type=_JSON, headers=_REPLAYED)
+    counted = min(labels.values()) if labels else None
+    labels[fb.kind] = fb.known_at
+    if counted is None or fb.known_at < counted:
+        scorer.feedback(
+            msgspec.structs.replace(fb, merchant_id=txn.merchant_id, device_id=txn.device_id),
+            replaces=counted,
+        )
     svc.metrics.feedback += 1
+    svc.metrics.feedback_kinds[fb.kind] = svc.metrics.feedback_kinds.get(fb.kind, 0) + 1
     return Response(b"", status_code=202, media_type=_JSON)
+
+
+def _same(given: int, scored: int | None, field: str, transaction_id: int) -> None:
+    if given != scored:
+        raise ServiceError(
+            422,
+            f"{field} {given} is not transaction {transaction_id}'s (it was scored with "
+            f"{field} {scored})",
+            field=field,
+        )
 
 
 async def model(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -225,6 +381,10 @@ async def model(request: Request[Any, Any, Any]) -> Response[bytes]:
 async def health(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Liveness."""
     return _json(Health(uptime_s=round(time.time() - _service(request).state.started, 3)))
+
+
+async def health_head() -> None:
+    """Liveness for ``HEAD``: 200, no body."""
 
 
 async def ready(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -248,7 +408,24 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
             {},
             st.last_snapshot_at,
         ),
+        "fraudforge_idempotency_window": (
+            "Scored transactions in the idempotency window.",
+            {},
+            float(len(svc.ledger)),
+        ),
     }
+    if st.online is not None:
+        counts = st.online.entity_counts()
+        gauges["fraudforge_online_entities"] = (
+            "Merchants and devices held in the online state (active and compacted).",
+            {},
+            float(sum(v for k, v in counts.items() if not k.endswith("forgotten"))),
+        )
+        gauges["fraudforge_online_entities_forgotten"] = (
+            "Merchants and devices forgotten at max_entities since start (parity ends there).",
+            {},
+            float(counts["merchants_forgotten"] + counts["devices_forgotten"]),
+        )
     if st.scorer is not None:
         ref = st.scorer.ref
         gauges["fraudforge_model_info"] = (
@@ -328,7 +505,7 @@ async def admin_snapshot(request: Request[Any, Any, Any]) -> Response[bytes]:
     if svc.settings.state is None:
         raise ServiceError(409, "no snapshot file configured (settings.state / --state)")
     try:
-        size = await svc.state.snapshot()
+        size = await svc.snapshot()
     except Exception as exc:  # logged and counted by snapshot()
         raise ServiceError(
             503, f"snapshot to {svc.settings.state} failed: {type(exc).__name__}: {exc}"
@@ -341,22 +518,22 @@ async def admin_snapshot(request: Request[Any, Any, Any]) -> Response[bytes]:
 ENDPOINTS: tuple[tuple[Endpoint, Callable[..., Any]], ...] = (
     (
         Endpoint(
-            "POST", "/v1/score", "Score one transaction.", ScoreResult, Transaction, "score",
-            errors=(503,),
+            "POST", "/v1/score", "Score one transaction (a resend answers its first result).",
+            ScoreResult, Transaction, "score", errors=(409, 503),
         ),
         score,
     ),
     (
         Endpoint(
             "POST", "/v1/score/batch", "Score transactions, answering in input order.",
-            BatchResult, BatchRequest, "score", errors=(503,),
+            BatchResult, BatchRequest, "score", errors=(409, 503),
         ),
         score_batch,
     ),
     (
         Endpoint(
-            "POST", "/v1/feedback", "Report a confirmed fraud or chargeback.", None, Feedback,
-            "score", status=202, errors=(503,),
+            "POST", "/v1/feedback", "Report a confirmed fraud or chargeback of a scored "
+            "transaction.", None, Feedback, "feedback", status=202, errors=(409, 503),
         ),
         feedback,
     ),
@@ -364,7 +541,7 @@ ENDPOINTS: tuple[tuple[Endpoint, Callable[..., Any]], ...] = (
               errors=(503,)), model),
     (Endpoint("GET", "/health", "Liveness.", Health), health),
     (Endpoint("GET", "/ready", "Readiness (model loaded, state restored).", Ready,
-              errors=(503,)), ready),
+              errors=(503,), bodies=((503, Ready),)), ready),
     (Endpoint("GET", "/metrics", "Prometheus metrics.", None, media_type=CONTENT_TYPE), metrics),
     (
         Endpoint(
@@ -469,6 +646,7 @@ def create_app(settings: Settings, *, start: bool = True, preflighted: bool = Fa
             _static(_ENCODER.encode(doc), "application/json")
         )
     )
+    handlers.append(head("/health", name="health-head")(health_head))
     page = docs_page(doc, schema_url=OPENAPI_PATH).encode()
     handlers.append(route(DOCS_PATH, http_method="GET", name="docs")(_static(page, "text/html")))
 
@@ -485,7 +663,7 @@ def create_app(settings: Settings, *, start: bool = True, preflighted: bool = Fa
             await asyncio.gather(*tasks, return_exceptions=True)
             if svc.state.ready:
                 with contextlib.suppress(Exception):  # logged and counted by snapshot()
-                    await svc.state.snapshot()
+                    await svc.snapshot()
 
     cors = (
         CORSConfig(
@@ -517,21 +695,30 @@ def create_app(settings: Settings, *, start: bool = True, preflighted: bool = Fa
 async def _start(svc: Service) -> None:
     """Load in a thread, then snapshot every ``snapshot_interval_s`` seconds. A failed snapshot
     is logged and counted (``fraudforge_snapshot_failures_total``) and the next one is tried
-    on schedule: a failure never stops the periodic snapshots."""
+    on schedule: a failure never stops the periodic snapshots. The idempotency window saved
+    with the snapshot is read first (before anything is scored), and kept only if the state is
+    restored from that snapshot."""
+    if svc.settings.state is not None:
+        saved = await asyncio.to_thread(read_ledger, svc.settings.state)
+        svc.ledger.restore(saved)  # only a ledger saved with the snapshot on disk is read
     try:
         await asyncio.to_thread(svc.state.start)
     except Exception:  # recorded in state.error, shown by /ready
         return
+    online = svc.state.online
+    if online is not None:
+        with svc.state.lock:
+            online.limit_entities(svc.settings.max_entities)
     if svc.settings.state is None:
         return
     if not svc.state.restored:  # warm-started: save it so a restart need not replay again
         with contextlib.suppress(Exception):  # logged and counted by snapshot()
-            await svc.state.snapshot()
+            await svc.snapshot()
     interval = svc.settings.snapshot_interval_s
     while interval > 0:
         await asyncio.sleep(interval)
         with contextlib.suppress(Exception):  # logged and counted by snapshot()
-            await svc.state.snapshot()
+            await svc.snapshot()
 
 
 __all__ = ["DOCS_PATH", "ENDPOINTS", "OPENAPI_PATH", "Service", "api_document", "create_app"]

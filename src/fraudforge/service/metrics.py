@@ -65,6 +65,9 @@ class Metrics:
         self.decisions: dict[str, int] = {}
         self.scored = 0
         self.feedback = 0
+        self.feedback_kinds: dict[str, int] = {}
+        self.feedback_repeated = 0
+        self.replayed = 0
         self.rate_limited = 0
         self.swaps = 0
 
@@ -116,7 +119,17 @@ class Metrics:
             out.append(f"fraudforge_decisions_total{_labels(decision=decision)} {n}")
         own: tuple[tuple[str, str, int], ...] = (
             ("fraudforge_scored_total", "Transactions scored.", self.scored),
-            ("fraudforge_feedback_total", "Feedback labels received.", self.feedback),
+            ("fraudforge_feedback_total", "Feedback labels accepted.", self.feedback),
+            (
+                "fraudforge_feedback_repeated_total",
+                "Feedback already recorded (same transaction and kind), not counted again.",
+                self.feedback_repeated,
+            ),
+            (
+                "fraudforge_replayed_total",
+                "Transactions sent again and answered from the idempotency window.",
+                self.replayed,
+            ),
             ("fraudforge_rate_limited_total", "Requests refused with 429.", self.rate_limited),
             ("fraudforge_model_swaps_total", "Models loaded by the admin API.", self.swaps),
             *((name, text, n) for name, (text, n) in (counters or {}).items()),
@@ -124,6 +137,10 @@ class Metrics:
         for metric, text, count in own:
             head(metric, "counter", text)
             out.append(f"{metric} {count}")
+        name = "fraudforge_feedback_kind_total"
+        head(name, "counter", "Feedback labels accepted, by kind.")
+        for kind, n in sorted(self.feedback_kinds.items()):
+            out.append(f"{name}{_labels(kind=kind)} {n}")
         for metric, (text, gauge_labels, value) in gauges.items():
             head(metric, "gauge", text)
             out.append(f"{metric}{_labels(**gauge_labels) if gauge_labels else ''} {value!r}")

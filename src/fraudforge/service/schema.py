@@ -71,15 +71,25 @@ Counterparty = Annotated[str, Meta(min_length=1, max_length=256, description="Pa
 Unit = Annotated[float, Meta(ge=0.0, le=1.0)]
 Timestamp = Annotated[
     dt.datetime,
-    Meta(description="ISO 8601; naive means Indian Standard Time, aware ones are converted."),
+    Meta(
+        description="ISO 8601; naive means Indian Standard Time, aware ones are converted.",
+        extra_json_schema={"format": "date-time"},
+    ),
 ]
 
 
-def to_ist_naive(ts: dt.datetime) -> dt.datetime:
-    """``ts`` as the engine's naive IST (an aware timestamp converted; a naive one kept)."""
+def to_ist_naive(ts: dt.datetime, field: str = "timestamp") -> dt.datetime:
+    """``ts`` as the engine's naive IST (an aware timestamp converted; a naive one kept). A
+    time that has no IST equivalent (e.g. ``0001-01-01T00:00:00+14:00``) is a ValueError
+    naming ``field``, which msgspec reports as a validation error."""
     if ts.tzinfo is None:
         return ts
-    return ts.astimezone(IST).replace(tzinfo=None)
+    try:
+        return ts.astimezone(IST).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(
+            f"invalid field `{field}`: {ts.isoformat()} is outside the years 1-9999 in IST"
+        ) from None
 
 
 class Transaction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -139,6 +149,9 @@ class ScoreResult(msgspec.Struct, kw_only=True, frozen=True):
     reasons: list[Reason]
     model: ModelRef
     processing_ms: float
+    replayed: bool = False
+    """True when the transaction had been scored already (same ``transaction_id`` and body):
+    this is the original result, and the online state was not changed again."""
 
 
 class BatchRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -155,8 +168,10 @@ class BatchResult(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Feedback(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A transaction confirmed as fraud (or charged back), known from ``known_at``: it feeds the
-    merchant's and device's delayed-label fraud-rate features."""
+    """A transaction this service scored, confirmed as fraud (``kind`` ``fraud``: reported or
+    found) or disputed as unauthorised (``chargeback``), known from ``known_at``: from then on
+    it counts once in its merchant's and device's delayed-label fraud rates. ``merchant_id``
+    and ``device_id`` may be left out; when given they must be the scored transaction's."""
 
     transaction_id: Id
     customer_id: CustomerId
@@ -166,7 +181,7 @@ class Feedback(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     device_id: Id | None = None
 
     def __post_init__(self) -> None:
-        self.known_at = to_ist_naive(self.known_at)
+        self.known_at = to_ist_naive(self.known_at, "known_at")
 
 
 class Thresholds(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

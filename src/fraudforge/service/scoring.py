@@ -9,6 +9,7 @@ the row and give no reasons (they have no path contributions; see docs/performan
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import threading
 import time
@@ -277,10 +278,17 @@ class Scorer:
             for t, r, p in zip(txns, rows, probabilities, strict=True)
         ]
 
-    def feedback(self, feedback: Feedback) -> None:
+    def feedback(self, feedback: Feedback, *, replaces: dt.datetime | None = None) -> None:
         """A confirmed fraud or chargeback: the merchant's and device's fraud rates count it from
-        ``known_at`` on."""
+        ``known_at`` on. With ``replaces``, the label already counted from that time for this
+        transaction moves to ``known_at`` instead (an earlier report of the same fraud)."""
         with self.lock:
+            if replaces is not None:
+                self.online.remove_label(
+                    merchant_id=feedback.merchant_id,
+                    device_id=feedback.device_id,
+                    known_at=replaces,
+                )
             self.online.add_label(
                 merchant_id=feedback.merchant_id,
                 device_id=feedback.device_id,

@@ -1,12 +1,14 @@
 """API keys and rate limits. Keys are random 256-bit tokens stored only as their SHA-256 (a
 slow password hash adds nothing for keys of that entropy and would cost milliseconds per
 request); a presented key is hashed and compared with every stored hash in constant time.
-Each key has scopes (``score``, ``admin``) and its own token bucket."""
+Each key has scopes (``score``, ``feedback``, ``admin``) and its own token bucket; the keys file
+is written owner-only (0600)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -18,7 +20,10 @@ from msgspec import Meta
 
 from fraudforge.engine.atomic import staged_file
 
-SCOPES: tuple[str, ...] = ("score", "admin")
+SCOPES: tuple[str, ...] = ("score", "feedback", "admin")
+"""``score``: score transactions and read the model; ``feedback``: report confirmed frauds and
+chargebacks (they move merchants' and devices' fraud rates, so a separate grant); ``admin``."""
+KEYS_FILE_MODE = 0o600
 KEY_PREFIX = "ffk_"
 HEADER = "x-api-key"
 
@@ -66,7 +71,8 @@ def read_keys(path: str | Path) -> KeysFile:
 
 def add_key(path: str | Path, key_id: str, scopes: Iterable[str]) -> str:
     """Add a new key with ``scopes`` to the keys file ``path`` (created if missing, written
-    atomically) and return the key itself, which is stored nowhere."""
+    atomically, readable by its owner only) and return the key itself, which is stored
+    nowhere."""
     target = Path(path)
     wanted = sorted(set(scopes))
     bad = [s for s in wanted if s not in SCOPES]
@@ -79,7 +85,10 @@ def add_key(path: str | Path, key_id: str, scopes: Iterable[str]) -> str:
     entry = msgspec.convert({"id": key_id, "sha256": hash_key(key), "scopes": wanted}, ApiKey)
     body = msgspec.json.format(msgspec.json.encode(KeysFile(keys=[*current, entry])))
     with staged_file(target) as work:
-        work.write_bytes(body)
+        fd = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, KEYS_FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        os.chmod(work, KEYS_FILE_MODE)  # the mode of a leftover partial file, or a umask
     return key
 
 
@@ -106,7 +115,8 @@ class KeyRing:
 
 
 class RateLimiter:
-    """Token buckets per key id: ``rate`` tokens a second up to ``burst``; one per request."""
+    """Token buckets per key id: ``rate`` tokens a second up to ``burst``; a request costs one,
+    a batch one per transaction (at most ``burst``)."""
 
     def __init__(
         self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
@@ -145,6 +155,7 @@ def presented_key(headers: Any) -> str | None:
 
 __all__ = [
     "HEADER",
+    "KEYS_FILE_MODE",
     "SCOPES",
     "ApiKey",
     "KeyRing",

@@ -1,13 +1,30 @@
 """Running the app: ``run(settings)`` serves ``create_app(settings)`` with uvicorn (uvloop and
 httptools, one worker, no access log) until interrupted; the lifespan writes the final
-snapshot on the way out."""
+snapshot on the way out. ``uvicorn_options(settings)`` are the connection bounds: request head
+size and time (``_protocol``), keep-alive, and open connections."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from fraudforge.service._protocol import bounded_protocol
 from fraudforge.service.app import create_app
 from fraudforge.service.settings import Settings
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options bounding what a client can hold: ``max_header_bytes`` of request line
+    and headers (431 over it), ``header_timeout_s`` to send them, ``keep_alive_s`` idle
+    between requests, and ``max_connections`` (a request beyond it is answered 503)."""
+    return {
+        "http": bounded_protocol(
+            max_head=settings.max_header_bytes, head_timeout=settings.header_timeout_s
+        ),
+        "timeout_keep_alive": settings.keep_alive_s,
+        "limit_concurrency": settings.max_connections,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+    }
 
 
 def run(settings: Settings, *, preflighted: bool = False) -> None:
@@ -22,12 +39,12 @@ def run(settings: Settings, *, preflighted: bool = False) -> None:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
         workers=1,
         access_log=False,
         log_level=settings.log_level,
         lifespan="on",
+        **uvicorn_options(settings),
     )
 
 
-__all__ = ["run"]
+__all__ = ["run", "uvicorn_options"]

@@ -43,9 +43,28 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     keys: str | None = None
     """The API keys file (hashes and scopes); without one every request is allowed."""
     rate_per_s: Positive = 2000.0
-    """Sustained requests per second allowed per API key."""
+    """Sustained requests per second allowed per API key (a batch counts one per transaction)."""
     burst: PositiveInt = 4000
-    """Requests a key may make at once before the rate applies."""
+    """Requests a key may make at once before the rate applies (a batch costs at most this)."""
+    idempotency_window: PositiveInt = 100_000
+    """Scored transactions remembered by ``transaction_id``: a resend within the window is
+    answered with its original result (``replayed: true``) and feedback must name one of them."""
+    idempotency_ttl_s: Annotated[float, Meta(ge=0.0)] = 86_400.0
+    """Seconds a scored transaction stays in the idempotency window (0: no age limit)."""
+    max_header_bytes: Annotated[int, Meta(ge=1024)] = 32_768
+    """Bytes a request's line and headers may take; over it the connection is answered 431 and
+    closed."""
+    header_timeout_s: Positive = 10.0
+    """Seconds a connection may take to send a request's line and headers (a new connection
+    sending nothing is closed after this)."""
+    keep_alive_s: Annotated[int, Meta(ge=1)] = 5
+    """Seconds an idle keep-alive connection stays open after a response."""
+    max_connections: PositiveInt = 1000
+    """Open connections (and requests in progress) at most; a request over it is answered 503."""
+    max_entities: PositiveInt = 2_000_000
+    """Merchants (and, separately, devices) kept in the online state at most. Below it online
+    features equal the batch ones; over it the least recently seen is forgotten (its fraud rate
+    restarts), see docs/service.md."""
     max_body_bytes: PositiveInt = 1_048_576
     max_batch: PositiveInt = 1000
     max_amount_inr: Positive = 10_000_000.0

@@ -18,24 +18,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import errno
 import gc
 import logging
 import os
 import re
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import msgspec
 import numpy as np
 import polars as pl
 
+from fraudforge.engine import atomic
+from fraudforge.engine.atomic import staged_file
 from fraudforge.engine.dataset import scan_dataset
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.outlier import OutlierModel
@@ -48,7 +48,9 @@ from fraudforge.service.settings import Settings
 log = logging.getLogger("fraudforge.service")
 
 SNAPSHOT_FORMAT = 1
-_REF = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<stage>\w+)|:(?P<v>\d+))?$")
+_REF = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<stage>\w+)|:(?P<v>[0-9]+))?$", re.ASCII
+)
 
 
 @dataclass(frozen=True)
@@ -88,89 +90,19 @@ def save_snapshot(online: OnlineFeatures, path: str | Path) -> int:
 
 
 def write_state(state: dict[str, np.ndarray[Any, Any]], path: str | Path) -> int:
-    """Write a ``to_state`` dict to ``path`` atomically."""
-
-    def write(f: BinaryIO) -> None:
+    """Write a ``to_state`` dict to ``path`` atomically and durably (``engine.atomic``: a
+    temporary sibling no other writer uses, flushed, renamed, the directory flushed); returns
+    the bytes written."""
+    target = Path(path)
+    with staged_file(target) as work, open(work, "wb") as f:
         np.savez(f, __format__=np.array([SNAPSHOT_FORMAT]), **state)  # type: ignore[arg-type]
-
-    return write_replacing(Path(path), write)
-
-
-PARTIAL = ".partial-"
-"""Marks a temporary file: ``.NAME.partial-PID-RANDOM`` beside the file ``NAME`` it becomes."""
-_PARTIAL_PID = re.compile(r"\.partial-(\d+)")
-
-
-def write_replacing(target: Path, write: Callable[[BinaryIO], None]) -> int:
-    """Write ``target`` through ``write`` atomically and durably: into a temporary sibling with a
-    name no other writer uses (this process's id plus a random part), flushed to disk, renamed
-    over ``target``, then the directory flushed so the rename survives a power cut. A reader
-    sees the old file or the complete new one; on any error the temporary file is removed.
-    Returns the bytes written."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}{PARTIAL}{os.getpid()}-")
-    work = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(work, target)
-    except BaseException:
-        work.unlink(missing_ok=True)
-        raise
-    fsync_directory(target.parent)
     return target.stat().st_size
 
 
-def fsync_directory(directory: Path) -> None:
-    """Flush a directory's entries (a rename in it) to disk; a no-op where directories cannot
-    be opened (Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:  # some filesystems refuse fsync on a directory
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (a zombie does not: it has exited, unreaped)."""
-    if pid == os.getpid():  # ours from a previous life (a container's pid is reused): stale
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-
-
 def remove_stale_partials(path: str | Path) -> list[Path]:
-    """Remove the temporary files left beside ``path`` by writers that died mid-write (a crash,
-    SIGKILL, power cut): ``.NAME.partial-PID...`` whose process is gone. Returns the removed
-    files."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        return []
-    removed = []
-    for work in target.parent.glob(f".{glob_escape(target.name)}{PARTIAL}*"):
-        m = _PARTIAL_PID.search(work.name[len(target.name) + 1 :])
-        if m is None or _alive(int(m[1])) or not work.is_file():
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            work.unlink()
-            removed.append(work)
+    """At start-up: remove the temporary files left beside the snapshot ``path`` by writers
+    that died mid-write (a crash, SIGKILL, power cut), logging them; returns them."""
+    removed = atomic.remove_stale_partials(Path(path), own_is_stale=True)
     if removed:
         log.warning(
             "removed %d temporary file(s) left by interrupted snapshots: %s",
@@ -178,11 +110,6 @@ def remove_stale_partials(path: str | Path) -> list[Path]:
             ", ".join(p.name for p in removed),
         )
     return removed
-
-
-def glob_escape(name: str) -> str:
-    """``name`` with glob's special characters taken literally."""
-    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def load_snapshot(path: str | Path) -> OnlineFeatures:
@@ -443,10 +370,12 @@ class ServiceState:
         self.info = msgspec.structs.replace(self.info, stage=v.stage)
         return self.info
 
-    async def snapshot(self) -> int:
+    async def snapshot(self, *, before_copy: Callable[[], None] | None = None) -> int:
         """Write a snapshot of the online state to ``settings.state``; 0 when there is no
         snapshot file configured or no state yet. One snapshot at a time (a second call waits
-        for the first). A failure is logged, counted in ``snapshot_failures`` and raised."""
+        for the first). A failure is logged, counted in ``snapshot_failures`` and raised.
+        ``before_copy`` runs on the event loop at the instant the state is copied (under the
+        state lock, right before the fork), so what it copies matches the snapshot exactly."""
         path = self.settings.state
         online = self.online
         if path is None or online is None:
@@ -454,8 +383,10 @@ class ServiceState:
         async with self._snapshot:
             began = time.perf_counter()
             if FORK_SNAPSHOTS:
-                job = asyncio.ensure_future(self._snapshot_forked(online, Path(path)))
+                job = asyncio.ensure_future(self._snapshot_forked(online, Path(path), before_copy))
             else:
+                if before_copy is not None:
+                    before_copy()
                 job = asyncio.ensure_future(
                     asyncio.to_thread(self._snapshot_threaded, online, Path(path))
                 )
@@ -488,13 +419,17 @@ class ServiceState:
             state = online.to_state()
         return write_state(state, path)
 
-    async def _snapshot_forked(self, online: OnlineFeatures, path: Path) -> int:
+    async def _snapshot_forked(
+        self, online: OnlineFeatures, path: Path, before_copy: Callable[[], None] | None = None
+    ) -> int:
         """Fork under the state lock (the child's memory is the state at that instant, copied
         on write), let the child build and write the snapshot, and wait for it in a thread."""
         read, write = os.pipe()
         parent = os.getpid()
         try:
             with self.lock:
+                if before_copy is not None:
+                    before_copy()
                 pid = os.fork()
         except OSError as exc:  # e.g. no memory for the page tables: copy in a thread instead
             os.close(read)
@@ -570,7 +505,6 @@ __all__ = [
     "ModelSpec",
     "ServiceState",
     "describe_registry",
-    "fsync_directory",
     "load_snapshot",
     "model_thresholds",
     "open_state",
@@ -579,6 +513,5 @@ __all__ = [
     "resolve_model",
     "save_snapshot",
     "warm_start",
-    "write_replacing",
     "write_state",
 ]
