@@ -1,7 +1,9 @@
 """The payments the service examples send: a dataset's last transactions replayed as a later
-period's. Timestamps move forward by whole weeks past the dataset's end (hour and weekday kept;
-ids and everything else as they were), so a service warm-started from the dataset
-(``fraudforge serve --data``) takes them as new payments, each customer's in time order.
+period's. Timestamps move forward by whole weeks past the dataset's end (hour and weekday kept),
+and each period's payments get transaction ids of their own (the service remembers ids it has
+scored and answers a resend with the first result), everything else as it was; so a service
+warm-started from the dataset (``fraudforge serve --data``) takes them as new payments, each
+customer's in time order.
 Period 2 lies wholly after period 1, and so on: a second run against the same service picks
 the next period."""
 
@@ -35,7 +37,12 @@ def upcoming(data: Path, rows: int, *, period: int = 1) -> list[Transaction]:
     )
     shift = dt.timedelta(weeks=period * ((end - first).days // 7 + 1))
     tail = tx.tail(rows).collect()
-    return transactions_of(tail.with_columns(pl.col("timestamp") + shift))
+    # A new id for each (payment, period): the same payment replayed in another period is a new
+    # payment, not a resend.
+    new_id = (pl.col("transaction_id").hash(seed=period) // 2).cast(pl.Int64)
+    return transactions_of(
+        tail.with_columns(pl.col("timestamp") + shift, new_id.alias("transaction_id"))
+    )
 
 
 def service_options(description: str, *, rows: int, rows_help: str) -> argparse.ArgumentParser:

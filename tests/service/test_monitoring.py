@@ -199,6 +199,8 @@ def test_prometheus_evaluates_every_dashboard_query(deployment: Deployment, tmp_
             stderr=subprocess.DEVNULL,
         )
         try:
+            # a snapshot, so that the snapshot-age panel has a last success to count from
+            assert httpx.post(base + "/v1/admin/snapshot", headers=key).status_code == 200
             rest = iter(deployment.rest)
             deadline = time.monotonic() + 60
             scrapes = 0

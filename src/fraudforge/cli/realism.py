@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from fraudforge.cli._common import out
+from fraudforge.cli._common import err, out
 
 
 def cmd_realism(args: argparse.Namespace) -> int:
@@ -16,7 +16,9 @@ def cmd_realism(args: argparse.Namespace) -> int:
     from fraudforge.realism import load_targets, score, to_json, to_markdown
     from fraudforge.realism.scorecard import rows_of
 
-    card = score(args.data, load_targets(args.targets))
+    targets = load_targets(args.targets)
+    with err.status(f"measuring {args.data} against {len(targets.figure)} figures"):
+        card = score(args.data, targets)
     if args.json:
         print(to_json(card), end="")
     elif args.markdown:
