@@ -4,8 +4,9 @@
 For each server (uvicorn with uvloop + httptools, as ``fraudforge serve`` runs it, and granian):
 start it on a free port from a fresh copy of the warmed snapshot, wait until ready (the client's
 ``wait_until_ready``), warm up for 10 s, then run 1 connection and 16 connections for
-``--seconds`` each and a 60 s 16-connection run with the server's RSS (its process tree)
-sampled every second. Prints one JSON document; ``--out`` also writes it.
+``--seconds`` each, the same two resending one transaction over and over (a retrying client:
+answered from the idempotency window), and a 60 s 16-connection run with the server's RSS (its
+process tree) sampled every second. Prints one JSON document; ``--out`` also writes it.
 
 Usage: ``python bench/http_load.py [--work DIR] [--seconds 30] [--servers uvicorn,granian]``.
 The deployment (a generated scenario, its LightGBM model with the zoo's defaults and fraud-type
@@ -174,8 +175,9 @@ class Load:
         self.info = info
         self.sent = 0
 
-    def run(self, connections: int, seconds: int) -> dict[str, Any]:
-        """One bounded wrk run; its parsed report."""
+    def run(self, connections: int, seconds: int, *, resend: bool = False) -> dict[str, Any]:
+        """One bounded wrk run; its parsed report. ``resend``: each wrk thread sends one
+        transaction over and over (retries of one payment)."""
         threads = 1 if connections == 1 else 2
         env = {
             **os.environ,
@@ -185,6 +187,7 @@ class Load:
             "FF_FIRST_ID": str(10**12 + self.sent),
             "FF_TEMPLATES": str(self.work / "templates.lua"),
             "FF_KEY": self.info["key"],
+            "FF_RESEND": "1" if resend else "0",
         }
         cmd = [
             "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
@@ -201,7 +204,7 @@ class Load:
         if last is None:
             raise RuntimeError(f"wrk did not report its last clock step:\n{done.stdout}")
         self.sent += int(last.group(1)) + 1
-        return {"connections": connections, "seconds": seconds, **report}
+        return {"connections": connections, "seconds": seconds, "resend": resend, **report}
 
 
 def transactions(work: Path, info: dict[str, Any], *, first: int = 0) -> Iterator[Transaction]:
@@ -251,6 +254,9 @@ def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict
         load.run(16, 10)  # warm-up: JIT caches, allocator, the online window fills
         one = load.run(1, seconds)
         many = load.run(16, seconds)
+        # the same transaction sent again and again: each is answered from the idempotency window
+        one_resent = load.run(1, seconds, resend=True)
+        many_resent = load.run(16, seconds, resend=True)
         samples: list[float] = []
         watched = psutil.Process(served.process.pid)
         stop = threading.Event()
@@ -269,6 +275,8 @@ def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict
             "server": server,
             "one_connection": one,
             "sixteen_connections": many,
+            "one_connection_resending": one_resent,
+            "sixteen_connections_resending": many_resent,
             "sixteen_60s": long,
             "rss_mb": {
                 "start": samples[0],

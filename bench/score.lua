@@ -1,7 +1,9 @@
 -- wrk script: POST /v1/score with real transactions (templates written by bench/http_load.py).
 -- Each wrk thread owns every FF_THREADS-th customer and stamps its requests with a simulated
 -- clock that only moves forward (FF_BASE + n * FF_STEP seconds, naive IST), so every customer's
--- transactions arrive in time order whatever the number of connections.
+-- transactions arrive in time order whatever the number of connections. With FF_RESEND=1 each
+-- thread sends one transaction over and over (a client retrying): the service scores it once and
+-- answers every resend with the first result.
 counter = 0
 local threads = {}
 
@@ -15,6 +17,7 @@ function init(args)
   base = tonumber(os.getenv("FF_BASE"))
   step = tonumber(os.getenv("FF_STEP"))
   first_id = tonumber(os.getenv("FF_FIRST_ID"))
+  resend = os.getenv("FF_RESEND") == "1"
   local templates = dofile(os.getenv("FF_TEMPLATES"))
   mine = {}
   for i = tid + 1, #templates, nthreads do
@@ -31,6 +34,10 @@ end
 function request()
   local template = mine[(counter % #mine) + 1]
   local n = counter * nthreads + tid
+  if resend then
+    template = mine[1]
+    n = tid
+  end
   counter = counter + 1
   local body = string.format(template, first_id + n, os.date("!%Y-%m-%dT%H:%M:%S", base + n * step))
   return wrk.format(nil, nil, nil, body)

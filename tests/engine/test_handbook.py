@@ -4,6 +4,7 @@ terminal radius) and its three fraud scenarios, and shard-order determinism."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -83,6 +84,23 @@ def test_defaults_are_the_books() -> None:
         10_000,
         183,
         "2018-04-01",
+    )
+
+
+def test_manifest_reports_the_books_own_fraud(tmp_path: Path) -> None:
+    """The resolved scenario in the manifest gives the handbook's own fraud rate and its three
+    scenarios' mix, not the india preset's, and no anomaly mix; the data is the book's (a fixed
+    content hash at a small size)."""
+    from fraudforge.engine.dataset import generate
+
+    m = generate(Scenario(preset="handbook", customers=500, days=30), tmp_path / "hb")
+    assert m.resolved["fraud_rate"] == pytest.approx(0.0084)
+    assert set(m.resolved["fraud_mix"]) == {"amount_manipulation", "card_cloning", "stolen_card"}
+    assert sum(m.resolved["fraud_mix"].values()) == pytest.approx(1.0)
+    assert m.resolved["anomaly_mix"] == {}
+    assert set(m.fraud_counts) - {"none"} <= set(m.resolved["fraud_mix"])
+    assert m.content_hash == (
+        "30072:f953e677316597e7832a3fda91f1dfd2f8fb78286c6f0c33d7a861a26eefebae"
     )
 
 
