@@ -19,8 +19,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fraudforge.engine.atomic import staged_file
 from fraudforge.features import build_features, read_features
+from fraudforge.foundation.atomic import staged_file
 from fraudforge.models import FraudModel, Registry
 from fraudforge.models.registry import parse_model_ref
 

@@ -35,7 +35,7 @@ from fraudforge.client import (
     ServiceError,
     Transaction,
 )
-from fraudforge.engine.atomic import write_atomic
+from fraudforge.foundation.atomic import write_atomic
 
 DECISIONS = ("ALLOW", "FLAG", "REVIEW", "BLOCK")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fraudforge.extras import MissingExtraError, require
+from fraudforge.foundation.extras import MissingExtraError, require
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fraudforge.engine.memory import MIB, physical_memory
-from fraudforge.performance import (
+from fraudforge.foundation.machine import MIB, physical_memory
+from fraudforge.foundation.runtime import (
     ENV,
     SETTINGS_FILE,
     Performance,

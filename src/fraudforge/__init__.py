@@ -20,10 +20,12 @@ from fraudforge.engine import (
     scan_customers,
     scan_dataset,
 )
+from fraudforge.foundation.errors import FraudforgeError
 
 __all__ = [
     "ANOMALY_TYPES",
     "FRAUD_TYPES",
+    "FraudforgeError",
     "Manifest",
     "OutputExistsError",
     "Scenario",

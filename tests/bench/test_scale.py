@@ -18,7 +18,7 @@ from fraudforge.bench.report import (
 )
 from fraudforge.bench.scale import Point, ScaleConfig, measure, parse_counts, sweep, usable_cores
 from fraudforge.cli import main
-from fraudforge.engine.memory import MIB
+from fraudforge.foundation.machine import MIB
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WORKERS = (1, 2) if len(usable_cores()) >= 2 else (1,)

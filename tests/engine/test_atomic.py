@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from fraudforge.engine import atomic
-from fraudforge.engine.atomic import check_target, staged_file, write_atomic
 from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
+from fraudforge.foundation import atomic
+from fraudforge.foundation.atomic import check_target, staged_file, write_atomic
 
 
 def test_write_atomic_text_and_bytes(tmp_path: Path) -> None:

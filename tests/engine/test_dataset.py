@@ -18,7 +18,6 @@ from fraudforge.engine.dataset import (
     generate,
     read_manifest,
     scan_dataset,
-    sha256_file,
 )
 from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
 from fraudforge.engine.scan import scan
@@ -30,6 +29,7 @@ from fraudforge.engine.schema import (
     TRANSACTIONS,
     polars_schema,
 )
+from fraudforge.foundation.hashing import sha256_file
 
 TINY = Scenario(customers=1_500, days=30, seed=11, shard_size=256)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from fraudforge.engine.memory import (
-    MIB,
     ROWS_PER_FILE,
     GenerationPlan,
     auto_chunk_shards,
@@ -14,6 +13,7 @@ from fraudforge.engine.memory import (
     shard_rows,
 )
 from fraudforge.engine.scenario import Scenario
+from fraudforge.foundation.machine import MIB
 
 S = Scenario(customers=51_200, days=30).resolved()
 """100 shards of 512 customers, about 1.5M rows."""

@@ -22,7 +22,7 @@ from fraudforge.analytics.recommend import (
     weakest_fraud_types,
 )
 from fraudforge.analytics.scope import ModelThreshold
-from fraudforge.engine.atomic import write_atomic
+from fraudforge.foundation.atomic import write_atomic
 from fraudforge.models.metrics import Costs
 from fraudforge.realism.scorecard import Scorecard, format_value
 

@@ -15,8 +15,8 @@ import msgspec
 import numpy as np
 
 from fraudforge.bench.scale import STAGES, Point, ScaleConfig
-from fraudforge.engine.atomic import write_atomic
-from fraudforge.extras import require
+from fraudforge.foundation.atomic import write_atomic
+from fraudforge.foundation.extras import require
 
 
 class Summary(msgspec.Struct, kw_only=True):

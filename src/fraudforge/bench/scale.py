@@ -45,7 +45,7 @@ class ScaleConfig(msgspec.Struct, kw_only=True, frozen=True):
     repeat: int = 1
     seed: int = 7
     memory_limit: int | None = None
-    """Bytes, passed to each stage (see ``fraudforge.performance``)."""
+    """Bytes, passed to each stage (see ``fraudforge.foundation.runtime``)."""
 
     def __post_init__(self) -> None:
         cores = len(usable_cores())
@@ -121,7 +121,7 @@ def machine() -> dict[str, Any]:
     import numpy as np
     import polars as pl
 
-    from fraudforge.engine.memory import physical_memory
+    from fraudforge.foundation.machine import physical_memory
 
     model = ""
     cpuinfo = Path("/proc/cpuinfo")

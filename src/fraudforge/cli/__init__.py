@@ -28,8 +28,7 @@ from fraudforge.cli.realism import add_realism_command
 from fraudforge.cli.registry import _add_registry_commands
 from fraudforge.cli.report import cmd_report
 from fraudforge.cli.service import _add_service_commands
-from fraudforge.engine.errors import OutputExistsError, ScenarioError
-from fraudforge.extras import MissingExtraError
+from fraudforge.foundation.errors import FraudforgeError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,13 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.rows = 1_000_000
     try:
         code: int = args.func(args)
-    except (
-        ScenarioError,
-        OutputExistsError,
-        FileNotFoundError,
-        ValueError,
-        MissingExtraError,
-    ) as exc:
+    except (FraudforgeError, FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt as exc:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from fraudforge.engine.dataset import FORMATS
 from fraudforge.engine.scenario import PRESETS
-from fraudforge.performance import Performance, load_performance
+from fraudforge.foundation.runtime import Performance, load_performance
 
 DEMO_MODEL = "fraud-lightgbm"
 """The model name ``make demo`` registers."""

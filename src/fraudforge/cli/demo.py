@@ -9,7 +9,7 @@ from fraudforge.cli._common import DEMO_MODEL, err, out
 from fraudforge.cli.data import cmd_features, cmd_generate
 from fraudforge.cli.models import cmd_train
 from fraudforge.cli.report import cmd_report
-from fraudforge.extras import require
+from fraudforge.foundation.extras import require
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -134,7 +134,7 @@ def cmd_registry_promote(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare registered models side by side, on their recorded metrics or on a dataset."""
-    from fraudforge.engine.atomic import write_atomic
+    from fraudforge.foundation.atomic import write_atomic
     from fraudforge.models.compare import check_priority, compare
 
     check_priority(args.priority)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from fraudforge.extras import MissingExtraError, install_hint, require
+from fraudforge.foundation.extras import MissingExtraError, install_hint, require
 
 RAY_MISSING = install_hint("the ray backend", "ray")
 

@@ -17,7 +17,6 @@ import msgspec
 import pyarrow as pa
 
 from fraudforge.distributed.cluster import one_task_each, ray_cluster
-from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.engine.dataset import (
     Format,
     Manifest,
@@ -31,6 +30,7 @@ from fraudforge.engine.dataset import (
 )
 from fraudforge.engine.memory import auto_chunk_shards
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
+from fraudforge.foundation.atomic import check_target, staged_directory
 
 _Records = list[tuple[int, ShardRecord]]
 

@@ -23,7 +23,6 @@ import polars as pl
 import pyarrow as pa
 
 from fraudforge.distributed.cluster import cluster_cpus, one_task_each, ray_cluster
-from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import (
     ENTITY_BUCKET_ROWS,
@@ -36,6 +35,7 @@ from fraudforge.features.pipeline import (
     write_entity_bucket,
     write_feature_part,
 )
+from fraudforge.foundation.atomic import check_target, staged_directory
 
 _MERCHANT, _DEVICE = "merchant_id", "device_id"
 

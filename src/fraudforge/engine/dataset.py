@@ -28,12 +28,13 @@ import msgspec
 import polars as pl
 
 from fraudforge.engine._workers import PartWorker
-from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.engine.memory import GenerationPlan, plan_generation
 from fraudforge.engine.scan import shard_source
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
 from fraudforge.engine.schema import SCHEMA_VERSION, TRANSACTIONS, polars_schema
 from fraudforge.engine.shard import merchants_table, shard_tables
+from fraudforge.foundation.atomic import check_target, staged_directory
+from fraudforge.foundation.hashing import sha256_file
 
 Format = Literal["parquet", "ipc"]
 FORMATS: tuple[str, ...] = ("parquet", "ipc")
@@ -66,15 +67,6 @@ def _version() -> str:
         return version("fraudforge")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "0+unknown"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class ContentHasher:

@@ -11,14 +11,12 @@ from 1M to 10M rows.
 from __future__ import annotations
 
 import math
-import os
 
 import msgspec
 
-from fraudforge.engine.scan import default_threads
 from fraudforge.engine.scenario import ResolvedScenario
+from fraudforge.foundation.machine import MIB, default_threads, format_bytes, physical_memory
 
-MIB = 1024**2
 BASE_BYTES = 160 * MIB
 """One process's interpreter, libraries and Polars buffers, with no shard in flight."""
 SHARED_BYTES_PER_CUSTOMER = 160
@@ -44,16 +42,6 @@ class GenerationPlan(msgspec.Struct, frozen=True, kw_only=True):
     chunk_shards: int
     """Shards per transactions file."""
     estimated_bytes: int
-
-
-def physical_memory() -> int:
-    """This machine's memory in bytes."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def format_bytes(n: float) -> str:
-    """``n`` bytes as MiB or GiB, for messages."""
-    return f"{n / 1024**3:.1f} GiB" if n >= 1024**3 else f"{n / MIB:.0f} MiB"
 
 
 def shard_rows(s: ResolvedScenario) -> float:

@@ -7,7 +7,6 @@ holds only a handful of shards in memory whatever the dataset's size.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,14 +17,7 @@ from polars.io.plugins import register_io_source
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
 from fraudforge.engine.schema import CUSTOMERS, TRANSACTIONS, polars_schema
 from fraudforge.engine.shard import shard_customers, shard_transactions
-
-
-def default_threads() -> int:
-    """Worker threads used when none are asked for: the usable cores."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - platforms without affinity
-        return max(1, os.cpu_count() or 1)
+from fraudforge.foundation.machine import default_threads
 
 
 def iter_shards(

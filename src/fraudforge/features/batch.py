@@ -21,11 +21,11 @@ import pyarrow as pa
 from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.engine.catalog import STATUS
 from fraudforge.engine.ids import tie_runs
-from fraudforge.engine.scan import default_threads
 from fraudforge.features import kernels as k
 from fraudforge.features.catalog import CATALOG
 from fraudforge.features.finish import COL, ENTITY_FEATURES, LAYOUT, finish_rows
 from fraudforge.features.outlier import OutlierModel
+from fraudforge.foundation.machine import default_threads
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -17,12 +17,13 @@ import msgspec
 import numpy as np
 import polars as pl
 
-from fraudforge.engine.atomic import check_target, staged_directory
 from fraudforge.engine.dataset import Manifest, read_manifest, scan_dataset
 from fraudforge.features.batch import compute_features, entity_arrays, time_order
 from fraudforge.features.catalog import CATALOG, catalog_rows
 from fraudforge.features.finish import ENTITY_FEATURES
 from fraudforge.features.outlier import OutlierModel
+from fraudforge.foundation.atomic import check_target, staged_directory
+from fraudforge.foundation.errors import FraudforgeError
 
 StageFn = Callable[[str], None]
 
@@ -80,7 +81,7 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
     each, and under ``memory_limit`` (bytes) enough that the fullest bucket fits beside the
     process's fixed memory. A limit that cannot hold the largest transactions file's features is
     refused, naming the least it allows."""
-    from fraudforge.engine.memory import format_bytes, physical_memory
+    from fraudforge.foundation.machine import format_bytes, physical_memory
 
     total = manifest.rows["transactions"]
     buckets = max(1, -(-total // ENTITY_BUCKET_ROWS))
@@ -280,7 +281,7 @@ def finish_features(
     return result
 
 
-class FeaturesMismatchError(ValueError):
+class FeaturesMismatchError(FraudforgeError, ValueError):
     """A features directory computed from another dataset than the one it is used with: the
     rows would still join (transaction ids repeat across seeds and presets), silently wrong."""
 

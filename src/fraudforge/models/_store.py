@@ -23,8 +23,9 @@ import numpy as np
 import skops.io as sio
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from fraudforge.engine.atomic import check_target, staged_directory
-from fraudforge.engine.dataset import sha256_file
+from fraudforge.foundation.atomic import check_target, staged_directory
+from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.hashing import sha256_file
 from fraudforge.models.artefact import KINDS, FraudModel
 
 FORMAT_VERSION = 1
@@ -45,7 +46,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
 NumPy arrays and dtypes, builtins). Anything else is refused before loading."""
 
 
-class ArtefactError(ValueError):
+class ArtefactError(FraudforgeError, ValueError):
     """A saved model that cannot be trusted or read: names the file and what is wrong."""
 
 

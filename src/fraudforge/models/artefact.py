@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.models.zoo import MODEL_KINDS
 
 KINDS: tuple[str, ...] = (
@@ -35,7 +36,7 @@ class FeatureMatrix(Protocol):
         """Float matrix, one row per transaction."""
 
 
-class MissingFeaturesError(ValueError):
+class MissingFeaturesError(FraudforgeError, ValueError):
     """The input lacks features the model was trained on: names them and what the model reads."""
 
     def __init__(self, missing: Sequence[str], required: Sequence[str]) -> None:

@@ -27,8 +27,9 @@ from typing import Any
 
 import msgspec
 
-from fraudforge.engine.atomic import staged_directory
-from fraudforge.engine.dataset import sha256_file
+from fraudforge.foundation.atomic import staged_directory
+from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.hashing import sha256_file
 from fraudforge.models._store import ArtefactError, check_model, read_model, write_model
 from fraudforge.models.artefact import FraudModel
 
@@ -103,7 +104,7 @@ Created by the first ``register`` that records one, so older registries (and old
 versions, which never read it) are unaffected."""
 
 
-class RegistryError(ValueError):
+class RegistryError(FraudforgeError, ValueError):
     """A registry request that cannot be met: names what was asked for and what is allowed."""
 
 

@@ -22,8 +22,8 @@ import polars as pl
 from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
-from fraudforge.engine.atomic import write_atomic
-from fraudforge.extras import require
+from fraudforge.foundation.atomic import write_atomic
+from fraudforge.foundation.extras import require
 from fraudforge.models._tables import markdown_table
 from fraudforge.models.data import ModelData
 from fraudforge.models.metrics import METRICS, metric_value

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 
-from fraudforge.engine.atomic import write_atomic
+from fraudforge.foundation.atomic import write_atomic
 
 IMAGE_VARIABLE = "FRAUDFORGE_IMAGE"
 """The variable compose.yaml reads the service's image from."""

@@ -10,6 +10,8 @@ from typing import Literal
 
 import msgspec
 
+from fraudforge.foundation.errors import FraudforgeError
+
 MeasureName = Literal[
     "share",
     "value_share",
@@ -88,7 +90,7 @@ class Targets(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
     figure: list[Figure]
 
 
-class TargetsError(ValueError):
+class TargetsError(FraudforgeError, ValueError):
     """A calibration table that cannot be used: names the file, the figure and the field."""
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import msgspec
 
-from fraudforge.engine.atomic import staged_file
+from fraudforge.foundation.atomic import staged_file
 from fraudforge.service.schema import ScoreResult, Transaction
 
 log = logging.getLogger("fraudforge.service")

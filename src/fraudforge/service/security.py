@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 import msgspec
 from msgspec import Meta
 
-from fraudforge.engine.atomic import staged_file
+from fraudforge.foundation.atomic import staged_file
 
 SCOPES: tuple[str, ...] = ("score", "feedback", "admin")
 """``score``: score transactions and read the model; ``feedback``: report confirmed frauds and

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from fraudforge.performance import TABLE as PERFORMANCE_TABLE
+from fraudforge.foundation.runtime import TABLE as PERFORMANCE_TABLE
 from fraudforge.service.schema import Thresholds
 
 ENV_PREFIX = "FRAUDFORGE_"
@@ -101,11 +101,11 @@ def load_settings(
 ) -> Settings:
     """Settings from a TOML file, the environment and ``overrides`` (None values ignored), with
     an error naming the field on a bad value. The file's ``[performance]`` table, if any, is left
-    to ``fraudforge.performance`` (one file can configure both)."""
+    to ``fraudforge.foundation.runtime`` (one file can configure both)."""
     merged: dict[str, Any] = {}
     if toml is not None:
         merged.update(tomllib.loads(Path(toml).read_text()))
-        merged.pop(PERFORMANCE_TABLE, None)  # fraudforge.performance reads it
+        merged.pop(PERFORMANCE_TABLE, None)  # fraudforge.foundation.runtime reads it
     merged.update(_env(os.environ if environ is None else environ))
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:

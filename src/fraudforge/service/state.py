@@ -34,12 +34,12 @@ import msgspec
 import numpy as np
 import polars as pl
 
-from fraudforge.engine import atomic
-from fraudforge.engine.atomic import staged_file
 from fraudforge.engine.dataset import scan_dataset
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import read_features, source_dataset
+from fraudforge.foundation import atomic
+from fraudforge.foundation.atomic import staged_file
 from fraudforge.models.registry import STAGES, ModelVersion, Registry, RegistryError
 from fraudforge.service.schema import ModelInfo, Thresholds
 from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
+from fraudforge.foundation.errors import OutputExistsError, UnsafeOutputError
 
 _PARTIAL = ".partial-"
 _OLD = ".old-"

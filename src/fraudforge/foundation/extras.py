@@ -7,8 +7,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from fraudforge.foundation.errors import FraudforgeError
 
-class MissingExtraError(ImportError):
+
+class MissingExtraError(FraudforgeError, ImportError):
     """An optional dependency is not installed; the message names the extra that brings it."""
 
 

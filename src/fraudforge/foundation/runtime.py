@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from fraudforge.engine.memory import MIB, format_bytes, physical_memory
+from fraudforge.foundation.machine import MIB, format_bytes, physical_memory
 
 SETTINGS_FILE = "fraudforge.toml"
 """Read from the working directory when no ``--settings`` file is given."""

@@ -1,0 +1,7 @@
+"""foundation: what every stage stands on, below the engine: atomic writes, checksums, the
+machine's cores and memory, runtime settings, optional extras and the root of the errors. It
+imports nothing of fraudforge's stages."""
+
+from fraudforge.foundation.errors import FraudforgeError, OutputExistsError, UnsafeOutputError
+
+__all__ = ["FraudforgeError", "OutputExistsError", "UnsafeOutputError"]

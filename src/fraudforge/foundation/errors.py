@@ -1,0 +1,32 @@
+"""The root of fraudforge's errors, and the errors of writing outputs. Every error a user can
+cause is a ``FraudforgeError`` (and, where one fits, a built-in class such as ``ValueError``),
+naming what was wrong and what is allowed; the command line prints it as one line."""
+
+from __future__ import annotations
+
+
+class FraudforgeError(Exception):
+    """Something a user asked for cannot be done as asked; the message says why and what is
+    allowed."""
+
+
+class OutputExistsError(FraudforgeError, FileExistsError):
+    """The output path already holds something and cannot be written as asked."""
+
+    def __init__(self, path: str, reason: str | None = None) -> None:
+        super().__init__(
+            f"output {path!r}: {reason}"
+            if reason
+            else f"output directory {path!r} is not empty; choose an empty or new directory, "
+            "or pass overwrite=True (CLI: --overwrite) to replace it"
+        )
+
+
+class UnsafeOutputError(OutputExistsError):
+    """An output that fraudforge refuses to replace even with overwrite: a directory it did not
+    write, the working directory or one of its parents, the home directory or the root."""
+
+    def __init__(self, path: str, why: str) -> None:
+        FileExistsError.__init__(
+            self, f"refusing to replace {path!r}: {why}; choose another directory"
+        )

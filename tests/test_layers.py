@@ -1,0 +1,61 @@
+"""The packages import along the data flow only: the foundation imports none of the stages, the
+engine only the foundation, and each stage only the stages before it (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from fraudforge import foundation
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "fraudforge"
+RANK = {
+    "foundation": 0,
+    "engine": 1,
+    "realism": 2,
+    "features": 2,
+    "models": 3,
+    "analytics": 4,
+    "service": 4,
+    "distributed": 4,
+    "ops": 5,
+    "bench": 5,
+    "cli": 6,
+}
+"""How far along the data flow each package is: it may import packages of lower or equal rank
+(the stages of one rank do not import each other, checked below)."""
+
+
+def _imports(path: Path) -> set[str]:
+    """The fraudforge packages a module imports (at any depth, lazy imports included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "fraudforge" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(RANK))
+def test_no_import_against_the_data_flow(package: str) -> None:
+    wrong = [
+        f"{path.relative_to(SRC)} imports fraudforge.{target}"
+        for path in sorted((SRC / package).rglob("*.py"))
+        for target in _imports(path) - {package}
+        if target in RANK and RANK[target] >= RANK[package]
+    ]
+    assert wrong == []
+
+
+def test_the_foundation_stands_alone() -> None:
+    """The foundation imports nothing of fraudforge but itself."""
+    for path in sorted(Path(foundation.__file__).parent.glob("*.py")):
+        assert _imports(path) <= {"foundation"}, path.name
