@@ -112,3 +112,19 @@ def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     report = tmp_path / "demo" / "report.html"
     assert str(report.resolve()) in printed
     assert "fraud-lightgbm@staging" in report.read_text()
+
+
+def test_version_and_defaults_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """``fraudforge --version`` prints the installed version; ``generate --help`` gives the
+    defaults a user would otherwise have to guess (rows, seed, days, start date)."""
+    from fraudforge.foundation.package import package_version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fraudforge {package_version()}"
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("about 1.3M rows", "(default: 42)", "(default: 90)", "2025-09-01"):
+        assert default in text

@@ -29,11 +29,18 @@ from fraudforge.cli.registry import _add_registry_commands
 from fraudforge.cli.report import cmd_report
 from fraudforge.cli.service import _add_service_commands
 from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.package import package_version
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fraudforge`` command."""
     parser = argparse.ArgumentParser(prog="fraudforge", description=__doc__)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"fraudforge {package_version()}",
+        help="print the version",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="generate a labelled dataset directory")
     _add_generate_flags(gen)

@@ -61,8 +61,15 @@ def performance_from_args(args: argparse.Namespace) -> Performance:
 
 
 def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> None:
-    p.add_argument("--rows", type=int, help="target number of transactions (customers are derived)")
-    p.add_argument("--seed", type=int, help="random seed (the dataset is a pure function of it)")
+    p.add_argument(
+        "--rows",
+        type=int,
+        help="target number of transactions; customers are derived (default: the preset's "
+        "customers, 10,000 for india: about 1.3M rows over 90 days)",
+    )
+    p.add_argument(
+        "--seed", type=int, help="random seed; the dataset is a pure function of it (default: 42)"
+    )
     p.add_argument(
         "--out", required=not demo, default="demo-output" if demo else None, help="output directory"
     )
@@ -72,10 +79,22 @@ def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> No
         return
     p.add_argument("--preset", choices=PRESETS, help="scenario preset (default: india)")
     p.add_argument("--config", type=Path, help="scenario file (.toml, .yaml or .yml)")
-    p.add_argument("--customers", type=int, help="number of customers (instead of --rows)")
-    p.add_argument("--merchants", type=int, help="number of merchants (terminals for handbook)")
-    p.add_argument("--days", type=int, help="number of simulated days")
-    p.add_argument("--start-date", dest="start_date", help="first simulated day, YYYY-MM-DD")
+    p.add_argument(
+        "--customers", type=int, help="number of customers, instead of --rows (default: 10,000)"
+    )
+    p.add_argument(
+        "--merchants",
+        type=int,
+        help="number of merchants, terminals for handbook (default: customers / 5, at least "
+        "the guaranteed base)",
+    )
+    p.add_argument("--days", type=int, help="number of simulated days (default: 90)")
+    p.add_argument(
+        "--start-date",
+        dest="start_date",
+        help="first simulated day, YYYY-MM-DD (default: 2025-09-01; the festival calendar covers "
+        "2018-2027)",
+    )
     p.add_argument(
         "--fraud-rate", dest="fraud_rate", type=float, help="share of fraud rows, 0 to 0.5"
     )

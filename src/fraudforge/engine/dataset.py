@@ -35,6 +35,7 @@ from fraudforge.engine.schema import SCHEMA_VERSION, TRANSACTIONS, polars_schema
 from fraudforge.engine.shard import merchants_table, shard_tables
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.hashing import sha256_file
+from fraudforge.foundation.package import package_version
 
 Format = Literal["parquet", "ipc"]
 FORMATS: tuple[str, ...] = ("parquet", "ipc")
@@ -58,15 +59,6 @@ class Manifest(msgspec.Struct, kw_only=True):
     files: list[dict[str, Any]]
     content_hash: str
     seconds: float
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("fraudforge")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 class ContentHasher:
@@ -336,7 +328,7 @@ def finish_dataset(
 
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
-        fraudforge_version=_version(),
+        fraudforge_version=package_version(),
         scenario=scenario.to_dict(),
         resolved=msgspec.to_builtins(s),
         format=fmt,

@@ -15,7 +15,6 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from importlib import metadata
 from typing import Any
 
 import msgspec
@@ -26,6 +25,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.handlers.http_handlers import HTTPRouteHandler
 
+from fraudforge.foundation.package import package_version
 from fraudforge.models.registry import CatalogMismatchError, RegistryIndexError
 from fraudforge.service._errors import ServiceError, decode, field_path
 from fraudforge.service._openapi import Endpoint, docs_page, openapi_document
@@ -602,20 +602,13 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
 # --- app -----------------------------------------------------------------------------------
 
 
-def _version() -> str:
-    try:
-        return metadata.version("fraudforge")
-    except metadata.PackageNotFoundError:
-        return "0"
-
-
 def api_document() -> dict[str, Any]:
     """The service's OpenAPI document, built from the endpoint table alone (no settings, model
     or state needed), exactly as ``/schema/openapi.json`` serves it."""
     return openapi_document(
         tuple(e for e, _ in ENDPOINTS),
         title="fraudforge scoring service",
-        version=_version(),
+        version=package_version(),
         description="Scores Indian payment transactions for fraud with online features.",
     )
 
