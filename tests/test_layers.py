@@ -59,3 +59,32 @@ def test_the_foundation_stands_alone() -> None:
     """The foundation imports nothing of fraudforge but itself."""
     for path in sorted(Path(foundation.__file__).parent.glob("*.py")):
         assert _imports(path) <= {"foundation"}, path.name
+
+
+def test_the_client_loads_no_stage() -> None:
+    """``import fraudforge.client`` loads the wire types and httpx, not the stages' heavy
+    libraries: the packages import their modules on first use (``foundation.lazy``)."""
+    import subprocess
+    import sys
+
+    heavy = ("polars", "pyarrow", "numba", "lightgbm", "sklearn", "scipy", "litestar", "uvicorn")
+    code = (
+        f"import sys, fraudforge.client\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_lazy_packages_still_export_their_names() -> None:
+    """Every name in a lazy package's ``__all__`` resolves, and an unknown one is an
+    AttributeError naming it."""
+    import fraudforge
+    import fraudforge.engine
+    import fraudforge.models
+    import fraudforge.service
+
+    for package in (fraudforge, fraudforge.engine, fraudforge.models, fraudforge.service):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, (package.__name__, name)
+        with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+            package.nope  # noqa: B018

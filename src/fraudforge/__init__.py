@@ -2,25 +2,51 @@
 
 >>> import fraudforge
 >>> lf = fraudforge.scan(fraudforge.Scenario(customers=1_000))   # streaming LazyFrame
->>> manifest = fraudforge.generate(fraudforge.Scenario(target_rows=100_000), "data/")
-"""
+>>> manifest = fraudforge.generate(fraudforge.Scenario(target_rows=100_000), "data/")"""
 
-from fraudforge.engine import (
-    ANOMALY_TYPES,
-    FRAUD_TYPES,
-    Manifest,
-    OutputExistsError,
-    Scenario,
-    ScenarioError,
-    dataset_hash,
-    generate,
-    load_scenario,
-    read_manifest,
-    scan,
-    scan_customers,
-    scan_dataset,
+from typing import TYPE_CHECKING
+
+from fraudforge.foundation.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from fraudforge.engine import (
+        ANOMALY_TYPES,
+        FRAUD_TYPES,
+        Manifest,
+        OutputExistsError,
+        Scenario,
+        ScenarioError,
+        dataset_hash,
+        generate,
+        load_scenario,
+        read_manifest,
+        scan,
+        scan_customers,
+        scan_dataset,
+    )
+    from fraudforge.foundation.errors import FraudforgeError
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "fraudforge.engine": (
+            "ANOMALY_TYPES",
+            "FRAUD_TYPES",
+            "Manifest",
+            "OutputExistsError",
+            "Scenario",
+            "ScenarioError",
+            "dataset_hash",
+            "generate",
+            "load_scenario",
+            "read_manifest",
+            "scan",
+            "scan_customers",
+            "scan_dataset",
+        ),
+        "fraudforge.foundation.errors": ("FraudforgeError",),
+    },
 )
-from fraudforge.foundation.errors import FraudforgeError
 
 __all__ = [
     "ANOMALY_TYPES",

@@ -1,11 +1,58 @@
 """engine: streaming, reproducible generator of labelled Indian payment data."""
 
-from fraudforge.engine.dataset import Manifest, dataset_hash, generate, read_manifest, scan_dataset
-from fraudforge.engine.errors import OutputExistsError, ScenarioError, UnsafeOutputError
-from fraudforge.engine.scan import scan, scan_customers
-from fraudforge.engine.scenario import Scenario, load_scenario
-from fraudforge.engine.schema import CUSTOMERS, LABEL_COLUMNS, MERCHANTS, TRANSACTIONS
-from fraudforge.engine.taxonomy import ANOMALY_TYPES, FRAUD_TYPES
+from typing import TYPE_CHECKING
+
+from fraudforge.foundation.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from fraudforge.engine.dataset import (
+        Manifest,
+        dataset_hash,
+        generate,
+        read_manifest,
+        scan_dataset,
+    )
+    from fraudforge.engine.errors import OutputExistsError, ScenarioError, UnsafeOutputError
+    from fraudforge.engine.scan import scan, scan_customers
+    from fraudforge.engine.scenario import Scenario, load_scenario
+    from fraudforge.engine.schema import CUSTOMERS, LABEL_COLUMNS, MERCHANTS, TRANSACTIONS
+    from fraudforge.engine.taxonomy import ANOMALY_TYPES, FRAUD_TYPES
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "fraudforge.engine.dataset": (
+            "Manifest",
+            "dataset_hash",
+            "generate",
+            "read_manifest",
+            "scan_dataset",
+        ),
+        "fraudforge.engine.errors": (
+            "OutputExistsError",
+            "ScenarioError",
+            "UnsafeOutputError",
+        ),
+        "fraudforge.engine.scan": (
+            "scan",
+            "scan_customers",
+        ),
+        "fraudforge.engine.scenario": (
+            "Scenario",
+            "load_scenario",
+        ),
+        "fraudforge.engine.schema": (
+            "CUSTOMERS",
+            "LABEL_COLUMNS",
+            "MERCHANTS",
+            "TRANSACTIONS",
+        ),
+        "fraudforge.engine.taxonomy": (
+            "ANOMALY_TYPES",
+            "FRAUD_TYPES",
+        ),
+    },
+)
 
 __all__ = [
     "ANOMALY_TYPES",

@@ -1,30 +1,105 @@
 """models: training, tuning, ensembles, feature selection, a model registry and comparison."""
 
-from fraudforge.models._store import ArtefactError, load_model, save_model
-from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
-from fraudforge.models.compare import PRIORITIES, Comparison, Recommendation, compare
-from fraudforge.models.data import ModelData, load_model_data, model_data
-from fraudforge.models.ensembles import EnsembleReport, build_ensemble
-from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
-from fraudforge.models.registry import (
-    STAGES,
-    CatalogMismatchError,
-    ModelVersion,
-    Registry,
-    RegistryError,
-    RegistryIndexError,
+from typing import TYPE_CHECKING
+
+from fraudforge.foundation.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from fraudforge.models._store import ArtefactError, load_model, save_model
+    from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
+    from fraudforge.models.compare import PRIORITIES, Comparison, Recommendation, compare
+    from fraudforge.models.data import ModelData, load_model_data, model_data
+    from fraudforge.models.ensembles import EnsembleReport, build_ensemble
+    from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
+    from fraudforge.models.registry import (
+        CatalogMismatchError,
+        ModelVersion,
+        Registry,
+        RegistryError,
+        RegistryIndexError,
+    )
+    from fraudforge.models.search import SPACES, SearchResult, search
+    from fraudforge.models.selection import (
+        CorrelationFilter,
+        ImportanceSelector,
+        L1Selector,
+        Selection,
+        select_features,
+    )
+    from fraudforge.models.splits import PrequentialSplit, TimeSplit, time_split
+    from fraudforge.models.stages import STAGES
+    from fraudforge.models.training import best_threshold, train_model
+    from fraudforge.models.zoo import MODEL_KINDS, calibrate
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "fraudforge.models._store": (
+            "ArtefactError",
+            "load_model",
+            "save_model",
+        ),
+        "fraudforge.models.artefact": (
+            "KINDS",
+            "FraudModel",
+            "MissingFeaturesError",
+        ),
+        "fraudforge.models.compare": (
+            "PRIORITIES",
+            "Comparison",
+            "Recommendation",
+            "compare",
+        ),
+        "fraudforge.models.data": (
+            "ModelData",
+            "load_model_data",
+            "model_data",
+        ),
+        "fraudforge.models.ensembles": (
+            "EnsembleReport",
+            "build_ensemble",
+        ),
+        "fraudforge.models.metrics": (
+            "Costs",
+            "Evaluation",
+            "card_precision_at_k",
+            "evaluate",
+        ),
+        "fraudforge.models.registry": (
+            "CatalogMismatchError",
+            "ModelVersion",
+            "Registry",
+            "RegistryError",
+            "RegistryIndexError",
+        ),
+        "fraudforge.models.search": (
+            "SPACES",
+            "SearchResult",
+            "search",
+        ),
+        "fraudforge.models.selection": (
+            "CorrelationFilter",
+            "ImportanceSelector",
+            "L1Selector",
+            "Selection",
+            "select_features",
+        ),
+        "fraudforge.models.stages": ("STAGES",),
+        "fraudforge.models.splits": (
+            "PrequentialSplit",
+            "TimeSplit",
+            "time_split",
+        ),
+        "fraudforge.models.training": (
+            "best_threshold",
+            "train_model",
+        ),
+        "fraudforge.models.zoo": (
+            "MODEL_KINDS",
+            "calibrate",
+        ),
+    },
 )
-from fraudforge.models.search import SPACES, SearchResult, search
-from fraudforge.models.selection import (
-    CorrelationFilter,
-    ImportanceSelector,
-    L1Selector,
-    Selection,
-    select_features,
-)
-from fraudforge.models.splits import PrequentialSplit, TimeSplit, time_split
-from fraudforge.models.training import best_threshold, train_model
-from fraudforge.models.zoo import MODEL_KINDS, calibrate
 
 __all__ = [
     "KINDS",

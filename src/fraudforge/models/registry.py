@@ -32,12 +32,11 @@ from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.hashing import sha256_file
 from fraudforge.models._store import ArtefactError, check_model, read_model, write_model
 from fraudforge.models.artefact import FraudModel
+from fraudforge.models.stages import STAGES
 
 INDEX_FILE = "registry.sqlite"
 MODELS_DIR = "models"
 SCHEMA_VERSION = 1
-STAGES: tuple[str, ...] = ("none", "staging", "production", "archived")
-"""Lifecycle stages. Promoting a version to production archives the previous production one."""
 
 HIGHER_IS_BETTER: dict[str, bool] = {
     "roc_auc": True,

@@ -1,20 +1,51 @@
 """The scoring service: a Litestar + msgspec HTTP app over a registered model and the online
 features, with its wire types."""
 
-from fraudforge.service.compiled import CompiledTrees
-from fraudforge.service.fraud_type import FraudTypes, fit_fraud_type
-from fraudforge.service.schema import (
-    BatchRequest,
-    BatchResult,
-    ErrorBody,
-    Feedback,
-    ModelRef,
-    Reason,
-    ScoreResult,
-    Thresholds,
-    Transaction,
+from typing import TYPE_CHECKING
+
+from fraudforge.foundation.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from fraudforge.service.compiled import CompiledTrees
+    from fraudforge.service.fraud_type import FraudTypes, fit_fraud_type
+    from fraudforge.service.schema import (
+        BatchRequest,
+        BatchResult,
+        ErrorBody,
+        Feedback,
+        ModelRef,
+        Reason,
+        ScoreResult,
+        Thresholds,
+        Transaction,
+    )
+    from fraudforge.service.scoring import Scorer, transactions_of
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "fraudforge.service.compiled": ("CompiledTrees",),
+        "fraudforge.service.fraud_type": (
+            "FraudTypes",
+            "fit_fraud_type",
+        ),
+        "fraudforge.service.schema": (
+            "BatchRequest",
+            "BatchResult",
+            "ErrorBody",
+            "Feedback",
+            "ModelRef",
+            "Reason",
+            "ScoreResult",
+            "Thresholds",
+            "Transaction",
+        ),
+        "fraudforge.service.scoring": (
+            "Scorer",
+            "transactions_of",
+        ),
+    },
 )
-from fraudforge.service.scoring import Scorer, transactions_of
 
 __all__ = [
     "BatchRequest",

@@ -14,7 +14,7 @@ from msgspec import Meta
 from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
 from fraudforge.engine.taxonomy import FRAUD_LABELS
-from fraudforge.models.registry import STAGES
+from fraudforge.models.stages import STAGES
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 """Timestamps in the engine are naive Indian Standard Time; aware ones are converted to it."""

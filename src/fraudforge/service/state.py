@@ -40,7 +40,8 @@ from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import read_features, source_dataset
 from fraudforge.foundation import atomic
 from fraudforge.foundation.atomic import staged_file
-from fraudforge.models.registry import STAGES, ModelVersion, Registry, RegistryError
+from fraudforge.models.registry import ModelVersion, Registry, RegistryError
+from fraudforge.models.stages import STAGES
 from fraudforge.service.schema import ModelInfo, Thresholds
 from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert
 from fraudforge.service.settings import Settings
