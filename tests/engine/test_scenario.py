@@ -64,6 +64,7 @@ def test_target_rows_derives_customers() -> None:
         ({"fraud_mix": {"card_testing": 0.0}}, "fraud_mix", "at least one weight > 0"),
         ({"start_date": dt.date(2010, 1, 1)}, "start_date", "2018-01-01"),
         ({"start_date": dt.date(2027, 12, 1), "days": 90}, "days", "at most 31"),
+        ({"days": 900}, "days", "from 2025-09-01 at most 852"),  # the preset's start date
         ({"shard_size": 10}, "shard_size", "64 to"),
         ({"customers": 5, "target_rows": 10}, "target_rows", "not both"),
         ({"preset": "handbook", "fraud_rate": 0.1}, "fraud_rate", "handbook"),

@@ -228,15 +228,16 @@ def _validate(s: Scenario) -> None:
             s.start_date.isoformat(),
             f"a date in {first_year}-01-01 .. {last_year}-12-31 (the festival calendar's years)",
         )
+    if s.preset in _PRESET_DEFAULTS:  # an unknown preset is named by its own check
+        start = s.start_date or _PRESET_DEFAULTS[s.preset]["start_date"]
         days = s.days if s.days is not None else _PRESET_DEFAULTS[s.preset]["days"]
-        end = s.start_date + dt.timedelta(days=days - 1)
+        end = start + dt.timedelta(days=days - 1)
         _check(
             end.year <= last_year,
             "days",
             days,
             f"a period ending by {last_year}-12-31 (the festival calendar's last year); "
-            f"from {s.start_date.isoformat()} at most "
-            f"{(dt.date(last_year, 12, 31) - s.start_date).days + 1}",
+            f"from {start.isoformat()} at most {(dt.date(last_year, 12, 31) - start).days + 1}",
         )
     if s.fraud_rate is not None:
         _check(
