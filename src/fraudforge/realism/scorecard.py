@@ -108,22 +108,6 @@ def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return pl.when(den > 0).then(num / den).otherwise(None)
 
 
-def _share(f: Figure, of: pl.Expr) -> pl.Expr:
-    assert f.where is not None
-    return _ratio((of & predicate(f.where, f)).sum(), of.sum())
-
-
-def _value_share(f: Figure, of: pl.Expr) -> pl.Expr:
-    assert f.where is not None
-    amount = pl.col("amount_inr")
-    return _ratio(amount.filter(of & predicate(f.where, f)).sum(), amount.filter(of).sum())
-
-
-def _count_ratio(f: Figure, of: pl.Expr) -> pl.Expr:
-    assert f.where is not None
-    return _ratio(predicate(f.where, f).sum(), of.sum())
-
-
 def _daily(of: pl.Expr) -> pl.Expr:
     return pl.col("day").filter(of).value_counts().struct.field("count")
 
@@ -154,56 +138,46 @@ def _top_merchants(f: Figure, of: pl.Expr) -> pl.Expr:
     return _ratio(top, (of & pl.col("merchant_id").is_not_null()).sum())
 
 
-def _ratio_parts(f: Figure, of: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
-    """The measure as a ratio of sums, sum(W) / sum(A), for its standard error: share, value
-    share, count ratio and mean amount are all of this form."""
+def _ratio_parts(f: Figure, of: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A ratio measure as sum(W) / sum(A): a share (rows of ``of`` also ``where``, over rows of
+    ``of``), a value share (their amounts), a count ratio (rows of ``where`` over rows of
+    ``of``) or a mean amount (amounts of ``of`` over its rows)."""
     amount = pl.col("amount_inr")
-    where = predicate(f.where, f) if f.where is not None else None
-    if f.measure == "share" and where is not None:
-        return (of & where).sum(), of.sum()
-    if f.measure == "value_share" and where is not None:
-        return amount.filter(of & where).sum(), amount.filter(of).sum()
-    if f.measure == "ratio" and where is not None:
-        return where.sum(), of.sum()
     if f.measure == "mean_amount":
         return amount.filter(of).sum(), of.sum()
-    return None
+    assert f.where is not None  # the table's check: these measures need `where`
+    where = predicate(f.where, f)
+    if f.measure == "share":
+        return (of & where).sum(), of.sum()
+    if f.measure == "value_share":
+        return amount.filter(of & where).sum(), amount.filter(of).sum()
+    return where.sum(), of.sum()
 
 
-def _stderrs(frame: pl.LazyFrame, figures: list[Figure]) -> dict[str, float]:
-    """Standard errors of the ratio-of-sums measures, clustered by customer: a customer's
-    payments share their habits, so the sample is the customers, not the rows (the usual
-    cluster-robust estimate, sqrt(sum_c (W_c - R A_c)^2 * m / (m - 1)) / sum_c A_c)."""
-    parts = {f.id: _ratio_parts(f, predicate(f.of, f)) for f in figures}
-    aggs = [
-        e.cast(pl.Float64).alias(f"{key}{fid}")
-        for fid, pair in parts.items()
-        if pair is not None
-        for key, e in zip(("w", "a"), pair, strict=True)
-    ]
-    if not aggs:
-        return {}
-    per = frame.group_by("customer_id").agg(aggs).collect()
+RATIO_MEASURES: tuple[str, ...] = ("share", "value_share", "ratio", "mean_amount")
+"""Measures that are a ratio of sums, measured with a standard error (``_ratios``)."""
+
+
+def _ratios(per: pl.DataFrame, figures: list[Figure]) -> dict[str, tuple[float | None, float]]:
+    """Each ratio measure's value and standard error from per-customer sums ``w<id>`` and
+    ``a<id>``. The error is clustered by customer: a customer's payments share their habits, so
+    the sample is the customers, not the rows (the usual cluster-robust estimate,
+    sqrt(sum_c (W_c - R A_c)^2 * m / (m - 1)) / sum_c A_c)."""
     m = per.height
-    out: dict[str, float] = {}
-    for fid, pair in parts.items():
-        if pair is None:
-            continue
-        w, a = per[f"w{fid}"], per[f"a{fid}"]
+    out: dict[str, tuple[float | None, float]] = {}
+    for f in figures:
+        w, a = per[f"w{f.id}"], per[f"a{f.id}"]
         total = float(a.sum())
-        if total <= 0 or m < 2:
+        if total <= 0:
+            out[f.id] = (None, 0.0)
             continue
         r = float(w.sum()) / total
-        spread = float(((w - r * a) ** 2).sum()) * m / (m - 1)
-        out[fid] = spread**0.5 / total
+        spread = float(((w - r * a) ** 2).sum()) * m / (m - 1) if m > 1 else 0.0
+        out[f.id] = (r, spread**0.5 / total)
     return out
 
 
 _ROW_MEASURES: dict[str, Callable[[Figure, pl.Expr], pl.Expr]] = {
-    "share": _share,
-    "value_share": _value_share,
-    "ratio": _count_ratio,
-    "mean_amount": lambda f, of: pl.col("amount_inr").filter(of).mean(),
     "median_amount": lambda f, of: pl.col("amount_inr").filter(of).median(),
     "quantile_amount": lambda f, of: pl.col("amount_inr").filter(of).quantile(f.q or 0.5),
     "max_amount": lambda f, of: pl.col("amount_inr").filter(of).max(),
@@ -213,7 +187,7 @@ _ROW_MEASURES: dict[str, Callable[[Figure, pl.Expr], pl.Expr]] = {
     "weekend_lift": _weekend_lift,
     "top_merchant_share": _top_merchants,
 }
-"""Measures over the genuine transactions: figure -> one aggregate expression."""
+"""The other measures over the genuine transactions: figure -> one aggregate expression."""
 
 
 def _coverage(f: Figure, merchants: pl.DataFrame) -> float | None:
@@ -265,11 +239,21 @@ def score(data: str | Path, targets: Targets | None = None) -> Scorecard:
         for s in (f.of, f.where)
     )
     rows = [f for f in table.figure if f.measure in _ROW_MEASURES]
+    ratios = [f for f in table.figure if f.measure in RATIO_MEASURES]
     frame = _prepared(root, uses_tier)
     exprs = [_ROW_MEASURES[f.measure](f, predicate(f.of, f)).alias(f.id) for f in rows]
-    exprs.append(pl.len().alias("__rows"))
-    values = frame.select(exprs).collect().row(0, named=True)
-    errors = _stderrs(frame, rows)
+    sums = [
+        e.cast(pl.Float64).alias(f"{key}{f.id}")
+        for f in ratios
+        for key, e in zip("wa", _ratio_parts(f, predicate(f.of, f)), strict=True)
+    ]
+    per_customer = frame.group_by("customer_id").agg(pl.len().alias("__rows"), *sums)
+    # One collection of both queries, so the dataset is scanned once for them.
+    whole, per = pl.collect_all([frame.select(*exprs, pl.len().alias("__rows")), per_customer])
+    values = whole.row(0, named=True)
+    ratio_values = _ratios(per, ratios)
+    values.update({fid: v for fid, (v, _) in ratio_values.items()})
+    errors = {fid: se for fid, (_, se) in ratio_values.items()}
     if any(f.measure == "coverage" for f in table.figure):
         merchants = scan_dataset(root, "merchants").select("category", "city", "is_online")
         shops = merchants.collect()
