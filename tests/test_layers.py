@@ -76,14 +76,18 @@ def test_the_client_loads_no_stage() -> None:
 
 
 def test_lazy_packages_still_export_their_names() -> None:
-    """Every name in a lazy package's ``__all__`` resolves, and an unknown one is an
-    AttributeError naming it."""
+    """A lazy package's ``TYPE_CHECKING`` imports are exactly its ``__all__``; every name
+    resolves, and an unknown one is an AttributeError naming it."""
     import fraudforge
     import fraudforge.engine
     import fraudforge.models
     import fraudforge.service
+    from fraudforge.foundation.lazy import _typing_imports
 
     for package in (fraudforge, fraudforge.engine, fraudforge.models, fraudforge.service):
+        assert package.__file__ is not None
+        listed = _typing_imports(Path(package.__file__).read_text(encoding="utf-8"))
+        assert sorted(listed) == sorted(package.__all__), package.__name__
         for name in package.__all__:
             assert getattr(package, name) is not None, (package.__name__, name)
         with pytest.raises(AttributeError, match="has no attribute 'nope'"):

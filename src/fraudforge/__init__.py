@@ -26,27 +26,7 @@ if TYPE_CHECKING:
     )
     from fraudforge.foundation.errors import FraudforgeError
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "fraudforge.engine": (
-            "ANOMALY_TYPES",
-            "FRAUD_TYPES",
-            "Manifest",
-            "OutputExistsError",
-            "Scenario",
-            "ScenarioError",
-            "dataset_hash",
-            "generate",
-            "load_scenario",
-            "read_manifest",
-            "scan",
-            "scan_customers",
-            "scan_dataset",
-        ),
-        "fraudforge.foundation.errors": ("FraudforgeError",),
-    },
-)
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "ANOMALY_TYPES",

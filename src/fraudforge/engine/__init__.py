@@ -18,41 +18,7 @@ if TYPE_CHECKING:
     from fraudforge.engine.schema import CUSTOMERS, LABEL_COLUMNS, MERCHANTS, TRANSACTIONS
     from fraudforge.engine.taxonomy import ANOMALY_TYPES, FRAUD_TYPES
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "fraudforge.engine.dataset": (
-            "Manifest",
-            "dataset_hash",
-            "generate",
-            "read_manifest",
-            "scan_dataset",
-        ),
-        "fraudforge.engine.errors": (
-            "OutputExistsError",
-            "ScenarioError",
-            "UnsafeOutputError",
-        ),
-        "fraudforge.engine.scan": (
-            "scan",
-            "scan_customers",
-        ),
-        "fraudforge.engine.scenario": (
-            "Scenario",
-            "load_scenario",
-        ),
-        "fraudforge.engine.schema": (
-            "CUSTOMERS",
-            "LABEL_COLUMNS",
-            "MERCHANTS",
-            "TRANSACTIONS",
-        ),
-        "fraudforge.engine.taxonomy": (
-            "ANOMALY_TYPES",
-            "FRAUD_TYPES",
-        ),
-    },
-)
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "ANOMALY_TYPES",

@@ -31,75 +31,7 @@ if TYPE_CHECKING:
     from fraudforge.models.training import best_threshold, train_model
     from fraudforge.models.zoo import MODEL_KINDS, calibrate
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "fraudforge.models._store": (
-            "ArtefactError",
-            "load_model",
-            "save_model",
-        ),
-        "fraudforge.models.artefact": (
-            "KINDS",
-            "FraudModel",
-            "MissingFeaturesError",
-        ),
-        "fraudforge.models.compare": (
-            "PRIORITIES",
-            "Comparison",
-            "Recommendation",
-            "compare",
-        ),
-        "fraudforge.models.data": (
-            "ModelData",
-            "load_model_data",
-            "model_data",
-        ),
-        "fraudforge.models.ensembles": (
-            "EnsembleReport",
-            "build_ensemble",
-        ),
-        "fraudforge.models.metrics": (
-            "Costs",
-            "Evaluation",
-            "card_precision_at_k",
-            "evaluate",
-        ),
-        "fraudforge.models.registry": (
-            "CatalogMismatchError",
-            "ModelVersion",
-            "Registry",
-            "RegistryError",
-            "RegistryIndexError",
-        ),
-        "fraudforge.models.search": (
-            "SPACES",
-            "SearchResult",
-            "search",
-        ),
-        "fraudforge.models.selection": (
-            "CorrelationFilter",
-            "ImportanceSelector",
-            "L1Selector",
-            "Selection",
-            "select_features",
-        ),
-        "fraudforge.models.stages": ("STAGES",),
-        "fraudforge.models.splits": (
-            "PrequentialSplit",
-            "TimeSplit",
-            "time_split",
-        ),
-        "fraudforge.models.training": (
-            "best_threshold",
-            "train_model",
-        ),
-        "fraudforge.models.zoo": (
-            "MODEL_KINDS",
-            "calibrate",
-        ),
-    },
-)
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "KINDS",

@@ -21,31 +21,7 @@ if TYPE_CHECKING:
     )
     from fraudforge.service.scoring import Scorer, transactions_of
 
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    {
-        "fraudforge.service.compiled": ("CompiledTrees",),
-        "fraudforge.service.fraud_type": (
-            "FraudTypes",
-            "fit_fraud_type",
-        ),
-        "fraudforge.service.schema": (
-            "BatchRequest",
-            "BatchResult",
-            "ErrorBody",
-            "Feedback",
-            "ModelRef",
-            "Reason",
-            "ScoreResult",
-            "Thresholds",
-            "Transaction",
-        ),
-        "fraudforge.service.scoring": (
-            "Scorer",
-            "transactions_of",
-        ),
-    },
-)
+__getattr__, __dir__ = lazy_exports(__name__)
 
 __all__ = [
     "BatchRequest",
