@@ -21,6 +21,7 @@ from fraudforge.engine._data.festivals import (
     FESTIVALS,
     SHOPPING_WINDOW_DAYS,
 )
+from fraudforge.engine.population import SEGMENT_MIX
 
 F64 = npt.NDArray[np.float64]
 WEEKEND_FACTOR = 1.05
@@ -175,8 +176,6 @@ def _state_weight() -> F64:
 
 def _occupation_weight() -> F64:
     """Share of customers in each occupation."""
-    from fraudforge.engine.population import SEGMENT_MIX
-
     return np.asarray(SEGMENT_MIX @ cat.SEG_OCCUPATION, dtype=np.float64)
 
 

@@ -13,8 +13,8 @@ never the working directory, one of its parents, the home directory or the root.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
+import functools
 import glob
 import os
 import secrets
@@ -160,13 +160,14 @@ def held_signals() -> Iterator[None]:
                 signal.raise_signal(signum)
 
 
+@functools.cache
 def _renameat2() -> Any:
-    """libc's ``renameat2`` (Linux, glibc 2.28 and later), or None where it is missing."""
+    """libc's ``renameat2`` (Linux, glibc 2.28 and later), or None where it is missing; looked
+    up once, among the symbols the process has already loaded."""
     if not hasattr(os, "sched_getaffinity"):  # not Linux
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = libc.renameat2
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return None
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
