@@ -34,7 +34,7 @@ ATM_MEDIAN_INR = 4_200.0
 """Median cash withdrawal; with the spread below the mean is near INR 5,800 (docs/realism.md)."""
 ATM_SIGMA = 0.75
 ATM_MAX_INR = 20_000.0
-"""The most most ATMs dispense in one withdrawal."""
+"""The most that most ATMs dispense in one withdrawal."""
 P2P_SMALL_SHARE = 0.6
 """Transfers between people are a mixture: small everyday ones (sharing a bill, pocket money)
 and larger ones (rent, family support, deposits), about 59 % at or below INR 500 and 21 % above
