@@ -16,13 +16,13 @@ import msgspec
 
 from fraudforge.engine._data.festivals import FESTIVAL_YEARS
 from fraudforge.engine.errors import ScenarioError
-from fraudforge.foundation.errors import plain_expectation
 from fraudforge.engine.taxonomy import (
     ANOMALY_TYPES,
     DEFAULT_ANOMALY_MIX,
     DEFAULT_FRAUD_MIX,
     FRAUD_TYPES,
 )
+from fraudforge.foundation.errors import plain_expectation
 
 PRESETS: tuple[str, ...] = ("india", "handbook")
 MAX_SEED = 2**63 - 1
