@@ -8,7 +8,8 @@ from fraudforge.foundation.lazy import lazy_exports
 if TYPE_CHECKING:
     from fraudforge.service.compiled import CompiledTrees
     from fraudforge.service.fraud_type import FraudTypes, fit_fraud_type
-    from fraudforge.service.schema import (
+    from fraudforge.service.scoring import Scorer, transactions_of
+    from fraudforge.wire import (
         BatchRequest,
         BatchResult,
         ErrorBody,
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
         Thresholds,
         Transaction,
     )
-    from fraudforge.service.scoring import Scorer, transactions_of
 
 __getattr__, __dir__ = lazy_exports(__name__)
 
