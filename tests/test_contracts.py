@@ -14,6 +14,7 @@ import pytest
 from fraudforge.engine import schema
 from fraudforge.wire import ENUM_VALUES, ModelRefError, ModelSpec, Transaction, vocabulary
 from fraudforge.wire import reference as wire_reference
+from tests.conftest import Dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +55,19 @@ def test_the_wire_transaction_is_the_authorisation_columns() -> None:
     seen = [c for c in schema.TRANSACTIONS if c.name in schema.AUTHORISATION_COLUMNS]
     assert sorted(wire) == sorted(schema.AUTHORISATION_COLUMNS)
     assert wire == {c.name: _column_type(c.dtype) for c in seen}
+
+
+def test_the_wire_takes_a_null_exactly_where_the_data_has_one(small: Dataset) -> None:
+    """A ``Transaction`` field is optional exactly when its column holds nulls in generated
+    data (P2P payments have no merchant or MCC; card-present ones no device; ...), and every
+    generated row converts to a ``Transaction``."""
+    info = mi.type_info(Transaction)
+    assert isinstance(info, mi.StructType)
+    optional = {f.name for f in info.fields if not f.required}
+    tx = small.transactions
+    assert {c for c in schema.AUTHORISATION_COLUMNS if tx[c].null_count()} == optional
+    rows = tx.select(schema.AUTHORISATION_COLUMNS).head(2_000).to_dicts()
+    assert len(msgspec.convert(rows, list[Transaction])) == 2_000
 
 
 def test_the_wire_vocabulary_is_generated_from_the_schema() -> None:

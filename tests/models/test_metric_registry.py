@@ -15,6 +15,7 @@ from fraudforge.models.metric_registry import (
     ACCEPTED,
     DEFAULT_METRIC,
     DEFAULT_PRIORITY,
+    LISTED,
     METRICS,
     PRIORITIES,
     RANKED,
@@ -30,7 +31,9 @@ def _subcommand(name: str) -> argparse.ArgumentParser:
     """The parser of ``fraudforge NAME``."""
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return sub.choices[name]
+    found = sub.choices[name]
+    assert isinstance(found, argparse.ArgumentParser)
+    return found
 
 
 def _option(parser: argparse.ArgumentParser, flag: str) -> argparse.Action:
@@ -79,6 +82,7 @@ def test_the_users_of_the_metrics_read_the_registry() -> None:
     assert {name: METRICS[name].label for name in RANKED} == comparison.LABELS
     assert {m.name: m.higher_is_better for m in REGISTRY} == model_registry.HIGHER_IS_BETTER
     assert all(METRICS[name].higher_is_better for name in RANKED)
+    assert LISTED == ("roc_auc", "average_precision", "card_precision_at_k", "recall_at_budget")
 
 
 def test_an_unknown_metric_names_the_allowed_ones() -> None:

@@ -37,11 +37,13 @@ def _training_text(record: Any) -> str:
 
 def cmd_registry_list(args: argparse.Namespace) -> int:
     """List registered model versions as a table."""
+    from fraudforge.models.metric_registry import LISTED, METRICS
+
     versions = _registry(args.registry).list(args.name, stage=args.stage, tag=args.tag)
     table = Table(title=f"model registry {args.registry}: {len(versions)} version(s)")
     for col in ("name", "version", "stage", "kind", "created (UTC)", "features"):
         table.add_column(col, justify="right" if col in ("version", "features") else "left")
-    for col in ("ROC AUC", "AP", "CP@k", "recall@budget", "tags"):
+    for col in (*(METRICS[m].label for m in LISTED), "tags"):
         table.add_column(col, justify="left" if col == "tags" else "right")
     for v in versions:
         table.add_row(
@@ -51,10 +53,7 @@ def cmd_registry_list(args: argparse.Namespace) -> int:
             v.kind,
             v.created_at[:19].replace("T", " "),
             str(len(v.features)),
-            _short(v.metric("roc_auc")),
-            _short(v.metric("average_precision")),
-            _short(v.metric("card_precision_at_k")),
-            _short(v.metric("recall_at_budget")),
+            *(_short(v.metric(m)) for m in LISTED),
             ", ".join(v.tags),
         )
     out.print(table)

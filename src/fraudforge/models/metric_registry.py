@@ -30,6 +30,8 @@ class Metric:
     unit
         ``"INR"`` for rupee amounts (shown whole, compared with a relative tolerance), ``""`` for
         shares and scores (shown to three places).
+    thresholded
+        Its value depends on the alert threshold (it counts the alerted rows).
     ranked
         One of an ``Evaluation``'s headline metrics (higher is better): a search can optimise it
         and a comparison shows and ranks it. The others (alert rate, log loss, Brier score) are
@@ -43,6 +45,7 @@ class Metric:
     title: str
     higher_is_better: bool
     unit: str = ""
+    thresholded: bool = False
     ranked: bool = True
     aliases: tuple[str, ...] = ()
 
@@ -55,9 +58,11 @@ class Metric:
 REGISTRY: tuple[Metric, ...] = (
     Metric("roc_auc", "ROC AUC", "ROC AUC", True),
     Metric("average_precision", "AP", "average precision", True),
-    Metric("precision", "precision", "precision at threshold {threshold:.4g}", True),
-    Metric("recall", "recall", "recall at threshold", True),
-    Metric("f1", "F1", "F1 at threshold", True),
+    Metric(
+        "precision", "precision", "precision at threshold {threshold:.4g}", True, thresholded=True
+    ),
+    Metric("recall", "recall", "recall at threshold", True, thresholded=True),
+    Metric("f1", "F1", "F1 at threshold", True, thresholded=True),
     Metric("card_precision_at_k", "CP@k", "Card Precision@{k}", True),
     Metric(
         "recall_at_budget", "recall@budget", "recall at a {alert_budget:.1%} alert budget", True
@@ -68,9 +73,12 @@ REGISTRY: tuple[Metric, ...] = (
         "cost-benefit (INR)",
         True,
         unit="INR",
+        thresholded=True,
         aliases=("cost_benefit",),
     ),
-    Metric("alert_rate", "alert rate", "share of rows alerted", False, ranked=False),
+    Metric(
+        "alert_rate", "alert rate", "share of rows alerted", False, thresholded=True, ranked=False
+    ),
     Metric("log_loss", "log loss", "log loss", False, ranked=False),
     Metric("brier", "Brier", "Brier score", False, ranked=False),
 )
@@ -79,6 +87,9 @@ REGISTRY: tuple[Metric, ...] = (
 METRICS: dict[str, Metric] = {m.name: m for m in REGISTRY}
 RANKED: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.ranked)
 """Metrics a search can optimise and a comparison ranks (every one higher-is-better)."""
+LISTED: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.ranked and not m.thresholded)
+"""The metrics ``fraudforge registry list`` shows for each version: the ranked ones that do not
+depend on its alert threshold."""
 ACCEPTED: tuple[str, ...] = tuple(n for m in REGISTRY if m.ranked for n in (m.name, *m.aliases))
 """Every name ``--metric`` accepts: the ranked metrics and their aliases."""
 DEFAULT_METRIC = "average_precision"
@@ -114,6 +125,7 @@ __all__ = [
     "ACCEPTED",
     "DEFAULT_METRIC",
     "DEFAULT_PRIORITY",
+    "LISTED",
     "METRICS",
     "PRIORITIES",
     "RANKED",

@@ -1,5 +1,6 @@
 """The scoring service: a Litestar + msgspec HTTP app over a registered model and the online
-features, with its wire types."""
+features. Its wire types are defined in ``fraudforge.wire`` (shared with the client) and
+re-exported here."""
 
 from typing import TYPE_CHECKING
 

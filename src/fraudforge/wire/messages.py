@@ -270,27 +270,3 @@ class ErrorBody(msgspec.Struct, kw_only=True, frozen=True):
 
     error: str
     field: str | None = None
-
-
-__all__ = [
-    "DECISIONS",
-    "FEEDBACK_KINDS",
-    "IST",
-    "MAX_AMOUNT_INR",
-    "BatchRequest",
-    "BatchResult",
-    "ErrorBody",
-    "Feedback",
-    "Health",
-    "LoadModel",
-    "ModelInfo",
-    "ModelRef",
-    "Promote",
-    "Ready",
-    "Reason",
-    "ScoreResult",
-    "SnapshotInfo",
-    "Thresholds",
-    "Transaction",
-    "to_ist_naive",
-]
