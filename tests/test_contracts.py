@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
+import numpy as np
 import polars as pl
 import pytest
 
@@ -78,6 +79,28 @@ def test_the_wire_vocabulary_is_generated_from_the_schema() -> None:
     assert vocabulary.ENUM_VALUES == ENUM_VALUES == schema.ENUM_VALUES
     assert ENUM_VALUES["fraud_type"][0] == "none"
     assert "Mumbai" in ENUM_VALUES["city"]
+
+
+ROW_CODES = {
+    "mode": "payment_mode", "network": "card_network", "channel": "channel",
+    "txn_type": "txn_type", "status": "status", "category": "category", "city": "city",
+    "fraud": "fraud_type", "anomaly": "anomaly_type",
+}  # fmt: skip
+"""The generator's code fields (``engine.rows``) and the Enum column each becomes."""
+
+
+def test_the_generator_codes_fit_the_schema_enums(small: Dataset) -> None:
+    """Each code field of ``Rows`` holds every code of its column's Enum, and the generated
+    table has the schema's columns in its order and types."""
+    from fraudforge.engine.frames import check_schema
+    from fraudforge.engine.rows import ROW_DTYPES
+
+    enums = {c.name: c.dtype for c in schema.TRANSACTIONS if isinstance(c.dtype, pl.Enum)}
+    assert sorted([*ROW_CODES.values(), "state"]) == sorted(enums)  # state: the city's
+    for field, column in ROW_CODES.items():
+        top = len(enums[column].categories) - 1
+        assert np.iinfo(ROW_DTYPES[field]).max >= top, (field, column)
+    check_schema(small.transactions, schema.TRANSACTIONS)
 
 
 def test_the_label_lists_derive_from_the_roles() -> None:

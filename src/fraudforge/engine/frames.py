@@ -73,7 +73,7 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
     city = rows["city"].astype(np.int64)
     columns = [
         pl.Series("transaction_id", ids),
-        pl.Series("timestamp", ts_us).cast(pl.Datetime("us")),
+        pl.Series("timestamp", ts_us).cast(_DTYPES["timestamp"]),
         pl.Series("customer_id", rows["cust"] + 1),
         nullable("merchant_id", np.where(merchant >= 0, merchant + 1, -1)),
         nullable("device_id", rows["device"]),
@@ -98,7 +98,7 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
         enum_series("anomaly_type", rows["anomaly"]),
         pl.Series("anomaly_severity", rows["severity"]),
         pl.Series("label_known_at", ts_us + rows["label_delay"] * 1_000_000).cast(
-            pl.Datetime("us")
+            _DTYPES["label_known_at"]
         ),
     ]
     return pl.DataFrame(columns).select(TRANSACTION_NAMES)
