@@ -101,7 +101,10 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
             _DTYPES["label_known_at"]
         ),
     ]
-    return pl.DataFrame(columns).select(TRANSACTION_NAMES)
+    # In the schema's order by a plain constructor (``select`` would plan a query: 0.2 ms more
+    # per shard).
+    built = {column.name: column for column in columns}
+    return pl.DataFrame([built[name] for name in TRANSACTION_NAMES])
 
 
 def customers_frame(cu: Customers) -> pl.DataFrame:
