@@ -25,9 +25,9 @@ def natural_width(table: Table) -> int:
     """The width ``table`` takes when nothing limits it (rendered once on a very wide page)."""
     import io
 
-    page = Console(file=io.StringIO(), width=10_000, color_system=None, soft_wrap=False)
-    page.print(table)
-    return max((len(line) for line in page.file.getvalue().splitlines()), default=0)
+    text = io.StringIO()
+    Console(file=text, width=10_000, color_system=None, soft_wrap=False).print(table)
+    return max((len(line) for line in text.getvalue().splitlines()), default=0)
 
 
 def fitted_table(
