@@ -74,7 +74,7 @@ def _rows(rng: np.random.Generator, n: int, first_id: int, **fixed: object) -> p
     frame = frame.with_columns(
         pl.col("label_known_at").fill_null(pl.col("timestamp") + pl.duration(days=45))
     )
-    return frame.cast(dict(polars_schema(TRANSACTIONS)))  # type: ignore[arg-type]
+    return frame.cast(polars_schema(TRANSACTIONS))
 
 
 def _fraud(
@@ -94,9 +94,7 @@ def _fraud(
 def _write(root: Path, tx: pl.DataFrame) -> Path:
     """A dataset directory of the schema: transactions, customers, merchants and manifest."""
     rng = np.random.default_rng(0)
-    tx = tx.cast(dict(polars_schema(TRANSACTIONS))).sort(
-        "customer_id", "timestamp", "transaction_id"
-    )  # type: ignore[arg-type]
+    tx = tx.cast(polars_schema(TRANSACTIONS)).sort("customer_id", "timestamp", "transaction_id")
     c = N_CUSTOMERS
     customers = pl.DataFrame(
         {
@@ -121,7 +119,7 @@ def _write(root: Path, tx: pl.DataFrame) -> Path:
             "preferred_categories": [["grocery"]] * c,
             "preferred_payment_modes": [["upi"]] * c,
         }
-    ).cast(dict(polars_schema(CUSTOMERS)))  # type: ignore[arg-type]
+    ).cast(polars_schema(CUSTOMERS))
     m = N_MERCHANTS
     merchants = pl.DataFrame(
         {
@@ -138,7 +136,7 @@ def _write(root: Path, tx: pl.DataFrame) -> Path:
             "reputation": 0.8,
             "vpa": "s@upi",
         }
-    ).cast(dict(polars_schema(MERCHANTS)))  # type: ignore[arg-type]
+    ).cast(polars_schema(MERCHANTS))
     (root / "transactions").mkdir(parents=True)
     (root / "customers").mkdir()
     tx.write_parquet(root / "transactions" / "part-00000.parquet")

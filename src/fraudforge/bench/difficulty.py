@@ -2,8 +2,9 @@
 
 For one dataset (and its features) it measures what issue 15's "Done when" names:
 
-- LightGBM on the feature catalogue over a time split with a week's gap (train on every day up
-  to a week before the last week, test on the last week): test ROC AUC and average precision;
+- LightGBM on the feature catalogue over a time split with a week's gap (test on the last
+  ``TEST_DAYS`` days, train on every day up to a week before them): test ROC AUC and average
+  precision;
 - LightGBM on the row alone (the transaction's own columns and simple per-row encodings, no
   history, no ids): test ROC AUC;
 - friendly fraud against genuine rows (the catalogue model's test scores): ROC AUC;
@@ -39,7 +40,9 @@ from fraudforge.models.splits import TimeSplit, time_split
 from fraudforge.models.training import train_model
 
 GAP_DAYS = 7
-TEST_DAYS = 7
+TEST_DAYS = 14
+"""Two weeks: fraud comes in incidents, and one week holds too few of some patterns' to score
+them."""
 ALERT_BUDGET = 0.01
 NIGHT_HOURS = (0, 6)
 """Night: from 00:00 to 05:59 local time."""
@@ -82,6 +85,7 @@ class Difficulty(msgspec.Struct, kw_only=True, frozen=True):
     rows: int
     fraud_rows: int
     train_rows: int
+    test_days: int
     test_rows: int
     test_fraud_rows: int
     auc: float
@@ -197,6 +201,7 @@ def measure(
     *,
     seed: int = 0,
     threads: int = 1,
+    test_days: int = TEST_DAYS,
     say: Say | None = None,
 ) -> Difficulty:
     """The difficulty measures of dataset ``data`` with its features directory ``features``.
@@ -206,7 +211,7 @@ def measure(
     started = time.perf_counter()
     log("loading features")
     md = load_model_data(data, features)
-    split = time_split(md, validation_days=0, test_days=TEST_DAYS, gap_days=GAP_DAYS)
+    split = time_split(md, validation_days=0, test_days=test_days, gap_days=GAP_DAYS)
     log(f"LightGBM on {len(md.features)} features, {split.train.shape[0]:,} training rows")
     score = _fit_score(md, split, seed, threads)
     test = md.subset(split.test)
@@ -241,6 +246,7 @@ def measure(
         rows=len(md),
         fraud_rows=int(md.y.sum()),
         train_rows=int(split.train.shape[0]),
+        test_days=test_days,
         test_rows=len(test),
         test_fraud_rows=int(test.y.sum()),
         auc=float(roc_auc_score(test.y, score)),
@@ -329,8 +335,12 @@ def _prepare(scenario: Scenario, scratch: Path, say: Say) -> tuple[Path, Path]:
     from fraudforge.engine.dataset import generate
     from fraudforge.features.pipeline import build_features
 
-    data = scratch / f"data-seed{scenario.seed}"
-    feats = scratch / f"features-seed{scenario.seed}"
+    tag = f"seed{scenario.seed}" + "".join(
+        f"-{k}{v}" for k, v in sorted(msgspec.to_builtins(scenario).items())
+        if k in ("camouflage", "target_rows") and v is not None
+    )  # fmt: skip
+    data = scratch / f"data-{tag}"
+    feats = scratch / f"features-{tag}"
     wanted = msgspec.to_builtins(scenario)
     same = (data / "manifest.json").is_file() and read_manifest(data).scenario == wanted
     if not same:
@@ -355,8 +365,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--features", action="append", help="its features directory")
     p.add_argument("--threads", type=int, default=1, help="LightGBM threads (default: 1)")
+    p.add_argument(
+        "--test-days", type=int, default=TEST_DAYS, help=f"test period (default: {TEST_DAYS})"
+    )
+    p.add_argument(
+        "--camouflage",
+        help="comma-separated camouflage settings to compare, e.g. 0,default,1 (needs a "
+        "scenario with the `camouflage` field)",
+    )
     p.add_argument("--out", default="difficulty-results", help="where the JSON and .md go")
     args = p.parse_args(argv)
+    settings: list[float | None] = [None]
+    if args.camouflage:
+        if "camouflage" not in Scenario.__struct_fields__:
+            p.error("--camouflage: this version's Scenario has no `camouflage` field")
+        settings = [None if c == "default" else float(c) for c in args.camouflage.split(",")]
 
     def say(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -370,11 +393,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         seeds = [int(s) for s in args.seeds.split(",")]
         scratch = Path(args.scratch)
-        pairs = [
-            (*_prepare(Scenario(target_rows=args.rows, seed=s), scratch, say), f"seed {s}")
-            for s in seeds
-        ]
-    results = [measure(d, f, threads=args.threads, say=say) for d, f, _ in pairs]
+        pairs = []
+        for c in settings:
+            dial = {} if c is None else {"camouflage": c}
+            for s in seeds:
+                scenario = msgspec.convert({"target_rows": args.rows, "seed": s, **dial}, Scenario)
+                dial_label = "default" if c is None else f"{c:g}"
+                label = f"seed {s}" + (f", camouflage {dial_label}" if args.camouflage else "")
+                pairs.append((*_prepare(scenario, scratch, say), label))
+    results = [
+        measure(d, f, threads=args.threads, test_days=args.test_days, say=say) for d, f, _ in pairs
+    ]
     labels = [label for _, _, label in pairs]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
