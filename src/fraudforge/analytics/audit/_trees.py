@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
@@ -32,20 +33,21 @@ class TreeInput:
     code: int | None
 
 
-@dataclass(frozen=True)
-class TreeResult:
-    """A pattern's tree: its AUC against genuine rows, its leaf of highest precision (the
-    conditions leading there, the share of the pattern's rows and of genuine rows in it) and
-    the whole tree as text."""
+class PatternTree(msgspec.Struct, kw_only=True, frozen=True):
+    """A depth-2 tree of one pattern against genuine rows, on the raw row."""
 
     pattern: str
     rows: int
     auc: float
     rule: str
+    """The path to the tree's leaf of highest precision."""
     recall: float
+    """Share of the pattern's rows in that leaf."""
     genuine_share: float
+    """Share of genuine rows in that leaf."""
     precision: float
-    tree: tuple[str, ...]
+    """Pattern rows over pattern and genuine rows in that leaf, at the dataset's proportions."""
+    tree: list[str]
 
 
 def _matrix(enc: Encoded, rows: npt.NDArray[np.int64]) -> tuple[F32, list[TreeInput]]:
@@ -111,7 +113,7 @@ def _describe(
     return lines, paths
 
 
-def pattern_trees(enc: Encoded) -> list[TreeResult]:
+def pattern_trees(enc: Encoded) -> list[PatternTree]:
     """One depth-2 tree per pattern with at least ``MIN_ROWS`` rows (pattern vs genuine)."""
     genuine = np.flatnonzero(~enc.fraud)
     if genuine.shape[0] > GENUINE_SAMPLE:
@@ -146,15 +148,15 @@ def pattern_trees(enc: Encoded) -> list[TreeResult]:
             precision = hits / (hits + gshare * genuine_total) if hits else 0.0
             best = max(best, (precision, hits, leaf, gshare))
         out.append(
-            TreeResult(
+            PatternTree(
                 pattern=name,
                 rows=n_pattern,
-                auc=auc,
+                auc=round(auc, 6),
                 rule=paths[best[2]],
-                recall=best[1] / n_pattern,
-                genuine_share=best[3],
-                precision=best[0],
-                tree=tuple(lines),
+                recall=round(best[1] / n_pattern, 6),
+                genuine_share=round(best[3], 6),
+                precision=round(best[0], 6),
+                tree=lines,
             )
         )
     return sorted(out, key=lambda r: (-r.auc, r.pattern))

@@ -18,7 +18,7 @@ import numpy as np
 
 from fraudforge.analytics.audit._frame import Encoded, StepFn, encode
 from fraudforge.analytics.audit._search import Candidate, Search, ranked
-from fraudforge.analytics.audit._trees import pattern_trees
+from fraudforge.analytics.audit._trees import PatternTree, pattern_trees
 
 MIN_RECALL = 0.003
 """Rules covering less than this share of fraud rows are not reported (0.3 %)."""
@@ -41,23 +41,6 @@ class Rule(msgspec.Struct, kw_only=True, frozen=True):
     fraud_rows: int
     patterns: dict[str, int]
     """Fraud rows the rule selects, by ``fraud_type``, most first."""
-
-
-class PatternTree(msgspec.Struct, kw_only=True, frozen=True):
-    """A depth-2 tree of one pattern against genuine rows, on the raw row."""
-
-    pattern: str
-    rows: int
-    auc: float
-    rule: str
-    """The path to the tree's leaf of highest precision."""
-    recall: float
-    """Share of the pattern's rows in that leaf."""
-    genuine_share: float
-    """Share of genuine rows in that leaf."""
-    precision: float
-    """Pattern rows over pattern and genuine rows in that leaf, at the dataset's proportions."""
-    tree: list[str]
 
 
 class Audit(msgspec.Struct, kw_only=True, frozen=True):
@@ -159,19 +142,7 @@ def audit(
     fitted = []
     if trees and total_fraud:
         say("a depth-2 tree per pattern")
-        fitted = [
-            PatternTree(
-                pattern=t.pattern,
-                rows=t.rows,
-                auc=round(t.auc, 6),
-                rule=t.rule,
-                recall=round(t.recall, 6),
-                genuine_share=round(t.genuine_share, 6),
-                precision=round(t.precision, 6),
-                tree=list(t.tree),
-            )
-            for t in pattern_trees(enc)
-        ]
+        fitted = pattern_trees(enc)
     return Audit(
         dataset=enc.dataset,
         rows=enc.rows,
