@@ -350,3 +350,15 @@ def test_options_are_checked(planted: Path) -> None:
         audit(planted, min_recall=0.0)
     with pytest.raises(ValueError, match="allowed is 1 or more rules"):
         audit(planted, top=0)
+
+
+def test_sampled_genuine_rows_are_weighted_back(planted: Path) -> None:
+    """Genuine rows beyond ``max_genuine`` are sampled by id hash and counted with a weight:
+    fraud counts stay exact, precision and support stay close to the full count's."""
+    report = audit(planted, max_genuine=4_000, trees=False, top=500)
+    assert report.genuine_rows == 9_000
+    assert abs(report.genuine_sampled - 4_000) < 200
+    rule = _find(report, "payment_mode = bnpl")
+    assert (rule.fraud_rows, rule.recall) == (400, 0.4)
+    assert rule.precision == pytest.approx(0.8, abs=0.05)
+    assert rule.support == pytest.approx(500, abs=40)
