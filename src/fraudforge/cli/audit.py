@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from rich.table import Table
 
-from fraudforge.cli._common import err, out
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[str], None]]:
-    """A step reporter: a spinner on a terminal, else one log line per step at most every
-    few seconds (and always the first), so logs of CI runs stay short."""
-    started = time.monotonic()
-    if err.is_terminal:
-        with err.status(label) as status:
-            yield lambda step: status.update(f"{label}: {step}")
-        return
-    last = [-1e9]
-
-    def log(step: str) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 3.0:
-            last[0] = now
-            err.print(f"{label}: {step} ({now - started:.0f} s)", highlight=False)
-
-    yield log
+from fraudforge.cli._common import add_quiet_flag, err, out
+from fraudforge.cli.progress import Meter
 
 
 def _share(x: float) -> str:
@@ -78,15 +56,19 @@ def _print(report: Any) -> None:
 def cmd_audit(args: argparse.Namespace) -> int:
     """Audit the dataset; exit 1 with ``--fail-on-precision P`` when a rule covering at least
     ``--min-recall`` of fraud rows has precision >= P."""
-    from fraudforge.analytics.audit import audit, to_json
+    from fraudforge.analytics.audit import STEP_UNITS, audit, to_json
 
     if args.fail_on_precision is not None and not 0.0 < args.fail_on_precision <= 1.0:
         raise ValueError(
             f"--fail-on-precision {args.fail_on_precision}: allowed is a precision in (0, 1]"
         )
-    with _progress(f"auditing {args.data}") as step:
+    with Meter("audit", units=STEP_UNITS, quiet=args.quiet) as meter:
         report = audit(
-            args.data, min_recall=args.min_recall, top=args.top, trees=not args.no_trees, step=step
+            args.data,
+            min_recall=args.min_recall,
+            top=args.top,
+            trees=not args.no_trees,
+            progress=meter,
         )
     if args.json:
         print(to_json(report), end="")
@@ -126,4 +108,5 @@ def add_audit_command(sub: Any) -> None:
         "--no-trees", dest="no_trees", action="store_true",
         help="skip the depth-2 tree per pattern",
     )  # fmt: skip
+    add_quiet_flag(p)
     p.set_defaults(func=cmd_audit)

@@ -5,6 +5,7 @@ per pattern on the raw row."""
 from fraudforge.analytics.audit._frame import ATOM_SOURCES, ATOMS, AuditError
 from fraudforge.analytics.audit.core import (
     MIN_RECALL,
+    STEP_UNITS,
     TOP,
     Audit,
     PatternTree,
@@ -19,6 +20,7 @@ __all__ = [
     "ATOMS",
     "ATOM_SOURCES",
     "MIN_RECALL",
+    "STEP_UNITS",
     "TOP",
     "Audit",
     "AuditError",

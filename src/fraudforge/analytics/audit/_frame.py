@@ -11,7 +11,6 @@ counted with a weight, so the memory held stays bounded whatever the dataset's s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,13 +22,12 @@ import polars as pl
 from fraudforge.engine.dataset import read_manifest, scan_dataset
 from fraudforge.engine.schema import LABEL_COLUMNS
 from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.progress import ProgressFn, ignore, phase
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.uint16]
-StepFn = Callable[[str], None]
-"""Called with a short description as each step of the audit starts."""
 
 REPEAT_MINUTES = 10
 """An exact repeat: same customer, amount and payee as the customer's previous payment within
@@ -443,14 +441,14 @@ def _residues(col: IdColumn) -> dict[str, CatColumn]:
 
 
 def encode(
-    data: str | Path, *, max_genuine: int = 3_000_000, step: StepFn | None = None
+    data: str | Path, *, max_genuine: int = 3_000_000, progress: ProgressFn | None = None
 ) -> Encoded:
     """Read dataset directory ``data`` and encode its audited columns. Genuine rows beyond
     ``max_genuine`` are sampled by a hash of ``transaction_id`` (deterministic) and weighted."""
-    say = step or (lambda _: None)
+    report = progress or ignore
     root = Path(data)
     _check_dataset(root)
-    say("reading the dataset")
+    phase(report, "reading the dataset")
     lf = observable(root)
     totals = _scan(root, "transactions").select(
         pl.len().alias("rows"), pl.col("is_fraud").sum().alias("fraud")
@@ -465,7 +463,7 @@ def encode(
             1_000_003 * max_genuine / genuine_rows
         )
         lf = lf.filter(pl.col("__fraud") | keep)
-    say("joining customers, merchants and entities")
+    phase(report, "joining customers, merchants and entities")
     df = lf.collect(engine="streaming")
     fraud = df["__fraud"].fill_null(False).to_numpy().astype(np.bool_)
     kept_genuine = int((~fraud).sum())
@@ -478,7 +476,7 @@ def encode(
         .cast(pl.Int64)
         .to_numpy()
     )
-    say("encoding columns")
+    phase(report, "encoding columns")
     cat: dict[str, CatColumn] = {}
     num: dict[str, NumColumn] = {}
     for atom in ATOMS:

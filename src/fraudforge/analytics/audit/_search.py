@@ -14,10 +14,14 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.analytics.audit._frame import B, CatColumn, Encoded, NumColumn
+from fraudforge.foundation.progress import ProgressFn, ignore
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
+PAIR_STEP = "pairs of categorical columns"
+RANGE_STEP = "categories x numeric ranges"
+"""The steps the search reports progress in, counting pairs of columns."""
 PER_SOURCE = 3
 """Rules kept per column or pair of columns (the values or ranges of highest precision)."""
 PAIR_GAIN = 0.05
@@ -108,8 +112,9 @@ class Search:
     """Counts and candidate rules of one encoded dataset, for rules covering at least
     ``min_fraud`` fraud rows."""
 
-    def __init__(self, enc: Encoded, min_fraud: int) -> None:
+    def __init__(self, enc: Encoded, min_fraud: int, *, progress: ProgressFn = ignore) -> None:
         self.enc = enc
+        self.progress = progress
         self.min_fraud = max(int(min_fraud), 1)
         self.w = enc.genuine_weight
         self.single_cat: dict[tuple[str, int], float] = {}
@@ -193,7 +198,9 @@ class Search:
         """Every combination of two values of two pairable categorical atoms."""
         enc, out = self.enc, []
         cols = [c for c in enc.cat.values() if c.atom.pairs]
-        for a, b in itertools.combinations(cols, 2):
+        pairs = list(itertools.combinations(cols, 2))
+        for i, (a, b) in enumerate(pairs):
+            self.progress(PAIR_STEP, i, len(pairs))
             nb = len(b.labels)
             key = a.codes.astype(np.int64) * nb + b.codes
             total, f = _counts(key, len(a.labels) * nb, enc.fraud)
@@ -204,6 +211,7 @@ class Search:
                 parts = [self.single_cat[(a.atom.name, ca)], self.single_cat[(b.atom.name, cb)]]
                 if self._gain(cand, parts):
                     out.append(cand)
+        self.progress(PAIR_STEP, len(pairs), len(pairs))
         return out
 
     def cat_ranges(self) -> list[Candidate]:
@@ -212,7 +220,9 @@ class Search:
         enc, out = self.enc, []
         cats = [c for c in enc.cat.values() if c.atom.pairs]
         nums = [c for c in enc.num.values() if c.atom.pairs]
-        for a, n in itertools.product(cats, nums):
+        pairs = list(itertools.product(cats, nums))
+        for i, (a, n) in enumerate(pairs):
+            self.progress(RANGE_STEP, i, len(pairs))
             width = n.bins + 1
             key = a.codes.astype(np.int64) * width + n.codes
             total, f = _counts(key, len(a.labels) * width, enc.fraud)
@@ -232,6 +242,7 @@ class Search:
                 ]
                 if self._gain(cand, parts):
                     out.append(cand)
+        self.progress(RANGE_STEP, len(pairs), len(pairs))
         return out
 
 

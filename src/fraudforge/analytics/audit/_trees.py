@@ -15,6 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from fraudforge.analytics.audit._frame import B, Encoded
 from fraudforge.analytics.audit._search import range_text
+from fraudforge.foundation.progress import ProgressFn, ignore
 
 F32 = npt.NDArray[np.float32]
 GENUINE_SAMPLE = 50_000
@@ -113,7 +114,10 @@ def _describe(
     return lines, paths
 
 
-def pattern_trees(enc: Encoded) -> list[PatternTree]:
+TREE_STEP = "a depth-2 tree per pattern"
+
+
+def pattern_trees(enc: Encoded, *, progress: ProgressFn = ignore) -> list[PatternTree]:
     """One depth-2 tree per pattern with at least ``MIN_ROWS`` rows (pattern vs genuine)."""
     genuine = np.flatnonzero(~enc.fraud)
     if genuine.shape[0] > GENUINE_SAMPLE:
@@ -128,6 +132,7 @@ def pattern_trees(enc: Encoded) -> list[PatternTree]:
     genuine_total = enc.genuine_rows
     out = []
     for code, name in enumerate(enc.patterns):
+        progress(TREE_STEP, code, len(enc.patterns))
         own = n_genuine + np.flatnonzero(pattern_all[n_genuine:] == code)
         pick = np.concatenate([np.arange(n_genuine), own])
         n_pattern = own.shape[0]
@@ -159,4 +164,5 @@ def pattern_trees(enc: Encoded) -> list[PatternTree]:
                 tree=lines,
             )
         )
+    progress(TREE_STEP, len(enc.patterns), len(enc.patterns))
     return sorted(out, key=lambda r: (-r.auc, r.pattern))

@@ -16,13 +16,16 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from fraudforge.analytics.audit._frame import Encoded, StepFn, encode
-from fraudforge.analytics.audit._search import Candidate, Search, ranked
-from fraudforge.analytics.audit._trees import PatternTree, pattern_trees
+from fraudforge.analytics.audit._frame import Encoded, encode
+from fraudforge.analytics.audit._search import PAIR_STEP, RANGE_STEP, Candidate, Search, ranked
+from fraudforge.analytics.audit._trees import TREE_STEP, PatternTree, pattern_trees
+from fraudforge.foundation.progress import ProgressFn, ignore, phase
 
 MIN_RECALL = 0.003
 """Rules covering less than this share of fraud rows are not reported (0.3 %)."""
 TOP = 20
+STEP_UNITS: dict[str, str] = {PAIR_STEP: "pairs", RANGE_STEP: "pairs", TREE_STEP: "patterns"}
+"""What the audit's counted progress steps count; the others are phases."""
 
 
 class Rule(msgspec.Struct, kw_only=True, frozen=True):
@@ -110,7 +113,7 @@ def audit(
     top: int = TOP,
     max_genuine: int = 3_000_000,
     trees: bool = True,
-    step: StepFn | None = None,
+    progress: ProgressFn | None = None,
 ) -> Audit:
     """Audit dataset directory ``data``: the ``top`` worst rules covering at least
     ``min_recall`` of fraud rows, and (``trees``) a depth-2 tree per pattern."""
@@ -118,20 +121,18 @@ def audit(
         raise ValueError(f"`min_recall` = {min_recall}: allowed is a share of fraud rows, (0, 1]")
     if top < 1:
         raise ValueError(f"`top` = {top}: allowed is 1 or more rules")
-    say = step or (lambda _: None)
+    report = progress or ignore
     started = time.perf_counter()
-    enc = encode(data, max_genuine=max_genuine, step=say)
+    enc = encode(data, max_genuine=max_genuine, progress=report)
     total_fraud = int(enc.fraud.sum())
     found: list[Rule] = []
     most_precise: Rule | None = None
     n_found = 0
     if total_fraud:
-        search = Search(enc, math.ceil(min_recall * total_fraud - 1e-9))
-        say("single columns and id bits")
+        search = Search(enc, math.ceil(min_recall * total_fraud - 1e-9), progress=report)
+        phase(report, "single columns and id bits")
         cands = search.singles()
-        say("pairs of categorical columns")
         cands += search.cat_pairs()
-        say("categories x numeric ranges")
         cands += search.cat_ranges()
         order = ranked(cands)
         n_found = len(order)
@@ -141,8 +142,7 @@ def audit(
             most_precise = _rule(0, best, enc, total_fraud)
     fitted = []
     if trees and total_fraud:
-        say("a depth-2 tree per pattern")
-        fitted = pattern_trees(enc)
+        fitted = pattern_trees(enc, progress=report)
     return Audit(
         dataset=enc.dataset,
         rows=enc.rows,
@@ -200,4 +200,14 @@ def to_markdown(report: Audit) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["MIN_RECALL", "TOP", "Audit", "PatternTree", "Rule", "audit", "to_json", "to_markdown"]
+__all__ = [
+    "MIN_RECALL",
+    "STEP_UNITS",
+    "TOP",
+    "Audit",
+    "PatternTree",
+    "Rule",
+    "audit",
+    "to_json",
+    "to_markdown",
+]
