@@ -4,6 +4,7 @@ determinism whatever the threads and the number of shards per file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -180,6 +181,8 @@ def test_same_data_in_another_process() -> None:
     )
     root = Path(__file__).resolve().parents[2]
     env = {"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}
+    if "PYTHONPATH" in os.environ:  # a checkout run from its own src must import that src
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     other = subprocess.run(
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
     ).stdout.strip()

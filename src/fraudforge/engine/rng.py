@@ -12,6 +12,7 @@ STREAM_MERCHANTS = 1
 STREAM_SCHEDULE = 2
 STREAM_SHARD = 3
 STREAM_HANDBOOK = 4
+STREAM_FRAUD = 5
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

@@ -10,7 +10,9 @@ from fraudforge.engine.anomalies import apply_anomalies
 from fraudforge.engine.calendar import period_calendar
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.frames import customers_frame, merchants_frame, transactions_frame
-from fraudforge.engine.fraud.patterns import fraud_rows
+from fraudforge.engine.fraud.generate import fraud_rows
+from fraudforge.engine.fraud.patterns import REGISTRY
+from fraudforge.engine.fraud.record import Registry
 from fraudforge.engine.fraud.schedule import build_schedule
 from fraudforge.engine.legit import legit_rows
 from fraudforge.engine.population import draw_customers, draw_merchants
@@ -53,11 +55,11 @@ def _sorted(rows: Rows) -> Rows:
     return rows.take(np.argsort(key, kind="stable"))
 
 
-def shard_rows(ctx: ShardContext) -> Rows:
+def shard_rows(ctx: ShardContext, registry: Registry = REGISTRY) -> Rows:
     """All rows of a shard, ordered by customer then time."""
     s = ctx.scenario
     lo, hi = ctx.customers.offset, ctx.customers.offset + ctx.customers.n
-    schedule = build_schedule(s)
+    schedule = build_schedule(s, registry)
     parts = schedule.for_customers(lo, hi)
     active = np.ones(ctx.customers.n, dtype=bool)
     synthetic = schedule.synthetic[(schedule.synthetic >= lo) & (schedule.synthetic < hi)]
@@ -65,14 +67,15 @@ def shard_rows(ctx: ShardContext) -> Rows:
     legit = legit_rows(ctx, active)
     apply_anomalies(ctx, legit)
     legit = _sorted(legit)
-    # A bust-out customer goes dormant: no genuine activity after the bust starts (removed before
-    # fraud is built, so no replay or clone is anchored on a payment that never happened).
-    bust = parts.of("bust_out")
+    # A customer whose pattern ends the account (a bust-out) goes dormant: no genuine activity
+    # after the incident starts (removed before fraud is built, so no replay or clone is
+    # anchored on a payment that never happened).
+    bust = parts.take(np.isin(parts.pattern, schedule.dormant_codes))
     if len(bust):
         cutoff = np.full(ctx.customers.n, np.iinfo(np.int64).max)
         np.minimum.at(cutoff, bust.cust - lo, bust.t0)
         legit = legit.take(legit["ts"] < cutoff[legit["cust"] - lo])
-    fraud = fraud_rows(ctx, parts, legit)
+    fraud = fraud_rows(ctx, parts, legit, registry)
     return _sorted(Rows.concat([legit, fraud]))
 
 

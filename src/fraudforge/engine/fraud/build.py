@@ -1,20 +1,25 @@
 """Building blocks the fraud patterns share: expanding parts into rows, making complete
 transaction rows through the same merchant, placement and instrument logic as genuine activity,
-and stamping the labels."""
+and stamping the labels.
+
+The pattern modules import this module, and the taxonomy imports the pattern modules, so it
+stays light at import: the genuine generator's placement helpers are imported where used.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from fraudforge.engine import catalog as cat
-from fraudforge.engine.context import ShardContext
-from fraudforge.engine.fraud.schedule import Parts
+from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, opaque_ids
-from fraudforge.engine.legit import channel_for, fill_instrument, place_rows
-from fraudforge.engine.population import pick_merchants
 from fraudforge.engine.rows import Rows
-from fraudforge.engine.taxonomy import FRAUD_LABELS
+
+if TYPE_CHECKING:
+    from fraudforge.engine.context import ShardContext
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -42,6 +47,28 @@ def pick_category(rng: np.random.Generator, n: int, names: tuple[str, ...]) -> I
     """Uniform choice among named categories."""
     return np.asarray(rng.choice([cat.CAT[c] for c in names], size=n), dtype=np.int64)
 
+
+def card_mode(ctx: ShardContext, cust: I64) -> I64:
+    """Debit card, or the credit card for customers who have one, half the time."""
+    has = ctx.customers.has_credit[ctx.local(cust)]
+    credit = has & (ctx.rng.random(cust.shape[0]) < 0.5)
+    return np.where(credit, cat.MODE["credit_card"], cat.MODE["debit_card"])
+
+
+def credit_modes(ctx: ShardContext, cust: I64) -> I64:
+    """Credit card, EMI or BNPL for customers with a credit card; BNPL or debit card otherwise."""
+    rng = ctx.rng
+    n = cust.shape[0]
+    has = ctx.customers.has_credit[ctx.local(cust)]
+    with_cc = rng.choice(
+        [cat.MODE["credit_card"], cat.MODE["emi"], cat.MODE["bnpl"]], size=n, p=[0.5, 0.3, 0.2]
+    )
+    without = rng.choice([cat.MODE["bnpl"], cat.MODE["debit_card"]], size=n, p=[0.6, 0.4])
+    return np.asarray(np.where(has, with_cc, without), dtype=np.int64)
+
+
+BIG_TICKET = ("electronics", "jewellery", "home_furnishing", "marketplace")
+"""Categories where credit lines are maxed out (bust-outs of real and fabricated accounts)."""
 
 EVERYDAY_SHOPS = ("grocery", "fuel", "restaurants", "pharmacy")
 """Shop categories present in every city: a subset of population.BASE_LOCAL_CATEGORIES, which
@@ -72,6 +99,9 @@ def make_rows(
     fraud stays card-present. ``device`` (where >= 0) replaces the customer's own device; P2P
     rows (category ``p2p``) go to ``payee``.
     """
+    from fraudforge.engine.legit import channel_for, fill_instrument, place_rows
+    from fraudforge.engine.population import pick_merchants
+
     rng, cu, me = ctx.rng, ctx.customers, ctx.merchants
     n = cust.shape[0]
     c = cust - cu.offset
@@ -119,14 +149,14 @@ def label(
     rows: Rows,
     parts: Parts,
     part_of_row: I64,
-    pattern: str,
     delay_days: float | None = None,
 ) -> Rows:
-    """Stamp fraud labels: type, incident id, and a confirmation time shared by each part's rows
-    (its last row plus a reporting delay, by default the scenario's ``label_delay_days``)."""
+    """Stamp fraud labels: the parts' pattern code, incident id, and a confirmation time shared
+    by each part's rows (its last row plus a reporting delay, by default the scenario's
+    ``label_delay_days``)."""
     rng = ctx.rng
     n_parts = len(parts)
-    rows["fraud"] = FRAUD_LABELS.index(pattern)
+    rows["fraud"] = parts.pattern[part_of_row]
     rows["scenario"] = parts.scenario[part_of_row]
     last = np.full(n_parts, np.iinfo(np.int64).min)
     np.maximum.at(last, part_of_row, rows["ts"])

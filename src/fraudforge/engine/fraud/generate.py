@@ -1,0 +1,25 @@
+"""A shard's fraud rows: every pattern of the registry materialises its own parts, each from its
+own random stream (keyed by the shard and the pattern's code), so one pattern's rows never
+depend on which other patterns exist."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fraudforge.engine.context import ShardContext
+from fraudforge.engine.fraud.parts import Parts
+from fraudforge.engine.fraud.record import Registry
+from fraudforge.engine.rng import STREAM_FRAUD, stream
+from fraudforge.engine.rows import Rows
+
+
+def fraud_rows(ctx: ShardContext, parts: Parts, legit: Rows, registry: Registry) -> Rows:
+    """All fraud rows of a shard, given its parts and its genuine rows."""
+    blocks = []
+    seed = ctx.scenario.seed
+    for p in registry.patterns:
+        mine = parts.of(p.code)
+        if len(mine):
+            own = replace(ctx, rng=stream(seed, STREAM_FRAUD, ctx.shard, p.code))
+            blocks.append(p.build(own, mine, legit))
+    return Rows.concat(blocks)

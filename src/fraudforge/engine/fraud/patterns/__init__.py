@@ -1,0 +1,76 @@
+"""The fraud patterns, one module each: a module defines its builder (and a schedule hook if
+its incidents span several accounts) and ``PATTERN``, the pattern's ``FraudPattern`` record.
+The registry collects every module of this package; label codes, the Enum order, the default
+mix, expected rows, the schedule's per-pattern steps and ``docs/fraud-patterns.md`` all derive
+from the records, so adding a pattern is adding a file with the next free code.
+
+The taxonomy (and through it the service's wire types) reads the registry at import, so pattern
+modules import only light modules at top level: NumPy, ``catalog``, ``geo``, ``ids``, ``rows``
+and the ``fraud`` package's ``build``, ``parts`` and ``record`` (types of heavier ones under
+``TYPE_CHECKING``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+from fraudforge.engine.fraud.record import FraudPattern, Registry
+
+
+def discover(package: str = __name__) -> Registry:
+    """The registry of every module's ``PATTERN`` in ``package`` (modules starting with ``_``
+    are helpers and skipped)."""
+    mod = importlib.import_module(package)
+    found: list[FraudPattern] = []
+    for info in sorted(pkgutil.iter_modules(mod.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        pattern = importlib.import_module(f"{package}.{info.name}").PATTERN
+        if not isinstance(pattern, FraudPattern) or pattern.name != info.name:
+            raise TypeError(f"{package}.{info.name}.PATTERN must be the FraudPattern {info.name!r}")
+        found.append(pattern)
+    return Registry(tuple(found))
+
+
+REGISTRY = discover()
+"""The default registry: every pattern of this package, in code order."""
+
+
+def patterns_markdown(registry: Registry = REGISTRY) -> str:
+    """``docs/fraud-patterns.md``: every pattern's record (code, share, size, targets, timing and
+    mechanism) and the anomalies."""
+    from fraudforge.engine import anomalies
+
+    lines = [
+        "# Fraud patterns and anomalies",
+        "",
+        "<!-- generated from the pattern records by "
+        "`python -c 'from fraudforge.engine.fraud.patterns import patterns_markdown as m; "
+        'print(m(), end="")\' > docs/fraud-patterns.md`; do not edit -->',
+        "",
+        "Each fraud pattern *creates* the transactions that constitute it; labels record what "
+        "happened. Incidents are drawn up front from the seed (a schedule every shard reads), so "
+        "multi-party incidents (mule networks, collusion rings, loyalty rings) span shards "
+        "consistently. `fraud_scenario_id` groups the rows of one incident.",
+        "",
+        "Every pattern is one module of `src/fraudforge/engine/fraud/patterns/` holding its "
+        "`FraudPattern` record: a stable code (its label code, which also keys its random "
+        "streams, so adding a pattern never changes another's data), its default share of the "
+        "fraud rows, the mean rows of one incident, who it targets, when it happens and how its "
+        "rows are built.",
+        "",
+        "| code | pattern | share | rows per incident | targets |",
+        "|---:|---|---:|---:|---|",
+    ]
+    mix = registry.default_mix()
+    lines.extend(
+        f"| {p.code} | `{p.name}` | {mix[p.name]:.0%} | {p.mean_rows:g} | {p.targets} |"
+        for p in registry.patterns
+    )
+    lines += ["", "## Mechanisms", ""]
+    for p in registry.patterns:
+        lines += [f"### `{p.name}`", "", " ".join(p.description.split()), ""]
+    lines += ["## Anomalies", "", inspect.getdoc(anomalies) or "", ""]
+    return "\n".join(lines)
