@@ -146,10 +146,10 @@ def test_interrupted_run_leaves_nothing_behind(
     before = read_manifest(target).content_hash
     from fraudforge.engine.shard import shard_tables as real
 
-    def failing(s: object, shard: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def failing(s: object, shard: int, world: object) -> tuple[pl.DataFrame, pl.DataFrame]:
         if shard == 3:
             raise RuntimeError("disk on fire")
-        return real(s, shard)  # type: ignore[arg-type]
+        return real(s, shard, world)  # type: ignore[arg-type]
 
     monkeypatch.setattr("fraudforge.engine.dataset.shard_tables", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):

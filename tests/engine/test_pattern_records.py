@@ -19,7 +19,7 @@ from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.fraud.record import FraudPattern, Registry
 from fraudforge.engine.rows import FIELDS, Rows
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
-from fraudforge.engine.shard import shard_context, shard_rows
+from fraudforge.engine.shard import IndiaWorld
 from fraudforge.engine.taxonomy import DEFAULT_FRAUD_MIX, FRAUD_LABELS, FRAUD_TYPES
 from fraudforge.engine.volume import customers_for_rows
 
@@ -89,7 +89,8 @@ GIFT_CARD = FraudPattern(
 
 
 def _rows(s: ResolvedScenario, registry: Registry) -> list[Rows]:
-    return [shard_rows(shard_context(s, i), registry) for i in range(s.n_shards)]
+    world = IndiaWorld.build(s, registry)
+    return [world.rows(i) for i in range(s.n_shards)]
 
 
 def _same(a: Rows, b: Rows) -> None:
