@@ -166,9 +166,30 @@ def label(
     return rows
 
 
+def pick_weighted(rng: np.random.Generator, weight: F64, n: int) -> I64:
+    """``n`` indices drawn with probability proportional to ``weight``."""
+    cum = np.cumsum(weight)
+    idx = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+    return np.asarray(np.minimum(idx, weight.shape[0] - 1), dtype=np.int64)
+
+
+def later(rng: np.random.Generator, t: I64, days: int, hours: tuple[float, ...]) -> I64:
+    """Times on one of the ``days`` days from ``t``'s own day (uniformly), at an hour drawn from
+    ``hours`` (a pattern's hour profile), never before ``t``: steps of an incident that spread
+    over days at the hours the pattern keeps, rather than uniformly around the clock."""
+    n = t.shape[0]
+    day = t - t % 86_400 + rng.integers(0, max(days, 1), n) * 86_400
+    hour = pick_weighted(rng, np.asarray(hours, dtype=np.float64), n)
+    out = day + hour * 3_600 + rng.integers(0, 3_600, n)
+    return np.asarray(np.maximum(out, t + rng.integers(60, 3_600, n)), dtype=np.int64)
+
+
 def clip_to_period(ctx: ShardContext, ts: I64) -> I64:
-    """Keep times inside the simulated period."""
-    return np.asarray(np.clip(ts, ctx.t_start, ctx.t_end - 1), dtype=np.int64)
+    """An incident's row times as they fall. Incidents may start before the period and run past
+    its end (so the fraud rate is flat over the period); the shard drops the rows outside it
+    after the pattern has built them (``fraud.generate.fraud_rows``), never moving a row to the
+    period's edge."""
+    return np.asarray(ts, dtype=np.int64)
 
 
 def nearest_prior(row_cust: I64, row_ts: I64, cust: I64, t: I64) -> I64:

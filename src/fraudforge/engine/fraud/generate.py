@@ -14,12 +14,14 @@ from fraudforge.engine.rows import Rows
 
 
 def fraud_rows(ctx: ShardContext, parts: Parts, legit: Rows, registry: Registry) -> Rows:
-    """All fraud rows of a shard, given its parts and its genuine rows."""
+    """All fraud rows of a shard, given its parts and its genuine rows: the rows of incidents
+    that straddle the period's edges are kept only inside it."""
     blocks = []
     seed = ctx.scenario.seed
     for p in registry.patterns:
         mine = parts.of(p.code)
         if len(mine):
             own = replace(ctx, rng=stream(seed, STREAM_FRAUD, ctx.shard, p.code))
-            blocks.append(p.build(own, mine, legit))
+            rows = p.build(own, mine, legit)
+            blocks.append(rows.take((rows["ts"] >= ctx.t_start) & (rows["ts"] < ctx.t_end)))
     return Rows.concat(blocks)

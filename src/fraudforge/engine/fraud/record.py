@@ -99,7 +99,11 @@ class FraudPattern:
     hours: tuple[float, ...] = HOURS_FLAT
     """Relative weight of each hour of the day (IST) for an incident's start."""
     weekdays: tuple[float, ...] = WEEKDAYS_FLAT
-    """Relative weight of Monday .. Sunday for an incident's start."""
+    """Relative weight of Monday .. Sunday for an incident's start (on top of the day's traffic
+    from the calendar: weekends, salary days, festival sales)."""
+    span_days: float = 0.5
+    """How long an incident runs from its start, in days: incidents start up to this long
+    before the period (and run past its end), so the fraud rate is flat over the period."""
     fabricated_accounts: bool = False
     """Its customers are fabricated identities: their slots have no genuine activity and no
     other pattern touches them."""
@@ -110,8 +114,10 @@ class FraudPattern:
     def __post_init__(self) -> None:
         if not 1 <= self.code <= MAX_CODE:
             raise ValueError(f"pattern {self.name!r}: code {self.code} outside 1..{MAX_CODE}")
-        if not self.weight >= 0 or not self.mean_rows > 0:
-            raise ValueError(f"pattern {self.name!r}: weight >= 0 and mean_rows > 0 required")
+        if not self.weight >= 0 or not self.mean_rows > 0 or not 0 <= self.span_days <= 365:
+            raise ValueError(
+                f"pattern {self.name!r}: weight >= 0, mean_rows > 0, span_days in [0, 365] required"
+            )
         object.__setattr__(self, "hours", _profile(self.hours, 24, f"{self.name}.hours"))
         object.__setattr__(self, "weekdays", _profile(self.weekdays, 7, f"{self.name}.weekdays"))
 

@@ -18,7 +18,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine.calendar import epoch_seconds
+from fraudforge.engine.calendar import PeriodCalendar, epoch_seconds, period_calendar
+from fraudforge.engine.fraud.build import later, pick_weighted
 from fraudforge.engine.fraud.parts import Parts, make_parts
 from fraudforge.engine.fraud.record import FraudPattern, Registry
 from fraudforge.engine.ids import KEY_SCENARIO, opaque_ids
@@ -28,6 +29,7 @@ from fraudforge.engine.scenario import ResolvedScenario
 from fraudforge.engine.volume import expected_fraud_rows, rows_per_customer
 
 I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
 
 SUB_COUNT = 0
 SUB_ACCOUNTS = 1
@@ -53,6 +55,8 @@ class IncidentDraw:
     """Epoch seconds at the start of the period."""
     span: int
     """Length of the period in seconds."""
+    starts: StartProfile
+    """When this pattern's incidents start."""
 
     def customers(self, n: int) -> I64:
         """``n`` customers for incidents: this pattern's own accounts if it reserves them, else
@@ -69,10 +73,15 @@ class IncidentDraw:
         return np.asarray(c, dtype=np.int64)
 
     def times(self, n: int) -> I64:
-        """``n`` incident start times inside the period, leaving room for multi-day incidents."""
-        t_lo = self.t_start + min(86_400, self.span // 10)
-        t_hi = self.t_start + max(self.span - 4 * 86_400, self.span // 2)
-        return np.asarray(self.rng.integers(t_lo, max(t_hi, t_lo + 1), n), dtype=np.int64)
+        """``n`` incident start times: a day by the day's traffic, the pattern's weekday profile
+        and its campaigns (from ``span_days`` before the period, so incidents already running
+        when the period starts are there), an hour by the pattern's hour profile, a second
+        uniformly within it."""
+        return self.starts.draw(self.rng, n)
+
+    def later(self, t: I64, days: int) -> I64:
+        """Times within ``days`` days of ``t`` at the pattern's hours (see ``build.later``)."""
+        return later(self.rng, t, days, self.pattern.hours)
 
     def parts(self, n: int, **cols: object) -> Parts:
         """``n`` parts of this pattern (see ``make_parts``)."""
@@ -81,6 +90,59 @@ class IncidentDraw:
     def group_sizes(self, n: int, lo_hi: tuple[int, int]) -> I64:
         """``n`` uniform party counts in [lo, hi]."""
         return np.asarray(self.rng.integers(lo_hi[0], lo_hi[1] + 1, n), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class StartProfile:
+    """Where in time a pattern's incidents start: a weight per day from ``lead`` days before the
+    period to its last day, and per hour."""
+
+    day0: int
+    """Epoch seconds at 00:00 of the first day of the period."""
+    lead: int
+    """Days before the period an incident may start."""
+    day_weight: F64
+    """Relative incidence of each day, ``lead`` days before the period first."""
+    hour_weight: F64
+    base_weight: float
+    """Sum of the period's day weights without campaigns."""
+
+    @property
+    def multiplier(self) -> float:
+        """Incidents to draw per incident the period's own days would hold at a steady rate
+        (more for the lead days and for campaigns)."""
+        return float(self.day_weight.sum() / max(self.base_weight, 1e-300))
+
+    def draw(self, rng: np.random.Generator, n: int) -> I64:
+        """``n`` start times (epoch seconds)."""
+        days = pick_weighted(rng, self.day_weight, n) - self.lead
+        hours = pick_weighted(rng, self.hour_weight, n)
+        secs = rng.integers(0, 3_600, n)
+        return np.asarray(self.day0 + days * 86_400 + hours * 3_600 + secs, dtype=np.int64)
+
+
+def start_profile(p: FraudPattern, s: ResolvedScenario, cal: PeriodCalendar) -> StartProfile:
+    """The start-time profile of a pattern in a scenario: traffic from the calendar (days before
+    the period take the traffic of the period's first week on the same weekday), the pattern's
+    weekday and hour profiles, and the scenario's campaigns on the pattern."""
+    lead = int(np.ceil(p.span_days))
+    offset = np.arange(-lead, s.days, dtype=np.int64)
+    first_week = min(7, s.days)
+    traffic = cal.day_factor[np.where(offset >= 0, offset, offset % first_week)]
+    weekday = (int(cal.weekday[0]) + offset) % 7
+    base = traffic * np.asarray(p.weekdays)[weekday]
+    intensity = np.ones(offset.shape[0])
+    day_numbers = (epoch_seconds(s.start_date) // 86_400) + offset
+    for c in s.campaigns:
+        if c.pattern == p.name:
+            intensity = intensity * c.intensity(day_numbers)
+    return StartProfile(
+        day0=epoch_seconds(s.start_date),
+        lead=lead,
+        day_weight=base * intensity,
+        hour_weight=np.asarray(p.hours, dtype=np.float64),
+        base_weight=float(base[lead:].sum()),
+    )
 
 
 def one_part_each(draw: IncidentDraw, n: int) -> Parts:
@@ -108,8 +170,11 @@ def _pattern_stream(s: ResolvedScenario, p: FraudPattern, sub: int) -> np.random
     return stream(s.seed, STREAM_SCHEDULE, p.code, sub)
 
 
-def incident_counts(s: ResolvedScenario, registry: Registry) -> dict[str, int]:
-    """Incidents per pattern so each pattern's rows make its share of the fraud rows.
+def incident_counts(
+    s: ResolvedScenario, registry: Registry, starts: dict[str, StartProfile]
+) -> dict[str, int]:
+    """Incidents per pattern so each pattern's rows make its share of the fraud rows inside the
+    period, counting the incidents that start before it and those its campaigns add or remove.
 
     Fabricated identities take customer slots, removing those slots' ordinary rows, so the
     fraud rows are scaled to keep the rate; each count is rounded up or down at random by the
@@ -125,7 +190,7 @@ def incident_counts(s: ResolvedScenario, registry: Registry) -> dict[str, int]:
     total *= (s.customers * per_cust - lost) / max(s.customers * per_cust, 1.0)
     out = {}
     for p in registry.patterns:
-        x = total * share[p.name] / p.mean_rows
+        x = total * share[p.name] / p.mean_rows * starts[p.name].multiplier
         u = _pattern_stream(s, p, SUB_COUNT).random()
         out[p.name] = int(np.floor(x) + (u < x - np.floor(x)))
     return out
@@ -171,7 +236,9 @@ def build_schedule(s: ResolvedScenario, registry: Registry) -> Schedule:
 
 def draw_schedule(s: ResolvedScenario, registry: Registry) -> Schedule:
     """Draw the whole fraud schedule of a scenario from its seed."""
-    counts = incident_counts(s, registry)
+    cal = period_calendar(s.start_date, s.days)
+    starts = {p.name: start_profile(p, s, cal) for p in registry.patterns}
+    counts = incident_counts(s, registry, starts)
     own = _reserve(s, registry, counts)
     reserved = np.sort(np.concatenate([np.zeros(0, np.int64), *own.values()]))
     merchants = draw_merchants(s.seed, s.merchants)
@@ -190,6 +257,7 @@ def draw_schedule(s: ResolvedScenario, registry: Registry) -> Schedule:
             own=own.get(p.name, empty),
             t_start=epoch_seconds(s.start_date),
             span=s.days * 86_400,
+            starts=starts[p.name],
         )
         items.append((p.schedule or one_part_each)(draw, n))
     synthetic = np.sort(

@@ -38,6 +38,30 @@ REGISTRY = discover()
 """The default registry: every pattern of this package, in code order."""
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _busiest(hours: tuple[float, ...]) -> str:
+    """The hours of the day above 1.25 times the profile's mean, as ranges (``18-21``)."""
+    mean = sum(hours) / len(hours)
+    busy = [h for h, w in enumerate(hours) if w > 1.25 * mean]
+    spans: list[list[int]] = []
+    for h in busy:
+        if spans and spans[-1][1] == h - 1:
+            spans[-1][1] = h
+        else:
+            spans.append([h, h])
+    return ", ".join(f"{a:02d}-{b + 1:02d}" for a, b in spans) or "flat"
+
+
+def _weekdays(weekdays: tuple[float, ...]) -> str:
+    """A weekday profile in words: flat, or the days above the mean."""
+    mean = sum(weekdays) / 7
+    if max(weekdays) - min(weekdays) < 1e-9:
+        return "flat"
+    return "more on " + ", ".join(d for d, w in zip(_DAYS, weekdays, strict=True) if w > mean)
+
+
 def patterns_markdown(registry: Registry = REGISTRY) -> str:
     """``docs/fraud-patterns.md``: every pattern's record (code, share, size, targets, timing and
     mechanism) and the anomalies."""
@@ -69,6 +93,50 @@ def patterns_markdown(registry: Registry = REGISTRY) -> str:
         f"| {p.code} | `{p.name}` | {mix[p.name]:.0%} | {p.mean_rows:g} | {p.targets} |"
         for p in registry.patterns
     )
+    lines += [
+        "",
+        "## When fraud happens",
+        "",
+        "An incident starts on a day drawn by that day's traffic (the calendar's weekends, "
+        "salary days and festival sales), the pattern's weekday profile and the scenario's "
+        "campaigns, at an hour drawn from the pattern's hour profile. Incidents start up to "
+        "`span_days` before the period and run past its end, and the shard keeps the rows "
+        "inside the period, so the fraud rate is flat from the first week to the last.",
+        "",
+        "| pattern | night starts (00-06) | busiest hours | weekday profile | span (days) |",
+        "|---|---:|---|---|---:|",
+    ]
+    lines.extend(
+        f"| `{p.name}` | {sum(p.hours[:6]) / sum(p.hours):.0%} | {_busiest(p.hours)} "
+        f"| {_weekdays(p.weekdays)} | {p.span_days:g} |"
+        for p in registry.patterns
+    )
+    lines += [
+        "",
+        "### Campaigns and drift",
+        "",
+        "A scenario's `campaigns` change one pattern's incidence over time, so a model's decay "
+        "can be measured: from `start` until `end` (exclusive, open-ended when unset) the "
+        "pattern is `factor` times as frequent, changing by `monthly_growth` per month since "
+        "`start`; outside the window it is `outside` times as frequent. A pattern that appears "
+        "on a date is `outside = 0` without an `end`. Campaigns on one pattern multiply, and the "
+        "fraud rate moves with them (`fraud_rate` is the rate without campaigns).",
+        "",
+        "```toml",
+        "[[campaigns]]            # an account-takeover wave in the Diwali month",
+        'pattern = "account_takeover"',
+        "start = 2025-10-10",
+        "end = 2025-11-10",
+        "factor = 3.0",
+        "",
+        "[[campaigns]]            # card testing appears on 1 November and doubles each month",
+        'pattern = "card_testing"',
+        "start = 2025-11-01",
+        "outside = 0.0",
+        "monthly_growth = 1.0",
+        "```",
+        "",
+    ]
     lines += ["", "## Mechanisms", ""]
     for p in registry.patterns:
         lines += [f"### `{p.name}`", "", " ".join(p.description.split()), ""]

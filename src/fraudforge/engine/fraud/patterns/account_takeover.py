@@ -72,4 +72,5 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_WORK,
+    span_days=0.1,
 )

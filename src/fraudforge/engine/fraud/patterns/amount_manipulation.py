@@ -64,4 +64,5 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_WORK,
+    span_days=2,
 )

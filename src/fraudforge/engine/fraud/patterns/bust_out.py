@@ -61,5 +61,6 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_WEEKEND,
+    span_days=3,
     ends_account=True,
 )

@@ -77,4 +77,5 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_SHOPS,
     weekdays=WEEKDAYS_WEEKEND,
+    span_days=0.2,
 )

@@ -74,4 +74,5 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
+    span_days=0.1,
 )

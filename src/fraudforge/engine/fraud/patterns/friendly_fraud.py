@@ -55,4 +55,5 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_WEEKEND,
+    span_days=0,
 )

@@ -17,7 +17,7 @@ from fraudforge.engine.fraud.build import (
     make_rows,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_WEEKEND, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WEEKEND, FraudPattern
 from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, opaque_ids
 from fraudforge.engine.rows import Rows
 
@@ -84,6 +84,7 @@ PATTERN = FraudPattern(
     targets="rings of accounts controlled by one person farming cashback",
     build=build,
     schedule=schedule,
-    hours=HOURS_ONLINE,
+    hours=HOURS_DAY,
     weekdays=WEEKDAYS_WEEKEND,
+    span_days=0.5,
 )

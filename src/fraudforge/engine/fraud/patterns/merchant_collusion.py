@@ -87,4 +87,5 @@ PATTERN = FraudPattern(
     schedule=schedule,
     hours=HOURS_SHOPS,
     weekdays=WEEKDAYS_FLAT,
+    span_days=7,
 )

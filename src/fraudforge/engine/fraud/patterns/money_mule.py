@@ -86,7 +86,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     size = draw.group_sizes(n, MULE_SENDERS)
     mule = draw.customers(n)
     inc = np.repeat(np.arange(n), size)
-    t_send = np.repeat(draw.times(n), size) + draw.rng.integers(0, 3 * 86_400, inc.size)
+    t_send = draw.later(np.repeat(draw.times(n), size), 3)
     amount = np.round(draw.rng.uniform(5_000, 45_000, inc.size) / 500) * 500
     senders = draw.customers(inc.size)
     clash = senders == mule[inc]
@@ -129,4 +129,5 @@ PATTERN = FraudPattern(
     schedule=schedule,
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_WORK,
+    span_days=4,
 )

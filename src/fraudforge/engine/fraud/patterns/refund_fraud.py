@@ -64,4 +64,5 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
+    span_days=10,
 )

@@ -20,7 +20,7 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_FLAT, FraudPattern
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ PATTERN = FraudPattern(
     mean_rows=2.0,
     targets="card holders whose card details were stolen online",
     build=build,
-    hours=HOURS_ONLINE,
+    hours=HOURS_DAY,
     weekdays=WEEKDAYS_FLAT,
+    span_days=0.5,
 )

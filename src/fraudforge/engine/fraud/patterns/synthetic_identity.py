@@ -73,8 +73,8 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
-    """Accounts opened in the first half of the period, each used from one device."""
-    t0 = draw.rng.integers(draw.t_start, draw.t_start + max(draw.span // 2, 1), n)
+    """Accounts opened at the pattern's start times, each used from one device."""
+    t0 = draw.times(n)
     dev = opaque_ids(KEY_FRAUDSTER_DEVICE, np.arange(n), 1, 8)
     return draw.parts(n, scenario=np.arange(n), cust=draw.customers(n), t0=t0, device=dev)
 
@@ -90,5 +90,6 @@ PATTERN = FraudPattern(
     schedule=schedule,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
+    span_days=32,
     fabricated_accounts=True,
 )

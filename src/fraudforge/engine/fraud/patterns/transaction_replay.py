@@ -18,7 +18,7 @@ from fraudforge.engine.fraud.build import (
     nearest_prior,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_FLAT, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ PATTERN = FraudPattern(
     mean_rows=1.5,
     targets="customers whose payment was captured in transit",
     build=build,
-    hours=HOURS_FLAT,
+    hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
+    span_days=0,
 )

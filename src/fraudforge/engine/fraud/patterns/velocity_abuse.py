@@ -63,4 +63,5 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
+    span_days=0.1,
 )
