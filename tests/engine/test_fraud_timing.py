@@ -15,9 +15,10 @@ import pytest
 from fraudforge.engine.calendar import period_calendar
 from fraudforge.engine.errors import ScenarioError
 from fraudforge.engine.fraud.patterns import REGISTRY
-from fraudforge.engine.fraud.schedule import draw_schedule, start_profile
+from fraudforge.engine.fraud.schedule import start_profile
 from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Campaign, Scenario
+from fraudforge.engine.shard import IndiaWorld
 from tests.conftest import Dataset
 from tests.helpers import num
 
@@ -44,7 +45,7 @@ def test_incidents_start_at_their_patterns_hours() -> None:
     """Each pattern's incident starts follow its hour profile (share of night starts within
     0.03 of the profile's)."""
     s = Scenario(customers=20_000, days=60, fraud_rate=0.05, seed=3).resolved()
-    parts = draw_schedule(s, REGISTRY).parts
+    parts = IndiaWorld.build(s).schedule.parts
     for p in REGISTRY.patterns:
         if p.schedule is not None:  # multi-party hooks place their own parts around the start
             continue

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
+import polars as pl
 import pytest
 
 from fraudforge.engine import catalog as cat
@@ -17,11 +18,13 @@ from fraudforge.engine.fraud.build import expand, label, make_rows
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.fraud.record import FraudPattern, Registry
+from fraudforge.engine.population import device_ids
 from fraudforge.engine.rows import FIELDS, Rows
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
 from fraudforge.engine.shard import IndiaWorld
 from fraudforge.engine.taxonomy import DEFAULT_FRAUD_MIX, FRAUD_LABELS, FRAUD_TYPES
 from fraudforge.engine.volume import customers_for_rows
+from tests.conftest import Dataset
 
 
 def test_one_module_per_pattern_and_the_tables_derive_from_the_records() -> None:
@@ -147,3 +150,19 @@ def test_sizing_counts_the_accounts_patterns_take() -> None:
         1_000_000, start, 90, 0.05, {**mix, "synthetic_identity": 0.0, "bust_out": 0.0}
     )
     assert with_them > without
+
+
+def test_fraudsters_devices_come_from_the_customers_device_space(small: Dataset) -> None:
+    """Every device id, on genuine and fraud rows alike, is some customer's device slot:
+    ``device_ids(customer, slot)`` for a slot of the customers' device space; fraudster devices
+    serve several incidents."""
+    n = small.scenario.resolved().customers
+    cust = np.repeat(np.arange(n), 16)
+    space = device_ids(cust, np.tile(np.arange(16), n))
+    seen = small.transactions["device_id"].drop_nulls().unique().to_numpy()
+    assert np.isin(seen, space).all()
+    fraud = small.transactions.filter(
+        pl.col("fraud_type").is_in(["card_testing", "velocity_abuse", "account_takeover"])
+    )
+    per_device = fraud.group_by("device_id").agg(pl.col("fraud_scenario_id").n_unique())
+    assert int(per_device["fraud_scenario_id"].to_numpy().max()) > 1  # reused across incidents

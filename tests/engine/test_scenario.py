@@ -18,7 +18,7 @@ def test_defaults_resolve_to_the_india_preset() -> None:
     r = Scenario().resolved()
     assert (r.preset, r.seed, r.customers, r.days) == ("india", 42, 10_000, 90)
     assert r.start_date == dt.date(2025, 9, 1)
-    assert r.fraud_rate == 0.02
+    assert r.fraud_rate == 0.01
     assert r.fraud_mix == pytest.approx(DEFAULT_FRAUD_MIX)
     assert sum(r.anomaly_mix.values()) == pytest.approx(1.0)
 

@@ -18,6 +18,7 @@ from fraudforge.engine.fraud.generate import fraud_rows
 from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.fraud.record import Registry
 from fraudforge.engine.fraud.schedule import Schedule, draw_schedule
+from fraudforge.engine.fraud.victims import draw_people
 from fraudforge.engine.handbook import HandbookWorld
 from fraudforge.engine.legit import legit_rows
 from fraudforge.engine.population import Merchants, draw_customers, draw_merchants
@@ -48,11 +49,13 @@ class IndiaWorld(World):
     @classmethod
     def build(cls, s: ResolvedScenario, registry: Registry = REGISTRY) -> IndiaWorld:
         """Draw the scenario-wide parts of a dataset from its seed."""
+        cal = period_calendar(s.start_date, s.days)
+        people = draw_people(s, _period(cal))
         return cls(
             scenario=s,
-            calendar=period_calendar(s.start_date, s.days),
+            calendar=cal,
             merchant_arrays=draw_merchants(s.seed, s.merchants),
-            schedule=draw_schedule(s, registry),
+            schedule=draw_schedule(s, registry, people),
             registry=registry,
         )
 
@@ -61,13 +64,12 @@ class IndiaWorld(World):
         s, cal = self.scenario, self.calendar
         lo, hi = shard_bounds(s, shard)
         rng = stream(s.seed, STREAM_SHARD, shard)
-        period = (int(cal.day_start_s[0]), int(cal.day_start_s[-1]) + 86_400)
         return ShardContext(
             scenario=s,
             shard=shard,
             rng=rng,
             calendar=cal,
-            customers=draw_customers(rng, lo, hi - lo, period),
+            customers=draw_customers(rng, lo, hi - lo, _period(cal)),
             merchants=self.merchant_arrays,
         )
 
@@ -95,6 +97,11 @@ class IndiaWorld(World):
     def _transactions(self, ctx: ShardContext) -> pl.DataFrame:
         rows = shard_rows(ctx, self.schedule, self.registry)
         return transactions_frame(ctx.shard, rows, self.merchants()["vpa"])
+
+
+def _period(cal: PeriodCalendar) -> tuple[int, int]:
+    """Start and end (epoch seconds) of a calendar's period."""
+    return int(cal.day_start_s[0]), int(cal.day_start_s[-1]) + 86_400
 
 
 def _sorted(rows: Rows) -> Rows:

@@ -72,6 +72,37 @@ WEEKDAYS_WORK = (1.1, 1.1, 1.05, 1.05, 1.05, 0.85, 0.8)
 
 
 @dataclass(frozen=True)
+class Susceptibility:
+    """Relative chance that a customer is a pattern's victim (or, for first-party fraud, its
+    perpetrator), as multipliers by attribute."""
+
+    age: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
+    """Under 25, 25-39, 40-59, 60 and over."""
+    savviness: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    """Low, medium, high digital savviness."""
+    tier: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    """Metro, city, town or village."""
+    segments: tuple[tuple[str, float], ...] = ()
+    """Multipliers for named segments (others 1)."""
+    credit_card: float = 1.0
+    """Multiplier for customers holding a credit card."""
+    activity: float = 0.0
+    """Exponent on the customer's payment rate (exposure: skimming needs card payments)."""
+    vulnerability: float = 1.0
+    """Exponent on the customer's latent vulnerability to being defrauded (0 for first-party
+    patterns, whose perpetrators are not victims)."""
+    propensity: float = 0.0
+    """Exponent on the customer's latent propensity to defraud (first-party patterns: the few
+    who abuse refunds, dispute their own purchases or structure payments do it again)."""
+
+
+FIRST_PARTY = Susceptibility(vulnerability=0.0, propensity=1.0)
+"""First-party fraud: perpetrated by the account holder, by their latent propensity."""
+UNIFORM = Susceptibility(vulnerability=0.0)
+"""Everyone alike."""
+
+
+@dataclass(frozen=True)
 class FraudPattern:
     """One fraud pattern, whole.
 
@@ -104,6 +135,21 @@ class FraudPattern:
     span_days: float = 0.5
     """How long an incident runs from its start, in days: incidents start up to this long
     before the period (and run past its end), so the fraud rate is flat over the period."""
+    susceptibility: Susceptibility = Susceptibility()
+    """Who its victims (or, first party, its perpetrators) are: relative chance by attribute."""
+    parties: Susceptibility | None = None
+    """Who the other parties of a multi-party incident are (``None``: as ``susceptibility``);
+    e.g. a mule's senders are scam victims, the mule a young account holder."""
+    reuse: float = 1.0
+    """Mean incidents one account of the main party serves, over consecutive weeks (a mule
+    account takes several victims' money before it is closed)."""
+    device_reuse: float = 1.0
+    """Mean incidents one fraudster device serves, over consecutive weeks."""
+    camouflage: tuple[str, ...] = ()
+    """The victim's habits this pattern's fraudsters can imitate (``build.HABITS``: amount,
+    hour, category, device), as far as the scenario's ``camouflage`` goes; the habits its
+    mechanism keeps (micro-payments, thresholds, ATM notes, the time of a cloned card's
+    purchase) are left out."""
     fabricated_accounts: bool = False
     """Its customers are fabricated identities: their slots have no genuine activity and no
     other pattern touches them."""

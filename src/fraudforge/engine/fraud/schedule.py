@@ -11,10 +11,9 @@ hook draws multi-party incidents.
 
 from __future__ import annotations
 
-import threading
+import functools
 from dataclasses import dataclass
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -22,8 +21,9 @@ from fraudforge.engine.calendar import PeriodCalendar, epoch_seconds, period_cal
 from fraudforge.engine.fraud.build import later, pick_weighted
 from fraudforge.engine.fraud.parts import Parts, make_parts
 from fraudforge.engine.fraud.record import FraudPattern, Registry
+from fraudforge.engine.fraud.victims import People, pick
 from fraudforge.engine.ids import KEY_SCENARIO, opaque_ids
-from fraudforge.engine.population import Merchants, draw_merchants
+from fraudforge.engine.population import MAX_DEVICES, Merchants, device_ids, draw_merchants
 from fraudforge.engine.rng import STREAM_SCHEDULE, stream
 from fraudforge.engine.scenario import ResolvedScenario
 from fraudforge.engine.volume import expected_fraud_rows, rows_per_customer
@@ -41,12 +41,13 @@ everything its incidents draw."""
 @dataclass(frozen=True)
 class IncidentDraw:
     """What one pattern's incidents are drawn from: the pattern's own stream, the scenario's
-    customers and merchants, and the period."""
+    customers (with their susceptibility to the pattern) and merchants, and the period."""
 
     pattern: FraudPattern
     scenario: ResolvedScenario
     rng: np.random.Generator
     merchants: Merchants
+    people: People
     reserved: I64
     """Sorted accounts reserved by patterns that keep their customers to themselves."""
     own: I64
@@ -58,26 +59,73 @@ class IncidentDraw:
     starts: StartProfile
     """When this pattern's incidents start."""
 
+    @functools.cached_property
+    def _weights(self) -> F64:
+        return self._free(self.people.weights(self.pattern.susceptibility))
+
+    @functools.cached_property
+    def _party_weights(self) -> F64:
+        parties = self.pattern.parties
+        return self._weights if parties is None else self._free(self.people.weights(parties))
+
+    def _free(self, w: F64) -> F64:
+        w = w.copy()
+        w[self.reserved] = 0.0
+        return w
+
     def customers(self, n: int) -> I64:
-        """``n`` customers for incidents: this pattern's own accounts if it reserves them, else
-        customers drawn uniformly among those no pattern reserves."""
+        """``n`` main-party customers, one per incident in start-time order: this pattern's own
+        accounts if it reserves them, else drawn by susceptibility among the accounts no
+        pattern reserves; with ``reuse`` above 1, runs of consecutive incidents (weeks apart
+        at most) share one account."""
         if self.pattern.reserves_accounts:
             return self.own[:n].copy()
-        rng = self.rng
-        c = rng.integers(0, self.scenario.customers, n)
-        for _ in range(8):
-            bad = np.isin(c, self.reserved)
+        run = runs(self.rng, n, self.pattern.reuse)
+        return pick(self.rng, self._weights, int(run[-1]) + 1 if n else 0)[run]
+
+    def parties(self, n: int) -> I64:
+        """``n`` other parties of multi-party incidents, by the pattern's ``parties``
+        susceptibility."""
+        return pick(self.rng, self._party_weights, n)
+
+    def rings(self, sizes: I64) -> I64:
+        """Members of rings of the given sizes, recruited among related accounts: a leader by
+        susceptibility, the leader's household, then customers of the leader's home city by
+        their susceptibility (for each ring, ``sizes[i]`` members in a row)."""
+        people, rng = self.people, self.rng
+        leader = self.customers(sizes.shape[0])
+        ring = np.repeat(np.arange(sizes.shape[0]), sizes)
+        first = np.r_[0, np.cumsum(sizes)[:-1]]
+        pos = np.arange(ring.shape[0]) - first[ring]
+        by_city = np.argsort(people.home_city, kind="stable")
+        city = people.home_city[by_city]
+        lo = np.searchsorted(city, people.home_city[leader])[ring]
+        hi = np.searchsorted(city, people.home_city[leader], side="right")[ring]
+        cum = np.r_[0.0, np.cumsum(self._party_weights[by_city])]
+
+        def neighbours(at: I64) -> I64:
+            u = cum[lo[at]] + rng.random(at.shape[0]) * (cum[hi[at]] - cum[lo[at]])
+            got = np.searchsorted(cum, u, side="right") - 1
+            return np.asarray(by_city[np.clip(got, lo[at], hi[at] - 1)], dtype=np.int64)
+
+        member = neighbours(np.arange(ring.shape[0]))
+        partner = people.partner[leader][ring]
+        member = np.where((pos == 1) & (partner >= 0), partner, member)
+        member = np.where(pos == 0, leader[ring], member)
+        for attempt in range(6):  # redraw repeats within a ring and reserved accounts
+            bad = np.isin(member, self.reserved) | _repeated(ring, member)
             if not bad.any():
                 break
-            c[bad] = rng.integers(0, self.scenario.customers, int(bad.sum()))
-        return np.asarray(c, dtype=np.int64)
+            at = np.flatnonzero(bad)
+            member[at] = neighbours(at) if attempt < 4 else self.parties(at.shape[0])
+        return np.asarray(member, dtype=np.int64)
 
     def times(self, n: int) -> I64:
-        """``n`` incident start times: a day by the day's traffic, the pattern's weekday profile
-        and its campaigns (from ``span_days`` before the period, so incidents already running
-        when the period starts are there), an hour by the pattern's hour profile, a second
-        uniformly within it."""
-        return self.starts.draw(self.rng, n)
+        """``n`` incident start times in increasing order: a day by the day's traffic, the
+        pattern's weekday profile and its campaigns (from ``span_days`` before the period, so
+        incidents already running when the period starts are there), an hour by the pattern's
+        hour profile, a second uniformly within it."""
+        return np.sort(self.starts.draw(self.rng, n))
 
     def later(self, t: I64, days: int) -> I64:
         """Times within ``days`` days of ``t`` at the pattern's hours (see ``build.later``)."""
@@ -90,6 +138,19 @@ class IncidentDraw:
     def group_sizes(self, n: int, lo_hi: tuple[int, int]) -> I64:
         """``n`` uniform party counts in [lo, hi]."""
         return np.asarray(self.rng.integers(lo_hi[0], lo_hi[1] + 1, n), dtype=np.int64)
+
+    def devices(self, n: int) -> I64:
+        """The fraudster device of each of ``n`` incidents: runs of consecutive incidents
+        (``device_reuse`` on average) share one, and every device id comes from the customers'
+        own device space (a device slot no customer uses, under a random customer's index), so
+        no id tells a fraudster's phone from a customer's."""
+        run = runs(self.rng, n, self.pattern.device_reuse)
+        k = int(run[-1]) + 1 if n else 0
+        customers = self.scenario.customers
+        owner = self.rng.choice(customers, size=k, replace=k > customers)
+        lo, hi = FRAUDSTER_SLOTS
+        slot = lo + self.pattern.code % (hi - lo)  # patterns apart, operators apart by owner
+        return device_ids(owner, np.full(k, slot))[run]
 
 
 @dataclass(frozen=True)
@@ -145,6 +206,30 @@ def start_profile(p: FraudPattern, s: ResolvedScenario, cal: PeriodCalendar) -> 
     )
 
 
+FRAUDSTER_SLOTS = (MAX_DEVICES + 1, 16)
+"""Device slots of the customers' device space no customer's own device takes (customers use
+slots 0..MAX_DEVICES): fraudsters' devices are drawn from these."""
+
+
+def _repeated(group: I64, member: I64) -> npt.NDArray[np.bool_]:
+    """Whether each member already appears earlier in its group."""
+    order = np.lexsort((np.arange(group.shape[0]), member, group))
+    g, m = group[order], member[order]
+    dup = np.zeros(group.shape[0], dtype=bool)
+    dup[order[1:]] = (g[1:] == g[:-1]) & (m[1:] == m[:-1])
+    return dup
+
+
+def runs(rng: np.random.Generator, n: int, mean: float) -> I64:
+    """Run number of each of ``n`` items in order, runs of geometric length with mean ``mean``
+    (``mean`` 1: every item its own run)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = rng.random(n) < 1.0 / max(mean, 1.0)
+    new[0] = True
+    return np.asarray(np.cumsum(new) - 1, dtype=np.int64)
+
+
 def one_part_each(draw: IncidentDraw, n: int) -> Parts:
     """The default schedule hook: one part per incident, a customer and a start time."""
     return draw.parts(n, scenario=np.arange(n), cust=draw.customers(n), t0=draw.times(n))
@@ -196,50 +281,39 @@ def incident_counts(
     return out
 
 
-def _reserve(s: ResolvedScenario, registry: Registry, counts: dict[str, int]) -> dict[str, I64]:
+def _reserve(
+    s: ResolvedScenario, registry: Registry, counts: dict[str, int], people: People
+) -> dict[str, I64]:
     """Accounts of the patterns that keep their customers to themselves (fabricated identities,
-    accounts that go dormant), in code order, disjoint, at most a quarter of all customers."""
-    taken = np.zeros(0, dtype=np.int64)
+    accounts that go dormant), in code order, disjoint, at most a quarter of all customers,
+    drawn without replacement by the pattern's susceptibility."""
+    taken = np.zeros(s.customers, dtype=bool)
     out: dict[str, I64] = {}
     room = s.customers // 4
     for p in registry.patterns:
         if not p.reserves_accounts:
             continue
-        n = min(counts[p.name], max(room - taken.size, 0))
-        counts[p.name] = n
         rng = _pattern_stream(s, p, SUB_ACCOUNTS)
-        free = s.customers - taken.size
-        pick = np.sort(rng.choice(free, size=n, replace=False)) if n else np.zeros(0, np.int64)
-        # Map positions among the free accounts to account numbers (taken is sorted).
-        acc = pick + np.searchsorted(taken - np.arange(taken.size), pick, side="right")
-        own = np.asarray(rng.permutation(acc), dtype=np.int64)
+        w = np.where(taken, 0.0, people.weights(p.susceptibility))
+        n = min(counts[p.name], max(room - int(taken.sum()), 0), int((w > 0).sum()))
+        counts[p.name] = n
+        # Weighted sampling without replacement: the n largest of log(u) / w.
+        with np.errstate(divide="ignore"):
+            key = np.where(w > 0, np.log(rng.random(s.customers)) / w, -np.inf)
+        acc = np.argpartition(-key, n - 1)[:n] if n else np.zeros(0, dtype=np.int64)
+        own = np.asarray(rng.permutation(np.sort(acc)), dtype=np.int64)
         out[p.name] = own
-        taken = np.sort(np.concatenate([taken, own]))
+        taken[own] = True
     return out
 
 
-_CACHE: dict[tuple[bytes, Registry], Schedule] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def build_schedule(s: ResolvedScenario, registry: Registry) -> Schedule:
-    """The fraud schedule of a scenario (drawn once per process, then reused by every shard)."""
-    key = (msgspec.json.encode(s), registry)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is None:
-            if len(_CACHE) >= 4:
-                _CACHE.pop(next(iter(_CACHE)))
-            hit = _CACHE[key] = draw_schedule(s, registry)
-        return hit
-
-
-def draw_schedule(s: ResolvedScenario, registry: Registry) -> Schedule:
-    """Draw the whole fraud schedule of a scenario from its seed."""
+def draw_schedule(s: ResolvedScenario, registry: Registry, people: People) -> Schedule:
+    """Draw the whole fraud schedule of a scenario from its seed, given its customers'
+    targeting attributes."""
     cal = period_calendar(s.start_date, s.days)
     starts = {p.name: start_profile(p, s, cal) for p in registry.patterns}
     counts = incident_counts(s, registry, starts)
-    own = _reserve(s, registry, counts)
+    own = _reserve(s, registry, counts, people)
     reserved = np.sort(np.concatenate([np.zeros(0, np.int64), *own.values()]))
     merchants = draw_merchants(s.seed, s.merchants)
     empty = np.zeros(0, dtype=np.int64)
@@ -253,13 +327,17 @@ def draw_schedule(s: ResolvedScenario, registry: Registry) -> Schedule:
             scenario=s,
             rng=_pattern_stream(s, p, SUB_INCIDENTS),
             merchants=merchants,
+            people=people,
             reserved=reserved,
             own=own.get(p.name, empty),
             t_start=epoch_seconds(s.start_date),
             span=s.days * 86_400,
             starts=starts[p.name],
         )
-        items.append((p.schedule or one_part_each)(draw, n))
+        parts = (p.schedule or one_part_each)(draw, n)
+        if (parts.device < 0).all():  # the incident's fraudster device, unless the hook chose
+            parts = parts.replace(device=draw.devices(n)[parts.scenario])
+        items.append(parts)
     synthetic = np.sort(
         np.concatenate([empty, *(own[p.name] for p in registry.patterns if p.fabricated_accounts)])
     )

@@ -137,6 +137,36 @@ def patterns_markdown(registry: Registry = REGISTRY) -> str:
         "```",
         "",
     ]
+    lines += [
+        "",
+        "## Who and what it touches",
+        "",
+        "Victims are drawn by the record's `susceptibility` (age band, digital savviness, city "
+        "tier, segment, credit card, payment rate and a latent vulnerability; first-party "
+        "patterns by a latent propensity instead), so the same vulnerable customers are hit "
+        "again and about a quarter of customers at most are touched in 90 days (sources in "
+        "docs/realism.md). A main-party account serves `reuse` incidents and a fraudster's "
+        "device `device_reuse` incidents on average, over consecutive weeks; devices come from "
+        "the customers' own device id space. Rings (collusion, loyalty farming) recruit the "
+        "leader's household and customers of the leader's city.",
+        "",
+        "## Camouflage",
+        "",
+        "The scenario's `camouflage`, from 0 to 1 (default preset 0.5), sets how far fraudsters "
+        "imitate their victim's own habits: each incident part takes one of the customer's "
+        "genuine payments as its model; amounts move that far towards the model's (in log "
+        "terms), and with that probability the part moves to the model's time of day, its online "
+        "purchases take the model's category, and the fraudster's device becomes the "
+        "customer's own (a remote-access app). Each record names the habits its mechanism "
+        "allows; micro-payments, thresholds, ATM notes and a cloned card's timing are kept.",
+        "",
+        "| pattern | reuse | device reuse | imitates |",
+        "|---|---:|---:|---|",
+    ]
+    lines.extend(
+        f"| `{p.name}` | {p.reuse:g} | {p.device_reuse:g} | {', '.join(p.camouflage) or '-'} |"
+        for p in registry.patterns
+    )
     lines += ["", "## Mechanisms", ""]
     for p in registry.patterns:
         lines += [f"### `{p.name}`", "", " ".join(p.description.split()), ""]

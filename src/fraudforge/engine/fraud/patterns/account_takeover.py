@@ -19,7 +19,7 @@ from fraudforge.engine.fraud.build import (
     make_rows,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -73,4 +73,9 @@ PATTERN = FraudPattern(
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_WORK,
     span_days=0.1,
+    camouflage=("hour", "device"),
+    susceptibility=Susceptibility(
+        age=(0.7, 0.8, 1.2, 2.5), savviness=(2.5, 1.0, 0.4), vulnerability=1.5
+    ),
+    device_reuse=4.0,
 )

@@ -17,7 +17,7 @@ from fraudforge.engine.fraud.build import (
     make_rows,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -65,4 +65,11 @@ PATTERN = FraudPattern(
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_WORK,
     span_days=2,
+    susceptibility=Susceptibility(
+        age=(0.5, 1.0, 1.4, 1.2),
+        segments=(("affluent", 3.0), ("family", 1.5)),
+        vulnerability=0.0,
+        propensity=1.0,
+    ),
+    reuse=2.0,
 )

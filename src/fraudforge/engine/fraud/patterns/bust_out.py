@@ -21,7 +21,12 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_WEEKEND, FraudPattern
+from fraudforge.engine.fraud.record import (
+    HOURS_ONLINE,
+    WEEKDAYS_WEEKEND,
+    FraudPattern,
+    Susceptibility,
+)
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -62,5 +67,9 @@ PATTERN = FraudPattern(
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_WEEKEND,
     span_days=3,
+    camouflage=("hour",),
+    susceptibility=Susceptibility(
+        age=(1.2, 1.2, 0.9, 0.4), credit_card=5.0, vulnerability=0.0, propensity=1.0
+    ),
     ends_account=True,
 )

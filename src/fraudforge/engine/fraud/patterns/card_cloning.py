@@ -22,7 +22,12 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_SHOPS, WEEKDAYS_WEEKEND, FraudPattern
+from fraudforge.engine.fraud.record import (
+    HOURS_SHOPS,
+    WEEKDAYS_WEEKEND,
+    FraudPattern,
+    Susceptibility,
+)
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -78,4 +83,6 @@ PATTERN = FraudPattern(
     hours=HOURS_SHOPS,
     weekdays=WEEKDAYS_WEEKEND,
     span_days=0.2,
+    camouflage=("amount",),
+    susceptibility=Susceptibility(activity=1.0, tier=(1.3, 1.0, 0.7)),
 )

@@ -16,7 +16,12 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_WEEKEND, FraudPattern
+from fraudforge.engine.fraud.record import (
+    HOURS_ONLINE,
+    WEEKDAYS_WEEKEND,
+    FraudPattern,
+    Susceptibility,
+)
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -56,4 +61,13 @@ PATTERN = FraudPattern(
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_WEEKEND,
     span_days=0,
+    camouflage=("amount", "hour", "category"),
+    susceptibility=Susceptibility(
+        age=(1.4, 1.2, 0.9, 0.5),
+        savviness=(0.6, 1.0, 1.4),
+        activity=0.5,
+        vulnerability=0.0,
+        propensity=1.0,
+    ),
+    reuse=2.5,
 )

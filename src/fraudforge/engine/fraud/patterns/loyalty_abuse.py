@@ -17,8 +17,7 @@ from fraudforge.engine.fraud.build import (
     make_rows,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WEEKEND, FraudPattern
-from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, opaque_ids
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WEEKEND, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -63,15 +62,13 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     size = draw.group_sizes(n, LOYALTY_ACCOUNTS)
     inc = np.repeat(np.arange(n), size)
     t0 = np.repeat(draw.times(n), size) + draw.rng.integers(0, 6 * 3_600, inc.size)
-    dev = opaque_ids(KEY_FRAUDSTER_DEVICE, inc, 2, 8)
     m = np.repeat(draw.rng.choice(pool, size=n), size)
     return draw.parts(
         inc.size,
         scenario=inc,
-        cust=draw.customers(inc.size),
+        cust=draw.rings(size),
         t0=t0,
         merchant=m,
-        device=dev,
     )
 
 
@@ -87,4 +84,8 @@ PATTERN = FraudPattern(
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_WEEKEND,
     span_days=0.5,
+    susceptibility=Susceptibility(
+        age=(1.5, 1.3, 0.8, 0.3), savviness=(0.3, 1.0, 2.0), vulnerability=0.0, propensity=1.0
+    ),
+    device_reuse=2.0,
 )

@@ -18,7 +18,7 @@ from fraudforge.engine.fraud.build import (
     make_rows,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_SHOPS, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_SHOPS, WEEKDAYS_FLAT, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     inc = np.repeat(np.arange(n), size)
     t0 = np.repeat(draw.times(n), size) + draw.rng.integers(0, 5 * 86_400, inc.size)
     m = np.repeat(draw.rng.choice(pool, size=n), size)
-    return draw.parts(inc.size, scenario=inc, cust=draw.customers(inc.size), t0=t0, merchant=m)
+    return draw.parts(inc.size, scenario=inc, cust=draw.rings(size), t0=t0, merchant=m)
 
 
 PATTERN = FraudPattern(
@@ -88,4 +88,5 @@ PATTERN = FraudPattern(
     hours=HOURS_SHOPS,
     weekdays=WEEKDAYS_FLAT,
     span_days=7,
+    susceptibility=Susceptibility(age=(1.3, 1.2, 1.0, 0.5), vulnerability=0.0, propensity=1.0),
 )

@@ -18,7 +18,7 @@ from fraudforge.engine.fraud.build import (
     make_rows,
 )
 from fraudforge.engine.fraud.parts import ROLE_CASHOUT, ROLE_SENDER, Parts
-from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     inc = np.repeat(np.arange(n), size)
     t_send = draw.later(np.repeat(draw.times(n), size), 3)
     amount = np.round(draw.rng.uniform(5_000, 45_000, inc.size) / 500) * 500
-    senders = draw.customers(inc.size)
+    senders = draw.parties(inc.size)
     clash = senders == mule[inc]
     senders[clash] = (senders[clash] + 1) % draw.scenario.customers
     send = draw.parts(
@@ -130,4 +130,9 @@ PATTERN = FraudPattern(
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_WORK,
     span_days=4,
+    susceptibility=Susceptibility(
+        age=(3.0, 1.4, 0.5, 0.1), segments=(("student", 2.0), ("budget", 1.5)), vulnerability=0.5
+    ),
+    parties=Susceptibility(age=(0.8, 0.9, 1.2, 2.2), savviness=(2.2, 1.0, 0.5), vulnerability=1.5),
+    reuse=3.0,
 )

@@ -18,7 +18,7 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -65,4 +65,8 @@ PATTERN = FraudPattern(
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
     span_days=10,
+    susceptibility=Susceptibility(
+        age=(1.5, 1.3, 0.8, 0.3), savviness=(0.4, 1.0, 1.8), vulnerability=0.0, propensity=1.0
+    ),
+    reuse=2.0,
 )

@@ -20,7 +20,7 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_FLAT, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -64,4 +64,7 @@ PATTERN = FraudPattern(
     hours=HOURS_DAY,
     weekdays=WEEKDAYS_FLAT,
     span_days=0.5,
+    camouflage=("amount", "hour", "category", "device"),
+    susceptibility=Susceptibility(savviness=(0.8, 1.0, 1.2), activity=0.5),
+    device_reuse=3.0,
 )

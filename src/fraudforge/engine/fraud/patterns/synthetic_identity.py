@@ -21,13 +21,11 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern
-from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, opaque_ids
+from fraudforge.engine.fraud.record import HOURS_ONLINE, UNIFORM, WEEKDAYS_FLAT, FraudPattern
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
-    from fraudforge.engine.fraud.schedule import IncidentDraw
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
@@ -72,13 +70,6 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     return label(ctx, rows, parts, part)
 
 
-def schedule(draw: IncidentDraw, n: int) -> Parts:
-    """Accounts opened at the pattern's start times, each used from one device."""
-    t0 = draw.times(n)
-    dev = opaque_ids(KEY_FRAUDSTER_DEVICE, np.arange(n), 1, 8)
-    return draw.parts(n, scenario=np.arange(n), cust=draw.customers(n), t0=t0, device=dev)
-
-
 PATTERN = FraudPattern(
     name="synthetic_identity",
     code=8,
@@ -87,9 +78,10 @@ PATTERN = FraudPattern(
     mean_rows=12.0,
     targets="no one: accounts opened on fabricated identities",
     build=build,
-    schedule=schedule,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
     span_days=32,
+    susceptibility=UNIFORM,
+    device_reuse=3.0,
     fabricated_accounts=True,
 )

@@ -18,7 +18,7 @@ from fraudforge.engine.fraud.build import (
     nearest_prior,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -53,4 +53,5 @@ PATTERN = FraudPattern(
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
     span_days=0,
+    susceptibility=Susceptibility(activity=1.0),
 )

@@ -19,7 +19,7 @@ from fraudforge.engine.fraud.build import (
     pick_category,
 )
 from fraudforge.engine.fraud.parts import Parts
-from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -64,4 +64,7 @@ PATTERN = FraudPattern(
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
     span_days=0.1,
+    camouflage=("amount", "hour", "category", "device"),
+    susceptibility=Susceptibility(savviness=(1.5, 1.0, 0.8), activity=0.5),
+    device_reuse=4.0,
 )
