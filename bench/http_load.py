@@ -36,7 +36,7 @@ import psutil
 
 from fraudforge.client import Client
 from fraudforge.service.demo import free_port
-from fraudforge.service.schema import Transaction
+from fraudforge.wire import Transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -1,5 +1,6 @@
 """The packages import along the data flow only: the foundation imports none of the stages, the
-engine only the foundation, and each stage only the stages before it (docs/architecture.md)."""
+engine only the foundation, the wire (the types service and client share) only the foundation,
+the client only the wire, and each stage only the stages before it (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "fraudforge"
 RANK = {
     "foundation": 0,
     "engine": 1,
+    "wire": 1,
+    "client": 2,
     "realism": 2,
     "features": 2,
     "models": 3,
@@ -61,15 +64,41 @@ def test_the_foundation_stands_alone() -> None:
         assert _imports(path) <= {"foundation"}, path.name
 
 
+def test_the_wire_and_the_client_stand_apart() -> None:
+    """The wire imports only the foundation (and msgspec and the standard library); the client
+    only the wire, never the service."""
+    for package, allowed in (("wire", {"wire", "foundation"}), ("client", {"client", "wire"})):
+        for path in sorted((SRC / package).glob("*.py")):
+            assert _imports(path) <= allowed, path.name
+
+
 def test_the_client_loads_no_stage() -> None:
-    """``import fraudforge.client`` loads the wire types and httpx, not the stages' heavy
-    libraries: the packages import their modules on first use (``foundation.lazy``)."""
+    """``import fraudforge.client`` loads the wire types and httpx: no stage, not the service,
+    none of the stages' libraries (NumPy included)."""
     import subprocess
     import sys
 
-    heavy = ("polars", "pyarrow", "numba", "lightgbm", "sklearn", "scipy", "litestar", "uvicorn")
+    heavy = (
+        "numpy", "polars", "pyarrow", "numba", "lightgbm", "sklearn", "scipy", "litestar",
+        "uvicorn", "fraudforge.engine", "fraudforge.models", "fraudforge.service",
+    )  # fmt: skip
     code = (
         f"import sys, fraudforge.client\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_computing_features_loads_no_model_library() -> None:
+    """The features pipeline needs Polars and Numba, not scikit-learn or LightGBM (whose import
+    took a second of every ``fraudforge features`` run)."""
+    import subprocess
+    import sys
+
+    heavy = ("lightgbm", "sklearn", "scipy.stats", "litestar")
+    code = (
+        "import sys, fraudforge.features.pipeline\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
@@ -80,11 +109,13 @@ def test_lazy_packages_still_export_their_names() -> None:
     resolves, and an unknown one is an AttributeError naming it."""
     import fraudforge
     import fraudforge.engine
+    import fraudforge.features
     import fraudforge.models
     import fraudforge.service
     from fraudforge.foundation.lazy import _typing_imports
 
-    for package in (fraudforge, fraudforge.engine, fraudforge.models, fraudforge.service):
+    packages = (fraudforge, fraudforge.engine, fraudforge.features, fraudforge.models)
+    for package in (*packages, fraudforge.service):
         assert package.__file__ is not None
         listed = _typing_imports(Path(package.__file__).read_text(encoding="utf-8"))
         assert sorted(listed) == sorted(package.__all__), package.__name__

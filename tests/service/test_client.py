@@ -28,9 +28,9 @@ from fraudforge.client import (
     retry_after,
 )
 from fraudforge.service.app import create_app
-from fraudforge.service.schema import Feedback, ModelRef, ScoreResult, Transaction
 from fraudforge.service.scoring import Scorer
 from fraudforge.service.state import load_snapshot
+from fraudforge.wire import Feedback, ModelRef, ScoreResult, Transaction
 
 from .conftest import Deployment
 from .live import live_server

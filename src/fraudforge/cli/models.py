@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fraudforge.cli._common import _add_cost_flags, _costs_from_args, err, out
+from fraudforge.cli._common import _add_cost_flags, _costs_from_args, add_quiet_flag, out
+from fraudforge.cli.progress import Meter
 
 
 def _json_params(text: str | None) -> dict[str, Any]:
@@ -33,19 +33,17 @@ def _metrics_table(title: str, evaluations: dict[str, Any]) -> Table:
     table.add_column("metric")
     for label in evaluations:
         table.add_column(label, justify="right")
+    from fraudforge.models.metric_registry import RANKED
+    from fraudforge.models.metric_registry import metric as registered_metric
+
     first = next(iter(evaluations.values()))
-    rows: list[tuple[str, str, str]] = [
-        ("rows", "rows", ","),
-        ("fraud rows", "positives", ","),
-        ("ROC AUC", "roc_auc", ".4f"),
-        ("average precision", "average_precision", ".4f"),
-        (f"Card Precision@{first.k}", "card_precision_at_k", ".4f"),
-        (f"recall at a {first.alert_budget:.1%} alert budget", "recall_at_budget", ".4f"),
-        (f"precision at threshold {first.threshold:.4g}", "precision", ".4f"),
-        ("recall at threshold", "recall", ".4f"),
-        ("F1 at threshold", "f1", ".4f"),
-        ("cost-benefit (INR)", "cost_benefit_inr", ",.0f"),
-    ]
+    rows: list[tuple[str, str, str]] = [("rows", "rows", ","), ("fraud rows", "positives", ",")]
+    for name in RANKED:
+        m = registered_metric(name)
+        title = m.title.format(
+            k=first.k, alert_budget=first.alert_budget, threshold=first.threshold
+        )
+        rows.append((title, name, ",.0f" if m.in_rupees else ".4f"))
     for label, field, spec in rows:
         cells = [getattr(ev, field) for ev in evaluations.values()]
         table.add_row(label, *("n/a" if c is None else format(c, spec) for c in cells))
@@ -75,11 +73,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from fraudforge.engine.dataset import read_manifest
     from fraudforge.features.pipeline import read_features
     from fraudforge.models.data import load_model_data
+    from fraudforge.models.training import ROUNDS_STEP
     from fraudforge.models.workflow import run_training
 
-    with err.status("reading the features"):
+    with Meter("train", units={ROUNDS_STEP: "rounds"}, quiet=args.quiet) as meter:
+        meter.phase("reading the features")
         data = load_model_data(args.data, args.features)
-    with err.status(f"training {args.model} on {len(data):,} rows"):
         run = run_training(
             data,
             kind=args.model,
@@ -99,6 +98,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             entity=args.entity,
             seed=args.seed,
             name=args.name,
+            progress=meter,
         )
     periods = Table(title="time-based split (day 0 = the first day of data)")
     for col in ("period", "days", "rows", "fraud"):
@@ -160,19 +160,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     if args.method == "bayes":  # refused before the features are read
         require_optuna()
-    with err.status("reading the features"):
+    step = f"{args.method} search of {args.model}"
+    with Meter("tune", units={step: "trials"}, quiet=args.quiet) as meter:
+        meter.phase("reading the features")
         data = load_model_data(args.data, args.features)
-    total = None if args.method == "grid" else args.trials
-    bar = Progress(
-        TextColumn(f"[bold]{args.method} search[/bold] {args.model}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("trials"),
-        TimeElapsedColumn(),
-        console=err,
-    )
-    task = bar.add_task("tune", total=total)
-    with bar:
+        meter(step, 0, None if args.method == "grid" else args.trials)
         result = search(
             data,
             kind=args.model,
@@ -187,7 +179,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             params=_json_params(args.params),
             n_jobs=args.jobs,
             seed=args.seed,
-            progress=lambda done, of: bar.update(task, completed=done, total=of),
+            progress=lambda done, of: meter(step, done, of),
             k=args.k,
             alert_budget=args.alert_budget,
             costs=_costs_from_args(args),
@@ -216,6 +208,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 def _add_model_commands(sub: Any) -> None:
     """The ``train`` and ``tune`` commands."""
+    from fraudforge.models.metric_registry import ACCEPTED, DEFAULT_METRIC
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", required=True, help="dataset directory written by `generate`")
     common.add_argument(
@@ -273,6 +267,7 @@ def _add_model_commands(sub: Any) -> None:
     train.add_argument(
         "--stage", choices=("staging", "production"), help="promote the new version to this stage"
     )
+    add_quiet_flag(train)
     train.set_defaults(func=cmd_train)
     tune = sub.add_parser(
         "tune", parents=[common], help="search a model's parameters by cross-validation"
@@ -281,10 +276,12 @@ def _add_model_commands(sub: Any) -> None:
         "--method", default="random", help="grid, random (default) or bayes (Optuna TPE)"
     )
     tune.add_argument(
-        "--metric", default="average_precision",
-        help="roc_auc, average_precision, card_precision_at_k, recall_at_budget, cost_benefit, "
-        "precision, recall or f1 (default: average_precision)",
-    )  # fmt: skip
+        "--metric",
+        default=DEFAULT_METRIC,
+        choices=ACCEPTED,
+        metavar="METRIC",
+        help=f"{', '.join(ACCEPTED)} (default: {DEFAULT_METRIC})",
+    )
     tune.add_argument("--trials", type=int, default=20, help="random/bayes trials (default: 20)")
     tune.add_argument(
         "--cv", default="prequential", help="prequential (default, time-ordered) or stratified"
@@ -294,4 +291,5 @@ def _add_model_commands(sub: Any) -> None:
     tune.add_argument("--top", type=int, default=10, help="rows of the printed table")
     tune.add_argument("--csv", help="write the results table as CSV")
     tune.add_argument("--markdown", help="write the results table as Markdown")
+    add_quiet_flag(tune)
     tune.set_defaults(func=cmd_tune)

@@ -37,11 +37,13 @@ def _training_text(record: Any) -> str:
 
 def cmd_registry_list(args: argparse.Namespace) -> int:
     """List registered model versions as a table."""
+    from fraudforge.models.metric_registry import LISTED, METRICS
+
     versions = _registry(args.registry).list(args.name, stage=args.stage, tag=args.tag)
     table = Table(title=f"model registry {args.registry}: {len(versions)} version(s)")
     for col in ("name", "version", "stage", "kind", "created (UTC)", "features"):
         table.add_column(col, justify="right" if col in ("version", "features") else "left")
-    for col in ("ROC AUC", "AP", "CP@k", "recall@budget", "tags"):
+    for col in (*(METRICS[m].label for m in LISTED), "tags"):
         table.add_column(col, justify="left" if col == "tags" else "right")
     for v in versions:
         table.add_row(
@@ -51,10 +53,7 @@ def cmd_registry_list(args: argparse.Namespace) -> int:
             v.kind,
             v.created_at[:19].replace("T", " "),
             str(len(v.features)),
-            _short(v.metric("roc_auc")),
-            _short(v.metric("average_precision")),
-            _short(v.metric("card_precision_at_k")),
-            _short(v.metric("recall_at_budget")),
+            *(_short(v.metric(m)) for m in LISTED),
             ", ".join(v.tags),
         )
     out.print(table)
@@ -142,13 +141,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err.print("[red]error:[/red] give both --data DATA and --features FEATURES, or neither")
         return 2
     reg = _registry(args.registry)
-    from fraudforge.models.registry import parse_model_ref
-
-    refs = [parse_model_ref(m) for m in args.models] or [(n, None, None) for n in reg.names()]
+    refs = args.models or reg.names()
     if not refs:
         err.print(f"[red]error:[/red] the registry {args.registry} holds no models to compare")
         return 2
-    chosen = [reg.show(name, version, stage=stage) for name, version, stage in refs]
+    chosen = [reg.resolve(ref) for ref in refs]
     evaluations: dict[str, Any] = {}
     if args.data is None:
         for v in chosen:
@@ -220,7 +217,10 @@ def _add_registry_commands(sub: Any) -> None:
     where.add_argument(
         "--registry", default="registry", help="model registry directory (default: registry)"
     )
-    stages = "none, staging, production or archived"
+    from fraudforge.models.metric_registry import DEFAULT_PRIORITY, PRIORITIES
+    from fraudforge.wire.reference import FORMS, STAGES
+
+    stages = ", ".join(STAGES)
     cmp = sub.add_parser(
         "compare",
         parents=[where],
@@ -232,7 +232,8 @@ def _add_registry_commands(sub: Any) -> None:
     cmp.add_argument(
         "models",
         nargs="*",
-        help="NAME, NAME:VERSION or NAME@STAGE (default: the newest version of every model)",
+        help=f"{FORMS}; a bare NAME is its production version, else its newest (default: "
+        "every model by its bare name)",
     )
     cmp.add_argument("--data", help="dataset directory to evaluate on (default: recorded metrics)")
     cmp.add_argument("--features", help="with --data: its features directory")
@@ -242,8 +243,8 @@ def _add_registry_commands(sub: Any) -> None:
     _add_cost_flags(cmp)  # used with --data
     cmp.add_argument(
         "--priority",
-        default="balanced",
-        help="balanced, recall-first or precision-first (default: balanced)",
+        default=DEFAULT_PRIORITY,
+        help=f"{', '.join(PRIORITIES)} (default: {DEFAULT_PRIORITY})",
     )
     cmp.add_argument("--markdown", help="write the comparison as Markdown to this file")
     cmp.add_argument("--json", help="write the comparison as JSON to this file")
@@ -257,7 +258,9 @@ def _add_registry_commands(sub: Any) -> None:
     ls.set_defaults(func=cmd_registry_list)
     show = regs.add_parser("show", parents=[where], help="show one version's metadata")
     show.add_argument("name", help="model name")
-    show.add_argument("--version", type=int, help="version (default: the newest)")
+    show.add_argument(
+        "--version", type=int, help="version (default: the production one, else the newest)"
+    )
     show.add_argument("--stage", help=f"the newest version in this stage: {stages}")
     show.add_argument("--json", action="store_true", help="print the metadata as JSON")
     show.set_defaults(func=cmd_registry_show)

@@ -1,5 +1,6 @@
 """The scoring service: a Litestar + msgspec HTTP app over a registered model and the online
-features, with its wire types."""
+features. Its wire types are defined in ``fraudforge.wire`` (shared with the client) and
+re-exported here."""
 
 from typing import TYPE_CHECKING
 
@@ -8,7 +9,8 @@ from fraudforge.foundation.lazy import lazy_exports
 if TYPE_CHECKING:
     from fraudforge.service.compiled import CompiledTrees
     from fraudforge.service.fraud_type import FraudTypes, fit_fraud_type
-    from fraudforge.service.schema import (
+    from fraudforge.service.scoring import Scorer, transactions_of
+    from fraudforge.wire import (
         BatchRequest,
         BatchResult,
         ErrorBody,
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
         Thresholds,
         Transaction,
     )
-    from fraudforge.service.scoring import Scorer, transactions_of
 
 __getattr__, __dir__ = lazy_exports(__name__)
 

@@ -20,9 +20,9 @@ from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.pipeline import read_features
 from fraudforge.models import Registry, load_model_data
 from fraudforge.service.fraud_type import TYPE_SUFFIX, fit_fraud_type
-from fraudforge.service.schema import ScoreResult
 from fraudforge.service.scoring import transactions_of
 from fraudforge.service.state import save_snapshot
+from fraudforge.wire import ScoreResult
 
 
 def register_fraud_type(
