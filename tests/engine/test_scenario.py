@@ -113,8 +113,9 @@ def test_load_toml_and_yaml(tmp_path: Path) -> None:
 
 
 def test_load_errors_name_the_file(tmp_path: Path) -> None:
-    """Missing files, unknown suffixes and malformed content are ScenarioErrors."""
-    with pytest.raises(ScenarioError, match="existing"):
+    """A missing file is a FileNotFoundError naming it; unknown suffixes and malformed content
+    are ScenarioErrors."""
+    with pytest.raises(FileNotFoundError, match="missing.toml' does not exist"):
         load_scenario(tmp_path / "missing.toml")
     bad = tmp_path / "s.json"
     bad.write_text("{}")

@@ -14,6 +14,7 @@ card skimming and theft need card-present use, online card fraud online shopping
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -78,26 +79,33 @@ class People:
         return np.asarray(w, dtype=np.float64)
 
 
+FIELDS = ("age", "savviness", "tier", "segment", "has_credit", "rate", "home_city", "partner")
+
+
 def draw_people(s: ResolvedScenario, period: tuple[int, int]) -> People:
     """The targeting attributes of every customer: each shard's customers drawn from the shard's
-    own stream exactly as the shard draws them, and a latent vulnerability from its own."""
-    parts = []
+    own stream exactly as the shard draws them (only these attributes kept, so memory stays at a
+    few arrays of the customer count), and a latent vulnerability and propensity of their own."""
+    cols: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in FIELDS}
     for shard in range(s.n_shards):
         lo = shard * s.shard_size
         n = min(lo + s.shard_size, s.customers) - lo
-        parts.append(draw_customers(stream(s.seed, STREAM_SHARD, shard), lo, n, period))
-    partner = np.concatenate([np.where(c.partner >= 0, c.partner + c.offset, -1) for c in parts])
+        c = draw_customers(stream(s.seed, STREAM_SHARD, shard), lo, n, period)
+        for name in FIELDS:
+            cols[name].append(getattr(c, name))
+        cols["partner"][-1] = np.where(c.partner >= 0, c.partner + lo, -1)
     sigma = VULNERABILITY_SIGMA
     rng = stream(s.seed, STREAM_VICTIMS)
+    whole = {name: np.concatenate(v) for name, v in cols.items()}
     return People(
-        age=np.concatenate([c.age for c in parts]).astype(np.int64),
-        savviness=np.concatenate([c.savviness for c in parts]).astype(np.int64),
-        tier=np.concatenate([c.tier for c in parts]).astype(np.int64),
-        segment=np.concatenate([c.segment for c in parts]).astype(np.int64),
-        has_credit=np.concatenate([c.has_credit for c in parts]),
-        rate=np.concatenate([c.rate for c in parts]).astype(np.float64),
-        home_city=np.concatenate([c.home_city for c in parts]).astype(np.int64),
-        partner=partner.astype(np.int64),
+        age=whole["age"].astype(np.int64),
+        savviness=whole["savviness"].astype(np.int64),
+        tier=whole["tier"].astype(np.int64),
+        segment=whole["segment"].astype(np.int64),
+        has_credit=whole["has_credit"].astype(bool),
+        rate=whole["rate"].astype(np.float64),
+        home_city=whole["home_city"].astype(np.int64),
+        partner=whole["partner"].astype(np.int64),
         vulnerability=rng.lognormal(-(sigma**2) / 2, sigma, s.customers),
         propensity=rng.lognormal(-(sigma**2) / 2, sigma, s.customers),
     )
