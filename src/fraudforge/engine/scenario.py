@@ -112,8 +112,8 @@ class Scenario(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=
         return Scenario(**data)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping of the fields as given."""
-        out: dict[str, Any] = msgspec.to_builtins(self)
+        """JSON-ready mapping of the fields as given (lists, not tuples, as JSON reads back)."""
+        out: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))
         return out
 
     # -- resolution ---------------------------------------------------------------------------
