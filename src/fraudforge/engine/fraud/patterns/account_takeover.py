@@ -77,5 +77,5 @@ PATTERN = FraudPattern(
     susceptibility=Susceptibility(
         age=(0.7, 0.8, 1.2, 2.5), savviness=(2.5, 1.0, 0.4), vulnerability=1.5
     ),
-    device_reuse=4.0,
+    device_reuse=1.5,
 )

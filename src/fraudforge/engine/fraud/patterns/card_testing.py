@@ -76,5 +76,5 @@ PATTERN = FraudPattern(
     weekdays=WEEKDAYS_FLAT,
     span_days=0.1,
     susceptibility=Susceptibility(savviness=(0.7, 1.0, 1.3), activity=0.5),
-    device_reuse=6.0,
+    device_reuse=1.5,
 )

@@ -87,5 +87,5 @@ PATTERN = FraudPattern(
     susceptibility=Susceptibility(
         age=(1.5, 1.3, 0.8, 0.3), savviness=(0.3, 1.0, 2.0), vulnerability=0.0, propensity=1.0
     ),
-    device_reuse=2.0,
+    device_reuse=1.0,
 )

@@ -66,5 +66,5 @@ PATTERN = FraudPattern(
     span_days=0.5,
     camouflage=("amount", "hour", "category", "device"),
     susceptibility=Susceptibility(savviness=(0.8, 1.0, 1.2), activity=0.5),
-    device_reuse=3.0,
+    device_reuse=1.5,
 )

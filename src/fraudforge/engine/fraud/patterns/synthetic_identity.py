@@ -82,6 +82,6 @@ PATTERN = FraudPattern(
     weekdays=WEEKDAYS_FLAT,
     span_days=32,
     susceptibility=UNIFORM,
-    device_reuse=3.0,
+    device_reuse=1.5,
     fabricated_accounts=True,
 )

@@ -66,5 +66,5 @@ PATTERN = FraudPattern(
     span_days=0.1,
     camouflage=("amount", "hour", "category", "device"),
     susceptibility=Susceptibility(savviness=(1.5, 1.0, 0.8), activity=0.5),
-    device_reuse=4.0,
+    device_reuse=1.5,
 )
