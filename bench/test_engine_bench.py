@@ -11,7 +11,7 @@ import pytest
 
 from fraudforge.engine.dataset import Manifest, generate
 from fraudforge.engine.scenario import PRESETS, Scenario
-from fraudforge.engine.shard import shard_transactions
+from fraudforge.engine.shard import build_world
 from sizes import at_least, near, record_rate, size, smoke
 
 MILLION = size(1_000_000, 20_000)
@@ -79,8 +79,9 @@ def test_one_shard(benchmark: Any) -> None:
     """One shard of 512 customers (about 75K rows), generation only (64 customers in a smoke
     run)."""
     s = Scenario(target_rows=MILLION, shard_size=size(512, 64)).resolved()
-    shard_transactions(s, 0)
-    df = benchmark(shard_transactions, s, 1)
+    world = build_world(s)
+    world.transactions(0)
+    df = benchmark(world.transactions, 1)
     benchmark.extra_info["rows"] = df.height
 
 

@@ -22,8 +22,12 @@ class Dataset:
     merchants: pl.DataFrame
 
 
-SMALL = Scenario(customers=3_000, days=60, fraud_rate=0.05, anomaly_rate=0.04, seed=7)
-"""Big enough that every pattern has dozens of incidents, small enough to build in seconds."""
+SMALL = Scenario(
+    customers=3_000, days=60, fraud_rate=0.05, anomaly_rate=0.04, seed=7, camouflage=0.0
+)
+"""Big enough that every pattern has dozens of incidents, small enough to build in seconds;
+without camouflage, so every pattern shows its mechanism's signature as built (the dial has its
+own tests)."""
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ determinism whatever the threads and the number of shards per file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -145,10 +146,10 @@ def test_interrupted_run_leaves_nothing_behind(
     before = read_manifest(target).content_hash
     from fraudforge.engine.shard import shard_tables as real
 
-    def failing(s: object, shard: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def failing(s: object, shard: int, world: object) -> tuple[pl.DataFrame, pl.DataFrame]:
         if shard == 3:
             raise RuntimeError("disk on fire")
-        return real(s, shard)  # type: ignore[arg-type]
+        return real(s, shard, world)  # type: ignore[arg-type]
 
     monkeypatch.setattr("fraudforge.engine.dataset.shard_tables", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
@@ -180,6 +181,8 @@ def test_same_data_in_another_process() -> None:
     )
     root = Path(__file__).resolve().parents[2]
     env = {"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}
+    if "PYTHONPATH" in os.environ:  # a checkout run from its own src must import that src
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     other = subprocess.run(
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
     ).stdout.strip()

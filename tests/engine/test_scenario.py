@@ -18,7 +18,7 @@ def test_defaults_resolve_to_the_india_preset() -> None:
     r = Scenario().resolved()
     assert (r.preset, r.seed, r.customers, r.days) == ("india", 42, 10_000, 90)
     assert r.start_date == dt.date(2025, 9, 1)
-    assert r.fraud_rate == 0.02
+    assert r.fraud_rate == 0.01
     assert r.fraud_mix == pytest.approx(DEFAULT_FRAUD_MIX)
     assert sum(r.anomaly_mix.values()) == pytest.approx(1.0)
 
@@ -115,7 +115,7 @@ def test_load_toml_and_yaml(tmp_path: Path) -> None:
 def test_load_errors_name_the_file(tmp_path: Path) -> None:
     """A missing file is named as missing; unknown suffixes and malformed content are
     ScenarioErrors."""
-    with pytest.raises(FileNotFoundError, match="missing.toml' does not exist: give an existing"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.toml' does not exist: give an existing"):
         load_scenario(tmp_path / "missing.toml")
     with pytest.raises(FileNotFoundError, match="is a directory: give an existing"):
         load_scenario(tmp_path)

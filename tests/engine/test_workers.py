@@ -10,6 +10,7 @@ from fraudforge.engine._workers import PartWorker
 from fraudforge.engine.dataset import generate
 from fraudforge.engine.memory import plan_generation
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.shard import build_world
 
 S = Scenario(customers=600, days=20, seed=5, shard_size=100)
 
@@ -29,11 +30,11 @@ def test_helpers_write_the_same_files(tmp_path: Path) -> None:
 def test_a_failing_job_raises_with_the_helpers_traceback(tmp_path: Path) -> None:
     """A job that fails in the helper raises here, carrying the helper's traceback; the helper
     keeps serving."""
-    worker = PartWorker()
+    worker = PartWorker(build_world(S.resolved()))
     try:
         with pytest.raises(RuntimeError, match=r"helper process failed:(.|\n)*IndexError"):
-            worker.run((S.resolved(), tmp_path, "parquet", 0, range(50, 51)))
-        entries, records = worker.run((S.resolved(), tmp_path, "parquet", 0, range(0, 1)))
+            worker.run((tmp_path, "parquet", 0, range(50, 51)))
+        entries, records = worker.run((tmp_path, "parquet", 0, range(0, 1)))
         assert [e["path"] for e in entries] == [
             "transactions/part-00000.parquet",
             "customers/part-00000.parquet",

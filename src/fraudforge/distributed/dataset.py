@@ -1,11 +1,11 @@
 """Generating a dataset on a Ray cluster: each Ray Data task writes whole part files.
 
-Tasks receive only the resolved scenario and a range of shards, write ``transactions/part-N``
-and ``customers/part-N`` straight into the staged output directory (a path every node sees), and
-send back small metadata: file entries, per-shard row counts, label counts and the 8-byte
-per-row hashes the manifest's row-order content hash folds. The driver folds them in shard order
-with the local engine's ledger, so the dataset is the one ``fraudforge.generate`` writes with
-``chunk_shards=shards_per_task``, file for file, and has its content hash whatever the layout.
+Tasks receive the scenario's world (drawn once by the driver) and a range of shards, write
+``transactions/part-N`` and ``customers/part-N`` straight into the staged output directory (a path
+every node sees), and send back small metadata: file entries, per-shard row counts, label counts and
+the 8-byte per-row hashes the manifest's row-order content hash folds. The driver folds them in
+shard order with the local engine's ledger, so the dataset is the one ``fraudforge.generate`` writes
+with ``chunk_shards=shards_per_task``, file for file, and has its content hash whatever the layout.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from fraudforge.engine.dataset import (
     write_part_records,
 )
 from fraudforge.engine.memory import auto_chunk_shards
-from fraudforge.engine.scenario import ResolvedScenario, Scenario
+from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.shard import build_world
+from fraudforge.engine.world import World
 from fraudforge.foundation.atomic import check_target, staged_directory
 
 _Records = list[tuple[int, ShardRecord]]
@@ -38,13 +40,13 @@ _Records = list[tuple[int, ShardRecord]]
 class _WritePart:
     """The task body: write one part file pair and report its shards."""
 
-    def __init__(self, s: ResolvedScenario, work: Path, fmt: str) -> None:
-        self.s, self.work, self.fmt = s, work, fmt
+    def __init__(self, world: World, work: Path, fmt: str) -> None:
+        self.world, self.work, self.fmt = world, work, fmt
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         index, files, records = [], [], []
         for i, lo, hi in zip(*(batch[c].to_pylist() for c in ("index", "lo", "hi")), strict=True):
-            entries, seen = write_part_records(self.s, self.work, self.fmt, i, range(lo, hi))
+            entries, seen = write_part_records(self.world, self.work, self.fmt, i, range(lo, hi))
             index.append(i)
             files.append(msgspec.json.encode(entries))
             records.append(msgspec.msgpack.encode(seen))
@@ -77,12 +79,13 @@ def generate(
     per_task = shards_per_task or auto_chunk_shards(s)
     ranges = chunks(s.n_shards, per_task)
     items = [{"index": i, "lo": r.start, "hi": r.stop} for i, r in enumerate(ranges)]
+    world = build_world(s)
     with ray_cluster(address) as ray, staged_directory(target) as work:
         (work / "transactions").mkdir()
         (work / "customers").mkdir()
         ledger = ShardLedger(s.n_shards, progress)
         parts = one_task_each(ray, items).map_batches(
-            _WritePart(s, work, format), batch_size=1, batch_format="pyarrow", num_cpus=1
+            _WritePart(world, work, format), batch_size=1, batch_format="pyarrow", num_cpus=1
         )
         files: dict[int, list[dict[str, object]]] = {}
         for row in parts.iter_rows():
@@ -90,4 +93,4 @@ def generate(
                 ledger.add(shard, record)
             files[row["index"]] = msgspec.json.decode(row["files"])
         entries = [entry for i in sorted(files) for entry in files[i]]
-        return finish_dataset(scenario, s, work, format, entries, ledger, started)
+        return finish_dataset(scenario, world, work, format, entries, ledger, started)

@@ -1,7 +1,8 @@
-"""The body of a generation helper process (``python -m fraudforge.engine._part_worker``): it
-reads pickled ``write_part_records`` jobs from stdin and writes pickled ``(ok, value)`` replies to
-stdout until its input ends. Nothing imports this module, so running it as ``__main__`` is
-clean; ``fraudforge.engine._workers.PartWorker`` starts and drives it."""
+"""The body of a generation helper process (``python -m fraudforge.engine._part_worker``): it reads
+a pickled world, then pickled ``write_part_records`` jobs of that world from stdin, and writes
+pickled ``(ok, value)`` replies to stdout until its input ends. Nothing imports this module, so
+running it as ``__main__`` is clean; ``fraudforge.engine._workers.PartWorker`` starts and drives
+it."""
 
 from __future__ import annotations
 
@@ -15,13 +16,17 @@ from typing import IO, Any
 def _serve(jobs: IO[bytes], results: IO[bytes]) -> None:
     from fraudforge.engine.dataset import write_part_records
 
+    try:
+        world = pickle.load(jobs)
+    except EOFError:
+        return
     while True:
         try:
             job = pickle.load(jobs)
         except EOFError:
             return
         try:
-            reply: tuple[bool, Any] = (True, write_part_records(*job))
+            reply: tuple[bool, Any] = (True, write_part_records(world, *job))
         except Exception:  # reported to the parent, which raises it
             reply = (False, traceback.format_exc())
         pickle.dump(reply, results, protocol=pickle.HIGHEST_PROTOCOL)

@@ -14,10 +14,11 @@ from typing import Any
 
 
 class PartWorker:
-    """One helper process; ``run`` sends a job and waits for its result (thread-safe per
-    worker only when each worker is used by one thread)."""
+    """One helper process writing part files of one world (sent once, at start); ``run`` sends
+    a job and waits for its result (thread-safe per worker only when each worker is used by one
+    thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, world: Any) -> None:
         # A process group of its own: a terminal's Ctrl-C goes to the parent alone, which stops
         # the helpers (``kill``); a helper hit while starting up would print a traceback.
         self._proc = subprocess.Popen(
@@ -26,9 +27,11 @@ class PartWorker:
             stdout=subprocess.PIPE,
             process_group=0,
         )
+        assert self._proc.stdin is not None
+        pickle.dump(world, self._proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
 
     def run(self, job: tuple[Any, ...]) -> Any:
-        """Run ``write_part_records(*job)`` in the helper; re-raise its error here."""
+        """Run ``write_part_records(world, *job)`` in the helper; re-raise its error here."""
         stdin, stdout = self._proc.stdin, self._proc.stdout
         assert stdin is not None
         assert stdout is not None

@@ -30,9 +30,10 @@ import polars as pl
 from fraudforge.engine._workers import PartWorker
 from fraudforge.engine.memory import GenerationPlan, plan_generation
 from fraudforge.engine.scan import shard_source
-from fraudforge.engine.scenario import ResolvedScenario, Scenario
+from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import SCHEMA_VERSION, TRANSACTIONS, polars_schema
-from fraudforge.engine.shard import merchants_table, shard_tables
+from fraudforge.engine.shard import build_world, shard_tables
+from fraudforge.engine.world import World
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.hashing import sha256_file
 from fraudforge.foundation.package import package_version
@@ -117,10 +118,11 @@ def generate(
     out = Path(out)
     check_target(out, overwrite, marker="manifest.json")
     started = time.perf_counter()
+    world = build_world(s)
     with staged_directory(out) as work:
         ledger = ShardLedger(s.n_shards, progress)
-        files = _write_parts(s, work, format, ledger, plan)
-        return finish_dataset(scenario, s, work, format, files, ledger, started)
+        files = _write_parts(world, work, format, ledger, plan)
+        return finish_dataset(scenario, world, work, format, files, ledger, started)
 
 
 def check_options(format: str, chunk_shards: int | None, name: str) -> None:
@@ -203,7 +205,7 @@ def chunks(n_shards: int, chunk_shards: int) -> Iterator[range]:
 
 
 def write_part(
-    s: ResolvedScenario,
+    world: World,
     work: Path,
     fmt: str,
     index: int,
@@ -211,13 +213,13 @@ def write_part(
     record: Callable[[int, ShardRecord], None],
     threads: int | None,
 ) -> list[dict[str, Any]]:
-    """Stream ``shards`` into ``transactions/part-INDEX`` and their customers into
+    """Stream ``shards`` of ``world`` into ``transactions/part-INDEX`` and their customers into
     ``customers/part-INDEX``, reporting each shard to ``record``; returns the two file entries."""
     customers: dict[int, pl.DataFrame] = {}
     rows: dict[int, int] = {}
 
     def build(shard: int) -> pl.DataFrame:
-        tx, cu = shard_tables(s, shard)
+        tx, cu = shard_tables(world.scenario, shard, world)
         customers[shard] = cu
         rows[shard] = tx.height
         record(shard, shard_record(tx))
@@ -238,27 +240,28 @@ def write_part(
 
 
 def write_part_records(
-    s: ResolvedScenario, work: Path, fmt: str, index: int, shards: range
+    world: World, work: Path, fmt: str, index: int, shards: range
 ) -> tuple[list[dict[str, Any]], list[tuple[int, ShardRecord]]]:
     """``write_part`` with one generation thread, in a worker process or task: returns the file
     entries and each shard's record, for the coordinating process to fold."""
     records: list[tuple[int, ShardRecord]] = []
-    entries = write_part(s, work, fmt, index, shards, lambda i, r: records.append((i, r)), 1)
+    entries = write_part(world, work, fmt, index, shards, lambda i, r: records.append((i, r)), 1)
     return entries, records
 
 
 def _write_parts(
-    s: ResolvedScenario, work: Path, fmt: str, ledger: ShardLedger, plan: GenerationPlan
+    world: World, work: Path, fmt: str, ledger: ShardLedger, plan: GenerationPlan
 ) -> list[dict[str, Any]]:
     """Stream the shards into ``transactions/part-N`` files of ``plan.chunk_shards`` shards
     each, and each chunk's customers into ``customers/part-N``. With one worker, this process
     writes the files in order (``plan.threads`` threads generating a file's shards); with more,
-    this process and ``plan.workers - 1`` helper processes each take the next unwritten file."""
-    ranges = list(chunks(s.n_shards, plan.chunk_shards))
+    this process and ``plan.workers - 1`` helper processes each take the next unwritten file;
+    each helper receives the world once."""
+    ranges = list(chunks(world.scenario.n_shards, plan.chunk_shards))
     if plan.workers <= 1:
         files = []
         for i, shards in enumerate(ranges):
-            files.extend(write_part(s, work, fmt, i, shards, ledger.add, plan.threads))
+            files.extend(write_part(world, work, fmt, i, shards, ledger.add, plan.threads))
         return files
     claimed = iter(range(len(ranges)))
     lock = threading.Lock()
@@ -272,7 +275,7 @@ def _write_parts(
     def helper(worker: PartWorker) -> None:
         try:
             while (i := claim()) is not None:
-                entries, records = worker.run((s, work, fmt, i, ranges[i]))
+                entries, records = worker.run((work, fmt, i, ranges[i]))
                 for shard, record in records:
                     ledger.add(shard, record)
                 written[i] = entries
@@ -283,12 +286,12 @@ def _write_parts(
             worker.close()
 
     helpers = plan.workers - 1
-    workers = [PartWorker() for _ in range(helpers)]
+    workers = [PartWorker(world) for _ in range(helpers)]
     with ThreadPoolExecutor(helpers, thread_name_prefix="fraudforge-part") as waiters:
         loops = [waiters.submit(helper, worker) for worker in workers]
         try:
             while (j := claim()) is not None:
-                written[j] = write_part(s, work, fmt, j, ranges[j], ledger.add, 1)
+                written[j] = write_part(world, work, fmt, j, ranges[j], ledger.add, 1)
         except BaseException:  # an interrupt or error here: stop the helpers now
             stop.set()
             for worker in workers:
@@ -303,7 +306,7 @@ def _write_parts(
 
 def finish_dataset(
     scenario: Scenario,
-    s: ResolvedScenario,
+    world: World,
     work: Path,
     fmt: str,
     files: list[dict[str, Any]],
@@ -312,8 +315,9 @@ def finish_dataset(
 ) -> Manifest:
     """Write the merchants table and ``manifest.json`` beside the part files ``files`` (whose
     shards ``ledger`` has folded) in ``work``; returns the manifest."""
+    s = world.scenario
     merchants = work / f"merchants{SUFFIX[fmt]}"
-    table = merchants_table(s)
+    table = world.merchants()
     _sink(table.lazy(), merchants, fmt)
     files.append(
         {

@@ -34,7 +34,6 @@ so the tables have exactly the schema of the india preset.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +50,7 @@ from fraudforge.engine.rng import STREAM_HANDBOOK, stream
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.scenario import ResolvedScenario
 from fraudforge.engine.taxonomy import FRAUD_LABELS
+from fraudforge.engine.world import World
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -156,7 +156,6 @@ def _cell_xy(v: F64) -> I64:
     return np.clip((v // RADIUS).astype(np.int64), 0, N_CELLS - 1)
 
 
-@lru_cache(maxsize=4)
 def handbook_terminals(seed: int, n: int) -> Terminals:
     """The ``n`` terminals of a scenario, drawn once from the seed (the book's terminal table)."""
     rng = stream(seed, STREAM_HANDBOOK, 2)
@@ -225,15 +224,10 @@ class Schedule:
 
 def handbook_schedule(s: ResolvedScenario) -> Schedule:
     """The compromised terminals and customers of every day, one draw for the whole scenario."""
-    return _schedule(s.seed, s.customers, s.merchants, s.days)
-
-
-@lru_cache(maxsize=8)
-def _schedule(seed: int, customers: int, terminals: int, days: int) -> Schedule:
-    rng = stream(seed, STREAM_HANDBOOK, 0)
+    rng = stream(s.seed, STREAM_HANDBOOK, 0)
     sched = Schedule(
-        terminals=_distinct(rng, terminals, days, TERMINALS_PER_DAY),
-        customers=_distinct(rng, customers, days, CUSTOMERS_PER_DAY),
+        terminals=_distinct(rng, s.merchants, s.days, TERMINALS_PER_DAY),
+        customers=_distinct(rng, s.customers, s.days, CUSTOMERS_PER_DAY),
     )
     sched.terminals.setflags(write=False)
     sched.customers.setflags(write=False)
@@ -315,7 +309,7 @@ def _transactions(rng: np.random.Generator, p: Profiles, t: Terminals, days: int
 
 
 def _label(
-    rng: np.random.Generator, s: ResolvedScenario, lo: int, hi: int, tx: _Txns
+    rng: np.random.Generator, s: ResolvedScenario, sched: Schedule, lo: int, hi: int, tx: _Txns
 ) -> tuple[I64, I64, F64]:
     """The book's ``add_frauds``: fraud codes, incident ids and amounts after scenario 3."""
     days = s.days
@@ -331,7 +325,6 @@ def _label(
     scenario[hit] = scenario_ids(1, gcust[hit] * days + tx.day[hit])
 
     # Scenario 2: the latest compromise of the row's terminal at most 27 days before the row.
-    sched = handbook_schedule(s)
     c_days = np.repeat(np.arange(days, dtype=np.int64), sched.terminals.shape[1])
     c_key = np.sort(sched.terminals.ravel() * days + c_days)
     if c_key.size:
@@ -370,14 +363,15 @@ def _label(
     return fraud, scenario, amount
 
 
-def handbook_rows(s: ResolvedScenario, shard: int) -> Rows:
+def handbook_rows(s: ResolvedScenario, shard: int, world: HandbookWorld | None = None) -> Rows:
     """A shard's transactions as ``Rows``, ordered by customer then time."""
+    w = world or HandbookWorld.build(s)
     lo, hi = _bounds(s, shard)
     rng = stream(s.seed, STREAM_HANDBOOK, 1, shard)
     p = _draw_profiles(rng, lo, hi - lo)
-    t = handbook_terminals(s.seed, s.merchants)
+    t = w.terminals
     tx = _transactions(rng, p, t, s.days)
-    fraud, scenario, amount = _label(rng, s, lo, hi, tx)
+    fraud, scenario, amount = _label(rng, s, w.schedule, lo, hi, tx)
     n = tx.cust.shape[0]
     is_fraud = fraud > 0
     delay = np.full(n, int(s.chargeback_delay_days * DAY_S), dtype=np.int64)
@@ -407,19 +401,24 @@ def handbook_rows(s: ResolvedScenario, shard: int) -> Rows:
     return rows
 
 
-def handbook_transactions(s: ResolvedScenario, shard: int) -> pl.DataFrame:
+def handbook_transactions(
+    s: ResolvedScenario, shard: int, world: HandbookWorld | None = None
+) -> pl.DataFrame:
     """The transactions table of one shard of the handbook preset."""
-    return transactions_frame(shard, handbook_rows(s, shard), handbook_merchants(s)["vpa"])
+    w = world or HandbookWorld.build(s)
+    return transactions_frame(shard, handbook_rows(s, shard, w), w.merchant_table["vpa"])
 
 
-def handbook_customers(s: ResolvedScenario, shard: int) -> pl.DataFrame:
+def handbook_customers(
+    s: ResolvedScenario, shard: int, world: HandbookWorld | None = None
+) -> pl.DataFrame:
     """The customers table of one shard: the book's positions, plus plausible attributes of a
     family segment (from their own stream, so the book's draws stay untouched)."""
     p = handbook_profiles(s, shard)
     n = p.n
     rng = stream(s.seed, STREAM_HANDBOOK, 3, shard)
     lat, lon = grid_to_latlon(p.x, p.y)
-    t = handbook_terminals(s.seed, s.merchants)
+    t = world.terminals if world is not None else handbook_terminals(s.seed, s.merchants)
     offsets, members = available_terminals(t, p.x, p.y)
     owner = np.repeat(np.arange(n, dtype=np.int64), offsets[1:] - offsets[:-1])
     n_cat = cat.N_MERCHANT_CATEGORIES
@@ -462,14 +461,13 @@ def handbook_customers(s: ResolvedScenario, shard: int) -> pl.DataFrame:
     return customers_frame(cu)
 
 
-def handbook_merchants(s: ResolvedScenario) -> pl.DataFrame:
+def handbook_merchants(s: ResolvedScenario, world: HandbookWorld | None = None) -> pl.DataFrame:
     """The merchants table: one offline shop per terminal of the book."""
-    return _merchants(s.seed, s.merchants)
+    return (world or HandbookWorld.build(s)).merchant_table
 
 
-@lru_cache(maxsize=4)
-def _merchants(seed: int, n: int) -> pl.DataFrame:
-    t = handbook_terminals(seed, n)
+def _merchants(t: Terminals) -> pl.DataFrame:
+    n = t.n
     ids = np.arange(1, n + 1, dtype=np.int64)
     id_str = pl.Series(ids).cast(pl.String)
     lat, lon = grid_to_latlon(t.x, t.y)
@@ -489,3 +487,34 @@ def _merchants(seed: int, n: int) -> pl.DataFrame:
             ("terminal" + id_str + "@okaxis").alias("vpa"),
         ]
     )
+
+
+@dataclass(frozen=True, eq=False)
+class HandbookWorld(World):
+    """The handbook preset: its terminals, daily compromises and merchants table, drawn once per
+    scenario."""
+
+    scenario: ResolvedScenario
+    terminals: Terminals
+    schedule: Schedule
+    merchant_table: pl.DataFrame
+
+    @classmethod
+    def build(cls, s: ResolvedScenario) -> HandbookWorld:
+        """Draw the scenario-wide parts of a handbook dataset from its seed."""
+        t = handbook_terminals(s.seed, s.merchants)
+        return cls(
+            scenario=s, terminals=t, schedule=handbook_schedule(s), merchant_table=_merchants(t)
+        )
+
+    def transactions(self, shard: int) -> pl.DataFrame:
+        """The transactions table of one shard."""
+        return handbook_transactions(self.scenario, shard, self)
+
+    def customers(self, shard: int) -> pl.DataFrame:
+        """The customers table of one shard."""
+        return handbook_customers(self.scenario, shard, self)
+
+    def merchants(self) -> pl.DataFrame:
+        """The merchants table."""
+        return self.merchant_table

@@ -16,9 +16,13 @@ _C1 = np.uint64(0xBF58476D1CE4E5B9)
 _C2 = np.uint64(0x94D049BB133111EB)
 
 # Key spaces (top bits of the 63-bit key) so IDs of different kinds are built from distinct keys.
+# One space per kind of id, never per origin: a fraudster's device is a device slot of the
+# customers' device space (fraud.schedule.FRAUDSTER_SLOTS), so no id tells what made it.
 KEY_TRANSACTION = 0
 KEY_CUSTOMER_DEVICE = 1
 KEY_FRAUDSTER_DEVICE = 2
+"""Retired: the space fraudsters' devices came from before they took customer device slots (an
+id tell). The generator no longer uses it; `fraudforge audit`'s tests plant it as a known tell."""
 KEY_CARD = 3
 KEY_SCENARIO = 4
 

@@ -12,6 +12,9 @@ STREAM_MERCHANTS = 1
 STREAM_SCHEDULE = 2
 STREAM_SHARD = 3
 STREAM_HANDBOOK = 4
+STREAM_FRAUD = 5
+STREAM_VICTIMS = 6
+STREAM_DEVICES = 7
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

@@ -16,7 +16,7 @@ from polars.io.plugins import register_io_source
 
 from fraudforge.engine.scenario import ResolvedScenario, Scenario
 from fraudforge.engine.schema import CUSTOMERS, TRANSACTIONS, polars_schema
-from fraudforge.engine.shard import shard_customers, shard_transactions
+from fraudforge.engine.shard import build_world
 from fraudforge.foundation.machine import default_threads
 
 
@@ -101,8 +101,9 @@ def scan(
 ) -> pl.LazyFrame:
     """The transactions of a scenario as a LazyFrame that streams shard by shard."""
     s = _resolve(scenario or Scenario())
+    world = build_world(s)
     return shard_source(
-        lambda i: shard_transactions(s, i),
+        world.transactions,
         range(s.n_shards),
         polars_schema(TRANSACTIONS),
         threads=threads,
@@ -116,8 +117,9 @@ def scan_customers(
 ) -> pl.LazyFrame:
     """The customers of a scenario as a LazyFrame that streams shard by shard."""
     s = _resolve(scenario or Scenario())
+    world = build_world(s)
     return shard_source(
-        lambda i: shard_customers(s, i),
+        world.customers,
         range(s.n_shards),
         polars_schema(CUSTOMERS),
         threads=threads,

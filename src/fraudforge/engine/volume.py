@@ -10,6 +10,8 @@ import numpy as np
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine.calendar import period_calendar
+from fraudforge.engine.fraud.patterns import REGISTRY
+from fraudforge.engine.fraud.record import Registry
 from fraudforge.engine.population import SEGMENT_MIX
 
 _SAVVY_RATE = np.array([0.6, 1.0, 1.3]) ** 0.5
@@ -41,36 +43,23 @@ def expected_fraud_rows(customers: int, start: dt.date, days: int, fraud_rate: f
     return customers * rows_per_customer(start, days) * fraud_rate / (1 - fraud_rate)
 
 
-# Mean rows one incident of each pattern produces (must match the pattern builders in
-# fraud/); the schedule sizes incidents from it and customers_for_rows corrects for the
-# genuine rows that synthetic identities and bust-outs (dormant half way, on average) remove.
-MEAN_ROWS: dict[str, float] = {
-    "card_cloning": 3.0,
-    "account_takeover": 4.0,
-    "merchant_collusion": 6.0 * 1.5,
-    "velocity_abuse": 12.0,
-    "amount_manipulation": 4.5,
-    "refund_fraud": 2.5,
-    "stolen_card": 4.0,
-    "synthetic_identity": 12.0,
-    "bust_out": 6.0,
-    "friendly_fraud": 1.0,
-    "transaction_replay": 1.5,
-    "card_testing": 9.5,
-    "money_mule": 7.0 + 4.0,
-    "shipping_fraud": 2.0,
-    "loyalty_abuse": 4.5 * 4.5,
-}
-
-
 def customers_for_rows(
-    target_rows: int, start: dt.date, days: int, fraud_rate: float, fraud_mix: dict[str, float]
+    target_rows: int,
+    start: dt.date,
+    days: int,
+    fraud_rate: float,
+    fraud_mix: dict[str, float],
+    registry: Registry = REGISTRY,
 ) -> int:
     """Customers whose ordinary activity plus the fraud on top of it makes about ``target_rows``,
-    counting the genuine rows that synthetic identities and bust-outs take away."""
+    counting the genuine rows that fabricated identities and accounts that go dormant (half way,
+    on average) take away."""
     per_cust = rows_per_customer(start, days)
     fraud = target_rows * fraud_rate
-    synthetic = fraud * fraud_mix.get("synthetic_identity", 0.0) / MEAN_ROWS["synthetic_identity"]
-    bust_loss = fraud * fraud_mix.get("bust_out", 0.0) / MEAN_ROWS["bust_out"] * per_cust / 2
-    legit = target_rows - fraud + bust_loss
+    incidents = {
+        p.name: fraud * fraud_mix.get(p.name, 0.0) / p.mean_rows for p in registry.patterns
+    }
+    synthetic = sum(incidents[p.name] for p in registry.patterns if p.fabricated_accounts)
+    dormant = sum(incidents[p.name] for p in registry.patterns if p.ends_account)
+    legit = target_rows - fraud + dormant * per_cust / 2
     return max(1, math.ceil(legit / per_cust + synthetic))

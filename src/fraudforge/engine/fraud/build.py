@@ -1,20 +1,24 @@
 """Building blocks the fraud patterns share: expanding parts into rows, making complete
 transaction rows through the same merchant, placement and instrument logic as genuine activity,
-and stamping the labels."""
+and stamping the labels.
+
+The pattern modules import this module, and the taxonomy imports the pattern modules, so it
+stays light at import: the genuine generator's placement helpers are imported where used.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from fraudforge.engine import catalog as cat
-from fraudforge.engine.context import ShardContext
-from fraudforge.engine.fraud.schedule import Parts
-from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, opaque_ids
-from fraudforge.engine.legit import channel_for, fill_instrument, place_rows
-from fraudforge.engine.population import pick_merchants
+from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.rows import Rows
-from fraudforge.engine.taxonomy import FRAUD_LABELS
+
+if TYPE_CHECKING:
+    from fraudforge.engine.context import ShardContext
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -33,15 +37,45 @@ def counts_between(rng: np.random.Generator, n: int, lo: int, hi: int) -> I64:
     return np.asarray(rng.integers(lo, hi + 1, n), dtype=np.int64)
 
 
-def fraudster_device(scenario: I64, k: int = 0) -> I64:
-    """A device the fraudster of an incident uses (never one of the victim's devices)."""
-    return opaque_ids(KEY_FRAUDSTER_DEVICE, scenario & ((1 << 48) - 1), k + 3, 8)
+FRAUDSTER_DEVICE = -2
+"""Placeholder device of a row made from the fraudster's device: ``fraud_rows`` replaces it
+with the device the incident's fraudster uses (the schedule's ``Parts.device``), which may serve
+several incidents and comes from the customers' own device id space."""
+NO_DEVICE = -1
+
+
+def fraudster_device(scenario: I64) -> I64:
+    """The fraudster's device for rows of the given incidents (a placeholder the shard resolves
+    to the incident's device; never one of the victim's devices)."""
+    return np.full(scenario.shape[0], FRAUDSTER_DEVICE, dtype=np.int64)
 
 
 def pick_category(rng: np.random.Generator, n: int, names: tuple[str, ...]) -> I64:
     """Uniform choice among named categories."""
     return np.asarray(rng.choice([cat.CAT[c] for c in names], size=n), dtype=np.int64)
 
+
+def card_mode(ctx: ShardContext, cust: I64) -> I64:
+    """Debit card, or the credit card for customers who have one, half the time."""
+    has = ctx.customers.has_credit[ctx.local(cust)]
+    credit = has & (ctx.rng.random(cust.shape[0]) < 0.5)
+    return np.where(credit, cat.MODE["credit_card"], cat.MODE["debit_card"])
+
+
+def credit_modes(ctx: ShardContext, cust: I64) -> I64:
+    """Credit card, EMI or BNPL for customers with a credit card; BNPL or debit card otherwise."""
+    rng = ctx.rng
+    n = cust.shape[0]
+    has = ctx.customers.has_credit[ctx.local(cust)]
+    with_cc = rng.choice(
+        [cat.MODE["credit_card"], cat.MODE["emi"], cat.MODE["bnpl"]], size=n, p=[0.5, 0.3, 0.2]
+    )
+    without = rng.choice([cat.MODE["bnpl"], cat.MODE["debit_card"]], size=n, p=[0.6, 0.4])
+    return np.asarray(np.where(has, with_cc, without), dtype=np.int64)
+
+
+BIG_TICKET = ("electronics", "jewellery", "home_furnishing", "marketplace")
+"""Categories where credit lines are maxed out (bust-outs of real and fabricated accounts)."""
 
 EVERYDAY_SHOPS = ("grocery", "fuel", "restaurants", "pharmacy")
 """Shop categories present in every city: a subset of population.BASE_LOCAL_CATEGORIES, which
@@ -72,6 +106,9 @@ def make_rows(
     fraud stays card-present. ``device`` (where >= 0) replaces the customer's own device; P2P
     rows (category ``p2p``) go to ``payee``.
     """
+    from fraudforge.engine.legit import channel_for, fill_instrument, place_rows
+    from fraudforge.engine.population import pick_merchants
+
     rng, cu, me = ctx.rng, ctx.customers, ctx.merchants
     n = cust.shape[0]
     c = cust - cu.offset
@@ -110,7 +147,7 @@ def make_rows(
     fill_instrument(rng, rows, cu)
     if device is not None:
         own = rows["device"] >= 0
-        rows["device"] = np.where(own & (device >= 0), device, rows["device"])
+        rows["device"] = np.where(own & (device != NO_DEVICE), device, rows["device"])
     return rows
 
 
@@ -119,14 +156,14 @@ def label(
     rows: Rows,
     parts: Parts,
     part_of_row: I64,
-    pattern: str,
     delay_days: float | None = None,
 ) -> Rows:
-    """Stamp fraud labels: type, incident id, and a confirmation time shared by each part's rows
-    (its last row plus a reporting delay, by default the scenario's ``label_delay_days``)."""
+    """Stamp fraud labels: the parts' pattern code, incident id, and a confirmation time shared
+    by each part's rows (its last row plus a reporting delay, by default the scenario's
+    ``label_delay_days``)."""
     rng = ctx.rng
     n_parts = len(parts)
-    rows["fraud"] = FRAUD_LABELS.index(pattern)
+    rows["fraud"] = parts.pattern[part_of_row]
     rows["scenario"] = parts.scenario[part_of_row]
     last = np.full(n_parts, np.iinfo(np.int64).min)
     np.maximum.at(last, part_of_row, rows["ts"])
@@ -136,9 +173,30 @@ def label(
     return rows
 
 
+def pick_weighted(rng: np.random.Generator, weight: F64, n: int) -> I64:
+    """``n`` indices drawn with probability proportional to ``weight``."""
+    cum = np.cumsum(weight)
+    idx = np.searchsorted(cum, rng.random(n) * cum[-1], side="right")
+    return np.asarray(np.minimum(idx, weight.shape[0] - 1), dtype=np.int64)
+
+
+def later(rng: np.random.Generator, t: I64, days: int, hours: tuple[float, ...]) -> I64:
+    """Times on one of the ``days`` days from ``t``'s own day (uniformly), at an hour drawn from
+    ``hours`` (a pattern's hour profile), never before ``t``: steps of an incident that spread
+    over days at the hours the pattern keeps, rather than uniformly around the clock."""
+    n = t.shape[0]
+    day = t - t % 86_400 + rng.integers(0, max(days, 1), n) * 86_400
+    hour = pick_weighted(rng, np.asarray(hours, dtype=np.float64), n)
+    out = day + hour * 3_600 + rng.integers(0, 3_600, n)
+    return np.asarray(np.maximum(out, t + rng.integers(60, 3_600, n)), dtype=np.int64)
+
+
 def clip_to_period(ctx: ShardContext, ts: I64) -> I64:
-    """Keep times inside the simulated period."""
-    return np.asarray(np.clip(ts, ctx.t_start, ctx.t_end - 1), dtype=np.int64)
+    """An incident's row times as they fall. Incidents may start before the period and run past
+    its end (so the fraud rate is flat over the period); the shard drops the rows outside it
+    after the pattern has built them (``fraud.generate.fraud_rows``), never moving a row to the
+    period's edge."""
+    return np.asarray(ts, dtype=np.int64)
 
 
 def nearest_prior(row_cust: I64, row_ts: I64, cust: I64, t: I64) -> I64:
@@ -153,3 +211,85 @@ def nearest_prior(row_cust: I64, row_ts: I64, cust: I64, t: I64) -> I64:
     pos = np.searchsorted(key, q, side="right") - 1
     ok = (pos >= 0) & (row_cust[np.maximum(pos, 0)] == cust)
     return np.asarray(np.where(ok, pos, -1), dtype=np.int64)
+
+
+HABITS = ("amount", "hour", "category", "device")
+"""What a fraudster can imitate of the victim's own payments (``Scenario.camouflage``)."""
+
+
+def imitate(
+    ctx: ShardContext, rows: Rows, legit: Rows, habits: tuple[str, ...], strength: float
+) -> Rows:
+    """Make fraud rows imitate their customer's genuine habits, ``strength`` in [0, 1] (the
+    scenario's ``camouflage``): each incident part copies one genuine payment of its customer
+    (a random one of the shard's genuine rows) as its model.
+
+    - ``amount``: each row's amount moves towards the model's, ``strength`` of the way in log
+      terms (withdrawals and refunds keep theirs: ATM notes, the purchase they return); whole
+      amounts stay whole.
+    - ``hour``: with probability ``strength`` the part moves later, all rows together (the
+      incident's own order and gaps kept), to the model's time of day (never earlier than it
+      started: an account that goes dormant stays so).
+    - ``category``: with probability ``strength`` the part's online purchases take the model's
+      category at an online merchant of it (where one exists).
+    - ``device``: with probability ``strength`` rows made from the fraudster's device use the
+      customer's own device of the model instead (a remote-access app on the victim's phone).
+
+    Customers without genuine rows (fabricated identities) keep their rows as built."""
+    unknown = set(habits) - set(HABITS)
+    if unknown:
+        raise ValueError(f"unknown habits {sorted(unknown)}: allowed are {', '.join(HABITS)}")
+    n = len(rows)
+    if n == 0 or strength <= 0 or not habits or len(legit) == 0:
+        return rows
+    rng = ctx.rng
+    # Parts: rows sharing customer and incident.
+    key = rows["scenario"] * 1_000_003 + rows["cust"]
+    uniq, part = np.unique(key, return_inverse=True)
+    first_row = np.full(uniq.shape[0], n, dtype=np.int64)
+    np.minimum.at(first_row, part, np.arange(n))
+    cust = rows["cust"][first_row]
+    lo = np.searchsorted(legit["cust"], cust)
+    hi = np.searchsorted(legit["cust"], cust, side="right")
+    has = hi > lo
+    model = np.where(has, lo + (rng.random(uniq.shape[0]) * (hi - lo)).astype(np.int64), 0)
+    coin = has & (rng.random(uniq.shape[0]) < strength)
+    m = model[part]
+    if "amount" in habits:
+        keep = (rows["txn_type"] == cat.TXN["withdrawal"]) | (rows["txn_type"] == cat.TXN["refund"])
+        ok = has[part] & ~keep & (rows["amount"] > 0) & (legit["amount"][m] > 0)
+        a = rows["amount"]
+        new = np.exp(
+            (1 - strength) * np.log(np.maximum(a, 0.01))
+            + strength * np.log(np.maximum(legit["amount"][m], 0.01))
+        )
+        whole = a == np.round(a)
+        new = np.where(whole, np.maximum(np.round(new), 1.0), np.round(new, 2))
+        rows["amount"] = np.where(ok, new, a)
+    if "hour" in habits:
+        day_s = rows["ts"][first_row] % 86_400
+        shift = np.where(coin, (legit["ts"][model] - day_s) % 86_400, 0)
+        rows["ts"] = rows["ts"] + shift[part]
+    if "category" in habits:
+        online = (rows["merchant"] >= 0) & ctx.merchants.is_online[np.maximum(rows["merchant"], 0)]
+        want = legit["category"][m]
+        at = np.flatnonzero(
+            coin[part]
+            & online
+            & (rows["txn_type"] == cat.TXN["purchase"])
+            & (legit["merchant"][m] >= 0)
+        )
+        if at.size:
+            from fraudforge.engine.population import pick_merchants
+
+            shop, got = pick_merchants(
+                rng, ctx.merchants, want[at], rows["city"][at], np.ones(at.size, dtype=bool)
+            )
+            at, shop = at[got], shop[got]
+            rows["merchant"][at] = shop
+            rows["category"][at] = want[at]
+    if "device" in habits:
+        own = legit["device"][m]
+        swap = coin[part] & (rows["device"] == FRAUDSTER_DEVICE) & (own >= 0)
+        rows["device"] = np.where(swap, own, rows["device"])
+    return rows

@@ -2,101 +2,248 @@
 from the seed so that shards agree on anything that spans them (a mule's senders, a collusive
 merchant's customers, a loyalty ring's shared device).
 
-An incident is one or more *parts*; a part is the rows one customer's account shows for it and is
-materialised by the shard that holds that customer.
+Each pattern draws from its own random stream, keyed by its code: adding, removing or
+re-weighting one pattern leaves every other pattern's incidents as they were (except for the
+accounts a pattern reserves, which no other pattern may touch). A pattern's record says how its
+incidents are drawn: by default one part per incident (a victim and a start time); a schedule
+hook draws multi-party incidents.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, fields
-from typing import Any
+import functools
+from dataclasses import dataclass
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
-from fraudforge.engine.calendar import epoch_seconds
-from fraudforge.engine.ids import KEY_FRAUDSTER_DEVICE, KEY_SCENARIO, opaque_ids
-from fraudforge.engine.population import draw_merchants
+from fraudforge.engine.calendar import PeriodCalendar, epoch_seconds, period_calendar
+from fraudforge.engine.fraud.build import later, pick_weighted
+from fraudforge.engine.fraud.parts import Parts, make_parts
+from fraudforge.engine.fraud.record import FraudPattern, Registry
+from fraudforge.engine.fraud.victims import People, pick
+from fraudforge.engine.ids import KEY_SCENARIO, opaque_ids
+from fraudforge.engine.population import MAX_DEVICES, Merchants, device_ids, draw_merchants
 from fraudforge.engine.rng import STREAM_SCHEDULE, stream
 from fraudforge.engine.scenario import ResolvedScenario
-from fraudforge.engine.taxonomy import FRAUD_LABELS, FRAUD_TYPES
-from fraudforge.engine.volume import MEAN_ROWS, expected_fraud_rows, rows_per_customer
+from fraudforge.engine.volume import expected_fraud_rows, rows_per_customer
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
-ROLE_MAIN = 0
-ROLE_SENDER = 1
-ROLE_CASHOUT = 2
+SUB_COUNT = 0
+SUB_ACCOUNTS = 1
+SUB_INCIDENTS = 2
+"""Sub-streams of a pattern's schedule stream: its incident count, its reserved accounts, and
+everything its incidents draw."""
 
 
 @dataclass(frozen=True)
-class Parts:
-    """Aligned arrays, one entry per incident part, sorted by customer."""
+class IncidentDraw:
+    """What one pattern's incidents are drawn from: the pattern's own stream, the scenario's
+    customers (with their susceptibility to the pattern) and merchants, and the period."""
 
-    pattern: npt.NDArray[np.int8]
-    """Fraud label code (1-based index into FRAUD_LABELS)."""
-    scenario: I64
-    """Opaque incident id, shared by an incident's parts."""
-    cust: I64
-    t0: I64
-    merchant: I64
-    peer: I64
-    device: I64
-    amount: F64
-    role: npt.NDArray[np.int8]
+    pattern: FraudPattern
+    scenario: ResolvedScenario
+    rng: np.random.Generator
+    merchants: Merchants
+    people: People
+    reserved: I64
+    """Sorted accounts reserved by patterns that keep their customers to themselves."""
+    own: I64
+    """This pattern's reserved accounts (empty unless it reserves accounts)."""
+    t_start: int
+    """Epoch seconds at the start of the period."""
+    span: int
+    """Length of the period in seconds."""
+    starts: StartProfile
+    """When this pattern's incidents start."""
 
-    def __len__(self) -> int:
-        return int(self.cust.shape[0])
+    @functools.cached_property
+    def _weights(self) -> F64:
+        return self._free(self.people.weights(self.pattern.susceptibility))
 
-    def take(self, idx: Any) -> Parts:
-        """Parts at the given positions or mask."""
-        return Parts(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+    @functools.cached_property
+    def _party_weights(self) -> F64:
+        parties = self.pattern.parties
+        return self._weights if parties is None else self._free(self.people.weights(parties))
 
-    @staticmethod
-    def concat(items: list[Parts]) -> Parts:
-        """Concatenate part tables."""
-        return Parts(
-            **{f.name: np.concatenate([getattr(p, f.name) for p in items]) for f in fields(Parts)}
-        )
+    def _free(self, w: F64) -> F64:
+        w = w.copy()
+        w[self.reserved] = 0.0
+        return w
 
-    def of(self, pattern: str) -> Parts:
-        """The parts of one pattern."""
-        return self.take(self.pattern == FRAUD_LABELS.index(pattern))
+    def customers(self, n: int) -> I64:
+        """``n`` main-party customers, one per incident in start-time order: this pattern's own
+        accounts if it reserves them, else drawn by susceptibility among the accounts no
+        pattern reserves; with ``reuse`` above 1, runs of consecutive incidents (weeks apart
+        at most) share one account."""
+        if self.pattern.reserves_accounts:
+            return self.own[:n].copy()
+        run = runs(self.rng, n, self.pattern.reuse)
+        return pick(self.rng, self._weights, int(run[-1]) + 1 if n else 0)[run]
+
+    def parties(self, n: int) -> I64:
+        """``n`` other parties of multi-party incidents, by the pattern's ``parties``
+        susceptibility."""
+        return pick(self.rng, self._party_weights, n)
+
+    def rings(self, sizes: I64) -> I64:
+        """Members of rings of the given sizes, recruited among related accounts: a leader by
+        susceptibility, the leader's household, then customers of the leader's home city by
+        their susceptibility (for each ring, ``sizes[i]`` members in a row)."""
+        people, rng = self.people, self.rng
+        leader = self.customers(sizes.shape[0])
+        ring = np.repeat(np.arange(sizes.shape[0]), sizes)
+        first = np.r_[0, np.cumsum(sizes)[:-1]]
+        pos = np.arange(ring.shape[0]) - first[ring]
+        by_city = np.argsort(people.home_city, kind="stable")
+        city = people.home_city[by_city]
+        lo = np.searchsorted(city, people.home_city[leader])[ring]
+        hi = np.searchsorted(city, people.home_city[leader], side="right")[ring]
+        cum = np.r_[0.0, np.cumsum(self._party_weights[by_city])]
+
+        def neighbours(at: I64) -> I64:
+            u = cum[lo[at]] + rng.random(at.shape[0]) * (cum[hi[at]] - cum[lo[at]])
+            got = np.searchsorted(cum, u, side="right") - 1
+            return np.asarray(by_city[np.clip(got, lo[at], hi[at] - 1)], dtype=np.int64)
+
+        member = neighbours(np.arange(ring.shape[0]))
+        partner = people.partner[leader][ring]
+        member = np.where((pos == 1) & (partner >= 0), partner, member)
+        member = np.where(pos == 0, leader[ring], member)
+        for attempt in range(6):  # redraw repeats within a ring and reserved accounts
+            bad = np.isin(member, self.reserved) | _repeated(ring, member)
+            if not bad.any():
+                break
+            at = np.flatnonzero(bad)
+            member[at] = neighbours(at) if attempt < 4 else self.parties(at.shape[0])
+        return np.asarray(member, dtype=np.int64)
+
+    def times(self, n: int) -> I64:
+        """``n`` incident start times in increasing order: a day by the day's traffic, the
+        pattern's weekday profile and its campaigns (from ``span_days`` before the period, so
+        incidents already running when the period starts are there), an hour by the pattern's
+        hour profile, a second uniformly within it."""
+        return np.sort(self.starts.draw(self.rng, n))
+
+    def later(self, t: I64, days: int) -> I64:
+        """Times within ``days`` days of ``t`` at the pattern's hours (see ``build.later``)."""
+        return later(self.rng, t, days, self.pattern.hours)
+
+    def parts(self, n: int, **cols: object) -> Parts:
+        """``n`` parts of this pattern (see ``make_parts``)."""
+        return make_parts(self.pattern.code, n, **cols)
+
+    def group_sizes(self, n: int, lo_hi: tuple[int, int]) -> I64:
+        """``n`` uniform party counts in [lo, hi]."""
+        return np.asarray(self.rng.integers(lo_hi[0], lo_hi[1] + 1, n), dtype=np.int64)
+
+    def devices(self, n: int) -> I64:
+        """The fraudster device of each of ``n`` incidents: runs of consecutive incidents
+        (``device_reuse`` on average) share one, and every device id comes from the customers'
+        own device space (a device slot no customer uses, under a random customer's index), so
+        no id tells a fraudster's phone from a customer's."""
+        run = runs(self.rng, n, self.pattern.device_reuse)
+        k = int(run[-1]) + 1 if n else 0
+        customers = self.scenario.customers
+        owner = self.rng.choice(customers, size=k, replace=k > customers)
+        lo, hi = FRAUDSTER_SLOTS
+        slot = lo + self.pattern.code % (hi - lo)  # patterns apart, operators apart by owner
+        return device_ids(owner, np.full(k, slot))[run]
 
 
-def _parts(pattern: str, n: int, **cols: Any) -> Parts:
-    base: dict[str, Any] = {
-        "pattern": np.full(n, FRAUD_LABELS.index(pattern), dtype=np.int8),
-        "scenario": np.zeros(n, dtype=np.int64),
-        "cust": np.zeros(n, dtype=np.int64),
-        "t0": np.zeros(n, dtype=np.int64),
-        "merchant": np.full(n, -1, dtype=np.int64),
-        "peer": np.full(n, -1, dtype=np.int64),
-        "device": np.full(n, -1, dtype=np.int64),
-        "amount": np.zeros(n, dtype=np.float64),
-        "role": np.zeros(n, dtype=np.int8),
-    }
-    for k, v in cols.items():
-        base[k] = np.asarray(v, dtype=base[k].dtype)
-    return Parts(**base)
+@dataclass(frozen=True)
+class StartProfile:
+    """Where in time a pattern's incidents start: a weight per day from ``lead`` days before the
+    period to its last day, and per hour."""
+
+    day0: int
+    """Epoch seconds at 00:00 of the first day of the period."""
+    lead: int
+    """Days before the period an incident may start."""
+    day_weight: F64
+    """Relative incidence of each day, ``lead`` days before the period first."""
+    hour_weight: F64
+    base_weight: float
+    """Sum of the period's day weights without campaigns."""
+
+    @property
+    def multiplier(self) -> float:
+        """Incidents to draw per incident the period's own days would hold at a steady rate
+        (more for the lead days and for campaigns)."""
+        return float(self.day_weight.sum() / max(self.base_weight, 1e-300))
+
+    def draw(self, rng: np.random.Generator, n: int) -> I64:
+        """``n`` start times (epoch seconds)."""
+        days = pick_weighted(rng, self.day_weight, n) - self.lead
+        hours = pick_weighted(rng, self.hour_weight, n)
+        secs = rng.integers(0, 3_600, n)
+        return np.asarray(self.day0 + days * 86_400 + hours * 3_600 + secs, dtype=np.int64)
 
 
-COLLUSION_PARTIES = (4, 8)
-MULE_SENDERS = (4, 10)
-LOYALTY_ACCOUNTS = (3, 6)
+def start_profile(p: FraudPattern, s: ResolvedScenario, cal: PeriodCalendar) -> StartProfile:
+    """The start-time profile of a pattern in a scenario: traffic from the calendar (days before
+    the period take the traffic of the period's first week on the same weekday), the pattern's
+    weekday and hour profiles, and the scenario's campaigns on the pattern."""
+    lead = int(np.ceil(p.span_days))
+    offset = np.arange(-lead, s.days, dtype=np.int64)
+    first_week = min(7, s.days)
+    traffic = cal.day_factor[np.where(offset >= 0, offset, offset % first_week)]
+    weekday = (int(cal.weekday[0]) + offset) % 7
+    base = traffic * np.asarray(p.weekdays)[weekday]
+    intensity = np.ones(offset.shape[0])
+    day_numbers = (epoch_seconds(s.start_date) // 86_400) + offset
+    for c in s.campaigns:
+        if c.pattern == p.name:
+            intensity = intensity * c.intensity(day_numbers)
+    return StartProfile(
+        day0=epoch_seconds(s.start_date),
+        lead=lead,
+        day_weight=base * intensity,
+        hour_weight=np.asarray(p.hours, dtype=np.float64),
+        base_weight=float(base[lead:].sum()),
+    )
+
+
+FRAUDSTER_SLOTS = (MAX_DEVICES + 1, 16)
+"""Device slots of the customers' device space no customer's own device takes (customers use
+slots 0..MAX_DEVICES): fraudsters' devices are drawn from these."""
+
+
+def _repeated(group: I64, member: I64) -> npt.NDArray[np.bool_]:
+    """Whether each member already appears earlier in its group."""
+    order = np.lexsort((np.arange(group.shape[0]), member, group))
+    g, m = group[order], member[order]
+    dup = np.zeros(group.shape[0], dtype=bool)
+    dup[order[1:]] = (g[1:] == g[:-1]) & (m[1:] == m[:-1])
+    return dup
+
+
+def runs(rng: np.random.Generator, n: int, mean: float) -> I64:
+    """Run number of each of ``n`` items in order, runs of geometric length with mean ``mean``
+    (``mean`` 1: every item its own run)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = rng.random(n) < 1.0 / max(mean, 1.0)
+    new[0] = True
+    return np.asarray(np.cumsum(new) - 1, dtype=np.int64)
+
+
+def one_part_each(draw: IncidentDraw, n: int) -> Parts:
+    """The default schedule hook: one part per incident, a customer and a start time."""
+    return draw.parts(n, scenario=np.arange(n), cust=draw.customers(n), t0=draw.times(n))
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """All parts of all incidents, and the customer slots that are synthetic identities."""
+    """All parts of all incidents, and the customer slots that are fabricated identities."""
 
     parts: Parts
     synthetic: I64
-    """Sorted global indices of customers that are synthetic identities (no genuine activity)."""
+    """Sorted global indices of customers that are fabricated identities (no genuine life)."""
+    dormant_codes: tuple[int, ...]
+    """Codes of the patterns after whose start the customer transacts no more."""
 
     def for_customers(self, lo: int, hi: int) -> Parts:
         """Parts whose customer is in [lo, hi)."""
@@ -104,189 +251,103 @@ class Schedule:
         return self.parts.take(slice(int(a), int(b)))
 
 
-def incident_counts(s: ResolvedScenario, rng: np.random.Generator) -> dict[str, int]:
-    """Incidents per pattern so each pattern's rows make its share of the fraud rows."""
+def _pattern_stream(s: ResolvedScenario, p: FraudPattern, sub: int) -> np.random.Generator:
+    return stream(s.seed, STREAM_SCHEDULE, p.code, sub)
+
+
+def incident_counts(
+    s: ResolvedScenario, registry: Registry, starts: dict[str, StartProfile]
+) -> dict[str, int]:
+    """Incidents per pattern so each pattern's rows make its share of the fraud rows inside the
+    period, counting the incidents that start before it and those its campaigns add or remove.
+
+    Fabricated identities take customer slots, removing those slots' ordinary rows, so the
+    fraud rows are scaled to keep the rate; each count is rounded up or down at random by the
+    pattern's own stream."""
     per_cust = rows_per_customer(s.start_date, s.days)
     total = expected_fraud_rows(s.customers, s.start_date, s.days, s.fraud_rate)
-    # Synthetic identities take customer slots, removing those slots' ordinary rows.
-    synth_rows = total * s.fraud_mix["synthetic_identity"]
-    lost = synth_rows / MEAN_ROWS["synthetic_identity"] * per_cust
+    share = {p.name: s.fraud_mix.get(p.name, 0.0) for p in registry.patterns}
+    lost = sum(
+        total * share[p.name] / p.mean_rows * per_cust
+        for p in registry.patterns
+        if p.fabricated_accounts
+    )
     total *= (s.customers * per_cust - lost) / max(s.customers * per_cust, 1.0)
     out = {}
-    for name in FRAUD_TYPES:
-        x = total * s.fraud_mix[name] / MEAN_ROWS[name]
-        out[name] = int(np.floor(x) + (rng.random() < x - np.floor(x)))
-    out["synthetic_identity"] = min(out["synthetic_identity"], s.customers // 4)
+    for p in registry.patterns:
+        x = total * share[p.name] / p.mean_rows * starts[p.name].multiplier
+        u = _pattern_stream(s, p, SUB_COUNT).random()
+        out[p.name] = int(np.floor(x) + (u < x - np.floor(x)))
     return out
 
 
-_CACHE: dict[bytes, Schedule] = {}
-_CACHE_LOCK = threading.Lock()
+def _reserve(
+    s: ResolvedScenario, registry: Registry, counts: dict[str, int], people: People
+) -> dict[str, I64]:
+    """Accounts of the patterns that keep their customers to themselves (fabricated identities,
+    accounts that go dormant), in code order, disjoint, at most a quarter of all customers,
+    drawn without replacement by the pattern's susceptibility."""
+    taken = np.zeros(s.customers, dtype=bool)
+    out: dict[str, I64] = {}
+    room = s.customers // 4
+    for p in registry.patterns:
+        if not p.reserves_accounts:
+            continue
+        rng = _pattern_stream(s, p, SUB_ACCOUNTS)
+        w = np.where(taken, 0.0, people.weights(p.susceptibility))
+        n = min(counts[p.name], max(room - int(taken.sum()), 0), int((w > 0).sum()))
+        counts[p.name] = n
+        # Weighted sampling without replacement: the n largest of log(u) / w.
+        with np.errstate(divide="ignore"):
+            key = np.where(w > 0, np.log(rng.random(s.customers)) / w, -np.inf)
+        acc = np.argpartition(-key, n - 1)[:n] if n else np.zeros(0, dtype=np.int64)
+        own = np.asarray(rng.permutation(np.sort(acc)), dtype=np.int64)
+        out[p.name] = own
+        taken[own] = True
+    return out
 
 
-def build_schedule(s: ResolvedScenario) -> Schedule:
-    """The fraud schedule of a scenario (drawn once per process, then reused by every shard)."""
-    key = msgspec.json.encode(s)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is None:
-            if len(_CACHE) >= 4:
-                _CACHE.pop(next(iter(_CACHE)))
-            hit = _CACHE[key] = _draw_schedule(s)
-        return hit
-
-
-def _draw_schedule(s: ResolvedScenario) -> Schedule:
-    """Draw the whole fraud schedule of a scenario from its seed."""
-    rng = stream(s.seed, STREAM_SCHEDULE)
-    counts = incident_counts(s, rng)
-    t_start = epoch_seconds(s.start_date)
-    span = s.days * 86_400
-    # Leave room after t0 for multi-day incidents.
-    t_lo = t_start + min(86_400, span // 10)
-    t_hi = t_start + max(span - 4 * 86_400, span // 2)
-    # Synthetic identities and bust-out customers are reserved: their accounts take part in no
-    # other incident (a synthetic slot has no genuine life; a bust-out account goes dormant).
-    n_synth, n_bust = counts["synthetic_identity"], counts["bust_out"]
-    n_bust = min(n_bust, max(s.customers // 4 - n_synth, 0))
-    counts["bust_out"] = n_bust
-    reserved = rng.choice(s.customers, size=n_synth + n_bust, replace=False)
-    synthetic = np.sort(reserved[:n_synth])
-    bust_customers = reserved[n_synth:]
-    reserved = np.sort(reserved)
-
-    def customers(n: int) -> I64:
-        c = rng.integers(0, s.customers, n)
-        for _ in range(8):
-            bad = np.isin(c, reserved)
-            if not bad.any():
-                break
-            c[bad] = rng.integers(0, s.customers, int(bad.sum()))
-        return np.asarray(c, dtype=np.int64)
-
-    def times(n: int) -> I64:
-        return np.asarray(rng.integers(t_lo, max(t_hi, t_lo + 1), n), dtype=np.int64)
-
+def draw_schedule(s: ResolvedScenario, registry: Registry, people: People) -> Schedule:
+    """Draw the whole fraud schedule of a scenario from its seed, given its customers'
+    targeting attributes."""
+    cal = period_calendar(s.start_date, s.days)
+    starts = {p.name: start_profile(p, s, cal) for p in registry.patterns}
+    counts = incident_counts(s, registry, starts)
+    own = _reserve(s, registry, counts, people)
+    reserved = np.sort(np.concatenate([np.zeros(0, np.int64), *own.values()]))
     merchants = draw_merchants(s.seed, s.merchants)
+    empty = np.zeros(0, dtype=np.int64)
     items: list[Parts] = []
-    for name in FRAUD_TYPES:
-        n = counts[name]
+    for p in registry.patterns:
+        n = counts[p.name]
         if n == 0:
             continue
-        if name == "merchant_collusion":
-            items.append(_collusion(rng, n, customers, times, merchants))
-        elif name == "money_mule":
-            items.append(_mules(rng, n, customers, times, s.customers))
-        elif name == "loyalty_abuse":
-            items.append(_loyalty(rng, n, customers, times, merchants))
-        elif name == "synthetic_identity":
-            # Accounts opened in the first half of the period.
-            t0 = rng.integers(t_start, t_start + max(span // 2, 1), n)
-            dev = opaque_ids(KEY_FRAUDSTER_DEVICE, np.arange(n), 1, 8)
-            cust = rng.permutation(synthetic)
-            items.append(_parts(name, n, scenario=np.arange(n), cust=cust, t0=t0, device=dev))
-        elif name == "bust_out":
-            cust = bust_customers
-            items.append(_parts(name, n, scenario=np.arange(n), cust=cust, t0=times(n)))
-        else:
-            items.append(_parts(name, n, scenario=np.arange(n), cust=customers(n), t0=times(n)))
+        draw = IncidentDraw(
+            pattern=p,
+            scenario=s,
+            rng=_pattern_stream(s, p, SUB_INCIDENTS),
+            merchants=merchants,
+            people=people,
+            reserved=reserved,
+            own=own.get(p.name, empty),
+            t_start=epoch_seconds(s.start_date),
+            span=s.days * 86_400,
+            starts=starts[p.name],
+        )
+        parts = (p.schedule or one_part_each)(draw, n)
+        if (parts.device < 0).all():  # the incident's fraudster device, unless the hook chose
+            parts = parts.replace(device=draw.devices(n)[parts.scenario])
+        items.append(parts)
+    synthetic = np.sort(
+        np.concatenate([empty, *(own[p.name] for p in registry.patterns if p.fabricated_accounts)])
+    )
+    dormant = tuple(p.code for p in registry.patterns if p.ends_account)
     if not items:
-        return Schedule(parts=_parts("card_cloning", 0), synthetic=synthetic)
+        return Schedule(parts=make_parts(0, 0), synthetic=synthetic, dormant_codes=dormant)
     parts = Parts.concat(items)
     # Incident ids: opaque, unique per (pattern, incident).
-    parts = _number_incidents(parts)
+    parts = parts.replace(
+        scenario=opaque_ids(KEY_SCENARIO, parts.pattern.astype(np.int64), parts.scenario, 40)
+    )
     order = np.lexsort((parts.t0, parts.cust))
-    return Schedule(parts=parts.take(order), synthetic=synthetic)
-
-
-def _number_incidents(p: Parts) -> Parts:
-    """Give every incident an opaque id (an incident's parts arrive with one scenario key)."""
-    ids = opaque_ids(KEY_SCENARIO, p.pattern.astype(np.int64), p.scenario, 40)
-    return Parts(**{**{f.name: getattr(p, f.name) for f in fields(p)}, "scenario": ids})
-
-
-def _group_sizes(rng: np.random.Generator, n: int, lo_hi: tuple[int, int]) -> I64:
-    return np.asarray(rng.integers(lo_hi[0], lo_hi[1] + 1, n), dtype=np.int64)
-
-
-def _collusion(
-    rng: np.random.Generator, n: int, customers: Any, times: Any, merchants: Any
-) -> Parts:
-    """Several customers each run 1-2 large card payments through one small online seller."""
-    ok = merchants.is_online & ~merchants.is_chain
-    ok &= np.isin(
-        merchants.category,
-        [cat.CAT[c] for c in ("electronics", "jewellery", "apparel", "home_furnishing")],
-    )
-    pool = np.flatnonzero(ok)
-    if pool.size == 0:
-        pool = np.flatnonzero(merchants.is_online)
-    size = _group_sizes(rng, n, COLLUSION_PARTIES)
-    inc = np.repeat(np.arange(n), size)
-    t0 = np.repeat(times(n), size) + rng.integers(0, 5 * 86_400, inc.size)
-    m = np.repeat(rng.choice(pool, size=n), size)
-    return _parts(
-        "merchant_collusion", inc.size, scenario=inc, cust=customers(inc.size), t0=t0, merchant=m
-    )
-
-
-def _mules(rng: np.random.Generator, n: int, customers: Any, times: Any, n_customers: int) -> Parts:
-    """Senders push P2P credits to a mule over up to three days; the mule then cashes out."""
-    size = _group_sizes(rng, n, MULE_SENDERS)
-    mule = customers(n)
-    inc = np.repeat(np.arange(n), size)
-    t_send = np.repeat(times(n), size) + rng.integers(0, 3 * 86_400, inc.size)
-    amount = np.round(rng.uniform(5_000, 45_000, inc.size) / 500) * 500
-    senders = customers(inc.size)
-    clash = senders == mule[inc]
-    senders[clash] = (senders[clash] + 1) % n_customers
-    send = _parts(
-        "money_mule",
-        inc.size,
-        scenario=inc,
-        cust=senders,
-        t0=t_send,
-        peer=mule[inc],
-        amount=amount,
-        role=np.full(inc.size, ROLE_SENDER),
-    )
-    last = np.zeros(n, dtype=np.int64)
-    np.maximum.at(last, inc, t_send)
-    total = np.bincount(inc, weights=amount, minlength=n)
-    cash = _parts(
-        "money_mule",
-        n,
-        scenario=np.arange(n),
-        cust=mule,
-        t0=last + rng.integers(3_600, 12 * 3_600, n),
-        peer=customers(n),
-        amount=total,
-        role=np.full(n, ROLE_CASHOUT),
-    )
-    return Parts.concat([send, cash])
-
-
-def _loyalty(rng: np.random.Generator, n: int, customers: Any, times: Any, merchants: Any) -> Parts:
-    """Accounts sharing one device farm cashback with small orders at one chain merchant."""
-    cats = [
-        cat.CAT[c]
-        for c in ("fast_food", "restaurants", "ride_hailing", "marketplace", "digital_goods")
-    ]
-    online = merchants.is_online & np.isin(merchants.category, cats)
-    pool = np.flatnonzero(online & merchants.is_chain)
-    if pool.size == 0:  # a tiny merchant population may hold no such chain
-        pool = np.flatnonzero(online)
-    size = _group_sizes(rng, n, LOYALTY_ACCOUNTS)
-    inc = np.repeat(np.arange(n), size)
-    t0 = np.repeat(times(n), size) + rng.integers(0, 6 * 3_600, inc.size)
-    dev = opaque_ids(KEY_FRAUDSTER_DEVICE, inc, 2, 8)
-    m = np.repeat(rng.choice(pool, size=n), size)
-    return _parts(
-        "loyalty_abuse",
-        inc.size,
-        scenario=inc,
-        cust=customers(inc.size),
-        t0=t0,
-        merchant=m,
-        device=dev,
-    )
+    return Schedule(parts=parts.take(order), synthetic=synthetic, dormant_codes=dormant)

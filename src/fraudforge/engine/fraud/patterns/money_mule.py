@@ -1,0 +1,138 @@
+"""Several accounts send P2P credits (5k-45k INR) to one mule account over up to three days; within
+hours of the last credit the mule withdraws 2-4 times at ATMs and forwards the rest to another
+account. Sender parts and the cash-out part may sit in different shards.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fraudforge.engine import catalog as cat
+from fraudforge.engine.fraud.build import (
+    clip_to_period,
+    counts_between,
+    expand,
+    label,
+    make_rows,
+)
+from fraudforge.engine.fraud.parts import ROLE_CASHOUT, ROLE_SENDER, Parts
+from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern, Susceptibility
+from fraudforge.engine.rows import Rows
+
+if TYPE_CHECKING:
+    from fraudforge.engine.context import ShardContext
+    from fraudforge.engine.fraud.schedule import IncidentDraw
+
+
+def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
+    """The rows of a shard's parts of this pattern."""
+    senders = parts.take(parts.role == ROLE_SENDER)
+    cashout = parts.take(parts.role == ROLE_CASHOUT)
+    blocks = []
+    if len(senders):
+        n = len(senders)
+        part = np.arange(n, dtype=np.int64)
+        amount = senders.amount
+        rows = make_rows(
+            ctx,
+            cust=senders.cust,
+            ts=clip_to_period(ctx, senders.t0),
+            amount=amount,
+            mode=np.where(amount <= cat.UPI_LIMIT_INR, cat.MODE["upi"], cat.MODE["net_banking"]),
+            category=np.full(n, cat.CAT["p2p"]),
+            txn_type=cat.TXN["p2p_transfer"],
+            payee=senders.peer,
+        )
+        blocks.append(label(ctx, rows, senders, part))
+    if len(cashout):
+        rng = ctx.rng
+        n = len(cashout)
+        k = counts_between(rng, n, 2, 4)
+        part, pos = expand(k + 1)
+        forward = pos == k[part]
+        cash = np.minimum(
+            rng.choice([10_000.0, 20_000.0], size=part.size), cashout.amount[part] / (k[part] + 1)
+        )
+        cash = np.maximum(np.floor(cash / 500) * 500, 500)
+        withdrawn = np.bincount(part, weights=np.where(forward, 0.0, cash), minlength=n)
+        rest = np.maximum(np.round(cashout.amount * 0.97 - withdrawn, -2), 1_000)
+        amount = np.where(forward, rest[part], cash)
+        ts = cashout.t0[part] + pos * rng.integers(10 * 60, 90 * 60, part.size)
+        rows = make_rows(
+            ctx,
+            cust=cashout.cust[part],
+            ts=clip_to_period(ctx, ts),
+            amount=amount,
+            mode=np.where(
+                forward,
+                np.where(amount <= cat.UPI_LIMIT_INR, cat.MODE["upi"], cat.MODE["net_banking"]),
+                cat.MODE["debit_card"],
+            ),
+            category=np.where(forward, cat.CAT["p2p"], cat.CAT["atm"]),
+            txn_type=np.where(forward, cat.TXN["p2p_transfer"], cat.TXN["withdrawal"]),
+            payee=cashout.peer[part],
+        )
+        blocks.append(label(ctx, rows, cashout, part))
+    return Rows.concat(blocks)
+
+
+MULE_SENDERS = (4, 10)
+
+
+def schedule(draw: IncidentDraw, n: int) -> Parts:
+    """Senders push P2P credits to a mule over up to three days; the mule then cashes out."""
+    size = draw.group_sizes(n, MULE_SENDERS)
+    mule = draw.customers(n)
+    inc = np.repeat(np.arange(n), size)
+    t_send = draw.later(np.repeat(draw.times(n), size), 3)
+    amount = np.round(draw.rng.uniform(5_000, 45_000, inc.size) / 500) * 500
+    senders = draw.parties(inc.size)
+    clash = senders == mule[inc]
+    senders[clash] = (senders[clash] + 1) % draw.scenario.customers
+    send = draw.parts(
+        inc.size,
+        scenario=inc,
+        cust=senders,
+        t0=t_send,
+        peer=mule[inc],
+        amount=amount,
+        role=np.full(inc.size, ROLE_SENDER),
+    )
+    last = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last, inc, t_send)
+    total = np.bincount(inc, weights=amount, minlength=n)
+    cash = draw.parts(
+        n,
+        scenario=np.arange(n),
+        cust=mule,
+        t0=last + draw.rng.integers(3_600, 12 * 3_600, n),
+        peer=draw.customers(n),
+        amount=total,
+        role=np.full(n, ROLE_CASHOUT),
+    )
+    return Parts.concat([send, cash])
+
+
+PATTERN = FraudPattern(
+    name="money_mule",
+    code=13,
+    description=__doc__ or "",
+    weight=0.08,
+    mean_rows=7.0 + 4.0,
+    targets=(
+        "mules: young, students and low-income account holders recruited with job offers;"
+        " senders: victims of scams"
+    ),
+    build=build,
+    schedule=schedule,
+    hours=HOURS_DAY,
+    weekdays=WEEKDAYS_WORK,
+    span_days=4,
+    susceptibility=Susceptibility(
+        age=(3.0, 1.4, 0.5, 0.1), segments=(("student", 2.0), ("budget", 1.5)), vulnerability=0.5
+    ),
+    parties=Susceptibility(age=(0.8, 0.9, 1.2, 2.2), savviness=(2.2, 1.0, 0.5), vulnerability=1.5),
+    reuse=3.0,
+)
