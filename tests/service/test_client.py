@@ -27,10 +27,10 @@ from fraudforge.client import (
     ServiceUnreachableError,
     retry_after,
 )
+from fraudforge.features.replay import load_snapshot
 from fraudforge.service.app import create_app
 from fraudforge.service.schema import Feedback, ModelRef, ScoreResult, Transaction
 from fraudforge.service.scoring import Scorer
-from fraudforge.service.state import load_snapshot
 
 from .conftest import Deployment
 from .live import live_server

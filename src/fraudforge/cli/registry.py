@@ -142,9 +142,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err.print("[red]error:[/red] give both --data DATA and --features FEATURES, or neither")
         return 2
     reg = _registry(args.registry)
+    from fraudforge.models.fraud_type import TYPE_SUFFIX
     from fraudforge.models.registry import parse_model_ref
 
-    refs = [parse_model_ref(m) for m in args.models] or [(n, None, None) for n in reg.names()]
+    # by default every fraud model: not the fraud-type models registered beside them
+    every = [(n, None, None) for n in reg.names() if not n.endswith(TYPE_SUFFIX)]
+    refs = [parse_model_ref(m) for m in args.models] or every
     if not refs:
         err.print(f"[red]error:[/red] the registry {args.registry} holds no models to compare")
         return 2

@@ -1,13 +1,12 @@
 """The scoring service: a Litestar + msgspec HTTP app over a registered model and the online
-features, with its wire types."""
+features, with its wire types. It loads and runs what other stages build: the model and its
+compiled trees and fraud-type model (``models``), the online state (``features.replay``)."""
 
 from typing import TYPE_CHECKING
 
 from fraudforge.foundation.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from fraudforge.service.compiled import CompiledTrees
-    from fraudforge.service.fraud_type import FraudTypes, fit_fraud_type
     from fraudforge.service.schema import (
         BatchRequest,
         BatchResult,
@@ -26,16 +25,13 @@ __getattr__, __dir__ = lazy_exports(__name__)
 __all__ = [
     "BatchRequest",
     "BatchResult",
-    "CompiledTrees",
     "ErrorBody",
     "Feedback",
-    "FraudTypes",
     "ModelRef",
     "Reason",
     "ScoreResult",
     "Scorer",
     "Thresholds",
     "Transaction",
-    "fit_fraud_type",
     "transactions_of",
 ]
