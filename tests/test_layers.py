@@ -20,12 +20,15 @@ RANK = {
     "analytics": 4,
     "service": 4,
     "distributed": 4,
+    "client": 5,
     "ops": 5,
     "bench": 5,
     "cli": 6,
 }
 """How far along the data flow each package is: it may import packages of lower or equal rank
-(the stages of one rank do not import each other, checked below)."""
+(the stages of one rank do not import each other, checked below). The client comes after the
+service: the service never imports it (the demo that drives the service through it is the
+command line's)."""
 
 
 def _imports(path: Path) -> set[str]:

@@ -70,6 +70,7 @@ def _fraud_type_registered_beside(registry: Path, fraud: ModelVersion) -> None:
     )  # fmt: skip
     assert types.description == "most likely fraud type for lr v1"
     record = read_training_record(reg.training("lr", 1))
+    assert record is not None
     assert reg.load("lr-type", 1).params["rows"] == record.train.fraud
     assert main(["compare", "--registry", str(registry)]) == 0
 

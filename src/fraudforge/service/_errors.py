@@ -30,6 +30,10 @@ class ResponseError(FraudforgeError):
     problem: ClassVar[str] = "Internal error"
     """What an answer with this status means, as the OpenAPI document describes it."""
 
+    def __init_subclass__(cls, *, status: int, problem: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.status, cls.problem = status, problem
+
     def __init__(
         self, message: str, *, field: str | None = None, headers: dict[str, str] | None = None
     ) -> None:
@@ -39,54 +43,40 @@ class ResponseError(FraudforgeError):
         self.headers = headers or {}
 
 
-class MalformedBodyError(ResponseError):
+class MalformedBodyError(ResponseError, status=400, problem="Malformed JSON"):
     """A body that is not a JSON document (empty, not UTF-8, not JSON)."""
 
-    status, problem = 400, "Malformed JSON"
 
-
-class UnauthenticatedError(ResponseError):
+class UnauthenticatedError(ResponseError, status=401, problem="Missing or unknown API key"):
     """No API key, or one the service does not know."""
 
-    status, problem = 401, "Missing or unknown API key"
 
-
-class ForbiddenError(ResponseError):
+class ForbiddenError(ResponseError, status=403, problem="The key lacks the scope"):
     """A known API key without the endpoint's scope."""
 
-    status, problem = 403, "The key lacks the scope"
 
-
-class ConflictError(ResponseError):
+class ConflictError(
+    ResponseError, status=409, problem="Conflict with what the service holds (see the error)"
+):
     """A request that contradicts what the service holds (a resend with another body, feedback
     known at another time, no snapshot file)."""
 
-    status, problem = 409, "Conflict with what the service holds (see the error)"
 
-
-class TooLargeError(ResponseError):
+class TooLargeError(ResponseError, status=413, problem="Body or batch too large"):
     """A body or batch over its limit."""
 
-    status, problem = 413, "Body or batch too large"
 
-
-class InvalidFieldError(ResponseError):
+class InvalidFieldError(ResponseError, status=422, problem="A field's value is not allowed"):
     """A well-formed request whose field holds a value that is not allowed."""
 
-    status, problem = 422, "A field's value is not allowed"
 
-
-class RateLimitedError(ResponseError):
+class RateLimitedError(ResponseError, status=429, problem="Rate limit reached (see Retry-After)"):
     """A key over its rate limit (``Retry-After`` says when to come back)."""
 
-    status, problem = 429, "Rate limit reached (see Retry-After)"
 
-
-class UnavailableError(ResponseError):
+class UnavailableError(ResponseError, status=503, problem="Not ready yet (see Retry-After)"):
     """The service cannot answer now: starting, or a store it needs is unreadable
     (``Retry-After`` says when to try again)."""
-
-    status, problem = 503, "Not ready yet (see Retry-After)"
 
 
 RESPONSES: tuple[type[ResponseError], ...] = (
