@@ -48,6 +48,8 @@ class Stats:
     sent: int = 0
     decisions: collections.Counter[str] = field(default_factory=collections.Counter)
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    why: dict[str, str] = field(default_factory=dict)
+    """The latest message of each kind of refusal, shown beside its count."""
     round_trip_ms: list[float] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)
     recent: collections.deque[tuple[Transaction, ScoreResult]] = field(
@@ -64,11 +66,13 @@ class Stats:
             self.server_ms.append(result.processing_ms)
             self.recent.append((txn, result))
 
-    def failed(self, error: str) -> None:
-        """Record one payment that got no score."""
+    def failed(self, error: str, message: str = "") -> None:
+        """Record one payment that got no score: the kind of refusal and the service's words."""
         with self.lock:
             self.sent += 1
             self.errors[error] += 1
+            if message:
+                self.why[error] = message
 
     def summary(self) -> dict[str, Any]:
         """The figures so far: counts, rate and latency percentiles in milliseconds."""
@@ -114,10 +118,11 @@ def produce(
         try:
             result = client.score(txn)
         except ServiceError as exc:
-            stats.failed(f"HTTP {exc.status}" + (f" ({exc.field})" if exc.field else ""))
+            kind = f"HTTP {exc.status}" + (f" ({exc.field})" if exc.field else "")
+            stats.failed(kind, exc.error)
             continue
         except (ClientError, httpx.HTTPError) as exc:
-            stats.failed(type(exc).__name__)
+            stats.failed(type(exc).__name__, str(exc))
             continue
         stats.scored(txn, result, (time.perf_counter() - began) * 1e3)
 
@@ -160,7 +165,17 @@ def view(stats: Stats) -> Group:
             f"{r.fraud_probability:.4f}",
             reason,
         )
-    return Group(head, decisions, latest)
+    parts: list[Table] = [head, decisions, latest]
+    if s["errors"]:
+        refused = Table(title="refused payments")
+        for col in ("kind", "count", "latest reason"):
+            refused.add_column(col, justify="right" if col == "count" else "left")
+        with stats.lock:
+            why = dict(stats.why)
+        for kind, n in sorted(s["errors"].items(), key=lambda kv: -kv[1]):
+            refused.add_row(kind, str(n), why.get(kind, "-"))
+        parts.append(refused)
+    return Group(*parts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,6 +70,30 @@ def test_bad_input_exits_2_with_a_clear_message(
     assert message in capsys.readouterr().err.replace("\n", " ")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('seed = "abc"\n', "`seed` = 'abc': allowed is an integer (got a string)"),
+        ('fraud_rate = "x"\n', "`fraud_rate` = 'x': allowed is a number (got a string)"),
+        ("days = [1]\n", "`days` = [1]: allowed is an integer (got a list)"),
+    ],
+)
+def test_config_file_errors_read_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    """A wrong type in a scenario file names the field, the value and the type wanted in words;
+    a missing file is named as missing, not as a field."""
+    config = tmp_path / "s.toml"
+    config.write_text(text)
+    assert main(["generate", "--config", str(config), "--out", str(tmp_path / "x")]) == 2
+    assert message in capsys.readouterr().err.replace("\n", " ")
+    missing = tmp_path / "missing.toml"
+    assert main(["generate", "--config", str(missing), "--out", str(tmp_path / "x")]) == 2
+    assert f"scenario file '{missing}' does not exist: give an existing .toml" in (
+        capsys.readouterr().err.replace("\n", "")
+    )
+
+
 def test_existing_output_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A non-empty output directory needs --overwrite, which replaces only a dataset."""
     out = tmp_path / "data"

@@ -255,3 +255,27 @@ def test_live_monitor_stops_at_its_duration(
     assert 20 <= summary["sent"] <= 30
     assert summary["seconds"] < 2.5
     assert summary["scored"] == summary["sent"]
+
+
+def test_live_monitor_shows_why_payments_were_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live view lists each kind of refusal with its count and the service's latest words,
+    not only an error count."""
+    import importlib
+    import io
+
+    from rich.console import Console
+
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    monitor = importlib.import_module("live_monitor")
+    stats = monitor.Stats()
+    stats.failed("HTTP 422 (timestamp)", "earlier than the customer's last transaction")
+    stats.failed("HTTP 422 (timestamp)", "earlier than the customer's last transaction (2)")
+    stats.failed("ServiceUnreachableError", "no connection")
+    shown = io.StringIO()
+    Console(file=shown, width=160).print(monitor.view(stats))
+    text = shown.getvalue()
+    assert "refused payments" in text
+    assert re.search(
+        r"HTTP 422 \(timestamp\) +│ +2 │ earlier than the customer's last transaction \(2\)", text
+    )
+    assert re.search(r"ServiceUnreachableError +│ +1 │ no connection", text)

@@ -78,16 +78,33 @@ def test_the_client_loads_no_stage() -> None:
     assert done.stdout.strip() == ""
 
 
+def test_computing_features_loads_no_model_library() -> None:
+    """The features pipeline needs Polars and Numba, not scikit-learn or LightGBM (whose import
+    took a second of every ``fraudforge features`` run)."""
+    import subprocess
+    import sys
+
+    heavy = ("lightgbm", "sklearn", "scipy.stats", "litestar")
+    code = (
+        "import sys, fraudforge.features.pipeline\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
 def test_lazy_packages_still_export_their_names() -> None:
     """A lazy package's ``TYPE_CHECKING`` imports are exactly its ``__all__``; every name
     resolves, and an unknown one is an AttributeError naming it."""
     import fraudforge
     import fraudforge.engine
+    import fraudforge.features
     import fraudforge.models
     import fraudforge.service
     from fraudforge.foundation.lazy import _typing_imports
 
-    for package in (fraudforge, fraudforge.engine, fraudforge.models, fraudforge.service):
+    packages = (fraudforge, fraudforge.engine, fraudforge.features, fraudforge.models)
+    for package in (*packages, fraudforge.service):
         assert package.__file__ is not None
         listed = _typing_imports(Path(package.__file__).read_text(encoding="utf-8"))
         assert sorted(listed) == sorted(package.__all__), package.__name__

@@ -126,6 +126,7 @@ def test_bad_inputs_are_refused(scored: Scored) -> None:
 def test_write_report_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new file appears whole; a failed write leaves the old one and no temporary file."""
     target = tmp_path / "sub" / "report.html"
+    target.parent.mkdir()
     assert write_report("<html>one</html>", target) == target
     assert target.read_text() == "<html>one</html>"
 
@@ -141,3 +142,7 @@ def test_write_report_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]
     with pytest.raises(IsADirectoryError, match="give the report's file name"):
         write_report("x", tmp_path)
+    missing = tmp_path / "absent" / "r.html"
+    with pytest.raises(FileNotFoundError, match=r"directory .*absent does not exist"):
+        write_report("x", missing)
+    assert not missing.parent.exists()

@@ -39,9 +39,12 @@ def test_ray_features_equal_local(
     buckets: int | None,
 ) -> None:
     """Every feature value, label and manifest field (but the timing) equals the local run."""
-    stages: list[str] = []
+    reports: list[tuple[str, int, int | None]] = []
     m = distributed.build_features(
-        local_data[0], tmp_path / "ray", buckets=buckets, stage=stages.append
+        local_data[0],
+        tmp_path / "ray",
+        buckets=buckets,
+        progress=lambda step, done, total: reports.append((step, done, total)),
     )
     local_manifest, _ = read_features(local_features[0])
     ours_manifest, lf = read_features(tmp_path / "ray")
@@ -53,7 +56,9 @@ def test_ray_features_equal_local(
     ours = lf.collect().sort("transaction_id")
     assert ours.equals(local_features[1])
     assert ours.height == local_data[1].rows["transactions"]
-    assert stages[-1] == "customer features, 3 of 3 files"
+    rows = local_data[1].rows["transactions"]
+    assert reports[-1] == ("customer features", rows, rows)
+    assert [r[1] for r in reports if r[0] == "merchant and device features"][-1] == (reports[0][2])
     assert not (tmp_path / "ray" / ".entity").exists()
 
 

@@ -551,14 +551,25 @@ def _period(timestamps: pl.Series) -> str:
     return f"{days.min()!s} to {days.max()!s}"
 
 
-def write_report(html: str, path: str | Path) -> Path:
-    """Write the page to ``path`` atomically (temporary file in the same directory, then
-    rename), creating the parent directory."""
+def check_report_path(path: str | Path) -> Path:
+    """``path`` if a report can be written there: a file name (not a directory) in an existing
+    directory; checked before the report's work starts, so a typo costs no time."""
     out = Path(path)
     if out.is_dir():
         raise IsADirectoryError(
             f"{out} is a directory: give the report's file name, e.g. {out / 'report.html'}"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot write the report to {out}: directory {out.parent} does not exist "
+            "(create it first, or give a file in an existing directory)"
+        )
+    return out
+
+
+def write_report(html: str, path: str | Path) -> Path:
+    """Write the page to ``path`` (a file in an existing directory) atomically: a temporary
+    file in the same directory, then a rename."""
+    out = check_report_path(path)
     write_atomic(out, html.encode("utf-8"))
     return out

@@ -17,11 +17,12 @@ from fraudforge.cli._common import (
     _add_costs,
     _add_generate_flags,
     _add_performance_flags,
+    add_quiet_flag,
     err,
     out,
 )
 from fraudforge.cli.bench import _add_bench_commands
-from fraudforge.cli.data import cmd_features, cmd_generate
+from fraudforge.cli.data import cmd_features, cmd_generate, cmd_warmup
 from fraudforge.cli.demo import cmd_demo
 from fraudforge.cli.models import _add_model_commands
 from fraudforge.cli.realism import add_realism_command
@@ -56,7 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
     _add_performance_flags(feats)
     _add_backend_flags(feats)
+    add_quiet_flag(feats)
     feats.set_defaults(func=cmd_features)
+    warm = sub.add_parser(
+        "warmup",
+        help="compile the feature kernels ahead (else the first features run or service start "
+        "spends about 20 s compiling)",
+    )
+    add_quiet_flag(warm)
+    warm.set_defaults(func=cmd_warmup)
     _add_model_commands(sub)
     _add_registry_commands(sub)
     rep = sub.add_parser("report", help="write the analytics report as one HTML file")
@@ -85,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="calibration table of the realism section (TOML; default: the bundled india table)",
     )
     _add_costs(rep)
+    add_quiet_flag(rep)
     rep.set_defaults(func=cmd_report)
     add_realism_command(sub)
     _add_service_commands(sub)

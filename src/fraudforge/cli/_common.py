@@ -117,8 +117,15 @@ def _add_generate_flags(p: argparse.ArgumentParser, *, demo: bool = False) -> No
         help="shards per transactions file (with --backend ray: per task, one file each)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty output directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_quiet_flag(p, "no progress lines or summary")
     _add_backend_flags(p)
+
+
+def add_quiet_flag(
+    p: argparse.ArgumentParser, text: str = "no progress lines, only the result"
+) -> None:
+    """``--quiet``: silence the progress of a long command (errors still show)."""
+    p.add_argument("--quiet", action="store_true", help=text)
 
 
 def _costs_from_args(args: argparse.Namespace) -> Any:

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fraudforge.cli._common import err, out, performance_from_args
+from fraudforge.cli.progress import Meter, announce_compilation
 from fraudforge.engine.dataset import Manifest, generate
 from fraudforge.engine.scenario import Scenario, load_scenario
 
@@ -44,23 +44,13 @@ def _scenario_from_args(args: argparse.Namespace) -> Scenario:
     return Scenario.from_mapping({k: v for k, v in data.items() if v is not None})
 
 
-def _progress() -> tuple[Progress, Any]:
-    bar = Progress(
-        TextColumn("[bold]generating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("shards"),
-        TextColumn("{task.fields[rows]:,} rows"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-    task = bar.add_task("generate", total=None, rows=0)
+def _shard_meter(meter: Meter) -> Any:
+    """The engine's progress callback (shards done, shards, rows written) shown by ``meter``."""
 
     def update(done: int, total: int, rows: int) -> None:
-        bar.update(task, completed=done, total=total, rows=rows)
+        meter("writing", done, total, f"{rows:,} rows")
 
-    return bar, update
+    return update
 
 
 def _summary(m: Manifest, out_dir: Path, wall: float) -> None:
@@ -118,12 +108,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         options.update(
             threads=perf.threads, chunk_shards=perf.chunk_shards, memory_limit=perf.memory_limit
         )
-    if args.quiet:
-        manifest = run(scenario, args.out, **options)
-    else:
-        bar, update = _progress()
-        with bar:
-            manifest = run(scenario, args.out, progress=update, **options)
+    with Meter("generate", units={"writing": "shards"}, quiet=args.quiet) as meter:
+        manifest = run(scenario, args.out, progress=_shard_meter(meter), **options)
     if not args.quiet:
         _summary(manifest, Path(args.out), time.perf_counter() - started)
     return 0
@@ -132,7 +118,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_features(args: argparse.Namespace) -> int:
     """List the feature catalogue, or compute a dataset's features."""
     from fraudforge.features.catalog import catalog_markdown, catalog_rows
-    from fraudforge.features.pipeline import build_features
+    from fraudforge.features.pipeline import ENTITY_STEP, build_features
 
     if args.list:
         if args.markdown:
@@ -160,17 +146,31 @@ def cmd_features(args: argparse.Namespace) -> int:
     else:
         perf = performance_from_args(args)
         options.update(threads=perf.threads, memory_limit=perf.memory_limit)
-    with err.status("features") as status:
-        manifest = run(
-            args.input,
-            args.output,
-            stage=lambda text: status.update(f"features: {text}"),
-            **options,
-        )
+    with Meter("features", units={ENTITY_STEP: "buckets"}, quiet=args.quiet) as meter:
+        if not args.quiet:
+            announce_compilation(meter)
+        manifest = run(args.input, args.output, progress=meter, **options)
     wall = time.perf_counter() - started
     out.print(
         f"[bold]features[/bold] {args.output}: {manifest.rows:,} transactions x "
         f"{len(manifest.features)} features in {wall:.2f} s = "
         f"{manifest.rows / max(wall, 1e-9):,.0f} rows/s"
+    )
+    return 0
+
+
+def cmd_warmup(args: argparse.Namespace) -> int:
+    """Compile the feature kernels ahead, so the first ``features`` run or service start does
+    not spend its first 20 s compiling."""
+    from fraudforge.features.warmup import compile_kernels
+
+    started = time.perf_counter()
+    with Meter("warmup", units={"compiling kernels": "kernels"}, quiet=args.quiet) as meter:
+        cold = compile_kernels(meter)
+    out.print(
+        f"warmup: {len(cold)} feature kernels compiled and cached in "
+        f"{time.perf_counter() - started:.1f} s"
+        if cold
+        else "warmup: the feature kernels were already compiled"
     )
     return 0

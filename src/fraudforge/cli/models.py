@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fraudforge.cli._common import _add_cost_flags, _costs_from_args, err, out
+from fraudforge.cli._common import _add_cost_flags, _costs_from_args, add_quiet_flag, out
+from fraudforge.cli.progress import Meter
 
 if TYPE_CHECKING:
     from fraudforge.models.data import ModelData
@@ -79,11 +79,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from fraudforge.engine.dataset import read_manifest
     from fraudforge.features.pipeline import read_features
     from fraudforge.models.data import load_model_data
+    from fraudforge.models.training import ROUNDS_STEP
     from fraudforge.models.workflow import run_training
 
-    with err.status("reading the features"):
+    with Meter("train", units={ROUNDS_STEP: "rounds"}, quiet=args.quiet) as meter:
+        meter.phase("reading the features")
         data = load_model_data(args.data, args.features)
-    with err.status(f"training {args.model} on {len(data):,} rows"):
         run = run_training(
             data,
             kind=args.model,
@@ -103,6 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             entity=args.entity,
             seed=args.seed,
             name=args.name,
+            progress=meter,
         )
     periods = Table(title="time-based split (day 0 = the first day of data)")
     for col in ("period", "days", "rows", "fraud"):
@@ -157,19 +159,26 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"registered [bold]{version.name} v{version.version}[/bold] in {args.registry} "
         f"(stage {version.stage})"
     )
-    _register_fraud_type(registry, version, data.subset(run.split.train), provenance)
+    train = data.subset(run.split.train)
+    _register_fraud_type(registry, version, train, provenance, quiet=args.quiet)
     return 0
 
 
 def _register_fraud_type(
-    registry: Registry, version: ModelVersion, train: ModelData, provenance: dict[str, Any]
+    registry: Registry,
+    version: ModelVersion,
+    train: ModelData,
+    provenance: dict[str, Any],
+    *,
+    quiet: bool,
 ) -> None:
     """Register the fraud-type model of the model just registered, fitted on its training
     rows with the same provenance, so the service names each score's likely fraud type; says
     why when the training rows cannot fit one."""
     from fraudforge.models.fraud_type import FraudTypeDataError, register_fraud_type
 
-    with err.status("fitting the fraud-type model"):
+    with Meter("train", quiet=quiet) as meter:
+        meter.phase("fitting the fraud-type model")
         try:
             types = register_fraud_type(registry, version, train, **provenance)
         except FraudTypeDataError as exc:
@@ -188,19 +197,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     if args.method == "bayes":  # refused before the features are read
         require_optuna()
-    with err.status("reading the features"):
+    step = f"{args.method} search of {args.model}"
+    with Meter("tune", units={step: "trials"}, quiet=args.quiet) as meter:
+        meter.phase("reading the features")
         data = load_model_data(args.data, args.features)
-    total = None if args.method == "grid" else args.trials
-    bar = Progress(
-        TextColumn(f"[bold]{args.method} search[/bold] {args.model}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("trials"),
-        TimeElapsedColumn(),
-        console=err,
-    )
-    task = bar.add_task("tune", total=total)
-    with bar:
+        meter(step, 0, None if args.method == "grid" else args.trials)
         result = search(
             data,
             kind=args.model,
@@ -215,7 +216,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             params=_json_params(args.params),
             n_jobs=args.jobs,
             seed=args.seed,
-            progress=lambda done, of: bar.update(task, completed=done, total=of),
+            progress=lambda done, of: meter(step, done, of),
             k=args.k,
             alert_budget=args.alert_budget,
             costs=_costs_from_args(args),
@@ -301,6 +302,7 @@ def _add_model_commands(sub: Any) -> None:
     train.add_argument(
         "--stage", choices=("staging", "production"), help="promote the new version to this stage"
     )
+    add_quiet_flag(train)
     train.set_defaults(func=cmd_train)
     tune = sub.add_parser(
         "tune", parents=[common], help="search a model's parameters by cross-validation"
@@ -322,4 +324,5 @@ def _add_model_commands(sub: Any) -> None:
     tune.add_argument("--top", type=int, default=10, help="rows of the printed table")
     tune.add_argument("--csv", help="write the results table as CSV")
     tune.add_argument("--markdown", help="write the results table as Markdown")
+    add_quiet_flag(tune)
     tune.set_defaults(func=cmd_tune)

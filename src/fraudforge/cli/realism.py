@@ -7,7 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
-from fraudforge.cli._common import err, out
+from fraudforge.cli._common import add_quiet_flag, out
+from fraudforge.cli.progress import Meter
 
 
 def cmd_realism(args: argparse.Namespace) -> int:
@@ -17,7 +18,8 @@ def cmd_realism(args: argparse.Namespace) -> int:
     from fraudforge.realism.scorecard import rows_of
 
     targets = load_targets(args.targets)
-    with err.status(f"measuring {args.data} against {len(targets.figure)} figures"):
+    with Meter("realism", quiet=args.quiet) as meter:
+        meter.phase(f"measuring {args.data} against {len(targets.figure)} figures")
         card = score(args.data, targets)
     if args.json:
         print(to_json(card), end="")
@@ -50,4 +52,5 @@ def add_realism_command(sub: Any) -> None:
     p.add_argument(
         "--strict", action="store_true", help="exit 1 when any figure is outside its band"
     )
+    add_quiet_flag(p)
     p.set_defaults(func=cmd_realism)

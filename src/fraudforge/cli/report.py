@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fraudforge.cli._common import _costs_from_args, err, out
+from fraudforge.cli.progress import Meter
 
 
 def _report_models(specs: Sequence[str], registry: str | None) -> list[Any]:
@@ -32,12 +33,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     ``--test-days`` and ``--threshold`` override."""
     import polars as pl
 
-    from fraudforge.analytics.report import build_report, write_report
+    from fraudforge.analytics.report import build_report, check_report_path, write_report
     from fraudforge.analytics.scope import evaluation_scope
     from fraudforge.engine.dataset import read_manifest, scan_dataset
     from fraudforge.features.pipeline import read_features
 
     costs = _costs_from_args(args)
+    check_report_path(args.out)
     if args.model and args.features is None:
         err.print("[red]error:[/red] --model needs --features FEATURES (the features it scores)")
         return 2
@@ -45,47 +47,50 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ValueError(f"threshold = {args.threshold!r}: allowed is 0 to 1")
-    started = time.perf_counter()
-    with err.status("report: reading the data"):
+    with Meter("report", quiet=args.quiet) as meter:
+        started = time.perf_counter()
+        meter.phase("reading the data")
         transactions = scan_dataset(args.data).collect()
         features = (
             read_features(args.features, dataset=args.data)[1].collect() if args.features else None
         )
-    models = _report_models(args.model or [], args.registry)
-    scope = None
-    if models:
-        assert features is not None
-        # Calendar days, as the training split counts them (models.data.ModelData.day).
-        day = features.select("transaction_id").join(
-            transactions.select("transaction_id", pl.col("timestamp").dt.epoch("d").alias("day")),
-            on="transaction_id",
-            how="left",
-            maintain_order="left",
-        )["day"]
-        if day.null_count():
-            raise ValueError(
-                f"{day.null_count():,} features row(s) have a transaction_id absent from the "
-                "transactions table: pass the dataset the features were computed from"
+        models = _report_models(args.model or [], args.registry)
+        scope = None
+        if models:
+            assert features is not None
+            # Calendar days, as the training split counts them (models.data.ModelData.day).
+            day = features.select("transaction_id").join(
+                transactions.select(
+                    "transaction_id", pl.col("timestamp").dt.epoch("d").alias("day")
+                ),
+                on="transaction_id",
+                how="left",
+                maintain_order="left",
+            )["day"]
+            if day.null_count():
+                raise ValueError(
+                    f"{day.null_count():,} features row(s) have a transaction_id absent from the "
+                    "transactions table: pass the dataset the features were computed from"
+                )
+            scope = evaluation_scope(
+                models,
+                day.to_numpy(),
+                test_days=args.test_days,
+                threshold=args.threshold,
+                data_hash=read_manifest(args.data).content_hash,
             )
-        scope = evaluation_scope(
-            models,
-            day.to_numpy(),
-            test_days=args.test_days,
-            threshold=args.threshold,
-            data_hash=read_manifest(args.data).content_hash,
-        )
-        features = features.filter(pl.Series(scope.keep))
-        for warning in scope.warnings:
-            err.print(f"[yellow]warning:[/yellow] {warning}")
-    with err.status("report: scoring"):
+            features = features.filter(pl.Series(scope.keep))
+            for warning in scope.warnings:
+                err.print(f"[yellow]warning:[/yellow] {warning}")
+        meter.phase("scoring")
         assert features is not None or not models
         scores = {m.name: m.score(features) for m in models}
-    explained = next((m for m in models if m.booster is not None), None)
-    with err.status("report: realism"):
+        explained = next((m for m in models if m.booster is not None), None)
+        meter.phase("realism")
         from fraudforge.realism import load_targets, score
 
         realism = score(args.data, load_targets(args.targets))
-    with err.status("report: analysing"):
+        meter.phase("analysing")
         html = build_report(
             transactions=transactions,
             features=features,

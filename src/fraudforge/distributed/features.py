@@ -25,10 +25,11 @@ import pyarrow as pa
 from fraudforge.distributed.cluster import cluster_cpus, one_task_each, ray_cluster
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import (
+    CUSTOMER_STEP,
     ENTITY_BUCKET_ROWS,
     ENTITY_COLUMNS,
+    ENTITY_STEP,
     FeaturesManifest,
-    StageFn,
     entity_bucket,
     finish_features,
     source_dataset,
@@ -36,6 +37,7 @@ from fraudforge.features.pipeline import (
     write_feature_part,
 )
 from fraudforge.foundation.atomic import check_target, staged_directory
+from fraudforge.foundation.progress import ProgressFn, ignore
 
 _MERCHANT, _DEVICE = "merchant_id", "device_id"
 
@@ -83,7 +85,7 @@ def _reduce_bucket(bucket: int, work: str, files: int, *parts: pa.Table) -> int:
 
 
 def _entity_shuffle(
-    ray: ModuleType, paths: list[str], buckets: int, work: Path, say: StageFn
+    ray: ModuleType, paths: list[str], buckets: int, work: Path, progress: ProgressFn
 ) -> None:
     """A task per file splits its entity inputs by bucket into the object store; a task per
     bucket takes its share from every file (Arrow tables, read without copies on the node that
@@ -98,11 +100,12 @@ def _entity_shuffle(
     ]
     del mapped, shares  # each file's share is freed once its bucket is done
     finished = 0
+    progress(ENTITY_STEP, finished, buckets)
     while pending:
         ready, pending = ray.wait(pending, num_returns=1)
         ray.get(ready)
         finished += 1
-        say(f"merchant and device features, bucket {finished} of {buckets}")
+        progress(ENTITY_STEP, finished, buckets)
 
 
 class _FeaturePart:
@@ -131,7 +134,7 @@ def _feature_parts(
     items: list[dict[str, object]],
     work: Path,
     outlier: OutlierModel | None,
-    say: StageFn,
+    progress: ProgressFn,
     done: dict[int, tuple[int, OutlierModel]],
     total: int,
 ) -> None:
@@ -144,7 +147,7 @@ def _feature_parts(
     for row in parts.iter_rows():
         model = msgspec.json.decode(row["outlier"], type=OutlierModel)
         done[row["file"]] = (row["rows"], model)
-        say(f"customer features, {len(done)} of {total} files")
+        progress(CUSTOMER_STEP, sum(r for r, _ in done.values()), total)
 
 
 def build_features(
@@ -155,7 +158,7 @@ def build_features(
     outlier: OutlierModel | None = None,
     buckets: int | None = None,
     address: str | None = None,
-    stage: StageFn | None = None,
+    progress: ProgressFn = ignore,
 ) -> FeaturesManifest:
     """Compute the features of dataset ``data`` into ``out`` on a Ray cluster; the result equals
     ``fraudforge.features.build_features``'s. ``buckets`` entity buckets (default: enough for
@@ -168,7 +171,6 @@ def build_features(
         raise ValueError(f"buckets={buckets} must be at least 1")
     dest = Path(out).absolute()
     check_target(dest, overwrite, marker="features.json")
-    say = stage or (lambda _: None)
     paths = {
         table: [str(root / f["path"]) for f in manifest.files if f["path"].startswith(f"{table}/")]
         for table in ("transactions", "customers")
@@ -183,19 +185,19 @@ def build_features(
         {"file": i, "path": tx, "customers": cu}
         for i, (tx, cu) in enumerate(zip(paths["transactions"], paths["customers"], strict=True))
     ]
+    total = manifest.rows["transactions"]
     with ray_cluster(address) as ray, staged_directory(dest) as work:
         (work / "features").mkdir()
         n = buckets or max(
             -(-manifest.rows["transactions"] // ENTITY_BUCKET_ROWS), cluster_cpus(ray)
         )
-        say(f"merchant and device features, {n} buckets")
-        _entity_shuffle(ray, paths["transactions"], n, work / ".entity", say)
+        _entity_shuffle(ray, paths["transactions"], n, work / ".entity", progress)
         done: dict[int, tuple[int, OutlierModel]] = {}
         if outlier is None:
-            _feature_parts(ray, items[:1], work, None, say, done, len(items))
+            _feature_parts(ray, items[:1], work, None, progress, done, total)
             outlier = done[0][1]
             items = items[1:]
-        _feature_parts(ray, items, work, outlier, say, done, len(done) + len(items))
+        _feature_parts(ray, items, work, outlier, progress, done, total)
         rows = sum(r for r, _ in done.values())
         files = [f"features/part-{i:05d}.parquet" for i in sorted(done)]
         return finish_features(work, src, manifest.content_hash, rows, outlier, files, started)

@@ -22,6 +22,7 @@ from fraudforge.engine.taxonomy import (
     DEFAULT_FRAUD_MIX,
     FRAUD_TYPES,
 )
+from fraudforge.foundation.errors import plain_expectation
 
 PRESETS: tuple[str, ...] = ("india", "handbook")
 MAX_SEED = 2**63 - 1
@@ -136,7 +137,11 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read a Scenario from TOML or YAML; the suffix picks the format."""
     p = Path(path)
     if not p.is_file():
-        raise ScenarioError("config", str(p), "an existing .toml, .yaml or .yml file")
+        raise FileNotFoundError(
+            f"scenario file {str(p)!r} "
+            + ("is a directory" if p.is_dir() else "does not exist")
+            + ": give an existing .toml, .yaml or .yml file"
+        )
     raw = p.read_bytes()
     suffix = p.suffix.lower()
     try:
@@ -168,7 +173,7 @@ def _as_scenario_error(exc: msgspec.ValidationError, data: dict[str, Any]) -> Sc
         allowed = ", ".join(f.name for f in msgspec.structs.fields(Scenario))
         return ScenarioError(unknown.group(1), data.get(unknown.group(1)), f"one of: {allowed}")
     value = data.get(field) if isinstance(data, dict) else None
-    return ScenarioError(field, value, text.split(" - at ")[0])
+    return ScenarioError(field, value, plain_expectation(text.split(" - at ")[0]))
 
 
 def _find_scenario_error(exc: BaseException) -> ScenarioError | None:

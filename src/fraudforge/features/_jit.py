@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from numba.core.caching import CacheImpl, InTreeCacheLocator, UserProvidedCacheLocator
@@ -53,6 +54,26 @@ class KernelUserDirLocator(_KernelStamp, UserProvidedCacheLocator):
 
 class KernelInTreeLocator(_KernelStamp, InTreeCacheLocator):
     """Kernels cached in the package's ``__pycache__``."""
+
+
+def uncompiled(modules: Iterable[ModuleType]) -> list[str]:
+    """The cached kernels of ``modules`` (inlined helpers aside) with no usable entry in Numba's
+    on-disk cache, which will compile on their first call (seconds each). Reads Numba's cache
+    index; a Numba whose cache looks otherwise reports nothing rather than failing."""
+    cold: set[str] = set()
+    for module in modules:
+        for name, obj in vars(module).items():
+            index = getattr(
+                getattr(getattr(obj, "_cache", None), "_cache_file", None), "_load_index", None
+            )
+            if index is None or getattr(obj, "targetoptions", {}).get("inline") == "always":
+                continue
+            try:
+                if not index():
+                    cold.add(f"{obj.py_func.__module__}.{name}")
+            except Exception:  # an unreadable cache index just means "unknown"
+                continue
+    return sorted(cold)
 
 
 def _install() -> None:

@@ -9,7 +9,7 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,7 @@ from fraudforge.features.finish import ENTITY_FEATURES
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.errors import FraudforgeError
-
-StageFn = Callable[[str], None]
+from fraudforge.foundation.progress import ProgressFn, ignore
 
 
 class FeaturesManifest(msgspec.Struct, kw_only=True):
@@ -67,6 +66,10 @@ _KINDS = (
     ("device", "device_id", ENTITY_FEATURES[3:]),
 )
 """Entity kinds of the entity phase: name, id column, the features it yields."""
+ENTITY_STEP = "merchant and device features"
+"""The entity phase's progress step, counted in hash buckets."""
+CUSTOMER_STEP = "customer features"
+"""The customer phase's progress step, counted in rows."""
 ENTITY_COLUMNS = (*(column for _, column, _ in _KINDS), *_ENTITY_INPUTS)
 """The transactions columns the entity phase reads."""
 
@@ -103,7 +106,7 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
     return max(buckets, math.ceil(total / per_bucket))
 
 
-def _entity_phase(files: list[Path], buckets: int, work: Path, say: StageFn) -> None:
+def _entity_phase(files: list[Path], buckets: int, work: Path, progress: ProgressFn) -> None:
     """Merchant- and device-side features of every transaction, exactly, across all files:
     entities are split into ``buckets`` hash buckets, small enough for memory; one read per
     bucket collects the rows whose merchant or device is in it (from every file), and
@@ -111,7 +114,7 @@ def _entity_phase(files: list[Path], buckets: int, work: Path, say: StageFn) -> 
     index = {str(f): i for i, f in enumerate(files)}
     lf = pl.scan_parquet(files, include_file_paths="source")
     for b in range(buckets):
-        say(f"merchant and device features, bucket {b + 1} of {buckets}")
+        progress(ENTITY_STEP, b, buckets)
         member = {
             kind: pl.col(column).is_not_null() & (entity_bucket(column, buckets) == b)
             for kind, column, _ in _KINDS
@@ -127,6 +130,7 @@ def _entity_phase(files: list[Path], buckets: int, work: Path, say: StageFn) -> 
             .collect()
         )
         write_entity_bucket(part, b, work, index)
+    progress(ENTITY_STEP, buckets, buckets)
 
 
 def write_entity_bucket(
@@ -201,9 +205,10 @@ def build_features(
     threads: int | None = None,
     memory_limit: int | None = None,
     outlier: OutlierModel | None = None,
-    stage: StageFn | None = None,
+    progress: ProgressFn = ignore,
 ) -> FeaturesManifest:
-    """Compute the features of dataset ``data`` into directory ``out``, file by file.
+    """Compute the features of dataset ``data`` into directory ``out``, file by file, reporting
+    to ``progress`` (``ENTITY_STEP`` in buckets, then ``CUSTOMER_STEP`` in rows).
 
     Memory holds one transactions file and one entity bucket at a time: merchant- and
     device-side features come from a first, bucketed pass over all files; customer-side features
@@ -216,22 +221,23 @@ def build_features(
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
     check_target(dest, overwrite, marker="features.json")
-    say = stage or (lambda _: None)
     tx_files = [src / f["path"] for f in manifest.files if f["path"].startswith("transactions/")]
     with staged_directory(dest) as work:
         (work / "features").mkdir()
-        _entity_phase(tx_files, buckets, work / ".entity", say)
+        _entity_phase(tx_files, buckets, work / ".entity", progress)
         customers = (
             scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon").collect()
         )
         files: list[str] = []
         rows = 0
         model = outlier
+        total = manifest.rows["transactions"]
         for i, path in enumerate(tx_files):
-            say(f"customer features, file {i + 1} of {len(tx_files)}")
+            progress(CUSTOMER_STEP, rows, total)
             n, model = write_feature_part(path, i, customers, work, outlier=model, threads=threads)
             files.append(f"features/part-{i:05d}.parquet")
             rows += n
+        progress(CUSTOMER_STEP, rows, total)
         assert model is not None
         return finish_features(work, src, manifest.content_hash, rows, model, files, started)
 

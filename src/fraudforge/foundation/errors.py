@@ -30,3 +30,32 @@ class UnsafeOutputError(OutputExistsError):
         FileExistsError.__init__(
             self, f"refusing to replace {path!r}: {why}; choose another directory"
         )
+
+
+_TYPE_WORDS = {
+    "int": "an integer",
+    "float": "a number",
+    "str": "a string",
+    "bool": "true or false",
+    "array": "a list",
+    "object": "a table of fields",
+    "null": "nothing (null)",
+}
+
+
+def plain_expectation(text: str) -> str:
+    """msgspec's type message ("Expected `int`, got `str`") in words a user reads after
+    "allowed is": "an integer (got a string)"; other messages are returned unchanged."""
+    import re
+
+    match = re.fullmatch(r"Expected `([^`]+)`, got `([^`]+)`", text.strip())
+    if match is None:
+        return text
+
+    def words(types: str) -> str:
+        names = [t.strip() for t in types.split("|")]
+        if len(names) > 1:  # an optional field: leaving it out is the way to give nothing
+            names = [t for t in names if t != "null"]
+        return " or ".join(_TYPE_WORDS.get(t, f"`{t}`") for t in names)
+
+    return f"{words(match.group(1))} (got {words(match.group(2))})"

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from fraudforge.foundation.progress import ProgressFn, ignore
 from fraudforge.models import zoo
 from fraudforge.models.artefact import FraudModel
 from fraudforge.models.data import ModelData
@@ -16,6 +17,8 @@ from fraudforge.models.metrics import Costs
 from fraudforge.models.zoo import Imbalance, check_kind, make_estimator, resolve_params
 
 ThresholdRule = Literal["cost", "f1"]
+ROUNDS_STEP = "boosting"
+"""The progress step of a LightGBM fit, counted in rounds."""
 
 
 def _require_classes(data: ModelData, kind: str) -> None:
@@ -40,11 +43,13 @@ def train_model(
     seed: int = 0,
     threshold: float = 0.5,
     name: str | None = None,
+    progress: ProgressFn = ignore,
 ) -> FraudModel:
     """A FraudModel of ``kind`` fitted on ``data`` (rows in time order), reading ``features``
     (default: all of ``data``'s). ``calibrate`` (True: isotonic, or ``"sigmoid"``) wraps it in a
     probability calibration fitted on the last ``calibrate_share`` of the rows (kind
-    ``calibrated``); isolation forest ignores the labels."""
+    ``calibrated``); isolation forest ignores the labels. A LightGBM fit reports its boosting
+    rounds to ``progress`` (``ROUNDS_STEP``)."""
     check_kind(kind)
     names = tuple(features) if features is not None else data.features
     d = data.select(names) if names != data.features else data
@@ -53,8 +58,9 @@ def train_model(
     _require_classes(d, kind)
     resolved = resolve_params(kind, params, y=d.y, imbalance=imbalance, seed=seed)
     estimator = make_estimator(kind, resolved)
+    fit = _fit_options(kind, progress)
     if calibrate is False:
-        fitted = estimator.fit(d.X, d.y)
+        fitted = estimator.fit(d.X, d.y, **fit)
         return FraudModel(
             kind=kind,
             estimator=fitted,
@@ -66,7 +72,7 @@ def train_model(
     if kind == "isolation_forest":
         raise ValueError("isolation_forest gives anomaly scores, not probabilities to calibrate")
     method: Literal["isotonic", "sigmoid"] = "isotonic" if calibrate is True else calibrate
-    wrapped = zoo.calibrate(estimator, d.X, d.y, method=method, share=calibrate_share)
+    wrapped = zoo.calibrate(estimator, d.X, d.y, method=method, share=calibrate_share, **fit)
     return FraudModel(
         kind="calibrated",
         estimator=wrapped,
@@ -80,6 +86,17 @@ def train_model(
         threshold=threshold,
         name=name,
     )
+
+
+def _fit_options(kind: str, progress: ProgressFn) -> dict[str, Any]:
+    """Keyword arguments of a kind's ``fit``: LightGBM reports each boosting round."""
+    if kind != "lightgbm" or progress is ignore:
+        return {}
+
+    def report(env: Any) -> None:
+        progress(ROUNDS_STEP, env.iteration + 1, env.end_iteration)
+
+    return {"callbacks": [report]}
 
 
 def best_threshold(

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from fraudforge.foundation.progress import ProgressFn, ignore, phase
 from fraudforge.models.artefact import FraudModel
 from fraudforge.models.data import ModelData
 from fraudforge.models.metrics import Costs, Entity, Evaluation, evaluate
@@ -66,11 +67,12 @@ def run_training(
     entity: Entity = "customer",
     seed: int = 0,
     name: str | None = None,
+    progress: ProgressFn = ignore,
 ) -> TrainRun:
     """Split ``data`` by time (``[train][gap][validation][gap][test]``), select features with
     ``select`` on the training rows (keeping ``n_features`` where the method takes a count), fit
     ``kind``, set the threshold (``threshold`` if given, else the best by ``threshold_rule`` on
-    validation, else 0.5) and evaluate on validation and test."""
+    validation, else 0.5) and evaluate on validation and test, reporting to ``progress``."""
     split = time_split(
         data,
         validation_days=validation_days,
@@ -83,13 +85,23 @@ def run_training(
     selection = None
     names = d.features
     if select is not None:
+        phase(progress, "selecting features")
         selection = select_features(train, method=select, n_features=n_features)
         names = selection.features
     started = time.perf_counter()
+    phase(progress, f"fitting {kind} on {len(train):,} rows")
     model = train_model(
-        train, kind=kind, params=params, features=names, calibrate=calibrate, seed=seed, name=name
+        train,
+        kind=kind,
+        params=params,
+        features=names,
+        calibrate=calibrate,
+        seed=seed,
+        name=name,
+        progress=progress,
     )
     fit_seconds = time.perf_counter() - started
+    phase(progress, "evaluating")
     options: dict[str, Any] = {"k": k, "alert_budget": alert_budget, "costs": costs}
     has_val = len(val) > 0
     val_score = model.score(val) if has_val else None

@@ -183,10 +183,12 @@ def calibrate(
     *,
     method: Literal["isotonic", "sigmoid"] = "isotonic",
     share: float = 0.2,
+    **fit: Any,
 ) -> CalibratedClassifierCV:
     """Fit ``estimator`` on the earlier ``1 - share`` of the rows (which must be in time order)
     and calibrate its probabilities on the later ``share``: the calibration set always lies after
-    the training set, never drawn at random. Returns the fitted calibrated classifier."""
+    the training set, never drawn at random. ``fit`` goes to the estimator's ``fit`` (e.g.
+    LightGBM callbacks). Returns the fitted calibrated classifier."""
     if method not in ("isotonic", "sigmoid"):
         raise ValueError(f"unknown calibration method `{method}`: allowed are isotonic, sigmoid")
     if not 0.0 < share < 1.0:
@@ -200,5 +202,5 @@ def calibrate(
                 f"the {name} part of the time-ordered calibration split has one class only: "
                 "use more rows or another `share`"
             )
-    fitted = estimator.fit(X[:cut], fit_y)
+    fitted = estimator.fit(X[:cut], fit_y, **fit)
     return CalibratedClassifierCV(FrozenEstimator(fitted), method=method).fit(X[cut:], cal_y)
