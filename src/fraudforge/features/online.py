@@ -307,7 +307,8 @@ class OnlineFeatures:
         t = to_micros(txn["timestamp"])
         cid = int(txn["customer_id"])
         h = self._history(cid)
-        check_time_order(cid, t, h.last_t, transaction_id=txn.get("transaction_id"))
+        if t < h.last_t:  # the rule's own test first: the call costs 0.2 µs a transaction
+            check_time_order(cid, t, h.last_t, transaction_id=txn.get("transaction_id"))
         merchant_id = txn.get("merchant_id")
         if merchant_id is not None:
             party = int(merchant_id)
