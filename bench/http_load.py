@@ -35,8 +35,8 @@ import msgspec
 import psutil
 
 from fraudforge.client import Client
-from fraudforge.service.schema import Transaction
 from fraudforge.service.server import free_port
+from fraudforge.wire import Transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -17,8 +17,8 @@ import pytest
 
 from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features.batch import (
-    LABELS,
     Columns,
     compute_features,
     customer_features,
@@ -83,7 +83,9 @@ GROUPS: dict[str, Callable[[Computed], object]] = {
     "device": lambda d: entity_features(d.columns.device, d.columns, d.by_time),
     "outlier_fit": lambda d: OutlierModel.fit(d.matrix, d.columns.amount),
     "finish": lambda d: finish_matrix(d.columns, d.matrix, d.outlier, threads=None),
-    "to_frame": lambda d: to_frame(d.columns.transaction_id, d.matrix, d.ordered.select(LABELS)),
+    "to_frame": lambda d: to_frame(
+        d.columns.transaction_id, d.matrix, d.ordered.select(TRAINING_LABELS)
+    ),
 }
 """Each step of the batch computation, in the order ``compute_features`` runs them: ordering,
 home join and kernel inputs; the customer pass (the customer-side features, both cores); the

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fraudforge.client import Client
-from fraudforge.service.schema import Transaction
+from fraudforge.wire import Transaction
 from http_load import build, serving, transactions
 from sizes import median_s, record_rate, size, smoke, timings_s
 

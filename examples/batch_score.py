@@ -22,14 +22,14 @@ import pyarrow.parquet as pq
 from fraudforge.features import build_features, read_features
 from fraudforge.foundation.atomic import staged_file
 from fraudforge.models import FraudModel, Registry
-from fraudforge.models.registry import parse_model_ref
 
 
 def load(registry: Path, ref: str) -> FraudModel:
-    """The registered model ``NAME@STAGE`` or ``NAME:VERSION`` (sha256-checked; refused when
-    trained on another features catalogue)."""
-    name, version, stage = parse_model_ref(ref)
-    return Registry(registry, create=False).load(name, version, stage=stage, check_catalog=True)
+    """The registered model ``NAME``, ``NAME@STAGE`` or ``NAME:VERSION`` (sha256-checked;
+    refused when trained on another features catalogue)."""
+    reg = Registry(registry, create=False)
+    info = reg.resolve(ref)
+    return reg.load(info.name, info.version, check_catalog=True)
 
 
 def score_features(

@@ -1,5 +1,6 @@
 """The packages import along the data flow only: the foundation imports none of the stages, the
-engine only the foundation, and each stage only the stages before it (docs/architecture.md)."""
+engine only the foundation, the wire (the types service and client share) only the foundation,
+the client only the wire, and each stage only the stages before it (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -14,21 +15,20 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "fraudforge"
 RANK = {
     "foundation": 0,
     "engine": 1,
+    "wire": 1,
+    "client": 2,
     "realism": 2,
     "features": 2,
     "models": 3,
     "analytics": 4,
     "service": 4,
     "distributed": 4,
-    "client": 5,
     "ops": 5,
     "bench": 5,
     "cli": 6,
 }
 """How far along the data flow each package is: it may import packages of lower or equal rank
-(the stages of one rank do not import each other, checked below). The client comes after the
-service: the service never imports it (the demo that drives the service through it is the
-command line's)."""
+(the stages of one rank do not import each other, checked below)."""
 
 
 def _imports(path: Path) -> set[str]:
@@ -64,13 +64,24 @@ def test_the_foundation_stands_alone() -> None:
         assert _imports(path) <= {"foundation"}, path.name
 
 
+def test_the_wire_and_the_client_stand_apart() -> None:
+    """The wire imports only the foundation (and msgspec and the standard library); the client
+    only the wire, never the service."""
+    for package, allowed in (("wire", {"wire", "foundation"}), ("client", {"client", "wire"})):
+        for path in sorted((SRC / package).glob("*.py")):
+            assert _imports(path) <= allowed, path.name
+
+
 def test_the_client_loads_no_stage() -> None:
-    """``import fraudforge.client`` loads the wire types and httpx, not the stages' heavy
-    libraries: the packages import their modules on first use (``foundation.lazy``)."""
+    """``import fraudforge.client`` loads the wire types and httpx: no stage, not the service,
+    none of the stages' libraries (NumPy included)."""
     import subprocess
     import sys
 
-    heavy = ("polars", "pyarrow", "numba", "lightgbm", "sklearn", "scipy", "litestar", "uvicorn")
+    heavy = (
+        "numpy", "polars", "pyarrow", "numba", "lightgbm", "sklearn", "scipy", "litestar",
+        "uvicorn", "fraudforge.engine", "fraudforge.models", "fraudforge.service",
+    )  # fmt: skip
     code = (
         f"import sys, fraudforge.client\nprint(','.join(m for m in {heavy!r} if m in sys.modules))"
     )

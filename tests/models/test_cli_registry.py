@@ -183,3 +183,33 @@ def test_missing_registry_and_foreign_catalogue_exit_2(
     code, _, err = _run(["compare", "old", "--registry", str(tmp_path / "reg")], capsys)
     assert code == 2
     assert "has no recorded evaluation: pass --data DATA" in " ".join(err.split())
+
+
+def test_tables_fit_80_columns_and_json_shows_everything(
+    setup: Setup, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80 columns `registry list` and `compare` leave out their least needed columns and
+    name them, instead of cutting cells ("fra..."); --json prints every field."""
+    monkeypatch.setattr(cli.out, "width", 80)
+    where = ["--registry", str(setup.registry)]
+    for args in (["registry", "list", *where], ["compare", *where]):
+        code, out, _ = _run(args, capsys)
+        assert code == 0
+        lines = out.splitlines()
+        assert max(len(line) for line in lines) <= 80, args
+        assert "…" not in out
+        assert "left out at 80 columns:" in out
+    code, out, _ = _run(["registry", "list", *where, "--json"], capsys)
+    listed = json.loads(out)
+    assert [(v["name"], v["version"], v["kind"]) for v in listed] == [
+        ("gbm", 1, "lightgbm"),
+        ("lr", 1, "logistic"),
+    ]
+    assert listed[0]["metrics"] == pytest.approx(
+        {k: v for k, v in Registry(setup.registry).show("gbm", 1).metrics.items()
+         if isinstance(v, int | float)}
+    )  # fmt: skip
+    assert listed[0]["tags"] == ["cli"]
+    code, out, _ = _run(["compare", *where, "--json"], capsys)
+    assert code == 0
+    assert sorted(json.loads(out)["evaluations"]) == ["gbm v1", "lr v1"]

@@ -145,6 +145,26 @@ def test_promotion_to_production_archives_the_previous_one(tmp_path: Path) -> No
     assert [v.version for v in reg.list(stage="archived")] == [1]
 
 
+def test_a_bare_name_is_the_production_version_else_the_newest(tmp_path: Path) -> None:
+    """The one rule of ``wire.reference``: ``show``, ``load`` and ``resolve`` read a name alone
+    as its production version when one is promoted, otherwise as its newest version."""
+    reg = Registry(tmp_path)
+    for c in (0.1, 1.0, 10.0):
+        reg.register(_logistic(c), name="m")
+    assert reg.show("m").version == 3
+    assert reg.resolve("m").version == 3
+    reg.promote("m", 2, "production")
+    assert reg.show("m").version == 2
+    assert reg.load("m").params == {"C": 1.0}
+    assert [reg.resolve(ref).version for ref in ("m", "m:3", "m@production", "m@none")] == [
+        2, 3, 2, 3,
+    ]  # fmt: skip
+    reg.promote("m", 2, "archived")
+    assert reg.resolve("m").version == 3
+    with pytest.raises(ValueError, match="invalid model reference `m:v3`: allowed are NAME,"):
+        reg.resolve("m:v3")
+
+
 def test_unknown_names_versions_and_stages_are_named(tmp_path: Path) -> None:
     reg = Registry(tmp_path)
     with pytest.raises(RegistryError, match=r"unknown model `m`: registered are none"):

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from fraudforge.ops.deploy import parse_model
 from fraudforge.ops.releases import (
     Release,
     current_image,
@@ -80,12 +79,3 @@ def test_previous_image_toggles_like_an_undo() -> None:
         previous_image([_release("a:1"), _release(None)])
     with pytest.raises(ValueError, match="no image recorded"):
         previous_image([_release(None)])
-
-
-def test_parse_model() -> None:
-    """NAME and NAME:VERSION; anything else names the allowed forms."""
-    assert parse_model("fraud") == ("fraud", None)
-    assert parse_model("fraud-lgbm:12") == ("fraud-lgbm", 12)
-    for bad in ("fraud:", ":3", "fraud:v3", "fraud:1:2"):
-        with pytest.raises(ValueError, match="allowed are NAME or NAME:VERSION"):
-            parse_model(bad)

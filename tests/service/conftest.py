@@ -100,8 +100,8 @@ def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Depl
     from fraudforge.features.online import OnlineFeatures
     from fraudforge.features.replay import save_snapshot
     from fraudforge.models import Registry
-    from fraudforge.service.schema import Transaction
     from fraudforge.service.security import add_key
+    from fraudforge.wire import Transaction
 
     root = tmp_path_factory.mktemp("deployment")
     registry = Registry(root / "registry")

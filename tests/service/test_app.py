@@ -20,9 +20,9 @@ import pytest
 from fraudforge.features.online import to_micros
 from fraudforge.features.replay import load_snapshot
 from fraudforge.service.app import create_app
-from fraudforge.service.schema import ScoreResult, Transaction
 from fraudforge.service.scoring import Scorer
 from fraudforge.service.settings import Settings
+from fraudforge.wire import ScoreResult, Transaction
 
 from .conftest import Deployment
 from .live import live_server

@@ -29,8 +29,8 @@ from fraudforge.client import (
 )
 from fraudforge.features.replay import load_snapshot
 from fraudforge.service.app import create_app
-from fraudforge.service.schema import Feedback, ModelRef, ScoreResult, Transaction
 from fraudforge.service.scoring import Scorer
+from fraudforge.wire import Feedback, ModelRef, ScoreResult, Transaction
 
 from .conftest import Deployment
 from .live import live_server

@@ -97,11 +97,16 @@ def test_deploy_then_rollback_twice(live: Live) -> None:
     assert f'fraudforge_model_info{{name="{name}",version="2"}} 1.0' in metrics
 
 
-def test_deploy_newest_version_by_name(live: Live) -> None:
-    """NAME alone with --registry deploys its newest version."""
+def test_deploy_by_name_or_stage(live: Live) -> None:
+    """With --registry, NAME alone is its production version (v1 here, though v2 is newer)
+    and NAME@STAGE the newest version in that stage."""
     done = run("deploy", live.name, *live.args(), cwd=live.work)
     assert done.returncode == 0, done.stderr
+    assert live.served() == (live.name, 1)
+    done = run("deploy", f"{live.name}@staging", *live.args(), cwd=live.work)
+    assert done.returncode == 0, done.stderr
     assert live.served() == (live.name, 2)
+    assert live.stages() == {1: "archived", 2: "production"}
 
 
 def test_deploy_refusals_change_nothing(live: Live, deployment: Deployment) -> None:

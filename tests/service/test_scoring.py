@@ -11,8 +11,8 @@ import pytest
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import FraudModel, Registry, train_model
 from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes, fit_fraud_type
-from fraudforge.service.schema import Feedback, Thresholds, Transaction
 from fraudforge.service.scoring import Scorer, _top_positive, risk_score, transactions_of
+from fraudforge.wire import Feedback, Thresholds, Transaction
 from tests.service.conftest import Served
 
 N = 4000

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from fraudforge.service.schema import Thresholds
 from fraudforge.service.security import (
     ApiKey,
     KeyRing,
@@ -20,6 +19,7 @@ from fraudforge.service.security import (
     read_keys,
 )
 from fraudforge.service.settings import load_settings
+from fraudforge.wire import Thresholds
 
 
 def test_keys_file_holds_hashes_only(tmp_path: Path) -> None:

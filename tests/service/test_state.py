@@ -22,9 +22,9 @@ from fraudforge.engine.scenario import Scenario
 from fraudforge.features.pipeline import build_features
 from fraudforge.features.replay import load_snapshot, warm_start
 from fraudforge.service.app import create_app
-from fraudforge.service.schema import Transaction
 from fraudforge.service.scoring import Scorer
-from fraudforge.service.state import ModelSpec, preflight
+from fraudforge.service.state import preflight
+from fraudforge.wire import Transaction
 
 from .conftest import Deployment
 from .live import live_server
@@ -163,29 +163,6 @@ def test_warm_start_replays_the_dataset(tmp_path: Path) -> None:
     order = np.argsort(state["cust_id"])
     expected = last["t"].cast(int).to_numpy()
     np.testing.assert_array_equal(state["cust_last_t"][order], expected)
-
-
-@pytest.mark.parametrize(
-    ("text", "spec"),
-    [
-        ("fraud", ModelSpec("fraud", None, "production")),
-        ("fraud@staging", ModelSpec("fraud", None, "staging")),
-        ("fraud-lgbm.2:7", ModelSpec("fraud-lgbm.2", 7, None)),
-    ],
-)
-def test_model_spec_parses(text: str, spec: ModelSpec) -> None:
-    """NAME, NAME@STAGE and NAME:VERSION."""
-    assert ModelSpec.parse(text) == spec
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("fraud@live", "unknown stage `live`"), ("fraud:x", "invalid model"), ("", "invalid")],
-)
-def test_model_spec_errors(text: str, message: str) -> None:
-    """Bad model references say what is allowed."""
-    with pytest.raises(ValueError, match=message):
-        ModelSpec.parse(text)
 
 
 def test_periodic_snapshots(deployment: Deployment, tmp_path: Path) -> None:

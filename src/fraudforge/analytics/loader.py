@@ -56,12 +56,11 @@ def load_model(spec: str, *, registry: str | Path | None = None) -> ReportModel:
             f"model `{spec}` not found: give the path of a LightGBM text model file, or a "
             "registered model (NAME, NAME@STAGE or NAME:VERSION) with --registry DIR"
         )
-    from fraudforge.models.registry import Registry, parse_model_ref
+    from fraudforge.models.registry import Registry
 
-    name, version, stage = parse_model_ref(spec)
     reg = Registry(registry, create=False)
-    info = reg.show(name, version, stage=stage)
-    model = reg.load(name, info.version, check_catalog=True)
+    info = reg.resolve(spec)
+    model = reg.load(info.name, info.version, check_catalog=True)
     return ReportModel(
         name=spec,
         features=model.features,

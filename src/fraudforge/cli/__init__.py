@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         action="append",
         help="model to explain and evaluate: a LightGBM text model file, or NAME, NAME@STAGE or "
-        "NAME:VERSION with --registry (repeat to compare models)",
+        "NAME:VERSION with --registry (a bare NAME is its production version, else its newest; "
+        "repeat to compare models)",
     )
     rep.add_argument("--registry", help="model registry directory for --model references")
     rep.add_argument(

@@ -18,9 +18,9 @@ from fraudforge.client import Client
 from fraudforge.engine.dataset import scan_dataset
 from fraudforge.features.pipeline import read_features
 from fraudforge.features.replay import replayed, save_snapshot
-from fraudforge.service.schema import ScoreResult
 from fraudforge.service.scoring import transactions_of
 from fraudforge.service.server import free_port
+from fraudforge.wire import ScoreResult
 
 
 def held_out(data: str | Path, *, count: int) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -37,19 +37,17 @@ def _metrics_table(title: str, evaluations: dict[str, Any]) -> Table:
     table.add_column("metric")
     for label in evaluations:
         table.add_column(label, justify="right")
+    from fraudforge.models.metric_registry import RANKED
+    from fraudforge.models.metric_registry import metric as registered_metric
+
     first = next(iter(evaluations.values()))
-    rows: list[tuple[str, str, str]] = [
-        ("rows", "rows", ","),
-        ("fraud rows", "positives", ","),
-        ("ROC AUC", "roc_auc", ".4f"),
-        ("average precision", "average_precision", ".4f"),
-        (f"Card Precision@{first.k}", "card_precision_at_k", ".4f"),
-        (f"recall at a {first.alert_budget:.1%} alert budget", "recall_at_budget", ".4f"),
-        (f"precision at threshold {first.threshold:.4g}", "precision", ".4f"),
-        ("recall at threshold", "recall", ".4f"),
-        ("F1 at threshold", "f1", ".4f"),
-        ("cost-benefit (INR)", "cost_benefit_inr", ",.0f"),
-    ]
+    rows: list[tuple[str, str, str]] = [("rows", "rows", ","), ("fraud rows", "positives", ",")]
+    for name in RANKED:
+        m = registered_metric(name)
+        title = m.title.format(
+            k=first.k, alert_budget=first.alert_budget, threshold=first.threshold
+        )
+        rows.append((title, name, ",.0f" if m.in_rupees else ".4f"))
     for label, field, spec in rows:
         cells = [getattr(ev, field) for ev in evaluations.values()]
         table.add_row(label, *("n/a" if c is None else format(c, spec) for c in cells))
@@ -245,6 +243,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 def _add_model_commands(sub: Any) -> None:
     """The ``train`` and ``tune`` commands."""
+    from fraudforge.models.metric_registry import ACCEPTED, DEFAULT_METRIC
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", required=True, help="dataset directory written by `generate`")
     common.add_argument(
@@ -311,10 +311,12 @@ def _add_model_commands(sub: Any) -> None:
         "--method", default="random", help="grid, random (default) or bayes (Optuna TPE)"
     )
     tune.add_argument(
-        "--metric", default="average_precision",
-        help="roc_auc, average_precision, card_precision_at_k, recall_at_budget, cost_benefit, "
-        "precision, recall or f1 (default: average_precision)",
-    )  # fmt: skip
+        "--metric",
+        default=DEFAULT_METRIC,
+        choices=ACCEPTED,
+        metavar="METRIC",
+        help=f"{', '.join(ACCEPTED)} (default: {DEFAULT_METRIC})",
+    )
     tune.add_argument("--trials", type=int, default=20, help="random/bayes trials (default: 20)")
     tune.add_argument(
         "--cv", default="prequential", help="prequential (default, time-ordered) or stratified"

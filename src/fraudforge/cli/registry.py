@@ -8,6 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from fraudforge.cli._common import _add_cost_flags, _costs_from_args, err, out
+from fraudforge.cli.tables import Column, print_fitted
 
 
 def _registry(path: str, *, create: bool = False) -> Any:
@@ -36,29 +37,64 @@ def _training_text(record: Any) -> str:
 
 
 def cmd_registry_list(args: argparse.Namespace) -> int:
-    """List registered model versions as a table."""
+    """List registered model versions as a table that fits the terminal, or as JSON."""
+    from fraudforge.models.metric_registry import LISTED, METRICS
+
     versions = _registry(args.registry).list(args.name, stage=args.stage, tag=args.tag)
-    table = Table(title=f"model registry {args.registry}: {len(versions)} version(s)")
-    for col in ("name", "version", "stage", "kind", "created (UTC)", "features"):
-        table.add_column(col, justify="right" if col in ("version", "features") else "left")
-    for col in ("ROC AUC", "AP", "CP@k", "recall@budget", "tags"):
-        table.add_column(col, justify="left" if col == "tags" else "right")
-    for v in versions:
-        table.add_row(
+    if args.json:
+        _print_json([_version_summary(v) for v in versions])
+        return 0
+    columns = [
+        Column("name"),
+        Column("v", right=True),
+        Column("stage"),
+        Column("kind", drop=3),
+        Column("created (UTC)", drop=5),
+        Column("feat.", right=True, drop=4),
+        *(
+            Column(METRICS[m].label, right=True, drop=2 if i > 1 else 0)
+            for i, m in enumerate(LISTED)
+        ),
+        Column("tags", drop=6),
+    ]
+    rows = [
+        [
             v.name,
             str(v.version),
             v.stage,
             v.kind,
-            v.created_at[:19].replace("T", " "),
+            v.created_at[:16].replace("T", " "),
             str(len(v.features)),
-            _short(v.metric("roc_auc")),
-            _short(v.metric("average_precision")),
-            _short(v.metric("card_precision_at_k")),
-            _short(v.metric("recall_at_budget")),
+            *(_short(v.metric(m)) for m in LISTED),
             ", ".join(v.tags),
-        )
-    out.print(table)
+        ]
+        for v in versions
+    ]
+    title = f"model registry {args.registry}: {len(versions)} version(s)"
+    print_fitted(out, title, columns, rows)
     return 0
+
+
+def _version_summary(v: Any) -> dict[str, Any]:
+    """What ``registry list --json`` prints of a version: its identity, stage and metrics."""
+    return {
+        "name": v.name,
+        "version": v.version,
+        "stage": v.stage,
+        "kind": v.kind,
+        "created_at": v.created_at,
+        "features": len(v.features),
+        "threshold": v.threshold,
+        "metrics": {k: m for k, m in v.metrics.items() if isinstance(m, int | float)},
+        "tags": list(v.tags),
+    }
+
+
+def _print_json(value: Any) -> None:
+    """``value`` as indented JSON on standard output."""
+    import msgspec
+
+    print(msgspec.json.format(msgspec.json.encode(value), indent=2).decode())
 
 
 def cmd_registry_show(args: argparse.Namespace) -> int:
@@ -72,8 +108,7 @@ def cmd_registry_show(args: argparse.Namespace) -> int:
     v = reg.show(args.name, args.version, stage=args.stage)
     stored = reg.training(v.name, v.version)
     if args.json:
-        shown = {**msgspec.to_builtins(v), "training": stored}
-        print(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())
+        _print_json({**msgspec.to_builtins(v), "training": stored})
         return 0
     record = read_training_record(stored)
     same = "matches the current catalogue" if v.catalog_hash == catalog_hash() else "DIFFERS"
@@ -143,15 +178,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 2
     reg = _registry(args.registry)
     from fraudforge.models.fraud_type import TYPE_SUFFIX
-    from fraudforge.models.registry import parse_model_ref
 
     # by default every fraud model: not the fraud-type models registered beside them
-    every = [(n, None, None) for n in reg.names() if not n.endswith(TYPE_SUFFIX)]
-    refs = [parse_model_ref(m) for m in args.models] or every
+    refs = args.models or [n for n in reg.names() if not n.endswith(TYPE_SUFFIX)]
     if not refs:
         err.print(f"[red]error:[/red] the registry {args.registry} holds no models to compare")
         return 2
-    chosen = [reg.show(name, version, stage=stage) for name, version, stage in refs]
+    chosen = [reg.resolve(ref) for ref in refs]
     evaluations: dict[str, Any] = {}
     if args.data is None:
         for v in chosen:
@@ -184,6 +217,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 costs=_costs_from_args(args),
             )
     comparison = compare(evaluations, priority=args.priority)
+    if args.json == "-":
+        print(comparison.to_json().decode())
+        return 0
     _print_comparison(comparison)
     if args.markdown:
         write_atomic(args.markdown, comparison.to_markdown())
@@ -195,20 +231,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _print_comparison(comparison: Any) -> None:
-    """The comparison as a rich table (best values in bold) and its recommendation."""
+    """The comparison as a table that fits the terminal (best values in bold) and its
+    recommendation."""
     from fraudforge.models.compare import COLUMNS, LABELS, format_metric
 
-    table = Table(title="model comparison (best in bold)")
-    for col in ("model", "rows", "fraud", "threshold", *(LABELS[c] for c in COLUMNS)):
-        table.add_column(col, justify="left" if col == "model" else "right")
+    heads = ("model", "rows", "fraud", "threshold", *(LABELS[c] for c in COLUMNS))
+    # metrics that depend on the threshold go first when the terminal is narrow
+    columns = [
+        Column(head, right=i > 0, drop=(3 if i in (1, 2) else 1 if i > 5 else 0))
+        for i, head in enumerate(heads)
+    ]
+    rows = []
     for name in comparison.models:
         ev = comparison.evaluations[name]
         cells = [name, f"{ev.rows:,}", f"{ev.positives:,}", f"{ev.threshold:.3g}"]
-        for col in COLUMNS:
-            text = format_metric(col, getattr(ev, col))
-            cells.append(f"[bold]{text}[/bold]" if name in comparison.best[col] else text)
-        table.add_row(*cells)
-    out.print(table)
+        cells += [format_metric(col, getattr(ev, col)) for col in COLUMNS]
+        rows.append(cells)
+
+    def bold(r: int, i: int) -> str:
+        if i < 4:
+            return ""
+        return "bold" if comparison.models[r] in comparison.best[COLUMNS[i - 4]] else ""
+
+    print_fitted(out, "model comparison (best in bold)", columns, rows, style=bold)
     rec = comparison.recommendation
     out.print(f"recommended for [bold]{rec.priority}[/bold]: [bold]{rec.model}[/bold]")
     for reason in rec.reasons:
@@ -223,7 +268,10 @@ def _add_registry_commands(sub: Any) -> None:
     where.add_argument(
         "--registry", default="registry", help="model registry directory (default: registry)"
     )
-    stages = "none, staging, production or archived"
+    from fraudforge.models.metric_registry import DEFAULT_PRIORITY, PRIORITIES
+    from fraudforge.wire.reference import FORMS, STAGES
+
+    stages = ", ".join(STAGES)
     cmp = sub.add_parser(
         "compare",
         parents=[where],
@@ -235,7 +283,8 @@ def _add_registry_commands(sub: Any) -> None:
     cmp.add_argument(
         "models",
         nargs="*",
-        help="NAME, NAME:VERSION or NAME@STAGE (default: the newest version of every model)",
+        help=f"{FORMS}; a bare NAME is its production version, else its newest (default: "
+        "every model by its bare name)",
     )
     cmp.add_argument("--data", help="dataset directory to evaluate on (default: recorded metrics)")
     cmp.add_argument("--features", help="with --data: its features directory")
@@ -245,11 +294,17 @@ def _add_registry_commands(sub: Any) -> None:
     _add_cost_flags(cmp)  # used with --data
     cmp.add_argument(
         "--priority",
-        default="balanced",
-        help="balanced, recall-first or precision-first (default: balanced)",
+        default=DEFAULT_PRIORITY,
+        help=f"{', '.join(PRIORITIES)} (default: {DEFAULT_PRIORITY})",
     )
     cmp.add_argument("--markdown", help="write the comparison as Markdown to this file")
-    cmp.add_argument("--json", help="write the comparison as JSON to this file")
+    cmp.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="the comparison as JSON: printed instead of the table, or written to FILE",
+    )
     cmp.set_defaults(func=cmd_compare)
     reg = sub.add_parser("registry", help="list, show or promote registered models")
     regs = reg.add_subparsers(dest="registry_command", required=True)
@@ -257,10 +312,13 @@ def _add_registry_commands(sub: Any) -> None:
     ls.add_argument("--name", help="only this model")
     ls.add_argument("--stage", help=f"only versions in this stage: {stages}")
     ls.add_argument("--tag", help="only versions with this tag")
+    ls.add_argument("--json", action="store_true", help="print the versions as JSON")
     ls.set_defaults(func=cmd_registry_list)
     show = regs.add_parser("show", parents=[where], help="show one version's metadata")
     show.add_argument("name", help="model name")
-    show.add_argument("--version", type=int, help="version (default: the newest)")
+    show.add_argument(
+        "--version", type=int, help="version (default: the production one, else the newest)"
+    )
     show.add_argument("--stage", help=f"the newest version in this stage: {stages}")
     show.add_argument("--json", action="store_true", help="print the metadata as JSON")
     show.set_defaults(func=cmd_registry_show)

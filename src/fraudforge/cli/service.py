@@ -10,11 +10,15 @@ from fraudforge.cli._common import err, out
 
 def _add_service_commands(sub: Any) -> None:
     """The ``serve`` and ``api-key`` commands."""
+    from fraudforge.wire.reference import FORMS
+
     serve = sub.add_parser("serve", help="serve a registered model over HTTP")
     serve.add_argument("--config", help="TOML settings file (flags and FRAUDFORGE_* win)")
     serve.add_argument("--registry", help="model registry directory")
     serve.add_argument(
-        "--model", help="NAME@STAGE or NAME:VERSION (default: fraud-model@production)"
+        "--model",
+        help=f"{FORMS}; a bare NAME is its production version, else its newest (default: "
+        "fraud-model@production)",
     )
     serve.add_argument("--host", help="address to bind (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: 8000)")

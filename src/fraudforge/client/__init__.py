@@ -1,7 +1,8 @@
 """The client of the fraudforge scoring service: ``Client`` (blocking) and ``AsyncClient``
 (asyncio) on httpx, with API keys, timeouts, retries with jittered exponential backoff
 (connection failures, 5xx, 429 honouring ``Retry-After``), ``wait_until_ready``, a chunking
-batch helper and typed results (the service's own msgspec Structs)."""
+batch helper and typed results (the msgspec Structs of ``fraudforge.wire``, which the service
+decodes too; the client imports nothing else of fraudforge)."""
 
 from fraudforge.client._retry import RETRY_STATUSES, RetryPolicy, retry_after
 from fraudforge.client.aio import AsyncClient
@@ -12,7 +13,7 @@ from fraudforge.client.errors import (
     ServiceUnreachableError,
 )
 from fraudforge.client.sync import Client
-from fraudforge.service.schema import (
+from fraudforge.wire import (
     BatchResult,
     Feedback,
     ModelInfo,

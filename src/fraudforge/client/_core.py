@@ -12,7 +12,7 @@ import msgspec
 
 from fraudforge.client._retry import RetryPolicy
 from fraudforge.client.errors import NotReadyError, ServiceError, ServiceUnreachableError
-from fraudforge.service.schema import (
+from fraudforge.wire import (
     BatchResult,
     ErrorBody,
     Feedback,

@@ -10,7 +10,7 @@ from typing import TypeVar
 import httpx
 
 from fraudforge.client._core import RETRY_TRANSPORT, Call, ClientBase, Retry, flatten
-from fraudforge.service.schema import Feedback, ModelInfo, Ready, ScoreResult, Transaction
+from fraudforge.wire import Feedback, ModelInfo, Ready, ScoreResult, Transaction
 
 T = TypeVar("T")
 

@@ -25,6 +25,8 @@ from fraudforge.engine.rows import Rows
 from fraudforge.engine.schema import CUSTOMERS, MERCHANTS, TRANSACTIONS, Column
 
 _DTYPES = {c.name: c.dtype for c in (*TRANSACTIONS, *CUSTOMERS, *MERCHANTS)}
+TRANSACTION_NAMES: tuple[str, ...] = tuple(c.name for c in TRANSACTIONS)
+"""The transactions table's columns in the schema's order (the builders may list them in any)."""
 
 
 def enum_series(name: str, codes: npt.NDArray[Any], dtype: pl.DataType | None = None) -> pl.Series:
@@ -33,11 +35,9 @@ def enum_series(name: str, codes: npt.NDArray[Any], dtype: pl.DataType | None = 
     return pl.Series(name, codes.astype(np.uint32)).cat.to(target)
 
 
-def nullable(
-    name: str, values: npt.NDArray[np.int64], dtype: pl.DataType | None = None
-) -> pl.Series:
-    """An integer column where negative values mean null."""
-    dtype = dtype if dtype is not None else pl.Int64()
+def nullable(name: str, values: npt.NDArray[np.int64]) -> pl.Series:
+    """An integer column of the schema's type for ``name``, where negative values mean null."""
+    dtype = _DTYPES[name]
     s = pl.Series(name, values)
     return s.set(pl.Series(values < 0), None).cast(dtype) if (values < 0).any() else s.cast(dtype)
 
@@ -59,8 +59,9 @@ def with_transaction_ids(shard: int, rows: Rows) -> tuple[Rows, npt.NDArray[np.i
 
 
 def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.DataFrame:
-    """The transactions table of one shard (rows already in their final order);
-    ``merchant_vpa`` holds the merchants' UPI addresses in merchant order."""
+    """The transactions table of one shard (rows already in their final order), its columns in
+    the schema's order and of its types; ``merchant_vpa`` holds the merchants' UPI addresses in
+    merchant order."""
     rows, ids = with_transaction_ids(shard, rows)
     merchant = rows["merchant"]
     counterparty = merchant_vpa.gather(np.maximum(merchant, 0))
@@ -72,7 +73,7 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
     city = rows["city"].astype(np.int64)
     columns = [
         pl.Series("transaction_id", ids),
-        pl.Series("timestamp", ts_us).cast(pl.Datetime("us")),
+        pl.Series("timestamp", ts_us).cast(_DTYPES["timestamp"]),
         pl.Series("customer_id", rows["cust"] + 1),
         nullable("merchant_id", np.where(merchant >= 0, merchant + 1, -1)),
         nullable("device_id", rows["device"]),
@@ -84,9 +85,7 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
         enum_series("txn_type", rows["txn_type"]),
         enum_series("status", rows["status"]),
         enum_series("category", category),
-        nullable(
-            "mcc", np.where(category == cat.CAT["p2p"], -1, cat.CAT_MCC[category]), pl.Int16()
-        ),
+        nullable("mcc", np.where(category == cat.CAT["p2p"], -1, cat.CAT_MCC[category])),
         enum_series("city", city),
         enum_series("state", geo.CITY_STATE[city]),
         pl.Series("lat", rows["lat"]),
@@ -99,10 +98,13 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
         enum_series("anomaly_type", rows["anomaly"]),
         pl.Series("anomaly_severity", rows["severity"]),
         pl.Series("label_known_at", ts_us + rows["label_delay"] * 1_000_000).cast(
-            pl.Datetime("us")
+            _DTYPES["label_known_at"]
         ),
     ]
-    return pl.DataFrame(columns)
+    # In the schema's order by a plain constructor (``select`` would plan a query: 0.2 ms more
+    # per shard).
+    built = {column.name: column for column in columns}
+    return pl.DataFrame([built[name] for name in TRANSACTION_NAMES])
 
 
 def customers_frame(cu: Customers) -> pl.DataFrame:

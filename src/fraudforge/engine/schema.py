@@ -1,8 +1,14 @@
-"""The dataset's tables: every column's name, Polars type and meaning. ``docs/schema.md`` is
-generated from these definitions, and the generator's output is checked against them."""
+"""The dataset's tables: every column's name, Polars type, meaning and role, declared once.
+Every other list of columns derives from these definitions: the label columns, the columns seen
+at authorisation (the service's ``Transaction`` carries exactly those), the labels carried next
+to the features, the values of the wire's enumerations (``fraudforge.wire.vocabulary``, generated
+from here) and ``docs/schema.md``; the generator's output is checked against them."""
 
 from __future__ import annotations
 
+import enum
+import json
+import sys
 from dataclasses import dataclass
 
 import polars as pl
@@ -14,13 +20,50 @@ from fraudforge.engine.taxonomy import ANOMALY_LABELS, FRAUD_LABELS
 SCHEMA_VERSION = 2
 
 
+class Role(enum.Enum):
+    """What a transactions column is to a bank: whether it sees it when it authorises the
+    payment, learns it later, or never (``ROLE_MEANINGS``)."""
+
+    IDENTIFIER = "identifier"
+    OBSERVED = "observed"
+    OUTCOME = "outcome"
+    LABEL = "label"
+
+
+ROLE_MEANINGS: dict[Role, str] = {
+    Role.IDENTIFIER: "an id of the payment or of a party to it, seen at authorisation",
+    Role.OBSERVED: "a fact of the payment seen at authorisation (time, amount, mode, place, ...)",
+    Role.OUTCOME: "known to the bank only later: whether the payment was fraud, and from when; "
+    "features read it only once `label_known_at` has passed (the delayed-label rates)",
+    Role.LABEL: "the generator's record of what happened (fraud pattern and incident, anomaly); "
+    "never a feature input",
+}
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of a table."""
+    """One column of a table.
+
+    Parameters
+    ----------
+    name
+        Column name.
+    dtype
+        Its Polars type (Enum columns list their values in code order).
+    meaning
+        One sentence for ``docs/schema.md``.
+    role
+        What a bank knows of it and when (``Role``); customers' and merchants' columns are the
+        bank's own records of them, observed.
+    with_features
+        Copied next to the features in the features table, for training and evaluation.
+    """
 
     name: str
     dtype: pl.DataType
     meaning: str
+    role: Role = Role.OBSERVED
+    with_features: bool = False
 
 
 def _enum(values: tuple[str, ...]) -> pl.Enum:
@@ -31,22 +74,33 @@ TIMESTAMP = pl.Datetime("us")
 CITY = _enum(geo.CITY_NAMES)
 STATE = _enum(geo.STATES)
 
+ID, SEEN, OUTCOME, LABEL = Role.IDENTIFIER, Role.OBSERVED, Role.OUTCOME, Role.LABEL
+
 TRANSACTIONS: tuple[Column, ...] = (
     Column(
-        "transaction_id", pl.Int64(), "Opaque unique id (a bijective mix of shard and position)."
+        "transaction_id",
+        pl.Int64(),
+        "Opaque unique id (a bijective mix of shard and position).",
+        ID,
     ),
     Column(
         "timestamp", TIMESTAMP, "When the payment was authorised, Indian Standard Time (naive)."
     ),
-    Column("customer_id", pl.Int64(), "The paying customer (customers.customer_id)."),
+    Column("customer_id", pl.Int64(), "The paying customer (customers.customer_id).", ID),
     Column(
-        "merchant_id", pl.Int64(), "The merchant or ATM paid (merchants.merchant_id); null for P2P."
+        "merchant_id",
+        pl.Int64(),
+        "The merchant or ATM paid (merchants.merchant_id); null for P2P.",
+        ID,
     ),
-    Column("device_id", pl.Int64(), "Device used (app, web, UPI); null for card-present and ATM."),
+    Column(
+        "device_id", pl.Int64(), "Device used (app, web, UPI); null for card-present and ATM.", ID
+    ),
     Column(
         "card_id",
         pl.Int64(),
         "Card used (debit or credit; EMI is on the credit card); null otherwise.",
+        ID,
     ),
     Column(
         "amount_inr", pl.Float64(), "Amount in rupees (positive; refunds are positive credits)."
@@ -83,42 +137,74 @@ TRANSACTIONS: tuple[Column, ...] = (
         pl.String(),
         "Payee UPI address: the merchant's, or the receiving customer's for P2P.",
     ),
-    Column("is_fraud", pl.Boolean(), "Label: the row belongs to a fraud scenario."),
-    Column("fraud_type", _enum(FRAUD_LABELS), "Label: the fraud pattern, none for genuine rows."),
+    Column(
+        "is_fraud",
+        pl.Boolean(),
+        "Label: the row belongs to a fraud scenario.",
+        OUTCOME,
+        with_features=True,
+    ),
+    Column(
+        "fraud_type",
+        _enum(FRAUD_LABELS),
+        "Label: the fraud pattern, none for genuine rows.",
+        LABEL,
+        with_features=True,
+    ),
     Column(
         "fraud_scenario_id",
         pl.Int64(),
         "Label: opaque id shared by the rows of one fraud incident; null if genuine.",
+        LABEL,
     ),
-    Column("is_anomaly", pl.Boolean(), "Label: legitimate but unusual behaviour."),
+    Column(
+        "is_anomaly",
+        pl.Boolean(),
+        "Label: legitimate but unusual behaviour.",
+        LABEL,
+        with_features=True,
+    ),
     Column(
         "anomaly_type",
         _enum(ANOMALY_LABELS),
         "Label: behavioural, geographic, temporal, amount, or none.",
+        LABEL,
+        with_features=True,
     ),
     Column(
-        "anomaly_severity", pl.Float32(), "Label: how unusual, in (0, 1]; 0 when not an anomaly."
+        "anomaly_severity",
+        pl.Float32(),
+        "Label: how unusual, in (0, 1]; 0 when not an anomaly.",
+        LABEL,
     ),
     Column(
         "label_known_at",
         TIMESTAMP,
         "When the label became known: fraud confirmed (reported, or a chargeback), or for genuine "
         "rows the close of the dispute window. Features may read a label only after this time.",
+        OUTCOME,
+        with_features=True,
     ),
 )
 
-LABEL_COLUMNS: tuple[str, ...] = (
-    "is_fraud",
-    "fraud_type",
-    "fraud_scenario_id",
-    "is_anomaly",
-    "anomaly_type",
-    "anomaly_severity",
-    "label_known_at",
-)
+
+def _names(columns: tuple[Column, ...], *roles: Role) -> tuple[str, ...]:
+    """The names of ``columns`` with one of ``roles``, in table order."""
+    return tuple(c.name for c in columns if c.role in roles)
+
+
+AUTHORISATION_COLUMNS: tuple[str, ...] = _names(TRANSACTIONS, ID, SEEN)
+"""What a bank sees when it authorises a payment: the fields of the service's ``Transaction``."""
+LABEL_COLUMNS: tuple[str, ...] = _names(TRANSACTIONS, OUTCOME, LABEL)
+"""Never a model input (the features read the outcome only through ``label_known_at``)."""
+OUTCOME_COLUMNS: tuple[str, ...] = _names(TRANSACTIONS, OUTCOME)
+"""What the delayed-label features may read, once ``label_known_at`` has passed."""
+TRAINING_LABELS: tuple[str, ...] = tuple(c.name for c in TRANSACTIONS if c.with_features)
+"""The labels copied next to the features in the features table (``features.compute_features``)
+and read from there by the models stage."""
 
 CUSTOMERS: tuple[Column, ...] = (
-    Column("customer_id", pl.Int64(), "Customer id, 1..N."),
+    Column("customer_id", pl.Int64(), "Customer id, 1..N.", ID),
     Column("name", pl.String(), "Full name."),
     Column("segment", _enum(cat.SEGMENTS), "Customer segment."),
     Column("age", pl.Int16(), "Age in years."),
@@ -167,7 +253,7 @@ CUSTOMERS: tuple[Column, ...] = (
 )
 
 MERCHANTS: tuple[Column, ...] = (
-    Column("merchant_id", pl.Int64(), "Merchant id, 1..M."),
+    Column("merchant_id", pl.Int64(), "Merchant id, 1..M.", ID),
     Column("name", pl.String(), "Trading name (a chain brand, or a local shop's name)."),
     Column("category", _enum(cat.CATEGORIES), "Merchant category."),
     Column("mcc", pl.Int16(), "ISO 18245 merchant category code."),
@@ -198,10 +284,18 @@ def _type_name(dtype: pl.DataType) -> str:
     return str(dtype)
 
 
-def markdown(columns: tuple[Column, ...]) -> str:
-    """A Markdown table documenting a table's columns."""
-    rows = [f"| `{c.name}` | {_type_name(c.dtype)} | {c.meaning} |" for c in columns]
-    return "\n".join(["| column | type | meaning |", "|---|---|---|", *rows])
+def markdown(columns: tuple[Column, ...], *, roles: bool = False) -> str:
+    """A Markdown table documenting a table's columns (with ``roles``, each column's role)."""
+    if roles:
+        head = ["| column | type | role | meaning |", "|---|---|---|---|"]
+        rows = [
+            f"| `{c.name}` | {_type_name(c.dtype)} | {c.role.value} | {c.meaning} |"
+            for c in columns
+        ]
+    else:
+        head = ["| column | type | meaning |", "|---|---|---|"]
+        rows = [f"| `{c.name}` | {_type_name(c.dtype)} | {c.meaning} |" for c in columns]
+    return "\n".join([*head, *rows])
 
 
 def schema_markdown() -> str:
@@ -221,7 +315,13 @@ def schema_markdown() -> str:
         "",
         "## transactions",
         "",
-        markdown(TRANSACTIONS),
+        markdown(TRANSACTIONS, roles=True),
+        "",
+        "Roles:",
+        "",
+        *(f"- `{role.value}`: {meaning}." for role, meaning in ROLE_MEANINGS.items()),
+        "",
+        "The service's `Transaction` carries the identifier and observed columns.",
         "",
         "Label columns (never to be used as model inputs, except through `label_known_at`): "
         + ", ".join(f"`{c}`" for c in LABEL_COLUMNS)
@@ -243,5 +343,31 @@ def schema_markdown() -> str:
     return "\n".join(parts)
 
 
+ENUM_VALUES: dict[str, tuple[str, ...]] = {
+    c.name: tuple(c.dtype.categories) for c in TRANSACTIONS if isinstance(c.dtype, pl.Enum)
+}
+"""The allowed values of each Enum column of the transactions table, in code order."""
+
+
+def wire_vocabulary() -> str:
+    """The source of ``fraudforge/wire/vocabulary.py``: ``ENUM_VALUES`` as plain tuples, so that
+    the wire types (and the client) accept exactly the generator's values without importing
+    the engine (``tests/test_contracts.py`` holds the file equal to this)."""
+    lines = [
+        '"""The values of the dataset\'s enumerated transaction columns, for the wire types.',
+        "",
+        "Generated from the engine's schema (``engine/schema.py``); do not edit, regenerate:",
+        '``python -m fraudforge.engine.schema wire > src/fraudforge/wire/vocabulary.py``."""',
+        "",
+        "ENUM_VALUES: dict[str, tuple[str, ...]] = {",
+    ]
+    for name, values in ENUM_VALUES.items():
+        lines.append(f'    "{name}": (')
+        lines.extend(f"        {json.dumps(v, ensure_ascii=False)}," for v in values)
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":  # pragma: no cover
-    print(schema_markdown(), end="")
+    print(wire_vocabulary() if sys.argv[1:] == ["wire"] else schema_markdown(), end="")

@@ -21,6 +21,7 @@ import pyarrow as pa
 from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.engine.catalog import STATUS
 from fraudforge.engine.ids import tie_runs
+from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features import kernels as k
 from fraudforge.features.catalog import CATALOG
 from fraudforge.features.finish import COL, ENTITY_FEATURES, LAYOUT, finish_rows
@@ -29,9 +30,6 @@ from fraudforge.foundation.machine import default_threads
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-LABELS: tuple[str, ...] = ("is_fraud", "fraud_type", "is_anomaly", "anomaly_type", "label_known_at")
-"""Label columns carried next to the features for training (never inputs of a feature, except the
-delayed-label rates through label_known_at)."""
 
 
 def payee_key(vpa: str) -> int:
@@ -341,5 +339,5 @@ def compute_features(
         )
         matrix = aligned.select(ENTITY_FEATURES).fill_null(0.0).to_numpy().astype(np.float64)
     m, model = feature_matrix(c, outlier=outlier, threads=threads, entity=matrix)
-    labels = df.select(LABELS) if with_labels else None
+    labels = df.select(TRAINING_LABELS) if with_labels else None
     return to_frame(c.transaction_id, m, labels), model

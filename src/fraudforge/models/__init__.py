@@ -7,11 +7,12 @@ from fraudforge.foundation.lazy import lazy_exports
 if TYPE_CHECKING:
     from fraudforge.models._store import ArtefactError, load_model, save_model
     from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
-    from fraudforge.models.compare import PRIORITIES, Comparison, Recommendation, compare
+    from fraudforge.models.compare import Comparison, Recommendation, compare
     from fraudforge.models.compiled import CompiledTrees, UnsupportedModelError
     from fraudforge.models.data import ModelData, load_model_data, model_data
     from fraudforge.models.ensembles import EnsembleReport, build_ensemble
     from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes, fit_fraud_type
+    from fraudforge.models.metric_registry import PRIORITIES
     from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
     from fraudforge.models.registry import (
         CatalogMismatchError,
@@ -29,9 +30,9 @@ if TYPE_CHECKING:
         select_features,
     )
     from fraudforge.models.splits import PrequentialSplit, TimeSplit, time_split
-    from fraudforge.models.stages import STAGES
     from fraudforge.models.training import best_threshold, train_model
     from fraudforge.models.zoo import MODEL_KINDS, calibrate
+    from fraudforge.wire.reference import STAGES
 
 __getattr__, __dir__ = lazy_exports(__name__)
 

@@ -21,40 +21,14 @@ from typing import Any
 import msgspec
 
 from fraudforge.models._tables import markdown_table
+from fraudforge.models.metric_registry import DEFAULT_PRIORITY, METRICS, PRIORITIES, RANKED
 from fraudforge.models.metrics import Evaluation
 
-PRIORITIES: dict[str, tuple[str, ...]] = {
-    "balanced": ("f1", "average_precision", "cost_benefit_inr"),
-    "recall-first": ("recall_at_budget", "recall", "average_precision"),
-    "precision-first": ("precision", "card_precision_at_k", "average_precision"),
-}
-"""The metrics each business priority ranks by, most important first (all higher-is-better)."""
+COLUMNS: tuple[str, ...] = RANKED
+"""The metrics of the table (``metric_registry``'s ranked ones), every one higher-is-better."""
 
-COLUMNS: tuple[str, ...] = (
-    "roc_auc",
-    "average_precision",
-    "precision",
-    "recall",
-    "f1",
-    "card_precision_at_k",
-    "recall_at_budget",
-    "cost_benefit_inr",
-)
-"""The metrics of the table, every one higher-is-better."""
-
-LABELS: dict[str, str] = {
-    "roc_auc": "ROC AUC",
-    "average_precision": "AP",
-    "precision": "precision",
-    "recall": "recall",
-    "f1": "F1",
-    "card_precision_at_k": "CP@k",
-    "recall_at_budget": "recall@budget",
-    "cost_benefit_inr": "cost-benefit INR",
-}
-
-INR_METRICS = frozenset({"cost_benefit_inr"})
-"""Metrics in rupees: their tolerance is relative (a share of the best value's magnitude)."""
+LABELS: dict[str, str] = {name: METRICS[name].label for name in COLUMNS}
+"""Column headings of the table."""
 
 
 class Decision(msgspec.Struct, kw_only=True, frozen=True):
@@ -143,7 +117,7 @@ class Comparison(msgspec.Struct, kw_only=True, frozen=True):
 def compare(
     evaluations: Mapping[str, Evaluation | Mapping[str, Any]],
     *,
-    priority: str = "balanced",
+    priority: str = DEFAULT_PRIORITY,
     tolerance: float = 0.005,
 ) -> Comparison:
     """Compare models by their evaluations (name -> Evaluation, or its dict as the registry
@@ -202,7 +176,7 @@ def _leaders(evs: Mapping[str, Evaluation], metric: str, among: Sequence[str]) -
 
 
 def _within(metric: str, value: float, best: float, tolerance: float) -> bool:
-    slack = tolerance * abs(best) if metric in INR_METRICS else tolerance
+    slack = tolerance * abs(best) if METRICS[metric].in_rupees else tolerance
     return best - value <= slack + 1e-12
 
 
@@ -212,13 +186,13 @@ def format_metric(metric: str, value: float | None) -> str:
     value = _clean(value)
     if value is None:
         return "n/a"
-    if metric in INR_METRICS:
+    if METRICS[metric].in_rupees:
         return f"{value:,.0f}"
     return f"{value:.3f}"
 
 
 def _delta(metric: str, value: float) -> str:
-    return f"{value:+,.0f} INR" if metric in INR_METRICS else f"{value:+.3f}"
+    return f"{value:+,.0f} INR" if METRICS[metric].in_rupees else f"{value:+.3f}"
 
 
 def _recommend(evs: Mapping[str, Evaluation], priority: str, tolerance: float) -> Recommendation:

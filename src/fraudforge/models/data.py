@@ -12,6 +12,7 @@ import numpy.typing as npt
 import polars as pl
 
 from fraudforge.engine.dataset import scan_dataset
+from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.pipeline import read_features
 
@@ -33,7 +34,6 @@ TRANSACTION_COLUMNS: tuple[str, ...] = (
     "amount_inr",
 )
 """Columns read from the transactions table (joined to the features on ``transaction_id``)."""
-LABEL_COLUMNS: tuple[str, ...] = ("is_fraud", "fraud_type", "anomaly_type", "label_known_at")
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,14 +132,14 @@ def _joined(
 ) -> pl.LazyFrame:
     """Features joined to the transaction columns, in time order, with only what is needed."""
     for table, schema, need in (
-        ("features", features.collect_schema(), ("transaction_id", *LABEL_COLUMNS)),
+        ("features", features.collect_schema(), ("transaction_id", *TRAINING_LABELS)),
         ("transactions", transactions.collect_schema(), TRANSACTION_COLUMNS),
     ):
         missing = [c for c in need if c not in schema]
         if missing:
             raise ValueError(f"the {table} table lacks column(s) {', '.join(missing)}")
     return (
-        features.select("transaction_id", *names, *LABEL_COLUMNS)
+        features.select("transaction_id", *names, *TRAINING_LABELS)
         .join(transactions.select(TRANSACTION_COLUMNS), on="transaction_id", how="inner")
         .sort("timestamp", "transaction_id")
     )

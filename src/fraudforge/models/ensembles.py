@@ -14,6 +14,8 @@ from sklearn.frozen import FrozenEstimator
 
 from fraudforge.models.artefact import FraudModel
 from fraudforge.models.data import ModelData
+from fraudforge.models.metric_registry import DEFAULT_METRIC
+from fraudforge.models.metric_registry import metric as registered_metric
 from fraudforge.models.metrics import metric_value
 from fraudforge.models.zoo import (
     SUPERVISED_KINDS,
@@ -63,7 +65,7 @@ def build_ensemble(
     kind: EnsembleKind = "voting_soft",
     members: Sequence[str] = DEFAULT_MEMBERS,
     params: Mapping[str, Mapping[str, Any]] | None = None,
-    metric: str = "average_precision",
+    metric: str = DEFAULT_METRIC,
     features: Sequence[str] | None = None,
     meta_share: float = 0.3,
     bagging_estimators: int = 10,
@@ -89,6 +91,7 @@ def build_ensemble(
         raise ValueError("an ensemble needs at least one member kind")
     if len(set(members)) != len(members):
         raise ValueError(f"member kinds repeat in {', '.join(members)}: name each kind once")
+    registered_metric(metric, ranked=True)  # the best member is the highest: ranked ones only
     names = tuple(features) if features is not None else train.features
     tr, va = train.select(names), validation.select(names)
     p = params or {}

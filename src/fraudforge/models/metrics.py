@@ -11,9 +11,10 @@ from typing import Literal
 import msgspec
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 from fraudforge.models.data import ModelData
+from fraudforge.models.metric_registry import metric as registered_metric
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -268,19 +269,6 @@ def _cards(data: ModelData) -> I64:
     return np.where(data.card_id >= 0, data.card_id, -1 - data.customer_id)
 
 
-METRICS: tuple[str, ...] = (
-    "roc_auc",
-    "average_precision",
-    "card_precision_at_k",
-    "recall_at_budget",
-    "cost_benefit_inr",
-    "precision",
-    "recall",
-    "f1",
-)
-"""Metric names a search or a comparison can optimise (higher is better for each)."""
-
-
 def metric_value(
     name: str,
     data: ModelData,
@@ -292,12 +280,25 @@ def metric_value(
     costs: Costs | None = None,
     entity: Entity = "customer",
 ) -> float:
-    """One metric of ``score`` on ``data``, computed alone (without the breakdowns); NaN where it
-    is undefined (ROC AUC and average precision with one class)."""
-    if name == "cost_benefit":
-        name = "cost_benefit_inr"
-    if name not in METRICS:
-        raise ValueError(f"unknown metric `{name}`: allowed are {', '.join(METRICS)}")
+    """One metric of ``score`` on ``data``, computed alone (without the breakdowns).
+
+    Parameters
+    ----------
+    name
+        A metric of ``metric_registry.REGISTRY`` or one of its aliases; an unknown name is
+        refused naming the allowed ones.
+    data, score
+        The rows and their fraud scores (probabilities for ``log_loss`` and ``brier``).
+    threshold, k, alert_budget, costs, entity
+        As ``evaluate`` takes them.
+
+    Returns
+    -------
+    float
+        The value; NaN where it is undefined (ROC AUC and average precision with one class,
+        any metric on no rows).
+    """
+    name = registered_metric(name).name
     s = np.asarray(score, dtype=np.float64)
     y = data.y
     if name in ("roc_auc", "average_precision"):
@@ -308,4 +309,18 @@ def metric_value(
         return card_precision_at_k(s, ent, data.day, y, k)
     if name == "recall_at_budget":
         return _safe(int((budget_alerts(s, alert_budget) & y).sum()), int(y.sum()))
+    if name in ("alert_rate", "log_loss", "brier"):
+        return _calibration(name, y, s, threshold)
     return _decisions(y, s >= threshold, data.amount, costs if costs is not None else Costs())[name]
+
+
+def _calibration(name: str, y: B, s: F64, threshold: float) -> float:
+    """The share of rows alerted at ``threshold``, or the log loss or Brier score of the scores
+    read as probabilities; NaN on no rows."""
+    if s.shape[0] == 0:
+        return math.nan
+    if name == "alert_rate":
+        return float((s >= threshold).mean())
+    if name == "brier":
+        return float(brier_score_loss(y, s, pos_label=True))
+    return float(log_loss(y, np.clip(s, 1e-15, 1 - 1e-15), labels=[False, True]))

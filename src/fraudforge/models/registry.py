@@ -32,30 +32,20 @@ from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.hashing import sha256_file
 from fraudforge.models._store import ArtefactError, check_model, read_model, write_model
 from fraudforge.models.artefact import FraudModel
-from fraudforge.models.stages import STAGES
+from fraudforge.models.metric_registry import REGISTRY as METRIC_REGISTRY
+from fraudforge.wire.reference import NAME_PATTERN, STAGES, ModelSpec
 
 INDEX_FILE = "registry.sqlite"
 MODELS_DIR = "models"
 SCHEMA_VERSION = 1
 
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "roc_auc": True,
-    "average_precision": True,
-    "precision": True,
-    "recall": True,
-    "f1": True,
-    "card_precision_at_k": True,
-    "recall_at_budget": True,
-    "cost_benefit_inr": True,
-    "alert_rate": False,
-    "log_loss": False,
-    "brier": False,
-}
-"""Direction of the metrics ``best`` knows; other metrics need ``higher_is_better``."""
+HIGHER_IS_BETTER: dict[str, bool] = {m.name: m.higher_is_better for m in METRIC_REGISTRY}
+"""Direction of the metrics ``best`` knows (``metric_registry``); others need
+``higher_is_better``."""
 
 LIBRARIES = ("fraudforge", "numpy", "polars", "scikit-learn", "lightgbm", "skops")
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = re.compile(f"^{NAME_PATTERN}$")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
     name TEXT NOT NULL,
@@ -164,22 +154,6 @@ class ModelVersion(msgspec.Struct, kw_only=True, frozen=True):
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
             return None
         return float(value)
-
-
-def parse_model_ref(text: str) -> tuple[str, int | None, str | None]:
-    """``NAME``, ``NAME:VERSION`` or ``NAME@STAGE`` as (name, version, stage)."""
-    if "@" in text:
-        name, stage = text.split("@", 1)
-        return name, None, stage
-    if ":" in text:
-        name, version = text.split(":", 1)
-        if not (version.isascii() and version.isdigit()):
-            raise ValueError(
-                f"invalid model reference `{text}`: allowed are NAME, NAME:VERSION (a whole "
-                "number in ASCII digits) or NAME@STAGE"
-            )
-        return name, int(version), None
-    return text, None, None
 
 
 def library_versions() -> dict[str, str]:
@@ -476,9 +450,16 @@ class Registry:
     def show(
         self, name: str, version: int | None = None, *, stage: str | None = None
     ) -> ModelVersion:
-        """One version: the given one, else the newest in ``stage``, else the newest."""
+        """One version: the given one, else the newest in ``stage``, else (the name alone) the
+        production version if one is promoted, else the newest (``wire.reference``)."""
         with self._connect() as db:
             return self._version(db, name, self._resolve(db, name, version, stage))
+
+    def resolve(self, ref: ModelSpec | str) -> ModelVersion:
+        """The version a model reference names (``NAME``, ``NAME:VERSION`` or ``NAME@STAGE``,
+        parsed by ``ModelSpec.parse``; a bare name as ``show`` reads it)."""
+        spec = ModelSpec.parse(ref) if isinstance(ref, str) else ref
+        return self.show(spec.name, spec.version, stage=spec.stage)
 
     def training(self, name: str, version: int) -> dict[str, Any] | None:
         """The training record of a version (``models.provenance.read_training_record`` reads
@@ -642,6 +623,10 @@ class Registry:
         if stage is not None:
             query += " AND stage = ?"
             args.append(_check_stage(stage))
+        else:
+            production = db.execute(query + " AND stage = 'production'", args).fetchone()[0]
+            if production is not None:
+                return int(production)
         found = db.execute(query, args).fetchone()[0]
         if found is None:
             exists = db.execute("SELECT 1 FROM versions WHERE name = ? LIMIT 1", (name,))

@@ -26,7 +26,9 @@ from fraudforge.foundation.atomic import write_atomic
 from fraudforge.foundation.extras import require
 from fraudforge.models._tables import markdown_table
 from fraudforge.models.data import ModelData
-from fraudforge.models.metrics import METRICS, metric_value
+from fraudforge.models.metric_registry import DEFAULT_METRIC
+from fraudforge.models.metric_registry import metric as registered_metric
+from fraudforge.models.metrics import metric_value
 from fraudforge.models.splits import PrequentialSplit
 from fraudforge.models.training import train_model
 from fraudforge.models.zoo import MODEL_KINDS, N_JOBS, Imbalance, check_kind
@@ -314,7 +316,7 @@ def search(
     *,
     kind: str = "lightgbm",
     method: Method = "random",
-    metric: str = "average_precision",
+    metric: str = DEFAULT_METRIC,
     space: Space | None = None,
     n_trials: int = 20,
     cv: CV = "prequential",
@@ -339,9 +341,7 @@ def search(
     check_kind(kind, MODEL_KINDS)
     if method not in METHODS:
         raise ValueError(f"unknown search method `{method}`: allowed are {', '.join(METHODS)}")
-    canonical = "cost_benefit_inr" if metric == "cost_benefit" else metric
-    if canonical not in METRICS:
-        raise ValueError(f"unknown metric `{metric}`: allowed are {', '.join(METRICS)}")
+    canonical = registered_metric(metric, ranked=True).name
     if n_trials < 1 or n_jobs < 1:
         raise ValueError(f"n_trials = {n_trials}, n_jobs = {n_jobs}: allowed are 1 or more each")
     fixed_names = set(params or {})

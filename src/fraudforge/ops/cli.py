@@ -19,10 +19,10 @@ from fraudforge.ops.deploy import (
     Restart,
     Target,
     deploy,
-    parse_model,
     rollback,
 )
 from fraudforge.ops.releases import Release
+from fraudforge.wire.reference import FORMS, ModelRefError, ModelSpec
 
 FAILED = 1
 USAGE = 2
@@ -72,7 +72,10 @@ def parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 deployed, 1 a step failed, 2 bad arguments",
     )
     dep.add_argument(
-        "model", nargs="?", help="NAME:VERSION, or NAME for its newest version (needs --registry)"
+        "model",
+        nargs="?",
+        help="NAME:VERSION; or NAME@STAGE, or NAME for its production version (the newest when "
+        "none is promoted), both resolved in --registry",
     )
     dep.add_argument("--image", help="image to run, e.g. fraudforge:0.2.0")
     _common(dep)
@@ -115,18 +118,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "deploy":
-            name, version = parse_model(args.model) if args.model else (None, None)
+            try:
+                model = ModelSpec.parse(args.model) if args.model else None
+            except ModelRefError as exc:
+                return _usage(str(exc))
             if args.image and restart is None:
                 return _usage(
                     "--image needs --restart CMD: the command that recreates the service with "
                     "the new image, e.g. --restart 'docker compose up -d fraudforge'"
                 )
-            if name is None and args.image is None:
-                return _usage("nothing to deploy: give a model (NAME[:VERSION]) or --image")
-            if name is not None and version is None and args.registry is None:
-                return _usage(f"no version of {name}: give {name}:VERSION or --registry DIR")
+            if model is None and args.image is None:
+                return _usage(f"nothing to deploy: give a model ({FORMS}) or --image")
+            if model is not None and model.version is None and args.registry is None:
+                return _usage(
+                    f"{model} names no version: give {model.name}:VERSION or --registry DIR"
+                )
             release = deploy(
-                target, name=name, version=version, registry=args.registry,
+                target, model=model, registry=args.registry,
                 image=args.image, restart=restart, history=args.history,
             )  # fmt: skip
         else:

@@ -28,6 +28,7 @@ from fraudforge.ops.releases import (
     record,
     set_variable,
 )
+from fraudforge.wire.reference import FORMS, ModelSpec
 
 API_KEY_VARIABLE = "FRAUDFORGE_API_KEY"
 """Where the admin key is read from when not given as an option (keeps it out of ``ps``)."""
@@ -115,18 +116,12 @@ def serve_version(target: Target, name: str, version: int) -> tuple[str, int]:
     return got
 
 
-def newest_version(registry: str | Path, name: str) -> int:
-    """The newest registered version of ``name``."""
+def registered_version(registry: str | Path, model: ModelSpec) -> int:
+    """The version ``model`` names in ``registry`` (a bare name: production if promoted, else
+    the newest); one the registry does not hold is refused naming the ones it does."""
     from fraudforge.models.registry import Registry
 
-    return Registry(registry, create=False).show(name).version
-
-
-def check_version(registry: str | Path, name: str, version: int) -> None:
-    """Refuse a version the registry does not hold (naming the ones it does)."""
-    from fraudforge.models.registry import Registry
-
-    Registry(registry, create=False).show(name, version)
+    return Registry(registry, create=False).resolve(model).version
 
 
 def open_registry(registry: str | Path) -> None:
@@ -163,38 +158,38 @@ def previous_production(registry: str | Path, name: str) -> int:
 def deploy(
     target: Target,
     *,
-    name: str | None = None,
-    version: int | None = None,
+    model: ModelSpec | None = None,
     registry: str | Path | None = None,
     image: str | None = None,
     restart: Restart | None = None,
     history: str | Path | None = None,
 ) -> Release:
-    """Put ``image`` (through ``restart``) and then model ``name`` ``version`` (through the
-    admin API) in place, waiting for the service to be ready after each; with ``registry`` the
-    version is checked first (and defaults to the newest). Records the release in ``history``."""
-    if image is None and name is None:
-        raise ValueError("nothing to deploy: give a model (NAME[:VERSION]) or an image")
+    """Put ``image`` (through ``restart``) and then ``model`` (through the admin API) in place,
+    waiting for the service to be ready after each; with ``registry`` the reference is resolved
+    and checked there first (``NAME@STAGE`` and a bare ``NAME`` need it). Records the release
+    in ``history``."""
+    if image is None and model is None:
+        raise ValueError(f"nothing to deploy: give a model ({FORMS}) or an image")
     if image is not None and restart is None:
         raise ValueError("deploying an image needs a restart command")
-    if name is not None:
-        if version is None:
-            if registry is None:
-                raise ValueError(f"no version of {name} given: pass NAME:VERSION or a registry")
-            version = newest_version(registry, name)
-        elif registry is not None:
-            check_version(registry, name, version)
+    version = None
+    if model is not None:
+        if registry is not None:
+            version = registered_version(registry, model)
+        elif model.version is None:
+            raise ValueError(f"model {model} names no version: pass NAME:VERSION or a registry")
+        else:
+            version = model.version
     if image is not None:
         assert restart is not None
         if history is not None:
             _record_baseline(history, restart.env_file, image)
         restart.apply(image)
     target.wait()
-    if name is not None:
+    if model is not None:
         assert version is not None
-        serve_version(target, name, version)
-    model = "{}:{}".format(*served(target))
-    release = Release(at=now(), action="deploy", image=image, model=model)
+        serve_version(target, model.name, version)
+    release = Release(at=now(), action="deploy", image=image, model="{}:{}".format(*served(target)))
     if history is not None:
         record(history, release)
     return release
@@ -249,26 +244,14 @@ def rollback(
     return release
 
 
-def parse_model(text: str) -> tuple[str, int | None]:
-    """``NAME`` or ``NAME:VERSION``."""
-    name, _, version = text.partition(":")
-    if not name or (version and not version.isdigit()) or text.endswith(":"):
-        raise ValueError(
-            f"invalid model `{text}`: allowed are NAME or NAME:VERSION (e.g. fraud-model:3)"
-        )
-    return name, int(version) if version else None
-
-
 __all__ = [
     "API_KEY_VARIABLE",
     "DeployError",
     "Restart",
     "Target",
-    "check_version",
     "deploy",
-    "newest_version",
-    "parse_model",
     "previous_production",
+    "registered_version",
     "rollback",
     "serve_version",
     "served",

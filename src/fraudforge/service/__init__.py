@@ -1,13 +1,15 @@
 """The scoring service: a Litestar + msgspec HTTP app over a registered model and the online
-features, with its wire types. It loads and runs what other stages build: the model and its
-compiled trees and fraud-type model (``models``), the online state (``features.replay``)."""
+features. Its wire types are defined in ``fraudforge.wire`` (shared with the client) and
+re-exported here. It loads and runs what other stages build: the model and its compiled trees
+and fraud-type model (``models``), the online state (``features.replay``)."""
 
 from typing import TYPE_CHECKING
 
 from fraudforge.foundation.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from fraudforge.service.schema import (
+    from fraudforge.service.scoring import Scorer, transactions_of
+    from fraudforge.wire import (
         BatchRequest,
         BatchResult,
         ErrorBody,
@@ -18,7 +20,6 @@ if TYPE_CHECKING:
         Thresholds,
         Transaction,
     )
-    from fraudforge.service.scoring import Scorer, transactions_of
 
 __getattr__, __dir__ = lazy_exports(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from fraudforge.service._errors import RESPONSES
-from fraudforge.service.schema import ErrorBody
+from fraudforge.wire import ErrorBody
 
 _REF = "#/components/schemas/{name}"
 Method = Literal["GET", "POST"]

@@ -45,7 +45,11 @@ from fraudforge.service._errors import (
 from fraudforge.service._openapi import Endpoint, docs_page, openapi_document
 from fraudforge.service.ledger import Ledger, differing, fingerprint, read_ledger, write_ledger
 from fraudforge.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
-from fraudforge.service.schema import (
+from fraudforge.service.scoring import Scorer
+from fraudforge.service.security import KeyRing, RateLimiter, presented_key, read_keys
+from fraudforge.service.settings import Settings
+from fraudforge.service.state import ServiceState, preflight
+from fraudforge.wire import (
     IST,
     BatchRequest,
     BatchResult,
@@ -54,16 +58,13 @@ from fraudforge.service.schema import (
     Health,
     LoadModel,
     ModelInfo,
+    ModelSpec,
     Promote,
     Ready,
     ScoreResult,
     SnapshotInfo,
     Transaction,
 )
-from fraudforge.service.scoring import Scorer
-from fraudforge.service.security import KeyRing, RateLimiter, presented_key, read_keys
-from fraudforge.service.settings import Settings
-from fraudforge.service.state import ModelSpec, ServiceState, preflight
 
 log = logging.getLogger("fraudforge.service")
 

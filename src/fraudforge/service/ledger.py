@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from fraudforge.foundation.atomic import staged_file
-from fraudforge.service.schema import ScoreResult, Transaction
+from fraudforge.wire import ScoreResult, Transaction
 
 log = logging.getLogger("fraudforge.service")
 

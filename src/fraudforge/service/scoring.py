@@ -27,7 +27,7 @@ from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import FraudModel, Registry, RegistryError
 from fraudforge.models.compiled import CompiledTrees, lightgbm_booster
 from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes
-from fraudforge.service.schema import (
+from fraudforge.wire import (
     Feedback,
     ModelRef,
     Reason,

@@ -13,7 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from fraudforge.foundation.runtime import TABLE as PERFORMANCE_TABLE
-from fraudforge.service.schema import Thresholds
+from fraudforge.wire import Thresholds
 
 ENV_PREFIX = "FRAUDFORGE_"
 
@@ -27,7 +27,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
     registry: str
     """The model registry directory."""
     model: str = "fraud-model@production"
-    """``NAME@STAGE`` or ``NAME:VERSION`` of the model to serve."""
+    """The model to serve: ``NAME``, ``NAME@STAGE`` or ``NAME:VERSION``
+    (``wire.reference.ModelSpec``)."""
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8000
     data: str | None = None

@@ -21,12 +21,10 @@ import ctypes
 import gc
 import logging
 import os
-import re
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -36,46 +34,11 @@ from fraudforge.features.pipeline import source_dataset
 from fraudforge.features.replay import load_snapshot, warm_start, write_state
 from fraudforge.foundation import atomic
 from fraudforge.models.registry import ModelVersion, Registry, RegistryError
-from fraudforge.models.stages import STAGES
-from fraudforge.service.schema import ModelInfo, Thresholds
 from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert
 from fraudforge.service.settings import Settings
+from fraudforge.wire import ModelInfo, ModelSpec, Thresholds
 
 log = logging.getLogger("fraudforge.service")
-
-_REF = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<stage>\w+)|:(?P<v>[0-9]+))?$", re.ASCII
-)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model named as ``NAME@STAGE`` or ``NAME:VERSION`` (a bare name means production)."""
-
-    name: str
-    version: int | None = None
-    stage: str | None = "production"
-
-    def __str__(self) -> str:
-        if self.version is not None:
-            return f"{self.name}:{self.version}"
-        return f"{self.name}@{self.stage}"
-
-    @classmethod
-    def parse(cls, text: str) -> ModelSpec:
-        """Parse ``NAME@STAGE`` / ``NAME:VERSION``, naming what is wrong."""
-        m = _REF.match(text)
-        if m is None:
-            raise ValueError(
-                f"invalid model `{text}`: allowed are NAME@STAGE or NAME:VERSION "
-                "(e.g. fraud-model@production, fraud-model:3)"
-            )
-        if m["v"] is not None:
-            return cls(m["name"], int(m["v"]), None)
-        stage = m["stage"] or "production"
-        if stage not in STAGES:
-            raise ValueError(f"unknown stage `{stage}`: allowed are {', '.join(STAGES)}")
-        return cls(m["name"], None, stage)
 
 
 def remove_stale_partials(path: str | Path) -> list[Path]:
@@ -132,7 +95,7 @@ def resolve_model(registry: Registry, spec: ModelSpec) -> ModelVersion:
     """The registered version ``spec`` names, or an error naming the reference, the registry
     and what it holds."""
     try:
-        return registry.show(spec.name, spec.version, stage=spec.stage)
+        return registry.resolve(spec)
     except RegistryError as exc:
         reason = str(exc).split(": registered are", 1)[0]
         raise RegistryError(
@@ -445,7 +408,6 @@ def _reap_writer(pid: int, read: int) -> int:
 
 __all__ = [
     "FORK_SNAPSHOTS",
-    "ModelSpec",
     "ServiceState",
     "describe_registry",
     "model_thresholds",

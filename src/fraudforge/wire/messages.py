@@ -1,7 +1,9 @@
-"""The service's wire types: msgspec Structs decoded strictly (unknown fields rejected, no type
-coercion) and encoded as JSON. Enum fields are ``Literal`` types built from the engine's own
-lists (``engine.catalog``, ``engine.geo``, ``engine.taxonomy``), so the API accepts exactly the
-values the generator produces and the features understand."""
+"""The wire types the service and the client share: msgspec Structs decoded strictly (unknown
+fields rejected, no type coercion) and encoded as JSON. They need only msgspec and the standard
+library. Enum fields are ``Literal`` types over ``wire.vocabulary``, generated from the engine's
+schema, so the API accepts exactly the values the generator produces and the features
+understand; ``Transaction`` carries exactly the schema's authorisation columns
+(``tests/test_contracts.py``)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 import msgspec
 from msgspec import Meta
 
-from fraudforge.engine import catalog as cat
-from fraudforge.engine import geo
-from fraudforge.engine.taxonomy import FRAUD_LABELS
-from fraudforge.models.stages import STAGES
+from fraudforge.wire.reference import NAME_PATTERN, STAGES
+from fraudforge.wire.vocabulary import ENUM_VALUES
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
 """Timestamps in the engine are naive Indian Standard Time; aware ones are converted to it."""
@@ -27,7 +27,7 @@ MAX_AMOUNT_INR = 1e9
 
 
 def _literal(values: tuple[str, ...]) -> Any:
-    """A ``Literal`` type over ``values`` (built at import so it follows the engine's lists)."""
+    """A ``Literal`` type over ``values`` (built at import so it follows the vocabulary)."""
     return Literal.__getitem__(values)
 
 
@@ -45,15 +45,15 @@ if TYPE_CHECKING:
     FeedbackKind: TypeAlias = str
     Stage: TypeAlias = str
 else:
-    PaymentMode = _literal(cat.PAYMENT_MODES)
-    CardNetwork = _literal(cat.CARD_NETWORKS)
-    Channel = _literal(cat.CHANNELS)
-    TxnType = _literal(cat.TXN_TYPES)
-    Status = _literal(cat.STATUSES)
-    Category = _literal(cat.CATEGORIES)
-    City = _literal(geo.CITY_NAMES)
-    State = _literal(geo.STATES)
-    FraudType = _literal(FRAUD_LABELS)
+    PaymentMode = _literal(ENUM_VALUES["payment_mode"])
+    CardNetwork = _literal(ENUM_VALUES["card_network"])
+    Channel = _literal(ENUM_VALUES["channel"])
+    TxnType = _literal(ENUM_VALUES["txn_type"])
+    Status = _literal(ENUM_VALUES["status"])
+    Category = _literal(ENUM_VALUES["category"])
+    City = _literal(ENUM_VALUES["city"])
+    State = _literal(ENUM_VALUES["state"])
+    FraudType = _literal(ENUM_VALUES["fraud_type"])
     Decision = _literal(DECISIONS)
     FeedbackKind = _literal(FEEDBACK_KINDS)
     Stage = _literal(STAGES)
@@ -238,11 +238,12 @@ class Ready(msgspec.Struct, kw_only=True, frozen=True):
     """Why startup failed, if it did."""
 
 
-ModelName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+ModelName = Annotated[str, Meta(pattern=f"^{NAME_PATTERN}$")]
 
 
 class LoadModel(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
-    """Admin: serve another registered model (``NAME@STAGE`` or ``NAME:VERSION``)."""
+    """Admin: serve another registered model: ``NAME:VERSION``, ``NAME@STAGE``, or ``NAME`` for
+    its production version (its newest when none is promoted)."""
 
     model: Annotated[str, Meta(min_length=1, max_length=80, examples=["fraud-model@production"])]
 
@@ -269,27 +270,3 @@ class ErrorBody(msgspec.Struct, kw_only=True, frozen=True):
 
     error: str
     field: str | None = None
-
-
-__all__ = [
-    "DECISIONS",
-    "FEEDBACK_KINDS",
-    "IST",
-    "MAX_AMOUNT_INR",
-    "BatchRequest",
-    "BatchResult",
-    "ErrorBody",
-    "Feedback",
-    "Health",
-    "LoadModel",
-    "ModelInfo",
-    "ModelRef",
-    "Promote",
-    "Ready",
-    "Reason",
-    "ScoreResult",
-    "SnapshotInfo",
-    "Thresholds",
-    "Transaction",
-    "to_ist_naive",
-]

@@ -1,0 +1,182 @@
+"""Each concept is defined once and its users agree with it: the dataset schema (the wire's
+``Transaction``, the wire's enumerations, the label lists), and the model reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+import numpy as np
+import polars as pl
+import pytest
+
+from fraudforge.engine import schema
+from fraudforge.wire import ENUM_VALUES, ModelRefError, ModelSpec, Transaction, vocabulary
+from fraudforge.wire import reference as wire_reference
+from tests.conftest import Dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _wire_type(t: mi.Type) -> tuple[str, Any]:
+    """A wire field's type as (kind, detail), constraints and ``None`` left out."""
+    if isinstance(t, mi.UnionType):
+        (t,) = [u for u in t.types if not isinstance(u, mi.NoneType)]
+    if isinstance(t, mi.Metadata):
+        t = t.type
+    if isinstance(t, mi.LiteralType):
+        return ("enum", frozenset(t.values))
+    kinds = {mi.IntType: "int", mi.FloatType: "float", mi.StrType: "str", mi.DateTimeType: "time"}
+    return (kinds[type(t)], None)
+
+
+def _column_type(dtype: pl.DataType) -> tuple[str, Any]:
+    """A schema column's type in the same terms."""
+    if isinstance(dtype, pl.Enum):
+        return ("enum", frozenset(dtype.categories))
+    if dtype.is_integer():
+        return ("int", None)
+    if dtype.is_float():
+        return ("float", None)
+    if isinstance(dtype, pl.Datetime):
+        return ("time", None)
+    assert dtype == pl.String(), dtype
+    return ("str", None)
+
+
+def test_the_wire_transaction_is_the_authorisation_columns() -> None:
+    """The service's ``Transaction`` has exactly the schema's identifier and observed columns,
+    with the same types (Enum columns as literals over the same values; msgspec sorts them,
+    the vocabulary test holds their order)."""
+    info = mi.type_info(Transaction)
+    assert isinstance(info, mi.StructType)
+    wire = {f.name: _wire_type(f.type) for f in info.fields}
+    seen = [c for c in schema.TRANSACTIONS if c.name in schema.AUTHORISATION_COLUMNS]
+    assert sorted(wire) == sorted(schema.AUTHORISATION_COLUMNS)
+    assert wire == {c.name: _column_type(c.dtype) for c in seen}
+
+
+def test_the_wire_takes_a_null_exactly_where_the_data_has_one(small: Dataset) -> None:
+    """A ``Transaction`` field is optional exactly when its column holds nulls in generated
+    data (P2P payments have no merchant or MCC; card-present ones no device; ...), and every
+    generated row converts to a ``Transaction``."""
+    info = mi.type_info(Transaction)
+    assert isinstance(info, mi.StructType)
+    optional = {f.name for f in info.fields if not f.required}
+    tx = small.transactions
+    assert {c for c in schema.AUTHORISATION_COLUMNS if tx[c].null_count()} == optional
+    rows = tx.select(schema.AUTHORISATION_COLUMNS).head(2_000).to_dicts()
+    assert len(msgspec.convert(rows, list[Transaction])) == 2_000
+
+
+def test_the_wire_vocabulary_is_generated_from_the_schema() -> None:
+    """``wire/vocabulary.py`` is what the schema generates (regenerate it with
+    ``python -m fraudforge.engine.schema wire``), and holds every Enum column's values."""
+    path = ROOT / "src" / "fraudforge" / "wire" / "vocabulary.py"
+    assert path.read_text(encoding="utf-8") == schema.wire_vocabulary()
+    assert vocabulary.ENUM_VALUES == ENUM_VALUES == schema.ENUM_VALUES
+    assert ENUM_VALUES["fraud_type"][0] == "none"
+    assert "Mumbai" in ENUM_VALUES["city"]
+
+
+ROW_CODES = {
+    "mode": "payment_mode", "network": "card_network", "channel": "channel",
+    "txn_type": "txn_type", "status": "status", "category": "category", "city": "city",
+    "fraud": "fraud_type", "anomaly": "anomaly_type",
+}  # fmt: skip
+"""The generator's code fields (``engine.rows``) and the Enum column each becomes."""
+
+
+def test_the_generator_codes_fit_the_schema_enums(small: Dataset) -> None:
+    """Each code field of ``Rows`` holds every code of its column's Enum, and the generated
+    table has the schema's columns in its order and types."""
+    from fraudforge.engine.frames import check_schema
+    from fraudforge.engine.rows import ROW_DTYPES
+
+    enums = {c.name: c.dtype for c in schema.TRANSACTIONS if isinstance(c.dtype, pl.Enum)}
+    assert sorted([*ROW_CODES.values(), "state"]) == sorted(enums)  # state: the city's
+    for field, column in ROW_CODES.items():
+        top = len(enums[column].categories) - 1
+        assert np.iinfo(ROW_DTYPES[field]).max >= top, (field, column)
+    check_schema(small.transactions, schema.TRANSACTIONS)
+
+
+def test_the_label_lists_derive_from_the_roles() -> None:
+    """Labels and outcomes are never seen at authorisation; the features table carries a
+    subset of them; every transactions column has exactly one role."""
+    roles = {c.name: c.role for c in schema.TRANSACTIONS}
+    assert schema.LABEL_COLUMNS == (
+        "is_fraud", "fraud_type", "fraud_scenario_id", "is_anomaly", "anomaly_type",
+        "anomaly_severity", "label_known_at",
+    )  # fmt: skip
+    assert schema.OUTCOME_COLUMNS == ("is_fraud", "label_known_at")
+    assert schema.TRAINING_LABELS == (
+        "is_fraud", "fraud_type", "is_anomaly", "anomaly_type", "label_known_at",
+    )  # fmt: skip
+    assert set(schema.TRAINING_LABELS) <= set(schema.LABEL_COLUMNS)
+    assert set(schema.AUTHORISATION_COLUMNS).isdisjoint(schema.LABEL_COLUMNS)
+    assert len(schema.AUTHORISATION_COLUMNS) + len(schema.LABEL_COLUMNS) == len(roles)
+    assert all(roles[name] is schema.Role.IDENTIFIER for name in roles if name.endswith("_id")
+               and name != "fraud_scenario_id")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("fraud", ModelSpec("fraud")),
+        ("fraud@staging", ModelSpec("fraud", stage="staging")),
+        ("fraud@production", ModelSpec("fraud", stage="production")),
+        ("fraud-lgbm.2:7", ModelSpec("fraud-lgbm.2", 7)),
+    ],
+)
+def test_a_model_reference_parses_and_prints_back(text: str, spec: ModelSpec) -> None:
+    """NAME, NAME@STAGE and NAME:VERSION; ``str`` gives the text back."""
+    assert ModelSpec.parse(text) == spec
+    assert str(spec) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fraud@live", "unknown stage `live`: allowed are none, staging, production, archived"),
+        ("fraud:x", "invalid model reference `fraud:x`: allowed are NAME, NAME:VERSION or"),
+        ("fraud:", "invalid model reference"),
+        (":3", "invalid model reference"),
+        ("fraud:1:2", "invalid model reference"),
+        ("fraud:١٢", "invalid model reference"),
+        ("fraud:１２", "invalid model reference"),
+        ("", "invalid model reference"),
+        ("-fraud", "invalid model reference"),
+    ],
+)
+def test_a_bad_model_reference_names_the_accepted_forms(text: str, message: str) -> None:
+    """Anything else is a ``ModelRefError`` (a ``ValueError`` and a ``FraudforgeError``)."""
+    with pytest.raises(ModelRefError, match=message):
+        ModelSpec.parse(text)
+
+
+def test_a_model_reference_takes_a_version_or_a_stage() -> None:
+    """Built in code, a reference with both is refused; so is an unknown stage."""
+    with pytest.raises(ModelRefError, match="give a version or a stage, not both"):
+        ModelSpec("fraud", 3, "production")
+    with pytest.raises(ModelRefError, match="unknown stage `live`"):
+        ModelSpec("fraud", stage="live")
+
+
+def test_the_wire_and_the_registry_agree_on_names_and_stages() -> None:
+    """A name the registry accepts is a name the admin API accepts, and the API's stages are
+    the registry's."""
+    from fraudforge.models import STAGES
+    from fraudforge.models.registry import _NAME
+    from fraudforge.wire import Promote
+
+    assert STAGES is wire_reference.STAGES
+    for name in ("fraud", "Fraud-2.x_y", "a" * 64):
+        assert _NAME.match(name)
+        msgspec.convert({"name": name, "version": 1}, Promote)
+    for name in ("-fraud", "a" * 65, "fraud model"):
+        assert not _NAME.match(name)
+        with pytest.raises(msgspec.ValidationError):
+            msgspec.convert({"name": name, "version": 1}, Promote)
