@@ -39,6 +39,7 @@ def test_report_with_a_model_file(
     """--model PATH loads a LightGBM text model, scores the features and explains it."""
     data, features, model = dataset
     out = tmp_path / "r" / "report.html"
+    out.parent.mkdir()
     argv = ["report", "--data", str(data), "--features", str(features), "--model", str(model)]
     assert main([*argv, "--out", str(out), "--review-cost", "100"]) == 0
     page = out.read_text()

@@ -35,7 +35,7 @@ def test_generate_and_features_with_ray_backend(
     assert main([*argv, *_flags()]) == 0
     printed = capsys.readouterr()
     assert "content hash" in printed.out
-    assert "generating" in printed.err
+    assert "generate: writing" in printed.err
     m = read_manifest(data)
     assert m.content_hash == local_data[1].content_hash
     assert m.files == local_data[1].files

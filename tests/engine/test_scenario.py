@@ -113,9 +113,12 @@ def test_load_toml_and_yaml(tmp_path: Path) -> None:
 
 
 def test_load_errors_name_the_file(tmp_path: Path) -> None:
-    """Missing files, unknown suffixes and malformed content are ScenarioErrors."""
-    with pytest.raises(ScenarioError, match="existing"):
+    """A missing file is named as missing; unknown suffixes and malformed content are
+    ScenarioErrors."""
+    with pytest.raises(FileNotFoundError, match="missing.toml' does not exist: give an existing"):
         load_scenario(tmp_path / "missing.toml")
+    with pytest.raises(FileNotFoundError, match="is a directory: give an existing"):
+        load_scenario(tmp_path)
     bad = tmp_path / "s.json"
     bad.write_text("{}")
     with pytest.raises(ScenarioError, match=r"\.toml, \.yaml or \.yml"):

@@ -21,6 +21,7 @@ from fraudforge.cli._common import (
     err,
     out,
 )
+from fraudforge.cli.audit import add_audit_command
 from fraudforge.cli.bench import _add_bench_commands
 from fraudforge.cli.data import cmd_features, cmd_generate, cmd_warmup
 from fraudforge.cli.demo import cmd_demo
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_quiet_flag(rep)
     rep.set_defaults(func=cmd_report)
     add_realism_command(sub)
+    add_audit_command(sub)
     _add_service_commands(sub)
     _add_bench_commands(sub)
     demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")

@@ -1,0 +1,112 @@
+"""``fraudforge audit DATA``: the dataset's tells, worst first (docs/audit.md)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+from fraudforge.cli._common import add_quiet_flag, err, out
+from fraudforge.cli.progress import Meter
+
+
+def _share(x: float) -> str:
+    return f"{x:.2%}" if x < 0.1 else f"{x:.1%}"
+
+
+def _print(report: Any) -> None:
+    from fraudforge.analytics.audit import pattern_text
+
+    rules = Table(
+        title=f"{report.dataset}: the {len(report.rules)} worst of {report.rules_found:,} rules "
+        f"covering at least {report.min_recall:.1%} of {report.fraud_rows:,} fraud rows"
+    )
+    for col in ("#", "group", "rule", "precision", "recall", "support", "patterns hit"):
+        rules.add_column(
+            col, justify="right" if col in ("#", "precision", "recall", "support") else "left"
+        )
+    for r in report.rules:
+        rules.add_row(
+            str(r.rank), r.group, r.text, f"{r.precision:.3f}", _share(r.recall),
+            f"{r.support:,}", pattern_text(r.patterns, r.fraud_rows),
+        )  # fmt: skip
+    out.print(rules)
+    if report.trees:
+        trees = Table(title="a depth-2 tree per pattern on the raw row (pattern vs genuine)")
+        for col in ("pattern", "rows", "AUC", "best leaf", "its recall", "its precision"):
+            trees.add_column(col, justify="left" if col in ("pattern", "best leaf") else "right")
+        for t in report.trees:
+            trees.add_row(
+                t.pattern, f"{t.rows:,}", f"{t.auc:.3f}", t.rule, _share(t.recall),
+                f"{t.precision:.3f}",
+            )  # fmt: skip
+        out.print(trees)
+    best = report.most_precise
+    if best is not None:
+        out.print(
+            f"most precise rule: {best.text} (precision {best.precision:.3f}, recall "
+            f"{_share(best.recall)}); {report.rows:,} rows audited in {report.seconds:.1f} s",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Audit the dataset; exit 1 with ``--fail-on-precision P`` when a rule covering at least
+    ``--min-recall`` of fraud rows has precision >= P."""
+    from fraudforge.analytics.audit import STEP_UNITS, audit, to_json
+
+    if args.fail_on_precision is not None and not 0.0 < args.fail_on_precision <= 1.0:
+        raise ValueError(
+            f"--fail-on-precision {args.fail_on_precision}: allowed is a precision in (0, 1]"
+        )
+    with Meter("audit", units=STEP_UNITS, quiet=args.quiet) as meter:
+        report = audit(
+            args.data,
+            min_recall=args.min_recall,
+            top=args.top,
+            trees=not args.no_trees,
+            progress=meter,
+        )
+    if args.json:
+        print(to_json(report), end="")
+    else:
+        _print(report)
+    failing = args.fail_on_precision is not None and report.max_precision >= args.fail_on_precision
+    if failing and report.most_precise is not None:
+        err.print(
+            f"audit failed: `{report.most_precise.text}` has precision "
+            f"{report.max_precision:.3f} >= {args.fail_on_precision} and covers "
+            f"{_share(report.most_precise.recall)} of fraud rows",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+    return 1 if failing else 0
+
+
+def add_audit_command(sub: Any) -> None:
+    """The ``audit`` sub-command and its flags."""
+    p = sub.add_parser(
+        "audit", help="search a dataset for tells: simple rules that give fraud away"
+    )
+    p.add_argument("data", help="dataset directory written by `generate`")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--top", type=int, default=20, help="rules to print (default: 20)")
+    p.add_argument(
+        "--min-recall", dest="min_recall", type=float, default=0.003,
+        help="smallest share of fraud rows a rule must cover (default: 0.003, 0.3 %%)",
+    )  # fmt: skip
+    p.add_argument(
+        "--fail-on-precision", dest="fail_on_precision", type=float,
+        help="exit 1 when a rule covering at least --min-recall of fraud rows has this "
+        "precision or more (for CI; e.g. 0.8)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-trees", dest="no_trees", action="store_true",
+        help="skip the depth-2 tree per pattern",
+    )  # fmt: skip
+    add_quiet_flag(p)
+    p.set_defaults(func=cmd_audit)
