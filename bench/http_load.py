@@ -35,7 +35,7 @@ import msgspec
 import psutil
 
 from fraudforge.client import Client
-from fraudforge.service.demo import free_port
+from fraudforge.service.server import free_port
 from fraudforge.wire import Transaction
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,11 +60,10 @@ def build(
     from fraudforge.engine.scan import scan, scan_customers
     from fraudforge.engine.scenario import Scenario
     from fraudforge.features.batch import compute_features
-    from fraudforge.features.online import OnlineFeatures
+    from fraudforge.features.replay import replayed, save_snapshot
     from fraudforge.models import Registry, model_data, train_model
-    from fraudforge.service.fraud_type import TYPE_SUFFIX, fit_fraud_type
+    from fraudforge.models.fraud_type import TYPE_SUFFIX, fit_fraud_type
     from fraudforge.service.security import add_key
-    from fraudforge.service.state import save_snapshot
 
     work.mkdir(parents=True, exist_ok=True)
     s = Scenario(customers=customers, days=days, fraud_rate=0.02, seed=31)
@@ -77,10 +76,7 @@ def build(
     registry.promote(NAME, registry.register(model, name=NAME).version, "staging")
     types = fit_fraud_type(data, features=model.features)
     registry.register(types, name=NAME + TYPE_SUFFIX)
-    online = OnlineFeatures.from_customers(people, outlier)
-    for row in tx.iter_rows(named=True):
-        online.process_row(row)
-    save_snapshot(online, work / "snapshot.npz")
+    save_snapshot(replayed(tx, people, outlier), work / "snapshot.npz")
     key = add_key(work / "keys.json", "load", ["score"])
     templates, bodies = [], []
     for row in tx.unique("customer_id", keep="last").sort("customer_id").iter_rows(named=True):

@@ -19,7 +19,7 @@ from fraudforge.features.batch import compute_features
 from fraudforge.features.finish import LAYOUT
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import model_data, train_model
-from fraudforge.service.fraud_type import FraudTypes, fit_fraud_type
+from fraudforge.models.fraud_type import FraudTypes, fit_fraud_type
 from fraudforge.service.scoring import Scorer, transactions_of
 from fraudforge.wire import Transaction
 from sizes import size, smoke, timings_s

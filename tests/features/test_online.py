@@ -4,6 +4,7 @@ from their label_known_at, and state that stays bounded to the 30-day window."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 import pytest
@@ -12,7 +13,7 @@ from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features.batch import compute_features
 from fraudforge.features.kernels import RETAIN_US
-from fraudforge.features.online import OnlineFeatures
+from fraudforge.features.online import OnlineFeatures, TimeOrderError
 
 S = Scenario(customers=150, days=45, seed=12)
 
@@ -35,7 +36,12 @@ def test_errors_name_the_problem(stream: tuple[list[dict[str, object]], OnlineFe
         online.process({**first, "customer_id": 999_999})
     online.process(first)
     earlier = {**first, "timestamp": first["timestamp"] - dt.timedelta(hours=1)}  # type: ignore[operator]
-    with pytest.raises(ValueError, match="earlier than the customer's last one"):
+    said = (
+        f"transaction {first['transaction_id']} at {earlier['timestamp']} is earlier than "
+        f"customer {first['customer_id']}'s last transaction ({first['timestamp']}): each "
+        "customer's must come in time order"
+    )
+    with pytest.raises(TimeOrderError, match=re.escape(said)):
         online.process(earlier)
 
 

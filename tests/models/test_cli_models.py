@@ -12,7 +12,8 @@ from fraudforge.cli import main
 from fraudforge.engine.dataset import generate
 from fraudforge.features.pipeline import build_features
 from fraudforge.models.data import ModelData, load_model_data
-from fraudforge.models.registry import Registry
+from fraudforge.models.provenance import read_training_record
+from fraudforge.models.registry import ModelVersion, Registry
 from tests.models.conftest import MODELS_SMALL
 
 SPLIT = ["--gap-days", "3", "--test-days", "5"]
@@ -52,6 +53,26 @@ def test_train_evaluates_and_registers(
     assert 0.5 < float(version.metrics["roc_auc"]) <= 1.0
     model = Registry(tmp_path / "reg").load("lr", 1)
     assert model.features == version.features
+    _fraud_type_registered_beside(tmp_path / "reg", version)
+    assert "registered lr-type v1 (stage staging)" in shown
+
+
+def _fraud_type_registered_beside(registry: Path, fraud: ModelVersion) -> None:
+    """``train`` registered ``NAME-type`` at the model's stage, over its features, with its
+    provenance, fitted on the fraud rows of its training period; ``compare`` without names
+    leaves it out (it is no fraud model)."""
+    reg = Registry(registry)
+    types = reg.show("lr-type")
+    assert (types.version, types.stage, types.kind) == (1, fraud.stage, "logistic")
+    assert types.features == fraud.features
+    assert (types.data_hash, types.catalog_hash, types.tags) == (
+        fraud.data_hash, fraud.catalog_hash, fraud.tags
+    )  # fmt: skip
+    assert types.description == "most likely fraud type for lr v1"
+    record = read_training_record(reg.training("lr", 1))
+    assert record is not None
+    assert reg.load("lr-type", 1).params["rows"] == record.train.fraud
+    assert main(["compare", "--registry", str(registry)]) == 0
 
 
 def test_train_without_registry_and_with_bad_params(

@@ -98,9 +98,9 @@ class Deployment:
 def deployment(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """SERVICE_SMALL's model registered and its online state snapshotted."""
     from fraudforge.features.online import OnlineFeatures
+    from fraudforge.features.replay import save_snapshot
     from fraudforge.models import Registry
     from fraudforge.service.security import add_key
-    from fraudforge.service.state import save_snapshot
     from fraudforge.wire import Transaction
 
     root = tmp_path_factory.mktemp("deployment")

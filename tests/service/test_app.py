@@ -18,10 +18,10 @@ import msgspec
 import pytest
 
 from fraudforge.features.online import to_micros
+from fraudforge.features.replay import load_snapshot
 from fraudforge.service.app import create_app
 from fraudforge.service.scoring import Scorer
 from fraudforge.service.settings import Settings
-from fraudforge.service.state import load_snapshot
 from fraudforge.wire import ScoreResult, Transaction
 
 from .conftest import Deployment
@@ -170,6 +170,10 @@ def test_batch_errors_name_the_item(url: str, deployment: Deployment) -> None:
     later = next(x for x in others if x["timestamp"] > first["timestamp"])
     r = post(url, "/v1/score/batch", {"transactions": [later, first]}, k)
     assert (r.status_code, r.json()["field"]) == (422, "transactions[1].timestamp")
+    assert r.json()["error"] == (
+        f"transaction {first['transaction_id']} is earlier than customer {t['customer_id']}'s "
+        "previous one in this batch: each customer's must come in time order"
+    )
     served = httpx.get(url + "/metrics").text
     assert "fraudforge_scored_total 0" in served  # nothing of the refused batches was scored
 

@@ -27,9 +27,9 @@ from fraudforge.client import (
     ServiceUnreachableError,
     retry_after,
 )
+from fraudforge.features.replay import load_snapshot
 from fraudforge.service.app import create_app
 from fraudforge.service.scoring import Scorer
-from fraudforge.service.state import load_snapshot
 from fraudforge.wire import Feedback, ModelRef, ScoreResult, Transaction
 
 from .conftest import Deployment

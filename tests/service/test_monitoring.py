@@ -176,7 +176,7 @@ def test_prometheus_evaluates_every_dashboard_query(deployment: Deployment, tmp_
     to a live server on 127.0.0.1, scrapes it while it scores; every dashboard query then
     evaluates, each returns series (the 5xx panel may be empty: no request failed), and the
     model panel shows the served version."""
-    from fraudforge.service.demo import free_port
+    from fraudforge.service.server import free_port
 
     app = create_app(deployment.settings(tmp_path / "state.npz"))
     key = {"x-api-key": deployment.admin_key}

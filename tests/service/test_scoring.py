@@ -10,7 +10,7 @@ import pytest
 
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import FraudModel, Registry, train_model
-from fraudforge.service.fraud_type import TYPE_SUFFIX, FraudTypes, fit_fraud_type
+from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes, fit_fraud_type
 from fraudforge.service.scoring import Scorer, _top_positive, risk_score, transactions_of
 from fraudforge.wire import Feedback, Thresholds, Transaction
 from tests.service.conftest import Served
@@ -162,20 +162,6 @@ def test_from_registry_serves_the_registered_pair(
     assert swapped.ref.version == 9
 
 
-def test_fraud_types_match_the_pipeline(served: Served, type_model: FraudModel) -> None:
-    """The array form predicts what the fitted pipeline predicts, on every fraud row."""
-    types = FraudTypes(type_model)
-    x = served.model.matrix(served.data)
-    fraud = served.data.fraud_type != "none"
-    expected = type_model.estimator.predict(x[fraud]).tolist()
-    assert types.predict_many(x[fraud]) == expected
-    assert [types.predict(row) for row in x[fraud][:300]] == expected[:300]
-    accuracy = np.mean(np.array(expected) == served.data.fraud_type[fraud])
-    assert accuracy > 1.0 / len(types.classes) * 2  # learned something: well above chance
-    with pytest.raises(ValueError, match="not a fraud-type model"):
-        FraudTypes(served.model)
-
-
 def test_small_pieces_by_hand() -> None:
     """risk_score rounds half up within 0-100; _top_positive picks the largest positive entries."""
     assert [risk_score(p) for p in (0.0, 0.004, 0.005, 0.5, 0.994, 0.995, 1.0)] == [
@@ -225,7 +211,8 @@ from fraudforge.engine.scenario import Scenario
 from fraudforge.features import compute_features, online_kernel
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import model_data, train_model
-from fraudforge.service import compiled, scoring
+from fraudforge.models import compiled
+from fraudforge.service import scoring
 from fraudforge.service.scoring import Scorer, transactions_of
 
 sc = Scenario(customers=300, days=10, seed=3)

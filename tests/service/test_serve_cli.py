@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from fraudforge.features.online import to_micros
-from fraudforge.service.state import load_snapshot
+from fraudforge.features.replay import load_snapshot
 
 from .conftest import Deployment
 

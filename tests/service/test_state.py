@@ -20,9 +20,10 @@ from fraudforge.engine.dataset import generate
 from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features.pipeline import build_features
+from fraudforge.features.replay import load_snapshot, warm_start
 from fraudforge.service.app import create_app
 from fraudforge.service.scoring import Scorer
-from fraudforge.service.state import load_snapshot, preflight, warm_start
+from fraudforge.service.state import preflight
 from fraudforge.wire import Transaction
 
 from .conftest import Deployment

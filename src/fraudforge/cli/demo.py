@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fraudforge.cli._common import DEMO_MODEL, err, out
+from fraudforge.cli._common import DEMO_MODEL, out
 from fraudforge.cli.data import cmd_features, cmd_generate
 from fraudforge.cli.models import cmd_train
 from fraudforge.cli.report import cmd_report
@@ -78,16 +78,12 @@ def _demo_model(root: Path) -> int:
 
 
 def _demo_service(root: Path) -> int:
-    """Register the fraud-type model beside the demo's model, then start ``fraudforge serve``
-    on a free loopback port, score some of the demo's transactions through the client, stop."""
-    from fraudforge.service.demo import demo_service, register_fraud_type
+    """Start ``fraudforge serve`` on a free loopback port with the demo's model and the
+    fraud-type model ``train`` registered beside it, score some of the demo's transactions
+    through the client, stop (``_demo_run``)."""
+    from fraudforge.cli._demo_run import demo_service
 
-    with err.status("fitting the fraud-type model"):
-        version = register_fraud_type(
-            root / "registry", "fraud-lightgbm", root / "data", root / "features", stage="staging"
-        )
-    out.print(f"registered fraud-lightgbm-type v{version} (staging): most likely fraud type")
-    return demo_service(root, name="fraud-lightgbm", stage="staging", console=out)
+    return demo_service(root, name=DEMO_MODEL, stage="staging", console=out)
 
 
 def _demo_report(root: Path) -> int:

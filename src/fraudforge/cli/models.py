@@ -4,12 +4,16 @@ parameters."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from fraudforge.cli._common import _add_cost_flags, _costs_from_args, add_quiet_flag, out
 from fraudforge.cli.progress import Meter
+
+if TYPE_CHECKING:
+    from fraudforge.models.data import ModelData
+    from fraudforge.models.registry import ModelVersion, Registry
 
 
 def _json_params(text: str | None) -> dict[str, Any]:
@@ -133,16 +137,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     manifest = read_manifest(args.data)
     features_manifest, _ = read_features(args.features, dataset=args.data)
     registry = Registry(args.registry)
+    provenance: dict[str, Any] = {
+        "scenario": manifest.scenario,
+        "data_hash": manifest.content_hash,
+        "catalog_hash": features_manifest.catalog_hash,
+        "tags": args.tag or (),
+    }
     version = registry.register(
         model,
         name=args.name,
         metrics=run.test,
-        scenario=manifest.scenario,
-        data_hash=manifest.content_hash,
-        catalog_hash=features_manifest.catalog_hash,
-        tags=args.tag or (),
         description=f"fraudforge train --model {args.model}: test period metrics",
         training=training_record(run),
+        **provenance,
     )
     if args.stage:
         version = registry.promote(version.name, version.version, args.stage)
@@ -150,7 +157,35 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"registered [bold]{version.name} v{version.version}[/bold] in {args.registry} "
         f"(stage {version.stage})"
     )
+    train = data.subset(run.split.train)
+    _register_fraud_type(registry, version, train, provenance, quiet=args.quiet)
     return 0
+
+
+def _register_fraud_type(
+    registry: Registry,
+    version: ModelVersion,
+    train: ModelData,
+    provenance: dict[str, Any],
+    *,
+    quiet: bool,
+) -> None:
+    """Register the fraud-type model of the model just registered, fitted on its training
+    rows with the same provenance, so the service names each score's likely fraud type; says
+    why when the training rows cannot fit one."""
+    from fraudforge.models.fraud_type import FraudTypeDataError, register_fraud_type
+
+    with Meter("train", quiet=quiet) as meter:
+        meter.phase("fitting the fraud-type model")
+        try:
+            types = register_fraud_type(registry, version, train, **provenance)
+        except FraudTypeDataError as exc:
+            out.print(f"no fraud-type model (scores will name no fraud type): {exc}")
+            return
+    out.print(
+        f"registered [bold]{types.name} v{types.version}[/bold] (stage {types.stage}): the most "
+        "likely fraud type of each score"
+    )
 
 
 def cmd_tune(args: argparse.Namespace) -> int:

@@ -177,7 +177,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         err.print("[red]error:[/red] give both --data DATA and --features FEATURES, or neither")
         return 2
     reg = _registry(args.registry)
-    refs = args.models or reg.names()
+    from fraudforge.models.fraud_type import TYPE_SUFFIX
+
+    # by default every fraud model: not the fraud-type models registered beside them
+    refs = args.models or [n for n in reg.names() if not n.endswith(TYPE_SUFFIX)]
     if not refs:
         err.print(f"[red]error:[/red] the registry {args.registry} holds no models to compare")
         return 2

@@ -36,6 +36,7 @@ from fraudforge.features.batch import payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.finish import COL, LAYOUT
 from fraudforge.features.outlier import OutlierModel
+from fraudforge.foundation.errors import FraudforgeError
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -51,6 +52,43 @@ def to_micros(ts: dt.datetime | int) -> int:
     if isinstance(ts, int):
         return ts
     return (ts - EPOCH) // _MICROSECOND
+
+
+class TimeOrderError(FraudforgeError, ValueError):
+    """A customer's transaction earlier than that customer's previous one: the online features
+    read each customer's transactions in time order (``check_time_order``)."""
+
+
+def check_time_order(
+    customer_id: int,
+    timestamp: dt.datetime | int,
+    previous: dt.datetime | int | None,
+    *,
+    transaction_id: int | None = None,
+    in_batch: bool = False,
+) -> None:
+    """The time-order rule of the online features, the one place it is checked: a customer's
+    transaction at ``timestamp`` may not be earlier than that customer's ``previous`` one (the
+    same time is allowed; None: there is none). Raises ``TimeOrderError`` naming the
+    transaction (by ``transaction_id`` when given, else by its time) and the previous one:
+    the last one the state holds, or with ``in_batch`` an earlier one of the same request."""
+    if previous is None or to_micros(timestamp) >= to_micros(previous):
+        return
+    if in_batch:
+        subject, before = f"transaction {transaction_id}", "previous one in this batch"
+    else:
+        at, last = (_datetime(t) for t in (timestamp, previous))
+        subject = f"{at}" if transaction_id is None else f"transaction {transaction_id} at {at}"
+        before = f"last transaction ({last})"
+    raise TimeOrderError(
+        f"{subject} is earlier than customer {customer_id}'s {before}: each customer's must "
+        "come in time order"
+    )
+
+
+def _datetime(ts: dt.datetime | int) -> dt.datetime:
+    """A naive timestamp, from itself or its microseconds since the epoch."""
+    return ts if isinstance(ts, dt.datetime) else EPOCH + ts * _MICROSECOND
 
 
 @dataclass
@@ -251,15 +289,12 @@ class OnlineFeatures:
 
     def check(self, customer_id: int, timestamp: dt.datetime | int) -> None:
         """Raise what ``process`` would for this customer and time (KeyError for an unknown
-        customer, ValueError for a time before the customer's last), changing nothing."""
+        customer, ``TimeOrderError`` for a time before the customer's last), changing
+        nothing."""
         h = self._customers.get(customer_id)
         if h is None and customer_id not in self._homes:
             raise KeyError(f"customer_id {customer_id} is unknown: add it to the customers table")
-        if h is not None and to_micros(timestamp) < h.last_t:
-            raise ValueError(
-                f"{timestamp} is earlier than customer {customer_id}'s last transaction "
-                f"({EPOCH + h.last_t * _MICROSECOND}): each customer's must come in time order"
-            )
+        check_time_order(customer_id, timestamp, None if h is None else h.last_t)
 
     def process(self, txn: Mapping[str, Any]) -> dict[str, float]:
         """The features of ``txn`` (a transaction in the engine's schema) by catalogue name,
@@ -272,11 +307,8 @@ class OnlineFeatures:
         t = to_micros(txn["timestamp"])
         cid = int(txn["customer_id"])
         h = self._history(cid)
-        if t < h.last_t:
-            raise ValueError(
-                f"transaction {txn.get('transaction_id')} at {txn['timestamp']} is earlier than "
-                "the customer's last one: feed each customer's transactions in time order"
-            )
+        if t < h.last_t:  # the rule's own test first: the call costs 0.2 µs a transaction
+            check_time_order(cid, t, h.last_t, transaction_id=txn.get("transaction_id"))
         merchant_id = txn.get("merchant_id")
         if merchant_id is not None:
             party = int(merchant_id)

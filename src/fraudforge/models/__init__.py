@@ -8,8 +8,10 @@ if TYPE_CHECKING:
     from fraudforge.models._store import ArtefactError, load_model, save_model
     from fraudforge.models.artefact import KINDS, FraudModel, MissingFeaturesError
     from fraudforge.models.compare import Comparison, Recommendation, compare
+    from fraudforge.models.compiled import CompiledTrees, UnsupportedModelError
     from fraudforge.models.data import ModelData, load_model_data, model_data
     from fraudforge.models.ensembles import EnsembleReport, build_ensemble
+    from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes, fit_fraud_type
     from fraudforge.models.metric_registry import PRIORITIES
     from fraudforge.models.metrics import Costs, Evaluation, card_precision_at_k, evaluate
     from fraudforge.models.registry import (
@@ -40,14 +42,17 @@ __all__ = [
     "PRIORITIES",
     "SPACES",
     "STAGES",
+    "TYPE_SUFFIX",
     "ArtefactError",
     "CatalogMismatchError",
     "Comparison",
+    "CompiledTrees",
     "CorrelationFilter",
     "Costs",
     "EnsembleReport",
     "Evaluation",
     "FraudModel",
+    "FraudTypes",
     "ImportanceSelector",
     "L1Selector",
     "MissingFeaturesError",
@@ -61,12 +66,14 @@ __all__ = [
     "SearchResult",
     "Selection",
     "TimeSplit",
+    "UnsupportedModelError",
     "best_threshold",
     "build_ensemble",
     "calibrate",
     "card_precision_at_k",
     "compare",
     "evaluate",
+    "fit_fraud_type",
     "load_model",
     "load_model_data",
     "model_data",

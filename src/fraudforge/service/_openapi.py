@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from fraudforge.service._errors import RESPONSES
 from fraudforge.wire import ErrorBody
 
 _REF = "#/components/schemas/{name}"
@@ -18,16 +19,10 @@ Method = Literal["GET", "POST"]
 _REASONS = {
     200: "OK",
     202: "Accepted",
-    400: "Malformed JSON",
-    401: "Missing or unknown API key",
-    403: "The key lacks the scope",
     404: "Not found",
-    409: "Conflict with what the service holds (see the error)",
-    413: "Body or batch too large",
-    422: "A field's value is not allowed",
-    429: "Rate limit reached (see Retry-After)",
-    503: "Not ready yet (see Retry-After)",
+    **{response.status: response.problem for response in RESPONSES},
 }
+"""What each status means: the error answers' own problem types (``_errors``), and the rest."""
 
 
 @dataclass(frozen=True)

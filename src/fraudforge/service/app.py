@@ -25,9 +25,23 @@ from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.handlers.http_handlers import HTTPRouteHandler
 
+from fraudforge.features.online import TimeOrderError, check_time_order
+from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.package import package_version
-from fraudforge.models.registry import CatalogMismatchError, RegistryIndexError
-from fraudforge.service._errors import ServiceError, decode, field_path
+from fraudforge.models.registry import CatalogMismatchError
+from fraudforge.service._errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidFieldError,
+    RateLimitedError,
+    ResponseError,
+    TooLargeError,
+    UnauthenticatedError,
+    UnavailableError,
+    answer,
+    decode,
+    field_path,
+)
 from fraudforge.service._openapi import Endpoint, docs_page, openapi_document
 from fraudforge.service.ledger import Ledger, differing, fingerprint, read_ledger, write_ledger
 from fraudforge.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
@@ -120,16 +134,18 @@ class Service:
         scorer = self.state.scorer
         if scorer is None or self.state.online is None:
             reason = self.state.error or "the model and online state are still loading"
-            raise ServiceError(503, f"not ready: {reason}", headers={"Retry-After": "1"})
+            raise UnavailableError(f"not ready: {reason}", headers={"Retry-After": "1"})
         return scorer
 
-    def check(self, txn: Transaction, prefix: str = "") -> None:
+    def check(
+        self, txn: Transaction, prefix: str = "", *, after: dt.datetime | None = None
+    ) -> None:
         """The rules the schema cannot state: configured amount and time bounds, a known
-        customer, and time order per customer."""
+        customer, and time order per customer (after the state's last transaction of the
+        customer and, in a batch, ``after`` its previous one in the batch)."""
         s = self.settings
         if txn.amount_inr > s.max_amount_inr:
-            raise ServiceError(
-                422,
+            raise InvalidFieldError(
                 f"amount_inr {txn.amount_inr} is above the maximum {s.max_amount_inr}",
                 field=field_path(prefix, "amount_inr"),
             )
@@ -138,10 +154,14 @@ class Service:
         assert online is not None  # callers hold a scorer, so the state is loaded
         try:
             online.check(txn.customer_id, txn.timestamp)
+            check_time_order(
+                txn.customer_id, txn.timestamp, after, transaction_id=txn.transaction_id,
+                in_batch=True,
+            )  # fmt: skip
         except KeyError as exc:
-            raise ServiceError(422, exc.args[0], field=field_path(prefix, "customer_id")) from None
-        except ValueError as exc:
-            raise ServiceError(422, str(exc), field=field_path(prefix, "timestamp")) from None
+            raise answer(exc, field=field_path(prefix, "customer_id")) from None
+        except TimeOrderError as exc:
+            raise answer(exc, field=field_path(prefix, "timestamp")) from None
 
     def check_time(self, ts: dt.datetime, field: str) -> None:
         """Refuse a time too far in the future (IST) or before 2000."""
@@ -149,33 +169,30 @@ class Service:
             minutes=self.settings.max_future_minutes
         )
         if ts > latest:
-            raise ServiceError(
-                422,
+            raise InvalidFieldError(
                 f"{field} {ts.isoformat()} is more than {self.settings.max_future_minutes:g} "
                 f"minutes in the future (IST now is {dt.datetime.now(IST):%Y-%m-%dT%H:%M:%S})",
                 field=field,
             )
         if ts < EARLIEST:
-            raise ServiceError(422, f"{field} {ts.isoformat()} is before 2000-01-01", field=field)
+            raise InvalidFieldError(f"{field} {ts.isoformat()} is before 2000-01-01", field=field)
 
 
 _KEY_ID = "fraudforge.key_id"
 """Where the guard leaves the id of the request's API key in the ASGI scope."""
 
 
-def _rate_limited(svc: Service, key_id: str, wait: float) -> ServiceError:
-    return ServiceError(
-        429,
+def _rate_limited(svc: Service, key_id: str, wait: float) -> RateLimitedError:
+    return RateLimitedError(
         f"rate limit of key `{key_id}` reached ({svc.settings.rate_per_s:g}/s, burst "
         f"{svc.settings.burst})",
         headers={"Retry-After": str(max(1, math.ceil(wait)))},
     )
 
 
-def _conflict(txn: Transaction, scored: Transaction, prefix: str) -> ServiceError:
+def _conflict(txn: Transaction, scored: Transaction, prefix: str) -> ConflictError:
     fields = differing(scored, txn)
-    return ServiceError(
-        409,
+    return ConflictError(
         f"transaction_id {txn.transaction_id} was already scored with a different body: "
         f"{', '.join(fields)} differ{'s' if len(fields) == 1 else ''} (a resend must be "
         "identical; a new transaction needs a new id)",
@@ -201,13 +218,12 @@ async def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
         return
     key = svc.keys.find(presented_key(connection.headers))
     if key is None:
-        raise ServiceError(
-            401,
+        raise UnauthenticatedError(
             "missing or unknown API key: send it as X-API-Key or Authorization: Bearer",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if scope not in key.scopes:
-        raise ServiceError(403, f"key `{key.id}` lacks scope `{scope}`")
+        raise ForbiddenError(f"key `{key.id}` lacks scope `{scope}`")
     wait = svc.limiter.take(key.id)
     if wait > 0:
         svc.metrics.rate_limited += 1
@@ -249,8 +265,7 @@ async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
     batch: BatchRequest = decode(_DECODERS[BatchRequest], await request.body())
     txns = batch.transactions
     if len(txns) > svc.settings.max_batch:
-        raise ServiceError(
-            413,
+        raise TooLargeError(
             f"batch of {len(txns)} transactions is over the limit of {svc.settings.max_batch}",
             field="transactions",
         )
@@ -279,15 +294,7 @@ async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
         plan.append(i)
         fresh.append(txn)
         bodies.append(body)
-        svc.check(txn, prefix)
-        before = last.get(txn.customer_id)
-        if before is not None and txn.timestamp < before:
-            raise ServiceError(
-                422,
-                f"transaction {txn.transaction_id} is earlier than customer {txn.customer_id}'s "
-                "previous one in this batch: each customer's must come in time order",
-                field=field_path(prefix, "timestamp"),
-            )
+        svc.check(txn, prefix, after=last.get(txn.customer_id))
         last[txn.customer_id] = txn.timestamp
     scored = scorer.score_many(fresh)
     svc.metrics.decided(r.decision for r in scored)
@@ -318,8 +325,7 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc.check_time(fb.known_at, "known_at")
     entry = svc.ledger.get(fb.transaction_id)
     if entry is None:
-        raise ServiceError(
-            422,
+        raise InvalidFieldError(
             f"transaction_id {fb.transaction_id} was not scored by this service within the "
             f"idempotency window (the last {svc.settings.idempotency_window} transactions, "
             f"{svc.settings.idempotency_ttl_s:g} s): feedback must name a scored transaction",
@@ -332,8 +338,7 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
     if fb.device_id is not None:
         _same(fb.device_id, txn.device_id, "device_id", fb.transaction_id)
     if fb.known_at < txn.timestamp:
-        raise ServiceError(
-            422,
+        raise InvalidFieldError(
             f"known_at {fb.known_at.isoformat()} is before transaction {fb.transaction_id} "
             f"({txn.timestamp.isoformat()}): a label is known after the payment",
             field="known_at",
@@ -342,8 +347,7 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
     before = labels.get(fb.kind)
     if before is not None:
         if before != fb.known_at:
-            raise ServiceError(
-                409,
+            raise ConflictError(
                 f"transaction {fb.transaction_id} already has {fb.kind} feedback known at "
                 f"{before.isoformat()}, not {fb.known_at.isoformat()}",
                 field="known_at",
@@ -364,8 +368,7 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 def _same(given: int, scored: int | None, field: str, transaction_id: int) -> None:
     if given != scored:
-        raise ServiceError(
-            422,
+        raise InvalidFieldError(
             f"{field} {given} is not transaction {transaction_id}'s (it was scored with "
             f"{field} {scored})",
             field=field,
@@ -452,7 +455,7 @@ async def admin_load(request: Request[Any, Any, Any]) -> Response[bytes]:
     try:
         spec = ModelSpec.parse(body.model)
     except ValueError as exc:
-        raise ServiceError(422, str(exc), field="model") from None
+        raise answer(exc, field="model") from None
     return _json(await _swap(svc, spec, "model"))
 
 
@@ -478,25 +481,21 @@ async def _swap(svc: Service, spec: ModelSpec, field: str) -> ModelInfo:
 
 @contextlib.contextmanager
 def _model_errors(ref: str, field: str) -> Iterator[None]:
-    """A model refused by the swap checks as a client error naming what is wrong (the model
-    being served stays): 422 (another features catalogue, with both hashes; an unknown
-    version; damaged files; a model LightGBM cannot read), or 503 for a registry index that
-    cannot be read."""
+    """A model refused by the swap checks as an error answer naming what is wrong (the model
+    being served stays), by ``_errors.ANSWERS``: 422 (another features catalogue, with both
+    hashes; an unknown version; damaged files; a model LightGBM cannot read), or 503 for a
+    registry index that cannot be read."""
     try:
         yield
     except CatalogMismatchError as exc:
-        raise ServiceError(
-            422,
-            f"cannot serve {ref}: trained on features catalogue {exc.recorded}, this service "
-            f"computes catalogue {exc.current}; retrain it on current features",
+        raise answer(
+            exc,
+            message=f"cannot serve {ref}: trained on features catalogue {exc.recorded}, this "
+            f"service computes catalogue {exc.current}; retrain it on current features",
             field=field,
         ) from None
-    except RegistryIndexError as exc:
-        raise ServiceError(
-            503, f"cannot serve {ref}: {exc}", headers={"Retry-After": "5"}
-        ) from None
-    except (ValueError, KeyError) as exc:
-        raise ServiceError(422, f"cannot serve {ref}: {exc}", field=field) from None
+    except (FraudforgeError, ValueError, KeyError) as exc:
+        raise answer(exc, message=f"cannot serve {ref}: {exc}", field=field) from None
 
 
 async def admin_snapshot(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -504,12 +503,12 @@ async def admin_snapshot(request: Request[Any, Any, Any]) -> Response[bytes]:
     svc = _service(request)
     svc.scorer()
     if svc.settings.state is None:
-        raise ServiceError(409, "no snapshot file configured (settings.state / --state)")
+        raise ConflictError("no snapshot file configured (settings.state / --state)")
     try:
         size = await svc.snapshot()
     except Exception as exc:  # logged and counted by snapshot()
-        raise ServiceError(
-            503, f"snapshot to {svc.settings.state} failed: {type(exc).__name__}: {exc}"
+        raise UnavailableError(
+            f"snapshot to {svc.settings.state} failed: {type(exc).__name__}: {exc}"
         ) from None
     return _json(
         SnapshotInfo(path=svc.settings.state, bytes=size, seconds=svc.state.last_snapshot_s)
@@ -571,7 +570,8 @@ ENDPOINTS: tuple[tuple[Endpoint, Callable[..., Any]], ...] = (
 # --- errors --------------------------------------------------------------------------------
 
 
-def _service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[bytes]:
+def _error_response(request: Request[Any, Any, Any], exc: ResponseError) -> Response[bytes]:
+    """A ``ResponseError`` raised by any handler or guard, with its class's status."""
     if exc.status >= 500:
         log.warning("%s %s: %s %s", request.method, request.url.path, exc.status, exc.message)
     else:
@@ -671,7 +671,7 @@ def create_app(settings: Settings, *, start: bool = True, preflighted: bool = Fa
     app = Litestar(
         route_handlers=handlers,
         exception_handlers={
-            ServiceError: _service_error,
+            ResponseError: _error_response,
             HTTPException: _http_error,
             Exception: _internal_error,
         },

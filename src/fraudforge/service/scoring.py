@@ -25,8 +25,8 @@ import polars as pl
 from fraudforge.features.finish import COL, LAYOUT
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import FraudModel, Registry, RegistryError
-from fraudforge.service.compiled import CompiledTrees, lightgbm_booster
-from fraudforge.service.fraud_type import TYPE_SUFFIX, FraudTypes
+from fraudforge.models.compiled import CompiledTrees, lightgbm_booster
+from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes
 from fraudforge.wire import (
     Feedback,
     ModelRef,

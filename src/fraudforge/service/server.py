@@ -6,6 +6,7 @@ size and time (``_protocol``), keep-alive, and open connections."""
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from fraudforge.service._protocol import bounded_protocol
@@ -25,6 +26,13 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_concurrency": settings.max_connections,
         "h11_max_incomplete_event_size": settings.max_header_bytes,
     }
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (to start a server on, e.g. the demo's)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run(settings: Settings, *, preflighted: bool = False) -> None:
@@ -47,4 +55,4 @@ def run(settings: Settings, *, preflighted: bool = False) -> None:
     )
 
 
-__all__ = ["run", "uvicorn_options"]
+__all__ = ["free_port", "run", "uvicorn_options"]

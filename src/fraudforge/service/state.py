@@ -1,6 +1,6 @@
-"""The service's online state: the ``OnlineFeatures`` built from a snapshot or warm-started from a
-dataset, atomic snapshots of it, and the scorer in use, swapped whole so a request that has
-started finishes on the model it started with.
+"""The service's online state: the ``OnlineFeatures`` restored from a snapshot or warm-started from
+a dataset (both ``features.replay``), snapshots of it while serving, and the scorer in use,
+swapped whole so a request that has started finishes on the model it started with.
 
 A model is checked before it is served, at start-up and at every swap: its catalogue hash must be
 the running code's, its files must match the registry's index, and its LightGBM files are read
@@ -26,42 +26,19 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import msgspec
-import numpy as np
-import polars as pl
 
-from fraudforge.engine.dataset import scan_dataset
 from fraudforge.features.online import OnlineFeatures
-from fraudforge.features.outlier import OutlierModel
-from fraudforge.features.pipeline import read_features, source_dataset
+from fraudforge.features.pipeline import source_dataset
+from fraudforge.features.replay import load_snapshot, warm_start, write_state
 from fraudforge.foundation import atomic
-from fraudforge.foundation.atomic import staged_file
 from fraudforge.models.registry import ModelVersion, Registry, RegistryError
 from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert
 from fraudforge.service.settings import Settings
 from fraudforge.wire import ModelInfo, ModelSpec, Thresholds
 
 log = logging.getLogger("fraudforge.service")
-
-SNAPSHOT_FORMAT = 1
-
-
-def save_snapshot(online: OnlineFeatures, path: str | Path) -> int:
-    """Write ``online``'s state to ``path`` atomically (NumPy ``.npz``, no pickles); returns the
-    bytes written."""
-    return write_state(online.to_state(), path)
-
-
-def write_state(state: dict[str, np.ndarray[Any, Any]], path: str | Path) -> int:
-    """Write a ``to_state`` dict to ``path`` atomically and durably (``engine.atomic``: a
-    temporary sibling no other writer uses, flushed, renamed, the directory flushed); returns
-    the bytes written."""
-    target = Path(path)
-    with staged_file(target) as work, open(work, "wb") as f:
-        np.savez(f, __format__=np.array([SNAPSHOT_FORMAT]), **state)  # type: ignore[arg-type]
-    return target.stat().st_size
 
 
 def remove_stale_partials(path: str | Path) -> list[Path]:
@@ -75,41 +52,6 @@ def remove_stale_partials(path: str | Path) -> list[Path]:
             ", ".join(p.name for p in removed),
         )
     return removed
-
-
-def load_snapshot(path: str | Path) -> OnlineFeatures:
-    """The ``OnlineFeatures`` saved in ``path``, or an error saying what is wrong with it."""
-    with np.load(Path(path), allow_pickle=False) as z:
-        state = {k: z[k] for k in z.files}
-    found = state.pop("__format__", np.array([0]))
-    if int(found[0]) != SNAPSHOT_FORMAT:
-        raise ValueError(f"snapshot {path} has format {found[0]}: this reads {SNAPSHOT_FORMAT}")
-    return OnlineFeatures.from_state(state)
-
-
-def warm_start(data: str | Path, *, features: str | Path | None = None) -> OnlineFeatures:
-    """``OnlineFeatures`` knowing the dataset's customers, with its transactions replayed in time
-    order and its confirmed frauds added (each counting from its ``label_known_at``, as in the
-    batch features). The outlier model comes from ``features``' ``features.json``, else it is
-    fitted on the dataset as the batch pipeline would."""
-    src, _ = source_dataset(data)
-    customers = scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon")
-    tx = scan_dataset(src, "transactions").sort("timestamp", "transaction_id").collect()
-    cust = customers.collect()
-    outlier: OutlierModel
-    if features is not None:
-        outlier = read_features(features, dataset=src)[0].outlier
-    else:
-        from fraudforge.features.batch import compute_features
-
-        outlier = compute_features(tx, cust)[1]
-    online = OnlineFeatures.from_customers(cust, outlier)
-    for row in tx.iter_rows(named=True):
-        online.process_row(row)
-    frauds = tx.filter(pl.col("is_fraud")).select("merchant_id", "device_id", "label_known_at")
-    for merchant_id, device_id, known_at in frauds.iter_rows():
-        online.add_label(merchant_id=merchant_id, device_id=device_id, known_at=known_at)
-    return online
 
 
 def open_state(settings: Settings) -> tuple[OnlineFeatures, str]:
@@ -466,16 +408,11 @@ def _reap_writer(pid: int, read: int) -> int:
 
 __all__ = [
     "FORK_SNAPSHOTS",
-    "SNAPSHOT_FORMAT",
     "ServiceState",
     "describe_registry",
-    "load_snapshot",
     "model_thresholds",
     "open_state",
     "preflight",
     "remove_stale_partials",
     "resolve_model",
-    "save_snapshot",
-    "warm_start",
-    "write_state",
 ]

@@ -3,6 +3,7 @@ and Saabas contributions that add up to the raw score."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,22 +11,41 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from fraudforge.models import load_model, save_model
-from fraudforge.service.compiled import CompiledTrees, UnsupportedModelError, lightgbm_booster
-from tests.service.conftest import Served
+from fraudforge.models import FraudModel, ModelData, load_model, save_model, train_model
+from fraudforge.models.compiled import CompiledTrees, UnsupportedModelError, lightgbm_booster
 
 RTOL = 1e-12
 
 
-def _matrix(served: Served) -> np.ndarray:
-    return served.model.matrix(served.data)
+@dataclass(frozen=True)
+class Trained:
+    """A scenario's model data and a LightGBM model trained on a subset of its features."""
+
+    data: ModelData
+    model: FraudModel
 
 
-def test_real_rows_match_lightgbm(served: Served) -> None:
+@pytest.fixture(scope="module")
+def trained(small_data: ModelData) -> Trained:
+    """A 60-tree LightGBM model on every other feature, in reverse order (not the layout's)."""
+    model = train_model(
+        small_data,
+        features=small_data.features[::2][::-1],
+        params={"n_estimators": 60, "num_leaves": 15, "min_child_samples": 10},
+        name="fraud-lightgbm",
+    )
+    return Trained(small_data, model)
+
+
+def _matrix(trained: Trained) -> np.ndarray:
+    return trained.model.matrix(trained.data)
+
+
+def test_real_rows_match_lightgbm(trained: Trained) -> None:
     """Every row of the scenario scores the same raw value and probability as the booster."""
-    booster = lightgbm_booster(served.model.estimator)
+    booster = lightgbm_booster(trained.model.estimator)
     assert booster is not None
-    x = _matrix(served)
+    x = _matrix(trained)
     assert np.isnan(x).any(), "the real rows should include missing values"
     compiled = CompiledTrees.from_booster(booster)
     assert compiled.n_trees == booster.num_trees()
@@ -33,22 +53,22 @@ def test_real_rows_match_lightgbm(served: Served) -> None:
         compiled.raw_many(x), booster.predict(x, raw_score=True), rtol=RTOL, atol=0
     )
     np.testing.assert_allclose(
-        compiled.probability_many(x), served.model.score(x), rtol=RTOL, atol=0
+        compiled.probability_many(x), trained.model.score(x), rtol=RTOL, atol=0
     )
     for i in range(0, x.shape[0], 997):
         assert compiled.raw(x[i]) == pytest.approx(compiled.raw_many(x[i : i + 1])[0], rel=RTOL)
         assert compiled.probability(x[i]) == pytest.approx(
-            float(served.model.score(x[i : i + 1])[0]), rel=RTOL
+            float(trained.model.score(x[i : i + 1])[0]), rel=RTOL
         )
 
 
-def test_registry_round_trip_compiles_the_same(served: Served, tmp_path: Path) -> None:
+def test_registry_round_trip_compiles_the_same(trained: Trained, tmp_path: Path) -> None:
     """A model saved and loaded (a BoosterClassifier from LightGBM's text) compiles to the same
     scores."""
-    loaded = load_model(save_model(served.model, tmp_path / "m"))
+    loaded = load_model(save_model(trained.model, tmp_path / "m"))
     booster = lightgbm_booster(loaded.estimator)
     assert booster is not None
-    x = _matrix(served)[:5000]
+    x = _matrix(trained)[:5000]
     np.testing.assert_allclose(
         CompiledTrees.from_booster(booster).probability_many(x),
         loaded.score(x),
@@ -123,12 +143,12 @@ def test_random_forest_averages_its_trees() -> None:
     assert compiled.probability(x[0]) == pytest.approx(float(booster.predict(x[:1])[0]), rel=RTOL)
 
 
-def test_contributions_sum_to_raw(served: Served) -> None:
+def test_contributions_sum_to_raw(trained: Trained) -> None:
     """Saabas contributions plus the bias equal the raw score on every sampled row, and only the
     model's split features get any."""
-    booster = lightgbm_booster(served.model.estimator)
+    booster = lightgbm_booster(trained.model.estimator)
     compiled = CompiledTrees.from_booster(booster)
-    x = _matrix(served)
+    x = _matrix(trained)
     used = set(compiled.split_features.tolist())
     out = np.empty(x.shape[1])
     for i in range(0, x.shape[0], 211):

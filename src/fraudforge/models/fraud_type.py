@@ -5,13 +5,14 @@ from data rather than from a rule.
 
 It is stored as an ordinary scikit-learn pipeline (median imputation, standardisation, logistic
 regression; saved through skops like any logistic model) and, for serving, reduced to four arrays
-so one row costs a few microseconds of NumPy.
+so one row costs a few microseconds of NumPy. ``fraudforge train`` registers one beside every
+model it registers (``register_fraud_type``), fitted on the same training rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
@@ -21,12 +22,21 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fraudforge.models import FraudModel, ModelData
+from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.models.artefact import FraudModel
+from fraudforge.models.data import ModelData
+
+if TYPE_CHECKING:
+    from fraudforge.models.registry import ModelVersion, Registry
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 TYPE_SUFFIX = "-type"
 """The fraud-type model of fraud model ``NAME`` is registered as ``NAME-type``."""
+
+
+class FraudTypeDataError(FraudforgeError, ValueError):
+    """Data whose fraud rows cannot train a fraud-type model (fewer than two fraud types)."""
 
 
 def fit_fraud_type(
@@ -43,7 +53,7 @@ def fit_fraud_type(
     fraud = d.fraud_type != "none"
     types = np.unique(d.fraud_type[fraud])
     if types.size < 2:
-        raise ValueError(
+        raise FraudTypeDataError(
             f"data has {int(fraud.sum())} fraud rows of {types.size} type(s): a fraud-type model "
             "needs fraud rows of at least two types"
         )
@@ -62,6 +72,37 @@ def fit_fraud_type(
         params={"max_iter": max_iter, "rows": int(fraud.sum())},
         name=name,
     )
+
+
+def register_fraud_type(
+    registry: Registry,
+    fraud_model: ModelVersion,
+    data: ModelData,
+    *,
+    scenario: Any = None,
+    data_hash: str | None = None,
+    catalog_hash: str | None = None,
+    tags: Iterable[str] = (),
+) -> ModelVersion:
+    """Fit the fraud-type model of the registered ``fraud_model`` on ``data``'s fraud rows over
+    its features (``fit_fraud_type``) and register it as ``NAME-type`` beside it, at its stage,
+    with the same provenance (``scenario``, ``data_hash``, ``catalog_hash``, ``tags``): the
+    service loads it with the fraud model to name each score's likely fraud type. Returns the
+    registered version; ``FraudTypeDataError`` when the fraud rows have fewer than two types."""
+    name = fraud_model.name + TYPE_SUFFIX
+    types = fit_fraud_type(data, features=fraud_model.features, name=name)
+    version = registry.register(
+        types,
+        name=name,
+        scenario=scenario,
+        data_hash=data_hash,
+        catalog_hash=catalog_hash,
+        tags=tags,
+        description=f"most likely fraud type for {fraud_model.name} v{fraud_model.version}",
+    )
+    if fraud_model.stage != version.stage:
+        version = registry.promote(name, version.version, fraud_model.stage)
+    return version
 
 
 @nb.njit(cache=True)
@@ -119,4 +160,10 @@ class FraudTypes:
         return [self.classes[i] for i in best.tolist()]
 
 
-__all__ = ["TYPE_SUFFIX", "FraudTypes", "fit_fraud_type"]
+__all__ = [
+    "TYPE_SUFFIX",
+    "FraudTypeDataError",
+    "FraudTypes",
+    "fit_fraud_type",
+    "register_fraud_type",
+]

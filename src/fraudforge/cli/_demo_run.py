@@ -1,12 +1,12 @@
-"""The demo's last steps: register the fraud-type model next to the demo's fraud model, then
-start ``fraudforge serve`` on a free loopback port, score a few transactions through the client
-and stop the server again."""
+"""The demo's last step: start ``fraudforge serve`` on a free loopback port with the online state
+of the history before some held-out transactions, score those through the client, print what
+came back and stop the server again. The CLI's side of the service: it runs the server as a
+subprocess and talks to it only through the client."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,40 +16,11 @@ from rich.console import Console
 
 from fraudforge.client import Client
 from fraudforge.engine.dataset import scan_dataset
-from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.pipeline import read_features
-from fraudforge.models import Registry, load_model_data
-from fraudforge.service.fraud_type import TYPE_SUFFIX, fit_fraud_type
+from fraudforge.features.replay import replayed, save_snapshot
 from fraudforge.service.scoring import transactions_of
-from fraudforge.service.state import save_snapshot
+from fraudforge.service.server import free_port
 from fraudforge.wire import ScoreResult
-
-
-def register_fraud_type(
-    registry: str | Path, name: str, data: str | Path, features: str | Path, *, stage: str
-) -> int:
-    """Fit the fraud-type model of registered model ``name`` (its newest version at ``stage``)
-    on the dataset's fraud rows, register it as ``name-type`` at ``stage``; returns its
-    version."""
-    reg = Registry(registry, create=False)
-    served = reg.show(name, stage=stage)
-    model_data = load_model_data(data, features, names=served.features)
-    types = fit_fraud_type(model_data, features=served.features, name=name + TYPE_SUFFIX)
-    version = reg.register(
-        types,
-        name=name + TYPE_SUFFIX,
-        description=f"most likely fraud type for {name} v{served.version}",
-        tags=["demo"],
-    ).version
-    reg.promote(name + TYPE_SUFFIX, version, stage)
-    return version
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def held_out(data: str | Path, *, count: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -69,17 +40,9 @@ def held_out(data: str | Path, *, count: int) -> tuple[pl.DataFrame, pl.DataFram
 def write_history_state(
     data: str | Path, features: str | Path, history: pl.DataFrame, path: Path
 ) -> None:
-    """The online state after ``history`` (its transactions replayed in time order, its
-    confirmed frauds counting from their ``label_known_at``), snapshotted to ``path``."""
+    """The online state after ``history`` (``features.replay``), snapshotted to ``path``."""
     customers = scan_dataset(data, "customers").collect()
-    online = OnlineFeatures.from_customers(customers, read_features(features)[0].outlier)
-    for row in history.iter_rows(named=True):
-        online.process_row(row)
-    frauds = history.filter(pl.col("is_fraud"))
-    for merchant_id, device_id, known_at in frauds.select(
-        "merchant_id", "device_id", "label_known_at"
-    ).iter_rows():
-        online.add_label(merchant_id=merchant_id, device_id=device_id, known_at=known_at)
+    online = replayed(history, customers, read_features(features)[0].outlier)
     save_snapshot(online, path)
 
 
@@ -155,4 +118,4 @@ def _lines(results: list[ScoreResult], truth: list[str]) -> list[str]:
     return lines
 
 
-__all__ = ["demo_service", "held_out", "register_fraud_type", "write_history_state"]
+__all__ = ["demo_service", "held_out", "write_history_state"]
