@@ -4,9 +4,11 @@ and checks the file covers what it imports)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.ops.footprint import (
@@ -73,3 +75,30 @@ def test_bytecode_of_modules_never_imported_is_removed(tmp_path: Path) -> None:
         "pkg/__pycache__/used.cpython-312.pyc",
     ]
     assert (tmp_path / "pkg/unused.py").exists()
+
+
+def _stages(containerfile: str) -> list[str]:
+    """The ``AS`` names of a Containerfile's stages, in order."""
+    return re.findall(r"^FROM \S+ AS (\S+)$", containerfile, re.MULTILINE)
+
+
+def test_the_images_and_compose_agree() -> None:
+    """The serving image is the Containerfile's last (default) target and installs the serving
+    requirements alone; compose builds the service from it and batch jobs from the batch target;
+    the build context holds every file the Containerfile copies."""
+    text = (ROOT / "Containerfile").read_text()
+    stages = _stages(text)
+    assert stages[-1] == "serve"
+    assert "batch" in stages
+    assert "--no-deps \\\n        --requirement requirements-serve.txt" in text
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert services["fraudforge"]["build"]["target"] == "serve"
+    assert services["batch"]["build"]["target"] == "batch"
+    assert services["batch"]["volumes"] == services["fraudforge"]["volumes"]
+    copied = re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.MULTILINE)
+    kept = {
+        line[1:].rstrip("/")
+        for line in (ROOT / ".containerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    assert {s for line in copied for s in line.split()} <= kept
