@@ -209,6 +209,8 @@ row = (scan_dataset("/srv/fraudforge/data", "transactions")
        .sort("timestamp").tail(1).select(list(Transaction.__struct_fields__)).collect()
        .to_dicts()[0])
 row["timestamp"] = dt.datetime.now(IST).replace(tzinfo=None, microsecond=0).isoformat()
+# a new id each start: the service refuses an id it scored before with another body (409)
+row["transaction_id"] = (row["transaction_id"] + time.time_ns()) % 2**62
 row = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
 req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/score",
                              data=json.dumps(row).encode(), headers={"content-type": "application/json"})
