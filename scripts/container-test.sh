@@ -1,8 +1,9 @@
 #!/bin/sh
-# Build the image with podman and prove it serves, on a machine where containers cannot be
-# run: the image's filesystem is exported and its entrypoint run under chroot as the image's
-# user, with the image's environment, against a registry volume holding a small model trained
-# by the image's own CLI. Measures the image size and the time to /health and /ready.
+# Build the serving and batch images with podman and prove they work, on a machine where
+# containers cannot be run: each image's filesystem is exported and run under chroot as the
+# image's user, with the image's environment. The batch image's CLI trains a small model into a
+# registry volume; the serving image's entrypoint serves it. Measures both images' sizes and
+# the serving image's time to /health and /ready.
 set -eu
 
 usage() {
@@ -11,14 +12,17 @@ usage: scripts/container-test.sh [--base IMAGE] [--tag TAG] [--workdir DIR] [--k
 
   --base IMAGE   BASE build argument (default: localhost/python:3.12-bookworm-local, built by
                  scripts/container-base.sh when missing)
-  --tag TAG      image to build (default: localhost/fraudforge:test)
+  --tag TAG      serving image to build (default: localhost/fraudforge:test); the batch
+                 image is tagged with -batch after the name (localhost/fraudforge-batch:test)
   --workdir DIR  scratch directory (default: build/container)
   --keep         keep the exported filesystem afterwards
 
 Needs root, podman and chroot. A CA bundle for pip behind a TLS-inspecting proxy is passed to
 the build as the pip-ca secret when $PIP_CERT names one. Writes WORKDIR/report.txt; exits 0
-when the image was built, started as its user, answered /health, /ready and a score, and shut
-down cleanly with its snapshot written; 1 otherwise.
+when both images were built, the batch image trained a model as its user, and the serving
+image started as its user, answered /health, /ready and a score, and shut down cleanly with
+its snapshot written, three times (first start, restart, new container without a Numba
+cache); 1 otherwise.
 TEXT
 }
 
@@ -45,6 +49,7 @@ mkdir -p "$workdir"
 workdir=$(cd "$workdir" && pwd)
 report=$workdir/report.txt
 root=$workdir/rootfs
+batch_root=$workdir/batch-rootfs
 now_ms() { date +%s%3N; }
 
 if ! podman image exists "$base"; then
@@ -56,15 +61,20 @@ if ! podman image exists "$base"; then
     esac
 fi
 
-echo "== podman build --isolation chroot --build-arg BASE=$base -t $tag"
-set -- --isolation chroot --format docker --build-arg "BASE=$base" -t "$tag" -f Containerfile
+name=${tag%:*}
+case "$tag" in *:*) batch_tag=$name-batch:${tag##*:} ;; *) batch_tag=$tag-batch ;; esac
+echo "== podman build --isolation chroot --build-arg BASE=$base -t $tag (and --target batch -t $batch_tag)"
+set -- --isolation chroot --format docker --build-arg "BASE=$base" -f Containerfile
 if [ -n "${PIP_CERT:-}" ] && [ -s "$PIP_CERT" ]; then
     set -- "$@" --secret "id=pip-ca,src=$PIP_CERT"
 fi
 began=$(now_ms)
-podman build "$@" . >"$workdir/build.log" 2>&1 || die "build failed; see $workdir/build.log"
+podman build "$@" -t "$tag" . >"$workdir/build.log" 2>&1 || die "build failed; see $workdir/build.log"
 build_s=$(( ($(now_ms) - began) / 1000 ))
+podman build "$@" --target batch -t "$batch_tag" . >>"$workdir/build.log" 2>&1 \
+    || die "batch build failed; see $workdir/build.log"
 size=$(podman image inspect --format '{{.Size}}' "$tag")
+batch_size=$(podman image inspect --format '{{.Size}}' "$batch_tag")
 user=$(podman image inspect --format '{{.Config.User}}' "$tag")
 health=$(podman image inspect --format '{{json .Config.Healthcheck.Test}}' "$tag")
 entrypoint=$(podman image inspect --format '{{range .Config.Entrypoint}}{{.}} {{end}}' "$tag")
@@ -73,38 +83,48 @@ case "${user%%:*}" in
 esac
 [ "$health" != null ] || die "the image has no HEALTHCHECK (build with --format docker)"
 
-echo "== export the filesystem to $root"
 cleanup() {
     if [ -n "${server:-}" ]; then kill -TERM "$server" 2>/dev/null || true; fi
-    for m in "$root/dev/shm" "$root/dev" "$root/proc"; do
-        if mountpoint -q "$m" 2>/dev/null; then umount -l "$m"; fi
+    for dir in "$root" "$batch_root"; do
+        for m in "$dir/dev/shm" "$dir/dev" "$dir/proc"; do
+            if mountpoint -q "$m" 2>/dev/null; then umount -l "$m"; fi
+        done
+        if [ "$keep" = no ] && [ -d "$dir" ]; then rm -rf "$dir"; fi
     done
     podman rm --force fraudforge-container-test >/dev/null 2>&1 || true
-    if [ "$keep" = no ] && [ -d "$root" ]; then rm -rf "$root"; fi
 }
 trap cleanup EXIT INT TERM
 cleanup
-rm -rf "$root"
-mkdir -p "$root"
-podman create --name fraudforge-container-test "$tag" >/dev/null 2>>"$workdir/build.log"
-podman export fraudforge-container-test | tar -C "$root" -xf -
-podman rm fraudforge-container-test >/dev/null 2>>"$workdir/build.log"
-# what a container runtime provides: /proc, a few device nodes and a shared-memory tmpfs
-mount -t proc proc "$root/proc"
-mount -t tmpfs -o mode=755,size=64k tmpfs "$root/dev"
-for node in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
-    IFS=: read -r name major minor <<NODE
+export_image() {  # export_image IMAGE DIR: the image's filesystem in DIR, with what a container
+    # runtime provides: /proc, a few device nodes and a shared-memory tmpfs; and its own
+    # environment, one NAME=VALUE a line, in DIR.env
+    echo "== export $1 to $2"
+    rm -rf "$2"
+    mkdir -p "$2"
+    podman create --name fraudforge-container-test "$1" >/dev/null 2>>"$workdir/build.log"
+    podman export fraudforge-container-test | tar -C "$2" -xf -
+    podman rm fraudforge-container-test >/dev/null 2>>"$workdir/build.log"
+    mount -t proc proc "$2/proc"
+    mount -t tmpfs -o mode=755,size=64k tmpfs "$2/dev"
+    for node in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+        IFS=: read -r name major minor <<NODE
 $node
 NODE
-    mknod -m 666 "$root/dev/$name" c "$major" "$minor"
-done
-mkdir -p "$root/dev/shm"
-mount -t tmpfs -o mode=1777,size=256m tmpfs "$root/dev/shm"
-
-# the image's own environment, one NAME=VALUE a line, as the runtime would set it
-podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$tag" \
-    | sed '/^$/d' >"$workdir/image.env"
+        mknod -m 666 "$2/dev/$name" c "$major" "$minor"
+    done
+    mkdir -p "$2/dev/shm"
+    mount -t tmpfs -o mode=1777,size=256m tmpfs "$2/dev/shm"
+    podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$1" \
+        | sed '/^$/d' >"$2.env"
+}
+export_image "$tag" "$root"
+export_image "$batch_tag" "$batch_root"
+cp "$root.env" "$workdir/image.env"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_batch() {  # run a command in the exported batch image as its user, with its environment
+    # shellcheck disable=SC2046
+    chroot --userspec="$user" "$batch_root" /usr/bin/env -i $(cat "$batch_root.env") "$@"
+}
 as_image() {  # run a command in the exported image as its user, with its environment
     # shellcheck disable=SC2046
     chroot --userspec="$user" "$root" /usr/bin/env -i $(cat "$workdir/image.env") \
@@ -116,16 +136,19 @@ as_image_exec() {  # the same, replacing the calling (background) shell: $! is t
         "FRAUDFORGE_PORT=$port" "$@"
 }
 
-echo "== a registry volume with a small model, made by the image's own CLI as $user"
+echo "== a registry volume with a small model, made by the batch image's CLI as $user"
 volume=/srv/fraudforge
-as_image fraudforge generate --customers 600 --days 30 --fraud-rate 0.05 --seed 11 \
+as_batch fraudforge generate --customers 600 --days 30 --fraud-rate 0.05 --seed 11 \
     --out "$volume/data" --quiet >"$workdir/model.log" 2>&1 || die "generate failed; see $workdir/model.log"
-as_image fraudforge features --in "$volume/data" --out "$volume/features" \
+as_batch fraudforge features --in "$volume/data" --out "$volume/features" \
     >>"$workdir/model.log" 2>&1 || die "features failed; see $workdir/model.log"
-as_image fraudforge train --data "$volume/data" --features "$volume/features" \
+as_batch fraudforge train --data "$volume/data" --features "$volume/features" \
     --params '{"n_estimators": 40, "num_leaves": 15}' --validation-days 0 --gap-days 1 \
     --test-days 5 --registry "$volume/registry" --name fraud-model --stage production \
     >>"$workdir/model.log" 2>&1 || die "train failed; see $workdir/model.log"
+# the volume moves to the serving container, without the batch runs' Numba cache
+rm -rf "$batch_root$volume/.numba-cache"
+cp -a "$batch_root$volume/." "$root$volume/"
 
 wait_for() {  # wait_for SECONDS: from this host, as an orchestrator would, poll /health then
     # /ready until 200 (one process, 20 ms apart); prints the ms from $started to each
@@ -181,11 +204,13 @@ score() {  # one real transaction of a known customer, timestamped now, scored o
 import datetime as dt, json, sys, time, urllib.request
 import polars as pl
 from fraudforge.engine.dataset import scan_dataset
-from fraudforge.service.schema import IST, Transaction
+from fraudforge.wire import IST, Transaction
 row = (scan_dataset("/srv/fraudforge/data", "transactions")
        .sort("timestamp").tail(1).select(list(Transaction.__struct_fields__)).collect()
        .to_dicts()[0])
 row["timestamp"] = dt.datetime.now(IST).replace(tzinfo=None, microsecond=0).isoformat()
+# a new id each start: the service refuses an id it scored before with another body (409)
+row["transaction_id"] = (row["transaction_id"] + time.time_ns()) % 2**62
 row = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
 req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/score",
                              data=json.dumps(row).encode(), headers={"content-type": "application/json"})
@@ -213,6 +238,7 @@ stop() {
 
 : >"$report"
 echo "image $tag (BASE=$base): $size bytes ($((size / 1000000)) MB), user $user, built in ${build_s} s" >>"$report"
+echo "image $batch_tag: $batch_size bytes ($((batch_size / 1000000)) MB)" >>"$report"
 echo "== first start: online state warm-started from the dataset, empty Numba cache"
 serve cold --data "$volume/data" --features "$volume/features"
 score

@@ -56,6 +56,10 @@ def _add_service_commands(sub: Any) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve a model until interrupted."""
+    from fraudforge.foundation.kernel_cache import seed_from_environment
+
+    # before any kernel runs: an image's pre-compiled kernels into the writable Numba cache
+    seed_from_environment()
     from fraudforge.service.server import run
     from fraudforge.service.settings import load_settings
     from fraudforge.service.state import preflight

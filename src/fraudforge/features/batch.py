@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
 from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.engine.catalog import STATUS
@@ -43,17 +42,12 @@ def party_keys(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
     """Whom each payment goes to: the merchant id, or for P2P the payee's key (hashed for the
     P2P rows only)."""
     is_p2p = merchant_id.is_null()
-    arrow = counterparty.filter(is_p2p).cast(pl.String).to_arrow()
-    if isinstance(arrow, pa.ChunkedArray):
-        arrow = arrow.combine_chunks()
-    arrow = arrow.cast(pa.large_string())
-    _, offsets_buf, data_buf = arrow.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[
-        arrow.offset : arrow.offset + len(arrow) + 1
-    ]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
+    # the payees' UTF-8 bytes end to end and where each starts (a null is empty), with Polars
+    # alone: the serving image, which runs this on a warm start, has no pyarrow
+    payees = counterparty.filter(is_p2p).cast(pl.String)
+    offsets = np.zeros(len(payees) + 1, dtype=np.int64)
+    np.cumsum(payees.str.len_bytes().fill_null(0).to_numpy(), out=offsets[1:])
+    data = np.frombuffer(payees.str.join("", ignore_nulls=True).item().encode(), dtype=np.uint8)
     out = np.asarray(merchant_id.fill_null(0).cast(pl.Int64).to_numpy(), dtype=np.int64).copy()
     out[is_p2p.to_numpy()] = k.payee_keys(data, offsets)
     return out
