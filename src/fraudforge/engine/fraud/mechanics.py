@@ -283,3 +283,43 @@ def size_to_line(ctx: ShardContext, group: I64, cust: I64, amount: F64, mode: I6
     target = limit[first] * ctx.rng.uniform(0.85, 1.15, keys.size)
     factor = np.minimum(1.0, target / np.maximum(spent, 1.0))
     return np.asarray(np.where(on_line, amount * factor[inv], amount), dtype=np.float64)
+
+
+def far_city(rng: np.random.Generator, origin: I64) -> I64:
+    """For each origin city, a city at least ``geo.FAR_KM`` away, drawn by population: cashers,
+    drop addresses and fraudsters are where people are, not in the remotest towns."""
+    from fraudforge.engine import geo
+    from fraudforge.engine.legit import normalised_cum, sample_by_group
+
+    n = origin.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    weight = (geo.CITY_DIST_KM[origin] >= geo.FAR_KM) * geo.CITY_WEIGHT[None, :]
+    pick = sample_by_group(rng, normalised_cum(weight), np.arange(n, dtype=np.int64))
+    return np.asarray(np.where(weight.sum(axis=1) > 0, pick, origin), dtype=np.int64)
+
+
+CREDIT_MODES = np.array([cat.MODE["credit_card"], cat.MODE["emi"], cat.MODE["bnpl"]])
+
+
+def credit_modes_for(ctx: ShardContext, cust: I64, amount: F64, *, online: B) -> I64:
+    """A credit mode per row (credit card, card EMI or pay-later) as the customer would choose
+    it for that amount and place: their own propensities, the amount band and what the place
+    takes (a shop counter takes the credit card only); a card or EMI needs a credit card. Rows
+    with no credit mode open to them get pay-later online and the credit card at a shop."""
+    from fraudforge.engine.legit import normalised_cum, sample_by_group
+
+    cu = ctx.customers
+    c = ctx.local(cust)
+    n = c.shape[0]
+    band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount, side="left")
+    context = np.where(online, 1, 0)
+    w = (
+        cu.mode_weight[c][:, CREDIT_MODES]
+        * cat.MODE_BAND[band][:, CREDIT_MODES]
+        * cat.MODE_CONTEXT[context][:, CREDIT_MODES]
+    )
+    w[:, :2] *= cu.has_credit[c][:, None]
+    pick = CREDIT_MODES[sample_by_group(ctx.rng, normalised_cum(w), np.arange(n, dtype=np.int64))]
+    fallback = np.where(online, cat.MODE["bnpl"], cat.MODE["credit_card"])
+    return np.asarray(np.where(w.sum(axis=1) > 0, pick, fallback), dtype=np.int64)

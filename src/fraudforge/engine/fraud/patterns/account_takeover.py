@@ -50,6 +50,8 @@ TEST_SHARE = 0.25
 """Takeovers that check the first payee with INR 1 first (as genuine customers do)."""
 DRAIN = (0.15, 0.5)
 """Each transfer takes this share of what the account typically holds."""
+LIMIT_ROOM = cat.UPI_LIMIT_INR - 100.0
+"""The largest transfer after rounding stays within UPI's per-transaction limit."""
 RISK = 0.08
 """Share of transfers the bank's rules decline."""
 
@@ -77,8 +79,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         rng.uniform(0.3, 1.0, part.size) * NEW_DEVICE_LIMIT_INR,
         funds * rng.uniform(*DRAIN, part.size),
     )
+    # One transfer cannot pass UPI's limit: a larger want is a transfer somewhat under it.
+    want = np.where(want > LIMIT_ROOM, LIMIT_ROOM * rng.uniform(0.5, 1.0, part.size), want)
     amount = np.where(test, 1.0, transfer_amounts(rng, np.maximum(want, 500)))
-    amount = np.minimum(amount, cat.UPI_LIMIT_INR)
     home = cu.home_city[ctx.local(parts.cust)]
     away = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
     away = np.where(away == home, (away + 1) % geo.N_CITIES, away)

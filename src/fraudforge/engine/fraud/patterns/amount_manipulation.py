@@ -3,7 +3,8 @@ draws scrutiny, within two days (3-6 payments). Transfers to other people stay j
 50,000, the amount above which Rule 114B of the Income-tax Rules asks for a PAN on cash
 deposits, drafts, deposits and most payments it lists; purchases of jewellery (a store of value
 that resells) stay just under INR 2 lakh, above which a PAN is required for any purchase of
-goods. Transfers go by UPI while the day's INR 1 lakh UPI limit allows, then by bank transfer
+goods (only customers with an income of 6 lakh a year or more structure through jewellery).
+Transfers go by UPI while the day's INR 1 lakh UPI limit allows, then by bank transfer
 (IMPS/NEFT); jewellery is bought at a shop in the customer's city or, where there is none, from
 an online jeweller. Sources: Rule 114B as listed by FirstAuditor
 (https://firstauditor.com/specified-financial-transactions-in-which-quoting-of-PAN-is-mandatory.html)
@@ -32,6 +33,7 @@ from fraudforge.engine.fraud.mechanics import (
     over_limit,
     settle,
     usual_modes,
+    whole_rupees,
 )
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern
@@ -44,6 +46,9 @@ TRANSFER_THRESHOLD_INR = 50_000.0
 JEWELLERY_THRESHOLD_INR = 200_000.0
 BELOW = 0.02
 """Pieces fall within this share below their threshold."""
+JEWELLERY_MIN_INCOME = 2
+"""Lowest income bracket (``catalog.INCOME_BRACKETS``: 6-12 lakh a year) that structures
+through jewellery; others use transfers."""
 TRANSFER_SHARE = 0.6
 """Incidents that move the money by transfers (the rest buy jewellery)."""
 RISK = 0.02
@@ -58,12 +63,14 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     part, _ = expand(k)
     cust = parts.cust[part]
     ts = clip_to_period(ctx, parts.t0[part] + rng.integers(0, 2 * 86_400, part.size))
-    p2p = (rng.random(n) < TRANSFER_SHARE)[part]
+    # Jewellery worth lakhs is bought by customers who could plausibly afford it.
+    well_off = ctx.customers.income[ctx.local(parts.cust)] >= JEWELLERY_MIN_INCOME
+    p2p = ((rng.random(n) < TRANSFER_SHARE) | ~well_off)[part]
     limit = np.where(p2p, TRANSFER_THRESHOLD_INR, JEWELLERY_THRESHOLD_INR)
-    amount = limit - rng.uniform(1, BELOW * limit)
-    # People round transfers down to the hundred or ten; shops charge to the rupee.
-    step = np.where(p2p, rng.choice([1.0, 10.0, 100.0], size=part.size, p=[0.3, 0.3, 0.4]), 1.0)
-    amount = np.floor(amount / step) * step
+    amount = np.round(limit - rng.uniform(1, BELOW * limit), 2)
+    # People round transfers down to the hundred, the ten or the rupee.
+    step = rng.choice([1.0, 10.0, 100.0], size=part.size, p=[0.3, 0.3, 0.4])
+    amount = np.where(p2p, np.floor(amount / step) * step, amount)
     category = np.where(p2p, cat.CAT["p2p"], cat.CAT["jewellery"])
     day = (ts - ctx.t_start) // 86_400
     upi_room = ~over_limit(part * 1_000 + day, ts, amount, p2p, UPI_DAILY_LIMIT_INR)
@@ -96,6 +103,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         )
         for key in rows.cols:
             rows[key][m] = again[key]
+    rows["amount"] = whole_rupees(rows["amount"], rows["mode"].astype(np.int64))
     settle(ctx, rows, risk=RISK, funded=np.ones(len(rows), dtype=bool))
     return label(ctx, rows, parts, part)
 

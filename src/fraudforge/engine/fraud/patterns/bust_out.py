@@ -20,7 +20,6 @@ from fraudforge.engine import catalog as cat
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
-    credit_modes,
     expand,
     label,
     make_rows,
@@ -30,6 +29,8 @@ from fraudforge.engine.fraud.mechanics import (
     beyond_credit,
     category_amounts,
     credit_line,
+    credit_modes_for,
+    moved_category,
     settle,
     size_to_line,
 )
@@ -68,27 +69,24 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     has = ctx.customers.has_credit[ctx.local(cust)]
     # Shops take the credit card; without one, the only credit line is pay-later, online.
     online = ~has | (rng.random(part.size) < ONLINE_SHARE)
-    mode = credit_modes(ctx, cust)
-    mode = np.where(mode == cat.MODE["debit_card"], cat.MODE["bnpl"], mode)
-    mode = np.where(online, mode, cat.MODE["credit_card"])
     wanted = np.select(
         [~online, has],
         [pick_category(rng, part.size, SHOP_LOOT), pick_category(rng, part.size, ONLINE_LOOT)],
         pick_category(rng, part.size, PAY_LATER_LOOT),
     )
-    rows = make_rows(
-        ctx,
-        cust=cust,
-        ts=ts,
-        amount=np.zeros(part.size),
-        mode=mode,
-        category=wanted,
-        online=online,
-    )
     scale = ctx.customers.amount_scale[ctx.local(cust)]
     lo, hi = QUANTILES
-    _, _, line = credit_line(ctx, cust, mode)
-    amount = category_amounts(rng, rows["category"].astype(np.int64), scale, lo=lo, hi=hi, cap=line)
+    _, _, line = credit_line(ctx, cust, np.where(has, cat.MODE["credit_card"], cat.MODE["bnpl"]))
+    amount = category_amounts(rng, wanted, scale, lo=lo, hi=hi, cap=line)
+    # The customer's own choice among their credit lines for each purchase.
+    mode = credit_modes_for(ctx, cust, amount, online=online)
+    rows = make_rows(
+        ctx, cust=cust, ts=ts, amount=amount, mode=mode, category=wanted, online=online
+    )
+    # No such shop in town: the purchase is made at the shop there is, at its prices.
+    used = rows["category"].astype(np.int64)
+    redrawn = category_amounts(rng, used, scale, lo=lo, hi=hi, cap=line)
+    amount = np.where(moved_category(rows, wanted), redrawn, amount)
     rows["amount"] = np.round(size_to_line(ctx, part, cust, amount, mode), 2)
     settle(ctx, rows, risk=RISK, refused=beyond_credit(ctx, part, rows))
     return label(ctx, rows, parts, part)

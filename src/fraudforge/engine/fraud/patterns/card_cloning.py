@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fraudforge.engine import catalog as cat
-from fraudforge.engine import geo
 from fraudforge.engine.fraud.build import (
     card_mode,
     clip_to_period,
@@ -39,6 +38,7 @@ from fraudforge.engine.fraud.mechanics import (
     ATM_DAILY_LIMIT_INR,
     atm_cash,
     category_amounts,
+    far_city,
     over_limit,
     settle,
 )
@@ -70,9 +70,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     p = np.maximum(prior, 0)
     anchor_t = np.where(ok, legit["ts"][p], parts.t0)
     anchor_city = np.where(ok, legit["city"][p], ctx.customers.home_city[ctx.local(parts.cust)])
-    far = geo.pick_from_sets(
-        rng, geo.FAR_OFFSETS, geo.FAR_CITIES, anchor_city.astype(np.int64), anchor_city
-    )
+    far = far_city(rng, anchor_city.astype(np.int64))
     k = counts_between(rng, n, 2, 4)
     part, pos = expand(k)
     start = anchor_t + rng.integers(15 * 60, 120 * 60, n)

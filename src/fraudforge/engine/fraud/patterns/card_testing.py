@@ -1,16 +1,19 @@
 """Card testing: a fraudster holding a batch of card numbers (from a breach, a phishing kit or a
-skimmer) checks which still work by running them, with a script from one device, through one
-online merchant with weak checkout controls: 5-20 cards of different customers within the hour,
-each with 1-3 small attempts at the cheap end of what that merchant sells. Many cards are dead
-(blocked, expired, wrong CVV) and every attempt on them is declined; a live card's attempts may
-fail once before one goes through. The fraudster then spends some live cards days later: one
-larger online purchase elsewhere, from another device. The signal is the merchant's: many cards,
-many declines, small amounts, one device. Sources: Stripe Issuing's card-testing risk
-assessment (https://docs.stripe.com/issuing/controls/advanced-fraud-tools/authorization-signals):
-declines at the same merchant over the past hour as the mark of card testing; Mastercard Threat
+skimmer) checks which still work by running them, with a script that rotates device
+fingerprints (emulators, proxies: a new device per card), through one online merchant with weak
+checkout controls: 5-20 cards of different customers within the hour, each with 1-3 attempts at
+the cheap end of what that merchant sells (but not below what its card payers pay). Many cards
+are dead (blocked, expired, wrong CVV) and every attempt on them is declined; a live card's
+attempts may fail once before one goes through. The fraudster then spends some live cards days
+later: one larger online purchase elsewhere, from another device. The signal is the merchant's:
+many new cards and devices, many declines within the hour. Sources: Stripe Issuing's
+card-testing risk assessment
+(https://docs.stripe.com/issuing/controls/advanced-fraud-tools/authorization-signals): declines
+at the same merchant over the past hour as the mark of card testing; Mastercard Threat
 Intelligence, "Card Testing for Acquirers"
 (https://developer.mastercard.com/mastercard-threat-intelligence/documentation/use-cases/card-testing-for-acquirers/):
-compromised credentials validated with small authorisations before larger fraud.
+compromised credentials validated with small authorisations before larger fraud; SHIELD on
+emulators and app cloners (https://shield.com/blog/promo-abuse-how-to-stop-fraudsters-from-taking-advantage-of-your-business).
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
     from fraudforge.engine.fraud.schedule import IncidentDraw
 
-TEST_MERCHANTS = ("digital_goods", "gaming", "entertainment", "marketplace")
+TEST_MERCHANTS = ("digital_goods", "entertainment", "marketplace")
 """Online merchants card testers use: small digital purchases, few checks."""
+TEST_FLOOR_INR = 200.0
+"""Test amounts are the merchant's cheap end, but not below what its card payers pay."""
 CARDS = (5, 20)
 """Cards tested in one run."""
 ATTEMPTS = (1, 3)
@@ -53,7 +58,9 @@ RETRY_FAIL = 0.3
 """Chance that a live card's attempt before its last is declined (wrong CVV or expiry tried)."""
 CASH_OUT = 0.5
 """Share of live cards spent later."""
-CASH_OUT_CATEGORIES = ("electronics", "marketplace", "apparel")
+CASH_OUT_CATEGORIES = ("electronics", "apparel", "home_furnishing")
+ROTATE = 7_919
+"""Mixes the card into its device's key, so each tested card comes from its own device."""
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
@@ -64,6 +71,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     dead = rng.random(n) < DEAD
     spent = ~dead & (rng.random(n) < CASH_OUT)
     card = card_mode(ctx, parts.cust)
+    # The script rotates device fingerprints (emulators, proxies): a new one per card.
+    rotated = parts.scenario + parts.cust * ROTATE
+    rotating = fraudster_device(rotated)
     # The attempts, at the tested merchant, seconds to minutes apart.
     part, pos = expand(tries)
     category = ctx.merchants.category[parts.merchant[part]].astype(np.int64)
@@ -71,11 +81,11 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         ctx,
         cust=parts.cust[part],
         ts=clip_to_period(ctx, parts.t0[part] + pos * rng.integers(20, 4 * 60, part.size)),
-        amount=category_amounts(rng, category, np.ones(part.size), hi=0.3),
+        amount=category_amounts(rng, category, np.ones(part.size), hi=0.6, floor=TEST_FLOOR_INR),
         mode=card[part],
         category=category,
         merchant=parts.merchant[part],
-        device=fraudster_device(parts.scenario)[part],
+        device=rotating[part],
     )
     retry_fail = (pos < tries[part] - 1) & (rng.random(part.size) < RETRY_FAIL)
     settle(ctx, tests, refused=dead[part] | retry_fail)
@@ -95,7 +105,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         mode=card[later],
         category=category,
         online=np.ones(later.size, dtype=bool),
-        device=fraudster_device(parts.scenario, 1)[later],
+        device=fraudster_device(rotated[later], 1),
     )
     settle(ctx, cash)
     rows = Rows.concat([tests, cash])

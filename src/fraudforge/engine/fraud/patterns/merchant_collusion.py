@@ -80,7 +80,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     ok = draw.merchants.is_online & ~draw.merchants.is_chain
     ok &= np.isin(
         draw.merchants.category,
-        [cat.CAT[c] for c in ("electronics", "jewellery", "apparel", "home_furnishing")],
+        [cat.CAT[c] for c in ("electronics", "apparel", "home_furnishing")],
     )
     pool = np.flatnonzero(ok)
     if pool.size == 0:

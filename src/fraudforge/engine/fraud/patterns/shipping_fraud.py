@@ -1,11 +1,11 @@
 """Shipping (reshipping) fraud: card details stolen online (phishing, a breached shop) are used
 to order goods from a device the customer never uses, shipped to a drop address in a city far
-from the customer's home, where a reshipper collects them: 1-3 e-commerce orders within hours,
-each at the dear end of what that merchant sells, on the card's credit or the account's funds.
-The issuer's rules decline some (a new device, an address far from home) and the card's limit
-the rest. Source: Greip, "Card-on-file fraud"
-(https://greip.io/blog/dictionary/CardonFile-Fraud-347): stolen card details used for purchases
-on other platforms.
+from the customer's home (drop addresses are where people are: cities drawn by population),
+where a reshipper collects them: 1-3 e-commerce orders within hours, each at the dear end of
+what that merchant sells, on the card's credit or the account's funds. The issuer's rules decline
+some (a new device, an address far from home) and the card's limit the rest. Source: Greip,
+"Card-on-file fraud" (https://greip.io/blog/dictionary/CardonFile-Fraud-347): stolen card
+details used for purchases on other platforms.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fraudforge.engine import catalog as cat
-from fraudforge.engine import geo
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -25,7 +24,7 @@ from fraudforge.engine.fraud.build import (
     make_rows,
     pick_category,
 )
-from fraudforge.engine.fraud.mechanics import category_amounts, settle
+from fraudforge.engine.fraud.mechanics import category_amounts, far_city, settle
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern
 from fraudforge.engine.rows import Rows
@@ -33,7 +32,7 @@ from fraudforge.engine.rows import Rows
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
 
-LOOT = ("electronics", "marketplace", "apparel", "jewellery")
+LOOT = ("electronics", "marketplace", "apparel", "home_furnishing")
 """What is ordered: goods that resell."""
 QUANTILES = (0.6, 0.995)
 """The part of each merchant's amount model the orders fall in."""
@@ -49,7 +48,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     k = counts_between(rng, n, 1, 3)
     part, pos = expand(k)
     home = ctx.customers.home_city[ctx.local(parts.cust)]
-    drop = geo.pick_from_sets(rng, geo.FAR_OFFSETS, geo.FAR_CITIES, home, home)
+    drop = far_city(rng, home)
     ts = parts.t0[part] + pos * rng.integers(10 * 60, 4 * 3600, part.size)
     has = ctx.customers.has_credit[ctx.local(parts.cust)][part]
     cust = parts.cust[part]

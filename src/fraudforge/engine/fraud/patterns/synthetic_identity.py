@@ -17,10 +17,8 @@ import numpy as np
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine.fraud.build import (
-    BIG_TICKET,
     clip_to_period,
     counts_between,
-    credit_modes,
     expand,
     label,
     make_rows,
@@ -30,6 +28,7 @@ from fraudforge.engine.fraud.mechanics import (
     beyond_credit,
     category_amounts,
     credit_line,
+    credit_modes_for,
     settle,
     usual_modes,
     whole_rupees,
@@ -43,10 +42,12 @@ if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
     from fraudforge.engine.fraud.schedule import IncidentDraw
 
-BUILD_CATEGORIES = ("grocery", "fast_food", "digital_goods", "ride_hailing", "telecom")
+BUILD_CATEGORIES = ("grocery", "fast_food", "digital_goods", "ride_hailing", "restaurants")
 """Where the thin history is built: small everyday online payments."""
 BUST_FLOOR_INR = 5_000.0
 """The bust-out's purchases are at least this large; the history's stay below it."""
+BUST_CATEGORIES = ("electronics", "home_furnishing", "marketplace", "airlines")
+"""What the bust-out buys online: big tickets that resell."""
 RISK = 0.05
 """Share of payments the bank's rules decline."""
 
@@ -69,19 +70,22 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         + rng.integers(8 * 3600, 22 * 3600, part.size),
     )
     small = pick_category(rng, part.size, BUILD_CATEGORIES)
-    category = np.where(is_bust, pick_category(rng, part.size, BIG_TICKET), small)
+    category = np.where(is_bust, pick_category(rng, part.size, BUST_CATEGORIES), small)
     cust = parts.cust[part]
     scale = ctx.customers.amount_scale[ctx.local(cust)]
-    credit = credit_modes(ctx, cust)
-    credit = np.where(credit == cat.MODE["debit_card"], cat.MODE["bnpl"], credit)
-    _, _, line = credit_line(ctx, cust, credit)
+    has = ctx.customers.has_credit[ctx.local(cust)]
+    _, _, line = credit_line(ctx, cust, np.where(has, cat.MODE["credit_card"], cat.MODE["bnpl"]))
     amount = np.where(
         is_bust,
         category_amounts(rng, category, scale, lo=0.75, hi=0.995, floor=BUST_FLOOR_INR, cap=line),
         category_amounts(rng, category, scale, hi=0.8, cap=BUST_FLOOR_INR - 1.0),
     )
     online = np.ones(part.size, dtype=bool)
-    mode = np.where(is_bust, credit, usual_modes(ctx, cust, amount, category, at_pos=~online))
+    mode = np.where(
+        is_bust,
+        credit_modes_for(ctx, cust, amount, online=online),
+        usual_modes(ctx, cust, amount, category, at_pos=~online),
+    )
     rows = make_rows(
         ctx,
         cust=cust,
