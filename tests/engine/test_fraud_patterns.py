@@ -375,8 +375,8 @@ def test_money_mule_collects_credits_then_cashes_out(small: Dataset) -> None:
 def test_merchant_collusion_large_card_payments_at_one_small_seller(
     small: Dataset, genuine: pl.DataFrame
 ) -> None:
-    """Merchant collusion: >= 4 customers pay one small online seller within a week, by card, at
-    the dear end of what shops of its kind are paid."""
+    """Merchant collusion: >= 4 customers pay one small online seller within a week (by credit
+    card, or its UPI QR without one) at the dear end of what shops of its kind are paid."""
     rows = fraud_of(small, "merchant_collusion").join(
         small.merchants.select("merchant_id", "is_online", "is_chain"), on="merchant_id"
     )
@@ -389,7 +389,7 @@ def test_merchant_collusion_large_card_payments_at_one_small_seller(
     per = rows.group_by(INC).agg(
         pl.col("customer_id").n_unique().alias("customers"),
         pl.col("merchant_id").n_unique().alias("merchants"),
-        pl.col("payment_mode").is_in(CARD_MODES).all().alias("card"),
+        pl.col("payment_mode").is_in(["credit_card", "upi", "net_banking"]).all().alias("card"),
         (pl.col("is_online") & ~pl.col("is_chain")).all().alias("small_online"),
         span_s().alias("span"),
     )
@@ -519,16 +519,14 @@ def test_stolen_card_taps_under_the_contactless_limit_then_atm(small: Dataset) -
 def test_synthetic_identity_builds_history_then_busts_out_on_credit(
     small: Dataset, genuine: pl.DataFrame
 ) -> None:
-    """Synthetic identity: an account with no genuine activity makes 5-10 small payments, then
-    3-6 larger credit / EMI / BNPL purchases, all from one device; what goes beyond the credit
-    line is refused."""
+    """Synthetic identity: an account with no genuine activity makes 5-10 small everyday payments,
+    then 3-6 larger big-ticket purchases, mostly on credit (card, EMI, BNPL), all from one
+    device."""
     rows = fraud_of(small, "synthetic_identity")
     customers = rows.select("customer_id").unique()
     assert customers.height >= 20
     assert customers.join(genuine, on="customer_id", how="semi").height == 0
-    bust = pl.col("payment_mode").is_in(CREDIT_MODES) & pl.col("category").is_in(
-        ["electronics", "home_furnishing", "marketplace", "airlines"]
-    )
+    bust = pl.col("category").is_in(["electronics", "home_furnishing", "marketplace", "airlines"])
     ordered = rows.sort("timestamp")
     per = ordered.group_by(INC).agg(
         pl.col("customer_id").n_unique().alias("customers"),
@@ -549,7 +547,9 @@ def test_synthetic_identity_builds_history_then_busts_out_on_credit(
         per.with_columns((pl.col("bust_median") > pl.col("max_build")).alias("ok")), "ok"
     )
     assert larger >= 0.9
-    assert rows.filter(bust)["status"].is_in(["approved", "declined", "pending"]).all()
+    # On credit, but for identities with no credit line open to them (who pay as they usually do).
+    on_credit = rows.filter(bust).select(pl.col("payment_mode").is_in(CREDIT_MODES).mean()).item()
+    assert on_credit >= 0.85
 
 
 def test_bust_out_maxes_credit_then_goes_dormant(small: Dataset, genuine: pl.DataFrame) -> None:
@@ -582,8 +582,9 @@ def test_bust_out_maxes_credit_then_goes_dormant(small: Dataset, genuine: pl.Dat
     assert after.height == 0, f"{after.height} genuine rows after a bust-out started"
     history = genuine.join(start, on="customer_id", how="semi").select("customer_id").unique()
     assert history.height >= 0.9 * start.height
+    # Customers with no credit line at all (no card, never pay-later) pay as they usually do.
     credit = share(rows.with_columns(pl.col("payment_mode").is_in(CREDIT_MODES).alias("ok")), "ok")
-    assert credit == 1.0, f"only {credit:.1%} of bust-out rows use credit, EMI or BNPL"
+    assert credit >= 0.85, f"only {credit:.1%} of bust-out rows use credit, EMI or BNPL"
     at_shop = rows.filter(pl.col("channel") == "pos")
     assert (at_shop["payment_mode"] == "credit_card").all(), "BNPL or EMI at a shop counter"
     # Approved spending on a credit card stays within its limit.
@@ -679,8 +680,8 @@ def test_shipping_fraud_ships_far_from_home_from_a_new_device(
 def test_loyalty_abuse_ring_shares_one_device_at_one_merchant(
     small: Dataset, customer_devices: pl.DataFrame
 ) -> None:
-    """Loyalty abuse: >= 3 accounts place orders at one chain merchant from one shared device,
-    each above the offer's minimum order value (at least INR 99)."""
+    """Loyalty abuse: >= 3 accounts place orders at one chain merchant from phones that each hold
+    two of the ring's accounts, each above the offer's minimum order value (at least INR 99)."""
     rows = with_known_device(fraud_of(small, "loyalty_abuse"), customer_devices).join(
         small.merchants.select("merchant_id", "is_chain"), on="merchant_id", how="left"
     )
@@ -699,15 +700,18 @@ def test_loyalty_abuse_ring_shares_one_device_at_one_merchant(
     ring = share(per.with_columns((pl.col("customers") >= 3).alias("ok")), "ok")
     assert ring >= 0.95
     assert (per["customers"] >= 2).all()
-    assert (per["devices"] == 1).all()
+    # Two accounts per phone: a ring of k accounts on ceil(k/2) phones.
+    assert (per["devices"] <= (per["customers"] + 1) // 2 + 1).all()
     assert (per["no_device"] == 0).all()
     assert (per["merchants"] == 1).all()
     assert (per["no_merchant"] == 0).all()
     assert per["small"].all()
     assert not per["known"].any()
-    # No other incident uses the ring's device.
+    # No other incident uses the ring's phones, and no phone holds more than two accounts.
     device_incidents = rows.group_by("device_id").agg(pl.col(INC).n_unique())[INC]
     assert (device_incidents == 1).all()
+    accounts = rows.group_by("device_id").agg(pl.col("customer_id").n_unique())["customer_id"]
+    assert (accounts <= 2).all()
     chain = share(per, "chain")
     assert chain == 1.0, f"only {chain:.1%} of loyalty-abuse merchants are chains"
 

@@ -118,11 +118,13 @@ def category_amounts(
 
 
 def atm_cash(rng: np.random.Generator, scale: F64, *, boost: float = 1.0) -> F64:
-    """Withdrawals in the amounts ATMs pay out (the genuine ATM model: multiples of 100, most of
-    500, up to an ATM's maximum), drawn as for a customer spending ``boost`` times more."""
-    from fraudforge.engine.legit import atm_amounts
+    """Withdrawals in the amounts ATMs pay out (the genuine ATM model, up to an ATM's maximum),
+    drawn as for a customer spending ``boost`` times more, in multiples of INR 500 (as most
+    genuine withdrawals, and nearly all large ones, are)."""
+    from fraudforge.engine.legit import ATM_MAX_INR, atm_amounts
 
-    return atm_amounts(rng, np.asarray(scale, dtype=np.float64) * boost)
+    cash = atm_amounts(rng, np.asarray(scale, dtype=np.float64) * boost)
+    return np.asarray(np.clip(np.round(cash / 500.0) * 500.0, 500.0, ATM_MAX_INR), np.float64)
 
 
 def usual_modes(
@@ -305,8 +307,9 @@ CREDIT_MODES = np.array([cat.MODE["credit_card"], cat.MODE["emi"], cat.MODE["bnp
 def credit_modes_for(ctx: ShardContext, cust: I64, amount: F64, *, online: B) -> I64:
     """A credit mode per row (credit card, card EMI or pay-later) as the customer would choose
     it for that amount and place: their own propensities, the amount band and what the place
-    takes (a shop counter takes the credit card only); a card or EMI needs a credit card. Rows
-    with no credit mode open to them get pay-later online and the credit card at a shop."""
+    takes (a shop counter takes the credit card only); a card or EMI needs a credit card. A
+    customer with no credit mode open to them (no credit card, and never pay-later, as most
+    seniors) pays the way they usually pay."""
     from fraudforge.engine.legit import normalised_cum, sample_by_group
 
     cu = ctx.customers
@@ -321,5 +324,9 @@ def credit_modes_for(ctx: ShardContext, cust: I64, amount: F64, *, online: B) ->
     )
     w[:, :2] *= cu.has_credit[c][:, None]
     pick = CREDIT_MODES[sample_by_group(ctx.rng, normalised_cum(w), np.arange(n, dtype=np.int64))]
-    fallback = np.where(online, cat.MODE["bnpl"], cat.MODE["credit_card"])
-    return np.asarray(np.where(w.sum(axis=1) > 0, pick, fallback), dtype=np.int64)
+    open_ = w.sum(axis=1) > 0
+    if open_.all():
+        return np.asarray(pick, dtype=np.int64)
+    category = np.full(n, cat.CAT["marketplace"])
+    usual = usual_modes(ctx, cust, amount, category, at_pos=~online)
+    return np.asarray(np.where(open_, pick, usual), dtype=np.int64)

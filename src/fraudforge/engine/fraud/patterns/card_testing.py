@@ -24,7 +24,6 @@ import numpy as np
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine.fraud.build import (
-    card_mode,
     clip_to_period,
     counts_between,
     expand,
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
     from fraudforge.engine.fraud.schedule import IncidentDraw
 
-TEST_MERCHANTS = ("digital_goods", "entertainment", "marketplace")
+TEST_MERCHANTS = ("marketplace", "entertainment", "personal_care", "restaurants")
 """Online merchants card testers use: small digital purchases, few checks."""
 TEST_FLOOR_INR = 200.0
 """Test amounts are the merchant's cheap end, but not below what its card payers pay."""
@@ -70,7 +69,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     tries = counts_between(rng, n, *ATTEMPTS)
     dead = rng.random(n) < DEAD
     spent = ~dead & (rng.random(n) < CASH_OUT)
-    card = card_mode(ctx, parts.cust)
+    # Breached card numbers: the credit card where the customer has one.
+    has = ctx.customers.has_credit[ctx.local(parts.cust)]
+    card = np.where(has, cat.MODE["credit_card"], cat.MODE["debit_card"])
     # The script rotates device fingerprints (emulators, proxies): a new one per card.
     rotated = parts.scenario + parts.cust * ROTATE
     rotating = fraudster_device(rotated)

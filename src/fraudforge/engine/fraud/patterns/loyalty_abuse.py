@@ -1,9 +1,10 @@
-"""Loyalty and cashback abuse: one person runs a ring of 3-6 accounts from one device (app cloners
-and emulators let one phone hold many) to claim a chain merchant's per-account cashback or
-first-order offer again and again: each account places 3-6 orders within two hours, each just
-above the offer's minimum order value and within what the merchant's customers usually spend,
-paid the way that account usually pays. The device shared by the ring is the signal. Sources:
-SHIELD, "Promo abuse" (https://shield.com/blog/promo-abuse-how-to-stop-fraudsters-from-taking-advantage-of-your-business):
+"""Loyalty and cashback abuse: one person runs a ring of 3-6 accounts to claim a chain merchant's
+per-account cashback or first-order offer again and again, with app cloners that put two
+accounts on each phone (a ring uses two or three phones): each account places 3-6 orders within
+two hours, each just above the offer's minimum order value and within what the merchant's
+customers usually spend, paid the way that account usually pays. Phones shared by a ring's
+accounts, many new accounts at one merchant within hours, are the signal. Sources: SHIELD,
+"Promo abuse" (https://shield.com/blog/promo-abuse-how-to-stop-fraudsters-from-taking-advantage-of-your-business):
 multi-accounting with app cloners and emulators on one device; Payments and Risk, "Promo abuse"
 (https://paymentsandrisk.com/docs/fraud/types/promo-abuse): the same device across different
 accounts as the main detection signal.
@@ -71,6 +72,7 @@ RISK = 0.02
 
 
 LOYALTY_ACCOUNTS = (3, 6)
+ACCOUNTS_PER_PHONE = 2
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
@@ -86,7 +88,10 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     size = draw.group_sizes(n, LOYALTY_ACCOUNTS)
     inc = np.repeat(np.arange(n), size)
     t0 = np.repeat(draw.times(n), size) + draw.rng.integers(0, 6 * 3_600, inc.size)
-    dev = opaque_ids(KEY_FRAUDSTER_DEVICE, inc, 2, 8)
+    # Each phone runs two accounts (a dual-app clone), so a ring of k accounts uses ceil(k/2)
+    # phones; the rest of what a cloner does hides the phone behind a new fingerprint.
+    slot = np.arange(inc.size) - np.repeat(np.cumsum(size) - size, size)
+    dev = opaque_ids(KEY_FRAUDSTER_DEVICE, inc, 32 + slot // ACCOUNTS_PER_PHONE, 8)
     m = np.repeat(draw.rng.choice(pool, size=n), size)
     return draw.parts(
         inc.size,

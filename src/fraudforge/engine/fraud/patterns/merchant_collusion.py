@@ -1,13 +1,16 @@
 """Merchant collusion: a small online seller with a card acceptance account runs sales that never
-happened through the cards of customers it works with, and hands them cash less a commission,
-turning their credit lines into cash (acquirers forbid merchants to give cash against cards).
-4-8 customers within a week, each with 1-2 card payments on consecutive days to that one
-merchant, at the dear end of what that kind of shop sells, by credit card where the customer has
-one; the bank declines what is beyond the card's limit and a few that its rules catch. Nothing
-about one payment is odd: the signal is the merchant's, many customers new to it paying it large
-sums within days. Source: IDFC First Bank, merchant do's and don'ts
+happened through the accounts of customers it works with, and hands them cash less a commission:
+credit card holders turn their credit line into cash (acquirers forbid merchants to give cash
+against cards), others pay the merchant's UPI QR (bank transfer above UPI's limit) to move money
+through it. 4-8 customers within a week, each with 1-2 payments on consecutive days to that one
+merchant, at the dear end of what that kind of shop sells and within what each customer's card
+or account allows; the bank declines a few. Nothing about one payment is odd: the signal is the
+merchant's, many customers new to it paying it large sums within days. Sources: IDFC First
+Bank, merchant do's and don'ts
 (https://www.idfcfirstbank.com/business-banking/cash-management-services/merchant-solutions/wireless-and-mobile/dos-and-donts.html):
-merchants must not provide cash against credit cards nor split one sale into several swipes.
+merchants must not provide cash against credit cards nor split one sale into several swipes;
+Moneylife on I4C's alert about mule and merchant accounts used as illegal payment gateways
+(https://www.moneylife.in/article/fraud-alert-illegal-payment-gateways-and-mule-bank-accounts/75513.html).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from fraudforge.engine.fraud.build import (
     label,
     make_rows,
 )
-from fraudforge.engine.fraud.mechanics import category_amounts, settle
+from fraudforge.engine.fraud.mechanics import category_amounts, settle, whole_rupees
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_SHOPS, WEEKDAYS_FLAT, FraudPattern
 from fraudforge.engine.rows import Rows
@@ -54,16 +57,22 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     scale = ctx.customers.amount_scale[ctx.local(cust)]
     lo, hi = AMOUNT_QUANTILES
     has = ctx.customers.has_credit[ctx.local(cust)]
-    mode = np.where(has, cat.MODE["credit_card"], cat.MODE["debit_card"])
+    # Credit cards are swiped for cash; without one, the customer pays the merchant's UPI QR
+    # (by bank transfer above UPI's limit) and gets cash back.
+    mode = np.where(has, cat.MODE["credit_card"], cat.MODE["upi"])
     # The colluding customer knows what their card allows.
     room = (
         available_funds(ctx.customers, ctx.local(cust), mode) * rng.uniform(0.5, 0.95, k.size)[part]
     )
+    amount = np.minimum(category_amounts(rng, category, scale, lo=lo, hi=hi), room)
+    upi = mode == cat.MODE["upi"]
+    mode = np.where(upi & (amount > cat.CAT_UPI_LIMIT[category]), cat.MODE["net_banking"], mode)
+    amount = whole_rupees(amount, mode)
     rows = make_rows(
         ctx,
         cust=cust,
         ts=clip_to_period(ctx, ts),
-        amount=np.minimum(category_amounts(rng, category, scale, lo=lo, hi=hi), room),
+        amount=amount,
         mode=mode,
         category=category,
         merchant=merchant,

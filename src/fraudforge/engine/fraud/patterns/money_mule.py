@@ -67,8 +67,8 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         scale = ctx.customers.amount_scale[ctx.local(cashout.cust)][part]
         room = np.minimum(cashout.amount / (k + 1), ATM_DAILY_LIMIT_INR / k)[part]
         cash = np.minimum(atm_cash(rng, scale, boost=ATM_BOOST), room)
-        # Still an amount an ATM pays out (a multiple of 100).
-        cash = np.maximum(np.floor(cash / 100) * 100, 100)
+        # Still an amount an ATM pays out (a multiple of 500).
+        cash = np.maximum(np.floor(cash / 500) * 500, 500)
         withdrawn = np.bincount(part, weights=np.where(forward, 0.0, cash), minlength=n)
         rest = np.maximum(np.round(cashout.amount * 0.97 - withdrawn, -2), 1_000)
         amount = np.where(forward, rest[part], cash)
