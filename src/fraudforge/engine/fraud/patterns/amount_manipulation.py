@@ -44,8 +44,9 @@ if TYPE_CHECKING:
 
 TRANSFER_THRESHOLD_INR = 50_000.0
 JEWELLERY_THRESHOLD_INR = 200_000.0
-BELOW = 0.02
-"""Pieces fall within this share below their threshold."""
+BELOW = 0.08
+"""Pieces fall within this share below their threshold, most of them close to it (a cautious
+structurer does not always go to the last rupee)."""
 JEWELLERY_MIN_INCOME = 2
 """Lowest income bracket (``catalog.INCOME_BRACKETS``: 6-12 lakh a year) that structures
 through jewellery; others use transfers."""
@@ -67,7 +68,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     well_off = ctx.customers.income[ctx.local(parts.cust)] >= JEWELLERY_MIN_INCOME
     p2p = ((rng.random(n) < TRANSFER_SHARE) | ~well_off)[part]
     limit = np.where(p2p, TRANSFER_THRESHOLD_INR, JEWELLERY_THRESHOLD_INR)
-    amount = np.round(limit - rng.uniform(1, BELOW * limit), 2)
+    amount = np.round(limit * (1.0 - BELOW * rng.random(part.size) ** 2) - 1.0, 2)
     # People round transfers down to the hundred, the ten or the rupee.
     step = rng.choice([1.0, 10.0, 100.0], size=part.size, p=[0.3, 0.3, 0.4])
     amount = np.where(p2p, np.floor(amount / step) * step, amount)

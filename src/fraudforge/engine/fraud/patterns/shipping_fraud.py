@@ -1,11 +1,12 @@
 """Shipping (reshipping) fraud: card details stolen online (phishing, a breached shop) are used
-to order goods from a device the customer never uses, shipped to a drop address in a city far
-from the customer's home (drop addresses are where people are: cities drawn by population),
-where a reshipper collects them: 1-3 e-commerce orders within hours, each at the dear end of
-what that merchant sells, on the card's credit or the account's funds. The issuer's rules decline
-some (a new device, an address far from home) and the card's limit the rest. Source: Greip,
-"Card-on-file fraud" (https://greip.io/blog/dictionary/CardonFile-Fraud-347): stolen card
-details used for purchases on other platforms.
+to order goods from a device the customer never uses, shipped to a drop address: most often in
+a city far from the customer's home (drop addresses are where people are: cities drawn by
+population), otherwise in the customer's own city (an empty flat, a porch), where a reshipper
+collects them: 1-3 e-commerce orders within hours, each at the dear end of what that merchant
+sells, on the card's credit or the account's funds. The issuer's rules decline some (a new
+device, an address far from home) and the card's limit the rest. Source: Greip, "Card-on-file
+fraud" (https://greip.io/blog/dictionary/CardonFile-Fraud-347): stolen card details used for
+purchases on other platforms.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ LOOT = ("electronics", "marketplace", "apparel", "home_furnishing")
 """What is ordered: goods that resell."""
 QUANTILES = (0.6, 0.995)
 """The part of each merchant's amount model the orders fall in."""
+FAR_SHARE = 0.6
+"""Share of incidents shipping to a drop in a far city (the rest: a drop address, an empty flat
+or a neighbour's porch, in the customer's own city)."""
 RISK = 0.15
 """Share of orders the issuer's rules decline (a new device, a delivery address far from
 home)."""
@@ -48,7 +52,8 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     k = counts_between(rng, n, 1, 3)
     part, pos = expand(k)
     home = ctx.customers.home_city[ctx.local(parts.cust)]
-    drop = far_city(rng, home)
+    far = rng.random(n) < FAR_SHARE
+    drop = np.where(far, far_city(rng, home), home)
     ts = parts.t0[part] + pos * rng.integers(10 * 60, 4 * 3600, part.size)
     has = ctx.customers.has_credit[ctx.local(parts.cust)][part]
     cust = parts.cust[part]
