@@ -1,15 +1,15 @@
 """Card testing: a fraudster holding a batch of card numbers (from a breach, a phishing kit or a
 skimmer) checks which still work by running them, with a script that rotates device
-fingerprints (emulators, proxies: a new device per card), through one online merchant with weak
-checkout controls: 5-20 cards of different customers within the hour, each with 1-3 attempts at
-the cheap end of what that merchant sells (but not below what its card payers pay). Many cards
-are dead (blocked, expired, wrong CVV) and every attempt on them is declined; a live card's
-attempts may fail once before one goes through. The fraudster then spends some live cards days
-later: one larger online purchase elsewhere, from another device. The signal is the merchant's:
-many new cards and devices, many declines within the hour. Sources: Stripe Issuing's
-card-testing risk assessment
-(https://docs.stripe.com/issuing/controls/advanced-fraud-tools/authorization-signals): declines
-at the same merchant over the past hour as the mark of card testing; Mastercard Threat
+fingerprints (emulators, proxies: a new device per card), through one busy online merchant
+where the run hides among its traffic: 5-20 cards of different customers (their credit card
+where they have one) within the hour, each with 1-3 attempts at the cheap end of what that
+merchant sells (but not below what its card payers pay). Many cards are dead (blocked,
+expired, wrong CVV) and every attempt on them is declined; a live card's attempts may fail once
+before one goes through. The fraudster then spends some live cards days later: one larger
+online purchase elsewhere, from another device. The signal is the merchant's: many new cards
+and devices, many declines within the hour. Sources: Stripe Issuing's card-testing risk
+assessment (https://docs.stripe.com/issuing/controls/advanced-fraud-tools/authorization-signals):
+declines at the same merchant over the past hour as the mark of card testing; Mastercard Threat
 Intelligence, "Card Testing for Acquirers"
 (https://developer.mastercard.com/mastercard-threat-intelligence/documentation/use-cases/card-testing-for-acquirers/):
 compromised credentials validated with small authorisations before larger fraud; SHIELD on
@@ -114,16 +114,20 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
-    """Each run: one online merchant, 5-20 cards of different customers within the hour."""
-    me = draw.merchants
-    ok = me.is_online & np.isin(me.category, [cat.CAT[c] for c in TEST_MERCHANTS])
-    pool = np.flatnonzero(ok & ~me.is_chain)
-    if pool.size == 0:
-        pool = np.flatnonzero(me.is_online)
+    """Each run: one online merchant (drawn by popularity, as a busy checkout hides the run best),
+    5-20 cards of different customers within the hour."""
+    from fraudforge.engine.population import pick_merchants
+
+    category = np.array([cat.CAT[c] for c in TEST_MERCHANTS])[
+        draw.rng.integers(0, len(TEST_MERCHANTS), n)
+    ]
+    merchant, _ = pick_merchants(
+        draw.rng, draw.merchants, category, np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+    )
     size = draw.group_sizes(n, CARDS)
     inc = np.repeat(np.arange(n), size)
     t0 = np.repeat(draw.times(n), size) + draw.rng.integers(0, RUN_S, inc.size)
-    m = np.repeat(draw.rng.choice(pool, size=n), size)
+    m = np.repeat(merchant, size)
     return draw.parts(inc.size, scenario=inc, cust=draw.customers(inc.size), t0=t0, merchant=m)
 
 
