@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 TEST_MERCHANTS = ("marketplace", "entertainment", "personal_care", "restaurants")
 """Online merchants card testers use: small digital purchases, few checks."""
-TEST_FLOOR_INR = 200.0
+TEST_FLOOR_INR = 150.0
 """Test amounts are the merchant's cheap end, but not below what its card payers pay."""
 CARDS = (5, 20)
 """Cards tested in one run."""
@@ -58,6 +58,8 @@ RETRY_FAIL = 0.3
 CASH_OUT = 0.5
 """Share of live cards spent later."""
 CASH_OUT_CATEGORIES = ("electronics", "apparel", "home_furnishing")
+TEST_QUANTILE = 0.8
+"""Test amounts fall below this quantile of the merchant's amount model (and above the floor)."""
 ROTATE = 7_919
 """Mixes the card into its device's key, so each tested card comes from its own device."""
 
@@ -82,7 +84,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         ctx,
         cust=parts.cust[part],
         ts=clip_to_period(ctx, parts.t0[part] + pos * rng.integers(20, 4 * 60, part.size)),
-        amount=category_amounts(rng, category, np.ones(part.size), hi=0.6, floor=TEST_FLOOR_INR),
+        amount=category_amounts(
+            rng, category, np.ones(part.size), hi=TEST_QUANTILE, floor=TEST_FLOOR_INR
+        ),
         mode=card[part],
         category=category,
         merchant=parts.merchant[part],
