@@ -130,13 +130,20 @@ def atm_cash(rng: np.random.Generator, scale: F64, *, boost: float = 1.0) -> F64
 def usual_modes(
     ctx: ShardContext, cust: I64, amount: F64, category: I64, *, at_pos: B, bill: B | None = None
 ) -> I64:
-    """Each row's payment mode as the customer would choose it: by where it is paid (a shop
-    counter takes UPI QR and cards), the amount band and the customer's own propensities; no UPI
-    above the category's UPI limit."""
-    from fraudforge.engine.legit import choose_modes
+    """Each row's payment mode as the customer would choose it, by the genuine generator's
+    rules (``legit.choose_modes``): where it is paid (a shop counter takes UPI QR and cards, a
+    bill no BNPL or EMI), the amount band and the customer's own propensities; no UPI above the
+    category's UPI limit. Weighed row by row, as fraud rows are few."""
+    from fraudforge.engine.legit import normalised_cum, sample_by_group
 
-    bill = np.zeros(cust.shape[0], dtype=bool) if bill is None else bill
-    return choose_modes(ctx.rng, ctx.customers, ctx.local(cust), amount, at_pos, bill, category)
+    n = cust.shape[0]
+    bill = np.zeros(n, dtype=bool) if bill is None else bill
+    band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount, side="left")
+    context = np.where(at_pos, 0, np.where(bill, 2, 1))
+    w = ctx.customers.mode_weight[ctx.local(cust)] * cat.MODE_BAND[band] * cat.MODE_CONTEXT[context]
+    w[amount > cat.CAT_UPI_LIMIT[category], cat.MODE["upi"]] = 0.0
+    w[w.sum(axis=1) <= 0, cat.MODE["debit_card"]] = 1.0
+    return sample_by_group(ctx.rng, normalised_cum(w), np.arange(n, dtype=np.int64))
 
 
 def whole_rupees(amount: F64, mode: I64) -> F64:
