@@ -97,8 +97,10 @@ def test_the_markdown_has_a_column_per_dataset_and_a_row_per_pattern(
     assert len(pattern_rows) == len(d.patterns)
 
 
-def test_camouflage_needs_the_scenario_field() -> None:
-    if "camouflage" in Scenario.__struct_fields__:
-        pytest.skip("this version has the camouflage dial")
+@pytest.mark.parametrize("setting", ["0,x", "1.5", "default,-0.1"])
+def test_camouflage_settings_are_checked(setting: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each --camouflage setting is a number from 0 to 1 or `default`; anything else is refused
+    before any work, naming what is allowed."""
     with pytest.raises(SystemExit):
-        main(["--camouflage", "0,default,1"])
+        main(["--camouflage", setting])
+    assert "0 to 1 or `default`" in capsys.readouterr().err

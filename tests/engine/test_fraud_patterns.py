@@ -182,47 +182,76 @@ def test_card_cloning_is_far_away_within_an_impossible_travel_time(
     assert rows["payment_mode"].is_in(CARD_MODES).all()
     # All rows of an incident are in one far city, and purchases at shops there (card-present).
     assert (rows.group_by(INC).agg(pl.col("city").n_unique())["city"] == 1).all()
-    pos = share(rows.with_columns((pl.col("channel") == "pos").alias("pos")), "pos")
-    assert pos >= 0.9, f"only {pos:.1%} of card-cloning rows are card-present (pos)"
+    present = pl.col("channel").is_in(["pos", "atm"])
+    pos = share(rows.with_columns(present.alias("pos")), "pos")
+    assert pos >= 0.9, f"only {pos:.1%} of card-cloning rows are card-present (pos or atm)"
+    # A cloned debit card is mostly emptied at ATMs, in amounts ATMs pay out.
+    cash = rows.filter(pl.col("txn_type") == "withdrawal")
+    debit = rows.filter(pl.col("payment_mode") == "debit_card")
+    assert cash.height >= 0.5 * debit.height
+    assert (cash["payment_mode"] == "debit_card").all()
+    # Genuine withdrawals are multiples of INR 100 up to 20,000.
+    assert (cash["amount_inr"] % 100 == 0).all()
+    assert cash["amount_inr"].is_between(100, 20_000).all()
 
 
-def test_card_testing_micro_payments_then_a_big_purchase(
+def test_card_testing_many_cards_at_one_merchant_then_a_later_purchase(
     small: Dataset, genuine: pl.DataFrame, customer_devices: pl.DataFrame
 ) -> None:
-    """Card testing: >= 5 online micro-payments, many declined, from a new device, then one big
-    purchase last."""
+    """Card testing: one run puts >= 5 cards of different customers through one online merchant
+    within about an hour, each from its own device that no victim owns (the script rotates
+    fingerprints), with small amounts and many declines; some live cards are spent later at other
+    merchants, larger."""
     rows = with_known_device(fraud_of(small, "card_testing"), customer_devices)
-    per = rows.group_by(INC).agg(
-        (pl.col("amount_inr") <= 50).sum().alias("n_micro"),
-        pl.col("channel").is_in(ONLINE).all().alias("online"),
-        pl.col("known_device").any().alias("known_device"),
+    run = rows.group_by(INC).agg(pl.col("merchant_id").mode().first().alias("tested"))
+    rows = rows.join(run, on=INC).with_columns(
+        (pl.col("merchant_id") == pl.col("tested")).alias("test")
+    )
+    tests = rows.filter(pl.col("test"))
+    per = tests.group_by(INC).agg(
+        pl.col("customer_id").n_unique().alias("cards"),
+        pl.col("device_id").n_unique().alias("devices"),
         pl.col("device_id").null_count().alias("no_device"),
-        pl.col("amount_inr").sort_by("timestamp").last().alias("last_amount"),
-        (pl.col("amount_inr") >= 10_000).sum().alias("n_big"),
+        pl.col("known_device").any().alias("known_device"),
+        pl.col("channel").is_in(ONLINE).all().alias("online"),
+        pl.col("payment_mode").is_in(CARD_MODES).all().alias("card"),
         span_s().alias("span"),
     )
-    assert per.height >= 50
-    assert (per["n_micro"] >= 5).all()
-    assert (per["n_micro"] <= 12).all()
-    assert (per["n_big"] == 1).all()
-    assert per["online"].all()
+    assert per.height >= 10
+    assert (per["cards"] >= 5).all()
+    assert (per["devices"] == per["cards"]).all()
     assert (per["no_device"] == 0).all()
-    assert not per["known_device"].any(), "a card-testing device is one of the victim's own"
+    assert not per["known_device"].any(), "a card-testing device is one of a victim's own"
+    shared = tests.group_by("device_id").agg(pl.col("customer_id").n_unique().alias("n"))
+    assert (shared["n"] == 1).all(), "a card-testing device used for two cards"
+    assert per["online"].all()
+    assert per["card"].all()
     assert num(per["span"].max()) <= 2 * 3600
-    last_big = share(per.with_columns((pl.col("last_amount") >= 10_000).alias("ok")), "ok")
-    assert last_big == 1.0, f"the big purchase comes last in only {last_big:.1%} of incidents"
-    micro = rows.filter(pl.col("amount_inr") <= 50)
-    declined = share(micro.with_columns((pl.col("status") == "declined").alias("d")), "d")
+    declined = share(tests.with_columns((pl.col("status") == "declined").alias("d")), "d")
     base = share(genuine.with_columns((pl.col("status") == "declined").alias("d")), "d")
-    assert declined >= 0.25
-    assert declined >= 4 * base, f"micro decline share {declined:.1%} vs genuine {base:.1%}"
+    assert declined >= 0.4
+    assert declined >= 4 * base, f"test decline share {declined:.1%} vs genuine {base:.1%}"
+    # Test amounts are the cheap end of what the merchant sells.
+    assert num(tests["amount_inr"].quantile(0.9)) <= 1_000
+    # Cash-outs: later, at another merchant, larger than the card's tests.
+    cash = rows.filter(~pl.col("test"))
+    assert cash.height >= 10
+    first_test = tests.group_by(INC, "customer_id").agg(
+        pl.col("timestamp").max().alias("tested_at"), pl.col("amount_inr").max().alias("tmax")
+    )
+    cash = cash.join(first_test, on=[INC, "customer_id"])
+    assert (cash["timestamp"] > cash["tested_at"]).all()
+    assert (
+        share(cash.with_columns((pl.col("amount_inr") > pl.col("tmax")).alias("ok")), "ok") >= 0.9
+    )
 
 
 def test_transaction_replay_copies_a_recent_genuine_payment(
     small: Dataset, genuine: pl.DataFrame
 ) -> None:
     """Each replayed row duplicates an approved genuine payment of the same customer (payee,
-    amount, mode, card, device) that is in the data, made at most 20 minutes earlier."""
+    amount, mode, card, device) that is in the data, made ten minutes to four days earlier:
+    later than accidental double payments, which follow within minutes."""
     rows = fraud_of(small, "transaction_replay")
     keys = ["customer_id", "counterparty", "merchant_id", "amount_inr", "payment_mode"]
     keys += ["card_id", "device_id", "txn_type"]
@@ -233,7 +262,8 @@ def test_transaction_replay_copies_a_recent_genuine_payment(
         rows.join(originals, on=keys, how="inner", nulls_equal=True)
         .filter(
             (pl.col("orig_ts") < pl.col("timestamp"))
-            & (pl.col("timestamp") - pl.col("orig_ts") <= pl.duration(minutes=20))
+            & (pl.col("timestamp") - pl.col("orig_ts") >= pl.duration(minutes=10))
+            & (pl.col("timestamp") - pl.col("orig_ts") <= pl.duration(days=4))
         )
         .select("transaction_id")
         .unique()
@@ -269,34 +299,50 @@ def test_transaction_replay_copies_a_recent_genuine_payment(
     assert sizes.is_between(1, 2).all()
 
 
-def test_account_takeover_test_transfer_then_large_transfers_from_a_new_device(
+def test_account_takeover_drains_the_account_within_upi_limits(
     small: Dataset, customer_devices: pl.DataFrame
 ) -> None:
-    """Account takeover: from an unknown device in another city, a <= 10 INR P2P test then P2P
-    transfers of >= 10,000 INR, all within an hour."""
+    """Account takeover: 2-4 P2P transfers within an hour, from the victim's own phone at home
+    (remote access) or from a new device in another city; an INR 1 check to the first payee in
+    about a quarter of them (never another tiny amount); UPI's limits hold: approved transfers of
+    an incident stay within INR 1 lakh, and within INR 5,000 on a new device's first day."""
     rows = with_known_device(fraud_of(small, "account_takeover"), customer_devices).join(
         small.customers.select("customer_id", "home_city"), on="customer_id"
     )
     assert (rows["txn_type"] == "p2p_transfer").all()
-    assert (rows["city"] != rows["home_city"]).all(), "a takeover was run from the home city"
-    ordered = rows.sort("timestamp")
-    per = ordered.group_by(INC).agg(
-        pl.len().alias("n"),
-        pl.col("amount_inr").first().alias("first_amount"),
-        pl.col("amount_inr").slice(1).min().alias("min_rest"),
-        pl.col("known_device").any().alias("known_device"),
-        pl.col("device_id").n_unique().alias("n_devices"),
-        pl.col("device_id").null_count().alias("no_device"),
-        span_s().alias("span"),
+    assert (rows["payment_mode"] == "upi").all()
+    per = (
+        rows.sort("timestamp")
+        .group_by(INC)
+        .agg(
+            pl.len().alias("n"),
+            (pl.col("amount_inr") == 1).sum().alias("checks"),
+            (pl.col("amount_inr") <= 10).sum().alias("tiny"),
+            pl.col("known_device").all().alias("own"),
+            pl.col("known_device").any().alias("any_own"),
+            (pl.col("city") == pl.col("home_city")).all().alias("home"),
+            pl.col("device_id").n_unique().alias("n_devices"),
+            pl.col("amount_inr").filter(pl.col("status") == "approved").sum().alias("approved"),
+            span_s().alias("span"),
+        )
     )
     assert per.height >= 50
-    assert per["n"].is_between(3, 5).all()
-    assert (per["first_amount"] <= 10).all()
-    assert (per["min_rest"] >= 10_000).all()
-    assert (per["n_devices"] == 1).all()
-    assert (per["no_device"] == 0).all()
-    assert not per["known_device"].any()
-    assert (per["span"] <= 3600).all()
+    assert per["n"].is_between(2, 5).all()
+    assert (per["tiny"] == per["checks"]).all(), "a tiny transfer other than an INR 1 check"
+    assert 0.1 <= num((per["checks"] > 0).mean()) <= 0.4
+    # Either the victim's own phone at home, or a stranger's device elsewhere.
+    remote = per.filter(pl.col("own"))
+    stolen = per.filter(~pl.col("any_own"))
+    assert remote.height + stolen.height == per.height
+    assert remote["home"].all()
+    assert not stolen["home"].any()
+    assert (stolen["n_devices"] == 1).all()
+    assert 0.3 <= stolen.height / per.height <= 0.5
+    assert (per["span"] <= 2 * 3600).all()
+    assert (per["approved"] <= 100_000).all()
+    assert (stolen["approved"] <= 5_000).all()
+    declined = share(rows.with_columns((pl.col("status") == "declined").alias("d")), "d")
+    assert 0.1 <= declined <= 0.8
 
 
 def test_money_mule_collects_credits_then_cashes_out(small: Dataset) -> None:
@@ -351,21 +397,24 @@ def test_money_mule_collects_credits_then_cashes_out(small: Dataset) -> None:
     assert (per["paid_out"] <= per["received"]).all()
 
 
-def test_merchant_collusion_round_evening_payments_at_one_merchant(small: Dataset) -> None:
-    """Merchant collusion: >= 4 customers pay one small online seller large, near-round card
-    amounts late in the evening."""
+def test_merchant_collusion_large_card_payments_at_one_small_seller(
+    small: Dataset, genuine: pl.DataFrame
+) -> None:
+    """Merchant collusion: >= 4 customers pay one small online seller within a week (by credit
+    card, or its UPI QR without one) at the dear end of what shops of its kind are paid."""
     rows = fraud_of(small, "merchant_collusion").join(
         small.merchants.select("merchant_id", "is_online", "is_chain"), on="merchant_id"
     )
-    # Distance to the next multiple of 5,000 INR (amounts are 10k-75k less 0, 1 or 10 INR).
-    below_round = (-pl.col("amount_inr")) % 5_000
+    p80 = (
+        genuine.filter(pl.col("txn_type") == "purchase")
+        .group_by("category")
+        .agg(pl.col("amount_inr").quantile(0.8).alias("p80"))
+    )
+    rows = rows.join(p80, on="category")
     per = rows.group_by(INC).agg(
         pl.col("customer_id").n_unique().alias("customers"),
         pl.col("merchant_id").n_unique().alias("merchants"),
-        (pl.col("amount_inr") >= 9_000).all().alias("large"),
-        (below_round <= 10).all().alias("round"),
-        pl.col("timestamp").dt.hour().is_between(20, 23).all().alias("evening"),
-        pl.col("payment_mode").is_in(CARD_MODES).all().alias("card"),
+        pl.col("payment_mode").is_in(["credit_card", "upi", "net_banking"]).all().alias("card"),
         (pl.col("is_online") & ~pl.col("is_chain")).all().alias("small_online"),
         span_s().alias("span"),
     )
@@ -375,35 +424,39 @@ def test_merchant_collusion_round_evening_payments_at_one_merchant(small: Datase
     assert many >= 0.95
     assert (per["merchants"] == 1).all()
     assert (per["span"] <= 7 * 86_400).all()
-    for column in ("large", "round", "evening", "card", "small_online"):
-        assert per[column].all(), column
+    assert per["card"].all()
+    assert per["small_online"].all()
+    dear = share(rows.with_columns((pl.col("amount_inr") >= pl.col("p80")).alias("ok")), "ok")
+    assert dear >= 0.35, f"only {dear:.1%} of collusive payments among the dearest fifth"
+    # Paise, as card payments have: no round-figure tell.
+    assert share(rows.with_columns((pl.col("amount_inr") % 100 == 0).alias("ok")), "ok") <= 0.05
 
 
-def test_refund_fraud_refunds_exceed_the_purchase(small: Dataset) -> None:
-    """Refund fraud: one online purchase and later refunds from the same merchant that together
-    return more than was paid."""
+def test_refund_fraud_refunds_never_exceed_the_purchase(small: Dataset) -> None:
+    """Refund fraud: 1-2 online orders, each refunded days later by the same merchant to the same
+    instrument, for the full amount or part of it, never more; declined orders get no refund."""
     rows = fraud_of(small, "refund_fraud")
     purchase = pl.col("txn_type") == "purchase"
     refund = pl.col("txn_type") == "refund"
-    per = rows.group_by(INC).agg(
-        purchase.sum().alias("n_purchase"),
-        refund.sum().alias("n_refund"),
-        pl.col("merchant_id").n_unique().alias("merchants"),
-        pl.col("merchant_id").null_count().alias("no_merchant"),
-        pl.col("amount_inr").filter(purchase).sum().alias("paid"),
+    approved = pl.col("status") == "approved"
+    keys = [INC, "customer_id", "merchant_id", "card_id"]
+    per = rows.group_by(keys).agg(
+        pl.col("amount_inr").filter(purchase & approved).sum().alias("paid"),
         pl.col("amount_inr").filter(refund).sum().alias("refunded"),
-        SECONDS.filter(purchase).max().alias("t_purchase"),
+        refund.sum().alias("n_refund"),
+        SECONDS.filter(purchase).min().alias("t_paid"),
         SECONDS.filter(refund).min().alias("t_refund"),
-        pl.col("channel").is_in(ONLINE).all().alias("online"),
     )
     assert per.height >= 50
-    assert (per["n_purchase"] == 1).all()
-    assert per["n_refund"].is_between(1, 2).all()
-    assert (per["merchants"] == 1).all()
-    assert (per["no_merchant"] == 0).all()
-    assert (per["refunded"] > per["paid"]).all()
-    assert (per["t_refund"] > per["t_purchase"]).all()
-    assert per["online"].all()
+    assert (per["refunded"] <= per["paid"] + 0.01).all(), "a refund above what was paid"
+    back = per.filter(pl.col("n_refund") > 0)
+    assert back.height >= 40
+    assert (back["t_refund"] - back["t_paid"] >= 86_400).all()
+    full = share(per.with_columns((pl.col("refunded") == pl.col("paid")).alias("ok")), "ok")
+    assert 0.6 <= full <= 0.97
+    orders = rows.group_by(INC).agg(purchase.sum().alias("orders"))
+    assert orders["orders"].is_between(1, 2).all()
+    assert rows["channel"].is_in(ONLINE).all()
 
 
 def test_friendly_fraud_looks_genuine_but_is_labelled_late(
@@ -443,16 +496,20 @@ def test_friendly_fraud_looks_genuine_but_is_labelled_late(
     assert late >= 0.95
 
 
-def test_stolen_card_quick_card_present_spree_then_atm(small: Dataset) -> None:
-    """Stolen card: 2-5 card-present purchases in the home city within about two hours, often
-    followed by an ATM withdrawal on the (debit) card."""
+def test_stolen_card_taps_under_the_contactless_limit_then_atm(small: Dataset) -> None:
+    """Stolen card: 2-5 card-present taps in the home city within about two hours, each under
+    the INR 5,000 no-PIN limit; a purchase above it is declined (no PIN); a thief with the PIN
+    ends a debit card's spree at an ATM."""
     rows = fraud_of(small, "stolen_card").join(
         small.customers.select("customer_id", "home_city"), on="customer_id"
     )
     buy = pl.col("txn_type") == "purchase"
     atm = pl.col("txn_type") == "withdrawal"
+    tap = buy & (pl.col("amount_inr") < 5_000)
     per = rows.group_by(INC).agg(
-        buy.sum().alias("n_buy"),
+        tap.sum().alias("n_tap"),
+        (buy & ~tap).sum().alias("n_pin"),
+        (buy & ~tap & (pl.col("status") == "approved")).sum().alias("n_pin_ok"),
         atm.sum().alias("n_atm"),
         pl.col("card_id").null_count().alias("no_card"),
         span_s().alias("span"),
@@ -460,69 +517,70 @@ def test_stolen_card_quick_card_present_spree_then_atm(small: Dataset) -> None:
         (pl.col("city") == pl.col("home_city")).all().alias("home"),
         pl.col("card_id").n_unique().alias("cards"),
         pl.col("payment_mode").filter(atm).first().alias("atm_mode"),
-        pl.col("channel").filter(atm).first().alias("atm_channel"),
-    )
+        pl.col("amount_inr").filter(tap).sort_by(pl.col("timestamp").filter(tap)).first().alias("first"),
+        pl.col("amount_inr").filter(tap).max().alias("max_tap"),
+    )  # fmt: skip
     assert per.height >= 50
-    assert per["n_buy"].is_between(2, 5).all()
-    assert per["n_atm"].is_between(0, 1).all()
+    assert per["n_tap"].is_between(2, 5).all()
+    assert (per["n_pin"] <= 1).all()
+    assert (per["n_pin_ok"] == 0).all(), "a purchase above the tap limit went through"
+    assert (per["n_atm"] + per["n_pin"] <= 1).all()
     assert (per["no_card"] == 0).all()
+    assert (per["cards"] == 1).all()
     assert (per["span"] <= int(2.5 * 3600)).all()
     assert per["home"].all()
     with_atm = per.filter(pl.col("n_atm") == 1)
-    assert 0.3 <= with_atm.height / per.height <= 0.7
+    assert 0.1 <= with_atm.height / per.height <= 0.45
     assert (with_atm["atm_mode"] == "debit_card").all()
-    assert (with_atm["atm_channel"] == "atm").all()
-    # The withdrawal ends the spree.
-    atm_last = share(with_atm.with_columns((pl.col("last_type") == "withdrawal").alias("ok")), "ok")
-    assert atm_last == 1.0, f"the ATM withdrawal is last in only {atm_last:.1%} of incidents"
+    assert (with_atm["last_type"] == "withdrawal").all()
+    # A small tap first, to see whether the card works.
+    assert share(per.with_columns((pl.col("first") <= pl.col("max_tap")).alias("ok")), "ok") == 1.0
     purchases = rows.filter(buy)
     assert purchases["payment_mode"].is_in(CARD_MODES).all()
-    problems: list[str] = []
-    # The withdrawal is made with the stolen (debit) card itself.
-    one_card = share(with_atm.with_columns((pl.col("cards") == 1).alias("ok")), "ok")
-    if one_card < 1.0:
-        problems.append(f"the ATM uses the stolen card in only {one_card:.1%} of incidents")
     present = share(purchases.with_columns((pl.col("channel") == "pos").alias("ok")), "ok")
-    if present < 0.9:
-        problems.append(f"only {present:.1%} of stolen-card purchases are card-present (pos)")
-    assert not problems, "; ".join(problems)
+    assert present >= 0.9, f"only {present:.1%} of stolen-card purchases are card-present"
 
 
 def test_synthetic_identity_builds_history_then_busts_out_on_credit(
     small: Dataset, genuine: pl.DataFrame
 ) -> None:
-    """Synthetic identity: an account with no genuine activity makes small payments, then >= 3
-    large credit / EMI / BNPL purchases, all from one device."""
+    """Synthetic identity: an account with no genuine activity makes 5-10 small everyday payments,
+    then 3-6 larger big-ticket purchases, mostly on credit (card, EMI, BNPL), all from one
+    device."""
     rows = fraud_of(small, "synthetic_identity")
     customers = rows.select("customer_id").unique()
     assert customers.height >= 20
     assert customers.join(genuine, on="customer_id", how="semi").height == 0
-    big = (pl.col("amount_inr") > 5_000) & pl.col("payment_mode").is_in(CREDIT_MODES)
+    bust = pl.col("category").is_in(["electronics", "home_furnishing", "marketplace", "airlines"])
     ordered = rows.sort("timestamp")
     per = ordered.group_by(INC).agg(
         pl.col("customer_id").n_unique().alias("customers"),
         pl.col("device_id").n_unique().alias("devices"),
         pl.col("device_id").null_count().alias("no_device"),
-        big.sum().alias("n_big"),
-        # Rows before the first large credit purchase: the build-up.
-        pl.col("amount_inr").slice(0, big.arg_max()).max().alias("max_build"),
-        big.arg_max().alias("n_build"),
-        (pl.col("amount_inr") > 5_000).sum().alias("n_over_5k"),
+        bust.sum().alias("n_bust"),
+        bust.arg_max().alias("n_build"),
+        pl.col("amount_inr").filter(~bust).max().alias("max_build"),
+        pl.col("amount_inr").filter(bust).median().alias("bust_median"),
     )
     assert (per["customers"] == 1).all()
     assert (per["devices"] == 1).all()
     assert (per["no_device"] == 0).all()
+    assert per["n_bust"].is_between(3, 6).all()
     assert per["n_build"].is_between(5, 10).all()
     assert (per["max_build"] < 5_000).all()
-    # Bust-out amounts are log-normal around 25k: rarely one of 3 falls below 5k.
-    busts = share(per.with_columns((pl.col("n_big") >= 3).alias("ok")), "ok")
-    assert busts >= 0.9
-    assert (per["n_big"] == per["n_over_5k"]).all(), "a large purchase was not on credit"
+    larger = share(
+        per.with_columns((pl.col("bust_median") > pl.col("max_build")).alias("ok")), "ok"
+    )
+    assert larger >= 0.9
+    # On credit, but for identities with no credit line open to them (who pay as they usually do).
+    on_credit = rows.filter(bust).select(pl.col("payment_mode").is_in(CREDIT_MODES).mean()).item()
+    assert on_credit >= 0.85
 
 
 def test_bust_out_maxes_credit_then_goes_dormant(small: Dataset, genuine: pl.DataFrame) -> None:
-    """Bust-out: 4-8 large credit card / EMI / BNPL purchases within 3 days, after which the
-    customer has no genuine activity."""
+    """Bust-out: 4-8 purchases on credit lines within 3 days, large for the customer, adding up
+    to about the line's limit (attempts beyond it are refused); no BNPL or EMI at a shop; after
+    it the customer has no genuine activity."""
     rows = fraud_of(small, "bust_out")
     per = rows.group_by(INC).agg(
         pl.len().alias("n"),
@@ -534,35 +592,44 @@ def test_bust_out_maxes_credit_then_goes_dormant(small: Dataset, genuine: pl.Dat
     assert per.height >= 30
     assert per["n"].is_between(4, 8).all()
     assert (per["span"] <= 3 * 86_400).all()
-    # Amounts are log-normal around 30k x the customer's amount scale (0.45 for students), so a
-    # rare incident of a low-spending customer stays below 5k.
     usual = (
         genuine.filter((pl.col("txn_type") == "purchase") & ~pl.col("is_anomaly"))
         .group_by("customer_id")
         .agg(pl.col("amount_inr").median().alias("usual"))
     )
     per = per.join(usual, on="customer_id", how="left").with_columns(
-        (pl.col("median_amount") >= 5_000).alias("large"),
         (pl.col("median_amount") >= 5 * pl.col("usual")).alias("unusual"),
     )
-    assert share(per, "large") >= 0.95
-    assert num(per["median_amount"].median()) >= 20_000
     # Relative to the customer's own median purchase (missing if the bust starts very early).
-    assert share(per.filter(pl.col("usual").is_not_null()), "unusual") >= 0.9
+    assert share(per.filter(pl.col("usual").is_not_null()), "unusual") >= 0.8
     start = per.group_by("customer_id").agg(pl.col("start").min())
     after = genuine.join(start, on="customer_id").filter(pl.col("timestamp") >= pl.col("start"))
     assert after.height == 0, f"{after.height} genuine rows after a bust-out started"
-    # A genuine history before the bust (the earliest busts start a day into the period).
     history = genuine.join(start, on="customer_id", how="semi").select("customer_id").unique()
     assert history.height >= 0.9 * start.height
+    # Customers with no credit line at all (no card, never pay-later) pay as they usually do.
     credit = share(rows.with_columns(pl.col("payment_mode").is_in(CREDIT_MODES).alias("ok")), "ok")
-    assert credit == 1.0, f"only {credit:.1%} of bust-out rows use credit, EMI or BNPL"
+    assert credit >= 0.85, f"only {credit:.1%} of bust-out rows use credit, EMI or BNPL"
+    at_shop = rows.filter(pl.col("channel") == "pos")
+    assert (at_shop["payment_mode"] == "credit_card").all(), "BNPL or EMI at a shop counter"
+    # Approved spending on a credit card stays within its limit.
+    card = (
+        rows.filter(
+            pl.col("payment_mode").is_in(["credit_card", "emi"]) & (pl.col("status") == "approved")
+        )
+        .group_by(INC, "customer_id")
+        .agg(pl.col("amount_inr").sum().alias("spent"))
+        .join(small.customers.select("customer_id", "credit_limit_inr"), on="customer_id")
+    )  # fmt: skip
+    assert (card["spent"] <= card["credit_limit_inr"] + 0.01).all()
 
 
 def test_velocity_abuse_burst_from_a_new_device(
     small: Dataset, customer_devices: pl.DataFrame
 ) -> None:
-    """Velocity abuse: >= 8 online payments within an hour from a device the customer never uses."""
+    """Velocity abuse: >= 8 online payments within an hour from a device the customer never
+    uses, by one instrument; the bank's velocity rules decline more of the burst's later
+    payments than of its first."""
     rows = with_known_device(fraud_of(small, "velocity_abuse"), customer_devices)
     per = rows.group_by(INC).agg(
         pl.len().alias("n"),
@@ -570,8 +637,8 @@ def test_velocity_abuse_burst_from_a_new_device(
         pl.col("known_device").any().alias("known"),
         pl.col("device_id").n_unique().alias("devices"),
         pl.col("device_id").null_count().alias("no_device"),
+        pl.col("payment_mode").n_unique().alias("modes"),
         pl.col("channel").is_in(ONLINE).all().alias("online"),
-        pl.col("amount_inr").is_between(500, 8_000).all().alias("moderate"),
     )
     assert per.height >= 30
     assert per["n"].is_between(8, 16).all()
@@ -579,34 +646,49 @@ def test_velocity_abuse_burst_from_a_new_device(
     assert not per["known"].any()
     assert (per["devices"] == 1).all()
     assert (per["no_device"] == 0).all()
+    assert (per["modes"] == 1).all()
     assert per["online"].all()
-    assert per["moderate"].all()
+    ranked = rows.with_columns(
+        pl.col("timestamp").rank("ordinal").over(INC).alias("k"),
+        (pl.col("status") == "declined").alias("d"),
+    )
+    early = share(ranked.filter(pl.col("k") <= 3), "d")
+    late = share(ranked.filter(pl.col("k") >= 8), "d")
+    assert late > early, f"late declines {late:.1%} vs early {early:.1%}"
 
 
 def test_amount_manipulation_stays_just_below_thresholds(small: Dataset) -> None:
-    """Structuring: 3-6 payments within two days, each within 2% below 10k, 50k, 1 lakh or
-    2 lakh INR."""
-    rows = fraud_of(small, "amount_manipulation")
-    amount = pl.col("amount_inr")
-    just_below = pl.any_horizontal(
-        [(amount < t) & (amount >= 0.98 * t) for t in (10_000, 50_000, 100_000, 200_000)]
+    """Structuring: 3-6 payments within two days, each within 8% below INR 50,000 (transfers)
+    or INR 2 lakh (jewellery), the PAN thresholds of Rule 114B; jewellery only for customers
+    earning 6 lakh a year or more."""
+    rows = fraud_of(small, "amount_manipulation").join(
+        small.customers.select("customer_id", "income_bracket"), on="customer_id"
     )
+    amount = pl.col("amount_inr")
+    transfer = (pl.col("txn_type") == "p2p_transfer") & (amount < 50_000) & (amount >= 46_000)
+    jewellery = (pl.col("category") == "jewellery") & (amount < 200_000) & (amount >= 184_000)
     per = rows.group_by(INC).agg(
         pl.len().alias("n"),
-        just_below.all().alias("below"),
+        (transfer | jewellery).all().alias("below"),
         span_s().alias("span"),
     )
     assert per.height >= 50
     assert per["n"].is_between(3, 6).all()
     assert per["below"].all()
     assert (per["span"] <= 2 * 86_400).all()
+    # Most pieces are close to the threshold.
+    threshold = pl.when(pl.col("category") == "jewellery").then(200_000).otherwise(50_000)
+    close = share(rows.with_columns((threshold - amount < 0.02 * threshold).alias("ok")), "ok")
+    assert close >= 0.3
+    buyers = rows.filter(pl.col("category") == "jewellery")["income_bracket"].unique()
+    assert not buyers.is_in(["<3L", "3-6L"]).any()
 
 
 def test_shipping_fraud_ships_far_from_home_from_a_new_device(
     small: Dataset, customer_devices: pl.DataFrame
 ) -> None:
-    """Shipping fraud: 1-3 online orders placed from a new device in a city >= 1,000 km from the
-    customer's home."""
+    """Shipping fraud: 1-3 online orders placed from a new device, most incidents to a drop in a
+    city >= 1,000 km from the customer's home, the rest to a drop in the home city."""
     rows = with_known_device(fraud_of(small, "shipping_fraud"), customer_devices).join(
         small.customers.select("customer_id", "home_city", "home_lat", "home_lon"),
         on="customer_id",
@@ -619,20 +701,23 @@ def test_shipping_fraud_ships_far_from_home_from_a_new_device(
     )
     assert rows.height >= 100
     assert rows["channel"].is_in(ONLINE).all()
-    assert (rows["dist_km"] >= geo.FAR_KM).all()
+    far = rows["dist_km"] >= geo.FAR_KM
+    assert (far | (rows["city"] == rows["home_city"])).all()
+    assert 0.45 <= num(far.mean()) <= 0.75
     # Home and payment points are jittered a few km around their city centres.
-    assert (rows["km"] >= 0.95 * geo.FAR_KM).all()
+    assert (rows.filter(far)["km"] >= 0.95 * geo.FAR_KM).all()
     assert not rows["known_device"].any()
     assert rows["device_id"].null_count() == 0
-    sizes = rows.group_by(INC).len()["len"]
-    assert sizes.is_between(1, 3).all()
+    per = rows.group_by(INC).agg(pl.len().alias("n"), pl.col("city").n_unique().alias("cities"))
+    assert per["n"].is_between(1, 3).all()
+    assert (per["cities"] == 1).all()
 
 
 def test_loyalty_abuse_ring_shares_one_device_at_one_merchant(
     small: Dataset, customer_devices: pl.DataFrame
 ) -> None:
-    """Loyalty abuse: >= 3 accounts place small orders (49-299 INR) at one chain merchant from one
-    shared device."""
+    """Loyalty abuse: >= 3 accounts place orders at one chain merchant from phones that each hold
+    two of the ring's accounts, each above the offer's minimum order value (at least INR 99)."""
     rows = with_known_device(fraud_of(small, "loyalty_abuse"), customer_devices).join(
         small.merchants.select("merchant_id", "is_chain"), on="merchant_id", how="left"
     )
@@ -642,7 +727,7 @@ def test_loyalty_abuse_ring_shares_one_device_at_one_merchant(
         pl.col("device_id").null_count().alias("no_device"),
         pl.col("merchant_id").n_unique().alias("merchants"),
         pl.col("merchant_id").null_count().alias("no_merchant"),
-        pl.col("amount_inr").is_between(49, 299).all().alias("small"),
+        pl.col("amount_inr").is_between(99, 5_000).all().alias("small"),
         pl.col("known_device").any().alias("known"),
         pl.col("is_chain").all().alias("chain"),
     )
@@ -651,19 +736,22 @@ def test_loyalty_abuse_ring_shares_one_device_at_one_merchant(
     ring = share(per.with_columns((pl.col("customers") >= 3).alias("ok")), "ok")
     assert ring >= 0.95
     assert (per["customers"] >= 2).all()
-    assert (per["devices"] == 1).all()
+    # Two accounts per phone: a ring of k accounts on ceil(k/2) phones.
+    assert (per["devices"] <= (per["customers"] + 1) // 2 + 1).all()
     assert (per["no_device"] == 0).all()
     assert (per["merchants"] == 1).all()
     assert (per["no_merchant"] == 0).all()
     assert per["small"].all()
     assert not per["known"].any()
-    # A ring's device may farm other rings over the weeks (the fraudster's phone), but no
-    # genuine row and no other pattern uses it.
+    # A ring's phone may farm other rings over the weeks (the fraudster's phone), but no
+    # genuine row and no other pattern uses it, and it holds at most two of a ring's accounts.
     ring_devices = rows["device_id"].unique().implode()
     others = small.transactions.filter(
         pl.col("device_id").is_in(ring_devices) & (pl.col("fraud_type") != "loyalty_abuse")
     )
     assert others.height == 0
+    accounts = rows.group_by("device_id", INC).agg(pl.col("customer_id").n_unique())
+    assert (accounts["customer_id"] <= 2).all()
     chain = share(per, "chain")
     assert chain == 1.0, f"only {chain:.1%} of loyalty-abuse merchants are chains"
 

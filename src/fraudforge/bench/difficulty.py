@@ -370,16 +370,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument(
         "--camouflage",
-        help="comma-separated camouflage settings to compare, e.g. 0,default,1 (needs a "
-        "scenario with the `camouflage` field)",
+        help="comma-separated camouflage settings to compare, e.g. 0,default,1 (each 0 to 1, or "
+        "default: the preset's)",
     )
     p.add_argument("--out", default="difficulty-results", help="where the JSON and .md go")
     args = p.parse_args(argv)
     settings: list[float | None] = [None]
     if args.camouflage:
-        if "camouflage" not in Scenario.__struct_fields__:
-            p.error("--camouflage: this version's Scenario has no `camouflage` field")
-        settings = [None if c == "default" else float(c) for c in args.camouflage.split(",")]
+        try:
+            settings = [None if c == "default" else float(c) for c in args.camouflage.split(",")]
+        except ValueError:
+            p.error(f"--camouflage {args.camouflage}: allowed are numbers 0 to 1 or `default`")
+        if any(c is not None and not 0.0 <= c <= 1.0 for c in settings):
+            p.error(f"--camouflage {args.camouflage}: each setting is 0 to 1 or `default`")
 
     def say(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)

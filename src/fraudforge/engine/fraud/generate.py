@@ -34,10 +34,17 @@ def fraud_rows(ctx: ShardContext, parts: Parts, legit: Rows, registry: Registry)
 
 
 def _resolve_devices(rows: Rows, parts: Parts) -> Rows:
-    """Replace the fraudster-device placeholder with each incident's device from the schedule."""
+    """Replace the fraudster-device placeholder with the device the schedule gave the row's
+    part (its incident and customer: a hook may give each part its own, as card testing's
+    script rotates devices per card), else its incident's."""
     at = np.flatnonzero(rows["device"] == FRAUDSTER_DEVICE)
     if at.size:
         order = np.argsort(parts.scenario, kind="stable")
         pos = np.searchsorted(parts.scenario[order], rows["scenario"][at])
         rows["device"][at] = parts.device[order[pos]]
+        keys = zip(parts.scenario.tolist(), parts.cust.tolist(), strict=True)
+        own = dict(zip(keys, parts.device.tolist(), strict=True))
+        pairs = zip(rows["scenario"][at].tolist(), rows["cust"][at].tolist(), strict=True)
+        found = np.array([own.get(pair, -1) for pair in pairs], dtype=np.int64)
+        rows["device"][at] = np.where(found >= 0, found, rows["device"][at])
     return rows

@@ -1,5 +1,17 @@
-"""A fraudster logs in from a new device in another city, sends a 1-10 INR test transfer to a new
-payee, then 2-4 large P2P transfers (10k-95k INR) to other new payees within the hour.
+"""Account takeover of a UPI account. A fraudster posing as bank or app support talks the victim
+into installing a screen-sharing app or reading out an OTP, then moves money to accounts they
+control (mules, new payees of the victim): 2-4 transfers sized to what the account holds, within
+the hour, and a quarter of the time an INR 1 check to the first payee a few minutes before, the
+same habit careful customers have. In most cases the transfers run on the victim's own phone at
+home (remote access); otherwise the fraudster registers the victim's UPI on a new device in
+another city (SIM swap, stolen OTP), where banks apply a cooling limit of INR 5,000 for the first
+24 hours. UPI's INR 1 lakh daily limit applies either way: transfers beyond a limit are
+declined, as are some that the bank's rules or the victim's funds stop. Sources: PhonePe help,
+"transaction limits immediately after resetting my UPI PIN"
+(https://cms.phonepe.com/mr/bank-accounts-bhim-upi-debitcredit-cards/bhim-upi/bhim-upi-pin/transaction-limits-immediately-after-resetting-my-bhim-upi-pin):
+a cooling-off period with lower limits, then INR 1 lakh a day; NPCI's rules of 1 August 2025 as
+reported (http://feed.ilidea.com/index.php/Index/details.html?id=11441186): INR 1 lakh and 20
+transfers a day, INR 5,000 in the first 24 hours of a new registration.
 """
 
 from __future__ import annotations
@@ -18,6 +30,13 @@ from fraudforge.engine.fraud.build import (
     label,
     make_rows,
 )
+from fraudforge.engine.fraud.mechanics import (
+    NEW_DEVICE_LIMIT_INR,
+    UPI_DAILY_LIMIT_INR,
+    over_limit,
+    settle,
+    transfer_amounts,
+)
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
@@ -25,37 +44,67 @@ from fraudforge.engine.rows import Rows
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
 
+NEW_DEVICE_SHARE = 0.4
+"""Takeovers run from the fraudster's own device (the rest: remote access to the victim's)."""
+TEST_SHARE = 0.25
+"""Takeovers that check the first payee with INR 1 first (as genuine customers do)."""
+DRAIN = (0.15, 0.5)
+"""Each transfer takes this share of what the account typically holds."""
+LIMIT_ROOM = cat.UPI_LIMIT_INR - 100.0
+"""The largest transfer after rounding stays within UPI's per-transaction limit."""
+RISK = 0.08
+"""Share of transfers the bank's rules decline."""
+
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
     rng = ctx.rng
     n = len(parts)
+    cu = ctx.customers
     k = counts_between(rng, n, 2, 4)
-    part, pos = expand(k + 1)
-    test = pos == 0
-    ts = parts.t0[part] + pos * rng.integers(2 * 60, 15 * 60, part.size)
-    amount = np.where(
-        test, rng.integers(1, 11, part.size), np.round(rng.uniform(10_000, 95_000, part.size), -2)
+    probe = rng.random(n) < TEST_SHARE
+    new_device = rng.random(n) < NEW_DEVICE_SHARE
+    part, pos = expand(k + probe)
+    step = pos - probe[part]  # -1 for the INR 1 check
+    test = step < 0
+    gap = np.where(probe[part] & ~test, rng.integers(60, 600, part.size), 0)
+    spacing = rng.integers(2 * 60, 15 * 60, part.size)
+    ts = np.asarray(parts.t0[part] + np.maximum(step, 0) * spacing + gap, dtype=np.int64)
+    funds = cu.funds[ctx.local(parts.cust)][part]
+    fresh = new_device[part] & (step == 0)
+    # From a new device the first transfer is sized to the cooling limit, which the fraudster
+    # knows; the rest take a share of what the account holds.
+    want = np.where(
+        fresh,
+        rng.uniform(0.3, 1.0, part.size) * NEW_DEVICE_LIMIT_INR,
+        funds * rng.uniform(*DRAIN, part.size),
     )
-    city = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)[part]
-    city = np.where(
-        city == ctx.customers.home_city[ctx.local(parts.cust)][part],
-        (city + 1) % geo.N_CITIES,
-        city,
-    )
+    # One transfer cannot pass UPI's limit: a larger want is a transfer somewhat under it.
+    want = np.where(want > LIMIT_ROOM, LIMIT_ROOM * rng.uniform(0.5, 1.0, part.size), want)
+    amount = np.where(test, 1.0, transfer_amounts(rng, np.maximum(want, 500)))
+    home = cu.home_city[ctx.local(parts.cust)]
+    away = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
+    away = np.where(away == home, (away + 1) % geo.N_CITIES, away)
+    city = np.where(new_device, away, home)[part]
     payee = rng.integers(0, ctx.scenario.customers, part.size)
+    # The INR 1 check goes to the payee of the first transfer (the next row).
+    payee = np.where(test, np.roll(payee, -1), payee)
     rows = make_rows(
         ctx,
         cust=parts.cust[part],
         ts=clip_to_period(ctx, ts),
-        amount=amount.astype(float),
+        amount=amount,
         mode=np.full(part.size, cat.MODE["upi"]),
         category=np.full(part.size, cat.CAT["p2p"]),
         loc_city=city,
         txn_type=cat.TXN["p2p_transfer"],
         payee=payee,
-        device=fraudster_device(parts.scenario)[part],
+        device=np.where(new_device, fraudster_device(parts.scenario), -1)[part],
     )
+    fresh = new_device[part] & (ts - parts.t0[part] < 86_400)
+    refused = over_limit(part, ts, amount, fresh, NEW_DEVICE_LIMIT_INR)
+    refused |= over_limit(part, ts, amount, ~refused, UPI_DAILY_LIMIT_INR)
+    settle(ctx, rows, risk=np.where(test, 0.0, RISK), refused=refused)
     return label(ctx, rows, parts, part)
 
 
@@ -64,7 +113,7 @@ PATTERN = FraudPattern(
     code=2,
     description=__doc__ or "",
     weight=0.09,
-    mean_rows=4.0,
+    mean_rows=3.0 + TEST_SHARE,
     targets=(
         "UPI users reached by phishing and fake support calls: older and less digitally "
         "savvy customers most"

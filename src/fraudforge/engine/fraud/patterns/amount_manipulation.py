@@ -1,5 +1,16 @@
-"""Structuring: one large sum is split into 3-6 transfers or jewellery purchases within two days,
-each just below a scrutiny threshold (10k, 50k, 1 lakh or 2 lakh INR).
+"""Structuring: an account holder moves one large sum in pieces, each just below an amount that
+draws scrutiny, within two days (3-6 payments). Transfers to other people stay just under INR
+50,000, the amount above which Rule 114B of the Income-tax Rules asks for a PAN on cash
+deposits, drafts, deposits and most payments it lists; purchases of jewellery (a store of value
+that resells) stay just under INR 2 lakh, above which a PAN is required for any purchase of
+goods (only customers with an income of 6 lakh a year or more structure through jewellery).
+Transfers go by UPI while the day's INR 1 lakh UPI limit allows, then by bank transfer
+(IMPS/NEFT); jewellery is bought at a shop in the customer's city or, where there is none, from
+an online jeweller. Sources: Rule 114B as listed by FirstAuditor
+(https://firstauditor.com/specified-financial-transactions-in-which-quoting-of-PAN-is-mandatory.html)
+(the INR 50,000 items) and Vedikaa on notification S.O. 3545(E) of 30 December 2015
+(https://vedikaa.com/2016/02/27/pan-card-mandatory-for-all-transactions/): a PAN for every sale
+or purchase of goods or services above INR 2 lakh, whatever the mode of payment.
 """
 
 from __future__ import annotations
@@ -16,6 +27,14 @@ from fraudforge.engine.fraud.build import (
     label,
     make_rows,
 )
+from fraudforge.engine.fraud.mechanics import (
+    UPI_DAILY_LIMIT_INR,
+    moved_category,
+    over_limit,
+    settle,
+    usual_modes,
+    whole_rupees,
+)
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
@@ -23,7 +42,18 @@ from fraudforge.engine.rows import Rows
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
 
-THRESHOLDS = np.array([10_000.0, 50_000.0, 100_000.0, 200_000.0])
+TRANSFER_THRESHOLD_INR = 50_000.0
+JEWELLERY_THRESHOLD_INR = 200_000.0
+BELOW = 0.08
+"""Pieces fall within this share below their threshold, most of them close to it (a cautious
+structurer does not always go to the last rupee)."""
+JEWELLERY_MIN_INCOME = 2
+"""Lowest income bracket (``catalog.INCOME_BRACKETS``: 6-12 lakh a year) that structures
+through jewellery; others use transfers."""
+TRANSFER_SHARE = 0.6
+"""Incidents that move the money by transfers (the rest buy jewellery)."""
+RISK = 0.02
+"""Share of payments the bank's rules decline."""
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
@@ -32,25 +62,50 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     n = len(parts)
     k = counts_between(rng, n, 3, 6)
     part, _ = expand(k)
-    limit = rng.choice(THRESHOLDS, size=n)[part]
-    amount = np.floor(limit - rng.uniform(1, 0.02 * limit))
-    ts = parts.t0[part] + rng.integers(0, 2 * 86_400, part.size)
-    p2p = rng.random(n)[part] < 0.6
-    mode = np.where(
-        p2p & (amount <= cat.UPI_LIMIT_INR),
-        cat.MODE["upi"],
-        np.where(p2p, cat.MODE["net_banking"], cat.MODE["debit_card"]),
-    )
+    cust = parts.cust[part]
+    ts = clip_to_period(ctx, parts.t0[part] + rng.integers(0, 2 * 86_400, part.size))
+    # Jewellery worth lakhs is bought by customers who could plausibly afford it.
+    well_off = ctx.customers.income[ctx.local(parts.cust)] >= JEWELLERY_MIN_INCOME
+    p2p = ((rng.random(n) < TRANSFER_SHARE) | ~well_off)[part]
+    limit = np.where(p2p, TRANSFER_THRESHOLD_INR, JEWELLERY_THRESHOLD_INR)
+    amount = np.round(limit * (1.0 - BELOW * rng.random(part.size) ** 2) - 1.0, 2)
+    # People round transfers down to the hundred, the ten or the rupee.
+    step = rng.choice([1.0, 10.0, 100.0], size=part.size, p=[0.3, 0.3, 0.4])
+    amount = np.where(p2p, np.floor(amount / step) * step, amount)
+    category = np.where(p2p, cat.CAT["p2p"], cat.CAT["jewellery"])
+    day = (ts - ctx.t_start) // 86_400
+    upi_room = ~over_limit(part * 1_000 + day, ts, amount, p2p, UPI_DAILY_LIMIT_INR)
+    shop = usual_modes(ctx, cust, amount, category, at_pos=np.ones(part.size, dtype=bool))
+    mode = np.where(p2p, np.where(upi_room, cat.MODE["upi"], cat.MODE["net_banking"]), shop)
+    payee = rng.integers(0, ctx.scenario.customers, part.size)
     rows = make_rows(
         ctx,
-        cust=parts.cust[part],
-        ts=clip_to_period(ctx, ts),
+        cust=cust,
+        ts=ts,
         amount=amount,
         mode=mode,
-        category=np.where(p2p, cat.CAT["p2p"], cat.CAT["jewellery"]),
+        category=category,
         txn_type=np.where(p2p, cat.TXN["p2p_transfer"], cat.TXN["purchase"]),
-        payee=rng.integers(0, ctx.scenario.customers, part.size),
+        payee=payee,
     )
+    # No jeweller in town: buy from an online one instead.
+    moved = moved_category(rows, category)
+    if moved.any():
+        m = np.flatnonzero(moved)
+        online = np.ones(m.size, dtype=bool)
+        again = make_rows(
+            ctx,
+            cust=cust[m],
+            ts=ts[m],
+            amount=amount[m],
+            mode=usual_modes(ctx, cust[m], amount[m], category[m], at_pos=~online),
+            category=category[m],
+            online=online,
+        )
+        for key in rows.cols:
+            rows[key][m] = again[key]
+    rows["amount"] = whole_rupees(rows["amount"], rows["mode"].astype(np.int64))
+    settle(ctx, rows, risk=RISK, funded=np.ones(len(rows), dtype=bool))
     return label(ctx, rows, parts, part)
 
 

@@ -1,6 +1,14 @@
-"""The customer makes an ordinary online purchase on their own device at home and later disputes it
-as unauthorised. Nothing in the row differs from genuine activity; only the chargeback,
-``chargeback_delay_days`` later on average, labels it.
+"""Friendly fraud (chargeback fraud): the customer makes an ordinary online purchase, on their own
+device at home, and weeks later disputes it with the bank as unauthorised (or as never
+delivered) to get the money back and keep the goods. The purchase is the customer's own in every
+respect: a category they buy from online, an amount from that category's genuine model at their
+own spending level, the payment mode they would choose for it, at an hour from their own daily
+routine, approved as their purchases are. Only the chargeback, ``chargeback_delay_days`` later
+on average, labels it. Sources: NoFraud, "Friendly fraud"
+(https://www.nofraud.com/glossary-term/friendly-fraud/): a legitimate purchase by the
+cardholder, later disputed as unauthorised; Merchants' Stronghold, "Cardholder-initiated
+chargeback" (https://www.merchantsstronghold.com/glossary/cardholder-initiated-chargeback/):
+disputes raised weeks after the payment.
 """
 
 from __future__ import annotations
@@ -10,10 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fraudforge.engine import catalog as cat
-from fraudforge.engine.fraud.build import (
-    label,
-    make_rows,
-    pick_category,
+from fraudforge.engine.fraud.build import label, make_rows
+from fraudforge.engine.fraud.mechanics import (
+    category_amounts,
+    usual_modes,
+    usual_times,
+    whole_rupees,
 )
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import (
@@ -30,24 +40,38 @@ if TYPE_CHECKING:
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
+    from fraudforge.engine.legit import normalised_cum, sample_by_group
+
     rng = ctx.rng
     n = len(parts)
-    part = np.arange(n, dtype=np.int64)
-    scale = ctx.customers.amount_scale[ctx.local(parts.cust)]
-    mode = rng.choice([cat.MODE["upi"], cat.MODE["credit_card"], cat.MODE["debit_card"]], size=n)
-    has = ctx.customers.has_credit[ctx.local(parts.cust)]
-    mode = np.where((mode == cat.MODE["credit_card"]) & ~has, cat.MODE["debit_card"], mode)
-    amount = np.exp(np.log(2_500 * scale) + 0.8 * rng.standard_normal(n))
+    cu = ctx.customers
+    c = ctx.local(parts.cust)
+    # What the customer buys online: their own category preferences times how much of each
+    # category is sold online.
+    weight = cu.cat_weight[c] * ONLINE_PURCHASE
+    category = sample_by_group(rng, normalised_cum(weight), np.arange(n, dtype=np.int64))
+    amount = category_amounts(rng, category, cu.amount_scale[c])
+    beyond = amount > cu.funds[c]
+    amount = np.where(beyond, cu.funds[c] * rng.uniform(0.2, 0.9, n), amount)
+    online = np.ones(n, dtype=bool)
+    mode = usual_modes(ctx, parts.cust, amount, category, at_pos=~online)
     rows = make_rows(
         ctx,
         cust=parts.cust,
-        ts=parts.t0,
-        amount=np.where(mode == cat.MODE["upi"], np.round(amount), amount),
+        ts=usual_times(ctx, parts.cust, parts.t0),
+        amount=whole_rupees(amount, mode),
         mode=mode,
-        category=pick_category(rng, n, ("marketplace", "electronics", "apparel", "digital_goods")),
-        online=np.ones(n, dtype=bool),
+        category=category,
+        online=online,
+        status=np.full(n, cat.STATUS["approved"]),
     )
+    part = np.arange(n, dtype=np.int64)
     return label(ctx, rows, parts, part, delay_days=ctx.scenario.chargeback_delay_days)
+
+
+ONLINE_PURCHASE = np.zeros(cat.N_MERCHANT_CATEGORIES)
+ONLINE_PURCHASE[cat.PURCHASE_CATEGORIES] = cat.CAT_ONLINE_SHARE[cat.PURCHASE_CATEGORIES]
+"""Purchase categories weighted by their share of online merchants (bills and cash excluded)."""
 
 
 PATTERN = FraudPattern(

@@ -1,5 +1,13 @@
-"""A ring of 3-6 accounts run from one shared device farms a chain merchant's cashback: each
-account places 3-6 small orders (49-299 INR) within two hours.
+"""Loyalty and cashback abuse: one person runs a ring of 3-6 accounts to claim a chain merchant's
+per-account cashback or first-order offer again and again, with app cloners that put two
+accounts on each phone (a ring uses two or three phones): each account places 3-6 orders within
+two hours, each just above the offer's minimum order value and within what the merchant's
+customers usually spend, paid the way that account usually pays. Phones shared by a ring's
+accounts, many new accounts at one merchant within hours, are the signal. Sources: SHIELD,
+"Promo abuse" (https://shield.com/blog/promo-abuse-how-to-stop-fraudsters-from-taking-advantage-of-your-business):
+multi-accounting with app cloners and emulators on one device; Payments and Risk, "Promo abuse"
+(https://paymentsandrisk.com/docs/fraud/types/promo-abuse): the same device across different
+accounts as the main detection signal.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from fraudforge.engine.fraud.build import (
     label,
     make_rows,
 )
+from fraudforge.engine.fraud.mechanics import category_amounts, settle, usual_modes, whole_rupees
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WEEKEND, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
@@ -33,20 +42,36 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     part, pos = expand(k)
     ts = parts.t0[part] + pos * rng.integers(5 * 60, 25 * 60, part.size)
     merchant = parts.merchant[part]
+    category = ctx.merchants.category[merchant].astype(np.int64)
+    cust = parts.cust[part]
+    # Orders just above the offer's minimum order value, within what the merchant's customers
+    # usually spend there.
+    floor = rng.choice(MIN_ORDER_INR, size=n)[part]
+    amount = category_amounts(rng, category, np.ones(part.size), hi=0.9, floor=floor)
+    online = np.ones(part.size, dtype=bool)
+    mode = usual_modes(ctx, cust, amount, category, at_pos=~online)
     rows = make_rows(
         ctx,
-        cust=parts.cust[part],
+        cust=cust,
         ts=clip_to_period(ctx, ts),
-        amount=rng.integers(49, 300, part.size).astype(float),
-        mode=rng.choice([cat.MODE["wallet"], cat.MODE["upi"]], size=part.size),
-        category=ctx.merchants.category[merchant],
+        amount=whole_rupees(amount, mode),
+        mode=mode,
+        category=category,
         merchant=merchant,
         device=parts.device[part],
     )
+    settle(ctx, rows, risk=RISK)
     return label(ctx, rows, parts, part)
 
 
+MIN_ORDER_INR = np.array([99.0, 149.0, 199.0])
+"""Minimum order values of cashback offers."""
+RISK = 0.02
+"""Share of orders the bank's rules decline."""
+
+
 LOYALTY_ACCOUNTS = (3, 6)
+ACCOUNTS_PER_PHONE = 2
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
@@ -62,6 +87,12 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     size = draw.group_sizes(n, LOYALTY_ACCOUNTS)
     inc = np.repeat(np.arange(n), size)
     t0 = np.repeat(draw.times(n), size) + draw.rng.integers(0, 6 * 3_600, inc.size)
+    # Each phone runs two accounts (a dual-app clone), so a ring of k accounts uses ceil(k/2)
+    # phones; the rest of what a cloner does hides the phone behind a new fingerprint.
+    slot = np.arange(inc.size) - np.repeat(np.cumsum(size) - size, size)
+    phones = -(-size // ACCOUNTS_PER_PHONE)
+    first_phone = np.cumsum(phones) - phones
+    dev = draw.devices(int(phones.sum()))[first_phone[inc] + slot // ACCOUNTS_PER_PHONE]
     m = np.repeat(draw.rng.choice(pool, size=n), size)
     return draw.parts(
         inc.size,
@@ -69,6 +100,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
         cust=draw.rings(size),
         t0=t0,
         merchant=m,
+        device=dev,
     )
 
 

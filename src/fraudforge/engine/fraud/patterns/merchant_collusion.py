@@ -1,6 +1,16 @@
-"""A small online seller runs fake sales through cards of several customers it works with (4-8
-customers in a week): each makes 1-2 large, round-figure card payments to that one merchant late in
-the evening, the proceeds split off-book.
+"""Merchant collusion: a small online seller with a card acceptance account runs sales that never
+happened through the accounts of customers it works with, and hands them cash less a commission:
+credit card holders turn their credit line into cash (acquirers forbid merchants to give cash
+against cards), others pay the merchant's UPI QR (bank transfer above UPI's limit) to move money
+through it. 4-8 customers within a week, each with 1-2 payments on consecutive days to that one
+merchant, at the dear end of what that kind of shop sells and within what each customer's card
+or account allows; the bank declines a few. Nothing about one payment is odd: the signal is the
+merchant's, many customers new to it paying it large sums within days. Sources: IDFC First
+Bank, merchant do's and don'ts
+(https://www.idfcfirstbank.com/business-banking/cash-management-services/merchant-solutions/wireless-and-mobile/dos-and-donts.html):
+merchants must not provide cash against credit cards nor split one sale into several swipes;
+Moneylife on I4C's alert about mule and merchant accounts used as illegal payment gateways
+(https://www.moneylife.in/article/fraud-alert-illegal-payment-gateways-and-mule-bank-accounts/75513.html).
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from fraudforge.engine.fraud.build import (
     label,
     make_rows,
 )
+from fraudforge.engine.fraud.mechanics import category_amounts, settle, whole_rupees
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_SHOPS, WEEKDAYS_FLAT, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
@@ -25,34 +36,48 @@ if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
     from fraudforge.engine.fraud.schedule import IncidentDraw
 
-COLLUSION_AMOUNTS = np.array(
-    [10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 75_000], dtype=float
-)
+AMOUNT_QUANTILES = (0.8, 0.999)
+"""The part of the merchant's own amount model the fake sales fall in."""
+RISK = 0.03
+"""Share of the payments the bank's rules decline."""
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
+    from fraudforge.engine.legit import available_funds
+
     rng = ctx.rng
     n = len(parts)
     k = counts_between(rng, n, 1, 2)
     part, pos = expand(k)
-    day0 = parts.t0 - (parts.t0 % 86_400)
-    ts = (day0[part] + pos * 86_400) + rng.integers(20 * 3600, 24 * 3600, part.size)
-    amount = rng.choice(COLLUSION_AMOUNTS, size=part.size) - rng.choice(
-        [0.0, 0.0, 1.0, 10.0], size=part.size
-    )
-    has = ctx.customers.has_credit[ctx.local(parts.cust)][part]
-    mode = np.where(has, cat.MODE["credit_card"], cat.MODE["debit_card"])
+    ts = parts.t0[part] + pos * (86_400 + rng.integers(-3_600, 3_600, part.size))
     merchant = parts.merchant[part]
+    category = ctx.merchants.category[merchant].astype(np.int64)
+    cust = parts.cust[part]
+    scale = ctx.customers.amount_scale[ctx.local(cust)]
+    lo, hi = AMOUNT_QUANTILES
+    has = ctx.customers.has_credit[ctx.local(cust)]
+    # Credit cards are swiped for cash; without one, the customer pays the merchant's UPI QR
+    # (by bank transfer above UPI's limit) and gets cash back.
+    mode = np.where(has, cat.MODE["credit_card"], cat.MODE["upi"])
+    # The colluding customer knows what their card allows.
+    room = (
+        available_funds(ctx.customers, ctx.local(cust), mode) * rng.uniform(0.5, 0.95, k.size)[part]
+    )
+    amount = np.minimum(category_amounts(rng, category, scale, lo=lo, hi=hi), room)
+    upi = mode == cat.MODE["upi"]
+    mode = np.where(upi & (amount > cat.CAT_UPI_LIMIT[category]), cat.MODE["net_banking"], mode)
+    amount = whole_rupees(amount, mode)
     rows = make_rows(
         ctx,
-        cust=parts.cust[part],
+        cust=cust,
         ts=clip_to_period(ctx, ts),
         amount=amount,
         mode=mode,
-        category=ctx.merchants.category[merchant],
+        category=category,
         merchant=merchant,
     )
+    settle(ctx, rows, risk=RISK)
     return label(ctx, rows, parts, part)
 
 
@@ -64,7 +89,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     ok = draw.merchants.is_online & ~draw.merchants.is_chain
     ok &= np.isin(
         draw.merchants.category,
-        [cat.CAT[c] for c in ("electronics", "jewellery", "apparel", "home_furnishing")],
+        [cat.CAT[c] for c in ("electronics", "apparel", "home_furnishing")],
     )
     pool = np.flatnonzero(ok)
     if pool.size == 0:

@@ -1,6 +1,16 @@
-"""Several accounts send P2P credits (5k-45k INR) to one mule account over up to three days; within
-hours of the last credit the mule withdraws 2-4 times at ATMs and forwards the rest to another
-account. Sender parts and the cash-out part may sit in different shards.
+"""A money mule account: someone recruited with a job offer or paid a commission lets criminals
+use their account. Victims of scams (fake investments, part-time "tasks") pay into it by P2P
+transfer (4-10 senders over up to three days, round figures around INR 12,000, within UPI's
+limit); within hours of the last credit the mule takes the money out again: 2-4 ATM withdrawals
+in the amounts ATMs pay out and within a debit card's daily cash limit, and one transfer of the
+rest onward to the next account in the chain. The account pays from money that has just come
+in, so its usual balance does not limit it; the bank's rules decline a few payments. Sender
+parts and the cash-out part may sit in different shards. Sources: RBI's caution on money mules
+as reported by OfficeNewz (2022,
+https://officenewz.com/2022/06/16/money-mule-allowing-others-to-use-your-bank-account-for-online-transfer-can-be-dangerous-online-safety-tips):
+mules recruited with commissions, told to transfer the money on or withdraw it as cash;
+Moneylife (https://www.moneylife.in/article/fraud-alert-illegal-payment-gateways-and-mule-bank-accounts/75513.html):
+I4C's alert, money moved out of mule accounts as soon as it arrives.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from fraudforge.engine.fraud.build import (
     label,
     make_rows,
 )
+from fraudforge.engine.fraud.mechanics import ATM_DAILY_LIMIT_INR, atm_cash, settle
 from fraudforge.engine.fraud.parts import ROLE_CASHOUT, ROLE_SENDER, Parts
 from fraudforge.engine.fraud.record import HOURS_DAY, WEEKDAYS_WORK, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
@@ -45,6 +56,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
             txn_type=cat.TXN["p2p_transfer"],
             payee=senders.peer,
         )
+        settle(ctx, rows, risk=RISK, funded=np.ones(n, dtype=bool))
         blocks.append(label(ctx, rows, senders, part))
     if len(cashout):
         rng = ctx.rng
@@ -52,9 +64,10 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         k = counts_between(rng, n, 2, 4)
         part, pos = expand(k + 1)
         forward = pos == k[part]
-        cash = np.minimum(
-            rng.choice([10_000.0, 20_000.0], size=part.size), cashout.amount[part] / (k[part] + 1)
-        )
+        scale = ctx.customers.amount_scale[ctx.local(cashout.cust)][part]
+        room = np.minimum(cashout.amount / (k + 1), ATM_DAILY_LIMIT_INR / k)[part]
+        cash = np.minimum(atm_cash(rng, scale, boost=ATM_BOOST), room)
+        # Still an amount an ATM pays out (a multiple of 500).
         cash = np.maximum(np.floor(cash / 500) * 500, 500)
         withdrawn = np.bincount(part, weights=np.where(forward, 0.0, cash), minlength=n)
         rest = np.maximum(np.round(cashout.amount * 0.97 - withdrawn, -2), 1_000)
@@ -74,11 +87,20 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
             txn_type=np.where(forward, cat.TXN["p2p_transfer"], cat.TXN["withdrawal"]),
             payee=cashout.peer[part],
         )
+        settle(ctx, rows, risk=RISK, funded=np.ones(part.size, dtype=bool))
         blocks.append(label(ctx, rows, cashout, part))
     return Rows.concat(blocks)
 
 
 MULE_SENDERS = (4, 10)
+CREDIT_MEDIAN_INR = 12_000.0
+CREDIT_SIGMA = 0.8
+"""A scam victim's payment into a mule account: log-normal, in round figures, within UPI's
+limit."""
+ATM_BOOST = 4.0
+"""Mules withdraw as a customer spending this many times more would."""
+RISK = 0.03
+"""Share of the incident's payments the bank's rules decline."""
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
@@ -87,7 +109,9 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     mule = draw.customers(n)
     inc = np.repeat(np.arange(n), size)
     t_send = draw.later(np.repeat(draw.times(n), size), 3)
-    amount = np.round(draw.rng.uniform(5_000, 45_000, inc.size) / 500) * 500
+    raw = np.exp(np.log(CREDIT_MEDIAN_INR) + CREDIT_SIGMA * draw.rng.standard_normal(inc.size))
+    step = np.where(draw.rng.random(inc.size) < 0.6, 500.0, 100.0)
+    amount = np.clip(np.round(raw / step) * step, 1_000.0, cat.UPI_LIMIT_INR)
     senders = draw.parties(inc.size)
     clash = senders == mule[inc]
     senders[clash] = (senders[clash] + 1) % draw.scenario.customers

@@ -1,5 +1,14 @@
-"""A physical card is stolen and spent fast in the customer's own city: 2-5 large card-present
-purchases minutes apart and, for a debit card, usually an ATM withdrawal with it at the end.
+"""A lost or stolen physical card, used fast near where it was taken (the customer's own city)
+before it is blocked. Without the PIN the thief can only tap: contactless payments need no PIN
+up to INR 5,000 (RBI, from 1 January 2021), so the spree is 2-5 taps minutes apart at shops,
+a small one first to see whether the card works, then taps at the dear end of each shop's range
+but under the tap limit. A thief who tries a larger purchase needs the PIN and is declined; a
+thief who has the PIN too (written down, watched at a counter) empties a debit card at an ATM at
+the end, in the amounts ATMs pay out. The bank declines beyond the card's funds and limits, and
+its rules stop some taps. Sources: RBI Governor's statement on developmental and regulatory
+policies, 4 December 2020, reported by Paisabazaar
+(https://paisabazaar.com/banking/now-pay-rs-5000-contactless-card-transactions): contactless
+payments without a PIN up to INR 5,000 from 1 January 2021, a PIN above it.
 """
 
 from __future__ import annotations
@@ -18,6 +27,12 @@ from fraudforge.engine.fraud.build import (
     make_rows,
     pick_category,
 )
+from fraudforge.engine.fraud.mechanics import (
+    CONTACTLESS_LIMIT_INR,
+    atm_cash,
+    category_amounts,
+    settle,
+)
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import (
     HOURS_SHOPS,
@@ -30,7 +45,14 @@ from fraudforge.engine.rows import Rows
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
 
-SHOP_LOOT = ("electronics", "jewellery", "fuel", "apparel", "grocery")
+SHOP_LOOT = ("electronics", "fuel", "apparel", "grocery", "pharmacy", "restaurants")
+"""Shops where a tapped card buys goods quickly."""
+PIN_KNOWN = 0.3
+"""Share of thieves who also have the PIN (a debit card then ends at an ATM)."""
+PIN_TRY = 0.3
+"""Share of thieves without the PIN who try one purchase above the tap limit (declined)."""
+RISK = 0.05
+"""Share of taps the bank's rules decline."""
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
@@ -39,26 +61,41 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     n = len(parts)
     k = counts_between(rng, n, 2, 5)
     card = card_mode(ctx, parts.cust)
-    atm = (card == cat.MODE["debit_card"]) & (rng.random(n) < 0.6)
-    part, pos = expand(k + atm)
+    pin = rng.random(n) < PIN_KNOWN
+    atm = (card == cat.MODE["debit_card"]) & pin
+    tries = ~pin & (rng.random(n) < PIN_TRY)
+    extra = atm | tries
+    part, pos = expand(k + extra)
     last = pos == k[part]
+    withdrawal = last & atm[part]
+    over_tap = last & tries[part]
     ts = parts.t0[part] + pos * rng.integers(3 * 60, 25 * 60, n)[part]
-    mode = card[part]
-    category = np.where(last, cat.CAT["atm"], pick_category(rng, part.size, SHOP_LOOT))
-    amount = np.where(
-        last,
-        rng.choice([10_000.0, 20_000.0], size=part.size),
-        np.exp(np.log(9_000) + 0.7 * rng.standard_normal(part.size)),
-    )
+    cust = parts.cust[part]
     rows = make_rows(
         ctx,
-        cust=parts.cust[part],
+        cust=cust,
         ts=clip_to_period(ctx, ts),
-        amount=amount,
-        mode=mode,
-        category=category,
-        txn_type=np.where(last, cat.TXN["withdrawal"], cat.TXN["purchase"]),
+        amount=np.zeros(part.size),
+        mode=card[part],
+        category=np.where(withdrawal, cat.CAT["atm"], pick_category(rng, part.size, SHOP_LOOT)),
+        txn_type=np.where(withdrawal, cat.TXN["withdrawal"], cat.TXN["purchase"]),
     )
+    scale = ctx.customers.amount_scale[ctx.local(cust)]
+    category = rows["category"].astype(np.int64)
+    first = pos == 0
+    tap = category_amounts(
+        rng,
+        category,
+        scale,
+        lo=np.where(first, 0.0, 0.5),
+        hi=np.where(first, 0.5, 0.995),
+        cap=CONTACTLESS_LIMIT_INR - 1.0,
+    )
+    big = category_amounts(rng, category, scale, lo=0.5, hi=0.995, floor=CONTACTLESS_LIMIT_INR)
+    rows["amount"] = np.round(
+        np.select([withdrawal, over_tap], [atm_cash(rng, scale, boost=3.0), big], tap), 2
+    )
+    settle(ctx, rows, risk=RISK, refused=over_tap)
     return label(ctx, rows, parts, part)
 
 

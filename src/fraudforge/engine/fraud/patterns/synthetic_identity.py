@@ -1,6 +1,12 @@
-"""An account opened on a fabricated identity (its customer slot has no genuine activity) builds a
-thin, plausible history of 5-10 small payments over 10-30 days, then busts out with 3-6 large
-credit, EMI or BNPL purchases within two days, all from one device.
+"""Synthetic identity: an account opened on a fabricated identity (real and invented details
+combined; its customer slot has no genuine activity) builds a thin, plausible history of 5-10
+small everyday online payments over 10-30 days, paid the way its profile would pay, then busts
+out within two days with 3-6 large online purchases of big-ticket goods on credit (credit card,
+card EMI or pay-later), all from one device. The purchases fall at the dear end of each shop's
+amount model, and the bank refuses what is beyond the credit line or the pay-later limit. Sources:
+Payment Brief, "Synthetic identity fraud" (https://paymentbrief.com/glossary/synthetic-identity):
+a fictitious identity builds credit history, then maxes out its credit and disappears; Prove,
+"Bust-out fraud" (https://www.prove.com/glossary-list/bust-out-fraud).
 """
 
 from __future__ import annotations
@@ -11,14 +17,21 @@ import numpy as np
 
 from fraudforge.engine import catalog as cat
 from fraudforge.engine.fraud.build import (
-    BIG_TICKET,
     clip_to_period,
     counts_between,
-    credit_modes,
     expand,
     label,
     make_rows,
     pick_category,
+)
+from fraudforge.engine.fraud.mechanics import (
+    beyond_credit,
+    category_amounts,
+    credit_line,
+    credit_modes_for,
+    settle,
+    usual_modes,
+    whole_rupees,
 )
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_ONLINE, UNIFORM, WEEKDAYS_FLAT, FraudPattern
@@ -26,6 +39,15 @@ from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
+
+BUILD_CATEGORIES = ("grocery", "fast_food", "digital_goods", "ride_hailing", "restaurants")
+"""Where the thin history is built: small everyday online payments."""
+BUST_FLOOR_INR = 5_000.0
+"""The bust-out's purchases are at least this large; the history's stay below it."""
+BUST_CATEGORIES = ("electronics", "home_furnishing", "marketplace", "airlines")
+"""What the bust-out buys online: big tickets that resell."""
+RISK = 0.05
+"""Share of payments the bank's rules decline."""
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
@@ -45,28 +67,34 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         + (pos * span[part]) // build[part]
         + rng.integers(8 * 3600, 22 * 3600, part.size),
     )
-    small = pick_category(
-        rng, part.size, ("grocery", "fast_food", "digital_goods", "ride_hailing", "telecom")
-    )
-    category = np.where(is_bust, pick_category(rng, part.size, BIG_TICKET), small)
+    small = pick_category(rng, part.size, BUILD_CATEGORIES)
+    category = np.where(is_bust, pick_category(rng, part.size, BUST_CATEGORIES), small)
+    cust = parts.cust[part]
+    scale = ctx.customers.amount_scale[ctx.local(cust)]
+    has = ctx.customers.has_credit[ctx.local(cust)]
+    _, _, line = credit_line(ctx, cust, np.where(has, cat.MODE["credit_card"], cat.MODE["bnpl"]))
     amount = np.where(
         is_bust,
-        np.exp(np.log(25_000) + 0.6 * rng.standard_normal(part.size)),
-        np.exp(np.log(300) + 0.6 * rng.standard_normal(part.size)),
+        category_amounts(rng, category, scale, lo=0.75, hi=0.995, floor=BUST_FLOOR_INR, cap=line),
+        category_amounts(rng, category, scale, hi=0.8, cap=BUST_FLOOR_INR - 1.0),
     )
-    small_mode = rng.choice([cat.MODE["upi"], cat.MODE["wallet"], cat.MODE["bnpl"]], size=part.size)
-    mode = np.where(is_bust, credit_modes(ctx, parts.cust[part]), small_mode)
-    mode = np.where(is_bust & (mode == cat.MODE["debit_card"]), cat.MODE["bnpl"], mode)
+    online = np.ones(part.size, dtype=bool)
+    mode = np.where(
+        is_bust,
+        credit_modes_for(ctx, cust, amount, online=online),
+        usual_modes(ctx, cust, amount, category, at_pos=~online),
+    )
     rows = make_rows(
         ctx,
-        cust=parts.cust[part],
+        cust=cust,
         ts=clip_to_period(ctx, ts),
-        amount=np.where(mode == cat.MODE["upi"], np.round(amount), amount),
+        amount=whole_rupees(amount, mode),
         mode=mode,
         category=category,
-        online=np.ones(part.size, dtype=bool),
+        online=online,
         device=parts.device[part],
     )
+    settle(ctx, rows, risk=RISK, refused=beyond_credit(ctx, part, rows))
     return label(ctx, rows, parts, part)
 
 
