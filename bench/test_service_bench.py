@@ -16,7 +16,7 @@ import pytest
 from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features.batch import compute_features
-from fraudforge.features.finish import LAYOUT
+from fraudforge.features.layout import LAYOUT
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import model_data, train_model
 from fraudforge.models.fraud_type import FraudTypes, fit_fraud_type

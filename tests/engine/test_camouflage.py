@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.dataset import generate, scan_dataset
 from fraudforge.engine.errors import ScenarioError
 from fraudforge.engine.fraud.build import FRAUDSTER_DEVICE, imitate
@@ -27,13 +27,13 @@ def _case() -> tuple[IndiaWorld, Rows, Rows]:
     legit["ts"] = [DAY0 + 10 * HOUR, DAY0 + 86_400 + 10 * HOUR]
     legit["amount"] = 120.0
     legit["device"] = 777
-    legit["category"] = cat.CAT["grocery"]
+    legit["category"] = mkt.CAT["grocery"]
     fraud = Rows.empty(3)
     fraud["cust"] = 5
     fraud["scenario"] = 42
     fraud["ts"] = [DAY0 + 2 * 86_400 + 2 * HOUR + m * 600 for m in range(3)]
     fraud["amount"] = [12_000.0, 30_000.0, 10_000.0]
-    fraud["txn_type"] = [cat.TXN["purchase"], cat.TXN["purchase"], cat.TXN["withdrawal"]]
+    fraud["txn_type"] = [mkt.TXN["purchase"], mkt.TXN["purchase"], mkt.TXN["withdrawal"]]
     fraud["device"] = FRAUDSTER_DEVICE
     return world, legit, fraud
 

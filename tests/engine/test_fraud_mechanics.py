@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.build import make_rows
 from fraudforge.engine.fraud.mechanics import (
@@ -57,20 +57,20 @@ def test_normal_quantile_and_distribution_agree() -> None:
 def test_category_amounts_stay_in_the_asked_part_of_the_model() -> None:
     rng = np.random.default_rng(0)
     n = 20_000
-    grocery = np.full(n, cat.CAT["grocery"])
+    grocery = np.full(n, mkt.CAT["grocery"])
     ones = np.ones(n)
-    median = cat.CAT_MEDIAN[cat.CAT["grocery"]]
+    median = mkt.CAT_MEDIAN[mkt.CAT["grocery"]]
     upper = category_amounts(rng, grocery, ones, lo=0.5, hi=0.9)
     assert upper.min() >= median * (1 - 1e-9)
     assert np.quantile(upper, 0.5) == pytest.approx(
-        median * np.exp(cat.CAT_SIGMA[cat.CAT["grocery"]] * normal_ppf(np.array([0.7]))[0]),
+        median * np.exp(mkt.CAT_SIGMA[mkt.CAT["grocery"]] * normal_ppf(np.array([0.7]))[0]),
         rel=0.03,
     )
     capped = category_amounts(rng, grocery, ones, lo=0.5, cap=150.0)
     assert capped.max() < 150.0
     assert capped.min() >= median * (1 - 1e-9)
     # A cap below the asked quantiles wins: the top of what is left under it.
-    jewellery = np.full(n, cat.CAT["jewellery"])
+    jewellery = np.full(n, mkt.CAT["jewellery"])
     taps = category_amounts(rng, jewellery, ones, lo=0.5, cap=4_999.0)
     assert taps.max() < 4_999.0
     # A floor above them too: the part of the model above it.
@@ -92,18 +92,18 @@ def test_settle_uses_the_genuine_vocabulary_and_declines_what_is_refused(ctx: Sh
         cust=cust,
         ts=np.full(n, ctx.t_start + 3_600),
         amount=np.full(n, 100.0),
-        mode=np.full(n, cat.MODE["upi"]),
-        category=np.full(n, cat.CAT["grocery"]),
+        mode=np.full(n, mkt.MODE["upi"]),
+        category=np.full(n, mkt.CAT["grocery"]),
     )
     refused = np.arange(n) < 500
     settle(ctx, rows, refused=refused)
     status = rows["status"]
-    assert set(np.unique(status)) <= set(cat.STATUS.values())
-    assert (status[refused] == cat.STATUS["declined"]).all()
-    approved = (status[~refused] == cat.STATUS["approved"]).mean()
+    assert set(np.unique(status)) <= set(mkt.STATUS.values())
+    assert (status[refused] == mkt.STATUS["declined"]).all()
+    approved = (status[~refused] == mkt.STATUS["approved"]).mean()
     assert 0.85 <= approved <= 0.99
     settle(ctx, rows, risk=1.0)
-    assert (rows["status"] == cat.STATUS["declined"]).all()
+    assert (rows["status"] == mkt.STATUS["declined"]).all()
 
 
 def test_credit_lines_are_used_up_to_their_limit_and_no_further(ctx: ShardContext) -> None:
@@ -112,7 +112,7 @@ def test_credit_lines_are_used_up_to_their_limit_and_no_further(ctx: ShardContex
     limit = float(cu.credit_limit[holder])
     n = 6
     cust = np.full(n, cu.offset + holder)
-    mode = np.full(n, cat.MODE["credit_card"])
+    mode = np.full(n, mkt.MODE["credit_card"])
     group = np.zeros(n, dtype=np.int64)
     amount = size_to_line(ctx, group, cust, np.full(n, limit), mode)
     assert 0.85 * limit <= amount.sum() <= 1.15 * limit + 1e-6
@@ -122,7 +122,7 @@ def test_credit_lines_are_used_up_to_their_limit_and_no_further(ctx: ShardContex
         ts=ctx.t_start + np.arange(n, dtype=np.int64) * 60,
         amount=np.full(n, limit / 4),
         mode=mode,
-        category=np.full(n, cat.CAT["electronics"]),
+        category=np.full(n, mkt.CAT["electronics"]),
         online=np.ones(n, dtype=bool),
     )
     np.testing.assert_array_equal(beyond_credit(ctx, group, rows), [False] * 4 + [True] * 2)

@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine.calendar import festival_dates, period_calendar
 
 STATES_AND_UTS = {
@@ -81,7 +81,7 @@ def test_salary_day_depends_on_occupation() -> None:
     """Salaried customers spend about 18 % more on the 1st, fading over the first week, and
     dip at the month's end; traders and gig workers barely change."""
     cal = period_calendar(dt.date(2025, 6, 1), 30)
-    salaried, gig = cat.OCCUPATIONS.index("salaried"), cat.OCCUPATIONS.index("gig_worker")
+    salaried, gig = mkt.OCCUPATIONS.index("salaried"), mkt.OCCUPATIONS.index("gig_worker")
     f = cal.occupation_factor
     assert f[salaried, 0] == pytest.approx(1.18)
     assert f[salaried, 0] > f[salaried, 2] > f[salaried, 6] > 1.0
@@ -98,12 +98,12 @@ def test_regional_festivals_stay_in_their_states() -> None:
     onam = 4
     assert cal.state_factor[kerala, onam] == pytest.approx(1.12)
     assert cal.state_factor[delhi, onam] == 1.0
-    apparel = cat.CAT["apparel"]
+    apparel = mkt.CAT["apparel"]
     assert cal.tilt[cal.tilt_id[kerala, onam], apparel] == pytest.approx(2.0)
     assert cal.tilt_id[delhi, onam] == 0
     assert (cal.tilt[0] == 1.0).all()
     dhanteras = 47
-    jewellery = cat.CAT["jewellery"]
+    jewellery = mkt.CAT["jewellery"]
     assert cal.tilt[cal.tilt_id[delhi, dhanteras], jewellery] == pytest.approx(8.0)
 
 

@@ -11,7 +11,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.calendar import period_calendar
 from fraudforge.engine.schema import LABEL_COLUMNS, TRANSACTIONS
 from tests.conftest import Dataset
@@ -161,11 +161,11 @@ def test_upi_dominates_small_payments_and_cards_large_ones(small: Dataset) -> No
         pl.col("category")
         .cast(pl.String)
         .replace_strict(
-            {c: cat.CAT_UPI_LIMIT[i] for i, c in enumerate(cat.CATEGORIES)}, return_dtype=pl.Float64
+            {c: mkt.CAT_UPI_LIMIT[i] for i, c in enumerate(mkt.CATEGORIES)}, return_dtype=pl.Float64
         )
     )
     assert upi.filter(pl.col("amount_inr") > limit).height == 0  # within each category's limit
-    general = upi.filter(limit == cat.UPI_LIMIT_INR)
+    general = upi.filter(limit == mkt.UPI_LIMIT_INR)
     assert general["amount_inr"].max() <= 100_000  # type: ignore[operator]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud import patterns
 from fraudforge.engine.fraud.build import expand, label, make_rows
@@ -73,8 +73,8 @@ def _gift_card(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         cust=parts.cust,
         ts=parts.t0,
         amount=ctx.rng.uniform(500, 5_000, len(parts)),
-        mode=np.full(len(parts), cat.MODE["upi"]),
-        category=np.full(len(parts), cat.CAT["digital_goods"]),
+        mode=np.full(len(parts), mkt.MODE["upi"]),
+        category=np.full(len(parts), mkt.CAT["digital_goods"]),
         online=np.ones(len(parts), dtype=bool),
     )
     return label(ctx, rows, parts, part)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fraudforge.features import _jit, finish, online_kernel
+from fraudforge.features import _jit, layout, online_kernel
 from fraudforge.features import kernels as k
 
 
@@ -15,7 +15,7 @@ def test_every_kernel_uses_the_shared_stamp() -> None:
     kernels: tuple[Any, ...] = (
         k.customer_pass,
         k.entity_pass,
-        finish.finish_rows,
+        layout.finish_rows,
         online_kernel.online_step,
     )
     for dispatcher in kernels:

@@ -14,7 +14,7 @@ import pytest
 from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features.batch import compute_features
-from fraudforge.features.finish import COL
+from fraudforge.features.layout import COL
 from fraudforge.features.online import OnlineFeatures
 
 STREAM = Scenario(customers=250, days=40, seed=5, fraud_rate=0.05, anomaly_rate=0.05)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.legit import (
     available_funds,
@@ -89,17 +89,17 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
     taken = np.zeros(n, dtype=bool)
     c = rows["cust"] - cu.offset
     ttype = rows["txn_type"]
-    purchase = ttype == cat.TXN["purchase"]
+    purchase = ttype == mkt.TXN["purchase"]
     day = (rows["ts"] - ctx.t_start) // 86_400
     hour = (rows["ts"] % 86_400) // 3600
 
     # temporal: move a daytime payment to 01:00-04:59 the same day.
     idx = _pick(
-        ctx, (ttype != cat.TXN["refund"]) & (hour >= 8) & (hour <= 21), _target(ctx, n, "temporal")
+        ctx, (ttype != mkt.TXN["refund"]) & (hour >= 8) & (hour <= 21), _target(ctx, n, "temporal")
     )
     new_hour = rng.integers(1, 5, idx.size)
     rows["ts"][idx] = cal.day_start_s[day[idx]] + new_hour * 3600 + rng.integers(0, 3600, idx.size)
-    profile = cat.HOUR_PROFILE[cu.occupation[c[idx]], cal.is_weekend[day[idx]].astype(np.int64)]
+    profile = mkt.HOUR_PROFILE[cu.occupation[c[idx]], cal.is_weekend[day[idx]].astype(np.int64)]
     sev = 1.0 - profile[np.arange(idx.size), new_hour] / profile.max(axis=1)
     _mark(rows, idx, "temporal", sev, taken)
 
@@ -112,9 +112,9 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
     mult = np.clip(rng.uniform(6, 25, idx.size), 3.0, np.maximum(0.9 * room, 3.0))
     amount = np.round(rows["amount"][idx] * mult, 2)
     rows["amount"][idx] = amount
-    limit = cat.CAT_UPI_LIMIT[rows["category"][idx].astype(np.int64)]
-    over = (rows["mode"][idx] == cat.MODE["upi"]) & (amount > limit)
-    rows["mode"][idx[over]] = cat.MODE["net_banking"]
+    limit = mkt.CAT_UPI_LIMIT[rows["category"][idx].astype(np.int64)]
+    over = (rows["mode"][idx] == mkt.MODE["upi"]) & (amount > limit)
+    rows["mode"][idx[over]] = mkt.MODE["net_banking"]
     _mark(rows, idx, "amount", np.log(mult) / np.log(25), taken)
 
     # behavioural: a category the customer rarely buys, paid the way they rarely pay.
@@ -123,16 +123,16 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
         ci = c[idx]
         # Rare for this customer compared with customers like them (their segment): not simply
         # the rarest categories overall, which would make every jeweller's sale an anomaly.
-        w = cu.cat_weight[ci][:, cat.PURCHASE_CATEGORIES]
-        peers = (cat.SEG_CATEGORY * cat.CAT_FREQUENCY)[cu.segment[ci]][:, cat.PURCHASE_CATEGORIES]
+        w = cu.cat_weight[ci][:, mkt.PURCHASE_CATEGORIES]
+        peers = (mkt.SEG_CATEGORY * mkt.CAT_FREQUENCY)[cu.segment[ci]][:, mkt.PURCHASE_CATEGORIES]
         rel = w / np.maximum(peers, 1e-9)
         rare = np.argsort(rel, axis=1)[:, :4]
         choice = rare[np.arange(idx.size), rng.integers(0, 4, idx.size)]
-        new_cat = cat.PURCHASE_CATEGORIES[choice]
+        new_cat = mkt.PURCHASE_CATEGORIES[choice]
         sev = 1.0 - rel[np.arange(idx.size), choice] / rel.max(axis=1)
         rows["category"][idx] = new_cat
         city = rows["city"][idx].astype(np.int64)
-        want_online = rng.random(idx.size) < cat.CAT_ONLINE_SHARE[new_cat]
+        want_online = rng.random(idx.size) < mkt.CAT_ONLINE_SHARE[new_cat]
         m, online = pick_merchants(rng, ctx.merchants, new_cat, city, want_online)
         away = ~online & (ctx.merchants.city[m] != city)
         if away.any():
@@ -147,7 +147,7 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
         sub["amount"] = round_amounts(
             rng,
             sample_amount(rng, new_cat, cu.amount_scale[ci]),
-            np.full(idx.size, cat.MODE["debit_card"]),
+            np.full(idx.size, mkt.MODE["debit_card"]),
             np.zeros(idx.size, bool),
             np.zeros(idx.size, bool),
         )
@@ -156,13 +156,13 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
         usable = mw > 0
         least = np.argmin(np.where(usable, mw, np.inf), axis=1)
         sub["mode"] = np.where(rng.random(idx.size) < UNUSUAL_MODE_SHARE, least, modes)
-        pos_only = ~online & ~np.isin(sub["mode"], np.flatnonzero(cat.MODE_AT_POS))
+        pos_only = ~online & ~np.isin(sub["mode"], np.flatnonzero(mkt.MODE_AT_POS))
         sub["mode"] = np.where(pos_only, modes, sub["mode"])
-        sub["channel"] = np.where(online, cat.CHANNEL["ecommerce"], cat.CHANNEL["pos"])
+        sub["channel"] = np.where(online, mkt.CHANNEL["ecommerce"], mkt.CHANNEL["pos"])
         fill_instrument(rng, sub, cu)
-        upi = sub["mode"] == cat.MODE["upi"]
+        upi = sub["mode"] == mkt.MODE["upi"]
         sub["amount"] = np.where(upi, np.maximum(np.round(sub["amount"]), 1.0), sub["amount"])
-        over = upi & (sub["amount"] > cat.CAT_UPI_LIMIT[new_cat])
+        over = upi & (sub["amount"] > mkt.CAT_UPI_LIMIT[new_cat])
         sub["mode"] = np.where(over, modes, sub["mode"])
         for k in (
             "merchant",
@@ -209,7 +209,7 @@ def _geographic_trips(
     t = trip_of[c]
     ts = np.maximum(t, 0)
     on_trip = (t >= 0) & (day >= first[ts]) & (day < first[ts] + length[ts])
-    on_trip &= rows["txn_type"] != cat.TXN["refund"]
+    on_trip &= rows["txn_type"] != mkt.TXN["refund"]
     idx = np.flatnonzero(on_trip)
     if idx.size == 0:
         return

@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine._data.festivals import (
     FESTIVAL_CATEGORIES,
     FESTIVAL_LIFT,
@@ -142,7 +142,7 @@ def _festivals(start: dt.date, days: int) -> tuple[F64, F64, npt.NDArray[np.bool
     """(state, day) volume lift, (state, day, category) tilt and the festival dates."""
     n_states = len(geo.STATES)
     lift = np.ones((n_states, days))
-    tilt = np.ones((n_states, days, cat.N_MERCHANT_CATEGORIES))
+    tilt = np.ones((n_states, days, mkt.N_MERCHANT_CATEGORIES))
     festival_day = np.zeros(days, dtype=bool)
     lo = start - dt.timedelta(days=30)
     hi = start + dt.timedelta(days=days + 1)
@@ -161,7 +161,7 @@ def _festivals(start: dt.date, days: int) -> tuple[F64, F64, npt.NDArray[np.bool
         lift[states, a:b] = np.maximum(lift[states, a:b], day_lift[None, :])
         steps = np.ceil(ramp * TILT_STEPS) / TILT_STEPS
         for category, mult in FESTIVAL_CATEGORIES.get(name, {}).items():
-            k = cat.CAT[category]
+            k = mkt.CAT[category]
             up = 1.0 + (mult - 1.0) * steps
             tilt[states, a:b, k] = np.maximum(tilt[states, a:b, k], up[None, :])
     return lift, tilt, festival_day
@@ -176,7 +176,7 @@ def _state_weight() -> F64:
 
 def _occupation_weight() -> F64:
     """Share of customers in each occupation."""
-    return np.asarray(SEGMENT_MIX @ cat.SEG_OCCUPATION, dtype=np.float64)
+    return np.asarray(SEGMENT_MIX @ mkt.SEG_OCCUPATION, dtype=np.float64)
 
 
 @lru_cache(maxsize=16)
@@ -189,7 +189,7 @@ def period_calendar(start: dt.date, days: int) -> PeriodCalendar:
     weekend = np.where(is_weekend, WEEKEND_FACTOR, 1.0) * growth
     occupation = _occupation_factor(dates)
     lift, tilt, festival_day = _festivals(start, days)
-    flat = tilt.reshape(-1, cat.N_MERCHANT_CATEGORIES)
+    flat = tilt.reshape(-1, mkt.N_MERCHANT_CATEGORIES)
     tilts, tilt_id = np.unique(flat, axis=0, return_inverse=True)
     plain = np.flatnonzero((tilts == 1.0).all(axis=1))
     if plain.size == 0:

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine._data.names import (
     CHAIN_BRANDS,
     FIRST_NAMES,
@@ -85,7 +85,7 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
         enum_series("txn_type", rows["txn_type"]),
         enum_series("status", rows["status"]),
         enum_series("category", category),
-        nullable("mcc", np.where(category == cat.CAT["p2p"], -1, cat.CAT_MCC[category])),
+        nullable("mcc", np.where(category == mkt.CAT["p2p"], -1, mkt.CAT_MCC[category])),
         enum_series("city", city),
         enum_series("state", geo.CITY_STATE[city]),
         pl.Series("lat", rows["lat"]),
@@ -110,7 +110,7 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
 def customers_frame(cu: Customers) -> pl.DataFrame:
     """The customers table of one shard."""
     ids = cu.ids
-    top_cat = np.argsort(-cu.cat_weight[:, : cat.N_MERCHANT_CATEGORIES - 1], axis=1)[:, :3]
+    top_cat = np.argsort(-cu.cat_weight[:, : mkt.N_MERCHANT_CATEGORIES - 1], axis=1)[:, :3]
     top_mode = np.argsort(-cu.mode_weight, axis=1)[:, :2]
     n = cu.n
     names = (
@@ -136,8 +136,8 @@ def customers_frame(cu: Customers) -> pl.DataFrame:
             enum_series("debit_card_network", cu.debit_network),
             enum_series("credit_card_network", cu.credit_network),
             pl.Series("n_devices", cu.n_devices).cast(pl.Int8),
-            _name_lists("preferred_categories", cat.CATEGORIES, top_cat, n),
-            _name_lists("preferred_payment_modes", cat.PAYMENT_MODES, top_mode, n),
+            _name_lists("preferred_categories", mkt.CATEGORIES, top_cat, n),
+            _name_lists("preferred_payment_modes", mkt.PAYMENT_MODES, top_mode, n),
         ]
     )
 
@@ -154,7 +154,7 @@ def _name_lists(
 def merchants_frame(seed: int, n: int) -> pl.DataFrame:
     """The merchants table of a scenario."""
     me = draw_merchants(seed, n)
-    cat_names = [cat.CATEGORIES[c] for c in me.category]
+    cat_names = [mkt.CATEGORIES[c] for c in me.category]
     brand = [
         CHAIN_BRANDS[name][b % len(CHAIN_BRANDS[name])]
         if chain or not LOCAL_SUFFIXES.get(name)
@@ -172,7 +172,7 @@ def merchants_frame(seed: int, n: int) -> pl.DataFrame:
             pl.Series("merchant_id", ids),
             names,
             enum_series("category", me.category),
-            pl.Series("mcc", cat.CAT_MCC[me.category]).cast(pl.Int16),
+            pl.Series("mcc", mkt.CAT_MCC[me.category]).cast(pl.Int16),
             pl.Series("is_chain", me.is_chain),
             pl.Series("is_online", me.is_online),
             enum_series("city", city),

@@ -39,8 +39,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine._data.names import FIRST_NAMES, SURNAMES
 from fraudforge.engine.calendar import epoch_seconds
 from fraudforge.engine.frames import customers_frame, enum_series, transactions_frame
@@ -77,10 +77,10 @@ STOLEN_FACTOR = 5.0
 LAT0, LAT_PER_UNIT = 21.0, 0.009
 LON0, LON_PER_UNIT = 78.0, 0.0096
 TERMINAL_CATEGORIES = np.array(
-    [cat.CAT[c] for c in ("grocery", "restaurants", "fuel", "pharmacy", "apparel", "electronics")],
+    [mkt.CAT[c] for c in ("grocery", "restaurants", "fuel", "pharmacy", "apparel", "electronics")],
     dtype=np.int64,
 )
-FAMILY = cat.SEGMENTS.index("family")
+FAMILY = mkt.SEGMENTS.index("family")
 AGE_RANGE = (30, 60)
 REPUTATION = 0.8
 SCENARIO_NUMBER_BITS = 56
@@ -385,16 +385,16 @@ def handbook_rows(s: ResolvedScenario, shard: int, world: HandbookWorld | None =
     rows["ts"] = epoch_seconds(s.start_date) + tx.ts
     rows["merchant"] = tx.terminal
     rows["amount"] = amount
-    rows["mode"] = cat.MODE["debit_card"]
-    rows["channel"] = cat.CHANNEL["pos"]
-    rows["txn_type"] = cat.TXN["purchase"]
-    rows["status"] = cat.STATUS["approved"]
+    rows["mode"] = mkt.MODE["debit_card"]
+    rows["channel"] = mkt.CHANNEL["pos"]
+    rows["txn_type"] = mkt.TXN["purchase"]
+    rows["status"] = mkt.STATUS["approved"]
     rows["category"] = t.category[tx.terminal]
     rows["city"] = t.city[tx.terminal]
     rows["lat"] = lat
     rows["lon"] = lon
     rows["card"] = card_ids(gcust, 0)
-    rows["network"] = cat.CARD_NETWORKS.index("rupay")
+    rows["network"] = mkt.CARD_NETWORKS.index("rupay")
     rows["fraud"] = fraud
     rows["scenario"] = scenario
     rows["label_delay"] = delay
@@ -421,14 +421,14 @@ def handbook_customers(
     t = world.terminals if world is not None else handbook_terminals(s.seed, s.merchants)
     offsets, members = available_terminals(t, p.x, p.y)
     owner = np.repeat(np.arange(n, dtype=np.int64), offsets[1:] - offsets[:-1])
-    n_cat = cat.N_MERCHANT_CATEGORIES
+    n_cat = mkt.N_MERCHANT_CATEGORIES
     counts = np.bincount(owner * n_cat + t.category[members], minlength=n * n_cat)
     cat_weight: F64 = counts.reshape(n, n_cat).astype(np.float64)
     # Tie-break (and fill customers without terminals) in the terminal categories' order.
     cat_weight[:, TERMINAL_CATEGORIES] += 1e-3 * np.linspace(1.0, 0.5, TERMINAL_CATEGORIES.shape[0])
-    mode_weight = np.zeros((n, len(cat.PAYMENT_MODES)))
-    mode_weight[:, cat.MODE["debit_card"]] = 1.0
-    mode_weight[:, cat.MODE["upi"]] = 0.5
+    mode_weight = np.zeros((n, len(mkt.PAYMENT_MODES)))
+    mode_weight[:, mkt.MODE["debit_card"]] = 1.0
+    mode_weight[:, mkt.MODE["upi"]] = 0.5
     family = np.full(n, FAMILY, dtype=np.int64)
     home = nearest_city(lat, lon)
     cu = Customers(
@@ -436,9 +436,9 @@ def handbook_customers(
         segment=family,
         tier=geo.CITY_TIER[home].astype(np.int64),
         age=rng.integers(AGE_RANGE[0], AGE_RANGE[1] + 1, n),
-        income=sample_rows(rng, cat.SEG_INCOME[family]),
-        occupation=sample_rows(rng, cat.SEG_OCCUPATION[family]),
-        savviness=sample_rows(rng, cat.SEG_SAVVINESS[family]),
+        income=sample_rows(rng, mkt.SEG_INCOME[family]),
+        occupation=sample_rows(rng, mkt.SEG_OCCUPATION[family]),
+        savviness=sample_rows(rng, mkt.SEG_SAVVINESS[family]),
         home_city=home,
         home_lat=lat,
         home_lon=lon,
@@ -453,7 +453,7 @@ def handbook_customers(
         partner=np.full(n, -1, dtype=np.int64),
         new_phone_at=np.full(n, np.iinfo(np.int64).max // 2, dtype=np.int64),
         night_owl=np.zeros(n, dtype=bool),
-        debit_network=np.full(n, cat.CARD_NETWORKS.index("rupay"), dtype=np.int64),
+        debit_network=np.full(n, mkt.CARD_NETWORKS.index("rupay"), dtype=np.int64),
         credit_network=np.zeros(n, dtype=np.int64),
         first_name=rng.integers(0, len(FIRST_NAMES), n),
         surname=rng.integers(0, len(SURNAMES), n),
@@ -476,7 +476,7 @@ def _merchants(t: Terminals) -> pl.DataFrame:
             pl.Series("merchant_id", ids),
             ("Terminal " + id_str).alias("name"),
             enum_series("category", t.category),
-            pl.Series("mcc", cat.CAT_MCC[t.category]).cast(pl.Int16),
+            pl.Series("mcc", mkt.CAT_MCC[t.category]).cast(pl.Int16),
             pl.Series("is_chain", np.zeros(n, dtype=bool)),
             pl.Series("is_online", np.zeros(n, dtype=bool)),
             enum_series("city", t.city),

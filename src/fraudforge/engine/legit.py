@@ -9,8 +9,8 @@ import datetime as dt
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine.calendar import PeriodCalendar
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.ids import mix63
@@ -42,10 +42,10 @@ INR 2,000 (NPCI's amount bands), with a mean near INR 2,700."""
 P2P_SMALL = (150.0, 0.9)
 P2P_LARGE = (3_000.0, 1.3)
 SAVVY_ONLINE: F64 = np.array([0.55, 1.0, 1.3])
-PURCHASE_MASK = np.zeros(cat.N_MERCHANT_CATEGORIES)
-PURCHASE_MASK[cat.PURCHASE_CATEGORIES] = 1.0
-BILL_MASK = np.zeros(cat.N_MERCHANT_CATEGORIES)
-BILL_MASK[cat.BILL_CATEGORIES] = 1.0
+PURCHASE_MASK = np.zeros(mkt.N_MERCHANT_CATEGORIES)
+PURCHASE_MASK[mkt.PURCHASE_CATEGORIES] = 1.0
+BILL_MASK = np.zeros(mkt.N_MERCHANT_CATEGORIES)
+BILL_MASK[mkt.BILL_CATEGORIES] = 1.0
 
 
 def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
@@ -68,8 +68,8 @@ def normalised_cum(weights: F64) -> F64:
 
 def sample_amount(rng: np.random.Generator, category: I64, scale: F64) -> F64:
     """Log-normal amounts in INR around each category's median, scaled per customer."""
-    mu = np.log(cat.CAT_MEDIAN[category] * scale)
-    return np.asarray(np.exp(mu + cat.CAT_SIGMA[category] * rng.standard_normal(category.shape[0])))
+    mu = np.log(mkt.CAT_MEDIAN[category] * scale)
+    return np.asarray(np.exp(mu + mkt.CAT_SIGMA[category] * rng.standard_normal(category.shape[0])))
 
 
 def purchase_categories(
@@ -113,26 +113,26 @@ def choose_modes(
     no BNPL or EMI, an online checkout anything), the amount band, and the customer's own
     propensities (credit modes only with a credit card). Above the category's UPI limit the
     choice is among the other modes."""
-    n_bands = cat.AMOUNT_BAND_EDGES.shape[0] + 1
-    band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount, side="left")
+    n_bands = mkt.AMOUNT_BAND_EDGES.shape[0] + 1
+    band = np.searchsorted(mkt.AMOUNT_BAND_EDGES, amount, side="left")
     context = np.where(at_pos, 0, np.where(bill, 2, 1))
-    over = amount > cat.CAT_UPI_LIMIT[category]
+    over = amount > mkt.CAT_UPI_LIMIT[category]
     # One cumulative table per (customer, band, context, over the UPI limit): rows sample by
     # group lookup.
     w = (
         cu.mode_weight[:, None, None, None, :]
-        * cat.MODE_BAND[None, :, None, None, :]
-        * cat.MODE_CONTEXT[None, None, :, None, :]
-        * np.stack([np.ones(len(cat.PAYMENT_MODES)), _NO_UPI])[None, None, None, :, :]
-    ).reshape(-1, len(cat.PAYMENT_MODES))
+        * mkt.MODE_BAND[None, :, None, None, :]
+        * mkt.MODE_CONTEXT[None, None, :, None, :]
+        * np.stack([np.ones(len(mkt.PAYMENT_MODES)), _NO_UPI])[None, None, None, :, :]
+    ).reshape(-1, len(mkt.PAYMENT_MODES))
     dead = w.sum(axis=1) <= 0
-    w[dead, cat.MODE["debit_card"]] = 1.0
-    group = ((c * n_bands + band) * len(cat.MODE_CONTEXTS) + context) * 2 + over
+    w[dead, mkt.MODE["debit_card"]] = 1.0
+    group = ((c * n_bands + band) * len(mkt.MODE_CONTEXTS) + context) * 2 + over
     return sample_by_group(rng, normalised_cum(w), group)
 
 
-_NO_UPI = np.ones(len(cat.PAYMENT_MODES))
-_NO_UPI[cat.MODE["upi"]] = 0.0
+_NO_UPI = np.ones(len(mkt.PAYMENT_MODES))
+_NO_UPI[mkt.MODE["upi"]] = 0.0
 
 
 def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None:
@@ -140,8 +140,8 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     mode and channel."""
     c = rows["cust"] - cu.offset
     mode, channel = rows["mode"], rows["channel"]
-    uses_device = (channel == cat.CHANNEL["mobile_app"]) | (channel == cat.CHANNEL["ecommerce"])
-    uses_device |= (channel == cat.CHANNEL["pos"]) & (mode == cat.MODE["upi"])
+    uses_device = (channel == mkt.CHANNEL["mobile_app"]) | (channel == mkt.CHANNEL["ecommerce"])
+    uses_device |= (channel == mkt.CHANNEL["pos"]) & (mode == mkt.MODE["upi"])
     other = np.floor(rng.random(len(rows)) * cu.n_devices[c]).astype(np.int64)
     device_k = np.where(rng.random(len(rows)) < 0.85, 0, other)
     # A customer who changed phones pays from the new one (slot MAX_DEVICES) from then on.
@@ -154,8 +154,8 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     shared = (partner >= 0) & (rng.random(len(rows)) < SHARED_PHONE_SHARE)
     own = np.where(shared, devices[np.maximum(partner, 0), 0], own)
     rows["device"] = np.where(uses_device, own, -1)
-    is_card = cat.MODE_IS_CARD[mode]
-    credit = (mode == cat.MODE["credit_card"]) | (mode == cat.MODE["emi"])
+    is_card = mkt.MODE_IS_CARD[mode]
+    credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
     cards = card_ids(ids, np.arange(2)[None, :])
     rows["card"] = np.where(is_card, cards[c, credit.astype(np.int64)], -1)
     net = np.where(credit, cu.credit_network[c], cu.debit_network[c])
@@ -164,15 +164,15 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
 
 def channel_for(mode: I64, online: B, withdrawal: B, p2p: B, rng: np.random.Generator) -> I64:
     """Channel from where the merchant sells and how the customer pays."""
-    app_pref = np.isin(mode, (cat.MODE["upi"], cat.MODE["wallet"], cat.MODE["bnpl"]))
+    app_pref = np.isin(mode, (mkt.MODE["upi"], mkt.MODE["wallet"], mkt.MODE["bnpl"]))
     app = app_pref | (rng.random(mode.shape[0]) < 0.35)
     ch = np.where(
         online,
-        np.where(app, cat.CHANNEL["mobile_app"], cat.CHANNEL["ecommerce"]),
-        cat.CHANNEL["pos"],
+        np.where(app, mkt.CHANNEL["mobile_app"], mkt.CHANNEL["ecommerce"]),
+        mkt.CHANNEL["pos"],
     )
-    ch = np.where(p2p, cat.CHANNEL["mobile_app"], ch)
-    return np.asarray(np.where(withdrawal, cat.CHANNEL["atm"], ch), dtype=np.int64)
+    ch = np.where(p2p, mkt.CHANNEL["mobile_app"], ch)
+    return np.asarray(np.where(withdrawal, mkt.CHANNEL["atm"], ch), dtype=np.int64)
 
 
 def draw_status(
@@ -183,29 +183,29 @@ def draw_status(
     new to digital payments and payments large for the customer; a payment above the credit
     limit, the customer's funds, a wallet's or a pay-later line's limit is almost always
     declined; technical declines strike anyone."""
-    remote = (channel == cat.CHANNEL["ecommerce"]) | (channel == cat.CHANNEL["mobile_app"])
-    business = np.where(remote, cat.DECLINE_REMOTE[mode], cat.DECLINE_PRESENT[mode])
-    large = amount > 15.0 * cat.CAT_MEDIAN[cat.CAT["grocery"]] * cu.amount_scale[c]
+    remote = (channel == mkt.CHANNEL["ecommerce"]) | (channel == mkt.CHANNEL["mobile_app"])
+    business = np.where(remote, mkt.DECLINE_REMOTE[mode], mkt.DECLINE_PRESENT[mode])
+    large = amount > 15.0 * mkt.CAT_MEDIAN[mkt.CAT["grocery"]] * cu.amount_scale[c]
     business = business * DECLINE_SAVVY[cu.savviness[c]] * DECLINE_SEGMENT[cu.segment[c]]
     business = np.minimum(business * np.where(large, 1.8, 1.0), 0.5)
     business = np.where(amount > available_funds(cu, c, mode), 0.95, business)
-    p_decl = business + cat.TECHNICAL_DECLINE[mode]
+    p_decl = business + mkt.TECHNICAL_DECLINE[mode]
     u = rng.random(mode.shape[0])
     declined = u < p_decl
-    pending = ~declined & (u < p_decl + cat.PENDING_RATE[mode])
-    return np.where(declined, cat.STATUS["declined"], np.where(pending, cat.STATUS["pending"], 0))
+    pending = ~declined & (u < p_decl + mkt.PENDING_RATE[mode])
+    return np.where(declined, mkt.STATUS["declined"], np.where(pending, mkt.STATUS["pending"], 0))
 
 
 def available_funds(cu: Customers, c: I64, mode: I64) -> F64:
     """What customer ``c`` can pay in one payment by ``mode``: the credit limit for cards and EMI,
     a wallet's or a pay-later line's limit, a debit card's daily limit, else the money in the
     bank."""
-    credit = (mode == cat.MODE["credit_card"]) | (mode == cat.MODE["emi"])
+    credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
     out = np.where(credit, cu.credit_limit[c], cu.funds[c])
-    out = np.where(mode == cat.MODE["wallet"], np.minimum(out, WALLET_MAX_INR), out)
-    out = np.where(mode == cat.MODE["debit_card"], np.minimum(out, DEBIT_CARD_MAX_INR), out)
+    out = np.where(mode == mkt.MODE["wallet"], np.minimum(out, WALLET_MAX_INR), out)
+    out = np.where(mode == mkt.MODE["debit_card"], np.minimum(out, DEBIT_CARD_MAX_INR), out)
     return np.asarray(
-        np.where(mode == cat.MODE["bnpl"], BNPL_LIMIT_INR[cu.income[c]], out), dtype=np.float64
+        np.where(mode == mkt.MODE["bnpl"], BNPL_LIMIT_INR[cu.income[c]], out), dtype=np.float64
     )
 
 
@@ -284,7 +284,7 @@ def trips(ctx: ShardContext) -> tuple[I64, I64, I64]:
     """At most one multi-day trip per customer: (first day, end day exclusive, city); first day
     is -1 for customers who stay home."""
     rng, cu, days = ctx.rng, ctx.customers, ctx.calendar.days
-    p = np.minimum(cat.SEG_TRAVEL_PROB[cu.segment] * days / 90.0, 0.95)
+    p = np.minimum(mkt.SEG_TRAVEL_PROB[cu.segment] * days / 90.0, 0.95)
     goes = rng.random(cu.n) < p
     length = rng.integers(2, 7, cu.n)
     first = np.where(goes, rng.integers(0, max(days - 1, 1), cu.n), -1)
@@ -309,31 +309,31 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     # When: hour by occupation and weekday / weekend.
     group = cu.occupation[c] * 2 + cal.is_weekend[day]
     late = cu.night_owl[c] & (rng.random(n) < NIGHT_OWL_NIGHT_SHARE)
-    group = np.where(late, cat.NIGHT_OWL_GROUP, group)
-    hour = sample_by_group(rng, np.cumsum(cat.HOURS_BY_GROUP, axis=1), group)
+    group = np.where(late, mkt.NIGHT_OWL_GROUP, group)
+    hour = sample_by_group(rng, np.cumsum(mkt.HOURS_BY_GROUP, axis=1), group)
     rows["ts"] = cal.day_start_s[day] + hour * 3600 + rng.integers(0, 3600, n)
     # What: transaction type and category.
     ttype = rng.choice(4, size=n, p=_TYPE_P)
     ttype = np.array(
         [
-            cat.TXN["purchase"],
-            cat.TXN["p2p_transfer"],
-            cat.TXN["bill_payment"],
-            cat.TXN["withdrawal"],
+            mkt.TXN["purchase"],
+            mkt.TXN["p2p_transfer"],
+            mkt.TXN["bill_payment"],
+            mkt.TXN["withdrawal"],
         ]
     )[ttype]
     purchase_cat = purchase_categories(rng, cu.cat_weight, c, cal.tilt, cal.tilt_id[state[c], day])
-    bill = ttype == cat.TXN["bill_payment"]
+    bill = ttype == mkt.TXN["bill_payment"]
     bill_cat = np.zeros(n, dtype=np.int64)
     bill_cat[bill] = sample_by_group(rng, normalised_cum(cu.cat_weight * BILL_MASK), c[bill])
     category = np.select(
         [
-            ttype == cat.TXN["purchase"],
-            ttype == cat.TXN["bill_payment"],
-            ttype == cat.TXN["withdrawal"],
+            ttype == mkt.TXN["purchase"],
+            ttype == mkt.TXN["bill_payment"],
+            ttype == mkt.TXN["withdrawal"],
         ],
-        [purchase_cat, bill_cat, np.full(n, cat.CAT["atm"])],
-        cat.CAT["p2p"],
+        [purchase_cat, bill_cat, np.full(n, mkt.CAT["atm"])],
+        mkt.CAT["p2p"],
     )
     # Where: home, a nearby city for the day, or the trip's destination.
     t_first, t_end, t_city = trips(ctx)
@@ -342,16 +342,16 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     near = geo.pick_from_sets(rng, geo.NEARBY_OFFSETS, geo.NEARBY_CITIES, home, home)
     loc = np.where(on_trip, t_city[c], np.where(rng.random(n) < NEARBY_SHARE, near, home))
     # Whom: a merchant (loyal to a few per category) or a P2P contact.
-    p2p = ttype == cat.TXN["p2p_transfer"]
-    withdrawal = ttype == cat.TXN["withdrawal"]
-    p_online = np.minimum(cat.CAT_ONLINE_SHARE[category] * SAVVY_ONLINE[cu.savviness[c]], 1.0)
+    p2p = ttype == mkt.TXN["p2p_transfer"]
+    withdrawal = ttype == mkt.TXN["withdrawal"]
+    p_online = np.minimum(mkt.CAT_ONLINE_SHARE[category] * SAVVY_ONLINE[cu.savviness[c]], 1.0)
     want_online = rng.random(n) < p_online
-    mcat = np.where(p2p, cat.CAT["grocery"], category)
+    mcat = np.where(p2p, mkt.CAT["grocery"], category)
     merchant, online = pick_merchants(rng, me, mcat, loc, want_online, rows["cust"] * 32 + mcat)
     away = ~online & (me.city[merchant] != loc)
     if away.any():
         # No shop of that kind where the customer is: they buy it online instead.
-        mcat[away] = np.where(withdrawal[away], cat.CAT["atm"], cat.CAT["marketplace"])
+        mcat[away] = np.where(withdrawal[away], mkt.CAT["atm"], mkt.CAT["marketplace"])
         m2, o2 = pick_merchants(rng, me, mcat[away], loc[away], ~withdrawal[away])
         merchant[away], online[away] = m2, o2
         category = np.where(away & ~p2p, mcat, category)
@@ -363,7 +363,7 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     amount = sample_amount(
         rng,
         category,
-        np.where(cat.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
+        np.where(mkt.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
     )
     amount = np.where(withdrawal, atm_amounts(rng, cu.amount_scale[c]), amount)
     amount = np.where(p2p, p2p_amounts(rng, cu.amount_scale[c]), amount)
@@ -374,12 +374,12 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     mode = choose_modes(rng, cu, c, amount, ~online & ~p2p & ~withdrawal, bill, category)
     mode = np.where(
         p2p,
-        np.where(rng.random(n) < cat.P2P_UPI_SHARE, cat.MODE["upi"], cat.MODE["net_banking"]),
+        np.where(rng.random(n) < mkt.P2P_UPI_SHARE, mkt.MODE["upi"], mkt.MODE["net_banking"]),
         mode,
     )
-    mode = np.where(withdrawal, cat.MODE["debit_card"], mode)
-    over_limit = (mode == cat.MODE["upi"]) & (amount > cat.CAT_UPI_LIMIT[category])
-    mode = np.where(over_limit, cat.MODE["net_banking"], mode)
+    mode = np.where(withdrawal, mkt.MODE["debit_card"], mode)
+    over_limit = (mode == mkt.MODE["upi"]) & (amount > mkt.CAT_UPI_LIMIT[category])
+    mode = np.where(over_limit, mkt.MODE["net_banking"], mode)
     amount = round_amounts(rng, amount, mode, p2p, withdrawal)
     rows["amount"] = amount
     rows["mode"] = mode
@@ -397,10 +397,10 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
 
 _TYPE_W = np.array(
     [
-        cat.TXN_TYPE_WEIGHT[cat.TXN["purchase"]],
-        cat.TXN_TYPE_WEIGHT[cat.TXN["p2p_transfer"]],
-        cat.TXN_TYPE_WEIGHT[cat.TXN["bill_payment"]],
-        cat.TXN_TYPE_WEIGHT[cat.TXN["withdrawal"]],
+        mkt.TXN_TYPE_WEIGHT[mkt.TXN["purchase"]],
+        mkt.TXN_TYPE_WEIGHT[mkt.TXN["p2p_transfer"]],
+        mkt.TXN_TYPE_WEIGHT[mkt.TXN["bill_payment"]],
+        mkt.TXN_TYPE_WEIGHT[mkt.TXN["withdrawal"]],
     ]
 )
 _TYPE_P = _TYPE_W / _TYPE_W.sum()
@@ -409,7 +409,7 @@ _TYPE_P = _TYPE_W / _TYPE_W.sum()
 def round_amounts(rng: np.random.Generator, amount: F64, mode: I64, p2p: B, withdrawal: B) -> F64:
     """Paise for cards and online payments, whole rupees for UPI, round figures for most P2P."""
     out = np.round(np.maximum(amount, 1.0), 2)
-    upi = mode == cat.MODE["upi"]
+    upi = mode == mkt.MODE["upi"]
     out = np.where(upi, np.maximum(np.round(out), 1.0), out)
     step = np.where(rng.random(amount.shape[0]) < 0.5, 100.0, 10.0)
     out = np.where(
@@ -425,26 +425,26 @@ def retries(ctx: ShardContext, rows: Rows) -> Rows:
     payee (a mistyped PIN, a momentary failure), about one in six with another payment mode
     when the first one was refused. Retries come out of ``RETRY_SHARE`` of the rows."""
     rng, cu = ctx.rng, ctx.customers
-    declined = np.flatnonzero(rows["status"] == cat.STATUS["declined"])
+    declined = np.flatnonzero(rows["status"] == mkt.STATUS["declined"])
     k = rng.binomial(len(declined), min(RETRY_SHARE * len(rows) / max(len(declined), 1), 1.0))
     pick = np.sort(rng.choice(declined, size=k, replace=False)) if k else declined[:0]
     again = rows.take(pick)
     again["ts"] = again["ts"] + rng.integers(20, 480, k)
     c = again["cust"] - cu.offset
-    switch = (rng.random(k) < 0.17) & (again["txn_type"] != cat.TXN["withdrawal"])
+    switch = (rng.random(k) < 0.17) & (again["txn_type"] != mkt.TXN["withdrawal"])
     if switch.any():
         s = np.flatnonzero(switch)
         other = np.where(
-            again["mode"][s] == cat.MODE["upi"],
-            np.where(cu.has_credit[c[s]], cat.MODE["credit_card"], cat.MODE["debit_card"]),
-            cat.MODE["upi"],
+            again["mode"][s] == mkt.MODE["upi"],
+            np.where(cu.has_credit[c[s]], mkt.MODE["credit_card"], mkt.MODE["debit_card"]),
+            mkt.MODE["upi"],
         )
-        pos = again["channel"][s] == cat.CHANNEL["pos"]
-        p2p = again["txn_type"][s] == cat.TXN["p2p_transfer"]
-        other = np.where(p2p, cat.MODE["net_banking"], other)
-        other = np.where(pos & (other == cat.MODE["net_banking"]), cat.MODE["upi"], other)
-        limit = cat.CAT_UPI_LIMIT[again["category"][s].astype(np.int64)]
-        over = (other == cat.MODE["upi"]) & (again["amount"][s] > limit)
+        pos = again["channel"][s] == mkt.CHANNEL["pos"]
+        p2p = again["txn_type"][s] == mkt.TXN["p2p_transfer"]
+        other = np.where(p2p, mkt.MODE["net_banking"], other)
+        other = np.where(pos & (other == mkt.MODE["net_banking"]), mkt.MODE["upi"], other)
+        limit = mkt.CAT_UPI_LIMIT[again["category"][s].astype(np.int64)]
+        over = (other == mkt.MODE["upi"]) & (again["amount"][s] > limit)
         other = np.where(over, again["mode"][s], other)
         again["mode"][s] = other
         sub = again.take(s)
@@ -460,7 +460,7 @@ def test_transfers(ctx: ShardContext, rows: Rows) -> Rows:
     sends INR 1 a few minutes earlier to check the payee's account (``TEST_TRANSFER_SHARE``)."""
     rng = ctx.rng
     first = (
-        (rows["txn_type"] == cat.TXN["p2p_transfer"])
+        (rows["txn_type"] == mkt.TXN["p2p_transfer"])
         & (rows["amount"] >= 2_000)
         & ~regular_payee(rows["cust"], rows["payee"], ctx.scenario.customers)
     )
@@ -468,8 +468,8 @@ def test_transfers(ctx: ShardContext, rows: Rows) -> Rows:
     probe = rows.take(pick)
     probe["ts"] = probe["ts"] - rng.integers(60, 600, pick.size)
     probe["amount"] = 1.0
-    probe["mode"] = cat.MODE["upi"]
-    probe["status"] = cat.STATUS["approved"]
+    probe["mode"] = mkt.MODE["upi"]
+    probe["status"] = mkt.STATUS["approved"]
     return probe.take(probe["ts"] >= ctx.t_start)
 
 
@@ -477,8 +477,8 @@ def duplicates(ctx: ShardContext, rows: Rows) -> Rows:
     """Accidental double payments: an approved merchant payment made again 30 seconds to three
     minutes later (a double tap, an app that seemed to hang), ``DUPLICATE_SHARE`` of them."""
     rng = ctx.rng
-    paid = (rows["status"] == cat.STATUS["approved"]) & (rows["merchant"] >= 0)
-    paid &= rows["txn_type"] == cat.TXN["purchase"]
+    paid = (rows["status"] == mkt.STATUS["approved"]) & (rows["merchant"] >= 0)
+    paid &= rows["txn_type"] == mkt.TXN["purchase"]
     pick = np.flatnonzero(paid & (rng.random(len(rows)) < DUPLICATE_SHARE))
     again = rows.take(pick)
     again["ts"] = again["ts"] + rng.integers(30, 180, pick.size)
@@ -515,11 +515,11 @@ def recurring_transfers(ctx: ShardContext, active: B) -> Rows:
         block["payee"] = np.repeat(payee.astype(np.int64), starts.size)[keep]
         block["amount"] = np.round(np.repeat(amount[c], starts.size)[keep], -2)
         block["mode"] = np.where(
-            block["amount"] <= cat.UPI_LIMIT_INR, cat.MODE["upi"], cat.MODE["net_banking"]
+            block["amount"] <= mkt.UPI_LIMIT_INR, mkt.MODE["upi"], mkt.MODE["net_banking"]
         )
-        block["channel"] = cat.CHANNEL["mobile_app"]
-        block["txn_type"] = cat.TXN["p2p_transfer"]
-        block["category"] = cat.CAT["p2p"]
+        block["channel"] = mkt.CHANNEL["mobile_app"]
+        block["txn_type"] = mkt.TXN["p2p_transfer"]
+        block["category"] = mkt.CAT["p2p"]
         block["city"] = cu.home_city[cc]
         block["lat"] = cu.home_lat[cc]
         block["lon"] = cu.home_lon[cc]
@@ -554,7 +554,7 @@ def genuine_refunds(ctx: ShardContext, rows: Rows) -> Rows:
     """Refunds of earlier approved purchases (a return, a cancelled order) at the same merchant,
     1 to 10 days later, for the full amount or part of it."""
     rng = ctx.rng
-    eligible = np.flatnonzero((rows["txn_type"] == cat.TXN["purchase"]) & (rows["status"] == 0))
+    eligible = np.flatnonzero((rows["txn_type"] == mkt.TXN["purchase"]) & (rows["status"] == 0))
     k = rng.binomial(len(eligible), REFUND_SHARE * len(rows) / max(len(eligible), 1))
     pick = np.sort(rng.choice(eligible, size=k, replace=False)) if k else eligible[:0]
     ref = rows.take(pick)
@@ -563,5 +563,5 @@ def genuine_refunds(ctx: ShardContext, rows: Rows) -> Rows:
     ref["amount"] = np.where(
         partial, np.round(ref["amount"] * rng.uniform(0.2, 0.9, k), 2), ref["amount"]
     )
-    ref["txn_type"] = cat.TXN["refund"]
+    ref["txn_type"] = mkt.TXN["refund"]
     return ref.take(ref["ts"] < ctx.t_end)

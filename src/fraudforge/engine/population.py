@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine._data.names import (
     CHAIN_BRANDS,
     FIRST_NAMES,
@@ -108,7 +108,7 @@ SEG_BY_TIER: F64 = (
             [0.8, 1.05, 1.2, 0.75, 0.55, 1.05, 1.0],
         ]
     )
-    * cat.SEG_WEIGHT
+    * mkt.SEG_WEIGHT
 )
 SEG_BY_TIER /= SEG_BY_TIER.sum(axis=1, keepdims=True)
 """Segment mix by the tier of the customer's home: more young professionals and affluent
@@ -126,28 +126,28 @@ def draw_customers(
     home = geo.HOME_CITY[cell]
     tier = geo.HOME_TIER[cell].astype(np.int64)
     seg = sample_rows(rng, SEG_BY_TIER[tier - 1])
-    lo, hi = cat.SEG_AGE_RANGE[seg, 0], cat.SEG_AGE_RANGE[seg, 1]
+    lo, hi = mkt.SEG_AGE_RANGE[seg, 0], mkt.SEG_AGE_RANGE[seg, 1]
     age = lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)
-    income = sample_rows(rng, cat.SEG_INCOME[seg])
-    occupation = sample_rows(rng, cat.SEG_OCCUPATION[seg])
-    savviness = sample_rows(rng, cat.SEG_SAVVINESS[seg])
+    income = sample_rows(rng, mkt.SEG_INCOME[seg])
+    occupation = sample_rows(rng, mkt.SEG_OCCUPATION[seg])
+    savviness = sample_rows(rng, mkt.SEG_SAVVINESS[seg])
     spread = np.where(tier < geo.CITY_TIER[home], geo.HINTERLAND_KM, geo.URBAN_KM)
     dlat, dlon = geo.jitter(rng, n, spread)
     cat_w = (
-        cat.SEG_CATEGORY[seg]
-        * cat.CAT_FREQUENCY
-        * rng.gamma(1.5, 1 / 1.5, size=(n, cat.N_MERCHANT_CATEGORIES))
+        mkt.SEG_CATEGORY[seg]
+        * mkt.CAT_FREQUENCY
+        * rng.gamma(1.5, 1 / 1.5, size=(n, mkt.N_MERCHANT_CATEGORIES))
     )
-    has_credit = rng.random(n) < cat.SEG_CREDIT_CARD_PROB[seg]
-    mode_w = cat.SEG_MODE[seg] * rng.gamma(2.0, 0.5, size=(n, len(cat.PAYMENT_MODES)))
-    mode_w[:, cat.MODE["upi"]] = cat.SEG_MODE[seg, cat.MODE["upi"]]  # everyone's main mode
+    has_credit = rng.random(n) < mkt.SEG_CREDIT_CARD_PROB[seg]
+    mode_w = mkt.SEG_MODE[seg] * rng.gamma(2.0, 0.5, size=(n, len(mkt.PAYMENT_MODES)))
+    mode_w[:, mkt.MODE["upi"]] = mkt.SEG_MODE[seg, mkt.MODE["upi"]]  # everyone's main mode
     savvy_boost = np.array([0.6, 1.0, 1.3])[savviness]
     for m in ("wallet", "bnpl"):
-        mode_w[:, cat.MODE[m]] *= savvy_boost
+        mode_w[:, mkt.MODE[m]] *= savvy_boost
     for m in ("credit_card", "emi"):
-        mode_w[:, cat.MODE[m]] *= has_credit
-    rate = cat.SEG_TXN_PER_DAY[seg] * rng.gamma(2.5, 1 / 2.5, size=n) * savvy_boost**0.5
-    amount_scale = cat.SEG_AMOUNT_SCALE[seg] * INCOME_AMOUNT[income] * rng.lognormal(0, 0.2, n)
+        mode_w[:, mkt.MODE[m]] *= has_credit
+    rate = mkt.SEG_TXN_PER_DAY[seg] * rng.gamma(2.5, 1 / 2.5, size=n) * savvy_boost**0.5
+    amount_scale = mkt.SEG_AMOUNT_SCALE[seg] * INCOME_AMOUNT[income] * rng.lognormal(0, 0.2, n)
     lat, lon = geo.CITY_LAT[home] + dlat, geo.CITY_LON[home] + dlon
     # Households: a customer living with the one drawn before shares the home and the surname.
     partner = np.where((rng.random(n) < HOUSEHOLD_SHARE) & (np.arange(n) > 0), np.arange(n) - 1, -1)
@@ -187,9 +187,9 @@ def draw_customers(
             has_credit, np.round(CREDIT_LIMIT_INR[income] * rng.lognormal(0, 0.35, n), -3), 0.0
         ),
         funds=FUNDS_INR[income] * rng.lognormal(0, 0.7, n),
-        debit_network=rng.choice(len(cat.CARD_NETWORKS), size=n, p=cat.DEBIT_NETWORK_P),
+        debit_network=rng.choice(len(mkt.CARD_NETWORKS), size=n, p=mkt.DEBIT_NETWORK_P),
         credit_network=np.where(
-            has_credit, rng.choice(len(cat.CARD_NETWORKS), size=n, p=cat.CREDIT_NETWORK_P), 0
+            has_credit, rng.choice(len(mkt.CARD_NETWORKS), size=n, p=mkt.CREDIT_NETWORK_P), 0
         ),
         first_name=rng.integers(0, len(FIRST_NAMES), n),
         surname=surname,
@@ -266,8 +266,8 @@ BIG_TICKET_CATEGORIES = ("electronics", "jewellery", "home_furnishing", "apparel
 ONLINE_BASE = 6
 """Online merchants of each category sold online, at least."""
 BIG_CITIES = np.flatnonzero(geo.CITY_TIER < 3)
-_SOLD_ONLINE = np.flatnonzero(cat.CAT_ONLINE_SHARE[: cat.N_MERCHANT_CATEGORIES] > 0)
-_SOLD_OFFLINE = np.flatnonzero(cat.CAT_ONLINE_SHARE[: cat.N_MERCHANT_CATEGORIES] < 1)
+_SOLD_ONLINE = np.flatnonzero(mkt.CAT_ONLINE_SHARE[: mkt.N_MERCHANT_CATEGORIES] > 0)
+_SOLD_OFFLINE = np.flatnonzero(mkt.CAT_ONLINE_SHARE[: mkt.N_MERCHANT_CATEGORIES] < 1)
 MIN_MERCHANTS = (
     len(BASE_LOCAL_CATEGORIES) * geo.N_CITIES
     + len(BIG_TICKET_CATEGORIES) * BIG_CITIES.size
@@ -285,8 +285,8 @@ rank."""
 
 def _base(rng: np.random.Generator) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
     """The guaranteed base: categories, cities and online flags (``MIN_MERCHANTS`` of them)."""
-    local = np.array([cat.CAT[c] for c in BASE_LOCAL_CATEGORIES])
-    big = np.array([cat.CAT[c] for c in BIG_TICKET_CATEGORIES])
+    local = np.array([mkt.CAT[c] for c in BASE_LOCAL_CATEGORIES])
+    big = np.array([mkt.CAT[c] for c in BIG_TICKET_CATEGORIES])
     parts = [
         (np.repeat(local, geo.N_CITIES), np.tile(np.arange(geo.N_CITIES), local.size), False),
         (np.repeat(big, BIG_CITIES.size), np.tile(BIG_CITIES, big.size), False),
@@ -309,13 +309,13 @@ def draw_merchants(seed: int, n: int) -> Merchants:
     guaranteed base, then merchants of every category where the customers live, each with a
     popularity within its (category, city) group."""
     rng = stream(seed, STREAM_MERCHANTS)
-    k = cat.N_MERCHANT_CATEGORIES
-    share = cat.CAT_ONLINE_SHARE[:k]
+    k = mkt.N_MERCHANT_CATEGORIES
+    share = mkt.CAT_ONLINE_SHARE[:k]
     base_cat, base_city, base_online = _base(rng)
     if n < base_cat.size:
         raise ValueError(f"merchants={n} is below the guaranteed base of {base_cat.size}")
     extra = n - base_cat.size
-    weights = cat.CAT_MERCHANT_WEIGHT / cat.CAT_MERCHANT_WEIGHT.sum()
+    weights = mkt.CAT_MERCHANT_WEIGHT / mkt.CAT_MERCHANT_WEIGHT.sum()
     extra_cat = rng.choice(k, size=extra, p=weights)
     category = np.concatenate([base_cat, extra_cat])
     online = np.concatenate([base_online, rng.random(extra) < share[extra_cat]])
@@ -325,11 +325,11 @@ def draw_merchants(seed: int, n: int) -> Merchants:
     brand = np.where(
         is_chain,
         rng.integers(0, 1 << 30, n)
-        % np.array([len(CHAIN_BRANDS[cat.CATEGORIES[c]]) for c in category]),
+        % np.array([len(CHAIN_BRANDS[mkt.CATEGORIES[c]]) for c in category]),
         rng.integers(0, len(SURNAMES), n),
     )
     suffix_len = np.array(
-        [max(len(LOCAL_SUFFIXES.get(cat.CATEGORIES[c], ())), 1) for c in category]
+        [max(len(LOCAL_SUFFIXES.get(mkt.CATEGORIES[c], ())), 1) for c in category]
     )
     suffix = rng.integers(0, 1 << 30, n) % suffix_len
     reputation = np.clip(rng.beta(8, 2, n) - np.where(is_chain, 0.0, 0.1 * rng.random(n)), 0, 1)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine.taxonomy import ANOMALY_LABELS, FRAUD_LABELS
 
 SCHEMA_VERSION = 2
@@ -107,23 +107,23 @@ TRANSACTIONS: tuple[Column, ...] = (
     ),
     Column(
         "payment_mode",
-        _enum(cat.PAYMENT_MODES),
+        _enum(mkt.PAYMENT_MODES),
         "UPI, credit or debit card, net banking, wallet, BNPL or EMI.",
     ),
     Column(
         "card_network",
-        _enum(cat.CARD_NETWORKS),
+        _enum(mkt.CARD_NETWORKS),
         "Network of the card used (RuPay, Visa, ...); none if no card.",
     ),
-    Column("channel", _enum(cat.CHANNELS), "Point of sale, e-commerce (web), mobile app, or ATM."),
+    Column("channel", _enum(mkt.CHANNELS), "Point of sale, e-commerce (web), mobile app, or ATM."),
     Column(
         "txn_type",
-        _enum(cat.TXN_TYPES),
+        _enum(mkt.TXN_TYPES),
         "Purchase, refund, P2P transfer, bill payment or cash withdrawal.",
     ),
-    Column("status", _enum(cat.STATUSES), "Outcome of authorisation."),
+    Column("status", _enum(mkt.STATUSES), "Outcome of authorisation."),
     Column(
-        "category", _enum(cat.CATEGORIES), "Merchant category; p2p for transfers between people."
+        "category", _enum(mkt.CATEGORIES), "Merchant category; p2p for transfers between people."
     ),
     Column("mcc", pl.Int16(), "ISO 18245 merchant category code; null for P2P."),
     Column(
@@ -206,11 +206,11 @@ and read from there by the models stage."""
 CUSTOMERS: tuple[Column, ...] = (
     Column("customer_id", pl.Int64(), "Customer id, 1..N.", ID),
     Column("name", pl.String(), "Full name."),
-    Column("segment", _enum(cat.SEGMENTS), "Customer segment."),
+    Column("segment", _enum(mkt.SEGMENTS), "Customer segment."),
     Column("age", pl.Int16(), "Age in years."),
-    Column("income_bracket", _enum(cat.INCOME_BRACKETS), "Annual income bracket in lakh rupees."),
-    Column("occupation", _enum(cat.OCCUPATIONS), "Occupation (drives hour-of-day habits)."),
-    Column("digital_savviness", _enum(cat.SAVVINESS), "How readily the customer pays digitally."),
+    Column("income_bracket", _enum(mkt.INCOME_BRACKETS), "Annual income bracket in lakh rupees."),
+    Column("occupation", _enum(mkt.OCCUPATIONS), "Occupation (drives hour-of-day habits)."),
+    Column("digital_savviness", _enum(mkt.SAVVINESS), "How readily the customer pays digitally."),
     Column("home_city", CITY, "Home city, or the city a town or village customer looks to."),
     Column("home_state", STATE, "State or union territory of the home city."),
     Column("home_lat", pl.Float64(), "Home latitude."),
@@ -233,10 +233,10 @@ CUSTOMERS: tuple[Column, ...] = (
         "Credit card limit in INR (0 without a credit card); card and EMI payments above it "
         "are declined.",
     ),
-    Column("debit_card_network", _enum(cat.CARD_NETWORKS), "Network of the debit card."),
+    Column("debit_card_network", _enum(mkt.CARD_NETWORKS), "Network of the debit card."),
     Column(
         "credit_card_network",
-        _enum(cat.CARD_NETWORKS),
+        _enum(mkt.CARD_NETWORKS),
         "Network of the credit card; none without one.",
     ),
     Column(
@@ -255,7 +255,7 @@ CUSTOMERS: tuple[Column, ...] = (
 MERCHANTS: tuple[Column, ...] = (
     Column("merchant_id", pl.Int64(), "Merchant id, 1..M.", ID),
     Column("name", pl.String(), "Trading name (a chain brand, or a local shop's name)."),
-    Column("category", _enum(cat.CATEGORIES), "Merchant category."),
+    Column("category", _enum(mkt.CATEGORIES), "Merchant category."),
     Column("mcc", pl.Int16(), "ISO 18245 merchant category code."),
     Column("is_chain", pl.Boolean(), "Part of a chain or brand (else an independent business)."),
     Column("is_online", pl.Boolean(), "Sells online (e-commerce / app) rather than from a shop."),

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.calendar import period_calendar
 from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.fraud.record import Registry
@@ -27,7 +27,7 @@ declined payments are tried again)."""
 
 def rows_per_customer(start: dt.date, days: int) -> float:
     """Expected legitimate rows of one ordinary customer over the period."""
-    seg_rate = cat.SEG_TXN_PER_DAY * (cat.SEG_SAVVINESS @ _SAVVY_RATE)
+    seg_rate = mkt.SEG_TXN_PER_DAY * (mkt.SEG_SAVVINESS @ _SAVVY_RATE)
     per_day = float(SEGMENT_MIX @ seg_rate)
     return (
         per_day

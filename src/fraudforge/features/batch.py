@@ -18,12 +18,12 @@ import numpy.typing as npt
 import polars as pl
 
 from fraudforge.engine.calendar import festival_day_numbers
-from fraudforge.engine.catalog import STATUS
 from fraudforge.engine.ids import tie_runs
+from fraudforge.engine.market import STATUS
 from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features import kernels as k
 from fraudforge.features.catalog import CATALOG
-from fraudforge.features.finish import COL, ENTITY_FEATURES, LAYOUT, finish_rows
+from fraudforge.features.layout import COL, ENTITY_FEATURES, LAYOUT, finish_rows
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.machine import default_threads
 

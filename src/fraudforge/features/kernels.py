@@ -14,8 +14,8 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 
 US = 1_000_000
@@ -25,10 +25,10 @@ W1H, W6H, W24H, W7D, W30D = HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY
 RETAIN_US = W30D
 """The longest window: online state keeps this much of a customer's history (and the last row)."""
 
-N_CAT = len(cat.CATEGORIES)
-N_MODE = len(cat.PAYMENT_MODES)
-N_CHANNEL = len(cat.CHANNELS)
-N_TYPE = len(cat.TXN_TYPES)
+N_CAT = len(mkt.CATEGORIES)
+N_MODE = len(mkt.PAYMENT_MODES)
+N_CHANNEL = len(mkt.CHANNELS)
+N_TYPE = len(mkt.TXN_TYPES)
 N_CITY = geo.N_CITIES
 
 # Layout of a customer's running counts (one int64 vector per customer).

@@ -27,14 +27,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.features import kernels as k
 from fraudforge.features import online_kernel as ok
 from fraudforge.features.batch import payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
-from fraudforge.features.finish import COL, LAYOUT
+from fraudforge.features.layout import COL, LAYOUT
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.errors import FraudforgeError
 
@@ -322,10 +322,10 @@ class OnlineFeatures:
         new = self._new_ints
         new[ok.I_PARTY] = party
         new[ok.I_CITY] = geo.CITY[txn["city"]]
-        new[ok.I_CAT] = cat.CAT[txn["category"]]
-        new[ok.I_MODE] = cat.MODE[txn["payment_mode"]]
-        new[ok.I_CHANNEL] = cat.CHANNEL[txn["channel"]]
-        new[ok.I_TYPE] = cat.TXN[txn["txn_type"]]
+        new[ok.I_CAT] = mkt.CAT[txn["category"]]
+        new[ok.I_MODE] = mkt.MODE[txn["payment_mode"]]
+        new[ok.I_CHANNEL] = mkt.CHANNEL[txn["channel"]]
+        new[ok.I_TYPE] = mkt.TXN[txn["txn_type"]]
         new[ok.I_DECLINED] = 1 if txn["status"] == "declined" else 0
         new[ok.I_UNUSUAL] = 0
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])
@@ -426,12 +426,12 @@ class OnlineFeatures:
             "timestamp": dt.datetime(2025, 1, 1, 12),
             "customer_id": customer_id,
             "amount_inr": 500.0,
-            "payment_mode": cat.PAYMENT_MODES[0],
-            "card_network": cat.CARD_NETWORKS[0],
-            "channel": cat.CHANNELS[0],
-            "txn_type": cat.TXN_TYPES[0],
-            "status": cat.STATUSES[0],
-            "category": cat.CATEGORIES[0],
+            "payment_mode": mkt.PAYMENT_MODES[0],
+            "card_network": mkt.CARD_NETWORKS[0],
+            "channel": mkt.CHANNELS[0],
+            "txn_type": mkt.TXN_TYPES[0],
+            "status": mkt.STATUSES[0],
+            "category": mkt.CATEGORIES[0],
             "city": geo.CITY_NAMES[0],
             "state": geo.STATES[0],
             "lat": lat,

@@ -9,7 +9,6 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
-from fraudforge.features.finish import COL, finish_rows
 from fraudforge.features.kernels import (
     RETAIN_US,
     W1H,
@@ -22,6 +21,7 @@ from fraudforge.features.kernels import (
     week_add,
     window_start,
 )
+from fraudforge.features.layout import COL, finish_rows
 
 # Columns of a customer's retained integer and float rows.
 I_PARTY, I_CITY, I_CAT, I_MODE, I_CHANNEL, I_TYPE, I_DECLINED, I_UNUSUAL = range(8)

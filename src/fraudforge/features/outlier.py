@@ -8,7 +8,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.features.finish import outlier_inputs
+from fraudforge.features.layout import outlier_inputs
 
 F64 = npt.NDArray[np.float64]
 

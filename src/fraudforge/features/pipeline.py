@@ -20,7 +20,7 @@ import polars as pl
 from fraudforge.engine.dataset import Manifest, read_manifest, scan_dataset
 from fraudforge.features.batch import compute_features, entity_arrays, time_order
 from fraudforge.features.catalog import CATALOG, catalog_rows
-from fraudforge.features.finish import ENTITY_FEATURES
+from fraudforge.features.layout import ENTITY_FEATURES
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.errors import FraudforgeError

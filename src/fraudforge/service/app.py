@@ -44,11 +44,11 @@ from fraudforge.service._errors import (
 )
 from fraudforge.service._openapi import Endpoint, docs_page, openapi_document
 from fraudforge.service.ledger import Ledger, differing, fingerprint, read_ledger, write_ledger
-from fraudforge.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from fraudforge.service.scoring import Scorer
 from fraudforge.service.security import KeyRing, RateLimiter, presented_key, read_keys
 from fraudforge.service.settings import Settings
 from fraudforge.service.state import ServiceState, preflight
+from fraudforge.service.telemetry import CONTENT_TYPE, Metrics, MetricsMiddleware
 from fraudforge.wire import (
     IST,
     BatchRequest,

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fraudforge.features.finish import COL, LAYOUT
+from fraudforge.features.layout import COL, LAYOUT
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import FraudModel, Registry, RegistryError
 from fraudforge.models.compiled import CompiledTrees, lightgbm_booster

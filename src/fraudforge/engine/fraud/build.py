@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.rows import Rows
 
@@ -52,14 +52,14 @@ def fraudster_device(scenario: I64) -> I64:
 
 def pick_category(rng: np.random.Generator, n: int, names: tuple[str, ...]) -> I64:
     """Uniform choice among named categories."""
-    return np.asarray(rng.choice([cat.CAT[c] for c in names], size=n), dtype=np.int64)
+    return np.asarray(rng.choice([mkt.CAT[c] for c in names], size=n), dtype=np.int64)
 
 
 def card_mode(ctx: ShardContext, cust: I64) -> I64:
     """Debit card, or the credit card for customers who have one, half the time."""
     has = ctx.customers.has_credit[ctx.local(cust)]
     credit = has & (ctx.rng.random(cust.shape[0]) < 0.5)
-    return np.where(credit, cat.MODE["credit_card"], cat.MODE["debit_card"])
+    return np.where(credit, mkt.MODE["credit_card"], mkt.MODE["debit_card"])
 
 
 def credit_modes(ctx: ShardContext, cust: I64) -> I64:
@@ -68,9 +68,9 @@ def credit_modes(ctx: ShardContext, cust: I64) -> I64:
     n = cust.shape[0]
     has = ctx.customers.has_credit[ctx.local(cust)]
     with_cc = rng.choice(
-        [cat.MODE["credit_card"], cat.MODE["emi"], cat.MODE["bnpl"]], size=n, p=[0.5, 0.3, 0.2]
+        [mkt.MODE["credit_card"], mkt.MODE["emi"], mkt.MODE["bnpl"]], size=n, p=[0.5, 0.3, 0.2]
     )
-    without = rng.choice([cat.MODE["bnpl"], cat.MODE["debit_card"]], size=n, p=[0.6, 0.4])
+    without = rng.choice([mkt.MODE["bnpl"], mkt.MODE["debit_card"]], size=n, p=[0.6, 0.4])
     return np.asarray(np.where(has, with_cc, without), dtype=np.int64)
 
 
@@ -93,7 +93,7 @@ def make_rows(
     loc_city: I64 | None = None,
     online: B | None = None,
     merchant: I64 | None = None,
-    txn_type: int | I64 = cat.TXN["purchase"],
+    txn_type: int | I64 = mkt.TXN["purchase"],
     payee: I64 | None = None,
     device: I64 | None = None,
     status: I64 | None = None,
@@ -116,11 +116,11 @@ def make_rows(
     rows["cust"] = cust
     rows["ts"] = ts
     loc = cu.home_city[c] if loc_city is None else loc_city
-    p2p = category == cat.CAT["p2p"]
+    p2p = category == mkt.CAT["p2p"]
     if online is None:
         online = np.zeros(n, dtype=bool)
     if merchant is None:
-        mcat = np.where(p2p, cat.CAT["marketplace"], category)
+        mcat = np.where(p2p, mkt.CAT["marketplace"], category)
         merchant, got_online = pick_merchants(rng, me, mcat, loc, online)
         stray = ~online & ~p2p & (got_online | (me.city[merchant] != loc))
         if stray.any():
@@ -138,7 +138,7 @@ def make_rows(
     rows["amount"] = np.round(amount, 2)
     rows["mode"] = mode
     ttype = np.broadcast_to(np.asarray(txn_type, dtype=np.int64), (n,))
-    withdrawal = ttype == cat.TXN["withdrawal"]
+    withdrawal = ttype == mkt.TXN["withdrawal"]
     rows["txn_type"] = ttype
     rows["channel"] = channel_for(mode, got_online, withdrawal, p2p, rng)
     rows["category"] = category
@@ -256,7 +256,7 @@ def imitate(
     coin = has & (rng.random(uniq.shape[0]) < strength)
     m = model[part]
     if "amount" in habits:
-        keep = (rows["txn_type"] == cat.TXN["withdrawal"]) | (rows["txn_type"] == cat.TXN["refund"])
+        keep = (rows["txn_type"] == mkt.TXN["withdrawal"]) | (rows["txn_type"] == mkt.TXN["refund"])
         ok = has[part] & ~keep & (rows["amount"] > 0) & (legit["amount"][m] > 0)
         a = rows["amount"]
         new = np.exp(
@@ -276,7 +276,7 @@ def imitate(
         at = np.flatnonzero(
             coin[part]
             & online
-            & (rows["txn_type"] == cat.TXN["purchase"])
+            & (rows["txn_type"] == mkt.TXN["purchase"])
             & (legit["merchant"][m] >= 0)
         )
         if at.size:

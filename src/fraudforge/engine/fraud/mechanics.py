@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -93,8 +93,8 @@ def category_amounts(
     what a shop sells, a thief stays under the tap limit, but never outside what the shop's own
     customers pay."""
     n = category.shape[0]
-    mu = np.log(cat.CAT_MEDIAN[category] * scale)
-    sigma = cat.CAT_SIGMA[category]
+    mu = np.log(mkt.CAT_MEDIAN[category] * scale)
+    sigma = mkt.CAT_SIGMA[category]
     q_lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), (n,))
     q_hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), (n,))
     floor_a = np.broadcast_to(np.asarray(floor, dtype=np.float64), (n,))
@@ -138,18 +138,18 @@ def usual_modes(
 
     n = cust.shape[0]
     bill = np.zeros(n, dtype=bool) if bill is None else bill
-    band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount, side="left")
+    band = np.searchsorted(mkt.AMOUNT_BAND_EDGES, amount, side="left")
     context = np.where(at_pos, 0, np.where(bill, 2, 1))
-    w = ctx.customers.mode_weight[ctx.local(cust)] * cat.MODE_BAND[band] * cat.MODE_CONTEXT[context]
-    w[amount > cat.CAT_UPI_LIMIT[category], cat.MODE["upi"]] = 0.0
-    w[w.sum(axis=1) <= 0, cat.MODE["debit_card"]] = 1.0
+    w = ctx.customers.mode_weight[ctx.local(cust)] * mkt.MODE_BAND[band] * mkt.MODE_CONTEXT[context]
+    w[amount > mkt.CAT_UPI_LIMIT[category], mkt.MODE["upi"]] = 0.0
+    w[w.sum(axis=1) <= 0, mkt.MODE["debit_card"]] = 1.0
     return sample_by_group(ctx.rng, normalised_cum(w), np.arange(n, dtype=np.int64))
 
 
 def whole_rupees(amount: F64, mode: I64) -> F64:
     """UPI payments are in whole rupees, as in genuine traffic."""
     return np.asarray(
-        np.where(mode == cat.MODE["upi"], np.maximum(np.round(amount), 1.0), amount), np.float64
+        np.where(mode == mkt.MODE["upi"], np.maximum(np.round(amount), 1.0), amount), np.float64
     )
 
 
@@ -160,7 +160,7 @@ def transfer_amounts(rng: np.random.Generator, amount: F64) -> F64:
 
     n = amount.shape[0]
     p2p = np.ones(n, dtype=bool)
-    out = round_amounts(rng, amount, np.full(n, cat.MODE["upi"]), p2p, ~p2p)
+    out = round_amounts(rng, amount, np.full(n, mkt.MODE["upi"]), p2p, ~p2p)
     return np.asarray(np.maximum(out, 1.0), dtype=np.float64)
 
 
@@ -174,8 +174,8 @@ def usual_times(ctx: ShardContext, cust: I64, t: I64) -> I64:
     day = np.clip((t - ctx.t_start) // 86_400, 0, cal.days - 1)
     group = cu.occupation[c] * 2 + cal.is_weekend[day]
     late = cu.night_owl[c] & (rng.random(c.shape[0]) < NIGHT_OWL_NIGHT_SHARE)
-    group = np.where(late, cat.NIGHT_OWL_GROUP, group)
-    hour = sample_by_group(rng, np.cumsum(cat.HOURS_BY_GROUP, axis=1), group)
+    group = np.where(late, mkt.NIGHT_OWL_GROUP, group)
+    hour = sample_by_group(rng, np.cumsum(mkt.HOURS_BY_GROUP, axis=1), group)
     return np.asarray(
         cal.day_start_s[day] + hour * 3600 + rng.integers(0, 3600, c.shape[0]), dtype=np.int64
     )
@@ -248,7 +248,7 @@ def settle(
     caught = ctx.rng.random(len(rows)) < np.asarray(risk, dtype=np.float64)
     if refused is not None:
         caught |= refused
-    rows["status"] = np.where(caught, cat.STATUS["declined"], status)
+    rows["status"] = np.where(caught, mkt.STATUS["declined"], status)
     return rows
 
 
@@ -266,8 +266,8 @@ def credit_line(ctx: ShardContext, cust: I64, mode: I64) -> tuple[B, B, F64]:
 
     cu = ctx.customers
     c = ctx.local(cust)
-    bnpl = mode == cat.MODE["bnpl"]
-    on_line = bnpl | (mode == cat.MODE["credit_card"]) | (mode == cat.MODE["emi"])
+    bnpl = mode == mkt.MODE["bnpl"]
+    on_line = bnpl | (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
     limit = np.where(bnpl, BNPL_LIMIT_INR[cu.income[c]], cu.credit_limit[c])
     return on_line, bnpl, np.asarray(limit, dtype=np.float64)
 
@@ -308,7 +308,7 @@ def far_city(rng: np.random.Generator, origin: I64) -> I64:
     return np.asarray(np.where(weight.sum(axis=1) > 0, pick, origin), dtype=np.int64)
 
 
-CREDIT_MODES = np.array([cat.MODE["credit_card"], cat.MODE["emi"], cat.MODE["bnpl"]])
+CREDIT_MODES = np.array([mkt.MODE["credit_card"], mkt.MODE["emi"], mkt.MODE["bnpl"]])
 
 
 def credit_modes_for(ctx: ShardContext, cust: I64, amount: F64, *, online: B) -> I64:
@@ -322,18 +322,18 @@ def credit_modes_for(ctx: ShardContext, cust: I64, amount: F64, *, online: B) ->
     cu = ctx.customers
     c = ctx.local(cust)
     n = c.shape[0]
-    band = np.searchsorted(cat.AMOUNT_BAND_EDGES, amount, side="left")
+    band = np.searchsorted(mkt.AMOUNT_BAND_EDGES, amount, side="left")
     context = np.where(online, 1, 0)
     w = (
         cu.mode_weight[c][:, CREDIT_MODES]
-        * cat.MODE_BAND[band][:, CREDIT_MODES]
-        * cat.MODE_CONTEXT[context][:, CREDIT_MODES]
+        * mkt.MODE_BAND[band][:, CREDIT_MODES]
+        * mkt.MODE_CONTEXT[context][:, CREDIT_MODES]
     )
     w[:, :2] *= cu.has_credit[c][:, None]
     pick = CREDIT_MODES[sample_by_group(ctx.rng, normalised_cum(w), np.arange(n, dtype=np.int64))]
     open_ = w.sum(axis=1) > 0
     if open_.all():
         return np.asarray(pick, dtype=np.int64)
-    category = np.full(n, cat.CAT["marketplace"])
+    category = np.full(n, mkt.CAT["marketplace"])
     usual = usual_modes(ctx, cust, amount, category, at_pos=~online)
     return np.asarray(np.where(open_, pick, usual), dtype=np.int64)

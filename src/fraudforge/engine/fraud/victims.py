@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.record import Susceptibility
 from fraudforge.engine.population import draw_customers
 from fraudforge.engine.rng import STREAM_SHARD, STREAM_VICTIMS, stream
@@ -60,9 +60,9 @@ class People:
 
     def weights(self, s: Susceptibility) -> F64:
         """Every customer's relative chance under ``s``."""
-        seg = np.ones(len(cat.SEGMENTS))
+        seg = np.ones(len(mkt.SEGMENTS))
         for name, mult in s.segments:
-            seg[cat.SEGMENTS.index(name)] = mult
+            seg[mkt.SEGMENTS.index(name)] = mult
         w = (
             np.asarray(s.age)[np.searchsorted(AGE_BANDS, self.age, side="right")]
             * np.asarray(s.savviness)[self.savviness]

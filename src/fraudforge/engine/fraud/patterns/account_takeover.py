@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
 from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -50,7 +50,7 @@ TEST_SHARE = 0.25
 """Takeovers that check the first payee with INR 1 first (as genuine customers do)."""
 DRAIN = (0.15, 0.5)
 """Each transfer takes this share of what the account typically holds."""
-LIMIT_ROOM = cat.UPI_LIMIT_INR - 100.0
+LIMIT_ROOM = mkt.UPI_LIMIT_INR - 100.0
 """The largest transfer after rounding stays within UPI's per-transaction limit."""
 RISK = 0.08
 """Share of transfers the bank's rules decline."""
@@ -94,10 +94,10 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         cust=parts.cust[part],
         ts=clip_to_period(ctx, ts),
         amount=amount,
-        mode=np.full(part.size, cat.MODE["upi"]),
-        category=np.full(part.size, cat.CAT["p2p"]),
+        mode=np.full(part.size, mkt.MODE["upi"]),
+        category=np.full(part.size, mkt.CAT["p2p"]),
         loc_city=city,
-        txn_type=cat.TXN["p2p_transfer"],
+        txn_type=mkt.TXN["p2p_transfer"],
         payee=payee,
         device=np.where(new_device, fraudster_device(parts.scenario), -1)[part],
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -72,11 +72,11 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     # People round transfers down to the hundred, the ten or the rupee.
     step = rng.choice([1.0, 10.0, 100.0], size=part.size, p=[0.3, 0.3, 0.4])
     amount = np.where(p2p, np.floor(amount / step) * step, amount)
-    category = np.where(p2p, cat.CAT["p2p"], cat.CAT["jewellery"])
+    category = np.where(p2p, mkt.CAT["p2p"], mkt.CAT["jewellery"])
     day = (ts - ctx.t_start) // 86_400
     upi_room = ~over_limit(part * 1_000 + day, ts, amount, p2p, UPI_DAILY_LIMIT_INR)
     shop = usual_modes(ctx, cust, amount, category, at_pos=np.ones(part.size, dtype=bool))
-    mode = np.where(p2p, np.where(upi_room, cat.MODE["upi"], cat.MODE["net_banking"]), shop)
+    mode = np.where(p2p, np.where(upi_room, mkt.MODE["upi"], mkt.MODE["net_banking"]), shop)
     payee = rng.integers(0, ctx.scenario.customers, part.size)
     rows = make_rows(
         ctx,
@@ -85,7 +85,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         amount=amount,
         mode=mode,
         category=category,
-        txn_type=np.where(p2p, cat.TXN["p2p_transfer"], cat.TXN["purchase"]),
+        txn_type=np.where(p2p, mkt.TXN["p2p_transfer"], mkt.TXN["purchase"]),
         payee=payee,
     )
     # No jeweller in town: buy from an online one instead.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -81,7 +81,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     )
     scale = ctx.customers.amount_scale[ctx.local(cust)]
     lo, hi = QUANTILES
-    _, _, line = credit_line(ctx, cust, np.where(has, cat.MODE["credit_card"], cat.MODE["bnpl"]))
+    _, _, line = credit_line(ctx, cust, np.where(has, mkt.MODE["credit_card"], mkt.MODE["bnpl"]))
     amount = category_amounts(rng, wanted, scale, lo=lo, hi=hi, cap=line)
     # The customer's own choice among their credit lines for each purchase.
     mode = credit_modes_for(ctx, cust, amount, online=online)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     card_mode,
     clip_to_period,
@@ -81,10 +81,10 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     start = anchor_t + rng.integers(15 * 60, 120 * 60, n)
     ts = clip_to_period(ctx, start[part] + pos * rng.integers(4 * 60, 30 * 60, part.size))
     anchor_mode = np.where(ok, legit["mode"][p], -1)
-    same_card = np.isin(anchor_mode, (cat.MODE["debit_card"], cat.MODE["credit_card"]))
+    same_card = np.isin(anchor_mode, (mkt.MODE["debit_card"], mkt.MODE["credit_card"]))
     mode = np.where(same_card, anchor_mode, card_mode(ctx, parts.cust))[part]
-    atm = (mode == cat.MODE["debit_card"]) & (rng.random(part.size) < ATM_SHARE)
-    wanted = np.where(atm, cat.CAT["atm"], pick_category(rng, part.size, SHOP_LOOT))
+    atm = (mode == mkt.MODE["debit_card"]) & (rng.random(part.size) < ATM_SHARE)
+    wanted = np.where(atm, mkt.CAT["atm"], pick_category(rng, part.size, SHOP_LOOT))
     cust = parts.cust[part]
     rows = make_rows(
         ctx,
@@ -95,7 +95,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         category=wanted,
         loc_city=far[part],
         online=np.zeros(part.size, dtype=bool),
-        txn_type=np.where(atm, cat.TXN["withdrawal"], cat.TXN["purchase"]),
+        txn_type=np.where(atm, mkt.TXN["withdrawal"], mkt.TXN["purchase"]),
     )
     scale = ctx.customers.amount_scale[ctx.local(cust)]
     lo, hi = LOOT_QUANTILES

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -71,7 +71,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     spent = ~dead & (rng.random(n) < CASH_OUT)
     # Breached card numbers: the credit card where the customer has one.
     has = ctx.customers.has_credit[ctx.local(parts.cust)]
-    card = np.where(has, cat.MODE["credit_card"], cat.MODE["debit_card"])
+    card = np.where(has, mkt.MODE["credit_card"], mkt.MODE["debit_card"])
     # The script rotates device fingerprints (emulators, proxies): the schedule gives each
     # card its own (see ``schedule``).
     rotating = fraudster_device(parts.scenario)
@@ -120,7 +120,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     5-20 cards of different customers within the hour."""
     from fraudforge.engine.population import pick_merchants
 
-    category = np.array([cat.CAT[c] for c in TEST_MERCHANTS])[
+    category = np.array([mkt.CAT[c] for c in TEST_MERCHANTS])[
         draw.rng.integers(0, len(TEST_MERCHANTS), n)
     ]
     merchant, _ = pick_merchants(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import label, make_rows
 from fraudforge.engine.fraud.mechanics import (
     category_amounts,
@@ -63,14 +63,14 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         mode=mode,
         category=category,
         online=online,
-        status=np.full(n, cat.STATUS["approved"]),
+        status=np.full(n, mkt.STATUS["approved"]),
     )
     part = np.arange(n, dtype=np.int64)
     return label(ctx, rows, parts, part, delay_days=ctx.scenario.chargeback_delay_days)
 
 
-ONLINE_PURCHASE = np.zeros(cat.N_MERCHANT_CATEGORIES)
-ONLINE_PURCHASE[cat.PURCHASE_CATEGORIES] = cat.CAT_ONLINE_SHARE[cat.PURCHASE_CATEGORIES]
+ONLINE_PURCHASE = np.zeros(mkt.N_MERCHANT_CATEGORIES)
+ONLINE_PURCHASE[mkt.PURCHASE_CATEGORIES] = mkt.CAT_ONLINE_SHARE[mkt.PURCHASE_CATEGORIES]
 """Purchase categories weighted by their share of online merchants (bills and cash excluded)."""
 
 

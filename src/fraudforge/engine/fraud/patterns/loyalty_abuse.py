@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -77,7 +77,7 @@ ACCOUNTS_PER_PHONE = 2
 def schedule(draw: IncidentDraw, n: int) -> Parts:
     """Accounts sharing one device farm cashback with small orders at one chain merchant."""
     cats = [
-        cat.CAT[c]
+        mkt.CAT[c]
         for c in ("fast_food", "restaurants", "ride_hailing", "marketplace", "digital_goods")
     ]
     online = draw.merchants.is_online & np.isin(draw.merchants.category, cats)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -59,14 +59,14 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     has = ctx.customers.has_credit[ctx.local(cust)]
     # Credit cards are swiped for cash; without one, the customer pays the merchant's UPI QR
     # (by bank transfer above UPI's limit) and gets cash back.
-    mode = np.where(has, cat.MODE["credit_card"], cat.MODE["upi"])
+    mode = np.where(has, mkt.MODE["credit_card"], mkt.MODE["upi"])
     # The colluding customer knows what their card allows.
     room = (
         available_funds(ctx.customers, ctx.local(cust), mode) * rng.uniform(0.5, 0.95, k.size)[part]
     )
     amount = np.minimum(category_amounts(rng, category, scale, lo=lo, hi=hi), room)
-    upi = mode == cat.MODE["upi"]
-    mode = np.where(upi & (amount > cat.CAT_UPI_LIMIT[category]), cat.MODE["net_banking"], mode)
+    upi = mode == mkt.MODE["upi"]
+    mode = np.where(upi & (amount > mkt.CAT_UPI_LIMIT[category]), mkt.MODE["net_banking"], mode)
     amount = whole_rupees(amount, mode)
     rows = make_rows(
         ctx,
@@ -89,7 +89,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     ok = draw.merchants.is_online & ~draw.merchants.is_chain
     ok &= np.isin(
         draw.merchants.category,
-        [cat.CAT[c] for c in ("electronics", "apparel", "home_furnishing")],
+        [mkt.CAT[c] for c in ("electronics", "apparel", "home_furnishing")],
     )
     pool = np.flatnonzero(ok)
     if pool.size == 0:

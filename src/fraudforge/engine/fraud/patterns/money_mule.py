@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -51,9 +51,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
             cust=senders.cust,
             ts=clip_to_period(ctx, senders.t0),
             amount=amount,
-            mode=np.where(amount <= cat.UPI_LIMIT_INR, cat.MODE["upi"], cat.MODE["net_banking"]),
-            category=np.full(n, cat.CAT["p2p"]),
-            txn_type=cat.TXN["p2p_transfer"],
+            mode=np.where(amount <= mkt.UPI_LIMIT_INR, mkt.MODE["upi"], mkt.MODE["net_banking"]),
+            category=np.full(n, mkt.CAT["p2p"]),
+            txn_type=mkt.TXN["p2p_transfer"],
             payee=senders.peer,
         )
         settle(ctx, rows, risk=RISK, funded=np.ones(n, dtype=bool))
@@ -80,11 +80,11 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
             amount=amount,
             mode=np.where(
                 forward,
-                np.where(amount <= cat.UPI_LIMIT_INR, cat.MODE["upi"], cat.MODE["net_banking"]),
-                cat.MODE["debit_card"],
+                np.where(amount <= mkt.UPI_LIMIT_INR, mkt.MODE["upi"], mkt.MODE["net_banking"]),
+                mkt.MODE["debit_card"],
             ),
-            category=np.where(forward, cat.CAT["p2p"], cat.CAT["atm"]),
-            txn_type=np.where(forward, cat.TXN["p2p_transfer"], cat.TXN["withdrawal"]),
+            category=np.where(forward, mkt.CAT["p2p"], mkt.CAT["atm"]),
+            txn_type=np.where(forward, mkt.TXN["p2p_transfer"], mkt.TXN["withdrawal"]),
             payee=cashout.peer[part],
         )
         settle(ctx, rows, risk=RISK, funded=np.ones(part.size, dtype=bool))
@@ -111,7 +111,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     t_send = draw.later(np.repeat(draw.times(n), size), 3)
     raw = np.exp(np.log(CREDIT_MEDIAN_INR) + CREDIT_SIGMA * draw.rng.standard_normal(inc.size))
     step = np.where(draw.rng.random(inc.size) < 0.6, 500.0, 100.0)
-    amount = np.clip(np.round(raw / step) * step, 1_000.0, cat.UPI_LIMIT_INR)
+    amount = np.clip(np.round(raw / step) * step, 1_000.0, mkt.UPI_LIMIT_INR)
     senders = draw.parties(inc.size)
     clash = senders == mule[inc]
     senders[clash] = (senders[clash] + 1) % draw.scenario.customers

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
@@ -67,13 +67,13 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         online=online,
     )
     settle(ctx, orders)
-    paid = orders["status"] == cat.STATUS["approved"]
+    paid = orders["status"] == mkt.STATUS["approved"]
     refunds = orders.take(paid)
     refunds["ts"] = t_refund[paid]
     r = len(refunds)
     share = np.where(rng.random(r) < FULL_REFUND, 1.0, rng.uniform(0.3, 0.9, r))
     refunds["amount"] = np.round(refunds["amount"] * share, 2)
-    refunds["txn_type"] = cat.TXN["refund"]
+    refunds["txn_type"] = mkt.TXN["refund"]
     rows = Rows.concat([orders, refunds])
     return label(ctx, rows, parts, np.concatenate([part, part[paid]]))
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -65,7 +65,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         cust=cust,
         ts=clip_to_period(ctx, ts),
         amount=category_amounts(rng, category, scale, lo=lo, hi=hi),
-        mode=np.where(has, cat.MODE["credit_card"], cat.MODE["debit_card"]),
+        mode=np.where(has, mkt.MODE["credit_card"], mkt.MODE["debit_card"]),
         category=category,
         loc_city=drop[part],
         online=np.ones(part.size, dtype=bool),

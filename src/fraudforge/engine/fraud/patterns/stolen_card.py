@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     card_mode,
     clip_to_period,
@@ -62,7 +62,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     k = counts_between(rng, n, 2, 5)
     card = card_mode(ctx, parts.cust)
     pin = rng.random(n) < PIN_KNOWN
-    atm = (card == cat.MODE["debit_card"]) & pin
+    atm = (card == mkt.MODE["debit_card"]) & pin
     tries = ~pin & (rng.random(n) < PIN_TRY)
     extra = atm | tries
     part, pos = expand(k + extra)
@@ -77,8 +77,8 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         ts=clip_to_period(ctx, ts),
         amount=np.zeros(part.size),
         mode=card[part],
-        category=np.where(withdrawal, cat.CAT["atm"], pick_category(rng, part.size, SHOP_LOOT)),
-        txn_type=np.where(withdrawal, cat.TXN["withdrawal"], cat.TXN["purchase"]),
+        category=np.where(withdrawal, mkt.CAT["atm"], pick_category(rng, part.size, SHOP_LOOT)),
+        txn_type=np.where(withdrawal, mkt.TXN["withdrawal"], mkt.TXN["purchase"]),
     )
     scale = ctx.customers.amount_scale[ctx.local(cust)]
     category = rows["category"].astype(np.int64)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -72,7 +72,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     cust = parts.cust[part]
     scale = ctx.customers.amount_scale[ctx.local(cust)]
     has = ctx.customers.has_credit[ctx.local(cust)]
-    _, _, line = credit_line(ctx, cust, np.where(has, cat.MODE["credit_card"], cat.MODE["bnpl"]))
+    _, _, line = credit_line(ctx, cust, np.where(has, mkt.MODE["credit_card"], mkt.MODE["bnpl"]))
     amount = np.where(
         is_bust,
         category_amounts(rng, category, scale, lo=0.75, hi=0.995, floor=BUST_FLOOR_INR, cap=line),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
@@ -45,8 +45,8 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
     rng = ctx.rng
     ttype = legit["txn_type"]
-    replayable = (ttype != cat.TXN["refund"]) & (ttype != cat.TXN["withdrawal"])
-    eligible = np.flatnonzero(replayable & (legit["status"] == cat.STATUS["approved"]))
+    replayable = (ttype != mkt.TXN["refund"]) & (ttype != mkt.TXN["withdrawal"])
+    eligible = np.flatnonzero(replayable & (legit["status"] == mkt.STATUS["approved"]))
     src = nearest_prior(legit["cust"][eligible], legit["ts"][eligible], parts.cust, parts.t0)
     keep = src >= 0
     parts, src = parts.take(keep), eligible[src[keep]]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import catalog as cat
+from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
@@ -60,7 +60,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     window = rng.integers(30 * 60, 60 * 60, n)
     ts = parts.t0[part] + (pos * window[part]) // k[part] + rng.integers(0, 60, part.size)
     mode = rng.choice(
-        [cat.MODE["upi"], cat.MODE["wallet"], cat.MODE["debit_card"]], size=n, p=[0.5, 0.2, 0.3]
+        [mkt.MODE["upi"], mkt.MODE["wallet"], mkt.MODE["debit_card"]], size=n, p=[0.5, 0.2, 0.3]
     )[part]
     cust = parts.cust[part]
     category = pick_category(rng, part.size, LOOT)
@@ -79,7 +79,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         device=fraudster_device(parts.scenario)[part],
     )
     day = (rows["ts"] - ctx.t_start) // 86_400
-    upi = mode == cat.MODE["upi"]
+    upi = mode == mkt.MODE["upi"]
     refused = over_limit(part * 1_000 + day, rows["ts"], rows["amount"], upi, UPI_DAILY_LIMIT_INR)
     settle(ctx, rows, risk=np.minimum(RISK_BASE + pos * RISK_STEP, 0.5), refused=refused)
     return label(ctx, rows, parts, part)

@@ -1,5 +1,6 @@
-"""The last step of every row, batch or online, in one Numba kernel: time features, the outlier
-score and the interaction features, written into a row of the feature matrix.
+"""The feature matrix's column layout (``LAYOUT``, ``COL``), and the last step of every row, batch
+or online, in one Numba kernel: time features, the outlier score and the interaction features,
+written into a row of that matrix.
 
 The matrix's columns follow ``LAYOUT``: the customer-side features (``kernels``), then the time,
 entity, outlier and interaction features. Outputs are selected by name in catalogue order.
