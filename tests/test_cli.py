@@ -152,3 +152,19 @@ def test_version_and_defaults_in_help(capsys: pytest.CaptureFixture[str]) -> Non
     text = " ".join(capsys.readouterr().out.split())
     for default in ("about 1.3M rows", "(default: 42)", "(default: 90)", "2025-09-01"):
         assert default in text
+
+
+def test_serve_help_shows_its_limits_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """`serve --help` names the default of every limit, from the settings' own defaults."""
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for phrase in (
+        "requests/s per key (default: 2,000)",
+        "requests a key may send at once (default: 4,000)",
+        "transactions per batch request at most (default: 1,000)",
+        "request body size at most, bytes (default: 1,048,576)",
+        "amount_inr of a transaction at most (default: 10,000,000)",
+        "(default: info)",
+    ):
+        assert phrase in text

@@ -186,9 +186,13 @@ def test_periodic_snapshots(deployment: Deployment, tmp_path: Path) -> None:
 def test_preflight_refuses_settings_that_cannot_work(
     deployment: Deployment, tmp_path: Path
 ) -> None:
-    """A missing registry, a bad model reference or no state source fail before serving."""
+    """A missing registry, a bad model reference, a missing keys file or no state source fail
+    before serving."""
     good = deployment.settings(tmp_path / "s.npz")
     preflight(good)
+    missing = tmp_path / "keys.json"
+    with pytest.raises(FileNotFoundError, match=r"API keys file .*keys.json' does not exist"):
+        preflight(good.replace(keys=str(missing)))
     with pytest.raises(ValueError, match="no model registry"):
         preflight(good.replace(registry=str(tmp_path / "none")))
     with pytest.raises(ValueError, match="unknown stage `live`"):

@@ -10,7 +10,12 @@ from fraudforge.cli._common import err, out
 
 def _add_service_commands(sub: Any) -> None:
     """The ``serve`` and ``api-key`` commands."""
+    import msgspec
+
+    from fraudforge.service.settings import Settings
     from fraudforge.wire.reference import FORMS
+
+    default = {f.name: f.default for f in msgspec.structs.fields(Settings)}
 
     serve = sub.add_parser("serve", help="serve a registered model over HTTP")
     serve.add_argument("--config", help="TOML settings file (flags and FRAUDFORGE_* win)")
@@ -30,20 +35,38 @@ def _add_service_commands(sub: Any) -> None:
         help="seconds between snapshots (default: 300; 0: at shutdown only)",
     )  # fmt: skip
     serve.add_argument("--keys", help="API keys file (see `api-key`); none: no auth")
-    serve.add_argument("--rate", dest="rate_per_s", type=float, help="requests/s per key")
-    serve.add_argument("--burst", type=int, help="burst per key")
-    serve.add_argument("--max-batch", dest="max_batch", type=int, help="batch limit")
-    serve.add_argument("--max-body", dest="max_body_bytes", type=int, help="body limit, bytes")
-    serve.add_argument("--max-amount", dest="max_amount_inr", type=float, help="INR limit")
     serve.add_argument(
-        "--cors-origin", dest="cors_origins", action="append", help="allowed CORS origin"
+        "--rate", dest="rate_per_s", type=float,
+        help=f"requests/s per key (default: {default['rate_per_s']:,g})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--burst", type=int, help=f"requests a key may send at once (default: {default['burst']:,})"
     )
+    serve.add_argument(
+        "--max-batch", dest="max_batch", type=int,
+        help=f"transactions per batch request at most (default: {default['max_batch']:,})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--max-body", dest="max_body_bytes", type=int,
+        help=f"request body size at most, bytes (default: {default['max_body_bytes']:,})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--max-amount", dest="max_amount_inr", type=float,
+        help=f"amount_inr of a transaction at most (default: {default['max_amount_inr']:,.0f})",
+    )  # fmt: skip
+    serve.add_argument(
+        "--cors-origin", dest="cors_origins", action="append",
+        help="a browser origin allowed to call the API (repeat; default: none)",
+    )  # fmt: skip
     serve.add_argument(
         "--thresholds",
         help="FLAG,REVIEW,BLOCK probability cut-offs for every model (default: from each "
         "model's registered alert threshold t: t/2, t, t + 0.75*(1-t))",
     )
-    serve.add_argument("--log-level", dest="log_level", help="debug, info, warning or error")
+    serve.add_argument(
+        "--log-level", dest="log_level",
+        help=f"debug, info, warning or error (default: {default['log_level']})",
+    )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
     key = sub.add_parser("api-key", help="create an API key and add its hash to a keys file")
     key.add_argument("--keys", required=True, help="keys file (created if missing)")

@@ -58,7 +58,12 @@ def new_key() -> str:
 
 
 def read_keys(path: str | Path) -> KeysFile:
-    """The keys in ``path``, or an error naming the bad entry."""
+    """The keys in ``path``, or an error naming the bad entry (or the missing file)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"API keys file {str(path)!r} does not exist: create it with `fraudforge api-key "
+            f"--keys {path} --id NAME`, or leave --keys out to serve without authentication"
+        )
     try:
         found = msgspec.json.decode(Path(path).read_bytes(), type=KeysFile)
     except msgspec.ValidationError as exc:

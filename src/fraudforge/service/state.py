@@ -35,6 +35,7 @@ from fraudforge.features.replay import load_snapshot, warm_start, write_state
 from fraudforge.foundation import atomic
 from fraudforge.models.registry import ModelVersion, Registry, RegistryError
 from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert
+from fraudforge.service.security import read_keys
 from fraudforge.service.settings import Settings
 from fraudforge.wire import ModelInfo, ModelSpec, Thresholds
 
@@ -79,12 +80,15 @@ def _restores(settings: Settings) -> bool:
 def preflight(settings: Settings) -> ModelVersion:
     """Refuse settings that cannot work before anything listens: a missing or damaged
     registry, a bad model reference, a model the registry does not hold, one trained on another
-    features catalogue or whose files are damaged (read in a child process), or no source for
-    the online state. Returns the model's registered version."""
+    features catalogue or whose files are damaged (read in a child process), a missing or
+    invalid API keys file, or no source for the online state. Returns the model's registered
+    version."""
     spec = ModelSpec.parse(settings.model)
     registry = Registry(settings.registry, create=False)
     version = resolve_model(registry, spec)
     registry.check(spec.name, version.version)
+    if settings.keys is not None:
+        read_keys(settings.keys)
     if not _restores(settings):
         assert settings.data is not None
         source_dataset(settings.data)
