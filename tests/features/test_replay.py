@@ -127,3 +127,24 @@ def test_time_order_messages() -> None:
         check_time_order(7, before, t0, transaction_id=3)
     with pytest.raises(TimeOrderError, match=re.escape(said["batch"])):
         check_time_order(7, before, t0, transaction_id=3, in_batch=True)
+
+
+def test_replay_reports_its_progress(
+    stream: tuple[pl.DataFrame, pl.DataFrame, OutlierModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay reports the rows replayed: none at the start, every REPORT_EVERY rows, all at
+    the end."""
+    import fraudforge.features.replay as replay_module
+
+    tx, customers, outlier = stream
+    monkeypatch.setattr(replay_module, "REPORT_EVERY", 1_000)
+    seen: list[tuple[str, int, int | None]] = []
+    online = OnlineFeatures.from_customers(customers, outlier)
+    replay(tx, online, progress=lambda step, done, total: seen.append((step, done, total)))
+    n = tx.height
+    assert n > 2_000
+    assert seen == [
+        ("replaying", 0, n),
+        *(("replaying", k, n) for k in range(1_000, n + 1, 1_000)),
+        ("replaying", n, n),
+    ]

@@ -13,18 +13,10 @@ from rich.live import Live
 from rich.text import Text
 
 from fraudforge.cli._common import err
+from fraudforge.foundation.progress import count_text, duration
 
 LOG_EVERY = 5.0
 """Seconds between two progress lines when stderr is not a terminal."""
-
-
-def _duration(seconds: float) -> str:
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 class Meter:
@@ -105,19 +97,9 @@ class Meter:
         unit = self.units.get(self._step, "rows")
         spent = now - self._began
         if not unit or self._total == 0:  # a phase: its name and how long it has run
-            return f"{self.command}: {self._step}, {_duration(now - self._started)} elapsed"
-        count = f"{self._done:,}" if self._total is None else f"{self._done:,}/{self._total:,}"
-        parts = [f"{self.command}: {self._step} {count} {unit}"]
-        if self._detail:
-            parts.append(self._detail)
-        if spent > 0 and self._done:
-            rate = self._done / spent
-            parts.append(f"{rate:,.0f} {unit}/s" if rate >= 10 else f"{rate:,.2f} {unit}/s")
-            if self._total:
-                left = (self._total - self._done) / rate
-                parts.append("done" if left <= 0 else f"about {_duration(left)} left")
-        parts.append(f"{_duration(now - self._started)} elapsed")
-        return ", ".join(parts)
+            return f"{self.command}: {self._step}, {duration(now - self._started)} elapsed"
+        text = count_text(self._done, self._total, unit, spent, self._detail)
+        return f"{self.command}: {self._step} {text}, {duration(now - self._started)} elapsed"
 
     def phase(self, step: str) -> None:
         """A step without a count (reading, writing): shown by name and elapsed time."""

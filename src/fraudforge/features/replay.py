@@ -26,6 +26,7 @@ from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import read_features, source_dataset
 from fraudforge.foundation.atomic import staged_file
 from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.progress import ProgressFn, ignore
 
 SNAPSHOT_FORMAT = 1
 """The snapshot layout this code writes and reads."""
@@ -37,17 +38,33 @@ class SnapshotFormatError(FraudforgeError, ValueError):
     """A snapshot written in a layout this code does not read."""
 
 
+REPLAY_STEP = "replaying"
+"""The progress step of a replay, counted in transactions."""
+REPORT_EVERY = 50_000
+"""Transactions between two progress reports of a replay."""
+
+
 def replay(
-    transactions: pl.DataFrame, online: OnlineFeatures, *, ordered: bool = False
+    transactions: pl.DataFrame,
+    online: OnlineFeatures,
+    *,
+    ordered: bool = False,
+    progress: ProgressFn = ignore,
 ) -> OnlineFeatures:
     """Fold ``transactions`` (the engine's schema, labels included) into ``online`` and return
     it: each row in time order (sorted by timestamp and transaction_id unless ``ordered`` says
     they already are), then each fraud row's merchant and device labelled from its
     ``label_known_at``. Each customer's transactions must not be earlier than what ``online``
-    already holds for that customer (``TimeOrderError``)."""
+    already holds for that customer (``TimeOrderError``). ``progress`` hears of the rows
+    replayed (``REPLAY_STEP``) every ``REPORT_EVERY`` rows."""
     tx = transactions if ordered else transactions.sort("timestamp", "transaction_id")
-    for row in tx.iter_rows(named=True):
+    total = tx.height
+    progress(REPLAY_STEP, 0, total)
+    for i, row in enumerate(tx.iter_rows(named=True), 1):
         online.process_row(row)
+        if i % REPORT_EVERY == 0:
+            progress(REPLAY_STEP, i, total)
+    progress(REPLAY_STEP, total, total)
     for merchant_id, device_id, known_at in tx.filter(pl.col("is_fraud")).select(_LABELS).rows():
         online.add_label(merchant_id=merchant_id, device_id=device_id, known_at=known_at)
     return online
@@ -61,10 +78,13 @@ def replayed(
     return replay(transactions, OnlineFeatures.from_customers(customers, outlier))
 
 
-def warm_start(data: str | Path, *, features: str | Path | None = None) -> OnlineFeatures:
+def warm_start(
+    data: str | Path, *, features: str | Path | None = None, progress: ProgressFn = ignore
+) -> OnlineFeatures:
     """``OnlineFeatures`` after the whole dataset ``data`` (a dataset directory, or a features
-    directory naming its dataset) replayed into it. The outlier model comes from ``features``'
-    ``features.json``, else it is fitted on the dataset as the batch pipeline would."""
+    directory naming its dataset) replayed into it, reporting to ``progress``. The outlier model
+    comes from ``features``' ``features.json``, else it is fitted on the dataset as the batch
+    pipeline would."""
     src, _ = source_dataset(data)
     customers = scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon")
     tx = scan_dataset(src, "transactions").sort("timestamp", "transaction_id").collect()
@@ -76,7 +96,8 @@ def warm_start(data: str | Path, *, features: str | Path | None = None) -> Onlin
         from fraudforge.features.batch import compute_features
 
         outlier = compute_features(tx, cust)[1]
-    return replay(tx, OnlineFeatures.from_customers(cust, outlier), ordered=True)
+    online = OnlineFeatures.from_customers(cust, outlier)
+    return replay(tx, online, ordered=True, progress=progress)
 
 
 def save_snapshot(online: OnlineFeatures, path: str | Path) -> int:

@@ -33,6 +33,7 @@ from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.pipeline import source_dataset
 from fraudforge.features.replay import load_snapshot, warm_start, write_state
 from fraudforge.foundation import atomic
+from fraudforge.foundation.progress import logged
 from fraudforge.models.registry import ModelVersion, Registry, RegistryError
 from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert
 from fraudforge.service.security import read_keys
@@ -62,7 +63,9 @@ def open_state(settings: Settings) -> tuple[OnlineFeatures, str]:
         assert settings.state is not None
         return load_snapshot(settings.state), f"snapshot {settings.state}"
     assert settings.data is not None
-    return warm_start(settings.data, features=settings.features), f"dataset {settings.data}"
+    progress = logged(log, f"warm start from {settings.data}", "transactions")
+    online = warm_start(settings.data, features=settings.features, progress=progress)
+    return online, f"dataset {settings.data}"
 
 
 def _restores(settings: Settings) -> bool:
