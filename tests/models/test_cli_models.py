@@ -75,6 +75,30 @@ def _fraud_type_registered_beside(registry: Path, fraud: ModelVersion) -> None:
     assert main(["compare", "--registry", str(registry)]) == 0
 
 
+def test_train_json_is_the_run_and_what_was_registered(
+    dirs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`train --json` prints one JSON document (no tables): the split, the model, its
+    evaluations and the versions registered, equal to what the registry holds."""
+    import json
+
+    data, features = dirs
+    args = ["train", "--data", str(data), "--features", str(features), *SPLIT, "--json"]
+    code = main([*args, "--model", "decision_tree", "--registry", str(tmp_path / "reg")])
+    assert code == 0
+    run = json.loads(capsys.readouterr().out)
+    assert [p["period"] for p in run["periods"]] == ["train", "validation", "test"]
+    assert run["model"]["kind"] == "decision_tree"
+    version = Registry(tmp_path / "reg").show("fraud-model", 1)
+    assert run["model"]["features"] == list(version.features)
+    assert run["model"]["threshold"] == pytest.approx(version.threshold)
+    assert run["test"]["roc_auc"] == pytest.approx(version.metrics["roc_auc"])
+    assert run["registered"] == [
+        {"name": "fraud-model", "version": 1, "stage": "none"},
+        {"name": "fraud-model-type", "version": 1, "stage": "none"},
+    ]
+
+
 def test_train_without_registry_and_with_bad_params(
     dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -74,8 +74,6 @@ def _fraud_type_table(ev: Any) -> Table:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model on a dataset's features with a time-based split, evaluate it on validation
     and test, and register it when ``--registry`` is given."""
-    from fraudforge.engine.dataset import read_manifest
-    from fraudforge.features.pipeline import read_features
     from fraudforge.models.data import load_model_data
     from fraudforge.models.training import ROUNDS_STEP
     from fraudforge.models.workflow import run_training
@@ -104,6 +102,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             name=args.name,
             progress=meter,
         )
+    say: Any = out.print if not args.json else (lambda *_, **__: None)
     periods = Table(title="time-based split (day 0 = the first day of data)")
     for col in ("period", "days", "rows", "fraud"):
         periods.add_column(col, justify="left" if col == "period" else "right")
@@ -111,7 +110,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     for p in run.periods:
         days = f"{p.days[0] - first}-{p.days[1] - 1 - first}" if p.rows else "none"
         periods.add_row(p.name, days, f"{p.rows:,}", f"{p.fraud:,}")
-    out.print(periods)
+    say(periods)
     model = run.model
     chosen = (
         f"{len(model.features)} features"
@@ -119,18 +118,30 @@ def cmd_train(args: argparse.Namespace) -> int:
         else f"{len(model.features)} features selected by {run.selection.method}"
     )
     how = "given" if args.threshold is not None else f"best {args.threshold_rule} on validation"
-    out.print(
+    say(
         f"[bold]{model.kind}[/bold] on {chosen}, fitted in {run.fit_seconds:.1f} s; "
         f"alert threshold {model.threshold:.4g} ({how if run.validation else 'default'})"
     )
     evaluations = {"test": run.test}
     if run.validation is not None:
         evaluations = {"validation": run.validation, "test": run.test}
-    out.print(_metrics_table("evaluation", evaluations))
-    out.print(_fraud_type_table(run.test))
+    say(_metrics_table("evaluation", evaluations))
+    say(_fraud_type_table(run.test))
+    registered: list[ModelVersion] = []
     if args.registry is None:
-        out.print("not registered (pass --registry DIR to store the model)")
-        return 0
+        say("not registered (pass --registry DIR to store the model)")
+    else:
+        registered = _register(args, run, data, say)
+    if args.json:
+        print(_run_json(run, first, registered))
+    return 0
+
+
+def _register(args: argparse.Namespace, run: Any, data: ModelData, say: Any) -> list[Any]:
+    """Register the trained model (and its fraud-type model) in ``--registry``; returns the
+    versions registered."""
+    from fraudforge.engine.dataset import read_manifest
+    from fraudforge.features.pipeline import read_features
     from fraudforge.models.provenance import training_record
     from fraudforge.models.registry import Registry
 
@@ -144,7 +155,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "tags": args.tag or (),
     }
     version = registry.register(
-        model,
+        run.model,
         name=args.name,
         metrics=run.test,
         description=f"fraudforge train --model {args.model}: test period metrics",
@@ -153,13 +164,46 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     if args.stage:
         version = registry.promote(version.name, version.version, args.stage)
-    out.print(
+    say(
         f"registered [bold]{version.name} v{version.version}[/bold] in {args.registry} "
         f"(stage {version.stage})"
     )
     train = data.subset(run.split.train)
-    _register_fraud_type(registry, version, train, provenance, quiet=args.quiet)
-    return 0
+    types = _register_fraud_type(registry, version, train, provenance, quiet=args.quiet, say=say)
+    return [version] if types is None else [version, types]
+
+
+def _run_json(run: Any, first_day: int, registered: list[Any]) -> str:
+    """``train --json``: the split, the model, its evaluations and what was registered."""
+    import msgspec
+
+    model = run.model
+    document = {
+        "periods": [
+            {
+                "period": p.name,
+                "first_day": p.days[0] - first_day if p.rows else None,
+                "last_day": p.days[1] - 1 - first_day if p.rows else None,
+                "rows": p.rows,
+                "fraud": p.fraud,
+            }
+            for p in run.periods
+        ],
+        "model": {
+            "kind": model.kind,
+            "features": list(model.features),
+            "selection": None if run.selection is None else run.selection.method,
+            "threshold": model.threshold,
+            "threshold_source": run.threshold_source,
+            "fit_seconds": run.fit_seconds,
+        },
+        "validation": run.validation,
+        "test": run.test,
+        "registered": [
+            {"name": v.name, "version": v.version, "stage": v.stage} for v in registered
+        ],
+    }
+    return msgspec.json.format(msgspec.json.encode(document), indent=2).decode()
 
 
 def _register_fraud_type(
@@ -169,7 +213,8 @@ def _register_fraud_type(
     provenance: dict[str, Any],
     *,
     quiet: bool,
-) -> None:
+    say: Any,
+) -> ModelVersion | None:
     """Register the fraud-type model of the model just registered, fitted on its training
     rows with the same provenance, so the service names each score's likely fraud type; says
     why when the training rows cannot fit one."""
@@ -180,12 +225,13 @@ def _register_fraud_type(
         try:
             types = register_fraud_type(registry, version, train, **provenance)
         except FraudTypeDataError as exc:
-            out.print(f"no fraud-type model (scores will name no fraud type): {exc}")
-            return
-    out.print(
+            say(f"no fraud-type model (scores will name no fraud type): {exc}")
+            return None
+    say(
         f"registered [bold]{types.name} v{types.version}[/bold] (stage {types.stage}): the most "
         "likely fraud type of each score"
     )
+    return types
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -303,6 +349,9 @@ def _add_model_commands(sub: Any) -> None:
         "--stage", choices=("staging", "production"), help="promote the new version to this stage"
     )
     add_quiet_flag(train)
+    train.add_argument(
+        "--json", action="store_true", help="print the split, model and evaluations as JSON"
+    )
     train.set_defaults(func=cmd_train)
     tune = sub.add_parser(
         "tune", parents=[common], help="search a model's parameters by cross-validation"
