@@ -131,6 +131,15 @@ def test_tune_prints_and_exports_the_results(
     assert table.columns[:3] == ["trial", "state", "min_samples_leaf"]
     assert table["mean_roc_auc"].is_sorted(descending=True)
     assert "# grid search: decision_tree, prequential" in (tmp_path / "t.md").read_text()
+    args = ["tune", "--data", str(data), "--features", str(features), "--model", "decision_tree"]
+    grid = ["--method", "grid", "--params", '{"max_depth": 4}', "--folds", "2", *SPLIT]
+    assert main([*args, *grid, "--metric", "roc_auc", "--json"]) == 0
+    import json
+
+    found = json.loads(capsys.readouterr().out)
+    assert (found["kind"], found["method"], found["metric"]) == ("decision_tree", "grid", "roc_auc")
+    assert [t["mean_roc_auc"] for t in found["trials"]] == table["mean_roc_auc"].to_list()
+    assert found["best_mean"] == table["mean_roc_auc"][0]
 
 
 def test_load_model_data_reads_the_directories_like_model_data(

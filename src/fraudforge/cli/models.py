@@ -265,6 +265,19 @@ def cmd_tune(args: argparse.Namespace) -> int:
             alert_budget=args.alert_budget,
             costs=_costs_from_args(args),
         )
+    if args.json:
+        import msgspec
+
+        document = {
+            "kind": result.kind,
+            "method": result.method,
+            "metric": result.metric,
+            "best_params": result.best_params,
+            "best_mean": result.best.mean,
+            "trials": result.table.to_dicts(),
+        }
+        print(msgspec.json.format(msgspec.json.encode(document), indent=2).decode())
+        return 0
     df = result.table.head(args.top)
     table = Table(
         title=f"{result.method} search of {result.kind}: best {args.top} by {result.metric}"
@@ -376,4 +389,5 @@ def _add_model_commands(sub: Any) -> None:
     tune.add_argument("--csv", help="write the results table as CSV")
     tune.add_argument("--markdown", help="write the results table as Markdown")
     add_quiet_flag(tune)
+    tune.add_argument("--json", action="store_true", help="print every trial and the best as JSON")
     tune.set_defaults(func=cmd_tune)
