@@ -168,3 +168,33 @@ def test_serve_help_shows_its_limits_defaults(capsys: pytest.CaptureFixture[str]
         "(default: info)",
     ):
         assert phrase in text
+
+
+def test_feature_catalogue_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """`features --list --json` prints the catalogue's rows: 69 features, each named once."""
+    import json
+
+    assert main(["features", "--list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 69
+    assert len({r["name"] for r in rows}) == 69
+    assert {r["group"] for r in rows} == {"fraud", "anomaly", "interaction"}
+
+
+def test_a_closed_pipe_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that goes away (`fraudforge ... | head -1`) stops the command with exit 141,
+    as Unix tools do, instead of a traceback; what is left to print goes nowhere."""
+    import os
+    import sys
+
+    def closed() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("fraudforge.features.catalog.catalog_rows", closed)
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "w") as pipe:
+        monkeypatch.setattr(sys, "stdout", pipe)
+        assert main(["features", "--list", "--json"]) == 141
+        print("more output", file=pipe)  # now goes to /dev/null: no second BrokenPipeError
+        pipe.flush()

@@ -5,6 +5,7 @@ analytics ``report``, run the end-to-end ``demo``, measure scale runs with ``ben
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     feats = sub.add_parser("features", help="list the feature catalogue or compute features")
     feats.add_argument("--list", action="store_true", help="print the feature catalogue")
     feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")
+    feats.add_argument("--json", action="store_true", help="with --list: as JSON")
     feats.add_argument("--in", dest="input", help="dataset directory written by `generate`")
     feats.add_argument("--out", dest="output", help="output directory for the features")
     feats.add_argument(
@@ -135,6 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FraudforgeError, FileNotFoundError, ValueError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
+    except BrokenPipeError:
+        # the reader of our output went away (`fraudforge ... | head`): stop quietly, as Unix
+        # tools do, and keep Python from complaining again when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         name = signal.Signals(signum).name

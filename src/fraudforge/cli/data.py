@@ -124,6 +124,11 @@ def cmd_features(args: argparse.Namespace) -> int:
         if args.markdown:
             print(catalog_markdown(), end="")
             return 0
+        if args.json:
+            import json
+
+            print(json.dumps(catalog_rows(), indent=2))
+            return 0
         table = Table(title="feature catalogue")
         for col in ("name", "group", "dtype", "unit", "window", "definition"):
             table.add_column(col, overflow="fold")

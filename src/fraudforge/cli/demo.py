@@ -36,7 +36,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     features = argparse.Namespace(
         list=False, markdown=False, input=args.out, output=str(root / "features"),
         overwrite=True, threads=args.threads, settings=args.settings,
-        memory_limit=args.memory_limit, quiet=False,
+        memory_limit=args.memory_limit, quiet=False, json=False,
     )  # fmt: skip
     code = cmd_features(features)
     if code:
