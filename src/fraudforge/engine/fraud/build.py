@@ -182,13 +182,14 @@ def pick_weighted(rng: np.random.Generator, weight: F64, n: int) -> I64:
 
 def later(rng: np.random.Generator, t: I64, days: int, hours: tuple[float, ...]) -> I64:
     """Times on one of the ``days`` days from ``t``'s own day (uniformly), at an hour drawn from
-    ``hours`` (a pattern's hour profile), never before ``t``: steps of an incident that spread
-    over days at the hours the pattern keeps, rather than uniformly around the clock."""
+    ``hours`` (a pattern's hour profile), never before ``t`` (a time of day already past on that
+    day moves to the next day): steps of an incident that spread over days at the hours the
+    pattern keeps, rather than uniformly around the clock."""
     n = t.shape[0]
     day = t - t % 86_400 + rng.integers(0, max(days, 1), n) * 86_400
     hour = pick_weighted(rng, np.asarray(hours, dtype=np.float64), n)
     out = day + hour * 3_600 + rng.integers(0, 3_600, n)
-    return np.asarray(np.maximum(out, t + rng.integers(60, 3_600, n)), dtype=np.int64)
+    return np.asarray(np.where(out > t, out, out + 86_400), dtype=np.int64)
 
 
 def clip_to_period(ctx: ShardContext, ts: I64) -> I64:

@@ -25,6 +25,7 @@ from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
     label,
+    later,
     make_rows,
 )
 from fraudforge.engine.fraud.mechanics import (
@@ -63,7 +64,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     k = counts_between(rng, n, 3, 6)
     part, _ = expand(k)
     cust = parts.cust[part]
-    ts = clip_to_period(ctx, parts.t0[part] + rng.integers(0, 2 * 86_400, part.size))
+    ts = clip_to_period(ctx, later(rng, parts.t0[part], 2, PATTERN.hours))
     # Jewellery worth lakhs is bought by customers who could plausibly afford it.
     well_off = ctx.customers.income[ctx.local(parts.cust)] >= JEWELLERY_MIN_INCOME
     p2p = ((rng.random(n) < TRANSFER_SHARE) | ~well_off)[part]

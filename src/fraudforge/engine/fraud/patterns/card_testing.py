@@ -32,6 +32,9 @@ from fraudforge.engine.fraud.build import (
     make_rows,
     pick_category,
 )
+from fraudforge.engine.fraud.build import (
+    later as after,
+)
 from fraudforge.engine.fraud.mechanics import category_amounts, settle
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_ONLINE, WEEKDAYS_FLAT, FraudPattern, Susceptibility
@@ -94,7 +97,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     settle(ctx, tests, refused=dead[part] | retry_fail)
     # The cash-out of some live cards, hours to days later, elsewhere and from another device.
     later = np.flatnonzero(spent)
-    t_cash = parts.t0[later] + rng.integers(6 * 3600, 5 * 86_400, later.size)
+    t_cash = after(rng, parts.t0[later] + 6 * 3_600, 5, PATTERN.hours)
     later, t_cash = later[t_cash < ctx.t_end], t_cash[t_cash < ctx.t_end]
     cust = parts.cust[later]
     category = pick_category(rng, later.size, CASH_OUT_CATEGORIES)

@@ -25,6 +25,7 @@ from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
     label,
+    later,
     make_rows,
 )
 from fraudforge.engine.fraud.mechanics import category_amounts, settle, whole_rupees
@@ -50,7 +51,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     n = len(parts)
     k = counts_between(rng, n, 1, 2)
     part, pos = expand(k)
-    ts = parts.t0[part] + pos * (86_400 + rng.integers(-3_600, 3_600, part.size))
+    ts = np.where(
+        pos == 0, parts.t0[part], later(rng, parts.t0[part] + (pos - 1) * 86_400, 2, PATTERN.hours)
+    )
     merchant = parts.merchant[part]
     category = ctx.merchants.category[merchant].astype(np.int64)
     cust = parts.cust[part]
@@ -96,7 +99,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
         pool = np.flatnonzero(draw.merchants.is_online)
     size = draw.group_sizes(n, COLLUSION_PARTIES)
     inc = np.repeat(np.arange(n), size)
-    t0 = np.repeat(draw.times(n), size) + draw.rng.integers(0, 5 * 86_400, inc.size)
+    t0 = draw.later(np.repeat(draw.times(n), size), 5)
     m = np.repeat(draw.rng.choice(pool, size=n), size)
     return draw.parts(inc.size, scenario=inc, cust=draw.rings(size), t0=t0, merchant=m)
 

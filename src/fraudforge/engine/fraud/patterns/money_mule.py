@@ -1,11 +1,12 @@
-"""A money mule account: someone recruited with a job offer or paid a commission lets criminals
-use their account. Victims of scams (fake investments, part-time "tasks") pay into it by P2P
-transfer (4-10 senders over up to three days, round figures around INR 12,000, within UPI's
-limit); within hours of the last credit the mule takes the money out again: 2-4 ATM withdrawals
-in the amounts ATMs pay out and within a debit card's daily cash limit, and one transfer of the
-rest onward to the next account in the chain. The account pays from money that has just come
-in, so its usual balance does not limit it; the bank's rules decline a few payments. Sender
-parts and the cash-out part may sit in different shards. Sources: RBI's caution on money mules
+"""A money mule account: someone recruited with a job offer or paid a commission lets criminals use
+their account. Victims of scams (fake investments, part-time "tasks") pay into it by P2P transfer
+(4-10 senders over up to three days, round figures around INR 12,000, within UPI's limit); within
+hours of the last credit (in daylight) the mule takes the money out again: 2-4 ATM withdrawals in
+the amounts ATMs pay out and within a debit card's daily cash limit, and one transfer of the rest
+onward to the next account in the chain. The account pays from money that has just come in, so its
+usual balance does not limit it; the bank's rules decline a few payments. Sender parts and the
+cash-out part may sit in different shards.
+Sources: RBI's caution on money mules
 as reported by OfficeNewz (2022,
 https://officenewz.com/2022/06/16/money-mule-allowing-others-to-use-your-bank-account-for-online-transfer-can-be-dangerous-online-safety-tips):
 mules recruited with commissions, told to transfer the money on or withdraw it as cash;
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
@@ -103,6 +105,15 @@ RISK = 0.03
 """Share of the incident's payments the bank's rules decline."""
 
 
+def _cash_out_time(rng: np.random.Generator, last: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """An hour to half a day after the last credit; a mule who would be at an ATM before 06:00
+    goes when it is light, between 06:00 and 08:00."""
+    t = last + rng.integers(3_600, 12 * 3_600, last.shape[0])
+    night = t % 86_400 < 6 * 3_600
+    morning = t - t % 86_400 + 6 * 3_600 + rng.integers(0, 2 * 3_600, last.shape[0])
+    return np.asarray(np.where(night, np.maximum(morning, last + 3_600), t), dtype=np.int64)
+
+
 def schedule(draw: IncidentDraw, n: int) -> Parts:
     """Senders push P2P credits to a mule over up to three days; the mule then cashes out."""
     size = draw.group_sizes(n, MULE_SENDERS)
@@ -131,7 +142,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
         n,
         scenario=np.arange(n),
         cust=mule,
-        t0=last + draw.rng.integers(3_600, 12 * 3_600, n),
+        t0=_cash_out_time(draw.rng, last),
         peer=draw.customers(n),
         amount=total,
         role=np.full(n, ROLE_CASHOUT),

@@ -21,6 +21,7 @@ from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
     label,
+    later,
     make_rows,
     pick_category,
 )
@@ -46,8 +47,13 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     n = len(parts)
     k = counts_between(rng, n, *ORDERS)
     part, pos = expand(k)
-    t_buy = parts.t0[part] + pos * rng.integers(7 * 86_400, 21 * 86_400, part.size)
-    t_refund = t_buy + rng.integers(2 * 86_400, 10 * 86_400, part.size)
+    t_buy = later(
+        rng,
+        parts.t0[part] + pos * rng.integers(7 * 86_400, 21 * 86_400, part.size),
+        1,
+        PATTERN.hours,
+    )
+    t_refund = later(rng, t_buy + 2 * 86_400, 8, PATTERN.hours)
     keep = t_refund < ctx.t_end
     part, t_buy, t_refund = part[keep], t_buy[keep], t_refund[keep]
     m = part.size

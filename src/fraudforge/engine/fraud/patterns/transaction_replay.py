@@ -25,6 +25,7 @@ from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
     label,
+    later,
     nearest_prior,
 )
 from fraudforge.engine.fraud.mechanics import settle
@@ -55,7 +56,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     rows = legit.take(src[part])
     lo, hi = np.log(DELAY_S[0]), np.log(DELAY_S[1])
     delay = np.exp(rng.uniform(lo, hi, part.size)).astype(np.int64)
-    rows["ts"] = rows["ts"] + delay * (pos + 1)
+    # copies a few hours or more after the original come at the hours the fraudster works
+    copy = rows["ts"] + delay * (pos + 1)
+    rows["ts"] = np.where(delay < 3 * 3_600, copy, later(rng, copy, 1, PATTERN.hours))
     inside = rows["ts"] < ctx.t_end
     rows, part = rows.take(inside), part[inside]
     rows["anomaly"], rows["severity"] = 0, 0.0
