@@ -22,6 +22,7 @@ from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
     label,
+    later,
     make_rows,
     pick_category,
 )
@@ -69,7 +70,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     n = len(parts)
     k = counts_between(rng, n, 4, 8)
     part, _ = expand(k)
-    ts = clip_to_period(ctx, parts.t0[part] + rng.integers(0, BUST_OUT_DAYS * 86_400, part.size))
+    ts = clip_to_period(ctx, later(rng, parts.t0[part], BUST_OUT_DAYS, PATTERN.hours))
     cust = parts.cust[part]
     has = ctx.customers.has_credit[ctx.local(cust)]
     # Shops take the credit card; without one, the only credit line is pay-later, online.

@@ -21,6 +21,7 @@ from fraudforge.engine.fraud.build import (
     counts_between,
     expand,
     label,
+    later,
     make_rows,
     pick_category,
 )
@@ -60,12 +61,12 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     is_bust = pos >= build[part]
     span = rng.integers(10, 31, n) * 86_400
     t_bust = parts.t0 + span
+    # the history spread evenly over its span, the bust within two days, at the hours of day
+    # the pattern keeps (people's waking hours, not uniformly round the clock)
     ts = np.where(
         is_bust,
-        t_bust[part] + rng.integers(0, 2 * 86_400, part.size),
-        parts.t0[part]
-        + (pos * span[part]) // build[part]
-        + rng.integers(8 * 3600, 22 * 3600, part.size),
+        later(rng, t_bust[part], 2, PATTERN.hours),
+        later(rng, parts.t0[part] + (pos * span[part]) // build[part], 1, PATTERN.hours),
     )
     small = pick_category(rng, part.size, BUILD_CATEGORIES)
     category = np.where(is_bust, pick_category(rng, part.size, BUST_CATEGORIES), small)
