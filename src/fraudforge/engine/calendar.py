@@ -30,7 +30,7 @@ GROWTH_PER_MONTH = 0.02
 """Digital payments keep growing: UPI volumes rose by about a third a year in 2024-25
 (Worldline), about 2 % a month; volume grows this much from the first day on."""
 SALARY_LIFT: F64 = np.array([0.18, 0.03, 0.05, 0.10, 0.08, 0.02, 0.12, 0.18])
-"""Spending lift on the 1st of the month by occupation (``catalog.OCCUPATIONS``), when salaries,
+"""Spending lift on the 1st of the month by occupation (``market.OCCUPATIONS``), when salaries,
 pensions and allowances land; it fades over the first week (``SALARY_DECAY_DAYS``) and half of
 it comes back as a dip over the last five days, when budgets run low. Traders and gig workers,
 paid as they go, barely show it."""

@@ -238,7 +238,7 @@ BNPL_LIMIT_INR: F64 = np.array([5e3, 1e4, 2e4, 3e4, 5e4, 6e4])
 DECLINE_SAVVY: F64 = np.array([1.35, 1.0, 0.8])
 """Wrong PINs and wrong details by digital savviness (low, medium, high)."""
 DECLINE_SEGMENT: F64 = np.array([0.9, 1.0, 1.4, 0.9, 0.6, 1.1, 1.2])
-"""Insufficient funds by segment (``catalog.SEGMENTS``): budget customers and students run dry
+"""Insufficient funds by segment (``market.SEGMENTS``): budget customers and students run dry
 more often, the affluent rarely."""
 
 

@@ -94,10 +94,10 @@ that person's phone."""
 NEW_PHONE_PER_90_DAYS = 0.08
 """Customers who change their phone in a 90-day period."""
 NIGHT_OWL_BY_SEGMENT: F64 = np.array([0.08, 0.02, 0.03, 0.10, 0.05, 0.01, 0.12])
-"""Share of each segment (``catalog.SEGMENTS``) who are night owls."""
+"""Share of each segment (``market.SEGMENTS``) who are night owls."""
 NEVER = np.iinfo(np.int64).max // 2
 CREDIT_LIMIT_INR: F64 = np.array([25e3, 50e3, 1e5, 2.5e5, 5e5, 1e6])
-"""Typical credit card limit by income bracket (``catalog.INCOME_BRACKETS``)."""
+"""Typical credit card limit by income bracket (``market.INCOME_BRACKETS``)."""
 FUNDS_INR: F64 = np.array([2e4, 5e4, 1.2e5, 3e5, 8e5, 2e6])
 """Typical bank balance by income bracket."""
 SEG_BY_TIER: F64 = (

@@ -36,15 +36,22 @@ def fraud_rows(ctx: ShardContext, parts: Parts, legit: Rows, registry: Registry)
 def _resolve_devices(rows: Rows, parts: Parts) -> Rows:
     """Replace the fraudster-device placeholder with the device the schedule gave the row's
     part (its incident and customer: a hook may give each part its own, as card testing's
-    script rotates devices per card), else its incident's."""
+    script rotates devices per card; the last such part when one repeats), else the device of
+    the incident's first part."""
     at = np.flatnonzero(rows["device"] == FRAUDSTER_DEVICE)
-    if at.size:
-        order = np.argsort(parts.scenario, kind="stable")
-        pos = np.searchsorted(parts.scenario[order], rows["scenario"][at])
-        rows["device"][at] = parts.device[order[pos]]
-        keys = zip(parts.scenario.tolist(), parts.cust.tolist(), strict=True)
-        own = dict(zip(keys, parts.device.tolist(), strict=True))
-        pairs = zip(rows["scenario"][at].tolist(), rows["cust"][at].tolist(), strict=True)
-        found = np.array([own.get(pair, -1) for pair in pairs], dtype=np.int64)
-        rows["device"][at] = np.where(found >= 0, found, rows["device"][at])
+    if at.size == 0:
+        return rows
+    scenario, cust = rows["scenario"][at], rows["cust"][at]
+    by_incident = np.argsort(parts.scenario, kind="stable")
+    incident_first = by_incident[np.searchsorted(parts.scenario[by_incident], scenario)]
+    # (incident, customer) as one sortable key: the incident's rank, then the customer
+    incidents = np.unique(parts.scenario)
+    width = int(max(parts.cust.max(), cust.max())) + 1
+    key = np.searchsorted(incidents, parts.scenario) * width + parts.cust
+    want = np.searchsorted(incidents, scenario) * width + cust
+    by_key = np.argsort(key, kind="stable")
+    last = np.searchsorted(key[by_key], want, side="right") - 1
+    found = (last >= 0) & (key[by_key][np.maximum(last, 0)] == want)
+    own = by_key[np.maximum(last, 0)]
+    rows["device"][at] = np.where(found, parts.device[own], parts.device[incident_first])
     return rows

@@ -5,7 +5,7 @@ out, the limits of UPI, cards and credit lines, and the bank's decision on every
 same ``approved`` / ``declined`` / ``pending`` vocabulary and business-decline model as genuine
 rows, plus the declines of the bank's own fraud rules).
 
-Light at import like the pattern modules (NumPy, ``catalog``, ``rows``); the genuine generator's
+Light at import like the pattern modules (NumPy, ``market``, ``rows``); the genuine generator's
 helpers are imported where used.
 """
 

@@ -5,7 +5,7 @@ mix, expected rows, the schedule's per-pattern steps and ``docs/fraud-patterns.m
 from the records, so adding a pattern is adding a file with the next free code.
 
 The taxonomy (and through it the service's wire types) reads the registry at import, so pattern
-modules import only light modules at top level: NumPy, ``catalog``, ``geo``, ``ids``, ``rows``
+modules import only light modules at top level: NumPy, ``market``, ``geo``, ``ids``, ``rows``
 and the ``fraud`` package's ``build``, ``parts`` and ``record`` (types of heavier ones under
 ``TYPE_CHECKING``).
 """

@@ -49,7 +49,7 @@ BELOW = 0.08
 """Pieces fall within this share below their threshold, most of them close to it (a cautious
 structurer does not always go to the last rupee)."""
 JEWELLERY_MIN_INCOME = 2
-"""Lowest income bracket (``catalog.INCOME_BRACKETS``: 6-12 lakh a year) that structures
+"""Lowest income bracket (``market.INCOME_BRACKETS``: 6-12 lakh a year) that structures
 through jewellery; others use transfers."""
 TRANSFER_SHARE = 0.6
 """Incidents that move the money by transfers (the rest buy jewellery)."""
