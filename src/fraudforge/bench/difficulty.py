@@ -1,6 +1,7 @@
 """The difficulty benchmark: how hard a dataset's fraud is to detect, and for the right reasons.
 
-For one dataset (and its features) it measures what issue 15's "Done when" names:
+For one dataset (and its features) it measures the default preset's difficulty targets
+(docs/benchmarks.md, "Difficulty"):
 
 - LightGBM on the feature catalogue over a time split with a week's gap (test on the last
   ``TEST_DAYS`` days, train on every day up to a week before them): test ROC AUC and average
@@ -269,7 +270,7 @@ def _f(x: float | None, digits: int = 3) -> str:
 
 
 def to_markdown(results: Sequence[Difficulty], labels: Sequence[str]) -> str:
-    """The headline measures (one column per dataset, with issue 15's bands) and the
+    """The headline measures (one column per dataset, with the target bands) and the
     per-pattern table (AUC and recall at a 1 % alert budget per dataset)."""
     head = " | ".join(labels)
     lines = [
