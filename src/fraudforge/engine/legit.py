@@ -100,6 +100,19 @@ def p2p_amounts(rng: np.random.Generator, scale: F64) -> F64:
     return np.asarray(median * np.exp(sigma * rng.standard_normal(scale.shape[0])))
 
 
+def mode_context(at_pos: B, bill: B) -> I64:
+    """Where each payment is made, as ``market.MODE_CONTEXTS`` numbers it: a shop counter, an
+    online checkout or a bill."""
+    return np.where(at_pos, 0, np.where(bill, 2, 1))
+
+
+def row_mode_weights(weight: F64, amount: F64, context: I64) -> F64:
+    """Each row's weight of each payment mode: the customer's own propensities (``weight``, a
+    row each), times what suits the amount's band and the place (``mode_context``)."""
+    band = np.searchsorted(mkt.AMOUNT_BAND_EDGES, amount, side="left")
+    return weight * mkt.MODE_BAND[band] * mkt.MODE_CONTEXT[context]
+
+
 def choose_modes(
     rng: np.random.Generator,
     cu: Customers,
@@ -115,7 +128,7 @@ def choose_modes(
     choice is among the other modes."""
     n_bands = mkt.AMOUNT_BAND_EDGES.shape[0] + 1
     band = np.searchsorted(mkt.AMOUNT_BAND_EDGES, amount, side="left")
-    context = np.where(at_pos, 0, np.where(bill, 2, 1))
+    context = mode_context(at_pos, bill)
     over = amount > mkt.CAT_UPI_LIMIT[category]
     # One cumulative table per (customer, band, context, over the UPI limit): rows sample by
     # group lookup.

@@ -134,13 +134,17 @@ def usual_modes(
     rules (``legit.choose_modes``): where it is paid (a shop counter takes UPI QR and cards, a
     bill no BNPL or EMI), the amount band and the customer's own propensities; no UPI above the
     category's UPI limit. Weighed row by row, as fraud rows are few."""
-    from fraudforge.engine.legit import normalised_cum, sample_by_group
+    from fraudforge.engine.legit import (
+        mode_context,
+        normalised_cum,
+        row_mode_weights,
+        sample_by_group,
+    )
 
     n = cust.shape[0]
     bill = np.zeros(n, dtype=bool) if bill is None else bill
-    band = np.searchsorted(mkt.AMOUNT_BAND_EDGES, amount, side="left")
-    context = np.where(at_pos, 0, np.where(bill, 2, 1))
-    w = ctx.customers.mode_weight[ctx.local(cust)] * mkt.MODE_BAND[band] * mkt.MODE_CONTEXT[context]
+    context = mode_context(at_pos, bill)
+    w = row_mode_weights(ctx.customers.mode_weight[ctx.local(cust)], amount, context)
     w[amount > mkt.CAT_UPI_LIMIT[category], mkt.MODE["upi"]] = 0.0
     w[w.sum(axis=1) <= 0, mkt.MODE["debit_card"]] = 1.0
     return sample_by_group(ctx.rng, normalised_cum(w), np.arange(n, dtype=np.int64))
@@ -317,18 +321,18 @@ def credit_modes_for(ctx: ShardContext, cust: I64, amount: F64, *, online: B) ->
     takes (a shop counter takes the credit card only); a card or EMI needs a credit card. A
     customer with no credit mode open to them (no credit card, and never pay-later, as most
     seniors) pays the way they usually pay."""
-    from fraudforge.engine.legit import normalised_cum, sample_by_group
+    from fraudforge.engine.legit import (
+        mode_context,
+        normalised_cum,
+        row_mode_weights,
+        sample_by_group,
+    )
 
     cu = ctx.customers
     c = ctx.local(cust)
     n = c.shape[0]
-    band = np.searchsorted(mkt.AMOUNT_BAND_EDGES, amount, side="left")
-    context = np.where(online, 1, 0)
-    w = (
-        cu.mode_weight[c][:, CREDIT_MODES]
-        * mkt.MODE_BAND[band][:, CREDIT_MODES]
-        * mkt.MODE_CONTEXT[context][:, CREDIT_MODES]
-    )
+    context = mode_context(~online, np.zeros(n, dtype=bool))
+    w = row_mode_weights(cu.mode_weight[c], amount, context)[:, CREDIT_MODES]
     w[:, :2] *= cu.has_credit[c][:, None]
     pick = CREDIT_MODES[sample_by_group(ctx.rng, normalised_cum(w), np.arange(n, dtype=np.int64))]
     open_ = w.sum(axis=1) > 0
