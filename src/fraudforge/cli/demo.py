@@ -18,27 +18,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     client."""
     require("plotly", "analytics", "the demo (its report)")  # refused before any work
     root = Path(args.out)
-    args.out = str(root / "data")
-    args.overwrite = True
-    for name in ("customers", "merchants", "days", "start_date", "fraud_rate", "anomaly_rate"):
-        setattr(args, name, None)
-    args.config = None
-    args.preset = None
-    args.format = "parquet"
-    args.chunk_shards = None
-    args.shard_size = None
-    args.quiet = False
+    from fraudforge.cli import build_parser
+
+    machine = _machine_flags(args)
+    data, features = str(root / "data"), str(root / "features")
+    generate = ["generate", "--out", data, "--overwrite", "--rows", str(args.rows), *machine]
+    if args.seed is not None:
+        generate += ["--seed", str(args.seed)]
     out.rule("fraudforge demo: generate")
-    code = cmd_generate(args)
+    code = cmd_generate(build_parser().parse_args(generate))
     if code:
         return code
     out.rule("fraudforge demo: features")
-    features = argparse.Namespace(
-        list=False, markdown=False, input=args.out, output=str(root / "features"),
-        overwrite=True, threads=args.threads, settings=args.settings,
-        memory_limit=args.memory_limit, quiet=False, json=False,
-    )  # fmt: skip
-    code = cmd_features(features)
+    feats = ["features", "--in", data, "--out", features, "--overwrite", *machine]
+    code = cmd_features(build_parser().parse_args(feats))
     if code:
         return code
     out.rule("fraudforge demo: model")
@@ -51,6 +44,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return code
     out.rule("fraudforge demo: service")
     return _demo_service(root)
+
+
+def _machine_flags(args: argparse.Namespace) -> list[str]:
+    """The demo's --threads, --settings and --memory-limit, passed on to generate and
+    features as given."""
+    flags: list[str] = []
+    for flag, value in (
+        ("--threads", args.threads),
+        ("--settings", args.settings),
+        ("--memory-limit", args.memory_limit),
+    ):
+        if value is not None:
+            flags += [flag, str(value)]
+    return flags
 
 
 def _demo_model(root: Path) -> int:
