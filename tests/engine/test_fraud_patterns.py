@@ -173,11 +173,12 @@ def test_card_cloning_is_far_away_within_an_impossible_travel_time(
     fast = hop.select((pl.col("kmh") > 450).mean()).item()
     assert fast >= 0.95, f"only {fast:.1%} of clones imply > 450 km/h"
     assert num(hop["kmh"].median()) > 900
-    # Same physical card as the customer's own card payment just before (when that was by card).
-    same_card = hop.filter(pl.col("prev_card").is_not_null()).select(
-        (pl.col("card_id") == pl.col("prev_card")).mean()
-    )
-    assert same_card.item() >= 0.95
+    # Same physical card as the customer's own card payment just before (when that was by card;
+    # a dozen or so clones here, and another pattern's row on the customer's other card can
+    # come between, so one miss is allowed).
+    by_card = hop.filter(pl.col("prev_card").is_not_null())
+    misses = by_card.filter(pl.col("card_id") != pl.col("prev_card")).height
+    assert misses <= max(1, by_card.height // 20), f"{misses} of {by_card.height} on another card"
     assert rows["card_id"].null_count() == 0
     assert rows["payment_mode"].is_in(CARD_MODES).all()
     # All rows of an incident are in one far city, and purchases at shops there (card-present).
@@ -303,20 +304,24 @@ def test_transaction_replay_copies_a_recent_genuine_payment(
 def test_account_takeover_drains_the_account_within_upi_limits(
     small: Dataset, customer_devices: pl.DataFrame
 ) -> None:
-    """Account takeover: 2-4 P2P transfers within an hour, from the victim's own phone at home
-    (remote access) or from a new device in another city; an INR 1 check to the first payee in
-    about a quarter of them (never another tiny amount); UPI's limits hold: approved transfers of
-    an incident stay within INR 1 lakh, and within INR 5,000 on a new device's first day."""
+    """Account takeover: 2-4 P2P transfers within an hour, by UPI from the victim's own phone at
+    home (remote access) or from a new device in another city, or by net banking from the
+    fraudster's device elsewhere; an INR 1 check to the first payee in about a quarter of them
+    (never another tiny amount); the limits hold: approved transfers of an incident stay within
+    INR 1 lakh (UPI's daily limit, a new beneficiary's first days), and within INR 5,000 on a
+    new UPI device's first day."""
     rows = with_known_device(fraud_of(small, "account_takeover"), customer_devices).join(
         small.customers.select("customer_id", "home_city"), on="customer_id"
     )
     assert (rows["txn_type"] == "p2p_transfer").all()
-    assert (rows["payment_mode"] == "upi").all()
+    assert rows["payment_mode"].is_in(["upi", "net_banking"]).all()
     per = (
         rows.sort("timestamp")
         .group_by(INC)
         .agg(
             pl.len().alias("n"),
+            (pl.col("payment_mode") == "net_banking").all().alias("banking"),
+            pl.col("payment_mode").n_unique().alias("n_modes"),
             (pl.col("amount_inr") == 1).sum().alias("checks"),
             (pl.col("amount_inr") <= 10).sum().alias("tiny"),
             pl.col("known_device").all().alias("own"),
@@ -338,10 +343,13 @@ def test_account_takeover_drains_the_account_within_upi_limits(
     assert remote["home"].all()
     assert not stolen["home"].any()
     assert (stolen["n_devices"] == 1).all()
-    assert 0.3 <= stolen.height / per.height <= 0.5
+    assert (per["n_modes"] == 1).all()
+    assert not remote["banking"].any(), "net banking runs from the fraudster's own device"
+    assert 0.1 <= num(per["banking"].mean()) <= 0.4
+    assert 0.4 <= stolen.height / per.height <= 0.7
     assert (per["span"] <= 2 * 3600).all()
     assert (per["approved"] <= 100_000).all()
-    assert (stolen["approved"] <= 5_000).all()
+    assert (stolen.filter(~pl.col("banking"))["approved"] <= 5_000).all()
     declined = share(rows.with_columns((pl.col("status") == "declined").alias("d")), "d")
     assert 0.1 <= declined <= 0.8
 
@@ -464,8 +472,9 @@ def test_refund_fraud_refunds_never_exceed_the_purchase(small: Dataset) -> None:
 def test_friendly_fraud_looks_genuine_but_is_labelled_late(
     small: Dataset, genuine_devices: pl.DataFrame, customer_devices: pl.DataFrame
 ) -> None:
-    """Friendly fraud: a single online purchase from home on the customer's own, known device,
-    whose label arrives with the chargeback weeks later than other fraud's."""
+    """Friendly fraud: a single purchase, online from home on the customer's own, known device
+    (about 70 %) or at a shop counter in the home city, whose label arrives with the chargeback
+    weeks later than other fraud's."""
     tx = small.transactions.with_columns(
         ((pl.col("label_known_at") - pl.col("timestamp")).dt.total_seconds() / 86_400).alias(
             "delay_days"
@@ -479,8 +488,10 @@ def test_friendly_fraud_looks_genuine_but_is_labelled_late(
     assert rows.height >= 100
     assert rows[INC].is_unique().all()
     assert (rows["txn_type"] == "purchase").all()
-    assert rows["channel"].is_in(ONLINE).all()
+    assert rows["channel"].is_in([*ONLINE, "pos"]).all()
+    assert 0.55 <= num(rows["channel"].is_in(ONLINE).mean()) <= 0.85
     assert (rows["city"] == rows["home_city"]).all()
+    rows = rows.filter(pl.col("device_id").is_not_null())
     assert rows["known_device"].all(), "friendly fraud used a device the customer does not own"
     # The customer's main device makes 85% of device payments, so it has nearly always been used
     # in a genuine payment before; the exceptions are a rarely used second device or a purchase

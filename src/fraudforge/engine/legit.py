@@ -419,12 +419,29 @@ _TYPE_W = np.array(
 _TYPE_P = _TYPE_W / _TYPE_W.sum()
 
 
+P2P_ROUND_STEPS = np.array([10.0, 100.0, 500.0, 1_000.0])
+P2P_ROUND_BY_SIZE: F64 = np.array(
+    [
+        [0.5, 0.5, 0.0, 0.0],  # below INR 1,000: to the ten or the hundred
+        [0.2, 0.5, 0.15, 0.15],  # INR 1,000 to 10,000
+        [0.0, 0.3, 0.25, 0.45],  # INR 10,000 and more: mostly the five hundred or thousand
+    ]
+)
+"""How far a rounded transfer between people is rounded, by its size: the larger the sum, the
+rounder (people send INR 48,000, not INR 48,370)."""
+
+
 def round_amounts(rng: np.random.Generator, amount: F64, mode: I64, p2p: B, withdrawal: B) -> F64:
-    """Paise for cards and online payments, whole rupees for UPI, round figures for most P2P."""
+    """Paise for cards and online payments, whole rupees for UPI, round figures for most P2P
+    (rounder the larger they are, ``P2P_ROUND_BY_SIZE``)."""
     out = np.round(np.maximum(amount, 1.0), 2)
     upi = mode == mkt.MODE["upi"]
     out = np.where(upi, np.maximum(np.round(out), 1.0), out)
-    step = np.where(rng.random(amount.shape[0]) < 0.5, 100.0, 10.0)
+    size = np.searchsorted(np.array([1_000.0, 10_000.0]), np.asarray(out), side="right")
+    cum = np.cumsum(P2P_ROUND_BY_SIZE, axis=1)[size]
+    draw = np.asarray(rng.random(int(amount.shape[0])), dtype=np.float64)
+    pick = (draw[:, None] > cum).sum(axis=1)
+    step = P2P_ROUND_STEPS[np.minimum(pick, P2P_ROUND_STEPS.shape[0] - 1)]
     out = np.where(
         p2p & (rng.random(amount.shape[0]) < 0.7),
         np.maximum(np.round(out / step) * step, step),

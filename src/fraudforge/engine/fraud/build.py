@@ -104,7 +104,7 @@ def make_rows(
     ``loc_city`` (default: home); where the city has no shop of the category, the row moves to
     an everyday category every city has (grocery, fuel, restaurants, pharmacy), so card-present
     fraud stays card-present. ``device`` (where >= 0) replaces the customer's own device; P2P
-    rows (category ``p2p``) go to ``payee``.
+    rows (category ``p2p``) go to ``payee``; purchases from a biller are bill payments.
     """
     from fraudforge.engine.legit import channel_for, fill_instrument, place_rows
     from fraudforge.engine.population import pick_merchants
@@ -138,6 +138,10 @@ def make_rows(
     rows["amount"] = np.round(amount, 2)
     rows["mode"] = mode
     ttype = np.broadcast_to(np.asarray(txn_type, dtype=np.int64), (n,))
+    # A payment to a biller (telecom, utilities, ...) is a bill payment, as genuine ones are.
+    ttype = np.where(
+        (ttype == mkt.TXN["purchase"]) & mkt.CAT_IS_BILL[category], mkt.TXN["bill_payment"], ttype
+    )
     withdrawal = ttype == mkt.TXN["withdrawal"]
     rows["txn_type"] = ttype
     rows["channel"] = channel_for(mode, got_online, withdrawal, p2p, rng)
@@ -214,6 +218,26 @@ def nearest_prior(row_cust: I64, row_ts: I64, cust: I64, t: I64) -> I64:
     return np.asarray(np.where(ok, pos, -1), dtype=np.int64)
 
 
+MODEL_TRIES = 8
+"""Draws among a customer's genuine rows when looking for one of a given type."""
+
+
+def same_type_model(
+    rng: np.random.Generator, legit: Rows, txn_type: I64, lo: I64, hi: I64, fallback: I64
+) -> I64:
+    """For each row, one of its customer's genuine rows (``legit[lo:hi]``, ``hi > lo`` where
+    any) of type ``txn_type``: the first of ``MODEL_TRIES`` random draws that has it, else
+    ``fallback``. A few draws instead of an index by (customer, type) keep it cheap."""
+    n = txn_type.shape[0]
+    span = np.maximum(hi - lo, 1)
+    draws = lo[:, None] + (rng.random((n, MODEL_TRIES)) * span[:, None]).astype(np.int64)
+    draws = np.minimum(draws, np.maximum(hi - 1, lo)[:, None])
+    hit = legit["txn_type"][np.minimum(draws, len(legit) - 1)] == txn_type[:, None]
+    first = np.argmax(hit, axis=1)
+    found = hit[np.arange(n), first] & (hi > lo)
+    return np.asarray(np.where(found, draws[np.arange(n), first], fallback), dtype=np.int64)
+
+
 HABITS = ("amount", "hour", "category", "device")
 """What a fraudster can imitate of the victim's own payments (``Scenario.camouflage``)."""
 
@@ -225,14 +249,16 @@ def imitate(
     scenario's ``camouflage``): each incident part copies one genuine payment of its customer
     (a random one of the shard's genuine rows) as its model.
 
-    - ``amount``: each row's amount moves towards the model's, ``strength`` of the way in log
-      terms (withdrawals and refunds keep theirs: ATM notes, the purchase they return); whole
-      amounts stay whole.
+    - ``amount``: each row's amount moves towards that of one of the customer's genuine
+      payments of the same type (a transfer like their own transfers, a purchase like their
+      purchases; any payment of theirs when they made none of that type), ``strength`` of the
+      way in log terms (withdrawals and refunds keep theirs: ATM notes, the purchase they
+      return); whole amounts stay whole.
     - ``hour``: with probability ``strength`` the part moves later, all rows together (the
       incident's own order and gaps kept), to the model's time of day (never earlier than it
       started: an account that goes dormant stays so).
     - ``category``: with probability ``strength`` the part's online purchases take the model's
-      category at an online merchant of it (where one exists).
+      category at an online merchant of it (where one exists and the model is not a bill).
     - ``device``: with probability ``strength`` rows made from the fraudster's device use the
       customer's own device of the model instead (a remote-access app on the victim's phone).
 
@@ -258,11 +284,12 @@ def imitate(
     m = model[part]
     if "amount" in habits:
         keep = (rows["txn_type"] == mkt.TXN["withdrawal"]) | (rows["txn_type"] == mkt.TXN["refund"])
-        ok = has[part] & ~keep & (rows["amount"] > 0) & (legit["amount"][m] > 0)
+        like = same_type_model(rng, legit, rows["txn_type"], lo[part], hi[part], m)
+        ok = has[part] & ~keep & (rows["amount"] > 0) & (legit["amount"][like] > 0)
         a = rows["amount"]
         new = np.exp(
             (1 - strength) * np.log(np.maximum(a, 0.01))
-            + strength * np.log(np.maximum(legit["amount"][m], 0.01))
+            + strength * np.log(np.maximum(legit["amount"][like], 0.01))
         )
         whole = a == np.round(a)
         new = np.where(whole, np.maximum(np.round(new), 1.0), np.round(new, 2))
@@ -279,6 +306,7 @@ def imitate(
             & online
             & (rows["txn_type"] == mkt.TXN["purchase"])
             & (legit["merchant"][m] >= 0)
+            & ~mkt.CAT_IS_BILL[want]
         )
         if at.size:
             from fraudforge.engine.population import pick_merchants

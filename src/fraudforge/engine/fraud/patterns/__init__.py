@@ -90,7 +90,7 @@ def patterns_markdown(registry: Registry = REGISTRY) -> str:
     ]
     mix = registry.default_mix()
     lines.extend(
-        f"| {p.code} | `{p.name}` | {mix[p.name]:.0%} | {p.mean_rows:g} | {p.targets} |"
+        f"| {p.code} | `{p.name}` | {mix[p.name]:.1%} | {p.mean_rows:g} | {p.targets} |"
         for p in registry.patterns
     )
     lines += [

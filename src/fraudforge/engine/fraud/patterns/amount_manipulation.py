@@ -1,12 +1,12 @@
 """Structuring: an account holder moves one large sum in pieces, each just below an amount that
 draws scrutiny, within two days (3-6 payments). Transfers to other people stay just under INR
-50,000, the amount above which Rule 114B of the Income-tax Rules asks for a PAN on cash
-deposits, drafts, deposits and most payments it lists; purchases of jewellery (a store of value
-that resells) stay just under INR 2 lakh, above which a PAN is required for any purchase of
-goods (only customers with an income of 6 lakh a year or more structure through jewellery).
-Transfers go by UPI while the day's INR 1 lakh UPI limit allows, then by bank transfer
-(IMPS/NEFT); jewellery is bought at a shop in the customer's city or, where there is none, from
-an online jeweller. Sources: Rule 114B as listed by FirstAuditor
+50,000 (in round figures, as people send large sums), the amount above which Rule 114B of the
+Income-tax Rules asks for a PAN on cash deposits, drafts, deposits and most payments it lists;
+purchases of jewellery (a store of value that resells) stay just under INR 2 lakh, above which a
+PAN is required for any purchase of goods (only customers with an income of 6 lakh a year or
+more structure through jewellery). Transfers go by UPI while the day's INR 1 lakh UPI limit
+allows, then by bank transfer (IMPS/NEFT); jewellery is bought at a shop in the customer's city
+or, where there is none, from an online jeweller. Sources: Rule 114B as listed by FirstAuditor
 (https://firstauditor.com/specified-financial-transactions-in-which-quoting-of-PAN-is-mandatory.html)
 (the INR 50,000 items) and Vedikaa on notification S.O. 3545(E) of 30 December 2015
 (https://vedikaa.com/2016/02/27/pan-card-mandatory-for-all-transactions/): a PAN for every sale
@@ -51,6 +51,9 @@ structurer does not always go to the last rupee)."""
 JEWELLERY_MIN_INCOME = 2
 """Lowest income bracket (``market.INCOME_BRACKETS``: 6-12 lakh a year) that structures
 through jewellery; others use transfers."""
+ROUND_STEPS = (1.0, 10.0, 100.0, 500.0, 1_000.0)
+ROUND_P = (0.1, 0.1, 0.2, 0.25, 0.35)
+"""How far down a transfer piece is rounded, and how often each."""
 TRANSFER_SHARE = 0.6
 """Incidents that move the money by transfers (the rest buy jewellery)."""
 RISK = 0.02
@@ -70,8 +73,9 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     p2p = ((rng.random(n) < TRANSFER_SHARE) | ~well_off)[part]
     limit = np.where(p2p, TRANSFER_THRESHOLD_INR, JEWELLERY_THRESHOLD_INR)
     amount = np.round(limit * (1.0 - BELOW * rng.random(part.size) ** 2) - 1.0, 2)
-    # People round transfers down to the hundred, the ten or the rupee.
-    step = rng.choice([1.0, 10.0, 100.0], size=part.size, p=[0.3, 0.3, 0.4])
+    # People round transfers down as they round their other transfers: most to the thousand or
+    # the five hundred (INR 49,000, 48,500), some to the hundred, the ten or the rupee.
+    step = rng.choice(ROUND_STEPS, size=part.size, p=ROUND_P)
     amount = np.where(p2p, np.floor(amount / step) * step, amount)
     category = np.where(p2p, mkt.CAT["p2p"], mkt.CAT["jewellery"])
     day = (ts - ctx.t_start) // 86_400
@@ -114,7 +118,7 @@ PATTERN = FraudPattern(
     name="amount_manipulation",
     code=5,
     description=__doc__ or "",
-    weight=0.05,
+    weight=0.06,
     mean_rows=4.5,
     targets="account holders laundering or hiding income (first party)",
     build=build,
@@ -123,7 +127,8 @@ PATTERN = FraudPattern(
     span_days=2,
     susceptibility=Susceptibility(
         age=(0.5, 1.0, 1.4, 1.2),
-        segments=(("affluent", 3.0), ("family", 1.5)),
+        # Structuring needs a sum to hide: rarely a student's or a budget household's.
+        segments=(("affluent", 3.0), ("family", 1.5), ("budget", 0.2), ("student", 0.2)),
         vulnerability=0.0,
         propensity=1.0,
     ),

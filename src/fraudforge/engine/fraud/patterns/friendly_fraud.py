@@ -1,14 +1,21 @@
-"""Friendly fraud (chargeback fraud): the customer makes an ordinary online purchase, on their own
-device at home, and weeks later disputes it with the bank as unauthorised (or as never
-delivered) to get the money back and keep the goods. The purchase is the customer's own in every
-respect: a category they buy from online, an amount from that category's genuine model at their
-own spending level, the payment mode they would choose for it, at an hour from their own daily
-routine, approved as their purchases are. Only the chargeback, ``chargeback_delay_days`` later
-on average, labels it. Sources: NoFraud, "Friendly fraud"
-(https://www.nofraud.com/glossary-term/friendly-fraud/): a legitimate purchase by the
-cardholder, later disputed as unauthorised; Merchants' Stronghold, "Cardholder-initiated
-chargeback" (https://www.merchantsstronghold.com/glossary/cardholder-initiated-chargeback/):
-disputes raised weeks after the payment.
+"""Friendly fraud (chargeback fraud): the customer makes an ordinary purchase, most often online on
+their own device at home, otherwise at a shop counter by card or UPI QR, and weeks later disputes
+it with the bank as unauthorised, never delivered or charged twice, to get the money back and keep
+the goods (UPI's dispute process takes complaints about merchant payments as cards' chargebacks
+do). The purchase is the customer's own in every respect: a category they buy from there, an amount
+from that category's genuine model at their own spending level, the payment mode they would choose
+for it, at an hour from their own daily routine, approved as their purchases are. Only the
+chargeback, ``chargeback_delay_days`` later on average, labels it. Some customers, having got their
+money back once, dispute again within weeks (serial offenders: about 1.6 incidents per
+perpetrator). Sources: NoFraud, "Friendly fraud"
+(https://www.nofraud.com/glossary-term/friendly-fraud/): a legitimate purchase by the cardholder,
+later disputed as unauthorised; Merchants' Stronghold, "Cardholder-initiated chargeback"
+(https://www.merchantsstronghold.com/glossary/cardholder-initiated-chargeback/): disputes raised
+weeks after the payment; NPCI's UPI dispute redressal mechanism as summarised by Groww
+(https://groww.in/p/upi-dispute-redressal-mechanism): complaints can be raised for merchant
+payments as well as fund transfers; Global Risk Technologies as reported by Payments Cards & Mobile
+(https://paymentyearbooks.com/blogs/news/86-of-fraud-in-chargebacks): after an easy first
+chargeback many consumers file again within 90 days.
 """
 
 from __future__ import annotations
@@ -46,14 +53,14 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     n = len(parts)
     cu = ctx.customers
     c = ctx.local(parts.cust)
-    # What the customer buys online: their own category preferences times how much of each
-    # category is sold online.
-    weight = cu.cat_weight[c] * ONLINE_PURCHASE
+    # Where the disputed purchase was made, then what the customer buys there: their own
+    # category preferences times how much of each category is sold online (or in shops).
+    online = rng.random(n) < ONLINE_SHARE
+    weight = cu.cat_weight[c] * np.where(online[:, None], ONLINE_PURCHASE, SHOP_PURCHASE)
     category = sample_by_group(rng, normalised_cum(weight), np.arange(n, dtype=np.int64))
     amount = category_amounts(rng, category, cu.amount_scale[c])
     beyond = amount > cu.funds[c]
     amount = np.where(beyond, cu.funds[c] * rng.uniform(0.2, 0.9, n), amount)
-    online = np.ones(n, dtype=bool)
     mode = usual_modes(ctx, parts.cust, amount, category, at_pos=~online)
     rows = make_rows(
         ctx,
@@ -72,13 +79,18 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
 ONLINE_PURCHASE = np.zeros(mkt.N_MERCHANT_CATEGORIES)
 ONLINE_PURCHASE[mkt.PURCHASE_CATEGORIES] = mkt.CAT_ONLINE_SHARE[mkt.PURCHASE_CATEGORIES]
 """Purchase categories weighted by their share of online merchants (bills and cash excluded)."""
+SHOP_PURCHASE = np.zeros(mkt.N_MERCHANT_CATEGORIES)
+SHOP_PURCHASE[mkt.PURCHASE_CATEGORIES] = 1.0 - mkt.CAT_ONLINE_SHARE[mkt.PURCHASE_CATEGORIES]
+"""The same for purchases at a shop counter."""
+ONLINE_SHARE = 0.7
+"""Disputed purchases made online (card-not-present and in-app); the rest at a counter."""
 
 
 PATTERN = FraudPattern(
     name="friendly_fraud",
     code=10,
     description=__doc__ or "",
-    weight=0.07,
+    weight=0.08,
     mean_rows=1.0,
     targets="online shoppers who dispute their own purchase (first party)",
     build=build,
@@ -93,5 +105,5 @@ PATTERN = FraudPattern(
         vulnerability=0.0,
         propensity=1.0,
     ),
-    reuse=2.5,
+    reuse=1.6,
 )

@@ -1,6 +1,6 @@
 """A money mule account: someone recruited with a job offer or paid a commission lets criminals use
 their account. Victims of scams (fake investments, part-time "tasks") pay into it by P2P transfer
-(4-10 senders over up to three days, round figures around INR 12,000, within UPI's limit); within
+(4-10 senders over up to three days, round figures around INR 5,000, within UPI's limit); within
 hours of the last credit (in daylight) the mule takes the money out again: 2-4 ATM withdrawals in
 the amounts ATMs pay out and within a debit card's daily cash limit, and one transfer of the rest
 onward to the next account in the chain. The account pays from money that has just come in, so its
@@ -95,10 +95,14 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
 
 
 MULE_SENDERS = (4, 10)
-CREDIT_MEDIAN_INR = 12_000.0
-CREDIT_SIGMA = 0.8
-"""A scam victim's payment into a mule account: log-normal, in round figures, within UPI's
-limit."""
+CREDIT_MEDIAN_INR = 5_000.0
+CREDIT_SIGMA = 0.9
+"""A scam victim's payment into a mule account: log-normal (mean about INR 7,500), in round
+figures, within UPI's limit. The Ministry of Finance's figures to Parliament put UPI fraud at
+INR 1,087 crore in 13.42 lakh incidents in 2023-24 and INR 981 crore in 12.64 lakh in 2024-25,
+about INR 8,000 an incident (IANS, 15 Dec 2025,
+https://ianslive.in/upi-frauds-worth-rs-805-crore-witnessed-this-fiscal-so-far-minister--20251215175703);
+Bureau and Praxis found half of UPI frauds below INR 10,000 (``account_takeover``)."""
 ATM_BOOST = 4.0
 """Mules withdraw as a customer spending this many times more would."""
 RISK = 0.03
@@ -122,7 +126,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     t_send = draw.later(np.repeat(draw.times(n), size), 3)
     raw = np.exp(np.log(CREDIT_MEDIAN_INR) + CREDIT_SIGMA * draw.rng.standard_normal(inc.size))
     step = np.where(draw.rng.random(inc.size) < 0.6, 500.0, 100.0)
-    amount = np.clip(np.round(raw / step) * step, 1_000.0, mkt.UPI_LIMIT_INR)
+    amount = np.clip(np.round(raw / step) * step, step, mkt.UPI_LIMIT_INR)
     senders = draw.parties(inc.size)
     clash = senders == mule[inc]
     senders[clash] = (senders[clash] + 1) % draw.scenario.customers
@@ -154,7 +158,7 @@ PATTERN = FraudPattern(
     name="money_mule",
     code=13,
     description=__doc__ or "",
-    weight=0.08,
+    weight=0.13,
     mean_rows=7.0 + 4.0,
     targets=(
         "mules: young, students and low-income account holders recruited with job offers;"

@@ -1,0 +1,70 @@
+"""The default preset's difficulty on a fixed seed at an affordable size: the measures of
+``fraudforge.bench.difficulty`` against the bands of real fraud benchmarks (docs/benchmarks.md).
+The values are deterministic for the seed (one LightGBM thread, fixed seeds), so a change of the
+generator that makes the data easier or harder than the band fails here, not months later in a
+user's comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from fraudforge.bench.difficulty import TARGETS, Difficulty, measure
+from fraudforge.engine.dataset import generate
+from fraudforge.engine.scenario import Scenario
+from fraudforge.features.pipeline import build_features
+
+ROWS = 150_000
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def difficulty(tmp_path_factory: pytest.TempPathFactory) -> Difficulty:
+    root = tmp_path_factory.mktemp("bands")
+    scenario = msgspec.convert({"target_rows": ROWS, "seed": SEED}, Scenario)
+    generate(scenario, root / "data", threads=1)
+    build_features(root / "data", root / "features", threads=1)
+    return measure(root / "data", root / "features", seed=SEED)
+
+
+def _inside(d: Difficulty, name: str) -> None:
+    low, high = TARGETS[name]
+    value = getattr(d, name)
+    assert value is not None, f"{name} was not measured"
+    assert low <= value <= high, f"{name} = {value}, band {low}-{high}"
+
+
+def test_the_catalogue_model_lands_in_the_published_band(difficulty: Difficulty) -> None:
+    """LightGBM on the 69 features: ROC AUC 0.85-0.97, average precision 0.25-0.75."""
+    _inside(difficulty, "auc")
+    _inside(difficulty, "average_precision")
+
+
+def test_fraud_keeps_hours_close_to_genuine_traffic(difficulty: Difficulty) -> None:
+    """Fraud's night share (00-06) at most 2.5 times the genuine one."""
+    _inside(difficulty, "night_ratio")
+
+
+def test_the_row_alone_does_not_give_fraud_away(difficulty: Difficulty) -> None:
+    """A model on the transaction's own columns, without history, stays at or below AUC 0.85."""
+    _inside(difficulty, "row_auc")
+
+
+def test_friendly_fraud_looks_like_genuine_purchases(difficulty: Difficulty) -> None:
+    """Friendly fraud against genuine rows at or below AUC 0.70 for the catalogue model."""
+    _inside(difficulty, "friendly_auc")
+
+
+def test_every_pattern_has_rows_in_the_test_period(difficulty: Difficulty) -> None:
+    """The measures cover most patterns: incidents run through the whole period."""
+    seen = {p.pattern for p in difficulty.patterns if p.test_rows > 0}
+    assert len(seen) >= 10, sorted(seen)
+
+
+def test_the_result_round_trips(difficulty: Difficulty, tmp_path: Path) -> None:
+    """What the benchmark writes decodes to the same measures."""
+    path = tmp_path / "d.json"
+    path.write_bytes(msgspec.json.encode([difficulty]))
+    assert msgspec.json.decode(path.read_bytes(), type=list[Difficulty]) == [difficulty]
