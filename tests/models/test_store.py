@@ -30,12 +30,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 from fraudforge.engine.errors import OutputExistsError
 from fraudforge.models import FraudModel
-from fraudforge.models._store import (
-    ArtefactError,
-    BoosterClassifier,
-    load_model,
-    save_model,
-)
+from fraudforge.models._lightgbm import BoosterClassifier
+from fraudforge.models._store import ArtefactError, load_model, save_model
 
 FEATURES = ("a", "b", "c", "d")
 

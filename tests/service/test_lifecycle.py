@@ -28,7 +28,7 @@ import pytest
 from fraudforge.features.pipeline import catalog_hash
 from fraudforge.features.replay import load_snapshot, write_state
 from fraudforge.models import FraudModel, Registry
-from fraudforge.models._store import BoosterClassifier
+from fraudforge.models._lightgbm import BoosterClassifier
 from fraudforge.service.app import create_app
 from fraudforge.service.scoring import thresholds_from_alert
 from fraudforge.service.state import FORK_SNAPSHOTS, remove_stale_partials
