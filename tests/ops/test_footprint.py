@@ -47,6 +47,8 @@ def test_the_serving_requirements_are_pinned_as_in_the_lock() -> None:
     assert {name: lock.get(name) for name in serve} == serve
     # what the issue keeps out of the serving image
     assert not {"pyarrow", "ray", "plotly", "optuna", "matplotlib", "faker", "pandas"} & set(serve)
+    # the service scores from the booster's text and the fraud-type arrays
+    assert not {"lightgbm", "scikit-learn", "scipy", "skops", "joblib"} & set(serve)
     assert not set(OPTIONAL_IMPORTS) & set(serve)
 
 
