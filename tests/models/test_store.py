@@ -324,3 +324,31 @@ def test_a_damaged_booster_read_for_serving_is_refused(tmp_path: Path) -> None:
     (path / "model.json").write_text(json.dumps(spec))
     with pytest.raises(ArtefactError, match="has format 3: allowed are formats 1, 2"):
         read_model(path, isolate=True)
+
+
+def test_without_the_model_libraries_what_needs_them_is_refused_by_name() -> None:
+    """Where LightGBM, scikit-learn and skops are not installed (the serving image), a booster
+    read isolated still loads, while a model that needs them (read by LightGBM, or saved through
+    skops) is an ArtefactError naming the library and what can be served without it."""
+    probe = f"""
+import importlib.abc, sys
+from pathlib import Path
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("lightgbm", "sklearn", "skops"):
+            raise ImportError(f"No module named {{name!r}}")
+sys.meta_path.insert(0, Absent())
+from fraudforge.models._store import ArtefactError, read_model
+saved = Path({str(SAVED)!r})
+read_model(saved / "format1-lightgbm", isolate=True)
+for name in ("format1-lightgbm", "format1-fraud-type"):
+    try:
+        read_model(saved / name)
+    except ArtefactError as exc:
+        print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    booster, types = done.stdout.strip().splitlines()
+    assert "format1-lightgbm needs lightgbm, which is not installed here" in booster
+    assert "estimator.skops needs skops, which is not installed here" in types
+    assert "the batch image" in types

@@ -19,6 +19,7 @@ composites and scikit-learn estimators)."""
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import signal
 import subprocess
@@ -375,9 +376,24 @@ def check_lightgbm_texts(
             )
 
 
+def _library(name: str, what: str) -> Any:
+    """Module ``name``, imported for ``what``; where it is not installed (the serving image has
+    neither LightGBM, scikit-learn nor skops) an ``ArtefactError`` saying what needs it and
+    what can be served without it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ArtefactError(
+            f"{what} needs {name.split('.')[0]}, which is not installed here (the serving image "
+            "serves LightGBM models and fraud-type models saved as arrays without it): serve it "
+            "where LightGBM and scikit-learn are installed (the batch image), or register the "
+            "model again with this version's `fraudforge train`"
+        ) from None
+
+
 def _lightgbm_library() -> str:
     """The path of the LightGBM shared library the ``lightgbm`` package loaded."""
-    import lightgbm as lgb
+    lgb = _library("lightgbm", "checking a composite model's LightGBM members")
 
     loaded = getattr(getattr(lgb.basic, "_LIB", None), "_name", None)
     if isinstance(loaded, str) and Path(loaded).is_file():
@@ -436,7 +452,7 @@ def _booster_features(spec: dict[str, Any]) -> int | None:
 
 
 def _load_skops(path: Path) -> Any:
-    import skops.io as sio
+    sio = _library("skops.io", f"{path}")
 
     data = path.read_bytes()
     try:
@@ -468,6 +484,16 @@ def _load_arrays(directory: Path, source: dict[str, Any]) -> Any:
         raise ArtefactError(f"{path} is not a readable array estimator ({exc})") from exc
 
 
+def _reading(path: Path, member: Any, n_features: int | None) -> Any:
+    """``member``, refused unless it reads ``n_features`` features (any count when None)."""
+    if n_features is not None and member.n_features_in_ != n_features:
+        raise ArtefactError(
+            f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
+            f"model's spec lists {n_features}: the artefact is inconsistent"
+        )
+    return member
+
+
 def _text_members(directory: Path, spec: dict[str, Any], texts: dict[int, str]) -> list[Any]:
     """Every member of a bare-booster model read without LightGBM (``TextClassifier``); a text
     that does not parse or compile, or reads another feature count than the spec lists, is an
@@ -487,20 +513,15 @@ def _text_members(directory: Path, spec: dict[str, Any], texts: dict[int, str]) 
                 f"{path}: not a readable LightGBM model ({exc}); the file is damaged: restore "
                 "the registry from a backup or retrain"
             ) from None
-        if n_features is not None and member.n_features_in_ != n_features:
-            raise ArtefactError(
-                f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
-                f"model's spec lists {n_features}: the artefact is inconsistent"
-            )
-        built.append(member)
+        built.append(_reading(path, member, n_features))
     return built
 
 
 def _lightgbm_members(directory: Path, spec: dict[str, Any], texts: dict[int, str]) -> list[Any]:
     """Every member read by LightGBM itself: a ``BoosterClassifier`` per member file, an
     unfitted ``LGBMClassifier`` per template."""
-    import lightgbm as lgb
-
+    lgb = _library("lightgbm", f"{directory}")
+    _library("sklearn", f"{directory}")
     from fraudforge.models._lightgbm import BoosterClassifier
 
     built: list[Any] = []
@@ -516,12 +537,7 @@ def _lightgbm_members(directory: Path, spec: dict[str, Any], texts: dict[int, st
             )
         except lgb.basic.LightGBMError as exc:
             raise ArtefactError(f"{path}: {exc}") from exc
-        if n_features is not None and member.n_features_in_ != n_features:
-            raise ArtefactError(
-                f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
-                f"model's spec lists {n_features}: the artefact is inconsistent"
-            )
-        built.append(member)
+        built.append(_reading(path, member, n_features))
     return built
 
 
