@@ -219,11 +219,13 @@ class CompiledTrees:
 
     @classmethod
     def from_booster(cls, booster: Any) -> CompiledTrees:
-        """Compile a ``lightgbm.Booster`` (its best iteration, as ``predict`` uses) or a
-        ``TextBooster`` (already compiled: its trees are returned)."""
+        """Compile a ``lightgbm.Booster`` (its best iteration, as ``predict`` uses) through its
+        text model, as the service reads a registered model (``from_text``), so a model
+        compiles to the same doubles whichever way it was loaded; or a ``TextBooster`` (already
+        compiled: its trees are returned)."""
         if isinstance(booster, TextBooster):
             return booster.trees
-        return cls.from_dump(booster.dump_model())
+        return cls.from_text(booster.model_to_string())
 
     @classmethod
     def from_text(cls, text: str) -> CompiledTrees:
