@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 from fraudforge.models import FraudModel, ModelData, load_model, save_model, train_model
-from fraudforge.models.compiled import CompiledTrees, UnsupportedModelError, lightgbm_booster
+from fraudforge.models._store import TextClassifier
+from fraudforge.models.compiled import (
+    CompiledTrees,
+    ModelTextError,
+    TextBooster,
+    UnsupportedModelError,
+    lightgbm_booster,
+    parse_model_text,
+)
 
 RTOL = 1e-12
 
@@ -230,3 +238,131 @@ def test_unsupported_models_are_refused() -> None:
     with pytest.raises(UnsupportedModelError, match="objective 'regression'"):
         CompiledTrees.from_dump({**_hand_dump(), "objective": "regression"})
     assert lightgbm_booster(object()) is None
+
+
+def test_the_text_model_scores_as_lightgbm(trained: Trained) -> None:
+    """Read from LightGBM's text model without LightGBM, the trees give ``Booster.predict``'s raw
+    scores and probabilities on every row of the scenario (missing values included), and the
+    same raw scores as the trees compiled from the booster's own dump (``from_booster`` reads
+    the text too, so the service and an in-process scorer compile the same doubles)."""
+    booster = lightgbm_booster(trained.model.estimator)
+    assert booster is not None
+    text = booster.model_to_string()
+    reread = lgb.Booster(model_str=text)
+    x = _matrix(trained)
+    from_text = TextBooster(text)
+    assert from_text.num_trees() == reread.num_trees() == 60
+    assert from_text.num_feature() == reread.num_feature() == x.shape[1]
+    np.testing.assert_allclose(
+        from_text.predict(x, raw_score=True), reread.predict(x, raw_score=True), rtol=RTOL, atol=0
+    )
+    np.testing.assert_allclose(from_text.predict(x), reread.predict(x), rtol=RTOL, atol=0)
+    np.testing.assert_array_equal(
+        CompiledTrees.from_text(text).raw_many(x),
+        CompiledTrees.from_dump(booster.dump_model()).raw_many(x),
+    )
+    # contributions come from the text's internal values (6 digits): they still add up
+    compiled, out = from_text.trees, np.empty(x.shape[1])
+    for i in range(0, x.shape[0], 499):
+        raw = compiled.contributions(x[i], out)
+        assert out.sum() + compiled.bias == pytest.approx(raw, abs=1e-9)
+    served = TextClassifier(text, classes=(False, True))
+    assert lightgbm_booster(served) is served.booster_
+    np.testing.assert_allclose(served.predict_proba(x)[:, 1], reread.predict(x), rtol=RTOL)
+
+
+HAND_TEXT = """tree
+version=v4
+num_class=1
+num_tree_per_iteration=1
+label_index=0
+max_feature_idx=1
+objective=binary sigmoid:2
+feature_names=a b
+feature_infos=none none
+tree_sizes=1 1
+
+Tree=0
+num_leaves=3
+num_cat=0
+split_feature=0 1
+split_gain=1 1
+threshold=1 0
+decision_type=8 2
+left_child=1 -1
+right_child=-3 -2
+leaf_value=-1 2 3
+internal_value=0.5 0.25
+is_linear=0
+shrinkage=1
+
+
+Tree=1
+num_leaves=1
+num_cat=0
+split_feature=
+split_gain=
+threshold=
+decision_type=
+left_child=
+right_child=
+leaf_value=0.125
+is_linear=0
+shrinkage=1
+
+
+end of trees
+
+feature_importances:
+a=1
+b=1
+"""
+"""``_hand_dump``'s model as LightGBM's text model (decision type 8: missing type NaN, default
+right; 2: missing type None, default left; a negative child ``~i`` is leaf ``i``)."""
+
+
+def test_the_hand_text_reads_as_the_hand_dump() -> None:
+    """The text form of the hand-built model parses to its dump's trees and compiles to the
+    same arrays."""
+    parsed = parse_model_text(HAND_TEXT)
+    dump = _hand_dump()
+    assert [t["tree_structure"] for t in parsed["tree_info"]] == [
+        t["tree_structure"] for t in dump["tree_info"]
+    ]
+    assert parsed["feature_names"] == ["a", "b"]
+    assert parsed["objective"] == "binary sigmoid:2"
+    a, b = CompiledTrees.from_text(HAND_TEXT), CompiledTrees.from_dump(dump)
+    for got, want in [(a.ints, b.ints), (a.floats, b.floats), (a.roots, b.roots)]:
+        np.testing.assert_array_equal(got, want)
+    assert (a.sigmoid, a.n_features, a.average) == (2.0, 2, False)
+    averaged = HAND_TEXT.replace(
+        "objective=binary sigmoid:2\n", "objective=binary sigmoid:2\naverage_output\n"
+    )
+    assert CompiledTrees.from_text(averaged).average
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error", "match"),
+    [
+        ("end of trees", "end of", ModelTextError, "no `end of trees` line"),
+        ("leaf_value=-1 2 3", "leaf_value=-1 2", ModelTextError, "leaf_value has 2 values"),
+        ("threshold=1 0", "threshold=1 x", ModelTextError, "tree 0: threshold holds a value that"),
+        ("Tree=1", "Tree=5", ModelTextError, "'Tree=5', expected Tree=1"),
+        ("tree_sizes=1 1", "tree_sizes=1 1 1", ModelTextError, "lists 3 trees, the text has 2"),
+        ("left_child=1 -1", "left_child=1 -7", ModelTextError, "tree 0 has a child -7 outside"),
+        ("left_child=1 -1", "left_child=0 -1", ModelTextError, "tree 0 has a cycle"),
+        ("max_feature_idx=1\n", "", ModelTextError, "no valid max_feature_idx"),
+        ("tree\nversion", "version", ModelTextError, "does not start with `tree`"),
+        ("is_linear=0\nshrinkage=1\n\n\nTree=1", "is_linear=1\nshrinkage=1\n\n\nTree=1",
+         UnsupportedModelError, "tree 0 is a linear tree"),
+        ("decision_type=8 2", "decision_type=9 2", UnsupportedModelError, "only numerical splits"),
+    ],
+)  # fmt: skip
+def test_a_damaged_text_is_refused_with_what_is_wrong(
+    old: str, new: str, error: type[Exception], match: str
+) -> None:
+    """A truncated or altered text model is an error naming what is wrong (never a crash); what
+    the walk cannot compute (linear trees, categorical splits) is refused as unsupported."""
+    assert old in HAND_TEXT
+    with pytest.raises(error, match=match):
+        CompiledTrees.from_text(HAND_TEXT.replace(old, new, 1))

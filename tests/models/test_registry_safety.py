@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from fraudforge.models import FraudModel
-from fraudforge.models._store import ArtefactError, BoosterClassifier, check_lightgbm_texts
+from fraudforge.models._lightgbm import BoosterClassifier
+from fraudforge.models._store import ArtefactError, check_lightgbm_texts
 from fraudforge.models.registry import INDEX_FILE, Registry, RegistryError, RegistryIndexError
 
 FEATURES = ("amount_z", "txn_count_1h", "dist_home_km")

@@ -4,6 +4,8 @@ refused before anything is deserialised."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,12 +32,15 @@ from sklearn.tree import DecisionTreeClassifier
 
 from fraudforge.engine.errors import OutputExistsError
 from fraudforge.models import FraudModel
+from fraudforge.models._lightgbm import BoosterClassifier
 from fraudforge.models._store import (
     ArtefactError,
-    BoosterClassifier,
+    TextClassifier,
     load_model,
+    read_model,
     save_model,
 )
+from fraudforge.models.fraud_type import FraudTypes, LinearTypes, type_pipeline
 
 FEATURES = ("a", "b", "c", "d")
 
@@ -224,3 +229,126 @@ def test_save_is_atomic_and_refuses_a_non_empty_target(tmp_path: Path) -> None:
         save_model(bad, directory, overwrite=True)
     assert {p.name: p.read_bytes() for p in directory.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+SAVED = Path(__file__).parent / "saved"
+"""Models saved in spec format 1 (before array estimators), with the scores they gave then."""
+
+
+def test_models_saved_in_format_1_still_load() -> None:
+    """A LightGBM model and a fraud-type model saved in format 1 (the fraud-type model as a
+    skops pipeline) load and score as they did when saved: the booster read by LightGBM and by
+    fraudforge's own reader alike."""
+    expected = np.load(SAVED / "format1-expected.npz")
+    rows = expected["rows"]
+    booster = load_model(SAVED / "format1-lightgbm")
+    assert isinstance(booster.estimator, BoosterClassifier)
+    assert (booster.kind, booster.features, booster.threshold) == ("lightgbm", ("a", "b", "c"), 0.4)
+    np.testing.assert_array_equal(booster.score(rows), expected["proba"])
+    served = read_model(SAVED / "format1-lightgbm", isolate=True)
+    assert isinstance(served.estimator, TextClassifier)
+    np.testing.assert_array_equal(served.score(rows), expected["proba"])
+    types = load_model(SAVED / "format1-fraud-type")
+    assert types.estimator.named_steps.keys() == {"impute", "scale", "logistic"}
+    assert FraudTypes(types).predict_many(rows) == expected["types"].tolist()
+
+
+def _fraud_types(tmp_path: Path) -> tuple[FraudModel, np.ndarray, Path]:
+    """A three-type model fitted as the fraud-type pipeline, its rows, and where it is saved."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 4))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y = np.array(["card_testing", "money_mule", "stolen_card"])[
+        np.argmax(np.nan_to_num(x[:, :3]), 1)
+    ]
+    pipeline = type_pipeline().fit(x, y)
+    model = FraudModel(
+        kind="logistic", estimator=LinearTypes.from_pipeline(pipeline), features=FEATURES
+    )
+    assert model.estimator.predict(x).tolist() == pipeline.predict(x).tolist()
+    np.testing.assert_allclose(
+        model.estimator.predict_proba(x), pipeline.predict_proba(x), rtol=1e-9
+    )
+    return model, x, save_model(model, tmp_path / "types")
+
+
+def test_the_fraud_type_model_is_saved_as_arrays(tmp_path: Path) -> None:
+    """The fraud-type model is saved as NumPy arrays (format 2, no skops file) and loads to the
+    same arrays and predictions."""
+    model, x, path = _fraud_types(tmp_path)
+    assert sorted(p.name for p in path.iterdir()) == ["estimator.npz", "model.json"]
+    spec = json.loads((path / "model.json").read_text())
+    assert spec["format"] == 2
+    assert spec["estimator"] == {"arrays": "estimator.npz", "type": "fraud-types"}
+    back = load_model(path)
+    assert isinstance(back.estimator, LinearTypes)
+    for name, array in model.estimator.to_arrays().items():
+        np.testing.assert_array_equal(back.estimator.to_arrays()[name], array)
+    assert FraudTypes(back).predict_many(x) == model.estimator.predict(x).tolist()
+
+
+def test_serving_reads_models_without_the_model_libraries(tmp_path: Path) -> None:
+    """What the service loads (a booster read isolated, a fraud-type model) imports none of
+    LightGBM, scikit-learn, skops or SciPy's sparse matrices (the serving image has none)."""
+    _, _, types = _fraud_types(tmp_path)
+    probe = f"""
+import sys
+from pathlib import Path
+from fraudforge.models._store import read_model
+from fraudforge.models.compiled import CompiledTrees, lightgbm_booster
+from fraudforge.models.fraud_type import FraudTypes
+model = read_model(Path({str(SAVED / "format1-lightgbm")!r}), isolate=True)
+CompiledTrees.from_booster(lightgbm_booster(model.estimator))
+FraudTypes(read_model(Path({str(types)!r})))
+libraries = ("lightgbm", "sklearn", "skops", "joblib")
+print(sorted(m for m in sys.modules if m.split(".")[0] in libraries))
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_damaged_booster_read_for_serving_is_refused(tmp_path: Path) -> None:
+    """Read isolated, a booster whose text is damaged (its hashes recorded) is an ArtefactError
+    naming the file, and the format-1 spec format is still named as readable."""
+    path = save_model(load_model(SAVED / "format1-lightgbm"), tmp_path / "m")
+    member = path / "member-000.lgb.txt"
+    member.write_text(member.read_text().replace("end of trees", ""))
+    spec = json.loads((path / "model.json").read_text())
+    from fraudforge.foundation.hashing import sha256_file
+
+    spec["sha256"]["member-000.lgb.txt"] = sha256_file(member)
+    (path / "model.json").write_text(json.dumps(spec))
+    with pytest.raises(ArtefactError, match=r"member-000.lgb.txt: not a readable LightGBM model"):
+        read_model(path, isolate=True)
+    spec["format"] = 3
+    (path / "model.json").write_text(json.dumps(spec))
+    with pytest.raises(ArtefactError, match="has format 3: allowed are formats 1, 2"):
+        read_model(path, isolate=True)
+
+
+def test_without_the_model_libraries_what_needs_them_is_refused_by_name() -> None:
+    """Where LightGBM, scikit-learn and skops are not installed (the serving image), a booster
+    read isolated still loads, while a model that needs them (read by LightGBM, or saved through
+    skops) is an ArtefactError naming the library and what can be served without it."""
+    probe = f"""
+import importlib.abc, sys
+from pathlib import Path
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("lightgbm", "sklearn", "skops"):
+            raise ImportError(f"No module named {{name!r}}")
+sys.meta_path.insert(0, Absent())
+from fraudforge.models._store import ArtefactError, read_model
+saved = Path({str(SAVED)!r})
+read_model(saved / "format1-lightgbm", isolate=True)
+for name in ("format1-lightgbm", "format1-fraud-type"):
+    try:
+        read_model(saved / name)
+    except ArtefactError as exc:
+        print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    booster, types = done.stdout.strip().splitlines()
+    assert "format1-lightgbm needs lightgbm, which is not installed here" in booster
+    assert "estimator.skops needs skops, which is not installed here" in types
+    assert "the batch image" in types

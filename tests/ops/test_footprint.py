@@ -47,6 +47,8 @@ def test_the_serving_requirements_are_pinned_as_in_the_lock() -> None:
     assert {name: lock.get(name) for name in serve} == serve
     # what the issue keeps out of the serving image
     assert not {"pyarrow", "ray", "plotly", "optuna", "matplotlib", "faker", "pandas"} & set(serve)
+    # the service scores from the booster's text and the fraud-type arrays
+    assert not {"lightgbm", "scikit-learn", "scipy", "skops", "joblib"} & set(serve)
     assert not set(OPTIONAL_IMPORTS) & set(serve)
 
 
@@ -83,14 +85,18 @@ def _stages(containerfile: str) -> list[str]:
 
 
 def test_the_images_and_compose_agree() -> None:
-    """The serving image is the Containerfile's last (default) target and installs the serving
-    requirements alone; compose builds the service from it and batch jobs from the batch target;
-    the build context holds every file the Containerfile copies."""
+    """The serving image is the Containerfile's last (default) target, one layer run as user
+    10001, and installs the serving requirements alone; compose builds the service from it and
+    batch jobs from the batch target; the build context holds every file the Containerfile
+    copies."""
     text = (ROOT / "Containerfile").read_text()
     stages = _stages(text)
     assert stages[-1] == "serve"
     assert "batch" in stages
     assert "--no-deps \\\n        --requirement requirements-serve.txt" in text
+    # one layer, so what serve-root removes from the base is not in the image at all
+    assert "FROM scratch AS serve\nCOPY --from=serve-root / /\n" in text
+    assert "\nUSER 10001:10001\n" in text.split("FROM scratch AS serve", 1)[1]
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
     assert services["fraudforge"]["build"]["target"] == "serve"
     assert services["batch"]["build"]["target"] == "batch"

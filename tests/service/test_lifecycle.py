@@ -28,7 +28,7 @@ import pytest
 from fraudforge.features.pipeline import catalog_hash
 from fraudforge.features.replay import load_snapshot, write_state
 from fraudforge.models import FraudModel, Registry
-from fraudforge.models._store import BoosterClassifier
+from fraudforge.models._lightgbm import BoosterClassifier
 from fraudforge.service.app import create_app
 from fraudforge.service.scoring import thresholds_from_alert
 from fraudforge.service.state import FORK_SNAPSHOTS, remove_stale_partials
@@ -116,17 +116,18 @@ def _score(base: str, deployment: Deployment, body: dict[str, Any]) -> dict[str,
 def test_damaged_models_are_refused_and_the_old_one_keeps_serving(
     deployment: Deployment, lifecycle: Lifecycle, tmp_path: Path
 ) -> None:
-    """Each damaged version (LightGBM aborts on the first two) answers 422 naming what is wrong,
-    through /v1/admin/model and through a promotion with serve; the server stays up on v1, and
-    the failed promotions moved no stage (item 2)."""
+    """Each damaged version (LightGBM aborts on the first two; the service reads them with its
+    own text reader, which refuses them) answers 422 naming what is wrong, through
+    /v1/admin/model and through a promotion with serve; the server stays up on v1, and the
+    failed promotions moved no stage (item 2)."""
     registry = tmp_path / "registry"
     shutil.copytree(lifecycle.registry, registry)
     app = create_app(deployment.settings(tmp_path / "s.npz", registry=str(registry)))
     before = _stages(registry, lifecycle.name)
     history = Registry(registry, create=False).history(lifecycle.name, 1)
     expected = {
-        3: r"not a readable LightGBM model \(LightGBM crashed with SIG[A-Z]+",
-        4: r"not a readable LightGBM model \(LightGBM crashed with SIG[A-Z]+",
+        3: r"not a readable LightGBM model \(no `end of trees` line",
+        4: r"not a readable LightGBM model \(tree 1: left_child holds a value that is not a",
         5: r"reads \d+ features, the model's spec lists \d+",
     }
     with live_server(app) as base:
@@ -278,8 +279,9 @@ def _cli_serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[
 def test_serve_refuses_a_model_that_cannot_be_served_before_listening(
     deployment: Deployment, lifecycle: Lifecycle, tmp_path: Path
 ) -> None:
-    """An unknown reference, a damaged model (LightGBM would abort) and a model of another
-    catalogue: `fraudforge serve` exits 2 with one line naming the problem, before listening."""
+    """An unknown reference, a damaged model (LightGBM would abort; the service's text reader
+    refuses it) and a model of another catalogue: `fraudforge serve` exits 2 with one line
+    naming the problem, before listening."""
     state = tmp_path / "s.npz"
     state.write_bytes(deployment.snapshot.read_bytes())
     base = ["--registry", str(lifecycle.registry), "--state", str(state), "--log-level", "warning"]
@@ -290,7 +292,7 @@ def test_serve_refuses_a_model_that_cannot_be_served_before_listening(
             f"{lifecycle.name} (v1 production, v2 staging, v3 none",
         ],
         f"{lifecycle.name}:99": ["has no version 99", "it holds"],
-        f"{lifecycle.name}:3": ["member-000.lgb.txt: not a readable LightGBM model", "crashed"],
+        f"{lifecycle.name}:3": ["member-000.lgb.txt: not a readable LightGBM model", "end of"],
         f"{lifecycle.name}:5": ["features, the model's spec lists"],
         f"{lifecycle.name}:{DIFFERS}": [lifecycle.old_hash, catalog_hash()],
     }

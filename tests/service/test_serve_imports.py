@@ -1,6 +1,7 @@
 """The serving image's requirements cover the real serve path: the service started (warm
 start from a dataset, a fraud-type model beside the model), scoring once and stopped imports
-nothing that requirements-serve.txt leaves out (docs/deployment.md)."""
+nothing that requirements-serve.txt leaves out, and none of LightGBM, scikit-learn, skops or
+SciPy (docs/deployment.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def test_the_serve_path_needs_only_the_serving_requirements(
 ) -> None:
     """The real service, warm-started from a dataset, with a fraud-type model beside its model,
     scores once and stops: everything it imported is in requirements-serve.txt (or is one of
-    the libraries' optional imports), and nothing of training, the report or Ray."""
+    the libraries' optional imports), and nothing of training, the model libraries, the report
+    or Ray."""
     from fraudforge.engine.dataset import generate
     from fraudforge.engine.scenario import Scenario
     from fraudforge.features.pipeline import build_features
@@ -44,8 +46,12 @@ def test_the_serve_path_needs_only_the_serving_requirements(
         log=tmp_path / "serve.log",
     )
     assert (tmp_path / "state.npz").stat().st_size > 0  # the snapshot written on SIGTERM
-    assert {"fraudforge.service.server", "lightgbm", "sklearn.linear_model"} <= set(modules)
+    assert {"fraudforge.service.server", "fraudforge.models.compiled"} <= set(modules)
     assert missing_requirements(modules, read_pins(ROOT / SERVE_REQUIREMENTS)) == []
-    assert not {"fraudforge.models.training", "fraudforge.analytics", "ray", "plotly"} & set(
-        modules
-    )
+    tops = {m.split(".", 1)[0] for m in modules}
+    # scoring reads the booster's text and the fraud-type arrays: no model library is imported
+    # (SciPy only as numba's version check when it is installed: OPTIONAL_IMPORTS)
+    assert not {"lightgbm", "sklearn", "skops", "joblib", "ray", "plotly"} & tops
+    assert "scipy.sparse" not in modules
+    assert not {"fraudforge.models.training", "fraudforge.models.zoo"} & set(modules)
+    assert not any(m.startswith("fraudforge.analytics") for m in modules)

@@ -4,12 +4,22 @@ composites holding LightGBM members (voting, stacking, bagging, calibrated) as a
 whose members are slots filled from LightGBM text files. Nothing is ever unpickled.
 
 A saved model is a directory: ``model.json`` (kind, features, params, threshold, the member list
-and the sha256 of every other file), ``estimator.skops`` unless the model is a bare booster, and
-``member-NNN.lgb.txt`` per fitted LightGBM member."""
+and the sha256 of every other file), ``estimator.skops`` unless the model is a bare booster or an
+array estimator, ``estimator.npz`` for an array estimator (the fraud-type model's
+``LinearTypes``: NumPy arrays, no pickles; format 2), and ``member-NNN.lgb.txt`` per fitted
+LightGBM member. Format 1 directories (before array estimators) read as before.
+
+What a model needs is imported when it is read or written, not with this module: a bare booster
+loaded for serving (``isolate``) is read by ``compiled.TextBooster`` without LightGBM, and the
+fraud-type model's arrays need no scikit-learn, so the serving image carries neither LightGBM,
+scikit-learn, skops nor SciPy. LightGBM, skops and scikit-learn are imported for the models that
+need them (``models._lightgbm.BoosterClassifier`` for boosters read in full, skops for
+composites and scikit-learn estimators)."""
 
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import signal
 import subprocess
@@ -18,19 +28,21 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
-import skops.io as sio
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.hashing import sha256_file
 from fraudforge.models.artefact import KINDS, FraudModel
+from fraudforge.models.compiled import ModelTextError, TextBooster, UnsupportedModelError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""The spec format written: 2 added array estimators (``estimator.npz``)."""
+READ_FORMATS = (1, 2)
+"""Spec formats read: format 1 is format 2 without array estimators."""
 SPEC_FILE = "model.json"
 SKOPS_FILE = "estimator.skops"
+ARRAYS_FILE = "estimator.npz"
 
 TRUSTED_TYPES: tuple[str, ...] = (
     "fraudforge.models._store.MemberSlot",
@@ -50,38 +62,15 @@ class ArtefactError(FraudforgeError, ValueError):
     """A saved model that cannot be trusted or read: names the file and what is wrong."""
 
 
-class BoosterClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
-    """A binary LightGBM booster rebuilt from its text model, with the scoring surface of a fitted
-    ``LGBMClassifier`` (``classes_``, ``predict_proba``, ``decision_function``, ``predict``),
-    giving identical scores. It scores a stored model; it has no ``fit`` (train a new model)."""
+class BoosterScoring:
+    """The scoring surface of a fitted binary ``LGBMClassifier`` over a booster ``booster_``
+    (``classes_``, ``predict_proba``, ``decision_function``, ``predict``), shared by
+    ``BoosterClassifier`` (a ``lightgbm.Booster``) and ``TextClassifier`` (a ``TextBooster``)."""
 
-    def __init__(
-        self,
-        *,
-        model_str: str = "",
-        classes: Iterable[Any] = (0, 1),
-        importance_type: str = "split",
-    ) -> None:
-        self.model_str = model_str
-        self.classes = classes
-        self.importance_type = importance_type
-
-    @classmethod
-    def from_string(
-        cls, model_str: str, *, classes: Iterable[Any], importance_type: str = "split"
-    ) -> BoosterClassifier:
-        """The fitted classifier of a LightGBM text model (as ``Booster.model_to_string``)."""
-        est = cls(model_str=model_str, classes=tuple(classes), importance_type=importance_type)
-        est.booster_ = lgb.Booster(model_str=model_str)
-        est.classes_ = np.asarray(tuple(classes))
-        est.n_classes_ = len(est.classes_)
-        est.n_features_in_ = est.booster_.num_feature()
-        return est
-
-    @property
-    def feature_importances_(self) -> np.ndarray:
-        """Per-feature importance of the booster (``importance_type``: split or gain)."""
-        return np.asarray(self.booster_.feature_importance(importance_type=self.importance_type))
+    booster_: Any
+    classes_: np.ndarray
+    model_str: str
+    importance_type: str
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:  # noqa: N803 - scikit-learn's name
         """Raw margin (log-odds) per row, as ``LGBMClassifier.decision_function``."""
@@ -97,6 +86,23 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.asarray(self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(np.intp)])
 
 
+class TextClassifier(BoosterScoring):
+    """A binary LightGBM text model read without LightGBM (``compiled.TextBooster``), with the
+    scoring surface of a fitted ``LGBMClassifier`` and the same scores: what the service loads
+    (``read_model(..., isolate=True)``). It scores; it is not a scikit-learn estimator (use
+    ``BoosterClassifier`` to refit, calibrate or combine)."""
+
+    def __init__(
+        self, model_str: str, *, classes: Iterable[Any], importance_type: str = "split"
+    ) -> None:
+        self.model_str = model_str
+        self.importance_type = importance_type
+        self.booster_ = TextBooster(model_str)
+        self.classes_ = np.asarray(tuple(classes))
+        self.n_classes_ = len(self.classes_)
+        self.n_features_in_ = self.booster_.num_feature()
+
+
 class MemberSlot:
     """Stands in a skops skeleton for LightGBM member ``index`` of the model's member list."""
 
@@ -105,6 +111,17 @@ class MemberSlot:
 
 
 def _is_lightgbm(obj: Any) -> bool:
+    """A LightGBM classifier (stored as a member file): a ``TextClassifier``, or, once
+    ``lightgbm`` is imported (none can exist before), an ``LGBMClassifier`` or
+    ``BoosterClassifier``."""
+    if isinstance(obj, TextClassifier):
+        return True
+    if "lightgbm" not in sys.modules:
+        return False
+    import lightgbm as lgb
+
+    from fraudforge.models._lightgbm import BoosterClassifier
+
     return isinstance(obj, lgb.LGBMClassifier | BoosterClassifier)
 
 
@@ -178,7 +195,7 @@ def write_model(model: FraudModel, directory: Path) -> list[str]:
         if not _is_lightgbm(obj):
             return None
         index = len(members)
-        if isinstance(obj, BoosterClassifier):
+        if isinstance(obj, BoosterScoring):  # read from a text model: keep that text
             text, classes, importance = obj.model_str, obj.classes_, obj.importance_type
         elif getattr(obj, "fitted_", False):
             if obj.n_classes_ != 2:
@@ -207,7 +224,13 @@ def write_model(model: FraudModel, directory: Path) -> list[str]:
     }
     if isinstance(skeleton, MemberSlot):
         spec["estimator"] = {"member": skeleton.index}
+    elif hasattr(skeleton, "to_arrays"):
+        with open(directory / ARRAYS_FILE, "wb") as f:
+            np.savez(f, **skeleton.to_arrays())
+        spec["estimator"] = {"arrays": ARRAYS_FILE, "type": skeleton.ARRAYS}
     else:
+        import skops.io as sio
+
         sio.dump(skeleton, directory / SKOPS_FILE)
         spec["estimator"] = {"skops": SKOPS_FILE}
     files = sorted(p.name for p in directory.iterdir())
@@ -224,9 +247,10 @@ def _read_spec(directory: Path) -> dict[str, Any]:
         spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtefactError(f"{path} is not valid JSON ({exc}): the artefact is corrupted") from exc
-    if spec.get("format") != FORMAT_VERSION:
+    if spec.get("format") not in READ_FORMATS:
         raise ArtefactError(
-            f"{path} has format {spec.get('format')!r}: allowed is format {FORMAT_VERSION}"
+            f"{path} has format {spec.get('format')!r}: allowed are formats "
+            f"{', '.join(map(str, READ_FORMATS))}"
         )
     if spec.get("kind") not in KINDS:
         raise ArtefactError(
@@ -352,8 +376,25 @@ def check_lightgbm_texts(
             )
 
 
+def _library(name: str, what: str) -> Any:
+    """Module ``name``, imported for ``what``; where it is not installed (the serving image has
+    neither LightGBM, scikit-learn nor skops) an ``ArtefactError`` saying what needs it and
+    what can be served without it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ArtefactError(
+            f"{what} needs {name.split('.')[0]}, which is not installed here (the serving image "
+            "serves LightGBM models and fraud-type models saved as arrays without it): serve it "
+            "where LightGBM and scikit-learn are installed (the batch image), or register the "
+            "model again with this version's `fraudforge train`"
+        ) from None
+
+
 def _lightgbm_library() -> str:
     """The path of the LightGBM shared library the ``lightgbm`` package loaded."""
+    lgb = _library("lightgbm", "checking a composite model's LightGBM members")
+
     loaded = getattr(getattr(lgb.basic, "_LIB", None), "_name", None)
     if isinstance(loaded, str) and Path(loaded).is_file():
         return loaded
@@ -388,12 +429,16 @@ def _member_texts(directory: Path, spec: dict[str, Any]) -> dict[int, str]:
 
 
 def check_model(directory: Path) -> None:
-    """Check the model saved in ``directory`` without loading it here: the spec, every file's
-    recorded sha256, and each LightGBM member in a child process (see
-    :func:`check_lightgbm_texts`)."""
+    """Check the model saved in ``directory`` without loading it with LightGBM here: the spec,
+    every file's recorded sha256, then a bare booster's text read as ``read_model(...,
+    isolate=True)`` reads it (fraudforge's reader: a damaged file is an error, never an abort)
+    and a composite's LightGBM members in a child process (see :func:`check_lightgbm_texts`)."""
     spec = _read_spec(directory)
     verify_files(directory, spec.get("sha256", {}))
     texts = _member_texts(directory, spec)
+    if "member" in spec["estimator"]:
+        _text_members(directory, spec, texts)
+        return
     check_lightgbm_texts(
         [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
         _booster_features(spec),
@@ -407,6 +452,8 @@ def _booster_features(spec: dict[str, Any]) -> int | None:
 
 
 def _load_skops(path: Path) -> Any:
+    sio = _library("skops.io", f"{path}")
+
     data = path.read_bytes()
     try:
         untrusted = sio.get_untrusted_types(data=data)
@@ -421,47 +468,110 @@ def _load_skops(path: Path) -> Any:
     return sio.loads(data, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
 
 
+def _load_arrays(directory: Path, source: dict[str, Any]) -> Any:
+    """The array estimator ``source`` names (``{"arrays": FILE, "type": NAME}``)."""
+    from fraudforge.models.fraud_type import LinearTypes
+
+    path = directory / source["arrays"]
+    if source.get("type") != LinearTypes.ARRAYS:
+        raise ArtefactError(
+            f"{path} holds arrays of type {source.get('type')!r}: allowed is {LinearTypes.ARRAYS!r}"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return LinearTypes.from_arrays({k: z[k] for k in z.files})
+    except (OSError, ValueError, KeyError) as exc:
+        raise ArtefactError(f"{path} is not a readable array estimator ({exc})") from exc
+
+
+def _reading(path: Path, member: Any, n_features: int | None) -> Any:
+    """``member``, refused unless it reads ``n_features`` features (any count when None)."""
+    if n_features is not None and member.n_features_in_ != n_features:
+        raise ArtefactError(
+            f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
+            f"model's spec lists {n_features}: the artefact is inconsistent"
+        )
+    return member
+
+
+def _text_members(directory: Path, spec: dict[str, Any], texts: dict[int, str]) -> list[Any]:
+    """Every member of a bare-booster model read without LightGBM (``TextClassifier``); a text
+    that does not parse or compile, or reads another feature count than the spec lists, is an
+    ``ArtefactError`` naming the file."""
+    built: list[Any] = []
+    n_features = _booster_features(spec)
+    for i, entry in enumerate(spec["members"]):
+        path = directory / entry.get("file", f"member {i}")
+        if i not in texts:
+            raise ArtefactError(f"{path}: a bare booster's member must be a fitted LightGBM model")
+        try:
+            member = TextClassifier(
+                texts[i], classes=entry["classes"], importance_type=entry["importance_type"]
+            )
+        except (ModelTextError, UnsupportedModelError) as exc:
+            raise ArtefactError(
+                f"{path}: not a readable LightGBM model ({exc}); the file is damaged: restore "
+                "the registry from a backup or retrain"
+            ) from None
+        built.append(_reading(path, member, n_features))
+    return built
+
+
+def _lightgbm_members(directory: Path, spec: dict[str, Any], texts: dict[int, str]) -> list[Any]:
+    """Every member read by LightGBM itself: a ``BoosterClassifier`` per member file, an
+    unfitted ``LGBMClassifier`` per template."""
+    lgb = _library("lightgbm", f"{directory}")
+    _library("sklearn", f"{directory}")
+    from fraudforge.models._lightgbm import BoosterClassifier
+
+    built: list[Any] = []
+    n_features = _booster_features(spec)
+    for i, entry in enumerate(spec["members"]):
+        if "file" not in entry:
+            built.append(lgb.LGBMClassifier(**_from_json(entry["params"])))
+            continue
+        path = directory / entry["file"]
+        try:
+            member = BoosterClassifier.from_string(
+                texts[i], classes=entry["classes"], importance_type=entry["importance_type"]
+            )
+        except lgb.basic.LightGBMError as exc:
+            raise ArtefactError(f"{path}: {exc}") from exc
+        built.append(_reading(path, member, n_features))
+    return built
+
+
 def read_model(directory: Path, *, isolate: bool = False) -> FraudModel:
     """Load the model written by :func:`write_model`, verifying each file's recorded sha256.
-    With ``isolate``, every LightGBM member is first loaded in a child process (see
-    :func:`check_lightgbm_texts`): a malformed one is refused rather than aborting this one."""
+    With ``isolate``, nothing LightGBM cannot read reaches LightGBM in this process: a bare
+    booster is read by fraudforge's own reader (a ``TextClassifier``: same scores, no LightGBM
+    imported, what the service serves) and a composite's members are first loaded in a child
+    process (see :func:`check_lightgbm_texts`); a malformed file is refused rather than
+    aborting this process."""
     spec = _read_spec(directory)
     verify_files(directory, spec.get("sha256", {}))
     texts = _member_texts(directory, spec)
-    n_features = _booster_features(spec)
-    if isolate:
-        check_lightgbm_texts(
-            [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
-            n_features,
-        )
-    built: list[Any] = []
-    for i, entry in enumerate(spec["members"]):
-        if "file" in entry:
-            path = directory / entry["file"]
-            try:
-                member = BoosterClassifier.from_string(
-                    texts[i], classes=entry["classes"], importance_type=entry["importance_type"]
-                )
-            except lgb.basic.LightGBMError as exc:
-                raise ArtefactError(f"{path}: {exc}") from exc
-            if n_features is not None and member.n_features_in_ != n_features:
-                raise ArtefactError(
-                    f"{path}: the LightGBM model reads {member.n_features_in_} features, the "
-                    f"model's spec lists {n_features}: the artefact is inconsistent"
-                )
-            built.append(member)
-        else:
-            built.append(lgb.LGBMClassifier(**_from_json(entry["params"])))
     source = spec["estimator"]
-    if "member" in source:
-        estimator = built[source["member"]]
+    if "arrays" in source:
+        estimator = _load_arrays(directory, source)
+    elif "member" in source and isolate:
+        estimator = _text_members(directory, spec, texts)[source["member"]]
     else:
-        skeleton = _load_skops(directory / source["skops"])
+        if isolate:
+            check_lightgbm_texts(
+                [(str(directory / spec["members"][i]["file"]), t) for i, t in texts.items()],
+                _booster_features(spec),
+            )
+        built = _lightgbm_members(directory, spec, texts) if spec["members"] else []
+        if "member" in source:
+            estimator = built[source["member"]]
+        else:
+            skeleton = _load_skops(directory / source["skops"])
 
-        def fill(obj: Any) -> Any | None:
-            return built[obj.index] if isinstance(obj, MemberSlot) else None
+            def fill(obj: Any) -> Any | None:
+                return built[obj.index] if isinstance(obj, MemberSlot) else None
 
-        estimator = _substitute(skeleton, fill, {})
+            estimator = _substitute(skeleton, fill, {})
     return FraudModel(
         kind=spec["kind"],
         estimator=estimator,

@@ -10,8 +10,19 @@ import numpy as np
 import polars as pl
 
 from fraudforge.foundation.errors import FraudforgeError
-from fraudforge.models.zoo import MODEL_KINDS
 
+MODEL_KINDS: tuple[str, ...] = (
+    "lightgbm",
+    "logistic",
+    "decision_tree",
+    "random_forest",
+    "extra_trees",
+    "hist_gradient_boosting",
+    "isolation_forest",
+)
+"""The single-model kinds, LightGBM first (the default); ``models.zoo`` builds each. Named here,
+not in the zoo, so that reading a saved model does not import the zoo's LightGBM and
+scikit-learn."""
 KINDS: tuple[str, ...] = (
     *MODEL_KINDS,
     "voting_soft",

@@ -11,17 +11,24 @@ bytes a node (it stays in the L2 cache). The walk follows LightGBM's ``Tree::Num
 exactly (a NaN counts as 0.0 unless the split's missing type is NaN; missing values go the
 split's default way), and trees are summed in LightGBM's order, so the raw score is the same
 double.
+
+The trees come from a ``lightgbm.Booster`` (``from_booster``) or, without importing LightGBM,
+from its text model file (``from_text``, ``TextBooster``): the serving image scores with these
+alone, so it carries neither LightGBM nor the SciPy that LightGBM's package imports.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
+
+from fraudforge.foundation.errors import FraudforgeError
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -40,6 +47,10 @@ _ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| below it counts as zero for miss
 
 class UnsupportedModelError(ValueError):
     """A LightGBM model the compiled walk does not reproduce: names the feature not supported."""
+
+
+class ModelTextError(FraudforgeError, ValueError):
+    """A LightGBM text model that cannot be read: names the line or key that is wrong."""
 
 
 @nb.njit(cache=True)
@@ -208,8 +219,19 @@ class CompiledTrees:
 
     @classmethod
     def from_booster(cls, booster: Any) -> CompiledTrees:
-        """Compile a ``lightgbm.Booster`` (its best iteration, as ``predict`` uses)."""
-        return cls.from_dump(booster.dump_model())
+        """Compile a ``lightgbm.Booster`` (its best iteration, as ``predict`` uses) through its
+        text model, as the service reads a registered model (``from_text``), so a model
+        compiles to the same doubles whichever way it was loaded; or a ``TextBooster`` (already
+        compiled: its trees are returned)."""
+        if isinstance(booster, TextBooster):
+            return booster.trees
+        return cls.from_text(booster.model_to_string())
+
+    @classmethod
+    def from_text(cls, text: str) -> CompiledTrees:
+        """Compile LightGBM's text model (``Booster.model_to_string``, a saved model file)
+        without LightGBM: ``parse_model_text``, then ``from_dump``."""
+        return cls.from_dump(parse_model_text(text))
 
     def reindexed(self, columns: Sequence[int] | I64) -> CompiledTrees:
         """The same model reading feature j from column ``columns[j]`` of a wider row (e.g. the
@@ -279,14 +301,179 @@ class CompiledTrees:
 
 
 def lightgbm_booster(estimator: Any) -> Any | None:
-    """The binary ``lightgbm.Booster`` inside a fitted ``LGBMClassifier`` or the registry's
-    ``BoosterClassifier`` (None for any other estimator)."""
+    """The binary booster inside a fitted ``LGBMClassifier``, the registry's
+    ``BoosterClassifier`` or a classifier over a ``TextBooster`` (None for any other estimator):
+    a ``TextBooster``, or a ``lightgbm.Booster``, looked for only when ``lightgbm`` is already
+    imported (none can exist before), so this never imports LightGBM."""
     booster = getattr(estimator, "booster_", None)
-    if booster is None:
-        return None
-    import lightgbm as lgb
+    if isinstance(booster, TextBooster):
+        return booster
+    lgb = sys.modules.get("lightgbm")
+    return booster if lgb is not None and isinstance(booster, lgb.Booster) else None
 
-    return booster if isinstance(booster, lgb.Booster) else None
+
+_MISSING_NAMES = {code: name for name, code in MISSING_TYPES.items()}
+_CATEGORICAL_BIT, _DEFAULT_LEFT_BIT = 1, 2  # LightGBM's kCategoricalMask, kDefaultLeftMask
+_TREE_ARRAYS = ("split_feature", "threshold", "decision_type", "left_child", "right_child")
 
 
-__all__ = ["MISSING_TYPES", "CompiledTrees", "UnsupportedModelError", "lightgbm_booster"]
+def _sections(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The header's and each ``Tree=`` block's ``key=value`` lines (a bare key maps to ""), up
+    to ``end of trees``."""
+    head, sep, _ = text.partition("\nend of trees")
+    if not sep:
+        raise ModelTextError("no `end of trees` line: the text is truncated or not a model")
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    header = current
+    for number, raw in enumerate(head.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        key, _, value = line.partition("=")
+        if key == "Tree":
+            if value != str(len(blocks)):
+                raise ModelTextError(f"line {number}: {line!r}, expected Tree={len(blocks)}")
+            current = {}
+            blocks.append(current)
+            continue
+        current[key] = value
+    if "tree" not in header:
+        raise ModelTextError("the text does not start with `tree`: not a LightGBM model")
+    return header, blocks
+
+
+def _numbers(block: Mapping[str, str], key: str, kind: type, count: int, tree: int) -> list[Any]:
+    """Array ``key`` of tree ``tree``, ``count`` values of ``kind``."""
+    raw = block.get(key)
+    if raw is None:
+        if count == 0:
+            return []
+        raise ModelTextError(f"tree {tree} has no {key}")
+    try:
+        values = [kind(v) for v in raw.split()]
+    except ValueError:
+        raise ModelTextError(f"tree {tree}: {key} holds a value that is not a number") from None
+    if len(values) != count:
+        raise ModelTextError(f"tree {tree}: {key} has {len(values)} values, expected {count}")
+    return values
+
+
+def _tree_structure(block: Mapping[str, str], tree: int) -> dict[str, Any]:
+    """One ``Tree=`` block as the nested nodes of ``Booster.dump_model()``'s ``tree_structure``
+    (the keys ``from_dump`` reads)."""
+    try:
+        leaves = int(block["num_leaves"])
+    except (KeyError, ValueError):
+        raise ModelTextError(f"tree {tree} has no valid num_leaves") from None
+    if block.get("is_linear", "0") != "0":
+        raise UnsupportedModelError(f"tree {tree} is a linear tree: only constant leaves compile")
+    leaf_value = _numbers(block, "leaf_value", float, leaves, tree)
+    if leaves < 1:
+        raise ModelTextError(f"tree {tree} has {leaves} leaves")
+    if leaves == 1:
+        return {"leaf_value": leaf_value[0]}
+    splits = leaves - 1
+    feature, threshold, decision, left, right = (
+        _numbers(block, key, float if key == "threshold" else int, splits, tree)
+        for key in _TREE_ARRAYS
+    )
+    internal = _numbers(block, "internal_value", float, splits, tree)
+
+    def child(index: int) -> int:
+        if (index < 0 and ~index >= leaves) or index >= splits:
+            raise ModelTextError(f"tree {tree} has a child {index} outside its nodes")
+        return index
+
+    def node(i: int) -> dict[str, Any]:
+        if i < 0:
+            return {"leaf_value": leaf_value[~i]}
+        code = decision[i]
+        return {
+            "split_feature": feature[i],
+            "threshold": threshold[i],
+            "decision_type": "==" if code & _CATEGORICAL_BIT else "<=",
+            "default_left": bool(code & _DEFAULT_LEFT_BIT),
+            "missing_type": _MISSING_NAMES.get((code >> 2) & 3, str((code >> 2) & 3)),
+            "internal_value": internal[i],
+            "left_child": node(child(left[i])),
+            "right_child": node(child(right[i])),
+        }
+
+    try:
+        return node(0)
+    except RecursionError:
+        raise ModelTextError(f"tree {tree} has a cycle in its children") from None
+
+
+def parse_model_text(text: str) -> dict[str, Any]:
+    """LightGBM's text model (the file ``Booster.save_model`` writes: a ``key=value`` header,
+    one ``Tree=`` block per tree with its nodes as parallel arrays, ``end of trees``) as the
+    part of ``Booster.dump_model()`` that ``CompiledTrees.from_dump`` reads, without LightGBM.
+    The text's thresholds and leaf values are printed to 17 significant digits, so they are the
+    booster's doubles; its internal (non-leaf) values are printed to 6, so path contributions
+    from the text differ from the booster's in the seventh digit while their sum, and the raw
+    score, do not. A damaged or truncated text is a ``ModelTextError`` naming what is wrong."""
+    header, blocks = _sections(text)
+    try:
+        max_feature = int(header["max_feature_idx"])
+        per_iteration = int(header.get("num_tree_per_iteration", "1"))
+    except (KeyError, ValueError):
+        raise ModelTextError("the header has no valid max_feature_idx") from None
+    sizes = header.get("tree_sizes", "").split()
+    if sizes and len(sizes) != len(blocks):
+        raise ModelTextError(f"the header lists {len(sizes)} trees, the text has {len(blocks)}")
+    return {
+        "num_tree_per_iteration": per_iteration,
+        "objective": header.get("objective", "binary"),
+        "max_feature_idx": max_feature,
+        "average_output": "average_output" in header,
+        "feature_names": header.get("feature_names", "").split(),
+        "tree_info": [
+            {"tree_index": i, "tree_structure": _tree_structure(b, i)} for i, b in enumerate(blocks)
+        ],
+    }
+
+
+class TextBooster:
+    """A binary LightGBM model read from its text without LightGBM: what scoring uses of a
+    ``lightgbm.Booster`` (``predict``, ``dump_model``, ``num_feature``, ``num_trees``,
+    ``model_to_string``), the scores computed by the compiled trees (LightGBM's doubles)."""
+
+    def __init__(self, model_str: str) -> None:
+        self.model_str = model_str
+        self._dump = parse_model_text(model_str)
+        self.trees = CompiledTrees.from_dump(self._dump)
+
+    def dump_model(self) -> dict[str, Any]:
+        """The parsed model, shaped as ``Booster.dump_model()`` (the keys compiling reads)."""
+        return self._dump
+
+    def num_feature(self) -> int:
+        """Number of features the model reads."""
+        return self.trees.n_features
+
+    def num_trees(self) -> int:
+        """Number of trees."""
+        return self.trees.n_trees
+
+    def model_to_string(self) -> str:
+        """The text model this was read from."""
+        return self.model_str
+
+    def predict(self, data: F64, *, raw_score: bool = False) -> F64:
+        """Probability (or with ``raw_score`` the raw score) of each row, as ``Booster.predict``
+        of a binary model."""
+        xs = np.asarray(data, dtype=np.float64)
+        return self.trees.raw_many(xs) if raw_score else self.trees.probability_many(xs)
+
+
+__all__ = [
+    "MISSING_TYPES",
+    "CompiledTrees",
+    "ModelTextError",
+    "TextBooster",
+    "UnsupportedModelError",
+    "lightgbm_booster",
+    "parse_model_text",
+]

@@ -3,30 +3,32 @@ model's features, fitted on the confirmed-fraud rows' ``fraud_type`` labels and 
 to the fraud model (as ``<name>-type``), so the service answers "if this is fraud, which kind"
 from data rather than from a rule.
 
-It is stored as an ordinary scikit-learn pipeline (median imputation, standardisation, logistic
-regression; saved through skops like any logistic model) and, for serving, reduced to four arrays
-so one row costs a few microseconds of NumPy. ``fraudforge train`` registers one beside every
-model it registers (``register_fraud_type``), fitted on the same training rows.
+It is fitted as a scikit-learn pipeline (median imputation, standardisation, logistic
+regression) and kept as what that pipeline computes, four arrays (``LinearTypes``: the fill
+values, the coefficients with the standardisation folded in, the intercepts and the class
+names), saved by the registry as a NumPy ``.npz`` without pickles; so loading and serving it
+needs neither scikit-learn nor skops, and one row costs a few microseconds. A fraud-type model
+saved before as the skops pipeline still loads (with scikit-learn installed) and is reduced to
+the same arrays. ``fraudforge train`` registers one beside every model it registers
+(``register_fraud_type``), fitted on the same training rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numba as nb
 import numpy as np
 import numpy.typing as npt
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.models.artefact import FraudModel
-from fraudforge.models.data import ModelData
 
 if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from fraudforge.models.data import ModelData
     from fraudforge.models.registry import ModelVersion, Registry
 
 F64 = npt.NDArray[np.float64]
@@ -39,6 +41,24 @@ class FraudTypeDataError(FraudforgeError, ValueError):
     """Data whose fraud rows cannot train a fraud-type model (fewer than two fraud types)."""
 
 
+def type_pipeline(max_iter: int = 300) -> Pipeline:
+    """The unfitted scikit-learn pipeline a fraud-type model is fitted as: median imputation
+    (empty features kept), standardisation, logistic regression (imported here: only fitting
+    needs scikit-learn)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("logistic", LogisticRegression(max_iter=max_iter)),
+        ]
+    )
+
+
 def fit_fraud_type(
     data: ModelData,
     *,
@@ -47,7 +67,8 @@ def fit_fraud_type(
     name: str | None = None,
 ) -> FraudModel:
     """A FraudModel (kind ``logistic``) whose estimator predicts ``fraud_type`` from
-    ``features`` (default: all of ``data``'s), fitted on the fraud rows only."""
+    ``features`` (default: all of ``data``'s): ``type_pipeline`` fitted on the fraud rows only,
+    kept as its ``LinearTypes`` arrays."""
     names = tuple(features) if features is not None else data.features
     d = data.select(names) if names != data.features else data
     fraud = d.fraud_type != "none"
@@ -57,17 +78,10 @@ def fit_fraud_type(
             f"data has {int(fraud.sum())} fraud rows of {types.size} type(s): a fraud-type model "
             "needs fraud rows of at least two types"
         )
-    estimator = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-            ("scale", StandardScaler()),
-            ("logistic", LogisticRegression(max_iter=max_iter)),
-        ]
-    )
-    estimator.fit(d.X[fraud], d.fraud_type[fraud].astype(str))
+    pipeline = type_pipeline(max_iter).fit(d.X[fraud], d.fraud_type[fraud].astype(str))
     return FraudModel(
         kind="logistic",
-        estimator=estimator,
+        estimator=LinearTypes.from_pipeline(pipeline),
         features=names,
         params={"max_iter": max_iter, "rows": int(fraud.sum())},
         name=name,
@@ -120,31 +134,105 @@ def _best_class(row: F64, columns: I64, fill: F64, coef: F64, intercept: F64) ->
     return best
 
 
+class LinearTypes:
+    """A fitted fraud-type pipeline (impute, scale, logistic) as the arrays it computes with:
+    per feature the ``fill`` for a missing value, ``coef`` (features x classes, the
+    standardisation folded in) and per class the ``intercept``; a row's type is the class of
+    the largest ``x @ coef + intercept``, as the pipeline's ``predict``. The registry saves it
+    as ``to_arrays`` (``.npz``, no pickles)."""
+
+    ARRAYS = "fraud-types"
+    """The name the registry's spec gives this estimator's arrays (``model.json``)."""
+
+    def __init__(self, *, fill: F64, coef: F64, intercept: F64, classes: Sequence[str]) -> None:
+        self.fill: F64 = np.ascontiguousarray(fill, dtype=np.float64)
+        self.coef: F64 = np.ascontiguousarray(coef, dtype=np.float64)
+        self.intercept: F64 = np.ascontiguousarray(intercept, dtype=np.float64)
+        self.classes_: npt.NDArray[np.str_] = np.asarray([str(c) for c in classes])
+        n_features, n_classes = self.fill.shape[0], self.classes_.shape[0]
+        if self.coef.shape != (n_features, n_classes) or self.intercept.shape != (n_classes,):
+            raise ValueError(
+                f"fraud-type arrays of shapes fill {self.fill.shape}, coef {self.coef.shape}, "
+                f"intercept {self.intercept.shape} for {n_classes} classes: allowed are fill "
+                "(features,), coef (features, classes) and intercept (classes,)"
+            )
+
+    @classmethod
+    def from_pipeline(cls, estimator: Any) -> LinearTypes:
+        """The arrays of a fitted impute, scale and logistic pipeline (``type_pipeline``)."""
+        steps = dict(getattr(estimator, "named_steps", {}))
+        if set(steps) != {"impute", "scale", "logistic"}:
+            raise ValueError(
+                "not a fraud-type model: expected a pipeline of impute, scale and logistic "
+                f"steps, got {', '.join(steps) or type(estimator).__name__}"
+            )
+        logistic, scaler = steps["logistic"], steps["scale"]
+        scale = np.where(scaler.scale_ == 0.0, 1.0, scaler.scale_)
+        # fold the standardisation into the coefficients: w·((x - m) / s) + b = (w / s)·x + b'
+        coef = np.asarray(logistic.coef_, dtype=np.float64) / scale
+        mean = np.asarray(scaler.mean_, dtype=np.float64)
+        intercept = np.asarray(logistic.intercept_, dtype=np.float64) - (coef @ mean)
+        coef = np.ascontiguousarray(coef.T)
+        if len(logistic.classes_) == 2:  # binary logistic: one column, positive = second class
+            coef = np.hstack((-coef, coef)) / 2.0
+            intercept = np.array([-intercept[0], intercept[0]]) / 2.0
+        fill = np.asarray(steps["impute"].statistics_, dtype=np.float64)
+        return cls(fill=fill, coef=coef, intercept=intercept, classes=logistic.classes_)
+
+    def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """The arrays to save (``np.savez``; the class names as a Unicode array)."""
+        return {
+            "fill": self.fill,
+            "coef": self.coef,
+            "intercept": self.intercept,
+            "classes": self.classes_,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, npt.NDArray[Any]]) -> LinearTypes:
+        """Inverse of ``to_arrays``."""
+        return cls(
+            fill=arrays["fill"],
+            coef=arrays["coef"],
+            intercept=arrays["intercept"],
+            classes=[str(c) for c in arrays["classes"]],
+        )
+
+    def decision_function(self, xs: F64) -> F64:
+        """Each class's score of each row (missing values filled)."""
+        filled = np.where(np.isnan(xs), self.fill, xs)
+        return np.asarray(filled @ self.coef + self.intercept, dtype=np.float64)
+
+    def predict(self, xs: F64) -> npt.NDArray[np.str_]:
+        """The most likely class of each row (ties go to the first class)."""
+        return np.asarray(self.classes_[np.argmax(self.decision_function(xs), axis=1)])
+
+    def predict_proba(self, xs: F64) -> F64:
+        """Each class's probability (the softmax of the scores, the pipeline's multinomial
+        probabilities; for two classes the logistic sigmoid)."""
+        scores = self.decision_function(xs)
+        scores -= scores.max(axis=1, keepdims=True)
+        e = np.exp(scores)
+        return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
 class FraudTypes:
-    """A fitted fraud-type pipeline reduced to arrays: ``predict(x)`` is the most likely type of
-    one row of the model's features, identical to the pipeline's ``predict``."""
+    """A fraud-type model as served: ``predict(x)`` is the most likely type of one row of the
+    model's features, identical to the fitted pipeline's ``predict``. Reads a ``LinearTypes``
+    estimator, or a fraud-type model saved before as the scikit-learn pipeline."""
 
     def __init__(self, model: FraudModel) -> None:
         est: Any = model.estimator
-        steps = dict(getattr(est, "named_steps", {}))
-        if set(steps) != {"impute", "scale", "logistic"}:
-            raise ValueError(
-                f"{model!r} is not a fraud-type model: expected a pipeline of impute, scale and "
-                f"logistic steps, got {', '.join(steps) or type(est).__name__}"
-            )
-        logistic = steps["logistic"]
-        scale = np.where(steps["scale"].scale_ == 0.0, 1.0, steps["scale"].scale_)
+        try:
+            linear = est if isinstance(est, LinearTypes) else LinearTypes.from_pipeline(est)
+        except ValueError as exc:
+            raise ValueError(f"{model!r} is {exc}") from None
         self.features: tuple[str, ...] = model.features
-        self.fill: F64 = np.asarray(steps["impute"].statistics_, dtype=np.float64)
-        self.mean: F64 = np.asarray(steps["scale"].mean_, dtype=np.float64)
-        # fold the standardisation into the coefficients: w·((x - m) / s) + b = (w / s)·x + b'
-        coef = np.asarray(logistic.coef_, dtype=np.float64) / scale
-        self.coef: F64 = np.ascontiguousarray(coef.T)
-        self.intercept: F64 = np.asarray(logistic.intercept_, dtype=np.float64) - (coef @ self.mean)
-        self.classes: tuple[str, ...] = tuple(str(c) for c in logistic.classes_)
-        if len(self.classes) == 2:  # binary logistic: one column, positive = second class
-            self.coef = np.hstack((-self.coef, self.coef)) / 2.0
-            self.intercept = np.array([-self.intercept[0], self.intercept[0]]) / 2.0
+        self.fill: F64 = linear.fill
+        self.coef: F64 = linear.coef
+        self.intercept: F64 = linear.intercept
+        self.classes: tuple[str, ...] = tuple(str(c) for c in linear.classes_)
+        self._linear = linear
         self._identity: I64 = np.arange(len(self.features), dtype=np.int64)
 
     def predict(self, x: F64, columns: I64 | None = None) -> str:
@@ -155,15 +243,15 @@ class FraudTypes:
 
     def predict_many(self, xs: F64) -> list[str]:
         """The most likely fraud type of each row of a 2-D array."""
-        filled = np.where(np.isnan(xs), self.fill, xs)
-        best = np.argmax(filled @ self.coef + self.intercept, axis=1)
-        return [self.classes[i] for i in best.tolist()]
+        return [str(c) for c in self._linear.predict(xs).tolist()]
 
 
 __all__ = [
     "TYPE_SUFFIX",
     "FraudTypeDataError",
     "FraudTypes",
+    "LinearTypes",
     "fit_fraud_type",
     "register_fraud_type",
+    "type_pipeline",
 ]

@@ -26,16 +26,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-MODEL_KINDS: tuple[str, ...] = (
-    "lightgbm",
-    "logistic",
-    "decision_tree",
-    "random_forest",
-    "extra_trees",
-    "hist_gradient_boosting",
-    "isolation_forest",
-)
-"""The single-model kinds, LightGBM first (the default)."""
+from fraudforge.models.artefact import MODEL_KINDS as MODEL_KINDS  # re-exported: named there
+
 SUPERVISED_KINDS: tuple[str, ...] = MODEL_KINDS[:-1]
 """Kinds that learn from the labels (isolation forest does not)."""
 N_JOBS = 2

@@ -46,6 +46,7 @@ OPTIONAL_IMPORTS: dict[str, str] = {
     "pygments": "pytest's terminal output, imported with it",
     "pytest": "scikit-learn's test helpers import it when installed (skops lists all estimators)",
     "python-dateutil": "pandas', imported with it",
+    "scipy": "numba checks SciPy's version when SciPy is installed; the service never uses it",
     "setuptools": "its distutils shim, loaded by site when setuptools is installed",
     "watchfiles": "uvicorn's reloader (--reload), never used by the service",
     "websockets": "uvicorn's WebSocket protocol; the service has no WebSocket route",
