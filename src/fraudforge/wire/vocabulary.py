@@ -221,6 +221,13 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
         "Uttarakhand",
         "West Bengal",
     ),
+    "upi_initiation": (
+        "pay",
+        "collect",
+        "qr",
+        "intent",
+        "mandate",
+    ),
     "fraud_type": (
         "none",
         "card_cloning",
