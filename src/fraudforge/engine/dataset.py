@@ -28,10 +28,10 @@ import msgspec
 import polars as pl
 
 from fraudforge.engine._workers import PartWorker
+from fraudforge.engine.errors import SchemaVersionError
 from fraudforge.engine.memory import GenerationPlan, plan_generation
 from fraudforge.engine.scan import shard_source
 from fraudforge.engine.scenario import Scenario
-from fraudforge.engine.errors import SchemaVersionError
 from fraudforge.engine.schema import (
     READABLE_VERSIONS,
     SCHEMA_VERSION,

@@ -158,8 +158,8 @@ TRANSACTIONS: tuple[Column, ...] = (
         "device_bound_days",
         pl.Int32(),
         "Days since the device was bound to the customer's UPI or banking app (SIM-verified "
-        "registration: a new phone, a reinstall, a fraudster's device); null outside an app session "
-        "(a card or wallet payment, or no device).",
+        "registration: a new phone, a reinstall, a fraudster's device); null outside an app "
+        "session (a card or wallet payment, or no device).",
     ),
     Column(
         "sim_changed_days",

@@ -3,8 +3,11 @@ the payee's UPI address is, how long the device has been bound to the customer's
 since the SIM of the customer's number changed, and whether the app saw a screen-sharing or
 remote-access tool (the schema's session columns, ``docs/schema.md``).
 
-``fill_session`` fills them for a shard's rows once every generator has made its rows, from
-its own random stream (``rng.STREAM_SESSION``), so no other column changes with them:
+``fill_session`` fills them for a shard's rows once every generator has made its rows, so no
+other column changes with them. Per-customer events come from the shard's own session stream
+(``rng.STREAM_SESSION``); per-row and per-incident draws are uniforms keyed by the row (its
+customer, time, amount, payee and incident) or the incident, so adding or dropping a pattern
+changes no other row's session:
 
 - **UPI initiation** by the payment's context (``INITIATION_WEIGHTS``): a shop counter is
   scanned (QR), an app hands over to the UPI app (intent), a web checkout raises a collect
@@ -39,7 +42,7 @@ from fraudforge.engine import market as mkt
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.record import MAX_CODE, Registry
 from fraudforge.engine.ids import mix63
-from fraudforge.engine.legit import normalised_cum, sample_by_group
+from fraudforge.engine.legit import normalised_cum
 from fraudforge.engine.population import MAX_DEVICES, device_ids
 from fraudforge.engine.rng import STREAM_SESSION, stream
 from fraudforge.engine.rows import UNSET, Rows
@@ -79,6 +82,9 @@ UPI users, a new address with a new app)."""
 MERCHANT_HANDLE_MEAN_DAYS = 550.0
 """Mean age of a merchant's UPI address: the QR network doubled between January 2024 and June
 2025 (Worldline), so many merchants' addresses are young."""
+PREVIOUS_KEPT_DAYS = 365.0
+"""A payee kept its previous address at least this long (plus an exponential spell) before the
+current one: rows before the current address's creation see the previous one."""
 BIND_MEAN_DAYS = 420.0
 """Mean age of a device's binding to the customer's app before the period (phones kept about
 three years, apps reinstalled and re-registered in between)."""
@@ -125,18 +131,20 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     sim_change = _in_period(ctx, rng, 1.0 - (1.0 - SIM_CHANGE_PER_MONTH) ** months)
     with_phone = (cu.new_phone_at < ctx.t_end) & (rng.random(cu.n) < NEW_PHONE_WITH_SIM)
     remote_user = rng.random(cu.n) < REMOTE_USER_SHARE
+    key = row_keys(ctx.scenario.seed, rows)
     upi = rows["mode"] == mkt.MODE["upi"]
+    drawn_via = initiations(rows, _uniform(key, _INITIATION_SALT))
     rows["upi_via"] = np.where(
-        upi, np.where(rows["upi_via"] == UNSET, initiations(ctx, rng, rows), rows["upi_via"]), -1
+        upi, np.where(rows["upi_via"] == UNSET, drawn_via, rows["upi_via"]), -1
     )
     rows["payee_age"] = np.where(upi, payee_handle_age(ctx, rows), -1)
     has_device = app_session(rows)
     owner, slot = device_owner(ctx, rows)
     prepared = _by_code(registry, "device_prepared_days")
-    bound_at = binding_times(ctx, rng, rows, (owner, slot), rebind_at, has_device, prepared)
+    bound_at = binding_times(ctx, rows, (owner, slot), rebind_at, has_device, prepared)
     rows["bound"] = np.where(has_device, (ts - bound_at) // DAY_S, -1)
     pattern_swap = _by_code(registry, "sim_swap")
-    swaps = _sim_swaps(rng, rows, slot, pattern_swap, cu.offset)
+    swaps = _sim_swaps(ctx.scenario.seed, rows, slot, pattern_swap, cu.offset)
     ev_c = np.concatenate([np.arange(cu.n), np.flatnonzero(sim_change < ctx.t_end), swaps[0]])
     ev_t = np.concatenate([sim_base, sim_change[sim_change < ctx.t_end], swaps[1]])
     phone = np.flatnonzero(with_phone)
@@ -149,7 +157,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     p = np.where(remote_user[c], REMOTE_USER_SESSIONS * np.where(helped, HELPED_FACTOR, 1.0), 0.0)
     share = _by_code(registry, "remote_access")[rows["fraud"].astype(np.int64)]
     p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
-    drawn = (rng.random(n) < p).astype(np.int8)
+    drawn = (_uniform(key, _REMOTE_SALT) < p).astype(np.int8)
     remote = np.where(rows["remote"] == UNSET, drawn, rows["remote"])
     rows["remote"] = np.where(has_device, remote, -1)
     return rows
@@ -181,9 +189,25 @@ def _by_code(registry: Registry, field: str) -> F64:
     return out
 
 
-def initiations(ctx: ShardContext, rng: np.random.Generator, rows: Rows) -> I64:
-    """A UPI initiation code per row by its context (``INITIATION_WEIGHTS``; only UPI rows'
-    codes are kept)."""
+def row_keys(seed: int, rows: Rows) -> npt.NDArray[np.uint64]:
+    """A 63-bit key per row from the seed and what the row is (customer, time, amount, payee,
+    incident): the source of the row's session draws, the same whatever other rows exist."""
+    h = mix63(rows["cust"].astype(np.uint64) ^ np.uint64(seed & ((1 << 63) - 1)))
+    h = mix63(h.astype(np.uint64) ^ rows["ts"].astype(np.uint64))
+    h = mix63(h.astype(np.uint64) ^ rows["amount"].view(np.uint64))
+    payee = (rows["merchant"] + 1).astype(np.uint64) << np.uint64(32)
+    h = mix63(h.astype(np.uint64) ^ payee ^ (rows["payee"] + 1).astype(np.uint64))
+    h = mix63(h.astype(np.uint64) ^ (rows["scenario"] + 1).astype(np.uint64))
+    return np.asarray(h, dtype=np.uint64)
+
+
+_INITIATION_SALT, _REMOTE_SALT, _LEAD_SALT, _PREPARED_SALT = 0x11, 0x22, 0x33, 0x44
+_SWAP_SALT, _SWAP_LEAD_SALT = 0x55, 0x66
+
+
+def initiations(rows: Rows, u: F64) -> I64:
+    """A UPI initiation code per row by its context (``INITIATION_WEIGHTS``), from the row's
+    uniform ``u`` (only UPI rows' codes are kept)."""
     channel, category = rows["channel"], rows["category"].astype(np.int64)
     p2p_over = int((P2P_COLLECT_END - dt.date(1970, 1, 1)).days) * DAY_S
     bill = mkt.CAT_IS_BILL[category]
@@ -199,7 +223,8 @@ def initiations(ctx: ShardContext, rng: np.random.Generator, rows: Rows) -> I64:
         [np.where(rows["ts"] >= p2p_over, P2P_NO_COLLECT, P2P), BILL, SUBSCRIPTION, SHOP, WEB],
         APP,
     )
-    return sample_by_group(rng, normalised_cum(INITIATION_WEIGHTS), context.astype(np.int64))
+    cum = normalised_cum(INITIATION_WEIGHTS)[context]
+    return np.asarray((u[:, None] > cum[:, :-1]).sum(axis=1), dtype=np.int64)
 
 
 def _uniform(keys: npt.ArrayLike, salt: int) -> F64:
@@ -221,7 +246,7 @@ def handle_created(who: I64, merchant: B, t_end: int) -> tuple[I64, I64]:
     age = -mean * np.log(_uniform(salt_key, 0))
     before = -mean * np.log(_uniform(salt_key, _PREVIOUS_SALT))
     created = t_end - (age * DAY_S).astype(np.int64)
-    return created, created - (before * DAY_S).astype(np.int64)
+    return created, created - ((PREVIOUS_KEPT_DAYS + before) * DAY_S).astype(np.int64)
 
 
 def handle_age_days(who: I64, merchant: B, ts: I64, t_end: int) -> I64:
@@ -229,7 +254,7 @@ def handle_age_days(who: I64, merchant: B, ts: I64, t_end: int) -> I64:
     exists, the previous one before (a customer who moved to a new app and address)."""
     created, previous = handle_created(who, merchant, t_end)
     since = np.where(ts >= created, created, previous)
-    return np.asarray((ts - since) // DAY_S, dtype=np.int64)
+    return np.asarray(np.maximum(ts - since, 0) // DAY_S, dtype=np.int64)
 
 
 def payee_handle_age(ctx: ShardContext, rows: Rows) -> I64:
@@ -241,16 +266,14 @@ def payee_handle_age(ctx: ShardContext, rows: Rows) -> I64:
     return np.where(p2p | (rows["merchant"] >= 0), age, -1)
 
 
-def young_payees(
-    rng: np.random.Generator, ts: I64, n_customers: int, max_days: float, avoid: I64
-) -> I64:
+def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64:
     """For each time, a customer (global index, not ``avoid``) whose UPI address was created
     at most ``max_days`` before it: the fresh addresses mule herders open or rent. Drawn by
-    rejection among all customers; where none is found, any customer."""
+    rejection among all customers from ``ctx.rng``; where none is found, any customer."""
+    rng, n_customers, t_end = ctx.rng, ctx.scenario.customers, ctx.t_end
     n = ts.shape[0]
-    out = rng.integers(0, max(n_customers, 1), n)
+    out: I64 = np.asarray(rng.integers(0, max(n_customers, 1), n), dtype=np.int64)
     todo = np.arange(n)
-    t_end = int(ts.max(initial=0)) + DAY_S
     for _ in range(8):
         if todo.size == 0:
             break
@@ -284,7 +307,6 @@ def device_owner(ctx: ShardContext, rows: Rows) -> tuple[I64, I64]:
 
 def binding_times(
     ctx: ShardContext,
-    rng: np.random.Generator,
     rows: Rows,
     whose: tuple[I64, I64],
     rebind_at: I64,
@@ -314,16 +336,20 @@ def binding_times(
         k, d = key[order], dev[order]
         first = np.r_[True, (k[1:] != k[:-1]) | (d[1:] != d[:-1])]
         start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
-        lead = rng.integers(*BIND_LEAD_S, int(first.sum()))
+        pair = mix63(k[first].astype(np.uint64) ^ d[first].astype(np.uint64))
+        pair = mix63(pair.astype(np.uint64) ^ np.uint64(ctx.scenario.seed & ((1 << 63) - 1)))
+        lo, hi = BIND_LEAD_S
+        lead = lo + (_uniform(pair, _LEAD_SALT) * (hi - lo)).astype(np.int64)
         mean = np.nan_to_num(prepared_by_code[rows["fraud"][other[order]][first].astype(np.int64)])
-        lead = lead + (rng.exponential(1.0, lead.size) * mean * DAY_S).astype(np.int64)
+        wait = -np.log(_uniform(pair, _PREPARED_SALT)) * mean * DAY_S
+        lead = lead + wait.astype(np.int64)
         group = np.cumsum(first) - 1
         at[other[order]] = ts[other[order]][start] - lead[group]
     return np.asarray(np.where(session, at, ts), dtype=np.int64)
 
 
 def _sim_swaps(
-    rng: np.random.Generator, rows: Rows, slot: I64, share_by_code: F64, offset: int
+    seed: int, rows: Rows, slot: I64, share_by_code: F64, offset: int
 ) -> tuple[I64, I64]:
     """SIM swaps of patterns that make them: for each incident part run (in part) from a device
     new to the account, with its record's ``sim_swap`` share, a SIM change a few hours before
@@ -336,10 +362,12 @@ def _sim_swaps(
     if at.size == 0:
         return empty, empty
     key = rows["scenario"][at] * 1_000_003 + rows["cust"][at]
-    _, first = np.unique(key, return_index=True)
+    uniq, first = np.unique(key, return_index=True)
     rows_at = at[first]
-    swap = rng.random(first.size) < np.nan_to_num(share_by_code[code[rows_at]])
-    lead = rng.integers(*SIM_SWAP_LEAD_S, first.size)
+    part = mix63(uniq.astype(np.uint64) ^ np.uint64(seed & ((1 << 63) - 1)))
+    swap = _uniform(part, _SWAP_SALT) < np.nan_to_num(share_by_code[code[rows_at]])
+    lo, hi = SIM_SWAP_LEAD_S
+    lead = lo + (_uniform(part, _SWAP_LEAD_SALT) * (hi - lo)).astype(np.int64)
     rows_at, lead = rows_at[swap], lead[swap]
     return rows["cust"][rows_at] - offset, rows["ts"][rows_at] - lead
 
