@@ -29,7 +29,8 @@ def test_handle_age_counts_days_from_the_address_in_use() -> None:
     who = np.array([5, 5, 5, 9])
     merchant = np.array([False, False, False, True])
     created, previous = session.handle_created(who, merchant, T_END)
-    assert created[0] == created[1] == created[2] and previous[0] < created[0] <= T_END
+    assert created[0] == created[1] == created[2]
+    assert previous[0] < created[0] <= T_END
     ts = np.array([created[0], created[0] + 3 * DAY + 5, created[0] - 1, created[3] + DAY])
     age = session.handle_age_days(who, merchant, ts, T_END)
     assert age.tolist() == [0, 3, (created[0] - 1 - previous[0]) // DAY, 1]
@@ -171,7 +172,7 @@ def test_a_record_sets_its_mechanism_and_nothing_else(
         for k in ("upi_via", "payee_age", "bound", "remote"):
             np.testing.assert_array_equal(a[k][other], b[k][other], err_msg=k)
         ato = b.take(b["fraud"] == code)
-        owner, slot = session.device_owner(extreme.context(shard), ato)
+        _owner, slot = session.device_owner(extreme.context(shard), ato)
         new_device = (slot < 0) & (ato["device"] >= 0)
         own = slot >= 0
         seen += int(new_device.sum())
@@ -208,7 +209,8 @@ def test_young_payees_are_young_and_never_the_payer(
     avoid = np.arange(200)
     payee = session.young_payees(ctx, ts, 20.0, avoid)
     age = session.handle_age_days(payee, np.zeros(200, bool), ts, ctx.t_end)
-    assert (age <= 20).mean() > 0.95 and (payee != avoid).all()
+    assert (age <= 20).mean() > 0.95
+    assert (payee != avoid).all()
 
 
 def test_rows_default_to_unset_session() -> None:
