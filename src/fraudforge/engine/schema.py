@@ -342,6 +342,30 @@ def markdown(columns: tuple[Column, ...], *, roles: bool = False) -> str:
     return "\n".join([*head, *rows])
 
 
+SESSION_NOTES: tuple[str, ...] = (
+    "### The session columns (version 3)",
+    "",
+    "`upi_initiation`, `payee_handle_age_days`, `device_bound_days`, `sim_changed_days` and "
+    "`remote_access` are what an issuing bank and its UPI app see of the session at "
+    "authorisation: the initiation mode of the UPI request (NPCI's pay, collect, QR, intent "
+    "and AutoPay mandate flows; P2P collect requests end on 1 October 2025 by NPCI's circular "
+    "of 29 July 2025), the age of the payee's address from the address lookup, the device "
+    "binding that UPI apps make with an SMS from the registered SIM, the telecom operator's "
+    "SIM-change date, and the app's check for screen-sharing and remote-access tools, against "
+    "which RBI and NPCI warned in February 2019 (AnyDesk). Whether the payee is new to the "
+    "customer is left to the features: it follows from the customer's history. The UPI "
+    "columns are null on other payments; the device, SIM and remote-access columns outside "
+    "an app session (UPI, or net banking in the app, on a device): a card or wallet payment "
+    "reaches the bank through the merchant's acquirer. Rates and sources: "
+    "[realism.md](realism.md#the-session-how-upi-payments-start-devices-sims-and-remote-access).",
+    "",
+    "A dataset of schema version 2 (before these columns) is still read, with them null "
+    "(unknown); any other version is refused with an error naming the version found and the "
+    "versions read.",
+)
+"""The session columns' paragraph of ``docs/schema.md``."""
+
+
 def schema_markdown() -> str:
     """The dataset reference page (``docs/schema.md``), generated from the definitions above."""
     from fraudforge.engine.taxonomy import ANOMALY_TYPES, FRAUD_TYPES
@@ -366,6 +390,8 @@ def schema_markdown() -> str:
         *(f"- `{role.value}`: {meaning}." for role, meaning in ROLE_MEANINGS.items()),
         "",
         "The service's `Transaction` carries the identifier and observed columns.",
+        "",
+        *SESSION_NOTES,
         "",
         "Label columns (never to be used as model inputs, except through `label_known_at`): "
         + ", ".join(f"`{c}`" for c in LABEL_COLUMNS)

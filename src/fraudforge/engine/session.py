@@ -20,9 +20,10 @@ changes no other row's session:
   a new UPI user or a new merchant, whoever pays it.
 - **Device binding** follows events: each of a customer's own devices was bound some time
   before the period (the partner's shared phone as the partner's), a new phone on the day it
-  arrives, a reinstall re-binds the main phone (``REBIND_PER_90_DAYS``), and any other device
-  is bound when it first pays for the customer (a fraudster's phone on which the victim's UPI
-  was registered).
+  arrives, a reinstall re-binds the main phone (``REBIND_PER_90_DAYS``), a new SIM re-binds the
+  customer's own phones (UPI binds the app to the SIM), and any other device was bound before
+  it first pays for the customer (a fraudster's phone on which the victim's UPI was
+  registered; how long before, the pattern's ``device_prepared_days``).
 - **SIM change** follows events: the last change before the period, number ports and
   replacements within it (``SIM_CHANGE_PER_MONTH``), some new phones with a new SIM, and the
   SIM swaps of patterns whose record sets ``sim_swap``.
@@ -91,12 +92,13 @@ three years, apps reinstalled and re-registered in between)."""
 REBIND_PER_90_DAYS = 0.1
 """Customers who re-register their UPI app on their main phone in 90 days (a reinstall, a
 reset, a switch of UPI app)."""
-SIM_MEAN_DAYS = 2_000.0
-"""Mean time since a SIM last changed, before the period (changes at about 1.5 % a month, as
+SIM_MEAN_DAYS = 1_650.0
+"""Mean time since a SIM last changed, before the period (changes at about 1.8 % a month, as
 within it)."""
-SIM_CHANGE_PER_MONTH = 0.015
+SIM_CHANGE_PER_MONTH = 0.018
 """Customers whose SIM changes in a month: about 13 million number ports a month among 1,060
-million wireless subscribers (TRAI, 1.3 %), plus replacements of lost or damaged SIMs."""
+million wireless subscribers (TRAI, 1.3 %), plus replacements of lost, damaged or upgraded SIMs
+(about 0.5 %, assumed)."""
 NEW_PHONE_WITH_SIM = 0.25
 """New phones that come with a new SIM on the same day (a lost or stolen phone replaced)."""
 REMOTE_USER_SHARE = 0.025
@@ -107,11 +109,12 @@ REMOTE_USER_SESSIONS = 0.06
 HELPED_FACTOR = 2.5
 """How much likelier the tool runs when such a customer makes a transfer or pays a bill (help
 from family or a colleague with a payment they are unsure of) than for a purchase."""
-BIND_LEAD_S = (5 * 60, 3 * 3_600)
+BIND_LEAD_S = (5 * 60, 3_600)
 """A device new to the account is registered this long (seconds) before its first payment at
 least (an OTP, a SIM check, setting the UPI PIN)."""
-SIM_SWAP_LEAD_S = (3_600, 12 * 3_600)
-"""A SIM swap comes this long (seconds) before the first payment from the fraudster's device."""
+SIM_SWAP_LEAD_S = (3_600, 30 * 3_600)
+"""A SIM swap comes this long (seconds) before the first payment from the fraudster's device:
+an hour to a day and a bit (a swap late in the evening, the account drained next morning)."""
 
 
 def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
@@ -140,9 +143,6 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     rows["payee_age"] = np.where(upi, payee_handle_age(ctx, rows), -1)
     has_device = app_session(rows)
     owner, slot = device_owner(ctx, rows)
-    prepared = _by_code(registry, "device_prepared_days")
-    bound_at = binding_times(ctx, rows, (owner, slot), rebind_at, has_device, prepared)
-    rows["bound"] = np.where(has_device, (ts - bound_at) // DAY_S, -1)
     pattern_swap = _by_code(registry, "sim_swap")
     swaps = _sim_swaps(ctx.scenario.seed, rows, slot, pattern_swap, cu.offset)
     ev_c = np.concatenate([np.arange(cu.n), np.flatnonzero(sim_change < ctx.t_end), swaps[0]])
@@ -151,6 +151,12 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     ev_c, ev_t = np.concatenate([ev_c, phone]), np.concatenate([ev_t, cu.new_phone_at[phone]])
     sim_at = latest_event(ev_c, ev_t, c, ts)
     rows["sim"] = np.where(has_device, (ts - sim_at) // DAY_S, -1)
+    prepared = _by_code(registry, "device_prepared_days")
+    bound_at = binding_times(ctx, rows, (owner, slot), rebind_at, has_device, prepared)
+    # UPI apps bind to the SIM: a new SIM in the customer's own phone means registering again.
+    own = (owner == rows["cust"]) & (slot >= 0)
+    bound_at = np.where(own, np.maximum(bound_at, np.minimum(sim_at, ts)), bound_at)
+    rows["bound"] = np.where(has_device, (ts - bound_at) // DAY_S, -1)
     helped = (rows["txn_type"] == mkt.TXN["p2p_transfer"]) | (
         rows["txn_type"] == mkt.TXN["bill_payment"]
     )

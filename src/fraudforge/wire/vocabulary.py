@@ -245,6 +245,8 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
         "money_mule",
         "shipping_fraud",
         "loyalty_abuse",
+        "upi_collect_scam",
+        "sim_swap",
     ),
     "anomaly_type": (
         "none",

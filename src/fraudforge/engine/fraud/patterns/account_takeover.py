@@ -128,6 +128,6 @@ PATTERN = FraudPattern(
     ),
     device_reuse=1.5,
     remote_access=0.1,
-    sim_swap=0.3,
+    sim_swap=0.2,
     device_prepared_days=0.0,
 )
