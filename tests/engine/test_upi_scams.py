@@ -23,14 +23,15 @@ def test_both_scams_are_in_the_default_mix() -> None:
     """One record each, with its mechanism and source in its description."""
     for name in ("upi_collect_scam", "sim_swap"):
         p = REGISTRY.by_name(name)
-        assert p.weight > 0 and "Sources" in p.description
+        assert p.weight > 0
+        assert "Sources" in p.description
 
 
 def test_a_collect_scam_is_collect_requests_the_victim_approves(small: Dataset) -> None:
     """Every row is a UPI collect request approved (mostly) on the victim's own phone, person to
     person up to INR 2,000 before 1 October 2025 to an address at most 120 days old, and a
-    merchant collect after, from a merchant far younger than most; within an incident the requests come minutes apart and
-    do not shrink."""
+    merchant collect after, from a merchant far younger than most; within an incident the
+    requests come minutes apart and do not shrink."""
     rows = _rows(small, "upi_collect_scam")
     assert rows.height > 50
     assert (rows["payment_mode"] == "upi").all()
@@ -38,7 +39,8 @@ def test_a_collect_scam_is_collect_requests_the_victim_approves(small: Dataset) 
     assert (rows["status"] == "approved").mean() > 0.8  # type: ignore[operator]
     before = rows.filter(pl.col("timestamp") < CUTOFF)
     after = rows.filter(pl.col("timestamp") >= CUTOFF)
-    assert before.height and after.height
+    assert before.height
+    assert after.height
     assert (before["txn_type"] == "p2p_transfer").all()
     assert before["amount_inr"].max() <= 2_000  # type: ignore[operator]
     assert after["merchant_id"].is_not_null().all()
