@@ -61,15 +61,20 @@ def test_transaction_ids_are_unique(small: Dataset) -> None:
 )
 def test_no_identifier_orders_fraud_apart(small: Dataset, column: str) -> None:
     """An id's raw value ranks fraud rows no better than chance (AUC about 0.5), so no id
-    format or range encodes the label. fraud_scenario_id is checked among fraud rows only:
-    its value must not reveal the pattern."""
+    format or range encodes the label. fraud_scenario_id is checked among fraud incidents only
+    (one value per incident): its value must not reveal the pattern; with a few dozen card
+    testing incidents, chance is within three standard errors of 0.5 (Hanley and McNeil)."""
     tx = small.transactions.filter(pl.col(column).is_not_null())
+    tolerance = 0.03
     if column == "fraud_scenario_id":
+        tx = tx.group_by(column).agg(pl.col("fraud_type").first())
         y = (tx["fraud_type"] == "card_testing").to_numpy()
+        n1, n0 = int(y.sum()), int((~y).sum())
+        tolerance = 3 * ((n1 + n0 + 1) / (12 * n1 * n0)) ** 0.5
     else:
         y = tx["is_fraud"].to_numpy()
     auc = roc_auc_score(y, tx[column].to_numpy())
-    assert abs(auc - 0.5) < 0.03, f"{column}: AUC {auc:.3f}"
+    assert abs(auc - 0.5) < tolerance, f"{column}: AUC {auc:.3f}"
 
 
 def test_model_on_identifiers_alone_is_at_chance(small: Dataset) -> None:
