@@ -176,7 +176,7 @@ def test_a_record_sets_its_mechanism_and_nothing_else(
         for k in ("bound", "sim"):
             np.testing.assert_array_equal(a[k][untouched], b[k][untouched], err_msg=k)
         ato = b.take(b["fraud"] == code)
-        _owner, slot = session.device_owner(extreme.context(shard), ato)
+        _owner, slot = session.device_owner(extreme.context(shard), ato.cols)
         new_device = (slot < 0) & (ato["device"] >= 0)
         own = slot >= 0
         seen += int(new_device.sum())

@@ -35,6 +35,8 @@ changes no other row's session:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +74,7 @@ INITIATION_WEIGHTS: F64 = np.array(
 transactions were about 3 % of UPI before P2P collect ended; UPI AutoPay executed 926 million
 mandates in November 2025, about 4.6 % of UPI's 20 billion; shop counters take UPI by QR
 (678 million UPI QR codes by June 2025). Sources and what is assumed: docs/realism.md."""
+_INITIATION_CUM: F64 = normalised_cum(INITIATION_WEIGHTS)
 P2P_COLLECT_END = dt.date(2025, 10, 1)
 """NPCI's circular of 29 July 2025: no P2P collect request is processed from 1 October 2025;
 merchants' collect requests continue."""
@@ -119,14 +122,12 @@ an hour to a day and a bit (a swap late in the evening, the account drained next
 
 def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     """Fill the session fields of a shard's rows (sorted by customer, then time) from the
-    shard's session stream, as the module docstring describes; returns ``rows``."""
+    shard's session stream, as the module docstring describes; returns ``rows``. The work is
+    done on the rows that have a session field (UPI payments and app sessions) only."""
     rng = stream(ctx.scenario.seed, STREAM_SESSION, ctx.shard)
-    n = len(rows)
-    if n == 0:
+    if len(rows) == 0:
         return rows
     cu = ctx.customers
-    c = rows["cust"] - cu.offset
-    ts = rows["ts"]
     # Per customer, drawn first so they do not depend on the rows' number.
     rebind_at = _in_period(ctx, rng, REBIND_PER_90_DAYS * ctx.calendar.days / 90.0)
     sim_base = ctx.t_start - (rng.exponential(SIM_MEAN_DAYS, cu.n) * DAY_S).astype(np.int64)
@@ -134,42 +135,61 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     sim_change = _in_period(ctx, rng, 1.0 - (1.0 - SIM_CHANGE_PER_MONTH) ** months)
     with_phone = (cu.new_phone_at < ctx.t_end) & (rng.random(cu.n) < NEW_PHONE_WITH_SIM)
     remote_user = rng.random(cu.n) < REMOTE_USER_SHARE
-    key = row_keys(ctx.scenario.seed, rows)
     upi = rows["mode"] == mkt.MODE["upi"]
-    drawn_via = initiations(rows, _uniform(key, _INITIATION_SALT))
-    rows["upi_via"] = np.where(
-        upi, np.where(rows["upi_via"] == UNSET, drawn_via, rows["upi_via"]), -1
-    )
-    rows["payee_age"] = np.where(upi, payee_handle_age(ctx, rows), -1)
-    has_device = app_session(rows)
-    owner, slot = device_owner(ctx, rows)
-    pattern_swap = _by_code(registry, "sim_swap")
-    swaps = _sim_swaps(ctx.scenario.seed, rows, slot, pattern_swap, cu.offset)
-    ev_c = np.concatenate([np.arange(cu.n), np.flatnonzero(sim_change < ctx.t_end), swaps[0]])
-    ev_t = np.concatenate([sim_base, sim_change[sim_change < ctx.t_end], swaps[1]])
+    session = app_session(rows.cols)
+    preset_via, preset_remote = rows["upi_via"].copy(), rows["remote"].copy()
+    for k in ("upi_via", "payee_age", "bound", "sim", "remote"):
+        rows[k] = -1
+    keyed = upi | session
+    key = np.zeros(len(rows), dtype=np.uint64)
+    key[keyed] = row_keys(ctx.scenario.seed, _subset(rows.cols, np.flatnonzero(keyed)))
+    at = np.flatnonzero(upi)
+    u = _subset(rows.cols, at)
+    drawn = initiations(u, _uniform(key[at], _INITIATION_SALT))
+    rows["upi_via"][at] = np.where(preset_via[at] == UNSET, drawn, preset_via[at])
+    rows["payee_age"][at] = payee_handle_age(ctx, u)
+    at = np.flatnonzero(session)
+    s = _subset(rows.cols, at)
+    c, ts = s["cust"] - cu.offset, s["ts"]
+    owner, slot = device_owner(ctx, s)
+    swaps = _sim_swaps(ctx.scenario.seed, s, slot, _by_code(registry, "sim_swap"), cu.offset)
+    changed = np.flatnonzero(sim_change < ctx.t_end)
     phone = np.flatnonzero(with_phone)
-    ev_c, ev_t = np.concatenate([ev_c, phone]), np.concatenate([ev_t, cu.new_phone_at[phone]])
+    ev_c = np.concatenate([np.arange(cu.n), changed, swaps[0], phone])
+    ev_t = np.concatenate([sim_base, sim_change[changed], swaps[1], cu.new_phone_at[phone]])
     sim_at = latest_event(ev_c, ev_t, c, ts)
-    rows["sim"] = np.where(has_device, (ts - sim_at) // DAY_S, -1)
+    rows["sim"][at] = (ts - sim_at) // DAY_S
     prepared = _by_code(registry, "device_prepared_days")
-    bound_at = binding_times(ctx, rows, (owner, slot), rebind_at, has_device, prepared)
+    bound_at = binding_times(ctx, s, (owner, slot), rebind_at, prepared)
     # UPI apps bind to the SIM: a new SIM in the customer's own phone means registering again.
-    own = (owner == rows["cust"]) & (slot >= 0)
+    own = (owner == s["cust"]) & (slot >= 0)
     bound_at = np.where(own, np.maximum(bound_at, np.minimum(sim_at, ts)), bound_at)
-    rows["bound"] = np.where(has_device, (ts - bound_at) // DAY_S, -1)
-    helped = (rows["txn_type"] == mkt.TXN["p2p_transfer"]) | (
-        rows["txn_type"] == mkt.TXN["bill_payment"]
-    )
+    rows["bound"][at] = (ts - bound_at) // DAY_S
+    helped = (s["txn_type"] == mkt.TXN["p2p_transfer"]) | (s["txn_type"] == mkt.TXN["bill_payment"])
     p = np.where(remote_user[c], REMOTE_USER_SESSIONS * np.where(helped, HELPED_FACTOR, 1.0), 0.0)
-    share = _by_code(registry, "remote_access")[rows["fraud"].astype(np.int64)]
+    share = _by_code(registry, "remote_access")[s["fraud"].astype(np.int64)]
     p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
-    drawn = (_uniform(key, _REMOTE_SALT) < p).astype(np.int8)
-    remote = np.where(rows["remote"] == UNSET, drawn, rows["remote"])
-    rows["remote"] = np.where(has_device, remote, -1)
+    drawn = (_uniform(key[at], _REMOTE_SALT) < p).astype(np.int8)
+    rows["remote"][at] = np.where(preset_remote[at] == UNSET, drawn, preset_remote[at])
     return rows
 
 
-def app_session(rows: Rows) -> B:
+Cols = Mapping[str, npt.NDArray[Any]]
+"""Aligned columns of rows by ``Rows`` field name (``Rows.cols``, or a subset of its rows)."""
+
+
+def _subset(cols: Cols, at: I64) -> dict[str, npt.NDArray[Any]]:
+    """The columns the session reads, at positions ``at``."""
+    return {k: cols[k][at] for k in _READ}
+
+
+_READ = (
+    "cust", "ts", "amount", "merchant", "payee", "scenario", "mode", "channel", "category",
+    "device", "fraud", "txn_type",
+)  # fmt: skip
+
+
+def app_session(rows: Cols) -> B:
     """Rows paid through the customer's own bank or UPI app on a device (UPI, or net banking in
     the app): the sessions whose device binding, SIM and remote-access signals the bank sees.
     A card or wallet payment reaches the bank through the merchant's acquirer instead."""
@@ -195,7 +215,7 @@ def _by_code(registry: Registry, field: str) -> F64:
     return out
 
 
-def row_keys(seed: int, rows: Rows) -> npt.NDArray[np.uint64]:
+def row_keys(seed: int, rows: Cols) -> npt.NDArray[np.uint64]:
     """A 63-bit key per row from the seed and what the row is (customer, time, amount, payee,
     incident): the source of the row's session draws, the same whatever other rows exist."""
     h = mix63(rows["cust"].astype(np.uint64) ^ np.uint64(seed & ((1 << 63) - 1)))
@@ -211,7 +231,7 @@ _INITIATION_SALT, _REMOTE_SALT, _LEAD_SALT, _PREPARED_SALT = 0x11, 0x22, 0x33, 0
 _SWAP_SALT, _SWAP_LEAD_SALT = 0x55, 0x66
 
 
-def initiations(rows: Rows, u: F64) -> I64:
+def initiations(rows: Cols, u: F64) -> I64:
     """A UPI initiation code per row by its context (``INITIATION_WEIGHTS``), from the row's
     uniform ``u`` (only UPI rows' codes are kept)."""
     channel, category = rows["channel"], rows["category"].astype(np.int64)
@@ -229,8 +249,11 @@ def initiations(rows: Rows, u: F64) -> I64:
         [np.where(rows["ts"] >= p2p_over, P2P_NO_COLLECT, P2P), BILL, SUBSCRIPTION, SHOP, WEB],
         APP,
     )
-    cum = normalised_cum(INITIATION_WEIGHTS)[context]
-    return np.asarray((u[:, None] > cum[:, :-1]).sum(axis=1), dtype=np.int64)
+    # One searchsorted over the contexts' cumulative shares, each offset by its context.
+    k = INITIATION_WEIGHTS.shape[1]
+    flat = (_INITIATION_CUM + np.arange(_INITIATION_CUM.shape[0])[:, None]).ravel()
+    pick = np.searchsorted(flat, context + u * 0.999999, side="right") - context * k
+    return np.asarray(pick.clip(0, k - 1), dtype=np.int64)
 
 
 def _uniform(keys: npt.ArrayLike, salt: int) -> F64:
@@ -263,7 +286,7 @@ def handle_age_days(who: I64, merchant: B, ts: I64, t_end: int) -> I64:
     return np.asarray(np.maximum(ts - since, 0) // DAY_S, dtype=np.int64)
 
 
-def payee_handle_age(ctx: ShardContext, rows: Rows) -> I64:
+def payee_handle_age(ctx: ShardContext, rows: Cols) -> I64:
     """The payee's address age of each row (P2P: the receiving customer's; else the
     merchant's); -1 where there is no payee."""
     p2p = rows["payee"] >= 0
@@ -293,7 +316,7 @@ def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64
     return np.asarray(out, dtype=np.int64)
 
 
-def device_owner(ctx: ShardContext, rows: Rows) -> tuple[I64, I64]:
+def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:
     """Whose device each row used and which of theirs: (global customer, slot) for the
     customer's own devices (slot ``MAX_DEVICES`` is a new phone) and the partner's shared phone
     (the partner's slot 0); (-1, -1) for any other device or none."""
@@ -313,17 +336,16 @@ def device_owner(ctx: ShardContext, rows: Rows) -> tuple[I64, I64]:
 
 def binding_times(
     ctx: ShardContext,
-    rows: Rows,
+    rows: Cols,
     whose: tuple[I64, I64],
     rebind_at: I64,
-    session: B,
     prepared_by_code: F64,
 ) -> I64:
-    """When each row's device was bound to the customer's app (epoch seconds), for the rows of
-    app sessions (``session``; other rows get their own time). ``whose`` is each row's device
-    owner and slot (``device_owner``); a device new to the account was bound before its first
-    payment there, by the mean days its pattern's record gives (``prepared_by_code``), at
-    least ``BIND_LEAD_S`` before."""
+    """When each row's device was bound to the customer's app (epoch seconds), for rows of app
+    sessions (in customer and time order). ``whose`` is each row's device owner and slot
+    (``device_owner``); a device new to the account was bound before its first payment there,
+    by the mean days its pattern's record gives (``prepared_by_code``), at least
+    ``BIND_LEAD_S`` before."""
     owner, slot = whose
     cu = ctx.customers
     ts = rows["ts"]
@@ -333,7 +355,7 @@ def binding_times(
     rebind = rebind_at[c]
     at = np.where((slot == 0) & (owner == rows["cust"]) & (ts >= rebind), rebind, base)
     at = np.where(slot == MAX_DEVICES, np.minimum(cu.new_phone_at[c], ts), at)
-    other = np.flatnonzero((slot < 0) & session)
+    other = np.flatnonzero(slot < 0)
     if other.size:
         # Bound when it first pays for this customer: rows are in time order per customer.
         key = rows["cust"][other].astype(np.int64)
@@ -351,17 +373,18 @@ def binding_times(
         lead = lead + wait.astype(np.int64)
         group = np.cumsum(first) - 1
         at[other[order]] = ts[other[order]][start] - lead[group]
-    return np.asarray(np.where(session, at, ts), dtype=np.int64)
+    return np.asarray(at, dtype=np.int64)
 
 
 def _sim_swaps(
-    seed: int, rows: Rows, slot: I64, share_by_code: F64, offset: int
+    seed: int, rows: Cols, slot: I64, share_by_code: F64, offset: int
 ) -> tuple[I64, I64]:
     """SIM swaps of patterns that make them: for each incident part run (in part) from a device
     new to the account, with its record's ``sim_swap`` share, a SIM change a few hours before
-    the part's first row from that device. Returns (shard-local customer, time)."""
+    the part's first row from that device (among ``rows``, app sessions in customer and time
+    order). Returns (shard-local customer, time)."""
     code = rows["fraud"].astype(np.int64)
-    at = np.flatnonzero((code > 0) & (slot < 0) & app_session(rows))
+    at = np.flatnonzero((code > 0) & (slot < 0))
     share = np.nan_to_num(share_by_code[code[at]])
     at = at[share > 0]
     empty = np.zeros(0, dtype=np.int64)
