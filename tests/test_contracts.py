@@ -28,7 +28,10 @@ def _wire_type(t: mi.Type) -> tuple[str, Any]:
         t = t.type
     if isinstance(t, mi.LiteralType):
         return ("enum", frozenset(t.values))
-    kinds = {mi.IntType: "int", mi.FloatType: "float", mi.StrType: "str", mi.DateTimeType: "time"}
+    kinds = {
+        mi.IntType: "int", mi.FloatType: "float", mi.StrType: "str", mi.DateTimeType: "time",
+        mi.BoolType: "bool",
+    }  # fmt: skip
     return (kinds[type(t)], None)
 
 
@@ -42,6 +45,8 @@ def _column_type(dtype: pl.DataType) -> tuple[str, Any]:
         return ("float", None)
     if isinstance(dtype, pl.Datetime):
         return ("time", None)
+    if dtype == pl.Boolean():
+        return ("bool", None)
     assert dtype == pl.String(), dtype
     return ("str", None)
 
@@ -84,7 +89,7 @@ def test_the_wire_vocabulary_is_generated_from_the_schema() -> None:
 ROW_CODES = {
     "mode": "payment_mode", "network": "card_network", "channel": "channel",
     "txn_type": "txn_type", "status": "status", "category": "category", "city": "city",
-    "fraud": "fraud_type", "anomaly": "anomaly_type",
+    "fraud": "fraud_type", "anomaly": "anomaly_type", "upi_via": "upi_initiation",
 }  # fmt: skip
 """The generator's code fields (``engine.rows``) and the Enum column each becomes."""
 

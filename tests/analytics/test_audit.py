@@ -26,6 +26,7 @@ from fraudforge.engine.schema import (
     LABEL_COLUMNS,
     MERCHANTS,
     SCHEMA_VERSION,
+    SESSION_COLUMNS,
     TRANSACTIONS,
     polars_schema,
 )
@@ -59,6 +60,7 @@ def _rows(rng: np.random.Generator, n: int, first_id: int, **fixed: object) -> p
         "lat": 19.07 + rng.normal(0, 0.01, n),
         "lon": 72.87 + rng.normal(0, 0.01, n),
         "counterparty": [f"shop{m}@upi" for m in merchant],
+        **dict.fromkeys(SESSION_COLUMNS),
         "is_fraud": False,
         "fraud_type": "none",
         "fraud_scenario_id": None,

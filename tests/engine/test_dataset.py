@@ -20,13 +20,14 @@ from fraudforge.engine.dataset import (
     read_manifest,
     scan_dataset,
 )
-from fraudforge.engine.errors import OutputExistsError, UnsafeOutputError
+from fraudforge.engine.errors import OutputExistsError, SchemaVersionError, UnsafeOutputError
 from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import (
     CUSTOMERS,
     MERCHANTS,
     SCHEMA_VERSION,
+    SESSION_COLUMNS,
     TRANSACTIONS,
     polars_schema,
 )
@@ -62,7 +63,7 @@ def test_layout_and_manifest(written: Path) -> None:
     assert m.fraud_counts["none"] == tx.filter(~pl.col("is_fraud")).height
     assert m.scenario == {**json.loads(json.dumps(TINY.to_dict()))}
     assert m.resolved["customers"] == 1_500
-    assert m.schema_version == SCHEMA_VERSION == 2
+    assert m.schema_version == SCHEMA_VERSION == 3
 
 
 def test_schemas_match_the_documented_tables(written: Path) -> None:
@@ -201,3 +202,44 @@ def test_target_rows_is_met_closely() -> None:
     ]
     assert abs(sum(counts) / 4 - 100_000) / 100_000 < 0.02
     assert all(abs(n - 100_000) / 100_000 < 0.08 for n in counts)
+
+
+def _as_version(src: Path, dst: Path, version: int) -> Path:
+    """A copy of dataset ``src`` as a dataset of schema ``version`` would be written: without
+    the session columns (which version 3 added) and with that version in its manifest."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    for part in (dst / "transactions").iterdir():
+        pl.read_parquet(part).drop(SESSION_COLUMNS).write_parquet(part)
+    manifest = json.loads((dst / "manifest.json").read_text())
+    manifest["schema_version"] = version
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    return dst
+
+
+def test_a_version_2_dataset_reads_with_the_session_columns_null(
+    written: Path, tmp_path: Path
+) -> None:
+    """A dataset written before the session columns existed still loads: the schema's columns
+    in its order, the session columns null (unknown), every other column as written."""
+    old = _as_version(written, tmp_path / "v2", 2)
+    tx = scan_dataset(old).collect()
+    assert tx.schema == polars_schema(TRANSACTIONS)
+    assert all(tx[c].null_count() == tx.height for c in SESSION_COLUMNS)
+    now = scan_dataset(written).collect()
+    assert tx.drop(SESSION_COLUMNS).equals(now.drop(SESSION_COLUMNS))
+
+
+@pytest.mark.parametrize("version", [1, 4])
+def test_a_dataset_of_another_version_is_refused_naming_both(
+    written: Path, tmp_path: Path, version: int
+) -> None:
+    """Older and newer schema versions are refused with the version found and the readable
+    ones, before any file is read."""
+    other = _as_version(written, tmp_path / f"v{version}", version)
+    with pytest.raises(SchemaVersionError, match=f"schema version {version}: this fraudforge "
+                       f"writes version {SCHEMA_VERSION} and reads versions 2, 3"):  # fmt: skip
+        scan_dataset(other)
+    with pytest.raises(SchemaVersionError):
+        read_manifest(other)

@@ -100,7 +100,7 @@ def test_manifest_reports_the_books_own_fraud(tmp_path: Path) -> None:
     assert m.resolved["anomaly_mix"] == {}
     assert set(m.fraud_counts) - {"none"} <= set(m.resolved["fraud_mix"])
     assert m.content_hash == (
-        "30072:f953e677316597e7832a3fda91f1dfd2f8fb78286c6f0c33d7a861a26eefebae"
+        "30072:3fbf98f6fe54db201cba36b8ed9a03d19b821250877b141a3c0de7a67a537f30"
     )
 
 

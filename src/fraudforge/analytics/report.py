@@ -182,7 +182,10 @@ def _realism_section(card: Scorecard) -> Section:
             "source": [f"{r.source} ({r.year})" for r in card.results],
         }
     )
-    sec.tables.append(("figures", table))
+    # Every figure shown: a page's tables hold 40 rows each, so a longer table continues.
+    for start in range(0, table.height, 40):
+        title = "figures" if start == 0 else "figures (continued)"
+        sec.tables.append((title, table.slice(start, 40)))
     sec.charts.append(Chart(charts.realism_bands(card.results)))
     return sec
 

@@ -28,10 +28,17 @@ import msgspec
 import polars as pl
 
 from fraudforge.engine._workers import PartWorker
+from fraudforge.engine.errors import SchemaVersionError
 from fraudforge.engine.memory import GenerationPlan, plan_generation
 from fraudforge.engine.scan import shard_source
 from fraudforge.engine.scenario import Scenario
-from fraudforge.engine.schema import SCHEMA_VERSION, TRANSACTIONS, polars_schema
+from fraudforge.engine.schema import (
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    SESSION_COLUMNS,
+    TRANSACTIONS,
+    polars_schema,
+)
 from fraudforge.engine.shard import build_world, shard_tables
 from fraudforge.engine.world import World
 from fraudforge.foundation.atomic import check_target, staged_directory
@@ -348,21 +355,33 @@ def finish_dataset(
 
 
 def read_manifest(path: str | Path) -> Manifest:
-    """Load ``manifest.json`` of a dataset directory."""
+    """Load ``manifest.json`` of a dataset directory; a dataset of a schema version this
+    fraudforge does not read (``schema.READABLE_VERSIONS``) is a ``SchemaVersionError``."""
     p = Path(path)
     p = p / "manifest.json" if p.is_dir() else p
-    return msgspec.json.decode(p.read_bytes(), type=Manifest)
+    m = msgspec.json.decode(p.read_bytes(), type=Manifest)
+    if m.schema_version not in READABLE_VERSIONS:
+        raise SchemaVersionError(str(p.parent), m.schema_version, READABLE_VERSIONS, SCHEMA_VERSION)
+    return m
 
 
 def scan_dataset(path: str | Path, table: str = "transactions") -> pl.LazyFrame:
-    """A written dataset's table as a LazyFrame (``transactions``, ``customers``, ``merchants``)."""
+    """A written dataset's table as a LazyFrame (``transactions``, ``customers``, ``merchants``).
+    The transactions of a version 2 dataset, written before the session columns existed, come
+    with those columns null (unknown), in the schema's order."""
     if table not in TABLES:
         raise ValueError(f"table {table!r} is unknown: allowed are {', '.join(TABLES)}")
     m = read_manifest(path)
     root = Path(path)
     reader = pl.scan_parquet if m.format == "parquet" else pl.scan_ipc
     files = [root / f["path"] for f in m.files if f["path"].startswith(table)]
-    return reader(files)
+    lf = reader(files)
+    if table == "transactions" and m.schema_version < 3:
+        schema = polars_schema(TRANSACTIONS)
+        lf = lf.with_columns(pl.lit(None, schema[c]).alias(c) for c in SESSION_COLUMNS).select(
+            schema.names()
+        )
+    return lf
 
 
 def dataset_hash(path: str | Path) -> str:

@@ -17,4 +17,17 @@ class ScenarioError(FraudforgeError, ValueError):
         super().__init__(f"invalid scenario field `{field}` = {value!r}: allowed is {allowed}")
 
 
-__all__ = ["OutputExistsError", "ScenarioError", "UnsafeOutputError"]
+class SchemaVersionError(FraudforgeError, ValueError):
+    """A dataset written with a schema version this fraudforge does not read: names the
+    version found and the ones allowed."""
+
+    def __init__(self, path: str, found: int, readable: tuple[int, ...], current: int) -> None:
+        self.found = found
+        super().__init__(
+            f"dataset {path!r} has schema version {found}: this fraudforge writes version "
+            f"{current} and reads versions {', '.join(map(str, readable))}; regenerate the "
+            "dataset with `fraudforge generate` from its scenario (manifest.json `scenario`)"
+        )
+
+
+__all__ = ["OutputExistsError", "ScenarioError", "SchemaVersionError", "UnsafeOutputError"]

@@ -42,6 +42,20 @@ def nullable(name: str, values: npt.NDArray[np.int64]) -> pl.Series:
     return s.set(pl.Series(values < 0), None).cast(dtype) if (values < 0).any() else s.cast(dtype)
 
 
+def nullable_enum(name: str, codes: npt.NDArray[Any]) -> pl.Series:
+    """An Enum column from integer codes, where negative codes mean null."""
+    null = codes < 0
+    s = enum_series(name, np.maximum(codes, 0))
+    return s.set(pl.Series(null), None) if null.any() else s
+
+
+def nullable_flag(name: str, values: npt.NDArray[Any]) -> pl.Series:
+    """A Boolean column from 0 / 1, where negative values mean null."""
+    null = values < 0
+    s = pl.Series(name, values > 0)
+    return s.set(pl.Series(null), None) if null.any() else s
+
+
 def with_transaction_ids(shard: int, rows: Rows) -> tuple[Rows, npt.NDArray[np.int64]]:
     """A shard's rows (ordered by customer, then time) and their opaque ids, one per generation
     position. Rows sharing a customer and timestamp are put in id order, so the table is in
@@ -91,6 +105,11 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
         pl.Series("lat", rows["lat"]),
         pl.Series("lon", rows["lon"]),
         counterparty.alias("counterparty"),
+        nullable_enum("upi_initiation", rows["upi_via"]),
+        nullable("payee_handle_age_days", rows["payee_age"]),
+        nullable("device_bound_days", rows["bound"]),
+        nullable("sim_changed_days", rows["sim"]),
+        nullable_flag("remote_access", rows["remote"]),
         pl.Series("is_fraud", rows["fraud"] > 0),
         enum_series("fraud_type", rows["fraud"]),
         nullable("fraud_scenario_id", rows["scenario"]),

@@ -245,6 +245,13 @@ PENDING_RATE: F64 = np.array([0.004, 0.0, 0.0, 0.004, 0.0, 0.0, 0.0])
 P2P_UPI_SHARE = 0.93
 """Transfers between people go by UPI, the rest by IMPS / NEFT (net banking)."""
 
+UPI_INITIATIONS: tuple[str, ...] = ("pay", "collect", "qr", "intent", "mandate")
+"""How a UPI payment was started (NPCI's initiation modes): the payer pushes it to a number,
+contact or address (``pay``), approves a payee's request (``collect``), scans a QR code
+(``qr``), is handed over by a merchant's app or checkout (``intent``), or a recurring mandate
+(UPI AutoPay) executes it (``mandate``); ``engine.session`` draws them."""
+UPI_INITIATION = {name: i for i, name in enumerate(UPI_INITIATIONS)}
+
 CHANNELS: tuple[str, ...] = ("pos", "ecommerce", "mobile_app", "atm")
 CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
 TXN_TYPES: tuple[str, ...] = ("purchase", "refund", "p2p_transfer", "bill_payment", "withdrawal")

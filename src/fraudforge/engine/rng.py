@@ -15,6 +15,7 @@ STREAM_HANDBOOK = 4
 STREAM_FRAUD = 5
 STREAM_VICTIMS = 6
 STREAM_DEVICES = 7
+STREAM_SESSION = 8
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

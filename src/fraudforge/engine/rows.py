@@ -31,8 +31,19 @@ ROW_DTYPES: dict[str, Any] = {
     "label_delay": np.int64,  # seconds from ts until the label is known
     "anomaly": np.int8,  # anomaly label code, 0 = none
     "severity": np.float32,
+    # The session (``engine.session``): negative is null; UNSET leaves it to the genuine
+    # distribution of the row's context.
+    "upi_via": np.int8,  # UPI initiation code (market.UPI_INITIATIONS), -1 = not UPI
+    "payee_age": np.int32,  # days since the payee's UPI address was created, -1 = not UPI
+    "bound": np.int32,  # days since the device was bound to the app, -1 = no device
+    "sim": np.int32,  # days since the SIM last changed, -1 = no device
+    "remote": np.int8,  # remote-access tool seen (0/1), -1 = no device
 }
 FIELDS: tuple[str, ...] = tuple(ROW_DTYPES)
+UNSET = -2
+"""A session field a builder left to the genuine distribution (``engine.session.fill_session``
+draws it; a row that never reaches it, as the handbook preset's, shows null)."""
+SESSION_FIELDS: tuple[str, ...] = ("upi_via", "payee_age", "bound", "sim", "remote")
 
 
 class Rows:
@@ -51,10 +62,13 @@ class Rows:
 
     @classmethod
     def empty(cls, n: int = 0) -> Rows:
-        """``n`` rows of defaults: no merchant, payee, device, card, labels."""
+        """``n`` rows of defaults: no merchant, payee, device, card, labels; the session's
+        fields ``UNSET``."""
         cols: dict[str, npt.NDArray[Any]] = {k: np.zeros(n, dtype=v) for k, v in ROW_DTYPES.items()}
         for k in ("merchant", "payee", "device", "card", "scenario"):
             cols[k][:] = -1
+        for k in SESSION_FIELDS:
+            cols[k][:] = UNSET
         return cls(cols)
 
     def __len__(self) -> int:

@@ -17,7 +17,11 @@ from fraudforge.engine import geo
 from fraudforge.engine import market as mkt
 from fraudforge.engine.taxonomy import ANOMALY_LABELS, FRAUD_LABELS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+"""Version 3 added the session columns (``upi_initiation`` .. ``remote_access``); datasets of
+version 2 are still read, those columns null (``engine.dataset.scan_dataset``)."""
+READABLE_VERSIONS: tuple[int, ...] = (2, 3)
+"""Schema versions of datasets this fraudforge reads."""
 
 
 class Role(enum.Enum):
@@ -138,6 +142,39 @@ TRANSACTIONS: tuple[Column, ...] = (
         "Payee UPI address: the merchant's, or the receiving customer's for P2P.",
     ),
     Column(
+        "upi_initiation",
+        _enum(mkt.UPI_INITIATIONS),
+        "How a UPI payment was started: pay (pushed to a number, contact or address), collect "
+        "(a payee's request the payer approved), qr (a scanned QR code), intent (handed over by a "
+        "merchant's app or checkout) or mandate (a UPI AutoPay debit); null when not UPI.",
+    ),
+    Column(
+        "payee_handle_age_days",
+        pl.Int32(),
+        "Days since the payee's UPI address was created (the payee's PSP reports it with the "
+        "address lookup); null when not UPI.",
+    ),
+    Column(
+        "device_bound_days",
+        pl.Int32(),
+        "Days since the device was bound to the customer's UPI or banking app (SIM-verified "
+        "registration: a new phone, a reinstall, a fraudster's device); null outside an app "
+        "session (a card or wallet payment, or no device).",
+    ),
+    Column(
+        "sim_changed_days",
+        pl.Int32(),
+        "Days since the SIM of the customer's registered mobile number last changed (the "
+        "telecom operator's SIM-change signal: a port, a replacement, a swap); null outside an "
+        "app session.",
+    ),
+    Column(
+        "remote_access",
+        pl.Boolean(),
+        "The bank's or UPI app saw a screen-sharing or remote-access tool running during the "
+        "session; null outside an app session (UPI, or net banking in the app, on a device).",
+    ),
+    Column(
         "is_fraud",
         pl.Boolean(),
         "Label: the row belongs to a fraud scenario.",
@@ -186,6 +223,13 @@ TRANSACTIONS: tuple[Column, ...] = (
         with_features=True,
     ),
 )
+
+
+SESSION_COLUMNS: tuple[str, ...] = (
+    "upi_initiation", "payee_handle_age_days", "device_bound_days", "sim_changed_days",
+    "remote_access",
+)  # fmt: skip
+"""The session columns schema version 3 added (``engine.session`` generates them)."""
 
 
 def _names(columns: tuple[Column, ...], *roles: Role) -> tuple[str, ...]:
@@ -298,6 +342,30 @@ def markdown(columns: tuple[Column, ...], *, roles: bool = False) -> str:
     return "\n".join([*head, *rows])
 
 
+SESSION_NOTES: tuple[str, ...] = (
+    "### The session columns (version 3)",
+    "",
+    "`upi_initiation`, `payee_handle_age_days`, `device_bound_days`, `sim_changed_days` and "
+    "`remote_access` are what an issuing bank and its UPI app see of the session at "
+    "authorisation: the initiation mode of the UPI request (NPCI's pay, collect, QR, intent "
+    "and AutoPay mandate flows; P2P collect requests end on 1 October 2025 by NPCI's circular "
+    "of 29 July 2025), the age of the payee's address from the address lookup, the device "
+    "binding that UPI apps make with an SMS from the registered SIM, the telecom operator's "
+    "SIM-change date, and the app's check for screen-sharing and remote-access tools, against "
+    "which RBI and NPCI warned in February 2019 (AnyDesk). Whether the payee is new to the "
+    "customer is left to the features: it follows from the customer's history. The UPI "
+    "columns are null on other payments; the device, SIM and remote-access columns outside "
+    "an app session (UPI, or net banking in the app, on a device): a card or wallet payment "
+    "reaches the bank through the merchant's acquirer. Rates and sources: "
+    "[realism.md](realism.md#the-session-how-upi-payments-start-devices-sims-and-remote-access).",
+    "",
+    "A dataset of schema version 2 (before these columns) is still read, with them null "
+    "(unknown); any other version is refused with an error naming the version found and the "
+    "versions read.",
+)
+"""The session columns' paragraph of ``docs/schema.md``."""
+
+
 def schema_markdown() -> str:
     """The dataset reference page (``docs/schema.md``), generated from the definitions above."""
     from fraudforge.engine.taxonomy import ANOMALY_TYPES, FRAUD_TYPES
@@ -322,6 +390,8 @@ def schema_markdown() -> str:
         *(f"- `{role.value}`: {meaning}." for role, meaning in ROLE_MEANINGS.items()),
         "",
         "The service's `Transaction` carries the identifier and observed columns.",
+        "",
+        *SESSION_NOTES,
         "",
         "Label columns (never to be used as model inputs, except through `label_known_at`): "
         + ", ".join(f"`{c}`" for c in LABEL_COLUMNS)

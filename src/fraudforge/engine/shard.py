@@ -25,6 +25,7 @@ from fraudforge.engine.population import Merchants, draw_customers, draw_merchan
 from fraudforge.engine.rng import STREAM_SHARD, stream
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.scenario import ResolvedScenario
+from fraudforge.engine.session import fill_session
 from fraudforge.engine.world import World
 
 
@@ -133,7 +134,7 @@ def shard_rows(ctx: ShardContext, schedule: Schedule, registry: Registry) -> Row
         np.minimum.at(cutoff, bust.cust - lo, bust.t0)
         legit = legit.take(legit["ts"] < cutoff[legit["cust"] - lo])
     fraud = fraud_rows(ctx, parts, legit, registry)
-    return _sorted(Rows.concat([legit, fraud]))
+    return fill_session(ctx, _sorted(Rows.concat([legit, fraud])), registry)
 
 
 PRESET_WORLDS: dict[str, Callable[[ResolvedScenario], World]] = {

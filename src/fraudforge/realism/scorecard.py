@@ -23,6 +23,8 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 }
 """The columns a selection may name, with their allowed values."""
 _ONLINE_CHANNELS = ("ecommerce", "mobile_app")
+_DAYS = ("device_bound_days", "sim_changed_days", "payee_handle_age_days")
+"""Session columns a selection bounds by ``<column>_max``."""
 
 
 class Result(msgspec.Struct, kw_only=True, frozen=True):
@@ -101,6 +103,15 @@ def predicate(sel: Selection, figure: Figure) -> pl.Expr:
     if sel.online is not None:
         online = pl.col("channel").cast(pl.String).is_in(_ONLINE_CHANNELS)
         parts.append(online if sel.online else ~online)
+    if sel.app_session is not None:
+        session = pl.col("device_bound_days").is_not_null()
+        parts.append(session if sel.app_session else ~session)
+    if sel.remote_access is not None:
+        parts.append(pl.col("remote_access").fill_null(False) == sel.remote_access)
+    for column in _DAYS:
+        most = getattr(sel, f"{column}_max")
+        if most is not None:
+            parts.append((pl.col(column) <= most).fill_null(False))
     return pl.all_horizontal(parts)
 
 

@@ -52,6 +52,15 @@ class Selection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen
     weekend: bool | None = None
     month: list[int] | None = None
     online: bool | None = None
+    upi_initiation: list[str] | None = None
+    app_session: bool | None = None
+    """A payment through the customer's bank or UPI app on a device (its session columns are
+    present: ``device_bound_days`` is not null)."""
+    remote_access: bool | None = None
+    device_bound_days_max: int | None = None
+    sim_changed_days_max: int | None = None
+    payee_handle_age_days_max: int | None = None
+    """Session columns at most this many days (a null value is not kept)."""
 
 
 class Figure(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     Category: TypeAlias = str
     City: TypeAlias = str
     State: TypeAlias = str
+    UpiInitiation: TypeAlias = str
     FraudType: TypeAlias = str
     Decision: TypeAlias = str
     FeedbackKind: TypeAlias = str
@@ -53,6 +54,7 @@ else:
     Category = _literal(ENUM_VALUES["category"])
     City = _literal(ENUM_VALUES["city"])
     State = _literal(ENUM_VALUES["state"])
+    UpiInitiation = _literal(ENUM_VALUES["upi_initiation"])
     FraudType = _literal(ENUM_VALUES["fraud_type"])
     Decision = _literal(DECISIONS)
     FeedbackKind = _literal(FEEDBACK_KINDS)
@@ -69,6 +71,7 @@ Longitude = Annotated[float, Meta(ge=-180.0, le=180.0, description="Decimal degr
 Mcc = Annotated[int, Meta(ge=0, le=9999, description="ISO 18245 merchant category code.")]
 Counterparty = Annotated[str, Meta(min_length=1, max_length=256, description="Payee VPA.")]
 Unit = Annotated[float, Meta(ge=0.0, le=1.0)]
+Days = Annotated[int, Meta(ge=0, le=2**31 - 1, description="Whole days since an event.")]
 Timestamp = Annotated[
     dt.datetime,
     Meta(
@@ -115,6 +118,17 @@ class Transaction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     device_id: Id | None = None
     card_id: Id | None = None
     mcc: Mcc | None = None
+    upi_initiation: UpiInitiation | None = None
+    """How a UPI payment was started; null when not UPI."""
+    payee_handle_age_days: Days | None = None
+    """Days since the payee's UPI address was created; null when not UPI."""
+    device_bound_days: Days | None = None
+    """Days since the device was bound to the customer's app; null outside an app session."""
+    sim_changed_days: Days | None = None
+    """Days since the SIM of the customer's number last changed; null outside an app session."""
+    remote_access: bool | None = None
+    """A screen-sharing or remote-access tool ran during the session; null outside an app
+    session (UPI, or net banking in the app, on a device)."""
 
     def __post_init__(self) -> None:
         self.timestamp = to_ist_naive(self.timestamp)

@@ -221,6 +221,13 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
         "Uttarakhand",
         "West Bengal",
     ),
+    "upi_initiation": (
+        "pay",
+        "collect",
+        "qr",
+        "intent",
+        "mandate",
+    ),
     "fraud_type": (
         "none",
         "card_cloning",
@@ -238,6 +245,8 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
         "money_mule",
         "shipping_fraud",
         "loyalty_abuse",
+        "upi_collect_scam",
+        "sim_swap",
     ),
     "anomaly_type": (
         "none",

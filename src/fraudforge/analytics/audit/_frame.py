@@ -20,7 +20,7 @@ import numpy.typing as npt
 import polars as pl
 
 from fraudforge.engine.dataset import read_manifest, scan_dataset
-from fraudforge.engine.schema import LABEL_COLUMNS
+from fraudforge.engine.schema import LABEL_COLUMNS, SESSION_COLUMNS
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.progress import ProgressFn, ignore, phase
 
@@ -42,7 +42,8 @@ NEED: dict[str, tuple[str, ...]] = {
     "transactions": (
         "transaction_id", "timestamp", "customer_id", "merchant_id", "device_id", "card_id",
         "amount_inr", "payment_mode", "card_network", "channel", "txn_type", "status", "category",
-        "mcc", "city", "state", "lat", "lon", "counterparty", "is_fraud", "fraud_type",
+        "mcc", "city", "state", "lat", "lon", "counterparty", *SESSION_COLUMNS, "is_fraud",
+        "fraud_type",
     ),
     "customers": (
         "customer_id", "segment", "age", "income_bracket", "occupation", "digital_savviness",
@@ -77,6 +78,7 @@ def _atoms() -> tuple[Atom, ...]:
                 "city", "state",
             )
         ),
+        *(Atom(c, "cat", "session", True, (c,)) for c in ("upi_initiation", "remote_access")),
         Atom("hour", "cat", "time", True, ("timestamp",)),
         Atom("weekday", "cat", "time", True, ("timestamp",)),
         Atom("null_pattern", "cat", "null", True, NULLABLE),
@@ -100,6 +102,10 @@ def _atoms() -> tuple[Atom, ...]:
     ]  # fmt: skip
     num = [
         Atom("amount_inr", "num", "amount", True, ("amount_inr",)),
+        *(
+            Atom(c, "num", "session", True, (c,))
+            for c in ("payee_handle_age_days", "device_bound_days", "sim_changed_days")
+        ),
         Atom("hour_of_day", "num", "time", True, ("timestamp",)),
         Atom("day_of_window", "num", "time", True, ("timestamp",)),
         Atom("km_from_home", "num", "customer", True, ("lat", "lon", "home_lat", "home_lon")),
@@ -283,7 +289,7 @@ def observable(root: Path) -> pl.LazyFrame:
         pl.col("is_fraud").alias("__fraud"),
         pl.col("fraud_type").cast(pl.String).alias("__pattern"),
         "payment_mode", "card_network", "channel", "txn_type", "status", "category", "city",
-        "state",
+        "state", "upi_initiation", "remote_access",
         ts.dt.hour().alias("hour"),
         ts.dt.weekday().alias("weekday"),
         _null_pattern().alias("null_pattern"),
@@ -311,7 +317,7 @@ def observable(root: Path) -> pl.LazyFrame:
         .then(pl.col("transaction_id") < pl.col("transaction_id").shift(1))
         .alias("id_order_break"),
         pl.when(same).then(key < key.shift(1)).alias("id_key_order_break"),
-        "amount_inr",
+        "amount_inr", "payee_handle_age_days", "device_bound_days", "sim_changed_days",
         ts.dt.hour().alias("hour_of_day"),
         (ts.dt.date() - ts.dt.date().min()).dt.total_days().alias("day_of_window"),
         _haversine_km(

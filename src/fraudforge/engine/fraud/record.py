@@ -156,10 +156,27 @@ class FraudPattern:
     ends_account: bool = False
     """Its customer transacts no more once the incident starts (and no other pattern touches
     them)."""
+    remote_access: float | None = None
+    """Share of its rows made on the customer's own device that run under a screen-sharing or
+    remote-access tool the fraudster talked the victim into (``None``: as genuine sessions)."""
+    device_prepared_days: float = 30.0
+    """Mean days (exponential) between registering the account's UPI on a device new to it
+    (a fraudster's, a ring's) and the device's first payment: rings and farms prepare and age
+    their accounts ahead; an account takeover registers the victim's UPI just before it pays
+    (0: the same hour)."""
+    sim_swap: float = 0.0
+    """Share of its incident parts run from a device new to the account that follow a SIM
+    swap of the victim's number, hours before (0: the SIM changes only as genuine SIMs do)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.code <= MAX_CODE:
             raise ValueError(f"pattern {self.name!r}: code {self.code} outside 1..{MAX_CODE}")
+        shares = (self.sim_swap, 0.0 if self.remote_access is None else self.remote_access)
+        if not all(0.0 <= x <= 1.0 for x in shares) or not self.device_prepared_days >= 0:
+            raise ValueError(
+                f"pattern {self.name!r}: remote_access and sim_swap in [0, 1], "
+                "device_prepared_days >= 0 required"
+            )
         if not self.weight >= 0 or not self.mean_rows > 0 or not 0 <= self.span_days <= 365:
             raise ValueError(
                 f"pattern {self.name!r}: weight >= 0, mean_rows > 0, span_days in [0, 365] required"

@@ -146,4 +146,7 @@ PATTERN = FraudPattern(
         age=(0.7, 0.8, 1.2, 2.5), savviness=(2.5, 1.0, 0.4), vulnerability=1.5
     ),
     device_reuse=1.5,
+    remote_access=0.1,
+    sim_swap=0.2,
+    device_prepared_days=0.0,
 )

@@ -1,0 +1,135 @@
+"""SIM swap. A fraudster who has the victim's number and some personal details talks or bribes a
+telecom outlet into issuing a duplicate SIM (a "lost SIM" replacement); the victim's phone loses
+its signal, and the fraudster, now receiving the victim's SMS and OTPs, registers the victim's
+bank account on UPI on their own phone (the SMS device binding goes through the new SIM) an hour
+or so later and empties the account before the victim gets a new SIM: two to five transfers to
+new payees (mule accounts opened or rented weeks before), often from another city, within a
+few hours. The first 24 hours of a new UPI registration allow INR 5,000 (NPCI's cooling limit),
+so the UPI transfers stay under it and, in some incidents, larger sums go by IMPS in the
+bank's app with OTPs;
+UPI's INR 1 lakh daily limit and the bank's rules decline some. Every incident shows a SIM
+change hours before a device binding, then the transfers (the record's ``sim_swap`` and
+``device_prepared_days``). Sources: RBI and bank advisories on SIM swap fraud ("the fraudster
+gets a new SIM for your number and receives your OTPs"), e.g. HDFC Bank
+(https://www.hdfcbank.com/personal/useful-links/security/security-measures/sim-swap-fraud);
+NPCI's cooling limit of INR 5,000 in the first 24 hours of a new registration
+(http://feed.ilidea.com/index.php/Index/details.html?id=11441186).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fraudforge.engine import geo
+from fraudforge.engine import market as mkt
+from fraudforge.engine.fraud.build import (
+    clip_to_period,
+    counts_between,
+    expand,
+    fraudster_device,
+    label,
+    make_rows,
+)
+from fraudforge.engine.fraud.parts import Parts
+from fraudforge.engine.fraud.record import HOURS_DAY, FraudPattern, Susceptibility
+from fraudforge.engine.rows import Rows
+
+if TYPE_CHECKING:
+    from fraudforge.engine.context import ShardContext
+
+NEW_DEVICE_LIMIT_INR = 5_000.0
+"""UPI in the first 24 hours of a new registration (NPCI's cooling limit)."""
+NEW_BENEFICIARY_LIMIT_INR = 50_000.0
+"""What many banks let an account send to a newly added beneficiary by IMPS in its first day."""
+MULE_HANDLE_DAYS = 60.0
+"""The mules' addresses are at most this old."""
+DRAIN = (0.2, 0.6)
+"""Each IMPS transfer takes this share of what the account typically holds."""
+RISK = 0.1
+"""Share of transfers the bank's rules decline."""
+IMPS_SHARE = 0.3
+"""Incidents that move the larger sums by IMPS in the bank's app after the UPI transfers (the
+rest stay on UPI, within the cooling limit, and come back for more another day)."""
+LOCAL_SHARE = 0.5
+"""Incidents run from the victim's own city (the fraudster is local, or the device's location
+is not the fraudster's)."""
+
+
+def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
+    """The rows of a shard's parts of this pattern."""
+    from fraudforge.engine.fraud.mechanics import (
+        UPI_DAILY_LIMIT_INR,
+        over_limit,
+        settle,
+        transfer_amounts,
+    )
+    from fraudforge.engine.session import young_payees
+
+    rng = ctx.rng
+    cu = ctx.customers
+    n = len(parts)
+    k = counts_between(rng, n, 2, 5)
+    part, pos = expand(k)
+    # Registration takes the first hour or two after the swap; transfers follow minutes apart.
+    ts = parts.t0[part] + pos * rng.integers(5 * 60, 40 * 60, part.size)
+    # By UPI within the cooling limit; in some incidents the rest by IMPS in the bank's app.
+    imps = rng.random(n) < IMPS_SHARE
+    by_upi = ~imps[part] | (pos < rng.integers(1, 3, n)[part])
+    funds = cu.funds[ctx.local(parts.cust)][part]
+    want = np.where(
+        by_upi,
+        rng.uniform(0.4, 1.0, part.size) * NEW_DEVICE_LIMIT_INR,
+        np.minimum(
+            funds * rng.uniform(*DRAIN, part.size),
+            NEW_BENEFICIARY_LIMIT_INR * rng.uniform(0.5, 1.0, part.size),
+        ),
+    )
+    amount = transfer_amounts(rng, np.maximum(want, 500.0))
+    home = cu.home_city[ctx.local(parts.cust)]
+    away = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
+    away = np.where((away == home) | (rng.random(n) < LOCAL_SHARE), home, away)
+    payee = young_payees(ctx, ts.astype(np.int64), MULE_HANDLE_DAYS, parts.cust[part])
+    rows = make_rows(
+        ctx,
+        cust=parts.cust[part],
+        ts=clip_to_period(ctx, ts.astype(np.int64)),
+        amount=amount,
+        mode=np.where(by_upi, mkt.MODE["upi"], mkt.MODE["net_banking"]),
+        category=np.full(part.size, mkt.CAT["p2p"]),
+        loc_city=away[part],
+        txn_type=mkt.TXN["p2p_transfer"],
+        payee=payee,
+        device=fraudster_device(parts.scenario)[part],
+    )
+    rows["upi_via"] = np.where(by_upi, mkt.UPI_INITIATION["pay"], -1)
+    upi = rows["mode"] == mkt.MODE["upi"]
+    refused = over_limit(part, rows["ts"], rows["amount"], upi, NEW_DEVICE_LIMIT_INR)
+    refused |= over_limit(part, rows["ts"], rows["amount"], ~upi, NEW_BENEFICIARY_LIMIT_INR)
+    refused |= over_limit(part, rows["ts"], rows["amount"], upi & ~refused, UPI_DAILY_LIMIT_INR)
+    settle(ctx, rows, risk=RISK, refused=refused)
+    return label(ctx, rows, parts, part)
+
+
+PATTERN = FraudPattern(
+    name="sim_swap",
+    code=17,
+    description=__doc__ or "",
+    weight=0.02,
+    mean_rows=3.5,
+    targets=(
+        "Account holders with money in the bank whose number and details leaked: affluent and "
+        "older customers most"
+    ),
+    build=build,
+    hours=HOURS_DAY,
+    span_days=0.2,
+    susceptibility=Susceptibility(
+        age=(0.6, 0.9, 1.3, 1.6),
+        segments=(("affluent", 2.0),),
+        vulnerability=1.2,
+    ),
+    sim_swap=1.0,
+    device_prepared_days=0.0,
+)

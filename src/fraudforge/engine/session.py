@@ -1,0 +1,412 @@
+"""What a bank sees of the session around a payment: how a UPI payment was started, how old
+the payee's UPI address is, how long the device has been bound to the customer's app, how long
+since the SIM of the customer's number changed, and whether the app saw a screen-sharing or
+remote-access tool (the schema's session columns, ``docs/schema.md``).
+
+``fill_session`` fills them for a shard's rows once every generator has made its rows, so no
+other column changes with them. Per-customer events come from the shard's own session stream
+(``rng.STREAM_SESSION``); per-row and per-incident draws are uniforms keyed by the row (its
+customer, time, amount, payee and incident) or the incident, so adding or dropping a pattern
+changes no other row's session:
+
+- **UPI initiation** by the payment's context (``INITIATION_WEIGHTS``): a shop counter is
+  scanned (QR), an app hands over to the UPI app (intent), a web checkout raises a collect
+  request or shows a QR code, bills and subscriptions run on AutoPay mandates part of the time,
+  transfers between people are pushed. P2P collect requests end on ``P2P_COLLECT_END`` (NPCI).
+  A builder may set ``upi_via`` itself (a pattern's mechanism); ``UNSET`` rows take the
+  genuine draw.
+- **Payee handle age** is a function of the payee alone (a customer's or a merchant's UPI
+  address, ``handle_age_days``), the same in every row that pays it: a young address belongs to
+  a new UPI user or a new merchant, whoever pays it.
+- **Device binding** follows events: each of a customer's own devices was bound some time
+  before the period (the partner's shared phone as the partner's), a new phone on the day it
+  arrives, a reinstall re-binds the main phone (``REBIND_PER_90_DAYS``), a new SIM re-binds the
+  customer's own phones (UPI binds the app to the SIM), and any other device was bound before
+  it first pays for the customer (a fraudster's phone on which the victim's UPI was
+  registered; how long before, the pattern's ``device_prepared_days``).
+- **SIM change** follows events: the last change before the period, number ports and
+  replacements within it (``SIM_CHANGE_PER_MONTH``), some new phones with a new SIM, and the
+  SIM swaps of patterns whose record sets ``sim_swap``.
+- **Remote access** is seen in a few genuine sessions (``REMOTE_USER_SHARE`` of customers use
+  screen sharing now and then) and, for patterns whose record sets ``remote_access``, in that
+  share of their rows made on the victim's own device.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from fraudforge.engine import market as mkt
+from fraudforge.engine.context import ShardContext
+from fraudforge.engine.fraud.record import MAX_CODE, Registry
+from fraudforge.engine.ids import mix63
+from fraudforge.engine.legit import normalised_cum
+from fraudforge.engine.population import MAX_DEVICES, device_ids
+from fraudforge.engine.rng import STREAM_SESSION, stream
+from fraudforge.engine.rows import UNSET, Rows
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+
+DAY_S = 86_400
+
+# Contexts of a UPI payment (rows of INITIATION_WEIGHTS).
+P2P, SHOP, APP, WEB, BILL, SUBSCRIPTION, P2P_NO_COLLECT = range(7)
+INITIATION_WEIGHTS: F64 = np.array(
+    [
+        # pay, collect, qr, intent, mandate
+        [0.87, 0.04, 0.09, 0.00, 0.00],  # transfer between people
+        [0.01, 0.02, 0.97, 0.00, 0.00],  # shop counter: scan and pay
+        [0.04, 0.04, 0.02, 0.90, 0.00],  # in a merchant's app: intent
+        [0.04, 0.40, 0.36, 0.20, 0.00],  # web checkout: collect to the VPA typed, or a QR
+        [0.35, 0.03, 0.03, 0.17, 0.42],  # bills (utilities, telecom, insurance, ...)
+        [0.02, 0.03, 0.02, 0.43, 0.50],  # subscriptions (entertainment, digital goods)
+        [0.91, 0.00, 0.09, 0.00, 0.00],  # transfers once P2P collect has ended
+    ]
+)
+"""Share of each way of starting a UPI payment by context. Public anchors: pull (collect)
+transactions were about 3 % of UPI before P2P collect ended; UPI AutoPay executed 926 million
+mandates in November 2025, about 4.6 % of UPI's 20 billion; shop counters take UPI by QR
+(678 million UPI QR codes by June 2025). Sources and what is assumed: docs/realism.md."""
+_INITIATION_CUM: F64 = normalised_cum(INITIATION_WEIGHTS)
+P2P_COLLECT_END = dt.date(2025, 10, 1)
+"""NPCI's circular of 29 July 2025: no P2P collect request is processed from 1 October 2025;
+merchants' collect requests continue."""
+SUBSCRIPTION_CATEGORIES = ("entertainment", "digital_goods")
+
+CUSTOMER_HANDLE_MEAN_DAYS = 1_000.0
+"""Mean age of a customer's UPI address (exponential): about 9 % are under 90 days old (new
+UPI users, a new address with a new app)."""
+MERCHANT_HANDLE_MEAN_DAYS = 550.0
+"""Mean age of a merchant's UPI address: the QR network doubled between January 2024 and June
+2025 (Worldline), so many merchants' addresses are young."""
+PREVIOUS_KEPT_DAYS = 365.0
+"""A payee kept its previous address at least this long (plus an exponential spell) before the
+current one: rows before the current address's creation see the previous one."""
+BIND_MEAN_DAYS = 420.0
+"""Mean age of a device's binding to the customer's app before the period (phones kept about
+three years, apps reinstalled and re-registered in between)."""
+REBIND_PER_90_DAYS = 0.1
+"""Customers who re-register their UPI app on their main phone in 90 days (a reinstall, a
+reset, a switch of UPI app)."""
+SIM_MEAN_DAYS = 1_650.0
+"""Mean time since a SIM last changed, before the period (changes at about 1.8 % a month, as
+within it)."""
+SIM_CHANGE_PER_MONTH = 0.018
+"""Customers whose SIM changes in a month: about 13 million number ports a month among 1,060
+million wireless subscribers (TRAI, 1.3 %), plus replacements of lost, damaged or upgraded SIMs
+(about 0.5 %, assumed)."""
+NEW_PHONE_WITH_SIM = 0.25
+"""New phones that come with a new SIM on the same day (a lost or stolen phone replaced)."""
+REMOTE_USER_SHARE = 0.025
+"""Customers who use screen sharing or remote access now and then (help from family, screen
+mirroring, an employer's tool)."""
+REMOTE_USER_SESSIONS = 0.06
+"""Share of such a customer's app sessions with the tool running."""
+HELPED_FACTOR = 2.5
+"""How much likelier the tool runs when such a customer makes a transfer or pays a bill (help
+from family or a colleague with a payment they are unsure of) than for a purchase."""
+BIND_LEAD_S = (5 * 60, 3_600)
+"""A device new to the account is registered this long (seconds) before its first payment at
+least (an OTP, a SIM check, setting the UPI PIN)."""
+SIM_SWAP_LEAD_S = (3_600, 30 * 3_600)
+"""A SIM swap comes this long (seconds) before the first payment from the fraudster's device:
+an hour to a day and a bit (a swap late in the evening, the account drained next morning)."""
+
+
+def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
+    """Fill the session fields of a shard's rows (sorted by customer, then time) from the
+    shard's session stream, as the module docstring describes; returns ``rows``. The work is
+    done on the rows that have a session field (UPI payments and app sessions) only."""
+    rng = stream(ctx.scenario.seed, STREAM_SESSION, ctx.shard)
+    if len(rows) == 0:
+        return rows
+    cu = ctx.customers
+    # Per customer, drawn first so they do not depend on the rows' number.
+    rebind_at = _in_period(ctx, rng, REBIND_PER_90_DAYS * ctx.calendar.days / 90.0)
+    sim_base = ctx.t_start - (rng.exponential(SIM_MEAN_DAYS, cu.n) * DAY_S).astype(np.int64)
+    months = ctx.calendar.days / 30.0
+    sim_change = _in_period(ctx, rng, 1.0 - (1.0 - SIM_CHANGE_PER_MONTH) ** months)
+    with_phone = (cu.new_phone_at < ctx.t_end) & (rng.random(cu.n) < NEW_PHONE_WITH_SIM)
+    remote_user = rng.random(cu.n) < REMOTE_USER_SHARE
+    upi = rows["mode"] == mkt.MODE["upi"]
+    session = app_session(rows.cols)
+    preset_via, preset_remote = rows["upi_via"].copy(), rows["remote"].copy()
+    for k in ("upi_via", "payee_age", "bound", "sim", "remote"):
+        rows[k] = -1
+    keyed = upi | session
+    key = np.zeros(len(rows), dtype=np.uint64)
+    key[keyed] = row_keys(ctx.scenario.seed, _subset(rows.cols, np.flatnonzero(keyed)))
+    at = np.flatnonzero(upi)
+    u = _subset(rows.cols, at)
+    drawn = initiations(u, _uniform(key[at], _INITIATION_SALT))
+    rows["upi_via"][at] = np.where(preset_via[at] == UNSET, drawn, preset_via[at])
+    rows["payee_age"][at] = payee_handle_age(ctx, u)
+    at = np.flatnonzero(session)
+    s = _subset(rows.cols, at)
+    c, ts = s["cust"] - cu.offset, s["ts"]
+    owner, slot = device_owner(ctx, s)
+    swaps = _sim_swaps(ctx.scenario.seed, s, slot, _by_code(registry, "sim_swap"), cu.offset)
+    changed = np.flatnonzero(sim_change < ctx.t_end)
+    phone = np.flatnonzero(with_phone)
+    ev_c = np.concatenate([np.arange(cu.n), changed, swaps[0], phone])
+    ev_t = np.concatenate([sim_base, sim_change[changed], swaps[1], cu.new_phone_at[phone]])
+    sim_at = latest_event(ev_c, ev_t, c, ts)
+    rows["sim"][at] = (ts - sim_at) // DAY_S
+    prepared = _by_code(registry, "device_prepared_days")
+    bound_at = binding_times(ctx, s, (owner, slot), rebind_at, prepared)
+    # UPI apps bind to the SIM: a new SIM in the customer's own phone means registering again.
+    own = (owner == s["cust"]) & (slot >= 0)
+    bound_at = np.where(own, np.maximum(bound_at, np.minimum(sim_at, ts)), bound_at)
+    rows["bound"][at] = (ts - bound_at) // DAY_S
+    helped = (s["txn_type"] == mkt.TXN["p2p_transfer"]) | (s["txn_type"] == mkt.TXN["bill_payment"])
+    p = np.where(remote_user[c], REMOTE_USER_SESSIONS * np.where(helped, HELPED_FACTOR, 1.0), 0.0)
+    share = _by_code(registry, "remote_access")[s["fraud"].astype(np.int64)]
+    p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
+    drawn = (_uniform(key[at], _REMOTE_SALT) < p).astype(np.int8)
+    rows["remote"][at] = np.where(preset_remote[at] == UNSET, drawn, preset_remote[at])
+    return rows
+
+
+Cols = Mapping[str, npt.NDArray[Any]]
+"""Aligned columns of rows by ``Rows`` field name (``Rows.cols``, or a subset of its rows)."""
+
+
+def _subset(cols: Cols, at: I64) -> dict[str, npt.NDArray[Any]]:
+    """The columns the session reads, at positions ``at``."""
+    return {k: cols[k][at] for k in _READ}
+
+
+_READ = (
+    "cust", "ts", "amount", "merchant", "payee", "scenario", "mode", "channel", "category",
+    "device", "fraud", "txn_type",
+)  # fmt: skip
+
+
+def app_session(rows: Cols) -> B:
+    """Rows paid through the customer's own bank or UPI app on a device (UPI, or net banking in
+    the app): the sessions whose device binding, SIM and remote-access signals the bank sees.
+    A card or wallet payment reaches the bank through the merchant's acquirer instead."""
+    upi = rows["mode"] == mkt.MODE["upi"]
+    app = (rows["mode"] == mkt.MODE["net_banking"]) & (rows["channel"] == mkt.CHANNEL["mobile_app"])
+    return np.asarray((rows["device"] >= 0) & (upi | app), dtype=bool)
+
+
+def _in_period(ctx: ShardContext, rng: np.random.Generator, p: float) -> I64:
+    """Per customer of the shard: with probability ``p`` a time in the period (uniform), else
+    the period's end (never)."""
+    n = ctx.customers.n
+    at = ctx.t_start + (rng.random(n) * (ctx.t_end - ctx.t_start)).astype(np.int64)
+    return np.asarray(np.where(rng.random(n) < p, at, ctx.t_end), dtype=np.int64)
+
+
+def _by_code(registry: Registry, field: str) -> F64:
+    """A record field of each pattern by label code (NaN for none and for ``None`` values)."""
+    out = np.full(MAX_CODE + 1, np.nan)
+    for p in registry.patterns:
+        value = getattr(p, field)
+        out[p.code] = np.nan if value is None else float(value)
+    return out
+
+
+def row_keys(seed: int, rows: Cols) -> npt.NDArray[np.uint64]:
+    """A 63-bit key per row from the seed and what the row is (customer, time, amount, payee,
+    incident): the source of the row's session draws, the same whatever other rows exist."""
+    h = mix63(rows["cust"].astype(np.uint64) ^ np.uint64(seed & ((1 << 63) - 1)))
+    h = mix63(h.astype(np.uint64) ^ rows["ts"].astype(np.uint64))
+    h = mix63(h.astype(np.uint64) ^ rows["amount"].view(np.uint64))
+    payee = (rows["merchant"] + 1).astype(np.uint64) << np.uint64(32)
+    h = mix63(h.astype(np.uint64) ^ payee ^ (rows["payee"] + 1).astype(np.uint64))
+    h = mix63(h.astype(np.uint64) ^ (rows["scenario"] + 1).astype(np.uint64))
+    return np.asarray(h, dtype=np.uint64)
+
+
+_INITIATION_SALT, _REMOTE_SALT, _LEAD_SALT, _PREPARED_SALT = 0x11, 0x22, 0x33, 0x44
+_SWAP_SALT, _SWAP_LEAD_SALT = 0x55, 0x66
+
+
+def initiations(rows: Cols, u: F64) -> I64:
+    """A UPI initiation code per row by its context (``INITIATION_WEIGHTS``), from the row's
+    uniform ``u`` (only UPI rows' codes are kept)."""
+    channel, category = rows["channel"], rows["category"].astype(np.int64)
+    p2p_over = int((P2P_COLLECT_END - dt.date(1970, 1, 1)).days) * DAY_S
+    bill = mkt.CAT_IS_BILL[category]
+    subscription = np.isin(category, [mkt.CAT[k] for k in SUBSCRIPTION_CATEGORIES])
+    context = np.select(
+        [
+            category == mkt.CAT["p2p"],
+            bill,
+            subscription,
+            channel == mkt.CHANNEL["pos"],
+            channel == mkt.CHANNEL["ecommerce"],
+        ],
+        [np.where(rows["ts"] >= p2p_over, P2P_NO_COLLECT, P2P), BILL, SUBSCRIPTION, SHOP, WEB],
+        APP,
+    )
+    # One searchsorted over the contexts' cumulative shares, each offset by its context.
+    k = INITIATION_WEIGHTS.shape[1]
+    flat = (_INITIATION_CUM + np.arange(_INITIATION_CUM.shape[0])[:, None]).ravel()
+    pick = np.searchsorted(flat, context + u * 0.999999, side="right") - context * k
+    return np.asarray(pick.clip(0, k - 1), dtype=np.int64)
+
+
+def _uniform(keys: npt.ArrayLike, salt: int) -> F64:
+    """A uniform in (0, 1) that is a function of each key (and the salt) alone."""
+    h = mix63(np.asarray(keys, dtype=np.uint64) ^ np.uint64(salt)).astype(np.uint64)
+    return np.asarray(((h >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 52))
+
+
+_CUSTOMER_SALT, _MERCHANT_SALT, _PREVIOUS_SALT = 0x7A3C_51E9, 0x1D4B_9F27, 0x5E2D_0C83
+_BIND_SALT = 0x3B9A_C6F1
+
+
+def handle_created(who: I64, merchant: B, t_end: int) -> tuple[I64, I64]:
+    """When each payee's current UPI address was created and when the one before it was
+    (epoch seconds): a function of the payee (a customer's global index, or a merchant's where
+    ``merchant``) and of the period's end alone, so every row paying it agrees."""
+    mean = np.where(merchant, MERCHANT_HANDLE_MEAN_DAYS, CUSTOMER_HANDLE_MEAN_DAYS)
+    salt_key = np.where(merchant, who ^ _MERCHANT_SALT, who ^ _CUSTOMER_SALT)
+    age = -mean * np.log(_uniform(salt_key, 0))
+    before = -mean * np.log(_uniform(salt_key, _PREVIOUS_SALT))
+    created = t_end - (age * DAY_S).astype(np.int64)
+    return created, created - ((PREVIOUS_KEPT_DAYS + before) * DAY_S).astype(np.int64)
+
+
+def handle_age_days(who: I64, merchant: B, ts: I64, t_end: int) -> I64:
+    """Days since the address a payee used at ``ts`` was created: the current one once it
+    exists, the previous one before (a customer who moved to a new app and address)."""
+    created, previous = handle_created(who, merchant, t_end)
+    since = np.where(ts >= created, created, previous)
+    return np.asarray(np.maximum(ts - since, 0) // DAY_S, dtype=np.int64)
+
+
+def payee_handle_age(ctx: ShardContext, rows: Cols) -> I64:
+    """The payee's address age of each row (P2P: the receiving customer's; else the
+    merchant's); -1 where there is no payee."""
+    p2p = rows["payee"] >= 0
+    who = np.where(p2p, rows["payee"], np.maximum(rows["merchant"], 0))
+    age = handle_age_days(who, ~p2p, rows["ts"], ctx.t_end)
+    return np.where(p2p | (rows["merchant"] >= 0), age, -1)
+
+
+def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64:
+    """For each time, a customer (global index, not ``avoid``) whose UPI address was created
+    at most ``max_days`` before it: the fresh addresses mule herders open or rent. Drawn by
+    rejection among all customers from ``ctx.rng``; where none is found, any customer."""
+    rng, n_customers, t_end = ctx.rng, ctx.scenario.customers, ctx.t_end
+    n = ts.shape[0]
+    out: I64 = np.asarray(rng.integers(0, max(n_customers, 1), n), dtype=np.int64)
+    todo = np.arange(n)
+    for _ in range(8):
+        if todo.size == 0:
+            break
+        cand = rng.integers(0, max(n_customers, 1), (todo.size, 64))
+        at = np.repeat(ts[todo], 64).reshape(todo.size, 64)
+        age = handle_age_days(cand.ravel(), np.zeros(cand.size, bool), at.ravel(), t_end)
+        ok = (age.reshape(todo.size, 64) <= max_days) & (cand != avoid[todo, None])
+        hit = ok.any(axis=1)
+        out[todo[hit]] = cand[hit, ok[hit].argmax(axis=1)]
+        todo = todo[~hit]
+    return np.asarray(out, dtype=np.int64)
+
+
+def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:
+    """Whose device each row used and which of theirs: (global customer, slot) for the
+    customer's own devices (slot ``MAX_DEVICES`` is a new phone) and the partner's shared phone
+    (the partner's slot 0); (-1, -1) for any other device or none."""
+    cu = ctx.customers
+    c = rows["cust"] - cu.offset
+    dev = rows["device"]
+    own = device_ids(cu.ids[:, None], np.arange(MAX_DEVICES + 1)[None, :])
+    match = own[c] == dev[:, None]
+    slot = np.where(match.any(axis=1), match.argmax(axis=1), -1)
+    owner = np.where(slot >= 0, rows["cust"], -1)
+    partner = cu.partner[c]
+    shared = (slot < 0) & (partner >= 0) & (dev == own[np.maximum(partner, 0), 0])
+    owner = np.where(shared, cu.offset + partner, owner)
+    slot = np.where(shared, 0, slot)
+    return np.asarray(owner, dtype=np.int64), np.asarray(slot, dtype=np.int64)
+
+
+def binding_times(
+    ctx: ShardContext,
+    rows: Cols,
+    whose: tuple[I64, I64],
+    rebind_at: I64,
+    prepared_by_code: F64,
+) -> I64:
+    """When each row's device was bound to the customer's app (epoch seconds), for rows of app
+    sessions (in customer and time order). ``whose`` is each row's device owner and slot
+    (``device_owner``); a device new to the account was bound before its first payment there,
+    by the mean days its pattern's record gives (``prepared_by_code``), at least
+    ``BIND_LEAD_S`` before."""
+    owner, slot = whose
+    cu = ctx.customers
+    ts = rows["ts"]
+    u = _uniform(np.maximum(owner, 0) * (MAX_DEVICES + 1) + np.maximum(slot, 0), _BIND_SALT)
+    base = ctx.t_start - (-BIND_MEAN_DAYS * np.log(u) * DAY_S).astype(np.int64)
+    c = rows["cust"] - cu.offset
+    rebind = rebind_at[c]
+    at = np.where((slot == 0) & (owner == rows["cust"]) & (ts >= rebind), rebind, base)
+    at = np.where(slot == MAX_DEVICES, np.minimum(cu.new_phone_at[c], ts), at)
+    other = np.flatnonzero(slot < 0)
+    if other.size:
+        # Bound when it first pays for this customer: rows are in time order per customer.
+        key = rows["cust"][other].astype(np.int64)
+        dev = rows["device"][other]
+        order = np.lexsort((ts[other], dev, key))
+        k, d = key[order], dev[order]
+        first = np.r_[True, (k[1:] != k[:-1]) | (d[1:] != d[:-1])]
+        start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
+        pair = mix63(k[first].astype(np.uint64) ^ d[first].astype(np.uint64))
+        pair = mix63(pair.astype(np.uint64) ^ np.uint64(ctx.scenario.seed & ((1 << 63) - 1)))
+        lo, hi = BIND_LEAD_S
+        lead = lo + (_uniform(pair, _LEAD_SALT) * (hi - lo)).astype(np.int64)
+        mean = np.nan_to_num(prepared_by_code[rows["fraud"][other[order]][first].astype(np.int64)])
+        wait = -np.log(_uniform(pair, _PREPARED_SALT)) * mean * DAY_S
+        lead = lead + wait.astype(np.int64)
+        group = np.cumsum(first) - 1
+        at[other[order]] = ts[other[order]][start] - lead[group]
+    return np.asarray(at, dtype=np.int64)
+
+
+def _sim_swaps(
+    seed: int, rows: Cols, slot: I64, share_by_code: F64, offset: int
+) -> tuple[I64, I64]:
+    """SIM swaps of patterns that make them: for each incident part run (in part) from a device
+    new to the account, with its record's ``sim_swap`` share, a SIM change a few hours before
+    the part's first row from that device (among ``rows``, app sessions in customer and time
+    order). Returns (shard-local customer, time)."""
+    code = rows["fraud"].astype(np.int64)
+    at = np.flatnonzero((code > 0) & (slot < 0))
+    share = np.nan_to_num(share_by_code[code[at]])
+    at = at[share > 0]
+    empty = np.zeros(0, dtype=np.int64)
+    if at.size == 0:
+        return empty, empty
+    key = rows["scenario"][at] * 1_000_003 + rows["cust"][at]
+    uniq, first = np.unique(key, return_index=True)
+    rows_at = at[first]
+    part = mix63(uniq.astype(np.uint64) ^ np.uint64(seed & ((1 << 63) - 1)))
+    swap = _uniform(part, _SWAP_SALT) < np.nan_to_num(share_by_code[code[rows_at]])
+    lo, hi = SIM_SWAP_LEAD_S
+    lead = lo + (_uniform(part, _SWAP_LEAD_SALT) * (hi - lo)).astype(np.int64)
+    rows_at, lead = rows_at[swap], lead[swap]
+    return rows["cust"][rows_at] - offset, rows["ts"][rows_at] - lead
+
+
+def latest_event(ev_c: I64, ev_t: I64, c: I64, t: I64) -> I64:
+    """For each query (customer ``c`` at time ``t``), the time of that customer's latest event
+    at or before ``t``; every customer has an event before any query."""
+    order = np.lexsort((ev_t, ev_c))
+    ec, et = ev_c[order].astype(np.int64), ev_t[order].astype(np.int64)
+    lo = min(int(et.min()), int(t.min()))
+    width = max(int(et.max()), int(t.max())) - lo + 1
+    pos = np.searchsorted(ec * width + (et - lo), c * width + (t - lo), side="right") - 1
+    return np.asarray(et[np.maximum(pos, 0)], dtype=np.int64)
