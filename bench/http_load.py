@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -181,6 +182,32 @@ def parse_wrk(out: str) -> dict[str, Any]:
     return found
 
 
+def run_wrk(cmd: list[str], env: dict[str, str], stopping: int, *, timeout: float) -> str:
+    """Run wrk and return its report. With ``stopping`` threads that each stop after a fixed
+    number of answers (``FF_LIMIT``), interrupt wrk once all have said ``thread done``: its
+    main thread would otherwise sleep out the whole ``-d`` duration, and on SIGINT it reports
+    the time actually elapsed."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        lines = []
+        done = 0
+        for line in proc.stdout:
+            lines.append(line)
+            if stopping and line.strip() == "thread done":
+                done += 1
+                if done == stopping:
+                    proc.send_signal(signal.SIGINT)
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    if code != 0:
+        raise subprocess.CalledProcessError(code, cmd, "".join(lines))
+    return "".join(lines)
+
+
 class Load:
     """wrk runs against one server, each continuing the simulated clock of the one before."""
 
@@ -224,19 +251,17 @@ class Load:
             "--timeout", "5s", "-s", str(ROOT / "bench" / "score.lua"), self.url + "/v1/score",
         ]  # fmt: skip
         used = cpu_s(self.server) if self.server is not None else 0.0
-        done = subprocess.run(
-            cmd, env=env, capture_output=True, text=True, timeout=seconds + 30, check=True
-        )
-        report = parse_wrk(done.stdout)
+        stdout = run_wrk(cmd, env, threads if requests else 0, timeout=seconds + 30)
+        report = parse_wrk(stdout)
         if self.server is not None and report["requests"]:
             used = cpu_s(self.server) - used
             report["server_cpu_us_per_request"] = round(used / report["requests"] * 1e6, 1)
-        failure = re.search(r"^first failure: (.*)$", done.stdout, re.MULTILINE)
+        failure = re.search(r"^first failure: (.*)$", stdout, re.MULTILINE)
         if failure:
             report["first_failure"] = failure.group(1)
-        last = re.search(r"^last step: (\d+)", done.stdout, re.MULTILINE)
+        last = re.search(r"^last step: (\d+)", stdout, re.MULTILINE)
         if last is None:
-            raise RuntimeError(f"wrk did not report its last clock step:\n{done.stdout}")
+            raise RuntimeError(f"wrk did not report its last clock step:\n{stdout}")
         self.sent += int(last.group(1)) + 1
         return {"connections": connections, "seconds": seconds, "resend": resend, **report}
 

@@ -4,7 +4,7 @@
 -- transactions arrive in time order whatever the number of connections. With FF_RESEND=1 each
 -- thread sends one transaction over and over (a client retrying): the service scores it once and
 -- answers every resend with the first result. With FF_LIMIT=n each thread stops after n answers
--- (a fixed amount of work, whose wall time a benchmark round measures).
+-- and says so on stdout (a fixed amount of work, whose wall time a benchmark round measures).
 counter = 0
 local threads = {}
 
@@ -48,7 +48,10 @@ end
 
 function response(status, headers, body)
   answered = answered + 1
-  if limit > 0 and answered >= limit then
+  if limit > 0 and answered == limit then
+    -- wrk's main thread sleeps out its -d duration: tell bench/http_load.py, which interrupts it
+    io.write("thread done\n")
+    io.stdout:flush()
     wrk.thread:stop()
   end
   if status ~= 200 then
