@@ -16,17 +16,13 @@ Usage: ``python bench/http_ceiling.py [--work DIR] [--seconds 10] [--repeats 5] 
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shutil
 import statistics
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from http_load import Load, build, capture_response, serving
+from http_load import Load, capture_response, command, report, serving
 
 CONNECTIONS = (1, 16)
 FIGURES = ("req_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_request")
@@ -72,28 +68,18 @@ def compare(work: Path, info: dict[str, Any], *, seconds: int, repeats: int) -> 
 
 
 def main() -> None:
-    """Build the deployment if needed, run the comparison, print the JSON report."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--work", default="/tmp/fraudforge-http-load")
-    parser.add_argument("--seconds", type=int, default=10, help="each wrk run")
+    """Run the comparison, print the JSON report."""
+    parser = command(__doc__ or "", seconds=10, seconds_help="each wrk run")
     parser.add_argument("--repeats", type=int, default=5, help="pairs per connection count")
-    parser.add_argument("--out", help="also write the report here")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk")
-    work = Path(args.work)
-    info = build(work)
-    report = {
-        "machine": f"{os.cpu_count()} cores, shared; wrk runs on the same machine",
-        "rows_warmed": info["rows"],
-        "seconds": args.seconds,
-        "repeats": args.repeats,
-        **compare(work, info, seconds=args.seconds, repeats=args.repeats),
-    }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
+    report(
+        args,
+        lambda work, info: {
+            "seconds": args.seconds,
+            "repeats": args.repeats,
+            **compare(work, info, seconds=args.seconds, repeats=args.repeats),
+        },
+    )
 
 
 if __name__ == "__main__":

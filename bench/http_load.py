@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,27 +366,48 @@ def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict
         }
 
 
-def main() -> None:
-    """Build the deployment if needed, measure each server, print the JSON report."""
-    parser = argparse.ArgumentParser(description=__doc__)
+def command(description: str, *, seconds: int, seconds_help: str) -> argparse.ArgumentParser:
+    """The options every HTTP load script takes: ``--work`` (the deployment), ``--seconds``
+    and ``--out``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--work", default="/tmp/fraudforge-http-load")
-    parser.add_argument("--seconds", type=int, default=30, help="1- and 16-connection runs")
-    parser.add_argument("--servers", default="uvicorn,granian")
+    parser.add_argument("--seconds", type=int, default=seconds, help=seconds_help)
     parser.add_argument("--out", help="also write the report here")
-    args = parser.parse_args()
+    return parser
+
+
+def report(
+    args: argparse.Namespace, measured: Callable[[Path, dict[str, Any]], dict[str, Any]]
+) -> None:
+    """Build the deployment in ``args.work`` if needed, run ``measured`` on it and print its
+    figures as one JSON document with the machine and the rows warmed (also into
+    ``args.out``)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     work = Path(args.work)
     info = build(work)
-    report = {
+    found = {
         "machine": f"{os.cpu_count()} cores, shared; wrk runs on the same machine",
         "rows_warmed": info["rows"],
-        "results": [measure(s, work, info, args.seconds) for s in args.servers.split(",")],
+        **measured(work, info),
     }
-    text = json.dumps(report, indent=2)
+    text = json.dumps(found, indent=2)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
+
+
+def main() -> None:
+    """Measure each server, print the JSON report."""
+    parser = command(__doc__ or "", seconds=30, seconds_help="1- and 16-connection runs")
+    parser.add_argument("--servers", default="uvicorn,granian")
+    args = parser.parse_args()
+    report(
+        args,
+        lambda work, info: {
+            "results": [measure(s, work, info, args.seconds) for s in args.servers.split(",")]
+        },
+    )
 
 
 if __name__ == "__main__":
