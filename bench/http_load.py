@@ -22,10 +22,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,7 @@ import psutil
 
 from fraudforge.client import Client
 from fraudforge.service.server import free_port
-from fraudforge.wire import Transaction
+from fraudforge.wire import ScoreResult, Transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -45,6 +47,8 @@ STEP_S = 30
 """Simulated seconds between two requests: each of 3,000 customers pays about once a day, so
 the 30-day online window fills and then stays the same size under load."""
 EPOCH = dt.datetime(1970, 1, 1)
+RESPONSE = "response.json"
+"""A real ``/v1/score`` answer of the service, which the ceiling app answers every request with."""
 
 
 def build(
@@ -96,7 +100,9 @@ def build(
 
 
 def start(server: str, work: Path, port: int) -> subprocess.Popen[bytes]:
-    """Start ``server`` (uvicorn through ``fraudforge serve``, or granian) on ``port``."""
+    """Start ``server`` on ``port``: uvicorn through ``fraudforge serve``, granian, or the bare
+    framework ceiling (``bench/ceiling_app.py``, answering ``work/RESPONSE``, which
+    ``capture_response`` writes) on the server stack ``fraudforge serve`` uses."""
     state = work / f"state-{server}.npz"
     shutil.copyfile(work / "snapshot.npz", state)
     settings = {
@@ -120,8 +126,10 @@ def start(server: str, work: Path, port: int) -> subprocess.Popen[bytes]:
             "--port", str(port), "--workers", "1", "--loop", "uvloop", "--no-access-log",
             "--log-level", "warning", "--factory", "bench.granian_app:app",
         ]  # fmt: skip
+    elif server == "ceiling":
+        cmd = [sys.executable, str(ROOT / "bench" / "ceiling_app.py"), str(work / RESPONSE)]
     else:
-        raise ValueError(f"unknown server `{server}`: allowed are uvicorn, granian")
+        raise ValueError(f"unknown server `{server}`: allowed are uvicorn, granian, ceiling")
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
 
@@ -134,6 +142,18 @@ def rss_mb(proc: psutil.Process) -> float:
         except psutil.NoSuchProcess:
             continue
     return total / 2**20
+
+
+def cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds (user and system) used so far by a process and its children."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -162,18 +182,58 @@ def parse_wrk(out: str) -> dict[str, Any]:
     return found
 
 
+def run_wrk(cmd: list[str], env: dict[str, str], stopping: int, *, timeout: float) -> str:
+    """Run wrk and return its report. With ``stopping`` threads that each stop after a fixed
+    number of answers (``FF_LIMIT``), interrupt wrk once all have said ``thread done``: its
+    main thread would otherwise sleep out the whole ``-d`` duration, and on SIGINT it reports
+    the time actually elapsed."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        lines = []
+        done = 0
+        for line in proc.stdout:
+            lines.append(line)
+            if stopping and line.strip() == "thread done":
+                done += 1
+                if done == stopping:
+                    proc.send_signal(signal.SIGINT)
+        code = proc.wait()
+    finally:
+        timer.cancel()
+    if code != 0:
+        raise subprocess.CalledProcessError(code, cmd, "".join(lines))
+    return "".join(lines)
+
+
 class Load:
     """wrk runs against one server, each continuing the simulated clock of the one before."""
 
-    def __init__(self, url: str, work: Path, info: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        url: str,
+        work: Path,
+        info: dict[str, Any],
+        *,
+        first: int = 0,
+        server: psutil.Process | None = None,
+    ) -> None:
         self.url = url
         self.work = work
         self.info = info
-        self.sent = 0
+        self.sent = first
+        """The next clock step (``first``: where this load's clock starts)."""
+        self.server = server
+        """The server process: when given, each report adds the CPU time it used per answer."""
 
-    def run(self, connections: int, seconds: int, *, resend: bool = False) -> dict[str, Any]:
+    def run(
+        self, connections: int, seconds: int, *, resend: bool = False, requests: int = 0
+    ) -> dict[str, Any]:
         """One bounded wrk run; its parsed report. ``resend``: each wrk thread sends one
-        transaction over and over (retries of one payment)."""
+        transaction over and over (retries of one payment). ``requests``: stop once that many
+        are answered (split over wrk's threads; ``seconds`` is then only a bound)."""
         threads = 1 if connections == 1 else 2
         env = {
             **os.environ,
@@ -184,21 +244,24 @@ class Load:
             "FF_TEMPLATES": str(self.work / "templates.lua"),
             "FF_KEY": self.info["key"],
             "FF_RESEND": "1" if resend else "0",
+            "FF_LIMIT": str(-(-requests // threads)),
         }
         cmd = [
             "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
             "--timeout", "5s", "-s", str(ROOT / "bench" / "score.lua"), self.url + "/v1/score",
         ]  # fmt: skip
-        done = subprocess.run(
-            cmd, env=env, capture_output=True, text=True, timeout=seconds + 30, check=True
-        )
-        report = parse_wrk(done.stdout)
-        failure = re.search(r"^first failure: (.*)$", done.stdout, re.MULTILINE)
+        used = cpu_s(self.server) if self.server is not None else 0.0
+        stdout = run_wrk(cmd, env, threads if requests else 0, timeout=seconds + 30)
+        report = parse_wrk(stdout)
+        if self.server is not None and report["requests"]:
+            used = cpu_s(self.server) - used
+            report["server_cpu_us_per_request"] = round(used / report["requests"] * 1e6, 1)
+        failure = re.search(r"^first failure: (.*)$", stdout, re.MULTILINE)
         if failure:
             report["first_failure"] = failure.group(1)
-        last = re.search(r"^last step: (\d+)", done.stdout, re.MULTILINE)
+        last = re.search(r"^last step: (\d+)", stdout, re.MULTILINE)
         if last is None:
-            raise RuntimeError(f"wrk did not report its last clock step:\n{done.stdout}")
+            raise RuntimeError(f"wrk did not report its last clock step:\n{stdout}")
         self.sent += int(last.group(1)) + 1
         return {"connections": connections, "seconds": seconds, "resend": resend, **report}
 
@@ -212,6 +275,25 @@ def transactions(work: Path, info: dict[str, Any], *, first: int = 0) -> Iterato
         body = bodies[n % len(bodies)]
         at = EPOCH + dt.timedelta(seconds=info["base"] + n * STEP_S)
         yield msgspec.convert({**body, "transaction_id": 10**12 + n, "timestamp": at}, Transaction)
+
+
+def capture_response(load: Load) -> bytes:
+    """Score the next transaction of ``load``'s clock through a plain POST and keep the raw
+    answer in ``work/RESPONSE``: the body the ceiling app answers with (the same size as the
+    service's). Advances the clock past it."""
+    txn = next(transactions(load.work, load.info, first=load.sent))
+    request = urllib.request.Request(
+        load.url + "/v1/score",
+        data=msgspec.json.encode(txn),
+        headers={"Content-Type": "application/json", "X-API-Key": load.info["key"]},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        payload: bytes = answer.read()
+    msgspec.json.decode(payload, type=ScoreResult)  # a scored result, not an error body
+    (load.work / RESPONSE).write_bytes(payload)
+    load.sent += 1
+    return payload
 
 
 @dataclass(frozen=True)
@@ -284,27 +366,48 @@ def measure(server: str, work: Path, info: dict[str, Any], seconds: int) -> dict
         }
 
 
-def main() -> None:
-    """Build the deployment if needed, measure each server, print the JSON report."""
-    parser = argparse.ArgumentParser(description=__doc__)
+def command(description: str, *, seconds: int, seconds_help: str) -> argparse.ArgumentParser:
+    """The options every HTTP load script takes: ``--work`` (the deployment), ``--seconds``
+    and ``--out``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--work", default="/tmp/fraudforge-http-load")
-    parser.add_argument("--seconds", type=int, default=30, help="1- and 16-connection runs")
-    parser.add_argument("--servers", default="uvicorn,granian")
+    parser.add_argument("--seconds", type=int, default=seconds, help=seconds_help)
     parser.add_argument("--out", help="also write the report here")
-    args = parser.parse_args()
+    return parser
+
+
+def report(
+    args: argparse.Namespace, measured: Callable[[Path, dict[str, Any]], dict[str, Any]]
+) -> None:
+    """Build the deployment in ``args.work`` if needed, run ``measured`` on it and print its
+    figures as one JSON document with the machine and the rows warmed (also into
+    ``args.out``)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     work = Path(args.work)
     info = build(work)
-    report = {
+    found = {
         "machine": f"{os.cpu_count()} cores, shared; wrk runs on the same machine",
         "rows_warmed": info["rows"],
-        "results": [measure(s, work, info, args.seconds) for s in args.servers.split(",")],
+        **measured(work, info),
     }
-    text = json.dumps(report, indent=2)
+    text = json.dumps(found, indent=2)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
+
+
+def main() -> None:
+    """Measure each server, print the JSON report."""
+    parser = command(__doc__ or "", seconds=30, seconds_help="1- and 16-connection runs")
+    parser.add_argument("--servers", default="uvicorn,granian")
+    args = parser.parse_args()
+    report(
+        args,
+        lambda work, info: {
+            "results": [measure(s, work, info, args.seconds) for s in args.servers.split(",")]
+        },
+    )
 
 
 if __name__ == "__main__":

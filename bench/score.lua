@@ -3,7 +3,8 @@
 -- clock that only moves forward (FF_BASE + n * FF_STEP seconds, naive IST), so every customer's
 -- transactions arrive in time order whatever the number of connections. With FF_RESEND=1 each
 -- thread sends one transaction over and over (a client retrying): the service scores it once and
--- answers every resend with the first result.
+-- answers every resend with the first result. With FF_LIMIT=n each thread stops after n answers
+-- and says so on stdout (a fixed amount of work, whose wall time a benchmark round measures).
 counter = 0
 local threads = {}
 
@@ -18,6 +19,8 @@ function init(args)
   step = tonumber(os.getenv("FF_STEP"))
   first_id = tonumber(os.getenv("FF_FIRST_ID"))
   resend = os.getenv("FF_RESEND") == "1"
+  limit = tonumber(os.getenv("FF_LIMIT") or "0")
+  answered = 0
   local templates = dofile(os.getenv("FF_TEMPLATES"))
   mine = {}
   for i = tid + 1, #templates, nthreads do
@@ -44,6 +47,13 @@ function request()
 end
 
 function response(status, headers, body)
+  answered = answered + 1
+  if limit > 0 and answered == limit then
+    -- wrk's main thread sleeps out its -d duration: tell bench/http_load.py, which interrupts it
+    io.write("thread done\n")
+    io.stdout:flush()
+    wrk.thread:stop()
+  end
   if status ~= 200 then
     failed = (failed or 0) + 1
     if first_failure == nil then

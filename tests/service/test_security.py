@@ -17,6 +17,7 @@ from fraudforge.service.security import (
     hash_key,
     presented_key,
     read_keys,
+    scope_key,
 )
 from fraudforge.service.settings import load_settings
 from fraudforge.wire import Thresholds
@@ -93,6 +94,18 @@ def test_presented_key_headers() -> None:
     assert presented_key({"authorization": "bearer  k2 "}) == "k2"
     assert presented_key({"authorization": "Basic k2"}) is None
     assert presented_key({}) is None
+
+
+def test_scope_key_reads_raw_asgi_headers() -> None:
+    """The same choice as ``presented_key`` from an ASGI header list: the first X-API-Key,
+    else the first Bearer token; other headers and schemes give no key."""
+    head = [(b"host", b"h"), (b"content-type", b"application/json")]
+    assert scope_key(head) is None
+    assert scope_key([*head, (b"authorization", b"Bearer k2"), (b"x-api-key", b"k1")]) == "k1"
+    assert scope_key([(b"x-api-key", b"k1"), (b"x-api-key", b"k3")]) == "k1"
+    assert scope_key([(b"authorization", b"bearer  k2 "), (b"authorization", b"Bearer k4")]) == "k2"
+    assert scope_key([(b"authorization", b"Basic k2")]) is None
+    assert scope_key([(b"x-api-key", b""), (b"authorization", b"Bearer k2")]) == "k2"
 
 
 def test_token_bucket_exact() -> None:

@@ -158,6 +158,20 @@ def presented_key(headers: Any) -> str | None:
     return None
 
 
+def scope_key(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """``presented_key`` read straight from an ASGI scope's raw header list (lower-case names,
+    latin-1 values; the first of each header counts), without building a headers mapping for
+    every request."""
+    found: dict[str, str] = {}
+    for name, value in headers:
+        if name in _KEY_HEADERS:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return presented_key(found) if found else None
+
+
+_KEY_HEADERS = frozenset((HEADER.encode(), b"authorization"))
+
+
 __all__ = [
     "HEADER",
     "KEYS_FILE_MODE",
@@ -171,4 +185,5 @@ __all__ = [
     "new_key",
     "presented_key",
     "read_keys",
+    "scope_key",
 ]

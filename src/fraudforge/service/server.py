@@ -1,7 +1,8 @@
 """Running the app: ``run(settings)`` serves ``create_app(settings)`` with uvicorn (uvloop and
-httptools, one worker, no access log) until interrupted; the lifespan writes the final
-snapshot on the way out. ``uvicorn_options(settings)`` are the connection bounds: request head
-size and time (``_protocol``), keep-alive, and open connections."""
+httptools, one worker, no access log; ``serve`` does the same for any ASGI app) until
+interrupted; the lifespan writes the final snapshot on the way out. ``uvicorn_options(settings)``
+are the connection bounds: request head size and time (``_protocol``), keep-alive, and open
+connections."""
 
 from __future__ import annotations
 
@@ -37,13 +38,21 @@ def free_port() -> int:
 
 def run(settings: Settings, *, preflighted: bool = False) -> None:
     """Serve until SIGINT/SIGTERM (``preflighted``: the caller has run ``state.preflight``)."""
+    serve(create_app(settings, preflighted=preflighted), settings)
+
+
+def serve(app: Any, settings: Settings) -> None:
+    """Serve the ASGI ``app`` as ``fraudforge serve`` serves the service: uvicorn with uvloop,
+    the bounded httptools protocol, one worker, no access log, on ``settings.host`` and
+    ``port``, until SIGINT/SIGTERM. Also how ``bench/`` starts its bare-framework ceiling app,
+    so both run on the same server stack."""
     import uvicorn
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     uvicorn.run(
-        create_app(settings, preflighted=preflighted),
+        app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -55,4 +64,4 @@ def run(settings: Settings, *, preflighted: bool = False) -> None:
     )
 
 
-__all__ = ["free_port", "run", "uvicorn_options"]
+__all__ = ["free_port", "run", "serve", "uvicorn_options"]
