@@ -142,5 +142,5 @@ def test_map_side_splits_a_file_into_every_bucket(
         got = pl.from_arrow(share)
         assert isinstance(got, pl.DataFrame)
         assert got.equals(tagged.filter(pl.col("bucket") == b))
-    assert _reduce_bucket(3, str(tmp_path), 1, shares[0].slice(0, 0)) == 0
+    assert _reduce_bucket(3, str(tmp_path), shares[0].slice(0, 0)) == 0
     assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +76,10 @@ class Columns:
     home_lon: F64
     is_fraud: npt.NDArray[np.bool_]
     known_at: I64
+
+    def rows(self, lo: int, hi: int) -> Columns:
+        """Rows [lo, hi), as views (a batch of whole customers when cut at customer starts)."""
+        return Columns(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
 
 
 def _in_feature_order(df: pl.DataFrame) -> bool:
@@ -309,6 +313,15 @@ def to_frame(transaction_id: I64, m: F64, labels: pl.DataFrame | None) -> pl.Dat
     return out.hstack(labels) if labels is not None else out
 
 
+def aligned_entity(df: pl.DataFrame, entity: pl.DataFrame) -> F64:
+    """``entity``'s four ENTITY_FEATURES columns (keyed by transaction_id) in the row order of
+    ``df``, as a (rows, 4) matrix; zeros where a transaction has none."""
+    aligned = df.select("transaction_id").join(
+        entity, on="transaction_id", how="left", maintain_order="left"
+    )
+    return aligned.select(ENTITY_FEATURES).fill_null(0.0).to_numpy().astype(np.float64)
+
+
 def compute_features(
     transactions: pl.DataFrame,
     customers: pl.DataFrame,
@@ -326,12 +339,7 @@ def compute_features(
     are computed from ``transactions`` alone.
     """
     df, c = prepare(transactions, customers)
-    matrix = None
-    if entity is not None:
-        aligned = df.select("transaction_id").join(
-            entity, on="transaction_id", how="left", maintain_order="left"
-        )
-        matrix = aligned.select(ENTITY_FEATURES).fill_null(0.0).to_numpy().astype(np.float64)
+    matrix = None if entity is None else aligned_entity(df, entity)
     m, model = feature_matrix(c, outlier=outlier, threads=threads, entity=matrix)
     labels = df.select(TRAINING_LABELS) if with_labels else None
     return to_frame(c.transaction_id, m, labels), model
