@@ -274,6 +274,7 @@ def build_features(
     ``entity_buckets``). The outlier model is fitted on the first file unless given.
     """
     started = time.perf_counter()
+    batch_bounds(np.zeros(0, dtype=np.int64), batch_rows)  # refuse a bad batch size up front
     src, manifest = source_dataset(data)
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
@@ -315,6 +316,10 @@ def _rows_done(progress: ProgressFn, before: int, total: int, done: int) -> None
     progress(CUSTOMER_STEP, before + done, total)
 
 
+class FeaturesOptionError(FraudforgeError, ValueError):
+    """An option of ``build_features`` outside its allowed range."""
+
+
 class FeaturePart(NamedTuple):
     """What ``write_feature_part`` wrote for one transactions file."""
 
@@ -329,7 +334,10 @@ def batch_bounds(customer: I64, batch_rows: int) -> list[int]:
     """Row bounds [0, ..., n] of batches of whole customers (``customer`` sorted): each cut is
     the first customer start at or after a multiple of ``batch_rows``."""
     if batch_rows < 1:
-        raise ValueError(f"batch_rows={batch_rows} is invalid: allowed is at least 1")
+        raise FeaturesOptionError(
+            f"batch_rows={batch_rows} is invalid: allowed is at least 1 (rows of features in "
+            f"memory at once; default {FEATURE_BATCH_ROWS:,})"
+        )
     n = customer.shape[0]
     change = np.flatnonzero(customer[1:] != customer[:-1]) + 1
     targets = np.arange(batch_rows, n, batch_rows)
