@@ -10,13 +10,14 @@ import polars as pl
 import pytest
 
 from fraudforge import distributed
-from fraudforge.distributed.features import _map_file, _reduce_bucket, tag_file
+from fraudforge.distributed.features import _map_file, _reduce_bucket
 from fraudforge.engine.dataset import Manifest
 from fraudforge.features.pipeline import (
     FeaturesManifest,
     build_features,
     entity_bucket,
     read_features,
+    tag_file,
 )
 
 
