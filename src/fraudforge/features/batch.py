@@ -22,8 +22,8 @@ from fraudforge.engine.ids import tie_runs
 from fraudforge.engine.market import STATUS
 from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features import kernels as k
-from fraudforge.features.catalog import CATALOG
-from fraudforge.features.layout import COL, ENTITY_FEATURES, LAYOUT, finish_rows
+from fraudforge.features.catalog import CATALOG, ENTITY_FEATURES
+from fraudforge.features.layout import COL, LAYOUT, finish_rows
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.machine import default_threads
 

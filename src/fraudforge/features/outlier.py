@@ -8,8 +8,6 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.features.layout import outlier_inputs
-
 F64 = npt.NDArray[np.float64]
 FIT_ROWS = 50_000
 """At most this many rows, evenly spaced, are what the model is fitted on."""
@@ -29,6 +27,8 @@ class OutlierModel(msgspec.Struct, frozen=True):
     @classmethod
     def fit(cls, m: F64, amount: F64, *, max_rows: int = FIT_ROWS) -> OutlierModel:
         """Learn from (up to ``max_rows`` evenly spaced) rows of a feature matrix."""
+        from fraudforge.features.layout import outlier_inputs  # the kernels load on first fit
+
         rows = sample_rows(amount.shape[0], max_rows)
         return cls.fit_inputs(outlier_inputs(m, amount, rows))
 

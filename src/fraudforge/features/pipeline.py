@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 import numpy as np
@@ -22,23 +22,18 @@ import polars as pl
 
 from fraudforge.engine.dataset import Manifest, read_manifest, scan_dataset
 from fraudforge.engine.schema import TRAINING_LABELS
-from fraudforge.features.batch import (
-    I64,
-    Columns,
-    aligned_entity,
-    customer_features,
-    entity_arrays,
-    feature_matrix,
-    prepare,
-    time_order,
-    to_frame,
-)
-from fraudforge.features.catalog import CATALOG, catalog_rows
-from fraudforge.features.layout import ENTITY_FEATURES, LAYOUT, outlier_inputs
+from fraudforge.features.catalog import CATALOG, ENTITY_FEATURES, catalog_rows
 from fraudforge.features.outlier import OutlierModel, sample_rows
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.progress import ProgressFn, ignore
+
+if TYPE_CHECKING:
+    from fraudforge.features.batch import I64, Columns
+
+# The kernels' modules (Numba and LLVM: about a third of a second) are imported where features
+# are computed, not here: reading a features directory (training, the report, the service)
+# needs only the manifest and its types.
 
 
 class FeaturesManifest(msgspec.Struct, kw_only=True):
@@ -193,6 +188,8 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     every file whose merchant or device is in the bucket): each kind's rows go through the
     entity kernel in (entity, timestamp, transaction_id) order, the two kinds side by side, and
     the results are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
+    from fraudforge.features.batch import entity_arrays, time_order
+
     if part.height == 0:
         return
     t = part["timestamp"].dt.epoch("us").to_numpy()
@@ -349,6 +346,9 @@ def batch_bounds(customer: I64, batch_rows: int) -> list[int]:
 def _fit_outlier(c: Columns, bounds: list[int], threads: int | None) -> OutlierModel:
     """The outlier model ``OutlierModel.fit`` learns from a whole file's feature matrix, found
     batch by batch: the customer features of each batch, kept only at the sampled rows."""
+    from fraudforge.features.batch import customer_features
+    from fraudforge.features.layout import LAYOUT, outlier_inputs
+
     sampled = sample_rows(c.t.shape[0])
     inputs = []
     for lo, hi in itertools.pairwise(bounds):
@@ -378,6 +378,8 @@ def write_feature_part(
     The file is read once; each batch's matrix is computed, then written by a background thread
     while the next is computed; ``progress`` gets the file's rows done after each batch. Without
     ``outlier`` the model is fitted on this file, exactly as on its whole matrix."""
+    from fraudforge.features.batch import aligned_entity, feature_matrix, prepare, to_frame
+
     df, c = prepare(pl.read_parquet(path), customers)
     entity = aligned_entity(df, _entity_for(work / ".entity", index))
     labels = df.select(TRAINING_LABELS)
