@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -77,10 +77,6 @@ class Columns:
     is_fraud: npt.NDArray[np.bool_]
     known_at: I64
 
-    def rows(self, lo: int, hi: int) -> Columns:
-        """Rows [lo, hi), as views (a batch of whole customers when cut at customer starts)."""
-        return Columns(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
-
 
 def _in_feature_order(df: pl.DataFrame) -> bool:
     """Whether rows are already ordered by (customer_id, timestamp, transaction_id)."""
@@ -93,15 +89,19 @@ def _in_feature_order(df: pl.DataFrame) -> bool:
     return bool(np.all((dc > 0) | ((dc == 0) & ((dt_ > 0) | ((dt_ == 0) & (di > 0))))))
 
 
+def feature_order(transactions: pl.DataFrame) -> pl.DataFrame:
+    """The rows ordered by (customer, timestamp, transaction_id): the frame itself when they
+    already are (as a generated file's rows are), else a sorted copy."""
+    if _in_feature_order(transactions):
+        return transactions
+    return transactions.sort("customer_id", "timestamp", "transaction_id")
+
+
 def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.DataFrame, Columns]:
     """Order rows by (customer, timestamp, transaction_id) (skipped when they already are),
     join home coordinates and extract kernel inputs."""
     homes = customers.select("customer_id", "home_lat", "home_lon")
-    ordered = (
-        transactions
-        if _in_feature_order(transactions)
-        else transactions.sort("customer_id", "timestamp", "transaction_id")
-    )
+    ordered = feature_order(transactions)
     # Join the home coordinates onto the id column alone: the table itself is not copied.
     home = ordered.select("customer_id").join(
         homes, on="customer_id", how="left", maintain_order="left"

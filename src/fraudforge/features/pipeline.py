@@ -343,16 +343,19 @@ def batch_bounds(customer: I64, batch_rows: int) -> list[int]:
     return [0, *sorted(cuts), n]
 
 
-def _fit_outlier(c: Columns, bounds: list[int], threads: int | None) -> OutlierModel:
+def _fit_outlier(
+    columns: Callable[[int, int], Columns], bounds: list[int], threads: int | None
+) -> OutlierModel:
     """The outlier model ``OutlierModel.fit`` learns from a whole file's feature matrix, found
-    batch by batch: the customer features of each batch, kept only at the sampled rows."""
+    batch by batch: the customer features of each batch (``columns(lo, hi)``), kept only at the
+    sampled rows."""
     from fraudforge.features.batch import customer_features
     from fraudforge.features.layout import LAYOUT, outlier_inputs
 
-    sampled = sample_rows(c.t.shape[0])
+    sampled = sample_rows(bounds[-1])
     inputs = []
     for lo, hi in itertools.pairwise(bounds):
-        batch = c.rows(lo, hi)
+        batch = columns(lo, hi)
         m = np.empty((hi - lo, len(LAYOUT)), dtype=np.float64, order="F")
         customer_features(batch, m, threads=threads)
         rows = sampled[(sampled >= lo) & (sampled < hi)] - lo
@@ -375,25 +378,34 @@ def write_feature_part(
     from ``work/.entity``, into ``work/features/part-INDEX.parquet`` (or, when the file has
     more than ``batch_rows`` rows, ``part-INDEX-BATCH.parquet`` per batch of whole customers).
 
-    The file is read once; each batch's matrix is computed, then written by a background thread
-    while the next is computed; ``progress`` gets the file's rows done after each batch. Without
-    ``outlier`` the model is fitted on this file, exactly as on its whole matrix."""
-    from fraudforge.features.batch import aligned_entity, feature_matrix, prepare, to_frame
+    The file is read once and put in feature order; each batch's kernel inputs and matrix are
+    computed, then written by a background thread while the next is computed (memory holds the
+    file's rows and two batches); ``progress`` gets the file's rows done after each batch.
+    Without ``outlier`` the model is fitted on this file, exactly as on its whole matrix."""
+    from fraudforge.features.batch import (
+        aligned_entity,
+        feature_matrix,
+        feature_order,
+        prepare,
+        to_frame,
+    )
 
-    df, c = prepare(pl.read_parquet(path), customers)
-    entity = aligned_entity(df, _entity_for(work / ".entity", index))
-    labels = df.select(TRAINING_LABELS)
-    del df
-    bounds = batch_bounds(c.customer, batch_rows)
+    tx = feature_order(pl.read_parquet(path))
+    entity = aligned_entity(tx, _entity_for(work / ".entity", index))
+    bounds = batch_bounds(tx["customer_id"].to_numpy(), batch_rows)
     split = len(bounds) > 2
-    model = outlier if outlier is not None or not split else _fit_outlier(c, bounds, threads)
+
+    def columns(lo: int, hi: int) -> Columns:
+        return prepare(tx.slice(lo, hi - lo), customers)[1]
+
+    model = outlier if outlier is not None or not split else _fit_outlier(columns, bounds, threads)
     files: list[str] = []
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending: Future[None] | None = None
         for b, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-            batch = c.rows(lo, hi)
+            df, batch = prepare(tx.slice(lo, hi - lo), customers)
             m, model = feature_matrix(batch, outlier=model, threads=threads, entity=entity[lo:hi])
-            frame = to_frame(batch.transaction_id, m, labels.slice(lo, hi - lo))
+            frame = to_frame(batch.transaction_id, m, df.select(TRAINING_LABELS))
             name = f"features/part-{index:05d}" + (f"-{b:03d}" if split else "") + ".parquet"
             if pending is not None:
                 pending.result()
@@ -406,7 +418,7 @@ def write_feature_part(
         if pending is not None:
             pending.result()
     assert model is not None
-    return FeaturePart(files=files, rows=c.t.shape[0], outlier=model)
+    return FeaturePart(files=files, rows=tx.height, outlier=model)
 
 
 def finish_features(
