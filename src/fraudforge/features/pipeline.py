@@ -64,9 +64,13 @@ each multiple): the rows whose feature matrix is in memory at once, one output f
 a transactions file has several, and the step of the progress."""
 FEATURES_BASE_BYTES = 600 * 1024**2
 """A features process's interpreter and libraries (Numba and LLVM included), with no data."""
-FEATURE_ROW_BYTES = 1_300
-"""Peak memory per row of the transactions file being featurised (its frame, the feature matrix,
-the output table), measured with ``fraudforge bench scale`` and rounded up."""
+FEATURE_ROW_BYTES = 300
+"""Peak memory per row of the largest transactions file in the customer phase: its rows and its
+entity results, held while its batches are computed."""
+FEATURE_BATCH_ROW_BYTES = 2_000
+"""Peak memory per row of a customer-phase batch: its kernel inputs, feature matrix and output
+table, twice (one batch is written while the next is computed). With ``FEATURE_ROW_BYTES``,
+rounded up from ``fraudforge bench scale`` (1.79 GiB at 30M rows, files of 2M rows)."""
 ENTITY_ROW_BYTES = 400
 """Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
 CUSTOMER_ROW_BYTES = 64
@@ -111,7 +115,10 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
     largest = max(
         (f["rows"] for f in manifest.files if f["path"].startswith("transactions/")), default=0
     )
-    least = fixed + max(FEATURE_ROW_BYTES * largest, ENTITY_ROW_BYTES * BUCKET_SLACK * 1_000)
+    customer_phase = FEATURE_ROW_BYTES * largest + FEATURE_BATCH_ROW_BYTES * min(
+        largest, FEATURE_BATCH_ROWS
+    )
+    least = fixed + max(customer_phase, ENTITY_ROW_BYTES * BUCKET_SLACK * 1_000)
     if memory_limit < least:
         raise ValueError(
             f"memory_limit {format_bytes(memory_limit)} is too small for the features of this "
