@@ -271,10 +271,10 @@ def build_features(
     to ``progress`` (``ENTITY_STEP`` in buckets, then ``CUSTOMER_STEP`` in rows, batch by
     batch).
 
-    Memory holds one transactions file, one batch of ``batch_rows`` rows of its features and
-    one entity bucket at a time: merchant- and device-side features come from a first, bucketed
-    pass over all files; customer-side features from each file alone (a file holds whole
-    shards, so whole customers). ``memory_limit`` (bytes) sets the number of buckets (see
+    Memory holds one entity bucket, or one transactions file and two batches of at most about
+    ``batch_rows`` rows of its features, at a time: merchant- and device-side features come
+    from a first, bucketed pass over all files; customer-side features from each file alone (a
+    file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of buckets (see
     ``entity_buckets``). The outlier model is fitted on the first file unless given.
     """
     started = time.perf_counter()
