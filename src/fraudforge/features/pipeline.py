@@ -70,7 +70,7 @@ entity results, held while its batches are computed."""
 FEATURE_BATCH_ROW_BYTES = 2_000
 """Peak memory per row of a customer-phase batch: its kernel inputs, feature matrix and output
 table, twice (one batch is written while the next is computed). With ``FEATURE_ROW_BYTES``,
-rounded up from ``fraudforge bench scale`` (1.79 GiB at 30M rows, files of 2M rows)."""
+rounded up from ``fraudforge bench scale`` (1,792 MiB at 30M rows, files of 2M rows)."""
 ENTITY_ROW_BYTES = 400
 """Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
 CUSTOMER_ROW_BYTES = 64
@@ -274,8 +274,9 @@ def build_features(
     Memory holds one entity bucket, or one transactions file and two batches of at most about
     ``batch_rows`` rows of its features, at a time: merchant- and device-side features come
     from a first, bucketed pass over all files; customer-side features from each file alone (a
-    file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of buckets (see
-    ``entity_buckets``). The outlier model is fitted on the first file unless given.
+    file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of
+    buckets (see ``entity_buckets``). The outlier model is fitted on the first file unless
+    given.
     """
     started = time.perf_counter()
     batch_bounds(np.zeros(0, dtype=np.int64), batch_rows)  # refuse a bad batch size up front
