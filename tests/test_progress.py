@@ -153,3 +153,39 @@ def test_warmup_fills_an_empty_kernel_cache(tmp_path: Path) -> None:
         [sys.executable, "-m", "fraudforge.cli", "warmup"], env=env, capture_output=True, text=True
     )
     assert "already compiled" in again.stdout
+
+
+def test_features_progress_within_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off a terminal, `features` counts rows as the batches of a file are done (a one-file
+    dataset shows more than 0 then all), each line with the rate; a bad batch size is refused
+    naming what is allowed."""
+    import functools
+    import re
+
+    from fraudforge.cli import data as cli_data
+
+    data, feats = tmp_path / "data", tmp_path / "features"
+    assert main(["generate", "--customers", "300", "--days", "30", "--out", str(data)]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(cli_data, "Meter", functools.partial(Meter, every=0.0))
+    args = ["features", "--in", str(data), "--out", str(feats), "--batch-rows", "2000"]
+    assert main(args) == 0
+    lines = [x for x in capsys.readouterr().err.splitlines() if "customer features" in x]
+    counts = [
+        tuple(int(v.replace(",", "")) for v in m.groups())
+        for m in (re.search(r"customer features ([\d,]+)/([\d,]+) rows", x) for x in lines)
+        if m
+    ]
+    assert len(counts) == len(lines) > 3
+    done = [d for d, _ in counts]
+    total = counts[0][1]
+    assert done[0] == 0
+    assert done[-1] == total
+    assert all(0 < d < total for d in done[1:-2])
+    assert done == sorted(done)
+    assert all("rows/s" in x for x in lines[1:])
+    bad = ["features", "--in", str(data), "--out", str(tmp_path / "g"), "--batch-rows", "0"]
+    assert main(bad) == 2
+    assert "batch_rows=0 is invalid: allowed is at least 1" in capsys.readouterr().err

@@ -10,13 +10,14 @@ import polars as pl
 import pytest
 
 from fraudforge import distributed
-from fraudforge.distributed.features import _map_file, _reduce_bucket, tag_file
+from fraudforge.distributed.features import _map_file, _reduce_bucket
 from fraudforge.engine.dataset import Manifest
 from fraudforge.features.pipeline import (
     FeaturesManifest,
     build_features,
     entity_bucket,
     read_features,
+    tag_file,
 )
 
 
@@ -142,5 +143,5 @@ def test_map_side_splits_a_file_into_every_bucket(
         got = pl.from_arrow(share)
         assert isinstance(got, pl.DataFrame)
         assert got.equals(tagged.filter(pl.col("bucket") == b))
-    assert _reduce_bucket(3, str(tmp_path), 1, shares[0].slice(0, 0)) == 0
+    assert _reduce_bucket(3, str(tmp_path), shares[0].slice(0, 0)) == 0
     assert list(tmp_path.iterdir()) == []

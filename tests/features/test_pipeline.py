@@ -133,3 +133,47 @@ def test_transformer_heads_a_pipeline() -> None:
     assert p.shape == (tx.height,)
     assert model[0].get_feature_names_out().tolist() == list(features)
     assert model[-1].n_features_in_ == len(features)
+
+
+def test_batch_bounds_cut_at_customer_starts() -> None:
+    """Each cut is the first customer start at or after a multiple of the batch size; a
+    customer is never split, and one customer larger than a batch stays whole."""
+    from fraudforge.features.pipeline import FeaturesOptionError, batch_bounds
+
+    customer = np.array([1, 1, 1, 2, 2, 3, 4, 4, 4, 4, 5], dtype=np.int64)
+    assert batch_bounds(customer, 100) == [0, 11]
+    assert batch_bounds(customer, 4) == [0, 5, 10, 11]
+    assert batch_bounds(customer, 1) == [0, 3, 5, 6, 10, 11]
+    assert batch_bounds(customer[:0], 4) == [0, 0]
+    with pytest.raises(FeaturesOptionError, match="batch_rows=0 is invalid: allowed is at least 1"):
+        batch_bounds(customer, 0)
+
+
+def test_batches_equal_whole_files(tmp_path: Path) -> None:
+    """Features computed in batches of a few hundred rows (several output files per
+    transactions file, the outlier model gathered batch by batch) equal those of whole files,
+    value for value, with the same outlier model; progress counts rows within a file."""
+    data = tmp_path / "data"
+    m = generate(Scenario(customers=300, days=20, seed=5, shard_size=64), data, chunk_shards=3)
+    from fraudforge.features.pipeline import build_features
+
+    whole = build_features(data, tmp_path / "whole")
+    reports: list[tuple[str, int, int | None]] = []
+    batched = build_features(
+        data,
+        tmp_path / "batched",
+        batch_rows=500,
+        progress=lambda step, done, total: reports.append((step, done, total)),
+    )
+    assert len(whole.files) == 2
+    assert len(batched.files) > 2 * len(whole.files)
+    assert batched.outlier == whole.outlier
+    a = read_features(tmp_path / "whole")[1].collect()
+    b = read_features(tmp_path / "batched")[1].collect()
+    assert a.equals(b)
+    rows = m.rows["transactions"]
+    counts = [done for step, done, _ in reports if step == "customer features"]
+    assert counts == sorted(counts)
+    assert counts[0] == 0
+    assert counts[-1] == rows
+    assert len(set(counts)) > len(whole.files) + 1  # steps within files, not only per file

@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, help="worker threads of the local backend (default: one per core)"
     )
     feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
+    feats.add_argument(
+        "--batch-rows",
+        type=int,
+        help="rows of features in memory at once, whole customers, each batch a step of the "
+        "progress (default: 400,000; fewer need less memory)",
+    )
     _add_performance_flags(feats)
     _add_backend_flags(feats)
     add_quiet_flag(feats)

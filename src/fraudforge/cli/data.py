@@ -118,7 +118,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_features(args: argparse.Namespace) -> int:
     """List the feature catalogue, or compute a dataset's features."""
     from fraudforge.features.catalog import catalog_markdown, catalog_rows
-    from fraudforge.features.pipeline import ENTITY_STEP, build_features
+    from fraudforge.features.pipeline import ENTITY_STEP, SPLIT_STEP, build_features
 
     if args.list:
         if args.markdown:
@@ -151,7 +151,10 @@ def cmd_features(args: argparse.Namespace) -> int:
     else:
         perf = performance_from_args(args)
         options.update(threads=perf.threads, memory_limit=perf.memory_limit)
-    with Meter("features", units={ENTITY_STEP: "buckets"}, quiet=args.quiet) as meter:
+        if args.batch_rows is not None:
+            options["batch_rows"] = args.batch_rows
+    units = {ENTITY_STEP: "buckets", SPLIT_STEP: "files"}
+    with Meter("features", units=units, quiet=args.quiet) as meter:
         if not args.quiet:
             announce_compilation(meter)
         manifest = run(args.input, args.output, progress=meter, **options)

@@ -27,45 +27,16 @@ from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import (
     CUSTOMER_STEP,
     ENTITY_BUCKET_ROWS,
-    ENTITY_COLUMNS,
     ENTITY_STEP,
     FeaturesManifest,
-    entity_bucket,
     finish_features,
     source_dataset,
+    tag_file,
     write_entity_bucket,
     write_feature_part,
 )
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.progress import ProgressFn, ignore
-
-_MERCHANT, _DEVICE = "merchant_id", "device_id"
-
-
-def _bucket(column: str, buckets: int) -> pl.Expr:
-    """A row's bucket for its merchant or device, null where it has none."""
-    return pl.when(pl.col(column).is_not_null()).then(entity_bucket(column, buckets))
-
-
-def tag_file(index: int, path: str, buckets: int) -> pl.DataFrame:
-    """Map side of the shuffle: file ``index``'s entity inputs, each row tagged with the
-    ``bucket`` it goes to and whether it is there for its merchant, its device or both (a row
-    whose merchant and device fall in different buckets goes to each, once)."""
-    tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
-        _bucket(_MERCHANT, buckets).alias("_m"),
-        _bucket(_DEVICE, buckets).alias("_d"),
-        source=pl.lit(index, pl.Int64),
-    )
-    by_merchant = tagged.filter(pl.col("_m").is_not_null()).with_columns(
-        bucket=pl.col("_m"),
-        in_merchant=pl.lit(True),
-        in_device=(pl.col("_d") == pl.col("_m")).fill_null(False),
-    )
-    other = pl.col("_m").is_null() | (pl.col("_d") != pl.col("_m"))
-    by_device_only = tagged.filter(pl.col("_d").is_not_null() & other).with_columns(
-        bucket=pl.col("_d"), in_merchant=pl.lit(False), in_device=pl.lit(True)
-    )
-    return pl.concat([by_merchant, by_device_only]).drop("_m", "_d")
 
 
 def _map_file(index: int, path: str, buckets: int) -> list[pa.Table]:
@@ -76,11 +47,11 @@ def _map_file(index: int, path: str, buckets: int) -> list[pa.Table]:
     return [parts.get((b,), empty).to_arrow() for b in range(buckets)]
 
 
-def _reduce_bucket(bucket: int, work: str, files: int, *parts: pa.Table) -> int:
+def _reduce_bucket(bucket: int, work: str, *parts: pa.Table) -> int:
     """Reduce side: one bucket's rows from every file through the local entity kernel."""
     frames = [pl.from_arrow(p) for p in parts]
     part = pl.concat([f for f in frames if isinstance(f, pl.DataFrame)])
-    write_entity_bucket(part, bucket, Path(work), {i: i for i in range(files)})
+    write_entity_bucket(part, bucket, Path(work))
     return part.height
 
 
@@ -95,8 +66,7 @@ def _entity_shuffle(
     mapped = [mapper.remote(i, path, buckets) for i, path in enumerate(paths)]
     shares = [m if buckets > 1 else [m] for m in mapped]
     pending = [
-        reducer.remote(b, str(work), len(paths), *(share[b] for share in shares))
-        for b in range(buckets)
+        reducer.remote(b, str(work), *(share[b] for share in shares)) for b in range(buckets)
     ]
     del mapped, shares  # each file's share is freed once its bucket is done
     finished = 0
@@ -115,17 +85,18 @@ class _FeaturePart:
         self.work, self.outlier = work, outlier
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        out: dict[str, list[object]] = {"file": [], "rows": [], "outlier": []}
+        out: dict[str, list[object]] = {"file": [], "rows": [], "outlier": [], "files": []}
         for index, path, customers in zip(
             *(batch[c].to_pylist() for c in ("file", "path", "customers")), strict=True
         ):
             homes = pl.read_parquet(customers, columns=["customer_id", "home_lat", "home_lon"])
-            rows, model = write_feature_part(
+            part = write_feature_part(
                 Path(path), index, homes, self.work, outlier=self.outlier, threads=1
             )
             out["file"].append(index)
-            out["rows"].append(rows)
-            out["outlier"].append(msgspec.json.encode(model))
+            out["rows"].append(part.rows)
+            out["outlier"].append(msgspec.json.encode(part.outlier))
+            out["files"].append(part.files)
         return pa.table(out)
 
 
@@ -135,10 +106,11 @@ def _feature_parts(
     work: Path,
     outlier: OutlierModel | None,
     progress: ProgressFn,
-    done: dict[int, tuple[int, OutlierModel]],
+    done: dict[int, tuple[int, OutlierModel, list[str]]],
     total: int,
 ) -> None:
-    """Run the customer phase of ``items`` as one task each, recording (rows, model) per file."""
+    """Run the customer phase of ``items`` as one task each, recording (rows, model, features
+    files) per file."""
     if not items:
         return
     parts = one_task_each(ray, items).map_batches(
@@ -146,8 +118,8 @@ def _feature_parts(
     )
     for row in parts.iter_rows():
         model = msgspec.json.decode(row["outlier"], type=OutlierModel)
-        done[row["file"]] = (row["rows"], model)
-        progress(CUSTOMER_STEP, sum(r for r, _ in done.values()), total)
+        done[row["file"]] = (row["rows"], model, list(row["files"]))
+        progress(CUSTOMER_STEP, sum(r for r, _, _ in done.values()), total)
 
 
 def build_features(
@@ -192,12 +164,12 @@ def build_features(
             -(-manifest.rows["transactions"] // ENTITY_BUCKET_ROWS), cluster_cpus(ray)
         )
         _entity_shuffle(ray, paths["transactions"], n, work / ".entity", progress)
-        done: dict[int, tuple[int, OutlierModel]] = {}
+        done: dict[int, tuple[int, OutlierModel, list[str]]] = {}
         if outlier is None:
             _feature_parts(ray, items[:1], work, None, progress, done, total)
             outlier = done[0][1]
             items = items[1:]
         _feature_parts(ray, items, work, outlier, progress, done, total)
-        rows = sum(r for r, _ in done.values())
-        files = [f"features/part-{i:05d}.parquet" for i in sorted(done)]
+        rows = sum(r for r, _, _ in done.values())
+        files = [name for i in sorted(done) for name in done[i][2]]
         return finish_features(work, src, manifest.content_hash, rows, outlier, files, started)

@@ -22,8 +22,8 @@ from fraudforge.engine.ids import tie_runs
 from fraudforge.engine.market import STATUS
 from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features import kernels as k
-from fraudforge.features.catalog import CATALOG
-from fraudforge.features.layout import COL, ENTITY_FEATURES, LAYOUT, finish_rows
+from fraudforge.features.catalog import CATALOG, ENTITY_FEATURES
+from fraudforge.features.layout import COL, LAYOUT, finish_rows
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.machine import default_threads
 
@@ -89,15 +89,19 @@ def _in_feature_order(df: pl.DataFrame) -> bool:
     return bool(np.all((dc > 0) | ((dc == 0) & ((dt_ > 0) | ((dt_ == 0) & (di > 0))))))
 
 
+def feature_order(transactions: pl.DataFrame) -> pl.DataFrame:
+    """The rows ordered by (customer, timestamp, transaction_id): the frame itself when they
+    already are (as a generated file's rows are), else a sorted copy."""
+    if _in_feature_order(transactions):
+        return transactions
+    return transactions.sort("customer_id", "timestamp", "transaction_id")
+
+
 def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.DataFrame, Columns]:
     """Order rows by (customer, timestamp, transaction_id) (skipped when they already are),
     join home coordinates and extract kernel inputs."""
     homes = customers.select("customer_id", "home_lat", "home_lon")
-    ordered = (
-        transactions
-        if _in_feature_order(transactions)
-        else transactions.sort("customer_id", "timestamp", "transaction_id")
-    )
+    ordered = feature_order(transactions)
     # Join the home coordinates onto the id column alone: the table itself is not copied.
     home = ordered.select("customer_id").join(
         homes, on="customer_id", how="left", maintain_order="left"
@@ -309,6 +313,15 @@ def to_frame(transaction_id: I64, m: F64, labels: pl.DataFrame | None) -> pl.Dat
     return out.hstack(labels) if labels is not None else out
 
 
+def aligned_entity(df: pl.DataFrame, entity: pl.DataFrame) -> F64:
+    """``entity``'s four ENTITY_FEATURES columns (keyed by transaction_id) in the row order of
+    ``df``, as a (rows, 4) matrix; zeros where a transaction has none."""
+    aligned = df.select("transaction_id").join(
+        entity, on="transaction_id", how="left", maintain_order="left"
+    )
+    return aligned.select(ENTITY_FEATURES).fill_null(0.0).to_numpy().astype(np.float64)
+
+
 def compute_features(
     transactions: pl.DataFrame,
     customers: pl.DataFrame,
@@ -326,12 +339,7 @@ def compute_features(
     are computed from ``transactions`` alone.
     """
     df, c = prepare(transactions, customers)
-    matrix = None
-    if entity is not None:
-        aligned = df.select("transaction_id").join(
-            entity, on="transaction_id", how="left", maintain_order="left"
-        )
-        matrix = aligned.select(ENTITY_FEATURES).fill_null(0.0).to_numpy().astype(np.float64)
+    matrix = None if entity is None else aligned_entity(df, entity)
     m, model = feature_matrix(c, outlier=outlier, threads=threads, entity=matrix)
     labels = df.select(TRAINING_LABELS) if with_labels else None
     return to_frame(c.transaction_id, m, labels), model

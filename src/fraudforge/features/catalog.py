@@ -119,6 +119,14 @@ INTERACTION: tuple[FeatureSpec, ...] = (
 CATALOG: tuple[FeatureSpec, ...] = (*FRAUD, *ANOMALY, *INTERACTION)
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in CATALOG)
 BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in CATALOG}
+ENTITY_FEATURES: tuple[str, ...] = (
+    "merchant_txn_count_24h",
+    "merchant_distinct_customers_24h",
+    "merchant_fraud_rate",
+    "device_fraud_rate",
+)
+"""The merchant- and device-side features: computed over every customer's rows of an entity
+(the bucketed entity phase of ``pipeline.build_features``), not from one customer's."""
 DELAYED_LABEL_FEATURES: tuple[str, ...] = (
     "merchant_fraud_rate",
     "device_fraud_rate",

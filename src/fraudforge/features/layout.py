@@ -15,15 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
+from fraudforge.features.catalog import ENTITY_FEATURES
 from fraudforge.features.kernels import CUSTOMER_FEATURES, DAY, HOUR
 
 TIME_FEATURES: tuple[str, ...] = ("hour", "weekday", "is_night", "is_festival_day")
-ENTITY_FEATURES: tuple[str, ...] = (
-    "merchant_txn_count_24h",
-    "merchant_distinct_customers_24h",
-    "merchant_fraud_rate",
-    "device_fraud_rate",
-)
 INTERACTION_FEATURES: tuple[str, ...] = (
     "velocity_x_distance",
     "amount_ratio_x_night",

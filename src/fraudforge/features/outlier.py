@@ -8,9 +8,14 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.features.layout import outlier_inputs
-
 F64 = npt.NDArray[np.float64]
+FIT_ROWS = 50_000
+"""At most this many rows, evenly spaced, are what the model is fitted on."""
+
+
+def sample_rows(n: int, max_rows: int = FIT_ROWS) -> npt.NDArray[np.int64]:
+    """The rows of an ``n``-row matrix that ``OutlierModel.fit`` learns from, ascending."""
+    return np.linspace(0, n - 1, max_rows).astype(np.int64) if n > max_rows else np.arange(n)
 
 
 class OutlierModel(msgspec.Struct, frozen=True):
@@ -20,11 +25,18 @@ class OutlierModel(msgspec.Struct, frozen=True):
     scale: list[float]
 
     @classmethod
-    def fit(cls, m: F64, amount: F64, *, max_rows: int = 50_000) -> OutlierModel:
+    def fit(cls, m: F64, amount: F64, *, max_rows: int = FIT_ROWS) -> OutlierModel:
         """Learn from (up to ``max_rows`` evenly spaced) rows of a feature matrix."""
-        n = amount.shape[0]
-        rows = np.linspace(0, n - 1, max_rows).astype(np.int64) if n > max_rows else np.arange(n)
-        x = outlier_inputs(m, amount, rows)
+        from fraudforge.features.layout import outlier_inputs  # the kernels load on first fit
+
+        rows = sample_rows(amount.shape[0], max_rows)
+        return cls.fit_inputs(outlier_inputs(m, amount, rows))
+
+    @classmethod
+    def fit_inputs(cls, x: F64) -> OutlierModel:
+        """Learn from the score's inputs of the sampled rows (``outlier_inputs`` at
+        ``sample_rows``), gathered in one piece or batch by batch."""
+        n = x.shape[0]
         med = np.median(x, axis=0) if n else np.zeros(x.shape[1])
         mad = np.median(np.abs(x - med), axis=0) * 1.4826 if n else np.ones(x.shape[1])
         return cls(median=med.tolist(), scale=np.maximum(mad, 1e-3).tolist())
@@ -34,4 +46,4 @@ class OutlierModel(msgspec.Struct, frozen=True):
         return np.asarray(self.median, dtype=np.float64), np.asarray(self.scale, dtype=np.float64)
 
 
-__all__ = ["OutlierModel"]
+__all__ = ["FIT_ROWS", "OutlierModel", "sample_rows"]

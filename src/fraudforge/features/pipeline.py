@@ -4,27 +4,36 @@ hash, outlier model, source dataset hash, row counts). Written atomically like d
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import math
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 import numpy as np
 import polars as pl
 
 from fraudforge.engine.dataset import Manifest, read_manifest, scan_dataset
-from fraudforge.features.batch import compute_features, entity_arrays, time_order
-from fraudforge.features.catalog import CATALOG, catalog_rows
-from fraudforge.features.layout import ENTITY_FEATURES
-from fraudforge.features.outlier import OutlierModel
+from fraudforge.engine.schema import TRAINING_LABELS
+from fraudforge.features.catalog import CATALOG, ENTITY_FEATURES, catalog_rows
+from fraudforge.features.outlier import OutlierModel, sample_rows
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.progress import ProgressFn, ignore
+
+if TYPE_CHECKING:
+    from fraudforge.features.batch import I64, Columns
+
+# The kernels' modules (Numba and LLVM: about a third of a second) are imported where features
+# are computed, not here: reading a features directory (training, the report, the service)
+# needs only the manifest and its types.
 
 
 class FeaturesManifest(msgspec.Struct, kw_only=True):
@@ -47,13 +56,21 @@ def catalog_hash() -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-ENTITY_BUCKET_ROWS = 8_000_000
+ENTITY_BUCKET_ROWS = 2_000_000
 """Rows per merchant (or device) bucket in the entity phase by default: its memory bound."""
+FEATURE_BATCH_ROWS = 400_000
+"""Rows per batch of the customer phase (whole customers, cut at the first customer at or after
+each multiple): the rows whose feature matrix is in memory at once, one output file each when
+a transactions file has several, and the step of the progress."""
 FEATURES_BASE_BYTES = 600 * 1024**2
 """A features process's interpreter and libraries (Numba and LLVM included), with no data."""
-FEATURE_ROW_BYTES = 1_300
-"""Peak memory per row of the transactions file being featurised (its frame, the feature matrix,
-the output table), measured with ``fraudforge bench scale`` and rounded up."""
+FEATURE_ROW_BYTES = 300
+"""Peak memory per row of the largest transactions file in the customer phase: its rows and its
+entity results, held while its batches are computed."""
+FEATURE_BATCH_ROW_BYTES = 2_000
+"""Peak memory per row of a customer-phase batch: its kernel inputs, feature matrix and output
+table, twice (one batch is written while the next is computed). With ``FEATURE_ROW_BYTES``,
+rounded up from ``fraudforge bench scale`` (1,792 MiB at 30M rows, files of 2M rows)."""
 ENTITY_ROW_BYTES = 400
 """Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
 CUSTOMER_ROW_BYTES = 64
@@ -68,6 +85,10 @@ _KINDS = (
 """Entity kinds of the entity phase: name, id column, the features it yields."""
 ENTITY_STEP = "merchant and device features"
 """The entity phase's progress step, counted in hash buckets."""
+SPLIT_STEP = "splitting rows by merchant and device"
+"""With more than one bucket, the entity phase's first step, counted in files: each file's
+entity columns split into the buckets' pieces."""
+_MERCHANT, _DEVICE = "merchant_id", "device_id"
 CUSTOMER_STEP = "customer features"
 """The customer phase's progress step, counted in rows."""
 ENTITY_COLUMNS = (*(column for _, column, _ in _KINDS), *_ENTITY_INPUTS)
@@ -94,7 +115,10 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
     largest = max(
         (f["rows"] for f in manifest.files if f["path"].startswith("transactions/")), default=0
     )
-    least = fixed + max(FEATURE_ROW_BYTES * largest, ENTITY_ROW_BYTES * BUCKET_SLACK * 1_000)
+    customer_phase = FEATURE_ROW_BYTES * largest + FEATURE_BATCH_ROW_BYTES * min(
+        largest, FEATURE_BATCH_ROWS
+    )
+    least = fixed + max(customer_phase, ENTITY_ROW_BYTES * BUCKET_SLACK * 1_000)
     if memory_limit < least:
         raise ValueError(
             f"memory_limit {format_bytes(memory_limit)} is too small for the features of this "
@@ -106,41 +130,73 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
     return max(buckets, math.ceil(total / per_bucket))
 
 
+def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
+    """Transactions file ``index``'s entity inputs, each row tagged with the ``bucket`` it goes
+    to and whether it is there for its merchant, its device or both (a row whose merchant and
+    device fall in different buckets goes to each, once; a row with neither goes nowhere), and
+    with its ``source`` file's index."""
+    tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
+        _bucket_or_null(_MERCHANT, buckets).alias("_m"),
+        _bucket_or_null(_DEVICE, buckets).alias("_d"),
+        source=pl.lit(index, pl.Int64),
+    )
+    by_merchant = tagged.filter(pl.col("_m").is_not_null()).with_columns(
+        bucket=pl.col("_m"),
+        in_merchant=pl.lit(True),
+        in_device=(pl.col("_d") == pl.col("_m")).fill_null(False),
+    )
+    other = pl.col("_m").is_null() | (pl.col("_d") != pl.col("_m"))
+    by_device_only = tagged.filter(pl.col("_d").is_not_null() & other).with_columns(
+        bucket=pl.col("_d"), in_merchant=pl.lit(False), in_device=pl.lit(True)
+    )
+    return pl.concat([by_merchant, by_device_only]).drop("_m", "_d")
+
+
+def _bucket_or_null(column: str, buckets: int) -> pl.Expr:
+    """A row's bucket for its merchant or device, null where it has none."""
+    return pl.when(pl.col(column).is_not_null()).then(entity_bucket(column, buckets))
+
+
 def _entity_phase(files: list[Path], buckets: int, work: Path, progress: ProgressFn) -> None:
-    """Merchant- and device-side features of every transaction, exactly, across all files:
-    entities are split into ``buckets`` hash buckets, small enough for memory; one read per
-    bucket collects the rows whose merchant or device is in it (from every file), and
-    ``write_entity_bucket`` writes their features per source file for the customer phase."""
-    index = {str(f): i for i, f in enumerate(files)}
-    lf = pl.scan_parquet(files, include_file_paths="source")
+    """Merchant- and device-side features of every transaction, exactly, across all files.
+
+    One bucket (up to ``ENTITY_BUCKET_ROWS`` rows): every file's entity columns are read once
+    and go through ``write_entity_bucket`` together. More: a disk shuffle, so that each file is
+    read once and time stays linear in rows: each file's tagged rows (``tag_file``) are split
+    by bucket into ``work/shuffle/BUCKET/FILE.arrow``, then each bucket's pieces are read back
+    and go through ``write_entity_bucket``; memory holds one file's entity columns or one
+    bucket at a time."""
+    if buckets == 1:
+        progress(ENTITY_STEP, 0, 1)
+        part = pl.concat([tag_file(i, path, 1) for i, path in enumerate(files)])
+        write_entity_bucket(part, 0, work)
+        progress(ENTITY_STEP, 1, 1)
+        return
+    shuffle = work / "shuffle"
+    for i, path in enumerate(files):
+        progress(SPLIT_STEP, i, len(files))
+        for (b,), rows in tag_file(i, path, buckets).partition_by("bucket", as_dict=True).items():
+            target = shuffle / f"{b:05d}" / f"{i:05d}.arrow"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rows.write_ipc(target)
+    progress(SPLIT_STEP, len(files), len(files))
     for b in range(buckets):
         progress(ENTITY_STEP, b, buckets)
-        member = {
-            kind: pl.col(column).is_not_null() & (entity_bucket(column, buckets) == b)
-            for kind, column, _ in _KINDS
-        }
-        part = (
-            lf.filter(pl.any_horizontal(*member.values()))
-            .select(
-                *(member[kind].alias(f"in_{kind}") for kind, _, _ in _KINDS),
-                *(column for _, column, _ in _KINDS),
-                *_ENTITY_INPUTS,
-                "source",
-            )
-            .collect()
-        )
-        write_entity_bucket(part, b, work, index)
+        pieces = sorted((shuffle / f"{b:05d}").glob("*.arrow"))
+        if pieces:
+            part = pl.concat([pl.read_ipc(piece) for piece in pieces])
+            write_entity_bucket(part, b, work)
+            shutil.rmtree(shuffle / f"{b:05d}")
     progress(ENTITY_STEP, buckets, buckets)
 
 
-def write_entity_bucket(
-    part: pl.DataFrame, bucket: int, work: Path, file_index: Mapping[Any, int]
-) -> None:
-    """Merchant- and device-side features of one bucket's rows ``part`` (every row whose merchant
-    or device is in the bucket, flagged ``in_merchant``/``in_device``, with the entity inputs and
-    its ``source`` file, which ``file_index`` numbers): each kind's rows go through the entity
-    kernel in (entity, timestamp, transaction_id) order and the results are written per source
-    file as ``work/KIND/FILE-BUCKET.parquet``."""
+def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
+    """Merchant- and device-side features of one bucket's rows ``part`` (``tag_file``'s rows of
+    every file whose merchant or device is in the bucket): each kind's rows go through the
+    entity kernel in (entity, timestamp, transaction_id) order, the two kinds side by side, and
+    the results are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
+    from fraudforge.features.batch import entity_arrays, time_order
+
     if part.height == 0:
         return
     t = part["timestamp"].dt.epoch("us").to_numpy()
@@ -149,7 +205,8 @@ def write_entity_bucket(
     known_at = part["label_known_at"].dt.epoch("us").to_numpy()
     transaction_id = part["transaction_id"].to_numpy()
     by_time = time_order(t, transaction_id)
-    for kind, column, names in _KINDS:
+
+    def run(kind: str, column: str, names: tuple[str, ...]) -> None:
         inside = part[f"in_{kind}"].to_numpy()
         entity = np.where(inside, part[column].fill_null(-1).to_numpy(), -1)
         values = entity_arrays(
@@ -161,20 +218,22 @@ def write_entity_bucket(
             .with_columns(**{name: pl.Series(v) for name, v in yielded.items()})
             .filter(pl.Series(inside))
         )
+        (work / kind).mkdir(parents=True, exist_ok=True)
         for (source,), rows in out.group_by("source"):
-            target = work / kind / f"{file_index[source]:05d}-{bucket:05d}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            rows.drop("source").write_parquet(target)
+            rows.drop("source").write_ipc(work / kind / f"{source:05d}-{bucket:05d}.arrow")
+
+    with ThreadPoolExecutor(max_workers=len(_KINDS)) as pool:
+        list(pool.map(lambda kind: run(*kind), _KINDS))
 
 
 def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
     """The entity-phase results of one source file (zeros where a row has no merchant/device)."""
     frames = []
     for kind, _, names in _KINDS:
-        paths = sorted((work / kind).glob(f"{file_index:05d}-*.parquet"))
+        paths = sorted((work / kind).glob(f"{file_index:05d}-*.arrow"))
         schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n in names}}
         frames.append(
-            pl.concat([pl.read_parquet(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
+            pl.concat([pl.read_ipc(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
         )
     joined = frames[0].join(frames[1], on="transaction_id", how="full", coalesce=True)
     return joined.with_columns(pl.col(ENTITY_FEATURES).fill_null(0.0))
@@ -205,18 +264,22 @@ def build_features(
     threads: int | None = None,
     memory_limit: int | None = None,
     outlier: OutlierModel | None = None,
+    batch_rows: int = FEATURE_BATCH_ROWS,
     progress: ProgressFn = ignore,
 ) -> FeaturesManifest:
     """Compute the features of dataset ``data`` into directory ``out``, file by file, reporting
-    to ``progress`` (``ENTITY_STEP`` in buckets, then ``CUSTOMER_STEP`` in rows).
+    to ``progress`` (``ENTITY_STEP`` in buckets, then ``CUSTOMER_STEP`` in rows, batch by
+    batch).
 
-    Memory holds one transactions file and one entity bucket at a time: merchant- and
-    device-side features come from a first, bucketed pass over all files; customer-side features
-    from each file alone (a file holds whole shards, so whole customers). ``memory_limit``
-    (bytes) sets the number of buckets (see ``entity_buckets``). The outlier model is fitted on
-    the first file unless given.
+    Memory holds one entity bucket, or one transactions file and two batches of at most about
+    ``batch_rows`` rows of its features, at a time: merchant- and device-side features come
+    from a first, bucketed pass over all files; customer-side features from each file alone (a
+    file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of
+    buckets (see ``entity_buckets``). The outlier model is fitted on the first file unless
+    given.
     """
     started = time.perf_counter()
+    batch_bounds(np.zeros(0, dtype=np.int64), batch_rows)  # refuse a bad batch size up front
     src, manifest = source_dataset(data)
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
@@ -234,12 +297,78 @@ def build_features(
         total = manifest.rows["transactions"]
         for i, path in enumerate(tx_files):
             progress(CUSTOMER_STEP, rows, total)
-            n, model = write_feature_part(path, i, customers, work, outlier=model, threads=threads)
-            files.append(f"features/part-{i:05d}.parquet")
-            rows += n
+            part = write_feature_part(
+                path,
+                i,
+                customers,
+                work,
+                outlier=model,
+                threads=threads,
+                batch_rows=batch_rows,
+                progress=functools.partial(_rows_done, progress, rows, total),
+            )
+            files += part.files
+            rows += part.rows
+            model = part.outlier
         progress(CUSTOMER_STEP, rows, total)
         assert model is not None
         return finish_features(work, src, manifest.content_hash, rows, model, files, started)
+
+
+def _rows_done(progress: ProgressFn, before: int, total: int, done: int) -> None:
+    """``CUSTOMER_STEP`` progress from a file's rows done, after ``before`` rows of earlier
+    files."""
+    progress(CUSTOMER_STEP, before + done, total)
+
+
+class FeaturesOptionError(FraudforgeError, ValueError):
+    """An option of ``build_features`` outside its allowed range."""
+
+
+class FeaturePart(NamedTuple):
+    """What ``write_feature_part`` wrote for one transactions file."""
+
+    files: list[str]
+    """Its features files, relative to the features directory, in row order."""
+    rows: int
+    outlier: OutlierModel
+    """The outlier model used (fitted on this file when none was given)."""
+
+
+def batch_bounds(customer: I64, batch_rows: int) -> list[int]:
+    """Row bounds [0, ..., n] of batches of whole customers (``customer`` sorted): each cut is
+    the first customer start at or after a multiple of ``batch_rows``."""
+    if batch_rows < 1:
+        raise FeaturesOptionError(
+            f"batch_rows={batch_rows} is invalid: allowed is at least 1 (rows of features in "
+            f"memory at once; default {FEATURE_BATCH_ROWS:,})"
+        )
+    n = customer.shape[0]
+    change = np.flatnonzero(customer[1:] != customer[:-1]) + 1
+    targets = np.arange(batch_rows, n, batch_rows)
+    at = np.searchsorted(change, targets)
+    cuts = {int(change[j]) for j in at if j < change.shape[0]}
+    return [0, *sorted(cuts), n]
+
+
+def _fit_outlier(
+    columns: Callable[[int, int], Columns], bounds: list[int], threads: int | None
+) -> OutlierModel:
+    """The outlier model ``OutlierModel.fit`` learns from a whole file's feature matrix, found
+    batch by batch: the customer features of each batch (``columns(lo, hi)``), kept only at the
+    sampled rows."""
+    from fraudforge.features.batch import customer_features
+    from fraudforge.features.layout import LAYOUT, outlier_inputs
+
+    sampled = sample_rows(bounds[-1])
+    inputs = []
+    for lo, hi in itertools.pairwise(bounds):
+        batch = columns(lo, hi)
+        m = np.empty((hi - lo, len(LAYOUT)), dtype=np.float64, order="F")
+        customer_features(batch, m, threads=threads)
+        rows = sampled[(sampled >= lo) & (sampled < hi)] - lo
+        inputs.append(outlier_inputs(m, batch.amount, rows))
+    return OutlierModel.fit_inputs(np.concatenate(inputs))
 
 
 def write_feature_part(
@@ -250,16 +379,54 @@ def write_feature_part(
     *,
     outlier: OutlierModel | None,
     threads: int | None,
-) -> tuple[int, OutlierModel]:
-    """Features of transactions file ``path`` (number ``index``) into
-    ``work/features/part-INDEX.parquet``, with its entity-phase results from ``work/.entity``;
-    returns its row count and the outlier model used (fitted on it when not given)."""
-    tx = pl.read_parquet(path)
-    entity = _entity_for(work / ".entity", index)
-    frame, model = compute_features(tx, customers, outlier=outlier, threads=threads, entity=entity)
-    part = work / "features" / f"part-{index:05d}.parquet"
-    frame.write_parquet(part, compression="zstd", compression_level=1)
-    return frame.height, model
+    batch_rows: int = FEATURE_BATCH_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> FeaturePart:
+    """Features of transactions file ``path`` (number ``index``), with its entity-phase results
+    from ``work/.entity``, into ``work/features/part-INDEX.parquet`` (or, when the file has
+    more than ``batch_rows`` rows, ``part-INDEX-BATCH.parquet`` per batch of whole customers).
+
+    The file is read once and put in feature order; each batch's kernel inputs and matrix are
+    computed, then written by a background thread while the next is computed (memory holds the
+    file's rows and two batches); ``progress`` gets the file's rows done after each batch.
+    Without ``outlier`` the model is fitted on this file, exactly as on its whole matrix."""
+    from fraudforge.features.batch import (
+        aligned_entity,
+        feature_matrix,
+        feature_order,
+        prepare,
+        to_frame,
+    )
+
+    tx = feature_order(pl.read_parquet(path))
+    entity = aligned_entity(tx, _entity_for(work / ".entity", index))
+    bounds = batch_bounds(tx["customer_id"].to_numpy(), batch_rows)
+    split = len(bounds) > 2
+
+    def columns(lo: int, hi: int) -> Columns:
+        return prepare(tx.slice(lo, hi - lo), customers)[1]
+
+    model = outlier if outlier is not None or not split else _fit_outlier(columns, bounds, threads)
+    files: list[str] = []
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending: Future[None] | None = None
+        for b, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+            df, batch = prepare(tx.slice(lo, hi - lo), customers)
+            m, model = feature_matrix(batch, outlier=model, threads=threads, entity=entity[lo:hi])
+            frame = to_frame(batch.transaction_id, m, df.select(TRAINING_LABELS))
+            name = f"features/part-{index:05d}" + (f"-{b:03d}" if split else "") + ".parquet"
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(
+                frame.write_parquet, work / name, compression="zstd", compression_level=1
+            )
+            files.append(name)
+            if progress is not None:
+                progress(hi)
+        if pending is not None:
+            pending.result()
+    assert model is not None
+    return FeaturePart(files=files, rows=tx.height, outlier=model)
 
 
 def finish_features(
