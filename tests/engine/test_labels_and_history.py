@@ -60,14 +60,25 @@ def test_transaction_ids_are_unique(small: Dataset) -> None:
     "column", ["transaction_id", "customer_id", "device_id", "card_id", "fraud_scenario_id"]
 )
 def test_no_identifier_orders_fraud_apart(small: Dataset, column: str) -> None:
-    """An id's raw value ranks fraud rows no better than chance (AUC about 0.5), so no id
-    format or range encodes the label. fraud_scenario_id is checked among incidents only (one
-    value each): its value must not reveal the pattern, for any pattern with enough incidents
-    to tell (within four standard errors of 0.5)."""
+    """An id's raw value ranks fraud no better than chance (AUC about 0.5), so no id format or
+    range encodes the label: transaction ids over rows, customer, device and card ids over the
+    ids (touched by fraud or not, within four standard errors of 0.5). fraud_scenario_id is
+    checked among incidents only (one value each): its value must not reveal the pattern, for
+    any pattern with enough incidents to tell (within four standard errors of 0.5)."""
     tx = small.transactions.filter(pl.col(column).is_not_null())
-    if column != "fraud_scenario_id":
+    if column == "transaction_id":
         auc = roc_auc_score(tx["is_fraud"].to_numpy(), tx[column].to_numpy())
         assert abs(auc - 0.5) < 0.03, f"{column}: AUC {auc:.3f}"
+        return
+    if column != "fraud_scenario_id":
+        # One value per customer, device or card (touched by fraud or not): fraud returns to
+        # the same few accounts, so rows would count each id many times over.
+        ids = tx.group_by(column).agg(pl.col("is_fraud").any())
+        y = ids["is_fraud"].to_numpy()
+        n1, n0 = int(y.sum()), int((~y).sum())
+        se = ((n1 + n0 + 1) / (12 * n1 * n0)) ** 0.5
+        auc = roc_auc_score(y, ids[column].to_numpy())
+        assert abs(auc - 0.5) < 4 * se, f"{column}: AUC {auc:.3f} over {n1} ids touched by fraud"
         return
     incidents = tx.select(column, "fraud_type").unique()
     checked = 0
