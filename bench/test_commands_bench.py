@@ -92,9 +92,12 @@ def test_features_command(
     _record(benchmark, floor)
 
 
-@pytest.mark.parametrize("module", ["fraudforge.features", "fraudforge.features.pipeline"])
+@pytest.mark.parametrize(
+    "module", ["fraudforge.features", "fraudforge.features.pipeline", "fraudforge.client"]
+)
 def test_import_process(benchmark: Any, floor: list[float], module: str) -> None:
-    """``python -c "import MODULE"`` as a process: the package (budget: under 0.5 s) and the
-    pipeline a features process loads (Numba and the kernels' modules)."""
+    """``python -c "import MODULE"`` as a process: the package (budget: under 0.5 s), the
+    pipeline a features process loads (Numba and the kernels' modules) and the HTTP client
+    (budget: under 0.3 s; it needs only the wire types and httpx)."""
     benchmark.pedantic(_run, args=("-c", f"import {module}"), rounds=ROUNDS, iterations=1)
     _record(benchmark, floor)
