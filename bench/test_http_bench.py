@@ -140,7 +140,11 @@ def test_http_wrk(benchmark: Any, loads: dict[str, Load], server: str, connectio
     )
     assert reports
     for report in reports:
-        assert report["errors"] == 0, report
+        seen = {k: report.get(k) for k in ("requests", "non_2xx", "socket_errors")}
+        assert report["non_2xx"] == 0, seen
+        # Stopping wrk once its threads are done can cut the request in flight on a connection
+        # (a read error), at most one per connection; more is a real failure.
+        assert report["socket_errors"] <= connections, seen
         # each wrk thread stops at its share; answers in flight when it stops still count
         assert report["requests"] >= wanted
     if median_s(benchmark) is None:
