@@ -131,7 +131,7 @@ PATTERN = FraudPattern(
     name="account_takeover",
     code=2,
     description=__doc__ or "",
-    weight=0.145,
+    weight=0.17,
     mean_rows=3.0 + TEST_SHARE,
     targets=(
         "UPI and net-banking users reached by phishing and fake support calls: older and less "

@@ -116,7 +116,7 @@ PATTERN = FraudPattern(
     name="card_cloning",
     code=1,
     description=__doc__ or "",
-    weight=0.045,
+    weight=0.03,
     mean_rows=3.0,
     targets=(
         "card holders who pay by card in shops (skimmers sit at fuel pumps, ATMs and POS terminals)"

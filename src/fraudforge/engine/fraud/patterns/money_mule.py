@@ -158,7 +158,7 @@ PATTERN = FraudPattern(
     name="money_mule",
     code=13,
     description=__doc__ or "",
-    weight=0.13,
+    weight=0.16,
     mean_rows=7.0 + 4.0,
     targets=(
         "mules: young, students and low-income account holders recruited with job offers;"
