@@ -119,7 +119,11 @@ def test_bayes_search_with_pruning(few: ModelData) -> None:
             assert math.isnan(t.mean)
         else:
             assert len(t.fold_scores) == 3
-    assert result.best.params["max_depth"] == 8
+    # The best is the completed trial with the highest mean score (which depth wins depends on
+    # the data: on the realistic preset shallow trees can beat deep ones).
+    complete = [t for t in result.trials if t.state == "complete"]
+    assert result.best.mean == max(t.mean for t in complete)
+    assert result.best.params["max_depth"] in (1, 2, 8)
     assert set(result.table["state"].to_list()) <= {"complete", "pruned"}
 
 
