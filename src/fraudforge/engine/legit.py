@@ -21,6 +21,7 @@ from fraudforge.engine.population import (
     card_ids,
     device_ids,
     pick_merchants,
+    sample_rows,
 )
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.volume import REFUND_SHARE, RETRY_SHARE
@@ -438,10 +439,7 @@ def round_amounts(rng: np.random.Generator, amount: F64, mode: I64, p2p: B, with
     upi = mode == mkt.MODE["upi"]
     out = np.where(upi, np.maximum(np.round(out), 1.0), out)
     size = np.searchsorted(np.array([1_000.0, 10_000.0]), np.asarray(out), side="right")
-    cum = np.cumsum(P2P_ROUND_BY_SIZE, axis=1)[size]
-    draw = np.asarray(rng.random(int(amount.shape[0])), dtype=np.float64)
-    pick = (draw[:, None] > cum).sum(axis=1)
-    step = P2P_ROUND_STEPS[np.minimum(pick, P2P_ROUND_STEPS.shape[0] - 1)]
+    step = P2P_ROUND_STEPS[sample_rows(rng, P2P_ROUND_BY_SIZE[size])]
     out = np.where(
         p2p & (rng.random(amount.shape[0]) < 0.7),
         np.maximum(np.round(out / step) * step, step),
