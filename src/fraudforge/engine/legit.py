@@ -51,13 +51,21 @@ BILL_MASK[mkt.BILL_CATEGORIES] = 1.0
 
 def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     """One draw per row from the categorical ``cum[group[row]]`` (rows of ``cum`` are cumulative
-    probabilities ending at 1), via one ``searchsorted`` over group-offset cumulatives."""
+    probabilities ending at 1). A small table (hours, categories by a few groups) is searched
+    whole, offset by group; a large one (modes per customer) would miss the cache on every
+    step of that search, so each row's few cumulatives are gathered and counted instead."""
     k = cum.shape[1]
-    flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
-    u = group + rng.random(group.shape[0]) * 0.999999
-    return np.asarray(np.searchsorted(flat, u, side="right") - group * k, dtype=np.int64).clip(
-        0, k - 1
-    )
+    u = rng.random(group.shape[0]) * 0.999999
+    if cum.size <= SMALL_TABLE:
+        flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
+        pick = np.searchsorted(flat, group + u, side="right") - group * k
+    else:
+        pick = (cum[group] <= u[:, None]).sum(axis=1)
+    return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
+
+
+SMALL_TABLE = 8_192
+"""Cumulatives (64 KiB) up to which ``sample_by_group`` searches the whole table."""
 
 
 def normalised_cum(weights: F64) -> F64:
