@@ -52,12 +52,12 @@ DEPOSITS = (3, 9)
 """Deposits one victim makes, fees included."""
 LENGTH_DAYS = (2.0, 24.0)
 """From the first deposit to the last (uniform)."""
-FIRST_DEPOSIT_MEDIAN_INR = 1_000.0
+FIRST_DEPOSIT_MEDIAN_INR = 1_500.0
 """The first "prepaid task" or trial investment: log-normal around this, INR 200-10,000."""
-GROWTH = (1.5, 2.6)
+GROWTH = (1.6, 2.8)
 """Each deposit is this many times the one before (uniform per incident), until savings run
 short (``SAVINGS_SHARE`` of the account's usual balance per deposit at most)."""
-SAVINGS_SHARE = (0.3, 0.9)
+SAVINGS_SHARE = (0.4, 0.9)
 FEE_SHARE = 0.6
 """Incidents that end with one or two "withdrawal fee" or "tax" deposits."""
 FEE_OF_BALANCE = (0.1, 0.3)
@@ -112,7 +112,7 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     total = np.r_[0.0, np.cumsum(invested)]
     balance = total[np.r_[0, np.cumsum(k)][1:]][inc] - total[np.r_[0, np.cumsum(k)][:-1]][inc]
     want = np.where(is_fee, balance * rng.uniform(*FEE_OF_BALANCE, inc.size), want)
-    gang = rng.integers(0, max(int(round(n / VICTIMS_PER_GANG)), 1), n)
+    gang = rng.integers(0, max(round(n / VICTIMS_PER_GANG), 1), n)
     deposits = draw.parts(
         inc.size,
         scenario=inc,
