@@ -155,15 +155,19 @@ def test_a_fake_seller_is_an_advance_payment_never_refunded_and_reported_later(
     assert (rows.filter(pl.col("merchant_id").is_not_null())["upi_initiation"] == "qr").all()
     p2p = rows.filter(pl.col("txn_type") == "p2p_transfer")
     assert (p2p["payee_handle_age_days"] <= 90).mean() > 0.95  # type: ignore[operator]
-    per = rows.sort("timestamp").group_by(INC).agg(
-        pl.len().alias("n"),
-        pl.col("customer_id").n_unique().alias("buyers"),
-        pl.col("counterparty").n_unique().alias("payees"),
-        (pl.col("amount_inr").last() < pl.col("amount_inr").first()).alias("smaller"),
-        (pl.col("timestamp").max() - pl.col("timestamp").min()).dt.total_hours().alias("hours"),
-        (pl.col("label_known_at").first() - pl.col("timestamp").max())
-        .dt.total_days()
-        .alias("report"),
+    per = (
+        rows.sort("timestamp")
+        .group_by(INC)
+        .agg(
+            pl.len().alias("n"),
+            pl.col("customer_id").n_unique().alias("buyers"),
+            pl.col("counterparty").n_unique().alias("payees"),
+            (pl.col("amount_inr").last() < pl.col("amount_inr").first()).alias("smaller"),
+            (pl.col("timestamp").max() - pl.col("timestamp").min()).dt.total_hours().alias("hours"),
+            (pl.col("label_known_at").first() - pl.col("timestamp").max())
+            .dt.total_days()
+            .alias("report"),
+        )
     )
     assert per["n"].max() == 2
     assert 0.2 < (per["n"] == 2).mean() < 0.5  # type: ignore[operator]
@@ -173,8 +177,10 @@ def test_a_fake_seller_is_an_advance_payment_never_refunded_and_reported_later(
     assert two["smaller"].all()
     assert two["hours"].max() <= 48  # type: ignore[operator]
     assert (per["report"] >= 1).mean() > 0.95  # type: ignore[operator]
-    collect = _rows(small, "upi_collect_scam").group_by(INC).agg(
-        (pl.col("label_known_at").first() - pl.col("timestamp").max()).dt.total_days()
+    collect = (
+        _rows(small, "upi_collect_scam")
+        .group_by(INC)
+        .agg((pl.col("label_known_at").first() - pl.col("timestamp").max()).dt.total_days())
     )
     assert per["report"].median() > collect["label_known_at"].median()  # type: ignore[operator]
     # Nothing comes back: no refund from the shop, no transfer of the amount from the payee.

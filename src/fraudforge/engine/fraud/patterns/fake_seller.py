@@ -112,9 +112,7 @@ PATTERN = FraudPattern(
     description=__doc__ or "",
     weight=0.03,
     mean_rows=1.0 + SECOND_SHARE,
-    targets=(
-        "buyers on classifieds and social-media shops: younger, active online shoppers most"
-    ),
+    targets=("buyers on classifieds and social-media shops: younger, active online shoppers most"),
     build=build,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_WEEKEND,
