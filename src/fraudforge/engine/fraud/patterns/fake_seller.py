@@ -2,22 +2,23 @@
 motorbike or clothes at a low price (an "army officer" on OLX or Facebook Marketplace who has
 been transferred and must sell quickly, a shop page on Instagram) and asks the buyer for an
 advance by UPI before delivery: a transfer to the "seller's" own UPI address (an account opened
-or rented a few weeks earlier), or a payment by a QR code sent over chat, which may belong to a
-small online merchant the fraudster onboarded through an aggregator. Part of the time a second
-demand follows within hours or a day or two, for "delivery", "GST", "army canteen" or
-"insurance" charges, smaller than the advance and to the same payee. The buyer pays from their
-own phone, at home, by their usual UPI app; nothing is ever delivered, and the buyer complains
-only after waiting for the goods for several days, so the label is known a delivery wait plus
-the usual report delay after the last payment. The amount is the advance on what such goods
-cost: the upper part of what the category's genuine purchases cost, within UPI's limits. The
-bank's rules decline few such payments (an ordinary-looking transfer). Sources: Odisha
-Police's advisory on fraudsters posing as army personnel who sell phones, cars and bikes
-online and "extract money from the victims as advance payments through delivery charges"
-(Orissa Post, 31 December 2019, https://www.orissapost.com/advisory-to-thwart-m-wallet-fraud/);
-Kashmir Cyber Police's advisory (QR codes sent for payment, "GST, shipment charges and delay
-taxes"; https://www.greaterkashmir.com/news/srinagar/cyber-police-issue-advisory-as-online-fraud-complaints-galore/);
-Hyderabad's three police commissionerates, 3,838 OLX fraud complaints in 2019 with losses of
-INR 13.4 crore, about INR 35,000 a complaint (Siasat, 15 February 2020,
+a few weeks earlier, or an existing account rented for a commission), or a payment by a QR code
+sent over chat, which may belong to a small online merchant the fraudster onboarded through an
+aggregator. Part of the time a second demand follows within hours or a day or two, for
+"delivery", "GST", "army canteen" or "insurance" charges, smaller than the advance and to the
+same payee. The buyer pays from their own phone, at home, by their usual UPI app; nothing is
+ever delivered, and the buyer complains only after waiting for the goods for several days, so
+the label is known a delivery wait plus the usual report delay after the last payment. The
+amount is the advance on what such goods cost: the upper part of what the category's genuine
+purchases cost, within UPI's limits. The bank's rules decline few such payments (an
+ordinary-looking transfer). Sources: Odisha Police's advisory on fraudsters posing as army
+personnel who sell phones, cars and bikes online and "extract money from the victims as advance
+payments through delivery charges" (Orissa Post, 31 December 2019,
+https://www.orissapost.com/advisory-to-thwart-m-wallet-fraud/); Kashmir Cyber Police's advisory
+(QR codes sent for payment, "GST, shipment charges and delay taxes";
+https://www.greaterkashmir.com/news/srinagar/cyber-police-issue-advisory-as-online-fraud-complaints-galore/);
+Hyderabad's three police commissionerates, 3,838 OLX fraud complaints in 2019 with losses of INR
+13.4 crore, about INR 35,000 a complaint (Siasat, 15 February 2020,
 https://www.siasat.com/olx-frauds-rise-cyber-crime-cops-cautions-1827235/).
 """
 
@@ -58,7 +59,9 @@ person's UPI address, by a transfer or a personal QR)."""
 PERSONAL_QR_SHARE = 0.35
 """Transfers to a person made by scanning the QR code the "seller" sent."""
 HANDLE_DAYS = 90.0
-"""The seller's UPI address is at most this old."""
+"""The seller's UPI address is at most this old when the account was opened for the scam."""
+RENTED_SHARE = 0.4
+"""Sellers paid into an existing account rented for a commission (an address of any age)."""
 DELIVERY_WAIT_DAYS = 6.0
 """Mean days the buyer waits for the goods before complaining (on top of the usual delay)."""
 RISK = 0.03
@@ -83,7 +86,12 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     later = (rng.uniform(*SECOND_AFTER_H, part.size) * 3_600).astype(np.int64)
     ts = parts.t0[part] + np.where(pos == 0, 0, later)
     shop = rng.random(n) < MERCHANT_SHARE
-    payee = young_payees(ctx, parts.t0, HANDLE_DAYS, parts.cust)
+    rented = rng.random(n) < RENTED_SHARE
+    payee = np.where(
+        rented,
+        young_payees(ctx, parts.t0, np.inf, parts.cust),
+        young_payees(ctx, parts.t0, HANDLE_DAYS, parts.cust),
+    )
     merchant = np.where(shop, young_merchants(ctx, goods, parts.t0), -1)[part]
     on_shop = shop[part]
     qr = on_shop | (rng.random(n) < PERSONAL_QR_SHARE)[part]

@@ -9,8 +9,9 @@ sends escalating transfers over days to weeks (three to nine deposits, each larg
 last until the victim's savings run short), to several accounts the gang rotates every few
 days, and at the end pays "withdrawal fees" or "taxes" of a tenth to a third of what the
 site shows, and never gets the money out. Every payment is made by the victim on their own
-phone, to mule accounts opened or rented weeks before (young UPI addresses) that the gang
-uses for all its victims of those days. UPI carries deposits up to its INR 1 lakh a day;
+phone, to mule accounts that the gang uses for all its victims of those days: accounts opened
+for it weeks before (young UPI addresses), or existing accounts of students and unemployed
+youths rented for a commission. UPI carries deposits up to its INR 1 lakh a day;
 larger ones go by IMPS in the bank's app (at most ``NET_BANKING_MAX_INR`` each); the bank
 declines deposits beyond the UPI daily limit and some by its fraud rules (more of the large
 ones). The returns are the mule account's own P2P transfers to the victim, labelled as part of
@@ -27,7 +28,9 @@ Mumbai task-fraud cases, INR 150-200 first payments, then prepaid tasks, INR 28.
 accounts in three days (Business Standard, 21 May 2024,
 https://business-standard.com/finance/personal-finance/mumbai-women-lose-rs-53-lakh-to-task-fraud-latest-scam-decoded-124052100319_1.html);
 INR 14.25 lakh to eight accounts over ten days (Moneycontrol,
-https://www.moneycontrol.com/news/trends/features/job-scams-like-subscribe-and-get-paid-have-you-fallen-for-work-from-home-frauds-10574021.html).
+https://www.moneycontrol.com/news/trends/features/job-scams-like-subscribe-and-get-paid-have-you-fallen-for-work-from-home-frauds-10574021.html);
+accounts taken on rent from students and unemployed youths for INR 1,500-10,000 a month (Pune
+Mirror, https://punemirror.com/pune/crime/pune-cyber-crime-news-mule-account-holders-end-up-behind-bars/cid1735043677.htm).
 """
 
 from __future__ import annotations
@@ -73,7 +76,11 @@ VICTIMS_PER_GANG = 4.0
 MULE_SHIFT_DAYS = 4.0
 """A gang rotates its receiving accounts this often (two in use at a time)."""
 MULE_HANDLE_DAYS = 60.0
-"""A mule account's UPI address is at most this old when the gang starts using it."""
+"""A mule account opened for the gang has a UPI address at most this old when the gang starts
+using it."""
+RENTED_SHARE = 0.4
+"""Mule accounts that are someone's existing account rented to the gang for a commission (a
+student's, an unemployed youth's), with an address of any age."""
 UPI_SHARE_MID = 0.6
 """Deposits of INR 25,000 to 1 lakh sent by UPI (the rest by IMPS, as the group asks)."""
 NET_BANKING_MAX_INR = 200_000.0
@@ -156,8 +163,9 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
 def _mules(draw: IncidentDraw, gang: np.ndarray, t: np.ndarray, avoid: np.ndarray) -> np.ndarray:
     """The mule account a gang uses at each time: one of the two of its current shift, each
     the same for every payment of the shift (a function of the seed, the gang, the shift and
-    the slot), with a UPI address at most ``MULE_HANDLE_DAYS`` old at the shift's start,
-    drawn by ``MULES`` among accounts no pattern reserves; never ``avoid`` (the victim)."""
+    the slot), drawn by ``MULES`` among accounts no pattern reserves: an account opened for the
+    gang, its UPI address at most ``MULE_HANDLE_DAYS`` old at the shift's start, or one rented
+    (``RENTED_SHARE``), of any age; never ``avoid`` (the victim)."""
     from fraudforge.engine.ids import mix63
     from fraudforge.engine.session import handle_created
 
@@ -179,6 +187,10 @@ def _mules(draw: IncidentDraw, gang: np.ndarray, t: np.ndarray, avoid: np.ndarra
     hi = np.searchsorted(created[order], start, side="right")
     h = mix63(uniq.astype(np.uint64) ^ np.uint64(draw.scenario.seed & ((1 << 63) - 1)))
     u = (np.asarray(h, dtype=np.uint64) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    rented = (np.asarray(h, dtype=np.uint64) & np.uint64(1023)).astype(np.float64) < (
+        RENTED_SHARE * 1024
+    )
+    lo, hi = np.where(rented, 0, lo), np.where(rented, people.n, hi)
     got = np.searchsorted(cum, cum[lo] + u * (cum[hi] - cum[lo]), side="right") - 1
     mule = order[np.clip(got, lo, np.maximum(hi - 1, lo))]
     mule = np.where(hi > lo, mule, draw.parties(uniq.size))[inv]
