@@ -3,34 +3,36 @@ trading groups, fake trading apps). A message on WhatsApp or Telegram offers eas
 liking videos or rating hotels, or a place in a "VIP" trading group; the first tasks are paid
 (INR 50-250 a task, a few hundred in all) from an account of the gang's, then the victim is
 asked to "top up" or "invest" for a prepaid task or a trading plan: a first deposit of a few
-hundred to a few thousand rupees comes back with a commission within hours, so the next,
-larger deposit follows. From then on the gains are only shown on the website: the victim
-sends escalating transfers over days to weeks (three to nine deposits, each larger than the
-last until the victim's savings run short), to several accounts the gang rotates every few
-days, and at the end pays "withdrawal fees" or "taxes" of a tenth to a third of what the
-site shows, and never gets the money out. Every payment is made by the victim on their own
-phone, to mule accounts that the gang uses for all its victims of those days: accounts opened
-for it weeks before (young UPI addresses), or existing accounts of students and unemployed
-youths rented for a commission. UPI carries deposits up to its INR 1 lakh a day;
-larger ones go by IMPS in the bank's app (at most ``NET_BANKING_MAX_INR`` each); the bank
-declines deposits beyond the UPI daily limit and some by its fraud rules (more of the large
-ones). The returns are the mule account's own P2P transfers to the victim, labelled as part of
-the incident (a bank sees the mule's outgoing payment); the victim reports when the
-withdrawal fails, so a return's label is known only a report delay after the incident's usual
-length. Sources: I4C's figures for January-September 2024, stock trading scams INR 4,636 crore
-in 2,28,094 complaints and investment scams INR 3,216 crore in 1,00,360, together 69 % of the
-INR 11,333 crore of cyber-fraud losses (Business Standard, 27 November 2024,
+hundred to a few thousand rupees comes back with a commission within hours, so the next, larger
+deposit follows. From then on the gains are only shown on the website: the victim sends
+escalating transfers over days to weeks (three to nine deposits, each larger than the last until
+the victim's savings run short), to several accounts the gang rotates every few days, and at the
+end pays "withdrawal fees" or "taxes" of a tenth to a third of what the site shows, and never
+gets the money out. Every payment is made by the victim on their own phone, to mule accounts
+that the gang uses for all its victims of those days: accounts opened for it weeks before (young
+UPI addresses), or existing accounts of students and unemployed youths rented for a commission.
+UPI carries deposits up to its INR 1 lakh a day; larger ones, and some from INR 25,000 as the
+group asks, go by IMPS in the bank's app (at most INR 2 lakh each); the bank declines deposits
+beyond the UPI daily limit and some by its fraud rules (more of the large ones). The returns are
+the mule account's own P2P transfers to the victim, labelled as part of the incident (a bank
+sees the mule's outgoing payment); the victim reports when the withdrawal fails, so a return's
+label is known only a report delay after the incident's usual length. Sources: I4C's figures for
+January-September 2024, stock trading scams INR 4,636 crore in 2,28,094 complaints and
+investment scams INR 3,216 crore in 1,00,360, together 69 % of the INR 11,333 crore of
+cyber-fraud losses (Business Standard, 27 November 2024,
 https://business-standard.com/india-news/rs-11-333-crore-lost-in-cyber-frauds-till-sep-pm-warns-of-digital-arrest-124112700589_1.html);
 the mechanism, as Chennai police described it: paid likes, a small investment with a minor
 return, then bigger ones, then processing and withdrawal fees (The New Indian Express, 3 April
-2023, https://www.newindianexpress.com/states/tamil-nadu/2023/apr/03/part-time-jobs-new-tool-in-online-scammers-arsenal-2562150.html);
+2023,
+https://www.newindianexpress.com/states/tamil-nadu/2023/apr/03/part-time-jobs-new-tool-in-online-scammers-arsenal-2562150.html);
 Mumbai task-fraud cases, INR 150-200 first payments, then prepaid tasks, INR 28.51 lakh to four
 accounts in three days (Business Standard, 21 May 2024,
 https://business-standard.com/finance/personal-finance/mumbai-women-lose-rs-53-lakh-to-task-fraud-latest-scam-decoded-124052100319_1.html);
 INR 14.25 lakh to eight accounts over ten days (Moneycontrol,
 https://www.moneycontrol.com/news/trends/features/job-scams-like-subscribe-and-get-paid-have-you-fallen-for-work-from-home-frauds-10574021.html);
 accounts taken on rent from students and unemployed youths for INR 1,500-10,000 a month (Pune
-Mirror, https://punemirror.com/pune/crime/pune-cyber-crime-news-mule-account-holders-end-up-behind-bars/cid1735043677.htm).
+Mirror,
+https://punemirror.com/pune/crime/pune-cyber-crime-news-mule-account-holders-end-up-behind-bars/cid1735043677.htm).
 """
 
 from __future__ import annotations
