@@ -318,6 +318,24 @@ def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64
     return np.asarray(out, dtype=np.int64)
 
 
+def young_merchants(ctx: ShardContext, category: I64, ts: I64, tries: int = 16) -> I64:
+    """For each category and time, the online merchant of that category (among ``tries``
+    drawn by popularity from ``ctx.rng``) whose UPI address was the youngest at that time: the
+    small shops fraudsters onboard through an aggregator to take payments by QR or collect."""
+    from fraudforge.engine.population import pick_merchants
+
+    n = category.shape[0]
+    shops, _ = pick_merchants(
+        ctx.rng, ctx.merchants, np.repeat(category, tries), np.zeros(n * tries, dtype=np.int64),
+        np.ones(n * tries, dtype=bool),
+    )  # fmt: skip
+    shops = shops.reshape(n, tries)
+    at = np.repeat(ts, tries)
+    age = handle_age_days(shops.ravel(), np.ones(n * tries, bool), at, ctx.t_end)
+    pick = np.argmin(age.reshape(n, tries), axis=1)
+    return np.asarray(shops[np.arange(n), pick], dtype=np.int64)
+
+
 def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:
     """Whose device each row used and which of theirs: (global customer, slot) for the
     customer's own devices (slot ``MAX_DEVICES`` is a new phone) and the partner's shared phone

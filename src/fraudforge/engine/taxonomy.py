@@ -12,16 +12,20 @@ FRAUD_TYPES: tuple[str, ...] = REGISTRY.names
 """The fraud patterns, in code order: one module each under ``engine/fraud/patterns``
 (``bust_out`` is first-party bust-out, ``amount_manipulation`` is structuring just below
 reporting thresholds)."""
-if [p.code for p in REGISTRY.patterns] != list(range(1, len(FRAUD_TYPES) + 1)):
-    raise RuntimeError(
-        "fraud pattern codes must run 1..N without gaps (they are the fraud_type Enum's codes): "
-        f"{[(p.code, p.name) for p in REGISTRY.patterns]}"
-    )
+RESERVED_PREFIX = "reserved_"
+"""Label of a code no pattern of this build holds (a code taken by a pattern built elsewhere, or
+a retired pattern's): the Enum keeps every code at its position, so released codes never move."""
+_BY_CODE = {p.code: p.name for p in REGISTRY.patterns}
 
 ANOMALY_TYPES: tuple[str, ...] = ("behavioural", "geographic", "temporal", "amount")
 """The 4 kinds of legitimate but unusual behaviour."""
 
-FRAUD_LABELS: tuple[str, ...] = ("none", *FRAUD_TYPES)
+FRAUD_LABELS: tuple[str, ...] = (
+    "none",
+    *(_BY_CODE.get(c, f"{RESERVED_PREFIX}{c}") for c in range(1, max(_BY_CODE, default=0) + 1)),
+)
+"""The ``fraud_type`` Enum: position is the label code (``reserved_<code>`` where no pattern
+holds the code)."""
 ANOMALY_LABELS: tuple[str, ...] = ("none", *ANOMALY_TYPES)
 
 DEFAULT_FRAUD_MIX: dict[str, float] = REGISTRY.default_mix()

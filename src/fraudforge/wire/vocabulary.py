@@ -247,6 +247,11 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
         "loyalty_abuse",
         "upi_collect_scam",
         "sim_swap",
+        "reserved_18",
+        "reserved_19",
+        "reserved_20",
+        "investment_scam",
+        "fake_seller",
     ),
     "anomaly_type": (
         "none",
