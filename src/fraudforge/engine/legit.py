@@ -55,7 +55,7 @@ def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     whole, offset by group; a large one (modes per customer) would miss the cache on every
     step of that search, so each row's few cumulatives are gathered and counted instead."""
     k = cum.shape[1]
-    u = rng.random(group.shape[0]) * 0.999999
+    u: F64 = np.asarray(rng.random(group.shape[0]) * 0.999999)
     if cum.size <= SMALL_TABLE:
         flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
         pick = np.searchsorted(flat, group + u, side="right") - group * k
