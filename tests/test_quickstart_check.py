@@ -16,7 +16,8 @@ def _converter() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "quickstart_script", ROOT / "scripts" / "quickstart_script.py"
     )
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -60,7 +61,7 @@ def test_a_page_becomes_its_script() -> None:
     a multi-line quoted body kept whole, rows and port substituted, the key kept, the server
     backgrounded and waited for, the python block run with KEY and PORT, then stopped."""
     qs = _converter()
-    assert qs.script(PAGE) == "\n".join(
+    expected = "\n".join(
         [
             "set -euxo pipefail",
             "make .venv/.installed",
@@ -81,7 +82,8 @@ def test_a_page_becomes_its_script() -> None:
             "    pass\nPYTHON",
             qs.STOP,
         ]
-    ) + "\n"
+    )
+    assert qs.script(PAGE) == expected + "\n"
 
 
 def test_the_quickstart_page_is_followed_whole() -> None:
