@@ -12,31 +12,20 @@ from typing import TypeVar
 import httpx
 
 from fraudforge.client._core import RETRY_TRANSPORT, Call, ClientBase, Retry, flatten
+from fraudforge.client.sync import Client
 from fraudforge.wire import Feedback, ModelInfo, Ready, ScoreResult, Transaction
 
 T = TypeVar("T")
 
 
 class AsyncClient(ClientBase[httpx.AsyncBaseTransport, httpx.AsyncClient]):
-    """``Client`` for asyncio: the same options and calls, awaited. Use as an async context
-    manager or await ``close``.
+    """``Client`` for asyncio: the same options and calls, awaited (each call's docstring is
+    ``Client``'s, set below the class). Use as an async context manager or await ``close``.
 
     Parameters
     ----------
-    base_url
-        The service's address, e.g. ``"http://127.0.0.1:8000"``.
-    api_key
-        Sent as ``X-API-Key`` with every request (default: none, for a service without keys).
-    timeout
-        Seconds each request may take (connect, send and read), default 5.
-    retry
-        Attempts and backoff for connection failures, 5xx and 429 (honouring
-        ``Retry-After``); default ``RetryPolicy()``: 4 attempts.
-    batch_size
-        The service's batch limit, which ``score_batch`` chunks to (default 1000, the
-        service's default ``max_batch``).
-    headers
-        More headers for every request.
+    base_url, api_key, timeout, retry, batch_size, headers
+        As for :class:`Client`.
     transport
         An httpx async transport in place of the network (tests).
 
@@ -68,97 +57,22 @@ class AsyncClient(ClientBase[httpx.AsyncBaseTransport, httpx.AsyncClient]):
             attempt += 1
 
     async def score(self, txn: Transaction) -> ScoreResult:
-        """Score one transaction (it also enters the customer's online history).
-
-        Parameters
-        ----------
-        txn
-            The payment as the bank sees it at authorisation.
-
-        Returns
-        -------
-        ScoreResult
-            Its fraud probability, risk score, decision, likely fraud type and reasons.
-
-        Raises
-        ------
-        ServiceError
-            When the service refuses it (e.g. 422 naming the field) after any retries.
-        ServiceUnreachableError
-            When no connection could be made within the retry policy's attempts.
-        """
         return await self._send(self._core.score(txn))
 
     async def score_batch(self, txns: Iterable[Transaction]) -> list[ScoreResult]:
-        """Score transactions in chunks of the batch limit.
-
-        Parameters
-        ----------
-        txns
-            The payments, in the order each customer's happened.
-
-        Returns
-        -------
-        list[ScoreResult]
-            One result per transaction, in input order (empty for no transactions).
-
-        Raises
-        ------
-        ServiceError
-            When the service refuses a chunk; earlier chunks have been scored.
-        ServiceUnreachableError
-            When no connection could be made within the retry policy's attempts.
-        """
         return flatten([await self._send(call) for call in self._core.batches(txns)])
 
     async def feedback(self, feedback: Feedback) -> None:
-        """Report a confirmed fraud or chargeback.
-
-        Parameters
-        ----------
-        feedback
-            The scored transaction, the kind (``fraud`` or ``chargeback``) and when it became
-            known.
-
-        Raises
-        ------
-        ServiceError
-            When the service refuses it (e.g. an unknown transaction, or a key without the
-            ``feedback`` scope).
-        """
         await self._send(self._core.feedback(feedback))
 
     async def model_info(self) -> ModelInfo:
-        """The model being served."""
         return await self._send(self._core.model_info())
 
     async def ready(self) -> Ready:
-        """One readiness probe (no retries; a connection failure raises)."""
         response = await self._http.get("/ready")
         return self._core.probe(response)
 
     async def wait_until_ready(self, *, timeout: float = 30.0, interval: float = 0.1) -> Ready:
-        """Poll ``/ready`` until the service is ready.
-
-        Parameters
-        ----------
-        timeout
-            Seconds to wait at most.
-        interval
-            Seconds between probes.
-
-        Returns
-        -------
-        Ready
-            The first answer that says ready (with the model being served).
-
-        Raises
-        ------
-        NotReadyError
-            After ``timeout`` seconds, with the last reason (still starting, or no answer).
-        ServiceError
-            At once when the service reports that its startup failed.
-        """
         deadline = time.monotonic() + timeout
         last: Ready | None = None
         error: Exception | None = None
@@ -186,5 +100,9 @@ class AsyncClient(ClientBase[httpx.AsyncBaseTransport, httpx.AsyncClient]):
     ) -> None:
         await self.close()
 
+
+for _name in ("score", "score_batch", "feedback", "model_info", "ready", "wait_until_ready"):
+    # the same calls as Client's, awaited: one docstring for both
+    getattr(AsyncClient, _name).__doc__ = getattr(Client, _name).__doc__
 
 __all__ = ["AsyncClient"]
