@@ -364,3 +364,18 @@ def test_sampled_genuine_rows_are_weighted_back(planted: Path) -> None:
     assert (rule.fraud_rows, rule.recall) == (400, 0.4)
     assert rule.precision == pytest.approx(0.8, abs=0.05)
     assert rule.support == pytest.approx(500, abs=40)
+
+
+def test_rules_count_the_incidents_they_cover(planted_report: Audit) -> None:
+    """Each rule reports the distinct incidents among its fraud rows (the planted BNPL rows are
+    400 one-row incidents), and the most precise rule over several incidents spans at least
+    ``SPREAD_INCIDENTS`` of them."""
+    from fraudforge.analytics.audit import SPREAD_INCIDENTS
+
+    assert _find(planted_report, "payment_mode = bnpl").incidents == 400
+    for rule in planted_report.rules:
+        assert 1 <= rule.incidents <= rule.fraud_rows
+    spread = planted_report.most_precise_spread
+    assert spread is not None
+    assert spread.incidents >= SPREAD_INCIDENTS
+    assert spread.precision <= planted_report.max_precision

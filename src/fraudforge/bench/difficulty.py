@@ -100,6 +100,9 @@ class Difficulty(msgspec.Struct, kw_only=True, frozen=True):
     audit_worst_rule: Rule | None
     audit_most_precise: Rule | None
     audit_max_precision: float
+    audit_spread: Rule | None = None
+    """The audit's most precise rule over 3 incidents or more (a mechanism's tell rather than
+    one incident's fingerprint)."""
     seconds: float
 
     def inside(self) -> dict[str, bool]:
@@ -261,6 +264,7 @@ def measure(
         audit_worst_rule=found.rules[0] if found.rules else None,
         audit_most_precise=found.most_precise,
         audit_max_precision=found.max_precision,
+        audit_spread=found.most_precise_spread,
         seconds=round(time.perf_counter() - started, 1),
     )
 
@@ -304,6 +308,17 @@ def to_markdown(results: Sequence[Difficulty], labels: Sequence[str]) -> str:
             f"`{d.audit_worst_rule.text}` ({d.audit_worst_rule.precision:.2f}, "
             f"{d.audit_worst_rule.recall:.1%})"
             if d.audit_worst_rule
+            else "none"
+            for d in results
+        )
+        + " |"
+    )
+    lines.append(
+        "| audit: most precise rule over 3+ incidents | | "
+        + " | ".join(
+            f"`{d.audit_spread.text}` ({d.audit_spread.precision:.2f}, "
+            f"{d.audit_spread.recall:.1%}, {d.audit_spread.incidents} incidents)"
+            if d.audit_spread
             else "none"
             for d in results
         )

@@ -22,14 +22,13 @@ def _print(report: Any) -> None:
         title=f"{report.dataset}: the {len(report.rules)} worst of {report.rules_found:,} rules "
         f"covering at least {report.min_recall:.1%} of {report.fraud_rows:,} fraud rows"
     )
-    for col in ("#", "group", "rule", "precision", "recall", "support", "patterns hit"):
-        rules.add_column(
-            col, justify="right" if col in ("#", "precision", "recall", "support") else "left"
-        )
+    numeric = ("#", "precision", "recall", "support", "incidents")
+    for col in ("#", "group", "rule", *numeric[1:], "patterns hit"):
+        rules.add_column(col, justify="right" if col in numeric else "left")
     for r in report.rules:
         rules.add_row(
             str(r.rank), r.group, r.text, f"{r.precision:.3f}", _share(r.recall),
-            f"{r.support:,}", pattern_text(r.patterns, r.fraud_rows),
+            f"{r.support:,}", f"{r.incidents:,}", pattern_text(r.patterns, r.fraud_rows),
         )  # fmt: skip
     out.print(rules)
     if report.trees:
@@ -47,6 +46,15 @@ def _print(report: Any) -> None:
         out.print(
             f"most precise rule: {best.text} (precision {best.precision:.3f}, recall "
             f"{_share(best.recall)}); {report.rows:,} rows audited in {report.seconds:.1f} s",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
+    spread = report.most_precise_spread
+    if spread is not None and best is not None and spread.text != best.text:
+        out.print(
+            f"most precise rule over {spread.incidents} incidents: {spread.text} (precision "
+            f"{spread.precision:.3f}, recall {_share(spread.recall)})",
             soft_wrap=True,
             highlight=False,
             markup=False,

@@ -51,13 +51,21 @@ BILL_MASK[mkt.BILL_CATEGORIES] = 1.0
 
 def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     """One draw per row from the categorical ``cum[group[row]]`` (rows of ``cum`` are cumulative
-    probabilities ending at 1), via one ``searchsorted`` over group-offset cumulatives."""
+    probabilities ending at 1). A small table (hours, categories by a few groups) is searched
+    whole, offset by group; a large one (modes per customer) would miss the cache on every
+    step of that search, so each row's few cumulatives are gathered and counted instead."""
     k = cum.shape[1]
-    flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
-    u = group + rng.random(group.shape[0]) * 0.999999
-    return np.asarray(np.searchsorted(flat, u, side="right") - group * k, dtype=np.int64).clip(
-        0, k - 1
-    )
+    u = rng.random(group.shape[0]) * 0.999999
+    if cum.size <= SMALL_TABLE:
+        flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
+        pick = np.searchsorted(flat, group + u, side="right") - group * k
+    else:
+        pick = (cum[group] <= u[:, None]).sum(axis=1)
+    return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
+
+
+SMALL_TABLE = 8_192
+"""Cumulatives (64 KiB) up to which ``sample_by_group`` searches the whole table."""
 
 
 def normalised_cum(weights: F64) -> F64:
@@ -92,10 +100,9 @@ def atm_amounts(rng: np.random.Generator, scale: F64) -> F64:
     return np.asarray(np.clip(np.round(raw / step) * step, 100.0, ATM_MAX_INR), dtype=np.float64)
 
 
-def p2p_amounts(rng: np.random.Generator, scale: F64) -> F64:
-    """Amounts of transfers between people: small everyday ones or larger ones (see
+def p2p_amounts(rng: np.random.Generator, scale: F64, small: B) -> F64:
+    """Amounts of transfers between people: small everyday ones (``small``) or larger ones (see
     ``P2P_SMALL_SHARE``), larger for customers who spend more."""
-    small = rng.random(scale.shape[0]) < P2P_SMALL_SHARE
     median = np.where(small, P2P_SMALL[0], P2P_LARGE[0]) * scale**0.5
     sigma = np.where(small, P2P_SMALL[1], P2P_LARGE[1])
     return np.asarray(median * np.exp(sigma * rng.standard_normal(scale.shape[0])))
@@ -225,6 +232,29 @@ def available_funds(cu: Customers, c: I64, mode: I64) -> F64:
 
 N_REGULAR_CONTACTS = 6
 """Regular payees per customer (family, friends, the milkman): most transfers go to them."""
+VENDOR_SHARE = 0.3
+"""Small transfers paid to a small shop's or street vendor's personal UPI address (P2PM: the
+tea stall, the vegetable seller, the tutor) rather than to a friend: assumption; the RBI's
+February 2026 clarification on P2PM payments names the practice (Business Standard,
+https://www.business-standard.com/finance/news/rbi-gives-compliance-breather-for-small-merchant-upi-transactions-126022601192_1.html)."""
+SELLER_SHARE = 0.1
+"""Larger transfers paid to a small online seller's or service provider's personal address (a
+home baker on Instagram, a tutor, an event organiser), who is paid by people all over the
+country: assumption, the online side of the same P2PM practice."""
+NATIONAL_POOL = 511
+"""The pool number of those sellers (the vendors' pools are the cities' numbers)."""
+VENDORS_PER_CITY = 2_000
+"""Vendor addresses in a city, ranked by popularity (``VENDOR_ZIPF``)."""
+VENDOR_ZIPF = 1.05
+"""Zipf exponent of the vendors' popularity: a few stalls by a station take payments from
+hundreds of people, most from a handful, so a payee's number of payers is heavy-tailed."""
+N_VENDOR_HABITS = 3
+"""Vendors a customer keeps paying in a city (the same tea stall every morning)."""
+VENDOR_QR_SHARE = 0.85
+"""Vendor payments made by scanning the vendor's printed QR code (the rest by its number)."""
+_VENDOR_CUM: F64 = np.cumsum(1.0 / np.arange(1, VENDORS_PER_CITY + 1) ** VENDOR_ZIPF)
+_VENDOR_CUM /= _VENDOR_CUM[-1]
+_VENDOR_SALT = np.uint64(0x6C1F_2B95)
 TEST_TRANSFER_SHARE = 0.25
 """Large first transfers to a new payee preceded by an INR 1 test transfer."""
 DUPLICATE_SHARE = 0.001
@@ -278,6 +308,19 @@ def place_rows(
     rows["lat"] = np.where(shop, merchants.lat[msafe], lat)
     rows["lon"] = np.where(shop, merchants.lon[msafe], lon)
     rows["city"] = np.where(shop, merchants.city[msafe], loc_city)
+
+
+def vendors(rng: np.random.Generator, cust: I64, city: I64, n_customers: int) -> I64:
+    """The vendor each P2PM payment goes to: one of the customer's ``N_VENDOR_HABITS`` habitual
+    vendors in that city (``NATIONAL_POOL``: online sellers), each drawn once by the vendors'
+    popularity (a function of customer, city and habit alone, so every shard and every run
+    agrees)."""
+    habit = rng.integers(0, N_VENDOR_HABITS, cust.shape[0]).astype(np.uint64)
+    key = (cust.astype(np.uint64) * np.uint64(4) + habit) * np.uint64(512) + city.astype(np.uint64)
+    u = (mix63(key ^ _VENDOR_SALT) >> 10).astype(np.float64) / float(1 << 53)
+    rank = np.searchsorted(_VENDOR_CUM, u, side="right").astype(np.uint64)
+    who = mix63(city.astype(np.uint64) * np.uint64(1 << 20) + rank + _VENDOR_SALT)
+    return np.asarray(who % max(n_customers, 1), dtype=np.int64)
 
 
 def contacts(rng: np.random.Generator, cust: I64, n_customers: int) -> I64:
@@ -373,6 +416,19 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     online = online & ~p2p
     rows["merchant"] = merchant
     rows["payee"] = np.where(p2p, contacts(rng, rows["cust"], ctx.scenario.customers), -1)
+    # Small transfers are partly payments to vendors' personal addresses, mostly by their QR.
+    small = p2p & (rng.random(n) < P2P_SMALL_SHARE)
+    vendor = small & (rng.random(n) < VENDOR_SHARE)
+    at = np.flatnonzero(vendor)
+    rows["payee"][at] = vendors(rng, rows["cust"][at], loc[at], ctx.scenario.customers)
+    seller = p2p & ~small & (rng.random(n) < SELLER_SHARE)
+    at = np.flatnonzero(seller)
+    pool = np.full(at.size, NATIONAL_POOL, dtype=np.int64)
+    rows["payee"][at] = vendors(rng, rows["cust"][at], pool, ctx.scenario.customers)
+    clash = (vendor | seller) & (rows["payee"] == rows["cust"])
+    rows["payee"][clash] = (rows["payee"][clash] + 1) % max(ctx.scenario.customers, 1)
+    qr = vendor & (rng.random(n) < VENDOR_QR_SHARE)
+    rows["upi_via"] = np.where(qr, mkt.UPI_INITIATION["qr"], rows["upi_via"])
     # How much and how.
     amount = sample_amount(
         rng,
@@ -380,7 +436,7 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
         np.where(mkt.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
     )
     amount = np.where(withdrawal, atm_amounts(rng, cu.amount_scale[c]), amount)
-    amount = np.where(p2p, p2p_amounts(rng, cu.amount_scale[c]), amount)
+    amount = np.where(p2p, p2p_amounts(rng, cu.amount_scale[c], small), amount)
     # Most customers stay within their means: a payment beyond their funds is usually made
     # smaller; the rest try and are declined (draw_status).
     beyond = (amount > cu.funds[c]) & (rng.random(n) < WITHIN_MEANS) & ~withdrawal

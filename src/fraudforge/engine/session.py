@@ -61,13 +61,13 @@ P2P, SHOP, APP, WEB, BILL, SUBSCRIPTION, P2P_NO_COLLECT = range(7)
 INITIATION_WEIGHTS: F64 = np.array(
     [
         # pay, collect, qr, intent, mandate
-        [0.87, 0.04, 0.09, 0.00, 0.00],  # transfer between people
+        [0.92, 0.04, 0.04, 0.00, 0.00],  # transfer between people (vendors' QR: legit.py)
         [0.01, 0.02, 0.97, 0.00, 0.00],  # shop counter: scan and pay
         [0.04, 0.04, 0.02, 0.90, 0.00],  # in a merchant's app: intent
         [0.04, 0.40, 0.36, 0.20, 0.00],  # web checkout: collect to the VPA typed, or a QR
         [0.35, 0.03, 0.03, 0.17, 0.42],  # bills (utilities, telecom, insurance, ...)
         [0.02, 0.03, 0.02, 0.43, 0.50],  # subscriptions (entertainment, digital goods)
-        [0.91, 0.00, 0.09, 0.00, 0.00],  # transfers once P2P collect has ended
+        [0.96, 0.00, 0.04, 0.00, 0.00],  # transfers once P2P collect has ended
     ]
 )
 """Share of each way of starting a UPI payment by context. Public anchors: pull (collect)
@@ -104,9 +104,11 @@ million wireless subscribers (TRAI, 1.3 %), plus replacements of lost, damaged o
 (about 0.5 %, assumed)."""
 NEW_PHONE_WITH_SIM = 0.25
 """New phones that come with a new SIM on the same day (a lost or stolen phone replaced)."""
-REMOTE_USER_SHARE = 0.025
-"""Customers who use screen sharing or remote access now and then (help from family, screen
-mirroring, an employer's tool)."""
+REMOTE_USER_SHARE: F64 = np.array([0.06, 0.02, 0.015])
+"""Customers who use screen sharing or remote access now and then, by digital savviness (low,
+medium, high): help from a son or a grandchild who sets up a payment from afar, most among the
+least savvy, and screen mirroring or an employer's tool among the rest (assumption; about 2.5 %
+of customers in all)."""
 REMOTE_USER_SESSIONS = 0.06
 """Share of such a customer's app sessions with the tool running."""
 HELPED_FACTOR = 2.5
@@ -134,7 +136,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     months = ctx.calendar.days / 30.0
     sim_change = _in_period(ctx, rng, 1.0 - (1.0 - SIM_CHANGE_PER_MONTH) ** months)
     with_phone = (cu.new_phone_at < ctx.t_end) & (rng.random(cu.n) < NEW_PHONE_WITH_SIM)
-    remote_user = rng.random(cu.n) < REMOTE_USER_SHARE
+    remote_user = rng.random(cu.n) < REMOTE_USER_SHARE[cu.savviness]
     upi = rows["mode"] == mkt.MODE["upi"]
     session = app_session(rows.cols)
     preset_via, preset_remote = rows["upi_via"].copy(), rows["remote"].copy()

@@ -5,6 +5,7 @@ per pattern on the raw row."""
 from fraudforge.analytics.audit._frame import ATOM_SOURCES, ATOMS, AuditError
 from fraudforge.analytics.audit.core import (
     MIN_RECALL,
+    SPREAD_INCIDENTS,
     STEP_UNITS,
     TOP,
     Audit,
@@ -20,6 +21,7 @@ __all__ = [
     "ATOMS",
     "ATOM_SOURCES",
     "MIN_RECALL",
+    "SPREAD_INCIDENTS",
     "STEP_UNITS",
     "TOP",
     "Audit",

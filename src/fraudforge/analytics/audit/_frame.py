@@ -44,6 +44,7 @@ NEED: dict[str, tuple[str, ...]] = {
         "amount_inr", "payment_mode", "card_network", "channel", "txn_type", "status", "category",
         "mcc", "city", "state", "lat", "lon", "counterparty", *SESSION_COLUMNS, "is_fraud",
         "fraud_type",
+        "fraud_scenario_id",
     ),
     "customers": (
         "customer_id", "segment", "age", "income_bracket", "occupation", "digital_savviness",
@@ -171,6 +172,8 @@ class Encoded:
     fraud: B
     pattern: I64
     patterns: tuple[str, ...]
+    incident: I64
+    """Each fraud row's incident (``fraud_scenario_id``) as a dense code, -1 for genuine rows."""
     genuine_rows: int
     genuine_weight: float
     cat: dict[str, CatColumn]
@@ -288,6 +291,7 @@ def observable(root: Path) -> pl.LazyFrame:
         "transaction_id",
         pl.col("is_fraud").alias("__fraud"),
         pl.col("fraud_type").cast(pl.String).alias("__pattern"),
+        pl.col("fraud_scenario_id").alias("__incident"),
         "payment_mode", "card_network", "channel", "txn_type", "status", "category", "city",
         "state", "upi_initiation", "remote_access",
         ts.dt.hour().alias("hour"),
@@ -482,6 +486,9 @@ def encode(
         .cast(pl.Int64)
         .to_numpy()
     )
+    incident = np.where(
+        fraud, df["__incident"].rank("dense").fill_null(0).cast(pl.Int64).to_numpy(), -1
+    )
     phase(report, "encoding columns")
     cat: dict[str, CatColumn] = {}
     num: dict[str, NumColumn] = {}
@@ -502,6 +509,7 @@ def encode(
         fraud=fraud,
         pattern=pattern,
         patterns=patterns,
+        incident=np.asarray(incident, dtype=np.int64),
         genuine_rows=genuine_rows,
         genuine_weight=weight,
         cat=cat,

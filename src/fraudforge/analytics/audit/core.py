@@ -24,6 +24,8 @@ from fraudforge.foundation.progress import ProgressFn, ignore, phase
 MIN_RECALL = 0.003
 """Rules covering less than this share of fraud rows are not reported (0.3 %)."""
 TOP = 20
+SPREAD_INCIDENTS = 3
+"""Incidents a rule's fraud rows must span to count as a tell of a mechanism."""
 STEP_UNITS: dict[str, str] = {PAIR_STEP: "pairs", RANGE_STEP: "pairs", TREE_STEP: "patterns"}
 """What the audit's counted progress steps count; the others are phases."""
 
@@ -44,6 +46,10 @@ class Rule(msgspec.Struct, kw_only=True, frozen=True):
     fraud_rows: int
     patterns: dict[str, int]
     """Fraud rows the rule selects, by ``fraud_type``, most first."""
+    incidents: int = 0
+    """Distinct incidents (``fraud_scenario_id``) among those fraud rows: a rule whose rows
+    come from one or two incidents fingerprints those incidents (one mule account, one
+    attacked merchant) rather than telling fraud from genuine traffic in general."""
 
 
 class Audit(msgspec.Struct, kw_only=True, frozen=True):
@@ -62,6 +68,9 @@ class Audit(msgspec.Struct, kw_only=True, frozen=True):
     """The worst ``top`` rules: highest lower 95 % bound of precision first."""
     most_precise: Rule | None
     """The rule of highest precision among all found (the ``--fail-on-precision`` check)."""
+    most_precise_spread: Rule | None = None
+    """The rule of highest precision among those whose fraud rows span at least
+    ``SPREAD_INCIDENTS`` incidents (a tell of a mechanism rather than of one incident)."""
     trees: list[PatternTree]
     seconds: float
 
@@ -74,6 +83,7 @@ class Audit(msgspec.Struct, kw_only=True, frozen=True):
 def _rule(rank: int, cand: Candidate, enc: Encoded, total_fraud: int) -> Rule:
     mask = cand.mask(enc)
     codes = enc.pattern[mask & enc.fraud]
+    incidents = np.unique(enc.incident[mask & enc.fraud]).size
     counts = np.bincount(codes[codes >= 0], minlength=len(enc.patterns))
     patterns = {
         enc.patterns[i]: int(counts[i]) for i in np.argsort(-counts, kind="stable") if counts[i]
@@ -88,7 +98,17 @@ def _rule(rank: int, cand: Candidate, enc: Encoded, total_fraud: int) -> Rule:
         support=round(cand.fraud + cand.genuine),
         fraud_rows=cand.fraud,
         patterns=patterns,
+        incidents=int(incidents),
     )
+
+
+def _spread(order: list[Candidate], enc: Encoded) -> Candidate | None:
+    """The most precise candidate whose fraud rows span ``SPREAD_INCIDENTS`` incidents or more."""
+    for cand in sorted(order, key=lambda c: (-c.precision, -c.fraud)):
+        mask = cand.mask(enc) & enc.fraud
+        if np.unique(enc.incident[mask]).size >= SPREAD_INCIDENTS:
+            return cand
+    return None
 
 
 def _distinct(order: list[Candidate], enc: Encoded, top: int, total_fraud: int) -> list[Rule]:
@@ -127,6 +147,7 @@ def audit(
     total_fraud = int(enc.fraud.sum())
     found: list[Rule] = []
     most_precise: Rule | None = None
+    most_spread: Rule | None = None
     n_found = 0
     if total_fraud:
         search = Search(enc, math.ceil(min_recall * total_fraud - 1e-9), progress=report)
@@ -140,6 +161,8 @@ def audit(
         if order:
             best = max(order, key=lambda c: (c.precision, c.fraud))
             most_precise = _rule(0, best, enc, total_fraud)
+            spread = _spread(order, enc)
+            most_spread = _rule(0, spread, enc, total_fraud) if spread else None
     fitted = []
     if trees and total_fraud:
         fitted = pattern_trees(enc, progress=report)
@@ -153,6 +176,7 @@ def audit(
         rules_found=n_found,
         rules=found,
         most_precise=most_precise,
+        most_precise_spread=most_spread,
         trees=fitted,
         seconds=round(time.perf_counter() - started, 3),
     )
@@ -178,12 +202,12 @@ def to_markdown(report: Audit) -> str:
         f"{report.rows:,} rows, {report.fraud_rows:,} fraud; {report.rules_found:,} rules "
         f"cover at least {report.min_recall:.1%} of fraud rows.",
         "",
-        "| # | rule | precision | recall | support | patterns |",
-        "|---:|---|---:|---:|---:|---|",
+        "| # | rule | precision | recall | support | incidents | patterns |",
+        "|---:|---|---:|---:|---:|---:|---|",
     ]
     lines += [
         f"| {r.rank} | `{r.text}` | {r.precision:.3f} | {r.recall:.2%} | {r.support:,} | "
-        f"{pattern_text(r.patterns, r.fraud_rows)} |"
+        f"{r.incidents:,} | {pattern_text(r.patterns, r.fraud_rows)} |"
         for r in report.rules
     ]
     if report.trees:
@@ -202,6 +226,7 @@ def to_markdown(report: Audit) -> str:
 
 __all__ = [
     "MIN_RECALL",
+    "SPREAD_INCIDENTS",
     "STEP_UNITS",
     "TOP",
     "Audit",

@@ -34,6 +34,11 @@ VULNERABILITY_SIGMA = 1.8
 """Log-sd of each customer's latent vulnerability (shared by all patterns) and propensity: a
 heavy tail, so victims (and first-party fraudsters) concentrate on fewer customers, hit more
 than once, as in victimisation surveys."""
+WEIGHT_CAP = 6.0
+"""No customer's chance under one pattern exceeds this many times the mean of those who can be
+drawn: repeat victims are hit a few times, not dozens (once defrauded, a customer's bank
+blocks the channel, reissues the card or the credentials, and the customer is warned), and no
+single account carries a sizeable share of a pattern's incidents."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class People:
             w = w * self.vulnerability**s.vulnerability
         if s.propensity:
             w = w * self.propensity**s.propensity
+        positive = w[w > 0]
+        if positive.size:
+            w = np.minimum(w, WEIGHT_CAP * positive.mean())
         return np.asarray(w, dtype=np.float64)
 
 

@@ -77,7 +77,10 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         shop = shops[np.arange(n), pick]
         merchant = np.where(p2p[part], -1, shop[part])
         category = np.where(p2p[part], category, ctx.merchants.category[shop][part])
-    amount = np.where(p2p[part], transfer_amounts(rng, want), np.maximum(np.round(want), 1.0))
+    # A merchant's collect request is for an odd sum in whole rupees (a "deposit", a "fee"),
+    # as UPI merchant payments are, and not held to the P2P limit.
+    price = np.round(first[part] * (1.0 + 0.6 * pos) * rng.uniform(1.0, 2.5, part.size))
+    amount = np.where(p2p[part], transfer_amounts(rng, want), np.maximum(price, 1.0))
     rows = make_rows(
         ctx,
         cust=parts.cust[part],
