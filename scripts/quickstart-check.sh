@@ -32,6 +32,6 @@ if ! grep -q "feature kernels (first run only" "$work/quickstart.log"; then
     echo "quickstart-check: the first features run did not say it compiles its kernels" >&2
     exit 1
 fi
-grep -E "^(\+ fraudforge|\+ python|\+ curl -s --fail|compiling|features features|registered|report )" \
+grep -E "^(\+ fraudforge|\+ python|\+ \.venv/bin/python|\+ curl -s --fail|compiling|features features|registered|report )" \
     "$work/quickstart.log" || true
 echo "quickstart-check: docs/quickstart.md followed from a fresh clone at $QUICKSTART_ROWS rows in $((SECONDS - start)) s"
