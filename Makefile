@@ -13,7 +13,8 @@ BENCH_STORAGE ?= .benchmarks
 BENCH_FAIL ?= median:40%
 BENCH_ARGS ?=
 
-.PHONY: demo test lint typecheck check bench bench-quick bench-smoke lock clean container-test
+.PHONY: demo test lint typecheck check bench bench-quick bench-smoke lock clean container-test \
+	quickstart-check
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +49,11 @@ bench-quick: $(STAMP)
 # through tests/test_bench_smoke.py).
 bench-smoke: $(STAMP)
 	$(BIN)/pytest -q bench --benchmark-disable --smoke -p no:cacheprovider
+
+# Follow docs/quickstart.md from a fresh clone of HEAD with an empty Numba cache (about 3 min;
+# .ci/run runs it too). It makes its own clone and venv, so it needs no .venv here.
+quickstart-check:
+	scripts/quickstart-check.sh
 
 # Build the image with podman and start it under chroot (slow; root; see docs/deployment.md).
 container-test:

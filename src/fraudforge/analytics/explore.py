@@ -47,7 +47,18 @@ class Summary:
 
 
 def summary(tx: pl.DataFrame) -> Summary:
-    """Row, customer, merchant, amount, fraud and anomaly counts."""
+    """Row, customer, merchant, amount, fraud and anomaly counts.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    Summary
+        The dataset's figures.
+    """
     cols = ("timestamp", "customer_id", "merchant_id", "amount_inr", "is_fraud", "is_anomaly")
     require_columns(tx, (*cols, "fraud_scenario_id"), "the summary")
     row = tx.select(
@@ -89,7 +100,18 @@ class Cooccurrence:
 
 
 def cooccurrence(tx: pl.DataFrame) -> Cooccurrence:
-    """Fraud type x anomaly type counts and their indicator correlations."""
+    """Fraud type x anomaly type counts and their indicator correlations.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    Cooccurrence
+        The counts and the phi coefficients.
+    """
     require_columns(tx, ("fraud_type", "anomaly_type"), "the co-occurrence analysis")
     f_index = {n: i for i, n in enumerate(FRAUD_LABELS)}
     a_index = {n: i for i, n in enumerate(ANOMALY_LABELS)}
@@ -109,7 +131,18 @@ def cooccurrence(tx: pl.DataFrame) -> Cooccurrence:
 
 
 def severity(tx: pl.DataFrame) -> pl.DataFrame:
-    """Per anomaly type: rows and the severity's mean, median, 90th percentile and maximum."""
+    """Per anomaly type: rows and the severity's mean, median, 90th percentile and maximum.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per anomaly type present.
+    """
     require_columns(tx, ("is_anomaly", "anomaly_type", "anomaly_severity"), "the severity analysis")
     sev = pl.col("anomaly_severity").cast(pl.Float64)
     return (
@@ -141,7 +174,18 @@ class HourWeekday:
 
 
 def hour_weekday(tx: pl.DataFrame) -> HourWeekday:
-    """Counts of rows and fraud rows by weekday and hour."""
+    """Counts of rows and fraud rows by weekday and hour.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    HourWeekday
+        7 x 24 counts, Monday first.
+    """
     require_columns(tx, ("timestamp", "is_fraud"), "the time analysis")
     ts = pl.col("timestamp")
     cell = (ts.dt.weekday().cast(pl.Int64) - 1) * 24 + ts.dt.hour().cast(pl.Int64)
@@ -153,7 +197,18 @@ def hour_weekday(tx: pl.DataFrame) -> HourWeekday:
 
 
 def by_day(tx: pl.DataFrame) -> pl.DataFrame:
-    """Per calendar day: rows, fraud rows and rate, and the festivals on that day ("" if none)."""
+    """Per calendar day: rows, fraud rows and rate, and the festivals on that day ("" if none).
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per day, in date order.
+    """
     require_columns(tx, ("timestamp", "is_fraud", "amount_inr"), "the daily analysis")
     days = rate_table(tx.with_columns(day=pl.col("timestamp").dt.date()), "day").sort("day")
     if days.height == 0:
@@ -174,7 +229,18 @@ def by_day(tx: pl.DataFrame) -> pl.DataFrame:
 
 def festival_effect(days: pl.DataFrame) -> pl.DataFrame:
     """Festival days against ordinary days: days, rows per day and fraud rate (from
-    ``by_day``)."""
+    ``by_day``).
+
+    Parameters
+    ----------
+    days
+        ``by_day``'s table.
+
+    Returns
+    -------
+    polars.DataFrame
+        Two rows: festival days and ordinary days.
+    """
     return (
         days.group_by(
             kind=pl.when(pl.col("festival") != "")
@@ -191,14 +257,36 @@ def festival_effect(days: pl.DataFrame) -> pl.DataFrame:
 
 
 def by_state(tx: pl.DataFrame) -> pl.DataFrame:
-    """Per state: rows, fraud rows and rate, amounts; highest fraud rate first."""
+    """Per state: rows, fraud rows and rate, amounts; highest fraud rate first.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per state.
+    """
     require_columns(tx, ("state", "is_fraud", "amount_inr"), "the geography analysis")
     frame = tx.with_columns(pl.col("state").cast(pl.String))
     return rate_table(frame, "state").sort(["fraud_rate", "state"], descending=[True, False])
 
 
 def by_city(tx: pl.DataFrame) -> pl.DataFrame:
-    """Per city: state, median coordinates of its payments, rows, fraud rows and rate."""
+    """Per city: state, median coordinates of its payments, rows, fraud rows and rate.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per city.
+    """
     require_columns(tx, ("city", "state", "lat", "lon", "is_fraud"), "the geography analysis")
     frame = tx.with_columns(pl.col("city").cast(pl.String), pl.col("state").cast(pl.String))
     coords = frame.group_by("city").agg(
@@ -217,7 +305,20 @@ RISK_COLUMNS: tuple[str, ...] = ("payment_mode", "channel", "category")
 
 def risk_by(tx: pl.DataFrame, column: str) -> pl.DataFrame:
     """Per value of ``column``: rows, fraud rows and rate, and its share of all fraud amount;
-    highest fraud rate first."""
+    highest fraud rate first.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset.
+    column
+        The column to group by (e.g. ``payment_mode``, ``channel``, ``category``).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per value of ``column``.
+    """
     require_columns(tx, (column, "is_fraud", "amount_inr"), f"risk by {column}")
     frame = tx.with_columns(pl.col(column).cast(pl.String))
     table = rate_table(frame, column)
@@ -230,7 +331,18 @@ def risk_by(tx: pl.DataFrame, column: str) -> pl.DataFrame:
 
 def fraud_by_type(tx: pl.DataFrame) -> pl.DataFrame:
     """Per fraud type (fraud rows only): rows, incidents, customers and amounts; most rows
-    first."""
+    first.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset (``scan_dataset``'s columns).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per fraud type present.
+    """
     require_columns(tx, ("fraud_type", "fraud_scenario_id", "customer_id"), "fraud by type")
     return (
         tx.filter(pl.col("is_fraud"))

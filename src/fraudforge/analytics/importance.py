@@ -55,7 +55,25 @@ def predict(model: Model, x: F64) -> F64:
 
 def model_names(model: Model, names: Sequence[str] | None = None) -> list[str]:
     """The model's input column names: ``names`` when given (one per model column, and equal
-    to the model's own names unless it was fitted on unnamed columns), else the model's."""
+    to the model's own names unless it was fitted on unnamed columns), else the model's.
+
+    Parameters
+    ----------
+    model
+        A fitted LightGBM model (a ``Booster`` or a scikit-learn wrapper).
+    names
+        The names to use, one per model column.
+
+    Returns
+    -------
+    list[str]
+        One name per model column.
+
+    Raises
+    ------
+    ValueError
+        When ``names`` has another length than the model's columns, or other names.
+    """
     own = as_booster(model).feature_name()
     if names is None:
         return list(own)
@@ -68,7 +86,20 @@ def model_names(model: Model, names: Sequence[str] | None = None) -> list[str]:
 
 
 def gain_split(model: Model, *, names: Sequence[str] | None = None) -> pl.DataFrame:
-    """Per feature: total gain, number of splits and share of all gain; highest gain first."""
+    """Per feature: total gain, number of splits and share of all gain; highest gain first.
+
+    Parameters
+    ----------
+    model
+        A fitted LightGBM model (a ``Booster`` or a scikit-learn wrapper).
+    names
+        The input names (see ``model_names``).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per feature.
+    """
     booster = as_booster(model)
     gain = np.asarray(booster.feature_importance(importance_type="gain"), dtype=np.float64)
     split = np.asarray(booster.feature_importance(importance_type="split"), dtype=np.int64)
@@ -107,6 +138,30 @@ def permutation_importance(
     A feature the model never splits on cannot change a prediction: its drop is exactly 0 and
     it is not re-scored. ``only`` limits the shuffled features to those named (the table then
     lists just them).
+
+    Parameters
+    ----------
+    model
+        A fitted LightGBM model (a ``Booster`` or a scikit-learn wrapper).
+    x
+        The rows' features, one column per model input.
+    names
+        The model's input names, one per column of ``x``.
+    y
+        The rows' fraud labels.
+    repeats
+        Shuffles per feature.
+    max_rows
+        Rows sampled from ``x`` at most.
+    seed
+        Seed of the sample and the shuffles.
+    only
+        The features to shuffle (default: all).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per feature: the mean and standard deviation of the drop, largest first.
     """
     labels = np.asarray(y).astype(bool)
     if x.shape != (labels.shape[0], len(names)):
@@ -161,7 +216,26 @@ class Shap:
 def shap_values(
     model: Model, x: F64, *, names: Sequence[str], max_rows: int = 1_000, seed: int = 0
 ) -> Shap:
-    """TreeSHAP contributions from LightGBM (``pred_contrib``) for at most ``max_rows`` rows."""
+    """TreeSHAP contributions from LightGBM (``pred_contrib``) for at most ``max_rows`` rows.
+
+    Parameters
+    ----------
+    model
+        A fitted LightGBM model (a ``Booster`` or a scikit-learn wrapper).
+    x
+        The rows' features, one column per model input.
+    names
+        The model's input names, one per column of ``x``.
+    max_rows
+        Rows sampled from ``x`` at most.
+    seed
+        Seed of the sample.
+
+    Returns
+    -------
+    Shap
+        The contributions of the sampled rows, their features and the base value.
+    """
     rows = _sample(x.shape[0], max_rows, seed)
     xs = x[rows]
     contrib = np.asarray(
@@ -201,7 +275,30 @@ def partial_dependence(
     max_rows: int = 2_000,
     seed: int = 0,
 ) -> PartialDependence:
-    """Partial dependence on ``feature`` over the distinct quantiles (1% to 99%) of its values."""
+    """Partial dependence on ``feature`` over the distinct quantiles (1% to 99%) of its values.
+
+    Parameters
+    ----------
+    model
+        A fitted LightGBM model (a ``Booster`` or a scikit-learn wrapper).
+    x
+        The rows' features, one column per model input.
+    names
+        The model's input names, one per column of ``x``.
+    feature
+        The feature to vary.
+    grid_points
+        The most grid values.
+    max_rows
+        Rows sampled from ``x`` at most.
+    seed
+        Seed of the sample.
+
+    Returns
+    -------
+    PartialDependence
+        The grid and the mean prediction at each value.
+    """
     if feature not in names:
         raise ValueError(f"unknown feature `{feature}`: allowed are the model's features")
     j = list(names).index(feature)
@@ -229,6 +326,26 @@ def redundant_features(
     ``threshold``: one row per such feature with that feature and the correlation.
 
     ``order`` lists the features most important first; NaN values count as 0.
+
+    Parameters
+    ----------
+    x
+        The rows' features, one column per name.
+    names
+        The name of each column of ``x``.
+    order
+        The features, most important first.
+    threshold
+        The absolute correlation above which a feature is redundant.
+    max_rows
+        Rows sampled from ``x`` at most.
+    seed
+        Seed of the sample.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per redundant feature.
     """
     if sorted(order) != sorted(names):
         raise ValueError("order must list exactly the features of names")

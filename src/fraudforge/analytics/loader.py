@@ -37,7 +37,30 @@ class ReportModel:
 
 def load_model(spec: str, *, registry: str | Path | None = None) -> ReportModel:
     """The model named by ``spec``: a LightGBM text model file (``Booster.save_model``), or with
-    ``registry`` a registered version, loaded with its sha256 and catalogue checks."""
+    ``registry`` a registered version, loaded with its sha256 and catalogue checks.
+
+    Parameters
+    ----------
+    spec
+        A LightGBM text model file, or ``NAME``, ``NAME:VERSION`` or ``NAME@STAGE`` with
+        ``registry``.
+    registry
+        The model registry of a reference.
+
+    Returns
+    -------
+    ReportModel
+        The model, its name and, for a registered one, its threshold and training record.
+
+    Raises
+    ------
+    FileNotFoundError
+        For a model file that does not exist and no registry.
+    ValueError
+        For a file that is not a LightGBM text model.
+    RegistryError
+        For a reference the registry does not hold.
+    """
     path = Path(spec)
     if path.is_file():
         try:

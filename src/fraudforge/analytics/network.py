@@ -35,7 +35,20 @@ class Network:
 
 def multi_party_incidents(tx: pl.DataFrame, *, min_customers: int = 2) -> pl.DataFrame:
     """Fraud incidents whose rows involve at least ``min_customers`` distinct customers: one
-    row per incident with its fraud type, customers, merchants, devices, payees and rows."""
+    row per incident with its fraud type, customers, merchants, devices, payees and rows.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset.
+    min_customers
+        The fewest distinct customers an incident involves to be kept.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per incident, most customers first.
+    """
     require_columns(tx, _COLUMNS, "the network analysis")
     p2p = pl.col("merchant_id").is_null()
     return (
@@ -112,7 +125,24 @@ def scenario_network(
     tx: pl.DataFrame, *, per_type: int = 4, min_customers: int = 2, seed: int = 0
 ) -> Network:
     """The parties of the ``per_type`` largest multi-party incidents of each fraud type, laid
-    out for drawing, and a summary of all multi-party incidents by fraud type."""
+    out for drawing, and a summary of all multi-party incidents by fraud type.
+
+    Parameters
+    ----------
+    tx
+        Transactions of a dataset.
+    per_type
+        Incidents drawn per fraud type.
+    min_customers
+        The fewest distinct customers of a multi-party incident.
+    seed
+        Seed of the layout.
+
+    Returns
+    -------
+    Network
+        Nodes with positions, edges and the summary table.
+    """
     incidents = multi_party_incidents(tx, min_customers=min_customers)
     summary = (
         incidents.group_by("fraud_type")

@@ -33,7 +33,22 @@ def _thin(n: int, max_points: int) -> I64:
 
 
 def roc(y: npt.ArrayLike, scores: npt.ArrayLike, *, max_points: int = 400) -> Curve:
-    """ROC curve (false-positive rate, true-positive rate) and its AUC."""
+    """ROC curve (false-positive rate, true-positive rate) and its AUC.
+
+    Parameters
+    ----------
+    y
+        The rows' fraud labels.
+    scores
+        One score per row, higher is more suspicious.
+    max_points
+        The most points kept for drawing.
+
+    Returns
+    -------
+    Curve
+        False- and true-positive rates and the AUC.
+    """
     labels, s = labels_and_scores(y, scores)
     require_both_classes(labels, "a ROC curve")
     fpr, tpr, _ = roc_curve(labels, s)
@@ -86,7 +101,22 @@ def rank(y: npt.ArrayLike, scores: npt.ArrayLike, amount: npt.ArrayLike | None =
 
 
 def precision_recall(y: npt.ArrayLike, scores: npt.ArrayLike, *, max_points: int = 400) -> Curve:
-    """Precision-recall curve (x recall, y precision) and the average precision."""
+    """Precision-recall curve (x recall, y precision) and the average precision.
+
+    Parameters
+    ----------
+    y
+        The rows' fraud labels.
+    scores
+        One score per row, higher is more suspicious.
+    max_points
+        The most points kept for drawing.
+
+    Returns
+    -------
+    Curve
+        Recall, precision and the average precision.
+    """
     labels, s = labels_and_scores(y, scores)
     require_both_classes(labels, "a precision-recall curve")
     r = rank(labels, s)
@@ -127,7 +157,22 @@ class Confusion:
 
 
 def confusion(y: npt.ArrayLike, scores: npt.ArrayLike, threshold: float) -> Confusion:
-    """The confusion matrix of alerting on ``score >= threshold``."""
+    """The confusion matrix of alerting on ``score >= threshold``.
+
+    Parameters
+    ----------
+    y
+        The rows' fraud labels.
+    scores
+        One score per row, higher is more suspicious.
+    threshold
+        The alert threshold.
+
+    Returns
+    -------
+    Confusion
+        True and false positives and negatives.
+    """
     labels, s = labels_and_scores(y, scores)
     alert = s >= threshold
     tp = int((alert & labels).sum())
@@ -161,14 +206,36 @@ class Sweep:
         return float(self.net_benefit_inr[self.best])
 
     def benefit_at(self, threshold: float) -> float:
-        """Net benefit of alerting on ``score >= threshold``."""
+        """Net benefit of alerting on ``score >= threshold``.
+
+        Parameters
+        ----------
+        threshold
+            The alert threshold.
+
+        Returns
+        -------
+        float
+            The net benefit in INR at the sweep's highest threshold not above it.
+        """
         i = int(np.searchsorted(-self.thresholds, -threshold, side="right")) - 1
         return float(self.net_benefit_inr[max(i, 0)])
 
     def thinned(self, max_points: int = 300) -> Sweep:
         """The same sweep on at most ``max_points`` finite thresholds (for drawing), the best
         one kept. When no alert pays (best threshold +inf, which is not kept), ``best`` is the
-        best of the kept points."""
+        best of the kept points.
+
+        Parameters
+        ----------
+        max_points
+            The most thresholds kept.
+
+        Returns
+        -------
+        Sweep
+            The thinned sweep.
+        """
         idx = np.arange(1, self.thresholds.shape[0])
         keep = np.union1d(idx[_thin(idx.shape[0], max_points)], [self.best] if self.best else [])
         keep = keep.astype(np.int64)
@@ -193,6 +260,22 @@ def threshold_sweep(
 
     benefit(t) = recovery_rate * (fraud amount alerted) - review_cost * alerts
     - friction_cost * false alerts; the empty alert set (t = +inf) has benefit 0.
+
+    Parameters
+    ----------
+    y
+        The rows' fraud labels.
+    scores
+        One score per row, higher is more suspicious.
+    amount
+        Each row's amount in INR.
+    costs
+        The review and friction costs and the recovery rate.
+
+    Returns
+    -------
+    Sweep
+        The thresholds with their alerts, hits, recall, precision and net benefit, and the best.
     """
     r = rank(y, scores, amount)
     fp = r.fp
@@ -213,7 +296,24 @@ def by_group(
     y: npt.ArrayLike, scores: npt.ArrayLike, group: pl.Series, *, threshold: float
 ) -> pl.DataFrame:
     """Per value of ``group``: rows, fraud rows, alerts, recall (alerted share of the group's
-    fraud rows; null without fraud) and alert rate (alerted share of all its rows)."""
+    fraud rows; null without fraud) and alert rate (alerted share of all its rows).
+
+    Parameters
+    ----------
+    y
+        The rows' fraud labels.
+    scores
+        One score per row, higher is more suspicious.
+    group
+        The value of each row that the results are grouped by.
+    threshold
+        The alert threshold.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per group value.
+    """
     labels, s = labels_and_scores(y, scores)
     if group.len() != labels.shape[0]:
         raise ValueError(f"group has {group.len()} values for {labels.shape[0]} scores")
@@ -241,7 +341,22 @@ class Calibration:
 
 
 def calibration(y: npt.ArrayLike, scores: npt.ArrayLike, *, bins: int = 10) -> Calibration:
-    """Equal-width bins over [0, 1]; empty bins are left out. Scores must be probabilities."""
+    """Equal-width bins over [0, 1]; empty bins are left out. Scores must be probabilities.
+
+    Parameters
+    ----------
+    y
+        The rows' fraud labels.
+    scores
+        One score per row, higher is more suspicious. (probabilities, 0 to 1)
+    bins
+        The number of equal-width bins.
+
+    Returns
+    -------
+    Calibration
+        The mean score, fraud rate and rows of each non-empty bin, and the Brier score.
+    """
     labels, s = labels_and_scores(y, scores)
     if s.size and (s.min() < 0.0 or s.max() > 1.0):
         raise ValueError("calibration needs probabilities: allowed scores are 0 to 1")
@@ -270,7 +385,22 @@ class Gains:
 
 
 def gains(y: npt.ArrayLike, scores: npt.ArrayLike, *, groups: int = 10) -> Gains:
-    """Cumulative gains and lift per score group (ties broken by row order)."""
+    """Cumulative gains and lift per score group (ties broken by row order).
+
+    Parameters
+    ----------
+    y
+        The rows' fraud labels.
+    scores
+        One score per row, higher is more suspicious.
+    groups
+        The number of equal-sized score groups (deciles by default).
+
+    Returns
+    -------
+    Gains
+        The cumulative fraud share and lift of each group, highest scores first.
+    """
     labels, s = labels_and_scores(y, scores)
     require_both_classes(labels, "a gains chart")
     if not 1 <= groups <= labels.shape[0]:

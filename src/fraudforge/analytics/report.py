@@ -455,6 +455,38 @@ def build_report(
     says how the ``features`` rows were chosen (``analytics.scope``); the summary gives their
     count and dates, the threshold and ``warnings``. ``realism`` (``fraudforge.realism.score``
     of the dataset) adds the section of the genuine traffic against public figures.
+
+    Parameters
+    ----------
+    transactions
+        The dataset's transactions.
+    features
+        The evaluated rows' features, with their labels.
+    scores
+        Fraud probabilities per model name, aligned with ``features``.
+    model
+        A fitted LightGBM model to explain (and score when ``scores`` is not given).
+    feature_names
+        The model's input names.
+    costs
+        The review and friction costs and recovery rate (default: ``Costs()``).
+    threshold
+        The alert threshold of every model.
+    thresholds
+        Each model's own threshold and where it came from.
+    evaluation
+        How the evaluated rows were chosen.
+    warnings
+        Lines for the summary.
+    realism
+        The dataset's realism scorecard.
+    title
+        The page's title.
+
+    Returns
+    -------
+    str
+        The HTML page.
     """
     costs = costs or Costs()
     if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -572,7 +604,27 @@ def check_report_path(path: str | Path) -> Path:
 
 def write_report(html: str, path: str | Path) -> Path:
     """Write the page to ``path`` (a file in an existing directory) atomically: a temporary
-    file in the same directory, then a rename."""
+    file in the same directory, then a rename.
+
+    Parameters
+    ----------
+    html
+        The page (``build_report``'s).
+    path
+        The file to write; its directory must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the directory does not exist.
+    IsADirectoryError
+        When ``path`` is a directory.
+    """
     out = check_report_path(path)
     write_atomic(out, html.encode("utf-8"))
     return out

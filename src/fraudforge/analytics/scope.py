@@ -73,7 +73,32 @@ def evaluation_scope(
     row when no model has a record); none left is an error naming the dates. ``test_days``: the
     last N days instead. Thresholds: ``threshold`` for every model, else each registered model's
     own; a model file gets none (the report then picks the cost-optimal one on the rows, and
-    says so)."""
+    says so).
+
+    Parameters
+    ----------
+    models
+        The report's models.
+    day
+        Each row's local day.
+    test_days
+        Evaluate on the last N days instead.
+    threshold
+        The alert threshold of every model.
+    data_hash
+        The dataset's content hash, compared with the models' training records.
+
+    Returns
+    -------
+    EvaluationScope
+        The rows kept, how they were chosen, each model's threshold and warnings.
+
+    Raises
+    ------
+    ValueError
+        When no row is left to evaluate (naming the dates), or for ``test_days`` below 1 or a
+        ``threshold`` outside 0 to 1.
+    """
     d = np.asarray(day, dtype=np.int64)
     if d.shape[0] == 0:
         raise ValueError("the features table has no rows to evaluate")

@@ -1,160 +1,60 @@
-"""The ``fraudforge`` command line: ``generate`` a dataset and compute its ``features`` (locally or
-on a Ray cluster), ``train``, ``tune`` and ``compare`` models in a ``registry``, write the
-analytics ``report``, run the end-to-end ``demo``, measure scale runs with ``bench scale``."""
+"""The ``fraudforge`` command line (``fraudforge --help``; the commands are built in
+``cli._command``). This package imports nothing heavy itself, so that an install without the
+stages' libraries (the client alone, ``pip install fraudforge``) gets a line naming the extra to
+install instead of a traceback; ``build_parser``, ``err`` and ``out`` load on first use."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
+from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
-from fraudforge.cli._common import (
-    _add_backend_flags,
-    _add_costs,
-    _add_generate_flags,
-    _add_performance_flags,
-    add_quiet_flag,
-    err,
-    out,
-)
-from fraudforge.cli.audit import add_audit_command
-from fraudforge.cli.bench import _add_bench_commands
-from fraudforge.cli.data import cmd_features, cmd_generate, cmd_warmup
-from fraudforge.cli.demo import cmd_demo
-from fraudforge.cli.models import _add_model_commands
-from fraudforge.cli.realism import add_realism_command
-from fraudforge.cli.registry import _add_registry_commands
-from fraudforge.cli.report import cmd_report
-from fraudforge.cli.service import _add_service_commands
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.extras import install_hint, missing_extras
+from fraudforge.foundation.lazy import lazy_exports
 from fraudforge.foundation.package import package_version
 
+if TYPE_CHECKING:
+    from fraudforge.cli._command import build_parser, err, out
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``fraudforge`` command."""
-    parser = argparse.ArgumentParser(prog="fraudforge", description=__doc__)
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"fraudforge {package_version()}",
-        help="print the version",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    gen = sub.add_parser("generate", help="generate a labelled dataset directory")
-    _add_generate_flags(gen)
-    gen.set_defaults(func=cmd_generate)
-    feats = sub.add_parser("features", help="list the feature catalogue or compute features")
-    feats.add_argument("--list", action="store_true", help="print the feature catalogue")
-    feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")
-    feats.add_argument("--json", action="store_true", help="with --list: as JSON")
-    feats.add_argument("--in", dest="input", help="dataset directory written by `generate`")
-    feats.add_argument("--out", dest="output", help="output directory for the features")
-    feats.add_argument(
-        "--threads", type=int, help="worker threads of the local backend (default: one per core)"
-    )
-    feats.add_argument("--overwrite", action="store_true", help="replace a non-empty output")
-    feats.add_argument(
-        "--batch-rows",
-        type=int,
-        help="rows of features in memory at once, whole customers, each batch a step of the "
-        "progress (default: 400,000; fewer need less memory)",
-    )
-    _add_performance_flags(feats)
-    _add_backend_flags(feats)
-    add_quiet_flag(feats)
-    feats.set_defaults(func=cmd_features)
-    warm = sub.add_parser(
-        "warmup",
-        help="compile the feature kernels ahead (else the first features run or service start "
-        "spends about 20 s compiling)",
-    )
-    add_quiet_flag(warm)
-    warm.set_defaults(func=cmd_warmup)
-    _add_model_commands(sub)
-    _add_registry_commands(sub)
-    rep = sub.add_parser("report", help="write the analytics report as one HTML file")
-    rep.add_argument("--data", required=True, help="dataset directory written by `generate`")
-    rep.add_argument("--features", help="features directory of that dataset (for --model)")
-    rep.add_argument(
-        "--model",
-        action="append",
-        help="model to explain and evaluate: a LightGBM text model file, or NAME, NAME@STAGE or "
-        "NAME:VERSION with --registry (a bare NAME is its production version, else its newest; "
-        "repeat to compare models)",
-    )
-    rep.add_argument("--registry", help="model registry directory for --model references")
-    rep.add_argument(
-        "--test-days", dest="test_days", type=int,
-        help="evaluate the models on the last N days only (default: the days after a registered "
-        "model's training and validation data; every row for a model file)",
-    )  # fmt: skip
-    rep.add_argument("--out", required=True, help="report file to write, e.g. report.html")
-    rep.add_argument(
-        "--threshold", type=float,
-        help="alert threshold of every model, 0 to 1 (default: a registered model's own, else the "
-        "cost-optimal one on the evaluated rows)",
-    )  # fmt: skip
-    rep.add_argument(
-        "--targets",
-        help="calibration table of the realism section (TOML; default: the bundled india table)",
-    )
-    _add_costs(rep)
-    add_quiet_flag(rep)
-    rep.set_defaults(func=cmd_report)
-    add_realism_command(sub)
-    add_audit_command(sub)
-    _add_service_commands(sub)
-    _add_bench_commands(sub)
-    demo = sub.add_parser("demo", help="end-to-end demo on the default scenario")
-    _add_generate_flags(demo, demo=True)
-    demo.set_defaults(func=cmd_demo, rows=None)
-    return parser
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that staged outputs are cleaned up the same way."""
-
-    signum = signal.SIGTERM
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+__getattr__, __dir__ = lazy_exports(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``fraudforge`` console command. Ctrl-C (or SIGTERM) stops a command
-    with one line and exit code 130 (143): outputs are written atomically, so nothing partial is
-    left behind and a previous output stays as it was."""
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _terminate)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "bench":  # the report names the command that produced it
-        args.argv = list(sys.argv[1:] if argv is None else argv)
-    if args.command == "demo" and args.rows is None:
-        args.rows = 1_000_000
-    try:
-        code: int = args.func(args)
-    except (FraudforgeError, FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-        return 2
-    except BrokenPipeError:
-        # the reader of our output went away (`fraudforge ... | head`): stop quietly, as Unix
-        # tools do, and keep Python from complaining again when it flushes stdout at exit
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", signal.SIGINT)
-        name = signal.Signals(signum).name
-        err.print(f"interrupted ({name}): {args.command} stopped, any previous output intact")
-        return 128 + int(signum)
-    return code
+    """Entry point of the ``fraudforge`` console command.
+
+    Parameters
+    ----------
+    argv
+        The arguments after the program's name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0 on success, 2 for an error a user can fix (a bad option, a missing
+        input, an extra that is not installed), 130 or 143 when interrupted.
+
+    Notes
+    -----
+    Without the ``engine`` extra only ``--version`` works; anything else prints which extra
+    to install and returns 2. With it, :func:`fraudforge.cli._command.main` runs the command.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    missing = missing_extras(["engine"])
+    if not missing:
+        from fraudforge.cli._command import main as run
+
+        return run(argv)
+    if args == ["--version"]:
+        print(f"fraudforge {package_version()}")
+        return 0
+    hint = install_hint("the command line", "engine")
+    print(
+        f"error: this fraudforge install is the client alone (fraudforge.client, fraudforge.wire); "
+        f"{hint}, or 'fraudforge[all]' for every command (not installed: "
+        f"{', '.join(missing['engine'])})",
+        file=sys.stderr,
+    )
+    return 2
 
 
 __all__ = ["build_parser", "err", "main", "out"]

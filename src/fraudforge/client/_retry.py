@@ -36,12 +36,36 @@ class RetryPolicy:
             )
 
     def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (0-based): full jitter."""
+        """The wait after a failed attempt: full jitter.
+
+        Parameters
+        ----------
+        attempt
+            The failed attempt's number, from 0.
+
+        Returns
+        -------
+        float
+            Seconds, drawn uniformly between 0 and ``min(cap_s, base_s * 2**attempt)``.
+        """
         return self.rng.uniform(0.0, min(self.cap_s, self.base_s * 2.0**attempt))
 
     def delay(self, attempt: int, headers: Mapping[str, str] | None = None) -> float:
-        """The wait before the next attempt: the answer's ``Retry-After`` when it has one,
-        else ``backoff(attempt)``."""
+        """The wait before the next attempt.
+
+        Parameters
+        ----------
+        attempt
+            The failed attempt's number, from 0.
+        headers
+            The failed answer's headers, if there was an answer.
+
+        Returns
+        -------
+        float
+            Seconds: the answer's ``Retry-After`` (at most ``max_retry_after_s``) when it has
+            a readable one, else ``backoff(attempt)``.
+        """
         after = retry_after(headers.get("retry-after")) if headers is not None else None
         if after is None:
             return self.backoff(attempt)
@@ -49,8 +73,20 @@ class RetryPolicy:
 
 
 def retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delay-seconds or an HTTP date), or None
-    when absent or unreadable."""
+    """The seconds a ``Retry-After`` header asks for.
+
+    Parameters
+    ----------
+    value
+        The header's value: delay-seconds (``"120"``) or an HTTP date; None when absent.
+    now
+        The current time for an HTTP date (default: the clock).
+
+    Returns
+    -------
+    float or None
+        Seconds, 0 or more (a date in the past is 0); None when absent or unreadable.
+    """
     if value is None:
         return None
     text = value.strip()

@@ -12,14 +12,28 @@ from typing import TypeVar
 import httpx
 
 from fraudforge.client._core import RETRY_TRANSPORT, Call, ClientBase, Retry, flatten
+from fraudforge.client.sync import Client
 from fraudforge.wire import Feedback, ModelInfo, Ready, ScoreResult, Transaction
 
 T = TypeVar("T")
 
 
 class AsyncClient(ClientBase[httpx.AsyncBaseTransport, httpx.AsyncClient]):
-    """``Client`` for asyncio: the same options (``transport`` an httpx async transport) and
-    calls, awaited. Use as an async context manager or await ``close``."""
+    """``Client`` for asyncio: the same options and calls, awaited (each call's docstring is
+    ``Client``'s, set below the class). Use as an async context manager or await ``close``.
+
+    Parameters
+    ----------
+    base_url, api_key, timeout, retry, batch_size, headers
+        As for :class:`Client`.
+    transport
+        An httpx async transport in place of the network (tests).
+
+    Raises
+    ------
+    ValueError
+        When ``batch_size`` is below 1.
+    """
 
     def _connect(
         self, base_url: str, timeout: float, transport: httpx.AsyncBaseTransport | None
@@ -43,29 +57,22 @@ class AsyncClient(ClientBase[httpx.AsyncBaseTransport, httpx.AsyncClient]):
             attempt += 1
 
     async def score(self, txn: Transaction) -> ScoreResult:
-        """Score one transaction (it also enters the customer's online history)."""
         return await self._send(self._core.score(txn))
 
     async def score_batch(self, txns: Iterable[Transaction]) -> list[ScoreResult]:
-        """Score transactions in chunks of the batch limit; results in input order."""
         return flatten([await self._send(call) for call in self._core.batches(txns)])
 
     async def feedback(self, feedback: Feedback) -> None:
-        """Report a confirmed fraud or chargeback."""
         await self._send(self._core.feedback(feedback))
 
     async def model_info(self) -> ModelInfo:
-        """The model being served."""
         return await self._send(self._core.model_info())
 
     async def ready(self) -> Ready:
-        """One readiness probe (no retries; a connection failure raises)."""
         response = await self._http.get("/ready")
         return self._core.probe(response)
 
     async def wait_until_ready(self, *, timeout: float = 30.0, interval: float = 0.1) -> Ready:
-        """Poll ``/ready`` until the service is ready; ``NotReadyError`` after ``timeout`` seconds,
-        ``ServiceError`` at once if its startup failed."""
         deadline = time.monotonic() + timeout
         last: Ready | None = None
         error: Exception | None = None
@@ -93,5 +100,9 @@ class AsyncClient(ClientBase[httpx.AsyncBaseTransport, httpx.AsyncClient]):
     ) -> None:
         await self.close()
 
+
+for _name in ("score", "score_batch", "feedback", "model_info", "ready", "wait_until_ready"):
+    # the same calls as Client's, awaited: one docstring for both
+    getattr(AsyncClient, _name).__doc__ = getattr(Client, _name).__doc__
 
 __all__ = ["AsyncClient"]

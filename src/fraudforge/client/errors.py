@@ -9,8 +9,17 @@ class ClientError(Exception):
 
 
 class ServiceError(ClientError):
-    """The service answered with an error status (after any retries): ``status``, its message
-    ``error`` and, when one field is to blame, ``field``."""
+    """The service answered with an error status (after any retries).
+
+    Parameters
+    ----------
+    status
+        The HTTP status, e.g. 422.
+    error
+        The service's message.
+    field
+        The request field to blame, when one is (e.g. ``"amount_inr"``).
+    """
 
     def __init__(self, status: int, error: str, field: str | None = None) -> None:
         self.status = status
@@ -25,7 +34,15 @@ class ServiceUnreachableError(ClientError, ConnectionError):
 
 
 class NotReadyError(ClientError, TimeoutError):
-    """The service did not report ready within the time allowed; ``reason`` is its last word."""
+    """The service did not report ready within the time allowed.
+
+    Parameters
+    ----------
+    message
+        What was waited for and for how long.
+    reason
+        The service's last word: why it was not ready, or that it did not answer.
+    """
 
     def __init__(self, message: str, reason: str | None = None) -> None:
         self.reason = reason

@@ -16,12 +16,33 @@ T = TypeVar("T")
 
 
 class Client(ClientBase[httpx.BaseTransport, httpx.Client]):
-    """Scores transactions against a running service at ``base_url``.
+    """Scores transactions against a running service at ``base_url``. Use as a context manager
+    or call ``close``.
 
-    ``api_key`` is sent as ``X-API-Key``; ``timeout`` (seconds) bounds each request; ``retry``
-    sets the attempts and backoff for connection failures, 5xx and 429 (honouring
-    ``Retry-After``); ``batch_size`` is the server's batch limit ``score_batch`` chunks to.
-    ``transport`` replaces httpx's (tests). Use as a context manager or call ``close``."""
+    Parameters
+    ----------
+    base_url
+        The service's address, e.g. ``"http://127.0.0.1:8000"``.
+    api_key
+        Sent as ``X-API-Key`` with every request (default: none, for a service without keys).
+    timeout
+        Seconds each request may take (connect, send and read), default 5.
+    retry
+        Attempts and backoff for connection failures, 5xx and 429 (honouring
+        ``Retry-After``); default ``RetryPolicy()``: 4 attempts.
+    batch_size
+        The service's batch limit, which ``score_batch`` chunks to (default 1000, the
+        service's default ``max_batch``).
+    headers
+        More headers for every request.
+    transport
+        An httpx transport in place of the network (tests).
+
+    Raises
+    ------
+    ValueError
+        When ``batch_size`` is below 1.
+    """
 
     def _connect(
         self, base_url: str, timeout: float, transport: httpx.BaseTransport | None
@@ -45,15 +66,64 @@ class Client(ClientBase[httpx.BaseTransport, httpx.Client]):
             attempt += 1
 
     def score(self, txn: Transaction) -> ScoreResult:
-        """Score one transaction (it also enters the customer's online history)."""
+        """Score one transaction (it also enters the customer's online history).
+
+        Parameters
+        ----------
+        txn
+            The payment as the bank sees it at authorisation.
+
+        Returns
+        -------
+        ScoreResult
+            Its fraud probability, risk score, decision, likely fraud type and reasons.
+
+        Raises
+        ------
+        ServiceError
+            When the service refuses it (e.g. 422 naming the field) after any retries.
+        ServiceUnreachableError
+            When no connection could be made within the retry policy's attempts.
+        """
         return self._send(self._core.score(txn))
 
     def score_batch(self, txns: Iterable[Transaction]) -> list[ScoreResult]:
-        """Score transactions in chunks of the batch limit; results in input order."""
+        """Score transactions in chunks of the batch limit.
+
+        Parameters
+        ----------
+        txns
+            The payments, in the order each customer's happened.
+
+        Returns
+        -------
+        list[ScoreResult]
+            One result per transaction, in input order (empty for no transactions).
+
+        Raises
+        ------
+        ServiceError
+            When the service refuses a chunk; earlier chunks have been scored.
+        ServiceUnreachableError
+            When no connection could be made within the retry policy's attempts.
+        """
         return flatten([self._send(call) for call in self._core.batches(txns)])
 
     def feedback(self, feedback: Feedback) -> None:
-        """Report a confirmed fraud or chargeback."""
+        """Report a confirmed fraud or chargeback.
+
+        Parameters
+        ----------
+        feedback
+            The scored transaction, the kind (``fraud`` or ``chargeback``) and when it became
+            known.
+
+        Raises
+        ------
+        ServiceError
+            When the service refuses it (e.g. an unknown transaction, or a key without the
+            ``feedback`` scope).
+        """
         self._send(self._core.feedback(feedback))
 
     def model_info(self) -> ModelInfo:
@@ -66,8 +136,27 @@ class Client(ClientBase[httpx.BaseTransport, httpx.Client]):
         return self._core.probe(response)
 
     def wait_until_ready(self, *, timeout: float = 30.0, interval: float = 0.1) -> Ready:
-        """Poll ``/ready`` until the service is ready; ``NotReadyError`` after ``timeout`` seconds,
-        ``ServiceError`` at once if its startup failed."""
+        """Poll ``/ready`` until the service is ready.
+
+        Parameters
+        ----------
+        timeout
+            Seconds to wait at most.
+        interval
+            Seconds between probes.
+
+        Returns
+        -------
+        Ready
+            The first answer that says ready (with the model being served).
+
+        Raises
+        ------
+        NotReadyError
+            After ``timeout`` seconds, with the last reason (still starting, or no answer).
+        ServiceError
+            At once when the service reports that its startup failed.
+        """
         deadline = time.monotonic() + timeout
         last: Ready | None = None
         error: Exception | None = None

@@ -11,7 +11,16 @@ class FraudforgeError(Exception):
 
 
 class OutputExistsError(FraudforgeError, FileExistsError):
-    """The output path already holds something and cannot be written as asked."""
+    """The output path already holds something and cannot be written as asked.
+
+    Parameters
+    ----------
+    path
+        The output path.
+    reason
+        Why it cannot be written; default: it is a non-empty directory and ``overwrite`` was
+        not given.
+    """
 
     def __init__(self, path: str, reason: str | None = None) -> None:
         super().__init__(
@@ -24,7 +33,15 @@ class OutputExistsError(FraudforgeError, FileExistsError):
 
 class UnsafeOutputError(OutputExistsError):
     """An output that fraudforge refuses to replace even with overwrite: a directory it did not
-    write, the working directory or one of its parents, the home directory or the root."""
+    write, the working directory or one of its parents, the home directory or the root.
+
+    Parameters
+    ----------
+    path
+        The output path.
+    why
+        Which of those it is.
+    """
 
     def __init__(self, path: str, why: str) -> None:
         FileExistsError.__init__(

@@ -34,8 +34,25 @@ def _same_content(a: Path, b: Path) -> bool:
 
 def seed_kernel_cache(seed: str | Path, target: str | Path) -> list[Path]:
     """Copy every file under ``seed`` that is missing under ``target`` or has other content there
-    to the same relative path, atomically and keeping its modification time; returns the
-    relative paths copied (none when ``seed`` does not exist)."""
+    to the same relative path, atomically and keeping its modification time.
+
+    Parameters
+    ----------
+    seed
+        The read-only directory of pre-compiled kernels (e.g. the image's).
+    target
+        The writable Numba cache directory (``NUMBA_CACHE_DIR``).
+
+    Returns
+    -------
+    list[pathlib.Path]
+        The relative paths copied; none when ``seed`` does not exist.
+
+    Raises
+    ------
+    OSError
+        When ``target`` cannot be written.
+    """
     seed, target = Path(seed), Path(target)
     copied: list[Path] = []
     if not seed.is_dir():
@@ -54,7 +71,18 @@ def seed_kernel_cache(seed: str | Path, target: str | Path) -> list[Path]:
 def seed_from_environment(environ: Mapping[str, str] | None = None) -> list[Path]:
     """``seed_kernel_cache($FRAUDFORGE_KERNEL_SEED, $NUMBA_CACHE_DIR)`` when both are set (else
     nothing). A cache that cannot be written is reported on stderr, not raised: the service
-    still starts, and Numba compiles what it cannot load."""
+    still starts, and Numba compiles what it cannot load.
+
+    Parameters
+    ----------
+    environ
+        The variables to read (default: the process environment).
+
+    Returns
+    -------
+    list[pathlib.Path]
+        The relative paths copied (see :func:`seed_kernel_cache`).
+    """
     env = os.environ if environ is None else environ
     seed, target = env.get(SEED_VARIABLE), env.get(CACHE_VARIABLE)
     if not seed or not target:

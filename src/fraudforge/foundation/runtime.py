@@ -64,8 +64,24 @@ class _Value(msgspec.Struct):
 
 
 def parse_bytes(value: Any) -> int:
-    """Bytes from an integer or a string such as ``"2GiB"``, ``"512 MB"`` or ``"1.5G"`` (K, M,
-    G, T and KiB.. are powers of 1024; KB, MB, GB, TB powers of 1000)."""
+    """Bytes from a size as a user writes it.
+
+    Parameters
+    ----------
+    value
+        An integer (bytes) or a string such as ``"2GiB"``, ``"512 MB"`` or ``"1.5G"`` (K, M, G,
+        T and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB powers of 1000).
+
+    Returns
+    -------
+    int
+        The number of bytes.
+
+    Raises
+    ------
+    ValueError
+        For a boolean or a string that is not a size.
+    """
     if isinstance(value, bool):
         raise ValueError("a boolean")
     if isinstance(value, int):
@@ -114,8 +130,25 @@ def _check(name: str, item: _Value) -> int:
 
 
 def settings_path(settings: str | Path | None, cwd: Path | None = None) -> Path | None:
-    """The settings file to read: the one given (which must exist), else ``fraudforge.toml`` in
-    ``cwd`` (the working directory) when present, else none."""
+    """The settings file to read.
+
+    Parameters
+    ----------
+    settings
+        The file given (``--settings``), which must exist; None to look for the default.
+    cwd
+        Where to look for ``fraudforge.toml`` (default: the working directory).
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``settings``, else ``cwd/fraudforge.toml`` when present, else None.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``settings`` is given and is not a file.
+    """
     if settings is not None:
         path = Path(settings)
         if not path.is_file():
@@ -148,9 +181,33 @@ def load_performance(
     overrides: Mapping[str, Any] | None = None,
     cwd: Path | None = None,
 ) -> Performance:
-    """The performance settings: the settings file's ``[performance]`` table, then the
-    ``FRAUDFORGE_*`` variables of ``environ`` (default: the process environment), then
-    ``overrides`` (command-line flags; ``None`` values are ignored)."""
+    """The performance settings, each from the last of these that sets it.
+
+    Parameters
+    ----------
+    settings
+        A TOML file with a ``[performance]`` table (default: ``fraudforge.toml`` in ``cwd``
+        when present; see :func:`settings_path`).
+    environ
+        Where the ``FRAUDFORGE_*`` variables are read (default: the process environment).
+    overrides
+        Command-line flags by setting name; ``None`` values are ignored.
+    cwd
+        The directory of the default settings file (default: the working directory).
+
+    Returns
+    -------
+    Performance
+        The checked settings; those set nowhere are None (their defaults).
+
+    Raises
+    ------
+    ValueError
+        Naming the setting, the value, where it came from and what is allowed, for an invalid
+        or unknown setting or a settings file that is not valid TOML.
+    FileNotFoundError
+        When ``settings`` is given and does not exist.
+    """
     found: dict[str, _Value] = {}
     path = settings_path(settings, cwd)
     if path is not None:

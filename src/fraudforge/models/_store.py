@@ -583,7 +583,27 @@ def read_model(directory: Path, *, isolate: bool = False) -> FraudModel:
 
 
 def save_model(model: FraudModel, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Save ``model`` as a directory at ``path``, atomically (staged, then renamed into place)."""
+    """Save ``model`` as a directory at ``path``, atomically (staged, then renamed into place).
+
+    Parameters
+    ----------
+    model
+        The fitted model.
+    path
+        The directory to write.
+    overwrite
+        Replace a model directory already there.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    OutputExistsError
+        When ``path`` is not empty and ``overwrite`` is false.
+    """
     out = Path(path)
     check_target(out, overwrite, marker=SPEC_FILE)
     with staged_directory(out) as work:
@@ -592,5 +612,21 @@ def save_model(model: FraudModel, path: str | Path, *, overwrite: bool = False) 
 
 
 def load_model(path: str | Path) -> FraudModel:
-    """Load a model directory written by :func:`save_model`, refusing altered files."""
+    """Load a model directory written by :func:`save_model`, refusing altered files.
+
+    Parameters
+    ----------
+    path
+        The model directory.
+
+    Returns
+    -------
+    FraudModel
+        The model.
+
+    Raises
+    ------
+    ArtefactError
+        For an altered, missing or unreadable file.
+    """
     return read_model(Path(path))

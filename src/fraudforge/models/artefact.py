@@ -48,7 +48,15 @@ class FeatureMatrix(Protocol):
 
 
 class MissingFeaturesError(FraudforgeError, ValueError):
-    """The input lacks features the model was trained on: names them and what the model reads."""
+    """The input lacks features the model was trained on: names them and what the model reads.
+
+    Parameters
+    ----------
+    missing
+        The features the input lacks.
+    required
+        Every feature the model reads.
+    """
 
     def __init__(self, missing: Sequence[str], required: Sequence[str]) -> None:
         self.missing = tuple(missing)
@@ -61,7 +69,23 @@ class MissingFeaturesError(FraudforgeError, ValueError):
 
 class FraudModel:
     """A fitted estimator plus the exact feature list it reads (a selected subset honoured
-    everywhere), its kind, the parameters it was trained with and its alert threshold."""
+    everywhere), its kind, the parameters it was trained with and its alert threshold.
+
+    Parameters
+    ----------
+    kind
+        The model kind (a zoo kind such as ``lightgbm``, or ``calibrated``).
+    estimator
+        The fitted estimator (``predict_proba``, or ``score_samples`` for isolation_forest).
+    features
+        The feature names it reads, in its order.
+    params
+        The parameters it was trained with.
+    threshold
+        The alert threshold of ``predict``, 0 to 1.
+    name
+        The model's name, if it has one.
+    """
 
     def __init__(
         self,
@@ -99,7 +123,24 @@ class FraudModel:
 
     def matrix(self, x: pl.DataFrame | FeatureMatrix | np.ndarray) -> np.ndarray:
         """The float64 matrix of exactly ``features``, in the model's order, taken by name from a
-        frame or ModelData (extra columns ignored); an array must already have those columns."""
+        frame or ModelData (extra columns ignored); an array must already have those columns.
+
+        Parameters
+        ----------
+        x
+            A frame or ModelData with (at least) the model's features, by name; or an array whose
+            columns are exactly ``features`` in order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The float64 matrix, one column per feature of the model.
+
+        Raises
+        ------
+        MissingFeaturesError
+            Naming the features the input lacks.
+        """
         if isinstance(x, np.ndarray):
             if x.ndim != 2 or x.shape[1] != len(self.features):
                 raise ValueError(
@@ -127,11 +168,40 @@ class FraudModel:
     def score(self, x: pl.DataFrame | FeatureMatrix | np.ndarray) -> np.ndarray:
         """Fraud probability (or for isolation_forest a [0,1] anomaly score) per row. A frame or
         ModelData is reduced to `features` by name; an array must already have exactly those
-        columns."""
+        columns.
+
+        Parameters
+        ----------
+        x
+            A frame or ModelData with (at least) the model's features, by name; or an array whose
+            columns are exactly ``features`` in order.
+
+        Returns
+        -------
+        numpy.ndarray
+            One score per row, 0 to 1.
+
+        Raises
+        ------
+        MissingFeaturesError
+            Naming the features the input lacks.
+        """
         return estimator_score(self.estimator, self.matrix(x), kind=self.kind)
 
     def predict(self, x: pl.DataFrame | FeatureMatrix | np.ndarray) -> np.ndarray:
-        """Alert decision per row: ``score >= threshold``."""
+        """Alert decision per row: ``score >= threshold``.
+
+        Parameters
+        ----------
+        x
+            A frame or ModelData with (at least) the model's features, by name; or an array whose
+            columns are exactly ``features`` in order.
+
+        Returns
+        -------
+        numpy.ndarray
+            One boolean per row.
+        """
         return self.score(x) >= self.threshold
 
     def _require(self, have: Sequence[str]) -> None:

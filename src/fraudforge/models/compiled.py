@@ -159,7 +159,27 @@ def _sigmoid_scale(objective: str) -> float:
 class CompiledTrees:
     """A binary LightGBM model as flat node arrays: ``raw`` / ``probability`` for one row or
     many, ``contributions`` per feature. Features are columns of the row given, in the model's
-    order, unless built with ``columns`` (then column ``columns[j]`` of the row is feature j)."""
+    order, unless built with ``columns`` (then column ``columns[j]`` of the row is feature j).
+
+    Parameters
+    ----------
+    ints
+        One int32 row per node: its left child's row (-1 for a leaf; the right child is the
+        next row) and its split feature with the default-left and missing-type flags (see
+        the module's docstring).
+    floats
+        One row per node: its threshold and its value.
+    roots
+        Each tree's first node.
+    n_features
+        How many features a row has.
+    sigmoid
+        LightGBM's sigmoid parameter of the binary objective.
+    average
+        Whether the output is averaged over the trees (a random forest, ``average_output``).
+    feature_names
+        The features in the model's order.
+    """
 
     def __init__(
         self,
@@ -235,7 +255,18 @@ class CompiledTrees:
 
     def reindexed(self, columns: Sequence[int] | I64) -> CompiledTrees:
         """The same model reading feature j from column ``columns[j]`` of a wider row (e.g. the
-        online features' full layout), so scoring needs no gather of the model's features."""
+        online features' full layout), so scoring needs no gather of the model's features.
+
+        Parameters
+        ----------
+        columns
+            For each of the model's features, in its order, its column in the wider row.
+
+        Returns
+        -------
+        CompiledTrees
+            A copy that reads the wider rows.
+        """
         cols = np.asarray(columns, dtype=np.int64)
         if cols.shape != (self.n_features,):
             raise ValueError(
@@ -269,33 +300,101 @@ class CompiledTrees:
         return int(self.roots.shape[0])
 
     def raw(self, x: F64) -> float:
-        """Raw score (log-odds) of one row."""
+        """Raw score (log-odds) of one row.
+
+        Parameters
+        ----------
+        x
+            One row of features (NaN = missing), laid out as the model reads them.
+
+        Returns
+        -------
+        float
+            Raw score (log-odds).
+        """
         return float(_walk(x, self.ints, self.floats, self.roots, self._none, False))
 
     def probability(self, x: F64) -> float:
-        """Fraud probability of one row (LightGBM's sigmoid of the raw score)."""
+        """Fraud probability of one row (LightGBM's sigmoid of the raw score).
+
+        Parameters
+        ----------
+        x
+            One row of features (NaN = missing), laid out as the model reads them.
+
+        Returns
+        -------
+        float
+            Fraud probability, 0 to 1.
+        """
         return self.to_probability(_walk(x, self.ints, self.floats, self.roots, self._none, False))
 
     def to_probability(self, raw: float) -> float:
         """LightGBM's binary transform of a raw score: ``1 / (1 + exp(-sigmoid * raw))``, the raw
-        score first divided by the number of trees for a random forest (``average_output``)."""
+        score first divided by the number of trees for a random forest (``average_output``).
+
+        Parameters
+        ----------
+        raw
+            A raw score of this model.
+
+        Returns
+        -------
+        float
+            The fraud probability, 0 to 1.
+        """
         return 1.0 / (1.0 + math.exp(self._scale * raw))
 
     def raw_many(self, xs: F64) -> F64:
-        """Raw score of each row of a 2-D array."""
+        """Raw score of each row of a 2-D array.
+
+        Parameters
+        ----------
+        xs
+            Rows of features (NaN = missing), one per row of the 2-D array.
+
+        Returns
+        -------
+        numpy.ndarray
+            The raw score of each row.
+        """
         matrix = np.ascontiguousarray(xs, dtype=np.float64)
         out = np.empty(matrix.shape[0], dtype=np.float64)
         _raw_many(matrix, self.ints, self.floats, self.roots, out)
         return out
 
     def probability_many(self, xs: F64) -> F64:
-        """Fraud probability of each row of a 2-D array."""
+        """Fraud probability of each row of a 2-D array.
+
+        Parameters
+        ----------
+        xs
+            Rows of features (NaN = missing), one per row of the 2-D array.
+
+        Returns
+        -------
+        numpy.ndarray
+            The fraud probability of each row.
+        """
         return np.asarray(1.0 / (1.0 + np.exp(self._scale * self.raw_many(xs))))
 
     def contributions(self, x: F64, out: F64) -> float:
         """Raw score of ``x``; writes each feature's path contribution into ``out`` (zeroed
         first; indexed like the row's columns). ``out.sum() + bias`` equals the raw score up to
-        floating rounding."""
+        floating rounding.
+
+        Parameters
+        ----------
+        x
+            One row of features (NaN = missing).
+        out
+            Where each feature's contribution is written, as long as the row.
+
+        Returns
+        -------
+        float
+            The raw score of ``x``.
+        """
         out[:] = 0.0
         return float(_walk(x, self.ints, self.floats, self.roots, out, True))
 

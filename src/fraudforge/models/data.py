@@ -83,7 +83,18 @@ class ModelData:
         return self.t // US_PER_DAY
 
     def subset(self, rows: npt.ArrayLike) -> ModelData:
-        """These rows (indices or a boolean mask), in the order given."""
+        """These rows (indices or a boolean mask), in the order given.
+
+        Parameters
+        ----------
+        rows
+            Row indices, or a boolean mask as long as the data.
+
+        Returns
+        -------
+        ModelData
+            Those rows, every column kept.
+        """
         idx = np.asarray(rows)
         changes = {
             f.name: getattr(self, f.name)[idx]
@@ -93,12 +104,44 @@ class ModelData:
         return replace(self, **changes)
 
     def select(self, features: Sequence[str]) -> ModelData:
-        """The same rows with only ``features``, in the order given."""
+        """The same rows with only ``features``, in the order given.
+
+        Parameters
+        ----------
+        features
+            Feature names of this data.
+
+        Returns
+        -------
+        ModelData
+            The same rows, ``X`` reduced to those features.
+
+        Raises
+        ------
+        ValueError
+            For a name that is not one of this data's features.
+        """
         names = tuple(features)
         return replace(self, features=names, X=self.X[:, self.columns(names)])
 
     def columns(self, features: Sequence[str]) -> I64:
-        """Positions of ``features`` in ``X``; an unknown name is refused with the allowed ones."""
+        """Positions of ``features`` in ``X``; an unknown name is refused with the allowed ones.
+
+        Parameters
+        ----------
+        features
+            Feature names of this data.
+
+        Returns
+        -------
+        numpy.ndarray
+            Their column positions in ``X``, in the order given.
+
+        Raises
+        ------
+        ValueError
+            For a name that is not one of this data's features, with the allowed ones.
+        """
         index = {name: i for i, name in enumerate(self.features)}
         missing = [name for name in features if name not in index]
         if missing:
@@ -174,7 +217,27 @@ def model_data(
     names: Sequence[str] | None = None,
 ) -> ModelData:
     """ModelData from a features table (``compute_features``' output, with its labels) and the
-    transactions it was computed from; ``names`` picks features (default: all present)."""
+    transactions it was computed from; ``names`` picks features (default: all present).
+
+    Parameters
+    ----------
+    features
+        The features table, with its labels.
+    transactions
+        The transactions it was computed from.
+    names
+        The features to read.
+
+    Returns
+    -------
+    ModelData
+        The rows in time order, with their labels.
+
+    Raises
+    ------
+    ValueError
+        For a features table without catalogue features, or an unknown feature name.
+    """
     f, tx = features.lazy(), transactions.lazy()
     cols = _feature_columns(f.collect_schema(), names)
     return _from_frame(_joined(f, tx, cols).collect(), cols)
@@ -187,7 +250,27 @@ def load_model_data(
     names: Sequence[str] | None = None,
 ) -> ModelData:
     """ModelData of a dataset directory (``fraudforge generate``) and its features directory
-    (``fraudforge features``): both are scanned lazily and only the needed columns are read."""
+    (``fraudforge features``): both are scanned lazily and only the needed columns are read.
+
+    Parameters
+    ----------
+    data_dir
+        The dataset directory.
+    features_dir
+        Its features directory.
+    names
+        The features to read (default: every catalogue feature present).
+
+    Returns
+    -------
+    ModelData
+        The rows in time order, with their labels.
+
+    Raises
+    ------
+    ValueError
+        For a features table without catalogue features, or an unknown feature name.
+    """
     _, feats = read_features(features_dir, dataset=data_dir)
     tx = scan_dataset(data_dir)
     cols = _feature_columns(feats.collect_schema(), names)

@@ -84,6 +84,46 @@ def build_ensemble(
       shuffled fold).
     * ``bagging``: ``bagging_estimators`` copies of the first member, each on a random
       ``bagging_samples`` share of the rows; compared with that member fitted once on all rows.
+
+    Parameters
+    ----------
+    train
+        The rows the ensemble and the members are fitted on, in time order.
+    validation
+        The later rows they are compared on.
+    kind
+        ``voting_soft``, ``voting_hard``, ``stacking`` or ``bagging``.
+    members
+        Zoo kinds of the members (``bagging`` uses the first).
+    params
+        Parameters per member kind.
+    metric
+        The metric the comparison ranks by (a name of the metric registry).
+    features
+        The features to read (default: all of ``train``'s).
+    meta_share
+        ``stacking``: the later share of the training rows the meta-learner is fitted on.
+    bagging_estimators
+        ``bagging``: how many copies.
+    bagging_samples
+        ``bagging``: the share of rows each copy draws.
+    imbalance
+        How the members weight the rare fraud class.
+    seed
+        Random seed of the members and the bagging draws.
+    **metric_options
+        Options of ``metric`` (e.g. ``k`` for Card Precision@k).
+
+    Returns
+    -------
+    EnsembleReport
+        The ensemble as a FraudModel, its score and each member's, and its gain over the best
+        member.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind, member or metric, naming what is allowed.
     """
     if kind not in ENSEMBLE_KINDS:
         raise ValueError(f"unknown ensemble kind `{kind}`: allowed are {', '.join(ENSEMBLE_KINDS)}")

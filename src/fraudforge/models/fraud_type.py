@@ -68,7 +68,29 @@ def fit_fraud_type(
 ) -> FraudModel:
     """A FraudModel (kind ``logistic``) whose estimator predicts ``fraud_type`` from
     ``features`` (default: all of ``data``'s): ``type_pipeline`` fitted on the fraud rows only,
-    kept as its ``LinearTypes`` arrays."""
+    kept as its ``LinearTypes`` arrays.
+
+    Parameters
+    ----------
+    data
+        Training rows; only the fraud rows are used.
+    features
+        The features to read (default: all of ``data``'s).
+    max_iter
+        The logistic regression's iterations at most.
+    name
+        The model's name.
+
+    Returns
+    -------
+    FraudModel
+        The fraud-type model.
+
+    Raises
+    ------
+    ValueError
+        When ``data`` has fewer than two fraud types among its fraud rows.
+    """
     names = tuple(features) if features is not None else data.features
     d = data.select(names) if names != data.features else data
     fraud = d.fraud_type != "none"
@@ -219,7 +241,13 @@ class LinearTypes:
 class FraudTypes:
     """A fraud-type model as served: ``predict(x)`` is the most likely type of one row of the
     model's features, identical to the fitted pipeline's ``predict``. Reads a ``LinearTypes``
-    estimator, or a fraud-type model saved before as the scikit-learn pipeline."""
+    estimator, or a fraud-type model saved before as the scikit-learn pipeline.
+
+    Parameters
+    ----------
+    model
+        A fraud-type model (``fit_fraud_type``'s, or one loaded from the registry).
+    """
 
     def __init__(self, model: FraudModel) -> None:
         est: Any = model.estimator
@@ -237,12 +265,36 @@ class FraudTypes:
 
     def predict(self, x: F64, columns: I64 | None = None) -> str:
         """The most likely fraud type of one row: the model's features in order, or with
-        ``columns`` their positions in a wider row (NaN = missing)."""
+        ``columns`` their positions in a wider row (NaN = missing).
+
+        Parameters
+        ----------
+        x
+            One row.
+        columns
+            The positions of the model's features in ``x`` (default: ``x`` is exactly them).
+
+        Returns
+        -------
+        str
+            A fraud type of the taxonomy.
+        """
         cols = self._identity if columns is None else columns
         return self.classes[_best_class(x, cols, self.fill, self.coef, self.intercept)]
 
     def predict_many(self, xs: F64) -> list[str]:
-        """The most likely fraud type of each row of a 2-D array."""
+        """The most likely fraud type of each row of a 2-D array.
+
+        Parameters
+        ----------
+        xs
+            Rows of the model's features, in order (NaN = missing).
+
+        Returns
+        -------
+        list[str]
+            One fraud type per row.
+        """
         return [str(c) for c in self._linear.predict(xs).tolist()]
 
 

@@ -99,7 +99,28 @@ def card_precision_at_k(
     precision = compromised alerts / k (k even when fewer cards were active). The result is the
     mean over the days present. With ``drop_detected`` (the book's default), a card detected
     (alerted and compromised) on one day is left out of the following days. Ties rank the
-    smaller entity id first."""
+    smaller entity id first.
+
+    Parameters
+    ----------
+    score
+        One score per transaction.
+    entity
+        Each transaction's card (or customer) id.
+    day
+        Each transaction's day (any integer or date code).
+    y
+        Each transaction's fraud label.
+    k
+        Alerts per day.
+    drop_detected
+        Leave out a card on the days after it was detected.
+
+    Returns
+    -------
+    float
+        The mean daily precision, 0 to 1 (NaN without days).
+    """
     if k < 1:
         raise ValueError(f"`k` = {k}: allowed is 1 or more")
     s = np.asarray(score, dtype=np.float64)
@@ -209,7 +230,31 @@ def evaluate(
 ) -> Evaluation:
     """Every metric of ``score`` (one per row of ``data``, higher is more suspicious).
     ``entity`` is what Card Precision@k ranks: customers (default; every payment has one) or
-    cards (rows without a card count as their own customer's)."""
+    cards (rows without a card count as their own customer's).
+
+    Parameters
+    ----------
+    data
+        The evaluated rows with their labels, amounts, days and fraud and anomaly types.
+    score
+        One score per row.
+    threshold
+        The alert threshold of the precision, recall, F1 and cost figures.
+    k
+        Alerts per day of Card Precision@k.
+    alert_budget
+        The share of rows that can be reviewed, for the recall within that budget.
+    costs
+        The review and friction costs and recovery rate of the cost-benefit (default:
+        ``Costs()``).
+    entity
+        ``"customer"`` or ``"card"``: what Card Precision@k ranks.
+
+    Returns
+    -------
+    Evaluation
+        Every metric, broken down by fraud type and anomaly type.
+    """
     s = np.asarray(score, dtype=np.float64)
     if s.shape != (len(data),):
         raise ValueError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")

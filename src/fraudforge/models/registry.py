@@ -99,7 +99,17 @@ class RegistryError(FraudforgeError, ValueError):
 
 class CatalogMismatchError(RegistryError):
     """A model trained on a different features catalogue than the current one; ``recorded`` and
-    ``current`` are the two catalogue hashes."""
+    ``current`` are the two catalogue hashes.
+
+    Parameters
+    ----------
+    message
+        What was loaded and why it is refused.
+    recorded
+        The catalogue hash the model was trained with.
+    current
+        The current features catalogue's hash.
+    """
 
     def __init__(self, message: str, *, recorded: str = "", current: str = "") -> None:
         super().__init__(message)
@@ -145,7 +155,18 @@ class ModelVersion(msgspec.Struct, kw_only=True, frozen=True):
 
     def metric(self, name: str) -> float | None:
         """A recorded metric by name; dotted names reach into breakdowns
-        (``by_fraud_type.card_testing.recall``). None when absent or not a number."""
+        (``by_fraud_type.card_testing.recall``). None when absent or not a number.
+
+        Parameters
+        ----------
+        name
+            A metric name such as ``roc_auc``, or a dotted path into a breakdown.
+
+        Returns
+        -------
+        float or None
+            Its recorded value.
+        """
         value: Any = self.metrics
         for part in name.split("."):
             if not isinstance(value, Mapping) or part not in value:
@@ -192,7 +213,25 @@ def _check_stage(stage: str) -> str:
 
 class Registry:
     """A model registry in the directory ``root``: created there when missing (or empty) unless
-    ``create`` is false; a non-empty directory without an index is refused."""
+    ``create`` is false; a non-empty directory without an index is refused.
+
+    Parameters
+    ----------
+    root
+        The registry's directory.
+    create
+        Create the registry when the directory is missing or empty (else refuse).
+    timeout
+        Seconds to wait for another process's lock on the SQLite index.
+
+    Raises
+    ------
+    RegistryError
+        When ``root`` is not a registry and cannot become one (a non-empty directory without an
+        index, or a missing one with ``create`` false).
+    RegistryIndexError
+        When the index is damaged or empty.
+    """
 
     def __init__(self, root: str | Path, *, create: bool = True, timeout: float = 30.0) -> None:
         self.root = Path(root)
@@ -297,7 +336,39 @@ class Registry:
         features catalogue's; ``training`` (a ``TrainingRecord`` or mapping) records the periods
         the model was trained and validated on (read back with ``training``). The files are
         written and renamed into place before the index transaction commits, so a failure leaves
-        neither a row nor a directory behind."""
+        neither a row nor a directory behind.
+
+        Parameters
+        ----------
+        model
+            The fitted model.
+        name
+            The model's name (letters, digits, ``.``, ``_`` and ``-``).
+        metrics
+            Its evaluation: an ``Evaluation`` or a mapping of metric to value.
+        scenario
+            The training data's Scenario (or a mapping).
+        data_hash
+            The training dataset's content hash.
+        catalog_hash
+            The features catalogue's hash (default: the current catalogue's).
+        tags
+            Tags to attach.
+        description
+            Free text.
+        training
+            The periods trained and validated on (a ``TrainingRecord`` or a mapping).
+
+        Returns
+        -------
+        ModelVersion
+            The new version, in stage ``none``.
+
+        Raises
+        ------
+        RegistryError
+            For an invalid name or tag, or a version directory the index does not list.
+        """
         _check_name(name)
         tag_list = sorted({_check_tag(t) for t in tags})
         if catalog_hash is None:
@@ -377,7 +448,27 @@ class Registry:
 
     def promote(self, name: str, version: int, stage: str) -> ModelVersion:
         """Move a version to ``stage``. Promoting to production archives the version that was in
-        production before, so at most one version of a name is in production."""
+        production before, so at most one version of a name is in production.
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        version
+            The version to move.
+        stage
+            ``none``, ``staging``, ``production`` or ``archived``.
+
+        Returns
+        -------
+        ModelVersion
+            The version in its new stage.
+
+        Raises
+        ------
+        RegistryError
+            For an unknown name, version or stage, naming the known ones.
+        """
         _check_stage(stage)
         with self._write() as db:
             self._require(db, name, version)
@@ -404,7 +495,27 @@ class Registry:
         return self.show(name, version)
 
     def tag(self, name: str, version: int, *tags: str) -> ModelVersion:
-        """Add tags to a version (tags already there are kept)."""
+        """Add tags to a version (tags already there are kept).
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        version
+            The version to tag.
+        *tags
+            Non-empty strings of at most 100 characters.
+
+        Returns
+        -------
+        ModelVersion
+            The version with its tags.
+
+        Raises
+        ------
+        RegistryError
+            For an unknown name or version, or an invalid tag.
+        """
         checked = sorted({_check_tag(t) for t in tags})
         with self._write() as db:
             self._require(db, name, version)
@@ -426,7 +537,22 @@ class Registry:
         self, name: str | None = None, *, stage: str | None = None, tag: str | None = None
     ) -> list[ModelVersion]:
         """Registered versions (all, or of one name / in one stage / with one tag), by name
-        then version."""
+        then version.
+
+        Parameters
+        ----------
+        name
+            Only this model's versions (default: every model's).
+        stage
+            Only versions in this stage.
+        tag
+            Only versions with this tag.
+
+        Returns
+        -------
+        list[ModelVersion]
+            The matching versions; empty when none match.
+        """
         where, args = [], []
         if name is not None:
             self._require_name(name)
@@ -451,19 +577,75 @@ class Registry:
         self, name: str, version: int | None = None, *, stage: str | None = None
     ) -> ModelVersion:
         """One version: the given one, else the newest in ``stage``, else (the name alone) the
-        production version if one is promoted, else the newest (``wire.reference``)."""
+        production version if one is promoted, else the newest (``wire.reference``).
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        version
+            The version (default: as the stage or the name alone picks it).
+        stage
+            The stage whose newest version is wanted.
+
+        Returns
+        -------
+        ModelVersion
+            The version's record.
+
+        Raises
+        ------
+        RegistryError
+            For an unknown name, version or stage, naming the known ones.
+        """
         with self._connect() as db:
             return self._version(db, name, self._resolve(db, name, version, stage))
 
     def resolve(self, ref: ModelSpec | str) -> ModelVersion:
         """The version a model reference names (``NAME``, ``NAME:VERSION`` or ``NAME@STAGE``,
-        parsed by ``ModelSpec.parse``; a bare name as ``show`` reads it)."""
+        parsed by ``ModelSpec.parse``; a bare name as ``show`` reads it).
+
+        Parameters
+        ----------
+        ref
+            A reference string or a parsed ``ModelSpec``.
+
+        Returns
+        -------
+        ModelVersion
+            The version it names.
+
+        Raises
+        ------
+        ModelRefError
+            For a string that is not a model reference.
+        RegistryError
+            For an unknown name, version or stage.
+        """
         spec = ModelSpec.parse(ref) if isinstance(ref, str) else ref
         return self.show(spec.name, spec.version, stage=spec.stage)
 
     def training(self, name: str, version: int) -> dict[str, Any] | None:
         """The training record of a version (``models.provenance.read_training_record`` reads
-        it), or None when it was registered without one."""
+        it), or None when it was registered without one.
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        version
+            The version.
+
+        Returns
+        -------
+        dict or None
+            The training record as stored.
+
+        Raises
+        ------
+        RegistryError
+            For an unknown name, version or stage, naming the known ones.
+        """
         with self._connect() as db:
             self._require(db, name, version)
             table = db.execute(
@@ -477,7 +659,25 @@ class Registry:
         return None if row is None else dict(json.loads(row[0]))
 
     def history(self, name: str, version: int) -> builtins.list[tuple[str, str]]:
-        """A version's stage changes as (stage, UTC time), oldest first."""
+        """A version's stage changes as (stage, UTC time), oldest first.
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        version
+            The version.
+
+        Returns
+        -------
+        list[tuple[str, str]]
+            Each stage it entered and when (ISO 8601, UTC).
+
+        Raises
+        ------
+        RegistryError
+            For an unknown name, version or stage, naming the known ones.
+        """
         with self._connect() as db:
             self._require(db, name, version)
             rows = db.execute(
@@ -500,7 +700,35 @@ class Registry:
         altered, missing or extra file is refused. With ``check_catalog``, a model trained on
         another features catalogue is refused too; with ``isolate``, its LightGBM files are
         first read in a child process, so a malformed one is refused instead of aborting this
-        process (LightGBM aborts on some damaged models)."""
+        process (LightGBM aborts on some damaged models).
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        version
+            The version (default: as ``show`` picks it).
+        stage
+            The stage whose newest version is wanted.
+        check_catalog
+            Refuse a model trained on another features catalogue.
+        isolate
+            Read its LightGBM files in a child process first.
+
+        Returns
+        -------
+        FraudModel
+            The model, ready to score.
+
+        Raises
+        ------
+        RegistryError
+            For an unknown name, version or stage.
+        ArtefactError
+            For an altered, missing or extra file, or a directory outside the registry.
+        CatalogMismatchError
+            With ``check_catalog``, for a model of another catalogue.
+        """
         info = self.show(name, version, stage=stage)
         if check_catalog:
             check_catalog_hash(info)
@@ -515,7 +743,27 @@ class Registry:
         """Everything ``load(..., check_catalog=True, isolate=True)`` checks, without loading the
         model in this process: the version exists, its catalogue hash is the current one, its
         directory stays inside the registry, its files match the index's sha256, and LightGBM
-        reads each of its LightGBM files in a child process. Returns the version."""
+        reads each of its LightGBM files in a child process. Returns the version.
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        version
+            The version (default: as ``show`` picks it).
+        stage
+            The stage whose newest version is wanted.
+
+        Returns
+        -------
+        ModelVersion
+            The version checked.
+
+        Raises
+        ------
+        RegistryError, ArtefactError, CatalogMismatchError
+            As ``load(..., check_catalog=True, isolate=True)`` does.
+        """
         info = self.show(name, version, stage=stage)
         check_catalog_hash(info)
         check_model(self._checked_directory(info))
@@ -523,7 +771,23 @@ class Registry:
 
     def artefact_directory(self, info: ModelVersion) -> Path:
         """The directory of ``info``'s files, refused unless it resolves (symbolic links
-        followed) to a directory inside this registry's ``models/``."""
+        followed) to a directory inside this registry's ``models/``.
+
+        Parameters
+        ----------
+        info
+            A version of this registry.
+
+        Returns
+        -------
+        pathlib.Path
+            Its resolved directory.
+
+        Raises
+        ------
+        ArtefactError
+            When the directory is gone or resolves outside ``models/``.
+        """
         models = (self.root / MODELS_DIR).resolve()
         directory = (self.root / info.path).resolve()
         if not directory.is_relative_to(models) or directory == models:
@@ -569,7 +833,29 @@ class Registry:
         stage: str | None = None,
     ) -> ModelVersion:
         """The version of ``name`` (optionally within ``stage``) with the best recorded
-        ``metric``; the newer version wins a tie. Versions without the metric are skipped."""
+        ``metric``; the newer version wins a tie. Versions without the metric are skipped.
+
+        Parameters
+        ----------
+        name
+            The model's name.
+        metric
+            A recorded metric (dotted names reach into breakdowns; see ``ModelVersion.metric``).
+        higher_is_better
+            The metric's direction (default: the metric registry's).
+        stage
+            Only versions in this stage.
+
+        Returns
+        -------
+        ModelVersion
+            The best version.
+
+        Raises
+        ------
+        RegistryError
+            For an unknown name, or when no version has the metric.
+        """
         leaf = metric.rsplit(".", 1)[-1]
         if higher_is_better is None:
             if leaf not in HIGHER_IS_BETTER:

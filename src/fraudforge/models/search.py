@@ -211,11 +211,33 @@ class SearchResult:
         )
 
     def write_csv(self, path: str | Path) -> Path:
-        """The table as CSV, written atomically."""
+        """The table as CSV, written atomically.
+
+        Parameters
+        ----------
+        path
+            The file to write.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         return write_atomic(path, self.table.write_csv())
 
     def write_markdown(self, path: str | Path) -> Path:
-        """:meth:`to_markdown`, written atomically."""
+        """:meth:`to_markdown`, written atomically.
+
+        Parameters
+        ----------
+        path
+            The file to write.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
         return write_atomic(path, self.to_markdown())
 
 

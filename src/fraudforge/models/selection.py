@@ -82,12 +82,32 @@ class CorrelationFilter(_Selector):
     """Drops each feature whose absolute Pearson correlation with an earlier kept feature exceeds
     ``threshold`` (features are visited in input order, so earlier ones win). Constant features
     are dropped too. ``dropped_`` maps a dropped feature's index to the kept one it duplicates
-    (-1 for a constant)."""
+    (-1 for a constant).
+
+    Parameters
+    ----------
+    threshold
+        The absolute correlation above which a later feature is dropped, 0 to 1.
+    """
 
     def __init__(self, threshold: float = 0.95) -> None:
         self.threshold = threshold
 
     def fit(self, X: Any, y: Any = None) -> CorrelationFilter:  # noqa: N803
+        """Find the features to keep.
+
+        Parameters
+        ----------
+        X
+            The training rows' features (rows in time order), a 2-D array.
+        y
+            The rows' fraud labels (unused: the filter reads the features only).
+
+        Returns
+        -------
+        CorrelationFilter
+            ``self``, fitted.
+        """
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"`threshold` = {self.threshold}: allowed is above 0, up to 1")
         x = _filled(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
@@ -119,13 +139,35 @@ class L1Selector(_Selector):
     """Keeps the features with a non-zero coefficient in an L1-regularised logistic regression
     (median-imputed, standardised inputs, balanced class weights; liblinear for two classes, saga
     beyond); smaller ``C`` keeps fewer.
-    ``coef_`` holds the absolute coefficients."""
+    ``coef_`` holds the absolute coefficients.
+
+    Parameters
+    ----------
+    C
+        The inverse regularisation strength; smaller keeps fewer features.
+    random_state
+        Seed of the solver.
+    """
 
     def __init__(self, C: float = 0.05, random_state: int = 0) -> None:  # noqa: N803
         self.C = C
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> L1Selector:  # noqa: N803
+        """Fit the L1 logistic regression and keep the non-zero features.
+
+        Parameters
+        ----------
+        X
+            The training rows' features (rows in time order), a 2-D array.
+        y
+            The rows' fraud labels.
+
+        Returns
+        -------
+        L1Selector
+            ``self``, fitted.
+        """
         x, target = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         z = StandardScaler().fit_transform(_filled(x))
         model = LogisticRegression(
@@ -153,7 +195,17 @@ class L1Selector(_Selector):
 class ImportanceSelector(_Selector):
     """Keeps the ``n_features`` most important features of a model of ``kind`` fitted on the
     data (see :func:`importances`). ``importances_`` and ``ranking_`` (1 = most important)
-    are kept."""
+    are kept.
+
+    Parameters
+    ----------
+    kind
+        The model kind whose importances rank the features (a zoo kind, e.g. ``lightgbm``).
+    n_features
+        How many features to keep.
+    params
+        The model's parameters (default: the zoo's for ``kind``).
+    """
 
     def __init__(
         self, kind: str = "lightgbm", n_features: int = 20, params: dict[str, Any] | None = None
@@ -163,6 +215,20 @@ class ImportanceSelector(_Selector):
         self.params = params
 
     def fit(self, X: Any, y: Any) -> ImportanceSelector:  # noqa: N803
+        """Fit the model and rank the features by importance.
+
+        Parameters
+        ----------
+        X
+            The training rows' features (rows in time order), a 2-D array.
+        y
+            The rows' fraud labels.
+
+        Returns
+        -------
+        ImportanceSelector
+            ``self``, fitted.
+        """
         check_kind(self.kind, SUPERVISED_KINDS)
         if self.n_features < 1:
             raise ValueError(f"`n_features` = {self.n_features}: allowed is 1 or more")
@@ -230,7 +296,29 @@ def select_features(
     **options: Any,
 ) -> Selection:
     """Fit ``method``'s selector on ``data`` (training rows only: selection is part of
-    training) and return the kept feature names. ``options`` go to :func:`selector_for`."""
+    training) and return the kept feature names. ``options`` go to :func:`selector_for`.
+
+    Parameters
+    ----------
+    data
+        The training rows.
+    method
+        ``"importance"``, ``"rfe"``, ``"l1"`` or ``"correlation"``.
+    features
+        The candidate features (default: all of ``data``'s).
+    **options
+        The selector's options (e.g. ``n_features``, ``C``, ``threshold``).
+
+    Returns
+    -------
+    Selection
+        The kept and dropped features, and the fitted selector.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or option, naming what is allowed.
+    """
     d = data.select(features) if features is not None else data
     selector = selector_for(method, **options)
     if method == "rfe" and options.get("n_features", 20) >= len(d.features):

@@ -57,7 +57,31 @@ def time_split(
 ) -> TimeSplit:
     """Split by calendar day, anchored at the last day: ``[train][gap][validation][gap][test]``.
     The test period is the last ``test_days`` days; ``train_days=None`` trains on every earlier
-    day. ``data`` is ModelData or the rows' µs timestamps."""
+    day. ``data`` is ModelData or the rows' µs timestamps.
+
+    Parameters
+    ----------
+    data
+        ModelData, or the rows' µs timestamps.
+    validation_days
+        Days of the validation period (0: none).
+    test_days
+        Days of the test period.
+    gap_days
+        Days left out before the validation and the test periods (the label delay).
+    train_days
+        Days of training before the first gap (default: every earlier day).
+
+    Returns
+    -------
+    TimeSplit
+        The three periods' row indices and their days.
+
+    Raises
+    ------
+    ValueError
+        When a period would be empty or a number of days is out of range.
+    """
     _check_days(
         validation_days=validation_days,
         test_days=test_days,
@@ -97,7 +121,19 @@ class PrequentialSplit:
     """Prequential (rolling) validation as a scikit-learn splitter: fold ``i`` tests on
     ``test_days`` days, after a gap of ``gap_days`` following ``train_days`` days of training
     (``None``: every earlier day). Folds step back ``test_days`` from the last day and are yielded
-    oldest first, as the Fraud Detection Handbook's prequential assessment does."""
+    oldest first, as the Fraud Detection Handbook's prequential assessment does.
+
+    Parameters
+    ----------
+    n_splits
+        How many folds.
+    train_days
+        Days of training before each fold's gap; None trains on every earlier day.
+    gap_days
+        Days left out between training and test (the label delay).
+    test_days
+        Days of each fold's test period, and the step between folds.
+    """
 
     def __init__(
         self,
@@ -113,11 +149,38 @@ class PrequentialSplit:
         self.test_days = test_days
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:  # noqa: N803
-        """Number of folds."""
+        """Number of folds.
+
+        Parameters
+        ----------
+        X, y, groups
+            Ignored (scikit-learn's splitter interface).
+
+        Returns
+        -------
+        int
+            ``n_splits``.
+        """
         return self.n_splits
 
     def folds(self, data: ModelData | npt.ArrayLike) -> list[TimeSplit]:
-        """The folds, oldest first, as TimeSplits with an empty validation period."""
+        """The folds, oldest first, as TimeSplits with an empty validation period.
+
+        Parameters
+        ----------
+        data
+            ModelData, or the rows' µs timestamps.
+
+        Returns
+        -------
+        list[TimeSplit]
+            ``n_splits`` folds.
+
+        Raises
+        ------
+        ValueError
+            When the data spans too few days for the folds.
+        """
         if self.n_splits < 1:
             raise ValueError(f"`n_splits` = {self.n_splits}: allowed is 1 or more")
         _check_days(train_days=self.train_days, gap_days=self.gap_days)
@@ -161,7 +224,22 @@ class PrequentialSplit:
         groups: npt.ArrayLike | None = None,
     ) -> Iterator[tuple[I64, I64]]:
         """(train, test) row indices per fold. ``X`` is ModelData, or an array whose rows'
-        µs timestamps are passed as ``groups``."""
+        µs timestamps are passed as ``groups``.
+
+        Parameters
+        ----------
+        X
+            ModelData, or an array of rows (then ``groups`` holds their timestamps).
+        y
+            Ignored (scikit-learn's splitter interface).
+        groups
+            The rows' µs timestamps, when ``X`` is an array.
+
+        Yields
+        ------
+        tuple[numpy.ndarray, numpy.ndarray]
+            The training and test row indices of each fold, oldest first.
+        """
         if isinstance(X, ModelData):
             source: ModelData | npt.ArrayLike = X
         elif groups is not None:

@@ -49,7 +49,44 @@ def train_model(
     (default: all of ``data``'s). ``calibrate`` (True: isotonic, or ``"sigmoid"``) wraps it in a
     probability calibration fitted on the last ``calibrate_share`` of the rows (kind
     ``calibrated``); isolation forest ignores the labels. A LightGBM fit reports its boosting
-    rounds to ``progress`` (``ROUNDS_STEP``)."""
+    rounds to ``progress`` (``ROUNDS_STEP``).
+
+    Parameters
+    ----------
+    data
+        The training rows, in time order, with their labels.
+    kind
+        A model kind of ``MODEL_KINDS`` (``lightgbm``, ``logistic``, ``random_forest``, ...;
+        ``isolation_forest`` ignores the labels).
+    params
+        The estimator's parameters over the zoo's defaults for ``kind``.
+    features
+        The features to read (default: all of ``data``'s), in this order.
+    calibrate
+        False, True (isotonic) or ``"isotonic"`` / ``"sigmoid"``.
+    calibrate_share
+        The last share of the rows that the calibration is fitted on.
+    imbalance
+        ``"balanced"`` weighs the rare fraud class up; ``"none"`` leaves the rows equal.
+    seed
+        The estimator's random seed.
+    threshold
+        The model's alert threshold (``train`` replaces it by one chosen on validation).
+    name
+        The model's name.
+    progress
+        Called with the boosting rounds of a LightGBM fit.
+
+    Returns
+    -------
+    FraudModel
+        The fitted model.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind, parameter or feature, naming what is allowed.
+    """
     check_kind(kind)
     names = tuple(features) if features is not None else data.features
     d = data.select(names) if names != data.features else data
@@ -108,7 +145,24 @@ def best_threshold(
 ) -> float:
     """The alert threshold that maximises, on ``data`` (validation rows), the cost-benefit in INR
     (``rule="cost"``) or F1 (``"f1"``). Candidates are the distinct scores; an alert is
-    ``score >= threshold``. Ties keep the highest threshold (fewest alerts)."""
+    ``score >= threshold``. Ties keep the highest threshold (fewest alerts).
+
+    Parameters
+    ----------
+    data
+        The rows the threshold is chosen on (validation rows), with their labels and amounts.
+    score
+        One score per row of ``data``.
+    rule
+        ``"cost"`` (net benefit in INR) or ``"f1"``.
+    costs
+        The review and friction costs and recovery rate of ``"cost"`` (default: ``Costs()``).
+
+    Returns
+    -------
+    float
+        The chosen threshold.
+    """
     s = np.asarray(score, dtype=np.float64)
     if s.shape != (len(data),):
         raise ValueError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")

@@ -180,7 +180,28 @@ def calibrate(
     """Fit ``estimator`` on the earlier ``1 - share`` of the rows (which must be in time order)
     and calibrate its probabilities on the later ``share``: the calibration set always lies after
     the training set, never drawn at random. ``fit`` goes to the estimator's ``fit`` (e.g.
-    LightGBM callbacks). Returns the fitted calibrated classifier."""
+    LightGBM callbacks). Returns the fitted calibrated classifier.
+
+    Parameters
+    ----------
+    estimator
+        An unfitted scikit-learn classifier.
+    X
+        The rows' features, in time order.
+    y
+        The rows' labels.
+    method
+        ``"isotonic"`` or ``"sigmoid"`` (Platt).
+    share
+        The later share of the rows the calibration is fitted on, between 0 and 1.
+    **fit
+        Passed to the estimator's ``fit``.
+
+    Returns
+    -------
+    sklearn.calibration.CalibratedClassifierCV
+        The fitted calibrated classifier.
+    """
     if method not in ("isotonic", "sigmoid"):
         raise ValueError(f"unknown calibration method `{method}`: allowed are isotonic, sigmoid")
     if not 0.0 < share < 1.0:

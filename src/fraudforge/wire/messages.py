@@ -82,9 +82,26 @@ Timestamp = Annotated[
 
 
 def to_ist_naive(ts: dt.datetime, field: str = "timestamp") -> dt.datetime:
-    """``ts`` as the engine's naive IST (an aware timestamp converted; a naive one kept). A
-    time that has no IST equivalent (e.g. ``0001-01-01T00:00:00+14:00``) is a ValueError
-    naming ``field``, which msgspec reports as a validation error."""
+    """A timestamp as the engine's naive Indian Standard Time.
+
+    Parameters
+    ----------
+    ts
+        An aware timestamp (converted to IST) or a naive one (taken as IST and kept).
+    field
+        The request field it came from, for the error message.
+
+    Returns
+    -------
+    datetime.datetime
+        The naive IST time.
+
+    Raises
+    ------
+    ValueError
+        Naming ``field`` when the time has no IST equivalent (e.g.
+        ``0001-01-01T00:00:00+14:00``); msgspec reports it as a validation error.
+    """
     if ts.tzinfo is None:
         return ts
     try:
@@ -214,7 +231,19 @@ class Thresholds(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_field
             )
 
     def decide(self, probability: float) -> str:
-        """The decision for a fraud probability."""
+        """The decision for a fraud probability.
+
+        Parameters
+        ----------
+        probability
+            The model's fraud probability, 0 to 1.
+
+        Returns
+        -------
+        str
+            ``BLOCK`` from ``block``, ``REVIEW`` from ``review``, ``FLAG`` from ``flag``, else
+            ``ALLOW``.
+        """
         if probability >= self.block:
             return "BLOCK"
         if probability >= self.review:
