@@ -156,7 +156,8 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
             "new_payee_amount_7d": sum(p.amount for p in d7 if new_payee[p.tid]),
             "new_payee_amount_ratio": 0.0,
             "new_device_x_amount": (
-                math.log1p(x) if e.device is not None and e.device not in {p.device for p in mine}
+                math.log1p(x)
+                if e.device is not None and e.device not in {p.device for p in mine}
                 else 0.0
             ),
             "secs_since_prev_txn": (e.t - mine[-1].t) / US if mine else None,

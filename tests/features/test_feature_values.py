@@ -525,7 +525,9 @@ def test_payee_fan_in_and_received_volume_over_all_customers() -> None:
     check(f[1], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 0, "payee_amount_24h": 0.0})
     check(f[3], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 2})  # rows 1, 2
     # Row 6: rows 3 and 4 in 24 h; rows 2-4 in 7 d (row 1 exactly 7 d earlier): customers 1, 2.
-    check(f[6], {"payee_txn_count_24h": 2, "payee_distinct_payers_7d": 2, "payee_amount_24h": 700.0})
+    check(
+        f[6], {"payee_txn_count_24h": 2, "payee_distinct_payers_7d": 2, "payee_amount_24h": 700.0}
+    )
     check(f[5], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 0})
     check(f[7], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 0, "payee_amount_24h": 0.0})
 
@@ -814,7 +816,17 @@ def test_outlier_score_with_a_fixed_model() -> None:
     # First row at home: txn_count_24h 0, log1p(amount_ratio 99 / 1), log1p(0 km), log1p(0
     # km/h), log1p(null -> 0 s), hour rarity 1 - 1/24, category 1 - 1/26, city 1 - 1/N,
     # log1p(99).
-    inputs = [0.0, math.log(100.0), 0.0, 0.0, 0.0, 1 - 1 / 24, 1 - 1 / 26, 1 - 1 / N_CITIES, math.log(100.0)]
+    inputs = [
+        0.0,
+        math.log(100.0),
+        0.0,
+        0.0,
+        0.0,
+        1 - 1 / 24,
+        1 - 1 / 26,
+        1 - 1 / N_CITIES,
+        math.log(100.0),
+    ]
     assert got["outlier_score"][0] == pytest.approx(sum(inputs) / 9, rel=1e-12)
     shifted = OutlierModel(median=[1.0] * 9, scale=[2.0] * 9)
     again, _ = compute_features(

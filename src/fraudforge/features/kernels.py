@@ -63,7 +63,7 @@ CUSTOMER_FEATURES: tuple[str, ...] = (
     "amount_ratio_30d",
     "amount_zscore_30d",
     "amount_percentile_30d",
-        "distance_from_home_km",
+    "distance_from_home_km",
     "distance_from_prev_km",
     "speed_from_prev_kmh",
     "distinct_cities_7d",

@@ -125,7 +125,7 @@ def _recency(row: npt.NDArray[np.float64], j: int, log_amount: float) -> float:
     """Put the raw age in days at ``row[j]`` at its catalogue value (-1 when null) and return
     ``log_amount / (1 + age)``, 0 when null: a payment's size weighted by how recent the
     address, binding or SIM change is."""
-    days = row[j]
+    days = float(row[j])
     if math.isnan(days):
         row[j] = -1.0
         return 0.0

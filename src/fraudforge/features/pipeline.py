@@ -155,7 +155,10 @@ def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
         pieces.append(
             tagged.filter(first).with_columns(
                 bucket=bucket,
-                **{f"in_{other}": (pl.col(f"_{other}") == bucket).fill_null(False) for other in names},
+                **{
+                    f"in_{other}": (pl.col(f"_{other}") == bucket).fill_null(False)
+                    for other in names
+                },
             )
         )
     return pl.concat(pieces).drop(*(f"_{name}" for name in names))
@@ -251,9 +254,7 @@ def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
     for kind in ENTITY_KINDS:
         paths = sorted((work / kind.name).glob(f"{file_index:05d}-*.arrow"))
         schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n, _ in kind.features}}
-        frame = (
-            pl.concat([pl.read_ipc(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
-        )
+        frame = pl.concat([pl.read_ipc(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
         joined = (
             frame
             if joined is None
