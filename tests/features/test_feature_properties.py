@@ -138,13 +138,12 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
         def within(rows: list[Event], width: int, now: int = e.t) -> list[Event]:
             return [p for p in rows if p.t > now - width]
 
-        h1, h6, h24 = within(mine, HOUR_US), within(mine, 6 * HOUR_US), within(mine, DAY_US)
+        h1, h24 = within(mine, HOUR_US), within(mine, DAY_US)
         d7, d30 = within(mine, 7 * DAY_US), within(mine, 30 * DAY_US)
         amounts = [p.amount for p in d30]
         x = e.amount
         f: dict[str, float | None] = {
             "txn_count_1h": len(h1),
-            "txn_count_6h": len(h6),
             "txn_count_24h": len(h24),
             "txn_count_7d": len(d7),
             "amount_sum_24h": sum(p.amount for p in h24),
@@ -188,11 +187,15 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
             f["amount_robust_z_30d"] = (x - med) / (1.4826 * mad + 1.0)
         f["merchant_txn_count_24h"] = 0
         f["merchant_fraud_rate"] = 0.0
+        f["merchant_fraud_7d"] = 0
         f["merchant_fraud_30d"] = 0
         if e.merchant is not None:
             at = [p for p in before if p.merchant == e.merchant]
             f["merchant_txn_count_24h"] = len(within(at, DAY_US))
             f["merchant_fraud_rate"] = sum(p.fraud and p.known_at < e.t for p in at) / (len(at) + 1)
+            f["merchant_fraud_7d"] = sum(
+                p.fraud and e.t - 7 * DAY_US < p.known_at < e.t for p in at
+            )
             f["merchant_fraud_30d"] = sum(
                 p.fraud and e.t - 30 * DAY_US < p.known_at < e.t for p in at
             )

@@ -149,7 +149,6 @@ def test_velocity_windows_exclude_a_row_exactly_one_width_before() -> None:
         f[8],
         {
             "txn_count_1h": 1,  # row 7
-            "txn_count_6h": 2,  # rows 6, 7
             "txn_count_24h": 4,  # rows 4-7
             "txn_count_7d": 6,  # rows 2-7
             "amount_sum_24h": 1_900.0,
@@ -162,9 +161,9 @@ def test_velocity_windows_exclude_a_row_exactly_one_width_before() -> None:
             "count_trend_7d_30d": (6 / 7) / (7 / 30 + 0.1),
         },
     )
-    # Row 7 at T - 1 h + 1 s: 1 h holds row 6 (1 s earlier); 6 h also row 5 (5 h 59 min 59 s
-    # earlier); 24 h rows 3-6 (row 3 is 22 h 59 min 59 s earlier); 7 d rows 1-6.
-    check(f[7], {"txn_count_1h": 1, "txn_count_6h": 2, "txn_count_24h": 4, "txn_count_7d": 6})
+    # Row 7 at T - 1 h + 1 s: 1 h holds row 6 (1 s earlier); 24 h rows 3-6 (row 3 is 22 h 59
+    # min 59 s earlier); 7 d rows 1-6.
+    check(f[7], {"txn_count_1h": 1, "txn_count_24h": 4, "txn_count_7d": 6})
     # The first row has empty windows: sums and means 0, ratio amount / 1.
     check(
         f[1],
@@ -544,6 +543,7 @@ def test_merchant_fraud_rate_counts_a_fraud_once_its_label_is_known() -> None:
             label_known_at=T + 4 * H),  # 5: fraud, known at T + 4 h
         txn(T + 5 * H, customer_id=2, city="Delhi", amount_inr=999.0),  # 6
         txn(T + 6 * H, merchant_id=2),  # 7: frauds at merchant 1 do not leak to merchant 2
+        txn(T + 2 * H + 7 * D, customer_id=2, city="Delhi"),  # 8: row 1 known exactly 7 d ago
     ]  # fmt: skip
     f = run(rows)
     want = {
@@ -557,10 +557,12 @@ def test_merchant_fraud_rate_counts_a_fraud_once_its_label_is_known() -> None:
     }
     for tid, rate in want.items():
         check(f[tid], {"merchant_fraud_rate": rate})
-    # Frauds confirmed in the 30 days before: row 1's from row 4 on, row 5's from row 6 on.
+    # Frauds confirmed in the 7 and 30 days before: row 1's from row 4 on, row 5's from row 6
+    # on; at row 8 row 1's confirmation is exactly 7 days old, out of the week.
     recent = {1: 0, 2: 0, 3: 0, 4: 1, 5: 1, 6: 2, 7: 0}
     for tid, count in recent.items():
-        check(f[tid], {"merchant_fraud_30d": count})
+        check(f[tid], {"merchant_fraud_7d": count, "merchant_fraud_30d": count})
+    check(f[8], {"merchant_fraud_7d": 1, "merchant_fraud_30d": 2})
     check(f[6], {"merchant_risk_x_amount": (1.0 / 3.0) * math.log1p(999.0)})
     check(f[5], {"merchant_risk_x_amount": 0.2 * math.log1p(100.0)})
 

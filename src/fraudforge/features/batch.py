@@ -85,6 +85,7 @@ ENTITY_KINDS: tuple[EntityKind, ...] = (
         (
             ("merchant_txn_count_24h", k.E_COUNT_24H),
             ("merchant_fraud_rate", k.E_FRAUD_RATE),
+            ("merchant_fraud_7d", k.E_FRAUD_7D),
             ("merchant_fraud_30d", k.E_FRAUD_30D),
         ),
     ),
@@ -326,7 +327,7 @@ def feature_matrix(
     c: Columns, *, outlier: OutlierModel | None, threads: int | None, entity: F64 | None = None
 ) -> tuple[F64, OutlierModel]:
     """The (rows, 69) feature matrix in ``finish.LAYOUT`` order, and the outlier model used
-    (fitted on these rows when not given). ``entity`` (rows, 7), in ENTITY_FEATURES order,
+    (fitted on these rows when not given). ``entity`` (rows, 8), in ENTITY_FEATURES order,
     supplies merchant-, device- and payee-side values computed elsewhere (across all of a
     dataset)."""
     # Column-major, so each feature column becomes a Polars Series without a copy.
@@ -383,7 +384,7 @@ def to_frame(transaction_id: I64, m: F64, labels: pl.DataFrame | None) -> pl.Dat
 
 def aligned_entity(df: pl.DataFrame, entity: pl.DataFrame) -> F64:
     """``entity``'s ENTITY_FEATURES columns (keyed by transaction_id) in the row order of
-    ``df``, as a (rows, 7) matrix; zeros where a transaction has none."""
+    ``df``, as a (rows, 8) matrix; zeros where a transaction has none."""
     aligned = df.select("transaction_id").join(
         entity, on="transaction_id", how="left", maintain_order="left"
     )

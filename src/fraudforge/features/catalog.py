@@ -40,7 +40,6 @@ def _i(name: str, dtype: str, unit: str, definition: str) -> FeatureSpec:
 
 FRAUD: tuple[FeatureSpec, ...] = (
     _f("txn_count_1h", "Int32", "transactions", "1h", "The customer's transactions before this one in the window."),
-    _f("txn_count_6h", "Int32", "transactions", "6h", "The customer's transactions before this one in the window."),
     _f("txn_count_24h", "Int32", "transactions", "24h", "The customer's transactions before this one in the window."),
     _f("txn_count_7d", "Int32", "transactions", "7d", "The customer's transactions before this one in the window."),
     _f("amount_sum_24h", "Float64", "INR", "24h", "Sum of amount_inr of the customer's transactions before this one in the window."),
@@ -66,7 +65,8 @@ FRAUD: tuple[FeatureSpec, ...] = (
     _f("declines_24h", "Int32", "transactions", "24h", "The customer's declined transactions before this one in the window."),
     _f("merchant_txn_count_24h", "Int32", "transactions", "24h", "Transactions at this merchant, all customers, before this one in the window; 0 for P2P."),
     _f("merchant_fraud_rate", "Float64", "share", "all", "Earlier transactions at this merchant confirmed fraud (label_known_at before this one) / (earlier transactions + 1)."),
-    _f("merchant_fraud_30d", "Int32", "transactions", "30d", "Earlier transactions at this merchant confirmed fraud within the window (t - 30 d < label_known_at < t), all customers; 0 for P2P (a compromised terminal's recent fraud, the Handbook's terminal risk with the labels' own delay)."),
+    _f("merchant_fraud_7d", "Int32", "transactions", "7d", "Earlier transactions at this merchant confirmed fraud within the window (t - 7 d < label_known_at < t), all customers; 0 for P2P (a compromised terminal's recent fraud, the Handbook's terminal risk with the labels' own delay)."),
+    _f("merchant_fraud_30d", "Int32", "transactions", "30d", "The same within 30 days."),
     _f("device_fraud_rate", "Float64", "share", "all", "The same for this device, over all customers; 0 without a device."),
     _f("payee_txn_count_24h", "Int32", "transactions", "24h", "Transactions to this P2P payee (counterparty), all customers, before this one in the window; 0 for payments to merchants."),
     _f("payee_distinct_payers_7d", "Int32", "customers", "7d", "Distinct customers who paid this P2P payee (counterparty) before this one in the window, all customers; 0 for payments to merchants (mule accounts receive from many victims)."),
@@ -94,7 +94,7 @@ ANOMALY: tuple[FeatureSpec, ...] = (
     _a("hour_deviation", "Float64", "hours", "all", "Circular distance in hours from the customer's mean hour of earlier transactions; 0 if none."),
     _a("distance_from_centroid_km", "Float64", "km", "30d", "Haversine km from the mean (lat, lon) of the window transactions; distance from home if none."),
     _a("weekend_deviation", "Float64", "share", "all", "|is weekend - share of earlier transactions on weekends|; 0 if none."),
-    _a("night_deviation", "Float64", "share", "all", "|is_night - share of earlier transactions at night|; 0 if none."),
+    _a("night_deviation", "Float64", "share", "all", "|night (hour before 06:00) - share of earlier transactions at night|; 0 if none."),
     _a("payee_address_age_days", "Int32", "days", "-", "Days since the payee's UPI address was created (payee_handle_age_days); -1 when not UPI."),
     _a("device_binding_age_days", "Int32", "days", "-", "Days since the device was bound to the customer's app (device_bound_days): a new phone, a reinstall or a fraudster's device; -1 outside an app session."),
     _a("sim_change_age_days", "Int32", "days", "-", "Days since the SIM of the customer's number last changed (sim_changed_days); -1 outside an app session."),
@@ -122,6 +122,7 @@ BY_NAME: dict[str, FeatureSpec] = {f.name: f for f in CATALOG}
 ENTITY_FEATURES: tuple[str, ...] = (
     "merchant_txn_count_24h",
     "merchant_fraud_rate",
+    "merchant_fraud_7d",
     "merchant_fraud_30d",
     "device_fraud_rate",
     "payee_txn_count_24h",
@@ -132,6 +133,7 @@ ENTITY_FEATURES: tuple[str, ...] = (
 entity (the bucketed entity phase of ``pipeline.build_features``), not from one customer's."""
 DELAYED_LABEL_FEATURES: tuple[str, ...] = (
     "merchant_fraud_rate",
+    "merchant_fraud_7d",
     "merchant_fraud_30d",
     "device_fraud_rate",
     "merchant_risk_x_amount",

@@ -21,7 +21,7 @@ from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 US = 1_000_000
 HOUR = 3600 * US
 DAY = 24 * HOUR
-W1H, W6H, W24H, W7D, W30D = HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY
+W1H, W24H, W7D, W30D = HOUR, DAY, 7 * DAY, 30 * DAY
 RETAIN_US = W30D
 """The longest window: online state keeps this much of a customer's history (and the last row)."""
 
@@ -52,7 +52,6 @@ AGG_SIZE = 4
 
 CUSTOMER_FEATURES: tuple[str, ...] = (
     "txn_count_1h",
-    "txn_count_6h",
     "txn_count_24h",
     "txn_count_7d",
     "amount_sum_24h",
@@ -100,7 +99,6 @@ K_CUSTOMER = len(CUSTOMER_FEATURES)
 FI = {name: i for i, name in enumerate(CUSTOMER_FEATURES)}
 # Output positions of the customer kernel (module constants, so Numba inlines them).
 O_TXN_COUNT_1H = FI["txn_count_1h"]
-O_TXN_COUNT_6H = FI["txn_count_6h"]
 O_TXN_COUNT_24H = FI["txn_count_24h"]
 O_TXN_COUNT_7D = FI["txn_count_7d"]
 O_AMOUNT_SUM_24H = FI["amount_sum_24h"]
@@ -190,7 +188,6 @@ def _rarity(count: int, n: int, k: int) -> float:
 def customer_row(
     i: int,
     w1: int,
-    w6: int,
     w24: int,
     w7: int,
     w30: int,
@@ -219,7 +216,7 @@ def customer_row(
 ) -> int:
     """Customer-side features of row ``i`` into ``out`` (positions ``O_*``).
 
-    Rows [w30, i) are the customer's earlier rows in the 30-day window (w1 >= w6 >= ... >= w30
+    Rows [w30, i) are the customer's earlier rows in the 30-day window (w1 >= w24 >= w7 >= w30
     are the starts of the shorter windows); row i - 1 is the previous row when ``has_prev``.
     ``state`` holds the running counts of all earlier rows, ``sorted_amounts`` the 30-day
     window's amounts in ascending order and ``week`` the 7-day window's aggregates (``A_*``).
@@ -234,7 +231,6 @@ def customer_row(
     new_payee[i] = is_new_payee
     # -- windows -------------------------------------------------------------------------------
     n1 = i - w1
-    n6 = i - w6
     n24 = i - w24
     n7 = i - w7
     n30 = i - w30
@@ -279,7 +275,6 @@ def customer_row(
         declines += declined[j]
     cat_below = cat_less + 0.5 * cat_equal
     out[O_TXN_COUNT_1H] = n1
-    out[O_TXN_COUNT_6H] = n6
     out[O_TXN_COUNT_24H] = n24
     out[O_TXN_COUNT_7D] = n7
     out[O_AMOUNT_SUM_24H] = s24
@@ -590,13 +585,11 @@ def customer_pass(
         # which is never new.
         seen_party = {np.int64(-7)}
         seen_device = {np.int64(-1)}
-        w1 = w6 = w24 = w7 = w30 = lo
+        w1 = w24 = w7 = w30 = lo
         for i in range(lo, hi):
             ti = t[i]
             while t[w1] <= ti - W1H:
                 w1 += 1
-            while t[w6] <= ti - W6H:
-                w6 += 1
             while t[w24] <= ti - W24H:
                 w24 += 1
             while t[w7] <= ti - W7D:
@@ -611,7 +604,7 @@ def customer_pass(
             new_party = 0 if party[i] in seen_party else 1
             new_device = 0 if device[i] in seen_device else 1
             unusual[i] = customer_row(
-                i, w1, w6, w24, w7, w30, i > lo,
+                i, w1, w24, w7, w30, i > lo,
                 t, amount, party, city, category, mode, channel, ttype, declined, lat, lon,
                 unusual, new_payee, home_lat[i], home_lon[i], new_party, new_device, state,
                 sorted_amounts, week, out[i],
@@ -626,8 +619,8 @@ def customer_pass(
 
 
 # Outputs of the entity kernel (columns of its ``out``).
-E_COUNT_24H, E_DISTINCT_7D, E_AMOUNT_24H, E_FRAUD_RATE, E_FRAUD_30D = range(5)
-N_ENTITY_OUT = 5
+E_COUNT_24H, E_DISTINCT_7D, E_AMOUNT_24H, E_FRAUD_RATE, E_FRAUD_7D, E_FRAUD_30D = range(6)
+N_ENTITY_OUT = 6
 
 
 @nb.njit(cache=True, nogil=True)
@@ -644,7 +637,7 @@ def entity_pass(
     """Per entity (merchant, device or P2P payee), into ``out`` (rows, N_ENTITY_OUT): its
     transactions in the previous 24 h, the share of earlier
     transactions confirmed fraud before this one (label_known_at < t) and how many of them were
-    confirmed in the previous 30 days (t - 30 d < label_known_at < t); with ``wide`` also its
+    confirmed in the previous 7 and 30 days (t - w < label_known_at < t); with ``wide`` also its
     distinct customers in the previous 7 days and the amount it received in the previous 24 h
     (summed in row order), else zeros there. Rows sorted by entity, then timestamp and
     transaction_id; ``starts`` delimits entities; customer ids are small non-negative integers
@@ -680,6 +673,9 @@ def entity_pass(
                 out[i, E_AMOUNT_24H] = 0.0
             confirmed = np.searchsorted(known[:n_known], ti, side="left")
             out[i, E_FRAUD_RATE] = confirmed / (i - lo + 1.0)
+            out[i, E_FRAUD_7D] = confirmed - np.searchsorted(
+                known[:n_known], ti - W7D, side="right"
+            )
             out[i, E_FRAUD_30D] = confirmed - np.searchsorted(
                 known[:n_known], ti - W30D, side="right"
             )

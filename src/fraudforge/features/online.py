@@ -144,13 +144,14 @@ class _Entity:
                 del customers[cust]
 
     def features(self, now: int) -> tuple[float, float, float, float]:
-        """(transactions in the previous 24 h, distinct customers among them, fraud rate, fraud
-        confirmed in the previous 30 days), the window kept for 24 h."""
+        """(transactions in the previous 24 h, fraud rate, fraud confirmed in the previous 7
+        and 30 days), the window kept for 24 h."""
         self.expire(now, k.W24H)
-        confirmed = bisect.bisect_left(self.known_fraud, now)
-        recent = confirmed - bisect.bisect_right(self.known_fraud, now - k.W30D)
-        n = float(len(self.recent))
-        return n, float(len(self.customers)), confirmed / (self.total + 1.0), float(recent)
+        known = self.known_fraud
+        confirmed = bisect.bisect_left(known, now)
+        week = confirmed - bisect.bisect_right(known, now - k.W7D)
+        month = confirmed - bisect.bisect_right(known, now - k.W30D)
+        return float(len(self.recent)), confirmed / (self.total + 1.0), float(week), float(month)
 
     def payee_features(self, now: int) -> tuple[float, float, float]:
         """(transactions in the previous 24 h, distinct payers in the previous 7 days, amount
@@ -401,16 +402,15 @@ class OnlineFeatures:
         ext[:_N_ENTITY] = 0.0
         if merchant_id is not None:
             m = self._merchants.seen(int(merchant_id))
-            count, _, rate, recent = m.features(t)
-            ext[0], ext[1], ext[2] = count, rate, recent
+            ext[0], ext[1], ext[2], ext[3] = m.features(t)
             m.add(t, cid, amount)
         elif txn.get("counterparty") is not None:
             p = self._payees.seen(party)
-            ext[4], ext[5], ext[6] = p.payee_features(t)
+            ext[5], ext[6], ext[7] = p.payee_features(t)
             p.add(t, cid, amount)
         if device >= 0:
             d = self._devices.seen(device)
-            ext[3] = d.features(t)[2]
+            ext[4] = d.features(t)[1]
             d.add(t, cid, amount)
         j = _N_ENTITY
         initiation = txn.get("upi_initiation")

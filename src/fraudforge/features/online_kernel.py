@@ -12,7 +12,6 @@ from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 from fraudforge.features.kernels import (
     RETAIN_US,
     W1H,
-    W6H,
     W7D,
     W24H,
     W30D,
@@ -85,8 +84,7 @@ def online_step(
     w30 = window_start(t, 0, i, W30D)
     w7 = window_start(t, w30, i, W7D)
     w24 = window_start(t, w7, i, W24H)
-    w6 = window_start(t, w24, i, W6H)
-    w1 = window_start(t, w6, i, W1H)
+    w1 = window_start(t, w24, i, W1H)
     # Sorted windows in caller-owned scratch space (no allocation per transaction).
     sorted_amounts = sort_f[: i - w30]
     sorted_amounts[:] = floats[F_AMOUNT, w30:i]
@@ -96,7 +94,7 @@ def online_step(
     for j in range(w7, i):
         week_add(j, w7, city, category, party, city_counts, category_counts, sort_i, week)
     ints[I_UNUSUAL, i] = customer_row(
-        i, w1, w6, w24, w7, w30, i > 0,
+        i, w1, w24, w7, w30, i > 0,
         t, floats[F_AMOUNT], ints[I_PARTY], ints[I_CITY], ints[I_CAT], ints[I_MODE],
         ints[I_CHANNEL], ints[I_TYPE], ints[I_DECLINED], floats[F_LAT], floats[F_LON],
         ints[I_UNUSUAL], ints[I_NEW_PAYEE], home_lat, home_lon, new_party, new_device, state,
