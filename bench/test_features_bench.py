@@ -92,8 +92,8 @@ GROUPS: dict[str, Callable[[Computed], object]] = {
 """Each step of the batch computation, in the order ``compute_features`` runs them: ordering,
 home join and kernel inputs; the customer pass (the customer-side features, both cores); the
 shared time order; the merchant, device and payee passes (24-hour counts, the payee's 7-day
-distinct payers and 24-hour amount, delayed-label fraud rates); fitting the outlier score; the finishing kernel (time, outlier and
-interaction features); the output table."""
+distinct payers and 24-hour amount, delayed-label fraud rates); fitting the outlier score; the
+finishing kernel (time, outlier and interaction features); the output table."""
 
 
 @pytest.fixture(scope="module")
