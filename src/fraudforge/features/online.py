@@ -47,7 +47,9 @@ _COMPACT_EVERY_US = 60_000_000
 _CATALOG_COLS = np.array([LAYOUT.index(name) for name in FEATURE_NAMES], dtype=np.int64)
 _N_ENTITY = len(EXTERNAL_FEATURES) - len(SESSION_INPUTS)
 """Entity-side values first in the external row, then the raw session values."""
-_SESSION_DAYS = SESSION_INPUTS[1:4]
+_S_CODE, _S_ADDRESS, _S_BINDING, _S_SIM, _S_REMOTE = range(_N_ENTITY, len(EXTERNAL_FEATURES))
+"""Positions of the raw session values (``layout.SESSION_INPUTS`` order) in the external row."""
+_NAN = float("nan")
 
 
 def to_micros(ts: dt.datetime | int) -> int:
@@ -146,7 +148,12 @@ class _Entity:
     def features(self, now: int) -> tuple[float, float, float, float]:
         """(transactions in the previous 24 h, fraud rate, fraud confirmed in the previous 7
         and 30 days), the window kept for 24 h."""
-        self.expire(now, k.W24H)
+        recent, customers = self.recent, self.customers
+        while recent and recent[0][0] <= now - k.W24H:  # ``expire`` inline: the hot path
+            _, cust, _ = recent.popleft()
+            customers[cust] -= 1
+            if customers[cust] == 0:
+                del customers[cust]
         known = self.known_fraud
         confirmed = bisect.bisect_left(known, now)
         week = confirmed - bisect.bisect_right(known, now - k.W7D)
@@ -359,7 +366,39 @@ class OnlineFeatures:
         new[ok.I_UNUSUAL] = 0
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])
         amount = float(txn["amount_inr"])
-        self._external_values(txn, t, cid, amount, merchant_id, device, party)
+        # The entity-side features (ENTITY_FEATURES order, as batch.ENTITY_KINDS yields them),
+        # each entity then folding the transaction in; then the raw session values. Written
+        # item by item, inline: this is the service's hot path.
+        ext = self._external
+        if merchant_id is not None:
+            m = self._merchants.seen(party)
+            ext[0], ext[1], ext[2], ext[3] = m.features(t)
+            ext[5] = ext[6] = ext[7] = 0.0
+            m.add(t, cid, amount)
+        else:
+            ext[0] = ext[1] = ext[2] = ext[3] = 0.0
+            if txn.get("counterparty") is not None:
+                p = self._payees.seen(party)
+                ext[5], ext[6], ext[7] = p.payee_features(t)
+                p.add(t, cid, amount)
+            else:
+                ext[5] = ext[6] = ext[7] = 0.0
+        if device >= 0:
+            d = self._devices.seen(device)
+            ext[4] = d.features(t)[1]
+            d.add(t, cid, amount)
+        else:
+            ext[4] = 0.0
+        initiation = txn.get("upi_initiation")
+        ext[_S_CODE] = _NAN if initiation is None else UPI[initiation]
+        v = txn.get("payee_handle_age_days")
+        ext[_S_ADDRESS] = _NAN if v is None else v
+        v = txn.get("device_bound_days")
+        ext[_S_BINDING] = _NAN if v is None else v
+        v = txn.get("sim_changed_days")
+        ext[_S_SIM] = _NAN if v is None else v
+        v = txn.get("remote_access")
+        ext[_S_REMOTE] = _NAN if v is None else v
         if t > self._now:
             self._now = t
             if t >= self._next_compact:  # at most once a minute of stream time: cheap rows
@@ -384,43 +423,6 @@ class OnlineFeatures:
         if device >= 0:
             h.seen_device.add(device)
         return out
-
-    def _external_values(
-        self,
-        txn: Mapping[str, Any],
-        t: int,
-        cid: int,
-        amount: float,
-        merchant_id: Any,
-        device: int,
-        party: int,
-    ) -> None:
-        """The row's entity-side features (``ENTITY_FEATURES`` order, as ``batch.ENTITY_KINDS``
-        yields them) and raw session values into ``_external``, each entity then folding the
-        transaction in."""
-        ext = self._external
-        ext[:_N_ENTITY] = 0.0
-        if merchant_id is not None:
-            m = self._merchants.seen(int(merchant_id))
-            ext[0], ext[1], ext[2], ext[3] = m.features(t)
-            m.add(t, cid, amount)
-        elif txn.get("counterparty") is not None:
-            p = self._payees.seen(party)
-            ext[5], ext[6], ext[7] = p.payee_features(t)
-            p.add(t, cid, amount)
-        if device >= 0:
-            d = self._devices.seen(device)
-            ext[4] = d.features(t)[1]
-            d.add(t, cid, amount)
-        j = _N_ENTITY
-        initiation = txn.get("upi_initiation")
-        ext[j] = np.nan if initiation is None else UPI[initiation]
-        for name in _SESSION_DAYS:
-            j += 1
-            v = txn.get(name)
-            ext[j] = np.nan if v is None else float(v)
-        remote = txn.get("remote_access")
-        ext[j + 1] = np.nan if remote is None else float(remote)
 
     def _tables(self) -> tuple[_Entities, _Entities, _Entities]:
         """The merchants, devices and payees."""
