@@ -34,7 +34,7 @@ from fraudforge.features import kernels as k
 from fraudforge.features import online_kernel as ok
 from fraudforge.features.batch import payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
-from fraudforge.features.layout import EXTERNAL_FEATURES, LAYOUT, SESSION_INPUTS
+from fraudforge.features.layout import COL, EXTERNAL_FEATURES, LAYOUT, SESSION_INPUTS
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.errors import FraudforgeError
 
@@ -43,8 +43,9 @@ I64 = npt.NDArray[np.int64]
 EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _COMPACT_EVERY_US = 60_000_000
-"""Stream time between two compactions of idle merchants and devices (any period is exact)."""
-_CATALOG_COLS = np.array([LAYOUT.index(name) for name in FEATURE_NAMES], dtype=np.int64)
+"""Stream time between two compactions of idle merchants, devices and payees (any period is
+exact)."""
+_CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
 _N_ENTITY = len(EXTERNAL_FEATURES) - len(SESSION_INPUTS)
 """Entity-side values first in the external row, then the raw session values."""
 _S_CODE, _S_ADDRESS, _S_BINDING, _S_SIM, _S_REMOTE = range(_N_ENTITY, len(EXTERNAL_FEATURES))
@@ -148,12 +149,7 @@ class _Entity:
     def features(self, now: int) -> tuple[float, float, float, float]:
         """(transactions in the previous 24 h, fraud rate, fraud confirmed in the previous 7
         and 30 days), the window kept for 24 h."""
-        recent, customers = self.recent, self.customers
-        while recent and recent[0][0] <= now - k.W24H:  # ``expire`` inline: the hot path
-            _, cust, _ = recent.popleft()
-            customers[cust] -= 1
-            if customers[cust] == 0:
-                del customers[cust]
+        self.expire(now, k.W24H)
         known = self.known_fraud
         confirmed = bisect.bisect_left(known, now)
         week = confirmed - bisect.bisect_right(known, now - k.W7D)
