@@ -124,9 +124,10 @@ def _known_or(v: float, unknown: float) -> float:
 def _recency(row: npt.NDArray[np.float64], j: int, log_amount: float) -> float:
     """Put the raw age in days at ``row[j]`` at its catalogue value (-1 when null) and return
     ``log_amount / (1 + age)``, 0 when null: a payment's size weighted by how recent the
-    address, binding or SIM change is."""
+    address, binding or SIM change is. A row finished before (its -1 already there) finishes
+    the same again."""
     days = float(row[j])
-    if math.isnan(days):
+    if not days >= 0.0:  # NaN (null) or -1 (finished before): unknown
         row[j] = -1.0
         return 0.0
     return log_amount / (1.0 + days)
