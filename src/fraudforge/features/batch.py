@@ -78,27 +78,24 @@ class EntityKind:
     features: tuple[tuple[str, int], ...]
 
 
-ENTITY_KINDS: tuple[EntityKind, ...] = (
+_YIELDS: tuple[tuple[str, str, int], ...] = (
+    ("merchant", "merchant_txn_count_24h", k.E_COUNT_24H),
+    ("merchant", "merchant_fraud_rate", k.E_FRAUD_RATE),
+    ("merchant", "merchant_fraud_7d", k.E_FRAUD_7D),
+    ("merchant", "merchant_fraud_30d", k.E_FRAUD_30D),
+    ("device", "device_fraud_rate", k.E_FRAUD_RATE),
+    ("payee", "payee_txn_count_24h", k.E_COUNT_24H),
+    ("payee", "payee_distinct_payers_7d", k.E_DISTINCT_7D),
+    ("payee", "payee_amount_24h", k.E_AMOUNT_24H),
+)
+"""Each entity feature: its entity and the kernel output it is, in ``ENTITY_FEATURES`` order."""
+ENTITY_KINDS: tuple[EntityKind, ...] = tuple(
     EntityKind(
-        "merchant",
-        False,
-        (
-            ("merchant_txn_count_24h", k.E_COUNT_24H),
-            ("merchant_fraud_rate", k.E_FRAUD_RATE),
-            ("merchant_fraud_7d", k.E_FRAUD_7D),
-            ("merchant_fraud_30d", k.E_FRAUD_30D),
-        ),
-    ),
-    EntityKind("device", False, (("device_fraud_rate", k.E_FRAUD_RATE),)),
-    EntityKind(
-        "payee",
-        True,
-        (
-            ("payee_txn_count_24h", k.E_COUNT_24H),
-            ("payee_distinct_payers_7d", k.E_DISTINCT_7D),
-            ("payee_amount_24h", k.E_AMOUNT_24H),
-        ),
-    ),
+        name,
+        wide=name == "payee",
+        features=tuple((feature, j) for kind, feature, j in _YIELDS if kind == name),
+    )
+    for name in ("merchant", "device", "payee")
 )
 """Merchants, devices and P2P payees, in ``ENTITY_FEATURES`` order of what they yield."""
 
