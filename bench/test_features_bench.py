@@ -19,6 +19,7 @@ from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features.batch import (
+    ENTITY_KINDS,
     Columns,
     compute_features,
     customer_features,
@@ -79,8 +80,9 @@ GROUPS: dict[str, Callable[[Computed], object]] = {
     "prepare": lambda d: prepare(d.transactions, d.customers),
     "customer": lambda d: customer_features(d.columns, d.matrix),
     "time_order": lambda d: time_order(d.columns.t, d.columns.transaction_id),
-    "merchant": lambda d: entity_features(d.columns.merchant, d.columns, d.by_time),
-    "device": lambda d: entity_features(d.columns.device, d.columns, d.by_time),
+    "merchant": lambda d: entity_features(ENTITY_KINDS[0], d.columns, d.by_time),
+    "device": lambda d: entity_features(ENTITY_KINDS[1], d.columns, d.by_time),
+    "payee": lambda d: entity_features(ENTITY_KINDS[2], d.columns, d.by_time),
     "outlier_fit": lambda d: OutlierModel.fit(d.matrix, d.columns.amount),
     "finish": lambda d: finish_matrix(d.columns, d.matrix, d.outlier, threads=None),
     "to_frame": lambda d: to_frame(
@@ -89,9 +91,9 @@ GROUPS: dict[str, Callable[[Computed], object]] = {
 }
 """Each step of the batch computation, in the order ``compute_features`` runs them: ordering,
 home join and kernel inputs; the customer pass (the customer-side features, both cores); the
-shared time order; the merchant and the device pass (24-hour counts, distinct customers and
-delayed-label fraud rates); fitting the outlier score; the finishing kernel (time, outlier and
-interaction features); the output table."""
+shared time order; the merchant, device and payee passes (24-hour counts, the payee's 7-day
+distinct payers and 24-hour amount, delayed-label fraud rates); fitting the outlier score; the
+finishing kernel (time, outlier and interaction features); the output table."""
 
 
 @pytest.fixture(scope="module")

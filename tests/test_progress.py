@@ -90,7 +90,7 @@ def test_generate_train_report_progress_off_a_terminal(
     assert " rows, " in err
     assert main(["features", "--in", str(data), "--out", str(feats)]) == 0
     err = capsys.readouterr().err
-    assert "features: merchant and device features 1/1 buckets" in err
+    assert "features: merchant, device and payee features 1/1 buckets" in err
     assert "features: customer features 0/" in err
     train = ["train", "--data", str(data), "--features", str(feats), "--params"]
     assert main([*train, '{"n_estimators": 7}', "--validation-days", "3", "--test-days", "3"]) == 0

@@ -13,6 +13,7 @@ from fraudforge import distributed
 from fraudforge.distributed.features import _map_file, _reduce_bucket
 from fraudforge.engine.dataset import Manifest
 from fraudforge.features.pipeline import (
+    ENTITY_STEP,
     FeaturesManifest,
     build_features,
     entity_bucket,
@@ -59,7 +60,7 @@ def test_ray_features_equal_local(
     assert ours.height == local_data[1].rows["transactions"]
     rows = local_data[1].rows["transactions"]
     assert reports[-1] == ("customer features", rows, rows)
-    assert [r[1] for r in reports if r[0] == "merchant and device features"][-1] == (reports[0][2])
+    assert [r[1] for r in reports if r[0] == ENTITY_STEP][-1] == (reports[0][2])
     assert not (tmp_path / "ray" / ".entity").exists()
 
 
@@ -83,8 +84,8 @@ def test_given_outlier_model_runs_every_file_at_once(
 
 
 def test_shuffle_tags_rows_by_entity_bucket(tmp_path: Path) -> None:
-    """A row goes to its merchant's bucket and, when different, its device's; rows with neither
-    go nowhere; the in_ flags say which entity a row is there for."""
+    """A row goes to its merchant's bucket, its device's and its P2P payee's, once per distinct
+    bucket; rows with none go nowhere; the in_ flags say which entities a row is there for."""
     buckets = 3
     ids = pl.DataFrame({"merchant_id": list(range(12)), "device_id": list(range(100, 112))})
     b = ids.select(
@@ -93,15 +94,18 @@ def test_shuffle_tags_rows_by_entity_bucket(tmp_path: Path) -> None:
     )
     same = next(i for i in range(12) if b["m"][i] == b["d"][i])
     other = next(i for i in range(12) if b["m"][i] != b["d"][i])
+    payee = pl.DataFrame({"p": ["p@upi"]}).select(entity_bucket("p", buckets))["p"][0]
     df = pl.DataFrame(
         {
             "merchant_id": [same, other, None, other, None],
             "device_id": [100 + same, 100 + other, 100 + other, None, None],
+            "counterparty": ["m@upi", "m@upi", "p@upi", "m@upi", None],
             "transaction_id": [1, 2, 3, 4, 5],
             "customer_id": [1, 1, 2, 2, 3],
             "timestamp": pl.datetime_range(
                 pl.datetime(2025, 1, 1), pl.datetime(2025, 1, 5), "1d", eager=True
             ),
+            "amount_inr": [1.0, 2.0, 3.0, 4.0, 5.0],
             "is_fraud": [False] * 5,
             "label_known_at": pl.datetime_range(
                 pl.datetime(2025, 2, 1), pl.datetime(2025, 2, 5), "1d", eager=True
@@ -112,15 +116,24 @@ def test_shuffle_tags_rows_by_entity_bucket(tmp_path: Path) -> None:
     path = tmp_path / "part-00000.parquet"
     df.write_parquet(path)
     got = tag_file(4, str(path), buckets)
-    columns = ("transaction_id", "bucket", "in_merchant", "in_device", "source")
-    rows = got.select(columns).sort("transaction_id", "in_merchant")
-    expected = [
-        (1, b["m"][same], True, True, 4),
-        (2, b["d"][other], False, True, 4),
-        (2, b["m"][other], True, False, 4),
-        (3, b["d"][other], False, True, 4),
-        (4, b["m"][other], True, False, 4),
-    ]
+    columns = ("transaction_id", "bucket", "in_merchant", "in_device", "in_payee", "source")
+    rows = got.select(columns).sort("transaction_id", "bucket")
+    device3 = b["d"][other]
+    # Row 3 (P2P) goes to its device's bucket and its payee's: once if they are the same.
+    row3 = (
+        [(3, device3, False, True, True, 4)]
+        if payee == device3
+        else sorted([(3, device3, False, True, False, 4), (3, payee, False, False, True, 4)])
+    )
+    expected = sorted(
+        [
+            (1, b["m"][same], True, True, False, 4),
+            (2, b["d"][other], False, True, False, 4),
+            (2, b["m"][other], True, False, False, 4),
+            *row3,
+            (4, b["m"][other], True, False, False, 4),
+        ]
+    )
     assert rows.rows() == expected
 
 

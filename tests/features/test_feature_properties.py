@@ -123,6 +123,14 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
     """The features straight from the catalogue's definitions, by scanning all earlier rows."""
     order = sorted(events, key=lambda e: (e.t, e.tid))
     out: dict[int, dict[str, float | None]] = {}
+    # A transfer to a payee new to its customer (a merchant payment never is).
+    new_payee = {
+        e.tid: int(
+            e.merchant is None
+            and e.party() not in {p.party() for p in order[:i] if p.customer == e.customer}
+        )
+        for i, e in enumerate(order)
+    }
     for i, e in enumerate(order):
         before = order[:i]
         mine = [p for p in before if p.customer == e.customer]
@@ -130,23 +138,27 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
         def within(rows: list[Event], width: int, now: int = e.t) -> list[Event]:
             return [p for p in rows if p.t > now - width]
 
-        h1, h6, h24 = within(mine, HOUR_US), within(mine, 6 * HOUR_US), within(mine, DAY_US)
+        h1, h24 = within(mine, HOUR_US), within(mine, DAY_US)
         d7, d30 = within(mine, 7 * DAY_US), within(mine, 30 * DAY_US)
         amounts = [p.amount for p in d30]
         x = e.amount
         f: dict[str, float | None] = {
             "txn_count_1h": len(h1),
-            "txn_count_6h": len(h6),
             "txn_count_24h": len(h24),
             "txn_count_7d": len(d7),
             "amount_sum_24h": sum(p.amount for p in h24),
             "amount_sum_7d": sum(p.amount for p in d7),
-            "micro_txn_count_1h": sum(p.amount <= 50.0 for p in h1),
             "declines_24h": sum(p.declined for p in h24),
             "distinct_cities_7d": len({p.city for p in d7}),
-            "is_new_merchant": int(e.party() not in {p.party() for p in mine}),
-            "is_new_device": int(e.device is not None and e.device not in {p.device for p in mine}),
-            "is_new_city": int(e.city not in {p.city for p in mine}),
+            "is_new_payee": new_payee[e.tid],
+            "new_payee_transfers_7d": sum(new_payee[p.tid] for p in d7),
+            "new_payee_amount_7d": sum(p.amount for p in d7 if new_payee[p.tid]),
+            "new_payee_amount_ratio": 0.0,
+            "new_device_x_amount": (
+                math.log1p(x)
+                if e.device is not None and e.device not in {p.device for p in mine}
+                else 0.0
+            ),
             "secs_since_prev_txn": (e.t - mine[-1].t) / US if mine else None,
             "distinct_merchants_7d": len({p.party() for p in d7}),
             "city_switches_7d": sum(a.city != b.city for a, b in itertools.pairwise(d7)),
@@ -158,6 +170,9 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
             "amount_robust_z_30d": 0.0,
             "merchant_loyalty_30d": 0.0,
         }
+        earlier_new = [p.amount for p in d30 if new_payee[p.tid]]
+        if new_payee[e.tid] and earlier_new:
+            f["new_payee_amount_ratio"] = x / (earlier_new[-1] + 1.0)
         if amounts:
             mean = sum(amounts) / len(amounts)
             std = math.sqrt(sum((a - mean) ** 2 for a in amounts) / len(amounts))
@@ -171,14 +186,28 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
             mad = statistics.median([abs(a - med) for a in amounts])
             f["amount_robust_z_30d"] = (x - med) / (1.4826 * mad + 1.0)
         f["merchant_txn_count_24h"] = 0
-        f["merchant_distinct_customers_24h"] = 0
         f["merchant_fraud_rate"] = 0.0
+        f["merchant_fraud_7d"] = 0
+        f["merchant_fraud_30d"] = 0
         if e.merchant is not None:
             at = [p for p in before if p.merchant == e.merchant]
-            recent = within(at, DAY_US)
-            f["merchant_txn_count_24h"] = len(recent)
-            f["merchant_distinct_customers_24h"] = len({p.customer for p in recent})
+            f["merchant_txn_count_24h"] = len(within(at, DAY_US))
             f["merchant_fraud_rate"] = sum(p.fraud and p.known_at < e.t for p in at) / (len(at) + 1)
+            f["merchant_fraud_7d"] = sum(
+                p.fraud and e.t - 7 * DAY_US < p.known_at < e.t for p in at
+            )
+            f["merchant_fraud_30d"] = sum(
+                p.fraud and e.t - 30 * DAY_US < p.known_at < e.t for p in at
+            )
+        f["payee_txn_count_24h"] = 0
+        f["payee_distinct_payers_7d"] = 0
+        f["payee_amount_24h"] = 0.0
+        if e.merchant is None:
+            to = [p for p in before if p.party() == e.party()]
+            day = within(to, DAY_US)
+            f["payee_txn_count_24h"] = len(day)
+            f["payee_distinct_payers_7d"] = len({p.customer for p in within(to, 7 * DAY_US)})
+            f["payee_amount_24h"] = sum(p.amount for p in day)
         f["device_fraud_rate"] = 0.0
         if e.device is not None:
             on = [p for p in before if p.device == e.device]
@@ -190,7 +219,8 @@ def naive(events: list[Event]) -> dict[int, dict[str, float | None]]:
 @settings(max_examples=40, deadline=None)
 @given(streams())
 def test_window_features_match_a_naive_recomputation(events: list[Event]) -> None:
-    """Window, amount, merchant, device and first-use features equal naive O(n^2) values."""
+    """Window, amount, merchant, device, payee and first-use features equal naive O(n^2)
+    values."""
     got, _ = compute_features(
         frame([e.row() for e in events]), customers_frame(HOMES), with_labels=False
     )

@@ -149,7 +149,6 @@ def test_velocity_windows_exclude_a_row_exactly_one_width_before() -> None:
         f[8],
         {
             "txn_count_1h": 1,  # row 7
-            "txn_count_6h": 2,  # rows 6, 7
             "txn_count_24h": 4,  # rows 4-7
             "txn_count_7d": 6,  # rows 2-7
             "amount_sum_24h": 1_900.0,
@@ -162,9 +161,9 @@ def test_velocity_windows_exclude_a_row_exactly_one_width_before() -> None:
             "count_trend_7d_30d": (6 / 7) / (7 / 30 + 0.1),
         },
     )
-    # Row 7 at T - 1 h + 1 s: 1 h holds row 6 (1 s earlier); 6 h also row 5 (5 h 59 min 59 s
-    # earlier); 24 h rows 3-6 (row 3 is 22 h 59 min 59 s earlier); 7 d rows 1-6.
-    check(f[7], {"txn_count_1h": 1, "txn_count_6h": 2, "txn_count_24h": 4, "txn_count_7d": 6})
+    # Row 7 at T - 1 h + 1 s: 1 h holds row 6 (1 s earlier); 24 h rows 3-6 (row 3 is 22 h 59
+    # min 59 s earlier); 7 d rows 1-6.
+    check(f[7], {"txn_count_1h": 1, "txn_count_24h": 4, "txn_count_7d": 6})
     # The first row has empty windows: sums and means 0, ratio amount / 1.
     check(
         f[1],
@@ -246,9 +245,9 @@ def test_amount_mean_zscore_percentile_and_robust_z() -> None:
             "amount_percentile_30d": 0.625,
             # median (150 + 200) / 2 = 175; |dev| = 75, 25, 25, 525 -> MAD (25 + 75) / 2 = 50
             "amount_robust_z_30d": (200.0 - 175.0) / (1.4826 * 50.0 + 1.0),
-            # Every window row is grocery too: the same share and mean.
+            # Every window row is grocery too: the same share.
             "amount_percentile_category_30d": 0.625,
-            "amount_vs_category_avg_30d": 200.0 / 288.5,
+            "log_amount": math.log(201.0),
         },
     )
     # Row 7: sorted window [100, 150, 200, 200, 700]: median 200; |dev| = 100, 50, 0, 0, 500
@@ -259,9 +258,8 @@ def test_amount_mean_zscore_percentile_and_robust_z() -> None:
             "amount_avg_30d": 1_350.0 / 5,
             "amount_percentile_30d": 0.8,
             "amount_robust_z_30d": (400.0 - 200.0) / (1.4826 * 50.0 + 1.0),
-            # No fast_food in the window: 0.5, and the ratio falls back to the 30-day mean.
+            # No fast_food in the window: 0.5.
             "amount_percentile_category_30d": 0.5,
-            "amount_vs_category_avg_30d": 400.0 / (1_350.0 / 5 + 1.0),
         },
     )
     # The first row: no window, so z 0, percentile 0.5, robust z 0.
@@ -281,41 +279,94 @@ def test_amount_mean_zscore_percentile_and_robust_z() -> None:
     )
 
 
-def test_round_amount_and_below_threshold_flags() -> None:
-    """Whole multiples of 100 are round; amounts within 2% below 10k/50k/1L/2L are structuring."""
-    cases: list[tuple[float, int, int]] = [
-        # amount, is_round_amount, is_below_threshold
-        (49_500.0, 1, 1),  # 49,000 <= 49,500 < 50,000
-        (48_900.0, 1, 0),  # more than 2% below 50,000
-        (50_000.0, 1, 0),  # at the threshold is not below it
-        (9_850.0, 0, 1),  # 9,800 <= 9,850 < 10,000; not a multiple of 100
-        (99_999.5, 0, 1),  # just below 1 lakh
-        (97_999.0, 0, 0),  # 2% below 1 lakh is 98,000
-        (199_000.0, 1, 1),  # 196,000 <= 199,000 < 200,000
-        (100.0, 1, 0),
-        (250.5, 0, 0),
-        (150.0, 0, 0),
-    ]
-    f = run([txn(T + i * H, amount_inr=a) for i, (a, _, _) in enumerate(cases)])
-    for i, (amount, rounded, below) in enumerate(cases):
-        got = (f[i + 1]["is_round_amount"], f[i + 1]["is_below_threshold"])
-        assert got == (rounded, below), f"amount {amount}: got {got}"
-
-
-def test_micro_transactions_in_the_last_hour() -> None:
-    """micro_txn_count_1h counts the customer's window amounts of at most 50 INR."""
+def test_session_columns_and_their_recency_interactions() -> None:
+    """The UPI initiation as its code, the three ages in days and the remote-access flag are the
+    transaction's own, -1 (the flag 0) where null; each age weights log_amount by recency."""
     rows = [
-        txn(T - H, amount_inr=10.0),  # 1: exactly 1 h before row 5: outside
-        txn(T - 50 * MIN, amount_inr=50.0),  # 2: at most 50: micro
-        txn(T - 40 * MIN, amount_inr=50.01),  # 3: not micro
-        txn(T - 10 * MIN, amount_inr=1.0),  # 4: micro
-        txn(T, amount_inr=5.0),  # 5
-        txn(T - 5 * MIN, customer_id=2, amount_inr=1.0, city="Delhi"),  # 6: another customer
+        txn(T, amount_inr=999.0, upi_initiation="collect", payee_handle_age_days=3,
+            device_bound_days=0, sim_changed_days=1, remote_access=True),  # 1
+        txn(T + H, amount_inr=99.0, upi_initiation="qr", payee_handle_age_days=400,
+            device_bound_days=30, sim_changed_days=700, remote_access=False),  # 2
+        txn(T + 2 * H, payment_mode="credit_card", channel="pos"),  # 3: a card: all null
+        txn(T + 3 * H, upi_initiation="mandate"),  # 4: UPI outside an app session
+    ]  # fmt: skip
+    f = run(rows)
+    check(
+        f[1],
+        {
+            "log_amount": math.log(1_000.0),
+            "upi_initiation_code": 1,
+            "payee_address_age_days": 3,
+            "device_binding_age_days": 0,
+            "sim_change_age_days": 1,
+            "is_remote_access": 1,
+            "address_recency_x_amount": math.log(1_000.0) / 4.0,
+            "binding_recency_x_amount": math.log(1_000.0) / 1.0,
+            "sim_recency_x_amount": math.log(1_000.0) / 2.0,
+        },
+    )
+    check(
+        f[2],
+        {
+            "upi_initiation_code": 2,
+            "payee_address_age_days": 400,
+            "device_binding_age_days": 30,
+            "sim_change_age_days": 700,
+            "is_remote_access": 0,
+            "sim_recency_x_amount": math.log(100.0) / 701.0,
+        },
+    )
+    unknown = {
+        "upi_initiation_code": -1,
+        "payee_address_age_days": -1,
+        "device_binding_age_days": -1,
+        "sim_change_age_days": -1,
+        "is_remote_access": 0,
+        "address_recency_x_amount": 0.0,
+        "binding_recency_x_amount": 0.0,
+        "sim_recency_x_amount": 0.0,
+    }
+    check(f[3], unknown)
+    check(f[4], {**unknown, "upi_initiation_code": 4})
+
+
+def test_transfers_to_new_payees_and_their_escalation() -> None:
+    """A P2P transfer to a payee never paid before is new; the 7-day count and sum of such
+    transfers, and each one's amount against the previous one's within 30 days."""
+    p2p = {"merchant_id": None}
+    rows = [
+        txn(T - 10 * D, amount_inr=500.0, counterparty="a@upi", **p2p),  # 1: new payee
+        txn(T - 6 * D, amount_inr=2_000.0, counterparty="b@upi", **p2p),  # 2: new
+        txn(T - 5 * D, amount_inr=700.0, counterparty="a@upi", **p2p),  # 3: paid before
+        txn(T - 4 * D, amount_inr=300.0),  # 4: a merchant: never a new payee
+        txn(T - 2 * D, amount_inr=9_000.0, counterparty="c@upi", **p2p),  # 5: new
+        txn(T, amount_inr=40_000.0, counterparty="d@upi", **p2p),  # 6: new
     ]
     f = run(rows)
-    check(f[5], {"micro_txn_count_1h": 2, "txn_count_1h": 3})  # rows 2, 4 of rows 2-4
-    check(f[4], {"micro_txn_count_1h": 2, "txn_count_1h": 3})  # rows 1, 2 of rows 1-3
-    check(f[6], {"micro_txn_count_1h": 0, "txn_count_1h": 0})
+    check(f[1], {"is_new_payee": 1, "new_payee_transfers_7d": 0, "new_payee_amount_ratio": 0.0})
+    check(f[1], {"new_payee_x_amount": math.log(501.0)})
+    # Row 2: row 1 (4 days earlier) is in its week and is the previous new-payee transfer.
+    check(
+        f[2],
+        {
+            "is_new_payee": 1,
+            "new_payee_transfers_7d": 1,
+            "new_payee_amount_7d": 500.0,
+            "new_payee_amount_ratio": 2_000.0 / 501.0,
+        },
+    )
+    check(f[3], {"is_new_payee": 0, "new_payee_amount_ratio": 0.0, "new_payee_x_amount": 0.0})
+    check(f[4], {"is_new_payee": 0, "new_payee_transfers_7d": 2, "new_payee_amount_7d": 2_500.0})
+    # Row 6: rows 2 (6 d earlier) and 5 in the week; the previous new-payee transfer is row 5.
+    check(
+        f[6],
+        {
+            "is_new_payee": 1,
+            "new_payee_transfers_7d": 2,
+            "new_payee_amount_7d": 11_000.0,
+            "new_payee_amount_ratio": 40_000.0 / 9_001.0,
+        },
+    )
 
 
 # -- geography ------------------------------------------------------------------------------------
@@ -370,8 +421,8 @@ def test_distance_from_home_previous_and_speed() -> None:
     check(f[4], {"distance_from_home_km": 0.0, "secs_since_prev_txn": None})
 
 
-def test_first_time_merchant_city_and_device() -> None:
-    """New merchant/payee, city and device per customer; a missing device is never new."""
+def test_first_time_payee_and_device() -> None:
+    """New payee (P2P only) and device per customer; a missing device is never new."""
     rows = [
         txn(T, merchant_id=1, city="Mumbai"),  # 1
         txn(T + 1 * H, merchant_id=1, city="Mumbai", device_id=7),  # 2
@@ -384,48 +435,39 @@ def test_first_time_merchant_city_and_device() -> None:
     ]
     f = run(rows)
     want = {
-        # id: (is_new_merchant, is_new_city, is_new_device)
-        1: (1, 1, 0),  # no device: never new
-        2: (0, 0, 1),
-        3: (1, 1, 0),
-        4: (0, 0, 0),
-        5: (1, 0, 1),
-        6: (0, 0, 0),
-        7: (1, 0, 0),
-        8: (1, 1, 1),  # customer 2's first: everything new for them
+        # id: (is_new_payee, new device)
+        1: (0, 0),  # no device: never new
+        2: (0, 1),
+        3: (0, 0),  # a new merchant is no new payee
+        4: (0, 0),
+        5: (1, 1),
+        6: (0, 0),
+        7: (1, 0),
+        8: (0, 1),  # customer 2's first device
     }
-    for tid, flags in want.items():
-        got = (f[tid]["is_new_merchant"], f[tid]["is_new_city"], f[tid]["is_new_device"])
-        assert got == flags, f"row {tid}: got {got}, want {flags}"
-    # P2P rows have no merchant-side counts.
-    check(f[5], {"merchant_txn_count_24h": 0, "merchant_distinct_customers_24h": 0})
+    for tid, (payee, device) in want.items():
+        got = (f[tid]["is_new_payee"], f[tid]["new_device_x_amount"])
+        assert got == (payee, device * math.log(101.0)), f"row {tid}: got {got}"
+    # P2P rows have no merchant-side values.
+    check(f[5], {"merchant_txn_count_24h": 0, "merchant_fraud_30d": 0})
     check(f[6], {"merchant_fraud_rate": 0.0})
 
 
 # -- time -----------------------------------------------------------------------------------------
 
 
-def test_hour_weekday_night_and_festival() -> None:
-    """Calendar features of naive IST timestamps; 2025-10-20 is Diwali."""
+def test_hour_and_weekday() -> None:
+    """Calendar features of naive IST timestamps."""
     rows = [
-        txn(dt.datetime(2025, 10, 20, 3, 30)),  # 1: Diwali, Monday, night
-        txn(dt.datetime(2025, 10, 19, 23, 59, 59)),  # 2: Sunday, not a festival
-        txn(dt.datetime(2025, 10, 21, 6, 0)),  # 3: Tuesday 06:00 is not night
-        txn(dt.datetime(2025, 10, 20, 5, 59, 59)),  # 4: Diwali, last second of the night
-        txn(dt.datetime(2025, 9, 6, 0, 0)),  # 5: Saturday midnight
+        txn(dt.datetime(2025, 10, 20, 3, 30)),  # 1: Monday
+        txn(dt.datetime(2025, 10, 19, 23, 59, 59)),  # 2: Sunday
+        txn(dt.datetime(2025, 10, 21, 6, 0)),  # 3: Tuesday
+        txn(dt.datetime(2025, 9, 6, 0, 0)),  # 4: Saturday midnight
     ]
     f = run(rows)
-    want = {
-        # id: (hour, weekday, is_night, is_festival_day)
-        1: (3, 0, 1, 1),
-        2: (23, 6, 0, 0),
-        3: (6, 1, 0, 0),
-        4: (5, 0, 1, 1),
-        5: (0, 5, 1, 0),
-    }
+    want = {1: (3, 0), 2: (23, 6), 3: (6, 1), 4: (0, 5)}
     for tid, values in want.items():
-        r = f[tid]
-        got = (r["hour"], r["weekday"], r["is_night"], r["is_festival_day"])
+        got = (f[tid]["hour"], f[tid]["weekday"])
         assert got == values, f"row {tid}: got {got}, want {values}"
 
 
@@ -447,8 +489,8 @@ def test_declines_in_the_last_day() -> None:
 # -- merchant and device --------------------------------------------------------------------------
 
 
-def test_merchant_counts_and_distinct_customers_over_24h() -> None:
-    """Merchant 24-hour counts and distinct customers over all customers, same-instant by id."""
+def test_merchant_counts_over_24h() -> None:
+    """Merchant 24-hour counts over all customers, same-instant rows by id."""
     rows = [
         txn(T - 24 * H, customer_id=1),  # 1: exactly 24 h before rows 5, 6
         txn(T - 20 * H, customer_id=1),  # 2
@@ -459,20 +501,34 @@ def test_merchant_counts_and_distinct_customers_over_24h() -> None:
         txn(T - H, customer_id=1, merchant_id=2),  # 7: another merchant
     ]
     f = run(rows)
-    want = {
-        # id: (merchant_txn_count_24h, merchant_distinct_customers_24h)
-        1: (0, 0),
-        2: (1, 1),  # row 1 (4 h earlier)
-        3: (2, 1),  # rows 1, 2: both customer 1
-        4: (3, 2),  # rows 1-3 (row 1 is 19 h earlier)
-        5: (3, 2),  # rows 2-4; row 1 is exactly 24 h earlier
-        6: (4, 2),  # rows 2-5
-        7: (0, 0),  # merchant 2 has no earlier rows
-    }
-    for tid, values in want.items():
-        r = f[tid]
-        got = (r["merchant_txn_count_24h"], r["merchant_distinct_customers_24h"])
-        assert got == values, f"row {tid}: got {got}, want {values}"
+    # rows 1-3 for row 4 (row 1 is 19 h earlier); rows 2-4 for row 5 (row 1 exactly 24 h).
+    want = {1: 0, 2: 1, 3: 2, 4: 3, 5: 3, 6: 4, 7: 0}
+    for tid, count in want.items():
+        check(f[tid], {"merchant_txn_count_24h": count})
+
+
+def test_payee_fan_in_and_received_volume_over_all_customers() -> None:
+    """A P2P payee's transactions and amount received in 24 h and distinct payers in 7 days,
+    over every customer's transfers to it; 0 for payments to merchants."""
+    p2p = {"merchant_id": None, "counterparty": "mule@upi"}
+    rows = [
+        txn(T - 7 * D, amount_inr=100.0, **p2p),  # 1: exactly 7 d before row 6
+        txn(T - 3 * D, customer_id=2, city="Delhi", amount_inr=200.0, **p2p),  # 2
+        txn(T - 20 * H, amount_inr=300.0, **p2p),  # 3
+        txn(T - 2 * H, customer_id=2, city="Delhi", amount_inr=400.0, **p2p),  # 4
+        txn(T - H, amount_inr=50.0, merchant_id=None, counterparty="other@upi"),  # 5
+        txn(T, amount_inr=10.0, **p2p),  # 6
+        txn(T + H, amount_inr=10.0),  # 7: a merchant payment
+    ]
+    f = run(rows)
+    check(f[1], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 0, "payee_amount_24h": 0.0})
+    check(f[3], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 2})  # rows 1, 2
+    # Row 6: rows 3 and 4 in 24 h; rows 2-4 in 7 d (row 1 exactly 7 d earlier): customers 1, 2.
+    check(
+        f[6], {"payee_txn_count_24h": 2, "payee_distinct_payers_7d": 2, "payee_amount_24h": 700.0}
+    )
+    check(f[5], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 0})
+    check(f[7], {"payee_txn_count_24h": 0, "payee_distinct_payers_7d": 0, "payee_amount_24h": 0.0})
 
 
 def test_merchant_fraud_rate_counts_a_fraud_once_its_label_is_known() -> None:
@@ -487,6 +543,7 @@ def test_merchant_fraud_rate_counts_a_fraud_once_its_label_is_known() -> None:
             label_known_at=T + 4 * H),  # 5: fraud, known at T + 4 h
         txn(T + 5 * H, customer_id=2, city="Delhi", amount_inr=999.0),  # 6
         txn(T + 6 * H, merchant_id=2),  # 7: frauds at merchant 1 do not leak to merchant 2
+        txn(T + 2 * H + 7 * D, customer_id=2, city="Delhi"),  # 8: row 1 known exactly 7 d ago
     ]  # fmt: skip
     f = run(rows)
     want = {
@@ -500,6 +557,12 @@ def test_merchant_fraud_rate_counts_a_fraud_once_its_label_is_known() -> None:
     }
     for tid, rate in want.items():
         check(f[tid], {"merchant_fraud_rate": rate})
+    # Frauds confirmed in the 7 and 30 days before: row 1's from row 4 on, row 5's from row 6
+    # on; at row 8 row 1's confirmation is exactly 7 days old, out of the week.
+    recent = {1: 0, 2: 0, 3: 0, 4: 1, 5: 1, 6: 2, 7: 0}
+    for tid, count in recent.items():
+        check(f[tid], {"merchant_fraud_7d": count, "merchant_fraud_30d": count})
+    check(f[8], {"merchant_fraud_7d": 1, "merchant_fraud_30d": 2})
     check(f[6], {"merchant_risk_x_amount": (1.0 / 3.0) * math.log1p(999.0)})
     check(f[5], {"merchant_risk_x_amount": 0.2 * math.log1p(100.0)})
 
@@ -556,9 +619,6 @@ def test_rarity_entropy_and_new_category_mode_channel() -> None:
             "city_rarity": 1 - 1 / nc,
             "txn_type_rarity": 1 - 1 / 5,
             "category_entropy": 0.0,
-            "is_new_category": 1,
-            "is_new_payment_mode": 1,
-            "is_new_channel": 1,
         },
     )
     # Row 2: n = 1, every count 1: 1 - 2 / (1 + k).
@@ -573,9 +633,6 @@ def test_rarity_entropy_and_new_category_mode_channel() -> None:
             "txn_type_rarity": 1 - 2 / 6,
             "category_entropy": 0.0,  # one category
             "distinct_categories_7d": 1,
-            "is_new_category": 0,
-            "is_new_payment_mode": 0,
-            "is_new_channel": 0,
         },
     )
     # Row 3: n = 2, every count 0: 1 - 1 / (2 + k).
@@ -588,9 +645,6 @@ def test_rarity_entropy_and_new_category_mode_channel() -> None:
             "channel_rarity": 1 - 1 / 6,
             "city_rarity": 1 - 1 / (2 + nc),
             "txn_type_rarity": 1 - 1 / 7,
-            "is_new_category": 1,
-            "is_new_payment_mode": 1,
-            "is_new_channel": 1,
         },
     )
     # Row 4: n = 3, every count 2: 1 - 3 / (3 + k); categories {grocery: 2, fast_food: 1}.
@@ -604,9 +658,6 @@ def test_rarity_entropy_and_new_category_mode_channel() -> None:
             "city_rarity": 1 - 3 / (3 + nc),
             "txn_type_rarity": 1 - 3 / 8,
             "category_entropy": -(2 / 3 * math.log(2 / 3) + 1 / 3 * math.log(1 / 3)),
-            "is_new_category": 0,
-            "is_new_payment_mode": 0,
-            "is_new_channel": 0,
         },
     )
     # Row 5: n = 4; hour 12 seen 3 times, electronics/wallet/ecommerce never; grocery 3, ff 1.
@@ -621,9 +672,6 @@ def test_rarity_entropy_and_new_category_mode_channel() -> None:
             "txn_type_rarity": 1 - 4 / 9,  # purchase 3 times
             "category_entropy": -(3 / 4 * math.log(3 / 4) + 1 / 4 * math.log(1 / 4)),
             "distinct_categories_7d": 2,  # rows 1-4: grocery, fast_food
-            "is_new_category": 1,
-            "is_new_payment_mode": 1,
-            "is_new_channel": 1,
         },
     )
 
@@ -692,54 +740,43 @@ def test_interaction_features_follow_their_formulas() -> None:
     night = dt.datetime(2025, 9, 10, 2, 0)  # Wednesday 02:00
     rows = [
         txn(night, amount_inr=999.0, device_id=11),  # 1: new device
-        txn(night + 10 * MIN, amount_inr=20.0, device_id=11, status="declined"),  # 2: micro
-        txn(night + 20 * MIN, amount_inr=30.0, device_id=12),  # 3: micro, new device
-        txn(night + 50 * MIN, amount_inr=5_000.0, merchant_id=2, city="Pune"),  # 4
-    ]
+        txn(night + 10 * MIN, amount_inr=20.0, device_id=11, status="declined"),  # 2
+        txn(night + 20 * MIN, amount_inr=30.0, device_id=12),  # 3: new device
+        txn(night + 50 * MIN, amount_inr=5_000.0, merchant_id=None, counterparty="x@upi",
+            city="Pune"),  # 4: a first transfer to x, in Pune
+    ]  # fmt: skip
     f = run(rows)
-    # Row 1: ratio 999 / (0 + 1) = 999 at night; new device; nothing earlier (z 0, pct 0.5).
+    # Row 1: new device; nothing earlier (pct 0.5).
     check(
         f[1],
         {
-            "amount_ratio_x_night": 999.0,
             "new_device_x_amount": math.log(1_000.0),  # log1p(999)
-            "new_merchant_x_amount_z": 0.0,  # new merchant * z-score 0
+            "new_payee_x_amount": 0.0,  # a merchant payment
             "category_rarity_x_amount_pct": (1 - 1 / 26) * 0.5,
             "home_distance_x_hour_rarity": 0.0,  # log1p(0 km from home)
-            "micro_burst_x_declines": 0.0,
         },
     )
-    # Row 3: one micro row (row 2, declined) in the hour -> 1 * 1; a new device.
-    # ratio = 30 / ((999 + 20) / 2 + 1) = 30 / 510.5.
+    # Row 3: one decline (row 2) in the day; a new device.
     check(
         f[3],
         {
-            "micro_txn_count_1h": 1,
             "declines_24h": 1,
-            "micro_burst_x_declines": 1.0,
-            "is_new_device": 1,
+            "declines_x_velocity": 2.0,  # 1 decline * 2 rows in the hour
             "new_device_x_amount": math.log1p(30.0),
-            "amount_ratio_x_night": 30.0 / 510.5,
         },
     )
-    # Row 4: 3 rows in the hour, 30 min after row 3 and ~120 km away in Pune (new city, new
-    # merchant, no device); the hour 02 seen 3 times out of 3.
+    # Row 4: 3 rows in the hour, 30 min after row 3 and ~120 km away in Pune (a new payee, no
+    # device); the hour 02 seen 3 times out of 3; the p2p category never before.
     d = km("Mumbai", "Pune")
-    window = [999.0, 20.0, 30.0]
-    mean = sum(window) / 3
-    std = math.sqrt(sum((a - mean) ** 2 for a in window) / 3)
     check(
         f[4],
         {
             "velocity_x_distance": 3 * math.log1p(d),
-            "speed_x_new_city": math.log1p(d / 0.5),  # d km in half an hour
             "home_distance_x_hour_rarity": math.log1p(d) * (1 - 4 / 27),
-            "new_merchant_x_amount_z": (5_000.0 - mean) / (std + 1.0),
-            "amount_ratio_x_night": 5_000.0 / (mean + 1.0),
+            "new_payee_x_amount": math.log(5_001.0),
             "new_device_x_amount": 0.0,
-            "micro_burst_x_declines": 2.0,  # 2 micro rows (2, 3) * 1 decline (row 2)
             "declines_x_velocity": 3.0,  # 1 decline * 3 rows in the hour
-            "category_rarity_x_amount_pct": (1 - 4 / 29) * 1.0,  # grocery 3 of 3; above all
+            "category_rarity_x_amount_pct": (1 - 1 / 29) * 1.0,  # p2p 0 of 3; above all
         },
     )
 
@@ -747,7 +784,7 @@ def test_interaction_features_follow_their_formulas() -> None:
 def test_unusual_events_count_earlier_unusual_rows() -> None:
     """Against a settled habit (10+ earlier rows), a row is unusual at an hour used in under 2%
     of them, in a first-time category, above every amount of 20+ in the 30-day window, or more
-    than 500 km from home; such earlier rows are counted in 24 h and 7 d."""
+    than 500 km from home; such earlier rows are counted over 7 d."""
     morning = T.replace(hour=10)
     habit = [txn(morning + i * D) for i in range(21)]  # 1-21: daily at 10:00, 100 INR, home
     day = morning + 21 * D
@@ -759,26 +796,39 @@ def test_unusual_events_count_earlier_unusual_rows() -> None:
         txn(day + 50 * MIN, city="Delhi"),  # 25: ~1,150 km from the Mumbai home
         txn(day + 55 * MIN),  # 26
         txn(day + 56 * MIN),  # 27
+        txn(day + 8 * D),  # 28: rows 22-25 are more than 7 days earlier
     ]
     f = run(rows)
     # Before the habit is settled nothing is unusual: a new hour or category is no news yet.
-    check(f[12], {"unusual_events_24h": 0, "unusual_events_7d": 0})
-    check(f[22], {"unusual_events_24h": 0, "unusual_events_7d": 0})
-    check(f[23], {"unusual_events_24h": 1, "unusual_events_7d": 1})  # row 22
-    check(f[26], {"unusual_events_24h": 4, "unusual_events_7d": 4})  # rows 22-25
-    check(f[27], {"unusual_events_24h": 4, "unusual_events_7d": 4})  # row 26 is usual
+    check(f[12], {"unusual_events_7d": 0})
+    check(f[22], {"unusual_events_7d": 0})
+    check(f[23], {"unusual_events_7d": 1})  # row 22
+    check(f[26], {"unusual_events_7d": 4})  # rows 22-25
+    check(f[27], {"unusual_events_7d": 4})  # row 26 is usual
+    check(f[28], {"unusual_events_7d": 0})
 
 
 def test_outlier_score_with_a_fixed_model() -> None:
-    """The score is the mean |x - median| / scale of the 8 inputs (3 logged) and log1p(amount)."""
+    """The score is the mean |x - median| / scale of the 8 inputs (4 logged) and log1p(amount)."""
     model = OutlierModel(median=[0.0] * 9, scale=[1.0] * 9)
     got, used = compute_features(
         frame([txn(T, amount_inr=99.0)]), customers_frame(), outlier=model, threads=1
     )
     assert used == model
-    # First row at home: txn_count_24h 0, amount_ratio 99 / 1, log1p(0 km), log1p(0 km/h),
-    # log1p(null -> 0 s), hour rarity 1 - 1/24, category 1 - 1/26, city 1 - 1/N, log1p(99).
-    inputs = [0.0, 99.0, 0.0, 0.0, 0.0, 1 - 1 / 24, 1 - 1 / 26, 1 - 1 / N_CITIES, math.log(100.0)]
+    # First row at home: txn_count_24h 0, log1p(amount_ratio 99 / 1), log1p(0 km), log1p(0
+    # km/h), log1p(null -> 0 s), hour rarity 1 - 1/24, category 1 - 1/26, city 1 - 1/N,
+    # log1p(99).
+    inputs = [
+        0.0,
+        math.log(100.0),
+        0.0,
+        0.0,
+        0.0,
+        1 - 1 / 24,
+        1 - 1 / 26,
+        1 - 1 / N_CITIES,
+        math.log(100.0),
+    ]
     assert got["outlier_score"][0] == pytest.approx(sum(inputs) / 9, rel=1e-12)
     shifted = OutlierModel(median=[1.0] * 9, scale=[2.0] * 9)
     again, _ = compute_features(

@@ -47,10 +47,13 @@ def changed(a: pl.DataFrame, b: pl.DataFrame, name: str) -> int:
     return int((a[name] != b[name]).sum())
 
 
-def test_delayed_label_features_are_the_documented_three() -> None:
-    """Exactly merchant_fraud_rate, device_fraud_rate and merchant_risk_x_amount read labels."""
+def test_delayed_label_features_are_the_documented_five() -> None:
+    """Exactly merchant_fraud_rate, merchant_fraud_7d, merchant_fraud_30d, device_fraud_rate and
+    merchant_risk_x_amount read labels."""
     assert set(DELAYED_LABEL_FEATURES) == {
         "merchant_fraud_rate",
+        "merchant_fraud_7d",
+        "merchant_fraud_30d",
         "device_fraud_rate",
         "merchant_risk_x_amount",
     }

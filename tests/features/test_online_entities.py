@@ -14,16 +14,12 @@ import pytest
 from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features.batch import compute_features
+from fraudforge.features.catalog import ENTITY_FEATURES
 from fraudforge.features.layout import COL
 from fraudforge.features.online import OnlineFeatures
 
 STREAM = Scenario(customers=250, days=40, seed=5, fraud_rate=0.05, anomaly_rate=0.05)
-ENTITY = [
-    "merchant_txn_count_24h",
-    "merchant_distinct_customers_24h",
-    "merchant_fraud_rate",
-    "device_fraud_rate",
-]
+ENTITY = list(ENTITY_FEATURES)
 
 
 @pytest.fixture(scope="module")

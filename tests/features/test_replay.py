@@ -91,9 +91,9 @@ def test_snapshot_round_trip_and_format(
     assert save_snapshot(online, path) == path.stat().st_size
     _same(load_snapshot(path), online)
     state = online.to_state()
-    with open(tmp_path / "old.npz", "wb") as f:
-        np.savez(f, __format__=np.array([0]), **state)  # type: ignore[arg-type]
-    with pytest.raises(SnapshotFormatError, match="has format 0: this reads 1"):
+    with open(tmp_path / "old.npz", "wb") as f:  # format 1: before the payee entities
+        np.savez(f, __format__=np.array([1]), **state)  # type: ignore[arg-type]
+    with pytest.raises(SnapshotFormatError, match="has format 1: this reads 2"):
         load_snapshot(tmp_path / "old.npz")
     write_state(state, path)
     _same(load_snapshot(path), online)

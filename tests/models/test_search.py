@@ -25,7 +25,7 @@ from fraudforge.models.search import (
 )
 from fraudforge.models.training import train_model
 
-FEW = ("amount_zscore_30d", "txn_count_24h", "merchant_fraud_rate", "is_new_device", "hour")
+FEW = ("amount_zscore_30d", "txn_count_24h", "merchant_fraud_rate", "new_device_x_amount", "hour")
 
 
 @pytest.fixture(scope="module")

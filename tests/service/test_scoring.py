@@ -175,12 +175,22 @@ def test_small_pieces_by_hand() -> None:
 
 
 def test_bad_setup_is_refused(served: Served) -> None:
-    """An out-of-range top_k and a model reading a feature the online side lacks are refused."""
+    """An out-of-range top_k and a model reading a feature the online side lacks (an unknown
+    name, or one the catalogue has replaced) are refused."""
     with pytest.raises(ValueError, match="top_k 99 is out of range"):
         Scorer(served.model, _online(served), top_k=99)
     odd = FraudModel(kind="lightgbm", estimator=served.model.estimator, features=["nope"])
     with pytest.raises(ValueError, match="reads nope"):
         Scorer(odd, _online(served))
+    # A model of the catalogue before issue 16 (outside a registry, which refuses it by its
+    # catalogue hash): named, never scored with other columns.
+    old = FraudModel(
+        kind="lightgbm",
+        estimator=served.model.estimator,
+        features=["txn_count_1h", "is_new_merchant", "micro_txn_count_1h"],
+    )
+    with pytest.raises(ValueError, match="reads is_new_merchant, micro_txn_count_1h, which"):
+        Scorer(old, _online(served))
 
 
 def test_warm_up_leaves_the_state_and_scores_unchanged(

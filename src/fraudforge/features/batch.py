@@ -1,9 +1,10 @@
 """Batch features: all 69 catalogue features for a table of transactions.
 
-Customer-side features run shard by shard (a customer's rows never span shards). Merchant- and
-device-side features need every customer's rows of an entity in time order: they are computed
-exactly by sorting the whole table's (entity, timestamp, transaction_id, customer, label) columns
-(for datasets larger than memory, bucket by bucket: see ``pipeline.build_features``).
+Customer-side features run shard by shard (a customer's rows never span shards). Merchant-,
+device- and payee-side features need every customer's rows of an entity in time order: they are
+computed exactly by sorting the whole table's (entity, timestamp, transaction_id, customer,
+amount, label) columns (for datasets larger than memory, bucket by bucket: see
+``pipeline.build_features``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.engine.ids import tie_runs
 from fraudforge.engine.market import STATUS
 from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features import kernels as k
 from fraudforge.features.catalog import CATALOG, ENTITY_FEATURES
-from fraudforge.features.layout import COL, LAYOUT, finish_rows
+from fraudforge.features.layout import (
+    COL,
+    LAYOUT,
+    SESSION_FEATURES,
+    SESSION_INPUTS,
+    finish_rows,
+)
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.machine import default_threads
 
@@ -53,6 +59,47 @@ def party_keys(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
     return out
 
 
+def payee_ids(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
+    """The P2P payee of each payment as an entity id (its ``payee_key``), -1 for payments to a
+    merchant or without a counterparty: the payee entity of the payee-side features."""
+    keys = party_keys(merchant_id, counterparty)
+    is_payee = (merchant_id.is_null() & counterparty.is_not_null()).to_numpy()
+    return np.where(is_payee, keys, -1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    """One entity of the entity phase: its name, whether it needs the kernel's wide outputs
+    (7-day distinct customers, 24-hour amount) and which catalogue features it yields, each
+    with the kernel output (``kernels.E_*``) it is."""
+
+    name: str
+    wide: bool
+    features: tuple[tuple[str, int], ...]
+
+
+_YIELDS: tuple[tuple[str, str, int], ...] = (
+    ("merchant", "merchant_txn_count_24h", k.E_COUNT_24H),
+    ("merchant", "merchant_fraud_rate", k.E_FRAUD_RATE),
+    ("merchant", "merchant_fraud_7d", k.E_FRAUD_7D),
+    ("merchant", "merchant_fraud_30d", k.E_FRAUD_30D),
+    ("device", "device_fraud_rate", k.E_FRAUD_RATE),
+    ("payee", "payee_txn_count_24h", k.E_COUNT_24H),
+    ("payee", "payee_distinct_payers_7d", k.E_DISTINCT_7D),
+    ("payee", "payee_amount_24h", k.E_AMOUNT_24H),
+)
+"""Each entity feature: its entity and the kernel output it is, in ``ENTITY_FEATURES`` order."""
+ENTITY_KINDS: tuple[EntityKind, ...] = tuple(
+    EntityKind(
+        name,
+        wide=name == "payee",
+        features=tuple((feature, j) for kind, feature, j in _YIELDS if kind == name),
+    )
+    for name in ("merchant", "device", "payee")
+)
+"""Merchants, devices and P2P payees, in ``ENTITY_FEATURES`` order of what they yield."""
+
+
 @dataclass(frozen=True)
 class Columns:
     """The NumPy columns the kernels read, rows sorted by (customer, timestamp, transaction_id)."""
@@ -64,12 +111,16 @@ class Columns:
     party: I64
     merchant: I64
     device: I64
+    payee: I64
+    """The P2P payee's entity id (``payee_ids``), -1 for a payment to a merchant."""
     city: I64
     category: I64
     mode: I64
     channel: I64
     ttype: I64
     declined: I64
+    session: F64
+    """(rows, 5): the raw session columns (``layout.SESSION_INPUTS``), NaN where null."""
     lat: F64
     lon: F64
     home_lat: F64
@@ -127,6 +178,9 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
     )
     arrays = {name: cols[name].to_numpy() for name in cols.columns}
     arrays.update({name: home[name].to_numpy() for name in ("home_lat", "home_lon")})
+    session = ordered.select(
+        _session(ordered, c).cast(pl.Float64).fill_null(np.nan) for c in SESSION_INPUTS
+    ).to_numpy()
     return ordered, Columns(
         transaction_id=arrays["transaction_id"],
         customer=arrays["customer_id"],
@@ -135,12 +189,14 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
         party=party_keys(ordered["merchant_id"], ordered["counterparty"]),
         merchant=arrays["merchant"],
         device=arrays["device"],
+        payee=payee_ids(ordered["merchant_id"], ordered["counterparty"]),
         city=arrays["city"],
         category=arrays["category"],
         mode=arrays["mode"],
         channel=arrays["channel"],
         ttype=arrays["ttype"],
         declined=arrays["declined"],
+        session=np.asarray(session, dtype=np.float64),
         lat=arrays["lat"],
         lon=arrays["lon"],
         home_lat=arrays["home_lat"],
@@ -148,6 +204,14 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
         is_fraud=arrays["is_fraud"],
         known_at=arrays["known_at"],
     )
+
+
+def _session(df: pl.DataFrame, column: str) -> pl.Expr:
+    """A session column as numbers (an enum as its code), all null where the frame has no such
+    column (a schema version 2 file, before they existed: unknown)."""
+    if column not in df.columns:
+        return pl.lit(None, pl.Int64).alias(column)
+    return pl.col(column).to_physical()
 
 
 _CODES = (
@@ -213,53 +277,56 @@ def time_order(t: I64, transaction_id: I64) -> I64:
     return order
 
 
-def entity_features(entity: I64, c: Columns, by_time: I64 | None = None) -> tuple[F64, F64, F64]:
-    """24-hour counts, distinct customers and delayed-label fraud rate per entity (merchant or
-    device; entity < 0 means none and gets zeros), aligned with ``c``'s rows."""
-    return entity_arrays(
-        entity, c.t, c.customer, c.is_fraud, c.known_at, c.transaction_id, by_time=by_time
-    )
+def entity_features(kind: EntityKind, c: Columns, by_time: I64 | None = None) -> F64:
+    """The features ``kind`` yields (rows, len(kind.features)), aligned with ``c``'s rows."""
+    entity = {"merchant": c.merchant, "device": c.device, "payee": c.payee}[kind.name]
+    out = entity_arrays(
+        entity, c.t, c.customer, c.amount, c.is_fraud, c.known_at, c.transaction_id,
+        wide=kind.wide, by_time=by_time,
+    )  # fmt: skip
+    return out[:, [j for _, j in kind.features]]
 
 
 def entity_arrays(
     entity: I64,
     t: I64,
     customer: I64,
+    amount: F64,
     is_fraud: npt.NDArray[np.bool_],
     known_at: I64,
     transaction_id: I64,
     *,
+    wide: bool,
     by_time: I64 | None = None,
-) -> tuple[F64, F64, F64]:
-    """``entity_features`` on plain arrays (any row order; every row of an entity present).
-    ``by_time`` is ``time_order(t, transaction_id)`` when the caller already has it."""
+) -> F64:
+    """The entity kernel's outputs (rows, ``kernels.N_ENTITY_OUT``) per entity (merchant,
+    device or payee; entity < 0 means none and gets zeros), on plain arrays in any row order
+    (every row of an entity present). ``by_time`` is ``time_order(t, transaction_id)`` when the
+    caller already has it."""
     n = entity.shape[0]
-    count = np.zeros(n)
-    distinct = np.zeros(n)
-    rate = np.zeros(n)
+    out = np.zeros((n, k.N_ENTITY_OUT))
     if not (entity >= 0).any():
-        return count, distinct, rate
+        return out
     timed = time_order(t, transaction_id) if by_time is None else by_time
     timed = timed[entity[timed] >= 0]
     # A stable sort by entity keeps each entity's rows in (timestamp, transaction_id) order.
     order = timed[np.argsort(entity[timed], kind="stable")]
-    e_count = np.empty(order.size)
-    e_distinct = np.empty(order.size)
-    e_rate = np.empty(order.size)
+    e_out = np.empty((order.size, k.N_ENTITY_OUT))
     k.entity_pass(
-        _starts(entity[order]), t[order], customer[order], is_fraud[order], known_at[order],
-        e_count, e_distinct, e_rate,
+        _starts(entity[order]), t[order], customer[order], amount[order], is_fraud[order],
+        known_at[order], wide, e_out,
     )  # fmt: skip
-    count[order], distinct[order], rate[order] = e_count, e_distinct, e_rate
-    return count, distinct, rate
+    out[order] = e_out
+    return out
 
 
 def feature_matrix(
     c: Columns, *, outlier: OutlierModel | None, threads: int | None, entity: F64 | None = None
 ) -> tuple[F64, OutlierModel]:
     """The (rows, 69) feature matrix in ``finish.LAYOUT`` order, and the outlier model used
-    (fitted on these rows when not given). ``entity`` (rows, 4), in ENTITY_FEATURES order,
-    supplies merchant- and device-side values computed elsewhere (across all of a dataset)."""
+    (fitted on these rows when not given). ``entity`` (rows, 8), in ENTITY_FEATURES order,
+    supplies merchant-, device- and payee-side values computed elsewhere (across all of a
+    dataset)."""
     # Column-major, so each feature column becomes a Polars Series without a copy.
     m = np.empty((c.t.shape[0], len(LAYOUT)), dtype=np.float64, order="F")
     if entity is not None:
@@ -268,6 +335,8 @@ def feature_matrix(
             m[:, COL[name]] = entity[:, j]
     else:
         _customer_and_entities(c, m, threads)
+    for j, name in enumerate(SESSION_FEATURES):
+        m[:, COL[name]] = c.session[:, j]
     model = outlier or OutlierModel.fit(m, c.amount)
     finish_matrix(c, m, model, threads=threads)
     return m, model
@@ -275,27 +344,24 @@ def feature_matrix(
 
 def finish_matrix(c: Columns, m: F64, model: OutlierModel, *, threads: int | None) -> None:
     """Fill the time, outlier and interaction columns of ``m`` (the finishing kernel, which
-    reads the customer and entity columns), rows split across ``threads``."""
+    reads the customer, entity and session columns), rows split across ``threads``."""
     median, scale = model.arrays()
-    festival = festival_day_numbers()
 
     def finish(lo: int, hi: int) -> None:
-        finish_rows(m[lo:hi], c.t[lo:hi], c.amount[lo:hi], festival, median, scale)
+        finish_rows(m[lo:hi], c.t[lo:hi], c.amount[lo:hi], median, scale)
 
     _split(c.t.shape[0], threads, finish)
 
 
 def _customer_and_entities(c: Columns, m: F64, threads: int | None) -> None:
-    """Customer pass on every core, then the merchant and device passes side by side (no more
-    busy threads than cores)."""
+    """Customer pass on every core, then the merchant, device and payee passes side by side."""
     customer_features(c, m, threads=threads)
     by_time = time_order(c.t, c.transaction_id)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        merchant = pool.submit(entity_features, c.merchant, c, by_time)
-        device = pool.submit(entity_features, c.device, c, by_time)
-        for name, values in zip(ENTITY_FEATURES[:3], merchant.result(), strict=True):
-            m[:, COL[name]] = values
-        m[:, COL["device_fraud_rate"]] = device.result()[2]
+        results = list(pool.map(lambda kind: entity_features(kind, c, by_time), ENTITY_KINDS))
+    for kind, values in zip(ENTITY_KINDS, results, strict=True):
+        for j, (name, _) in enumerate(kind.features):
+            m[:, COL[name]] = values[:, j]
 
 
 def to_frame(transaction_id: I64, m: F64, labels: pl.DataFrame | None) -> pl.DataFrame:
@@ -314,8 +380,8 @@ def to_frame(transaction_id: I64, m: F64, labels: pl.DataFrame | None) -> pl.Dat
 
 
 def aligned_entity(df: pl.DataFrame, entity: pl.DataFrame) -> F64:
-    """``entity``'s four ENTITY_FEATURES columns (keyed by transaction_id) in the row order of
-    ``df``, as a (rows, 4) matrix; zeros where a transaction has none."""
+    """``entity``'s ENTITY_FEATURES columns (keyed by transaction_id) in the row order of
+    ``df``, as a (rows, 8) matrix; zeros where a transaction has none."""
     aligned = df.select("transaction_id").join(
         entity, on="transaction_id", how="left", maintain_order="left"
     )
@@ -334,9 +400,9 @@ def compute_features(
     """All 69 features of ``transactions`` (any order; output sorted by customer, timestamp and
     transaction_id), plus the outlier model used (fitted here when not given).
 
-    ``entity`` (transaction_id and the four ENTITY_FEATURES columns, for these transactions)
-    supplies merchant- and device-side values computed across a whole dataset; without it they
-    are computed from ``transactions`` alone.
+    ``entity`` (transaction_id and the ENTITY_FEATURES columns, for these transactions)
+    supplies merchant-, device- and payee-side values computed across a whole dataset; without
+    it they are computed from ``transactions`` alone.
     """
     df, c = prepare(transactions, customers)
     matrix = None if entity is None else aligned_entity(df, entity)

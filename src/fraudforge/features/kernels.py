@@ -21,7 +21,7 @@ from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 US = 1_000_000
 HOUR = 3600 * US
 DAY = 24 * HOUR
-W1H, W6H, W24H, W7D, W30D = HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY
+W1H, W24H, W7D, W30D = HOUR, DAY, 7 * DAY, 30 * DAY
 RETAIN_US = W30D
 """The longest window: online state keeps this much of a customer's history (and the last row)."""
 
@@ -52,7 +52,6 @@ AGG_SIZE = 4
 
 CUSTOMER_FEATURES: tuple[str, ...] = (
     "txn_count_1h",
-    "txn_count_6h",
     "txn_count_24h",
     "txn_count_7d",
     "amount_sum_24h",
@@ -63,16 +62,14 @@ CUSTOMER_FEATURES: tuple[str, ...] = (
     "amount_ratio_30d",
     "amount_zscore_30d",
     "amount_percentile_30d",
-    "is_round_amount",
-    "is_below_threshold",
-    "micro_txn_count_1h",
     "distance_from_home_km",
     "distance_from_prev_km",
     "speed_from_prev_kmh",
     "distinct_cities_7d",
-    "is_new_merchant",
-    "is_new_city",
-    "is_new_device",
+    "is_new_payee",
+    "new_payee_transfers_7d",
+    "new_payee_amount_7d",
+    "new_device_x_amount",
     "secs_since_prev_txn",
     "declines_24h",
     "hour_rarity",
@@ -82,7 +79,7 @@ CUSTOMER_FEATURES: tuple[str, ...] = (
     "city_rarity",
     "txn_type_rarity",
     "amount_percentile_category_30d",
-    "amount_vs_category_avg_30d",
+    "new_payee_amount_ratio",
     "amount_robust_z_30d",
     "dormancy_ratio",
     "spend_trend_7d_30d",
@@ -96,22 +93,61 @@ CUSTOMER_FEATURES: tuple[str, ...] = (
     "distance_from_centroid_km",
     "weekend_deviation",
     "night_deviation",
-    "is_new_category",
-    "is_new_payment_mode",
-    "is_new_channel",
-    "unusual_events_24h",
     "unusual_events_7d",
 )
 K_CUSTOMER = len(CUSTOMER_FEATURES)
 FI = {name: i for i, name in enumerate(CUSTOMER_FEATURES)}
-THRESHOLDS = np.array([10_000.0, 50_000.0, 100_000.0, 200_000.0])
+# Output positions of the customer kernel (module constants, so Numba inlines them).
+O_TXN_COUNT_1H = FI["txn_count_1h"]
+O_TXN_COUNT_24H = FI["txn_count_24h"]
+O_TXN_COUNT_7D = FI["txn_count_7d"]
+O_AMOUNT_SUM_24H = FI["amount_sum_24h"]
+O_AMOUNT_SUM_7D = FI["amount_sum_7d"]
+O_AMOUNT_AVG_24H = FI["amount_avg_24h"]
+O_AMOUNT_AVG_7D = FI["amount_avg_7d"]
+O_AMOUNT_AVG_30D = FI["amount_avg_30d"]
+O_AMOUNT_RATIO_30D = FI["amount_ratio_30d"]
+O_AMOUNT_ZSCORE_30D = FI["amount_zscore_30d"]
+O_AMOUNT_PERCENTILE_30D = FI["amount_percentile_30d"]
+O_DISTANCE_FROM_HOME_KM = FI["distance_from_home_km"]
+O_DISTANCE_FROM_PREV_KM = FI["distance_from_prev_km"]
+O_SPEED_FROM_PREV_KMH = FI["speed_from_prev_kmh"]
+O_DISTINCT_CITIES_7D = FI["distinct_cities_7d"]
+O_IS_NEW_PAYEE = FI["is_new_payee"]
+O_NEW_PAYEE_TRANSFERS_7D = FI["new_payee_transfers_7d"]
+O_NEW_PAYEE_AMOUNT_7D = FI["new_payee_amount_7d"]
+O_NEW_DEVICE_X_AMOUNT = FI["new_device_x_amount"]
+O_SECS_SINCE_PREV_TXN = FI["secs_since_prev_txn"]
+O_DECLINES_24H = FI["declines_24h"]
+O_HOUR_RARITY = FI["hour_rarity"]
+O_CATEGORY_RARITY = FI["category_rarity"]
+O_PAYMENT_MODE_RARITY = FI["payment_mode_rarity"]
+O_CHANNEL_RARITY = FI["channel_rarity"]
+O_CITY_RARITY = FI["city_rarity"]
+O_TXN_TYPE_RARITY = FI["txn_type_rarity"]
+O_AMOUNT_PERCENTILE_CATEGORY_30D = FI["amount_percentile_category_30d"]
+O_NEW_PAYEE_AMOUNT_RATIO = FI["new_payee_amount_ratio"]
+O_AMOUNT_ROBUST_Z_30D = FI["amount_robust_z_30d"]
+O_DORMANCY_RATIO = FI["dormancy_ratio"]
+O_SPEND_TREND_7D_30D = FI["spend_trend_7d_30d"]
+O_COUNT_TREND_7D_30D = FI["count_trend_7d_30d"]
+O_CATEGORY_ENTROPY = FI["category_entropy"]
+O_MERCHANT_LOYALTY_30D = FI["merchant_loyalty_30d"]
+O_DISTINCT_MERCHANTS_7D = FI["distinct_merchants_7d"]
+O_DISTINCT_CATEGORIES_7D = FI["distinct_categories_7d"]
+O_CITY_SWITCHES_7D = FI["city_switches_7d"]
+O_HOUR_DEVIATION = FI["hour_deviation"]
+O_DISTANCE_FROM_CENTROID_KM = FI["distance_from_centroid_km"]
+O_WEEKEND_DEVIATION = FI["weekend_deviation"]
+O_NIGHT_DEVIATION = FI["night_deviation"]
+O_UNUSUAL_EVENTS_7D = FI["unusual_events_7d"]
 HOUR_COS = np.cos(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
 HOUR_SIN = np.sin(2.0 * np.pi * (np.arange(24) + 0.5) / 24.0)
-MICRO_INR = 50.0
 UNUSUAL_MIN_HISTORY = 10
 UNUSUAL_HOUR_SHARE = 0.02
 UNUSUAL_MIN_WINDOW = 20
 UNUSUAL_KM = 500.0
+P2P_TRANSFER = mkt.TXN["p2p_transfer"]
 R_KM = geo.EARTH_RADIUS_KM
 CLOGC_SIZE = 1 << 16
 CLOGC = np.array([0.0, *(c * math.log(c) for c in range(1, CLOGC_SIZE))])
@@ -152,7 +188,6 @@ def _rarity(count: int, n: int, k: int) -> float:
 def customer_row(
     i: int,
     w1: int,
-    w6: int,
     w24: int,
     w7: int,
     w30: int,
@@ -169,6 +204,7 @@ def customer_row(
     lat: npt.NDArray[np.float64],
     lon: npt.NDArray[np.float64],
     unusual: npt.NDArray[np.int64],
+    new_payee: npt.NDArray[np.int64],
     home_lat: float,
     home_lon: float,
     new_party: int,
@@ -178,20 +214,23 @@ def customer_row(
     week: npt.NDArray[np.int64],
     out: npt.NDArray[np.float64],
 ) -> int:
-    """Customer-side features of row ``i`` into ``out`` (length K_CUSTOMER).
+    """Customer-side features of row ``i`` into ``out`` (positions ``O_*``).
 
-    Rows [w30, i) are the customer's earlier rows in the 30-day window (w1 >= w6 >= ... >= w30
+    Rows [w30, i) are the customer's earlier rows in the 30-day window (w1 >= w24 >= w7 >= w30
     are the starts of the shorter windows); row i - 1 is the previous row when ``has_prev``.
     ``state`` holds the running counts of all earlier rows, ``sorted_amounts`` the 30-day
     window's amounts in ascending order and ``week`` the 7-day window's aggregates (``A_*``).
-    Returns the row's "unusual" flag.
+    ``new_payee[j]`` is 1 where row j was a P2P transfer to a payee new to the customer: the
+    kernel sets it for row i (``new_party``: the party was never paid before). Returns the
+    row's "unusual" flag.
     """
     x = amount[i]
     ti = t[i]
     hour_i = (ti // HOUR) % 24
+    is_new_payee = 1 if new_party == 1 and ttype[i] == P2P_TRANSFER else 0
+    new_payee[i] = is_new_payee
     # -- windows -------------------------------------------------------------------------------
     n1 = i - w1
-    n6 = i - w6
     n24 = i - w24
     n7 = i - w7
     n30 = i - w30
@@ -199,19 +238,19 @@ def customer_row(
     s7 = 0.0
     s30 = 0.0
     q30 = 0.0
-    micro = 0
     declines = 0
-    unusual24 = 0
+    new_payees7 = 0
+    new_payee_sum7 = 0.0
     unusual7 = 0
     cat_i = category[i]
     party_i = party[i]
     cat_n = 0
-    cat_sum = 0.0
     cat_less = 0
     cat_equal = 0
     same_party = 0
     lat_sum = 0.0
     lon_sum = 0.0
+    last_new_payee = -1.0
     # Branch-free passes over the windows (each a suffix of the 30-day one), in row order.
     for j in range(w30, i):
         a = amount[j]
@@ -221,96 +260,90 @@ def customer_row(
         lon_sum += lon[j]
         same = category[j] == cat_i
         cat_n += same
-        cat_sum += a if same else 0.0
         cat_less += same and a < x
         cat_equal += same and a == x
         same_party += party[j] == party_i
+        if new_payee[j]:
+            last_new_payee = a
     for j in range(w7, i):
         s7 += amount[j]
         unusual7 += unusual[j]
+        new_payees7 += new_payee[j]
+        new_payee_sum7 += amount[j] if new_payee[j] else 0.0
     for j in range(w24, i):
         s24 += amount[j]
         declines += declined[j]
-        unusual24 += unusual[j]
-    for j in range(w1, i):
-        micro += amount[j] <= MICRO_INR
     cat_below = cat_less + 0.5 * cat_equal
-    out[0] = n1
-    out[1] = n6
-    out[2] = n24
-    out[3] = n7
-    out[4] = s24
-    out[5] = s7
-    out[6] = s24 / n24 if n24 > 0 else 0.0
-    out[7] = s7 / n7 if n7 > 0 else 0.0
+    out[O_TXN_COUNT_1H] = n1
+    out[O_TXN_COUNT_24H] = n24
+    out[O_TXN_COUNT_7D] = n7
+    out[O_AMOUNT_SUM_24H] = s24
+    out[O_AMOUNT_SUM_7D] = s7
+    out[O_AMOUNT_AVG_24H] = s24 / n24 if n24 > 0 else 0.0
+    out[O_AMOUNT_AVG_7D] = s7 / n7 if n7 > 0 else 0.0
     mean30 = s30 / n30 if n30 > 0 else 0.0
-    out[8] = mean30
-    out[9] = x / (mean30 + 1.0)
+    out[O_AMOUNT_AVG_30D] = mean30
+    out[O_AMOUNT_RATIO_30D] = x / (mean30 + 1.0)
     ss = max(q30 - s30 * mean30, 0.0)
     # Rank of the amount in the sorted window (ties count half).
     window = sorted_amounts[:n30]
     below_x = np.searchsorted(window, x, side="left")
     below = below_x + 0.5 * (np.searchsorted(window, x, side="right") - below_x)
     std = math.sqrt(ss / n30) if n30 > 0 else 0.0
-    out[10] = (x - mean30) / (std + 1.0) if n30 > 0 else 0.0
-    out[11] = below / n30 if n30 > 0 else 0.5
-    rounded = 1.0 if x >= 100.0 and x % 100.0 == 0.0 else 0.0
-    out[12] = rounded
-    below_threshold = 0.0
-    for b in THRESHOLDS:
-        if b * 0.98 <= x < b:
-            below_threshold = 1.0
-    out[13] = below_threshold
-    out[14] = micro
+    out[O_AMOUNT_ZSCORE_30D] = (x - mean30) / (std + 1.0) if n30 > 0 else 0.0
+    out[O_AMOUNT_PERCENTILE_30D] = below / n30 if n30 > 0 else 0.5
     d_home = _haversine(home_lat, home_lon, lat[i], lon[i])
-    out[15] = d_home
+    out[O_DISTANCE_FROM_HOME_KM] = d_home
     if has_prev:
         d_prev = _haversine(lat[i - 1], lon[i - 1], lat[i], lon[i])
         gap_s = (ti - t[i - 1]) / US
-        out[16] = d_prev
-        out[17] = d_prev / (max(gap_s, 60.0) / 3600.0)
-        out[22] = gap_s
+        out[O_DISTANCE_FROM_PREV_KM] = d_prev
+        out[O_SPEED_FROM_PREV_KMH] = d_prev / (max(gap_s, 60.0) / 3600.0)
+        out[O_SECS_SINCE_PREV_TXN] = gap_s
     else:
         gap_s = 0.0
-        out[16] = 0.0
-        out[17] = 0.0
-        out[22] = np.nan
-    out[18] = week[A_CITIES]
-    out[19] = new_party
+        out[O_DISTANCE_FROM_PREV_KM] = 0.0
+        out[O_SPEED_FROM_PREV_KMH] = 0.0
+        out[O_SECS_SINCE_PREV_TXN] = np.nan
+    out[O_DISTINCT_CITIES_7D] = week[A_CITIES]
+    out[O_IS_NEW_PAYEE] = is_new_payee
+    out[O_NEW_PAYEE_TRANSFERS_7D] = new_payees7
+    out[O_NEW_PAYEE_AMOUNT_7D] = new_payee_sum7
     n_prev = state[S_N]
-    out[20] = 1.0 if state[S_CITY + city[i]] == 0 else 0.0
-    out[21] = new_device
-    out[23] = declines
+    out[O_NEW_DEVICE_X_AMOUNT] = math.log1p(x) if new_device else 0.0
+    out[O_DECLINES_24H] = declines
     # rarity against all earlier rows
-    out[24] = _rarity(state[S_HOUR + hour_i], n_prev, 24)
-    out[25] = _rarity(state[S_CAT + cat_i], n_prev, N_CAT)
-    out[26] = _rarity(state[S_MODE + mode[i]], n_prev, N_MODE)
-    out[27] = _rarity(state[S_CHANNEL + channel[i]], n_prev, N_CHANNEL)
-    out[28] = _rarity(state[S_CITY + city[i]], n_prev, N_CITY)
-    out[29] = _rarity(state[S_TYPE + ttype[i]], n_prev, N_TYPE)
-    out[30] = cat_below / cat_n if cat_n > 0 else 0.5
-    out[31] = x / (cat_sum / cat_n + 1.0) if cat_n > 0 else x / (mean30 + 1.0)
+    out[O_HOUR_RARITY] = _rarity(state[S_HOUR + hour_i], n_prev, 24)
+    out[O_CATEGORY_RARITY] = _rarity(state[S_CAT + cat_i], n_prev, N_CAT)
+    out[O_PAYMENT_MODE_RARITY] = _rarity(state[S_MODE + mode[i]], n_prev, N_MODE)
+    out[O_CHANNEL_RARITY] = _rarity(state[S_CHANNEL + channel[i]], n_prev, N_CHANNEL)
+    out[O_CITY_RARITY] = _rarity(state[S_CITY + city[i]], n_prev, N_CITY)
+    out[O_TXN_TYPE_RARITY] = _rarity(state[S_TYPE + ttype[i]], n_prev, N_TYPE)
+    out[O_AMOUNT_PERCENTILE_CATEGORY_30D] = cat_below / cat_n if cat_n > 0 else 0.5
+    out[O_NEW_PAYEE_AMOUNT_RATIO] = (
+        x / (last_new_payee + 1.0) if is_new_payee and last_new_payee >= 0.0 else 0.0
+    )
     # robust z: median and MAD of the window amounts
     if n30 > 0:
         med = _median_sorted(window)
         mad = _mad_sorted(window, med)
-        out[32] = (x - med) / (1.4826 * mad + 1.0)
+        out[O_AMOUNT_ROBUST_Z_30D] = (x - med) / (1.4826 * mad + 1.0)
     else:
-        out[32] = 0.0
+        out[O_AMOUNT_ROBUST_Z_30D] = 0.0
     if has_prev and n30 >= 2:
         mean_gap_s = ((t[i - 1] - t[w30]) / US) / (n30 - 1)
-        out[33] = gap_s / (mean_gap_s + 60.0)
+        out[O_DORMANCY_RATIO] = gap_s / (mean_gap_s + 60.0)
     elif has_prev:
-        out[33] = gap_s / 60.0
+        out[O_DORMANCY_RATIO] = gap_s / 60.0
     else:
-        out[33] = 0.0
-    out[34] = (s7 / 7.0) / (s30 / 30.0 + 1.0)
-    out[35] = (n7 / 7.0) / (n30 / 30.0 + 0.1)
-    out[36] = _entropy(state[S_CAT : S_CAT + N_CAT], n_prev)
-    out[37] = same_party / n30 if n30 > 0 else 0.0
-    out[38] = week[A_PARTIES]
-    out[39] = week[A_CATEGORIES]
-    out[40] = week[A_SWITCHES]
+        out[O_DORMANCY_RATIO] = 0.0
+    out[O_SPEND_TREND_7D_30D] = (s7 / 7.0) / (s30 / 30.0 + 1.0)
+    out[O_COUNT_TREND_7D_30D] = (n7 / 7.0) / (n30 / 30.0 + 0.1)
+    out[O_CATEGORY_ENTROPY] = _entropy(state[S_CAT : S_CAT + N_CAT], n_prev)
+    out[O_MERCHANT_LOYALTY_30D] = same_party / n30 if n30 > 0 else 0.0
+    out[O_DISTINCT_MERCHANTS_7D] = week[A_PARTIES]
+    out[O_DISTINCT_CATEGORIES_7D] = week[A_CATEGORIES]
+    out[O_CITY_SWITCHES_7D] = week[A_SWITCHES]
     if n_prev > 0:
         cs = 0.0
         sn = 0.0
@@ -320,24 +353,20 @@ def customer_row(
             sn += c * HOUR_SIN[h]
         mean_hour = (math.atan2(sn, cs) * 24.0 / (2.0 * math.pi)) % 24.0
         diff = abs((hour_i + 0.5) - mean_hour)
-        out[41] = min(diff, 24.0 - diff)
+        out[O_HOUR_DEVIATION] = min(diff, 24.0 - diff)
         weekend_i = 1.0 if ((ti // DAY + 3) % 7) >= 5 else 0.0
         night_i = 1.0 if hour_i < 6 else 0.0
-        out[43] = abs(weekend_i - state[S_WEEKEND] / n_prev)
-        out[44] = abs(night_i - state[S_NIGHT] / n_prev)
+        out[O_WEEKEND_DEVIATION] = abs(weekend_i - state[S_WEEKEND] / n_prev)
+        out[O_NIGHT_DEVIATION] = abs(night_i - state[S_NIGHT] / n_prev)
     else:
-        out[41] = 0.0
-        out[43] = 0.0
-        out[44] = 0.0
+        out[O_HOUR_DEVIATION] = 0.0
+        out[O_WEEKEND_DEVIATION] = 0.0
+        out[O_NIGHT_DEVIATION] = 0.0
     if n30 > 0:
-        out[42] = _haversine(lat_sum / n30, lon_sum / n30, lat[i], lon[i])
+        out[O_DISTANCE_FROM_CENTROID_KM] = _haversine(lat_sum / n30, lon_sum / n30, lat[i], lon[i])
     else:
-        out[42] = d_home
-    out[45] = 1.0 if state[S_CAT + cat_i] == 0 else 0.0
-    out[46] = 1.0 if state[S_MODE + mode[i]] == 0 else 0.0
-    out[47] = 1.0 if state[S_CHANNEL + channel[i]] == 0 else 0.0
-    out[48] = unusual24
-    out[49] = unusual7
+        out[O_DISTANCE_FROM_CENTROID_KM] = d_home
+    out[O_UNUSUAL_EVENTS_7D] = unusual7
     # Unusual against an established habit (10+ earlier rows): an hour used in under 2% of them,
     # a first-time category, an amount above all of 20+ in the 30-day window, or far from home.
     settled = n_prev >= UNUSUAL_MIN_HISTORY
@@ -536,6 +565,7 @@ def customer_pass(
     """All customer-side features. ``starts`` delimits customers (rows sorted by customer, then
     timestamp and transaction_id); windows advance by two pointers."""
     unusual = np.zeros(t.shape[0], dtype=np.int64)
+    new_payee = np.zeros(t.shape[0], dtype=np.int64)
     state = np.zeros(STATE_SIZE, dtype=np.int64)
     longest = 1
     for c in range(starts.shape[0] - 1):
@@ -555,13 +585,11 @@ def customer_pass(
         # which is never new.
         seen_party = {np.int64(-7)}
         seen_device = {np.int64(-1)}
-        w1 = w6 = w24 = w7 = w30 = lo
+        w1 = w24 = w7 = w30 = lo
         for i in range(lo, hi):
             ti = t[i]
             while t[w1] <= ti - W1H:
                 w1 += 1
-            while t[w6] <= ti - W6H:
-                w6 += 1
             while t[w24] <= ti - W24H:
                 w24 += 1
             while t[w7] <= ti - W7D:
@@ -576,9 +604,9 @@ def customer_pass(
             new_party = 0 if party[i] in seen_party else 1
             new_device = 0 if device[i] in seen_device else 1
             unusual[i] = customer_row(
-                i, w1, w6, w24, w7, w30, i > lo,
+                i, w1, w24, w7, w30, i > lo,
                 t, amount, party, city, category, mode, channel, ttype, declined, lat, lon,
-                unusual, home_lat[i], home_lon[i], new_party, new_device, state,
+                unusual, new_payee, home_lat[i], home_lon[i], new_party, new_device, state,
                 sorted_amounts, week, out[i],
             )  # fmt: skip
             sorted_insert(sorted_amounts, i - w30, amount[i])
@@ -590,21 +618,30 @@ def customer_pass(
             update_state(state, ti, city[i], category[i], mode[i], channel[i], ttype[i])
 
 
+# Outputs of the entity kernel (columns of its ``out``).
+E_COUNT_24H, E_DISTINCT_7D, E_AMOUNT_24H, E_FRAUD_RATE, E_FRAUD_7D, E_FRAUD_30D = range(6)
+N_ENTITY_OUT = 6
+
+
 @nb.njit(cache=True, nogil=True)
 def entity_pass(
     starts: npt.NDArray[np.int64],
     t: npt.NDArray[np.int64],
     customer: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.float64],
     is_fraud: npt.NDArray[np.bool_],
     known_at: npt.NDArray[np.int64],
-    count_24h: npt.NDArray[np.float64],
-    distinct_24h: npt.NDArray[np.float64],
-    fraud_rate: npt.NDArray[np.float64],
+    wide: bool,
+    out: npt.NDArray[np.float64],
 ) -> None:
-    """Per merchant (or device): transactions and distinct customers in the previous 24 h, and
-    the share of earlier transactions confirmed fraud before this one (label_known_at < t).
-    Rows sorted by entity, then timestamp and transaction_id; ``starts`` delimits entities;
-    customer ids are small non-negative integers (1..N)."""
+    """Per entity (merchant, device or P2P payee), into ``out`` (rows, N_ENTITY_OUT): its
+    transactions in the previous 24 h, the share of earlier
+    transactions confirmed fraud before this one (label_known_at < t) and how many of them were
+    confirmed in the previous 7 and 30 days (t - w < label_known_at < t); with ``wide`` also its
+    distinct customers in the previous 7 days and the amount it received in the previous 24 h
+    (summed in row order), else zeros there. Rows sorted by entity, then timestamp and
+    transaction_id; ``starts`` delimits entities; customer ids are small non-negative integers
+    (1..N)."""
     n = t.shape[0]
     known = np.empty(n, dtype=np.int64)
     # last[c]: the latest row of customer c seen so far (any entity; rows before the current
@@ -613,21 +650,38 @@ def entity_pass(
     for e in range(starts.shape[0] - 1):
         lo, hi = starts[e], starts[e + 1]
         n_known = 0  # label_known_at of this entity's earlier fraud rows, ascending
-        distinct = 0  # customers with a row in [w, i)
+        distinct7 = 0  # customers with a row in [w7, i)
         w = lo
+        w7 = lo
         for i in range(lo, hi):
             ti = t[i]
             while t[w] <= ti - W24H:
-                if last[customer[w]] == w:  # its latest row leaves the window
-                    distinct -= 1
                 w += 1
-            count_24h[i] = i - w
-            distinct_24h[i] = distinct
+            out[i, E_COUNT_24H] = i - w
+            if wide:
+                while t[w7] <= ti - W7D:
+                    if last[customer[w7]] == w7:  # its latest row leaves the window
+                        distinct7 -= 1
+                    w7 += 1
+                received = 0.0
+                for j in range(w, i):
+                    received += amount[j]
+                out[i, E_DISTINCT_7D] = distinct7
+                out[i, E_AMOUNT_24H] = received
+            else:
+                out[i, E_DISTINCT_7D] = 0.0
+                out[i, E_AMOUNT_24H] = 0.0
             confirmed = np.searchsorted(known[:n_known], ti, side="left")
-            fraud_rate[i] = confirmed / (i - lo + 1.0)
+            out[i, E_FRAUD_RATE] = confirmed / (i - lo + 1.0)
+            out[i, E_FRAUD_7D] = confirmed - np.searchsorted(
+                known[:n_known], ti - W7D, side="right"
+            )
+            out[i, E_FRAUD_30D] = confirmed - np.searchsorted(
+                known[:n_known], ti - W30D, side="right"
+            )
             k = customer[i]
-            if last[k] < w:
-                distinct += 1
+            if wide and last[k] < w7:
+                distinct7 += 1
             last[k] = i
             if is_fraud[i]:
                 sorted_insert(known, n_known, known_at[i])

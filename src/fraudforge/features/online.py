@@ -1,16 +1,17 @@
 """``OnlineFeatures``: the same 69 features for one new transaction at a time, from per-customer,
-per-merchant and per-device state kept in memory.
+per-merchant, per-device and per-payee state kept in memory.
 
 The customer-side values come from the batch pass's own per-row kernel (``kernels.customer_row``)
 run on the customer's retained history, so replaying a stream reproduces the batch values.
 
-Merchants and devices are bounded two ways. A merchant or device not seen for 24 hours of stream
-time (the newest timestamp processed) is compacted: its 24-hour window is empty for any later
-transaction of a time-ordered stream, so only its lifetime count and fraud labels (what the
-all-time fraud rate reads) are kept. That is exact. Over ``limit_entities`` (per kind), the least
-recently seen compacted ones, then the least recently seen active ones, are forgotten: a
-forgotten entity restarts from nothing, so its fraud rate (lifetime count and labels) is no
-longer the batch one. That cap is where batch == online parity can end.
+Merchants, devices and P2P payees are bounded two ways. One not seen for its window (24 hours
+of stream time, the newest timestamp processed; 7 days for a payee) is compacted: its window is
+empty for any later transaction of a time-ordered stream, so only its lifetime count and fraud
+labels (what the all-time fraud rate reads) are kept. That is exact. Over ``limit_entities``
+(per kind), the least recently seen compacted ones, then the least recently seen active ones,
+are forgotten: a forgotten entity restarts from nothing, so its fraud rate (lifetime count and
+labels) or its payee windows are no longer the batch ones. That cap is where batch == online
+parity can end.
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ import polars as pl
 
 from fraudforge.engine import geo
 from fraudforge.engine import market as mkt
-from fraudforge.engine.calendar import festival_day_numbers
 from fraudforge.features import kernels as k
 from fraudforge.features import online_kernel as ok
 from fraudforge.features.batch import payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
-from fraudforge.features.layout import COL, LAYOUT
+from fraudforge.features.layout import COL, EXTERNAL_FEATURES, LAYOUT, SESSION_INPUTS
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.errors import FraudforgeError
 
@@ -43,8 +43,14 @@ I64 = npt.NDArray[np.int64]
 EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 _COMPACT_EVERY_US = 60_000_000
-"""Stream time between two compactions of idle merchants and devices (any period is exact)."""
+"""Stream time between two compactions of idle merchants, devices and payees (any period is
+exact)."""
 _CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
+_N_ENTITY = len(EXTERNAL_FEATURES) - len(SESSION_INPUTS)
+"""Entity-side values first in the external row, then the raw session values."""
+_S_CODE, _S_ADDRESS, _S_BINDING, _S_SIM, _S_REMOTE = range(_N_ENTITY, len(EXTERNAL_FEATURES))
+"""Positions of the raw session values (``layout.SESSION_INPUTS`` order) in the external row."""
+_NAN = float("nan")
 
 
 def to_micros(ts: dt.datetime | int) -> int:
@@ -121,28 +127,52 @@ class _History:
 
 @dataclass(slots=True)
 class _Entity:
-    """A merchant's or device's recent transactions, total count, confirmed-fraud times and
-    latest transaction time."""
+    """A merchant's, device's or payee's recent transactions (time, customer, amount) over its
+    window, customers among them, total count, confirmed-fraud times and latest transaction
+    time."""
 
-    recent: deque[tuple[int, int]] = field(default_factory=deque)
+    recent: deque[tuple[int, int, float]] = field(default_factory=deque)
     customers: dict[int, int] = field(default_factory=dict)
     total: int = 0
     known_fraud: list[int] = field(default_factory=list)
     last: int = -(2**62)
 
-    def features(self, now: int) -> tuple[float, float, float]:
-        """(transactions in the previous 24 h, distinct customers among them, fraud rate)."""
-        while self.recent and self.recent[0][0] <= now - k.W24H:
-            _, cust = self.recent.popleft()
-            self.customers[cust] -= 1
-            if self.customers[cust] == 0:
-                del self.customers[cust]
-        confirmed = bisect.bisect_left(self.known_fraud, now)
-        return float(len(self.recent)), float(len(self.customers)), confirmed / (self.total + 1.0)
+    def expire(self, now: int, span: int) -> None:
+        """Drop the transactions at or before ``now - span`` (the window's start)."""
+        recent, customers = self.recent, self.customers
+        while recent and recent[0][0] <= now - span:
+            _, cust, _ = recent.popleft()
+            customers[cust] -= 1
+            if customers[cust] == 0:
+                del customers[cust]
 
-    def add(self, now: int, customer: int) -> None:
+    def features(self, now: int) -> tuple[float, float, float, float]:
+        """(transactions in the previous 24 h, fraud rate, fraud confirmed in the previous 7
+        and 30 days), the window kept for 24 h."""
+        self.expire(now, k.W24H)
+        known = self.known_fraud
+        confirmed = bisect.bisect_left(known, now)
+        week = confirmed - bisect.bisect_right(known, now - k.W7D)
+        month = confirmed - bisect.bisect_right(known, now - k.W30D)
+        return float(len(self.recent)), confirmed / (self.total + 1.0), float(week), float(month)
+
+    def payee_features(self, now: int) -> tuple[float, float, float]:
+        """(transactions in the previous 24 h, distinct payers in the previous 7 days, amount
+        received in the previous 24 h summed in arrival order), the window kept for 7 days:
+        what the entity kernel yields for a payee."""
+        self.expire(now, k.W7D)
+        count = 0
+        received = 0.0
+        start = now - k.W24H
+        for t, _, amount in self.recent:
+            if t > start:
+                count += 1
+                received += amount
+        return float(count), float(len(self.customers)), received
+
+    def add(self, now: int, customer: int, amount: float) -> None:
         """Fold one transaction in."""
-        self.recent.append((now, customer))
+        self.recent.append((now, customer, amount))
         self.customers[customer] = self.customers.get(customer, 0) + 1
         self.total += 1
         if now > self.last:
@@ -150,18 +180,19 @@ class _Entity:
 
 
 class _Entities:
-    """Merchants or devices by id: the ``active`` ones in the order last seen, then the
-    ``idle`` ones (not seen for 24 h of stream time), compacted to their lifetime count (an
-    int) or, when they hold fraud labels, kept whole with an empty window; oldest first. With
-    a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it."""
+    """Merchants, devices or payees by id: the ``active`` ones in the order last seen, then the
+    ``idle`` ones (not seen for their ``span`` of stream time), compacted to their lifetime count
+    (an int) or, when they hold fraud labels, kept whole with an empty window; oldest first.
+    With a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it."""
 
-    __slots__ = ("active", "cap", "forgotten", "idle")
+    __slots__ = ("active", "cap", "forgotten", "idle", "span")
 
-    def __init__(self) -> None:
+    def __init__(self, span: int = k.W24H) -> None:
         self.active: OrderedDict[int, _Entity] = OrderedDict()
         self.idle: OrderedDict[int, int | _Entity] = OrderedDict()
         self.cap: int | None = None
         self.forgotten = 0
+        self.span = span
 
     def __len__(self) -> int:
         return len(self.active) + len(self.idle)
@@ -202,10 +233,10 @@ class _Entities:
         return e
 
     def compact(self, now: int) -> None:
-        """Compact the active entities last seen at or before ``now - 24 h`` (in the order seen;
+        """Compact the active entities last seen at or before ``now - span`` (in the order seen;
         stops at the first one seen later)."""
         active = self.active
-        horizon = now - k.W24H
+        horizon = now - self.span
         while active:
             eid, e = next(iter(active.items()))
             if e.last > horizon:
@@ -232,7 +263,7 @@ class _Entities:
     def restore(self, eid: int, e: _Entity) -> None:
         """Put a saved entity back (in saving order)."""
         if e.recent:
-            e.last = max(t for t, _ in e.recent)
+            e.last = max(t for t, _, _ in e.recent)
             self.active[eid] = e
         elif e.known_fraud:
             self.idle[eid] = e
@@ -241,7 +272,8 @@ class _Entities:
 
 
 class OnlineFeatures:
-    """Per-customer, per-merchant and per-device state that yields a transaction's 69 features.
+    """Per-customer, per-merchant, per-device and per-payee state that yields a transaction's 69
+    features.
 
     ``homes`` maps customer_id to (home_lat, home_lon); ``outlier`` is the model fitted by the
     batch pipeline. Feed transactions in time order with ``process``; report confirmed fraud
@@ -254,6 +286,7 @@ class OnlineFeatures:
         self._customers: dict[int, _History] = {}
         self._merchants = _Entities()
         self._devices = _Entities()
+        self._payees = _Entities(span=k.W7D)
         self._now = -(2**62)
         """The newest timestamp processed: the stream time idle entities are compacted by."""
         self._next_compact = -(2**62)
@@ -261,14 +294,13 @@ class OnlineFeatures:
         self._scratch_cat = np.zeros(k.N_CAT, dtype=np.int64)
         self._scratch_week = np.zeros(k.AGG_SIZE, dtype=np.int64)
         self._median, self._scale = outlier.arrays()
-        self._festival = festival_day_numbers()
         self._new_ints = np.zeros(ok.N_INT, dtype=np.int64)
         self._scratch_f = np.empty(64, dtype=np.float64)
         self._scratch_i = np.empty(64, dtype=np.int64)
         self._t1 = np.zeros(1, dtype=np.int64)
         self._a1 = np.zeros(1, dtype=np.float64)
-        self._payees: dict[str, int] = {}
-        self._entity = np.zeros(4, dtype=np.float64)
+        self._payee_keys: dict[str, int] = {}
+        self._external = np.zeros(len(EXTERNAL_FEATURES), dtype=np.float64)
 
     @classmethod
     def from_customers(cls, customers: pl.DataFrame, outlier: OutlierModel) -> OnlineFeatures:
@@ -314,11 +346,11 @@ class OnlineFeatures:
             party = int(merchant_id)
         else:
             vpa = str(txn.get("counterparty") or "")
-            party = self._payees.get(vpa, -1)
+            party = self._payee_keys.get(vpa, -1)
             if party < 0:
-                if len(self._payees) > 1_000_000:
-                    self._payees.clear()
-                party = self._payees[vpa] = payee_key(vpa)
+                if len(self._payee_keys) > 1_000_000:
+                    self._payee_keys.clear()
+                party = self._payee_keys[vpa] = payee_key(vpa)
         new = self._new_ints
         new[ok.I_PARTY] = party
         new[ok.I_CITY] = geo.CITY[txn["city"]]
@@ -329,25 +361,46 @@ class OnlineFeatures:
         new[ok.I_DECLINED] = 1 if txn["status"] == "declined" else 0
         new[ok.I_UNUSUAL] = 0
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])
-        entity = self._entity
+        amount = float(txn["amount_inr"])
+        # The entity-side features (ENTITY_FEATURES order, as batch.ENTITY_KINDS yields them),
+        # each entity then folding the transaction in; then the raw session values. Written
+        # item by item, inline: this is the service's hot path.
+        ext = self._external
         if merchant_id is not None:
-            m = self._merchants.seen(int(merchant_id))
-            entity[0], entity[1], entity[2] = m.features(t)
-            m.add(t, cid)
+            m = self._merchants.seen(party)
+            ext[0], ext[1], ext[2], ext[3] = m.features(t)
+            ext[5] = ext[6] = ext[7] = 0.0
+            m.add(t, cid, amount)
         else:
-            entity[0] = entity[1] = entity[2] = 0.0
+            ext[0] = ext[1] = ext[2] = ext[3] = 0.0
+            if txn.get("counterparty") is not None:
+                p = self._payees.seen(party)
+                ext[5], ext[6], ext[7] = p.payee_features(t)
+                p.add(t, cid, amount)
+            else:
+                ext[5] = ext[6] = ext[7] = 0.0
         if device >= 0:
             d = self._devices.seen(device)
-            entity[3] = d.features(t)[2]
-            d.add(t, cid)
+            ext[4] = d.features(t)[1]
+            d.add(t, cid, amount)
         else:
-            entity[3] = 0.0
+            ext[4] = 0.0
+        initiation = txn.get("upi_initiation")
+        ext[_S_CODE] = _NAN if initiation is None else UPI[initiation]
+        v = txn.get("payee_handle_age_days")
+        ext[_S_ADDRESS] = _NAN if v is None else v
+        v = txn.get("device_bound_days")
+        ext[_S_BINDING] = _NAN if v is None else v
+        v = txn.get("sim_changed_days")
+        ext[_S_SIM] = _NAN if v is None else v
+        v = txn.get("remote_access")
+        ext[_S_REMOTE] = _NAN if v is None else v
         if t > self._now:
             self._now = t
             if t >= self._next_compact:  # at most once a minute of stream time: cheap rows
                 self._next_compact = t + _COMPACT_EVERY_US
-                self._merchants.compact(t)
-                self._devices.compact(t)
+                for table in self._tables():
+                    table.compact(t)
         out = np.empty(len(LAYOUT), dtype=np.float64)
         if h.n == h.t.shape[0]:
             h.reserve()
@@ -356,16 +409,20 @@ class OnlineFeatures:
                 self._scratch_i = np.empty(h.t.shape[0], dtype=np.int64)
         h.last_t = t
         h.n = ok.online_step(
-            h.t, h.ints, h.floats, h.n, new, t, float(txn["amount_inr"]), float(txn["lat"]),
+            h.t, h.ints, h.floats, h.n, new, t, amount, float(txn["lat"]),
             float(txn["lon"]), h.home_lat, h.home_lon, 0 if party in h.seen_party else 1,
             1 if device >= 0 and device not in h.seen_device else 0, h.state,
-            self._scratch_city, self._scratch_cat, self._scratch_week, entity, self._festival,
+            self._scratch_city, self._scratch_cat, self._scratch_week, self._external,
             self._median, self._scale, self._scratch_f, self._scratch_i, self._t1, self._a1, out,
         )  # fmt: skip
         h.seen_party.add(party)
         if device >= 0:
             h.seen_device.add(device)
         return out
+
+    def _tables(self) -> tuple[_Entities, _Entities, _Entities]:
+        """The merchants, devices and payees."""
+        return self._merchants, self._devices, self._payees
 
     def add_label(
         self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
@@ -394,24 +451,23 @@ class OnlineFeatures:
                     del held.known_fraud[i]
 
     def limit_entities(self, cap: int | None) -> None:
-        """Keep at most ``cap`` merchants and ``cap`` devices (None: no limit), forgetting the
+        """Keep at most ``cap`` merchants, devices and payees each (None: no limit), forgetting the
         least recently seen beyond it (see the module's doc for what that costs)."""
         if cap is not None and cap < 1:
             raise ValueError(f"entity cap {cap} is below 1")
-        for table in (self._merchants, self._devices):
+        for table in self._tables():
             table.cap = cap
             table.limit()
 
     def entity_counts(self) -> dict[str, int]:
-        """Merchants and devices held (active and compacted) and forgotten at the cap so far."""
-        return {
-            "merchants_active": len(self._merchants.active),
-            "merchants_idle": len(self._merchants.idle),
-            "merchants_forgotten": self._merchants.forgotten,
-            "devices_active": len(self._devices.active),
-            "devices_idle": len(self._devices.idle),
-            "devices_forgotten": self._devices.forgotten,
-        }
+        """Merchants, devices and payees held (active and compacted) and forgotten at the cap so
+        far."""
+        counts = {}
+        for kind, table in zip(_KINDS, self._tables(), strict=True):
+            counts[f"{kind}s_active"] = len(table.active)
+            counts[f"{kind}s_idle"] = len(table.idle)
+            counts[f"{kind}s_forgotten"] = table.forgotten
+        return counts
 
     def probe_row(self) -> F64 | None:
         """The features of one made-up payment of a known customer, computed on a fresh empty
@@ -468,12 +524,15 @@ class OnlineFeatures:
         )
         _ragged(out, "cust_party", [sorted(h.seen_party) for _, h in hs])
         _ragged(out, "cust_device", [sorted(h.seen_device) for _, h in hs])
-        for kind, table in (("merchant", self._merchants), ("device", self._devices)):
+        for kind, table in zip(_KINDS, self._tables(), strict=True):
             es = list(table.items())
             out[f"{kind}_id"] = np.array([e for e, _ in es], dtype=np.int64)
             out[f"{kind}_total"] = np.array([e.total for _, e in es], dtype=np.int64)
-            _ragged(out, f"{kind}_recent_t", [[t for t, _ in e.recent] for _, e in es])
-            _ragged(out, f"{kind}_recent_c", [[c for _, c in e.recent] for _, e in es])
+            _ragged(out, f"{kind}_recent_t", [[t for t, _, _ in e.recent] for _, e in es])
+            _ragged(out, f"{kind}_recent_c", [[c for _, c, _ in e.recent] for _, e in es])
+            out[f"{kind}_recent_a"] = np.fromiter(
+                (a for _, e in es for _, _, a in e.recent), dtype=np.float64
+            )
             _ragged(out, f"{kind}_fraud", [e.known_fraud for _, e in es])
         return out
 
@@ -505,15 +564,19 @@ class OnlineFeatures:
             if cap > self._scratch_f.shape[0]:
                 self._scratch_f = np.empty(cap, dtype=np.float64)
                 self._scratch_i = np.empty(cap, dtype=np.int64)
-        for kind, table in (("merchant", self._merchants), ("device", self._devices)):
+        for kind, table in zip(_KINDS, self._tables(), strict=True):
             times, custs = (
                 _unragged(state, f"{kind}_recent_t"),
                 _unragged(state, f"{kind}_recent_c"),
             )
+            amounts = state[f"{kind}_recent_a"].tolist()
             frauds = _unragged(state, f"{kind}_fraud")
+            at = 0
             for i, eid in enumerate(state[f"{kind}_id"].tolist()):
                 e = _Entity(total=int(state[f"{kind}_total"][i]))
-                e.recent.extend(zip(times[i], custs[i], strict=True))
+                n = len(times[i])
+                e.recent.extend(zip(times[i], custs[i], amounts[at : at + n], strict=True))
+                at += n
                 for c in custs[i]:
                     e.customers[c] = e.customers.get(c, 0) + 1
                 e.known_fraud = frauds[i]
@@ -521,6 +584,11 @@ class OnlineFeatures:
         if state["cust_last_t"].size:
             self._now = int(state["cust_last_t"].max())
         return self
+
+
+_KINDS = ("merchant", "device", "payee")
+"""The entity tables of a state, in ``OnlineFeatures._tables`` order."""
+UPI = mkt.UPI_INITIATION
 
 
 def _ragged(out: dict[str, npt.NDArray[Any]], key: str, rows: list[list[int]]) -> None:

@@ -12,7 +12,6 @@ from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 from fraudforge.features.kernels import (
     RETAIN_US,
     W1H,
-    W6H,
     W7D,
     W24H,
     W30D,
@@ -21,22 +20,13 @@ from fraudforge.features.kernels import (
     week_add,
     window_start,
 )
-from fraudforge.features.layout import COL, finish_rows
+from fraudforge.features.layout import EXTERNAL_COLS, finish_rows
 
 # Columns of a customer's retained integer and float rows.
-I_PARTY, I_CITY, I_CAT, I_MODE, I_CHANNEL, I_TYPE, I_DECLINED, I_UNUSUAL = range(8)
-N_INT = 8
+I_PARTY, I_CITY, I_CAT, I_MODE, I_CHANNEL, I_TYPE, I_DECLINED, I_UNUSUAL, I_NEW_PAYEE = range(9)
+N_INT = 9
 F_AMOUNT, F_LAT, F_LON = range(3)
 N_FLOAT = 3
-ENTITY_COLS = np.array(
-    [
-        COL["merchant_txn_count_24h"],
-        COL["merchant_distinct_customers_24h"],
-        COL["merchant_fraud_rate"],
-        COL["device_fraud_rate"],
-    ],
-    dtype=np.int64,
-)
 
 
 @nb.njit(cache=True)
@@ -58,8 +48,7 @@ def online_step(
     city_counts: npt.NDArray[np.int64],
     category_counts: npt.NDArray[np.int64],
     week: npt.NDArray[np.int64],
-    entity: npt.NDArray[np.float64],
-    festival_days: npt.NDArray[np.int64],
+    external: npt.NDArray[np.float64],
     median: npt.NDArray[np.float64],
     scale: npt.NDArray[np.float64],
     sort_f: npt.NDArray[np.float64],
@@ -72,7 +61,9 @@ def online_step(
     ``ints`` (N_INT, capacity) and ``floats`` (N_FLOAT, capacity) (room for one more is the
     caller's job). ``sort_f``/``sort_i`` (at least the capacity), the all-zero ``city_counts``,
     ``category_counts`` and ``week`` (left as found) and the one-element ``t1``/``a1`` are
-    scratch space, so no call allocates. Returns the new number of retained rows."""
+    scratch space, so no call allocates. ``external`` holds the row's entity-side features and
+    raw session values (``layout.EXTERNAL_FEATURES``). Returns the new number of retained
+    rows."""
     # Drop rows no window can reach any more, keeping the previous row.
     if n > 0:
         keep = int(np.searchsorted(t[:n], t_new - RETAIN_US, side="right"))
@@ -93,8 +84,7 @@ def online_step(
     w30 = window_start(t, 0, i, W30D)
     w7 = window_start(t, w30, i, W7D)
     w24 = window_start(t, w7, i, W24H)
-    w6 = window_start(t, w24, i, W6H)
-    w1 = window_start(t, w6, i, W1H)
+    w1 = window_start(t, w24, i, W1H)
     # Sorted windows in caller-owned scratch space (no allocation per transaction).
     sorted_amounts = sort_f[: i - w30]
     sorted_amounts[:] = floats[F_AMOUNT, w30:i]
@@ -104,21 +94,21 @@ def online_step(
     for j in range(w7, i):
         week_add(j, w7, city, category, party, city_counts, category_counts, sort_i, week)
     ints[I_UNUSUAL, i] = customer_row(
-        i, w1, w6, w24, w7, w30, i > 0,
+        i, w1, w24, w7, w30, i > 0,
         t, floats[F_AMOUNT], ints[I_PARTY], ints[I_CITY], ints[I_CAT], ints[I_MODE],
         ints[I_CHANNEL], ints[I_TYPE], ints[I_DECLINED], floats[F_LAT], floats[F_LON],
-        ints[I_UNUSUAL], home_lat, home_lon, new_party, new_device, state, sorted_amounts,
-        week, out,
+        ints[I_UNUSUAL], ints[I_NEW_PAYEE], home_lat, home_lon, new_party, new_device, state,
+        sorted_amounts, week, out,
     )  # fmt: skip
     for j in range(w7, i):
         city_counts[city[j]] = 0
         category_counts[category[j]] = 0
     week[:] = 0
-    for j in range(4):
-        out[ENTITY_COLS[j]] = entity[j]
+    for j in range(EXTERNAL_COLS.shape[0]):
+        out[EXTERNAL_COLS[j]] = external[j]
     t1[0] = t_new
     a1[0] = amount
-    finish_rows(out.reshape((1, out.shape[0])), t1, a1, festival_days, median, scale)
+    finish_rows(out.reshape((1, out.shape[0])), t1, a1, median, scale)
     update_state(
         state, t_new, new_ints[I_CITY], new_ints[I_CAT], new_ints[I_MODE], new_ints[I_CHANNEL],
         new_ints[I_TYPE],

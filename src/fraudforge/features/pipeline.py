@@ -77,27 +77,32 @@ CUSTOMER_ROW_BYTES = 64
 """The home coordinates kept for every customer of the dataset."""
 BUCKET_SLACK = 1.25
 """Hash buckets are not equal: plan for the fullest holding this much more than the mean."""
-_ENTITY_INPUTS = ("transaction_id", "customer_id", "timestamp", "is_fraud", "label_known_at")
-_KINDS = (
-    ("merchant", "merchant_id", ENTITY_FEATURES[:3]),
-    ("device", "device_id", ENTITY_FEATURES[3:]),
+_ENTITY_INPUTS = (
+    "transaction_id", "customer_id", "timestamp", "amount_inr", "is_fraud", "label_known_at",
+)  # fmt: skip
+_MERCHANT, _DEVICE, _PAYEE = "merchant_id", "device_id", "counterparty"
+_KINDS: tuple[tuple[str, pl.Expr], ...] = (
+    ("merchant", pl.col(_MERCHANT)),
+    ("device", pl.col(_DEVICE)),
+    ("payee", pl.when(pl.col(_MERCHANT).is_null()).then(pl.col(_PAYEE))),
 )
-"""Entity kinds of the entity phase: name, id column, the features it yields."""
-ENTITY_STEP = "merchant and device features"
+"""Entity kinds of the entity phase (``batch.ENTITY_KINDS``' order): name and the id it is
+bucketed by (null where a row has none): the merchant, the device, the P2P payee's address."""
+ENTITY_STEP = "merchant, device and payee features"
 """The entity phase's progress step, counted in hash buckets."""
-SPLIT_STEP = "splitting rows by merchant and device"
+SPLIT_STEP = "splitting rows by merchant, device and payee"
 """With more than one bucket, the entity phase's first step, counted in files: each file's
 entity columns split into the buckets' pieces."""
-_MERCHANT, _DEVICE = "merchant_id", "device_id"
 CUSTOMER_STEP = "customer features"
 """The customer phase's progress step, counted in rows."""
-ENTITY_COLUMNS = (*(column for _, column, _ in _KINDS), *_ENTITY_INPUTS)
+ENTITY_COLUMNS = (_MERCHANT, _DEVICE, _PAYEE, *_ENTITY_INPUTS)
 """The transactions columns the entity phase reads."""
 
 
-def entity_bucket(column: str, buckets: int) -> pl.Expr:
-    """The hash bucket (of ``buckets``) that a row's merchant or device id falls in."""
-    return pl.col(column).hash(seed=0) % buckets
+def entity_bucket(column: str | pl.Expr, buckets: int) -> pl.Expr:
+    """The hash bucket (of ``buckets``) that a row's merchant, device or payee id falls in."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.hash(seed=0) % buckets
 
 
 def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
@@ -132,29 +137,36 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
 
 def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
     """Transactions file ``index``'s entity inputs, each row tagged with the ``bucket`` it goes
-    to and whether it is there for its merchant, its device or both (a row whose merchant and
-    device fall in different buckets goes to each, once; a row with neither goes nowhere), and
-    with its ``source`` file's index."""
+    to and for which entities it is there (``in_merchant``, ``in_device``, ``in_payee``): a row
+    goes once to each distinct bucket among its merchant's, device's and payee's (a row with
+    none goes nowhere), and carries its ``source`` file's index."""
+    names = [name for name, _ in _KINDS]
     tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
-        _bucket_or_null(_MERCHANT, buckets).alias("_m"),
-        _bucket_or_null(_DEVICE, buckets).alias("_d"),
+        *(_bucket_or_null(expr, buckets).alias(f"_{name}") for name, expr in _KINDS),
         source=pl.lit(index, pl.Int64),
     )
-    by_merchant = tagged.filter(pl.col("_m").is_not_null()).with_columns(
-        bucket=pl.col("_m"),
-        in_merchant=pl.lit(True),
-        in_device=(pl.col("_d") == pl.col("_m")).fill_null(False),
-    )
-    other = pl.col("_m").is_null() | (pl.col("_d") != pl.col("_m"))
-    by_device_only = tagged.filter(pl.col("_d").is_not_null() & other).with_columns(
-        bucket=pl.col("_d"), in_merchant=pl.lit(False), in_device=pl.lit(True)
-    )
-    return pl.concat([by_merchant, by_device_only]).drop("_m", "_d")
+    pieces = []
+    for i, name in enumerate(names):
+        bucket = pl.col(f"_{name}")
+        # the row goes here for this kind unless an earlier kind already took it to this bucket
+        first = bucket.is_not_null()
+        for earlier in names[:i]:
+            first &= (pl.col(f"_{earlier}") != bucket).fill_null(True)
+        pieces.append(
+            tagged.filter(first).with_columns(
+                bucket=bucket,
+                **{
+                    f"in_{other}": (pl.col(f"_{other}") == bucket).fill_null(False)
+                    for other in names
+                },
+            )
+        )
+    return pl.concat(pieces).drop(*(f"_{name}" for name in names))
 
 
-def _bucket_or_null(column: str, buckets: int) -> pl.Expr:
-    """A row's bucket for its merchant or device, null where it has none."""
-    return pl.when(pl.col(column).is_not_null()).then(entity_bucket(column, buckets))
+def _bucket_or_null(expr: pl.Expr, buckets: int) -> pl.Expr:
+    """A row's bucket for an entity id, null where it has none."""
+    return pl.when(expr.is_not_null()).then(entity_bucket(expr, buckets))
 
 
 def _entity_phase(files: list[Path], buckets: int, work: Path, progress: ProgressFn) -> None:
@@ -191,51 +203,64 @@ def _entity_phase(files: list[Path], buckets: int, work: Path, progress: Progres
 
 
 def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
-    """Merchant- and device-side features of one bucket's rows ``part`` (``tag_file``'s rows of
-    every file whose merchant or device is in the bucket): each kind's rows go through the
-    entity kernel in (entity, timestamp, transaction_id) order, the two kinds side by side, and
-    the results are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
-    from fraudforge.features.batch import entity_arrays, time_order
+    """Merchant-, device- and payee-side features of one bucket's rows ``part`` (``tag_file``'s
+    rows of every file whose merchant, device or payee is in the bucket): each kind's rows go
+    through the entity kernel in (entity, timestamp, transaction_id) order, the kinds side by
+    side, and the results are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
+    from fraudforge.features.batch import ENTITY_KINDS, entity_arrays, payee_ids, time_order
 
     if part.height == 0:
         return
     t = part["timestamp"].dt.epoch("us").to_numpy()
     customer = part["customer_id"].to_numpy()
+    amount = part["amount_inr"].to_numpy()
     is_fraud = part["is_fraud"].to_numpy()
     known_at = part["label_known_at"].dt.epoch("us").to_numpy()
     transaction_id = part["transaction_id"].to_numpy()
     by_time = time_order(t, transaction_id)
+    ids = {
+        "merchant": part[_MERCHANT].fill_null(-1).to_numpy(),
+        "device": part[_DEVICE].fill_null(-1).to_numpy(),
+        "payee": payee_ids(part[_MERCHANT], part[_PAYEE]),
+    }
 
-    def run(kind: str, column: str, names: tuple[str, ...]) -> None:
-        inside = part[f"in_{kind}"].to_numpy()
-        entity = np.where(inside, part[column].fill_null(-1).to_numpy(), -1)
+    def run(i: int) -> None:
+        kind = ENTITY_KINDS[i]
+        inside = part[f"in_{kind.name}"].to_numpy()
+        entity = np.where(inside, ids[kind.name], -1)
         values = entity_arrays(
-            entity, t, customer, is_fraud, known_at, transaction_id, by_time=by_time
-        )
-        yielded = dict(zip(names, values[3 - len(names) :], strict=True))
+            entity, t, customer, amount, is_fraud, known_at, transaction_id,
+            wide=kind.wide, by_time=by_time,
+        )  # fmt: skip
         out = (
             part.select("transaction_id", "source")
-            .with_columns(**{name: pl.Series(v) for name, v in yielded.items()})
+            .with_columns(**{name: pl.Series(values[:, j]) for name, j in kind.features})
             .filter(pl.Series(inside))
         )
-        (work / kind).mkdir(parents=True, exist_ok=True)
+        (work / kind.name).mkdir(parents=True, exist_ok=True)
         for (source,), rows in out.group_by("source"):
-            rows.drop("source").write_ipc(work / kind / f"{source:05d}-{bucket:05d}.arrow")
+            rows.drop("source").write_ipc(work / kind.name / f"{source:05d}-{bucket:05d}.arrow")
 
-    with ThreadPoolExecutor(max_workers=len(_KINDS)) as pool:
-        list(pool.map(lambda kind: run(*kind), _KINDS))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(run, range(len(ENTITY_KINDS))))
 
 
 def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
-    """The entity-phase results of one source file (zeros where a row has no merchant/device)."""
-    frames = []
-    for kind, _, names in _KINDS:
-        paths = sorted((work / kind).glob(f"{file_index:05d}-*.arrow"))
-        schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n in names}}
-        frames.append(
-            pl.concat([pl.read_ipc(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
+    """The entity-phase results of one source file (zeros where a row has no merchant, device or
+    payee)."""
+    from fraudforge.features.batch import ENTITY_KINDS
+
+    joined: pl.DataFrame | None = None
+    for kind in ENTITY_KINDS:
+        paths = sorted((work / kind.name).glob(f"{file_index:05d}-*.arrow"))
+        schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n, _ in kind.features}}
+        frame = pl.concat([pl.read_ipc(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
+        joined = (
+            frame
+            if joined is None
+            else joined.join(frame, on="transaction_id", how="full", coalesce=True)
         )
-    joined = frames[0].join(frames[1], on="transaction_id", how="full", coalesce=True)
+    assert joined is not None
     return joined.with_columns(pl.col(ENTITY_FEATURES).fill_null(0.0))
 
 

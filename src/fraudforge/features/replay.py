@@ -28,8 +28,9 @@ from fraudforge.foundation.atomic import staged_file
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.progress import ProgressFn, ignore
 
-SNAPSHOT_FORMAT = 1
-"""The snapshot layout this code writes and reads."""
+SNAPSHOT_FORMAT = 2
+"""The snapshot layout this code writes and reads (2: the payee entities and the session
+columns of the catalogue of issue 16 in the customers' rows; format 1 is refused)."""
 
 _LABELS = ("merchant_id", "device_id", "label_known_at")
 

@@ -454,14 +454,15 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     if st.online is not None:
         counts = st.online.entity_counts()
         gauges["fraudforge_online_entities"] = (
-            "Merchants and devices held in the online state (active and compacted).",
+            "Merchants, devices and payees held in the online state (active and compacted).",
             {},
             float(sum(v for k, v in counts.items() if not k.endswith("forgotten"))),
         )
         gauges["fraudforge_online_entities_forgotten"] = (
-            "Merchants and devices forgotten at max_entities since start (parity ends there).",
+            "Merchants, devices and payees forgotten at max_entities since start (parity ends "
+            "there).",
             {},
-            float(counts["merchants_forgotten"] + counts["devices_forgotten"]),
+            float(sum(v for k, v in counts.items() if k.endswith("forgotten"))),
         )
     if st.scorer is not None:
         ref = st.scorer.ref
