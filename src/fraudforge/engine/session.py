@@ -46,7 +46,7 @@ from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.record import MAX_CODE, Registry
 from fraudforge.engine.ids import mix63
 from fraudforge.engine.legit import normalised_cum
-from fraudforge.engine.population import MAX_DEVICES, device_ids
+from fraudforge.engine.population import MAX_DEVICES, device_ids, pick_merchants
 from fraudforge.engine.rng import STREAM_SESSION, stream
 from fraudforge.engine.rows import UNSET, Rows
 
@@ -299,7 +299,36 @@ def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64
     """For each time, a customer (global index, not ``avoid``) whose UPI address was created
     at most ``max_days`` before it: the fresh addresses mule herders open or rent. Drawn by
     rejection among all customers from ``ctx.rng``; where none is found, any customer."""
-    rng, n_customers, t_end = ctx.rng, ctx.scenario.customers, ctx.t_end
+    return young_customers(ctx.rng, ctx.scenario.customers, ctx.t_end, ts, max_days, avoid)
+
+
+YOUNG_MERCHANT_TRIES = 16
+"""Online merchants of the wanted categories looked at for each fraudster-onboarded shop."""
+
+
+def young_merchants(ctx: ShardContext, ts: I64, categories: tuple[str, ...]) -> I64:
+    """For each time, an online merchant of one of ``categories`` whose UPI address is the
+    youngest of ``YOUNG_MERCHANT_TRIES`` looked at: the small shops fraudsters onboard through
+    an aggregator to take scam payments as merchant payments (from ``ctx.rng``)."""
+    rng, n, k = ctx.rng, ts.shape[0], YOUNG_MERCHANT_TRIES
+    cats = np.array([mkt.CAT[c] for c in categories])
+    tries = rng.choice(cats, size=(n, k))
+    shops, _ = pick_merchants(
+        rng, ctx.merchants, tries.ravel(), np.zeros(n * k, dtype=np.int64), np.ones(n * k, bool)
+    )
+    shops = shops.reshape(n, k)
+    at = np.repeat(ts, k)
+    age = handle_age_days(shops.ravel(), np.ones(n * k, bool), at, ctx.t_end).reshape(n, k)
+    return np.asarray(shops[np.arange(n), np.argmin(age, axis=1)], dtype=np.int64)
+
+
+def young_customers(
+    rng: np.random.Generator, n_customers: int, t_end: int, ts: I64, max_days: float, avoid: I64
+) -> I64:
+    """``young_payees`` from any stream (a shard's, or a pattern's schedule stream, which
+    draws mules that serve several victims across shards): for each time, one of
+    ``n_customers`` customers (not ``avoid``) whose address was at most ``max_days`` old then,
+    in a period ending at ``t_end``."""
     n = ts.shape[0]
     out: I64 = np.asarray(rng.integers(0, max(n_customers, 1), n), dtype=np.int64)
     todo = np.arange(n)
