@@ -247,6 +247,9 @@ ENUM_VALUES: dict[str, tuple[str, ...]] = {
         "loyalty_abuse",
         "upi_collect_scam",
         "sim_swap",
+        "upi_qr_scam",
+        "customer_care_scam",
+        "phishing_otp",
     ),
     "anomaly_type": (
         "none",

@@ -19,6 +19,8 @@ from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
+    from fraudforge.engine.fraud.record import ScheduleHook
+    from fraudforge.engine.fraud.schedule import IncidentDraw
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -322,3 +324,32 @@ def imitate(
         swap = coin[part] & (rows["device"] == FRAUDSTER_DEVICE) & (own >= 0)
         rows["device"] = np.where(swap, own, rows["device"])
     return rows
+
+
+def to_mules(max_days: float, reuse: float, rented: float) -> ScheduleHook:
+    """A schedule hook for scams whose proceeds go to mule accounts: one part per incident (a
+    victim by the pattern's susceptibility, a start time) whose ``peer`` is the mule that takes
+    the money. Runs of ``reuse`` consecutive incidents on average pay one mule, as herders use
+    an account for several victims until it is reported and frozen; a share ``rented`` of the
+    mules are existing accounts their holders lend for a commission (an address of any age),
+    the rest accounts opened for the purpose, whose address was at most ``max_days`` old at
+    their first victim. Drawn from the pattern's schedule stream, so a mule's victims in other
+    shards agree."""
+
+    def hook(draw: IncidentDraw, n: int) -> Parts:
+        from fraudforge.engine.fraud.schedule import runs
+        from fraudforge.engine.session import young_customers
+
+        rng, customers = draw.rng, draw.scenario.customers
+        t0, cust = draw.times(n), draw.customers(n)
+        run = runs(rng, n, reuse)
+        first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+        t_end = draw.t_start + draw.span
+        young = young_customers(rng, customers, t_end, t0[first], max_days, cust[first])
+        lent = rng.integers(0, max(customers, 1), first.size)
+        mule = np.where(rng.random(first.size) < rented, lent, young)[run]
+        clash = np.flatnonzero(mule == cust)  # a run's later victim who is its mule
+        mule[clash] = young_customers(rng, customers, t_end, t0[clash], max_days, cust[clash])
+        return draw.parts(n, scenario=np.arange(n), cust=cust, t0=t0, peer=mule)
+
+    return hook
