@@ -33,13 +33,13 @@ import numpy as np
 
 from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
+    ToMules,
     clip_to_period,
     counts_between,
     expand,
     fraudster_device,
     label,
     make_rows,
-    to_mules,
 )
 from fraudforge.engine.fraud.mechanics import (
     NEW_DEVICE_LIMIT_INR,
@@ -130,7 +130,7 @@ PATTERN = FraudPattern(
         'their "bank": older and less digitally savvy customers most'
     ),
     build=build,
-    schedule=to_mules(MULE_HANDLE_DAYS, MULE_REUSE, RENTED),
+    schedule=ToMules(MULE_HANDLE_DAYS, MULE_REUSE, RENTED),
     hours=HOURS_DAY,
     span_days=0.1,
     camouflage=("hour",),

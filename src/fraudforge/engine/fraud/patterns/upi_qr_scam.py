@@ -28,12 +28,12 @@ import numpy as np
 
 from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
+    ToMules,
     clip_to_period,
     counts_between,
     expand,
     label,
     make_rows,
-    to_mules,
 )
 from fraudforge.engine.fraud.mechanics import (
     UPI_DAILY_LIMIT_INR,
@@ -113,7 +113,7 @@ PATTERN = FraudPattern(
         "them) or expecting a refund: less digitally savvy customers most"
     ),
     build=build,
-    schedule=to_mules(MULE_HANDLE_DAYS, MULE_REUSE, RENTED),
+    schedule=ToMules(MULE_HANDLE_DAYS, MULE_REUSE, RENTED),
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_WEEKEND,
     span_days=0.05,
