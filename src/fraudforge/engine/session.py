@@ -27,9 +27,10 @@ changes no other row's session:
 - **SIM change** follows events: the last change before the period, number ports and
   replacements within it (``SIM_CHANGE_PER_MONTH``), some new phones with a new SIM, and the
   SIM swaps of patterns whose record sets ``sim_swap``.
-- **Remote access** is seen in a few genuine sessions (``REMOTE_USER_SHARE`` of customers use
-  screen sharing now and then) and, for patterns whose record sets ``remote_access``, in that
-  share of their rows made on the victim's own device.
+- **Remote access** is seen in a few genuine sessions (about 5 % of customers use screen
+  sharing now and then, those of low digital savviness and those over 60 more often:
+  ``remote_user_share``) and, for patterns whose record sets ``remote_access``, in that share
+  of their rows made on the victim's own device.
 """
 
 from __future__ import annotations
@@ -104,10 +105,17 @@ million wireless subscribers (TRAI, 1.3 %), plus replacements of lost, damaged o
 (about 0.5 %, assumed)."""
 NEW_PHONE_WITH_SIM = 0.25
 """New phones that come with a new SIM on the same day (a lost or stolen phone replaced)."""
-REMOTE_USER_SHARE = 0.025
-"""Customers who use screen sharing or remote access now and then (help from family, screen
-mirroring, an employer's tool)."""
-REMOTE_USER_SESSIONS = 0.06
+REMOTE_USER_SHARE = 0.044
+"""Customers of medium digital savviness under 60 who use screen sharing or remote access now
+and then (help from family, screen mirroring, an employer's tool); with the factors below,
+about 5 % of all customers (assumed)."""
+REMOTE_USER_SAVVINESS: F64 = np.array([2.0, 1.0, 0.6])
+"""How much likelier a customer of low, medium and high digital savviness uses such a tool:
+those unsure of an app get a son or a niece to guide them through it on a shared screen
+(assumed); so do the customers scammers target, whose genuine sessions therefore show it too."""
+REMOTE_USER_SENIOR = 2.0
+"""How much likelier a customer aged 60 or more uses such a tool (family helping from afar)."""
+REMOTE_USER_SESSIONS = 0.03
 """Share of such a customer's app sessions with the tool running."""
 HELPED_FACTOR = 2.5
 """How much likelier the tool runs when such a customer makes a transfer or pays a bill (help
@@ -134,7 +142,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     months = ctx.calendar.days / 30.0
     sim_change = _in_period(ctx, rng, 1.0 - (1.0 - SIM_CHANGE_PER_MONTH) ** months)
     with_phone = (cu.new_phone_at < ctx.t_end) & (rng.random(cu.n) < NEW_PHONE_WITH_SIM)
-    remote_user = rng.random(cu.n) < REMOTE_USER_SHARE
+    remote_user = rng.random(cu.n) < remote_user_share(cu.age, cu.savviness)
     upi = rows["mode"] == mkt.MODE["upi"]
     session = app_session(rows.cols)
     preset_via, preset_remote = rows["upi_via"].copy(), rows["remote"].copy()
@@ -172,6 +180,13 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     drawn = (_uniform(key[at], _REMOTE_SALT) < p).astype(np.int8)
     rows["remote"][at] = np.where(preset_remote[at] == UNSET, drawn, preset_remote[at])
     return rows
+
+
+def remote_user_share(age: npt.ArrayLike, savviness: npt.ArrayLike) -> F64:
+    """Each customer's chance of using a screen-sharing or remote-access tool now and then, by
+    age and digital savviness (``REMOTE_USER_SHARE`` and its factors)."""
+    senior = np.where(np.asarray(age) >= 60, REMOTE_USER_SENIOR, 1.0)
+    return np.asarray(REMOTE_USER_SHARE * REMOTE_USER_SAVVINESS[savviness] * senior, np.float64)
 
 
 Cols = Mapping[str, npt.NDArray[Any]]

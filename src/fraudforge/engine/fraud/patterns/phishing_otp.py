@@ -119,7 +119,7 @@ PATTERN = FraudPattern(
     span_days=0.05,
     camouflage=("hour", "amount"),
     susceptibility=Susceptibility(
-        age=(0.5, 0.8, 1.3, 2.5), savviness=(2.5, 1.0, 0.3), vulnerability=1.5
+        age=(0.5, 0.8, 1.3, 2.5), savviness=(2.5, 1.0, 0.3), vulnerability=0.9
     ),
     device_reuse=2.0,
 )
