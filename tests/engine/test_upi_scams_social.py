@@ -7,8 +7,10 @@ never used."""
 from __future__ import annotations
 
 import msgspec
+import numpy as np
 import polars as pl
 
+from fraudforge.engine.fraud.mechanics import escalating
 from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.scan import scan
 from tests.conftest import SMALL, Dataset
@@ -59,6 +61,17 @@ def test_the_three_scams_are_records_in_the_default_mix() -> None:
         assert "https://" in p.description
 
 
+def test_escalating_amounts_grow_by_position_and_keep_under_the_room() -> None:
+    """With a fixed growth of 2 each payment doubles the first; a want beyond the room becomes
+    a payment between half the room and the room."""
+    rng = np.random.default_rng(0)
+    first = np.full(4, 1_000.0)
+    pos = np.array([0, 1, 2, 6])
+    out = escalating(rng, first, pos, (2.0, 2.0), 10_000.0)
+    assert out[:3].tolist() == [1_000.0, 2_000.0, 4_000.0]
+    assert 5_000.0 <= out[3] <= 10_000.0
+
+
 def test_a_qr_scam_is_qr_payments_approved_on_the_victims_phone_to_a_mule(small: Dataset) -> None:
     """Every row is a QR-initiated UPI transfer to a person, from a device the victim uses for
     their own payments, mostly approved; an incident is one to three payments within half an
@@ -77,6 +90,12 @@ def test_a_qr_scam_is_qr_payments_approved_on_the_victims_phone_to_a_mule(small:
     assert per["rows"].is_between(1, 3).all()
     assert (per["span"] <= 30).all()
     assert per.filter(pl.col("rows") > 1)["grows"].mean() > 0.9  # type: ignore[operator]
+    # Mules: most opened for the scam (young addresses), some rented (any age).
+    genuine = small.transactions.filter(
+        ~pl.col("is_fraud") & (pl.col("txn_type") == "p2p_transfer")
+    )["payee_handle_age_days"]
+    assert (rows["payee_handle_age_days"] <= 120).mean() > 0.5  # type: ignore[operator]
+    assert (genuine <= 120).mean() < 0.2  # type: ignore[operator]
     victims = rows.group_by("counterparty").agg(pl.col("customer_id").n_unique().alias("n"))
     assert victims["n"].max() >= 3  # type: ignore[operator]
     assert (victims["n"] >= 2).mean() > 0.2  # type: ignore[operator]

@@ -182,10 +182,10 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     return rows
 
 
-def remote_user_share(age: npt.ArrayLike, savviness: npt.ArrayLike) -> F64:
+def remote_user_share(age: I64, savviness: I64) -> F64:
     """Each customer's chance of using a screen-sharing or remote-access tool now and then, by
     age and digital savviness (``REMOTE_USER_SHARE`` and its factors)."""
-    senior = np.where(np.asarray(age) >= 60, REMOTE_USER_SENIOR, 1.0)
+    senior = np.where(age >= 60, REMOTE_USER_SENIOR, 1.0)
     return np.asarray(REMOTE_USER_SHARE * REMOTE_USER_SAVVINESS[savviness] * senior, np.float64)
 
 

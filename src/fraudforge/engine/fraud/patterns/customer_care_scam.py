@@ -44,6 +44,7 @@ from fraudforge.engine.fraud.build import (
 from fraudforge.engine.fraud.mechanics import (
     NEW_DEVICE_LIMIT_INR,
     UPI_DAILY_LIMIT_INR,
+    escalating,
     over_limit,
     settle,
     transfer_amounts,
@@ -90,12 +91,11 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     ts = np.asarray(parts.t0[part] + pos * rng.integers(4 * 60, 18 * 60, part.size), np.int64)
     funds = ctx.customers.funds[ctx.local(parts.cust)]
     first = funds * rng.uniform(*FIRST_SHARE, n)
-    want = first[part] * rng.uniform(*GROWTH, part.size) ** pos
     imps = (rng.random(n) < IMPS_SHARE)[part] & (pos >= 2)
     new_device = (rng.random(n) < NEW_DEVICE_SHARE)[part] & (pos >= 1) & ~imps
-    want = np.where(new_device, rng.uniform(0.4, 1.0, part.size) * NEW_DEVICE_LIMIT_INR, want)
     room = np.where(imps, BENEFICIARY_LIMIT_INR, LIMIT_ROOM)
-    want = np.where(want > room, room * rng.uniform(0.5, 1.0, part.size), want)
+    want = escalating(rng, first[part], pos, GROWTH, room)
+    want = np.where(new_device, rng.uniform(0.4, 1.0, part.size) * NEW_DEVICE_LIMIT_INR, want)
     amount = transfer_amounts(rng, np.maximum(want, 500.0))
     other = young_payees(ctx, ts, MULE_HANDLE_DAYS, parts.cust[part])
     payee = np.where((pos == 0) | (rng.random(part.size) < SAME_MULE), parts.peer[part], other)

@@ -37,6 +37,7 @@ from fraudforge.engine.fraud.build import (
 )
 from fraudforge.engine.fraud.mechanics import (
     UPI_DAILY_LIMIT_INR,
+    escalating,
     over_limit,
     settle,
     transfer_amounts,
@@ -73,7 +74,6 @@ RISK = 0.05
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
-
     rng = ctx.rng
     n = len(parts)
     k = counts_between(rng, n, 1, 3)
@@ -81,8 +81,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     # Minutes apart: the victim waits on the phone for the money, the fraudster sends the next.
     ts = np.asarray(parts.t0[part] + pos * rng.integers(2 * 60, 12 * 60, part.size), np.int64)
     first = np.exp(np.log(FIRST_MEDIAN_INR) + FIRST_SIGMA * rng.standard_normal(n))
-    want = first[part] * rng.uniform(*GROWTH, part.size) ** pos
-    want = np.where(want > LIMIT_ROOM, LIMIT_ROOM * rng.uniform(0.5, 1.0, part.size), want)
+    want = escalating(rng, first[part], pos, GROWTH, LIMIT_ROOM)
     amount = transfer_amounts(rng, np.maximum(want, 100.0))
     rows = make_rows(
         ctx,
