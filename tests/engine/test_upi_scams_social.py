@@ -9,10 +9,12 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 import polars as pl
+import pytest
 
 from fraudforge.engine.fraud.mechanics import escalating
 from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.scan import scan
+from fraudforge.engine.session import REMOTE_USER_SHARE, in_sessions, remote_user_share
 from tests.conftest import SMALL, Dataset
 
 INC = "fraud_scenario_id"
@@ -70,6 +72,26 @@ def test_escalating_amounts_grow_by_position_and_keep_under_the_room() -> None:
     out = escalating(rng, first, pos, (2.0, 2.0), 10_000.0)
     assert out[:3].tolist() == [1_000.0, 2_000.0, 4_000.0]
     assert 5_000.0 <= out[3] <= 10_000.0
+
+
+def test_a_screen_sharing_tool_runs_for_a_whole_session() -> None:
+    """A customer's payments under 30 minutes apart share the tool's flag; rows outside
+    ``among`` (a pattern's own draw) keep theirs."""
+    cust = np.array([1, 1, 1, 2, 2])
+    ts = np.array([0, 600, 4_000, 0, 100])
+    flag = np.array([False, True, False, False, False])
+    assert in_sessions(cust, ts, flag, np.ones(5, bool)).tolist() == [1, 1, 0, 0, 0]
+    flag = np.array([False, False, False, True, False])
+    among = np.array([True, True, True, False, True])
+    assert in_sessions(cust, ts, flag, among).tolist() == [0, 0, 0, 1, 0]
+
+
+def test_older_and_less_savvy_customers_share_screens_more() -> None:
+    """Medium savviness under 60 at the base rate; low savviness and 60 or over twice each."""
+    got = remote_user_share(np.array([30, 65, 30]), np.array([1, 0, 2]))
+    assert got.tolist() == pytest.approx(
+        [REMOTE_USER_SHARE, 4 * REMOTE_USER_SHARE, 0.6 * REMOTE_USER_SHARE]
+    )
 
 
 def test_a_qr_scam_is_qr_payments_approved_on_the_victims_phone_to_a_mule(small: Dataset) -> None:

@@ -29,8 +29,9 @@ changes no other row's session:
   SIM swaps of patterns whose record sets ``sim_swap``.
 - **Remote access** is seen in a few genuine sessions (about 5 % of customers use screen
   sharing now and then, those of low digital savviness and those over 60 more often:
-  ``remote_user_share``) and, for patterns whose record sets ``remote_access``, in that share
-  of their rows made on the victim's own device.
+  ``remote_user_share``; for transfers, bills and large payments more often; for a whole
+  session at a time: ``in_sessions``) and, for patterns whose record sets ``remote_access``,
+  in that share of their rows made on the victim's own device.
 """
 
 from __future__ import annotations
@@ -120,6 +121,14 @@ REMOTE_USER_SESSIONS = 0.03
 HELPED_FACTOR = 2.5
 """How much likelier the tool runs when such a customer makes a transfer or pays a bill (help
 from family or a colleague with a payment they are unsure of) than for a purchase."""
+SESSION_GAP_S = 30 * 60
+"""A customer's app payments less than this apart are one session: a screen-sharing tool
+running in it runs for each of them."""
+HELPED_AMOUNT_INR = 10_000.0
+"""The larger the payment, the likelier such a customer has someone guide them through it: the
+chance grows by its base for every this many rupees (a INR 50,000 transfer six times as likely
+as a small one; assumed). Remote-access scams move large sums, and so do some of the genuine
+sessions that run the same tools."""
 BIND_LEAD_S = (5 * 60, 3_600)
 """A device new to the account is registered this long (seconds) before its first payment at
 least (an OTP, a SIM check, setting the UPI PIN)."""
@@ -174,11 +183,13 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     bound_at = np.where(own, np.maximum(bound_at, np.minimum(sim_at, ts)), bound_at)
     rows["bound"][at] = (ts - bound_at) // DAY_S
     helped = (s["txn_type"] == mkt.TXN["p2p_transfer"]) | (s["txn_type"] == mkt.TXN["bill_payment"])
-    p = np.where(remote_user[c], REMOTE_USER_SESSIONS * np.where(helped, HELPED_FACTOR, 1.0), 0.0)
+    unsure = np.where(helped, HELPED_FACTOR, 1.0) * (1.0 + s["amount"] / HELPED_AMOUNT_INR)
+    p = np.where(remote_user[c], np.minimum(REMOTE_USER_SESSIONS * unsure, 1.0), 0.0)
     share = _by_code(registry, "remote_access")[s["fraud"].astype(np.int64)]
-    p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
-    drawn = (_uniform(key[at], _REMOTE_SALT) < p).astype(np.int8)
-    rows["remote"][at] = np.where(preset_remote[at] == UNSET, drawn, preset_remote[at])
+    by_record = (slot >= 0) & ~np.isnan(share)
+    p = np.where(by_record, np.nan_to_num(share), p)
+    seen = in_sessions(s["cust"], ts, _uniform(key[at], _REMOTE_SALT) < p, ~by_record)
+    rows["remote"][at] = np.where(preset_remote[at] == UNSET, seen, preset_remote[at])
     return rows
 
 
@@ -187,6 +198,19 @@ def remote_user_share(age: I64, savviness: I64) -> F64:
     age and digital savviness (``REMOTE_USER_SHARE`` and its factors)."""
     senior = np.where(age >= 60, REMOTE_USER_SENIOR, 1.0)
     return np.asarray(REMOTE_USER_SHARE * REMOTE_USER_SAVVINESS[savviness] * senior, np.float64)
+
+
+def in_sessions(cust: I64, ts: I64, flag: B, among: B) -> npt.NDArray[np.int8]:
+    """``flag`` (a tool seen, per row) spread over app sessions: rows in customer and time
+    order of one customer less than ``SESSION_GAP_S`` apart make a session, and a row of
+    ``among`` is flagged when any row of ``among`` in its session is (the tool runs for the
+    whole session); other rows keep their own flag."""
+    if cust.shape[0] == 0:
+        return np.zeros(0, dtype=np.int8)
+    new = np.r_[True, (cust[1:] != cust[:-1]) | (np.diff(ts) >= SESSION_GAP_S)]
+    session = np.cumsum(new) - 1
+    seen = np.bincount(session, weights=(flag & among).astype(np.float64)) > 0
+    return np.where(among, seen[session], flag).astype(np.int8)
 
 
 Cols = Mapping[str, npt.NDArray[Any]]
