@@ -47,13 +47,9 @@ def test_fraud_keeps_hours_close_to_genuine_traffic(difficulty: Difficulty) -> N
     _inside(difficulty, "night_ratio")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the row alone reaches AUC 0.859 on this seed at 150K rows (0.841 and 0.826 "
-    "at 300K rows, seeds 1 and 2; docs/benchmarks.md): card fraud on cards stays visible",
-)
 def test_the_row_alone_does_not_give_fraud_away(difficulty: Difficulty) -> None:
-    """A model on the transaction's own columns, without history, stays at or below AUC 0.85."""
+    """A model on the transaction's own columns, without history, stays at or below AUC 0.85
+    (0.839 on this seed since the social-engineering scams joined the mix; 0.859 before)."""
     _inside(difficulty, "row_auc")
 
 

@@ -75,15 +75,13 @@ def test_escalating_amounts_grow_by_position_and_keep_under_the_room() -> None:
 
 
 def test_a_screen_sharing_tool_runs_for_a_whole_session() -> None:
-    """A customer's payments under 30 minutes apart share the tool's flag; rows outside
-    ``among`` (a pattern's own draw) keep theirs."""
+    """A customer's payments under 30 minutes apart share the tool's flag."""
     cust = np.array([1, 1, 1, 2, 2])
     ts = np.array([0, 600, 4_000, 0, 100])
     flag = np.array([False, True, False, False, False])
-    assert in_sessions(cust, ts, flag, np.ones(5, bool)).tolist() == [1, 1, 0, 0, 0]
-    flag = np.array([False, False, False, True, False])
-    among = np.array([True, True, True, False, True])
-    assert in_sessions(cust, ts, flag, among).tolist() == [0, 0, 0, 1, 0]
+    assert in_sessions(cust, ts, flag).tolist() == [True, True, False, False, False]
+    flag = np.array([False, False, False, False, True])
+    assert in_sessions(cust, ts, flag).tolist() == [False, False, False, True, True]
 
 
 def test_older_and_less_savvy_customers_share_screens_more() -> None:

@@ -186,9 +186,12 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     unsure = np.where(helped, HELPED_FACTOR, 1.0) * (1.0 + s["amount"] / HELPED_AMOUNT_INR)
     p = np.where(remote_user[c], np.minimum(REMOTE_USER_SESSIONS * unsure, 1.0), 0.0)
     share = _by_code(registry, "remote_access")[s["fraud"].astype(np.int64)]
-    by_record = (slot >= 0) & ~np.isnan(share)
-    p = np.where(by_record, np.nan_to_num(share), p)
-    seen = in_sessions(s["cust"], ts, _uniform(key[at], _REMOTE_SALT) < p, ~by_record)
+    p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
+    seen = _uniform(key[at], _REMOTE_SALT) < p
+    # Genuine rows share their session's tool (among genuine rows only, so that no pattern's
+    # rows, added or dropped, change a genuine row).
+    genuine = np.flatnonzero(s["fraud"] == 0)
+    seen[genuine] = in_sessions(s["cust"][genuine], ts[genuine], seen[genuine])
     rows["remote"][at] = np.where(preset_remote[at] == UNSET, seen, preset_remote[at])
     return rows
 
@@ -200,17 +203,16 @@ def remote_user_share(age: I64, savviness: I64) -> F64:
     return np.asarray(REMOTE_USER_SHARE * REMOTE_USER_SAVVINESS[savviness] * senior, np.float64)
 
 
-def in_sessions(cust: I64, ts: I64, flag: B, among: B) -> npt.NDArray[np.int8]:
+def in_sessions(cust: I64, ts: I64, flag: B) -> B:
     """``flag`` (a tool seen, per row) spread over app sessions: rows in customer and time
-    order of one customer less than ``SESSION_GAP_S`` apart make a session, and a row of
-    ``among`` is flagged when any row of ``among`` in its session is (the tool runs for the
-    whole session); other rows keep their own flag."""
+    order of one customer less than ``SESSION_GAP_S`` apart make a session, and every row of a
+    session is flagged when any of its rows is (the tool runs for the whole session)."""
     if cust.shape[0] == 0:
-        return np.zeros(0, dtype=np.int8)
+        return np.zeros(0, dtype=bool)
     new = np.r_[True, (cust[1:] != cust[:-1]) | (np.diff(ts) >= SESSION_GAP_S)]
     session = np.cumsum(new) - 1
-    seen = np.bincount(session, weights=(flag & among).astype(np.float64)) > 0
-    return np.where(among, seen[session], flag).astype(np.int8)
+    seen = np.bincount(session, weights=flag.astype(np.float64)) > 0
+    return np.asarray(seen[session], dtype=bool)
 
 
 Cols = Mapping[str, npt.NDArray[Any]]
