@@ -123,7 +123,7 @@ def test_a_qr_scam_is_qr_payments_approved_on_the_victims_phone_to_a_mule(small:
 
 def test_a_customer_care_scam_escalates_from_the_victims_own_session(small: Dataset) -> None:
     """Transfers to people from the victim's app (UPI, or IMPS in the bank's app), with the
-    remote-access tool seen in most rows on the victim's own device; two to five within an
+    remote-access tool seen in about half the rows on the victim's own device; two to five within an
     hour and a half, rising, to more than one payee in most incidents; a few from a device
     registered that day, within the INR 5,000 a new registration may send."""
     rows = _rows(small, "customer_care_scam")
@@ -135,10 +135,11 @@ def test_a_customer_care_scam_escalates_from_the_victims_own_session(small: Data
     on_own = own.filter(pl.col("own").fill_null(False))
     other = own.filter(~pl.col("own").fill_null(False))
     assert on_own.height > 0.8 * rows.height
-    assert on_own["remote_access"].mean() > 0.6  # type: ignore[operator]
-    # (A victim with no genuine payment on their own device counts among the others.)
+    assert 0.35 < on_own["remote_access"].mean() < 0.65  # type: ignore[operator]
+    # (A victim's own device that none of their genuine payments used counts among the
+    # others: those rows keep the device's old binding.)
     assert other.height > 0
-    assert (other["device_bound_days"] == 0).mean() > 0.8  # type: ignore[operator]
+    assert (other["device_bound_days"] == 0).mean() > 0.5  # type: ignore[operator]
     fresh = other.filter(pl.col("device_bound_days") == 0)
     approved = fresh.filter(pl.col("status") == "approved").group_by(INC).agg(pl.sum("amount_inr"))
     assert approved["amount_inr"].max() <= 5_000  # type: ignore[operator]

@@ -1,19 +1,20 @@
 """Fake customer care (vishing with a remote-access app). The victim, chasing a refund, a failed
 recharge or a courier, searches for a company's or bank's helpline and calls a number the
-fraudster planted in search results or on social media, or is called by a "bank officer"
-warning that a card or account will be blocked. To "process the refund" the agent has the
-victim install a screen-sharing or remote-access app (AnyDesk, TeamViewer QuickSupport) and
-read out its code, then open their UPI or banking app: from then on the fraudster watches the
-PIN typed and makes transfers on the victim's own phone, in the victim's own app session,
-while the app's check sees the remote-access tool running. Two to five transfers to new
-payees (mule accounts) follow within an hour, each larger than the last as the fraudster
-learns what the account holds; in some incidents the larger sums go by IMPS in the bank's
-app, within what a new beneficiary may receive; in a few the fraudster, holding the phone,
-also registers the victim's UPI on a phone of their own (the SMS binding sent from the
-victim's phone) and sends from it, within NPCI's INR 5,000 for a new registration's first 24
-hours. UPI's INR 1 lakh a day applies and the bank's rules decline some. Unlike an account
-takeover (``account_takeover``), the victim is present and logged in, the session is the
-victim's own, and the payments escalate. Sources: RBI's alert to banks of 14 February 2019 on
+fraudster planted in search results or on social media, or is called by a "bank officer" warning
+that a card or account will be blocked. To "process the refund" the agent has the victim install
+a screen-sharing or remote-access app (AnyDesk, TeamViewer QuickSupport) and read out its code,
+then open their UPI or banking app: from then on the fraudster watches the PIN typed and makes
+transfers on the victim's own phone, in the victim's own app session, while the app's check sees
+the remote-access tool running in about half of the sessions (not every UPI or bank app checks
+for such tools, and not every tool is caught). Two to five transfers to new payees (mule
+accounts) follow within an hour, each larger than the last as the fraudster learns what the
+account holds; in some incidents the larger sums go by IMPS in the bank's app, within what a new
+beneficiary may receive; in a few the fraudster, holding the phone, also registers the victim's
+UPI on a phone of their own (the SMS binding sent from the victim's phone) and sends from it,
+within NPCI's INR 5,000 for a new registration's first 24 hours. UPI's INR 1 lakh a day applies
+and the bank's rules decline some. Unlike an account takeover (``account_takeover``), the victim
+is present and logged in, the session is the victim's own, and the payments escalate.
+Sources: RBI's alert to banks of 14 February 2019 on
 AnyDesk, via Moneycontrol
 (https://www.moneycontrol.com/news/business/companies/anydesk-app-a-major-cybersecurity-threat-for-banks-rbi-warns-3573641.html)
 and The Hindu BusinessLine
@@ -135,8 +136,8 @@ PATTERN = FraudPattern(
     span_days=0.1,
     camouflage=("hour",),
     susceptibility=Susceptibility(
-        age=(0.6, 0.9, 1.3, 2.2), savviness=(2.2, 1.0, 0.4), vulnerability=0.9
+        age=(0.6, 0.9, 1.3, 2.2), savviness=(2.2, 1.0, 0.4), vulnerability=0.6
     ),
-    remote_access=0.7,
+    remote_access=0.5,
     device_prepared_days=0.0,
 )

@@ -9,7 +9,9 @@ codes: goods and vouchers that can be resold or redeemed at once (electronics, g
 on marketplaces, flight tickets), at the dear end of what those merchants sell, on the
 card's credit or up to a debit card's daily limit, each authenticated with its OTP like a
 genuine card payment. The issuer's rules (a device and place new to the card) and the card's
-limits decline some. This is the card variant of the KYC lure; phished net-banking logins
+limits decline some. Each victim's purchases come from a device fingerprint of their own (an
+anti-detect browser or a fresh emulator per card), so no device gathers victims. This is the
+card variant of the KYC lure; phished net-banking logins
 that move money by IMPS are ``account_takeover``'s, and the victim's own UPI app is not
 touched (UPI registration needs the victim's SIM). Sources: SBI's advisory on KYC fraud, via
 East Coast Daily
@@ -117,9 +119,8 @@ PATTERN = FraudPattern(
     build=build,
     hours=HOURS_DAY,
     span_days=0.05,
-    camouflage=("hour", "amount"),
+    camouflage=("hour",),
     susceptibility=Susceptibility(
-        age=(0.5, 0.8, 1.3, 2.5), savviness=(2.5, 1.0, 0.3), vulnerability=0.9
+        age=(0.5, 0.8, 1.3, 2.5), savviness=(2.5, 1.0, 0.3), vulnerability=0.6
     ),
-    device_reuse=2.0,
 )
