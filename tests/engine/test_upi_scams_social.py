@@ -163,7 +163,7 @@ def test_a_kyc_phishing_is_card_purchases_online_minutes_after_the_lure(small: D
     assert rows.height > 100
     assert rows["payment_mode"].is_in(["debit_card", "credit_card"]).all()
     assert rows["channel"].is_in(["ecommerce", "mobile_app"]).all()
-    assert rows["category"].is_in(["electronics", "marketplace", "airlines"]).all()
+    assert rows["category"].is_in(["electronics", "marketplace", "airlines", "railways"]).all()
     assert rows["upi_initiation"].is_null().all()
     assert rows["remote_access"].is_null().all()
     own = rows.join(_own_devices(small), on=["customer_id", "device_id"], how="left")

@@ -6,7 +6,7 @@ the victim types, the fraudster, often in another state, enters the card at onli
 and the OTP the bank sends for each purchase is the code the victim keys into the fake page.
 One to three purchases follow within minutes of the lure, as long as the victim keeps typing
 codes: goods and vouchers that can be resold or redeemed at once (electronics, gift vouchers
-on marketplaces, flight tickets), at the dear end of what those merchants sell, on the
+on marketplaces, flight and train tickets), at the dear end of what those merchants sell, on the
 card's credit or up to a debit card's daily limit, each authenticated with its OTP like a
 genuine card payment. The issuer's rules (a device and place new to the card) and the card's
 limits decline some. Each victim's purchases come from a device fingerprint of their own (an
@@ -57,15 +57,17 @@ from fraudforge.engine.rows import Rows
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
 
-LOOT = ("electronics", "marketplace", "airlines")
-"""What is bought: goods, vouchers and tickets that resell or redeem at once."""
-QUANTILES = (0.7, 0.995)
+LOOT = ("electronics", "marketplace", "airlines", "railways")
+"""What is bought: goods, vouchers and tickets (flights, tatkal train tickets) that resell or
+redeem at once."""
+QUANTILES = (0.6, 0.99)
 """The part of each merchant's amount model the purchases fall in."""
 CREDIT_SHARE = 0.35
 """Incidents, among credit card holders, that phish the credit card (a "card renewal" or
 "reward points" lure) rather than the debit card of the account whose KYC "expired"."""
-FAR_SHARE = 0.7
-"""Incidents run from another city (the phishing hubs), the rest from the victim's own."""
+FAR_SHARE = 0.5
+"""Incidents seen from another city (the phishing hubs); the rest appear in the victim's own
+(a proxy or a local gang)."""
 RISK = 0.12
 """Share of purchases the issuer's rules decline (a device and place new to the card)."""
 
