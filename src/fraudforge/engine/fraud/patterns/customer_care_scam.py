@@ -136,7 +136,7 @@ PATTERN = FraudPattern(
     span_days=0.1,
     camouflage=("hour",),
     susceptibility=Susceptibility(
-        age=(0.6, 0.9, 1.3, 2.2), savviness=(2.2, 1.0, 0.4), vulnerability=0.6
+        age=(0.6, 0.9, 1.3, 2.2), savviness=(2.2, 1.0, 0.4), vulnerability=0.9
     ),
     remote_access=0.5,
     device_prepared_days=0.0,

@@ -123,6 +123,6 @@ PATTERN = FraudPattern(
     span_days=0.05,
     camouflage=("hour",),
     susceptibility=Susceptibility(
-        age=(0.5, 0.8, 1.3, 2.5), savviness=(2.5, 1.0, 0.3), vulnerability=0.6
+        age=(0.5, 0.8, 1.3, 2.5), savviness=(2.5, 1.0, 0.3), vulnerability=0.9
     ),
 )

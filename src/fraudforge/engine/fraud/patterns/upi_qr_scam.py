@@ -118,6 +118,6 @@ PATTERN = FraudPattern(
     span_days=0.05,
     camouflage=("hour",),
     susceptibility=Susceptibility(
-        age=(1.3, 1.1, 1.0, 1.2), savviness=(1.8, 1.0, 0.6), vulnerability=0.5
+        age=(1.3, 1.1, 1.0, 1.2), savviness=(1.8, 1.0, 0.6), vulnerability=0.9
     ),
 )
