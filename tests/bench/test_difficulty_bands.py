@@ -48,7 +48,8 @@ def test_fraud_keeps_hours_close_to_genuine_traffic(difficulty: Difficulty) -> N
 
 
 def test_the_row_alone_does_not_give_fraud_away(difficulty: Difficulty) -> None:
-    """A model on the transaction's own columns, without history, stays at or below AUC 0.85."""
+    """A model on the transaction's own columns, without history, stays at or below AUC 0.85
+    (0.834 on this seed since the social-engineering scams joined the mix; 0.859 before)."""
     _inside(difficulty, "row_auc")
 
 

@@ -27,9 +27,11 @@ changes no other row's session:
 - **SIM change** follows events: the last change before the period, number ports and
   replacements within it (``SIM_CHANGE_PER_MONTH``), some new phones with a new SIM, and the
   SIM swaps of patterns whose record sets ``sim_swap``.
-- **Remote access** is seen in a few genuine sessions (``REMOTE_USER_SHARE`` of customers use
-  screen sharing now and then) and, for patterns whose record sets ``remote_access``, in that
-  share of their rows made on the victim's own device.
+- **Remote access** is seen in a few genuine sessions (about 5 % of customers use screen
+  sharing now and then, those of low digital savviness and those over 60 more often:
+  ``remote_user_share``; for transfers, bills and large payments more often; for a whole
+  session at a time: ``in_sessions``) and, for patterns whose record sets ``remote_access``,
+  in that share of their rows made on the victim's own device.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.record import MAX_CODE, Registry
 from fraudforge.engine.ids import mix63
 from fraudforge.engine.legit import normalised_cum
-from fraudforge.engine.population import MAX_DEVICES, device_ids
+from fraudforge.engine.population import MAX_DEVICES, device_ids, pick_merchants
 from fraudforge.engine.rng import STREAM_SESSION, stream
 from fraudforge.engine.rows import UNSET, Rows
 
@@ -104,16 +106,29 @@ million wireless subscribers (TRAI, 1.3 %), plus replacements of lost, damaged o
 (about 0.5 %, assumed)."""
 NEW_PHONE_WITH_SIM = 0.25
 """New phones that come with a new SIM on the same day (a lost or stolen phone replaced)."""
-REMOTE_USER_SHARE: F64 = np.array([0.06, 0.02, 0.015])
-"""Customers who use screen sharing or remote access now and then, by digital savviness (low,
-medium, high): help from a son or a grandchild who sets up a payment from afar, most among the
-least savvy, and screen mirroring or an employer's tool among the rest (assumption; about 2.5 %
-of customers in all)."""
-REMOTE_USER_SESSIONS = 0.06
+REMOTE_USER_SHARE = 0.044
+"""Customers of medium digital savviness under 60 who use screen sharing or remote access now
+and then (help from family, screen mirroring, an employer's tool); with the factors below,
+about 5 % of all customers (assumed)."""
+REMOTE_USER_SAVVINESS: F64 = np.array([2.0, 1.0, 0.6])
+"""How much likelier a customer of low, medium and high digital savviness uses such a tool:
+those unsure of an app get a son or a niece to guide them through it on a shared screen
+(assumed); so do the customers scammers target, whose genuine sessions therefore show it too."""
+REMOTE_USER_SENIOR = 2.0
+"""How much likelier a customer aged 60 or more uses such a tool (family helping from afar)."""
+REMOTE_USER_SESSIONS = 0.03
 """Share of such a customer's app sessions with the tool running."""
 HELPED_FACTOR = 2.5
 """How much likelier the tool runs when such a customer makes a transfer or pays a bill (help
 from family or a colleague with a payment they are unsure of) than for a purchase."""
+SESSION_GAP_S = 30 * 60
+"""A customer's app payments less than this apart are one session: a screen-sharing tool
+running in it runs for each of them."""
+HELPED_AMOUNT_INR = 10_000.0
+"""The larger the payment, the likelier such a customer has someone guide them through it: the
+chance grows by its base for every this many rupees (a INR 50,000 transfer six times as likely
+as a small one; assumed). Remote-access scams move large sums, and so do some of the genuine
+sessions that run the same tools."""
 BIND_LEAD_S = (5 * 60, 3_600)
 """A device new to the account is registered this long (seconds) before its first payment at
 least (an OTP, a SIM check, setting the UPI PIN)."""
@@ -136,7 +151,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     months = ctx.calendar.days / 30.0
     sim_change = _in_period(ctx, rng, 1.0 - (1.0 - SIM_CHANGE_PER_MONTH) ** months)
     with_phone = (cu.new_phone_at < ctx.t_end) & (rng.random(cu.n) < NEW_PHONE_WITH_SIM)
-    remote_user = rng.random(cu.n) < REMOTE_USER_SHARE[cu.savviness]
+    remote_user = rng.random(cu.n) < remote_user_share(cu.age, cu.savviness)
     upi = rows["mode"] == mkt.MODE["upi"]
     session = app_session(rows.cols)
     preset_via, preset_remote = rows["upi_via"].copy(), rows["remote"].copy()
@@ -168,12 +183,36 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     bound_at = np.where(own, np.maximum(bound_at, np.minimum(sim_at, ts)), bound_at)
     rows["bound"][at] = (ts - bound_at) // DAY_S
     helped = (s["txn_type"] == mkt.TXN["p2p_transfer"]) | (s["txn_type"] == mkt.TXN["bill_payment"])
-    p = np.where(remote_user[c], REMOTE_USER_SESSIONS * np.where(helped, HELPED_FACTOR, 1.0), 0.0)
+    unsure = np.where(helped, HELPED_FACTOR, 1.0) * (1.0 + s["amount"] / HELPED_AMOUNT_INR)
+    p = np.where(remote_user[c], np.minimum(REMOTE_USER_SESSIONS * unsure, 1.0), 0.0)
     share = _by_code(registry, "remote_access")[s["fraud"].astype(np.int64)]
     p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
-    drawn = (_uniform(key[at], _REMOTE_SALT) < p).astype(np.int8)
-    rows["remote"][at] = np.where(preset_remote[at] == UNSET, drawn, preset_remote[at])
+    seen = _uniform(key[at], _REMOTE_SALT) < p
+    # Genuine rows share their session's tool (among genuine rows only, so that no pattern's
+    # rows, added or dropped, change a genuine row).
+    genuine = np.flatnonzero(s["fraud"] == 0)
+    seen[genuine] = in_sessions(s["cust"][genuine], ts[genuine], seen[genuine])
+    rows["remote"][at] = np.where(preset_remote[at] == UNSET, seen, preset_remote[at])
     return rows
+
+
+def remote_user_share(age: I64, savviness: I64) -> F64:
+    """Each customer's chance of using a screen-sharing or remote-access tool now and then, by
+    age and digital savviness (``REMOTE_USER_SHARE`` and its factors)."""
+    senior = np.where(age >= 60, REMOTE_USER_SENIOR, 1.0)
+    return np.asarray(REMOTE_USER_SHARE * REMOTE_USER_SAVVINESS[savviness] * senior, np.float64)
+
+
+def in_sessions(cust: I64, ts: I64, flag: B) -> B:
+    """``flag`` (a tool seen, per row) spread over app sessions: rows in customer and time
+    order of one customer less than ``SESSION_GAP_S`` apart make a session, and every row of a
+    session is flagged when any of its rows is (the tool runs for the whole session)."""
+    if cust.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
+    new = np.r_[True, (cust[1:] != cust[:-1]) | (np.diff(ts) >= SESSION_GAP_S)]
+    session = np.cumsum(new) - 1
+    seen = np.bincount(session, weights=flag.astype(np.float64)) > 0
+    return np.asarray(seen[session], dtype=bool)
 
 
 Cols = Mapping[str, npt.NDArray[Any]]
@@ -301,7 +340,36 @@ def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64
     """For each time, a customer (global index, not ``avoid``) whose UPI address was created
     at most ``max_days`` before it: the fresh addresses mule herders open or rent. Drawn by
     rejection among all customers from ``ctx.rng``; where none is found, any customer."""
-    rng, n_customers, t_end = ctx.rng, ctx.scenario.customers, ctx.t_end
+    return young_customers(ctx.rng, ctx.scenario.customers, ctx.t_end, ts, max_days, avoid)
+
+
+YOUNG_MERCHANT_TRIES = 16
+"""Online merchants of the wanted categories looked at for each fraudster-onboarded shop."""
+
+
+def young_merchants(ctx: ShardContext, ts: I64, tries: I64) -> I64:
+    """For each time, the online merchant whose UPI address was the youngest then among those
+    drawn by popularity (from ``ctx.rng``) for the categories of its row of ``tries`` (one
+    category code per merchant looked at, ``YOUNG_MERCHANT_TRIES`` a row as a rule): the small
+    shops fraudsters onboard through an aggregator to take scam payments as merchant payments."""
+    n, k = tries.shape
+    shops, _ = pick_merchants(
+        ctx.rng, ctx.merchants, tries.ravel(), np.zeros(n * k, dtype=np.int64),
+        np.ones(n * k, dtype=bool),
+    )  # fmt: skip
+    shops = shops.reshape(n, k)
+    at = np.repeat(ts, k)
+    age = handle_age_days(shops.ravel(), np.ones(n * k, bool), at, ctx.t_end).reshape(n, k)
+    return np.asarray(shops[np.arange(n), np.argmin(age, axis=1)], dtype=np.int64)
+
+
+def young_customers(
+    rng: np.random.Generator, n_customers: int, t_end: int, ts: I64, max_days: float, avoid: I64
+) -> I64:
+    """``young_payees`` from any stream (a shard's, or a pattern's schedule stream, which
+    draws mules that serve several victims across shards): for each time, one of
+    ``n_customers`` customers (not ``avoid``) whose address was at most ``max_days`` old then,
+    in a period ending at ``t_end``."""
     n = ts.shape[0]
     out: I64 = np.asarray(rng.integers(0, max(n_customers, 1), n), dtype=np.int64)
     todo = np.arange(n)
@@ -316,24 +384,6 @@ def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64
         out[todo[hit]] = cand[hit, ok[hit].argmax(axis=1)]
         todo = todo[~hit]
     return np.asarray(out, dtype=np.int64)
-
-
-def young_merchants(ctx: ShardContext, category: I64, ts: I64, tries: int = 16) -> I64:
-    """For each category and time, the online merchant of that category (among ``tries``
-    drawn by popularity from ``ctx.rng``) whose UPI address was the youngest at that time: the
-    small shops fraudsters onboard through an aggregator to take payments by QR or collect."""
-    from fraudforge.engine.population import pick_merchants
-
-    n = category.shape[0]
-    shops, _ = pick_merchants(
-        ctx.rng, ctx.merchants, np.repeat(category, tries), np.zeros(n * tries, dtype=np.int64),
-        np.ones(n * tries, dtype=bool),
-    )  # fmt: skip
-    shops = shops.reshape(n, tries)
-    at = np.repeat(ts, tries)
-    age = handle_age_days(shops.ravel(), np.ones(n * tries, bool), at, ctx.t_end)
-    pick = np.argmin(age.reshape(n, tries), axis=1)
-    return np.asarray(shops[np.arange(n), pick], dtype=np.int64)
 
 
 def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:

@@ -8,6 +8,7 @@ stays light at import: the genuine generator's placement helpers are imported wh
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,7 @@ from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
+    from fraudforge.engine.fraud.schedule import IncidentDraw
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -322,3 +324,36 @@ def imitate(
         swap = coin[part] & (rows["device"] == FRAUDSTER_DEVICE) & (own >= 0)
         rows["device"] = np.where(swap, own, rows["device"])
     return rows
+
+
+@dataclass(frozen=True)
+class ToMules:
+    """A schedule hook for scams whose proceeds go to mule accounts: one part per incident (a
+    victim by the pattern's susceptibility, a start time) whose ``peer`` is the mule that takes
+    the money. Runs of ``reuse`` consecutive incidents on average pay one mule, as herders use
+    an account for several victims until it is reported and frozen; a share ``rented`` of the
+    mules are existing accounts their holders lend for a commission (an address of any age),
+    the rest accounts opened for the purpose, whose address was at most ``max_days`` old at
+    their first victim. Drawn from the pattern's schedule stream, so a mule's victims in other
+    shards agree. A class rather than a closure: the registry travels to worker processes."""
+
+    max_days: float
+    reuse: float
+    rented: float
+
+    def __call__(self, draw: IncidentDraw, n: int) -> Parts:
+        """``n`` incidents' parts."""
+        from fraudforge.engine.fraud.schedule import runs
+        from fraudforge.engine.session import young_customers
+
+        rng, customers = draw.rng, draw.scenario.customers
+        t0, cust = draw.times(n), draw.customers(n)
+        run = runs(rng, n, self.reuse)
+        first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
+        t_end = draw.t_start + draw.span
+        young = young_customers(rng, customers, t_end, t0[first], self.max_days, cust[first])
+        lent = rng.integers(0, max(customers, 1), first.size)
+        mule = np.where(rng.random(first.size) < self.rented, lent, young)[run]
+        clash = np.flatnonzero(mule == cust)  # a run's later victim who is its mule
+        mule[clash] = young_customers(rng, customers, t_end, t0[clash], self.max_days, cust[clash])
+        return draw.parts(n, scenario=np.arange(n), cust=cust, t0=t0, peer=mule)

@@ -157,6 +157,20 @@ def whole_rupees(amount: F64, mode: I64) -> F64:
     )
 
 
+def escalating(
+    rng: np.random.Generator, first: F64, pos: I64, growth: tuple[float, float], room: float | F64
+) -> F64:
+    """Amounts a scam takes in turn: each row's ``first`` (its incident's first amount) times a
+    factor drawn from ``growth`` to the power of the row's position ``pos`` in the incident, as
+    the script asks for "the rest" or the fraudster learns what the account holds; a want
+    beyond ``room`` (a limit per payment) becomes a payment somewhat under it, as a fraudster
+    who knows the limit keeps within it."""
+    n = pos.shape[0]
+    want = first * rng.uniform(*growth, n) ** pos
+    cap = np.broadcast_to(np.asarray(room, dtype=np.float64), (n,))
+    return np.asarray(np.where(want > cap, cap * rng.uniform(0.5, 1.0, n), want), np.float64)
+
+
 def transfer_amounts(rng: np.random.Generator, amount: F64) -> F64:
     """Amounts of transfers between people, rounded the way people round them (most to 10 or
     100 rupees, the rest to the rupee), as genuine transfers are."""

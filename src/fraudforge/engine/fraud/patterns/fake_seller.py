@@ -71,7 +71,7 @@ RISK = 0.03
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
     from fraudforge.engine.fraud.mechanics import category_amounts, settle, transfer_amounts
-    from fraudforge.engine.session import young_merchants, young_payees
+    from fraudforge.engine.session import YOUNG_MERCHANT_TRIES, young_merchants, young_payees
 
     rng = ctx.rng
     n = len(parts)
@@ -92,7 +92,11 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         young_payees(ctx, parts.t0, np.inf, parts.cust),
         young_payees(ctx, parts.t0, HANDLE_DAYS, parts.cust),
     )
-    merchant = np.where(shop, young_merchants(ctx, goods, parts.t0), -1)[part]
+    merchant = np.where(
+        shop,
+        young_merchants(ctx, parts.t0, np.repeat(goods[:, None], YOUNG_MERCHANT_TRIES, axis=1)),
+        -1,
+    )[part]
     on_shop = shop[part]
     qr = on_shop | (rng.random(n) < PERSONAL_QR_SHARE)[part]
     rows = make_rows(

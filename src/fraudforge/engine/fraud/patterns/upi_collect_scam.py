@@ -46,8 +46,7 @@ MERCHANT_CATEGORIES = ("marketplace", "digital_goods", "gaming")
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
     from fraudforge.engine.fraud.mechanics import settle, transfer_amounts
-    from fraudforge.engine.population import pick_merchants
-    from fraudforge.engine.session import handle_age_days, young_payees
+    from fraudforge.engine.session import YOUNG_MERCHANT_TRIES, young_merchants, young_payees
 
     rng = ctx.rng
     n = len(parts)
@@ -65,16 +64,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     if not p2p.all():
         # One onboarded merchant per incident: an online shop with a young address.
         cats = np.array([mkt.CAT[c] for c in MERCHANT_CATEGORIES])
-        tries = rng.choice(cats, size=(n, 16))
-        shops, _ = pick_merchants(
-            rng, ctx.merchants, tries.ravel(), np.zeros(n * 16, dtype=np.int64),
-            np.ones(n * 16, dtype=bool),
-        )  # fmt: skip
-        shops = shops.reshape(n, 16)
-        at = np.repeat(parts.t0, 16)
-        age = handle_age_days(shops.ravel(), np.ones(n * 16, bool), at, ctx.t_end).reshape(n, 16)
-        pick = np.argmin(age, axis=1)
-        shop = shops[np.arange(n), pick]
+        shop = young_merchants(ctx, parts.t0, rng.choice(cats, size=(n, YOUNG_MERCHANT_TRIES)))
         merchant = np.where(p2p[part], -1, shop[part])
         category = np.where(p2p[part], category, ctx.merchants.category[shop][part])
     # A merchant's collect request is for an odd sum in whole rupees (a "deposit", a "fee"),
