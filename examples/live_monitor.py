@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import msgspec
 import numpy as np
-from _stream import service_options, upcoming
+from _stream import service_options, stamp, upcoming
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -106,14 +106,17 @@ def produce(
     deadline: float,
     rate: float,
     stop: threading.Event,
+    period: int = 0,
 ) -> None:
-    """Send ``txns`` one by one (at most ``rate`` a second when positive) until done, the
-    ``deadline`` (perf_counter) passes or ``stop`` is set."""
+    """Send ``txns`` one by one (at most ``rate`` a second when positive, each stamped as
+    ``stamp`` does for replay ``period``) until done, the ``deadline`` (perf_counter) passes
+    or ``stop`` is set."""
     for i, txn in enumerate(txns):
         due = stats.started + i / rate if rate > 0 else time.perf_counter()
         if stop.is_set() or due >= deadline:
             return
         time.sleep(max(0.0, due - time.perf_counter()))
+        txn = stamp(txn, period)
         began = time.perf_counter()
         try:
             result = client.score(txn)
@@ -201,7 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         producer = threading.Thread(
             target=produce,
             args=(client, txns, stats),
-            kwargs={"deadline": stats.started + args.duration, "rate": args.rate, "stop": stop},
+            kwargs={
+                "deadline": stats.started + args.duration,
+                "rate": args.rate,
+                "stop": stop,
+                "period": args.period,
+            },
             daemon=True,
         )
         producer.start()

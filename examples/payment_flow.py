@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import httpx
-from _stream import service_options, upcoming
+from _stream import service_options, stamp, upcoming
 
 from fraudforge.client import (
     Client,
@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     retry = RetryPolicy(attempts=args.attempts, base_s=0.01, cap_s=0.05)
     counts: collections.Counter[str] = collections.Counter()
     with Client(args.url, api_key=args.api_key, timeout=args.timeout, retry=retry) as client:
-        for txn in upcoming(args.data, args.rows, period=args.period):
+        for replayed in upcoming(args.data, args.rows, period=args.period):
+            txn = stamp(replayed, args.period)
             auth = authorise(client, txn, fallback=fallback)
             counts[auth.outcome] += 1
             counts[auth.source] += 1

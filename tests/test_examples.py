@@ -6,6 +6,7 @@ figures agree with the service's metrics. The service is a real server on 127.0.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 import re
 import socket
@@ -24,6 +25,7 @@ import fraudforge
 from fraudforge.features import read_features
 from fraudforge.models import Registry
 from fraudforge.service.app import create_app
+from fraudforge.service.scoring import TRANSACTION_FIELDS
 from tests.service import conftest as service_fixtures
 from tests.service.conftest import SERVICE_SMALL, Deployment
 from tests.service.live import live_server
@@ -216,30 +218,70 @@ def _metric_counts(url: str) -> dict[str, int]:
     return {d: int(n) for d, n in found}
 
 
-def test_live_monitor_agrees_with_the_service(
+def _monitor(service: str, deployment: Deployment, data: Path, out: Path, *args: object) -> dict:
+    """A bounded plain run of the live monitor: its summary (also checks the output is plain)."""
+    stdout = _run(
+        "live_monitor.py", "--url", service, "--api-key", deployment.score_key,
+        "--data", data, "--duration", 60, "--plain", "--summary-json", out, *args,
+    )  # fmt: skip
+    assert "fraudforge live" in stdout
+    assert "\x1b[" not in stdout  # plain output: no terminal escapes
+    return dict(json.loads(out.read_text()))
+
+
+def test_examples_run_in_any_order_and_agree_with_the_service(
     service: str, deployment: Deployment, known_data: Path, tmp_path: Path
 ) -> None:
-    """After the payment flow's run (replay period 1), a bounded plain run of period 2 sends
-    every payment and scores all without error; its decision counts and the payment flow's add
-    up to the service's own (/metrics)."""
+    """Live runs (the default) follow each other in any order, after a payment stamped now
+    for a customer of the tail (as the quickstart's snippets score): the live monitor, the
+    payment flow, the live monitor again send every payment and score all without error; their
+    decision counts add up to the service's own (/metrics)."""
+    tail = fraudforge.scan_dataset(known_data).sort("timestamp", "transaction_id").tail(300)
+    last = tail.collect().row(-1, named=True)
+    ist = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    now = dt.datetime.now(ist).replace(tzinfo=None).isoformat()
+    snippet = {k: v for k, v in last.items() if k in TRANSACTION_FIELDS}
+    snippet |= {"transaction_id": 10**15, "timestamp": now}
+    answer = httpx.post(
+        f"{service}/v1/score",
+        content=json.dumps(snippet, default=str),
+        headers={"X-API-Key": deployment.score_key, "content-type": "application/json"},
+    )
+    assert answer.status_code == 200, answer.text
+    counts: collections.Counter[str] = collections.Counter([answer.json()["decision"]])
+    first = _monitor(service, deployment, known_data, tmp_path / "1.json", "--rows", 300)
     flow = _run(
         "payment_flow.py", "--url", service, "--api-key", deployment.score_key,
         "--data", known_data, "--rows", 300, "--timeout", 5,
     )  # fmt: skip
-    summary_file = tmp_path / "summary.json"
-    stdout = _run(
-        "live_monitor.py", "--url", service, "--api-key", deployment.score_key,
-        "--data", known_data, "--rows", 300, "--period", 2, "--duration", 60, "--plain",
-        "--summary-json", summary_file,
-    )  # fmt: skip
-    summary = json.loads(summary_file.read_text())
-    assert (summary["sent"], summary["scored"], summary["errors"]) == (300, 300, {})
-    counts = collections.Counter(detail.split()[0] for *_, detail in _authorised(flow))
-    counts.update(summary["decisions"])
+    again = _monitor(service, deployment, known_data, tmp_path / "2.json", "--rows", 300)
+    for summary in (first, again):
+        assert (summary["sent"], summary["scored"], summary["errors"]) == (300, 300, {})
+        assert summary["round_trip_ms"]["p50"] > summary["server_ms"]["p50"] > 0
+        counts.update(summary["decisions"])
+    lines = _authorised(flow)
+    assert len(lines) == 300
+    assert all(source == "model" for _, _, source, _ in lines)
+    counts.update(detail.split()[0] for *_, detail in lines)
     assert {d: n for d, n in counts.items() if n} == _metric_counts(service)
-    assert summary["round_trip_ms"]["p50"] > summary["server_ms"]["p50"] > 0
-    assert "fraudforge live" in stdout
-    assert "\x1b[" not in stdout  # plain output: no terminal escapes
+
+
+def test_a_replay_period_is_refused_after_a_live_run(
+    service: str, deployment: Deployment, known_data: Path, tmp_path: Path
+) -> None:
+    """``--period 1`` replays the tail with its time gaps (whole weeks after the dataset): all
+    scored; then a live run, all scored; then ``--period 2``, which lies before the live run's
+    payments, is refused for the customers the live run saw (earlier than their last
+    transaction), and the monitor names that reason."""
+    rows = ("--rows", 200)
+    first = _monitor(service, deployment, known_data, tmp_path / "1.json", *rows, "--period", 1)
+    assert (first["sent"], first["scored"], first["errors"]) == (200, 200, {})
+    live = _monitor(service, deployment, known_data, tmp_path / "2.json", *rows)
+    assert (live["sent"], live["scored"], live["errors"]) == (200, 200, {})
+    late = _monitor(service, deployment, known_data, tmp_path / "3.json", *rows, "--period", 2)
+    assert late["sent"] == 200
+    assert late["scored"] == 0
+    assert late["errors"] == {"HTTP 422 (timestamp)": 200}
 
 
 def test_live_monitor_stops_at_its_duration(
