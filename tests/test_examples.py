@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -218,7 +219,9 @@ def _metric_counts(url: str) -> dict[str, int]:
     return {d: int(n) for d, n in found}
 
 
-def _monitor(service: str, deployment: Deployment, data: Path, out: Path, *args: object) -> dict:
+def _monitor(
+    service: str, deployment: Deployment, data: Path, out: Path, *args: object
+) -> dict[str, Any]:
     """A bounded plain run of the live monitor: its summary (also checks the output is plain)."""
     stdout = _run(
         "live_monitor.py", "--url", service, "--api-key", deployment.score_key,
@@ -226,7 +229,8 @@ def _monitor(service: str, deployment: Deployment, data: Path, out: Path, *args:
     )  # fmt: skip
     assert "fraudforge live" in stdout
     assert "\x1b[" not in stdout  # plain output: no terminal escapes
-    return dict(json.loads(out.read_text()))
+    summary: dict[str, Any] = json.loads(out.read_text())
+    return summary
 
 
 def test_examples_run_in_any_order_and_agree_with_the_service(
