@@ -103,6 +103,9 @@ class Difficulty(msgspec.Struct, kw_only=True, frozen=True):
     audit_spread: Rule | None = None
     """The audit's most precise rule over 3 incidents or more (a mechanism's tell rather than
     one incident's fingerprint)."""
+    audit_held_out: Rule | None = None
+    """The audit's most precise rule on the half of incidents and customers it was not found
+    on (a tell that generalises; its figures are that half's)."""
     seconds: float
 
     def inside(self) -> dict[str, bool]:
@@ -265,6 +268,7 @@ def measure(
         audit_most_precise=found.most_precise,
         audit_max_precision=found.max_precision,
         audit_spread=found.most_precise_spread,
+        audit_held_out=found.most_precise_held_out,
         seconds=round(time.perf_counter() - started, 1),
     )
 
@@ -302,28 +306,18 @@ def to_markdown(results: Sequence[Difficulty], labels: Sequence[str]) -> str:
         )
         + " |"
     )
-    lines.append(
-        "| audit's worst rule | | "
-        + " | ".join(
-            f"`{d.audit_worst_rule.text}` ({d.audit_worst_rule.precision:.2f}, "
-            f"{d.audit_worst_rule.recall:.1%})"
-            if d.audit_worst_rule
-            else "none"
-            for d in results
-        )
-        + " |"
-    )
-    lines.append(
-        "| audit: most precise rule over 3+ incidents | | "
-        + " | ".join(
-            f"`{d.audit_spread.text}` ({d.audit_spread.precision:.2f}, "
-            f"{d.audit_spread.recall:.1%}, {d.audit_spread.incidents} incidents)"
-            if d.audit_spread
-            else "none"
-            for d in results
-        )
-        + " |"
-    )
+    rules: list[tuple[str, Callable[[Difficulty], Rule | None], bool]] = [
+        ("audit's worst rule", lambda d: d.audit_worst_rule, False),
+        ("audit: most precise rule over 3+ incidents", lambda d: d.audit_spread, True),
+        ("audit: most precise rule on held-out incidents", lambda d: d.audit_held_out, True),
+    ]
+    for title, pick, with_incidents in rules:
+        cells = []
+        for d in results:
+            r = pick(d)
+            more = f", {r.incidents} incidents" if r and with_incidents else ""
+            cells.append(f"`{r.text}` ({r.precision:.2f}, {r.recall:.1%}{more})" if r else "none")
+        lines.append(f"| {title} | | {' | '.join(cells)} |")
     names = sorted({p.pattern for d in results for p in d.patterns})
     lines += [
         "",

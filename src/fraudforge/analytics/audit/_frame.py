@@ -174,6 +174,9 @@ class Encoded:
     patterns: tuple[str, ...]
     incident: I64
     """Each fraud row's incident (``fraud_scenario_id``) as a dense code, -1 for genuine rows."""
+    customer: I64
+    """Each row's ``customer_id`` (-1 where null): the held-out check keeps a customer's rows
+    together."""
     genuine_rows: int
     genuine_weight: float
     cat: dict[str, CatColumn]
@@ -510,6 +513,7 @@ def encode(
         pattern=pattern,
         patterns=patterns,
         incident=np.asarray(incident, dtype=np.int64),
+        customer=df["customer_id"].fill_null(-1).cast(pl.Int64).to_numpy(),
         genuine_rows=genuine_rows,
         genuine_weight=weight,
         cat=cat,

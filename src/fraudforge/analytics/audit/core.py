@@ -17,6 +17,7 @@ import msgspec
 import numpy as np
 
 from fraudforge.analytics.audit._frame import Encoded, encode
+from fraudforge.analytics.audit._holdout import FOLDS, folds, measured_on, subset
 from fraudforge.analytics.audit._search import PAIR_STEP, RANGE_STEP, Candidate, Search, ranked
 from fraudforge.analytics.audit._trees import TREE_STEP, PatternTree, pattern_trees
 from fraudforge.foundation.progress import ProgressFn, ignore, phase
@@ -71,6 +72,12 @@ class Audit(msgspec.Struct, kw_only=True, frozen=True):
     most_precise_spread: Rule | None = None
     """The rule of highest precision among those whose fraud rows span at least
     ``SPREAD_INCIDENTS`` incidents (a tell of a mechanism rather than of one incident)."""
+    most_precise_held_out: Rule | None = None
+    """The rule of highest precision on rows it was not found on: rules found on one half of
+    the rows (fraud split by incident, genuine rows by customer) measured on the other half,
+    both ways; its precision, recall, support, incidents and patterns are the other half's
+    (recall of that half's fraud rows). None when ``held_out`` was off or no rule found on
+    one half covers ``min_recall`` of the other's fraud."""
     trees: list[PatternTree]
     seconds: float
 
@@ -126,6 +133,40 @@ def _distinct(order: list[Candidate], enc: Encoded, top: int, total_fraud: int) 
     return out
 
 
+def _min_fraud(enc: Encoded, min_recall: float) -> int:
+    return math.ceil(min_recall * int(enc.fraud.sum()) - 1e-9)
+
+
+def _candidates(enc: Encoded, min_recall: float, report: ProgressFn) -> list[Candidate]:
+    """Every rule covering at least ``min_recall`` of ``enc``'s fraud rows, worst first."""
+    search = Search(enc, _min_fraud(enc, min_recall), progress=report)
+    phase(report, "single columns and id bits")
+    cands = search.singles()
+    cands += search.cat_pairs()
+    cands += search.cat_ranges()
+    return ranked(cands)
+
+
+def _held_out(enc: Encoded, min_recall: float, report: ProgressFn) -> Rule | None:
+    """The most precise rule on the half of the rows it was not found on (``_holdout``)."""
+    half = folds(enc)
+    best: tuple[Candidate, Encoded] | None = None
+    for k in range(FOLDS):
+        found_on, other = subset(enc, half == k), subset(enc, half != k)
+        if not found_on.fraud.any() or not other.fraud.any():
+            continue
+        phase(report, f"held-out check {k + 1} of {FOLDS}: searching one half")
+        order = _candidates(found_on, min_recall, ignore)
+        phase(report, f"held-out check {k + 1} of {FOLDS}: measuring on the other half")
+        for cand in measured_on(order, other, max(_min_fraud(other, min_recall), 1)):
+            if best is None or (cand.precision, cand.fraud) > (best[0].precision, best[0].fraud):
+                best = (cand, other)
+    if best is None:
+        return None
+    cand, other = best
+    return _rule(0, cand, other, int(other.fraud.sum()))
+
+
 def audit(
     data: str | Path,
     *,
@@ -133,10 +174,12 @@ def audit(
     top: int = TOP,
     max_genuine: int = 3_000_000,
     trees: bool = True,
+    held_out: bool = True,
     progress: ProgressFn | None = None,
 ) -> Audit:
     """Audit dataset directory ``data``: the ``top`` worst rules covering at least
-    ``min_recall`` of fraud rows, and (``trees``) a depth-2 tree per pattern."""
+    ``min_recall`` of fraud rows, (``held_out``) the most precise rule on rows it was not
+    found on, and (``trees``) a depth-2 tree per pattern."""
     if not 0.0 < min_recall <= 1.0:
         raise ValueError(f"`min_recall` = {min_recall}: allowed is a share of fraud rows, (0, 1]")
     if top < 1:
@@ -148,14 +191,10 @@ def audit(
     found: list[Rule] = []
     most_precise: Rule | None = None
     most_spread: Rule | None = None
+    most_held_out: Rule | None = None
     n_found = 0
     if total_fraud:
-        search = Search(enc, math.ceil(min_recall * total_fraud - 1e-9), progress=report)
-        phase(report, "single columns and id bits")
-        cands = search.singles()
-        cands += search.cat_pairs()
-        cands += search.cat_ranges()
-        order = ranked(cands)
+        order = _candidates(enc, min_recall, report)
         n_found = len(order)
         found = _distinct(order, enc, top, total_fraud)
         if order:
@@ -163,6 +202,8 @@ def audit(
             most_precise = _rule(0, best, enc, total_fraud)
             spread = _spread(order, enc)
             most_spread = _rule(0, spread, enc, total_fraud) if spread else None
+        if held_out:
+            most_held_out = _held_out(enc, min_recall, report)
     fitted = []
     if trees and total_fraud:
         fitted = pattern_trees(enc, progress=report)
@@ -177,6 +218,7 @@ def audit(
         rules=found,
         most_precise=most_precise,
         most_precise_spread=most_spread,
+        most_precise_held_out=most_held_out,
         trees=fitted,
         seconds=round(time.perf_counter() - started, 3),
     )
