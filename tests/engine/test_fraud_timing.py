@@ -76,12 +76,13 @@ def test_start_days_follow_traffic_weekdays_and_campaigns() -> None:
 def test_a_pattern_appearing_on_a_date_has_no_rows_before_it() -> None:
     """``outside = 0`` and no end: the pattern starts on ``start``; its rows come after it and
     its incidents grow with ``monthly_growth`` (1: November's rate 2.5 / 1.5 of October's on
-    average; counted in incidents, as card-testing runs vary in rows)."""
+    average; counted in incidents, as card-testing runs vary in rows; a fraud rate of 0.2 gives
+    about a hundred incidents in October, enough for the comparison)."""
     day = dt.date(2025, 10, 1)
     s = Scenario(
         customers=8_000,
         days=90,
-        fraud_rate=0.05,
+        fraud_rate=0.2,
         seed=11,
         campaigns=(Campaign(pattern="card_testing", start=day, outside=0.0, monthly_growth=1.0),),
     )

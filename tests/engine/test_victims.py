@@ -49,7 +49,8 @@ def test_weights_are_capped_at_a_multiple_of_the_mean() -> None:
     vulnerability[0] = 1_000.0
     people = People(
         age=np.full(n, 30), savviness=np.ones(n, dtype=np.int64), tier=np.ones(n, dtype=np.int64),
-        segment=np.zeros(n, dtype=np.int64), has_credit=np.zeros(n, dtype=bool),
+        segment=np.zeros(n, dtype=np.int64), income=np.zeros(n, dtype=np.int64),
+        has_credit=np.zeros(n, dtype=bool),
         rate=np.ones(n), home_city=np.zeros(n, dtype=np.int64), partner=np.full(n, -1),
         vulnerability=vulnerability, propensity=np.ones(n),
     )  # fmt: skip
@@ -85,6 +86,7 @@ def test_weights_multiply_the_attributes() -> None:
         savviness=np.array([2, 1, 0]),
         tier=np.array([1, 2, 3]),
         segment=np.array([6, 1, 5]),
+        income=np.array([0, 2, 5]),
         has_credit=np.array([False, True, False]),
         rate=np.array([4.0, 1.0, 1.0]),
         home_city=np.zeros(3, dtype=np.int64),
@@ -97,10 +99,13 @@ def test_weights_multiply_the_attributes() -> None:
         savviness=(4.0, 1.0, 0.5),
         tier=(1.0, 1.0, 2.0),
         segments=(("student", 5.0),),
+        income=(1.0, 1.0, 3.0, 1.0, 1.0, 0.5),
         credit_card=10.0,
         activity=0.5,
     )
-    np.testing.assert_allclose(people.weights(s), [2 * 0.5 * 5 * 2, 10 * 2, 3 * 4 * 2 * 0.5])
+    np.testing.assert_allclose(
+        people.weights(s), [2 * 0.5 * 5 * 2, 10 * 2 * 3, 3 * 4 * 2 * 0.5 * 0.5]
+    )
     drawn = pick(np.random.default_rng(0), np.array([0.0, 1.0, 0.0]), 50)
     assert (drawn == 1).all()
     with pytest.raises(ValueError, match="every weight is 0"):

@@ -1,9 +1,11 @@
-"""Rules checked on rows they were not found on. The audited rows are split in two halves, fraud
-rows by incident and genuine rows by customer; rules found on one half are measured on the
-other. A rule that only fingerprints the incidents it was found on (one victim's city and age,
-one mule's payers, one structuring spree's amounts in one city) selects no fraud on the other
-half, while a tell of the generator (a value or range only fraud takes) keeps its precision
-there. The highest held-out precision is the audit's measure of tells that generalise."""
+"""Rules checked on rows they were not found on. The audited rows are split in two halves so
+that the rows of one incident and of one customer stay together (customers and incidents
+linked by fraud rows form groups; a repeat victim's or a repeat structurer's incidents and all
+their genuine rows fall in one half); rules found on one half are measured on the other. A rule
+that only fingerprints the people and incidents it was found on (one victim's city and age, one
+mule's payers, one structurer's amounts in one city) selects no fraud on the other half, while
+a tell of the generator (a value or range only fraud takes) keeps its precision there. The
+highest held-out precision is the audit's measure of tells that generalise."""
 
 from __future__ import annotations
 
@@ -27,11 +29,40 @@ def _half(keys: npt.NDArray[np.uint64]) -> I64:
         return np.asarray((keys * _GOLDEN) >> np.uint64(63), dtype=np.int64)
 
 
+HUB_INCIDENTS = 3
+"""A customer in more incidents than this (a mule account reused across victims) does not link
+them: linking through such hubs joins most fraud in one group and leaves no second half."""
+
+
+def groups(customer: I64, incident: I64, fraud: B) -> I64:
+    """Each row's group: the connected component of its node in the graph whose nodes are
+    customers and incidents and whose edges are fraud rows (a customer in more than
+    ``HUB_INCIDENTS`` incidents links none: their fraud rows go with their incident). Found by
+    union-find with label propagation and pointer jumping; a group is numbered by its smallest
+    node (customers by dense code, then incidents)."""
+    cust, c = np.unique(customer, return_inverse=True)
+    n_inc = int(incident.max()) + 1 if fraud.any() else 0
+    pairs = np.unique(np.stack([c[fraud], incident[fraud]]), axis=1)
+    hub = np.bincount(pairs[0], minlength=cust.size) > HUB_INCIDENTS
+    label = np.arange(cust.size + n_inc, dtype=np.int64)
+    link = ~hub[pairs[0]]
+    u, v = pairs[0][link], cust.size + pairs[1][link]
+    while True:
+        low = np.minimum(label[u], label[v])
+        before = label.copy()
+        np.minimum.at(label, u, low)
+        np.minimum.at(label, v, low)
+        label = label[label]
+        if np.array_equal(label, before):
+            break
+    own = label[c]
+    by_incident = label[cust.size + np.maximum(incident, 0)]
+    return np.asarray(np.where(fraud & hub[c], by_incident, own), dtype=np.int64)
+
+
 def folds(enc: Encoded) -> I64:
-    """Each row's half: a fraud row by its incident, a genuine row by its customer, so one
-    incident's rows, and one customer's genuine rows, stay together."""
-    fraud_key = enc.incident.astype(np.uint64) + np.uint64(1 << 40)
-    return np.where(enc.fraud, _half(fraud_key), _half(enc.customer.astype(np.uint64)))
+    """Each row's half, by a hash of its group (``groups``)."""
+    return _half(groups(enc.customer, enc.incident, enc.fraud).astype(np.uint64) + np.uint64(1))
 
 
 def subset(enc: Encoded, rows: B) -> Encoded:
@@ -65,4 +96,4 @@ def measured_on(cands: list[Candidate], other: Encoded, min_fraud: int) -> list[
     return out
 
 
-__all__ = ["FOLDS", "folds", "measured_on", "subset"]
+__all__ = ["FOLDS", "HUB_INCIDENTS", "folds", "groups", "measured_on", "subset"]

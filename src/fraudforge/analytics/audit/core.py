@@ -18,7 +18,14 @@ import numpy as np
 
 from fraudforge.analytics.audit._frame import Encoded, encode
 from fraudforge.analytics.audit._holdout import FOLDS, folds, measured_on, subset
-from fraudforge.analytics.audit._search import PAIR_STEP, RANGE_STEP, Candidate, Search, ranked
+from fraudforge.analytics.audit._search import (
+    PAIR_STEP,
+    RANGE_STEP,
+    Candidate,
+    Search,
+    lower_precision,
+    ranked,
+)
 from fraudforge.analytics.audit._trees import TREE_STEP, PatternTree, pattern_trees
 from fraudforge.foundation.progress import ProgressFn, ignore, phase
 
@@ -73,11 +80,12 @@ class Audit(msgspec.Struct, kw_only=True, frozen=True):
     """The rule of highest precision among those whose fraud rows span at least
     ``SPREAD_INCIDENTS`` incidents (a tell of a mechanism rather than of one incident)."""
     most_precise_held_out: Rule | None = None
-    """The rule of highest precision on rows it was not found on: rules found on one half of
-    the rows (fraud split by incident, genuine rows by customer) measured on the other half,
-    both ways; its precision, recall, support, incidents and patterns are the other half's
-    (recall of that half's fraud rows). None when ``held_out`` was off or no rule found on
-    one half covers ``min_recall`` of the other's fraud."""
+    """The worst rule on rows it was not found on: rules found on one half of the rows (the
+    rows of one incident and of one customer kept together) measured on the other half, both
+    ways, and the most surely precise there (highest lower 95 % bound of precision); its
+    precision, recall, support, incidents and patterns are the other half's (recall of that
+    half's fraud rows). None when ``held_out`` was off or no rule found on one half covers
+    ``min_recall`` of the other's fraud."""
     trees: list[PatternTree]
     seconds: float
 
@@ -148,7 +156,9 @@ def _candidates(enc: Encoded, min_recall: float, report: ProgressFn) -> list[Can
 
 
 def _held_out(enc: Encoded, min_recall: float, report: ProgressFn) -> Rule | None:
-    """The most precise rule on the half of the rows it was not found on (``_holdout``)."""
+    """The worst rule on the half of the rows it was not found on (``_holdout``): the most
+    surely precise there (highest lower 95 % bound of precision, as the rules are ranked), so
+    a handful of rows that happen to be all fraud does not outrank a tell."""
     half = folds(enc)
     best: tuple[Candidate, Encoded] | None = None
     for k in range(FOLDS):
@@ -159,7 +169,8 @@ def _held_out(enc: Encoded, min_recall: float, report: ProgressFn) -> Rule | Non
         order = _candidates(found_on, min_recall, ignore)
         phase(report, f"held-out check {k + 1} of {FOLDS}: measuring on the other half")
         for cand in measured_on(order, other, max(_min_fraud(other, min_recall), 1)):
-            if best is None or (cand.precision, cand.fraud) > (best[0].precision, best[0].fraud):
+            key = (lower_precision(cand), cand.fraud)
+            if best is None or key > (lower_precision(best[0]), best[0].fraud):
                 best = (cand, other)
     if best is None:
         return None

@@ -84,6 +84,9 @@ class Susceptibility:
     """Metro, city, town or village."""
     segments: tuple[tuple[str, float], ...] = ()
     """Multipliers for named segments (others 1)."""
+    income: tuple[float, float, float, float, float, float] = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    """By income bracket (``market.INCOME_BRACKETS``, under 3 lakh a year to over 50): who
+    has the sums a pattern moves."""
     credit_card: float = 1.0
     """Multiplier for customers holding a credit card."""
     activity: float = 0.0

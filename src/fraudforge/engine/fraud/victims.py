@@ -49,6 +49,7 @@ class People:
     savviness: I64
     tier: I64
     segment: I64
+    income: I64
     has_credit: npt.NDArray[np.bool_]
     rate: F64
     home_city: I64
@@ -73,6 +74,7 @@ class People:
             * np.asarray(s.savviness)[self.savviness]
             * np.asarray(s.tier)[np.clip(self.tier, 1, 3) - 1]
             * seg[self.segment]
+            * np.asarray(s.income)[self.income]
             * np.where(self.has_credit, s.credit_card, 1.0)
         )
         if s.activity:
@@ -87,7 +89,17 @@ class People:
         return np.asarray(w, dtype=np.float64)
 
 
-FIELDS = ("age", "savviness", "tier", "segment", "has_credit", "rate", "home_city", "partner")
+FIELDS = (
+    "age",
+    "savviness",
+    "tier",
+    "segment",
+    "income",
+    "has_credit",
+    "rate",
+    "home_city",
+    "partner",
+)
 
 
 def draw_people(s: ResolvedScenario, period: tuple[int, int]) -> People:
@@ -110,6 +122,7 @@ def draw_people(s: ResolvedScenario, period: tuple[int, int]) -> People:
         savviness=whole["savviness"].astype(np.int64),
         tier=whole["tier"].astype(np.int64),
         segment=whole["segment"].astype(np.int64),
+        income=whole["income"].astype(np.int64),
         has_credit=whole["has_credit"].astype(bool),
         rate=whole["rate"].astype(np.float64),
         home_city=whole["home_city"].astype(np.int64),
