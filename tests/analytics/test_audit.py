@@ -433,3 +433,27 @@ def test_held_out_groups_keep_customers_and_incidents_together() -> None:
     # nodes: customers 10, 20, 30, 40, 50 are 0-4; incident k is 5 + k
     expected = [0, 0, 0, 2, 2, 3, 7, 8, 9, 10, 4]
     assert groups(customer, incident, fraud).tolist() == expected
+
+
+def test_the_tables_fit_80_columns_whole(
+    generated: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80 columns the rules and trees print as records (figures on one line, the rule on
+    its own), every line within 80 columns and no rule cut; wide, they print as tables."""
+    from fraudforge import cli
+
+    monkeypatch.setattr(cli.out, "width", 80)
+    assert main(["audit", str(generated), "--top", "5", "--quiet"]) == 0
+    narrow = capsys.readouterr().out
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert "…" not in narrow
+    assert main(["audit", str(generated), "--top", "5", "--quiet", "--json"]) == 0
+    report = msgspec.json.decode(capsys.readouterr().out, type=Audit)
+    for r in report.rules:
+        assert f"\n    {r.text}\n" in narrow or len(r.text) > 76
+        assert f"precision {r.precision:.3f}" in narrow
+    monkeypatch.setattr(cli.out, "width", 400)
+    assert main(["audit", str(generated), "--top", "5", "--quiet"]) == 0
+    wide = capsys.readouterr().out
+    assert "patterns hit" in wide
+    assert all(r.text in wide for r in report.rules)

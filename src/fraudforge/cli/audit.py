@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rich.table import Table
-
 from fraudforge.cli._common import add_quiet_flag, err, out
 from fraudforge.cli.progress import Meter
+from fraudforge.cli.tables import Column, print_wide_or_records
 
 
 def _share(x: float) -> str:
@@ -18,35 +17,65 @@ def _share(x: float) -> str:
 def _print(report: Any) -> None:
     from fraudforge.analytics.audit import pattern_text
 
-    rules = Table(
-        title=f"{report.dataset}: the {len(report.rules)} worst of {report.rules_found:,} rules "
-        f"covering at least {report.min_recall:.1%} of {report.fraud_rows:,} fraud rows"
+    rules = [
+        Column("#", right=True),
+        Column("group"),
+        Column("rule", long=True),
+        Column("precision", right=True),
+        Column("recall", right=True),
+        Column("support", right=True),
+        Column("incidents", right=True),
+        Column("patterns hit", long=True),
+    ]
+    print_wide_or_records(
+        out,
+        f"{report.dataset}: the {len(report.rules)} worst of {report.rules_found:,} rules "
+        f"covering at least {report.min_recall:.1%} of {report.fraud_rows:,} fraud rows",
+        rules,
+        [
+            [
+                str(r.rank),
+                r.group,
+                r.text,
+                f"{r.precision:.3f}",
+                _share(r.recall),
+                f"{r.support:,}",
+                f"{r.incidents:,}",
+                pattern_text(r.patterns, r.fraud_rows),
+            ]
+            for r in report.rules
+        ],
     )
-    numeric = ("#", "precision", "recall", "support", "incidents")
-    for col in ("#", "group", "rule", *numeric[1:], "patterns hit"):
-        rules.add_column(col, justify="right" if col in numeric else "left")
-    for r in report.rules:
-        rules.add_row(
-            str(r.rank), r.group, r.text, f"{r.precision:.3f}", _share(r.recall),
-            f"{r.support:,}", f"{r.incidents:,}", pattern_text(r.patterns, r.fraud_rows),
-        )  # fmt: skip
-    out.print(rules)
     if report.trees:
-        trees = Table(title="a depth-2 tree per pattern on the raw row (pattern vs genuine)")
-        for col in ("pattern", "rows", "AUC", "best leaf", "its recall", "its precision"):
-            trees.add_column(col, justify="left" if col in ("pattern", "best leaf") else "right")
-        for t in report.trees:
-            trees.add_row(
-                t.pattern, f"{t.rows:,}", f"{t.auc:.3f}", t.rule, _share(t.recall),
-                f"{t.precision:.3f}",
-            )  # fmt: skip
-        out.print(trees)
+        trees = [
+            Column("pattern"),
+            Column("rows", right=True),
+            Column("AUC", right=True),
+            Column("best leaf", long=True),
+            Column("its recall", right=True),
+            Column("its precision", right=True),
+        ]
+        print_wide_or_records(
+            out,
+            "a depth-2 tree per pattern on the raw row (pattern vs genuine)",
+            trees,
+            [
+                [
+                    t.pattern,
+                    f"{t.rows:,}",
+                    f"{t.auc:.3f}",
+                    t.rule,
+                    _share(t.recall),
+                    f"{t.precision:.3f}",
+                ]
+                for t in report.trees
+            ],
+        )
     best = report.most_precise
     if best is not None:
         out.print(
             f"most precise rule: {best.text} (precision {best.precision:.3f}, recall "
             f"{_share(best.recall)}); {report.rows:,} rows audited in {report.seconds:.1f} s",
-            soft_wrap=True,
             highlight=False,
             markup=False,
         )
@@ -55,7 +84,6 @@ def _print(report: Any) -> None:
         out.print(
             f"most precise rule over {spread.incidents} incidents: {spread.text} (precision "
             f"{spread.precision:.3f}, recall {_share(spread.recall)})",
-            soft_wrap=True,
             highlight=False,
             markup=False,
         )
@@ -65,7 +93,6 @@ def _print(report: Any) -> None:
             f"most precise rule on held-out incidents and customers: {held.text} (precision "
             f"{held.precision:.3f}, recall {_share(held.recall)} of that half's fraud rows, "
             f"{held.incidents} incidents)",
-            soft_wrap=True,
             highlight=False,
             markup=False,
         )
@@ -99,7 +126,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"audit failed: `{report.most_precise.text}` has precision "
             f"{report.max_precision:.3f} >= {args.fail_on_precision} and covers "
             f"{_share(report.most_precise.recall)} of fraud rows",
-            soft_wrap=True,
             markup=False,
             highlight=False,
         )

@@ -3,6 +3,7 @@ columns (and says which) instead of cutting every cell to "fra..."; ``--json`` p
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ class Column:
     heading: str
     right: bool = False
     drop: int = 0
+    long: bool = False
+    """Free text (a rule, a tree leaf): on its own indented line when the rows are printed as
+    records (``print_wide_or_records``)."""
 
 
 def natural_width(table: Table) -> int:
@@ -83,3 +87,34 @@ def print_fitted(
             "a wider terminal or --json shows them)",
             highlight=False,
         )
+
+
+def print_wide_or_records(
+    console: Console, title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]]
+) -> None:
+    """Print ``rows`` as a table when the whole table fits ``console``; otherwise as records,
+    one per row: its short cells as ``heading value`` on one line, then each ``long`` cell on
+    an indented line of its own, wrapped at the console's width, so nothing is cut."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in columns:
+        table.add_column(col.heading, justify="right" if col.right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    if natural_width(table) <= console.width:
+        console.print(table)
+        return
+    console.print(title, highlight=False, markup=False)
+    for row in rows:
+        short = [
+            (f"{c.heading} {v}" if i else v)
+            for i, (c, v) in enumerate(zip(columns, row, strict=True))
+            if not c.long and v
+        ]
+        console.print("  ".join(short), highlight=False, markup=False)
+        for c, v in zip(columns, row, strict=True):
+            if c.long and v:
+                wrapped = textwrap.fill(
+                    v, width=max(console.width, 20), initial_indent="    ",
+                    subsequent_indent="      ", break_on_hyphens=False,
+                )  # fmt: skip
+                console.print(wrapped, highlight=False, markup=False, soft_wrap=True)
