@@ -32,8 +32,9 @@ def _case() -> tuple[IndiaWorld, Rows, Rows]:
     fraud["cust"] = 5
     fraud["scenario"] = 42
     fraud["ts"] = [DAY0 + 2 * 86_400 + 2 * HOUR + m * 600 for m in range(3)]
-    fraud["amount"] = [12_000.0, 30_000.0, 10_000.0]
+    fraud["amount"] = [1_200.0, 3_000.0, 10_000.0]
     fraud["txn_type"] = [mkt.TXN["purchase"], mkt.TXN["purchase"], mkt.TXN["withdrawal"]]
+    fraud["category"] = [mkt.CAT["marketplace"], mkt.CAT["marketplace"], mkt.CAT["atm"]]
     fraud["device"] = FRAUDSTER_DEVICE
     return world, legit, fraud
 
@@ -53,13 +54,26 @@ def test_half_camouflage_goes_half_way_and_none_changes_nothing() -> None:
     habits the record does not name stay."""
     world, legit, fraud = _case()
     half = imitate(world.context(0), fraud, legit, ("amount",), 0.5)
-    assert half["amount"].tolist() == [1_200.0, 1_897.0, 10_000.0]
+    assert half["amount"].tolist() == [379.0, 600.0, 10_000.0]  # sqrt(1,200 x 120), ...
     assert (half["device"] == FRAUDSTER_DEVICE).all()
     world, legit, fraud = _case()
     none = imitate(world.context(0), fraud, legit, ("amount", "hour", "device"), 0.0)
-    assert none["amount"].tolist() == [12_000.0, 30_000.0, 10_000.0]
+    assert none["amount"].tolist() == [1_200.0, 3_000.0, 10_000.0]
     with pytest.raises(ValueError, match="unknown habits"):
         imitate(world.context(0), fraud, legit, ("mood",), 0.5)
+
+
+def test_an_imitated_amount_stays_within_what_the_shop_sells() -> None:
+    """An electronics purchase imitating the victim's INR 120 grocery bill is not an INR 120
+    electronics purchase (below the category's 1st percentile, about INR 170): its amount is
+    redrawn from what electronics cost, within two log-sds of the median."""
+    world, legit, fraud = _case()
+    fraud["category"] = mkt.CAT["electronics"]
+    out = imitate(world.context(0), fraud, legit, ("amount",), 1.0)
+    median, sigma = mkt.CAT_MEDIAN[mkt.CAT["electronics"]], mkt.CAT_SIGMA[mkt.CAT["electronics"]]
+    low, high = median * np.exp(-2 * sigma) - 1, median * np.exp(2 * sigma) + 1
+    assert all(low <= a <= high for a in out["amount"][:2])
+    assert out["amount"][2] == 10_000.0  # the withdrawal keeps its notes
 
 
 def test_the_dial_moves_fraud_towards_its_victims(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -323,7 +323,36 @@ def imitate(
         own = legit["device"][m]
         swap = coin[part] & (rows["device"] == FRAUDSTER_DEVICE) & (own >= 0)
         rows["device"] = np.where(swap, own, rows["device"])
+    if "amount" in habits:
+        rows["amount"] = _within_category(rng, rows, ok)
     return rows
+
+
+CATEGORY_BAND_Z = 2.33
+"""A merchant purchase's amount stays within this many log-sds of its category's median (the
+1st to 99th percentile of genuine purchases there)."""
+
+
+def _within_category(rng: np.random.Generator, rows: Rows, moved: npt.NDArray[np.bool_]) -> F64:
+    """The amounts of ``rows``, where imitation (``moved``) took a merchant purchase outside
+    what its category's genuine purchases cost (an INR 50 amount copied from the victim's
+    grocery bill onto an electronics purchase), redrawn from that category's genuine amounts:
+    the victim's habits are imitated only as far as the shop allows."""
+    a = rows["amount"]
+    cat = rows["category"]
+    shop = moved & (cat < mkt.N_MERCHANT_CATEGORIES) & (rows["txn_type"] == mkt.TXN["purchase"])
+    c = np.minimum(cat, mkt.N_MERCHANT_CATEGORIES - 1)
+    z = np.log(np.maximum(a, 0.01) / mkt.CAT_MEDIAN[c]) / mkt.CAT_SIGMA[c]
+    out = np.flatnonzero(shop & (np.abs(z) > CATEGORY_BAND_Z))
+    if out.size == 0:
+        return a
+    drawn = mkt.CAT_MEDIAN[c[out]] * np.exp(
+        mkt.CAT_SIGMA[c[out]] * np.clip(rng.standard_normal(out.size), -2.0, 2.0)
+    )
+    whole = a[out] == np.round(a[out])
+    a = a.copy()
+    a[out] = np.where(whole, np.maximum(np.round(drawn), 1.0), np.round(drawn, 2))
+    return np.asarray(a, dtype=np.float64)
 
 
 @dataclass(frozen=True)
