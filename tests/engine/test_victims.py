@@ -24,20 +24,24 @@ def default() -> tuple[pl.DataFrame, pl.DataFrame]:
     return scan(DEFAULT).collect(), scan_customers(DEFAULT).collect()
 
 
-def test_at_most_a_third_of_customers_touched(default: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-    """Fewer than one customer in three has any fraud row over the 90 days."""
+def test_at_most_a_quarter_of_customers_touched(
+    default: tuple[pl.DataFrame, pl.DataFrame],
+) -> None:
+    """At most one customer in four has any fraud row over the 90 days."""
     tx, customers = default
     touched = tx.filter(pl.col("is_fraud"))["customer_id"].n_unique()
-    assert touched / customers.height <= 1 / 3
+    assert touched / customers.height <= 1 / 4
 
 
 def test_no_customer_carries_many_incidents(default: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-    """Repeat victims are hit a few times: no customer's rows belong to more than 2 % of the
-    incidents (before the weight cap one customer held about a tenth of them)."""
+    """Repeat victims are hit a few times under each pattern: no customer's rows belong to
+    more than 3 % of the incidents (before the weight cap one customer held about a tenth of
+    them; the most vulnerable are at the cap under every pattern that targets them, so they
+    gather 2-3 % of all incidents)."""
     tx, _ = default
     fraud = tx.filter(pl.col("is_fraud"))
     per = fraud.group_by("customer_id").agg(pl.col("fraud_scenario_id").n_unique().alias("k"))
-    assert num(per["k"].max()) <= 0.02 * fraud["fraud_scenario_id"].n_unique()
+    assert num(per["k"].max()) <= 0.03 * fraud["fraud_scenario_id"].n_unique()
     assert num(per["k"].max()) >= 2
 
 
