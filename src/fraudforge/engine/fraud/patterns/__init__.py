@@ -155,7 +155,9 @@ def patterns_markdown(registry: Registry = REGISTRY) -> str:
         "The scenario's `camouflage`, from 0 to 1 (default preset 0.5), sets how far fraudsters "
         "imitate their victim's own habits: each incident part takes one of the customer's "
         "genuine payments as its model; amounts move that far towards the model's (in log "
-        "terms), and with that probability the part moves to the model's time of day, its online "
+        "terms; a merchant purchase whose amount would then fall outside its category's 1st "
+        "to 99th percentile takes an amount that category's genuine purchases have instead), "
+        "and with that probability the part moves to the model's time of day, its online "
         "purchases take the model's category, and the fraudster's device becomes the "
         "customer's own (a remote-access app). Each record names the habits its mechanism "
         "allows; micro-payments, thresholds, ATM notes and a cloned card's timing are kept.",

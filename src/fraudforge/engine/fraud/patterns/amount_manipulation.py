@@ -6,7 +6,9 @@ purchases of jewellery (a store of value that resells) stay just under INR 2 lak
 PAN is required for any purchase of goods (only customers with an income of 6 lakh a year or
 more structure through jewellery). Transfers go by UPI while the day's INR 1 lakh UPI limit
 allows, then by bank transfer (IMPS/NEFT); jewellery is bought at a shop in the customer's city
-or, where there is none, from an online jeweller. Sources: Rule 114B as listed by FirstAuditor
+or, where there is none, from an online jeweller. Structurers have the sums they move: the
+chance of structuring grows with the income bracket, and a tenth of incidents go through
+jewellery. Sources: Rule 114B as listed by FirstAuditor
 (https://firstauditor.com/specified-financial-transactions-in-which-quoting-of-PAN-is-mandatory.html)
 (the INR 50,000 items) and Vedikaa on notification S.O. 3545(E) of 30 December 2015
 (https://vedikaa.com/2016/02/27/pan-card-mandatory-for-all-transactions/): a PAN for every sale
