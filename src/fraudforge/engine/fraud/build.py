@@ -289,6 +289,7 @@ def imitate(
         like = same_type_model(rng, legit, rows["txn_type"], lo[part], hi[part], m)
         ok = has[part] & ~keep & (rows["amount"] > 0) & (legit["amount"][like] > 0)
         a = rows["amount"]
+        built = a.copy()
         new = np.exp(
             (1 - strength) * np.log(np.maximum(a, 0.01))
             + strength * np.log(np.maximum(legit["amount"][like], 0.01))
@@ -324,7 +325,7 @@ def imitate(
         swap = coin[part] & (rows["device"] == FRAUDSTER_DEVICE) & (own >= 0)
         rows["device"] = np.where(swap, own, rows["device"])
     if "amount" in habits:
-        rows["amount"] = _within_category(rng, rows, ok)
+        rows["amount"] = _within_category(rows, ok, built)
     return rows
 
 
@@ -333,26 +334,17 @@ CATEGORY_BAND_Z = 2.33
 1st to 99th percentile of genuine purchases there)."""
 
 
-def _within_category(rng: np.random.Generator, rows: Rows, moved: npt.NDArray[np.bool_]) -> F64:
+def _within_category(rows: Rows, moved: npt.NDArray[np.bool_], built: F64) -> F64:
     """The amounts of ``rows``, where imitation (``moved``) took a merchant purchase outside
     what its category's genuine purchases cost (an INR 50 amount copied from the victim's
-    grocery bill onto an electronics purchase), redrawn from that category's genuine amounts:
+    grocery bill onto an electronics purchase), set back to the amount the pattern ``built``:
     the victim's habits are imitated only as far as the shop allows."""
     a = rows["amount"]
     cat = rows["category"]
     shop = moved & (cat < mkt.N_MERCHANT_CATEGORIES) & (rows["txn_type"] == mkt.TXN["purchase"])
     c = np.minimum(cat, mkt.N_MERCHANT_CATEGORIES - 1)
     z = np.log(np.maximum(a, 0.01) / mkt.CAT_MEDIAN[c]) / mkt.CAT_SIGMA[c]
-    out = np.flatnonzero(shop & (np.abs(z) > CATEGORY_BAND_Z))
-    if out.size == 0:
-        return a
-    drawn = mkt.CAT_MEDIAN[c[out]] * np.exp(
-        mkt.CAT_SIGMA[c[out]] * np.clip(rng.standard_normal(out.size), -2.0, 2.0)
-    )
-    whole = a[out] == np.round(a[out])
-    a = a.copy()
-    a[out] = np.where(whole, np.maximum(np.round(drawn), 1.0), np.round(drawn, 2))
-    return np.asarray(a, dtype=np.float64)
+    return np.asarray(np.where(shop & (np.abs(z) > CATEGORY_BAND_Z), built, a), dtype=np.float64)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ heavy tail, so victims (and first-party fraudsters) concentrate on fewer custome
 than once, as in victimisation surveys. With ``WEIGHT_CAP`` it sets how many customers fraud
 touches: 23-24 % in 90 days on the default preset (1.8 and a cap of 6 touched 31 %; at most a
 quarter is the target, docs/realism.md)."""
+PROPENSITY_SIGMA = 1.8
+"""Log-sd of each customer's latent propensity to defraud (first-party patterns): a heavy
+tail too, but lighter than vulnerability's, so first-party fraudsters are not few enough for a
+model to learn them by their history alone (friendly fraud stays near genuine purchases)."""
 WEIGHT_CAP = 4.0
 """No customer's chance under one pattern exceeds this many times the mean of those who can be
 drawn: repeat victims are hit a few times, not dozens (once defrauded, a customer's bank
@@ -130,7 +134,7 @@ def draw_people(s: ResolvedScenario, period: tuple[int, int]) -> People:
         home_city=whole["home_city"].astype(np.int64),
         partner=whole["partner"].astype(np.int64),
         vulnerability=rng.lognormal(-(sigma**2) / 2, sigma, s.customers),
-        propensity=rng.lognormal(-(sigma**2) / 2, sigma, s.customers),
+        propensity=rng.lognormal(-(PROPENSITY_SIGMA**2) / 2, PROPENSITY_SIGMA, s.customers),
     )
 
 
