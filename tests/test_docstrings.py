@@ -6,9 +6,7 @@ none that it does not take.
 Public means exported by a package's ``__all__``: the top-level ``fraudforge``, ``client``,
 ``wire``, ``models``, ``analytics`` and ``foundation`` (its modules' ``__all__`` too). Data
 records (msgspec Structs, dataclasses, named tuples) are documented by their fields' own
-docstrings instead. ``ENGINE_OWNED`` lists the top-level exports that live in ``engine`` and do
-not follow yet; it may only shrink: an entry that now follows, or no longer exists, fails the
-test until it is removed."""
+docstrings instead."""
 
 from __future__ import annotations
 
@@ -39,21 +37,6 @@ PACKAGES = (
     "fraudforge.foundation.progress",
     "fraudforge.foundation.runtime",
 )
-
-ENGINE_OWNED = frozenset(
-    {
-        "fraudforge.Scenario.replace",
-        "fraudforge.ScenarioError",
-        "fraudforge.dataset_hash",
-        "fraudforge.generate",
-        "fraudforge.load_scenario",
-        "fraudforge.read_manifest",
-        "fraudforge.scan_customers",
-        "fraudforge.scan_dataset",
-    }
-)
-"""The top-level exports that live in ``engine`` (changed by others at the moment) and do not
-list their parameters yet."""
 
 SECTION = re.compile(r"^Parameters\n-{10,}\n(.*?)(?=^\S[^\n]*\n-{3,}\n|\Z)", re.S | re.M)
 
@@ -138,7 +121,4 @@ def test_documented_parses_a_numpydoc_section() -> None:
 
 def test_the_public_api_lists_its_parameters() -> None:
     problems = undocumented()
-    new = {k: v for k, v in problems.items() if k not in ENGINE_OWNED}
-    assert new == {}, "\n".join(f"{k}: {v}" for k, v in sorted(new.items()))
-    fixed = sorted(ENGINE_OWNED - set(problems))
-    assert fixed == [], f"these now follow or are gone: take them out of ENGINE_OWNED: {fixed}"
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in sorted(problems.items()))
