@@ -117,6 +117,61 @@ def generate(
     peak memory of all processes is under it (``fraudforge.engine.memory.plan_generation``); a
     limit too small for one worker writing one shard per file is refused. None of these changes
     the data: the content hash is the same.
+
+    Parameters
+    ----------
+    scenario
+        What to generate; default: ``Scenario()``, the ``india`` preset's defaults.
+    out
+        The dataset directory (its parents are made). It is written as a hidden sibling and
+        renamed into place when complete, so an interrupted run leaves ``out`` as it was.
+    format
+        ``"parquet"`` (zstd-compressed ``.parquet`` files) or ``"ipc"`` (lz4-compressed Arrow
+        IPC ``.arrow`` files).
+    overwrite
+        Replace ``out`` if it is a non-empty directory that fraudforge wrote (it holds a
+        ``manifest.json``); without it, a non-empty ``out`` is refused.
+    threads
+        Workers, at least 1; default: the usable cores. With several part files they are
+        this process and ``threads - 1`` helper processes (no more than there are files);
+        with one, threads of this process. A ``memory_limit`` may use fewer.
+    chunk_shards
+        Shards of customers per part file, at least 1; default: chosen from the scenario's
+        size and the workers, as above.
+    memory_limit
+        Bytes that the estimated peak memory of all workers must stay under; default: no
+        limit.
+    progress
+        Called after each shard with (shards done, shards in all, rows so far), from the
+        thread that folds the shard in: it should return quickly.
+
+    Returns
+    -------
+    Manifest
+        What ``out/manifest.json`` now holds: row and label counts, files with their SHA-256,
+        and the content hash of the transactions.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``format``, ``threads`` or ``chunk_shards`` below 1, or a
+        ``memory_limit`` too small for the scenario (naming the least it allows).
+    ScenarioError
+        When the scenario cannot be resolved (fewer merchants than the ``india`` preset
+        needs).
+    OutputExistsError
+        When ``out`` is a file, or a non-empty directory and ``overwrite`` is not given.
+    UnsafeOutputError
+        When ``out`` is a directory fraudforge refuses to replace (the working directory or
+        one of its parents, the home directory, the root) or, with ``overwrite``, one without
+        a ``manifest.json``.
+
+    Examples
+    --------
+    >>> from fraudforge import Scenario, generate, scan_dataset
+    >>> manifest = generate(Scenario(customers=1_000, days=30), "data")
+    >>> manifest.rows["transactions"] == scan_dataset("data").collect().height
+    True
     """
     scenario = scenario or Scenario()
     check_options(format, chunk_shards, "chunk_shards")
@@ -356,7 +411,28 @@ def finish_dataset(
 
 def read_manifest(path: str | Path) -> Manifest:
     """Load ``manifest.json`` of a dataset directory; a dataset of a schema version this
-    fraudforge does not read (``schema.READABLE_VERSIONS``) is a ``SchemaVersionError``."""
+    fraudforge does not read (``schema.READABLE_VERSIONS``) is a ``SchemaVersionError``.
+
+    Parameters
+    ----------
+    path
+        A dataset directory written by ``generate``, or its ``manifest.json``.
+
+    Returns
+    -------
+    Manifest
+        The manifest as written.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file (a directory without ``manifest.json``).
+    SchemaVersionError
+        When the dataset's schema version is not one this fraudforge reads; the message says
+        how to regenerate it. A ``ValueError``.
+    msgspec.DecodeError
+        When the file is not a manifest (not JSON, or fields missing or of the wrong type).
+    """
     p = Path(path)
     p = p / "manifest.json" if p.is_dir() else p
     m = msgspec.json.decode(p.read_bytes(), type=Manifest)
@@ -368,7 +444,31 @@ def read_manifest(path: str | Path) -> Manifest:
 def scan_dataset(path: str | Path, table: str = "transactions") -> pl.LazyFrame:
     """A written dataset's table as a LazyFrame (``transactions``, ``customers``, ``merchants``).
     The transactions of a version 2 dataset, written before the session columns existed, come
-    with those columns null (unknown), in the schema's order."""
+    with those columns null (unknown), in the schema's order.
+
+    Parameters
+    ----------
+    path
+        A dataset directory written by ``generate``.
+    table
+        ``"transactions"``, ``"customers"`` or ``"merchants"``.
+
+    Returns
+    -------
+    polars.LazyFrame
+        A scan of the table's files in order (Parquet or Arrow IPC, as the manifest records),
+        read only when collected or sunk.
+
+    Raises
+    ------
+    ValueError
+        For another ``table``.
+    FileNotFoundError
+        When ``path`` has no ``manifest.json``.
+    SchemaVersionError
+        When the dataset's schema version is not one this fraudforge reads
+        (``read_manifest``).
+    """
     if table not in TABLES:
         raise ValueError(f"table {table!r} is unknown: allowed are {', '.join(TABLES)}")
     m = read_manifest(path)
@@ -385,7 +485,30 @@ def scan_dataset(path: str | Path, table: str = "transactions") -> pl.LazyFrame:
 
 
 def dataset_hash(path: str | Path) -> str:
-    """Recompute the content hash of a written dataset's transactions."""
+    """Recompute the content hash of a written dataset's transactions.
+
+    The files are read one at a time; the hash depends on the rows and their order, not on how
+    they are split into files, so it checks a copy or a re-generation against the manifest.
+
+    Parameters
+    ----------
+    path
+        A dataset directory written by ``generate``.
+
+    Returns
+    -------
+    str
+        ``"ROWS:SHA256"``: the row count and the hex SHA-256 of the per-row hashes, equal to
+        the manifest's ``content_hash`` while the transactions are as written.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` has no ``manifest.json`` or a transactions file it lists is missing.
+    SchemaVersionError
+        When the dataset's schema version is not one this fraudforge reads
+        (``read_manifest``).
+    """
     hasher = ContentHasher()
     m = read_manifest(path)
     root = Path(path)

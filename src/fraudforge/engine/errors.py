@@ -8,7 +8,22 @@ from fraudforge.foundation.errors import FraudforgeError, OutputExistsError, Uns
 
 
 class ScenarioError(FraudforgeError, ValueError):
-    """An invalid Scenario field: names the field, the value given and what is allowed."""
+    """An invalid Scenario field: names the field, the value given and what is allowed.
+
+    The three are kept as attributes of the same names, so a caller (a form, a config editor)
+    can point at the field without parsing the message.
+
+    Parameters
+    ----------
+    field
+        The field's name as a user writes it: a Scenario field (``customers``), a key of a mix
+        (``fraud_mix.card_testing``), a campaign's field (``campaigns[0].factor``), or
+        ``config`` for a scenario file that cannot be read.
+    value
+        The value given (shown with ``repr``).
+    allowed
+        What is allowed instead, in words (``1 to 2,000,000,000``).
+    """
 
     def __init__(self, field: str, value: Any, allowed: str) -> None:
         self.field = field

@@ -99,7 +99,38 @@ def _detail(s: ResolvedScenario) -> str:
 def scan(
     scenario: Scenario | ResolvedScenario | None = None, *, threads: int | None = None
 ) -> pl.LazyFrame:
-    """The transactions of a scenario as a LazyFrame that streams shard by shard."""
+    """The transactions of a scenario as a LazyFrame that streams shard by shard.
+
+    The scenario's world (merchants, the schedule of incidents that span shards) is built
+    now; the shards are generated when the frame is collected or sunk, a few ahead of the
+    consumer, so memory holds a handful of shards whatever the scenario's size. The rows are
+    those ``generate`` writes, in the same order.
+
+    Parameters
+    ----------
+    scenario
+        What to generate, as given or already resolved; default: ``Scenario()``.
+    threads
+        Threads generating shards ahead of the consumer, at least 1; default: the usable
+        cores.
+
+    Returns
+    -------
+    polars.LazyFrame
+        The transactions table (``schema.TRANSACTIONS``), one shard after another.
+
+    Raises
+    ------
+    ScenarioError
+        When the scenario cannot be resolved (fewer merchants than the ``india`` preset
+        needs).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from fraudforge import Scenario, scan
+    >>> fraud = scan(Scenario(customers=2_000)).filter(pl.col("is_fraud")).collect()
+    """
     s = _resolve(scenario or Scenario())
     world = build_world(s)
     return shard_source(
@@ -115,7 +146,27 @@ def scan(
 def scan_customers(
     scenario: Scenario | ResolvedScenario | None = None, *, threads: int | None = None
 ) -> pl.LazyFrame:
-    """The customers of a scenario as a LazyFrame that streams shard by shard."""
+    """The customers of a scenario as a LazyFrame that streams shard by shard, as ``scan``
+    streams its transactions: the rows ``generate`` writes to ``customers/``, in order.
+
+    Parameters
+    ----------
+    scenario
+        What to generate, as given or already resolved; default: ``Scenario()``.
+    threads
+        Threads generating shards ahead of the consumer, at least 1; default: the usable
+        cores.
+
+    Returns
+    -------
+    polars.LazyFrame
+        The customers table (``schema.CUSTOMERS``), one shard after another.
+
+    Raises
+    ------
+    ScenarioError
+        When the scenario cannot be resolved (as ``scan``).
+    """
     s = _resolve(scenario or Scenario())
     world = build_world(s)
     return shard_source(

@@ -94,7 +94,26 @@ class Scenario(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Scenario:
-        """Build from a plain mapping, turning type errors into ``ScenarioError``."""
+        """Build from a plain mapping, turning type errors into ``ScenarioError``.
+
+        Parameters
+        ----------
+        data
+            Field names to values, as a TOML, YAML or JSON reader gives them: numbers and
+            dates may be strings (``"100"``, ``"2025-09-01"``), campaigns a list of tables.
+            Fields left out take their defaults.
+
+        Returns
+        -------
+        Scenario
+            The validated scenario.
+
+        Raises
+        ------
+        ScenarioError
+            For an unknown field, a value of the wrong type or out of its range, naming the
+            field and what is allowed.
+        """
         try:
             return msgspec.convert(data, cls, strict=False)
         except msgspec.ValidationError as exc:
@@ -102,11 +121,50 @@ class Scenario(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:
-        """Load a scenario from a ``.toml``, ``.yaml`` or ``.yml`` file."""
+        """Load a scenario from a ``.toml``, ``.yaml`` or ``.yml`` file (``load_scenario``).
+
+        Parameters
+        ----------
+        path
+            The scenario file; its suffix picks the format.
+
+        Returns
+        -------
+        Scenario
+            The validated scenario.
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``path`` does not exist or is a directory.
+        ScenarioError
+            For another suffix, a file that does not parse, or an invalid field.
+        """
         return load_scenario(path)
 
     def replace(self, **changes: Any) -> Scenario:
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        Parameters
+        ----------
+        **changes
+            Field names to their new values, of the fields' own types (``days=30``,
+            ``start_date=datetime.date(2025, 1, 1)``): unlike ``from_mapping``, nothing is
+            converted. ``None`` puts a preset-defaulted field back to the preset's default.
+
+        Returns
+        -------
+        Scenario
+            The new scenario; this one is unchanged (scenarios are frozen).
+
+        Raises
+        ------
+        ScenarioError
+            When a new value is out of its range or conflicts with another field
+            (``target_rows`` with ``customers``, a field the handbook preset fixes).
+        TypeError
+            For a name that is not a Scenario field.
+        """
         data = msgspec.structs.asdict(self)
         data.update(changes)
         return Scenario(**data)
@@ -181,7 +239,27 @@ _PRESET_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read a Scenario from TOML or YAML; the suffix picks the format."""
+    """Read a Scenario from TOML or YAML; the suffix picks the format.
+
+    Parameters
+    ----------
+    path
+        A ``.toml``, ``.yaml`` or ``.yml`` file (the suffix in any case) whose top level is a
+        table of Scenario fields; values are read as ``Scenario.from_mapping`` reads them.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist or is a directory.
+    ScenarioError
+        For another suffix, a file that does not parse or whose top level is not a table
+        (field ``config``), or an invalid field (named).
+    """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(

@@ -403,6 +403,38 @@ def compute_features(
     ``entity`` (transaction_id and the ENTITY_FEATURES columns, for these transactions)
     supplies merchant-, device- and payee-side values computed across a whole dataset; without
     it they are computed from ``transactions`` alone.
+
+    Parameters
+    ----------
+    transactions
+        Transactions in the engine's schema (``schema.TRANSACTIONS``, Enum columns as
+        generated), in any order. Session columns may be missing (a schema version 2 dataset):
+        their features are then null.
+    customers
+        A table with ``customer_id``, ``home_lat`` and ``home_lon`` for every customer of
+        ``transactions`` (other columns are ignored).
+    outlier
+        The outlier model to score with (a training set's, for features of a test set);
+        default: fitted on these rows (``OutlierModel.fit``).
+    with_labels
+        Append the label columns (``schema.TRAINING_LABELS``) after the features.
+    threads
+        Threads the kernels split customers and rows across, at least 1; default: the usable
+        cores.
+    entity
+        ``transaction_id`` and the ``catalog.ENTITY_FEATURES`` columns; a transaction it does
+        not hold gets zeros. Default: computed from ``transactions``.
+
+    Returns
+    -------
+    tuple[polars.DataFrame, OutlierModel]
+        The features table (``transaction_id``, the features in catalogue order with their
+        catalogue types, then the labels if asked), and the outlier model used.
+
+    Raises
+    ------
+    ValueError
+        When a transaction's ``customer_id`` is not in ``customers``.
     """
     df, c = prepare(transactions, customers)
     matrix = None if entity is None else aligned_entity(df, entity)

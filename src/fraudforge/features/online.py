@@ -278,6 +278,30 @@ class OnlineFeatures:
     ``homes`` maps customer_id to (home_lat, home_lon); ``outlier`` is the model fitted by the
     batch pipeline. Feed transactions in time order with ``process``; report confirmed fraud
     with ``add_label`` (it counts from its ``label_known_at`` on).
+
+    Parameters
+    ----------
+    homes
+        Each customer's home coordinates (degrees), by customer_id; kept, not copied. A
+        transaction of a customer not in it is refused.
+    outlier
+        The outlier model of the batch features the scoring model was trained on
+        (``FeaturesManifest.outlier``), so that online values equal batch ones.
+
+    Examples
+    --------
+    The features of a generated dataset's stream (``features.replay`` also reports its
+    confirmed frauds as they become known, as the batch features count them):
+
+    >>> from fraudforge import scan_dataset
+    >>> from fraudforge.features import OnlineFeatures, read_features
+    >>> manifest, _ = read_features("features")
+    >>> customers = scan_dataset("data", "customers").collect()
+    >>> online = OnlineFeatures.from_customers(customers, manifest.outlier)
+    >>> stream = scan_dataset("data").sort("timestamp", "transaction_id").collect()
+    >>> values = [online.process(txn) for txn in stream.iter_rows(named=True)]
+    >>> values[0]["txn_count_24h"]
+    0.0
     """
 
     def __init__(self, homes: Mapping[int, tuple[float, float]], outlier: OutlierModel) -> None:
@@ -304,7 +328,21 @@ class OnlineFeatures:
 
     @classmethod
     def from_customers(cls, customers: pl.DataFrame, outlier: OutlierModel) -> OnlineFeatures:
-        """Build from a customers table (customer_id, home_lat, home_lon)."""
+        """Build from a customers table (customer_id, home_lat, home_lon).
+
+        Parameters
+        ----------
+        customers
+            A table with ``customer_id``, ``home_lat`` and ``home_lon`` (other columns are
+            ignored), such as a dataset's ``customers`` table.
+        outlier
+            The outlier model of the batch features (as for the constructor).
+
+        Returns
+        -------
+        OnlineFeatures
+            An empty state for those customers.
+        """
         rows = customers.select("customer_id", "home_lat", "home_lon").iter_rows()
         return cls({cid: (lat, lon) for cid, lat, lon in rows}, outlier)
 
@@ -322,7 +360,24 @@ class OnlineFeatures:
     def check(self, customer_id: int, timestamp: dt.datetime | int) -> None:
         """Raise what ``process`` would for this customer and time (KeyError for an unknown
         customer, ``TimeOrderError`` for a time before the customer's last), changing
-        nothing."""
+        nothing.
+
+        Parameters
+        ----------
+        customer_id
+            The transaction's customer.
+        timestamp
+            The transaction's time: a naive datetime, or microseconds since 1970-01-01
+            as an int.
+
+        Raises
+        ------
+        KeyError
+            When the customer is not in the homes.
+        TimeOrderError
+            When ``timestamp`` is earlier than the customer's last processed transaction (a
+            ``ValueError``).
+        """
         h = self._customers.get(customer_id)
         if h is None and customer_id not in self._homes:
             raise KeyError(f"customer_id {customer_id} is unknown: add it to the customers table")
@@ -330,12 +385,57 @@ class OnlineFeatures:
 
     def process(self, txn: Mapping[str, Any]) -> dict[str, float]:
         """The features of ``txn`` (a transaction in the engine's schema) by catalogue name,
-        then fold it into the state. Timestamps must not go backwards for a customer."""
+        then fold it into the state. Timestamps must not go backwards for a customer.
+
+        Parameters
+        ----------
+        txn
+            One transaction by column name, as a row of the transactions table reads
+            (``iter_rows(named=True)``): ``timestamp`` (a naive datetime, or microseconds
+            since 1970-01-01 as an int), ``customer_id``, ``amount_inr`` (INR), ``lat`` and
+            ``lon`` (degrees), and ``city``, ``category``, ``payment_mode``, ``channel``,
+            ``txn_type`` and ``status`` as the schema's values. Optional (missing or None):
+            ``merchant_id`` (None: a P2P payment to ``counterparty``, the payee's UPI
+            address), ``device_id``, ``transaction_id`` (named in errors) and the session
+            columns (``upi_initiation``, ``payee_handle_age_days``, ``device_bound_days``,
+            ``sim_changed_days``, ``remote_access``). Other keys are ignored.
+
+        Returns
+        -------
+        dict[str, float]
+            Each catalogue feature's value, in ``FEATURE_NAMES`` order.
+
+        Raises
+        ------
+        KeyError
+            For a customer not in the homes, a required key missing, or a value outside the
+            schema's vocabulary.
+        TimeOrderError
+            When ``timestamp`` is earlier than the customer's last processed transaction (a
+            ``ValueError``); the state is unchanged.
+        """
         values = self.process_row(txn)[_CATALOG_COLS].tolist()
         return dict(zip(FEATURE_NAMES, values, strict=True))
 
     def process_row(self, txn: Mapping[str, Any]) -> F64:
-        """As ``process``, returning the feature row in ``finish.LAYOUT`` order."""
+        """As ``process``, returning the feature row in ``layout.LAYOUT`` order.
+
+        Parameters
+        ----------
+        txn
+            One transaction by column name, as ``process`` takes it.
+
+        Returns
+        -------
+        numpy.ndarray
+            The 69 values as float64, in ``layout.LAYOUT`` order (the order the service's
+            compiled models read).
+
+        Raises
+        ------
+        KeyError, TimeOrderError
+            As ``process``.
+        """
         t = to_micros(txn["timestamp"])
         cid = int(txn["customer_id"])
         h = self._history(cid)
@@ -427,7 +527,21 @@ class OnlineFeatures:
     def add_label(
         self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
     ) -> None:
-        """A transaction at this merchant / on this device is confirmed fraud from ``known_at``."""
+        """A transaction at this merchant / on this device is confirmed fraud from ``known_at``.
+
+        The label counts in the merchant's and the device's fraud features of transactions
+        after ``known_at`` (``label_known_at``: when the bank learns it), never before.
+
+        Parameters
+        ----------
+        merchant_id
+            The fraudulent transaction's merchant; None: no merchant (a P2P payment).
+        device_id
+            Its device; None: no device.
+        known_at
+            When the label becomes known: a naive datetime, or microseconds since
+            1970-01-01 as an int.
+        """
         when = to_micros(known_at)
         if merchant_id is not None:
             bisect.insort(self._merchants.labelled(int(merchant_id)).known_fraud, when)
@@ -438,7 +552,13 @@ class OnlineFeatures:
         self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
     ) -> None:
         """Take back one label ``add_label`` added with these arguments (none if it is gone,
-        e.g. its entity was forgotten at the cap)."""
+        e.g. its entity was forgotten at the cap).
+
+        Parameters
+        ----------
+        merchant_id, device_id, known_at
+            As given to ``add_label``.
+        """
         when = to_micros(known_at)
         for table, eid in ((self._merchants, merchant_id), (self._devices, device_id)):
             if eid is None:
@@ -452,7 +572,19 @@ class OnlineFeatures:
 
     def limit_entities(self, cap: int | None) -> None:
         """Keep at most ``cap`` merchants, devices and payees each (None: no limit), forgetting the
-        least recently seen beyond it (see the module's doc for what that costs)."""
+        least recently seen beyond it (see the module's doc for what that costs).
+
+        Parameters
+        ----------
+        cap
+            The most entities of each kind held, at least 1, or None for no limit. Those over
+            it are forgotten now, idle ones first.
+
+        Raises
+        ------
+        ValueError
+            When ``cap`` is below 1.
+        """
         if cap is not None and cap < 1:
             raise ValueError(f"entity cap {cap} is below 1")
         for table in self._tables():
@@ -538,7 +670,24 @@ class OnlineFeatures:
 
     @classmethod
     def from_state(cls, state: Mapping[str, npt.NDArray[Any]]) -> OnlineFeatures:
-        """Rebuild the object ``to_state`` described (its outlier model included)."""
+        """Rebuild the object ``to_state`` described (its outlier model included).
+
+        Parameters
+        ----------
+        state
+            The arrays ``to_state`` returned, by name (as ``numpy.load`` reads them back from
+            an ``.npz`` file).
+
+        Returns
+        -------
+        OnlineFeatures
+            A state that yields the same features as the one saved.
+
+        Raises
+        ------
+        KeyError
+            When an array ``to_state`` writes is missing.
+        """
         median, scale = np.asarray(state["outlier"], dtype=np.float64)
         latlon = state["home_latlon"].tolist()
         homes = dict(zip(state["home_id"].tolist(), map(tuple, latlon), strict=True))

@@ -26,7 +26,23 @@ class OutlierModel(msgspec.Struct, frozen=True):
 
     @classmethod
     def fit(cls, m: F64, amount: F64, *, max_rows: int = FIT_ROWS) -> OutlierModel:
-        """Learn from (up to ``max_rows`` evenly spaced) rows of a feature matrix."""
+        """Learn from (up to ``max_rows`` evenly spaced) rows of a feature matrix.
+
+        Parameters
+        ----------
+        m
+            A (rows, features) matrix in ``layout.LAYOUT`` order whose
+            ``layout.OUTLIER_INPUTS`` columns (customer-side features) are filled.
+        amount
+            The rows' amounts in INR.
+        max_rows
+            At most this many rows, evenly spaced from first to last, are learnt from.
+
+        Returns
+        -------
+        OutlierModel
+            The medians and scaled MADs of the score's inputs.
+        """
         from fraudforge.features.layout import outlier_inputs  # the kernels load on first fit
 
         rows = sample_rows(amount.shape[0], max_rows)
@@ -35,7 +51,20 @@ class OutlierModel(msgspec.Struct, frozen=True):
     @classmethod
     def fit_inputs(cls, x: F64) -> OutlierModel:
         """Learn from the score's inputs of the sampled rows (``outlier_inputs`` at
-        ``sample_rows``), gathered in one piece or batch by batch."""
+        ``sample_rows``), gathered in one piece or batch by batch.
+
+        Parameters
+        ----------
+        x
+            (rows, 9): one row per sampled transaction, the ``layout.OUTLIER_INPUTS`` as the
+            score takes them, then the log amount. With no rows the medians are 0 and the
+            scales 1.
+
+        Returns
+        -------
+        OutlierModel
+            Each column's median and its MAD times 1.4826 (at least 0.001).
+        """
         n = x.shape[0]
         med = np.median(x, axis=0) if n else np.zeros(x.shape[1])
         mad = np.median(np.abs(x - med), axis=0) * 1.4826 if n else np.ones(x.shape[1])

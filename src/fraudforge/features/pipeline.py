@@ -302,6 +302,63 @@ def build_features(
     file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of
     buckets (see ``entity_buckets``). The outlier model is fitted on the first file unless
     given.
+
+    Parameters
+    ----------
+    data
+        A dataset directory written by ``generate`` in Parquet format.
+    out
+        The features directory. It is written as a hidden sibling and renamed into place when
+        complete, so an interrupted run leaves ``out`` as it was.
+    overwrite
+        Replace ``out`` if it is a non-empty directory that fraudforge wrote (it holds a
+        ``features.json``); without it, a non-empty ``out`` is refused.
+    threads
+        Threads the kernels split a batch's customers and rows across, at least 1; default:
+        the usable cores.
+    memory_limit
+        Bytes that the fullest entity bucket must fit in beside the process's fixed memory
+        (``entity_buckets``); default: no limit (buckets of about ``ENTITY_BUCKET_ROWS``
+        rows).
+    outlier
+        The outlier model to score with (a training set's, for features of a test set);
+        default: fitted on the first transactions file.
+    batch_rows
+        Rows of features computed at once, at least 1 (whole customers: a batch ends at the
+        first customer at or after each multiple); a file with more rows is written as one
+        part file per batch.
+    progress
+        Called with ``(step, done, total)``: ``SPLIT_STEP`` in files (with more than one
+        bucket) and ``ENTITY_STEP`` in buckets, then ``CUSTOMER_STEP`` in rows.
+
+    Returns
+    -------
+    FeaturesManifest
+        What ``out/features.json`` now holds: the catalogue's hash, the features, the source
+        dataset and its content hash, the rows, the outlier model and the files.
+
+    Raises
+    ------
+    FeaturesOptionError
+        When ``batch_rows`` is below 1 (a ``ValueError``).
+    FileNotFoundError
+        When ``data`` has no ``manifest.json``.
+    ValueError
+        When ``data`` is in Arrow IPC format, or ``memory_limit`` is too small for its
+        largest transactions file (naming the least it allows).
+    SchemaVersionError
+        When the dataset's schema version is not one this fraudforge reads.
+    OutputExistsError
+        When ``out`` is a file, or a non-empty directory and ``overwrite`` is not given.
+    UnsafeOutputError
+        When ``out`` is a directory fraudforge refuses to replace, or, with ``overwrite``,
+        one without a ``features.json``.
+
+    Examples
+    --------
+    >>> from fraudforge.features import build_features, read_features
+    >>> manifest = build_features("data", "features")
+    >>> manifest, table = read_features("features", dataset="data")
     """
     started = time.perf_counter()
     batch_bounds(np.zeros(0, dtype=np.int64), batch_rows)  # refuse a bad batch size up front
@@ -481,7 +538,19 @@ def finish_features(
 
 class FeaturesMismatchError(FraudforgeError, ValueError):
     """A features directory computed from another dataset than the one it is used with: the
-    rows would still join (transaction ids repeat across seeds and presets), silently wrong."""
+    rows would still join (transaction ids repeat across seeds and presets), silently wrong.
+
+    Parameters
+    ----------
+    features
+        The features directory.
+    data
+        The dataset directory it was to be used with.
+    recorded
+        The source content hash ``features.json`` records.
+    actual
+        ``data``'s content hash (its manifest's).
+    """
 
     def __init__(self, features: Path, data: Path, recorded: str, actual: str) -> None:
         super().__init__(
@@ -496,7 +565,31 @@ def read_features(
 ) -> tuple[FeaturesManifest, pl.LazyFrame]:
     """A features directory's manifest and its table. With ``dataset`` (a dataset directory),
     refuse features whose recorded source content hash is not that dataset's
-    (``FeaturesMismatchError``)."""
+    (``FeaturesMismatchError``).
+
+    Parameters
+    ----------
+    path
+        A features directory written by ``build_features``.
+    dataset
+        The dataset directory the features are to be used with (joined to its transactions,
+        say); default: no check.
+
+    Returns
+    -------
+    tuple[FeaturesManifest, polars.LazyFrame]
+        What ``features.json`` holds, and a scan of the features files in order:
+        ``transaction_id``, the features in catalogue order, then the label columns.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` has no ``features.json``, or ``dataset`` no ``manifest.json``.
+    FeaturesMismatchError
+        When ``dataset`` is given and is not the dataset the features were computed from.
+    SchemaVersionError
+        When ``dataset``'s schema version is not one this fraudforge reads.
+    """
     root = Path(path)
     record = root / "features.json"
     if not record.is_file():

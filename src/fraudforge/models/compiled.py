@@ -206,7 +206,25 @@ class CompiledTrees:
 
     @classmethod
     def from_dump(cls, dump: Mapping[str, Any]) -> CompiledTrees:
-        """Compile ``Booster.dump_model()``'s output (a binary model, numerical splits)."""
+        """Compile ``Booster.dump_model()``'s output (a binary model, numerical splits).
+
+        Parameters
+        ----------
+        dump
+            The mapping ``Booster.dump_model()`` returns, or ``parse_model_text``'s.
+
+        Returns
+        -------
+        CompiledTrees
+            The model's trees as node arrays.
+
+        Raises
+        ------
+        UnsupportedModelError
+            For a model that is not a binary classifier, a categorical split, an unknown
+            missing type, a split on a feature the model does not have, or a dump that lacks
+            a key the walk needs.
+        """
         if int(dump.get("num_tree_per_iteration", 1)) != 1:
             raise UnsupportedModelError(
                 f"model has {dump['num_tree_per_iteration']} trees per iteration: "
@@ -242,7 +260,23 @@ class CompiledTrees:
         """Compile a ``lightgbm.Booster`` (its best iteration, as ``predict`` uses) through its
         text model, as the service reads a registered model (``from_text``), so a model
         compiles to the same doubles whichever way it was loaded; or a ``TextBooster`` (already
-        compiled: its trees are returned)."""
+        compiled: its trees are returned).
+
+        Parameters
+        ----------
+        booster
+            A fitted binary ``lightgbm.Booster``, or a ``TextBooster``.
+
+        Returns
+        -------
+        CompiledTrees
+            The model's trees as node arrays.
+
+        Raises
+        ------
+        UnsupportedModelError
+            For a model the walk does not reproduce (as ``from_dump``).
+        """
         if isinstance(booster, TextBooster):
             return booster.trees
         return cls.from_text(booster.model_to_string())
@@ -250,7 +284,25 @@ class CompiledTrees:
     @classmethod
     def from_text(cls, text: str) -> CompiledTrees:
         """Compile LightGBM's text model (``Booster.model_to_string``, a saved model file)
-        without LightGBM: ``parse_model_text``, then ``from_dump``."""
+        without LightGBM: ``parse_model_text``, then ``from_dump``.
+
+        Parameters
+        ----------
+        text
+            The whole text model.
+
+        Returns
+        -------
+        CompiledTrees
+            The model's trees as node arrays.
+
+        Raises
+        ------
+        ModelTextError
+            For a damaged or truncated text, naming what is wrong.
+        UnsupportedModelError
+            For a model the walk does not reproduce (as ``from_dump``).
+        """
         return cls.from_dump(parse_model_text(text))
 
     def reindexed(self, columns: Sequence[int] | I64) -> CompiledTrees:

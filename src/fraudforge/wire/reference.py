@@ -68,7 +68,24 @@ class ModelSpec:
     @classmethod
     def parse(cls, text: str) -> ModelSpec:
         """The reference ``text`` names (``str`` of the result gives it back); anything else
-        is a ``ModelRefError`` naming the accepted forms."""
+        is a ``ModelRefError`` naming the accepted forms.
+
+        Parameters
+        ----------
+        text
+            ``NAME``, ``NAME:VERSION`` or ``NAME@STAGE`` (``NAME_PATTERN``; a version of
+            digits; a stage of ``STAGES``).
+
+        Returns
+        -------
+        ModelSpec
+            The reference.
+
+        Raises
+        ------
+        ModelRefError
+            For any other text, or an unknown stage.
+        """
         m = _REF.match(text)
         if m is None:
             raise ModelRefError(f"invalid model reference `{text}`: allowed are {FORMS}")
