@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import polars as pl
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.shard import merchants_table
+from fraudforge.engine.streaming import scan, scan_customers
 
 
 @dataclass(frozen=True)

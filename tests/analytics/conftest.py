@@ -11,8 +11,8 @@ import numpy.typing as npt
 import polars as pl
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features import FEATURE_NAMES, compute_features
 
 SCENARIO = Scenario(customers=1_500, days=30, fraud_rate=0.05, anomaly_rate=0.04, seed=21)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from fraudforge.analytics.report import build_report, write_report
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features import compute_features
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -21,7 +21,6 @@ from fraudforge.engine.dataset import (
     scan_dataset,
 )
 from fraudforge.engine.errors import OutputExistsError, SchemaVersionError, UnsafeOutputError
-from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import (
     CUSTOMERS,
@@ -31,6 +30,7 @@ from fraudforge.engine.schema import (
     TRANSACTIONS,
     polars_schema,
 )
+from fraudforge.engine.streaming import scan
 from fraudforge.foundation.hashing import sha256_file
 
 TINY = Scenario(customers=1_500, days=30, seed=11, shard_size=256)
@@ -176,7 +176,7 @@ def test_same_data_in_another_process() -> None:
 
     code = (
         "from fraudforge.engine.dataset import ContentHasher\n"
-        "from fraudforge.engine.scan import scan\n"
+        "from fraudforge.engine.streaming import scan\n"
         "from tests.engine.test_dataset import TINY\n"
         "h = ContentHasher(); h.update(scan(TINY, threads=1).collect()); print(h.hexdigest())\n"
     )

@@ -16,9 +16,9 @@ from fraudforge.engine.calendar import period_calendar
 from fraudforge.engine.errors import ScenarioError
 from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.fraud.schedule import start_profile
-from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Campaign, Scenario
 from fraudforge.engine.shard import IndiaWorld
+from fraudforge.engine.streaming import scan
 from tests.conftest import Dataset
 from tests.helpers import num
 

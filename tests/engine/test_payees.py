@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from fraudforge.engine.legit import N_VENDOR_HABITS, NATIONAL_POOL, vendors
-from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan
 from tests.helpers import num
 
 

@@ -13,9 +13,9 @@ from fraudforge.engine.fraud.parts import ROLE_MAIN
 from fraudforge.engine.fraud.patterns import REGISTRY
 from fraudforge.engine.fraud.patterns.investment_scam import PATTERN
 from fraudforge.engine.population import customer_vpas
-from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.shard import IndiaWorld, build_world
+from fraudforge.engine.streaming import scan
 from tests.conftest import Dataset
 
 INC = "fraud_scenario_id"

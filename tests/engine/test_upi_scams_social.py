@@ -13,8 +13,8 @@ import pytest
 
 from fraudforge.engine.fraud.mechanics import escalating
 from fraudforge.engine.fraud.patterns import REGISTRY
-from fraudforge.engine.scan import scan
 from fraudforge.engine.session import REMOTE_USER_SHARE, in_sessions, remote_user_share
+from fraudforge.engine.streaming import scan
 from tests.conftest import SMALL, Dataset
 
 INC = "fraud_scenario_id"

@@ -10,8 +10,8 @@ import pytest
 
 from fraudforge.engine.fraud.record import Susceptibility
 from fraudforge.engine.fraud.victims import WEIGHT_CAP, People, pick
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from tests.helpers import num
 
 DEFAULT = Scenario(customers=1_500, seed=3)

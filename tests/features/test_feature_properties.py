@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import LABEL_COLUMNS
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.features.catalog import ANOMALY, CATALOG, FEATURE_NAMES, FRAUD, INTERACTION
 from tests.features.test_feature_values import customers_frame, frame, txn

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_series_equal
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import LABEL_COLUMNS
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.features.catalog import DELAYED_LABEL_FEATURES, FEATURE_NAMES
 from fraudforge.features.outlier import OutlierModel

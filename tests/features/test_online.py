@@ -9,8 +9,8 @@ import re
 import polars as pl
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.features.kernels import RETAIN_US
 from fraudforge.features.online import OnlineFeatures, TimeOrderError

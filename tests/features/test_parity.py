@@ -7,8 +7,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.online import OnlineFeatures

@@ -54,7 +54,7 @@ def test_features_refuses_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_transformer_in_input_order() -> None:
     """The transformer returns the batch values in the caller's row order."""
-    from fraudforge.engine.scan import scan, scan_customers
+    from fraudforge.engine.streaming import scan, scan_customers
     from fraudforge.features.batch import compute_features
 
     tx = scan(S).collect()
@@ -122,7 +122,7 @@ def test_transformer_heads_a_pipeline() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from fraudforge.engine.scan import scan, scan_customers
+    from fraudforge.engine.streaming import scan, scan_customers
 
     tx = scan(S).collect()
     customers = scan_customers(S).collect()

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from threadpoolctl import threadpool_limits
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features import compute_features
 from fraudforge.models.data import ModelData, model_data
 from fraudforge.models.splits import time_split

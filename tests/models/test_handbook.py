@@ -8,8 +8,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.models.data import US_PER_DAY, ModelData, model_data
 from fraudforge.models.handbook import (

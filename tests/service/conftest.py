@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 from threadpoolctl import threadpool_limits
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features import compute_features
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.models import FraudModel, ModelData, model_data, train_model

@@ -218,7 +218,7 @@ def test_warm_up_leaves_the_state_and_scores_unchanged(
 
 WARM_CHECK = """
 import numba
-from fraudforge.engine.scan import scan, scan_customers
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features import compute_features, online_kernel
 from fraudforge.features.online import OnlineFeatures

@@ -17,8 +17,8 @@ import polars as pl
 import pytest
 
 from fraudforge.engine.dataset import generate
-from fraudforge.engine.scan import scan
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan
 from fraudforge.features.pipeline import build_features
 from fraudforge.features.replay import load_snapshot, warm_start
 from fraudforge.service.app import create_app

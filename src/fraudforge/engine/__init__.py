@@ -13,9 +13,9 @@ if TYPE_CHECKING:
         scan_dataset,
     )
     from fraudforge.engine.errors import OutputExistsError, ScenarioError, UnsafeOutputError
-    from fraudforge.engine.scan import scan, scan_customers
     from fraudforge.engine.scenario import Scenario, load_scenario
     from fraudforge.engine.schema import CUSTOMERS, LABEL_COLUMNS, MERCHANTS, TRANSACTIONS
+    from fraudforge.engine.streaming import scan, scan_customers
     from fraudforge.engine.taxonomy import ANOMALY_TYPES, FRAUD_TYPES
 
 __getattr__, __dir__ = lazy_exports(__name__)

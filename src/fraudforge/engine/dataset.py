@@ -30,7 +30,6 @@ import polars as pl
 from fraudforge.engine._workers import PartWorker
 from fraudforge.engine.errors import SchemaVersionError
 from fraudforge.engine.memory import GenerationPlan, plan_generation
-from fraudforge.engine.scan import shard_source
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import (
     READABLE_VERSIONS,
@@ -40,6 +39,7 @@ from fraudforge.engine.schema import (
     polars_schema,
 )
 from fraudforge.engine.shard import build_world, shard_tables
+from fraudforge.engine.streaming import shard_source
 from fraudforge.engine.world import World
 from fraudforge.foundation.atomic import check_target, staged_directory
 from fraudforge.foundation.hashing import sha256_file

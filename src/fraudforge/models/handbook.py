@@ -153,8 +153,8 @@ def handbook_data(
 ) -> ModelData:
     """The handbook preset (with ``customers`` / ``seed`` overrides) generated in memory, its
     69 features computed in one batch, as ModelData."""
-    from fraudforge.engine.scan import scan, scan_customers
     from fraudforge.engine.scenario import Scenario
+    from fraudforge.engine.streaming import scan, scan_customers
     from fraudforge.features.batch import compute_features
     from fraudforge.models.data import model_data
 

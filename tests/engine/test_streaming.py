@@ -6,9 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from fraudforge.engine.scan import iter_shards, scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import CUSTOMERS, TRANSACTIONS, polars_schema
+from fraudforge.engine.streaming import iter_shards, scan, scan_customers
 from tests.conftest import Dataset
 
 S = Scenario(customers=800, days=20, seed=5, shard_size=128)
@@ -67,3 +67,21 @@ def test_rows_are_in_customer_time_id_order(small: Dataset) -> None:
     handbook = scan(Scenario(preset="handbook", customers=300, days=20)).collect()
     keys = handbook.select("customer_id", "timestamp", "transaction_id")
     assert keys.equals(keys.sort("customer_id", "timestamp", "transaction_id"))
+
+
+def test_the_top_level_scan_stays_the_function_whatever_was_imported() -> None:
+    """``fraudforge.scan`` is the function after the engine's modules are loaded (the README's
+    ``fraudforge.scan(scenario)`` after a ``generate`` in the same process); a module named like
+    it once shadowed it. Checked in a fresh interpreter, where the lazy exports start empty."""
+    import subprocess
+    import sys
+
+    code = (
+        "import fraudforge, fraudforge.engine.dataset, fraudforge.engine.streaming\n"
+        "fraudforge.generate\n"
+        "lf = fraudforge.scan(fraudforge.Scenario(customers=50, days=2, seed=1))\n"
+        "print(callable(fraudforge.scan), type(lf).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "LazyFrame"]
