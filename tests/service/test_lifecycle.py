@@ -392,11 +392,16 @@ def test_a_failing_snapshot_is_logged_counted_and_the_next_one_still_runs(
         assert r.status_code == 503, r.text
         assert "snapshot to" in r.json()["error"]
         state.rmdir()
-        while not state.is_file():
+        # The file appears when the writer renames it into place; the metric follows just after.
+        while True:
+            text = httpx.get(base + "/metrics").text
+            if (
+                state.is_file()
+                and _metric(text, "fraudforge_snapshot_last_success_timestamp_seconds") > 0
+            ):
+                break
             assert time.monotonic() < deadline, "snapshots did not resume"
             time.sleep(0.05)
-        text = httpx.get(base + "/metrics").text
-    assert _metric(text, "fraudforge_snapshot_last_success_timestamp_seconds") > 0
     failures = [
         r for r in caplog.records if "snapshot" in r.getMessage() and "failed" in r.getMessage()
     ]

@@ -216,6 +216,13 @@ def running_total(group: I64, ts: I64, amount: F64) -> F64:
     return out
 
 
+def customer_days(cust: I64, ts: I64) -> I64:
+    """A group per customer and day (of the epoch seconds ``ts``) for limits a bank applies per
+    account and day, such as UPI's daily limit: two incidents on one customer the same day
+    share it."""
+    return np.asarray(cust, dtype=np.int64) * 1_000_000 + np.asarray(ts, dtype=np.int64) // 86_400
+
+
 def over_limit(group: I64, ts: I64, amount: F64, counts: B, limit: float | F64) -> B:
     """Rows that would take their group's running total of counted rows (``counts``) beyond
     ``limit`` (per row): what a bank refuses, and what therefore does not count further. An

@@ -32,6 +32,7 @@ from fraudforge.engine.fraud.build import (
 )
 from fraudforge.engine.fraud.mechanics import (
     UPI_DAILY_LIMIT_INR,
+    customer_days,
     moved_category,
     over_limit,
     settle,
@@ -83,8 +84,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     step = rng.choice(ROUND_STEPS, size=part.size, p=ROUND_P)
     amount = np.where(p2p, np.floor(amount / step) * step, amount)
     category = np.where(p2p, mkt.CAT["p2p"], mkt.CAT["jewellery"])
-    day = (ts - ctx.t_start) // 86_400
-    upi_room = ~over_limit(part * 1_000 + day, ts, amount, p2p, UPI_DAILY_LIMIT_INR)
+    upi_room = ~over_limit(customer_days(cust, ts), ts, amount, p2p, UPI_DAILY_LIMIT_INR)
     shop = usual_modes(ctx, cust, amount, category, at_pos=np.ones(part.size, dtype=bool))
     mode = np.where(p2p, np.where(upi_room, mkt.MODE["upi"], mkt.MODE["net_banking"]), shop)
     payee = rng.integers(0, ctx.scenario.customers, part.size)

@@ -206,6 +206,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     returns."""
     from fraudforge.engine.fraud.mechanics import (
         UPI_DAILY_LIMIT_INR,
+        customer_days,
         over_limit,
         settle,
         transfer_amounts,
@@ -234,8 +235,8 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         )
         rows["upi_via"] = np.where(upi, mkt.UPI_INITIATION["pay"], -1)
         # UPI's daily limit per victim and day; what the victim tries beyond it is refused.
-        day = deposits.scenario * 100_000 + deposits.t0 // 86_400
-        refused = over_limit(day, rows["ts"], rows["amount"], upi, UPI_DAILY_LIMIT_INR)
+        days = customer_days(rows["cust"], rows["ts"])
+        refused = over_limit(days, rows["ts"], rows["amount"], upi, UPI_DAILY_LIMIT_INR)
         risk = np.where(rows["amount"] > 50_000, RISK_LARGE, RISK)
         settle(ctx, rows, risk=risk, refused=refused)
         # One incident, one report: the confirmation time of every deposit is the same.
