@@ -61,8 +61,8 @@ def build(
     if meta.is_file() and (work / "templates.json").is_file():
         loaded: dict[str, Any] = json.loads(meta.read_text())
         return loaded
-    from fraudforge.engine.scan import scan, scan_customers
     from fraudforge.engine.scenario import Scenario
+    from fraudforge.engine.streaming import scan, scan_customers
     from fraudforge.features.batch import compute_features
     from fraudforge.features.replay import replayed, save_snapshot
     from fraudforge.models import Registry, model_data, train_model

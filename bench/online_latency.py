@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.features.online import OnlineFeatures
 

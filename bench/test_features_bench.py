@@ -15,9 +15,9 @@ import numpy.typing as npt
 import polars as pl
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.schema import TRAINING_LABELS
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import (
     ENTITY_KINDS,
     Columns,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.models.data import ModelData, model_data
 from fraudforge.models.training import train_model

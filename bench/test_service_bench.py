@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from fraudforge.engine.scan import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
+from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features.batch import compute_features
 from fraudforge.features.layout import LAYOUT
 from fraudforge.features.online import OnlineFeatures
