@@ -27,6 +27,7 @@ from fraudforge.features.online import TimeOrderError, check_time_order
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.package import package_version
 from fraudforge.models.registry import CatalogMismatchError
+from fraudforge.service._body import read_body
 from fraudforge.service._errors import (
     ConflictError,
     ForbiddenError,
@@ -274,7 +275,9 @@ async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Score one transaction, or answer a resend with its original result."""
     svc = _service(request)
     scorer = svc.scorer()
-    txn: Transaction = decode(_DECODERS[Transaction], await request.body())
+    txn: Transaction = decode(
+        _DECODERS[Transaction], await read_body(request, svc.settings.max_body_bytes)
+    )
     body = fingerprint(txn)
     replayed = svc.replay(txn, body)
     if replayed is not None:
@@ -295,7 +298,9 @@ async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
     began = time.perf_counter_ns()
     svc = _service(request)
     scorer = svc.scorer()
-    batch: BatchRequest = decode(_DECODERS[BatchRequest], await request.body())
+    batch: BatchRequest = decode(
+        _DECODERS[BatchRequest], await read_body(request, svc.settings.max_body_bytes)
+    )
     txns = batch.transactions
     if len(txns) > svc.settings.max_batch:
         raise TooLargeError(
@@ -354,7 +359,9 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
     The same report again changes nothing (202, ``Idempotent-Replayed: true``)."""
     svc = _service(request)
     scorer = svc.scorer()
-    fb: Feedback = decode(_DECODERS[Feedback], await request.body())
+    fb: Feedback = decode(
+        _DECODERS[Feedback], await read_body(request, svc.settings.max_body_bytes)
+    )
     svc.check_time(fb.known_at, "known_at")
     entry = svc.ledger.get(fb.transaction_id)
     if entry is None:
@@ -485,7 +492,9 @@ async def admin_load(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Load another registered model and swap to it."""
     svc = _service(request)
     svc.scorer()
-    body: LoadModel = decode(_DECODERS[LoadModel], await request.body())
+    body: LoadModel = decode(
+        _DECODERS[LoadModel], await read_body(request, svc.settings.max_body_bytes)
+    )
     try:
         spec = ModelSpec.parse(body.model)
     except ValueError as exc:
@@ -497,7 +506,9 @@ async def admin_promote(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Move a version to a stage in the registry and (with ``serve``) swap to it."""
     svc = _service(request)
     svc.scorer()
-    body: Promote = decode(_DECODERS[Promote], await request.body())
+    body: Promote = decode(
+        _DECODERS[Promote], await read_body(request, svc.settings.max_body_bytes)
+    )
     # with serve: loaded first, stages moved only once it has loaded (one transaction)
     with _model_errors(f"{body.name}:{body.version}", "version"):
         info = await svc.state.promote(body.name, body.version, body.stage, serve=body.serve)
