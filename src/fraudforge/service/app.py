@@ -27,6 +27,7 @@ from fraudforge.features.online import TimeOrderError, check_time_order
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.package import package_version
 from fraudforge.models.registry import CatalogMismatchError
+from fraudforge.service._answer import JsonAnswer
 from fraudforge.service._body import read_body
 from fraudforge.service._errors import (
     ConflictError,
@@ -219,6 +220,8 @@ def _service(request: Request[Any, Any, Any]) -> Service:
 
 
 def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    if headers is None:
+        return JsonAnswer(_ENCODER.encode(value), status)
     return Response(_ENCODER.encode(value), status_code=status, media_type=_JSON, headers=headers)
 
 
@@ -288,7 +291,7 @@ async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
     payload = _ENCODER.encode(result)
     svc.ledger.add(txn.transaction_id, body, payload)
     svc.metrics.decided((result.decision,))
-    return Response(payload, status_code=200, media_type=_JSON)
+    return JsonAnswer(payload)
 
 
 async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
