@@ -82,3 +82,32 @@ def test_state_stays_within_the_window(
         t = h.t[: h.n]
         assert (t[1:] > t[-1] - RETAIN_US).all()
     assert pl.Series([h.n for h in online._customers.values()]).max() < 400  # type: ignore[operator]
+
+
+PROBE_CHECK = """
+from fraudforge.features import kernels
+from fraudforge.features.online import OnlineFeatures
+from fraudforge.features.outlier import OutlierModel
+
+online = OnlineFeatures({7: (19.07, 72.88)}, OutlierModel(median=[0.0] * 9, scale=[1.0] * 9))
+assert not kernels.payee_keys.signatures
+row = online.probe_row()
+assert kernels.payee_keys.signatures, "the probe left the payee key kernel cold"
+assert row is not None and row.shape == (69,)
+assert online.entity_counts()["payees_active"] == 0 and not online.to_state()["cust_id"].size
+print("ok")
+"""
+
+
+def test_probe_row_warms_the_payee_kernel_and_leaves_the_state() -> None:
+    """In a fresh interpreter: ``probe_row`` runs a payment to a payee too, so a service
+    restored from a snapshot (no batch pass, which also runs the kernel) loads the payee key
+    kernel before its first P2P request; the state it is called on stays empty."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE_CHECK], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")

@@ -27,6 +27,8 @@ from fraudforge.features.online import TimeOrderError, check_time_order
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.package import package_version
 from fraudforge.models.registry import CatalogMismatchError
+from fraudforge.service._answer import JsonAnswer
+from fraudforge.service._body import read_body
 from fraudforge.service._errors import (
     ConflictError,
     ForbiddenError,
@@ -218,6 +220,8 @@ def _service(request: Request[Any, Any, Any]) -> Service:
 
 
 def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    if headers is None:
+        return JsonAnswer(_ENCODER.encode(value), status)
     return Response(_ENCODER.encode(value), status_code=status, media_type=_JSON, headers=headers)
 
 
@@ -274,7 +278,9 @@ async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Score one transaction, or answer a resend with its original result."""
     svc = _service(request)
     scorer = svc.scorer()
-    txn: Transaction = decode(_DECODERS[Transaction], await request.body())
+    txn: Transaction = decode(
+        _DECODERS[Transaction], await read_body(request, svc.settings.max_body_bytes)
+    )
     body = fingerprint(txn)
     replayed = svc.replay(txn, body)
     if replayed is not None:
@@ -285,7 +291,7 @@ async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
     payload = _ENCODER.encode(result)
     svc.ledger.add(txn.transaction_id, body, payload)
     svc.metrics.decided((result.decision,))
-    return Response(payload, status_code=200, media_type=_JSON)
+    return JsonAnswer(payload)
 
 
 async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -295,7 +301,9 @@ async def score_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
     began = time.perf_counter_ns()
     svc = _service(request)
     scorer = svc.scorer()
-    batch: BatchRequest = decode(_DECODERS[BatchRequest], await request.body())
+    batch: BatchRequest = decode(
+        _DECODERS[BatchRequest], await read_body(request, svc.settings.max_body_bytes)
+    )
     txns = batch.transactions
     if len(txns) > svc.settings.max_batch:
         raise TooLargeError(
@@ -354,7 +362,9 @@ async def feedback(request: Request[Any, Any, Any]) -> Response[bytes]:
     The same report again changes nothing (202, ``Idempotent-Replayed: true``)."""
     svc = _service(request)
     scorer = svc.scorer()
-    fb: Feedback = decode(_DECODERS[Feedback], await request.body())
+    fb: Feedback = decode(
+        _DECODERS[Feedback], await read_body(request, svc.settings.max_body_bytes)
+    )
     svc.check_time(fb.known_at, "known_at")
     entry = svc.ledger.get(fb.transaction_id)
     if entry is None:
@@ -485,7 +495,9 @@ async def admin_load(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Load another registered model and swap to it."""
     svc = _service(request)
     svc.scorer()
-    body: LoadModel = decode(_DECODERS[LoadModel], await request.body())
+    body: LoadModel = decode(
+        _DECODERS[LoadModel], await read_body(request, svc.settings.max_body_bytes)
+    )
     try:
         spec = ModelSpec.parse(body.model)
     except ValueError as exc:
@@ -497,7 +509,9 @@ async def admin_promote(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Move a version to a stage in the registry and (with ``serve``) swap to it."""
     svc = _service(request)
     svc.scorer()
-    body: Promote = decode(_DECODERS[Promote], await request.body())
+    body: Promote = decode(
+        _DECODERS[Promote], await read_body(request, svc.settings.max_body_bytes)
+    )
     # with serve: loaded first, stages moved only once it has loaded (one transaction)
     with _model_errors(f"{body.name}:{body.version}", "version"):
         info = await svc.state.promote(body.name, body.version, body.stage, serve=body.serve)
