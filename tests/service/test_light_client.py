@@ -10,6 +10,7 @@ pip's message when neither has them."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -70,11 +71,13 @@ class Answer(msgspec.Struct):
 
 
 def _pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """This environment's pip acting on the venv of ``python`` (pip's ``--python``)."""
+    """This environment's pip acting on the venv of ``python`` (pip's ``--python``), without
+    ``PYTHONPATH``: a source tree on it would show pip fraudforge as installed already."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check",
          *args],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, env=env,
     )  # fmt: skip
 
 
