@@ -129,7 +129,24 @@ class Columns:
     known_at: I64
 
 
-def _in_feature_order(df: pl.DataFrame) -> bool:
+_CODES = (
+    ("city", "city"),
+    ("category", "category"),
+    ("payment_mode", "mode"),
+    ("channel", "channel"),
+    ("txn_type", "ttype"),
+)
+FEATURE_ORDER: tuple[str, ...] = ("customer_id", "timestamp", "transaction_id")
+"""The columns that give the rows' feature order, in sort-key order."""
+FEATURE_INPUTS: tuple[str, ...] = (
+    *FEATURE_ORDER, "amount_inr", "merchant_id", "device_id", *(c for c, _ in _CODES), "status",
+    "lat", "lon", "counterparty", *SESSION_INPUTS, "is_fraud", "label_known_at",
+)  # fmt: skip
+"""The transactions columns ``prepare`` reads (a file without the session columns, schema
+version 2, is read without them)."""
+
+
+def in_feature_order(df: pl.DataFrame) -> bool:
     """Whether rows are already ordered by (customer_id, timestamp, transaction_id)."""
     if df.height < 2:
         return True
@@ -143,7 +160,7 @@ def _in_feature_order(df: pl.DataFrame) -> bool:
 def feature_order(transactions: pl.DataFrame) -> pl.DataFrame:
     """The rows ordered by (customer, timestamp, transaction_id): the frame itself when they
     already are (as a generated file's rows are), else a sorted copy."""
-    if _in_feature_order(transactions):
+    if in_feature_order(transactions):
         return transactions
     return transactions.sort("customer_id", "timestamp", "transaction_id")
 
@@ -212,15 +229,6 @@ def _session(df: pl.DataFrame, column: str) -> pl.Expr:
     if column not in df.columns:
         return pl.lit(None, pl.Int64).alias(column)
     return pl.col(column).to_physical()
-
-
-_CODES = (
-    ("city", "city"),
-    ("category", "category"),
-    ("payment_mode", "mode"),
-    ("channel", "channel"),
-    ("txn_type", "ttype"),
-)
 
 
 def _starts(keys: I64) -> I64:

@@ -411,47 +411,71 @@ def write_feature_part(
     from ``work/.entity``, into ``work/features/part-INDEX.parquet`` (or, when the file has
     more than ``batch_rows`` rows, ``part-INDEX-BATCH.parquet`` per batch of whole customers).
 
-    The file is read once and put in feature order; each batch's kernel inputs and matrix are
-    computed, then written by a background thread while the next is computed (memory holds the
-    file's rows and two batches); ``progress`` gets the file's rows done after each batch.
-    Without ``outlier`` the model is fitted on this file, exactly as on its whole matrix."""
-    from fraudforge.features.batch import (
-        aligned_entity,
-        feature_matrix,
-        feature_order,
-        prepare,
-        to_frame,
-    )
+    The file streams: its ordering columns are read first, to cut batches of whole customers
+    and align the entity results, then each batch's rows alone (``file_batches``); each batch's
+    kernel inputs and matrix are computed, then written by a background thread while the next
+    is computed (memory holds two batches, not the file); ``progress`` gets the file's rows
+    done after each batch. Without ``outlier`` the model is fitted on this file, exactly as on
+    its whole matrix."""
+    from fraudforge.features.batch import aligned_entity, feature_matrix, prepare, to_frame
 
-    tx = feature_order(pl.read_parquet(path))
-    entity = aligned_entity(tx, _entity_for(work / ".entity", index))
-    bounds = batch_bounds(tx["customer_id"].to_numpy(), batch_rows)
+    keys, rows = file_batches(path)
+    entity = aligned_entity(keys, _entity_for(work / ".entity", index))
+    bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
+    n = keys.height
+    del keys
     split = len(bounds) > 2
 
     def columns(lo: int, hi: int) -> Columns:
-        return prepare(tx.slice(lo, hi - lo), customers)[1]
+        return prepare(rows(lo, hi), customers)[1]
 
     model = outlier if outlier is not None or not split else _fit_outlier(columns, bounds, threads)
     files: list[str] = []
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending: Future[None] | None = None
         for b, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-            df, batch = prepare(tx.slice(lo, hi - lo), customers)
+            df, batch = prepare(rows(lo, hi), customers)
             m, model = feature_matrix(batch, outlier=model, threads=threads, entity=entity[lo:hi])
             frame = to_frame(batch.transaction_id, m, df.select(TRAINING_LABELS))
+            del df, batch, m
             name = f"features/part-{index:05d}" + (f"-{b:03d}" if split else "") + ".parquet"
             if pending is not None:
                 pending.result()
             pending = writer.submit(
                 frame.write_parquet, work / name, compression="zstd", compression_level=1
             )
+            del frame
             files.append(name)
             if progress is not None:
                 progress(hi)
         if pending is not None:
             pending.result()
     assert model is not None
-    return FeaturePart(files=files, rows=tx.height, outlier=model)
+    return FeaturePart(files=files, rows=n, outlier=model)
+
+
+def file_batches(path: Path) -> tuple[pl.DataFrame, Callable[[int, int], pl.DataFrame]]:
+    """A transactions file's ordering columns (``batch.FEATURE_ORDER``), rows in feature order,
+    and a reader of its rows [lo, hi) in that order, with the columns the features read.
+
+    A generated file's rows are in feature order already (docs/schema.md): a batch is a slice
+    of the file, read from its own row groups, so the whole file is never in memory. A file in
+    another order is read whole and sorted once, as before batches streamed."""
+    from fraudforge.features.batch import (
+        FEATURE_INPUTS,
+        FEATURE_ORDER,
+        feature_order,
+        in_feature_order,
+    )
+
+    present = pl.read_parquet_schema(path)
+    wanted = [c for c in dict.fromkeys((*FEATURE_INPUTS, *TRAINING_LABELS)) if c in present]
+    keys = pl.read_parquet(path, columns=list(FEATURE_ORDER))
+    if in_feature_order(keys):
+        scan = pl.scan_parquet(path).select(wanted)
+        return keys, lambda lo, hi: scan.slice(lo, hi - lo).collect()
+    whole = feature_order(pl.read_parquet(path, columns=wanted))
+    return whole.select(FEATURE_ORDER), lambda lo, hi: whole.slice(lo, hi - lo)
 
 
 def finish_features(
