@@ -56,8 +56,11 @@ def catalog_hash() -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-ENTITY_BUCKET_ROWS = 2_000_000
-"""Rows per merchant (or device) bucket in the entity phase by default: its memory bound."""
+ENTITY_BUCKET_ROWS = 1_000_000
+"""Rows of the dataset per merchant (or device) bucket in the entity phase by default: its
+memory bound. A row goes to its merchant's (or payee's) bucket and to its device's, so a
+bucket holds up to about twice this many tagged rows (1.98 GiB peak at 10M rows with 2M per
+bucket, about 4M tagged rows each)."""
 FEATURE_BATCH_ROWS = 400_000
 """Rows per batch of the customer phase (whole customers, cut at the first customer at or after
 each multiple): the rows whose feature matrix is in memory at once, one output file each when
@@ -206,8 +209,9 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     """Merchant-, device- and payee-side features of one bucket's rows ``part`` (``tag_file``'s
     rows of every file whose merchant, device or payee is in the bucket): each kind's rows go
     through the entity kernel in (entity, timestamp, transaction_id) order, the kinds side by
-    side, and the results are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
-    from fraudforge.features.batch import ENTITY_KINDS, entity_arrays, payee_ids, time_order
+    side, and the results, rows of that kind only in that order (the customer phase joins them
+    by transaction_id), are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
+    from fraudforge.features.batch import ENTITY_KINDS, entity_rows, payee_ids, time_order
 
     if part.height == 0:
         return
@@ -217,6 +221,7 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     is_fraud = part["is_fraud"].to_numpy()
     known_at = part["label_known_at"].dt.epoch("us").to_numpy()
     transaction_id = part["transaction_id"].to_numpy()
+    source = part["source"].to_numpy()
     by_time = time_order(t, transaction_id)
     ids = {
         "merchant": part[_MERCHANT].fill_null(-1).to_numpy(),
@@ -226,20 +231,23 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
 
     def run(i: int) -> None:
         kind = ENTITY_KINDS[i]
-        inside = part[f"in_{kind.name}"].to_numpy()
-        entity = np.where(inside, ids[kind.name], -1)
-        values = entity_arrays(
+        entity = np.where(part[f"in_{kind.name}"].to_numpy(), ids[kind.name], -1)
+        order, values = entity_rows(
             entity, t, customer, amount, is_fraud, known_at, transaction_id,
             wide=kind.wide, by_time=by_time,
         )  # fmt: skip
-        out = (
-            part.select("transaction_id", "source")
-            .with_columns(**{name: pl.Series(values[:, j]) for name, j in kind.features})
-            .filter(pl.Series(inside))
+        del entity
+        out = pl.DataFrame(
+            {
+                "transaction_id": transaction_id[order],
+                "source": source[order],
+                **{name: values[:, j] for name, j in kind.features},
+            }
         )
+        del order, values
         (work / kind.name).mkdir(parents=True, exist_ok=True)
-        for (source,), rows in out.group_by("source"):
-            rows.drop("source").write_ipc(work / kind.name / f"{source:05d}-{bucket:05d}.arrow")
+        for (src,), rows in out.group_by("source"):
+            rows.drop("source").write_ipc(work / kind.name / f"{src:05d}-{bucket:05d}.arrow")
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(run, range(len(ENTITY_KINDS))))
@@ -301,10 +309,14 @@ def build_features(
     from a first, bucketed pass over all files; customer-side features from each file alone (a
     file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of
     buckets (see ``entity_buckets``). The outlier model is fitted on the first file unless
-    given.
+    given. Large freed blocks go back to the system from here on (``return_freed_memory``):
+    without it, glibc keeps them and the peak nearly doubles.
     """
+    from fraudforge.foundation.machine import return_freed_memory
+
     started = time.perf_counter()
     batch_bounds(np.zeros(0, dtype=np.int64), batch_rows)  # refuse a bad batch size up front
+    return_freed_memory()
     src, manifest = source_dataset(data)
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
