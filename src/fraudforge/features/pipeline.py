@@ -68,12 +68,14 @@ a transactions file has several, and the step of the progress."""
 FEATURES_BASE_BYTES = 600 * 1024**2
 """A features process's interpreter and libraries (Numba and LLVM included), with no data."""
 FEATURE_ROW_BYTES = 300
-"""Peak memory per row of the largest transactions file in the customer phase: its rows and its
+"""Peak memory per row of the largest transactions file, in the phase that holds most of one
+file: its entity columns split into buckets, or in the customer phase its ordering columns and
 entity results, held while its batches are computed."""
 FEATURE_BATCH_ROW_BYTES = 2_000
-"""Peak memory per row of a customer-phase batch: its kernel inputs, feature matrix and output
-table, twice (one batch is written while the next is computed). With ``FEATURE_ROW_BYTES``,
-rounded up from ``fraudforge bench scale`` (1,792 MiB at 30M rows, files of 2M rows)."""
+"""Peak memory per row of a customer-phase batch: its rows, kernel inputs, feature matrix and
+output table, twice (one batch is written while the next is computed). With
+``FEATURE_ROW_BYTES``, an upper bound: at 30M rows (files of 2M rows) it gives 2.0 GiB where
+`fraudforge features` peaked at 1.33 GiB (1.09 GiB in the customer phase)."""
 ENTITY_ROW_BYTES = 400
 """Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
 CUSTOMER_ROW_BYTES = 64
@@ -304,13 +306,15 @@ def build_features(
     to ``progress`` (``ENTITY_STEP`` in buckets, then ``CUSTOMER_STEP`` in rows, batch by
     batch).
 
-    Memory holds one entity bucket, or one transactions file and two batches of at most about
-    ``batch_rows`` rows of its features, at a time: merchant- and device-side features come
-    from a first, bucketed pass over all files; customer-side features from each file alone (a
-    file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of
-    buckets (see ``entity_buckets``). The outlier model is fitted on the first file unless
-    given. Large freed blocks go back to the system from here on (``return_freed_memory``):
-    without it, glibc keeps them and the peak nearly doubles.
+    Memory holds one entity bucket, or one transactions file's ordering columns and entity
+    results and two batches of at most about ``batch_rows`` rows of its features, at a time:
+    merchant- and device-side features come from a first, bucketed pass over all files;
+    customer-side features from each file alone (a file holds whole shards, so whole
+    customers), each batch's rows read from the file on their own (``file_batches``).
+    ``memory_limit`` (bytes) sets the number of buckets (see ``entity_buckets``). The outlier
+    model is fitted on the first file unless given. Large freed blocks go back to the system
+    from here on (``return_freed_memory``): without it, glibc keeps them and the peak nearly
+    doubles.
     """
     from fraudforge.foundation.machine import return_freed_memory
 
