@@ -149,8 +149,10 @@ def test_batch_bounds_cut_at_customer_starts() -> None:
         batch_bounds(customer, 0)
 
 
-def test_batches_equal_whole_files(tmp_path: Path) -> None:
-    """Features computed in batches of a few hundred rows (several output files per
+@pytest.mark.parametrize("batch_rows", [40, 500, 1_777])
+def test_batches_equal_whole_files(tmp_path: Path, batch_rows: int) -> None:
+    """Features computed in batches (a few customers, a few hundred rows, or cuts that fall
+    mid-customer; each batch's rows read alone from the file, several output files per
     transactions file, the outlier model gathered batch by batch) equal those of whole files,
     value for value, with the same outlier model; progress counts rows within a file."""
     data = tmp_path / "data"
@@ -162,7 +164,7 @@ def test_batches_equal_whole_files(tmp_path: Path) -> None:
     batched = build_features(
         data,
         tmp_path / "batched",
-        batch_rows=500,
+        batch_rows=batch_rows,
         progress=lambda step, done, total: reports.append((step, done, total)),
     )
     assert len(whole.files) == 2
@@ -177,3 +179,27 @@ def test_batches_equal_whole_files(tmp_path: Path) -> None:
     assert counts[0] == 0
     assert counts[-1] == rows
     assert len(set(counts)) > len(whole.files) + 1  # steps within files, not only per file
+
+
+def test_file_batches_read_slices_in_feature_order(tmp_path: Path) -> None:
+    """A generated file's batches are slices of the file with the columns the features read;
+    the same file with its rows shuffled gives the same keys and the same batches (sorted)."""
+    from fraudforge.features.batch import FEATURE_ORDER
+    from fraudforge.features.pipeline import file_batches
+
+    generate(Scenario(customers=150, days=10, seed=3, shard_size=64), tmp_path / "d")
+    path = next((tmp_path / "d" / "transactions").glob("*.parquet"))
+    tx = pl.read_parquet(path)
+    keys, rows = file_batches(path)
+    assert keys.equals(tx.select(FEATURE_ORDER))
+    n = tx.height
+    lo, hi = n // 3, 2 * n // 3
+    got = rows(lo, hi)
+    assert {"card_id", "state", "anomaly_severity"}.isdisjoint(got.columns)  # not read
+    assert got.equals(tx.select(got.columns).slice(lo, hi - lo))
+    shuffled = tmp_path / "shuffled.parquet"
+    tx.sample(fraction=1.0, shuffle=True, seed=1).write_parquet(shuffled)
+    keys2, rows2 = file_batches(shuffled)
+    assert keys2.equals(keys)
+    assert rows2(lo, hi).equals(got)
+    assert rows2(0, n).equals(rows(0, n))

@@ -36,11 +36,13 @@ from fraudforge.features.pipeline import (
     write_feature_part,
 )
 from fraudforge.foundation.atomic import check_target, staged_directory
+from fraudforge.foundation.machine import return_freed_memory
 from fraudforge.foundation.progress import ProgressFn, ignore
 
 
 def _map_file(index: int, path: str, buckets: int) -> list[pa.Table]:
     """One Arrow table per bucket (empty where no row of the file goes there)."""
+    return_freed_memory()  # in the worker process, as locally
     tagged = tag_file(index, path, buckets)
     parts = tagged.partition_by("bucket", as_dict=True)
     empty = tagged.clear()
@@ -49,6 +51,7 @@ def _map_file(index: int, path: str, buckets: int) -> list[pa.Table]:
 
 def _reduce_bucket(bucket: int, work: str, *parts: pa.Table) -> int:
     """Reduce side: one bucket's rows from every file through the local entity kernel."""
+    return_freed_memory()  # in the worker process, as locally
     frames = [pl.from_arrow(p) for p in parts]
     part = pl.concat([f for f in frames if isinstance(f, pl.DataFrame)])
     write_entity_bucket(part, bucket, Path(work))
@@ -85,6 +88,7 @@ class _FeaturePart:
         self.work, self.outlier = work, outlier
 
     def __call__(self, batch: pa.Table) -> pa.Table:
+        return_freed_memory()  # in the worker process, as locally
         out: dict[str, list[object]] = {"file": [], "rows": [], "outlier": [], "files": []}
         for index, path, customers in zip(
             *(batch[c].to_pylist() for c in ("file", "path", "customers")), strict=True

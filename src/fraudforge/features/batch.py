@@ -129,7 +129,24 @@ class Columns:
     known_at: I64
 
 
-def _in_feature_order(df: pl.DataFrame) -> bool:
+_CODES = (
+    ("city", "city"),
+    ("category", "category"),
+    ("payment_mode", "mode"),
+    ("channel", "channel"),
+    ("txn_type", "ttype"),
+)
+FEATURE_ORDER: tuple[str, ...] = ("customer_id", "timestamp", "transaction_id")
+"""The columns that give the rows' feature order, in sort-key order."""
+FEATURE_INPUTS: tuple[str, ...] = (
+    *FEATURE_ORDER, "amount_inr", "merchant_id", "device_id", *(c for c, _ in _CODES), "status",
+    "lat", "lon", "counterparty", *SESSION_INPUTS, "is_fraud", "label_known_at",
+)  # fmt: skip
+"""The transactions columns ``prepare`` reads (a file without the session columns, schema
+version 2, is read without them)."""
+
+
+def in_feature_order(df: pl.DataFrame) -> bool:
     """Whether rows are already ordered by (customer_id, timestamp, transaction_id)."""
     if df.height < 2:
         return True
@@ -143,7 +160,7 @@ def _in_feature_order(df: pl.DataFrame) -> bool:
 def feature_order(transactions: pl.DataFrame) -> pl.DataFrame:
     """The rows ordered by (customer, timestamp, transaction_id): the frame itself when they
     already are (as a generated file's rows are), else a sorted copy."""
-    if _in_feature_order(transactions):
+    if in_feature_order(transactions):
         return transactions
     return transactions.sort("customer_id", "timestamp", "transaction_id")
 
@@ -212,15 +229,6 @@ def _session(df: pl.DataFrame, column: str) -> pl.Expr:
     if column not in df.columns:
         return pl.lit(None, pl.Int64).alias(column)
     return pl.col(column).to_physical()
-
-
-_CODES = (
-    ("city", "city"),
-    ("category", "category"),
-    ("payment_mode", "mode"),
-    ("channel", "channel"),
-    ("txn_type", "ttype"),
-)
 
 
 def _starts(keys: I64) -> I64:
@@ -303,21 +311,42 @@ def entity_arrays(
     device or payee; entity < 0 means none and gets zeros), on plain arrays in any row order
     (every row of an entity present). ``by_time`` is ``time_order(t, transaction_id)`` when the
     caller already has it."""
-    n = entity.shape[0]
-    out = np.zeros((n, k.N_ENTITY_OUT))
+    out = np.zeros((entity.shape[0], k.N_ENTITY_OUT))
+    order, values = entity_rows(
+        entity, t, customer, amount, is_fraud, known_at, transaction_id, wide=wide, by_time=by_time
+    )
+    out[order] = values
+    return out
+
+
+def entity_rows(
+    entity: I64,
+    t: I64,
+    customer: I64,
+    amount: F64,
+    is_fraud: npt.NDArray[np.bool_],
+    known_at: I64,
+    transaction_id: I64,
+    *,
+    wide: bool,
+    by_time: I64 | None = None,
+) -> tuple[I64, F64]:
+    """The rows that have an entity (entity >= 0), in (entity, timestamp, transaction_id)
+    order, and the entity kernel's outputs for them, (len(rows), ``kernels.N_ENTITY_OUT``):
+    ``entity_arrays`` without the zero rows, for a caller that keeps only rows with an entity
+    (the entity phase's buckets, whose memory is then that of the rows it keeps)."""
     if not (entity >= 0).any():
-        return out
+        return np.zeros(0, dtype=np.int64), np.zeros((0, k.N_ENTITY_OUT))
     timed = time_order(t, transaction_id) if by_time is None else by_time
     timed = timed[entity[timed] >= 0]
     # A stable sort by entity keeps each entity's rows in (timestamp, transaction_id) order.
     order = timed[np.argsort(entity[timed], kind="stable")]
-    e_out = np.empty((order.size, k.N_ENTITY_OUT))
+    values = np.empty((order.size, k.N_ENTITY_OUT))
     k.entity_pass(
         _starts(entity[order]), t[order], customer[order], amount[order], is_fraud[order],
-        known_at[order], wide, e_out,
+        known_at[order], wide, values,
     )  # fmt: skip
-    out[order] = e_out
-    return out
+    return order, values
 
 
 def feature_matrix(

@@ -56,8 +56,11 @@ def catalog_hash() -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-ENTITY_BUCKET_ROWS = 2_000_000
-"""Rows per merchant (or device) bucket in the entity phase by default: its memory bound."""
+ENTITY_BUCKET_ROWS = 1_000_000
+"""Rows of the dataset per merchant (or device) bucket in the entity phase by default: its
+memory bound. A row goes to its merchant's (or payee's) bucket and to its device's, so a
+bucket holds up to about twice this many tagged rows (1.98 GiB peak at 10M rows with 2M per
+bucket, about 4M tagged rows each)."""
 FEATURE_BATCH_ROWS = 400_000
 """Rows per batch of the customer phase (whole customers, cut at the first customer at or after
 each multiple): the rows whose feature matrix is in memory at once, one output file each when
@@ -65,12 +68,14 @@ a transactions file has several, and the step of the progress."""
 FEATURES_BASE_BYTES = 600 * 1024**2
 """A features process's interpreter and libraries (Numba and LLVM included), with no data."""
 FEATURE_ROW_BYTES = 300
-"""Peak memory per row of the largest transactions file in the customer phase: its rows and its
+"""Peak memory per row of the largest transactions file, in the phase that holds most of one
+file: its entity columns split into buckets, or in the customer phase its ordering columns and
 entity results, held while its batches are computed."""
 FEATURE_BATCH_ROW_BYTES = 2_000
-"""Peak memory per row of a customer-phase batch: its kernel inputs, feature matrix and output
-table, twice (one batch is written while the next is computed). With ``FEATURE_ROW_BYTES``,
-rounded up from ``fraudforge bench scale`` (1,792 MiB at 30M rows, files of 2M rows)."""
+"""Peak memory per row of a customer-phase batch: its rows, kernel inputs, feature matrix and
+output table, twice (one batch is written while the next is computed). With
+``FEATURE_ROW_BYTES``, an upper bound: at 30M rows (files of 2M rows) it gives 2.0 GiB where
+`fraudforge features` peaked at 1.33 GiB (1.09 GiB in the customer phase)."""
 ENTITY_ROW_BYTES = 400
 """Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
 CUSTOMER_ROW_BYTES = 64
@@ -206,8 +211,9 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     """Merchant-, device- and payee-side features of one bucket's rows ``part`` (``tag_file``'s
     rows of every file whose merchant, device or payee is in the bucket): each kind's rows go
     through the entity kernel in (entity, timestamp, transaction_id) order, the kinds side by
-    side, and the results are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
-    from fraudforge.features.batch import ENTITY_KINDS, entity_arrays, payee_ids, time_order
+    side, and the results, rows of that kind only in that order (the customer phase joins them
+    by transaction_id), are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
+    from fraudforge.features.batch import ENTITY_KINDS, entity_rows, payee_ids, time_order
 
     if part.height == 0:
         return
@@ -217,6 +223,7 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     is_fraud = part["is_fraud"].to_numpy()
     known_at = part["label_known_at"].dt.epoch("us").to_numpy()
     transaction_id = part["transaction_id"].to_numpy()
+    source = part["source"].to_numpy()
     by_time = time_order(t, transaction_id)
     ids = {
         "merchant": part[_MERCHANT].fill_null(-1).to_numpy(),
@@ -226,20 +233,23 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
 
     def run(i: int) -> None:
         kind = ENTITY_KINDS[i]
-        inside = part[f"in_{kind.name}"].to_numpy()
-        entity = np.where(inside, ids[kind.name], -1)
-        values = entity_arrays(
+        entity = np.where(part[f"in_{kind.name}"].to_numpy(), ids[kind.name], -1)
+        order, values = entity_rows(
             entity, t, customer, amount, is_fraud, known_at, transaction_id,
             wide=kind.wide, by_time=by_time,
         )  # fmt: skip
-        out = (
-            part.select("transaction_id", "source")
-            .with_columns(**{name: pl.Series(values[:, j]) for name, j in kind.features})
-            .filter(pl.Series(inside))
+        del entity
+        out = pl.DataFrame(
+            {
+                "transaction_id": transaction_id[order],
+                "source": source[order],
+                **{name: values[:, j] for name, j in kind.features},
+            }
         )
+        del order, values
         (work / kind.name).mkdir(parents=True, exist_ok=True)
-        for (source,), rows in out.group_by("source"):
-            rows.drop("source").write_ipc(work / kind.name / f"{source:05d}-{bucket:05d}.arrow")
+        for (src,), rows in out.group_by("source"):
+            rows.drop("source").write_ipc(work / kind.name / f"{src:05d}-{bucket:05d}.arrow")
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(run, range(len(ENTITY_KINDS))))
@@ -296,12 +306,15 @@ def build_features(
     to ``progress`` (``ENTITY_STEP`` in buckets, then ``CUSTOMER_STEP`` in rows, batch by
     batch).
 
-    Memory holds one entity bucket, or one transactions file and two batches of at most about
-    ``batch_rows`` rows of its features, at a time: merchant- and device-side features come
-    from a first, bucketed pass over all files; customer-side features from each file alone (a
-    file holds whole shards, so whole customers). ``memory_limit`` (bytes) sets the number of
-    buckets (see ``entity_buckets``). The outlier model is fitted on the first file unless
-    given.
+    Memory holds one entity bucket, or one transactions file's ordering columns and entity
+    results and two batches of at most about ``batch_rows`` rows of its features, at a time:
+    merchant- and device-side features come from a first, bucketed pass over all files;
+    customer-side features from each file alone (a file holds whole shards, so whole
+    customers), each batch's rows read from the file on their own (``file_batches``).
+    ``memory_limit`` (bytes) sets the number of buckets (see ``entity_buckets``). The outlier
+    model is fitted on the first file unless given. Large freed blocks go back to the system
+    from here on (``return_freed_memory``): without it, glibc keeps them and the peak nearly
+    doubles.
 
     Parameters
     ----------
@@ -360,8 +373,11 @@ def build_features(
     >>> manifest = build_features("data", "features")
     >>> manifest, table = read_features("features", dataset="data")
     """
+    from fraudforge.foundation.machine import return_freed_memory
+
     started = time.perf_counter()
     batch_bounds(np.zeros(0, dtype=np.int64), batch_rows)  # refuse a bad batch size up front
+    return_freed_memory()
     src, manifest = source_dataset(data)
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
@@ -468,47 +484,71 @@ def write_feature_part(
     from ``work/.entity``, into ``work/features/part-INDEX.parquet`` (or, when the file has
     more than ``batch_rows`` rows, ``part-INDEX-BATCH.parquet`` per batch of whole customers).
 
-    The file is read once and put in feature order; each batch's kernel inputs and matrix are
-    computed, then written by a background thread while the next is computed (memory holds the
-    file's rows and two batches); ``progress`` gets the file's rows done after each batch.
-    Without ``outlier`` the model is fitted on this file, exactly as on its whole matrix."""
-    from fraudforge.features.batch import (
-        aligned_entity,
-        feature_matrix,
-        feature_order,
-        prepare,
-        to_frame,
-    )
+    The file streams: its ordering columns are read first, to cut batches of whole customers
+    and align the entity results, then each batch's rows alone (``file_batches``); each batch's
+    kernel inputs and matrix are computed, then written by a background thread while the next
+    is computed (memory holds two batches, not the file); ``progress`` gets the file's rows
+    done after each batch. Without ``outlier`` the model is fitted on this file, exactly as on
+    its whole matrix."""
+    from fraudforge.features.batch import aligned_entity, feature_matrix, prepare, to_frame
 
-    tx = feature_order(pl.read_parquet(path))
-    entity = aligned_entity(tx, _entity_for(work / ".entity", index))
-    bounds = batch_bounds(tx["customer_id"].to_numpy(), batch_rows)
+    keys, rows = file_batches(path)
+    entity = aligned_entity(keys, _entity_for(work / ".entity", index))
+    bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
+    n = keys.height
+    del keys
     split = len(bounds) > 2
 
     def columns(lo: int, hi: int) -> Columns:
-        return prepare(tx.slice(lo, hi - lo), customers)[1]
+        return prepare(rows(lo, hi), customers)[1]
 
     model = outlier if outlier is not None or not split else _fit_outlier(columns, bounds, threads)
     files: list[str] = []
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending: Future[None] | None = None
         for b, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-            df, batch = prepare(tx.slice(lo, hi - lo), customers)
+            df, batch = prepare(rows(lo, hi), customers)
             m, model = feature_matrix(batch, outlier=model, threads=threads, entity=entity[lo:hi])
             frame = to_frame(batch.transaction_id, m, df.select(TRAINING_LABELS))
+            del df, batch, m
             name = f"features/part-{index:05d}" + (f"-{b:03d}" if split else "") + ".parquet"
             if pending is not None:
                 pending.result()
             pending = writer.submit(
                 frame.write_parquet, work / name, compression="zstd", compression_level=1
             )
+            del frame
             files.append(name)
             if progress is not None:
                 progress(hi)
         if pending is not None:
             pending.result()
     assert model is not None
-    return FeaturePart(files=files, rows=tx.height, outlier=model)
+    return FeaturePart(files=files, rows=n, outlier=model)
+
+
+def file_batches(path: Path) -> tuple[pl.DataFrame, Callable[[int, int], pl.DataFrame]]:
+    """A transactions file's ordering columns (``batch.FEATURE_ORDER``), rows in feature order,
+    and a reader of its rows [lo, hi) in that order, with the columns the features read.
+
+    A generated file's rows are in feature order already (docs/schema.md): a batch is a slice
+    of the file, read from its own row groups, so the whole file is never in memory. A file in
+    another order is read whole and sorted once, as before batches streamed."""
+    from fraudforge.features.batch import (
+        FEATURE_INPUTS,
+        FEATURE_ORDER,
+        feature_order,
+        in_feature_order,
+    )
+
+    present = pl.read_parquet_schema(path)
+    wanted = [c for c in dict.fromkeys((*FEATURE_INPUTS, *TRAINING_LABELS)) if c in present]
+    keys = pl.read_parquet(path, columns=list(FEATURE_ORDER))
+    if in_feature_order(keys):
+        scan = pl.scan_parquet(path).select(wanted)
+        return keys, lambda lo, hi: scan.slice(lo, hi - lo).collect()
+    whole = feature_order(pl.read_parquet(path, columns=wanted))
+    return whole.select(FEATURE_ORDER), lambda lo, hi: whole.slice(lo, hi - lo)
 
 
 def finish_features(
