@@ -22,8 +22,7 @@ import polars as pl
 
 import fraudforge
 from fraudforge.service import Transaction, transactions_of
-
-IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+from fraudforge.wire import IST
 
 
 def upcoming(data: Path, rows: int, *, period: int = 0) -> list[Transaction]:

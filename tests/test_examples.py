@@ -27,6 +27,7 @@ from fraudforge.features import read_features
 from fraudforge.models import Registry
 from fraudforge.service.app import create_app
 from fraudforge.service.scoring import TRANSACTION_FIELDS
+from fraudforge.wire import IST
 from tests.service import conftest as service_fixtures
 from tests.service.conftest import SERVICE_SMALL, Deployment
 from tests.service.live import live_server
@@ -242,8 +243,7 @@ def test_examples_run_in_any_order_and_agree_with_the_service(
     decision counts add up to the service's own (/metrics)."""
     tail = fraudforge.scan_dataset(known_data).sort("timestamp", "transaction_id").tail(300)
     last = tail.collect().row(-1, named=True)
-    ist = dt.timezone(dt.timedelta(hours=5, minutes=30))
-    now = dt.datetime.now(ist).replace(tzinfo=None).isoformat()
+    now = dt.datetime.now(IST).replace(tzinfo=None).isoformat()
     snippet = {k: v for k, v in last.items() if k in TRANSACTION_FIELDS}
     snippet |= {"transaction_id": 10**15, "timestamp": now}
     answer = httpx.post(

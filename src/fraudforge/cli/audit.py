@@ -73,29 +73,25 @@ def _print(report: Any) -> None:
         )
     best = report.most_precise
     if best is not None:
-        out.print(
-            f"most precise rule: {best.text} (precision {best.precision:.3f}, recall "
-            f"{_share(best.recall)}); {report.rows:,} rows audited in {report.seconds:.1f} s",
-            highlight=False,
-            markup=False,
-        )
+        done = f"; {report.rows:,} rows audited in {report.seconds:.1f} s"
+        _rule_line("most precise rule", best, after=done)
     spread = report.most_precise_spread
     if spread is not None and best is not None and spread.text != best.text:
-        out.print(
-            f"most precise rule over {spread.incidents} incidents: {spread.text} (precision "
-            f"{spread.precision:.3f}, recall {_share(spread.recall)})",
-            highlight=False,
-            markup=False,
-        )
+        _rule_line(f"most precise rule over {spread.incidents} incidents", spread)
     held = report.most_precise_held_out
     if held is not None:
-        out.print(
-            f"most precise rule on held-out incidents and customers: {held.text} (precision "
-            f"{held.precision:.3f}, recall {_share(held.recall)} of that half's fraud rows, "
-            f"{held.incidents} incidents)",
-            highlight=False,
-            markup=False,
-        )
+        half = f" of that half's fraud rows, {held.incidents} incidents"
+        _rule_line("most precise rule on held-out incidents and customers", held, recall_of=half)
+
+
+def _rule_line(label: str, rule: Any, *, recall_of: str = "", after: str = "") -> None:
+    """One summary line: ``label: rule (precision P, recall R<recall_of>)<after>``."""
+    out.print(
+        f"{label}: {rule.text} (precision {rule.precision:.3f}, recall {_share(rule.recall)}"
+        f"{recall_of}){after}",
+        highlight=False,
+        markup=False,
+    )
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -34,6 +34,29 @@ def natural_width(table: Table) -> int:
     return max((len(line) for line in text.getvalue().splitlines()), default=0)
 
 
+def _table(
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    keep: Sequence[int],
+    style: Callable[[int, int], str] | None = None,
+) -> Table:
+    """The table of ``rows`` with the columns ``keep`` names (cells never wrap); ``style(row,
+    column)`` may give a cell's rich style."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for i in keep:
+        col = columns[i]
+        table.add_column(col.heading, justify="right" if col.right else "left", no_wrap=True)
+    for r, row in enumerate(rows):
+        cells = []
+        for i in keep:
+            text = row[i]
+            mark = style(r, i) if style is not None else ""
+            cells.append(f"[{mark}]{text}[/{mark}]" if mark and text else text)
+        table.add_row(*cells)
+    return table
+
+
 def fitted_table(
     title: str,
     columns: Sequence[Column],
@@ -51,17 +74,7 @@ def fitted_table(
     keep = [i for i in range(len(columns)) if i not in empty]
     order = sorted((i for i in keep if columns[i].drop), key=lambda i: -columns[i].drop)
     while True:
-        table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-        for i in keep:
-            col = columns[i]
-            table.add_column(col.heading, justify="right" if col.right else "left", no_wrap=True)
-        for r, row in enumerate(rows):
-            cells = []
-            for i in keep:
-                text = row[i]
-                mark = style(r, i) if style is not None else ""
-                cells.append(f"[{mark}]{text}[/{mark}]" if mark and text else text)
-            table.add_row(*cells)
+        table = _table(title, columns, rows, keep, style)
         if natural_width(table) <= console.width or not order:
             left_out = [
                 c.heading for i, c in enumerate(columns) if i not in keep and i not in empty
@@ -95,11 +108,7 @@ def print_wide_or_records(
     """Print ``rows`` as a table when the whole table fits ``console``; otherwise as records,
     one per row: its short cells as ``heading value`` on one line, then each ``long`` cell on
     an indented line of its own, wrapped at the console's width, so nothing is cut."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in columns:
-        table.add_column(col.heading, justify="right" if col.right else "left", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
+    table = _table(title, columns, rows, range(len(columns)))
     if natural_width(table) <= console.width:
         console.print(table)
         return

@@ -289,7 +289,7 @@ def imitate(
         like = same_type_model(rng, legit, rows["txn_type"], lo[part], hi[part], m)
         ok = has[part] & ~keep & (rows["amount"] > 0) & (legit["amount"][like] > 0)
         a = rows["amount"]
-        built = a.copy()
+        built = a.copy()  # Rows assigns in place: ``a`` takes the imitated amounts
         new = np.exp(
             (1 - strength) * np.log(np.maximum(a, 0.01))
             + strength * np.log(np.maximum(legit["amount"][like], 0.01))
