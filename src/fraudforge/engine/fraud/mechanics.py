@@ -216,11 +216,12 @@ def running_total(group: I64, ts: I64, amount: F64) -> F64:
     return out
 
 
-def customer_days(cust: I64, ts: I64) -> I64:
-    """A group per customer and day (of the epoch seconds ``ts``) for limits a bank applies per
-    account and day, such as UPI's daily limit: two incidents on one customer the same day
-    share it."""
-    return np.asarray(cust, dtype=np.int64) * 1_000_000 + np.asarray(ts, dtype=np.int64) // 86_400
+def over_upi_daily_limit(cust: I64, ts: I64, amount: F64, counts: B) -> B:
+    """``over_limit`` for UPI's daily limit, which a bank applies per account and day: the
+    counted rows of one customer on one day (of the epoch seconds ``ts``) share it, across the
+    incidents of a pattern that hit that customer."""
+    day = np.asarray(cust, dtype=np.int64) * 1_000_000 + np.asarray(ts, dtype=np.int64) // 86_400
+    return over_limit(day, ts, amount, counts, UPI_DAILY_LIMIT_INR)
 
 
 def over_limit(group: I64, ts: I64, amount: F64, counts: B, limit: float | F64) -> B:

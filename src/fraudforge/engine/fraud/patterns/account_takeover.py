@@ -42,9 +42,8 @@ from fraudforge.engine.fraud.build import (
 )
 from fraudforge.engine.fraud.mechanics import (
     NEW_DEVICE_LIMIT_INR,
-    UPI_DAILY_LIMIT_INR,
-    customer_days,
     over_limit,
+    over_upi_daily_limit,
     settle,
     transfer_amounts,
 )
@@ -122,9 +121,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     upi = ~banking[part]
     fresh = upi & new_device[part] & (ts - parts.t0[part] < 86_400)
     refused = over_limit(part, ts, amount, fresh, NEW_DEVICE_LIMIT_INR)
-    refused |= over_limit(
-        customer_days(parts.cust[part], ts), ts, amount, upi & ~refused, UPI_DAILY_LIMIT_INR
-    )
+    refused |= over_upi_daily_limit(parts.cust[part], ts, amount, upi & ~refused)
     refused |= over_limit(part, ts, amount, ~upi, BENEFICIARY_LIMIT_INR)
     settle(ctx, rows, risk=np.where(test, 0.0, RISK), refused=refused)
     return label(ctx, rows, parts, part)

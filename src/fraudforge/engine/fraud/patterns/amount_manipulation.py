@@ -31,10 +31,8 @@ from fraudforge.engine.fraud.build import (
     make_rows,
 )
 from fraudforge.engine.fraud.mechanics import (
-    UPI_DAILY_LIMIT_INR,
-    customer_days,
     moved_category,
-    over_limit,
+    over_upi_daily_limit,
     settle,
     usual_modes,
     whole_rupees,
@@ -84,7 +82,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     step = rng.choice(ROUND_STEPS, size=part.size, p=ROUND_P)
     amount = np.where(p2p, np.floor(amount / step) * step, amount)
     category = np.where(p2p, mkt.CAT["p2p"], mkt.CAT["jewellery"])
-    upi_room = ~over_limit(customer_days(cust, ts), ts, amount, p2p, UPI_DAILY_LIMIT_INR)
+    upi_room = ~over_upi_daily_limit(cust, ts, amount, p2p)
     shop = usual_modes(ctx, cust, amount, category, at_pos=np.ones(part.size, dtype=bool))
     mode = np.where(p2p, np.where(upi_room, mkt.MODE["upi"], mkt.MODE["net_banking"]), shop)
     payee = rng.integers(0, ctx.scenario.customers, part.size)

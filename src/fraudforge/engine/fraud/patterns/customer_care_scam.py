@@ -44,10 +44,9 @@ from fraudforge.engine.fraud.build import (
 )
 from fraudforge.engine.fraud.mechanics import (
     NEW_DEVICE_LIMIT_INR,
-    UPI_DAILY_LIMIT_INR,
-    customer_days,
     escalating,
     over_limit,
+    over_upi_daily_limit,
     settle,
     transfer_amounts,
 )
@@ -115,8 +114,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     rows["upi_via"] = np.where(imps, -1, mkt.UPI_INITIATION["pay"])
     upi = ~imps
     refused = over_limit(part, rows["ts"], rows["amount"], upi & new_device, NEW_DEVICE_LIMIT_INR)
-    days = customer_days(rows["cust"], rows["ts"])
-    refused |= over_limit(days, rows["ts"], rows["amount"], upi & ~refused, UPI_DAILY_LIMIT_INR)
+    refused |= over_upi_daily_limit(rows["cust"], rows["ts"], rows["amount"], upi & ~refused)
     refused |= over_limit(part, rows["ts"], rows["amount"], imps, BENEFICIARY_LIMIT_INR)
     settle(ctx, rows, risk=RISK, refused=refused)
     return label(ctx, rows, parts, part)

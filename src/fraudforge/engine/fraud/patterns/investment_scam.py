@@ -205,9 +205,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern: the victims' deposits and the mules'
     returns."""
     from fraudforge.engine.fraud.mechanics import (
-        UPI_DAILY_LIMIT_INR,
-        customer_days,
-        over_limit,
+        over_upi_daily_limit,
         settle,
         transfer_amounts,
     )
@@ -235,8 +233,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         )
         rows["upi_via"] = np.where(upi, mkt.UPI_INITIATION["pay"], -1)
         # UPI's daily limit per victim and day; what the victim tries beyond it is refused.
-        days = customer_days(rows["cust"], rows["ts"])
-        refused = over_limit(days, rows["ts"], rows["amount"], upi, UPI_DAILY_LIMIT_INR)
+        refused = over_upi_daily_limit(rows["cust"], rows["ts"], rows["amount"], upi)
         risk = np.where(rows["amount"] > 50_000, RISK_LARGE, RISK)
         settle(ctx, rows, risk=risk, refused=refused)
         # One incident, one report: the confirmation time of every deposit is the same.

@@ -60,9 +60,8 @@ is not the fraudster's)."""
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
     from fraudforge.engine.fraud.mechanics import (
-        UPI_DAILY_LIMIT_INR,
-        customer_days,
         over_limit,
+        over_upi_daily_limit,
         settle,
         transfer_amounts,
     )
@@ -108,8 +107,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     upi = rows["mode"] == mkt.MODE["upi"]
     refused = over_limit(part, rows["ts"], rows["amount"], upi, NEW_DEVICE_LIMIT_INR)
     refused |= over_limit(part, rows["ts"], rows["amount"], ~upi, NEW_BENEFICIARY_LIMIT_INR)
-    days = customer_days(rows["cust"], rows["ts"])
-    refused |= over_limit(days, rows["ts"], rows["amount"], upi & ~refused, UPI_DAILY_LIMIT_INR)
+    refused |= over_upi_daily_limit(rows["cust"], rows["ts"], rows["amount"], upi & ~refused)
     settle(ctx, rows, risk=RISK, refused=refused)
     return label(ctx, rows, parts, part)
 
