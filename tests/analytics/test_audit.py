@@ -423,15 +423,15 @@ def test_held_out_groups_keep_customers_and_incidents_together() -> None:
     """Exact groups on a hand-made graph: customers 10 and 20 share incident 0 (one group);
     30 and its incident 1 another; 40, genuine only, its own; 50 is in four incidents, more
     than ``HUB_INCIDENTS``, so it links none: each of its fraud rows goes with its incident
-    and its genuine row with itself."""
+    and each of its genuine rows is a group of its own (numbered after the 11 nodes)."""
     from fraudforge.analytics.audit._holdout import HUB_INCIDENTS, groups
 
     assert HUB_INCIDENTS == 3
-    customer = np.array([10, 10, 20, 30, 30, 40, 50, 50, 50, 50, 50])
-    fraud = np.array([1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 0], dtype=bool)
-    incident = np.array([0, -1, 0, 1, -1, -1, 2, 3, 4, 5, -1])
-    # nodes: customers 10, 20, 30, 40, 50 are 0-4; incident k is 5 + k
-    expected = [0, 0, 0, 2, 2, 3, 7, 8, 9, 10, 4]
+    customer = np.array([10, 10, 20, 30, 30, 40, 50, 50, 50, 50, 50, 50])
+    fraud = np.array([1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0], dtype=bool)
+    incident = np.array([0, -1, 0, 1, -1, -1, 2, 3, 4, 5, -1, -1])
+    # nodes: customers 10, 20, 30, 40, 50 are 0-4; incident k is 5 + k; row r after them, 11 + r
+    expected = [0, 0, 0, 2, 2, 3, 7, 8, 9, 10, 21, 22]
     assert groups(customer, incident, fraud).tolist() == expected
 
 

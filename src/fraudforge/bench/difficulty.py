@@ -65,6 +65,18 @@ TARGETS: dict[str, tuple[float, float]] = {
 Say = Callable[[str], None]
 
 
+def auc_standard_error(auc: float, positives: int, negatives: int) -> float:
+    """The standard error of a ROC AUC measured on ``positives`` and ``negatives`` rows
+    (Hanley and McNeil, Radiology 143, 1982): a pattern with a dozen test rows has an AUC that
+    moves by several hundredths with the draw, which a band must allow for."""
+    q1 = auc / (2.0 - auc)
+    q2 = 2.0 * auc * auc / (1.0 + auc)
+    var = (
+        auc * (1.0 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)
+    ) / max(positives * negatives, 1)
+    return float(np.sqrt(max(var, 0.0)))
+
+
 class PatternScore(msgspec.Struct, kw_only=True, frozen=True):
     """One pattern in the test week."""
 

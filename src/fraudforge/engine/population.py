@@ -251,6 +251,18 @@ class Merchants:
     def n(self) -> int:
         return int(self.category.shape[0])
 
+    def custom_shares(self) -> F64:
+        """Each merchant's share of its group's custom (its kind of shop in its city, or
+        online): how busy it is beside the others a customer could pick."""
+        members = self.group_members
+        cum = self.group_cum
+        key = group_key(self.category[members], self.city[members], self.is_online[members])
+        first = np.r_[True, key[1:] != key[:-1]]
+        share = np.where(first, cum - key, np.diff(cum, prepend=0.0))
+        out = np.empty(members.shape[0], dtype=np.float64)
+        out[members] = share
+        return out
+
 
 GROUP_STRIDE = geo.N_CITIES + 1
 

@@ -37,9 +37,12 @@ them: linking through such hubs joins most fraud in one group and leaves no seco
 def groups(customer: I64, incident: I64, fraud: B) -> I64:
     """Each row's group: the connected component of its node in the graph whose nodes are
     customers and incidents and whose edges are fraud rows (a customer in more than
-    ``HUB_INCIDENTS`` incidents links none: their fraud rows go with their incident). Found by
-    union-find with label propagation and pointer jumping; a group is numbered by its smallest
-    node (customers by dense code, then incidents)."""
+    ``HUB_INCIDENTS`` incidents links none: their fraud rows go with their incident, and each
+    of their genuine rows is a group of its own, so both halves hold some of them: with all in
+    one half, the other would hold only the hub's fraud rows and any rule naming the customer
+    would look precise there). Found by union-find with label propagation and pointer jumping;
+    a group is numbered by its smallest node (customers by dense code, then incidents, then a
+    hub's genuine rows by position)."""
     cust, c = np.unique(customer, return_inverse=True)
     n_inc = int(incident.max()) + 1 if fraud.any() else 0
     pairs = np.unique(np.stack([c[fraud], incident[fraud]]), axis=1)
@@ -57,7 +60,9 @@ def groups(customer: I64, incident: I64, fraud: B) -> I64:
             break
     own = label[c]
     by_incident = label[cust.size + np.maximum(incident, 0)]
-    return np.asarray(np.where(fraud & hub[c], by_incident, own), dtype=np.int64)
+    by_row = label.size + np.arange(customer.shape[0], dtype=np.int64)
+    at_hub = np.where(fraud, by_incident, by_row)
+    return np.asarray(np.where(hub[c], at_hub, own), dtype=np.int64)
 
 
 def folds(enc: Encoded) -> I64:

@@ -179,6 +179,17 @@ def label(
     return rows
 
 
+def unlabel(ctx: ShardContext, rows: Rows, genuine: npt.NDArray[np.bool_]) -> Rows:
+    """Clear the fraud labels of the ``genuine`` rows of an incident (rows a fraudster makes
+    that are no one's loss, such as a synthetic identity's paid-back history): no pattern, no
+    incident, and the label delay genuine rows have."""
+    rows["fraud"] = np.where(genuine, 0, rows["fraud"])
+    rows["scenario"] = np.where(genuine, -1, rows["scenario"])
+    delay = int(ctx.scenario.chargeback_delay_days * 86_400)
+    rows["label_delay"] = np.where(genuine, delay, rows["label_delay"])
+    return rows
+
+
 def pick_weighted(rng: np.random.Generator, weight: F64, n: int) -> I64:
     """``n`` indices drawn with probability proportional to ``weight``."""
     cum = np.cumsum(weight)
@@ -347,19 +358,35 @@ def _within_category(rows: Rows, moved: npt.NDArray[np.bool_], built: F64) -> F6
     return np.asarray(np.where(shop & (np.abs(z) > CATEGORY_BAND_Z), built, a), dtype=np.float64)
 
 
+MULE_REUSE = 1.5
+"""Victims one mule account of a scam serves on average. The Ministry of Home Affairs' figures
+to Parliament: 23.02 lakh complaints on the citizen fraud reporting system since 2021 and 26.48
+lakh layer-1 mule accounts shared with banks through the Suspect Registry (the420.in,
+https://the420.in/india-i4c-cybercrime-prevention-cfcfrms-cytrain-sim-blocking-report;
+Asianet Newsable, https://newsable.asianetnews.com/gallery/india/cyber-crime-controls-prevent-rs-8189-crore-loss-since-2021-govt-in-rajya-sabha-rncuib2):
+about one account that received a victim's money per complaint, a few serving many."""
+MULE_MOST_VICTIMS = 4
+"""The most victims a mule account serves: a complaint on the 1930 helpline reaches the bank's
+nodal officer, who freezes the receiving account (Mumbai Police, via Lokmat Times,
+https://www.lokmattimes.com/mumbai/mumbai-police-freeze-rs100-crore-in-cyber-fraud-cases-in-first-seven-months-of-2024-a507/).
+The tail is real (an account linked to 14 complaints in six months, The Tribune,
+https://www.tribuneindia.com/news/haryana/explainer-how-do-cybercriminals-use-mule-accounts-to-launder-money-obtained-through-fraud/),
+but over a 90-day window an account is frozen after a few."""
+
+
 @dataclass(frozen=True)
 class ToMules:
     """A schedule hook for scams whose proceeds go to mule accounts: one part per incident (a
     victim by the pattern's susceptibility, a start time) whose ``peer`` is the mule that takes
-    the money. Runs of ``reuse`` consecutive incidents on average pay one mule, as herders use
-    an account for several victims until it is reported and frozen; a share ``rented`` of the
-    mules are existing accounts their holders lend for a commission (an address of any age),
+    the money. Runs of ``MULE_REUSE`` consecutive incidents on average (``MULE_MOST_VICTIMS``
+    at most) pay one mule, as herders use an account for victims until it is reported and
+    frozen; a share ``rented`` of the mules are existing accounts their holders lend for a
+    commission (an address of any age),
     the rest accounts opened for the purpose, whose address was at most ``max_days`` old at
     their first victim. Drawn from the pattern's schedule stream, so a mule's victims in other
     shards agree. A class rather than a closure: the registry travels to worker processes."""
 
     max_days: float
-    reuse: float
     rented: float
 
     def __call__(self, draw: IncidentDraw, n: int) -> Parts:
@@ -369,7 +396,7 @@ class ToMules:
 
         rng, customers = draw.rng, draw.scenario.customers
         t0, cust = draw.times(n), draw.customers(n)
-        run = runs(rng, n, self.reuse)
+        run = runs(rng, n, MULE_REUSE, MULE_MOST_VICTIMS)
         first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
         t_end = draw.t_start + draw.span
         young = young_customers(rng, customers, t_end, t0[first], self.max_days, cust[first])

@@ -146,6 +146,9 @@ class FraudPattern:
     reuse: float = 1.0
     """Mean incidents one account of the main party serves, over consecutive weeks (a mule
     account takes several victims' money before it is closed)."""
+    reuse_most: int = 0
+    """The most incidents one account of the main party serves (0: no limit): a mule account
+    is frozen once victims' complaints reach its bank (``build.MULE_MOST_VICTIMS``)."""
     device_reuse: float = 1.0
     """Mean incidents one fraudster device serves, over consecutive weeks."""
     camouflage: tuple[str, ...] = ()

@@ -80,7 +80,7 @@ class IncidentDraw:
         at most) share one account."""
         if self.pattern.reserves_accounts:
             return self.own[:n].copy()
-        run = runs(self.rng, n, self.pattern.reuse)
+        run = runs(self.rng, n, self.pattern.reuse, self.pattern.reuse_most)
         return pick(self.rng, self._weights, int(run[-1]) + 1 if n else 0)[run]
 
     def parties(self, n: int) -> I64:
@@ -88,19 +88,23 @@ class IncidentDraw:
         susceptibility."""
         return pick(self.rng, self._party_weights, n)
 
-    def rings(self, sizes: I64) -> I64:
+    def rings(self, sizes: I64, city: I64 | None = None) -> I64:
         """Members of rings of the given sizes, recruited among related accounts: a leader by
-        susceptibility, the leader's household, then customers of the leader's home city by
-        their susceptibility (for each ring, ``sizes[i]`` members in a row)."""
+        susceptibility (a resident of ``city[i]`` where given and not negative), the leader's
+        household, then customers of the leader's home city by their susceptibility (for each
+        ring, ``sizes[i]`` members in a row)."""
         people, rng = self.people, self.rng
-        leader = self.customers(sizes.shape[0])
+        by_city = np.argsort(people.home_city, kind="stable")
+        city_sorted = people.home_city[by_city]
+        if city is None:
+            leader = self.customers(sizes.shape[0])
+        else:
+            leader = self._residents(by_city, city_sorted, city)
         ring = np.repeat(np.arange(sizes.shape[0]), sizes)
         first = np.r_[0, np.cumsum(sizes)[:-1]]
         pos = np.arange(ring.shape[0]) - first[ring]
-        by_city = np.argsort(people.home_city, kind="stable")
-        city = people.home_city[by_city]
-        lo = np.searchsorted(city, people.home_city[leader])[ring]
-        hi = np.searchsorted(city, people.home_city[leader], side="right")[ring]
+        lo = np.searchsorted(city_sorted, people.home_city[leader])[ring]
+        hi = np.searchsorted(city_sorted, people.home_city[leader], side="right")[ring]
         cum = np.r_[0.0, np.cumsum(self._party_weights[by_city])]
 
         def neighbours(at: I64) -> I64:
@@ -119,6 +123,19 @@ class IncidentDraw:
             at = np.flatnonzero(bad)
             member[at] = neighbours(at) if attempt < 4 else self.parties(at.shape[0])
         return np.asarray(member, dtype=np.int64)
+
+    def _residents(self, by_city: I64, city_sorted: I64, city: I64) -> I64:
+        """For each city, one resident drawn by the pattern's susceptibility; anyone (as
+        ``customers``) where the city is negative or none of its residents can be drawn."""
+        cum = np.r_[0.0, np.cumsum(self._weights[by_city])]
+        lo = np.searchsorted(city_sorted, city)
+        hi = np.searchsorted(city_sorted, city, side="right")
+        u = cum[lo] + self.rng.random(city.shape[0]) * (cum[hi] - cum[lo])
+        got = np.clip(np.searchsorted(cum, u, side="right") - 1, lo, np.maximum(hi - 1, lo))
+        out = by_city[np.minimum(got, by_city.shape[0] - 1)]
+        anyone = (city < 0) | ~(cum[hi] > cum[lo])
+        out[anyone] = self.customers(int(anyone.sum()))
+        return np.asarray(out, dtype=np.int64)
 
     def times(self, n: int) -> I64:
         """``n`` incident start times in increasing order: a day by the day's traffic, the
@@ -220,13 +237,18 @@ def _repeated(group: I64, member: I64) -> npt.NDArray[np.bool_]:
     return dup
 
 
-def runs(rng: np.random.Generator, n: int, mean: float) -> I64:
+def runs(rng: np.random.Generator, n: int, mean: float, most: int = 0) -> I64:
     """Run number of each of ``n`` items in order, runs of geometric length with mean ``mean``
-    (``mean`` 1: every item its own run)."""
+    (``mean`` 1: every item its own run); with ``most`` above 0 a longer run is cut into runs
+    of at most ``most`` items (an account frozen once that many victims have reported it)."""
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     new = rng.random(n) < 1.0 / max(mean, 1.0)
     new[0] = True
+    if most > 0:
+        run = np.cumsum(new) - 1
+        first = np.flatnonzero(new)
+        new |= (np.arange(n) - first[run]) % most == 0
     return np.asarray(np.cumsum(new) - 1, dtype=np.int64)
 
 

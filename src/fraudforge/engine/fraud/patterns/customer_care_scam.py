@@ -72,8 +72,6 @@ SAME_MULE = 0.5
 """Later transfers that go to the incident's first mule again (the rest to other new payees)."""
 MULE_HANDLE_DAYS = 60.0
 """A mule's address is at most this old when opened for the scam."""
-MULE_REUSE = 3.0
-"""Victims one mule account serves on average."""
 RENTED = 0.35
 """Mules that are existing accounts lent for a commission (an address of any age)."""
 RISK = 0.08
@@ -131,7 +129,7 @@ PATTERN = FraudPattern(
         'their "bank": older and less digitally savvy customers most'
     ),
     build=build,
-    schedule=ToMules(MULE_HANDLE_DAYS, MULE_REUSE, RENTED),
+    schedule=ToMules(MULE_HANDLE_DAYS, RENTED),
     hours=HOURS_DAY,
     span_days=0.1,
     camouflage=("hour",),

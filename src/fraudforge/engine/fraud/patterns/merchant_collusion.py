@@ -1,8 +1,10 @@
-"""Merchant collusion: a small online seller with a card acceptance account runs sales that never
-happened through the accounts of customers it works with, and hands them cash less a commission:
-credit card holders turn their credit line into cash (acquirers forbid merchants to give cash
-against cards), others pay the merchant's UPI QR (bank transfer above UPI's limit) to move money
-through it. 4-8 customers within a week, each with 1-2 payments on consecutive days to that one
+"""Merchant collusion: an independent shop (electronics, apparel, furnishings; a POS
+terminal in the ring's city, or an online seller's payment link) runs sales that never happened
+through the accounts of customers it works with, and hands them cash less a commission: credit
+card holders turn their credit line into cash (acquirers forbid merchants to give cash against
+cards), others pay the merchant's UPI QR (bank transfer above UPI's limit) to move money
+through it. The shop is a going business, drawn by its genuine custom. 4-8 customers within a
+week, each with 1-2 payments on consecutive days to that one
 merchant, at the dear end of what that kind of shop sells and within what each customer's card
 or account allows; the bank declines a few. Nothing about one payment is odd: the signal is the
 merchant's, many customers new to it paying it large sums within days. Sources: IDFC First
@@ -27,6 +29,7 @@ from fraudforge.engine.fraud.build import (
     label,
     later,
     make_rows,
+    pick_weighted,
 )
 from fraudforge.engine.fraud.mechanics import category_amounts, settle, whole_rupees
 from fraudforge.engine.fraud.parts import Parts
@@ -35,6 +38,7 @@ from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
+    from fraudforge.engine.fraud.build import I64
     from fraudforge.engine.fraud.schedule import IncidentDraw
 
 AMOUNT_QUANTILES = (0.8, 0.999)
@@ -85,23 +89,47 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
 
 
 COLLUSION_PARTIES = (4, 8)
+KINDS = ("electronics", "apparel", "home_furnishing")
+"""The shops whose dear goods make a large fake sale look like a purchase."""
+ONLINE_SHARE = 0.3
+"""Rings that run the fake sales through an online seller's payment link; the rest swipe at the
+POS terminal of a shop in their city (the old way of turning a card's credit into cash)."""
+
+
+def colluding_shops(draw: IncidentDraw, n: int) -> I64:
+    """Each of ``n`` rings' merchant: an independent shop of ``KINDS``, for ``ONLINE_SHARE`` of
+    rings an online seller; drawn by the custom it can expect (its share of its kind's custom,
+    how often customers buy that kind, and for a shop its city's residents), so the fake sales
+    hide among a going business's real ones."""
+    me, rng = draw.merchants, draw.rng
+    kind = np.minimum(me.category, mkt.N_MERCHANT_CATEGORIES - 1)
+    busy = me.custom_shares() * mkt.CAT_FREQUENCY[kind]
+    ok = ~me.is_chain & np.isin(me.category, [mkt.CAT[c] for c in KINDS])
+    web = np.flatnonzero(ok & me.is_online)
+    if web.size == 0:
+        web = np.flatnonzero(me.is_online) if me.is_online.any() else np.arange(me.n)
+    got = web[pick_weighted(rng, busy[web], n)]
+    shops = np.flatnonzero(ok & ~me.is_online)
+    if shops.size:
+        residents = np.bincount(draw.people.home_city, minlength=int(me.city.max()) + 1)
+        w = busy[shops] * residents[me.city[shops]]
+        local = shops[pick_weighted(rng, w, n)] if w.sum() > 0 else got
+        got = np.where(rng.random(n) < ONLINE_SHARE, got, local)
+    return np.asarray(got, dtype=np.int64)
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
-    """Several customers each run 1-2 large card payments through one small online seller."""
-    ok = draw.merchants.is_online & ~draw.merchants.is_chain
-    ok &= np.isin(
-        draw.merchants.category,
-        [mkt.CAT[c] for c in ("electronics", "apparel", "home_furnishing")],
-    )
-    pool = np.flatnonzero(ok)
-    if pool.size == 0:
-        pool = np.flatnonzero(draw.merchants.is_online)
+    """A shop that colludes (``colluding_shops``), and a ring of 4-8 customers recruited
+    around a leader of its city (anywhere for an online seller), each running 1-2 large
+    payments through it."""
     size = draw.group_sizes(n, COLLUSION_PARTIES)
     inc = np.repeat(np.arange(n), size)
     t0 = draw.later(np.repeat(draw.times(n), size), 5)
-    m = np.repeat(draw.rng.choice(pool, size=n), size)
-    return draw.parts(inc.size, scenario=inc, cust=draw.rings(size), t0=t0, merchant=m)
+    shop = colluding_shops(draw, n)
+    city = np.where(draw.merchants.is_online[shop], -1, draw.merchants.city[shop])
+    cust = draw.rings(size, city)
+    m = np.repeat(shop, size)
+    return draw.parts(inc.size, scenario=inc, cust=cust, t0=t0, merchant=m)
 
 
 PATTERN = FraudPattern(
@@ -110,7 +138,7 @@ PATTERN = FraudPattern(
     description=__doc__ or "",
     weight=0.06,
     mean_rows=6.0 * 1.5,
-    targets="customers who know the seller: card holders recruited by a small online shop",
+    targets="customers who know the shopkeeper: card holders of his city, recruited in rings",
     build=build,
     schedule=schedule,
     hours=HOURS_SHOPS,

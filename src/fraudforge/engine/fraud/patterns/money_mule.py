@@ -4,8 +4,10 @@ their account. Victims of scams (fake investments, part-time "tasks") pay into i
 hours of the last credit (in daylight) the mule takes the money out again: 2-4 ATM withdrawals in
 the amounts ATMs pay out and within a debit card's daily cash limit, and one transfer of the rest
 onward to the next account in the chain. The account pays from money that has just come in, so its
-usual balance does not limit it; the bank's rules decline a few payments. Sender parts and the
-cash-out part may sit in different shards.
+usual balance does not limit it; the bank's rules decline a few payments. One account serves
+two to three such rounds, three at most, weeks apart, until victims' complaints get it frozen
+(see ``build.MULE_MOST_VICTIMS``). Sender parts and the cash-out part may sit in different
+shards.
 Sources: RBI's caution on money mules
 as reported by OfficeNewz (2022,
 https://officenewz.com/2022/06/16/money-mule-allowing-others-to-use-your-bank-account-for-online-transfer-can-be-dangerous-online-safety-tips):
@@ -173,5 +175,6 @@ PATTERN = FraudPattern(
         age=(3.0, 1.4, 0.5, 0.1), segments=(("student", 2.0), ("budget", 1.5)), vulnerability=0.5
     ),
     parties=Susceptibility(age=(0.8, 0.9, 1.2, 2.2), savviness=(2.2, 1.0, 0.5), vulnerability=1.5),
-    reuse=3.0,
+    reuse=2.5,
+    reuse_most=3,
 )

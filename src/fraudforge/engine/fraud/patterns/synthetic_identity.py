@@ -1,12 +1,17 @@
 """Synthetic identity: an account opened on a fabricated identity (real and invented details
-combined; its customer slot has no genuine activity) builds a thin, plausible history of 5-10
+combined; its customer slot has no other activity) builds a thin, plausible history of 5-10
 small everyday online payments over 10-30 days, paid the way its profile would pay, then busts
 out within two days with 3-6 large online purchases of big-ticket goods on credit (credit card,
-card EMI or pay-later), all from one device. The purchases fall at the dear end of each shop's
-amount model, and the bank refuses what is beyond the credit line or the pay-later limit. Sources:
-Payment Brief, "Synthetic identity fraud" (https://paymentbrief.com/glossary/synthetic-identity):
-a fictitious identity builds credit history, then maxes out its credit and disappears; Prove,
-"Bust-out fraud" (https://www.prove.com/glossary-list/bust-out-fraud).
+card EMI or pay-later), all from the identity's one phone. The purchases fall at the dear end of
+each shop's amount model, and the bank refuses what is beyond the credit line or the pay-later
+limit. Only
+the bust-out is labelled fraud: the history's payments were paid back and are no one's loss;
+the loss is the balance charged off after the bust-out. Sources: Payment Brief, "Synthetic
+identity fraud" (https://paymentbrief.com/glossary/synthetic-identity): a fictitious identity
+builds credit history, then maxes out its credit and disappears; Prove, "Bust-out fraud"
+(https://www.prove.com/glossary-list/bust-out-fraud); the Federal Reserve's FedPayments
+Improvement on synthetic identity losses appearing as unpaid credit, charged off
+(https://www.fiverity.com/resources/miscategorization-of-synthetic-identity-fraud).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from fraudforge.engine.fraud.build import (
     later,
     make_rows,
     pick_category,
+    unlabel,
 )
 from fraudforge.engine.fraud.mechanics import (
     beyond_credit,
@@ -36,6 +42,7 @@ from fraudforge.engine.fraud.mechanics import (
 )
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_ONLINE, UNIFORM, WEEKDAYS_FLAT, FraudPattern
+from fraudforge.engine.population import device_ids
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -93,24 +100,24 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         mode=mode,
         category=category,
         online=online,
-        device=parts.device[part],
+        device=device_ids(cust, np.zeros(part.size, dtype=np.int64)),
     )
     settle(ctx, rows, risk=RISK, refused=beyond_credit(ctx, part, rows))
-    return label(ctx, rows, parts, part)
+    # The history was paid for: no one's loss, so no fraud label (the charged-off bust-out is).
+    return unlabel(ctx, label(ctx, rows, parts, part), ~is_bust)
 
 
 PATTERN = FraudPattern(
     name="synthetic_identity",
     code=8,
     description=__doc__ or "",
-    weight=0.075,
-    mean_rows=12.0,
+    weight=0.028,
+    mean_rows=4.5,
     targets="no one: accounts opened on fabricated identities",
     build=build,
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_FLAT,
     span_days=32,
     susceptibility=UNIFORM,
-    device_reuse=1.5,
     fabricated_accounts=True,
 )

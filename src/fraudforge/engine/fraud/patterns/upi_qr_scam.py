@@ -64,8 +64,6 @@ LIMIT_ROOM = mkt.UPI_LIMIT_INR - 100.0
 """A QR asks at most UPI's per-transaction limit, after rounding."""
 MULE_HANDLE_DAYS = 90.0
 """The mule's address is at most this old when opened for the scam."""
-MULE_REUSE = 3.0
-"""Victims one mule account serves on average."""
 RENTED = 0.35
 """Mules that are existing accounts lent for a commission (an address of any age)."""
 RISK = 0.05
@@ -112,7 +110,7 @@ PATTERN = FraudPattern(
         "them) or expecting a refund: less digitally savvy customers most"
     ),
     build=build,
-    schedule=ToMules(MULE_HANDLE_DAYS, MULE_REUSE, RENTED),
+    schedule=ToMules(MULE_HANDLE_DAYS, RENTED),
     hours=HOURS_ONLINE,
     weekdays=WEEKDAYS_WEEKEND,
     span_days=0.05,
