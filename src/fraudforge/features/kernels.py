@@ -621,6 +621,126 @@ def customer_pass(
 # Outputs of the entity kernel (columns of its ``out``).
 E_COUNT_24H, E_DISTINCT_7D, E_AMOUNT_24H, E_FRAUD_RATE, E_FRAUD_7D, E_FRAUD_30D = range(6)
 N_ENTITY_OUT = 6
+ENTITY_COLS = np.arange(N_ENTITY_OUT, dtype=np.int64)
+"""Where ``entity_step`` puts each output (``E_*``) when ``out`` is a row of all six."""
+
+# An entity's state (a merchant, device or P2P payee), as ``entity_step`` reads and updates it:
+# ``meta`` (int64, M_SIZE) says where the window sits in the buffers and holds the counts;
+# ``window`` (int64, 2 x capacity) the times (row 0) and customers (row 1) of the entity's
+# transactions in its window, oldest first, in columns [M_HEAD, M_HEAD + M_N); ``amounts``
+# (float64, capacity) their amounts; ``known`` (int64) the label_known_at of the entity's
+# confirmed frauds, ascending, M_KNOWN of them. A customer is stored as itself in the column of
+# its latest transaction in the window and as -1 - customer in its earlier ones, so the window's
+# distinct customers are counted without a set.
+M_HEAD, M_N, M_TOTAL, M_LAST, M_KNOWN, M_DISTINCT = range(6)
+M_SIZE = 6
+NEVER = -(2**62)
+"""``M_LAST`` of an entity with no transaction yet."""
+
+
+@nb.njit(cache=True)
+def entity_step(
+    meta: npt.NDArray[np.int64],
+    window: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    known: npt.NDArray[np.int64],
+    t: int,
+    customer: int,
+    amount: float,
+    wide: bool,
+    out: npt.NDArray[np.float64],
+    cols: npt.NDArray[np.int64],
+) -> int:
+    """One transaction at an entity (merchant, device or P2P payee): its features from the
+    entity's earlier transactions, then the transaction folded into the entity's state
+    (``M_*``). Batch (``entity_pass``) and online (``OnlineFeatures``) both call it, row by row.
+
+    Writes output ``E_*`` to ``out[cols[E_*]]`` (none where ``cols`` is negative): the
+    entity's transactions in the previous 24 h; the share of its earlier transactions confirmed
+    fraud before ``t`` (label_known_at < t) and how many were confirmed in the previous 7 and
+    30 days (t - w < label_known_at < t); with ``wide`` its distinct customers in the previous
+    7 days and the amount it received in the previous 24 h (summed in arrival order), else
+    zeros there. The window kept is 7 days with ``wide``, else 24 hours. Transactions come in
+    (timestamp, transaction_id) order; ``customer`` is non-negative. The caller leaves room
+    for one more transaction in the buffers (the returned count of transactions in the window
+    is below their capacity). Returns that count."""
+    times = window[0]
+    custs = window[1]
+    head = meta[M_HEAD]
+    end = head + meta[M_N]
+    distinct = meta[M_DISTINCT]
+    horizon = t - (W7D if wide else W24H)
+    while head < end and times[head] <= horizon:
+        if wide and custs[head] >= 0:  # the customer's latest transaction leaves the window
+            distinct -= 1
+        head += 1
+    first = head
+    received = 0.0
+    if wide:
+        first += np.searchsorted(times[head:end], t - W24H, side="right")
+        for j in range(first, end):
+            received += amounts[j]
+    n_known = meta[M_KNOWN]
+    confirmed = np.searchsorted(known[:n_known], t, side="left")
+    week = confirmed - np.searchsorted(known[:n_known], t - W7D, side="right")
+    month = confirmed - np.searchsorted(known[:n_known], t - W30D, side="right")
+    values = (
+        float(end - first),
+        float(distinct) if wide else 0.0,
+        received,
+        confirmed / (meta[M_TOTAL] + 1.0),
+        float(week),
+        float(month),
+    )
+    for e in range(N_ENTITY_OUT):
+        if cols[e] >= 0:
+            out[cols[e]] = values[e]
+    # Fold the transaction in, moving the window to the buffers' start when it reaches their end.
+    n = end - head
+    if end == amounts.shape[0]:
+        for j in range(n):
+            times[j] = times[head + j]
+            custs[j] = custs[head + j]
+            amounts[j] = amounts[head + j]
+        head = 0
+        end = n
+    times[end] = t
+    amounts[end] = amount
+    custs[end] = customer
+    if wide:
+        q = end - 1
+        while q >= head and custs[q] != customer:
+            q -= 1
+        if q >= head:
+            custs[q] = -1 - customer
+        else:
+            distinct += 1
+    meta[M_HEAD] = head
+    meta[M_N] = n + 1
+    meta[M_TOTAL] += 1
+    meta[M_LAST] = max(meta[M_LAST], t)
+    meta[M_DISTINCT] = distinct
+    return int(n + 1)
+
+
+@nb.njit(cache=True)
+def entity_label(meta: npt.NDArray[np.int64], known: npt.NDArray[np.int64], when: int) -> None:
+    """Add a confirmed fraud at the entity, known from ``when`` (room for one more in
+    ``known`` is the caller's job)."""
+    sorted_insert(known, meta[M_KNOWN], when)
+    meta[M_KNOWN] += 1
+
+
+@nb.njit(cache=True)
+def entity_unlabel(meta: npt.NDArray[np.int64], known: npt.NDArray[np.int64], when: int) -> bool:
+    """Take back one confirmed fraud known from ``when``; False when the entity has none."""
+    n = meta[M_KNOWN]
+    j = np.searchsorted(known[:n], when)
+    if j == n or known[j] != when:
+        return False
+    sorted_remove(known, n, when)
+    meta[M_KNOWN] = n - 1
+    return True
 
 
 @nb.njit(cache=True, nogil=True)
@@ -634,58 +754,27 @@ def entity_pass(
     wide: bool,
     out: npt.NDArray[np.float64],
 ) -> None:
-    """Per entity (merchant, device or P2P payee), into ``out`` (rows, N_ENTITY_OUT): its
-    transactions in the previous 24 h, the share of earlier
-    transactions confirmed fraud before this one (label_known_at < t) and how many of them were
-    confirmed in the previous 7 and 30 days (t - w < label_known_at < t); with ``wide`` also its
-    distinct customers in the previous 7 days and the amount it received in the previous 24 h
-    (summed in row order), else zeros there. Rows sorted by entity, then timestamp and
-    transaction_id; ``starts`` delimits entities; customer ids are small non-negative integers
-    (1..N)."""
-    n = t.shape[0]
-    known = np.empty(n, dtype=np.int64)
-    # last[c]: the latest row of customer c seen so far (any entity; rows before the current
-    # entity's start or the window's start do not count), so no per-entity set is needed.
-    last = np.full(customer.max() + 1 if n else 1, -1, dtype=np.int64)
+    """``entity_step`` on every row into ``out`` (rows, N_ENTITY_OUT), each fraud row then
+    labelled from its ``known_at``. Rows sorted by entity (merchant, device or P2P payee), then
+    timestamp and transaction_id; ``starts`` delimits entities; customer ids are non-negative."""
+    longest = 1
     for e in range(starts.shape[0] - 1):
-        lo, hi = starts[e], starts[e + 1]
-        n_known = 0  # label_known_at of this entity's earlier fraud rows, ascending
-        distinct7 = 0  # customers with a row in [w7, i)
-        w = lo
-        w7 = lo
-        for i in range(lo, hi):
-            ti = t[i]
-            while t[w] <= ti - W24H:
-                w += 1
-            out[i, E_COUNT_24H] = i - w
-            if wide:
-                while t[w7] <= ti - W7D:
-                    if last[customer[w7]] == w7:  # its latest row leaves the window
-                        distinct7 -= 1
-                    w7 += 1
-                received = 0.0
-                for j in range(w, i):
-                    received += amount[j]
-                out[i, E_DISTINCT_7D] = distinct7
-                out[i, E_AMOUNT_24H] = received
-            else:
-                out[i, E_DISTINCT_7D] = 0.0
-                out[i, E_AMOUNT_24H] = 0.0
-            confirmed = np.searchsorted(known[:n_known], ti, side="left")
-            out[i, E_FRAUD_RATE] = confirmed / (i - lo + 1.0)
-            out[i, E_FRAUD_7D] = confirmed - np.searchsorted(
-                known[:n_known], ti - W7D, side="right"
-            )
-            out[i, E_FRAUD_30D] = confirmed - np.searchsorted(
-                known[:n_known], ti - W30D, side="right"
-            )
-            k = customer[i]
-            if wide and last[k] < w7:
-                distinct7 += 1
-            last[k] = i
+        longest = max(longest, starts[e + 1] - starts[e])
+    # Buffers for the longest entity's rows and one more: no entity ever needs more room.
+    meta = np.zeros(M_SIZE, dtype=np.int64)
+    window = np.empty((2, longest + 1), dtype=np.int64)
+    amounts = np.empty(longest + 1, dtype=np.float64)
+    known = np.empty(longest + 1, dtype=np.int64)
+    for e in range(starts.shape[0] - 1):
+        meta[:] = 0
+        meta[M_LAST] = NEVER
+        for i in range(starts[e], starts[e + 1]):
+            entity_step(
+                meta, window, amounts, known, t[i], customer[i], amount[i], wide, out[i],
+                ENTITY_COLS,
+            )  # fmt: skip
             if is_fraud[i]:
-                sorted_insert(known, n_known, known_at[i])
-                n_known += 1
+                entity_label(meta, known, known_at[i])
 
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
