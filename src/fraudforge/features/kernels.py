@@ -1,7 +1,9 @@
 """Numba kernels of the features. One per-row function computes a transaction's customer-side
 features from the customer's earlier rows and running counts; the batch pass calls it row by row
 with windows advanced by two pointers, and the online path calls the very same function on a
-customer's retained history, so batch and online values are equal bit for bit.
+customer's retained history, so batch and online values are equal bit for bit. Likewise one
+function (``entity_steps``) computes the merchant, device and payee features from an entity's
+state: the batch pass runs it over each entity's rows, the online features on each transaction.
 
 Times are int64 microseconds. Rows of a customer are in (timestamp, transaction_id) order.
 """
@@ -165,11 +167,11 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2.0 * R_KM * math.asin(math.sqrt(a))
 
 
-@nb.njit(cache=True)
-def window_start(t: npt.NDArray[np.int64], lo: int, i: int, width: int) -> int:
-    """First index j in [lo, i] with t[j] > t[i] - width (binary search)."""
-    bound = t[i] - width
-    a, b = lo, i
+@nb.njit(cache=True, inline="always")
+def first_after(t: npt.NDArray[np.int64], lo: int, hi: int, bound: int) -> int:
+    """First index j in [lo, hi) of ascending ``t`` with t[j] > bound, else hi (binary
+    search)."""
+    a, b = lo, hi
     while a < b:
         m = (a + b) // 2
         if t[m] > bound:
@@ -177,6 +179,12 @@ def window_start(t: npt.NDArray[np.int64], lo: int, i: int, width: int) -> int:
         else:
             a = m + 1
     return a
+
+
+@nb.njit(cache=True)
+def window_start(t: npt.NDArray[np.int64], lo: int, i: int, width: int) -> int:
+    """First index j in [lo, i] with t[j] > t[i] - width (binary search)."""
+    return first_after(t, lo, i, t[i] - width)
 
 
 @nb.njit(cache=True)
@@ -622,9 +630,9 @@ def customer_pass(
 E_COUNT_24H, E_DISTINCT_7D, E_AMOUNT_24H, E_FRAUD_RATE, E_FRAUD_7D, E_FRAUD_30D = range(6)
 N_ENTITY_OUT = 6
 ENTITY_COLS = np.arange(N_ENTITY_OUT, dtype=np.int64)
-"""Where ``entity_step`` puts each output (``E_*``) when ``out`` is a row of all six."""
+"""Where ``entity_steps`` puts each output (``E_*``) when ``out`` is a row of all six."""
 
-# An entity's state (a merchant, device or P2P payee), as ``entity_step`` reads and updates it:
+# An entity's state (a merchant, device or P2P payee), as ``entity_steps`` reads and updates it:
 # ``meta`` (int64, M_SIZE) says where the window sits in the buffers and holds the counts;
 # ``window`` (int64, 2 x capacity) the times (row 0) and customers (row 1) of the entity's
 # transactions in its window, oldest first, in columns [M_HEAD, M_HEAD + M_N); ``amounts``
@@ -636,6 +644,115 @@ M_HEAD, M_N, M_TOTAL, M_LAST, M_KNOWN, M_DISTINCT = range(6)
 M_SIZE = 6
 NEVER = -(2**62)
 """``M_LAST`` of an entity with no transaction yet."""
+
+
+@nb.njit(cache=True, inline="always")
+def entity_steps(
+    meta: npt.NDArray[np.int64],
+    window: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    known: npt.NDArray[np.int64],
+    t: npt.NDArray[np.int64],
+    customer: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.float64],
+    is_fraud: npt.NDArray[np.bool_],
+    known_at: npt.NDArray[np.int64],
+    wide: bool,
+    out: npt.NDArray[np.float64],
+    cols: npt.NDArray[np.int64],
+) -> int:
+    """Transactions j = 0, 1, ... (``t``, ``customer``, ``amount``) at one entity (merchant,
+    device or P2P payee), in (timestamp, transaction_id) order: for each, its features from
+    the entity's earlier transactions into ``out[j]``, then the transaction folded into the
+    entity's state (``M_*``) and, where ``is_fraud[j]``, labelled from ``known_at[j]``
+    (``entity_label``). The batch pass calls it on each entity's rows, the online features
+    on each transaction (``entity_step``): the one home of the entity features.
+
+    Writes output ``E_*`` to ``out[j, cols[E_*]]`` (none where ``cols`` is negative): the
+    entity's transactions in the previous 24 h; the share of its earlier transactions confirmed
+    fraud before ``t`` (label_known_at < t) and how many were confirmed in the previous 7 and
+    30 days (t - w < label_known_at < t); with ``wide`` its distinct customers in the previous
+    7 days and the amount it received in the previous 24 h (summed in arrival order), else
+    zeros there. The window kept is 7 days with ``wide``, else 24 hours. Customers are
+    non-negative. The caller leaves room in the buffers for all the transactions (and in
+    ``known`` for the labels): more than the returned count of transactions in the window
+    keeps room for one more. Returns that count."""
+    times = window[0]
+    custs = window[1]
+    head = meta[M_HEAD]
+    end = head + meta[M_N]
+    distinct = meta[M_DISTINCT]
+    total = meta[M_TOTAL]
+    last = meta[M_LAST]
+    n_known = meta[M_KNOWN]
+    span = W7D if wide else W24H
+    for j in range(t.shape[0]):
+        tj = t[j]
+        while head < end and times[head] <= tj - span:
+            if wide and custs[head] >= 0:  # the customer's latest transaction leaves
+                distinct -= 1
+            head += 1
+        first = head
+        received = 0.0
+        if wide:
+            first = first_after(times, head, end, tj - W24H)
+            for q in range(first, end):
+                received += amounts[q]
+        confirmed = week = month = 0
+        if n_known > 0:
+            labels = known[:n_known]
+            confirmed = np.searchsorted(labels, tj, side="left")
+            week = confirmed - np.searchsorted(labels, tj - W7D, side="right")
+            month = confirmed - np.searchsorted(labels, tj - W30D, side="right")
+        if cols[E_COUNT_24H] >= 0:
+            out[j, cols[E_COUNT_24H]] = end - first
+        if cols[E_DISTINCT_7D] >= 0:
+            out[j, cols[E_DISTINCT_7D]] = distinct if wide else 0
+        if cols[E_AMOUNT_24H] >= 0:
+            out[j, cols[E_AMOUNT_24H]] = received
+        if cols[E_FRAUD_RATE] >= 0:
+            out[j, cols[E_FRAUD_RATE]] = confirmed / (total + 1.0)
+        if cols[E_FRAUD_7D] >= 0:
+            out[j, cols[E_FRAUD_7D]] = week
+        if cols[E_FRAUD_30D] >= 0:
+            out[j, cols[E_FRAUD_30D]] = month
+        # Fold the transaction in, the window moved to the buffers' start when at their end.
+        if end == amounts.shape[0]:
+            for q in range(end - head):
+                times[q] = times[head + q]
+                custs[q] = custs[head + q]
+                amounts[q] = amounts[head + q]
+            end -= head
+            head = 0
+        c = customer[j]
+        if wide:  # the customer's earlier transaction in the window is no longer its latest
+            q = end - 1
+            while q >= head and custs[q] != c:
+                q -= 1
+            if q >= head:
+                custs[q] = -1 - c
+            else:
+                distinct += 1
+        times[end] = tj
+        custs[end] = c
+        amounts[end] = amount[j]
+        end += 1
+        total += 1
+        last = max(last, tj)
+        if is_fraud[j]:
+            sorted_insert(known, n_known, known_at[j])
+            n_known += 1
+    meta[M_HEAD] = head
+    meta[M_N] = end - head
+    meta[M_DISTINCT] = distinct
+    meta[M_TOTAL] = total
+    meta[M_LAST] = last
+    meta[M_KNOWN] = n_known
+    return int(end - head)
+
+
+NO_LABEL = np.zeros(1, dtype=np.bool_)
+"""``is_fraud`` of a transaction not (yet) known as fraud, for ``entity_step``."""
 
 
 @nb.njit(cache=True)
@@ -651,76 +768,16 @@ def entity_step(
     out: npt.NDArray[np.float64],
     cols: npt.NDArray[np.int64],
 ) -> int:
-    """One transaction at an entity (merchant, device or P2P payee): its features from the
-    entity's earlier transactions, then the transaction folded into the entity's state
-    (``M_*``). Batch (``entity_pass``) and online (``OnlineFeatures``) both call it, row by row.
-
-    Writes output ``E_*`` to ``out[cols[E_*]]`` (none where ``cols`` is negative): the
-    entity's transactions in the previous 24 h; the share of its earlier transactions confirmed
-    fraud before ``t`` (label_known_at < t) and how many were confirmed in the previous 7 and
-    30 days (t - w < label_known_at < t); with ``wide`` its distinct customers in the previous
-    7 days and the amount it received in the previous 24 h (summed in arrival order), else
-    zeros there. The window kept is 7 days with ``wide``, else 24 hours. Transactions come in
-    (timestamp, transaction_id) order; ``customer`` is non-negative. The caller leaves room
-    for one more transaction in the buffers (the returned count of transactions in the window
-    is below their capacity). Returns that count."""
-    times = window[0]
-    custs = window[1]
-    head = meta[M_HEAD]
-    end = head + meta[M_N]
-    distinct = meta[M_DISTINCT]
-    horizon = t - (W7D if wide else W24H)
-    while head < end and times[head] <= horizon:
-        if wide and custs[head] >= 0:  # the customer's latest transaction leaves the window
-            distinct -= 1
-        head += 1
-    first = head
-    received = 0.0
-    if wide:
-        first += np.searchsorted(times[head:end], t - W24H, side="right")
-        for j in range(first, end):
-            received += amounts[j]
-    n_known = meta[M_KNOWN]
-    confirmed = np.searchsorted(known[:n_known], t, side="left")
-    week = confirmed - np.searchsorted(known[:n_known], t - W7D, side="right")
-    month = confirmed - np.searchsorted(known[:n_known], t - W30D, side="right")
-    values = (
-        float(end - first),
-        float(distinct) if wide else 0.0,
-        received,
-        confirmed / (meta[M_TOTAL] + 1.0),
-        float(week),
-        float(month),
-    )
-    for e in range(N_ENTITY_OUT):
-        if cols[e] >= 0:
-            out[cols[e]] = values[e]
-    # Fold the transaction in, moving the window to the buffers' start when it reaches their end.
-    n = end - head
-    if end == amounts.shape[0]:
-        for j in range(n):
-            times[j] = times[head + j]
-            custs[j] = custs[head + j]
-            amounts[j] = amounts[head + j]
-        head = 0
-        end = n
-    times[end] = t
-    amounts[end] = amount
-    custs[end] = customer
-    if wide:
-        q = end - 1
-        while q >= head and custs[q] != customer:
-            q -= 1
-        if q >= head:
-            custs[q] = -1 - customer
-        else:
-            distinct += 1
-    meta[M_HEAD] = head
-    meta[M_N] = n + 1
-    meta[M_TOTAL] += 1
-    meta[M_LAST] = max(meta[M_LAST], t)
-    meta[M_DISTINCT] = distinct
-    return int(n + 1)
+    """``entity_steps`` for one transaction, its features into ``out`` (1-d) at ``cols``, its
+    label left for later (``entity_label``): the online features' call, once per transaction
+    and entity."""
+    ints = np.empty(2, dtype=np.int64)  # the time and the customer, as one-row columns
+    ints[0] = t
+    ints[1] = customer
+    return entity_steps(
+        meta, window, amounts, known, ints[:1], ints[1:], np.full(1, amount), NO_LABEL,
+        ints[:1], wide, out.reshape((1, out.shape[0])), cols,
+    )  # fmt: skip
 
 
 @nb.njit(cache=True)
@@ -754,9 +811,10 @@ def entity_pass(
     wide: bool,
     out: npt.NDArray[np.float64],
 ) -> None:
-    """``entity_step`` on every row into ``out`` (rows, N_ENTITY_OUT), each fraud row then
-    labelled from its ``known_at``. Rows sorted by entity (merchant, device or P2P payee), then
-    timestamp and transaction_id; ``starts`` delimits entities; customer ids are non-negative."""
+    """``entity_steps`` on every entity's rows into ``out`` (rows, N_ENTITY_OUT), each fraud
+    row then labelled from its ``known_at``. Rows sorted by entity (merchant, device or P2P
+    payee), then timestamp and transaction_id; ``starts`` delimits entities; customer ids are
+    non-negative."""
     longest = 1
     for e in range(starts.shape[0] - 1):
         longest = max(longest, starts[e + 1] - starts[e])
@@ -768,13 +826,11 @@ def entity_pass(
     for e in range(starts.shape[0] - 1):
         meta[:] = 0
         meta[M_LAST] = NEVER
-        for i in range(starts[e], starts[e + 1]):
-            entity_step(
-                meta, window, amounts, known, t[i], customer[i], amount[i], wide, out[i],
-                ENTITY_COLS,
-            )  # fmt: skip
-            if is_fraud[i]:
-                entity_label(meta, known, known_at[i])
+        lo, hi = starts[e], starts[e + 1]
+        entity_steps(
+            meta, window, amounts, known, t[lo:hi], customer[lo:hi], amount[lo:hi],
+            is_fraud[lo:hi], known_at[lo:hi], wide, out[lo:hi], ENTITY_COLS,
+        )  # fmt: skip
 
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)

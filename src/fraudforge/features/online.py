@@ -2,7 +2,9 @@
 per-merchant, per-device and per-payee state kept in memory.
 
 The customer-side values come from the batch pass's own per-row kernel (``kernels.customer_row``)
-run on the customer's retained history, so replaying a stream reproduces the batch values.
+run on the customer's retained history, and the merchant, device and payee values from the batch
+pass's own entity kernel (``kernels.entity_steps``) run on each entity's state in NumPy buffers,
+so replaying a stream reproduces the batch values.
 
 Merchants, devices and P2P payees are bounded two ways. One not seen for its window (24 hours
 of stream time, the newest timestamp processed; 7 days for a payee) is compacted: its window is
@@ -129,7 +131,7 @@ _NO_LABELS = np.empty(0, dtype=np.int64)
 
 
 class _Entity:
-    """A merchant's, device's or payee's state in the NumPy arrays ``kernels.entity_step``
+    """A merchant's, device's or payee's state in the NumPy arrays ``kernels.entity_steps``
     reads and updates (``kernels.M_*``): its transactions in its window (time, customer,
     amount), total count, confirmed-fraud times and latest transaction time."""
 
