@@ -15,6 +15,8 @@ def test_every_kernel_uses_the_shared_stamp() -> None:
     kernels: tuple[Any, ...] = (
         k.customer_pass,
         k.entity_pass,
+        k.entity_step,
+        k.entity_label,
         layout.finish_rows,
         online_kernel.online_step,
     )

@@ -13,10 +13,11 @@ import pytest
 
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.streaming import scan, scan_customers
+from fraudforge.features import kernels as k
 from fraudforge.features.batch import compute_features
 from fraudforge.features.catalog import ENTITY_FEATURES
 from fraudforge.features.layout import COL
-from fraudforge.features.online import OnlineFeatures
+from fraudforge.features.online import OnlineFeatures, _Entities, _Entity
 
 STREAM = Scenario(customers=250, days=40, seed=5, fraud_rate=0.05, anomaly_rate=0.05)
 ENTITY = list(ENTITY_FEATURES)
@@ -105,3 +106,111 @@ def test_cap_bounds_entities_from_new_ids(
     assert free.entity_counts()["merchants_active"] + free.entity_counts()["merchants_idle"] == 400
     with pytest.raises(ValueError, match="below 1"):
         capped.limit_entities(0)
+
+
+H = 3_600_000_000
+"""An hour in microseconds."""
+T0 = 1_700_000_000_000_000
+
+
+def _batch(
+    t: list[int], customer: list[int], amount: list[float], fraud: list[int], *, wide: bool
+) -> np.ndarray[Any, Any]:
+    """The batch entity kernel's outputs for one entity's rows (fraud: label_known_at, or -1
+    for a genuine row)."""
+    out = np.empty((len(t), k.N_ENTITY_OUT))
+    k.entity_pass(
+        np.array([0, len(t)], dtype=np.int64), np.array(t, dtype=np.int64),
+        np.array(customer, dtype=np.int64), np.array(amount), np.array(fraud) >= 0,
+        np.array(fraud, dtype=np.int64), wide, out,
+    )  # fmt: skip
+    return out
+
+
+def _online(
+    t: list[int],
+    customer: list[int],
+    amount: list[float],
+    fraud: list[int],
+    *,
+    wide: bool,
+    restore_at: int = -1,
+) -> np.ndarray[Any, Any]:
+    """The same from an online table, row by row, each fraud labelled after its row; with
+    ``restore_at``, the entity is saved and restored from what a snapshot keeps before that
+    row."""
+    table = _Entities(k.ENTITY_COLS, wide=wide)
+    out = np.empty((len(t), k.N_ENTITY_OUT))
+    for i in range(len(t)):
+        if i == restore_at:
+            e = table.active.pop(1)
+            table.restore(1, _Entity.restored(e.total, e.recent(), e.known_fraud()))
+        table.step(1, t[i], customer[i], amount[i], out[i])
+        if fraud[i] >= 0:
+            table.labelled(1).label(fraud[i])
+    return out
+
+
+def test_entity_step_payee_windows_exact() -> None:
+    """A payee's 24-hour count and amount and its 7-day distinct payers, by hand: a payer
+    counted once however often it pays, leaving the 7 days with its latest payment; batch and
+    online (through buffer growth and a snapshot) give the same rows."""
+    t = [T0, T0 + H, T0 + 2 * H, T0 + 25 * H, T0 + 192 * H, T0 + 193 * H]
+    customer = [1, 2, 1, 3, 2, 2]
+    amount = [100.0, 50.0, 30.0, 10.0, 5.0, 7.0]
+    fraud = [-1] * 6
+    want = np.array(
+        [
+            # count_24h, distinct_7d, amount_24h
+            [0, 0, 0.0],
+            [1, 1, 100.0],
+            [2, 2, 150.0],
+            [1, 2, 30.0],  # the 24 h start at 1 h: only the 2 h payment; payers 1 and 2
+            [0, 1, 0.0],  # the 7 days start at 24 h: only payer 3
+            [1, 1, 5.0],  # the 7 days start at 25 h: payer 3 has left, payer 2 is back
+        ]
+    )
+    cols = [k.E_COUNT_24H, k.E_DISTINCT_7D, k.E_AMOUNT_24H]
+    batch = _batch(t, customer, amount, fraud, wide=True)
+    np.testing.assert_array_equal(batch[:, cols], want)
+    np.testing.assert_array_equal(batch[:, k.E_FRAUD_RATE], 0.0)
+    np.testing.assert_array_equal(_online(t, customer, amount, fraud, wide=True), batch)
+    for at in range(1, 6):
+        restored = _online(t, customer, amount, fraud, wide=True, restore_at=at)
+        np.testing.assert_array_equal(restored, batch, err_msg=f"restored before row {at}")
+
+
+def test_entity_step_merchant_fraud_exact() -> None:
+    """A merchant seen every 10 hours: two earlier transactions in its 24 hours from the third
+    on (its buffers' window moving back to their start); a fraud at row 1 known 5 hours
+    later counts from row 2 on in its rate and for 7 and 30 days after it is known."""
+    n = 40
+    t = [T0 + 10 * H * i for i in range(n)]
+    customer = [i % 3 for i in range(n)]
+    amount = [1.0] * n
+    fraud = [-1] * n
+    fraud[1] = t[1] + 5 * H
+    batch = _batch(t, customer, amount, fraud, wide=False)
+    np.testing.assert_array_equal(batch[:, k.E_COUNT_24H], [0, 1] + [2] * (n - 2))
+    np.testing.assert_array_equal(batch[:, [k.E_DISTINCT_7D, k.E_AMOUNT_24H]], 0.0)
+    rate = [0.0, 0.0] + [1 / (i + 1) for i in range(2, n)]
+    np.testing.assert_array_equal(batch[:, k.E_FRAUD_RATE], rate)
+    known = np.array(t) - fraud[1]
+    np.testing.assert_array_equal(batch[:, k.E_FRAUD_7D], (known > 0) & (known < 168 * H))
+    np.testing.assert_array_equal(batch[:, k.E_FRAUD_30D], (known > 0) & (known < 720 * H))
+    np.testing.assert_array_equal(_online(t, customer, amount, fraud, wide=False), batch)
+    np.testing.assert_array_equal(
+        _online(t, customer, amount, fraud, wide=False, restore_at=20), batch
+    )
+
+
+def test_unlabel_takes_back_one_label() -> None:
+    """``remove_label`` undoes one ``add_label``; one for a label never added changes nothing."""
+    table = _Entities(k.ENTITY_COLS)
+    e = table.labelled(7)
+    for when in (30, 10, 20, 20):
+        e.label(when)
+    assert e.known_fraud() == [10, 20, 20, 30]
+    e.unlabel(20)
+    e.unlabel(25)
+    assert e.known_fraud() == [10, 20, 30]

@@ -1,7 +1,9 @@
 """Numba kernels of the features. One per-row function computes a transaction's customer-side
 features from the customer's earlier rows and running counts; the batch pass calls it row by row
 with windows advanced by two pointers, and the online path calls the very same function on a
-customer's retained history, so batch and online values are equal bit for bit.
+customer's retained history, so batch and online values are equal bit for bit. Likewise one
+function (``entity_steps``) computes the merchant, device and payee features from an entity's
+state: the batch pass runs it over each entity's rows, the online features on each transaction.
 
 Times are int64 microseconds. Rows of a customer are in (timestamp, transaction_id) order.
 """
@@ -165,11 +167,11 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2.0 * R_KM * math.asin(math.sqrt(a))
 
 
-@nb.njit(cache=True)
-def window_start(t: npt.NDArray[np.int64], lo: int, i: int, width: int) -> int:
-    """First index j in [lo, i] with t[j] > t[i] - width (binary search)."""
-    bound = t[i] - width
-    a, b = lo, i
+@nb.njit(cache=True, inline="always")
+def first_after(t: npt.NDArray[np.int64], lo: int, hi: int, bound: int) -> int:
+    """First index j in [lo, hi) of ascending ``t`` with t[j] > bound, else hi (binary
+    search)."""
+    a, b = lo, hi
     while a < b:
         m = (a + b) // 2
         if t[m] > bound:
@@ -177,6 +179,12 @@ def window_start(t: npt.NDArray[np.int64], lo: int, i: int, width: int) -> int:
         else:
             a = m + 1
     return a
+
+
+@nb.njit(cache=True)
+def window_start(t: npt.NDArray[np.int64], lo: int, i: int, width: int) -> int:
+    """First index j in [lo, i] with t[j] > t[i] - width (binary search)."""
+    return first_after(t, lo, i, t[i] - width)
 
 
 @nb.njit(cache=True)
@@ -621,6 +629,175 @@ def customer_pass(
 # Outputs of the entity kernel (columns of its ``out``).
 E_COUNT_24H, E_DISTINCT_7D, E_AMOUNT_24H, E_FRAUD_RATE, E_FRAUD_7D, E_FRAUD_30D = range(6)
 N_ENTITY_OUT = 6
+ENTITY_COLS = np.arange(N_ENTITY_OUT, dtype=np.int64)
+"""Where ``entity_steps`` puts each output (``E_*``) when ``out`` is a row of all six."""
+
+# An entity's state (a merchant, device or P2P payee), as ``entity_steps`` reads and updates it:
+# ``meta`` (int64, M_SIZE) says where the window sits in the buffers and holds the counts;
+# ``window`` (int64, 2 x capacity) the times (row 0) and customers (row 1) of the entity's
+# transactions in its window, oldest first, in columns [M_HEAD, M_HEAD + M_N); ``amounts``
+# (float64, capacity) their amounts; ``known`` (int64) the label_known_at of the entity's
+# confirmed frauds, ascending, M_KNOWN of them. A customer is stored as itself in the column of
+# its latest transaction in the window and as -1 - customer in its earlier ones, so the window's
+# distinct customers are counted without a set.
+M_HEAD, M_N, M_TOTAL, M_LAST, M_KNOWN, M_DISTINCT = range(6)
+M_SIZE = 6
+NEVER = -(2**62)
+"""``M_LAST`` of an entity with no transaction yet."""
+
+
+@nb.njit(cache=True, inline="always")
+def entity_steps(
+    meta: npt.NDArray[np.int64],
+    window: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    known: npt.NDArray[np.int64],
+    t: npt.NDArray[np.int64],
+    customer: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.float64],
+    is_fraud: npt.NDArray[np.bool_],
+    known_at: npt.NDArray[np.int64],
+    wide: bool,
+    out: npt.NDArray[np.float64],
+    cols: npt.NDArray[np.int64],
+) -> int:
+    """Transactions j = 0, 1, ... (``t``, ``customer``, ``amount``) at one entity (merchant,
+    device or P2P payee), in (timestamp, transaction_id) order: for each, its features from
+    the entity's earlier transactions into ``out[j]``, then the transaction folded into the
+    entity's state (``M_*``) and, where ``is_fraud[j]``, labelled from ``known_at[j]``
+    (``entity_label``). The batch pass calls it on each entity's rows, the online features
+    on each transaction (``entity_step``): the one home of the entity features.
+
+    Writes output ``E_*`` to ``out[j, cols[E_*]]`` (none where ``cols`` is negative): the
+    entity's transactions in the previous 24 h; the share of its earlier transactions confirmed
+    fraud before ``t`` (label_known_at < t) and how many were confirmed in the previous 7 and
+    30 days (t - w < label_known_at < t); with ``wide`` its distinct customers in the previous
+    7 days and the amount it received in the previous 24 h (summed in arrival order), else
+    zeros there. The window kept is 7 days with ``wide``, else 24 hours. Customers are
+    non-negative. The caller leaves room in the buffers for all the transactions (and in
+    ``known`` for the labels): more than the returned count of transactions in the window
+    keeps room for one more. Returns that count."""
+    times = window[0]
+    custs = window[1]
+    head = meta[M_HEAD]
+    end = head + meta[M_N]
+    distinct = meta[M_DISTINCT]
+    total = meta[M_TOTAL]
+    last = meta[M_LAST]
+    n_known = meta[M_KNOWN]
+    span = W7D if wide else W24H
+    for j in range(t.shape[0]):
+        tj = t[j]
+        while head < end and times[head] <= tj - span:
+            if wide and custs[head] >= 0:  # the customer's latest transaction leaves
+                distinct -= 1
+            head += 1
+        first = head
+        received = 0.0
+        if wide:
+            first = first_after(times, head, end, tj - W24H)
+            for q in range(first, end):
+                received += amounts[q]
+        confirmed = week = month = 0
+        if n_known > 0:
+            labels = known[:n_known]
+            confirmed = np.searchsorted(labels, tj, side="left")
+            week = confirmed - np.searchsorted(labels, tj - W7D, side="right")
+            month = confirmed - np.searchsorted(labels, tj - W30D, side="right")
+        if cols[E_COUNT_24H] >= 0:
+            out[j, cols[E_COUNT_24H]] = end - first
+        if cols[E_DISTINCT_7D] >= 0:
+            out[j, cols[E_DISTINCT_7D]] = distinct if wide else 0
+        if cols[E_AMOUNT_24H] >= 0:
+            out[j, cols[E_AMOUNT_24H]] = received
+        if cols[E_FRAUD_RATE] >= 0:
+            out[j, cols[E_FRAUD_RATE]] = confirmed / (total + 1.0)
+        if cols[E_FRAUD_7D] >= 0:
+            out[j, cols[E_FRAUD_7D]] = week
+        if cols[E_FRAUD_30D] >= 0:
+            out[j, cols[E_FRAUD_30D]] = month
+        # Fold the transaction in, the window moved to the buffers' start when at their end.
+        if end == amounts.shape[0]:
+            for q in range(end - head):
+                times[q] = times[head + q]
+                custs[q] = custs[head + q]
+                amounts[q] = amounts[head + q]
+            end -= head
+            head = 0
+        c = customer[j]
+        if wide:  # the customer's earlier transaction in the window is no longer its latest
+            q = end - 1
+            while q >= head and custs[q] != c:
+                q -= 1
+            if q >= head:
+                custs[q] = -1 - c
+            else:
+                distinct += 1
+        times[end] = tj
+        custs[end] = c
+        amounts[end] = amount[j]
+        end += 1
+        total += 1
+        last = max(last, tj)
+        if is_fraud[j]:
+            sorted_insert(known, n_known, known_at[j])
+            n_known += 1
+    meta[M_HEAD] = head
+    meta[M_N] = end - head
+    meta[M_DISTINCT] = distinct
+    meta[M_TOTAL] = total
+    meta[M_LAST] = last
+    meta[M_KNOWN] = n_known
+    return int(end - head)
+
+
+NO_LABEL = np.zeros(1, dtype=np.bool_)
+"""``is_fraud`` of a transaction not (yet) known as fraud, for ``entity_step``."""
+
+
+@nb.njit(cache=True)
+def entity_step(
+    meta: npt.NDArray[np.int64],
+    window: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    known: npt.NDArray[np.int64],
+    t: int,
+    customer: int,
+    amount: float,
+    wide: bool,
+    out: npt.NDArray[np.float64],
+    cols: npt.NDArray[np.int64],
+) -> int:
+    """``entity_steps`` for one transaction, its features into ``out`` (1-d) at ``cols``, its
+    label left for later (``entity_label``): the online features' call, once per transaction
+    and entity."""
+    ints = np.empty(2, dtype=np.int64)  # the time and the customer, as one-row columns
+    ints[0] = t
+    ints[1] = customer
+    return entity_steps(
+        meta, window, amounts, known, ints[:1], ints[1:], np.full(1, amount), NO_LABEL,
+        ints[:1], wide, out.reshape((1, out.shape[0])), cols,
+    )  # fmt: skip
+
+
+@nb.njit(cache=True)
+def entity_label(meta: npt.NDArray[np.int64], known: npt.NDArray[np.int64], when: int) -> None:
+    """Add a confirmed fraud at the entity, known from ``when`` (room for one more in
+    ``known`` is the caller's job)."""
+    sorted_insert(known, meta[M_KNOWN], when)
+    meta[M_KNOWN] += 1
+
+
+@nb.njit(cache=True)
+def entity_unlabel(meta: npt.NDArray[np.int64], known: npt.NDArray[np.int64], when: int) -> bool:
+    """Take back one confirmed fraud known from ``when``; False when the entity has none."""
+    n = meta[M_KNOWN]
+    j = np.searchsorted(known[:n], when)
+    if j == n or known[j] != when:
+        return False
+    sorted_remove(known, n, when)
+    meta[M_KNOWN] = n - 1
+    return True
 
 
 @nb.njit(cache=True, nogil=True)
@@ -634,58 +811,26 @@ def entity_pass(
     wide: bool,
     out: npt.NDArray[np.float64],
 ) -> None:
-    """Per entity (merchant, device or P2P payee), into ``out`` (rows, N_ENTITY_OUT): its
-    transactions in the previous 24 h, the share of earlier
-    transactions confirmed fraud before this one (label_known_at < t) and how many of them were
-    confirmed in the previous 7 and 30 days (t - w < label_known_at < t); with ``wide`` also its
-    distinct customers in the previous 7 days and the amount it received in the previous 24 h
-    (summed in row order), else zeros there. Rows sorted by entity, then timestamp and
-    transaction_id; ``starts`` delimits entities; customer ids are small non-negative integers
-    (1..N)."""
-    n = t.shape[0]
-    known = np.empty(n, dtype=np.int64)
-    # last[c]: the latest row of customer c seen so far (any entity; rows before the current
-    # entity's start or the window's start do not count), so no per-entity set is needed.
-    last = np.full(customer.max() + 1 if n else 1, -1, dtype=np.int64)
+    """``entity_steps`` on every entity's rows into ``out`` (rows, N_ENTITY_OUT), each fraud
+    row then labelled from its ``known_at``. Rows sorted by entity (merchant, device or P2P
+    payee), then timestamp and transaction_id; ``starts`` delimits entities; customer ids are
+    non-negative."""
+    longest = 1
     for e in range(starts.shape[0] - 1):
+        longest = max(longest, starts[e + 1] - starts[e])
+    # Buffers for the longest entity's rows and one more: no entity ever needs more room.
+    meta = np.zeros(M_SIZE, dtype=np.int64)
+    window = np.empty((2, longest + 1), dtype=np.int64)
+    amounts = np.empty(longest + 1, dtype=np.float64)
+    known = np.empty(longest + 1, dtype=np.int64)
+    for e in range(starts.shape[0] - 1):
+        meta[:] = 0
+        meta[M_LAST] = NEVER
         lo, hi = starts[e], starts[e + 1]
-        n_known = 0  # label_known_at of this entity's earlier fraud rows, ascending
-        distinct7 = 0  # customers with a row in [w7, i)
-        w = lo
-        w7 = lo
-        for i in range(lo, hi):
-            ti = t[i]
-            while t[w] <= ti - W24H:
-                w += 1
-            out[i, E_COUNT_24H] = i - w
-            if wide:
-                while t[w7] <= ti - W7D:
-                    if last[customer[w7]] == w7:  # its latest row leaves the window
-                        distinct7 -= 1
-                    w7 += 1
-                received = 0.0
-                for j in range(w, i):
-                    received += amount[j]
-                out[i, E_DISTINCT_7D] = distinct7
-                out[i, E_AMOUNT_24H] = received
-            else:
-                out[i, E_DISTINCT_7D] = 0.0
-                out[i, E_AMOUNT_24H] = 0.0
-            confirmed = np.searchsorted(known[:n_known], ti, side="left")
-            out[i, E_FRAUD_RATE] = confirmed / (i - lo + 1.0)
-            out[i, E_FRAUD_7D] = confirmed - np.searchsorted(
-                known[:n_known], ti - W7D, side="right"
-            )
-            out[i, E_FRAUD_30D] = confirmed - np.searchsorted(
-                known[:n_known], ti - W30D, side="right"
-            )
-            k = customer[i]
-            if wide and last[k] < w7:
-                distinct7 += 1
-            last[k] = i
-            if is_fraud[i]:
-                sorted_insert(known, n_known, known_at[i])
-                n_known += 1
+        entity_steps(
+            meta, window, amounts, known, t[lo:hi], customer[lo:hi], amount[lo:hi],
+            is_fraud[lo:hi], known_at[lo:hi], wide, out[lo:hi], ENTITY_COLS,
+        )  # fmt: skip
 
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)

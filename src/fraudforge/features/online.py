@@ -2,7 +2,9 @@
 per-merchant, per-device and per-payee state kept in memory.
 
 The customer-side values come from the batch pass's own per-row kernel (``kernels.customer_row``)
-run on the customer's retained history, so replaying a stream reproduces the batch values.
+run on the customer's retained history, and the merchant, device and payee values from the batch
+pass's own entity kernel (``kernels.entity_steps``) run on each entity's state in NumPy buffers,
+so replaying a stream reproduces the batch values.
 
 Merchants, devices and P2P payees are bounded two ways. One not seen for its window (24 hours
 of stream time, the newest timestamp processed; 7 days for a payee) is compacted: its window is
@@ -16,10 +18,9 @@ parity can end.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import itertools
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,7 @@ from fraudforge.engine import geo
 from fraudforge.engine import market as mkt
 from fraudforge.features import kernels as k
 from fraudforge.features import online_kernel as ok
-from fraudforge.features.batch import payee_key
+from fraudforge.features.batch import ENTITY_KINDS, EntityKind, payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.layout import COL, EXTERNAL_FEATURES, LAYOUT, SESSION_INPUTS
 from fraudforge.features.outlier import OutlierModel
@@ -125,74 +126,130 @@ class _History:
             self.ints, self.floats = ints, floats
 
 
-@dataclass(slots=True)
+_NO_LABELS = np.empty(0, dtype=np.int64)
+"""``known`` of an entity without labels (never written: a first label gives it its own)."""
+
+
 class _Entity:
-    """A merchant's, device's or payee's recent transactions (time, customer, amount) over its
-    window, customers among them, total count, confirmed-fraud times and latest transaction
-    time."""
+    """A merchant's, device's or payee's state in the NumPy arrays ``kernels.entity_steps``
+    reads and updates (``kernels.M_*``): its transactions in its window (time, customer,
+    amount), total count, confirmed-fraud times and latest transaction time."""
 
-    recent: deque[tuple[int, int, float]] = field(default_factory=deque)
-    customers: dict[int, int] = field(default_factory=dict)
-    total: int = 0
-    known_fraud: list[int] = field(default_factory=list)
-    last: int = -(2**62)
+    __slots__ = ("amounts", "known", "meta", "window")
 
-    def expire(self, now: int, span: int) -> None:
-        """Drop the transactions at or before ``now - span`` (the window's start)."""
-        recent, customers = self.recent, self.customers
-        while recent and recent[0][0] <= now - span:
-            _, cust, _ = recent.popleft()
-            customers[cust] -= 1
-            if customers[cust] == 0:
-                del customers[cust]
+    def __init__(self, total: int = 0, room: int = 4) -> None:
+        self.meta = np.zeros(k.M_SIZE, dtype=np.int64)
+        self.meta[k.M_TOTAL] = total
+        self.meta[k.M_LAST] = k.NEVER
+        self.window = np.empty((2, room), dtype=np.int64)
+        self.amounts = np.empty(room, dtype=np.float64)
+        self.known = _NO_LABELS
 
-    def features(self, now: int) -> tuple[float, float, float, float]:
-        """(transactions in the previous 24 h, fraud rate, fraud confirmed in the previous 7
-        and 30 days), the window kept for 24 h."""
-        self.expire(now, k.W24H)
-        known = self.known_fraud
-        confirmed = bisect.bisect_left(known, now)
-        week = confirmed - bisect.bisect_right(known, now - k.W7D)
-        month = confirmed - bisect.bisect_right(known, now - k.W30D)
-        return float(len(self.recent)), confirmed / (self.total + 1.0), float(week), float(month)
+    @classmethod
+    def restored(
+        cls,
+        total: int,
+        recent: tuple[list[int], list[int], list[float]],
+        known: list[int],
+    ) -> _Entity:
+        """An entity from what ``recent`` and ``known_fraud`` gave for it: its ``total``, its
+        window's (times, customers, amounts) oldest first, and its confirmed-fraud times."""
+        times, customers, amounts = recent
+        n = len(times)
+        e = cls(total, room=max(4, 2 * n))
+        e.window[0, :n] = times
+        # Each customer as itself at its latest transaction, as -1 - customer before it.
+        later: set[int] = set()
+        for j in range(n - 1, -1, -1):
+            c = customers[j]
+            e.window[1, j] = -1 - c if c in later else c
+            later.add(c)
+        e.amounts[:n] = amounts
+        e.meta[k.M_N] = n
+        e.meta[k.M_DISTINCT] = len(later)
+        if n:
+            e.meta[k.M_LAST] = times[-1]
+        if known:
+            e.known = np.array(known, dtype=np.int64)
+            e.meta[k.M_KNOWN] = len(known)
+        return e
 
-    def payee_features(self, now: int) -> tuple[float, float, float]:
-        """(transactions in the previous 24 h, distinct payers in the previous 7 days, amount
-        received in the previous 24 h summed in arrival order), the window kept for 7 days:
-        what the entity kernel yields for a payee."""
-        self.expire(now, k.W7D)
-        count = 0
-        received = 0.0
-        start = now - k.W24H
-        for t, _, amount in self.recent:
-            if t > start:
-                count += 1
-                received += amount
-        return float(count), float(len(self.customers)), received
+    @property
+    def total(self) -> int:
+        """Transactions at the entity so far."""
+        return int(self.meta[k.M_TOTAL])
 
-    def add(self, now: int, customer: int, amount: float) -> None:
-        """Fold one transaction in."""
-        self.recent.append((now, customer, amount))
-        self.customers[customer] = self.customers.get(customer, 0) + 1
-        self.total += 1
-        if now > self.last:
-            self.last = now
+    @property
+    def last(self) -> int:
+        """Time of its latest transaction (``kernels.NEVER`` before the first)."""
+        return int(self.meta[k.M_LAST])
+
+    def known_fraud(self) -> list[int]:
+        """The label_known_at of its confirmed frauds, ascending."""
+        known: list[int] = self.known[: self.meta[k.M_KNOWN]].tolist()
+        return known
+
+    def recent(self) -> tuple[list[int], list[int], list[float]]:
+        """The (times, customers, amounts) of its transactions in its window, oldest first."""
+        lo = int(self.meta[k.M_HEAD])
+        hi = lo + int(self.meta[k.M_N])
+        customers = self.window[1, lo:hi]
+        return (
+            self.window[0, lo:hi].tolist(),
+            np.where(customers >= 0, customers, -1 - customers).tolist(),
+            self.amounts[lo:hi].tolist(),
+        )
+
+    def grow(self) -> None:
+        """Double the buffers' capacity (the window fills them), the window at their start."""
+        lo = int(self.meta[k.M_HEAD])
+        n = int(self.meta[k.M_N])
+        window = np.empty((2, 2 * n), dtype=np.int64)
+        window[:, :n] = self.window[:, lo : lo + n]
+        amounts = np.empty(2 * n, dtype=np.float64)
+        amounts[:n] = self.amounts[lo : lo + n]
+        self.window, self.amounts = window, amounts
+        self.meta[k.M_HEAD] = 0
+
+    def label(self, when: int) -> None:
+        """A confirmed fraud at the entity, counting from ``when``."""
+        n = int(self.meta[k.M_KNOWN])
+        if n == self.known.shape[0]:
+            known = np.empty(max(4, 2 * n), dtype=np.int64)
+            known[:n] = self.known[:n]
+            self.known = known
+        k.entity_label(self.meta, self.known, when)
+
+    def unlabel(self, when: int) -> None:
+        """Take back one confirmed fraud counting from ``when`` (none if there is none)."""
+        k.entity_unlabel(self.meta, self.known, when)
+
+    def forget_window(self) -> None:
+        """Empty the window (its transactions are all out of it), keeping the count and
+        labels, and give back its buffers' memory."""
+        self.meta[k.M_HEAD] = self.meta[k.M_N] = self.meta[k.M_DISTINCT] = 0
+        self.window = np.empty((2, 4), dtype=np.int64)
+        self.amounts = np.empty(4, dtype=np.float64)
 
 
 class _Entities:
     """Merchants, devices or payees by id: the ``active`` ones in the order last seen, then the
-    ``idle`` ones (not seen for their ``span`` of stream time), compacted to their lifetime count
+    ``idle`` ones (not seen for their window of stream time), compacted to their lifetime count
     (an int) or, when they hold fraud labels, kept whole with an empty window; oldest first.
-    With a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it."""
+    With a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it.
+    ``wide``: a payee's window (7 days, distinct payers and amounts received), else 24 hours;
+    ``cols`` says where ``step`` writes each ``kernels.E_*`` output in the row it is given."""
 
-    __slots__ = ("active", "cap", "forgotten", "idle", "span")
+    __slots__ = ("active", "cap", "cols", "forgotten", "idle", "span", "wide")
 
-    def __init__(self, span: int = k.W24H) -> None:
+    def __init__(self, cols: I64, *, wide: bool = False) -> None:
         self.active: OrderedDict[int, _Entity] = OrderedDict()
         self.idle: OrderedDict[int, int | _Entity] = OrderedDict()
         self.cap: int | None = None
         self.forgotten = 0
-        self.span = span
+        self.wide = wide
+        self.span = k.W7D if wide else k.W24H
+        self.cols = cols
 
     def __len__(self) -> int:
         return len(self.active) + len(self.idle)
@@ -200,24 +257,26 @@ class _Entities:
     def items(self) -> Iterator[tuple[int, _Entity]]:
         """Every entity, idle ones first (a compacted one as an entity with an empty window)."""
         for eid, held in self.idle.items():
-            yield eid, (_Entity(total=held) if isinstance(held, int) else held)
+            yield eid, (_Entity(held) if isinstance(held, int) else held)
         yield from self.active.items()
 
-    def _revive(self, eid: int) -> _Entity:
-        held = self.idle.pop(eid, None)
-        if held is None:
-            return _Entity()
-        return _Entity(total=held) if isinstance(held, int) else held
-
-    def seen(self, eid: int) -> _Entity:
-        """The entity a transaction is at (created or revived), now the most recently seen."""
+    def step(self, eid: int, t: int, customer: int, amount: float, out: F64) -> None:
+        """A transaction at entity ``eid`` (created or revived, now the most recently seen):
+        its features into ``out`` (at ``cols``), then the transaction folded in
+        (``kernels.entity_step``)."""
         e = self.active.get(eid)
         if e is not None:
             self.active.move_to_end(eid)
-            return e
-        e = self.active[eid] = self._revive(eid)
-        self.limit()
-        return e
+        else:
+            held = self.idle.pop(eid, None)
+            e = self.active[eid] = _Entity(held or 0) if not isinstance(held, _Entity) else held
+            self.limit()
+        # The window must leave room for the next transaction: grow when it fills the buffers.
+        n = k.entity_step(
+            e.meta, e.window, e.amounts, e.known, t, customer, amount, self.wide, out, self.cols
+        )
+        if n == e.amounts.shape[0]:
+            e.grow()
 
     def labelled(self, eid: int) -> _Entity:
         """The entity to add a fraud label to, without changing its place in the order."""
@@ -227,10 +286,17 @@ class _Entities:
         held = self.idle.get(eid)
         if isinstance(held, _Entity):
             return held
-        e = self.idle[eid] = _Entity(total=held or 0)
+        e = self.idle[eid] = _Entity(held or 0)
         if held is None:
             self.limit()
         return e
+
+    def held(self, eid: int) -> _Entity | None:
+        """The entity ``eid`` when it holds labels or a window (None when compacted to its count
+        or unknown)."""
+        e = self.active.get(eid)
+        held = self.idle.get(eid) if e is None else e
+        return held if isinstance(held, _Entity) else None
 
     def compact(self, now: int) -> None:
         """Compact the active entities last seen at or before ``now - span`` (in the order seen;
@@ -242,9 +308,8 @@ class _Entities:
             if e.last > horizon:
                 break
             del active[eid]
-            if e.known_fraud:
-                e.recent.clear()
-                e.customers.clear()
+            if e.meta[k.M_KNOWN]:
+                e.forget_window()
                 self.idle[eid] = e
             else:
                 self.idle[eid] = e.total
@@ -262,13 +327,24 @@ class _Entities:
 
     def restore(self, eid: int, e: _Entity) -> None:
         """Put a saved entity back (in saving order)."""
-        if e.recent:
-            e.last = max(t for t, _, _ in e.recent)
+        if e.meta[k.M_N]:
             self.active[eid] = e
-        elif e.known_fraud:
+        elif e.meta[k.M_KNOWN]:
             self.idle[eid] = e
         else:
             self.idle[eid] = e.total
+
+
+def _entity_cols(kind: EntityKind) -> I64:
+    """Where ``kind``'s entity kernel outputs (``kernels.E_*`` order) go in the row of external
+    values (``layout.EXTERNAL_FEATURES``): at the features it yields, -1 for the others."""
+    cols = np.full(k.N_ENTITY_OUT, -1, dtype=np.int64)
+    for feature, output in kind.features:
+        cols[output] = EXTERNAL_FEATURES.index(feature)
+    return cols
+
+
+_COLS = {kind.name: _entity_cols(kind) for kind in ENTITY_KINDS}
 
 
 class OnlineFeatures:
@@ -308,9 +384,9 @@ class OnlineFeatures:
         self._homes = homes
         self._outlier = outlier
         self._customers: dict[int, _History] = {}
-        self._merchants = _Entities()
-        self._devices = _Entities()
-        self._payees = _Entities(span=k.W7D)
+        self._merchants = _Entities(_COLS["merchant"])
+        self._devices = _Entities(_COLS["device"])
+        self._payees = _Entities(_COLS["payee"], wide=True)
         self._now = -(2**62)
         """The newest timestamp processed: the stream time idle entities are compacted by."""
         self._next_compact = -(2**62)
@@ -463,26 +539,21 @@ class OnlineFeatures:
         device = -1 if txn.get("device_id") is None else int(txn["device_id"])
         amount = float(txn["amount_inr"])
         # The entity-side features (ENTITY_FEATURES order, as batch.ENTITY_KINDS yields them),
-        # each entity then folding the transaction in; then the raw session values. Written
+        # from the batch pass's own entity step, each entity then folding the transaction in;
+        # zeros for the kinds the transaction has none of; then the raw session values. Written
         # item by item, inline: this is the service's hot path.
         ext = self._external
         if merchant_id is not None:
-            m = self._merchants.seen(party)
-            ext[0], ext[1], ext[2], ext[3] = m.features(t)
+            self._merchants.step(party, t, cid, amount, ext)
             ext[5] = ext[6] = ext[7] = 0.0
-            m.add(t, cid, amount)
         else:
             ext[0] = ext[1] = ext[2] = ext[3] = 0.0
             if txn.get("counterparty") is not None:
-                p = self._payees.seen(party)
-                ext[5], ext[6], ext[7] = p.payee_features(t)
-                p.add(t, cid, amount)
+                self._payees.step(party, t, cid, amount, ext)
             else:
                 ext[5] = ext[6] = ext[7] = 0.0
         if device >= 0:
-            d = self._devices.seen(device)
-            ext[4] = d.features(t)[1]
-            d.add(t, cid, amount)
+            self._devices.step(device, t, cid, amount, ext)
         else:
             ext[4] = 0.0
         initiation = txn.get("upi_initiation")
@@ -544,9 +615,9 @@ class OnlineFeatures:
         """
         when = to_micros(known_at)
         if merchant_id is not None:
-            bisect.insort(self._merchants.labelled(int(merchant_id)).known_fraud, when)
+            self._merchants.labelled(int(merchant_id)).label(when)
         if device_id is not None:
-            bisect.insort(self._devices.labelled(int(device_id)).known_fraud, when)
+            self._devices.labelled(int(device_id)).label(when)
 
     def remove_label(
         self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
@@ -563,12 +634,9 @@ class OnlineFeatures:
         for table, eid in ((self._merchants, merchant_id), (self._devices, device_id)):
             if eid is None:
                 continue
-            e = table.active.get(int(eid))
-            held = table.idle.get(int(eid)) if e is None else e
-            if isinstance(held, _Entity):
-                i = bisect.bisect_left(held.known_fraud, when)
-                if i < len(held.known_fraud) and held.known_fraud[i] == when:
-                    del held.known_fraud[i]
+            held = table.held(int(eid))
+            if held is not None:
+                held.unlabel(when)
 
     def limit_entities(self, cap: int | None) -> None:
         """Keep at most ``cap`` merchants, devices and payees each (None: no limit), forgetting the
@@ -606,14 +674,16 @@ class OnlineFeatures:
         state with the same homes and outlier model (None when no customer is known): runs the
         online kernels once without touching this state, e.g. to warm them before serving. A
         made-up P2P payment follows it on that state, so the payee's key kernel is warm too (a
-        cold one cost the first P2P request a kernel load of tenths of a second)."""
+        cold one cost the first P2P request a kernel load of tenths of a second), and a fraud
+        label is added and taken back, so the label kernels are warm for the first feedback."""
         customer_id = next(iter(self._homes), None)
         if customer_id is None:
             return None
         lat, lon = self._homes[customer_id]
+        when = dt.datetime(2025, 1, 1, 12)
         probe = {
             "transaction_id": 0,
-            "timestamp": dt.datetime(2025, 1, 1, 12),
+            "timestamp": when,
             "customer_id": customer_id,
             "amount_inr": 500.0,
             "payment_mode": mkt.PAYMENT_MODES[0],
@@ -635,6 +705,8 @@ class OnlineFeatures:
         fresh = OnlineFeatures(self._homes, self._outlier)
         row = fresh.process_row(probe)
         fresh.process_row({**probe, "transaction_id": 1, "merchant_id": None, "mcc": None})
+        fresh.add_label(merchant_id=0, device_id=0, known_at=when)
+        fresh.remove_label(merchant_id=0, device_id=0, known_at=when)
         return row
 
     def to_state(self) -> dict[str, npt.NDArray[Any]]:
@@ -665,12 +737,13 @@ class OnlineFeatures:
             es = list(table.items())
             out[f"{kind}_id"] = np.array([e for e, _ in es], dtype=np.int64)
             out[f"{kind}_total"] = np.array([e.total for _, e in es], dtype=np.int64)
-            _ragged(out, f"{kind}_recent_t", [[t for t, _, _ in e.recent] for _, e in es])
-            _ragged(out, f"{kind}_recent_c", [[c for _, c, _ in e.recent] for _, e in es])
+            recent = [e.recent() for _, e in es]
+            _ragged(out, f"{kind}_recent_t", [times for times, _, _ in recent])
+            _ragged(out, f"{kind}_recent_c", [custs for _, custs, _ in recent])
             out[f"{kind}_recent_a"] = np.fromiter(
-                (a for _, e in es for _, _, a in e.recent), dtype=np.float64
+                (a for _, _, amounts in recent for a in amounts), dtype=np.float64
             )
-            _ragged(out, f"{kind}_fraud", [e.known_fraud for _, e in es])
+            _ragged(out, f"{kind}_fraud", [e.known_fraud() for _, e in es])
         return out
 
     @classmethod
@@ -727,13 +800,10 @@ class OnlineFeatures:
             frauds = _unragged(state, f"{kind}_fraud")
             at = 0
             for i, eid in enumerate(state[f"{kind}_id"].tolist()):
-                e = _Entity(total=int(state[f"{kind}_total"][i]))
                 n = len(times[i])
-                e.recent.extend(zip(times[i], custs[i], amounts[at : at + n], strict=True))
+                recent = (times[i], custs[i], amounts[at : at + n])
                 at += n
-                for c in custs[i]:
-                    e.customers[c] = e.customers.get(c, 0) + 1
-                e.known_fraud = frauds[i]
+                e = _Entity.restored(int(state[f"{kind}_total"][i]), recent, frauds[i])
                 table.restore(eid, e)
         if state["cust_last_t"].size:
             self._now = int(state["cust_last_t"].max())

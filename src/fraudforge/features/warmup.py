@@ -52,5 +52,6 @@ def compile_kernels(progress: ProgressFn = ignore) -> list[str]:
         rows = scan_dataset(data).sort("timestamp").head(50).collect()
         for txn in rows.iter_rows(named=True):
             online.process(txn)
+        online.probe_row()
     progress("compiling kernels", total - len(cold_kernels()), total)
     return cold
