@@ -74,7 +74,11 @@ def test_a_sim_swap_changes_the_sim_then_binds_a_device_then_transfers(small: Da
     after the SIM changed; the victim's genuine payments before it saw an older SIM; the
     transfers go to people, by UPI within the cooling limit of INR 5,000 a day and otherwise
     by IMPS in the bank's app, to payees whose addresses are at most 60 days old."""
-    rows = _rows(small, "sim_swap")
+    every = _rows(small, "sim_swap")
+    by_card = every.group_by(INC).agg(
+        pl.col("payment_mode").is_in(["debit_card", "credit_card"]).all().alias("card")
+    )
+    rows = every.join(by_card.filter(~pl.col("card")), on=INC, how="semi")
     assert rows.height > 50
     assert (rows["txn_type"] == "p2p_transfer").all()
     assert rows["payment_mode"].is_in(["upi", "net_banking"]).all()
@@ -105,3 +109,39 @@ def test_a_sim_swap_changes_the_sim_then_binds_a_device_then_transfers(small: Da
     both = last_before.join(now, on=INC)
     assert both.height > 10
     assert (both["new"] > both["old"]).mean() > 0.9  # type: ignore[operator]
+
+
+def test_some_sim_swaps_spend_by_card_with_the_victims_otps(small: Dataset) -> None:
+    """About three incidents in ten are 1-3 online card purchases instead of transfers: no app
+    session, so no SIM or binding field on them, yet the victim's SIM changed, as the victim's
+    own next app payment shows (a swap an hour to a day and a bit before the first purchase)."""
+    every = _rows(small, "sim_swap")
+    per = every.group_by(INC).agg(
+        pl.col("payment_mode").is_in(["debit_card", "credit_card"]).all().alias("card"),
+        pl.col("payment_mode").is_in(["upi", "net_banking"]).all().alias("transfer"),
+        pl.len().alias("n"),
+        pl.col("customer_id").first(),
+        pl.col("timestamp").min().alias("start"),
+    )
+    assert (per["card"] | per["transfer"]).all()
+    cards = per.filter(pl.col("card"))
+    assert 0.15 <= cards.height / per.height <= 0.45
+    assert cards["n"].is_between(1, 3).all()
+    rows = every.join(cards, on=INC, how="semi")
+    assert rows["channel"].is_in(["ecommerce", "mobile_app"]).all()  # card not present
+    assert rows["sim_changed_days"].is_null().all()
+    assert rows["device_bound_days"].is_null().all()
+    day = pl.col("timestamp").dt.date()
+    after = (
+        small.transactions.filter(~pl.col("is_fraud") & pl.col("sim_changed_days").is_not_null())
+        .drop(INC)
+        .join(cards.select("customer_id", INC, "start"), on="customer_id")
+        .filter(pl.col("timestamp") > pl.col("start"))
+        .sort("timestamp")
+        .group_by(INC)
+        .agg((day - pl.duration(days=pl.col("sim_changed_days"))).first().alias("sim_date"),
+             pl.col("start").first())
+    )  # fmt: skip
+    assert after.height >= 5
+    swapped = after["sim_date"] >= after["start"].dt.date() - dt.timedelta(days=2)
+    assert swapped.mean() > 0.9  # type: ignore[operator]

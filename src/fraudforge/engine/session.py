@@ -169,7 +169,13 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     s = _subset(rows.cols, at)
     c, ts = s["cust"] - cu.offset, s["ts"]
     owner, slot = device_owner(ctx, s)
-    swaps = _sim_swaps(ctx.scenario.seed, s, slot, _by_code(registry, "sim_swap"), cu.offset)
+    # A swap precedes the fraudster's first payment of any kind (a card bought online with the
+    # OTPs the new SIM receives has no app session, yet the victim's SIM changed).
+    fraud = _subset(rows.cols, np.flatnonzero(rows["fraud"] > 0))
+    swaps = _sim_swaps(
+        ctx.scenario.seed, fraud, device_owner(ctx, fraud)[1], _by_code(registry, "sim_swap"),
+        cu.offset,
+    )  # fmt: skip
     changed = np.flatnonzero(sim_change < ctx.t_end)
     phone = np.flatnonzero(with_phone)
     ev_c = np.concatenate([np.arange(cu.n), changed, swaps[0], phone])
@@ -451,8 +457,8 @@ def _sim_swaps(
 ) -> tuple[I64, I64]:
     """SIM swaps of patterns that make them: for each incident part run (in part) from a device
     new to the account, with its record's ``sim_swap`` share, a SIM change a few hours before
-    the part's first row from that device (among ``rows``, app sessions in customer and time
-    order). Returns (shard-local customer, time)."""
+    the part's first row from that device (among ``rows``, the shard's fraud rows in customer
+    and time order). Returns (shard-local customer, time)."""
     code = rows["fraud"].astype(np.int64)
     at = np.flatnonzero((code > 0) & (slot < 0))
     share = np.nan_to_num(share_by_code[code[at]])

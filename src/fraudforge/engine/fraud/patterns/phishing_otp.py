@@ -33,22 +33,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.build import (
     clip_to_period,
     counts_between,
     expand,
     fraudster_device,
     label,
-    make_rows,
-    pick_category,
 )
+from fraudforge.engine.fraud.card_loot import card_loot
 from fraudforge.engine.fraud.mechanics import (
-    beyond_credit,
-    category_amounts,
     far_city,
-    over_limit,
-    settle,
 )
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_DAY, FraudPattern, Susceptibility
@@ -57,11 +51,6 @@ from fraudforge.engine.rows import Rows
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
 
-LOOT = ("electronics", "marketplace", "airlines", "railways")
-"""What is bought: goods, vouchers and tickets (flights, tatkal train tickets) that resell or
-redeem at once."""
-QUANTILES = (0.6, 0.99)
-"""The part of each merchant's amount model the purchases fall in."""
 CREDIT_SHARE = 0.35
 """Incidents, among credit card holders, that phish the credit card (a "card renewal" or
 "reward points" lure) rather than the debit card of the account whose KYC "expired"."""
@@ -74,8 +63,6 @@ RISK = 0.12
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     """The rows of a shard's parts of this pattern."""
-    from fraudforge.engine.legit import DEBIT_CARD_MAX_INR
-
     rng = ctx.rng
     cu = ctx.customers
     n = len(parts)
@@ -87,24 +74,16 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     credit = cu.has_credit[c] & (rng.random(n) < CREDIT_SHARE)
     home = cu.home_city[c]
     city = np.where(rng.random(n) < FAR_SHARE, far_city(rng, home), home)
-    category = pick_category(rng, part.size, LOOT)
-    lo, hi = QUANTILES
-    amount = category_amounts(rng, category, cu.amount_scale[c][part], lo=lo, hi=hi)
-    rows = make_rows(
+    rows = card_loot(
         ctx,
-        cust=parts.cust[part],
-        ts=clip_to_period(ctx, np.asarray(ts, dtype=np.int64)),
-        amount=amount,
-        mode=np.where(credit, mkt.MODE["credit_card"], mkt.MODE["debit_card"])[part],
-        category=category,
-        loc_city=city[part],
-        online=np.ones(part.size, dtype=bool),
-        device=fraudster_device(parts.scenario)[part],
+        parts.cust[part],
+        part,
+        clip_to_period(ctx, np.asarray(ts, dtype=np.int64)),
+        credit[part],
+        city[part],
+        fraudster_device(parts.scenario)[part],
+        risk=RISK,
     )
-    debit = rows["mode"] == mkt.MODE["debit_card"]
-    refused = over_limit(part, rows["ts"], rows["amount"], debit, DEBIT_CARD_MAX_INR)
-    refused |= beyond_credit(ctx, part, rows)
-    settle(ctx, rows, risk=RISK, refused=refused)
     return label(ctx, rows, parts, part)
 
 

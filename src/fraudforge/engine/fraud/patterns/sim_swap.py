@@ -7,11 +7,19 @@ new payees (mule accounts opened or rented weeks before), often from another cit
 few hours. The first 24 hours of a new UPI registration allow INR 5,000 (NPCI's cooling limit),
 so the UPI transfers stay under it and, in some incidents, larger sums go by IMPS in the
 bank's app with OTPs;
-UPI's INR 1 lakh daily limit and the bank's rules decline some. Every incident shows a SIM
-change hours before a device binding, then the transfers (the record's ``sim_swap`` and
-``device_prepared_days``). Sources: RBI and bank advisories on SIM swap fraud ("the fraudster
-gets a new SIM for your number and receives your OTPs"), e.g. HDFC Bank
-(https://www.hdfcbank.com/personal/useful-links/security/security-measures/sim-swap-fraud);
+UPI's INR 1 lakh daily limit and the bank's rules decline some. Every such incident shows a
+SIM change hours before a device binding, then the transfers (the record's ``sim_swap`` and
+``device_prepared_days``). In some incidents the fraudster, who asked for the victim's card
+number on a call "from the bank" before the swap, spends by card online instead, one to three
+purchases of goods and vouchers confirmed with the OTPs the new SIM receives: card payments
+reach the bank through the merchant's acquirer, so these rows carry no SIM or binding signal;
+the victim's own later app payments show the changed SIM. Sources: RBI and bank advisories on
+SIM swap fraud ("the fraudster gets a new SIM for your number and receives your OTPs"), e.g.
+HDFC Bank (https://www.hdfcbank.com/personal/useful-links/security/security-measures/sim-swap-fraud);
+Free Press Journal, 28 February 2022
+(https://www.freepressjournal.in/mumbai/mumbai-sim-swap-fraud-on-rise-matunga-bizman-loses-rs-77-lakh):
+a "bank" call asked for the debit card number, the phone lost its signal within three hours
+and OTPs were used for the transactions;
 NPCI's cooling limit of INR 5,000 in the first 24 hours of a new registration
 (http://feed.ilidea.com/index.php/Index/details.html?id=11441186).
 """
@@ -55,10 +63,54 @@ rest stay on UPI, within the cooling limit, and come back for more another day).
 LOCAL_SHARE = 0.5
 """Incidents run from the victim's own city (the fraudster is local, or the device's location
 is not the fraudster's)."""
+CARD_SHARE = 0.3
+"""Incidents whose fraudster, holding the victim's card details (asked for on a call "from the
+bank" before the swap), spends by card online with the OTPs the new SIM now receives instead
+of registering UPI: card payments reach the bank through the merchant's acquirer, with no app
+session, so no SIM or device-binding signal is on them."""
+CARD_PURCHASES = (1, 3)
+CARD_CREDIT_SHARE = 0.5
+"""Such incidents, among credit card holders, that use the credit card (the rest the debit
+card)."""
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
-    """The rows of a shard's parts of this pattern."""
+    """The rows of a shard's parts of this pattern: transfers from a phone the fraudster
+    registers, or (``CARD_SHARE``) card purchases online confirmed with the victim's OTPs."""
+    by_card = ctx.rng.random(len(parts)) < CARD_SHARE
+    blocks = [_transfers(ctx, parts.take(~by_card)), _card_purchases(ctx, parts.take(by_card))]
+    return Rows.concat([b for b in blocks if len(b)])
+
+
+def _card_purchases(ctx: ShardContext, parts: Parts) -> Rows:
+    """1-3 online card purchases within hours of the swap, from the fraudster's device and
+    city (``card_loot``)."""
+    from fraudforge.engine.fraud.card_loot import card_loot
+
+    rng, cu, n = ctx.rng, ctx.customers, len(parts)
+    k = counts_between(rng, n, *CARD_PURCHASES)
+    part, pos = expand(k)
+    c = ctx.local(parts.cust)
+    ts = parts.t0[part] + pos * rng.integers(5 * 60, 30 * 60, part.size)
+    credit = cu.has_credit[c] & (rng.random(n) < CARD_CREDIT_SHARE)
+    home = cu.home_city[c]
+    away = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
+    away = np.where(rng.random(n) < LOCAL_SHARE, home, away)
+    rows = card_loot(
+        ctx,
+        parts.cust[part],
+        part,
+        clip_to_period(ctx, np.asarray(ts, dtype=np.int64)),
+        credit[part],
+        away[part],
+        fraudster_device(parts.scenario)[part],
+        risk=RISK,
+    )
+    return label(ctx, rows, parts, part)
+
+
+def _transfers(ctx: ShardContext, parts: Parts) -> Rows:
+    """2-5 transfers to young payees from a phone the fraudster registers after the swap."""
     from fraudforge.engine.fraud.mechanics import (
         over_limit,
         over_upi_daily_limit,
@@ -117,7 +169,7 @@ PATTERN = FraudPattern(
     code=17,
     description=__doc__ or "",
     weight=0.02,
-    mean_rows=3.5,
+    mean_rows=0.7 * 3.5 + 0.3 * 2.0,
     targets=(
         "Account holders with money in the bank whose number and details leaked: affluent and "
         "older customers most"
