@@ -12,12 +12,19 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.engine import market as mkt
-from fraudforge.engine.fraud.build import make_rows, pick_category
+from fraudforge.engine.fraud.build import (
+    clip_to_period,
+    fraudster_device,
+    label,
+    make_rows,
+    pick_category,
+)
 from fraudforge.engine.fraud.mechanics import beyond_credit, category_amounts, over_limit, settle
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
+    from fraudforge.engine.fraud.parts import Parts
 
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
@@ -31,22 +38,23 @@ QUANTILES = (0.6, 0.99)
 
 def card_loot(
     ctx: ShardContext,
-    cust: I64,
+    parts: Parts,
     part: I64,
     ts: I64,
     credit: B,
     city: I64,
-    device: I64,
     *,
     risk: float,
 ) -> Rows:
-    """Unlabelled rows of online card purchases, one per element of ``part`` (the part each row
-    belongs to): customer ``cust`` (per row), at ``ts``, by credit card where ``credit`` else
-    the debit card, seen from ``city``, from ``device``; settled, the issuer declining what is
-    beyond the debit card's cap or the credit line within each part and ``risk`` of the rest."""
+    """Labelled rows of online card purchases, one per element of ``part`` (the part of
+    ``parts`` each row belongs to), at ``ts`` (kept as they fall in the period), by credit card
+    where ``credit`` (per part) else the debit card, seen from ``city`` (per part), from the
+    incident's fraudster device; settled, the issuer declining what is beyond the debit card's
+    cap or the credit line within each part and ``risk`` of the rest."""
     from fraudforge.engine.legit import DEBIT_CARD_MAX_INR
 
     rng = ctx.rng
+    cust = parts.cust[part]
     category = pick_category(rng, part.size, LOOT)
     lo, hi = QUANTILES
     scale = ctx.customers.amount_scale[ctx.local(cust)]
@@ -54,19 +62,19 @@ def card_loot(
     rows = make_rows(
         ctx,
         cust=cust,
-        ts=ts,
+        ts=clip_to_period(ctx, np.asarray(ts, dtype=np.int64)),
         amount=amount,
-        mode=np.where(credit, mkt.MODE["credit_card"], mkt.MODE["debit_card"]),
+        mode=np.where(credit[part], mkt.MODE["credit_card"], mkt.MODE["debit_card"]),
         category=category,
-        loc_city=city,
+        loc_city=city[part],
         online=np.ones(part.size, dtype=bool),
-        device=device,
+        device=fraudster_device(parts.scenario)[part],
     )
     debit = rows["mode"] == mkt.MODE["debit_card"]
     refused = over_limit(part, rows["ts"], rows["amount"], debit, DEBIT_CARD_MAX_INR)
     refused |= beyond_credit(ctx, part, rows)
     settle(ctx, rows, risk=risk, refused=refused)
-    return rows
+    return label(ctx, rows, parts, part)
 
 
 __all__ = ["LOOT", "QUANTILES", "card_loot"]

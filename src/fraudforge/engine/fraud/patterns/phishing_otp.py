@@ -33,17 +33,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudforge.engine.fraud.build import (
-    clip_to_period,
-    counts_between,
-    expand,
-    fraudster_device,
-    label,
-)
+from fraudforge.engine.fraud.build import counts_between, expand
 from fraudforge.engine.fraud.card_loot import card_loot
-from fraudforge.engine.fraud.mechanics import (
-    far_city,
-)
+from fraudforge.engine.fraud.mechanics import far_city
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.fraud.record import HOURS_DAY, FraudPattern, Susceptibility
 from fraudforge.engine.rows import Rows
@@ -74,17 +66,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     credit = cu.has_credit[c] & (rng.random(n) < CREDIT_SHARE)
     home = cu.home_city[c]
     city = np.where(rng.random(n) < FAR_SHARE, far_city(rng, home), home)
-    rows = card_loot(
-        ctx,
-        parts.cust[part],
-        part,
-        clip_to_period(ctx, np.asarray(ts, dtype=np.int64)),
-        credit[part],
-        city[part],
-        fraudster_device(parts.scenario)[part],
-        risk=RISK,
-    )
-    return label(ctx, rows, parts, part)
+    return card_loot(ctx, parts, part, ts, credit, city, risk=RISK)
 
 
 PATTERN = FraudPattern(

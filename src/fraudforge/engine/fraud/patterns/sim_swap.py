@@ -96,17 +96,7 @@ def _card_purchases(ctx: ShardContext, parts: Parts) -> Rows:
     home = cu.home_city[c]
     away = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
     away = np.where(rng.random(n) < LOCAL_SHARE, home, away)
-    rows = card_loot(
-        ctx,
-        parts.cust[part],
-        part,
-        clip_to_period(ctx, np.asarray(ts, dtype=np.int64)),
-        credit[part],
-        away[part],
-        fraudster_device(parts.scenario)[part],
-        risk=RISK,
-    )
-    return label(ctx, rows, parts, part)
+    return card_loot(ctx, parts, part, ts, credit, away, risk=RISK)
 
 
 def _transfers(ctx: ShardContext, parts: Parts) -> Rows:
