@@ -27,6 +27,9 @@ changes no other row's session:
 - **SIM change** follows events: the last change before the period, number ports and
   replacements within it (``SIM_CHANGE_PER_MONTH``), some new phones with a new SIM, and the
   SIM swaps of patterns whose record sets ``sim_swap``.
+- **NPCI's cooling limit** (INR 5,000 in the first 24 hours of a new registration) declines
+  genuine UPI payments beyond it on a customer's new or re-registered phone, as it declines a
+  fraudster's (``_cooling_limit``).
 - **Remote access** is seen in a few genuine sessions (about 5 % of customers use screen
   sharing now and then, those of low digital savviness and those over 60 more often:
   ``remote_user_share``; for transfers, bills and large payments more often; for a whole
@@ -188,6 +191,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     own = (owner == s["cust"]) & (slot >= 0)
     bound_at = np.where(own, np.maximum(bound_at, np.minimum(sim_at, ts)), bound_at)
     rows["bound"][at] = (ts - bound_at) // DAY_S
+    _cooling_limit(rows, at, s, bound_at)
     helped = (s["txn_type"] == mkt.TXN["p2p_transfer"]) | (s["txn_type"] == mkt.TXN["bill_payment"])
     unsure = np.where(helped, HELPED_FACTOR, 1.0) * (1.0 + s["amount"] / HELPED_AMOUNT_INR)
     p = np.where(remote_user[c], np.minimum(REMOTE_USER_SESSIONS * unsure, 1.0), 0.0)
@@ -200,6 +204,26 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     seen[genuine] = in_sessions(s["cust"][genuine], ts[genuine], seen[genuine])
     rows["remote"][at] = np.where(preset_remote[at] == UNSET, seen, preset_remote[at])
     return rows
+
+
+def _cooling_limit(rows: Rows, at: I64, s: Cols, bound_at: I64) -> None:
+    """Decline the genuine UPI payments (among the session rows ``s`` at ``at``) that take a
+    device's first 24 hours after its registration beyond NPCI's INR 5,000: the limit holds for
+    every new registration, a customer's new phone as a fraudster's. Only genuine rows count
+    towards it, so no pattern's rows change a genuine row; fraud builders apply it themselves."""
+    from fraudforge.engine.fraud.mechanics import NEW_DEVICE_LIMIT_INR, over_limit
+
+    fresh = (s["fraud"] == 0) & (s["mode"] == mkt.MODE["upi"]) & (s["ts"] - bound_at < DAY_S)
+    fresh &= rows["status"][at] != mkt.STATUS["declined"]
+    i = np.flatnonzero(fresh)
+    if i.size == 0:
+        return
+    # One group per customer and registration.
+    group = np.unique(np.stack([s["cust"][i], bound_at[i]]), axis=1, return_inverse=True)[1]
+    group = np.asarray(group, dtype=np.int64).ravel()
+    counts = np.ones(i.size, dtype=bool)
+    refused = over_limit(group, s["ts"][i], s["amount"][i], counts, NEW_DEVICE_LIMIT_INR)
+    rows["status"][at[i[refused]]] = mkt.STATUS["declined"]
 
 
 def remote_user_share(age: I64, savviness: I64) -> F64:

@@ -47,8 +47,6 @@ from fraudforge.engine.rows import Rows
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
 
-NEW_DEVICE_LIMIT_INR = 5_000.0
-"""UPI in the first 24 hours of a new registration (NPCI's cooling limit)."""
 NEW_BENEFICIARY_LIMIT_INR = 50_000.0
 """What many banks let an account send to a newly added beneficiary by IMPS in its first day."""
 MULE_HANDLE_DAYS = 60.0
@@ -102,6 +100,7 @@ def _card_purchases(ctx: ShardContext, parts: Parts) -> Rows:
 def _transfers(ctx: ShardContext, parts: Parts) -> Rows:
     """2-5 transfers to young payees from a phone the fraudster registers after the swap."""
     from fraudforge.engine.fraud.mechanics import (
+        NEW_DEVICE_LIMIT_INR,
         over_limit,
         over_upi_daily_limit,
         settle,
