@@ -251,5 +251,5 @@ def test_the_cooling_limit_declines_genuine_payments_on_a_new_registration() -> 
     at = np.arange(n)
     s = {k: rows[k] for k in ("cust", "ts", "amount", "mode", "fraud")}
     bound_at = np.full(n, t0)
-    session._cooling_limit(rows, at, s, bound_at)  # type: ignore[arg-type]
+    session._cooling_limit(rows, at, s, bound_at)
     assert rows["status"].tolist() == [0, 0, declined, declined, 0, 0, 0, 0]
