@@ -12,10 +12,12 @@ from fraudforge.engine.scenario import Scenario
 from fraudforge.features.pipeline import (
     BUCKET_SLACK,
     CUSTOMER_ROW_BYTES,
+    ENTITY_BUCKET_ROWS,
     ENTITY_ROW_BYTES,
     FEATURE_ROW_BYTES,
     FEATURES_BASE_BYTES,
     build_features,
+    default_buckets,
     entity_buckets,
     read_features,
 )
@@ -61,6 +63,14 @@ def test_limited_buckets_give_the_same_features(
     assert entity_buckets(m, _fixed(m) + room) == 3
     assert a.collect().equals(b.collect())
     assert a.select(pl.len()).collect().item() == m.rows["transactions"]
+
+
+def test_default_buckets_keep_a_small_dataset_whole() -> None:
+    """Without a limit: one bucket up to twice ENTITY_BUCKET_ROWS rows (a row is in it once),
+    then one per ENTITY_BUCKET_ROWS rows."""
+    n = ENTITY_BUCKET_ROWS
+    assert [default_buckets(r) for r in (0, 1, n, n + 3_001, 2 * n)] == [1, 1, 1, 1, 1]
+    assert [default_buckets(r) for r in (2 * n + 1, 3 * n, 10 * n + 1)] == [3, 3, 11]
 
 
 def test_an_impossible_limit_names_the_least(dataset: tuple[Path, Manifest]) -> None:

@@ -60,7 +60,8 @@ ENTITY_BUCKET_ROWS = 1_000_000
 """Rows of the dataset per merchant (or device) bucket in the entity phase by default: its
 memory bound. A row goes to its merchant's (or payee's) bucket and to its device's, so a
 bucket holds up to about twice this many tagged rows (1.98 GiB peak at 10M rows with 2M per
-bucket, about 4M tagged rows each)."""
+bucket, about 4M tagged rows each). A single bucket holds each row once, so a dataset of up to
+twice this many rows is one bucket (``default_buckets``)."""
 FEATURE_BATCH_ROWS = 400_000
 """Rows per batch of the customer phase (whole customers, cut at the first customer at or after
 each multiple): the rows whose feature matrix is in memory at once, one output file each when
@@ -110,15 +111,26 @@ def entity_bucket(column: str | pl.Expr, buckets: int) -> pl.Expr:
     return expr.hash(seed=0) % buckets
 
 
+def default_buckets(rows: int) -> int:
+    """Hash buckets of the entity phase for a dataset of ``rows`` transactions with no memory
+    limit: one while the rows fit in one bucket's tagged rows (``2 * ENTITY_BUCKET_ROWS``: with
+    one bucket a row is there once, not once per distinct bucket of its merchant, device and
+    payee), so that a small dataset skips the disk shuffle; else one per ``ENTITY_BUCKET_ROWS``
+    rows."""
+    if rows <= 2 * ENTITY_BUCKET_ROWS:
+        return 1
+    return -(-rows // ENTITY_BUCKET_ROWS)
+
+
 def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
-    """Hash buckets of the entity phase for a dataset: enough for ``ENTITY_BUCKET_ROWS`` rows
-    each, and under ``memory_limit`` (bytes) enough that the fullest bucket fits beside the
-    process's fixed memory. A limit that cannot hold the largest transactions file's features is
-    refused, naming the least it allows."""
+    """Hash buckets of the entity phase for a dataset: ``default_buckets``, and under
+    ``memory_limit`` (bytes) enough that the fullest bucket fits beside the process's fixed
+    memory. A limit that cannot hold the largest transactions file's features is refused,
+    naming the least it allows."""
     from fraudforge.foundation.machine import format_bytes, physical_memory
 
     total = manifest.rows["transactions"]
-    buckets = max(1, -(-total // ENTITY_BUCKET_ROWS))
+    buckets = default_buckets(total)
     if memory_limit is None:
         return buckets
     fixed = FEATURES_BASE_BYTES + CUSTOMER_ROW_BYTES * manifest.rows["customers"]
@@ -177,12 +189,12 @@ def _bucket_or_null(expr: pl.Expr, buckets: int) -> pl.Expr:
 def _entity_phase(files: list[Path], buckets: int, work: Path, progress: ProgressFn) -> None:
     """Merchant- and device-side features of every transaction, exactly, across all files.
 
-    One bucket (up to ``ENTITY_BUCKET_ROWS`` rows): every file's entity columns are read once
-    and go through ``write_entity_bucket`` together. More: a disk shuffle, so that each file is
-    read once and time stays linear in rows: each file's tagged rows (``tag_file``) are split
-    by bucket into ``work/shuffle/BUCKET/FILE.arrow``, then each bucket's pieces are read back
-    and go through ``write_entity_bucket``; memory holds one file's entity columns or one
-    bucket at a time."""
+    One bucket (by default up to ``2 * ENTITY_BUCKET_ROWS`` rows): every file's entity columns
+    are read once and go through ``write_entity_bucket`` together. More: a disk shuffle, so that
+    each file is read once and time stays linear in rows: each file's tagged rows (``tag_file``)
+    are split by bucket into ``work/shuffle/BUCKET/FILE.arrow``, then each bucket's pieces are
+    read back and go through ``write_entity_bucket``; memory holds one file's entity columns or
+    one bucket at a time."""
     if buckets == 1:
         progress(ENTITY_STEP, 0, 1)
         part = pl.concat([tag_file(i, path, 1) for i, path in enumerate(files)])
@@ -331,8 +343,8 @@ def build_features(
         the usable cores.
     memory_limit
         Bytes that the fullest entity bucket must fit in beside the process's fixed memory
-        (``entity_buckets``); default: no limit (buckets of about ``ENTITY_BUCKET_ROWS``
-        rows).
+        (``entity_buckets``); default: no limit (``default_buckets``: one up to
+        ``2 * ENTITY_BUCKET_ROWS`` rows, else buckets of about ``ENTITY_BUCKET_ROWS``).
     outlier
         The outlier model to score with (a training set's, for features of a test set);
         default: fitted on the first transactions file.
