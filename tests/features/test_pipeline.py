@@ -190,7 +190,8 @@ def test_file_batches_read_slices_in_feature_order(tmp_path: Path) -> None:
     generate(Scenario(customers=150, days=10, seed=3, shard_size=64), tmp_path / "d")
     path = next((tmp_path / "d" / "transactions").glob("*.parquet"))
     tx = pl.read_parquet(path)
-    keys, rows = file_batches(path)
+    keys, rows, order = file_batches(path)
+    assert order is None
     assert keys.equals(tx.select(FEATURE_ORDER))
     n = tx.height
     lo, hi = n // 3, 2 * n // 3
@@ -198,8 +199,11 @@ def test_file_batches_read_slices_in_feature_order(tmp_path: Path) -> None:
     assert {"card_id", "state", "anomaly_severity"}.isdisjoint(got.columns)  # not read
     assert got.equals(tx.select(got.columns).slice(lo, hi - lo))
     shuffled = tmp_path / "shuffled.parquet"
-    tx.sample(fraction=1.0, shuffle=True, seed=1).write_parquet(shuffled)
-    keys2, rows2 = file_batches(shuffled)
+    mixed = tx.sample(fraction=1.0, shuffle=True, seed=1)
+    mixed.write_parquet(shuffled)
+    keys2, rows2, order2 = file_batches(shuffled)
+    assert order2 is not None
+    assert mixed[order2].equals(tx)  # the shuffled file's row of each row in feature order
     assert keys2.equals(keys)
     assert rows2(lo, hi).equals(got)
     assert rows2(0, n).equals(rows(0, n))

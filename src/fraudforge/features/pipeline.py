@@ -29,7 +29,7 @@ from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.progress import ProgressFn, ignore
 
 if TYPE_CHECKING:
-    from fraudforge.features.batch import I64, Columns
+    from fraudforge.features.batch import F64, I64, Columns
 
 # The kernels' modules (Numba and LLVM: about a third of a second) are imported where features
 # are computed, not here: reading a features directory (training, the report, the service)
@@ -156,11 +156,13 @@ def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
     """Transactions file ``index``'s entity inputs, each row tagged with the ``bucket`` it goes
     to and for which entities it is there (``in_merchant``, ``in_device``, ``in_payee``): a row
     goes once to each distinct bucket among its merchant's, device's and payee's (a row with
-    none goes nowhere), and carries its ``source`` file's index."""
+    none goes nowhere), and carries its ``source`` file's index and its ``row`` in that file
+    (where the customer phase puts its results back, with no join)."""
     names = [name for name, _ in _KINDS]
     tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
         *(_bucket_or_null(expr, buckets).alias(f"_{name}") for name, expr in _KINDS),
         source=pl.lit(index, pl.Int64),
+        row=pl.int_range(pl.len(), dtype=pl.UInt32),
     )
     pieces = []
     for i, name in enumerate(names):
@@ -223,8 +225,9 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     """Merchant-, device- and payee-side features of one bucket's rows ``part`` (``tag_file``'s
     rows of every file whose merchant, device or payee is in the bucket): each kind's rows go
     through the entity kernel in (entity, timestamp, transaction_id) order, the kinds side by
-    side, and the results, rows of that kind only in that order (the customer phase joins them
-    by transaction_id), are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
+    side, and the results, rows of that kind only, each with its ``row`` in its source file
+    (where the customer phase puts it back), are written per source file as
+    ``work/KIND/FILE-BUCKET.arrow``."""
     from fraudforge.features.batch import ENTITY_KINDS, entity_rows, payee_ids, time_order
 
     if part.height == 0:
@@ -236,6 +239,7 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     known_at = part["label_known_at"].dt.epoch("us").to_numpy()
     transaction_id = part["transaction_id"].to_numpy()
     source = part["source"].to_numpy()
+    row = part["row"].to_numpy()
     by_time = time_order(t, transaction_id)
     ids = {
         "merchant": part[_MERCHANT].fill_null(-1).to_numpy(),
@@ -253,7 +257,7 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
         del entity
         out = pl.DataFrame(
             {
-                "transaction_id": transaction_id[order],
+                "row": row[order],
                 "source": source[order],
                 **{name: values[:, j] for name, j in kind.features},
             }
@@ -267,23 +271,21 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
         list(pool.map(run, range(len(ENTITY_KINDS))))
 
 
-def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
-    """The entity-phase results of one source file (zeros where a row has no merchant, device or
-    payee)."""
+def _entity_for(work: Path, file_index: int, rows: int) -> F64:
+    """The entity-phase results of source file ``file_index`` (``rows`` rows) as a (rows, 8)
+    matrix in the file's row order and ``ENTITY_FEATURES`` order: each result put back at its
+    ``row``, zeros where a row has no merchant, device or payee."""
     from fraudforge.features.batch import ENTITY_KINDS
 
-    joined: pl.DataFrame | None = None
+    out = np.zeros((rows, len(ENTITY_FEATURES)), dtype=np.float64)
     for kind in ENTITY_KINDS:
-        paths = sorted((work / kind.name).glob(f"{file_index:05d}-*.arrow"))
-        schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n, _ in kind.features}}
-        frame = pl.concat([pl.read_ipc(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
-        joined = (
-            frame
-            if joined is None
-            else joined.join(frame, on="transaction_id", how="full", coalesce=True)
-        )
-    assert joined is not None
-    return joined.with_columns(pl.col(ENTITY_FEATURES).fill_null(0.0))
+        cols = [ENTITY_FEATURES.index(name) for name, _ in kind.features]
+        for path in sorted((work / kind.name).glob(f"{file_index:05d}-*.arrow")):
+            piece = pl.read_ipc(path)
+            at = piece["row"].to_numpy()
+            for j, (name, _) in zip(cols, kind.features, strict=True):
+                out[at, j] = piece[name].to_numpy()
+    return out
 
 
 def source_dataset(data: str | Path) -> tuple[Path, Manifest]:
@@ -502,13 +504,15 @@ def write_feature_part(
     is computed (memory holds two batches, not the file); ``progress`` gets the file's rows
     done after each batch. Without ``outlier`` the model is fitted on this file, exactly as on
     its whole matrix."""
-    from fraudforge.features.batch import aligned_entity, feature_matrix, prepare, to_frame
+    from fraudforge.features.batch import feature_matrix, prepare, to_frame
 
-    keys, rows = file_batches(path)
-    entity = aligned_entity(keys, _entity_for(work / ".entity", index))
-    bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
+    keys, rows, order = file_batches(path)
     n = keys.height
-    del keys
+    entity = _entity_for(work / ".entity", index, n)
+    if order is not None:
+        entity = entity[order]
+    bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
+    del keys, order
     split = len(bounds) > 2
 
     def columns(lo: int, hi: int) -> Columns:
@@ -539,28 +543,32 @@ def write_feature_part(
     return FeaturePart(files=files, rows=n, outlier=model)
 
 
-def file_batches(path: Path) -> tuple[pl.DataFrame, Callable[[int, int], pl.DataFrame]]:
-    """A transactions file's ordering columns (``batch.FEATURE_ORDER``), rows in feature order,
-    and a reader of its rows [lo, hi) in that order, with the columns the features read.
+def file_batches(
+    path: Path,
+) -> tuple[pl.DataFrame, Callable[[int, int], pl.DataFrame], I64 | None]:
+    """A transactions file's ordering columns (``batch.FEATURE_ORDER``), rows in feature order;
+    a reader of its rows [lo, hi) in that order, with the columns the features read; and the
+    file row of each row in that order (None when they are the same).
 
     A generated file's rows are in feature order already (docs/schema.md): a batch is a slice
     of the file, read from its own row groups, so the whole file is never in memory. A file in
     another order is read whole and sorted once, as before batches streamed."""
-    from fraudforge.features.batch import (
-        FEATURE_INPUTS,
-        FEATURE_ORDER,
-        feature_order,
-        in_feature_order,
-    )
+    from fraudforge.features.batch import FEATURE_INPUTS, FEATURE_ORDER, in_feature_order
 
     present = pl.read_parquet_schema(path)
     wanted = [c for c in dict.fromkeys((*FEATURE_INPUTS, *TRAINING_LABELS)) if c in present]
     keys = pl.read_parquet(path, columns=list(FEATURE_ORDER))
     if in_feature_order(keys):
         scan = pl.scan_parquet(path).select(wanted)
-        return keys, lambda lo, hi: scan.slice(lo, hi - lo).collect()
-    whole = feature_order(pl.read_parquet(path, columns=wanted))
-    return whole.select(FEATURE_ORDER), lambda lo, hi: whole.slice(lo, hi - lo)
+        return keys, lambda lo, hi: scan.slice(lo, hi - lo).collect(), None
+    whole = (
+        pl.read_parquet(path, columns=wanted)
+        .with_row_index("_file_row")
+        .sort(*FEATURE_ORDER, maintain_order=True)
+    )
+    order = whole["_file_row"].to_numpy().astype(np.int64)
+    whole = whole.drop("_file_row")
+    return whole.select(FEATURE_ORDER), lambda lo, hi: whole.slice(lo, hi - lo), order
 
 
 def finish_features(
