@@ -210,22 +210,39 @@ def _entity_phase(files: list[Path], buckets: int, work: Path, progress: Progres
         write_entity_bucket(part, 0, work)
         progress(ENTITY_STEP, 1, 1)
         return
-    shuffle = work / "shuffle"
     for i, path in enumerate(files):
         progress(SPLIT_STEP, i, len(files))
-        for (b,), rows in tag_file(i, path, buckets).partition_by("bucket", as_dict=True).items():
-            target = shuffle / f"{b:05d}" / f"{i:05d}.arrow"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            rows.write_ipc(target)
+        split_file(i, path, buckets, work)
     progress(SPLIT_STEP, len(files), len(files))
     for b in range(buckets):
         progress(ENTITY_STEP, b, buckets)
-        pieces = sorted((shuffle / f"{b:05d}").glob("*.arrow"))
-        if pieces:
-            part = pl.concat([pl.read_ipc(piece) for piece in pieces])
-            write_entity_bucket(part, b, work)
-            shutil.rmtree(shuffle / f"{b:05d}")
+        reduce_bucket(b, work)
     progress(ENTITY_STEP, buckets, buckets)
+
+
+def split_file(index: int, path: str | Path, buckets: int, work: Path) -> int:
+    """The map side of the entity phase's disk shuffle: transactions file ``index``'s tagged
+    rows (``tag_file``) split by bucket into ``work/shuffle/BUCKET/FILE.arrow`` (no file for a
+    bucket none of its rows go to). Returns the tagged rows written."""
+    tagged = tag_file(index, path, buckets)
+    for (b,), rows in tagged.partition_by("bucket", as_dict=True).items():
+        target = work / "shuffle" / f"{b:05d}" / f"{index:05d}.arrow"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rows.write_ipc(target)
+    return tagged.height
+
+
+def reduce_bucket(bucket: int, work: Path) -> int:
+    """The reduce side: bucket ``bucket``'s pieces from every file (``split_file``) through
+    ``write_entity_bucket``, then the pieces deleted. Returns the bucket's tagged rows."""
+    folder = work / "shuffle" / f"{bucket:05d}"
+    pieces = sorted(folder.glob("*.arrow"))
+    if not pieces:
+        return 0
+    part = pl.concat([pl.read_ipc(piece) for piece in pieces])
+    write_entity_bucket(part, bucket, work)
+    shutil.rmtree(folder)
+    return part.height
 
 
 def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
