@@ -195,21 +195,32 @@ def _bucket_or_null(expr: pl.Expr, buckets: int) -> pl.Expr:
     return pl.when(expr.is_not_null()).then(bucket)
 
 
-def _entity_phase(files: list[Path], buckets: int, work: Path, progress: ProgressFn) -> None:
-    """Merchant- and device-side features of every transaction, exactly, across all files.
+def _entity_phase(
+    files: list[Path], sizes: list[int], buckets: int, work: Path, progress: ProgressFn
+) -> list[F64] | None:
+    """Merchant- and device-side features of every transaction, exactly, across all files
+    (``sizes`` rows each).
 
     One bucket (by default up to ``2 * ENTITY_BUCKET_ROWS`` rows): every file's entity columns
-    are read once and go through ``write_entity_bucket`` together. More: a disk shuffle, so that
-    each file is read once and time stays linear in rows: each file's tagged rows (``tag_file``)
-    are split by bucket into ``work/shuffle/BUCKET/FILE.arrow``, then each bucket's pieces are
-    read back and go through ``write_entity_bucket``; memory holds one file's entity columns or
-    one bucket at a time."""
+    are read once and go through the entity kernel together, and the results stay in memory:
+    returned, one (rows, 8) matrix per file as ``_entity_for`` gives (64 bytes a row). More: a
+    disk shuffle, so that each file is read once and time stays linear in rows: each file's
+    tagged rows (``tag_file``) are split by bucket into ``work/shuffle/BUCKET/FILE.arrow``,
+    then each bucket's pieces are read back and go through ``write_entity_bucket``; memory
+    holds one file's entity columns or one bucket at a time; returns None (the results are in
+    ``work``)."""
     if buckets == 1:
         progress(ENTITY_STEP, 0, 1)
         part = pl.concat([tag_file(i, path, 1) for i, path in enumerate(files)])
-        write_entity_bucket(part, 0, work)
+        matrices = [np.zeros((n, len(ENTITY_FEATURES)), dtype=np.float64) for n in sizes]
+
+        def put_back(kind: str, out: pl.DataFrame) -> None:
+            for (src,), rows in out.group_by("source"):
+                _put_back(matrices[src], kind, rows)
+
+        run_entity_bucket(part, put_back)
         progress(ENTITY_STEP, 1, 1)
-        return
+        return matrices
     for i, path in enumerate(files):
         progress(SPLIT_STEP, i, len(files))
         split_file(i, path, buckets, work)
@@ -218,6 +229,7 @@ def _entity_phase(files: list[Path], buckets: int, work: Path, progress: Progres
         progress(ENTITY_STEP, b, buckets)
         reduce_bucket(b, work)
     progress(ENTITY_STEP, buckets, buckets)
+    return None
 
 
 def split_file(index: int, path: str | Path, buckets: int, work: Path) -> int:
@@ -247,11 +259,23 @@ def reduce_bucket(bucket: int, work: Path) -> int:
 
 def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     """Merchant-, device- and payee-side features of one bucket's rows ``part`` (``tag_file``'s
-    rows of every file whose merchant, device or payee is in the bucket): each kind's rows go
-    through the entity kernel in (entity, timestamp, transaction_id) order, the kinds side by
-    side, and the results, rows of that kind only, each with its ``row`` in its source file
-    (where the customer phase puts it back), are written per source file as
-    ``work/KIND/FILE-BUCKET.arrow``."""
+    rows of every file whose merchant, device or payee is in the bucket), through
+    ``run_entity_bucket``, written per kind and source file as ``work/KIND/FILE-BUCKET.arrow``."""
+
+    def write(kind: str, out: pl.DataFrame) -> None:
+        (work / kind).mkdir(parents=True, exist_ok=True)
+        for (src,), rows in out.group_by("source"):
+            rows.drop("source").write_ipc(work / kind / f"{src:05d}-{bucket:05d}.arrow")
+
+    run_entity_bucket(part, write)
+
+
+def run_entity_bucket(part: pl.DataFrame, sink: Callable[[str, pl.DataFrame], None]) -> None:
+    """The entity kernel over one bucket's tagged rows ``part``: each kind's rows go through it
+    in (entity, timestamp, transaction_id) order, the kinds side by side (two threads), and
+    ``sink(kind, results)`` gets each kind's results: rows of that kind only, each with its
+    ``source`` file and its ``row`` in that file (where the customer phase puts it back) and
+    the kind's features."""
     from fraudforge.features.batch import ENTITY_KINDS, entity_rows, payee_ids, time_order
 
     if part.height == 0:
@@ -287,9 +311,7 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
             }
         )
         del order, values
-        (work / kind.name).mkdir(parents=True, exist_ok=True)
-        for (src,), rows in out.group_by("source"):
-            rows.drop("source").write_ipc(work / kind.name / f"{src:05d}-{bucket:05d}.arrow")
+        sink(kind.name, out)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(run, range(len(ENTITY_KINDS))))
@@ -303,13 +325,19 @@ def _entity_for(work: Path, file_index: int, rows: int) -> F64:
 
     out = np.zeros((rows, len(ENTITY_FEATURES)), dtype=np.float64)
     for kind in ENTITY_KINDS:
-        cols = [ENTITY_FEATURES.index(name) for name, _ in kind.features]
         for path in sorted((work / kind.name).glob(f"{file_index:05d}-*.arrow")):
-            piece = pl.read_ipc(path)
-            at = piece["row"].to_numpy()
-            for j, (name, _) in zip(cols, kind.features, strict=True):
-                out[at, j] = piece[name].to_numpy()
+            _put_back(out, kind.name, pl.read_ipc(path))
     return out
+
+
+def _put_back(out: F64, kind: str, piece: pl.DataFrame) -> None:
+    """Entity results of ``kind`` (``row`` and the kind's features) into a file's (rows, 8)
+    matrix ``out``, at their rows and ``ENTITY_FEATURES`` columns."""
+    from fraudforge.features.batch import ENTITY_KINDS
+
+    at = piece["row"].to_numpy()
+    for name, _ in next(k for k in ENTITY_KINDS if k.name == kind).features:
+        out[at, ENTITY_FEATURES.index(name)] = piece[name].to_numpy()
 
 
 def source_dataset(data: str | Path) -> tuple[Path, Manifest]:
@@ -420,10 +448,13 @@ def build_features(
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
     check_target(dest, overwrite, marker="features.json")
-    tx_files = [src / f["path"] for f in manifest.files if f["path"].startswith("transactions/")]
+    tx = [f for f in manifest.files if f["path"].startswith("transactions/")]
+    tx_files = [src / f["path"] for f in tx]
     with staged_directory(dest) as work:
         (work / "features").mkdir()
-        _entity_phase(tx_files, buckets, work / ".entity", progress)
+        entity = _entity_phase(
+            tx_files, [int(f["rows"]) for f in tx], buckets, work / ".entity", progress
+        )
         customers = (
             scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon").collect()
         )
@@ -442,7 +473,10 @@ def build_features(
                 threads=threads,
                 batch_rows=batch_rows,
                 progress=functools.partial(_rows_done, progress, rows, total),
+                entity=None if entity is None else entity[i],
             )
+            if entity is not None:
+                entity[i] = np.zeros((0, len(ENTITY_FEATURES)))  # freed once used
             files += part.files
             rows += part.rows
             model = part.outlier
@@ -517,10 +551,12 @@ def write_feature_part(
     threads: int | None,
     batch_rows: int = FEATURE_BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
+    entity: F64 | None = None,
 ) -> FeaturePart:
     """Features of transactions file ``path`` (number ``index``), with its entity-phase results
-    from ``work/.entity``, into ``work/features/part-INDEX.parquet`` (or, when the file has
-    more than ``batch_rows`` rows, ``part-INDEX-BATCH.parquet`` per batch of whole customers).
+    (``entity``, in the file's row order, else read from ``work/.entity``), into
+    ``work/features/part-INDEX.parquet`` (or, when the file has more than ``batch_rows`` rows,
+    ``part-INDEX-BATCH.parquet`` per batch of whole customers).
 
     The file streams: its ordering columns are read first, to cut batches of whole customers
     and align the entity results, then each batch's rows alone (``file_batches``); each batch's
@@ -532,7 +568,10 @@ def write_feature_part(
 
     keys, rows, order = file_batches(path)
     n = keys.height
-    entity = _entity_for(work / ".entity", index, n)
+    if entity is None:
+        entity = _entity_for(work / ".entity", index, n)
+    elif entity.shape[0] != n:
+        raise ValueError(f"{path}: {n:,} rows, but its entity results have {entity.shape[0]:,}")
     if order is not None:
         entity = entity[order]
     bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
