@@ -207,3 +207,18 @@ def test_file_batches_read_slices_in_feature_order(tmp_path: Path) -> None:
     assert keys2.equals(keys)
     assert rows2(lo, hi).equals(got)
     assert rows2(0, n).equals(rows(0, n))
+
+
+def test_features_writer_writes_in_order_and_raises_a_failed_write(tmp_path: Path) -> None:
+    """Each submitted table is written as given; a write that fails raises on the next submit
+    or on leaving the block, and the writer still shuts down."""
+    from fraudforge.features.pipeline import FeaturesWriter
+
+    frames = [pl.DataFrame({"transaction_id": [i, i + 1], "x": [0.5 * i, None]}) for i in (1, 3)]
+    with FeaturesWriter() as writer:
+        for i, frame in enumerate(frames):
+            writer.submit(frame, tmp_path / f"{i}.parquet")
+    for i, frame in enumerate(frames):
+        assert pl.read_parquet(tmp_path / f"{i}.parquet").equals(frame)
+    with pytest.raises(FileNotFoundError, match="No such file"), FeaturesWriter() as writer:
+        writer.submit(frames[0], tmp_path / "missing" / "a.parquet")

@@ -4,6 +4,7 @@ hash, outlier model, source dataset hash, row counts). Written atomically like d
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -450,7 +451,7 @@ def build_features(
     check_target(dest, overwrite, marker="features.json")
     tx = [f for f in manifest.files if f["path"].startswith("transactions/")]
     tx_files = [src / f["path"] for f in tx]
-    with staged_directory(dest) as work:
+    with staged_directory(dest) as work, contextlib.ExitStack() as stack:
         (work / "features").mkdir()
         entity = _entity_phase(
             tx_files, [int(f["rows"]) for f in tx], buckets, work / ".entity", progress
@@ -462,6 +463,7 @@ def build_features(
         rows = 0
         model = outlier
         total = manifest.rows["transactions"]
+        writer = stack.enter_context(FeaturesWriter())
         for i, path in enumerate(tx_files):
             progress(CUSTOMER_STEP, rows, total)
             part = write_feature_part(
@@ -474,12 +476,14 @@ def build_features(
                 batch_rows=batch_rows,
                 progress=functools.partial(_rows_done, progress, rows, total),
                 entity=None if entity is None else entity[i],
+                writer=writer,
             )
             if entity is not None:
                 entity[i] = np.zeros((0, len(ENTITY_FEATURES)))  # freed once used
             files += part.files
             rows += part.rows
             model = part.outlier
+        writer.wait()
         progress(CUSTOMER_STEP, rows, total)
         assert model is not None
         return finish_features(work, src, manifest.content_hash, rows, model, files, started)
@@ -552,6 +556,7 @@ def write_feature_part(
     batch_rows: int = FEATURE_BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
     entity: F64 | None = None,
+    writer: FeaturesWriter | None = None,
 ) -> FeaturePart:
     """Features of transactions file ``path`` (number ``index``), with its entity-phase results
     (``entity``, in the file's row order, else read from ``work/.entity``), into
@@ -563,7 +568,8 @@ def write_feature_part(
     kernel inputs and matrix are computed, then written by a background thread while the next
     is computed (memory holds two batches, not the file); ``progress`` gets the file's rows
     done after each batch. Without ``outlier`` the model is fitted on this file, exactly as on
-    its whole matrix."""
+    its whole matrix. With ``writer`` (the caller's, shared across files) the last batch may
+    still be being written on return; without, every write is done."""
     from fraudforge.features.batch import feature_matrix, prepare, to_frame
 
     keys, rows, order = file_batches(path)
@@ -583,27 +589,56 @@ def write_feature_part(
 
     model = outlier if outlier is not None or not split else _fit_outlier(columns, bounds, threads)
     files: list[str] = []
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        pending: Future[None] | None = None
+    with contextlib.ExitStack() as stack:
+        if writer is None:
+            writer = stack.enter_context(FeaturesWriter())
         for b, (lo, hi) in enumerate(itertools.pairwise(bounds)):
             df, batch = prepare(rows(lo, hi), customers)
             m, model = feature_matrix(batch, outlier=model, threads=threads, entity=entity[lo:hi])
             frame = to_frame(batch.transaction_id, m, df.select(TRAINING_LABELS))
             del df, batch, m
             name = f"features/part-{index:05d}" + (f"-{b:03d}" if split else "") + ".parquet"
-            if pending is not None:
-                pending.result()
-            pending = writer.submit(
-                frame.write_parquet, work / name, compression=FEATURES_COMPRESSION
-            )
+            writer.submit(frame, work / name)
             del frame
             files.append(name)
             if progress is not None:
                 progress(hi)
-        if pending is not None:
-            pending.result()
     assert model is not None
     return FeaturePart(files=files, rows=n, outlier=model)
+
+
+class FeaturesWriter:
+    """Writes features tables to Parquet on a background thread, one at a time, while the
+    caller computes the next: ``submit`` first waits for the previous write, so memory holds
+    the table being written and the one being computed, never more. One writer across files
+    lets a file's last write overlap the next file's work. A write's error is raised by the
+    next ``submit`` or on leaving the ``with`` block, which waits for the last write."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="features-writer")
+        self._pending: Future[None] | None = None
+
+    def submit(self, frame: pl.DataFrame, path: Path) -> None:
+        """Write ``frame`` to ``path`` once the previous write is done, in the background."""
+        self.wait()
+        self._pending = self._pool.submit(
+            frame.write_parquet, path, compression=FEATURES_COMPRESSION
+        )
+
+    def wait(self) -> None:
+        """Wait for the write in flight, raising its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> FeaturesWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def file_batches(
