@@ -86,6 +86,9 @@ each, 2026-12-05) for files 18% larger (249 MiB against 211 MiB), and any Parque
 it."""
 ENTITY_ROW_BYTES = 400
 """Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
+ENTITY_RESULT_BYTES = 64
+"""With one entity bucket, the results kept in memory through the customer phase, per row of
+the dataset (8 float64 features); with more, they are on disk."""
 CUSTOMER_ROW_BYTES = 64
 """The home coordinates kept for every customer of the dataset."""
 BUCKET_SLACK = 1.25
@@ -156,7 +159,10 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
             "machine's memory); generate with fewer shards per file (--chunk-shards) to need less"
         )
     per_bucket = (memory_limit - fixed) / (ENTITY_ROW_BYTES * BUCKET_SLACK)
-    return max(buckets, math.ceil(total / per_bucket))
+    buckets = max(buckets, math.ceil(total / per_bucket))
+    if buckets == 1 and memory_limit < fixed + customer_phase + ENTITY_RESULT_BYTES * total:
+        return 2  # one bucket keeps every row's results through the customer phase: too many
+    return buckets
 
 
 def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
