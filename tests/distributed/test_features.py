@@ -14,6 +14,7 @@ from fraudforge.distributed.features import _map_file, _reduce_bucket
 from fraudforge.engine.dataset import Manifest
 from fraudforge.features.pipeline import (
     ENTITY_STEP,
+    SPLIT_STEP,
     FeaturesManifest,
     build_features,
     entity_bucket,
@@ -60,7 +61,12 @@ def test_ray_features_equal_local(
     assert ours.height == local_data[1].rows["transactions"]
     rows = local_data[1].rows["transactions"]
     assert reports[-1] == ("customer features", rows, rows)
-    assert [r[1] for r in reports if r[0] == ENTITY_STEP][-1] == (reports[0][2])
+    entity = [r for r in reports if r[0] == ENTITY_STEP]
+    assert entity[-1][1] == entity[-1][2] == (buckets or entity[-1][2])  # every bucket
+    split = [r for r in reports if r[0] == SPLIT_STEP]
+    tx_files = sum(f["path"].startswith("transactions/") for f in local_data[1].files)
+    assert split[0][1:] == (0, tx_files)
+    assert split[-1][1] == split[-1][2]
     assert not (tmp_path / "ray" / ".entity").exists()
 
 
@@ -146,15 +152,23 @@ def test_bad_bucket_count_is_named(local_data: tuple[Path, Manifest], tmp_path: 
 def test_map_side_splits_a_file_into_every_bucket(
     local_data: tuple[Path, Manifest], tmp_path: Path
 ) -> None:
-    """A file's share for each bucket holds exactly that bucket's tagged rows, one table per
-    bucket even where none go; an empty bucket's reduce writes nothing."""
+    """A file's piece for each bucket holds exactly that bucket's tagged rows, and no piece
+    where none go; a bucket's reduce reads its pieces, writes its results and deletes them; an
+    empty bucket's reduce writes nothing."""
     path = str(local_data[0] / "transactions" / "part-00000.parquet")
-    shares = _map_file(0, path, 5)
     tagged = tag_file(0, path, 5)
-    assert len(shares) == 5
-    for b, share in enumerate(shares):
-        got = pl.from_arrow(share)
-        assert isinstance(got, pl.DataFrame)
-        assert got.equals(tagged.filter(pl.col("bucket") == b))
-    assert _reduce_bucket(3, str(tmp_path), shares[0].slice(0, 0)) == 0
-    assert list(tmp_path.iterdir()) == []
+    assert _map_file(0, path, 5, str(tmp_path)) == tagged.height
+    for b in range(5):
+        piece = tmp_path / "shuffle" / f"{b:05d}" / "00000.arrow"
+        expected = tagged.filter(pl.col("bucket") == b)
+        assert piece.exists() == (expected.height > 0)
+        if expected.height:
+            assert pl.read_ipc(piece).equals(expected)
+    in_three = tagged.filter(pl.col("bucket") == 3).height
+    assert in_three > 0
+    assert _reduce_bucket(3, str(tmp_path), 1, 2) == in_three
+    assert not (tmp_path / "shuffle" / "00003").exists()
+    assert list(tmp_path.glob("*/00000-00003.arrow"))
+    empty = tmp_path / "empty"
+    assert _reduce_bucket(3, str(empty)) == 0
+    assert not empty.exists()

@@ -47,3 +47,23 @@ def test_other_modules_keep_numba_default_locator() -> None:
         )
         is None
     )
+
+
+def test_kernels_run_without_importing_scipy() -> None:
+    """A fresh process that calls a kernel does not import scipy.linalg (Numba's BLAS check is
+    skipped); importing it afterwards still gives Numba a working np.dot."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from fraudforge.features.batch import payee_key\n"
+        "assert payee_key('a@upi') == payee_key('a@upi')\n"
+        "print('scipy.linalg' in sys.modules)\n"
+        "import numba, numpy as np\n"
+        "dot = numba.njit(lambda a, b: np.dot(a, b))\n"
+        "print(dot(np.ones((2, 2)), np.ones((2, 2))).sum())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "8.0"]

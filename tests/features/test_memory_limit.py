@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import polars as pl
 import pytest
 
@@ -12,10 +13,14 @@ from fraudforge.engine.scenario import Scenario
 from fraudforge.features.pipeline import (
     BUCKET_SLACK,
     CUSTOMER_ROW_BYTES,
+    ENTITY_BUCKET_ROWS,
+    ENTITY_RESULT_BYTES,
     ENTITY_ROW_BYTES,
+    FEATURE_BATCH_ROW_BYTES,
     FEATURE_ROW_BYTES,
     FEATURES_BASE_BYTES,
     build_features,
+    default_buckets,
     entity_buckets,
     read_features,
 )
@@ -61,6 +66,32 @@ def test_limited_buckets_give_the_same_features(
     assert entity_buckets(m, _fixed(m) + room) == 3
     assert a.collect().equals(b.collect())
     assert a.select(pl.len()).collect().item() == m.rows["transactions"]
+
+
+def test_default_buckets_keep_a_small_dataset_whole() -> None:
+    """Without a limit: one bucket up to twice ENTITY_BUCKET_ROWS rows (a row is in it once),
+    then one per ENTITY_BUCKET_ROWS rows."""
+    n = ENTITY_BUCKET_ROWS
+    assert [default_buckets(r) for r in (0, 1, n, n + 3_001, 2 * n)] == [1, 1, 1, 1, 1]
+    assert [default_buckets(r) for r in (2 * n + 1, 3 * n, 10 * n + 1)] == [3, 3, 11]
+
+
+def test_a_limit_too_small_for_results_in_memory_splits_the_buckets(
+    dataset: tuple[Path, Manifest],
+) -> None:
+    """One bucket keeps every row's entity results through the customer phase: a limit that
+    holds the bucket and the largest file's customer phase but not those results as well gets
+    two buckets (results on disk). Here the dataset is one file, so the customer phase is the
+    larger need."""
+    _, m = dataset
+    rows = m.rows["transactions"]
+    one_file = msgspec.structs.replace(
+        m, files=[{"path": "transactions/part-00000.parquet", "rows": rows}]
+    )
+    phase = FEATURE_ROW_BYTES * rows + FEATURE_BATCH_ROW_BYTES * rows
+    assert phase > rows * ENTITY_ROW_BYTES * BUCKET_SLACK  # the bucket fits in this much
+    assert entity_buckets(one_file, _fixed(m) + phase + ENTITY_RESULT_BYTES * rows) == 1
+    assert entity_buckets(one_file, _fixed(m) + phase) == 2
 
 
 def test_an_impossible_limit_names_the_least(dataset: tuple[Path, Manifest]) -> None:

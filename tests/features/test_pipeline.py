@@ -190,7 +190,8 @@ def test_file_batches_read_slices_in_feature_order(tmp_path: Path) -> None:
     generate(Scenario(customers=150, days=10, seed=3, shard_size=64), tmp_path / "d")
     path = next((tmp_path / "d" / "transactions").glob("*.parquet"))
     tx = pl.read_parquet(path)
-    keys, rows = file_batches(path)
+    keys, rows, order = file_batches(path)
+    assert order is None
     assert keys.equals(tx.select(FEATURE_ORDER))
     n = tx.height
     lo, hi = n // 3, 2 * n // 3
@@ -198,8 +199,26 @@ def test_file_batches_read_slices_in_feature_order(tmp_path: Path) -> None:
     assert {"card_id", "state", "anomaly_severity"}.isdisjoint(got.columns)  # not read
     assert got.equals(tx.select(got.columns).slice(lo, hi - lo))
     shuffled = tmp_path / "shuffled.parquet"
-    tx.sample(fraction=1.0, shuffle=True, seed=1).write_parquet(shuffled)
-    keys2, rows2 = file_batches(shuffled)
+    mixed = tx.sample(fraction=1.0, shuffle=True, seed=1)
+    mixed.write_parquet(shuffled)
+    keys2, rows2, order2 = file_batches(shuffled)
+    assert order2 is not None
+    assert mixed[order2].equals(tx)  # the shuffled file's row of each row in feature order
     assert keys2.equals(keys)
     assert rows2(lo, hi).equals(got)
     assert rows2(0, n).equals(rows(0, n))
+
+
+def test_features_writer_writes_in_order_and_raises_a_failed_write(tmp_path: Path) -> None:
+    """Each submitted table is written as given; a write that fails raises on the next submit
+    or on leaving the block, and the writer still shuts down."""
+    from fraudforge.features.pipeline import FeaturesWriter
+
+    frames = [pl.DataFrame({"transaction_id": [i, i + 1], "x": [0.5 * i, None]}) for i in (1, 3)]
+    with FeaturesWriter() as writer:
+        for i, frame in enumerate(frames):
+            writer.submit(frame, tmp_path / f"{i}.parquet")
+    for i, frame in enumerate(frames):
+        assert pl.read_parquet(tmp_path / f"{i}.parquet").equals(frame)
+    with pytest.raises(FileNotFoundError, match="No such file"), FeaturesWriter() as writer:
+        writer.submit(frames[0], tmp_path / "missing" / "a.parquet")

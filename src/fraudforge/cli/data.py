@@ -151,6 +151,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     else:
         perf = performance_from_args(args)
         options.update(threads=perf.threads, memory_limit=perf.memory_limit)
+        _freeze_loaded_modules()
         if args.batch_rows is not None:
             options["batch_rows"] = args.batch_rows
     units = {ENTITY_STEP: "buckets", SPLIT_STEP: "files"}
@@ -165,6 +166,18 @@ def cmd_features(args: argparse.Namespace) -> int:
         f"{manifest.rows / max(wall, 1e-9):,.0f} rows/s"
     )
     return 0
+
+
+def _freeze_loaded_modules() -> None:
+    """Import the feature kernels' modules (Numba's included) now and move everything loaded
+    so far out of the garbage collector's sight (``gc.freeze``): the command keeps them to its
+    end, and each full collection would otherwise walk them again (about 60 ms of a 1M-row
+    run)."""
+    import gc
+
+    import fraudforge.features.batch  # noqa: F401
+
+    gc.freeze()
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ any of them recompiles all. Import this module before defining a kernel.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -83,4 +84,23 @@ def _install() -> None:
             locators.insert(0, cls)
 
 
+def _without_scipy_blas() -> None:
+    """Import ``numba.np.arraymath`` (which Numba loads with its other registries on the first
+    call of any kernel, cached or not) without SciPy. At import it checks whether SciPy's BLAS
+    is importable, which imports ``scipy.linalg`` (0.1 s, and OpenBLAS's threads then spin for
+    about another 0.1 s of CPU) only to choose how ``np.correlate`` and ``np.convolve`` of
+    floats are compiled; the kernels use neither, nor any BLAS. ``np.dot`` and ``np.linalg``
+    check for SciPy again where they are compiled, so they still work. Nothing is blocked
+    when ``numba.np.arraymath`` or ``scipy.linalg`` is already loaded."""
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # import fails fast
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if sys.modules.get("scipy.linalg", True) is None:
+            del sys.modules["scipy.linalg"]
+
+
 _install()
+_without_scipy_blas()

@@ -59,10 +59,13 @@ def party_keys(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
     return out
 
 
-def payee_ids(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
+def payee_ids(merchant_id: pl.Series, counterparty: pl.Series, keys: I64 | None = None) -> I64:
     """The P2P payee of each payment as an entity id (its ``payee_key``), -1 for payments to a
-    merchant or without a counterparty: the payee entity of the payee-side features."""
-    keys = party_keys(merchant_id, counterparty)
+    merchant or without a counterparty: the payee entity of the payee-side features. ``keys``
+    is ``party_keys`` of the same columns when the caller has it (hashing the payees is most of
+    the cost)."""
+    if keys is None:
+        keys = party_keys(merchant_id, counterparty)
     is_payee = (merchant_id.is_null() & counterparty.is_not_null()).to_numpy()
     return np.where(is_payee, keys, -1).astype(np.int64)
 
@@ -198,15 +201,16 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
     session = ordered.select(
         _session(ordered, c).cast(pl.Float64).fill_null(np.nan) for c in SESSION_INPUTS
     ).to_numpy()
+    party = party_keys(ordered["merchant_id"], ordered["counterparty"])
     return ordered, Columns(
         transaction_id=arrays["transaction_id"],
         customer=arrays["customer_id"],
         t=arrays["t"],
         amount=arrays["amount_inr"],
-        party=party_keys(ordered["merchant_id"], ordered["counterparty"]),
+        party=party,
         merchant=arrays["merchant"],
         device=arrays["device"],
-        payee=payee_ids(ordered["merchant_id"], ordered["counterparty"]),
+        payee=payee_ids(ordered["merchant_id"], ordered["counterparty"], party),
         city=arrays["city"],
         category=arrays["category"],
         mode=arrays["mode"],

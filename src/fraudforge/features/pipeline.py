@@ -4,6 +4,7 @@ hash, outlier model, source dataset hash, row counts). Written atomically like d
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import msgspec
 import numpy as np
@@ -29,7 +30,7 @@ from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.progress import ProgressFn, ignore
 
 if TYPE_CHECKING:
-    from fraudforge.features.batch import I64, Columns
+    from fraudforge.features.batch import F64, I64, Columns
 
 # The kernels' modules (Numba and LLVM: about a third of a second) are imported where features
 # are computed, not here: reading a features directory (training, the report, the service)
@@ -60,7 +61,8 @@ ENTITY_BUCKET_ROWS = 1_000_000
 """Rows of the dataset per merchant (or device) bucket in the entity phase by default: its
 memory bound. A row goes to its merchant's (or payee's) bucket and to its device's, so a
 bucket holds up to about twice this many tagged rows (1.98 GiB peak at 10M rows with 2M per
-bucket, about 4M tagged rows each)."""
+bucket, about 4M tagged rows each). A single bucket holds each row once, so a dataset of up to
+twice this many rows is one bucket (``default_buckets``)."""
 FEATURE_BATCH_ROWS = 400_000
 """Rows per batch of the customer phase (whole customers, cut at the first customer at or after
 each multiple): the rows whose feature matrix is in memory at once, one output file each when
@@ -76,8 +78,17 @@ FEATURE_BATCH_ROW_BYTES = 2_000
 output table, twice (one batch is written while the next is computed). With
 ``FEATURE_ROW_BYTES``, an upper bound: at 30M rows (files of 2M rows) it gives 2.0 GiB where
 `fraudforge features` peaked at 1.33 GiB (1.09 GiB in the customer phase)."""
+FEATURES_COMPRESSION: Final = "snappy"
+"""The features files' Parquet codec. Most feature columns are floats whose low bits do not
+compress, so zstd (level 1, as datasets are written) spends its time for little: on 1M rows
+Snappy takes about a quarter less CPU to write (0.71-0.93 s against 0.93-1.06 s, five rounds
+each, 2026-12-05) for files 18% larger (249 MiB against 211 MiB), and any Parquet reader reads
+it."""
 ENTITY_ROW_BYTES = 400
 """Peak memory per row of an entity bucket (its columns, the kernel's inputs and outputs)."""
+ENTITY_RESULT_BYTES = 64
+"""With one entity bucket, the results kept in memory through the customer phase, per row of
+the dataset (8 float64 features); with more, they are on disk."""
 CUSTOMER_ROW_BYTES = 64
 """The home coordinates kept for every customer of the dataset."""
 BUCKET_SLACK = 1.25
@@ -110,15 +121,26 @@ def entity_bucket(column: str | pl.Expr, buckets: int) -> pl.Expr:
     return expr.hash(seed=0) % buckets
 
 
+def default_buckets(rows: int) -> int:
+    """Hash buckets of the entity phase for a dataset of ``rows`` transactions with no memory
+    limit: one while the rows fit in one bucket's tagged rows (``2 * ENTITY_BUCKET_ROWS``: with
+    one bucket a row is there once, not once per distinct bucket of its merchant, device and
+    payee), so that a small dataset skips the disk shuffle; else one per ``ENTITY_BUCKET_ROWS``
+    rows."""
+    if rows <= 2 * ENTITY_BUCKET_ROWS:
+        return 1
+    return -(-rows // ENTITY_BUCKET_ROWS)
+
+
 def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
-    """Hash buckets of the entity phase for a dataset: enough for ``ENTITY_BUCKET_ROWS`` rows
-    each, and under ``memory_limit`` (bytes) enough that the fullest bucket fits beside the
-    process's fixed memory. A limit that cannot hold the largest transactions file's features is
-    refused, naming the least it allows."""
+    """Hash buckets of the entity phase for a dataset: ``default_buckets``, and under
+    ``memory_limit`` (bytes) enough that the fullest bucket fits beside the process's fixed
+    memory. A limit that cannot hold the largest transactions file's features is refused,
+    naming the least it allows."""
     from fraudforge.foundation.machine import format_bytes, physical_memory
 
     total = manifest.rows["transactions"]
-    buckets = max(1, -(-total // ENTITY_BUCKET_ROWS))
+    buckets = default_buckets(total)
     if memory_limit is None:
         return buckets
     fixed = FEATURES_BASE_BYTES + CUSTOMER_ROW_BYTES * manifest.rows["customers"]
@@ -137,18 +159,23 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
             "machine's memory); generate with fewer shards per file (--chunk-shards) to need less"
         )
     per_bucket = (memory_limit - fixed) / (ENTITY_ROW_BYTES * BUCKET_SLACK)
-    return max(buckets, math.ceil(total / per_bucket))
+    buckets = max(buckets, math.ceil(total / per_bucket))
+    if buckets == 1 and memory_limit < fixed + customer_phase + ENTITY_RESULT_BYTES * total:
+        return 2  # one bucket keeps every row's results through the customer phase: too many
+    return buckets
 
 
 def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
     """Transactions file ``index``'s entity inputs, each row tagged with the ``bucket`` it goes
     to and for which entities it is there (``in_merchant``, ``in_device``, ``in_payee``): a row
     goes once to each distinct bucket among its merchant's, device's and payee's (a row with
-    none goes nowhere), and carries its ``source`` file's index."""
+    none goes nowhere), and carries its ``source`` file's index and its ``row`` in that file
+    (where the customer phase puts its results back, with no join)."""
     names = [name for name, _ in _KINDS]
     tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
         *(_bucket_or_null(expr, buckets).alias(f"_{name}") for name, expr in _KINDS),
         source=pl.lit(index, pl.Int64),
+        row=pl.int_range(pl.len(), dtype=pl.UInt32),
     )
     pieces = []
     for i, name in enumerate(names):
@@ -170,49 +197,92 @@ def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
 
 
 def _bucket_or_null(expr: pl.Expr, buckets: int) -> pl.Expr:
-    """A row's bucket for an entity id, null where it has none."""
-    return pl.when(expr.is_not_null()).then(entity_bucket(expr, buckets))
+    """A row's bucket for an entity id, null where it has none (with one bucket, no hash)."""
+    bucket = entity_bucket(expr, buckets) if buckets > 1 else pl.lit(0, pl.UInt64)
+    return pl.when(expr.is_not_null()).then(bucket)
 
 
-def _entity_phase(files: list[Path], buckets: int, work: Path, progress: ProgressFn) -> None:
-    """Merchant- and device-side features of every transaction, exactly, across all files.
+def _entity_phase(
+    files: list[Path], sizes: list[int], buckets: int, work: Path, progress: ProgressFn
+) -> list[F64] | None:
+    """Merchant- and device-side features of every transaction, exactly, across all files
+    (``sizes`` rows each).
 
-    One bucket (up to ``ENTITY_BUCKET_ROWS`` rows): every file's entity columns are read once
-    and go through ``write_entity_bucket`` together. More: a disk shuffle, so that each file is
-    read once and time stays linear in rows: each file's tagged rows (``tag_file``) are split
-    by bucket into ``work/shuffle/BUCKET/FILE.arrow``, then each bucket's pieces are read back
-    and go through ``write_entity_bucket``; memory holds one file's entity columns or one
-    bucket at a time."""
+    One bucket (by default up to ``2 * ENTITY_BUCKET_ROWS`` rows): every file's entity columns
+    are read once and go through the entity kernel together, and the results stay in memory:
+    returned, one (rows, 8) matrix per file as ``_entity_for`` gives (64 bytes a row). More: a
+    disk shuffle, so that each file is read once and time stays linear in rows: each file's
+    tagged rows (``tag_file``) are split by bucket into ``work/shuffle/BUCKET/FILE.arrow``,
+    then each bucket's pieces are read back and go through ``write_entity_bucket``; memory
+    holds one file's entity columns or one bucket at a time; returns None (the results are in
+    ``work``)."""
     if buckets == 1:
         progress(ENTITY_STEP, 0, 1)
         part = pl.concat([tag_file(i, path, 1) for i, path in enumerate(files)])
-        write_entity_bucket(part, 0, work)
+        matrices = [np.zeros((n, len(ENTITY_FEATURES)), dtype=np.float64) for n in sizes]
+
+        def put_back(kind: str, out: pl.DataFrame) -> None:
+            for (src,), rows in out.group_by("source"):
+                _put_back(matrices[src], kind, rows)
+
+        run_entity_bucket(part, put_back)
         progress(ENTITY_STEP, 1, 1)
-        return
-    shuffle = work / "shuffle"
+        return matrices
     for i, path in enumerate(files):
         progress(SPLIT_STEP, i, len(files))
-        for (b,), rows in tag_file(i, path, buckets).partition_by("bucket", as_dict=True).items():
-            target = shuffle / f"{b:05d}" / f"{i:05d}.arrow"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            rows.write_ipc(target)
+        split_file(i, path, buckets, work)
     progress(SPLIT_STEP, len(files), len(files))
     for b in range(buckets):
         progress(ENTITY_STEP, b, buckets)
-        pieces = sorted((shuffle / f"{b:05d}").glob("*.arrow"))
-        if pieces:
-            part = pl.concat([pl.read_ipc(piece) for piece in pieces])
-            write_entity_bucket(part, b, work)
-            shutil.rmtree(shuffle / f"{b:05d}")
+        reduce_bucket(b, work)
     progress(ENTITY_STEP, buckets, buckets)
+    return None
+
+
+def split_file(index: int, path: str | Path, buckets: int, work: Path) -> int:
+    """The map side of the entity phase's disk shuffle: transactions file ``index``'s tagged
+    rows (``tag_file``) split by bucket into ``work/shuffle/BUCKET/FILE.arrow`` (no file for a
+    bucket none of its rows go to). Returns the tagged rows written."""
+    tagged = tag_file(index, path, buckets)
+    for (b,), rows in tagged.partition_by("bucket", as_dict=True).items():
+        target = work / "shuffle" / f"{b:05d}" / f"{index:05d}.arrow"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rows.write_ipc(target)
+    return tagged.height
+
+
+def reduce_bucket(bucket: int, work: Path) -> int:
+    """The reduce side: bucket ``bucket``'s pieces from every file (``split_file``) through
+    ``write_entity_bucket``, then the pieces deleted. Returns the bucket's tagged rows."""
+    folder = work / "shuffle" / f"{bucket:05d}"
+    pieces = sorted(folder.glob("*.arrow"))
+    if not pieces:
+        return 0
+    part = pl.concat([pl.read_ipc(piece) for piece in pieces])
+    write_entity_bucket(part, bucket, work)
+    shutil.rmtree(folder)
+    return part.height
 
 
 def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     """Merchant-, device- and payee-side features of one bucket's rows ``part`` (``tag_file``'s
-    rows of every file whose merchant, device or payee is in the bucket): each kind's rows go
-    through the entity kernel in (entity, timestamp, transaction_id) order, the kinds side by
-    side, and the results, rows of that kind only in that order (the customer phase joins them
-    by transaction_id), are written per source file as ``work/KIND/FILE-BUCKET.arrow``."""
+    rows of every file whose merchant, device or payee is in the bucket), through
+    ``run_entity_bucket``, written per kind and source file as ``work/KIND/FILE-BUCKET.arrow``."""
+
+    def write(kind: str, out: pl.DataFrame) -> None:
+        (work / kind).mkdir(parents=True, exist_ok=True)
+        for (src,), rows in out.group_by("source"):
+            rows.drop("source").write_ipc(work / kind / f"{src:05d}-{bucket:05d}.arrow")
+
+    run_entity_bucket(part, write)
+
+
+def run_entity_bucket(part: pl.DataFrame, sink: Callable[[str, pl.DataFrame], None]) -> None:
+    """The entity kernel over one bucket's tagged rows ``part``: each kind's rows go through it
+    in (entity, timestamp, transaction_id) order, the kinds side by side (two threads), and
+    ``sink(kind, results)`` gets each kind's results: rows of that kind only, each with its
+    ``source`` file and its ``row`` in that file (where the customer phase puts it back) and
+    the kind's features."""
     from fraudforge.features.batch import ENTITY_KINDS, entity_rows, payee_ids, time_order
 
     if part.height == 0:
@@ -224,6 +294,7 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     known_at = part["label_known_at"].dt.epoch("us").to_numpy()
     transaction_id = part["transaction_id"].to_numpy()
     source = part["source"].to_numpy()
+    row = part["row"].to_numpy()
     by_time = time_order(t, transaction_id)
     ids = {
         "merchant": part[_MERCHANT].fill_null(-1).to_numpy(),
@@ -241,37 +312,39 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
         del entity
         out = pl.DataFrame(
             {
-                "transaction_id": transaction_id[order],
+                "row": row[order],
                 "source": source[order],
                 **{name: values[:, j] for name, j in kind.features},
             }
         )
         del order, values
-        (work / kind.name).mkdir(parents=True, exist_ok=True)
-        for (src,), rows in out.group_by("source"):
-            rows.drop("source").write_ipc(work / kind.name / f"{src:05d}-{bucket:05d}.arrow")
+        sink(kind.name, out)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(run, range(len(ENTITY_KINDS))))
 
 
-def _entity_for(work: Path, file_index: int) -> pl.DataFrame:
-    """The entity-phase results of one source file (zeros where a row has no merchant, device or
-    payee)."""
+def _entity_for(work: Path, file_index: int, rows: int) -> F64:
+    """The entity-phase results of source file ``file_index`` (``rows`` rows) as a (rows, 8)
+    matrix in the file's row order and ``ENTITY_FEATURES`` order: each result put back at its
+    ``row``, zeros where a row has no merchant, device or payee."""
     from fraudforge.features.batch import ENTITY_KINDS
 
-    joined: pl.DataFrame | None = None
+    out = np.zeros((rows, len(ENTITY_FEATURES)), dtype=np.float64)
     for kind in ENTITY_KINDS:
-        paths = sorted((work / kind.name).glob(f"{file_index:05d}-*.arrow"))
-        schema = {"transaction_id": pl.Int64, **{n: pl.Float64 for n, _ in kind.features}}
-        frame = pl.concat([pl.read_ipc(p) for p in paths]) if paths else pl.DataFrame(schema=schema)
-        joined = (
-            frame
-            if joined is None
-            else joined.join(frame, on="transaction_id", how="full", coalesce=True)
-        )
-    assert joined is not None
-    return joined.with_columns(pl.col(ENTITY_FEATURES).fill_null(0.0))
+        for path in sorted((work / kind.name).glob(f"{file_index:05d}-*.arrow")):
+            _put_back(out, kind.name, pl.read_ipc(path))
+    return out
+
+
+def _put_back(out: F64, kind: str, piece: pl.DataFrame) -> None:
+    """Entity results of ``kind`` (``row`` and the kind's features) into a file's (rows, 8)
+    matrix ``out``, at their rows and ``ENTITY_FEATURES`` columns."""
+    from fraudforge.features.batch import ENTITY_KINDS
+
+    at = piece["row"].to_numpy()
+    for name, _ in next(k for k in ENTITY_KINDS if k.name == kind).features:
+        out[at, ENTITY_FEATURES.index(name)] = piece[name].to_numpy()
 
 
 def source_dataset(data: str | Path) -> tuple[Path, Manifest]:
@@ -331,8 +404,8 @@ def build_features(
         the usable cores.
     memory_limit
         Bytes that the fullest entity bucket must fit in beside the process's fixed memory
-        (``entity_buckets``); default: no limit (buckets of about ``ENTITY_BUCKET_ROWS``
-        rows).
+        (``entity_buckets``); default: no limit (``default_buckets``: one up to
+        ``2 * ENTITY_BUCKET_ROWS`` rows, else buckets of about ``ENTITY_BUCKET_ROWS``).
     outlier
         The outlier model to score with (a training set's, for features of a test set);
         default: fitted on the first transactions file.
@@ -382,10 +455,13 @@ def build_features(
     buckets = entity_buckets(manifest, memory_limit)
     dest = Path(out)
     check_target(dest, overwrite, marker="features.json")
-    tx_files = [src / f["path"] for f in manifest.files if f["path"].startswith("transactions/")]
-    with staged_directory(dest) as work:
+    tx = [f for f in manifest.files if f["path"].startswith("transactions/")]
+    tx_files = [src / f["path"] for f in tx]
+    with staged_directory(dest) as work, contextlib.ExitStack() as stack:
         (work / "features").mkdir()
-        _entity_phase(tx_files, buckets, work / ".entity", progress)
+        entity = _entity_phase(
+            tx_files, [int(f["rows"]) for f in tx], buckets, work / ".entity", progress
+        )
         customers = (
             scan_dataset(src, "customers").select("customer_id", "home_lat", "home_lon").collect()
         )
@@ -393,6 +469,7 @@ def build_features(
         rows = 0
         model = outlier
         total = manifest.rows["transactions"]
+        writer = stack.enter_context(FeaturesWriter())
         for i, path in enumerate(tx_files):
             progress(CUSTOMER_STEP, rows, total)
             part = write_feature_part(
@@ -404,10 +481,15 @@ def build_features(
                 threads=threads,
                 batch_rows=batch_rows,
                 progress=functools.partial(_rows_done, progress, rows, total),
+                entity=None if entity is None else entity[i],
+                writer=writer,
             )
+            if entity is not None:
+                entity[i] = np.zeros((0, len(ENTITY_FEATURES)))  # freed once used
             files += part.files
             rows += part.rows
             model = part.outlier
+        writer.wait()
         progress(CUSTOMER_STEP, rows, total)
         assert model is not None
         return finish_features(work, src, manifest.content_hash, rows, model, files, started)
@@ -479,24 +561,33 @@ def write_feature_part(
     threads: int | None,
     batch_rows: int = FEATURE_BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
+    entity: F64 | None = None,
+    writer: FeaturesWriter | None = None,
 ) -> FeaturePart:
     """Features of transactions file ``path`` (number ``index``), with its entity-phase results
-    from ``work/.entity``, into ``work/features/part-INDEX.parquet`` (or, when the file has
-    more than ``batch_rows`` rows, ``part-INDEX-BATCH.parquet`` per batch of whole customers).
+    (``entity``, in the file's row order, else read from ``work/.entity``), into
+    ``work/features/part-INDEX.parquet`` (or, when the file has more than ``batch_rows`` rows,
+    ``part-INDEX-BATCH.parquet`` per batch of whole customers).
 
     The file streams: its ordering columns are read first, to cut batches of whole customers
     and align the entity results, then each batch's rows alone (``file_batches``); each batch's
     kernel inputs and matrix are computed, then written by a background thread while the next
     is computed (memory holds two batches, not the file); ``progress`` gets the file's rows
     done after each batch. Without ``outlier`` the model is fitted on this file, exactly as on
-    its whole matrix."""
-    from fraudforge.features.batch import aligned_entity, feature_matrix, prepare, to_frame
+    its whole matrix. With ``writer`` (the caller's, shared across files) the last batch may
+    still be being written on return; without, every write is done."""
+    from fraudforge.features.batch import feature_matrix, prepare, to_frame
 
-    keys, rows = file_batches(path)
-    entity = aligned_entity(keys, _entity_for(work / ".entity", index))
-    bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
+    keys, rows, order = file_batches(path)
     n = keys.height
-    del keys
+    if entity is None:
+        entity = _entity_for(work / ".entity", index, n)
+    elif entity.shape[0] != n:
+        raise ValueError(f"{path}: {n:,} rows, but its entity results have {entity.shape[0]:,}")
+    if order is not None:
+        entity = entity[order]
+    bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
+    del keys, order
     split = len(bounds) > 2
 
     def columns(lo: int, hi: int) -> Columns:
@@ -504,51 +595,84 @@ def write_feature_part(
 
     model = outlier if outlier is not None or not split else _fit_outlier(columns, bounds, threads)
     files: list[str] = []
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        pending: Future[None] | None = None
+    with contextlib.ExitStack() as stack:
+        if writer is None:
+            writer = stack.enter_context(FeaturesWriter())
         for b, (lo, hi) in enumerate(itertools.pairwise(bounds)):
             df, batch = prepare(rows(lo, hi), customers)
             m, model = feature_matrix(batch, outlier=model, threads=threads, entity=entity[lo:hi])
             frame = to_frame(batch.transaction_id, m, df.select(TRAINING_LABELS))
             del df, batch, m
             name = f"features/part-{index:05d}" + (f"-{b:03d}" if split else "") + ".parquet"
-            if pending is not None:
-                pending.result()
-            pending = writer.submit(
-                frame.write_parquet, work / name, compression="zstd", compression_level=1
-            )
+            writer.submit(frame, work / name)
             del frame
             files.append(name)
             if progress is not None:
                 progress(hi)
-        if pending is not None:
-            pending.result()
     assert model is not None
     return FeaturePart(files=files, rows=n, outlier=model)
 
 
-def file_batches(path: Path) -> tuple[pl.DataFrame, Callable[[int, int], pl.DataFrame]]:
-    """A transactions file's ordering columns (``batch.FEATURE_ORDER``), rows in feature order,
-    and a reader of its rows [lo, hi) in that order, with the columns the features read.
+class FeaturesWriter:
+    """Writes features tables to Parquet on a background thread, one at a time, while the
+    caller computes the next: ``submit`` first waits for the previous write, so memory holds
+    the table being written and the one being computed, never more. One writer across files
+    lets a file's last write overlap the next file's work. A write's error is raised by the
+    next ``submit`` or on leaving the ``with`` block, which waits for the last write."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="features-writer")
+        self._pending: Future[None] | None = None
+
+    def submit(self, frame: pl.DataFrame, path: Path) -> None:
+        """Write ``frame`` to ``path`` once the previous write is done, in the background."""
+        self.wait()
+        self._pending = self._pool.submit(
+            frame.write_parquet, path, compression=FEATURES_COMPRESSION
+        )
+
+    def wait(self) -> None:
+        """Wait for the write in flight, raising its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> FeaturesWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+
+def file_batches(
+    path: Path,
+) -> tuple[pl.DataFrame, Callable[[int, int], pl.DataFrame], I64 | None]:
+    """A transactions file's ordering columns (``batch.FEATURE_ORDER``), rows in feature order;
+    a reader of its rows [lo, hi) in that order, with the columns the features read; and the
+    file row of each row in that order (None when they are the same).
 
     A generated file's rows are in feature order already (docs/schema.md): a batch is a slice
     of the file, read from its own row groups, so the whole file is never in memory. A file in
     another order is read whole and sorted once, as before batches streamed."""
-    from fraudforge.features.batch import (
-        FEATURE_INPUTS,
-        FEATURE_ORDER,
-        feature_order,
-        in_feature_order,
-    )
+    from fraudforge.features.batch import FEATURE_INPUTS, FEATURE_ORDER, in_feature_order
 
     present = pl.read_parquet_schema(path)
     wanted = [c for c in dict.fromkeys((*FEATURE_INPUTS, *TRAINING_LABELS)) if c in present]
     keys = pl.read_parquet(path, columns=list(FEATURE_ORDER))
     if in_feature_order(keys):
         scan = pl.scan_parquet(path).select(wanted)
-        return keys, lambda lo, hi: scan.slice(lo, hi - lo).collect()
-    whole = feature_order(pl.read_parquet(path, columns=wanted))
-    return whole.select(FEATURE_ORDER), lambda lo, hi: whole.slice(lo, hi - lo)
+        return keys, lambda lo, hi: scan.slice(lo, hi - lo).collect(), None
+    whole = (
+        pl.read_parquet(path, columns=wanted)
+        .with_row_index("_file_row")
+        .sort(*FEATURE_ORDER, maintain_order=True)
+    )
+    order = whole["_file_row"].to_numpy().astype(np.int64)
+    whole = whole.drop("_file_row")
+    return whole.select(FEATURE_ORDER), lambda lo, hi: whole.slice(lo, hi - lo), order
 
 
 def finish_features(
