@@ -415,8 +415,8 @@ def test_merchant_collusion_large_card_payments_at_one_independent_shop(
 ) -> None:
     """Merchant collusion: >= 4 customers pay one independent shop of a big-ticket kind within a
     week (by credit card, or its UPI QR without one) at the dear end of what shops of its kind
-    are paid; the shop is a POS terminal in the ring's home city, or for some rings an online
-    seller."""
+    are paid; the shop is a POS terminal in the ring's home city, or for some incidents an
+    online seller whose customers live anywhere."""
     rows = (
         fraud_of(small, "merchant_collusion")
         .join(
@@ -456,8 +456,12 @@ def test_merchant_collusion_large_card_payments_at_one_independent_shop(
     assert per["card"].all()
     assert per["independent"].all()
     assert 0.15 <= per["online"].mean() <= 0.6  # type: ignore[operator]
-    # Rings are recruited around their leader's home: most at a shop in their own city.
+    # Rings are recruited around their leader's home: most at a shop in their own city; an
+    # online seller's customers come from anywhere.
     assert per.filter(~pl.col("online"))["local"].median() >= 0.5  # type: ignore[operator]
+    cities = rows.group_by(INC).agg(pl.col("home_city").n_unique().alias("cities"))
+    web = per.filter(pl.col("online")).join(cities, on=INC)
+    assert web["cities"].median() >= 3  # type: ignore[operator]
     dear = share(rows.with_columns((pl.col("amount_inr") >= pl.col("p80")).alias("ok")), "ok")
     assert dear >= 0.35, f"only {dear:.1%} of collusive payments among the dearest fifth"
     # Paise, as card payments have: no round-figure tell.

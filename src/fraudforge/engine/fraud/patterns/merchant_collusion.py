@@ -1,10 +1,10 @@
-"""Merchant collusion: an independent shop (electronics, apparel, furnishings; a POS
-terminal in the ring's city, or an online seller's payment link) runs sales that never happened
-through the accounts of customers it works with, and hands them cash less a commission: credit
-card holders turn their credit line into cash (acquirers forbid merchants to give cash against
-cards), others pay the merchant's UPI QR (bank transfer above UPI's limit) to move money
-through it. The shop is a going business, drawn by its genuine custom. 4-8 customers within a
-week, each with 1-2 payments on consecutive days to that one
+"""Merchant collusion: an independent shop (electronics, apparel, furnishings; a POS terminal in
+the ring's city, or an online seller's payment link that customers from anywhere use) runs
+sales that never happened through the accounts of customers it works with, and hands them cash
+less a commission: credit card holders turn their credit line into cash (acquirers forbid
+merchants to give cash against cards), others pay the merchant's UPI QR (bank transfer above
+UPI's limit) to move money through it. The shop is a going business, drawn by its genuine
+custom. 4-8 customers within a week, each with 1-2 payments on consecutive days to that one
 merchant, at the dear end of what that kind of shop sells and within what each customer's card
 or account allows; the bank declines a few. Nothing about one payment is odd: the signal is the
 merchant's, many customers new to it paying it large sums within days. Sources: IDFC First
@@ -92,8 +92,11 @@ COLLUSION_PARTIES = (4, 8)
 KINDS = ("electronics", "apparel", "home_furnishing")
 """The shops whose dear goods make a large fake sale look like a purchase."""
 ONLINE_SHARE = 0.3
-"""Rings that run the fake sales through an online seller's payment link; the rest swipe at the
-POS terminal of a shop in their city (the old way of turning a card's credit into cash)."""
+"""Incidents that run the fake sales through an online seller's payment link, a "card to cash"
+offer customers find wherever they live (such services settle a card payment to the payer's
+bank account for 1.5-3 %, e.g. https://www.paidkiya.com/our-charges); the rest are rings that
+swipe at the POS terminal of a shop in their city (the old way of turning a card's credit into
+cash)."""
 
 
 def colluding_shops(draw: IncidentDraw, n: int) -> I64:
@@ -119,15 +122,16 @@ def colluding_shops(draw: IncidentDraw, n: int) -> I64:
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
-    """A shop that colludes (``colluding_shops``), and a ring of 4-8 customers recruited
-    around a leader of its city (anywhere for an online seller), each running 1-2 large
-    payments through it."""
+    """A shop that colludes (``colluding_shops``) and 4-8 customers, each running 1-2 large
+    payments through it: for a shop, a ring recruited around a leader of its city; for an
+    online seller, customers from anywhere who found its "card to cash" offer."""
     size = draw.group_sizes(n, COLLUSION_PARTIES)
     inc = np.repeat(np.arange(n), size)
     t0 = draw.later(np.repeat(draw.times(n), size), 5)
     shop = colluding_shops(draw, n)
-    city = np.where(draw.merchants.is_online[shop], -1, draw.merchants.city[shop])
-    cust = draw.rings(size, city)
+    online = draw.merchants.is_online[shop]
+    ring = draw.rings(size, np.where(online, -1, draw.merchants.city[shop]))
+    cust = np.where(np.repeat(online, size), draw.parties(inc.size), ring)
     m = np.repeat(shop, size)
     return draw.parts(inc.size, scenario=inc, cust=cust, t0=t0, merchant=m)
 
