@@ -86,26 +86,61 @@ def test_the_wire_vocabulary_is_generated_from_the_schema() -> None:
     assert "Mumbai" in ENUM_VALUES["city"]
 
 
-ROW_CODES = {
-    "mode": "payment_mode", "network": "card_network", "channel": "channel",
-    "txn_type": "txn_type", "status": "status", "category": "category", "city": "city",
-    "fraud": "fraud_type", "anomaly": "anomaly_type", "upi_via": "upi_initiation",
+_NUMERIC: dict[pl.DataType, type[np.generic]] = {
+    pl.Int64(): np.int64, pl.Int32(): np.int32, pl.Int16(): np.int16, pl.Float64(): np.float64,
+    pl.Float32(): np.float32,
 }  # fmt: skip
-"""The generator's code fields (``engine.rows``) and the Enum column each becomes."""
+"""The NumPy type of a generator array stored as a numeric column of this type."""
 
 
-def test_the_generator_codes_fit_the_schema_enums(small: Dataset) -> None:
-    """Each code field of ``Rows`` holds every code of its column's Enum, and the generated
-    table has the schema's columns in its order and types."""
-    from fraudforge.engine.frames import check_schema
-    from fraudforge.engine.rows import ROW_DTYPES
+def test_the_generator_fields_and_the_schema_columns_agree(small: Dataset) -> None:
+    """Every transactions column is either stored as one generator array is (``rows.STORED``) or
+    derived by ``frames.DERIVED``, never both; the generator's own arrays name no column; each
+    stored array's NumPy type holds its column's values (Enum codes up to the last value,
+    numbers of the column's type, flags and seconds as signed integers so that -1 can be null);
+    the session fields are the schema's session columns; and the generated table has the
+    schema's columns in order and types."""
+    from fraudforge.engine import frames, rows
 
-    enums = {c.name: c.dtype for c in schema.TRANSACTIONS if isinstance(c.dtype, pl.Enum)}
-    assert sorted([*ROW_CODES.values(), "state"]) == sorted(enums)  # state: the city's
-    for field, column in ROW_CODES.items():
-        top = len(enums[column].categories) - 1
-        assert np.iinfo(ROW_DTYPES[field]).max >= top, (field, column)
-    check_schema(small.transactions, schema.TRANSACTIONS)
+    dtypes = {c.name: c.dtype for c in schema.TRANSACTIONS}
+    stored = [column for _, column in rows.STORED]
+    assert sorted([*stored, *frames.DERIVED]) == sorted(dtypes)
+    assert rows.GENERATOR_ONLY == ("cust", "merchant", "payee", "label_delay")
+    assert set(rows.GENERATOR_ONLY).isdisjoint([*dtypes, *small.transactions.columns])
+    for field, column in rows.STORED:
+        kind, dtype = np.dtype(rows.ROW_DTYPES[field]), dtypes[column]
+        if isinstance(dtype, pl.Enum):
+            assert np.iinfo(kind).max >= len(dtype.categories) - 1, (field, column)
+            assert np.issubdtype(kind, np.signedinteger), (field, column)
+        elif dtype == pl.Boolean():
+            assert np.issubdtype(kind, np.signedinteger), (field, column)
+        elif isinstance(dtype, pl.Datetime):
+            assert kind == np.int64, (field, column)
+        else:
+            assert kind == _NUMERIC[dtype], (field, column)
+    session = {c for f in rows.FIELDS_SPEC if f.name in rows.SESSION_FIELDS for c in f.stored_as}
+    assert session == set(schema.SESSION_COLUMNS)
+    frames.check_schema(small.transactions, schema.TRANSACTIONS)
+
+
+def test_a_stored_column_is_converted_by_its_type() -> None:
+    """``frames.stored``: codes to the Enum, a positive code to true, seconds to microseconds,
+    and a negative value to null."""
+    from fraudforge.engine.frames import stored
+
+    i8 = np.int8
+    values = schema.ENUM_VALUES["upi_initiation"]
+    via = stored("upi_initiation", np.array([-1, 0, 2], i8))
+    assert via.to_list() == [None, values[0], values[2]]
+    assert via.dtype == pl.Enum(list(values))
+    assert stored("is_fraud", np.array([0, 3, 1], i8)).to_list() == [False, True, True]
+    assert stored("remote_access", np.array([-1, 0, 1], i8)).to_list() == [None, False, True]
+    assert stored("device_id", np.array([-1, 7], np.int64)).to_list() == [None, 7]
+    assert stored("device_bound_days", np.array([-1, 3], np.int32)).dtype == pl.Int32()
+    when = stored("timestamp", np.array([86_400], np.int64))
+    assert when.dtype == pl.Datetime("us")
+    assert when.to_list()[0].isoformat() == "1970-01-02T00:00:00"
+    assert stored("anomaly_severity", np.array([0.5], np.float32)).dtype == pl.Float32()
 
 
 def test_the_label_lists_derive_from_the_roles() -> None:
