@@ -220,3 +220,58 @@ def test_the_wire_and_the_registry_agree_on_names_and_stages() -> None:
         assert not _NAME.match(name)
         with pytest.raises(msgspec.ValidationError):
             msgspec.convert({"name": name, "version": 1}, Promote)
+
+
+def test_the_features_read_only_what_a_bank_sees() -> None:
+    """The transactions columns the features stage reads are seen at authorisation, or are
+    outcomes (read only once ``label_known_at`` has passed); the labels it copies next to the
+    features are the schema's training labels, never inputs."""
+    from fraudforge.features.batch import FEATURE_INPUTS
+    from fraudforge.features.layout import SESSION_INPUTS
+
+    seen = {*schema.AUTHORISATION_COLUMNS, *schema.OUTCOME_COLUMNS}
+    assert set(FEATURE_INPUTS) <= seen, set(FEATURE_INPUTS) - seen
+    assert set(SESSION_INPUTS) <= set(schema.SESSION_COLUMNS)
+
+
+_OUTSIDE_ROOT = {"client/errors.py": {"ClientError"}, "ops/_http.py": {"AdminError"}}
+"""Errors not under ``FraudforgeError``: the client's own root (the client imports only the
+wire), and the admin calls' private error, which ``ops.deploy`` turns into a ``DeployError``."""
+
+
+def test_every_error_is_under_the_root() -> None:
+    """Every exception class of the package derives from ``FraudforgeError`` (through its bases
+    as written in the source), except the client's own tree and ``_OUTSIDE_ROOT``."""
+    import ast
+
+    bases: dict[str, tuple[str, set[str]]] = {}
+    src = ROOT / "src" / "fraudforge"
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                names = {b.id if isinstance(b, ast.Name) else ast.unparse(b) for b in node.bases}
+                bases[node.name] = (str(path.relative_to(src)), names)
+
+    def rooted(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        if name == "FraudforgeError":
+            return True
+        if name not in bases or name in seen:
+            return False
+        return any(rooted(b, seen | {name}) for b in bases[name][1])
+
+    def is_error(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        if name.endswith(("Error", "Exception")) and name not in bases:
+            return True  # a built-in or library exception
+        if name not in bases or name in seen:
+            return False
+        return any(is_error(b, seen | {name}) for b in bases[name][1])
+
+    loose = sorted(
+        f"{where}: {name}"
+        for name, (where, _) in bases.items()
+        if is_error(name)
+        and not rooted(name)
+        and not where.startswith("client/")
+        and name not in _OUTSIDE_ROOT.get(where, set())
+    )
+    assert loose == []
