@@ -48,26 +48,30 @@ def enum_series(name: str, codes: npt.NDArray[Any], dtype: pl.DataType | None = 
     return pl.Series(name, codes.astype(np.uint32)).cat.to(target)
 
 
-def nullable(name: str, values: npt.NDArray[np.int64]) -> pl.Series:
+def _has_null(values: npt.NDArray[Any]) -> bool:
+    """Whether ``values`` holds a negative value, the generator's null (one pass, no mask)."""
+    return bool(values.size) and bool(values.min() < 0)
+
+
+def nullable(name: str, values: npt.NDArray[Any]) -> pl.Series:
     """An integer column of the schema's type for ``name``, where negative values mean null."""
     dtype = _DTYPES[name]
     s = pl.Series(name, values)
-    return s.set(pl.Series(values < 0), None).cast(dtype) if (values < 0).any() else s.cast(dtype)
+    return s.set(pl.Series(values < 0), None).cast(dtype) if _has_null(values) else s.cast(dtype)
 
 
 def nullable_enum(name: str, codes: npt.NDArray[Any]) -> pl.Series:
     """An Enum column from integer codes, where negative codes mean null."""
-    null = codes < 0
-    if not null.any():
+    if not _has_null(codes):
         return enum_series(name, codes)
-    return enum_series(name, np.maximum(codes, 0)).set(pl.Series(null), None)
+    return enum_series(name, np.maximum(codes, 0)).set(pl.Series(codes < 0), None)
 
 
 def nullable_flag(name: str, values: npt.NDArray[Any]) -> pl.Series:
-    """A Boolean column from 0 / 1, where negative values mean null."""
-    null = values < 0
+    """A Boolean column from 0 / 1 (any positive value is true), where negative values mean
+    null."""
     s = pl.Series(name, values > 0)
-    return s.set(pl.Series(null), None) if null.any() else s
+    return s.set(pl.Series(values < 0), None) if _has_null(values) else s
 
 
 def with_transaction_ids(shard: int, rows: Rows) -> tuple[Rows, npt.NDArray[np.int64]]:
