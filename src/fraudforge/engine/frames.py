@@ -124,12 +124,14 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
     the schema's order and of its types; ``merchant_vpa`` holds the merchants' UPI addresses in
     merchant order."""
     rows, ids = with_transaction_ids(shard, rows)
-    built = {column: stored(column, rows[field]) for field, column in STORED}
+    # The counterparty first: its string-view buffers, which Arrow IPC files store as they are,
+    # follow the order of the allocations before it (so files stay byte for byte the same).
     merchant = rows["merchant"]
     counterparty = merchant_vpa.gather(np.maximum(merchant, 0))
     p2p = np.flatnonzero(merchant < 0)
     if p2p.size:
         counterparty = counterparty.scatter(p2p, customer_vpas(rows["payee"][p2p]))
+    built = {column: stored(column, rows[field]) for field, column in STORED}
     category = rows["category"].astype(np.int64)
     city = rows["city"].astype(np.int64)
     derived = (
