@@ -86,26 +86,61 @@ def test_the_wire_vocabulary_is_generated_from_the_schema() -> None:
     assert "Mumbai" in ENUM_VALUES["city"]
 
 
-ROW_CODES = {
-    "mode": "payment_mode", "network": "card_network", "channel": "channel",
-    "txn_type": "txn_type", "status": "status", "category": "category", "city": "city",
-    "fraud": "fraud_type", "anomaly": "anomaly_type", "upi_via": "upi_initiation",
+_NUMERIC: dict[pl.DataType, type[np.generic]] = {
+    pl.Int64(): np.int64, pl.Int32(): np.int32, pl.Int16(): np.int16, pl.Float64(): np.float64,
+    pl.Float32(): np.float32,
 }  # fmt: skip
-"""The generator's code fields (``engine.rows``) and the Enum column each becomes."""
+"""The NumPy type of a generator array stored as a numeric column of this type."""
 
 
-def test_the_generator_codes_fit_the_schema_enums(small: Dataset) -> None:
-    """Each code field of ``Rows`` holds every code of its column's Enum, and the generated
-    table has the schema's columns in its order and types."""
-    from fraudforge.engine.frames import check_schema
-    from fraudforge.engine.rows import ROW_DTYPES
+def test_the_generator_fields_and_the_schema_columns_agree(small: Dataset) -> None:
+    """Every transactions column is either stored as one generator array is (``rows.STORED``) or
+    derived by ``frames.DERIVED``, never both; the generator's own arrays name no column; each
+    stored array's NumPy type holds its column's values (Enum codes up to the last value,
+    numbers of the column's type, flags and seconds as signed integers so that -1 can be null);
+    the session fields are the schema's session columns; and the generated table has the
+    schema's columns in order and types."""
+    from fraudforge.engine import frames, rows
 
-    enums = {c.name: c.dtype for c in schema.TRANSACTIONS if isinstance(c.dtype, pl.Enum)}
-    assert sorted([*ROW_CODES.values(), "state"]) == sorted(enums)  # state: the city's
-    for field, column in ROW_CODES.items():
-        top = len(enums[column].categories) - 1
-        assert np.iinfo(ROW_DTYPES[field]).max >= top, (field, column)
-    check_schema(small.transactions, schema.TRANSACTIONS)
+    dtypes = {c.name: c.dtype for c in schema.TRANSACTIONS}
+    stored = [column for _, column in rows.STORED]
+    assert sorted([*stored, *frames.DERIVED]) == sorted(dtypes)
+    assert rows.GENERATOR_ONLY == ("cust", "merchant", "payee", "label_delay")
+    assert set(rows.GENERATOR_ONLY).isdisjoint([*dtypes, *small.transactions.columns])
+    for field, column in rows.STORED:
+        kind, dtype = np.dtype(rows.ROW_DTYPES[field]), dtypes[column]
+        if isinstance(dtype, pl.Enum):
+            assert np.iinfo(kind).max >= len(dtype.categories) - 1, (field, column)
+            assert np.issubdtype(kind, np.signedinteger), (field, column)
+        elif dtype == pl.Boolean():
+            assert np.issubdtype(kind, np.signedinteger), (field, column)
+        elif isinstance(dtype, pl.Datetime):
+            assert kind == np.int64, (field, column)
+        else:
+            assert kind == _NUMERIC[dtype], (field, column)
+    session = {c for f in rows.FIELDS_SPEC if f.name in rows.SESSION_FIELDS for c in f.stored_as}
+    assert session == set(schema.SESSION_COLUMNS)
+    frames.check_schema(small.transactions, schema.TRANSACTIONS)
+
+
+def test_a_stored_column_is_converted_by_its_type() -> None:
+    """``frames.stored``: codes to the Enum, a positive code to true, seconds to microseconds,
+    and a negative value to null."""
+    from fraudforge.engine.frames import stored
+
+    i8 = np.int8
+    values = schema.ENUM_VALUES["upi_initiation"]
+    via = stored("upi_initiation", np.array([-1, 0, 2], i8))
+    assert via.to_list() == [None, values[0], values[2]]
+    assert via.dtype == pl.Enum(list(values))
+    assert stored("is_fraud", np.array([0, 3, 1], i8)).to_list() == [False, True, True]
+    assert stored("remote_access", np.array([-1, 0, 1], i8)).to_list() == [None, False, True]
+    assert stored("device_id", np.array([-1, 7], np.int64)).to_list() == [None, 7]
+    assert stored("device_bound_days", np.array([-1, 3], np.int32)).dtype == pl.Int32()
+    when = stored("timestamp", np.array([86_400], np.int64))
+    assert when.dtype == pl.Datetime("us")
+    assert when.to_list()[0].isoformat() == "1970-01-02T00:00:00"
+    assert stored("anomaly_severity", np.array([0.5], np.float32)).dtype == pl.Float32()
 
 
 def test_the_label_lists_derive_from_the_roles() -> None:
@@ -185,3 +220,58 @@ def test_the_wire_and_the_registry_agree_on_names_and_stages() -> None:
         assert not _NAME.match(name)
         with pytest.raises(msgspec.ValidationError):
             msgspec.convert({"name": name, "version": 1}, Promote)
+
+
+def test_the_features_read_only_what_a_bank_sees() -> None:
+    """The transactions columns the features stage reads are seen at authorisation, or are
+    outcomes (read only once ``label_known_at`` has passed); the labels it copies next to the
+    features are the schema's training labels, never inputs."""
+    from fraudforge.features.batch import FEATURE_INPUTS
+    from fraudforge.features.layout import SESSION_INPUTS
+
+    seen = {*schema.AUTHORISATION_COLUMNS, *schema.OUTCOME_COLUMNS}
+    assert set(FEATURE_INPUTS) <= seen, set(FEATURE_INPUTS) - seen
+    assert set(SESSION_INPUTS) <= set(schema.SESSION_COLUMNS)
+
+
+_OUTSIDE_ROOT = {"client/errors.py": {"ClientError"}, "ops/_http.py": {"AdminError"}}
+"""Errors not under ``FraudforgeError``: the client's own root (the client imports only the
+wire), and the admin calls' private error, which ``ops.deploy`` turns into a ``DeployError``."""
+
+
+def test_every_error_is_under_the_root() -> None:
+    """Every exception class of the package derives from ``FraudforgeError`` (through its bases
+    as written in the source), except the client's own tree and ``_OUTSIDE_ROOT``."""
+    import ast
+
+    bases: dict[str, tuple[str, set[str]]] = {}
+    src = ROOT / "src" / "fraudforge"
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                names = {b.id if isinstance(b, ast.Name) else ast.unparse(b) for b in node.bases}
+                bases[node.name] = (str(path.relative_to(src)), names)
+
+    def rooted(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        if name == "FraudforgeError":
+            return True
+        if name not in bases or name in seen:
+            return False
+        return any(rooted(b, seen | {name}) for b in bases[name][1])
+
+    def is_error(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        if name.endswith(("Error", "Exception")) and name not in bases:
+            return True  # a built-in or library exception
+        if name not in bases or name in seen:
+            return False
+        return any(is_error(b, seen | {name}) for b in bases[name][1])
+
+    loose = sorted(
+        f"{where}: {name}"
+        for name, (where, _) in bases.items()
+        if is_error(name)
+        and not rooted(name)
+        and not where.startswith("client/")
+        and name not in _OUTSIDE_ROOT.get(where, set())
+    )
+    assert loose == []

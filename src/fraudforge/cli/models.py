@@ -303,6 +303,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 def _add_model_commands(sub: Any) -> None:
     """The ``train`` and ``tune`` commands."""
     from fraudforge.models.metric_registry import ACCEPTED, DEFAULT_METRIC
+    from fraudforge.models.options import CALIBRATION_METHODS, ENTITIES, THRESHOLD_RULES
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", required=True, help="dataset directory written by `generate`")
@@ -343,16 +344,16 @@ def _add_model_commands(sub: Any) -> None:
         help="with --select importance or rfe: features to keep (default: 20)",
     )  # fmt: skip
     train.add_argument(
-        "--calibrate", choices=("isotonic", "sigmoid"),
+        "--calibrate", choices=CALIBRATION_METHODS,
         help="calibrate probabilities on the last 20%% of the training rows",
     )  # fmt: skip
     train.add_argument("--threshold", type=float, help="alert threshold (default: chosen)")
     train.add_argument(
-        "--threshold-rule", dest="threshold_rule", choices=("cost", "f1"), default="cost",
+        "--threshold-rule", dest="threshold_rule", choices=THRESHOLD_RULES, default="cost",
         help="how the threshold is chosen on validation (default: cost)",
     )  # fmt: skip
     train.add_argument(
-        "--entity", choices=("customer", "card"), default="customer",
+        "--entity", choices=ENTITIES, default="customer",
         help="what Card Precision@k ranks (default: customer)",
     )  # fmt: skip
     train.add_argument("--registry", help="register the model in this registry directory")

@@ -1,5 +1,10 @@
 """Turning generator arrays into the dataset's Polars tables (transactions, customers,
-merchants) with their documented schema."""
+merchants) with their documented schema.
+
+A transactions column is either stored as one of the generator's arrays is (``rows.STORED``,
+converted by the column's type: ``stored``) or derived from several of them (``DERIVED``, built
+by ``transactions_frame``); ``tests/test_contracts.py`` holds that every column of the schema is
+exactly one of the two."""
 
 from __future__ import annotations
 
@@ -21,12 +26,20 @@ from fraudforge.engine._data.names import (
 )
 from fraudforge.engine.ids import KEY_TRANSACTION, mix63, opaque_ids, tie_runs
 from fraudforge.engine.population import Customers, customer_vpas, draw_merchants
-from fraudforge.engine.rows import Rows
+from fraudforge.engine.rows import STORED, Rows
 from fraudforge.engine.schema import CUSTOMERS, MERCHANTS, TRANSACTIONS, Column
 
 _DTYPES = {c.name: c.dtype for c in (*TRANSACTIONS, *CUSTOMERS, *MERCHANTS)}
 TRANSACTION_NAMES: tuple[str, ...] = tuple(c.name for c in TRANSACTIONS)
 """The transactions table's columns in the schema's order (the builders may list them in any)."""
+DERIVED: tuple[str, ...] = (
+    "transaction_id", "customer_id", "merchant_id", "mcc", "state", "counterparty",
+    "label_known_at",
+)  # fmt: skip
+"""The transactions columns ``transactions_frame`` derives: the ids (opaque, or one more than the
+generator's index), a category's MCC, a city's state, the payee's UPI address and when the label
+becomes known."""
+_MICROS = 1_000_000
 
 
 def enum_series(name: str, codes: npt.NDArray[Any], dtype: pl.DataType | None = None) -> pl.Series:
@@ -35,25 +48,30 @@ def enum_series(name: str, codes: npt.NDArray[Any], dtype: pl.DataType | None = 
     return pl.Series(name, codes.astype(np.uint32)).cat.to(target)
 
 
-def nullable(name: str, values: npt.NDArray[np.int64]) -> pl.Series:
+def _has_null(values: npt.NDArray[Any]) -> bool:
+    """Whether ``values`` holds a negative value, the generator's null (one pass, no mask)."""
+    return bool(values.size) and bool(values.min() < 0)
+
+
+def nullable(name: str, values: npt.NDArray[Any]) -> pl.Series:
     """An integer column of the schema's type for ``name``, where negative values mean null."""
     dtype = _DTYPES[name]
     s = pl.Series(name, values)
-    return s.set(pl.Series(values < 0), None).cast(dtype) if (values < 0).any() else s.cast(dtype)
+    return s.set(pl.Series(values < 0), None).cast(dtype) if _has_null(values) else s.cast(dtype)
 
 
 def nullable_enum(name: str, codes: npt.NDArray[Any]) -> pl.Series:
     """An Enum column from integer codes, where negative codes mean null."""
-    null = codes < 0
-    s = enum_series(name, np.maximum(codes, 0))
-    return s.set(pl.Series(null), None) if null.any() else s
+    if not _has_null(codes):
+        return enum_series(name, codes)
+    return enum_series(name, np.maximum(codes, 0)).set(pl.Series(codes < 0), None)
 
 
 def nullable_flag(name: str, values: npt.NDArray[Any]) -> pl.Series:
-    """A Boolean column from 0 / 1, where negative values mean null."""
-    null = values < 0
+    """A Boolean column from 0 / 1 (any positive value is true), where negative values mean
+    null."""
     s = pl.Series(name, values > 0)
-    return s.set(pl.Series(null), None) if null.any() else s
+    return s.set(pl.Series(values < 0), None) if _has_null(values) else s
 
 
 def with_transaction_ids(shard: int, rows: Rows) -> tuple[Rows, npt.NDArray[np.int64]]:
@@ -72,57 +90,64 @@ def with_transaction_ids(shard: int, rows: Rows) -> tuple[Rows, npt.NDArray[np.i
     return rows.take(order), ids[order]
 
 
+def stored(name: str, values: npt.NDArray[Any]) -> pl.Series:
+    """The transactions column ``name`` from the generator's array that stores it, converted by
+    the column's type: Enum codes to the Enum, 0 / 1 flags (any positive code) to a Boolean,
+    epoch seconds to a datetime; a negative value is null (integer, Enum and Boolean columns).
+
+    Parameters
+    ----------
+    name
+        A column of ``engine.schema.TRANSACTIONS``.
+    values
+        The array (``Rows[field]``) of the field that stores it (``rows.STORED``).
+
+    Returns
+    -------
+    pl.Series
+        The column, of the schema's type.
+    """
+    dtype = _DTYPES[name]
+    if isinstance(dtype, pl.Enum):
+        return nullable_enum(name, values)
+    if dtype == pl.Boolean():
+        return nullable_flag(name, values)
+    if isinstance(dtype, pl.Datetime):
+        return pl.Series(name, values * _MICROS).cast(dtype)
+    if dtype.is_integer():
+        return nullable(name, values)
+    return pl.Series(name, values)
+
+
 def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.DataFrame:
     """The transactions table of one shard (rows already in their final order), its columns in
     the schema's order and of its types; ``merchant_vpa`` holds the merchants' UPI addresses in
     merchant order."""
     rows, ids = with_transaction_ids(shard, rows)
+    # The counterparty first: its string-view buffers, which Arrow IPC files store as they are,
+    # follow the order of the allocations before it (so files stay byte for byte the same).
     merchant = rows["merchant"]
     counterparty = merchant_vpa.gather(np.maximum(merchant, 0))
     p2p = np.flatnonzero(merchant < 0)
     if p2p.size:
         counterparty = counterparty.scatter(p2p, customer_vpas(rows["payee"][p2p]))
-    ts_us = rows["ts"] * 1_000_000
+    built = {column: stored(column, rows[field]) for field, column in STORED}
     category = rows["category"].astype(np.int64)
     city = rows["city"].astype(np.int64)
-    columns = [
+    derived = (
         pl.Series("transaction_id", ids),
-        pl.Series("timestamp", ts_us).cast(_DTYPES["timestamp"]),
         pl.Series("customer_id", rows["cust"] + 1),
         nullable("merchant_id", np.where(merchant >= 0, merchant + 1, -1)),
-        nullable("device_id", rows["device"]),
-        nullable("card_id", rows["card"]),
-        pl.Series("amount_inr", rows["amount"]),
-        enum_series("payment_mode", rows["mode"]),
-        enum_series("card_network", rows["network"]),
-        enum_series("channel", rows["channel"]),
-        enum_series("txn_type", rows["txn_type"]),
-        enum_series("status", rows["status"]),
-        enum_series("category", category),
         nullable("mcc", np.where(category == mkt.CAT["p2p"], -1, mkt.CAT_MCC[category])),
-        enum_series("city", city),
         enum_series("state", geo.CITY_STATE[city]),
-        pl.Series("lat", rows["lat"]),
-        pl.Series("lon", rows["lon"]),
         counterparty.alias("counterparty"),
-        nullable_enum("upi_initiation", rows["upi_via"]),
-        nullable("payee_handle_age_days", rows["payee_age"]),
-        nullable("device_bound_days", rows["bound"]),
-        nullable("sim_changed_days", rows["sim"]),
-        nullable_flag("remote_access", rows["remote"]),
-        pl.Series("is_fraud", rows["fraud"] > 0),
-        enum_series("fraud_type", rows["fraud"]),
-        nullable("fraud_scenario_id", rows["scenario"]),
-        pl.Series("is_anomaly", rows["anomaly"] > 0),
-        enum_series("anomaly_type", rows["anomaly"]),
-        pl.Series("anomaly_severity", rows["severity"]),
-        pl.Series("label_known_at", ts_us + rows["label_delay"] * 1_000_000).cast(
+        pl.Series("label_known_at", (rows["ts"] + rows["label_delay"]) * _MICROS).cast(
             _DTYPES["label_known_at"]
         ),
-    ]
+    )
+    built.update((column.name, column) for column in derived)
     # In the schema's order by a plain constructor (``select`` would plan a query: 0.2 ms more
     # per shard).
-    built = {column.name: column for column in columns}
     return pl.DataFrame([built[name] for name in TRANSACTION_NAMES])
 
 

@@ -92,8 +92,25 @@ def shard_source(
     )
 
 
-def _detail(s: ResolvedScenario) -> str:
-    return f"preset={s.preset} seed={s.seed} shards={s.n_shards}"
+def _scan_table(
+    scenario: Scenario | ResolvedScenario | None, threads: int | None, table: str
+) -> pl.LazyFrame:
+    """One table of a scenario (``transactions`` or ``customers``) as a LazyFrame streaming its
+    shards in order: what ``scan`` and ``scan_customers`` return."""
+    s = _resolve(scenario or Scenario())
+    world = build_world(s)
+    build, columns = {
+        "transactions": (world.transactions, TRANSACTIONS),
+        "customers": (world.customers, CUSTOMERS),
+    }[table]
+    return shard_source(
+        build,
+        range(s.n_shards),
+        polars_schema(columns),
+        threads=threads,
+        name=table,
+        detail=f"preset={s.preset} seed={s.seed} shards={s.n_shards}",
+    )
 
 
 def scan(
@@ -131,16 +148,7 @@ def scan(
     >>> from fraudforge import Scenario, scan
     >>> fraud = scan(Scenario(customers=2_000)).filter(pl.col("is_fraud")).collect()
     """
-    s = _resolve(scenario or Scenario())
-    world = build_world(s)
-    return shard_source(
-        world.transactions,
-        range(s.n_shards),
-        polars_schema(TRANSACTIONS),
-        threads=threads,
-        name="transactions",
-        detail=_detail(s),
-    )
+    return _scan_table(scenario, threads, "transactions")
 
 
 def scan_customers(
@@ -167,13 +175,4 @@ def scan_customers(
     ScenarioError
         When the scenario cannot be resolved (as ``scan``).
     """
-    s = _resolve(scenario or Scenario())
-    world = build_world(s)
-    return shard_source(
-        world.customers,
-        range(s.n_shards),
-        polars_schema(CUSTOMERS),
-        threads=threads,
-        name="customers",
-        detail=_detail(s),
-    )
+    return _scan_table(scenario, threads, "customers")

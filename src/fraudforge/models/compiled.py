@@ -45,7 +45,7 @@ MISSING_TYPES: dict[str, int] = {"None": 0, "Zero": 1, "NaN": 2}
 _ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| below it counts as zero for missing type Zero
 
 
-class UnsupportedModelError(ValueError):
+class UnsupportedModelError(FraudforgeError, ValueError):
     """A LightGBM model the compiled walk does not reproduce: names the feature not supported."""
 
 

@@ -6,7 +6,6 @@ anomaly type."""
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import msgspec
 import numpy as np
@@ -15,12 +14,11 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 
 from fraudforge.models.data import ModelData
 from fraudforge.models.metric_registry import metric as registered_metric
+from fraudforge.models.options import ENTITIES, Entity, refuse_unknown
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
-
-Entity = Literal["customer", "card"]
 
 
 class Costs(msgspec.Struct, kw_only=True, frozen=True):
@@ -260,8 +258,7 @@ def evaluate(
         raise ValueError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")
     if np.isnan(s).any():
         raise ValueError("scores contain NaN: every row needs a score")
-    if entity not in ("customer", "card"):
-        raise ValueError(f"unknown entity `{entity}`: allowed are customer, card")
+    refuse_unknown("entity", entity, ENTITIES)
     c = costs if costs is not None else Costs()
     y = data.y
     ent = data.customer_id if entity == "customer" else _cards(data)

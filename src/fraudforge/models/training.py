@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -14,9 +14,14 @@ from fraudforge.models import zoo
 from fraudforge.models.artefact import FraudModel
 from fraudforge.models.data import ModelData
 from fraudforge.models.metrics import Costs
+from fraudforge.models.options import (
+    THRESHOLD_RULES,
+    CalibrationMethod,
+    ThresholdRule,
+    refuse_unknown,
+)
 from fraudforge.models.zoo import Imbalance, check_kind, make_estimator, resolve_params
 
-ThresholdRule = Literal["cost", "f1"]
 ROUNDS_STEP = "boosting"
 """The progress step of a LightGBM fit, counted in rounds."""
 
@@ -37,7 +42,7 @@ def train_model(
     kind: str = "lightgbm",
     params: Mapping[str, Any] | None = None,
     features: Sequence[str] | None = None,
-    calibrate: bool | Literal["isotonic", "sigmoid"] = False,
+    calibrate: bool | CalibrationMethod = False,
     calibrate_share: float = 0.2,
     imbalance: Imbalance = "balanced",
     seed: int = 0,
@@ -108,7 +113,7 @@ def train_model(
         )
     if kind == "isolation_forest":
         raise ValueError("isolation_forest gives anomaly scores, not probabilities to calibrate")
-    method: Literal["isotonic", "sigmoid"] = "isotonic" if calibrate is True else calibrate
+    method: CalibrationMethod = "isotonic" if calibrate is True else calibrate
     wrapped = zoo.calibrate(estimator, d.X, d.y, method=method, share=calibrate_share, **fit)
     return FraudModel(
         kind="calibrated",
@@ -166,8 +171,7 @@ def best_threshold(
     s = np.asarray(score, dtype=np.float64)
     if s.shape != (len(data),):
         raise ValueError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")
-    if rule not in ("cost", "f1"):
-        raise ValueError(f"unknown threshold rule `{rule}`: allowed are cost, f1")
+    refuse_unknown("threshold rule", rule, THRESHOLD_RULES)
     if s.shape[0] == 0:
         return 0.5
     c = costs if costs is not None else Costs()

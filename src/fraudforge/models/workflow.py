@@ -6,16 +6,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from fraudforge.foundation.progress import ProgressFn, ignore, phase
 from fraudforge.models.artefact import FraudModel
 from fraudforge.models.data import ModelData
-from fraudforge.models.metrics import Costs, Entity, Evaluation, evaluate
+from fraudforge.models.metrics import Costs, Evaluation, evaluate
+from fraudforge.models.options import CalibrationMethod, Entity, ThresholdRule
 from fraudforge.models.provenance import ThresholdSource
 from fraudforge.models.selection import Selection, SelectionMethod, select_features
 from fraudforge.models.splits import TimeSplit, time_split
-from fraudforge.models.training import ThresholdRule, best_threshold, train_model
+from fraudforge.models.training import best_threshold, train_model
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def run_training(
     features: Sequence[str] | None = None,
     select: SelectionMethod | None = None,
     n_features: int = 20,
-    calibrate: bool | Literal["isotonic", "sigmoid"] = False,
+    calibrate: bool | CalibrationMethod = False,
     validation_days: int = 7,
     test_days: int = 7,
     gap_days: int = 7,

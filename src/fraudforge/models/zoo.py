@@ -27,6 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from fraudforge.models.artefact import MODEL_KINDS as MODEL_KINDS  # re-exported: named there
+from fraudforge.models.options import CALIBRATION_METHODS, CalibrationMethod, refuse_unknown
 
 SUPERVISED_KINDS: tuple[str, ...] = MODEL_KINDS[:-1]
 """Kinds that learn from the labels (isolation forest does not)."""
@@ -173,7 +174,7 @@ def calibrate(
     X: npt.NDArray[np.float64],  # noqa: N803 - scikit-learn's name
     y: npt.ArrayLike,
     *,
-    method: Literal["isotonic", "sigmoid"] = "isotonic",
+    method: CalibrationMethod = "isotonic",
     share: float = 0.2,
     **fit: Any,
 ) -> CalibratedClassifierCV:
@@ -202,8 +203,7 @@ def calibrate(
     sklearn.calibration.CalibratedClassifierCV
         The fitted calibrated classifier.
     """
-    if method not in ("isotonic", "sigmoid"):
-        raise ValueError(f"unknown calibration method `{method}`: allowed are isotonic, sigmoid")
+    refuse_unknown("calibration method", method, CALIBRATION_METHODS)
     if not 0.0 < share < 1.0:
         raise ValueError(f"calibration `share` = {share}: allowed is strictly between 0 and 1")
     labels = np.asarray(y, dtype=np.bool_)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.ops._http import AdminError, call
 from fraudforge.ops.health import wait_healthy
 from fraudforge.ops.releases import (
@@ -34,7 +35,7 @@ API_KEY_VARIABLE = "FRAUDFORGE_API_KEY"
 """Where the admin key is read from when not given as an option (keeps it out of ``ps``)."""
 
 
-class DeployError(RuntimeError):
+class DeployError(FraudforgeError, RuntimeError):
     """A deploy or rollback step failed; the message says which and why."""
 
 

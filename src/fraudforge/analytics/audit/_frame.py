@@ -20,7 +20,7 @@ import numpy.typing as npt
 import polars as pl
 
 from fraudforge.engine.dataset import read_manifest, scan_dataset
-from fraudforge.engine.schema import LABEL_COLUMNS, SESSION_COLUMNS
+from fraudforge.engine.schema import AUTHORISATION_COLUMNS, LABEL_COLUMNS
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.progress import ProgressFn, ignore, phase
 
@@ -39,13 +39,7 @@ ID_COLUMNS: tuple[str, ...] = ("transaction_id", "device_id", "card_id")
 RESIDUES: tuple[int, ...] = (3, 5, 7, 10, 11, 13)
 """Moduli of the id residue classes searched (powers of two are the low bits)."""
 NEED: dict[str, tuple[str, ...]] = {
-    "transactions": (
-        "transaction_id", "timestamp", "customer_id", "merchant_id", "device_id", "card_id",
-        "amount_inr", "payment_mode", "card_network", "channel", "txn_type", "status", "category",
-        "mcc", "city", "state", "lat", "lon", "counterparty", *SESSION_COLUMNS, "is_fraud",
-        "fraud_type",
-        "fraud_scenario_id",
-    ),
+    "transactions": (*AUTHORISATION_COLUMNS, "is_fraud", "fraud_type", "fraud_scenario_id"),
     "customers": (
         "customer_id", "segment", "age", "income_bracket", "occupation", "digital_savviness",
         "home_city", "home_lat", "home_lon", "city_tier", "has_credit_card", "credit_limit_inr",
@@ -53,7 +47,14 @@ NEED: dict[str, tuple[str, ...]] = {
     ),
     "merchants": ("merchant_id", "category", "is_chain", "is_online", "reputation"),
 }  # fmt: skip
-"""The columns the audit reads from each table (the labels only as the target)."""
+"""The columns the audit reads from each table: every transactions column a bank sees at
+authorisation, the labels only as the target."""
+_CATEGORICAL: tuple[str, ...] = (
+    "payment_mode", "card_network", "channel", "txn_type", "status", "category", "city", "state",
+)  # fmt: skip
+"""The transactions' own categorical columns, each an atom as it is."""
+_SESSION_CATEGORICAL: tuple[str, ...] = ("upi_initiation", "remote_access")
+"""The session's categorical columns, each an atom as it is."""
 NULLABLE: tuple[str, ...] = ("merchant_id", "device_id", "card_id", "mcc", "counterparty")
 """Columns whose null pattern is one categorical atom."""
 
@@ -74,12 +75,9 @@ def _atoms() -> tuple[Atom, ...]:
     cat = [
         *(
             Atom(c, "cat", "column", True, (c,))
-            for c in (
-                "payment_mode", "card_network", "channel", "txn_type", "status", "category",
-                "city", "state",
-            )
+            for c in _CATEGORICAL
         ),
-        *(Atom(c, "cat", "session", True, (c,)) for c in ("upi_initiation", "remote_access")),
+        *(Atom(c, "cat", "session", True, (c,)) for c in _SESSION_CATEGORICAL),
         Atom("hour", "cat", "time", True, ("timestamp",)),
         Atom("weekday", "cat", "time", True, ("timestamp",)),
         Atom("null_pattern", "cat", "null", True, NULLABLE),
@@ -295,8 +293,8 @@ def observable(root: Path) -> pl.LazyFrame:
         pl.col("is_fraud").alias("__fraud"),
         pl.col("fraud_type").cast(pl.String).alias("__pattern"),
         pl.col("fraud_scenario_id").alias("__incident"),
-        "payment_mode", "card_network", "channel", "txn_type", "status", "category", "city",
-        "state", "upi_initiation", "remote_access",
+        *_CATEGORICAL,
+        *_SESSION_CATEGORICAL,
         ts.dt.hour().alias("hour"),
         ts.dt.weekday().alias("weekday"),
         _null_pattern().alias("null_pattern"),
