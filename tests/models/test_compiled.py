@@ -20,6 +20,7 @@ from fraudforge.models.compiled import (
     UnsupportedModelError,
     lightgbm_booster,
     parse_model_text,
+    top_positive,
 )
 
 RTOL = 1e-12
@@ -164,6 +165,22 @@ def test_contributions_sum_to_raw(trained: Trained) -> None:
         assert raw == pytest.approx(compiled.raw(x[i]), rel=RTOL)
         assert out.sum() + compiled.bias == pytest.approx(raw, abs=1e-9)
         assert set(np.flatnonzero(out).tolist()) <= used
+
+
+def test_explain_is_contributions_and_their_top(trained: Trained) -> None:
+    """``explain`` gives the same raw score and contributions as ``contributions`` (exactly,
+    over leftovers in its buffer) and the indices ``top_positive`` picks from them."""
+    compiled = CompiledTrees.from_booster(lightgbm_booster(trained.model.estimator))
+    x = _matrix(trained)
+    out, again = np.empty(x.shape[1]), np.full(x.shape[1], 7.0)
+    top, expected = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64)
+    for i in range(0, x.shape[0], 211):
+        raw, n = compiled.explain(x[i], again, 3, top)
+        assert raw == compiled.contributions(x[i], out)
+        assert again.tolist() == out.tolist()
+        assert n == top_positive(out, 3, expected)
+        assert top[:n].tolist() == expected[:n].tolist()
+    assert compiled.explain(x[0], again, 0, top)[1] == 0
 
 
 def leaf(value: float) -> dict[str, float]:

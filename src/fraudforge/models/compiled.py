@@ -89,6 +89,43 @@ def _walk(x: F64, ints: I32, floats: F64, roots: I32, contrib: F64, explain: boo
 
 
 @nb.njit(cache=True)
+def top_positive(contrib: F64, k: int, out: I64) -> int:
+    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first, into
+    ``out``; returns how many (a partial selection sort: k is small)."""
+    n = 0
+    for _ in range(k):
+        best = -1
+        value = 0.0
+        for j in range(contrib.shape[0]):
+            c = contrib[j]
+            if c > value:
+                taken = False
+                for m in range(n):
+                    if out[m] == j:
+                        taken = True
+                        break
+                if not taken:
+                    best, value = j, c
+        if best < 0:
+            break
+        out[n] = best
+        n += 1
+    return n
+
+
+@nb.njit(cache=True)
+def _explain(
+    x: F64, ints: I32, floats: F64, roots: I32, contrib: F64, k: int, top: I64
+) -> tuple[float, int]:
+    """``_walk`` with contributions into ``contrib`` (zeroed first), then ``top_positive`` of
+    them: one call where a scored and explained request made three (the zeroing, the walk and
+    the selection), each paying the dispatcher's unboxing of its arrays."""
+    contrib[:] = 0.0
+    raw = _walk(x, ints, floats, roots, contrib, True)
+    return raw, top_positive(contrib, k, top)
+
+
+@nb.njit(cache=True)
 def _raw_many(xs: F64, ints: I32, floats: F64, roots: I32, out: F64) -> None:
     """The raw score of every row of ``xs`` into ``out``."""
     none = np.zeros(1, dtype=np.float64)
@@ -449,6 +486,31 @@ class CompiledTrees:
         """
         out[:] = 0.0
         return float(_walk(x, self.ints, self.floats, self.roots, out, True))
+
+    def explain(self, x: F64, out: F64, k: int, top: I64) -> tuple[float, int]:
+        """``contributions`` and the reasons behind them in one kernel call: the raw score of
+        ``x``, each feature's path contribution into ``out`` (zeroed first), and the indices of
+        the up to ``k`` largest positive contributions into ``top``, largest first.
+
+        Parameters
+        ----------
+        x
+            One row of features (NaN = missing).
+        out
+            Where each feature's contribution is written, as long as the row.
+        k
+            How many of the largest positive contributions to find (at most ``len(top)``).
+        top
+            Where their indices in ``out`` are written.
+
+        Returns
+        -------
+        tuple[float, int]
+            The raw score of ``x`` (the same double as ``contributions``) and how many
+            indices were written into ``top``.
+        """
+        raw, n = _explain(x, self.ints, self.floats, self.roots, out, k, top)
+        return float(raw), int(n)
 
 
 def lightgbm_booster(estimator: Any) -> Any | None:
