@@ -20,6 +20,7 @@ from fraudforge.models.compiled import (
     UnsupportedModelError,
     lightgbm_booster,
     parse_model_text,
+    top_positive,
 )
 
 RTOL = 1e-12
@@ -166,6 +167,31 @@ def test_contributions_sum_to_raw(trained: Trained) -> None:
         assert set(np.flatnonzero(out).tolist()) <= used
 
 
+@pytest.mark.parametrize("trees", [60, 59, 3, 1])
+def test_explain_is_contributions_and_their_top(trained: Trained, trees: int) -> None:
+    """``explain`` (trees walked four at a time, the rest one by one) gives the same raw score
+    and contributions as ``contributions`` (exactly, over leftovers in its buffer) and the
+    indices ``top_positive`` picks from them, on the model's first ``trees`` trees."""
+    whole = CompiledTrees.from_booster(lightgbm_booster(trained.model.estimator))
+    compiled = CompiledTrees(
+        ints=whole.ints,
+        floats=whole.floats,
+        roots=whole.roots[:trees],
+        n_features=whole.n_features,
+        sigmoid=whole.sigmoid,
+    )
+    x = _matrix(trained)
+    out, again = np.empty(x.shape[1]), np.full(x.shape[1], 7.0)
+    top, expected = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64)
+    for i in range(0, x.shape[0], 97):
+        raw, n = compiled.explain(x[i], again, 3, top)
+        assert raw == compiled.contributions(x[i], out)
+        assert again.tolist() == out.tolist()
+        assert n == top_positive(out, 3, expected)
+        assert top[:n].tolist() == expected[:n].tolist()
+    assert compiled.explain(x[0], again, 0, top)[1] == 0
+
+
 def leaf(value: float) -> dict[str, float]:
     """A leaf node of a dump."""
     return {"leaf_value": value}
@@ -200,6 +226,7 @@ def test_hand_checked_tree() -> None:
     """Scores and contributions of a hand-built two-tree model, worked out by hand."""
     compiled = CompiledTrees.from_dump(_hand_dump())
     assert compiled.bias == 0.5 + 0.125
+    assert compiled.deepest == 2
     cases = [
         ([0.5, -1.0], -1.0, [0.25 - 0.5, -1.0 - 0.25]),
         ([0.5, np.nan], -1.0, [-0.25, -1.25]),  # NaN on a None split counts as 0.0 <= 0: left

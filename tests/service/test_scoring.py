@@ -11,8 +11,9 @@ import pytest
 
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import FraudModel, Registry, train_model
+from fraudforge.models.compiled import top_positive
 from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes, fit_fraud_type
-from fraudforge.service.scoring import Scorer, _top_positive, risk_score, transactions_of
+from fraudforge.service.scoring import Scorer, risk_score, transactions_of
 from fraudforge.wire import Feedback, Thresholds, Transaction
 from tests.service.conftest import Served
 
@@ -165,14 +166,14 @@ def test_from_registry_serves_the_registered_pair(
 
 
 def test_small_pieces_by_hand() -> None:
-    """risk_score rounds half up within 0-100; _top_positive picks the largest positive entries."""
+    """risk_score rounds half up within 0-100; top_positive picks the largest positive entries."""
     assert [risk_score(p) for p in (0.0, 0.004, 0.005, 0.5, 0.994, 0.995, 1.0)] == [
         0, 0, 1, 50, 99, 100, 100,
     ]  # fmt: skip
     out = np.zeros(3, dtype=np.int64)
-    assert _top_positive(np.array([0.1, -2.0, 0.5, 0.0, 0.3]), 3, out) == 3
+    assert top_positive(np.array([0.1, -2.0, 0.5, 0.0, 0.3]), 3, out) == 3
     assert out.tolist() == [2, 4, 0]
-    assert _top_positive(np.array([-0.1, 0.0, 0.2]), 3, out) == 1
+    assert top_positive(np.array([-0.1, 0.0, 0.2]), 3, out) == 1
     assert out[0] == 2
 
 

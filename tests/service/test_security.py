@@ -88,6 +88,20 @@ def test_key_ring_matches_only_the_right_key() -> None:
     assert ring.find(None) is None
 
 
+def test_key_ring_remembers_only_matches_up_to_its_bound() -> None:
+    """A key found again is the same entry, from memory; unknown keys are never remembered,
+    and past ``remember`` matched keys the ring still finds keys by their hash."""
+    keys = {
+        f"ffk_{i}": ApiKey(id=str(i), sha256=hash_key(f"ffk_{i}"), scopes=["score"])
+        for i in range(3)
+    }
+    ring = KeyRing(keys.values(), remember=2)
+    for _ in range(2):
+        assert [ring.find(k) for k in keys] == list(keys.values())
+        assert ring.find("ffk_9") is None
+    assert list(ring._known) == ["ffk_0", "ffk_1"]
+
+
 def test_presented_key_headers() -> None:
     """X-API-Key first, then a Bearer token; other schemes are not keys."""
     assert presented_key({"x-api-key": "k1", "authorization": "Bearer k2"}) == "k1"

@@ -53,39 +53,145 @@ class ModelTextError(FraudforgeError, ValueError):
     """A LightGBM text model that cannot be read: names the line or key that is wrong."""
 
 
-@nb.njit(cache=True)
-def _walk(x: F64, ints: I32, floats: F64, roots: I32, contrib: F64, explain: bool) -> float:
-    """Sum over trees of the leaf ``x`` reaches, in LightGBM's order of addition; with
-    ``explain``, adds each split's change of node value to its feature's entry of ``contrib``
-    (Saabas), so ``sum(contrib) + bias == raw`` up to rounding.
+@nb.njit(inline="always")
+def _step(x: F64, ints: I32, floats: F64, node: int, left: int) -> tuple[int, int]:
+    """The child of split ``node`` (whose left child is ``left``) that ``x`` goes to, and the
+    split's feature.
 
     The decision is LightGBM's ``Tree::NumericalDecision``: NaN counts as 0.0 unless the split's
     missing type is NaN (then it goes the default way); |x| <= kZeroThreshold is 0.0 (LightGBM's
     predictor drops such values), which goes the default way when the missing type is Zero."""
-    total = 0.0
-    for t in range(roots.shape[0]):
+    code = ints[node, _CODE]
+    feature = code >> _FEATURE_SHIFT
+    value = x[feature]
+    if value > _ZERO or value < -_ZERO:  # the common case: neither missing nor zero
+        return left + (value > floats[node, _THRESHOLD]), feature
+    missing = (code >> _MISSING_SHIFT) & 3
+    # NaN goes the default way unless the missing type is None; zero if it is Zero
+    default = missing != 0 if value != value else missing == 1
+    if default:
+        return left + (1 - (code & _DEFAULT_LEFT)), feature
+    return left + (floats[node, _THRESHOLD] < 0.0), feature
+
+
+@nb.njit(cache=True)
+def _walk(
+    x: F64,
+    ints: I32,
+    floats: F64,
+    roots: I32,
+    contrib: F64,
+    explain: bool,
+    first: int = 0,
+    total: float = 0.0,
+) -> float:
+    """Sum over trees of the leaf ``x`` reaches, in LightGBM's order of addition; with
+    ``explain``, adds each split's change of node value to its feature's entry of ``contrib``
+    (Saabas), so ``sum(contrib) + bias == raw`` up to rounding. Each split decides as
+    ``_step``. ``first``, ``total``: start at that tree, adding on to that sum."""
+    for t in range(first, roots.shape[0]):
         node = roots[t]
         left = ints[node, _LEFT]
         while left >= 0:
-            code = ints[node, _CODE]
-            feature = code >> _FEATURE_SHIFT
-            value = x[feature]
-            if value > _ZERO or value < -_ZERO:  # the common case: neither missing nor zero
-                child = left + (value > floats[node, _THRESHOLD])
-            else:
-                missing = (code >> _MISSING_SHIFT) & 3
-                # NaN goes the default way unless the missing type is None; zero if it is Zero
-                default = missing != 0 if value != value else missing == 1
-                if default:
-                    child = left + (1 - (code & _DEFAULT_LEFT))
-                else:
-                    child = left + (floats[node, _THRESHOLD] < 0.0)
+            child, feature = _step(x, ints, floats, node, left)
             if explain:
                 contrib[feature] += floats[child, _VALUE] - floats[node, _VALUE]
             node = child
             left = ints[node, _LEFT]
         total += floats[node, _VALUE]
     return total
+
+
+_LANES = 4
+"""Trees walked together by ``_walk_explain``."""
+
+
+@nb.njit(cache=True)
+def _walk_explain(x: F64, ints: I32, floats: F64, roots: I32, contrib: F64, deepest: int) -> float:
+    """``_walk`` with ``explain``, to the same doubles, about a fifth faster: ``_LANES`` trees
+    are walked together, a split of each per turn, so the CPU overlaps their chains of
+    dependent loads (one tree's next node depends on its last). The first tree of a group adds
+    its changes to ``contrib`` as it goes; the others' are kept and added after it, tree by
+    tree, so every sum is made in the plain walk's order. ``deepest``: the most splits on any
+    path."""
+    total = 0.0
+    n = roots.shape[0]
+    nodes = np.empty(_LANES, dtype=np.int64)
+    lefts = np.empty(_LANES, dtype=np.int64)
+    kept = np.zeros(_LANES, dtype=np.int64)
+    features = np.empty((_LANES, max(deepest, 1)), dtype=np.int64)
+    changes = np.empty((_LANES, max(deepest, 1)), dtype=np.float64)
+    t = 0
+    while t + _LANES <= n:
+        for j in range(_LANES):
+            nodes[j] = roots[t + j]
+            lefts[j] = ints[nodes[j], _LEFT]
+            kept[j] = 0
+        going = True
+        while going:
+            going = False
+            if lefts[0] >= 0:
+                node = nodes[0]
+                child, feature = _step(x, ints, floats, node, lefts[0])
+                contrib[feature] += floats[child, _VALUE] - floats[node, _VALUE]
+                nodes[0] = child
+                lefts[0] = ints[child, _LEFT]
+                going = True
+            for j in range(1, _LANES):
+                if lefts[j] >= 0:
+                    node = nodes[j]
+                    child, feature = _step(x, ints, floats, node, lefts[j])
+                    features[j, kept[j]] = feature
+                    changes[j, kept[j]] = floats[child, _VALUE] - floats[node, _VALUE]
+                    kept[j] += 1
+                    nodes[j] = child
+                    lefts[j] = ints[child, _LEFT]
+                    going = True
+        total += floats[nodes[0], _VALUE]
+        for j in range(1, _LANES):
+            for i in range(kept[j]):
+                contrib[features[j, i]] += changes[j, i]
+            total += floats[nodes[j], _VALUE]
+        t += _LANES
+    # the last trees (fewer than a group) one by one, adding on to the sum so far
+    return _walk(x, ints, floats, roots, contrib, True, t, total)
+
+
+@nb.njit(cache=True)
+def top_positive(contrib: F64, k: int, out: I64) -> int:
+    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first, into
+    ``out``; returns how many (a partial selection sort: k is small)."""
+    n = 0
+    for _ in range(k):
+        best = -1
+        value = 0.0
+        for j in range(contrib.shape[0]):
+            c = contrib[j]
+            if c > value:
+                taken = False
+                for m in range(n):
+                    if out[m] == j:
+                        taken = True
+                        break
+                if not taken:
+                    best, value = j, c
+        if best < 0:
+            break
+        out[n] = best
+        n += 1
+    return n
+
+
+@nb.njit(cache=True)
+def _explain(
+    x: F64, ints: I32, floats: F64, roots: I32, deepest: int, contrib: F64, k: int, top: I64
+) -> tuple[float, int]:
+    """``_walk_explain`` into ``contrib`` (zeroed first), then ``top_positive`` of
+    them: one call where a scored and explained request made three (the zeroing, the walk and
+    the selection), each paying the dispatcher's unboxing of its arrays."""
+    contrib[:] = 0.0
+    raw = _walk_explain(x, ints, floats, roots, contrib, deepest)
+    return raw, top_positive(contrib, k, top)
 
 
 @nb.njit(cache=True)
@@ -141,6 +247,21 @@ def _flatten(
         stack.append((node["right_child"], left + 1))
         stack.append((node["left_child"], left))
     return root
+
+
+def _deepest(ints: I32, roots: I32) -> int:
+    """The most splits on any path from one of ``roots`` to a leaf of the node array."""
+    lefts = ints[:, _LEFT].tolist()
+    deepest = 0
+    stack = [(int(r), 0) for r in roots.tolist()]
+    while stack:
+        node, depth = stack.pop()
+        left = lefts[node]
+        if left < 0:
+            deepest = max(deepest, depth)
+        else:
+            stack += [(left, depth + 1), (left + 1, depth + 1)]
+    return deepest
 
 
 def _sigmoid_scale(objective: str) -> float:
@@ -201,6 +322,8 @@ class CompiledTrees:
         self._scale = -self.sigmoid / (self.roots.shape[0] if self.average else 1)
         self.feature_names = tuple(feature_names)
         self._none = np.zeros(1, dtype=np.float64)
+        self.deepest = _deepest(self.ints, self.roots)
+        """The most splits on a path from a root to a leaf."""
         self.bias = float(sum(self.floats[r, _VALUE] for r in self.roots))
         """Sum of the trees' root values: the raw score before any split (Saabas's bias)."""
 
@@ -449,6 +572,31 @@ class CompiledTrees:
         """
         out[:] = 0.0
         return float(_walk(x, self.ints, self.floats, self.roots, out, True))
+
+    def explain(self, x: F64, out: F64, k: int, top: I64) -> tuple[float, int]:
+        """``contributions`` and the reasons behind them in one kernel call: the raw score of
+        ``x``, each feature's path contribution into ``out`` (zeroed first), and the indices of
+        the up to ``k`` largest positive contributions into ``top``, largest first.
+
+        Parameters
+        ----------
+        x
+            One row of features (NaN = missing).
+        out
+            Where each feature's contribution is written, as long as the row.
+        k
+            How many of the largest positive contributions to find (at most ``len(top)``).
+        top
+            Where their indices in ``out`` are written.
+
+        Returns
+        -------
+        tuple[float, int]
+            The raw score of ``x`` (the same double as ``contributions``) and how many
+            indices were written into ``top``.
+        """
+        raw, n = _explain(x, self.ints, self.floats, self.roots, self.deepest, out, k, top)
+        return float(raw), int(n)
 
 
 def lightgbm_booster(estimator: Any) -> Any | None:

@@ -214,8 +214,15 @@ def _conflict(txn: Transaction, scored: Transaction, prefix: str) -> ConflictErr
     )
 
 
+_SERVICE = "fraudforge.service"
+"""Where the guard leaves the service in the ASGI scope: reading it there costs a dictionary
+look-up, through ``request.app.state`` half a microsecond."""
+
+
 def _service(request: Request[Any, Any, Any]) -> Service:
-    svc: Service = request.app.state.service
+    svc: Service | None = request.scope.get(_SERVICE)  # type: ignore[assignment]
+    if svc is None:
+        svc = request.app.state.service
     return svc
 
 
@@ -257,7 +264,9 @@ def _guarded(svc: Service, fn: Handler, scope: str | None) -> Handler:
         return fn
 
     async def guarded(request: Request[Any, Any, Any]) -> Response[bytes]:
-        _authorize(svc, request.scope, scope)  # type: ignore[arg-type]
+        raw: dict[str, Any] = request.scope  # type: ignore[assignment]
+        _authorize(svc, raw, scope)
+        raw[_SERVICE] = svc
         return await fn(request)
 
     guarded.__name__, guarded.__qualname__, guarded.__doc__ = (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -28,6 +29,9 @@ from fraudforge.wire import ScoreResult, Transaction
 log = logging.getLogger("fraudforge.service")
 
 LEDGER_FORMAT = 1
+_DUE_MARGIN_S = 1.0
+"""How long before the oldest entry's expiry every call checks it again (rounding of
+``stamp + ttl_s`` against ``now - ttl_s``, and a wall clock set back)."""
 _ENCODE = msgspec.json.Encoder().encode
 _TXN = msgspec.json.Decoder(Transaction)
 _RESULT = msgspec.json.Decoder(ScoreResult)
@@ -108,6 +112,9 @@ class Ledger:
         """id -> (body, payload, stamp): tuples of bytes and a float, which the collector
         stops tracking."""
         self._labels: dict[int, dict[str, dt.datetime]] = {}
+        self._due = -math.inf
+        """No entry can be out of age before this time (the oldest's stamp plus ``ttl_s``, less
+        a second against rounding), so most calls skip looking at the oldest entry."""
         self.expired = 0
         """Entries that left the window (by count or age) since start."""
 
@@ -127,10 +134,14 @@ class Ledger:
         entries = self._entries
         while len(entries) > self.size:
             self._pop_oldest()
-        if self.ttl_s > 0:
+        if self.ttl_s > 0 and now >= self._due:
             oldest = now - self.ttl_s
             while entries and next(iter(entries.values()))[2] < oldest:
                 self._pop_oldest()
+            # entries leave only from the front, and join at the back with later stamps, so
+            # the front's expiry is the earliest until it leaves (restore only appends)
+            first = next(iter(entries.values()))[2] if entries else -math.inf
+            self._due = first + self.ttl_s - _DUE_MARGIN_S
 
     def get(self, transaction_id: int) -> Scored | None:
         """The entry of ``transaction_id`` if it is in the window."""

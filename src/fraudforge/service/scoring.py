@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
-import numba as nb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -39,31 +38,6 @@ from fraudforge.wire import (
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 _as_fields = msgspec.structs.asdict
-
-
-@nb.njit(cache=True)
-def _top_positive(contrib: F64, k: int, out: I64) -> int:
-    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first, into
-    ``out``; returns how many (a partial selection sort: k is small)."""
-    n = 0
-    for _ in range(k):
-        best = -1
-        value = 0.0
-        for j in range(contrib.shape[0]):
-            c = contrib[j]
-            if c > value:
-                taken = False
-                for m in range(n):
-                    if out[m] == j:
-                        taken = True
-                        break
-                if not taken:
-                    best, value = j, c
-        if best < 0:
-            break
-        out[n] = best
-        n += 1
-    return n
 
 
 def risk_score(probability: float) -> int:
@@ -196,10 +170,10 @@ class Scorer:
     def _row(self, txn: Transaction) -> F64:
         return self.online.process_row(_as_fields(txn))
 
-    def _explain(self, row: F64, explained: bool) -> list[Reason]:
-        if not explained or self.top_k == 0:
+    def _explain(self, row: F64, n: int) -> list[Reason]:
+        """The reasons of the ``n`` features in ``_top`` (found by ``CompiledTrees.explain``)."""
+        if n == 0:
             return []
-        n = _top_positive(self._contrib, self.top_k, self._top)
         reasons = []
         for j in self._top[:n].tolist():
             value = float(row[j])
@@ -218,15 +192,16 @@ class Scorer:
         return self.fraud_types.predict(row, self._type_columns)
 
     def _result(
-        self, txn: Transaction, row: F64, probability: float, explained: bool, start: int
+        self, txn: Transaction, row: F64, probability: float, reasons: int, start: int
     ) -> ScoreResult:
+        """The answer to ``txn``, explained by the first ``reasons`` features of ``_top``."""
         return ScoreResult(
             transaction_id=txn.transaction_id,
             fraud_probability=probability,
             risk_score=risk_score(probability),
             decision=self.thresholds.decide(probability),
             fraud_type=self._fraud_type(row),
-            reasons=self._explain(row, explained),
+            reasons=self._explain(row, reasons),
             model=self.ref,
             processing_ms=(time.perf_counter_ns() - start) / 1e6,
         )
@@ -242,8 +217,8 @@ class Scorer:
             row = np.full(len(LAYOUT), np.nan)
         contrib = np.zeros(len(LAYOUT), dtype=np.float64)
         if self.compiled is not None:
-            self.compiled.to_probability(self.compiled.contributions(row, contrib))
-            _top_positive(contrib, max(self.top_k, 1), np.zeros(max(self.top_k, 1), np.int64))
+            top = np.zeros(max(self.top_k, 1), np.int64)
+            self.compiled.to_probability(self.compiled.explain(row, contrib, self.top_k, top)[0])
         else:
             self.model.score(row[self.columns].reshape(1, -1))
         self._fraud_type(row)
@@ -256,10 +231,10 @@ class Scorer:
         with self.lock:
             row = self._row(txn)
             if compiled is not None:
-                probability = compiled.to_probability(compiled.contributions(row, self._contrib))
-                return self._result(txn, row, probability, True, start)
+                raw, n = compiled.explain(row, self._contrib, self.top_k, self._top)
+                return self._result(txn, row, compiled.to_probability(raw), n, start)
         probability = float(self.model.score(row[self.columns].reshape(1, -1))[0])
-        return self._result(txn, row, probability, False, start)
+        return self._result(txn, row, probability, 0, start)
 
     def score_many(self, txns: Sequence[Transaction]) -> list[ScoreResult]:
         """``score`` for each transaction, in input order (state updated in that order); other
@@ -274,7 +249,7 @@ class Scorer:
         matrix = np.vstack(rows)
         probabilities = self.model.score(matrix[:, self.columns]).tolist()
         return [
-            self._result(t, r, float(p), False, start)
+            self._result(t, r, float(p), 0, start)
             for t, r, p in zip(txns, rows, probabilities, strict=True)
         ]
 
