@@ -9,6 +9,14 @@ import pytest
 
 from fraudforge.cli import main
 from fraudforge.engine.dataset import read_manifest
+from fraudforge.foundation.errors import (
+    ConfigError,
+    DataError,
+    ModelError,
+    NotFoundError,
+    NotLoadedError,
+    UnsupportedTypeError,
+)
 from fraudforge.models.registry import Registry
 
 
@@ -198,3 +206,42 @@ def test_a_closed_pipe_ends_the_command_quietly(monkeypatch: pytest.MonkeyPatch)
         assert main(["features", "--list", "--json"]) == 141
         print("more output", file=pipe)  # now goes to /dev/null: no second BrokenPipeError
         pipe.flush()
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (NotFoundError("customer_id 9 is unknown"), "error: customer_id 9 is unknown"),
+        (ConfigError("`k` = 0: allowed is 1 or more"), "error: `k` = 0: allowed is 1 or more"),
+        (DataError("cannot split an empty dataset"), "error: cannot split an empty dataset"),
+        (ModelError("not a fraud-type model"), "error: not a fraud-type model"),
+        (UnsupportedTypeError("cannot score a list"), "error: cannot score a list"),
+        (NotLoadedError("no model is loaded"), "error: no model is loaded"),
+    ],
+)
+def test_every_kind_of_error_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    error: Exception,
+    line: str,
+) -> None:
+    """Each subclass of the root error reaches the user as one line and exit code 2, mapped by
+    its class; a lookup's message is printed as its sentence, not as a quoted key."""
+
+    def failing() -> None:
+        raise error
+
+    monkeypatch.setattr("fraudforge.features.catalog.catalog_rows", failing)
+    assert main(["features", "--list", "--json"]) == 2
+    assert capsys.readouterr().err.strip() == line
+
+
+def test_a_fault_outside_the_root_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error that is not the user's (not under the root, not a ValueError) is raised on."""
+
+    def failing() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("fraudforge.features.catalog.catalog_rows", failing)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["features", "--list", "--json"])

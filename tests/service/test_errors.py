@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 
 from fraudforge.features.online import TimeOrderError
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import (
+    ConfigError,
+    FraudforgeError,
+    ModelError,
+    NotFoundError,
+    NotLoadedError,
+)
 from fraudforge.models.registry import CatalogMismatchError, RegistryError, RegistryIndexError
 from fraudforge.service._errors import (
     RESPONSES,
@@ -47,6 +53,13 @@ def test_one_class_per_status_and_the_document_agrees() -> None:
         (TimeOrderError("too early"), 422, "too early", "model", {}),
         (ValueError("bad value"), 422, "bad value", "model", {}),
         (KeyError("customer_id 9 is unknown"), 422, "customer_id 9 is unknown", "model", {}),
+        (NotFoundError("customer_id 9 is unknown"), 422, "customer_id 9 is unknown", "model",
+         {}),
+        (ConfigError("`top_k` 99 is out of range"), 422, "`top_k` 99 is out of range", "model",
+         {}),
+        (ModelError("not a fraud-type model"), 422, "not a fraud-type model", "model", {}),
+        (NotLoadedError("no model is loaded"), 503, "no model is loaded", None,
+         {"Retry-After": "1"}),
     ],
 )  # fmt: skip
 def test_answers_by_the_table(

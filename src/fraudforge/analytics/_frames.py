@@ -6,12 +6,14 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from fraudforge.foundation.errors import DataError
+
 
 def require_columns(frame: pl.DataFrame, columns: Iterable[str], what: str) -> None:
     """Refuse a table that lacks a column the analysis reads, naming the missing ones."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise DataError(
             f"{what} needs the column(s) {', '.join(missing)}; "
             "pass the transactions table of a fraudforge dataset (docs/schema.md)"
         )

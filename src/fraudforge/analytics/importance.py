@@ -13,6 +13,7 @@ import polars as pl
 from sklearn.metrics import average_precision_score
 
 from fraudforge.analytics._arrays import F64, labels_and_scores, require_both_classes
+from fraudforge.foundation.errors import ConfigError, DataError, ModelError, UnsupportedTypeError
 
 Model = lgb.Booster | lgb.LGBMClassifier
 
@@ -23,9 +24,9 @@ def as_booster(model: Model) -> lgb.Booster:
         return model
     if isinstance(model, lgb.LGBMClassifier):
         if not getattr(model, "fitted_", False):
-            raise ValueError("the LGBMClassifier is not fitted: call fit() before explaining it")
+            raise ModelError("the LGBMClassifier is not fitted: call fit() before explaining it")
         return model.booster_
-    raise TypeError(
+    raise UnsupportedTypeError(
         f"unsupported model type {type(model).__name__}: allowed are lightgbm.Booster "
         "and lightgbm.LGBMClassifier"
     )
@@ -36,7 +37,7 @@ def matrix(features: pl.DataFrame, names: Sequence[str]) -> F64:
     which LightGBM treats as missing)."""
     missing = [n for n in names if n not in features.columns]
     if missing:
-        raise ValueError(
+        raise DataError(
             f"the features table lacks the model's feature(s) {', '.join(missing[:5])}"
             f"{' ...' if len(missing) > 5 else ''}: pass the output of compute_features"
         )
@@ -78,10 +79,10 @@ def model_names(model: Model, names: Sequence[str] | None = None) -> list[str]:
     if names is None:
         return list(own)
     if len(names) != len(own):
-        raise ValueError(f"feature_names has {len(names)} names; the model has {len(own)} inputs")
+        raise ConfigError(f"feature_names has {len(names)} names; the model has {len(own)} inputs")
     unnamed = own == [f"Column_{i}" for i in range(len(own))]
     if not unnamed and list(names) != list(own):
-        raise ValueError("feature_names differ from the names the model was fitted with")
+        raise ConfigError("feature_names differ from the names the model was fitted with")
     return list(names)
 
 
@@ -165,9 +166,9 @@ def permutation_importance(
     """
     labels = np.asarray(y).astype(bool)
     if x.shape != (labels.shape[0], len(names)):
-        raise ValueError(f"x is {x.shape}; expected ({labels.shape[0]}, {len(names)})")
+        raise DataError(f"x is {x.shape}; expected ({labels.shape[0]}, {len(names)})")
     if repeats < 1:
-        raise ValueError(f"repeats = {repeats}: allowed is 1 or more")
+        raise ConfigError(f"repeats = {repeats}: allowed is 1 or more")
     rows = _sample(x.shape[0], max_rows, seed)
     xs, ys = x[rows].copy(), labels[rows]
     require_both_classes(ys, "permutation importance")
@@ -178,7 +179,7 @@ def permutation_importance(
     wanted = set(names if only is None else only)
     unknown = wanted - set(names)
     if unknown:
-        raise ValueError(f"unknown feature(s) {', '.join(sorted(unknown))} in only")
+        raise ConfigError(f"unknown feature(s) {', '.join(sorted(unknown))} in only")
     for j in range(len(names)):  # one model call per used feature and repeat
         if names[j] not in wanted or splits[j] == 0:
             continue
@@ -252,7 +253,7 @@ def explain_row(model: Model, row: F64, *, names: Sequence[str]) -> tuple[float,
         dtype=np.float64,
     )
     if contrib.shape[1] != len(names) + 1:
-        raise ValueError(f"row has {row.shape[0]} values for {len(names)} features")
+        raise DataError(f"row has {row.shape[0]} values for {len(names)} features")
     return float(contrib[0, -1]), contrib[0, :-1]
 
 
@@ -300,7 +301,7 @@ def partial_dependence(
         The grid and the mean prediction at each value.
     """
     if feature not in names:
-        raise ValueError(f"unknown feature `{feature}`: allowed are the model's features")
+        raise ConfigError(f"unknown feature `{feature}`: allowed are the model's features")
     j = list(names).index(feature)
     xs = x[_sample(x.shape[0], max_rows, seed)].copy()
     column = xs[:, j][np.isfinite(xs[:, j])]
@@ -348,7 +349,7 @@ def redundant_features(
         One row per redundant feature.
     """
     if sorted(order) != sorted(names):
-        raise ValueError("order must list exactly the features of names")
+        raise ConfigError("order must list exactly the features of names")
     idx = [list(names).index(n) for n in order]
     xs = np.nan_to_num(x[_sample(x.shape[0], max_rows, seed)][:, idx])
     std = xs.std(axis=0)
@@ -370,6 +371,6 @@ def redundant_features(
 def labels_for(features: pl.DataFrame) -> npt.NDArray[np.bool_]:
     """The ``is_fraud`` labels of a features table."""
     if "is_fraud" not in features.columns:
-        raise ValueError("the features table has no `is_fraud` column: compute it with labels")
+        raise DataError("the features table has no `is_fraud` column: compute it with labels")
     labels, _ = labels_and_scores(features["is_fraud"].to_numpy(), np.zeros(features.height))
     return labels

@@ -13,6 +13,7 @@ import polars as pl
 
 from fraudforge.analytics._arrays import F64
 from fraudforge.analytics.importance import matrix, predict
+from fraudforge.foundation.errors import ModelError
 from fraudforge.models.provenance import TrainingRecord, read_training_record
 
 
@@ -66,7 +67,7 @@ def load_model(spec: str, *, registry: str | Path | None = None) -> ReportModel:
         try:
             booster = lgb.Booster(model_file=str(path))
         except lgb.basic.LightGBMError as exc:
-            raise ValueError(f"{path} is not a LightGBM text model file: {exc}") from exc
+            raise ModelError(f"{path} is not a LightGBM text model file: {exc}") from exc
         names = tuple(booster.feature_name())
         return ReportModel(
             name=path.stem,

@@ -11,6 +11,7 @@ import polars as pl
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from fraudforge.analytics._arrays import F64, labels_and_scores, require_both_classes
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models.metrics import Costs
 
 I64 = npt.NDArray[np.int64]
@@ -82,7 +83,7 @@ def rank(y: npt.ArrayLike, scores: npt.ArrayLike, amount: npt.ArrayLike | None =
     labels, s = labels_and_scores(y, scores)
     amt = np.zeros(s.shape[0]) if amount is None else np.asarray(amount, dtype=np.float64)
     if amt.shape != s.shape:
-        raise ValueError(f"amount has {amt.shape[0]} values for {s.shape[0]} scores")
+        raise DataError(f"amount has {amt.shape[0]} values for {s.shape[0]} scores")
     order = np.argsort(-s, kind="stable")
     s_sorted = s[order]
     fraud = labels[order]
@@ -316,7 +317,7 @@ def by_group(
     """
     labels, s = labels_and_scores(y, scores)
     if group.len() != labels.shape[0]:
-        raise ValueError(f"group has {group.len()} values for {labels.shape[0]} scores")
+        raise DataError(f"group has {group.len()} values for {labels.shape[0]} scores")
     frame = pl.DataFrame({"group": group.cast(pl.String), "fraud": labels, "alert": s >= threshold})
     out = frame.group_by("group").agg(
         rows=pl.len(),
@@ -359,7 +360,7 @@ def calibration(y: npt.ArrayLike, scores: npt.ArrayLike, *, bins: int = 10) -> C
     """
     labels, s = labels_and_scores(y, scores)
     if s.size and (s.min() < 0.0 or s.max() > 1.0):
-        raise ValueError("calibration needs probabilities: allowed scores are 0 to 1")
+        raise DataError("calibration needs probabilities: allowed scores are 0 to 1")
     b = np.minimum((s * bins).astype(np.int64), bins - 1)
     rows = np.bincount(b, minlength=bins)
     sums = np.bincount(b, weights=s, minlength=bins)
@@ -404,7 +405,7 @@ def gains(y: npt.ArrayLike, scores: npt.ArrayLike, *, groups: int = 10) -> Gains
     labels, s = labels_and_scores(y, scores)
     require_both_classes(labels, "a gains chart")
     if not 1 <= groups <= labels.shape[0]:
-        raise ValueError(f"groups = {groups}: allowed is 1 to the number of rows")
+        raise ConfigError(f"groups = {groups}: allowed is 1 to the number of rows")
     ranked = labels[np.argsort(-s, kind="stable")]
     edges = np.linspace(0, ranked.shape[0], groups + 1).round().astype(np.int64)
     cum = np.r_[0, np.cumsum(ranked, dtype=np.int64)]

@@ -23,6 +23,7 @@ from fraudforge.analytics.recommend import (
 )
 from fraudforge.analytics.scope import ModelThreshold
 from fraudforge.foundation.atomic import write_atomic
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models.metrics import Costs
 from fraudforge.realism.scorecard import Scorecard, format_value
 
@@ -422,7 +423,7 @@ def _aligned(transactions: pl.DataFrame, features: pl.DataFrame) -> pl.DataFrame
     )
     missing = joined["amount_inr"].null_count()
     if missing:
-        raise ValueError(
+        raise DataError(
             f"{missing:,} features row(s) have a transaction_id absent from the transactions "
             "table: pass the transactions the features were computed from"
         )
@@ -490,9 +491,9 @@ def build_report(
     """
     costs = costs or Costs()
     if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold = {threshold!r}: allowed is 0 to 1")
+        raise ConfigError(f"threshold = {threshold!r}: allowed is 0 to 1")
     if (scores or model is not None) and features is None:
-        raise ValueError("scores and model need the features table they were computed on")
+        raise ConfigError("scores and model need the features table they were computed on")
     names: Sequence[str] = ()
     x = None
     if model is not None:
@@ -528,7 +529,7 @@ def build_report(
         arrays = {n: labels_and_scores(y, v)[1] for n, v in scores.items()}
         for n, v in arrays.items():
             if v.size and (v.min() < 0.0 or v.max() > 1.0):
-                raise ValueError(f"scores of model `{n}` must be probabilities: allowed is 0 to 1")
+                raise DataError(f"scores of model `{n}` must be probabilities: allowed is 0 to 1")
         primary = next(iter(arrays))
         aligned = _aligned(transactions, features)
         both = 0 < int(y.sum()) < y.shape[0]

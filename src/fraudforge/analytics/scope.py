@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.analytics.loader import ReportModel
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models.provenance import date_to_day, day_to_date
 
 I64 = npt.NDArray[np.int64]
@@ -101,11 +102,11 @@ def evaluation_scope(
     """
     d = np.asarray(day, dtype=np.int64)
     if d.shape[0] == 0:
-        raise ValueError("the features table has no rows to evaluate")
+        raise DataError("the features table has no rows to evaluate")
     if test_days is not None and test_days < 1:
-        raise ValueError(f"--test-days {test_days}: allowed is 1 or more")
+        raise ConfigError(f"--test-days {test_days}: allowed is 1 or more")
     if threshold is not None and not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold = {threshold!r}: allowed is 0 to 1")
+        raise ConfigError(f"threshold = {threshold!r}: allowed is 0 to 1")
     warnings = [_no_record(m) for m in models if m.training is None]
     recorded = [m for m in models if m.training is not None]
     last = int(d.max())
@@ -127,7 +128,7 @@ def evaluation_scope(
         cut = latest.training.seen_until
         keep = d > date_to_day(cut)
         if not keep.any():
-            raise ValueError(
+            raise DataError(
                 f"no rows after the data {latest.registered} learnt from: it was "
                 f"{latest.training.seen_text()}, and the data covers {_span(d)}. Evaluate it on "
                 "data with later days, or pass --test-days N to evaluate on the last N days anyway "

@@ -35,6 +35,7 @@ from fraudforge.analytics.audit import Rule, audit
 from fraudforge.engine.dataset import read_manifest, scan_dataset
 from fraudforge.engine.scenario import Scenario
 from fraudforge.foundation.atomic import write_atomic
+from fraudforge.foundation.errors import DataError
 from fraudforge.models.data import NO_CARD, ModelData, load_model_data
 from fraudforge.models.metrics import budget_alerts
 from fraudforge.models.splits import TimeSplit, time_split
@@ -237,7 +238,7 @@ def measure(
     log("LightGBM on the row alone")
     rows = row_data(data)
     if not np.array_equal(rows.transaction_id, md.transaction_id):
-        raise ValueError(f"{data}: the features and transactions hold different rows")
+        raise DataError(f"{data}: the features and transactions hold different rows")
     row_score = _fit_score(rows, split, seed, threads)
     genuine = test.fraud_type == "none"
     alerts = budget_alerts(score, ALERT_BUDGET)

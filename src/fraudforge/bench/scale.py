@@ -24,6 +24,8 @@ from typing import Any
 
 import msgspec
 
+from fraudforge.foundation.errors import ConfigError
+
 STAGES: tuple[str, ...] = ("generate", "features")
 DEFAULT_ROWS: tuple[int, ...] = (10_000, 100_000, 1_000_000, 10_000_000)
 QUICK_ROWS: tuple[int, ...] = (10_000, 100_000)
@@ -79,7 +81,7 @@ class ScaleConfig(msgspec.Struct, kw_only=True, frozen=True):
         ]
         for ok, name, value, allowed in checks:
             if not ok:
-                raise ValueError(f"invalid scale run `{name}` = {value!r}: allowed are {allowed}")
+                raise ConfigError(f"invalid scale run `{name}` = {value!r}: allowed are {allowed}")
 
 
 class Point(msgspec.Struct, kw_only=True):
@@ -289,7 +291,7 @@ def parse_counts(text: str, name: str, *, allow_auto: bool = False) -> tuple[Any
             values.append(int(float(digits.replace("_", "")) * scale))
         except ValueError:
             extra = ", or auto" if allow_auto else ""
-            raise ValueError(
+            raise ConfigError(
                 f"--{name} {text!r}: allowed is a comma-separated list of counts "
                 f"such as 10K,1M,10000000{extra}"
             ) from None

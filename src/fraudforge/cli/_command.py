@@ -155,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+USER_ERRORS: tuple[type[BaseException], ...] = (FraudforgeError, FileNotFoundError, ValueError)
+"""The errors a command answers with one line and exit code 2, by class: every
+``FraudforgeError`` (each of its subclasses, whatever built-in it also is), a path that does
+not exist, and the ``ValueError`` of a library underneath (Polars, NumPy). Anything else is a
+fault of fraudforge and keeps its traceback."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that staged outputs are cleaned up the same way."""
 
@@ -180,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_extras(args.command)
         code: int = args.func(args)
-    except (FraudforgeError, FileNotFoundError, ValueError) as exc:
+    except USER_ERRORS as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
     except BrokenPipeError:
@@ -197,4 +204,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-__all__ = ["COMMAND_EXTRAS", "build_parser", "check_extras", "err", "main", "out"]
+__all__ = ["COMMAND_EXTRAS", "USER_ERRORS", "build_parser", "check_extras", "err", "main", "out"]

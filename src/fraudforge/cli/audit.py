@@ -8,6 +8,7 @@ from typing import Any
 from fraudforge.cli._common import add_quiet_flag, err, out
 from fraudforge.cli.progress import Meter
 from fraudforge.cli.tables import Column, print_wide_or_records
+from fraudforge.foundation.errors import ConfigError
 
 
 def _share(x: float) -> str:
@@ -100,7 +101,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from fraudforge.analytics.audit import STEP_UNITS, audit, to_json
 
     if args.fail_on_precision is not None and not 0.0 < args.fail_on_precision <= 1.0:
-        raise ValueError(
+        raise ConfigError(
             f"--fail-on-precision {args.fail_on_precision}: allowed is a precision in (0, 1]"
         )
     with Meter("audit", units=STEP_UNITS, quiet=args.quiet) as meter:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from fraudforge.cli._common import _add_cost_flags, _costs_from_args, add_quiet_flag, out
 from fraudforge.cli.progress import Meter
+from fraudforge.foundation.errors import ConfigError
 
 if TYPE_CHECKING:
     from fraudforge.models.data import ModelData
@@ -25,9 +26,9 @@ def _json_params(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--params is not valid JSON ({exc}): allowed is an object") from exc
+        raise ConfigError(f"--params is not valid JSON ({exc}): allowed is an object") from exc
     if not isinstance(value, dict):
-        raise ValueError(f"--params {text}: allowed is a JSON object such as '{{\"C\": 0.1}}'")
+        raise ConfigError(f"--params {text}: allowed is a JSON object such as '{{\"C\": 0.1}}'")
     return value
 
 

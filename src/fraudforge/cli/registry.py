@@ -9,6 +9,7 @@ from rich.table import Table
 
 from fraudforge.cli._common import _add_cost_flags, _costs_from_args, err, out
 from fraudforge.cli.tables import Column, print_fitted
+from fraudforge.foundation.errors import ConfigError
 
 
 def _registry(path: str, *, create: bool = False) -> Any:
@@ -189,7 +190,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.data is None:
         for v in chosen:
             if not v.metrics:
-                raise ValueError(
+                raise ConfigError(
                     f"{v.name} v{v.version} has no recorded evaluation: pass --data DATA and "
                     "--features FEATURES to evaluate it"
                 )
@@ -203,7 +204,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         data = load_model_data(args.data, args.features)
         if args.test_days is not None:
             if args.test_days < 1:
-                raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
+                raise ConfigError(f"--test-days {args.test_days}: allowed is 1 or more")
             day = data.day
             data = data.subset(np.flatnonzero(day > int(day.max()) - args.test_days))
         for v in chosen:

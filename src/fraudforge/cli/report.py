@@ -10,6 +10,7 @@ from typing import Any
 
 from fraudforge.cli._common import _costs_from_args, err, out
 from fraudforge.cli.progress import Meter
+from fraudforge.foundation.errors import ConfigError, DataError
 
 
 def _report_models(specs: Sequence[str], registry: str | None) -> list[Any]:
@@ -44,9 +45,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         err.print("[red]error:[/red] --model needs --features FEATURES (the features it scores)")
         return 2
     if args.test_days is not None and args.test_days < 1:
-        raise ValueError(f"--test-days {args.test_days}: allowed is 1 or more")
+        raise ConfigError(f"--test-days {args.test_days}: allowed is 1 or more")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise ValueError(f"threshold = {args.threshold!r}: allowed is 0 to 1")
+        raise ConfigError(f"threshold = {args.threshold!r}: allowed is 0 to 1")
     with Meter("report", quiet=args.quiet) as meter:
         started = time.perf_counter()
         meter.phase("reading the data")
@@ -68,7 +69,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 maintain_order="left",
             )["day"]
             if day.null_count():
-                raise ValueError(
+                raise DataError(
                     f"{day.null_count():,} features row(s) have a transaction_id absent from the "
                     "transactions table: pass the dataset the features were computed from"
                 )

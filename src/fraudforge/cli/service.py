@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from fraudforge.cli._common import err, out
+from fraudforge.foundation.errors import ConfigError
 
 
 def _add_service_commands(sub: Any) -> None:
@@ -91,7 +92,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.thresholds is not None:
         parts = args.thresholds.split(",")
         if len(parts) != 3:
-            raise ValueError(f"--thresholds {args.thresholds!r}: allowed is FLAG,REVIEW,BLOCK")
+            raise ConfigError(f"--thresholds {args.thresholds!r}: allowed is FLAG,REVIEW,BLOCK")
         overrides["thresholds"] = dict(zip(("flag", "review", "block"), parts, strict=True))
     settings = load_settings(toml=args.config, overrides=overrides)
     # before anything listens: the registry opens, the model exists and passes the swap

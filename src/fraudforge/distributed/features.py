@@ -42,6 +42,7 @@ from fraudforge.features.pipeline import (
     write_feature_part,
 )
 from fraudforge.foundation.atomic import check_target, staged_directory
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.foundation.machine import return_freed_memory
 from fraudforge.foundation.progress import ProgressFn, ignore
 
@@ -148,7 +149,7 @@ def build_features(
     src, manifest = source_dataset(data)
     root = src.absolute()
     if buckets is not None and buckets < 1:
-        raise ValueError(f"buckets={buckets} must be at least 1")
+        raise ConfigError(f"buckets={buckets} must be at least 1")
     dest = Path(out).absolute()
     check_target(dest, overwrite, marker="features.json")
     paths = {
@@ -156,7 +157,7 @@ def build_features(
         for table in ("transactions", "customers")
     }
     if len(paths["transactions"]) != len(paths["customers"]):
-        raise ValueError(
+        raise DataError(
             f"{src}: {len(paths['transactions'])} transactions files but "
             f"{len(paths['customers'])} customers files; a dataset written by "
             "`fraudforge generate` has one customers file per transactions file"

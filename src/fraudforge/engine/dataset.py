@@ -42,6 +42,7 @@ from fraudforge.engine.shard import build_world, shard_tables
 from fraudforge.engine.streaming import shard_source
 from fraudforge.engine.world import World
 from fraudforge.foundation.atomic import check_target, staged_directory
+from fraudforge.foundation.errors import ConfigError
 from fraudforge.foundation.hashing import sha256_file
 from fraudforge.foundation.package import package_version
 
@@ -190,9 +191,9 @@ def generate(
 def check_options(format: str, chunk_shards: int | None, name: str) -> None:
     """Refuse an unknown format or fewer than one shard per file (``name`` is the option)."""
     if format not in FORMATS:
-        raise ValueError(f"format {format!r} is not supported: allowed are {', '.join(FORMATS)}")
+        raise ConfigError(f"format {format!r} is not supported: allowed are {', '.join(FORMATS)}")
     if chunk_shards is not None and chunk_shards < 1:
-        raise ValueError(f"{name}={chunk_shards} must be at least 1")
+        raise ConfigError(f"{name}={chunk_shards} must be at least 1")
 
 
 class ShardRecord(msgspec.Struct, frozen=True):
@@ -470,7 +471,7 @@ def scan_dataset(path: str | Path, table: str = "transactions") -> pl.LazyFrame:
         (``read_manifest``).
     """
     if table not in TABLES:
-        raise ValueError(f"table {table!r} is unknown: allowed are {', '.join(TABLES)}")
+        raise ConfigError(f"table {table!r} is unknown: allowed are {', '.join(TABLES)}")
     m = read_manifest(path)
     root = Path(path)
     reader = pl.scan_parquet if m.format == "parquet" else pl.scan_ipc

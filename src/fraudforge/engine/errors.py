@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fraudforge.foundation.errors import FraudforgeError, OutputExistsError, UnsafeOutputError
+from fraudforge.foundation.errors import (
+    ConfigError,
+    DataError,
+    OutputExistsError,
+    UnsafeOutputError,
+)
 
 
-class ScenarioError(FraudforgeError, ValueError):
+class ScenarioError(ConfigError):
     """An invalid Scenario field: names the field, the value given and what is allowed.
 
     The three are kept as attributes of the same names, so a caller (a form, a config editor)
@@ -32,7 +37,7 @@ class ScenarioError(FraudforgeError, ValueError):
         super().__init__(f"invalid scenario field `{field}` = {value!r}: allowed is {allowed}")
 
 
-class SchemaVersionError(FraudforgeError, ValueError):
+class SchemaVersionError(DataError):
     """A dataset written with a schema version this fraudforge does not read: names the
     version found and the ones allowed."""
 

@@ -15,6 +15,7 @@ import math
 import msgspec
 
 from fraudforge.engine.scenario import ResolvedScenario
+from fraudforge.foundation.errors import ConfigError
 from fraudforge.foundation.machine import MIB, default_threads, format_bytes, physical_memory
 
 BASE_BYTES = 160 * MIB
@@ -102,7 +103,7 @@ def plan_generation(
     to one, unless ``chunk_shards`` is given), then fewer workers, until the estimate fits; a
     limit below the smallest layout's estimate is refused, naming the range allowed."""
     if threads is not None and threads < 1:
-        raise ValueError(f"threads={threads} must be at least 1")
+        raise ConfigError(f"threads={threads} must be at least 1")
     requested = threads or default_threads()
     plan = _layout(s, requested, chunk_shards)
     if limit is None or plan.estimated_bytes <= limit:
@@ -117,7 +118,7 @@ def plan_generation(
                 break
             chunk = max(1, chunk // 2)
     smallest = _layout(s, 1, chunk_shards or 1).estimated_bytes
-    raise ValueError(
+    raise ConfigError(
         f"memory_limit {format_bytes(limit)} is too small for this scenario "
         f"({s.customers:,} customers in shards of {s.shard_size}): allowed is at least "
         f"{format_bytes(smallest)} (one worker, {chunk_shards or 1} shard(s) per file) and at "

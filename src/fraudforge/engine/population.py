@@ -22,6 +22,7 @@ from fraudforge.engine._data.names import (
 )
 from fraudforge.engine.ids import KEY_CARD, KEY_CUSTOMER_DEVICE, mix63, opaque_ids
 from fraudforge.engine.rng import STREAM_MERCHANTS, stream
+from fraudforge.foundation.errors import ConfigError
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -329,7 +330,7 @@ def draw_merchants(seed: int, n: int) -> Merchants:
     share = mkt.CAT_ONLINE_SHARE[:k]
     base_cat, base_city, base_online = _base(rng)
     if n < base_cat.size:
-        raise ValueError(f"merchants={n} is below the guaranteed base of {base_cat.size}")
+        raise ConfigError(f"merchants={n} is below the guaranteed base of {base_cat.size}")
     extra = n - base_cat.size
     weights = mkt.CAT_MERCHANT_WEIGHT / mkt.CAT_MERCHANT_WEIGHT.sum()
     extra_cat = rng.choice(k, size=extra, p=weights)

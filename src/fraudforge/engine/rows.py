@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fraudforge.foundation.errors import DataError, NotFoundError
+
 UNSET = -2
 """A session field a builder left to the genuine distribution (``engine.session.fill_session``
 draws it; a row that never reaches it, as the handbook preset's, shows null)."""
@@ -110,10 +112,10 @@ class Rows:
     def __init__(self, cols: dict[str, npt.NDArray[Any]]) -> None:
         missing = set(FIELDS) - set(cols)
         if missing:
-            raise KeyError(f"Rows is missing columns: {sorted(missing)}")
+            raise NotFoundError(f"Rows is missing columns: {sorted(missing)}")
         n = {len(v) for v in cols.values()}
         if len(n) > 1:
-            raise ValueError(f"Rows columns have different lengths: {n}")
+            raise DataError(f"Rows columns have different lengths: {n}")
         self.cols = {k: np.asarray(cols[k], dtype=ROW_DTYPES[k]) for k in FIELDS}
 
     @classmethod

@@ -31,6 +31,7 @@ from fraudforge.features.layout import (
     finish_rows,
 )
 from fraudforge.features.outlier import OutlierModel
+from fraudforge.foundation.errors import DataError
 from fraudforge.foundation.machine import default_threads
 
 F64 = npt.NDArray[np.float64]
@@ -179,7 +180,7 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
     )
     missing = home["home_lat"].null_count()
     if missing:
-        raise ValueError(
+        raise DataError(
             f"{missing} transactions have a customer_id missing from the customers table"
         )
     cols = ordered.select(

@@ -37,7 +37,7 @@ from fraudforge.features.batch import ENTITY_KINDS, EntityKind, payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.layout import COL, EXTERNAL_FEATURES, LAYOUT, SESSION_INPUTS
 from fraudforge.features.outlier import OutlierModel
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import ConfigError, DataError, NotFoundError
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -61,7 +61,7 @@ def to_micros(ts: dt.datetime | int) -> int:
     return (ts - EPOCH) // _MICROSECOND
 
 
-class TimeOrderError(FraudforgeError, ValueError):
+class TimeOrderError(DataError):
     """A customer's transaction earlier than that customer's previous one: the online features
     read each customer's transactions in time order (``check_time_order``)."""
 
@@ -426,7 +426,7 @@ class OnlineFeatures:
         h = self._customers.get(customer_id)
         if h is None:
             if customer_id not in self._homes:
-                raise KeyError(
+                raise NotFoundError(
                     f"customer_id {customer_id} is unknown: add it to the customers table"
                 )
             lat, lon = self._homes[customer_id]
@@ -456,7 +456,9 @@ class OnlineFeatures:
         """
         h = self._customers.get(customer_id)
         if h is None and customer_id not in self._homes:
-            raise KeyError(f"customer_id {customer_id} is unknown: add it to the customers table")
+            raise NotFoundError(
+                f"customer_id {customer_id} is unknown: add it to the customers table"
+            )
         check_time_order(customer_id, timestamp, None if h is None else h.last_t)
 
     def process(self, txn: Mapping[str, Any]) -> dict[str, float]:
@@ -654,7 +656,7 @@ class OnlineFeatures:
             When ``cap`` is below 1.
         """
         if cap is not None and cap < 1:
-            raise ValueError(f"entity cap {cap} is below 1")
+            raise ConfigError(f"entity cap {cap} is below 1")
         for table in self._tables():
             table.cap = cap
             table.limit()

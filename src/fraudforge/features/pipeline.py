@@ -26,7 +26,7 @@ from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features.catalog import CATALOG, ENTITY_FEATURES, catalog_rows
 from fraudforge.features.outlier import OutlierModel, sample_rows
 from fraudforge.foundation.atomic import check_target, staged_directory
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.foundation.progress import ProgressFn, ignore
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def entity_buckets(manifest: Manifest, memory_limit: int | None = None) -> int:
     )
     least = fixed + max(customer_phase, ENTITY_ROW_BYTES * BUCKET_SLACK * 1_000)
     if memory_limit < least:
-        raise ValueError(
+        raise ConfigError(
             f"memory_limit {format_bytes(memory_limit)} is too small for the features of this "
             f"dataset (its largest transactions file has {largest:,} rows): allowed is at least "
             f"{format_bytes(least)} and at most {format_bytes(physical_memory())} (this "
@@ -357,7 +357,7 @@ def source_dataset(data: str | Path) -> tuple[Path, Manifest]:
         )
     manifest = read_manifest(src)
     if manifest.format != "parquet":
-        raise ValueError(
+        raise DataError(
             f"{src} is in {manifest.format} format: features read Parquet datasets "
             "(generate --format parquet)"
         )
@@ -501,7 +501,7 @@ def _rows_done(progress: ProgressFn, before: int, total: int, done: int) -> None
     progress(CUSTOMER_STEP, before + done, total)
 
 
-class FeaturesOptionError(FraudforgeError, ValueError):
+class FeaturesOptionError(ConfigError):
     """An option of ``build_features`` outside its allowed range."""
 
 
@@ -583,7 +583,7 @@ def write_feature_part(
     if entity is None:
         entity = _entity_for(work / ".entity", index, n)
     elif entity.shape[0] != n:
-        raise ValueError(f"{path}: {n:,} rows, but its entity results have {entity.shape[0]:,}")
+        raise DataError(f"{path}: {n:,} rows, but its entity results have {entity.shape[0]:,}")
     if order is not None:
         entity = entity[order]
     bounds = batch_bounds(keys["customer_id"].to_numpy(), batch_rows)
@@ -700,7 +700,7 @@ def finish_features(
     return result
 
 
-class FeaturesMismatchError(FraudforgeError, ValueError):
+class FeaturesMismatchError(DataError):
     """A features directory computed from another dataset than the one it is used with: the
     rows would still join (transaction ids repeat across seeds and presets), silently wrong.
 

@@ -25,7 +25,7 @@ from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.features.pipeline import read_features, source_dataset
 from fraudforge.foundation.atomic import staged_file
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import DataError
 from fraudforge.foundation.progress import ProgressFn, ignore
 
 SNAPSHOT_FORMAT = 2
@@ -35,7 +35,7 @@ columns of the catalogue of issue 16 in the customers' rows; format 1 is refused
 _LABELS = ("merchant_id", "device_id", "label_known_at")
 
 
-class SnapshotFormatError(FraudforgeError, ValueError):
+class SnapshotFormatError(DataError):
     """A snapshot written in a layout this code does not read."""
 
 

@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from fraudforge.features.batch import compute_features
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.outlier import OutlierModel
+from fraudforge.foundation.errors import ConfigError
 
 
 class FeatureTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -42,7 +43,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         names = list(self.features) if self.features is not None else list(FEATURE_NAMES)
         unknown = sorted(set(names) - set(FEATURE_NAMES))
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown features {unknown}: "
                 "allowed are the catalogue's names (fraudforge features --list)"
             )
@@ -73,7 +74,7 @@ class FeatureTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             transaction whose customer is not in ``customers``.
         """
         if self.customers is None:
-            raise ValueError(
+            raise ConfigError(
                 "customers is required: the customers table with home_lat and home_lon"
             )
         self._names()

@@ -10,6 +10,40 @@ class FraudforgeError(Exception):
     allowed."""
 
 
+class ConfigError(FraudforgeError, ValueError):
+    """An option, argument or setting (a keyword argument, a command-line flag, a settings or
+    keys file) outside what is allowed: names it, the value given and what is allowed."""
+
+
+class DataError(FraudforgeError, ValueError):
+    """Input data that does not fit what the work needs: a table without a column, arrays of
+    different lengths, no rows or one class only, a file that is not what it should hold."""
+
+
+class ModelError(FraudforgeError, ValueError):
+    """A model, estimator or saved artefact that cannot be used as asked: names the model and
+    what is wrong with it (unfitted, another catalogue, unreadable, unknown)."""
+
+
+class UnsupportedTypeError(FraudforgeError, TypeError):
+    """An object of a type fraudforge cannot use in that place (a model or an input of another
+    kind): names the type given and the types allowed."""
+
+
+class NotFoundError(FraudforgeError, KeyError):
+    """A lookup of a name or id that is not there (a customer, a column). Still a ``KeyError``
+    for callers that look things up, but printed as its sentence, without ``KeyError``'s
+    quotes."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
+
+
+class NotLoadedError(FraudforgeError, RuntimeError):
+    """Work asked of something that is not loaded yet (the service's online state or model);
+    asking again later may succeed."""
+
+
 class OutputExistsError(FraudforgeError, FileExistsError):
     """The output path already holds something and cannot be written as asked.
 

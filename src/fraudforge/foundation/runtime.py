@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from fraudforge.foundation.errors import ConfigError
 from fraudforge.foundation.machine import MIB, format_bytes, physical_memory
 
 SETTINGS_FILE = "fraudforge.toml"
@@ -83,23 +84,23 @@ def parse_bytes(value: Any) -> int:
         For a boolean or a string that is not a size.
     """
     if isinstance(value, bool):
-        raise ValueError("a boolean")
+        raise ConfigError("a boolean")
     if isinstance(value, int):
         return value
     match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", str(value))
     if match is None or match.group(2).lower() not in _UNITS:
-        raise ValueError("not a size")
+        raise ConfigError("not a size")
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueError("a boolean")
+        raise ConfigError("a boolean")
     if isinstance(value, int):
         return value
     if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9_]+\s*", value):
         return int(value.replace("_", ""))
-    raise ValueError("not an integer")
+    raise ConfigError("not an integer")
 
 
 def _check(name: str, item: _Value) -> int:
@@ -122,7 +123,7 @@ def _check(name: str, item: _Value) -> int:
     except ValueError:
         value = None
     if value is None or not lo <= value <= hi:
-        raise ValueError(
+        raise ConfigError(
             f"invalid performance setting `{name}` = {item.raw!r} (from {item.source}): "
             f"allowed is {text}"
         )
@@ -162,13 +163,13 @@ def _from_toml(path: Path) -> dict[str, _Value]:
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"settings file {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
     table = data.get(TABLE, {})
     if not isinstance(table, dict):
-        raise ValueError(f"settings file {path}: `{TABLE}` must be a table ([{TABLE}])")
+        raise ConfigError(f"settings file {path}: `{TABLE}` must be a table ([{TABLE}])")
     unknown = sorted(set(table) - set(ENV))
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"unknown performance setting `{unknown[0]}` in {path}: allowed are {', '.join(ENV)}"
         )
     return {k: _Value(f"[{TABLE}] in {path}", v) for k, v in table.items()}
@@ -218,7 +219,7 @@ def load_performance(
             found[name] = _Value(var, env[var])
     for name, value in (overrides or {}).items():
         if name not in ENV:
-            raise ValueError(f"unknown performance setting `{name}`: allowed are {', '.join(ENV)}")
+            raise ConfigError(f"unknown performance setting `{name}`: allowed are {', '.join(ENV)}")
         if value is not None:
             found[name] = _Value(f"--{name.replace('_', '-')}", value)
     return Performance(**{name: _check(name, item) for name, item in found.items()})

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from fraudforge.foundation.atomic import check_target, staged_directory
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import ModelError
 from fraudforge.foundation.hashing import sha256_file
 from fraudforge.models.artefact import KINDS, FraudModel
 from fraudforge.models.compiled import ModelTextError, TextBooster, UnsupportedModelError
@@ -58,7 +58,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
 NumPy arrays and dtypes, builtins). Anything else is refused before loading."""
 
 
-class ArtefactError(FraudforgeError, ValueError):
+class ArtefactError(ModelError):
     """A saved model that cannot be trusted or read: names the file and what is wrong."""
 
 

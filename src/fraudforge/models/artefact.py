@@ -9,7 +9,12 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import (
+    ConfigError,
+    DataError,
+    ModelError,
+    UnsupportedTypeError,
+)
 
 MODEL_KINDS: tuple[str, ...] = (
     "lightgbm",
@@ -47,7 +52,7 @@ class FeatureMatrix(Protocol):
         """Float matrix, one row per transaction."""
 
 
-class MissingFeaturesError(FraudforgeError, ValueError):
+class MissingFeaturesError(DataError):
     """The input lacks features the model was trained on: names them and what the model reads.
 
     Parameters
@@ -98,15 +103,15 @@ class FraudModel:
         name: str | None = None,
     ) -> None:
         if kind not in KINDS:
-            raise ValueError(f"unknown model kind `{kind}`: allowed are {', '.join(KINDS)}")
+            raise ConfigError(f"unknown model kind `{kind}`: allowed are {', '.join(KINDS)}")
         names = tuple(str(f) for f in features)
         if not names:
-            raise ValueError("a model needs at least one feature; got an empty feature list")
+            raise ConfigError("a model needs at least one feature; got an empty feature list")
         if len(set(names)) != len(names):
             repeated = sorted({f for f in names if names.count(f) > 1})
-            raise ValueError(f"feature list repeats {', '.join(repeated)}; each name once")
+            raise ConfigError(f"feature list repeats {', '.join(repeated)}; each name once")
         if not 0.0 <= float(threshold) <= 1.0:
-            raise ValueError(f"threshold {threshold!r} is out of range: allowed is 0 to 1")
+            raise ConfigError(f"threshold {threshold!r} is out of range: allowed is 0 to 1")
         self.kind = kind
         self.estimator = estimator
         self.features: tuple[str, ...] = names
@@ -143,7 +148,7 @@ class FraudModel:
         """
         if isinstance(x, np.ndarray):
             if x.ndim != 2 or x.shape[1] != len(self.features):
-                raise ValueError(
+                raise DataError(
                     f"array of shape {x.shape} does not match the model: allowed is a 2-D array "
                     f"with {len(self.features)} columns in the model's feature order"
                 )
@@ -160,7 +165,7 @@ class FraudModel:
             if columns == list(range(matrix.shape[1])):
                 return matrix
             return matrix[:, columns]
-        raise TypeError(
+        raise UnsupportedTypeError(
             f"cannot score a {type(x).__name__}: allowed are a polars DataFrame, a ModelData "
             "(anything with .features and .X) or a 2-D NumPy array"
         )
@@ -225,7 +230,7 @@ def estimator_score(estimator: Any, matrix: np.ndarray, *, kind: str) -> np.ndar
         votes = np.asarray(estimator.transform(matrix), dtype=np.float64)  # members' encoded labels
         weights = getattr(estimator, "_weights_not_none", None)
         return np.asarray(np.average(votes == 1.0, axis=1, weights=weights), dtype=np.float64)
-    raise TypeError(
+    raise UnsupportedTypeError(
         f"{type(estimator).__name__} cannot score: allowed are estimators with predict_proba, "
         "a hard-voting ensemble, or an isolation forest"
     )
@@ -236,7 +241,7 @@ def positive_column(estimator: Any) -> int:
     classes = np.asarray(getattr(estimator, "classes_", [0, 1]))
     hits = np.flatnonzero(classes == 1)
     if hits.size != 1:
-        raise ValueError(
+        raise ModelError(
             f"estimator classes {classes.tolist()} have no fraud class: allowed is a classifier "
             "fitted on both classes (False/True or 0/1)"
         )

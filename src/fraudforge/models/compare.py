@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models._tables import markdown_table
 from fraudforge.models.metric_registry import DEFAULT_PRIORITY, METRICS, PRIORITIES, RANKED
 from fraudforge.models.metrics import Evaluation
@@ -125,9 +126,9 @@ def compare(
     values count as a tie: absolute for rates, relative to the best magnitude for rupees."""
     check_priority(priority)
     if not evaluations:
-        raise ValueError("nothing to compare: give at least one model's evaluation")
+        raise ConfigError("nothing to compare: give at least one model's evaluation")
     if not 0.0 <= tolerance < 1.0:
-        raise ValueError(f"tolerance {tolerance!r} is out of range: allowed is 0 to below 1")
+        raise ConfigError(f"tolerance {tolerance!r} is out of range: allowed is 0 to below 1")
     evs = {name: _as_evaluation(name, ev) for name, ev in evaluations.items()}
     names = tuple(evs)
     best = {col: _leaders(evs, col, names) for col in COLUMNS}
@@ -143,7 +144,7 @@ def compare(
 def check_priority(priority: str) -> str:
     """``priority`` if it is one of PRIORITIES, else a ValueError naming the allowed ones."""
     if priority not in PRIORITIES:
-        raise ValueError(f"unknown priority `{priority}`: allowed are {', '.join(PRIORITIES)}")
+        raise ConfigError(f"unknown priority `{priority}`: allowed are {', '.join(PRIORITIES)}")
     return priority
 
 
@@ -153,7 +154,7 @@ def _as_evaluation(name: str, ev: Evaluation | Mapping[str, Any]) -> Evaluation:
     try:
         return msgspec.convert(dict(ev), Evaluation)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"metrics of `{name}` are not a full evaluation: {exc}") from exc
+        raise DataError(f"metrics of `{name}` are not a full evaluation: {exc}") from exc
 
 
 def _clean(value: Any) -> float | None:

@@ -28,7 +28,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import DataError, ModelError
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -45,11 +45,11 @@ MISSING_TYPES: dict[str, int] = {"None": 0, "Zero": 1, "NaN": 2}
 _ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| below it counts as zero for missing type Zero
 
 
-class UnsupportedModelError(FraudforgeError, ValueError):
+class UnsupportedModelError(ModelError):
     """A LightGBM model the compiled walk does not reproduce: names the feature not supported."""
 
 
-class ModelTextError(FraudforgeError, ValueError):
+class ModelTextError(ModelError):
     """A LightGBM text model that cannot be read: names the line or key that is wrong."""
 
 
@@ -444,7 +444,7 @@ class CompiledTrees:
         """
         cols = np.asarray(columns, dtype=np.int64)
         if cols.shape != (self.n_features,):
-            raise ValueError(
+            raise DataError(
                 f"columns has shape {cols.shape}: allowed is one column per model feature "
                 f"({self.n_features})"
             )

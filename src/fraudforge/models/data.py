@@ -15,6 +15,7 @@ from fraudforge.engine.dataset import scan_dataset
 from fraudforge.engine.schema import TRAINING_LABELS
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.pipeline import read_features
+from fraudforge.foundation.errors import ConfigError, DataError
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -65,14 +66,14 @@ class ModelData:
     def __post_init__(self) -> None:
         n = self.X.shape[0]
         if self.X.ndim != 2 or self.X.shape[1] != len(self.features):
-            raise ValueError(
+            raise DataError(
                 f"X has shape {self.X.shape}: expected (rows, {len(self.features)}) for "
                 f"{len(self.features)} features"
             )
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray) and value.shape[0] != n:
-                raise ValueError(f"column `{f.name}` has {value.shape[0]} rows: expected {n}")
+                raise DataError(f"column `{f.name}` has {value.shape[0]} rows: expected {n}")
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -145,7 +146,7 @@ class ModelData:
         index = {name: i for i, name in enumerate(self.features)}
         missing = [name for name in features if name not in index]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown feature(s) {', '.join(f'`{m}`' for m in missing)}: "
                 f"allowed are {', '.join(self.features)}"
             )
@@ -158,11 +159,11 @@ def _feature_columns(schema: pl.Schema, features: Sequence[str] | None) -> tuple
     if features is None:
         present = tuple(name for name in FEATURE_NAMES if name in schema)
         if not present:
-            raise ValueError("the features table has none of the catalogue's features")
+            raise DataError("the features table has none of the catalogue's features")
         return present
     missing = [name for name in features if name not in schema or name not in FEATURE_NAMES]
     if missing:
-        raise ValueError(
+        raise ConfigError(
             f"unknown feature(s) {', '.join(f'`{m}`' for m in missing)}: allowed are the "
             f"catalogue features present in the table ({len(FEATURE_NAMES)} names, see "
             "`fraudforge features --list`)"
@@ -180,7 +181,7 @@ def _joined(
     ):
         missing = [c for c in need if c not in schema]
         if missing:
-            raise ValueError(f"the {table} table lacks column(s) {', '.join(missing)}")
+            raise DataError(f"the {table} table lacks column(s) {', '.join(missing)}")
     return (
         features.select("transaction_id", *names, *TRAINING_LABELS)
         .join(transactions.select(TRANSACTION_COLUMNS), on="transaction_id", how="inner")

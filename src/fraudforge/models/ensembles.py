@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.frozen import FrozenEstimator
 
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models.artefact import FraudModel
 from fraudforge.models.data import ModelData
 from fraudforge.models.metric_registry import DEFAULT_METRIC
@@ -126,11 +127,13 @@ def build_ensemble(
         For an unknown kind, member or metric, naming what is allowed.
     """
     if kind not in ENSEMBLE_KINDS:
-        raise ValueError(f"unknown ensemble kind `{kind}`: allowed are {', '.join(ENSEMBLE_KINDS)}")
+        raise ConfigError(
+            f"unknown ensemble kind `{kind}`: allowed are {', '.join(ENSEMBLE_KINDS)}"
+        )
     if not members:
-        raise ValueError("an ensemble needs at least one member kind")
+        raise ConfigError("an ensemble needs at least one member kind")
     if len(set(members)) != len(members):
-        raise ValueError(f"member kinds repeat in {', '.join(members)}: name each kind once")
+        raise ConfigError(f"member kinds repeat in {', '.join(members)}: name each kind once")
     registered_metric(metric, ranked=True)  # the best member is the highest: ranked ones only
     names = tuple(features) if features is not None else train.features
     tr, va = train.select(names), validation.select(names)
@@ -144,12 +147,12 @@ def build_ensemble(
         fitted_members = dict(estimator.named_estimators_)
     elif kind == "stacking":
         if not 0.0 < meta_share < 1.0:
-            raise ValueError(f"`meta_share` = {meta_share}: allowed is strictly between 0 and 1")
+            raise ConfigError(f"`meta_share` = {meta_share}: allowed is strictly between 0 and 1")
         cut = round(len(tr) * (1.0 - meta_share))
         early, late = tr.subset(np.arange(cut)), tr.subset(np.arange(cut, len(tr)))
         for part, label in ((early, "member"), (late, "meta-learner")):
             if part.y.all() or not part.y.any():
-                raise ValueError(
+                raise DataError(
                     f"the {label} part of the time-ordered stacking split has one class only: "
                     "use more training rows or another `meta_share`"
                 )

@@ -22,7 +22,7 @@ import numba as nb
 import numpy as np
 import numpy.typing as npt
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import DataError, ModelError
 from fraudforge.models.artefact import FraudModel
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ TYPE_SUFFIX = "-type"
 """The fraud-type model of fraud model ``NAME`` is registered as ``NAME-type``."""
 
 
-class FraudTypeDataError(FraudforgeError, ValueError):
+class FraudTypeDataError(DataError):
     """Data whose fraud rows cannot train a fraud-type model (fewer than two fraud types)."""
 
 
@@ -173,7 +173,7 @@ class LinearTypes:
         self.classes_: npt.NDArray[np.str_] = np.asarray([str(c) for c in classes])
         n_features, n_classes = self.fill.shape[0], self.classes_.shape[0]
         if self.coef.shape != (n_features, n_classes) or self.intercept.shape != (n_classes,):
-            raise ValueError(
+            raise ModelError(
                 f"fraud-type arrays of shapes fill {self.fill.shape}, coef {self.coef.shape}, "
                 f"intercept {self.intercept.shape} for {n_classes} classes: allowed are fill "
                 "(features,), coef (features, classes) and intercept (classes,)"
@@ -184,7 +184,7 @@ class LinearTypes:
         """The arrays of a fitted impute, scale and logistic pipeline (``type_pipeline``)."""
         steps = dict(getattr(estimator, "named_steps", {}))
         if set(steps) != {"impute", "scale", "logistic"}:
-            raise ValueError(
+            raise ModelError(
                 "not a fraud-type model: expected a pipeline of impute, scale and logistic "
                 f"steps, got {', '.join(steps) or type(estimator).__name__}"
             )
@@ -254,7 +254,7 @@ class FraudTypes:
         try:
             linear = est if isinstance(est, LinearTypes) else LinearTypes.from_pipeline(est)
         except ValueError as exc:
-            raise ValueError(f"{model!r} is {exc}") from None
+            raise ModelError(f"{model!r} is {exc}") from None
         self.features: tuple[str, ...] = model.features
         self.fill: F64 = linear.fill
         self.coef: F64 = linear.coef

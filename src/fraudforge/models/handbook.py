@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fraudforge.foundation.errors import DataError
 from fraudforge.models.data import US_PER_DAY, ModelData
 from fraudforge.models.metrics import evaluate
 from fraudforge.models.training import train_model
@@ -97,7 +98,7 @@ def run_handbook(
     train_idx, test_idx = handbook_split(data, train_start=train_start)
     train, test = data.subset(train_idx), data.subset(test_idx)
     if len(train) == 0 or len(test) == 0:
-        raise ValueError(
+        raise DataError(
             f"the handbook protocol from {train_start} has {len(train)} training and "
             f"{len(test)} test rows: the data must cover {train_start} + 21 days"
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ DEFAULT_PRIORITY = "balanced"
 _BY_NAME: dict[str, Metric] = {n: m for m in REGISTRY for n in (m.name, *m.aliases)}
 
 
-class UnknownMetricError(FraudforgeError, ValueError):
+class UnknownMetricError(ConfigError):
     """A metric name that is not in the registry (or not one that can be ranked)."""
 
 

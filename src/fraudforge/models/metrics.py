@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models.data import ModelData
 from fraudforge.models.metric_registry import metric as registered_metric
 from fraudforge.models.options import ENTITIES, Entity, refuse_unknown
@@ -35,9 +36,9 @@ class Costs(msgspec.Struct, kw_only=True, frozen=True):
         for name in ("review_cost_inr", "friction_cost_inr"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"invalid cost `{name}` = {value!r}: allowed is a number >= 0")
+                raise ConfigError(f"invalid cost `{name}` = {value!r}: allowed is a number >= 0")
         if not 0.0 <= self.recovery_rate <= 1.0:
-            raise ValueError(
+            raise ConfigError(
                 f"invalid cost `recovery_rate` = {self.recovery_rate!r}: allowed is 0 to 1"
             )
 
@@ -120,7 +121,7 @@ def card_precision_at_k(
         The mean daily precision, 0 to 1 (NaN without days).
     """
     if k < 1:
-        raise ValueError(f"`k` = {k}: allowed is 1 or more")
+        raise ConfigError(f"`k` = {k}: allowed is 1 or more")
     s = np.asarray(score, dtype=np.float64)
     e = np.asarray(entity, dtype=np.int64)
     d = np.asarray(day, dtype=np.int64)
@@ -164,7 +165,7 @@ def budget_alerts(score: npt.ArrayLike, alert_budget: float) -> B:
     """The ``ceil(alert_budget * rows)`` highest-scored rows (ties: earlier rows first)."""
     s = np.asarray(score, dtype=np.float64)
     if not 0.0 <= alert_budget <= 1.0:
-        raise ValueError(f"`alert_budget` = {alert_budget}: allowed is a share of rows, 0 to 1")
+        raise ConfigError(f"`alert_budget` = {alert_budget}: allowed is a share of rows, 0 to 1")
     n_alerts = math.ceil(alert_budget * s.shape[0] - 1e-9)
     out = np.zeros(s.shape[0], dtype=np.bool_)
     out[np.argsort(-s, kind="stable")[:n_alerts]] = True
@@ -255,9 +256,9 @@ def evaluate(
     """
     s = np.asarray(score, dtype=np.float64)
     if s.shape != (len(data),):
-        raise ValueError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")
+        raise DataError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")
     if np.isnan(s).any():
-        raise ValueError("scores contain NaN: every row needs a score")
+        raise DataError("scores contain NaN: every row needs a score")
     refuse_unknown("entity", entity, ENTITIES)
     c = costs if costs is not None else Costs()
     y = data.y

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from fraudforge.foundation.errors import ConfigError
+
 CalibrationMethod = Literal["isotonic", "sigmoid"]
 """How ``calibrate`` maps scores to probabilities: isotonic regression or Platt's sigmoid."""
 ThresholdRule = Literal["cost", "f1"]
@@ -37,4 +39,4 @@ def refuse_unknown(option: str, value: str, allowed: tuple[str, ...]) -> None:
         When ``value`` is not in ``allowed``.
     """
     if value not in allowed:
-        raise ValueError(f"unknown {option} `{value}`: allowed are {', '.join(allowed)}")
+        raise ConfigError(f"unknown {option} `{value}`: allowed are {', '.join(allowed)}")

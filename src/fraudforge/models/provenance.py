@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from fraudforge.foundation.errors import ModelError
+
 ThresholdSource = Literal["validation", "given", "default"]
 """How a threshold was set: best on the validation period, given by the user, or the 0.5 default
 (no validation period)."""
@@ -116,4 +118,4 @@ def read_training_record(value: Any) -> TrainingRecord | None:
     try:
         return msgspec.convert(value, TrainingRecord)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"unreadable training record ({exc}): {value!r}") from exc
+        raise ModelError(f"unreadable training record ({exc}): {value!r}") from exc

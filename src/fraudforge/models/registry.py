@@ -28,7 +28,7 @@ from typing import Any
 import msgspec
 
 from fraudforge.foundation.atomic import staged_directory
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import ModelError
 from fraudforge.foundation.hashing import sha256_file
 from fraudforge.models._store import ArtefactError, check_model, read_model, write_model
 from fraudforge.models.artefact import FraudModel
@@ -93,7 +93,7 @@ Created by the first ``register`` that records one, so older registries (and old
 versions, which never read it) are unaffected."""
 
 
-class RegistryError(FraudforgeError, ValueError):
+class RegistryError(ModelError):
     """A registry request that cannot be met: names what was asked for and what is allowed."""
 
 

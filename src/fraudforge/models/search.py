@@ -23,6 +23,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
 from fraudforge.foundation.atomic import write_atomic
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.foundation.extras import require
 from fraudforge.models._tables import markdown_table
 from fraudforge.models.data import ModelData
@@ -165,7 +166,7 @@ class SearchResult:
         """The trial with the highest mean score."""
         done = self.complete
         if not done:
-            raise ValueError(
+            raise DataError(
                 f"no trial of the {self.method} search has a defined `{self.metric}`: the "
                 "validation folds may lack fraud; use longer folds or another metric"
             )
@@ -278,7 +279,7 @@ def cv_folds(
     if cv == "stratified":
         skf = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         return [(a.astype(np.int64), b.astype(np.int64)) for a, b in skf.split(data.X, data.y)]
-    raise ValueError(f"unknown cross-validation `{cv}`: allowed are {', '.join(CVS)}")
+    raise ConfigError(f"unknown cross-validation `{cv}`: allowed are {', '.join(CVS)}")
 
 
 @dataclass(frozen=True)
@@ -362,10 +363,10 @@ def search(
     (``k``, ``alert_budget``, ``threshold``, ``costs``, ``entity``)."""
     check_kind(kind, MODEL_KINDS)
     if method not in METHODS:
-        raise ValueError(f"unknown search method `{method}`: allowed are {', '.join(METHODS)}")
+        raise ConfigError(f"unknown search method `{method}`: allowed are {', '.join(METHODS)}")
     canonical = registered_metric(metric, ranked=True).name
     if n_trials < 1 or n_jobs < 1:
-        raise ValueError(f"n_trials = {n_trials}, n_jobs = {n_jobs}: allowed are 1 or more each")
+        raise ConfigError(f"n_trials = {n_trials}, n_jobs = {n_jobs}: allowed are 1 or more each")
     fixed_names = set(params or {})
     dims = {
         n: d
@@ -373,7 +374,7 @@ def search(
         if n not in fixed_names
     }
     if not dims:
-        raise ValueError("nothing to search: every parameter of the space is fixed by `params`")
+        raise ConfigError("nothing to search: every parameter of the space is fixed by `params`")
     d = data.select(features) if features is not None else data
     folds = cv_folds(
         d,

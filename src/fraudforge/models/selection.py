@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from fraudforge.foundation.errors import ConfigError, DataError, UnsupportedTypeError
 from fraudforge.models.data import ModelData
 from fraudforge.models.zoo import (
     SUPERVISED_KINDS,
@@ -57,7 +58,7 @@ def importances(estimator: Any) -> F64:
         coef: F64 = np.abs(np.asarray(model.coef_, dtype=np.float64)).sum(axis=0)
         n_in = int(getattr(estimator, "n_features_in_", None) or coef.shape[0])
         return coef[:n_in]  # the imputer's missing-value indicators come after the inputs
-    raise TypeError(
+    raise UnsupportedTypeError(
         f"{type(model).__name__} has no feature importances: allowed are LightGBM, tree models "
         "and linear models"
     )
@@ -109,7 +110,7 @@ class CorrelationFilter(_Selector):
             ``self``, fitted.
         """
         if not 0.0 < self.threshold <= 1.0:
-            raise ValueError(f"`threshold` = {self.threshold}: allowed is above 0, up to 1")
+            raise ConfigError(f"`threshold` = {self.threshold}: allowed is above 0, up to 1")
         x = _filled(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
         std = x.std(axis=0)
         varying = std > 0
@@ -231,7 +232,7 @@ class ImportanceSelector(_Selector):
         """
         check_kind(self.kind, SUPERVISED_KINDS)
         if self.n_features < 1:
-            raise ValueError(f"`n_features` = {self.n_features}: allowed is 1 or more")
+            raise ConfigError(f"`n_features` = {self.n_features}: allowed is 1 or more")
         x, target = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         model = make_estimator(self.kind, resolve_params(self.kind, self.params, y=None))
         model.fit(x, target)
@@ -283,7 +284,7 @@ def selector_for(
         return RFE(
             clone(model), n_features_to_select=n_features, step=step, importance_getter=importances
         )
-    raise ValueError(
+    raise ConfigError(
         f"unknown selection method `{method}`: allowed are {', '.join(SELECTION_METHODS)}"
     )
 
@@ -322,7 +323,7 @@ def select_features(
     d = data.select(features) if features is not None else data
     selector = selector_for(method, **options)
     if method == "rfe" and options.get("n_features", 20) >= len(d.features):
-        raise ValueError(
+        raise DataError(
             f"RFE to {options.get('n_features', 20)} features needs more than the "
             f"{len(d.features)} given"
         )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models.data import US_PER_DAY, ModelData
 
 I64 = npt.NDArray[np.int64]
@@ -44,7 +45,7 @@ def _rows(day: I64, first: int, end: int) -> I64:
 def _check_days(**values: int | None) -> None:
     for name, value in values.items():
         if value is not None and value < 0:
-            raise ValueError(f"`{name}` = {value}: allowed is a whole number of days >= 0")
+            raise ConfigError(f"`{name}` = {value}: allowed is a whole number of days >= 0")
 
 
 def time_split(
@@ -89,10 +90,10 @@ def time_split(
         train_days=train_days,
     )
     if test_days == 0:
-        raise ValueError("`test_days` = 0: allowed is a whole number of days >= 1")
+        raise ConfigError("`test_days` = 0: allowed is a whole number of days >= 1")
     day = _days(data)
     if day.shape[0] == 0:
-        raise ValueError("cannot split an empty dataset")
+        raise DataError("cannot split an empty dataset")
     test_end = int(day.max()) + 1
     test_first = test_end - test_days
     val_end = test_first - gap_days if validation_days else test_first
@@ -109,7 +110,7 @@ def time_split(
     )
     span = test_end - int(day.min())
     if split.train.shape[0] == 0:
-        raise ValueError(
+        raise DataError(
             f"no training rows: the data covers {span} days, fewer than the "
             f"{test_days} test + {validation_days} validation + gaps of {gap_days} days need; "
             "shorten the periods or the gap"
@@ -182,13 +183,13 @@ class PrequentialSplit:
             When the data spans too few days for the folds.
         """
         if self.n_splits < 1:
-            raise ValueError(f"`n_splits` = {self.n_splits}: allowed is 1 or more")
+            raise ConfigError(f"`n_splits` = {self.n_splits}: allowed is 1 or more")
         _check_days(train_days=self.train_days, gap_days=self.gap_days)
         if self.test_days < 1:
-            raise ValueError(f"`test_days` = {self.test_days}: allowed is 1 or more")
+            raise ConfigError(f"`test_days` = {self.test_days}: allowed is 1 or more")
         day = _days(data)
         if day.shape[0] == 0:
-            raise ValueError("cannot split an empty dataset")
+            raise DataError("cannot split an empty dataset")
         first_day, last_end = int(day.min()), int(day.max()) + 1
         out: list[TimeSplit] = []
         for i in reversed(range(self.n_splits)):
@@ -198,7 +199,7 @@ class PrequentialSplit:
             train_first = first_day if self.train_days is None else train_end - self.train_days
             train = _rows(day, train_first, train_end)
             if train.shape[0] == 0:
-                raise ValueError(
+                raise DataError(
                     f"prequential fold {self.n_splits - i} of {self.n_splits} has no training "
                     f"rows: {self.n_splits} folds of {self.test_days} test days after a "
                     f"{self.gap_days}-day gap need more than the {last_end - first_day} days "
@@ -245,7 +246,7 @@ class PrequentialSplit:
         elif groups is not None:
             source = groups
         else:
-            raise ValueError(
+            raise ConfigError(
                 "PrequentialSplit needs the rows' times: pass ModelData as X, or the µs "
                 "timestamps as groups"
             )

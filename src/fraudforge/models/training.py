@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.foundation.progress import ProgressFn, ignore
 from fraudforge.models import zoo
 from fraudforge.models.artefact import FraudModel
@@ -30,7 +31,7 @@ def _require_classes(data: ModelData, kind: str) -> None:
     if kind == "isolation_forest":
         return
     if data.y.all() or not data.y.any():
-        raise ValueError(
+        raise DataError(
             f"cannot train `{kind}` on {len(data)} rows with one class only "
             f"({int(data.y.sum())} fraud): the training period needs fraud and genuine rows"
         )
@@ -96,7 +97,7 @@ def train_model(
     names = tuple(features) if features is not None else data.features
     d = data.select(names) if names != data.features else data
     if len(d) == 0:
-        raise ValueError("cannot train on 0 rows")
+        raise DataError("cannot train on 0 rows")
     _require_classes(d, kind)
     resolved = resolve_params(kind, params, y=d.y, imbalance=imbalance, seed=seed)
     estimator = make_estimator(kind, resolved)
@@ -112,7 +113,7 @@ def train_model(
             name=name,
         )
     if kind == "isolation_forest":
-        raise ValueError("isolation_forest gives anomaly scores, not probabilities to calibrate")
+        raise ConfigError("isolation_forest gives anomaly scores, not probabilities to calibrate")
     method: CalibrationMethod = "isotonic" if calibrate is True else calibrate
     wrapped = zoo.calibrate(estimator, d.X, d.y, method=method, share=calibrate_share, **fit)
     return FraudModel(
@@ -170,7 +171,7 @@ def best_threshold(
     """
     s = np.asarray(score, dtype=np.float64)
     if s.shape != (len(data),):
-        raise ValueError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")
+        raise DataError(f"got {s.shape[0]} scores for {len(data)} rows: one per row is needed")
     refuse_unknown("threshold rule", rule, THRESHOLD_RULES)
     if s.shape[0] == 0:
         return 0.5

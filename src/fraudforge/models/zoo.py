@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.models.artefact import MODEL_KINDS as MODEL_KINDS  # re-exported: named there
 from fraudforge.models.options import CALIBRATION_METHODS, CalibrationMethod, refuse_unknown
 
@@ -108,7 +109,7 @@ _CLASSES: dict[str, type[BaseEstimator]] = {
 def check_kind(kind: str, allowed: tuple[str, ...] = MODEL_KINDS) -> str:
     """``kind`` if known, else an error naming the allowed kinds."""
     if kind not in allowed:
-        raise ValueError(f"unknown model kind `{kind}`: allowed are {', '.join(allowed)}")
+        raise ConfigError(f"unknown model kind `{kind}`: allowed are {', '.join(allowed)}")
     return kind
 
 
@@ -130,12 +131,12 @@ def resolve_params(
     given ``y`` gets ``scale_pos_weight`` = genuine / fraud rows instead."""
     check_kind(kind)
     if imbalance not in ("balanced", "none"):
-        raise ValueError(f"unknown imbalance `{imbalance}`: allowed are balanced, none")
+        raise ConfigError(f"unknown imbalance `{imbalance}`: allowed are balanced, none")
     out = {**DEFAULTS[kind], **dict(params or {})}
     allowed = set(_CLASSES[kind]().get_params()) | (LIGHTGBM_EXTRA if kind == "lightgbm" else set())
     unknown = sorted(set(out) - allowed)
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"unknown parameter(s) {', '.join(unknown)} for model kind `{kind}`: "
             f"allowed are {', '.join(sorted(allowed))}"
         )
@@ -205,13 +206,13 @@ def calibrate(
     """
     refuse_unknown("calibration method", method, CALIBRATION_METHODS)
     if not 0.0 < share < 1.0:
-        raise ValueError(f"calibration `share` = {share}: allowed is strictly between 0 and 1")
+        raise ConfigError(f"calibration `share` = {share}: allowed is strictly between 0 and 1")
     labels = np.asarray(y, dtype=np.bool_)
     cut = round(labels.shape[0] * (1.0 - share))
     fit_y, cal_y = labels[:cut], labels[cut:]
     for part, name in ((fit_y, "training"), (cal_y, "calibration")):
         if part.all() or not part.any():
-            raise ValueError(
+            raise DataError(
                 f"the {name} part of the time-ordered calibration split has one class only: "
                 "use more rows or another `share`"
             )

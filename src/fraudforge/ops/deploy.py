@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import ConfigError, FraudforgeError
 from fraudforge.ops._http import AdminError, call
 from fraudforge.ops.health import wait_healthy
 from fraudforge.ops.releases import (
@@ -170,15 +170,15 @@ def deploy(
     and checked there first (``NAME@STAGE`` and a bare ``NAME`` need it). Records the release
     in ``history``."""
     if image is None and model is None:
-        raise ValueError(f"nothing to deploy: give a model ({FORMS}) or an image")
+        raise ConfigError(f"nothing to deploy: give a model ({FORMS}) or an image")
     if image is not None and restart is None:
-        raise ValueError("deploying an image needs a restart command")
+        raise ConfigError("deploying an image needs a restart command")
     version = None
     if model is not None:
         if registry is not None:
             version = registered_version(registry, model)
         elif model.version is None:
-            raise ValueError(f"model {model} names no version: pass NAME:VERSION or a registry")
+            raise ConfigError(f"model {model} names no version: pass NAME:VERSION or a registry")
         else:
             version = model.version
     if image is not None:
@@ -218,15 +218,15 @@ def rollback(
     then to the previous production version of ``name`` (``model``: from ``registry``'s stage
     history, through the admin API; ``name`` defaults to the model the service serves)."""
     if not (image or model):
-        raise ValueError("nothing to roll back: ask for the image, the model or both")
+        raise ConfigError("nothing to roll back: ask for the image, the model or both")
     if model:
         if registry is None:
-            raise ValueError("rolling back the model needs the registry (to find the version)")
+            raise ConfigError("rolling back the model needs the registry (to find the version)")
         open_registry(registry)
     back_to: str | None = None
     if image:
         if history is None or restart is None:
-            raise ValueError("rolling back the image needs the history file and a restart command")
+            raise ConfigError("rolling back the image needs the history file and a restart command")
         try:
             back_to = previous_image(read_history(history))
         except ValueError as exc:

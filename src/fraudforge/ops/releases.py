@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 
 from fraudforge.foundation.atomic import write_atomic
+from fraudforge.foundation.errors import ConfigError, DataError
 
 IMAGE_VARIABLE = "FRAUDFORGE_IMAGE"
 """The variable compose.yaml reads the service's image from."""
@@ -51,7 +52,7 @@ def read_history(path: str | Path) -> list[Release]:
     try:
         return msgspec.json.decode(file.read_bytes(), type=History).releases
     except msgspec.DecodeError as exc:
-        raise ValueError(f"history file {file} is not a release history: {exc}") from None
+        raise DataError(f"history file {file} is not a release history: {exc}") from None
 
 
 def record(path: str | Path, release: Release) -> list[Release]:
@@ -71,18 +72,18 @@ def previous_image(releases: Sequence[Release]) -> str:
     it (so a second rollback goes back to the release the first one left)."""
     current = current_image(releases)
     if current is None:
-        raise ValueError("no image recorded in the history: nothing to roll back to")
+        raise DataError("no image recorded in the history: nothing to roll back to")
     for release in reversed(releases):
         if release.image and release.image != current:
             return release.image
-    raise ValueError(f"only image {current} was ever deployed: nothing to roll back to")
+    raise DataError(f"only image {current} was ever deployed: nothing to roll back to")
 
 
 def set_variable(path: str | Path, value: str, *, name: str = IMAGE_VARIABLE) -> None:
     """Set ``name=value`` in the environment file ``path`` (created when missing), keeping
     every other line as it is."""
     if "\n" in value or not value.strip():
-        raise ValueError(f"invalid value {value!r} for {name}: allowed is one non-empty line")
+        raise ConfigError(f"invalid value {value!r} for {name}: allowed is one non-empty line")
     file = Path(path)
     lines = file.read_text().splitlines() if file.is_file() else []
     assignment = f"{name}={value}"

@@ -10,7 +10,7 @@ from typing import Literal
 
 import msgspec
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import DataError
 
 MeasureName = Literal[
     "share",
@@ -99,7 +99,7 @@ class Targets(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
     figure: list[Figure]
 
 
-class TargetsError(FraudforgeError, ValueError):
+class TargetsError(DataError):
     """A calibration table that cannot be used: names the file, the figure and the field."""
 
 

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import FraudforgeError, NotLoadedError
 from fraudforge.models.registry import RegistryIndexError
 
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
@@ -93,13 +93,20 @@ RESPONSES: tuple[type[ResponseError], ...] = (
 
 ANSWERS: tuple[tuple[type[BaseException], type[ResponseError], dict[str, str]], ...] = (
     (RegistryIndexError, UnavailableError, {"Retry-After": "5"}),
+    (NotLoadedError, UnavailableError, {"Retry-After": "1"}),
     (FraudforgeError, InvalidFieldError, {}),
     (ValueError, InvalidFieldError, {}),
     (KeyError, InvalidFieldError, {}),
 )
 """The answer to an error another stage raises while serving a request, and its headers: the
 first row that matches (the more specific classes come first). A registry index that cannot be
-read is worth a retry; anything else the request asked for is a value that is not allowed."""
+read, or an online state or model not loaded yet, is worth a retry; anything else the request
+asked for is a value that is not allowed (every ``FraudforgeError``, and the built-in
+``ValueError`` and ``KeyError`` of the libraries underneath). Mapped by class, never by
+message."""
+
+ANSWERED: tuple[type[BaseException], ...] = tuple(caught for caught, _, _ in ANSWERS)
+"""The classes ``answer`` maps: what a handler catches around work of another stage."""
 
 
 def answer(
@@ -181,6 +188,7 @@ def decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
 
 
 __all__ = [
+    "ANSWERED",
     "ANSWERS",
     "RESPONSES",
     "ConflictError",

@@ -24,12 +24,12 @@ from litestar.exceptions import HTTPException
 from litestar.handlers.http_handlers import HTTPRouteHandler
 
 from fraudforge.features.online import TimeOrderError, check_time_order
-from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.package import package_version
 from fraudforge.models.registry import CatalogMismatchError
 from fraudforge.service._answer import JsonAnswer
 from fraudforge.service._body import read_body
 from fraudforge.service._errors import (
+    ANSWERED,
     ConflictError,
     ForbiddenError,
     InvalidFieldError,
@@ -541,7 +541,7 @@ def _model_errors(ref: str, field: str) -> Iterator[None]:
     """A model refused by the swap checks as an error answer naming what is wrong (the model
     being served stays), by ``_errors.ANSWERS``: 422 (another features catalogue, with both
     hashes; an unknown version; damaged files; a model LightGBM cannot read), or 503 for a
-    registry index that cannot be read."""
+    registry index that cannot be read or a state not loaded yet."""
     try:
         yield
     except CatalogMismatchError as exc:
@@ -551,7 +551,7 @@ def _model_errors(ref: str, field: str) -> Iterator[None]:
             f"service computes catalogue {exc.current}; retrain it on current features",
             field=field,
         ) from None
-    except (FraudforgeError, ValueError, KeyError) as exc:
+    except ANSWERED as exc:
         raise answer(exc, message=f"cannot serve {ref}: {exc}", field=field) from None
 
 

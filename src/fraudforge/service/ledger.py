@@ -24,6 +24,7 @@ from pathlib import Path
 import msgspec
 
 from fraudforge.foundation.atomic import staged_file
+from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.wire import ScoreResult, Transaction
 
 log = logging.getLogger("fraudforge.service")
@@ -104,7 +105,7 @@ class Ledger:
 
     def __init__(self, *, size: int, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
         if size < 1:
-            raise ValueError(f"idempotency window size {size} is below 1")
+            raise ConfigError(f"idempotency window size {size} is below 1")
         self.size = size
         self.ttl_s = ttl_s
         self._clock = clock
@@ -211,9 +212,9 @@ def read_ledger(state: str | Path) -> Saved:
     try:
         saved = msgspec.msgpack.decode(path.read_bytes(), type=_File)
         if saved.format != LEDGER_FORMAT:
-            raise ValueError(f"format {saved.format}, this reads {LEDGER_FORMAT}")
+            raise DataError(f"format {saved.format}, this reads {LEDGER_FORMAT}")
         if saved.snapshot_bytes != Path(state).stat().st_size:
-            raise ValueError("it was saved with another snapshot")
+            raise DataError("it was saved with another snapshot")
         for e in saved.entries:
             _RESULT.decode(e.result)  # a damaged entry refuses the file, not a later replay
         return [

@@ -23,6 +23,7 @@ import polars as pl
 
 from fraudforge.features.layout import COL, LAYOUT
 from fraudforge.features.online import OnlineFeatures
+from fraudforge.foundation.errors import ConfigError, ModelError
 from fraudforge.models import FraudModel, Registry, RegistryError
 from fraudforge.models.compiled import CompiledTrees, lightgbm_booster
 from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes
@@ -56,7 +57,7 @@ def thresholds_from_alert(alert: float) -> Thresholds:
     ``alert + BLOCK_SHARE * (1 - alert)`` (three quarters of the way from the alert threshold
     to certainty). A model validated at 0.6 gets the former fixed bands 0.3 / 0.6 / 0.9."""
     if not 0.0 <= alert <= 1.0 or math.isnan(alert):
-        raise ValueError(f"alert threshold {alert!r} is out of range: allowed is 0 to 1")
+        raise ConfigError(f"alert threshold {alert!r} is out of range: allowed is 0 to 1")
     block = alert + BLOCK_SHARE * (1.0 - alert)
     # flag and block rounded to 12 places only so that 0.6 gives 0.9, not 0.8999999999999999
     return Thresholds(
@@ -87,10 +88,10 @@ class Scorer:
         lock: threading.Lock | None = None,
     ) -> None:
         if top_k < 0 or top_k > len(LAYOUT):
-            raise ValueError(f"top_k {top_k} is out of range: allowed is 0 to {len(LAYOUT)}")
+            raise ConfigError(f"top_k {top_k} is out of range: allowed is 0 to {len(LAYOUT)}")
         unknown = [f for f in model.features if f not in COL]
         if unknown:
-            raise ValueError(
+            raise ModelError(
                 f"model {model.name!r} reads {', '.join(unknown)}, which the online features do "
                 f"not compute: allowed are the {len(LAYOUT)} catalogue features"
             )

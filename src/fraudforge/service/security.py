@@ -19,6 +19,7 @@ import msgspec
 from msgspec import Meta
 
 from fraudforge.foundation.atomic import staged_file
+from fraudforge.foundation.errors import ConfigError
 
 SCOPES: tuple[str, ...] = ("score", "feedback", "admin")
 """``score``: score transactions and read the model; ``feedback``: report confirmed frauds and
@@ -67,10 +68,10 @@ def read_keys(path: str | Path) -> KeysFile:
     try:
         found = msgspec.json.decode(Path(path).read_bytes(), type=KeysFile)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"invalid keys file {path}: {exc}") from None
+        raise ConfigError(f"invalid keys file {path}: {exc}") from None
     ids = [k.id for k in found.keys]
     if len(set(ids)) != len(ids):
-        raise ValueError(f"invalid keys file {path}: key ids must be unique")
+        raise ConfigError(f"invalid keys file {path}: key ids must be unique")
     return found
 
 
@@ -82,10 +83,10 @@ def add_key(path: str | Path, key_id: str, scopes: Iterable[str]) -> str:
     wanted = sorted(set(scopes))
     bad = [s for s in wanted if s not in SCOPES]
     if bad or not wanted:
-        raise ValueError(f"unknown scopes {bad or wanted}: allowed are {', '.join(SCOPES)}")
+        raise ConfigError(f"unknown scopes {bad or wanted}: allowed are {', '.join(SCOPES)}")
     current = read_keys(target).keys if target.exists() else []
     if any(k.id == key_id for k in current):
-        raise ValueError(f"key id `{key_id}` already exists in {target}")
+        raise ConfigError(f"key id `{key_id}` already exists in {target}")
     key = new_key()
     entry = msgspec.convert({"id": key_id, "sha256": hash_key(key), "scopes": wanted}, ApiKey)
     body = msgspec.json.format(msgspec.json.encode(KeysFile(keys=[*current, entry])))

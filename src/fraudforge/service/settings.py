@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from fraudforge.foundation.errors import ConfigError
 from fraudforge.foundation.runtime import TABLE as PERFORMANCE_TABLE
 from fraudforge.wire import Thresholds
 
@@ -112,7 +113,7 @@ def load_settings(
     try:
         return msgspec.convert(merged, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ValueError(f"invalid service settings: {exc}") from None
+        raise ConfigError(f"invalid service settings: {exc}") from None
 
 
 __all__ = ["ENV_PREFIX", "Settings", "load_settings"]

@@ -33,6 +33,7 @@ from fraudforge.features.online import OnlineFeatures
 from fraudforge.features.pipeline import source_dataset
 from fraudforge.features.replay import load_snapshot, warm_start, write_state
 from fraudforge.foundation import atomic
+from fraudforge.foundation.errors import ConfigError, NotLoadedError
 from fraudforge.foundation.progress import logged
 from fraudforge.models.registry import ModelVersion, Registry, RegistryError
 from fraudforge.service.scoring import Scorer, load_fraud_types, thresholds_from_alert
@@ -73,7 +74,7 @@ def _restores(settings: Settings) -> bool:
     if settings.state is not None and Path(settings.state).is_file():
         return True
     if settings.data is None:
-        raise ValueError(
+        raise ConfigError(
             "no online state: pass a dataset to warm-start from (--data) or an existing "
             "snapshot (--state)"
         )
@@ -168,7 +169,7 @@ class ServiceState:
         cannot read them in a child process; its decision thresholds come from its registered
         alert threshold unless the settings fix them."""
         if self.online is None:
-            raise RuntimeError("the online state is not loaded yet")
+            raise NotLoadedError("the online state is not loaded yet")
         registry = Registry(self.settings.registry, create=False)
         v = resolve_model(registry, spec)
         model = registry.load(spec.name, v.version, check_catalog=True, isolate=True)
@@ -259,7 +260,7 @@ class ServiceState:
                 await asyncio.to_thread(registry.check, name, version)
             await asyncio.to_thread(registry.promote, name, version, stage)
             if self.info is None:
-                raise RuntimeError("no model is loaded")
+                raise NotLoadedError("no model is loaded")
             served = self.info
             now = await asyncio.to_thread(registry.show, served.name, served.version)
             self.info = msgspec.structs.replace(served, stage=now.stage)
@@ -279,7 +280,7 @@ class ServiceState:
         """The registry's current description of the served version (its stage may have
         changed), kept as ``info`` (blocking)."""
         if self.info is None:
-            raise RuntimeError("no model is loaded")
+            raise NotLoadedError("no model is loaded")
         v = Registry(self.settings.registry, create=False).show(name, self.info.version)
         self.info = msgspec.structs.replace(self.info, stage=v.stage)
         return self.info

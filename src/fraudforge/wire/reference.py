@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import ConfigError
 
 STAGES: tuple[str, ...] = ("none", "staging", "production", "archived")
 """Lifecycle stages. Promoting a version to production archives the previous production one."""
@@ -26,7 +26,7 @@ NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _REF = re.compile(rf"^(?P<name>{NAME_PATTERN})(?:@(?P<stage>\w+)|:(?P<v>[0-9]+))?$", re.ASCII)
 
 
-class ModelRefError(FraudforgeError, ValueError):
+class ModelRefError(ConfigError):
     """A model reference that is not one of the accepted forms, or names an unknown stage."""
 
 

@@ -21,7 +21,7 @@ import polars as pl
 
 from fraudforge.engine.dataset import read_manifest, scan_dataset
 from fraudforge.engine.schema import AUTHORISATION_COLUMNS, LABEL_COLUMNS
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import DataError
 from fraudforge.foundation.progress import ProgressFn, ignore, phase
 
 I64 = npt.NDArray[np.int64]
@@ -131,7 +131,7 @@ ATOM_SOURCES: frozenset[str] = frozenset(s for a in ATOMS for s in a.sources)
 assert not ATOM_SOURCES & set(LABEL_COLUMNS)
 
 
-class AuditError(FraudforgeError, ValueError):
+class AuditError(DataError):
     """The directory cannot be audited: it names what is missing and what a dataset holds."""
 
 

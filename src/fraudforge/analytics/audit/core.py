@@ -27,6 +27,7 @@ from fraudforge.analytics.audit._search import (
     ranked,
 )
 from fraudforge.analytics.audit._trees import TREE_STEP, PatternTree, pattern_trees
+from fraudforge.foundation.errors import ConfigError
 from fraudforge.foundation.progress import ProgressFn, ignore, phase
 
 MIN_RECALL = 0.003
@@ -192,9 +193,9 @@ def audit(
     ``min_recall`` of fraud rows, (``held_out``) the most precise rule on rows it was not
     found on, and (``trees``) a depth-2 tree per pattern."""
     if not 0.0 < min_recall <= 1.0:
-        raise ValueError(f"`min_recall` = {min_recall}: allowed is a share of fraud rows, (0, 1]")
+        raise ConfigError(f"`min_recall` = {min_recall}: allowed is a share of fraud rows, (0, 1]")
     if top < 1:
-        raise ValueError(f"`top` = {top}: allowed is 1 or more rules")
+        raise ConfigError(f"`top` = {top}: allowed is 1 or more rules")
     report = progress or ignore
     started = time.perf_counter()
     enc = encode(data, max_genuine=max_genuine, progress=report)
