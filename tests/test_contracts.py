@@ -296,16 +296,6 @@ _BUILTIN_ALLOWED: dict[str, set[str]] = {
     # keeps the traceback the command line prints for faults
     "engine/_workers.py": {"PartWorker.run"},
     "bench/scale.py": {"measure"},
-    # the fraud patterns' records, being reworked separately: to move under the root next
-    "engine/fraud/build.py": {"imitate"},
-    "engine/fraud/patterns/__init__.py": {"discover"},
-    "engine/fraud/record.py": {
-        "_profile",
-        "FraudPattern.__post_init__",
-        "Registry.__post_init__",
-        "Registry.by_name",
-    },
-    "engine/fraud/victims.py": {"pick"},
 }
 """Where a built-in class is the right thing to raise, by file and function, and why."""
 

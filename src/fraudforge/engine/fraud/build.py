@@ -17,6 +17,7 @@ import numpy.typing as npt
 from fraudforge.engine import market as mkt
 from fraudforge.engine.fraud.parts import Parts
 from fraudforge.engine.rows import Rows
+from fraudforge.foundation.errors import ConfigError
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
@@ -278,7 +279,7 @@ def imitate(
     Customers without genuine rows (fabricated identities) keep their rows as built."""
     unknown = set(habits) - set(HABITS)
     if unknown:
-        raise ValueError(f"unknown habits {sorted(unknown)}: allowed are {', '.join(HABITS)}")
+        raise ConfigError(f"unknown habits {sorted(unknown)}: allowed are {', '.join(HABITS)}")
     n = len(rows)
     if n == 0 or strength <= 0 or not habits or len(legit) == 0:
         return rows

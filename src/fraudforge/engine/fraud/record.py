@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fraudforge.foundation.errors import ConfigError, NotFoundError
+
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
     from fraudforge.engine.fraud.parts import Parts
@@ -32,7 +34,7 @@ MAX_CODE = 127
 def _profile(values: Iterable[float], size: int, what: str) -> tuple[float, ...]:
     out = tuple(float(v) for v in values)
     if len(out) != size or min(out) < 0 or sum(out) <= 0:
-        raise ValueError(f"{what}: {size} weights >= 0 with a positive sum, got {out}")
+        raise ConfigError(f"{what}: {size} weights >= 0 with a positive sum, got {out}")
     return out
 
 
@@ -176,15 +178,15 @@ class FraudPattern:
 
     def __post_init__(self) -> None:
         if not 1 <= self.code <= MAX_CODE:
-            raise ValueError(f"pattern {self.name!r}: code {self.code} outside 1..{MAX_CODE}")
+            raise ConfigError(f"pattern {self.name!r}: code {self.code} outside 1..{MAX_CODE}")
         shares = (self.sim_swap, 0.0 if self.remote_access is None else self.remote_access)
         if not all(0.0 <= x <= 1.0 for x in shares) or not self.device_prepared_days >= 0:
-            raise ValueError(
+            raise ConfigError(
                 f"pattern {self.name!r}: remote_access and sim_swap in [0, 1], "
                 "device_prepared_days >= 0 required"
             )
         if not self.weight >= 0 or not self.mean_rows > 0 or not 0 <= self.span_days <= 365:
-            raise ValueError(
+            raise ConfigError(
                 f"pattern {self.name!r}: weight >= 0, mean_rows > 0, span_days in [0, 365] required"
             )
         object.__setattr__(self, "hours", _profile(self.hours, 24, f"{self.name}.hours"))
@@ -210,7 +212,7 @@ class Registry:
         ):
             dup = sorted({v for v in values if values.count(v) > 1})
             if dup:
-                raise ValueError(f"fraud patterns share a {kind}: {', '.join(dup)}")
+                raise ConfigError(f"fraud patterns share a {kind}: {', '.join(dup)}")
         object.__setattr__(self, "patterns", ordered)
 
     @staticmethod
@@ -228,7 +230,7 @@ class Registry:
         for p in self.patterns:
             if p.name == name:
                 return p
-        raise KeyError(f"no fraud pattern {name!r}: known are {', '.join(self.names)}")
+        raise NotFoundError(f"no fraud pattern {name!r}: known are {', '.join(self.names)}")
 
     def default_mix(self) -> dict[str, float]:
         """Each pattern's weight as a share of fraud rows (sums to 1), in code order."""

@@ -24,6 +24,7 @@ from fraudforge.engine.fraud.record import Susceptibility
 from fraudforge.engine.population import draw_customers
 from fraudforge.engine.rng import STREAM_SHARD, STREAM_VICTIMS, stream
 from fraudforge.engine.scenario import ResolvedScenario
+from fraudforge.foundation.errors import ConfigError
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -143,6 +144,6 @@ def pick(rng: np.random.Generator, weight: F64, n: int) -> I64:
     (customers of weight 0 never)."""
     cum = np.cumsum(weight)
     if n and not cum[-1] > 0:
-        raise ValueError(f"no customer can be drawn for {n} incidents: every weight is 0")
+        raise ConfigError(f"no customer can be drawn for {n} incidents: every weight is 0")
     idx = np.searchsorted(cum, rng.random(n) * cum[-1] if n else np.zeros(0), side="right")
     return np.asarray(np.minimum(idx, weight.shape[0] - 1), dtype=np.int64)

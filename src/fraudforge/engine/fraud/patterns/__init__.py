@@ -17,6 +17,7 @@ import inspect
 import pkgutil
 
 from fraudforge.engine.fraud.record import FraudPattern, Registry
+from fraudforge.foundation.errors import UnsupportedTypeError
 
 
 def discover(package: str = __name__) -> Registry:
@@ -29,7 +30,9 @@ def discover(package: str = __name__) -> Registry:
             continue
         pattern = importlib.import_module(f"{package}.{info.name}").PATTERN
         if not isinstance(pattern, FraudPattern) or pattern.name != info.name:
-            raise TypeError(f"{package}.{info.name}.PATTERN must be the FraudPattern {info.name!r}")
+            raise UnsupportedTypeError(
+                f"{package}.{info.name}.PATTERN must be the FraudPattern {info.name!r}"
+            )
         found.append(pattern)
     return Registry(tuple(found))
 
