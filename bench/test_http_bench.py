@@ -140,7 +140,7 @@ def test_http_wrk(benchmark: Any, loads: dict[str, Load], server: str, connectio
     )
     assert reports
     for report in reports:
-        seen = {k: report.get(k) for k in ("requests", "non_2xx", "socket_errors")}
+        seen = {k: report.get(k) for k in ("requests", "non_2xx", "socket_errors", "first_failure")}
         assert report["non_2xx"] == 0, seen
         # Stopping wrk once its threads are done can cut the request in flight on a connection
         # (a read error), at most one per connection; more is a real failure.
