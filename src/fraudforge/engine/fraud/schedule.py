@@ -108,9 +108,7 @@ class IncidentDraw:
         cum = np.r_[0.0, np.cumsum(self._party_weights[by_city])]
 
         def neighbours(at: I64) -> I64:
-            u = cum[lo[at]] + rng.random(at.shape[0]) * (cum[hi[at]] - cum[lo[at]])
-            got = np.searchsorted(cum, u, side="right") - 1
-            return np.asarray(by_city[np.clip(got, lo[at], hi[at] - 1)], dtype=np.int64)
+            return _draw_in_slices(rng, cum, lo[at], hi[at], by_city)
 
         member = neighbours(np.arange(ring.shape[0]))
         partner = people.partner[leader][ring]
@@ -130,9 +128,7 @@ class IncidentDraw:
         cum = np.r_[0.0, np.cumsum(self._weights[by_city])]
         lo = np.searchsorted(city_sorted, city)
         hi = np.searchsorted(city_sorted, city, side="right")
-        u = cum[lo] + self.rng.random(city.shape[0]) * (cum[hi] - cum[lo])
-        got = np.clip(np.searchsorted(cum, u, side="right") - 1, lo, np.maximum(hi - 1, lo))
-        out = by_city[np.minimum(got, by_city.shape[0] - 1)]
+        out = _draw_in_slices(self.rng, cum, lo, hi, by_city)
         anyone = (city < 0) | ~(cum[hi] > cum[lo])
         out[anyone] = self.customers(int(anyone.sum()))
         return np.asarray(out, dtype=np.int64)
@@ -226,6 +222,15 @@ def start_profile(p: FraudPattern, s: ResolvedScenario, cal: PeriodCalendar) -> 
 FRAUDSTER_SLOTS = (MAX_DEVICES + 1, 16)
 """Device slots of the customers' device space no customer's own device takes (customers use
 slots 0..MAX_DEVICES): fraudsters' devices are drawn from these."""
+
+
+def _draw_in_slices(rng: np.random.Generator, cum: F64, lo: I64, hi: I64, members: I64) -> I64:
+    """For each slice ``members[lo[i]:hi[i]]`` (customers sorted by home city, ``cum`` the
+    running sum of their weights from 0), one member drawn by weight: a city's resident by
+    susceptibility. An empty slice gives the member at its edge (callers replace it)."""
+    u = cum[lo] + rng.random(lo.shape[0]) * (cum[hi] - cum[lo])
+    got = np.clip(np.searchsorted(cum, u, side="right") - 1, lo, np.maximum(hi - 1, lo))
+    return np.asarray(members[np.minimum(got, members.shape[0] - 1)], dtype=np.int64)
 
 
 def _repeated(group: I64, member: I64) -> npt.NDArray[np.bool_]:

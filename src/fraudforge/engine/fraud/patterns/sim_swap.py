@@ -46,6 +46,7 @@ from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
     from fraudforge.engine.context import ShardContext
+    from fraudforge.engine.fraud.build import I64
 
 NEW_BENEFICIARY_LIMIT_INR = 50_000.0
 """What many banks let an account send to a newly added beneficiary by IMPS in its first day."""
@@ -80,6 +81,13 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     return Rows.concat([b for b in blocks if len(b)])
 
 
+def _seen_from(rng: np.random.Generator, home: I64) -> I64:
+    """The city each incident is seen from: a city drawn by population, or for
+    ``LOCAL_SHARE`` of incidents the victim's ``home``."""
+    away = rng.choice(geo.N_CITIES, size=home.shape[0], p=geo.CITY_WEIGHT)
+    return np.asarray(np.where(rng.random(home.shape[0]) < LOCAL_SHARE, home, away), np.int64)
+
+
 def _card_purchases(ctx: ShardContext, parts: Parts) -> Rows:
     """1-3 online card purchases within hours of the swap, from the fraudster's device and
     city (``card_loot``)."""
@@ -91,10 +99,7 @@ def _card_purchases(ctx: ShardContext, parts: Parts) -> Rows:
     c = ctx.local(parts.cust)
     ts = parts.t0[part] + pos * rng.integers(5 * 60, 30 * 60, part.size)
     credit = cu.has_credit[c] & (rng.random(n) < CARD_CREDIT_SHARE)
-    home = cu.home_city[c]
-    away = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
-    away = np.where(rng.random(n) < LOCAL_SHARE, home, away)
-    return card_loot(ctx, parts, part, ts, credit, away, risk=RISK)
+    return card_loot(ctx, parts, part, ts, credit, _seen_from(rng, cu.home_city[c]), risk=RISK)
 
 
 def _transfers(ctx: ShardContext, parts: Parts) -> Rows:
@@ -128,9 +133,7 @@ def _transfers(ctx: ShardContext, parts: Parts) -> Rows:
         ),
     )
     amount = transfer_amounts(rng, np.maximum(want, 500.0))
-    home = cu.home_city[ctx.local(parts.cust)]
-    away = rng.choice(geo.N_CITIES, size=n, p=geo.CITY_WEIGHT)
-    away = np.where((away == home) | (rng.random(n) < LOCAL_SHARE), home, away)
+    away = _seen_from(rng, cu.home_city[ctx.local(parts.cust)])
     payee = young_payees(ctx, ts.astype(np.int64), MULE_HANDLE_DAYS, parts.cust[part])
     rows = make_rows(
         ctx,
