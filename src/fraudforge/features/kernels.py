@@ -45,7 +45,7 @@ S_WEEKEND = S_CITY + N_CITY
 S_NIGHT = S_WEEKEND + 1
 STATE_SIZE = S_NIGHT + 1
 
-# The 7-day window's exact aggregates (one int64 vector), kept by ``week_add``/``week_remove``.
+# The 7-day window's exact aggregates (one int64 vector), kept by ``week_step``.
 A_CITIES = 0
 A_CATEGORIES = 1
 A_PARTIES = 2
@@ -456,11 +456,64 @@ def sorted_insert(buf: npt.NDArray, n: int, value: float) -> None:  # type: igno
 
 
 @nb.njit(cache=True, inline="always")
-def sorted_remove(buf: npt.NDArray, n: int, value: float) -> None:  # type: ignore[type-arg]
-    """Remove one ``value`` from the ascending ``buf[:n]``."""
-    j = np.searchsorted(buf[:n], value)
+def remove_at(buf: npt.NDArray, n: int, j: int) -> None:  # type: ignore[type-arg]
+    """Take position ``j`` out of ``buf[:n]``, shifting the rest down (``insert_at`` undone)."""
     for q in range(j, n - 1):
         buf[q] = buf[q + 1]
+
+
+@nb.njit(cache=True, inline="always")
+def sorted_remove(buf: npt.NDArray, n: int, value: float) -> None:  # type: ignore[type-arg]
+    """Remove one ``value`` from the ascending ``buf[:n]``."""
+    remove_at(buf, n, int(np.searchsorted(buf[:n], value)))
+
+
+@nb.njit(cache=True, inline="always")
+def _count_step(
+    counts: npt.NDArray[np.int64], key: int, sign: int, week: npt.NDArray[np.int64], slot: int
+) -> None:
+    """Add ``sign`` (+1 or -1) to ``counts[key]``; the number of distinct keys, ``week[slot]``,
+    moves with it when the key enters the window (its count leaves 0) or leaves it (reaches 0)."""
+    before = counts[key]
+    counts[key] = before + sign
+    if before == 0 or before + sign == 0:
+        week[slot] += sign
+
+
+@nb.njit(cache=True, inline="always")
+def week_step(
+    row: int,
+    neighbour: int,
+    n: int,
+    sign: int,
+    city: npt.NDArray[np.int64],
+    category: npt.NDArray[np.int64],
+    party: npt.NDArray[np.int64],
+    city_counts: npt.NDArray[np.int64],
+    category_counts: npt.NDArray[np.int64],
+    sorted_parties: npt.NDArray[np.int64],
+    week: npt.NDArray[np.int64],
+) -> None:
+    """Add (``sign`` +1) or drop (``sign`` -1) row ``row`` at one end of the 7-day window of
+    ``n`` rows (before the step): the per-city, per-category and (sorted) party counts, and the
+    ``A_*`` aggregates they define. ``neighbour`` is the window row next to ``row`` that stays
+    in it, if any: a city switch is a pair of consecutive rows, which the step adds or drops."""
+    c = city[row]
+    _count_step(city_counts, c, sign, week, A_CITIES)
+    _count_step(category_counts, category[row], sign, week, A_CATEGORIES)
+    p = party[row]
+    j = np.searchsorted(sorted_parties[:n], p)
+    if sign > 0:
+        alone = j == n or sorted_parties[j] != p
+        insert_at(sorted_parties, n, j, p)
+    else:
+        alone = j + 1 == n or sorted_parties[j + 1] != p
+        remove_at(sorted_parties, n, j)
+    if alone:
+        week[A_PARTIES] += sign
+    others = n if sign > 0 else n - 1
+    if others > 0 and city[neighbour] != c:
+        week[A_SWITCHES] += sign
 
 
 @nb.njit(cache=True, inline="always")
@@ -475,24 +528,11 @@ def week_add(
     sorted_parties: npt.NDArray[np.int64],
     week: npt.NDArray[np.int64],
 ) -> None:
-    """Append row ``i`` to the 7-day window of rows [start, i): per-city, per-category and
-    (sorted) party counts, and the ``A_*`` aggregates they define."""
-    c = city[i]
-    if city_counts[c] == 0:
-        week[A_CITIES] += 1
-    city_counts[c] += 1
-    g = category[i]
-    if category_counts[g] == 0:
-        week[A_CATEGORIES] += 1
-    category_counts[g] += 1
-    n = i - start
-    p = party[i]
-    j = np.searchsorted(sorted_parties[:n], p)
-    if j == n or sorted_parties[j] != p:
-        week[A_PARTIES] += 1
-    insert_at(sorted_parties, n, j, p)
-    if n > 0 and c != city[i - 1]:
-        week[A_SWITCHES] += 1
+    """Append row ``i`` to the 7-day window of rows [start, i) (``week_step`` forward)."""
+    week_step(
+        i, i - 1, i - start, 1, city, category, party, city_counts, category_counts,
+        sorted_parties, week,
+    )  # fmt: skip
 
 
 @nb.njit(cache=True, inline="always")
@@ -507,23 +547,11 @@ def week_remove(
     sorted_parties: npt.NDArray[np.int64],
     week: npt.NDArray[np.int64],
 ) -> None:
-    """Drop row ``start``, the oldest of the window rows [start, end): ``week_add`` undone."""
-    c = city[start]
-    city_counts[c] -= 1
-    if city_counts[c] == 0:
-        week[A_CITIES] -= 1
-    g = category[start]
-    category_counts[g] -= 1
-    if category_counts[g] == 0:
-        week[A_CATEGORIES] -= 1
-    n = end - start
-    p = party[start]
-    sorted_remove(sorted_parties, n, p)
-    j = np.searchsorted(sorted_parties[: n - 1], p)
-    if j == n - 1 or sorted_parties[j] != p:
-        week[A_PARTIES] -= 1
-    if start + 1 < end and city[start + 1] != c:
-        week[A_SWITCHES] -= 1
+    """Drop row ``start``, the oldest of the window rows [start, end) (``week_step`` back)."""
+    week_step(
+        start, start + 1, end - start, -1, city, category, party, city_counts, category_counts,
+        sorted_parties, week,
+    )  # fmt: skip
 
 
 @nb.njit(cache=True)
@@ -792,10 +820,10 @@ def entity_label(meta: npt.NDArray[np.int64], known: npt.NDArray[np.int64], when
 def entity_unlabel(meta: npt.NDArray[np.int64], known: npt.NDArray[np.int64], when: int) -> bool:
     """Take back one confirmed fraud known from ``when``; False when the entity has none."""
     n = meta[M_KNOWN]
-    j = np.searchsorted(known[:n], when)
+    j = int(np.searchsorted(known[:n], when))
     if j == n or known[j] != when:
         return False
-    sorted_remove(known, n, when)
+    remove_at(known, n, j)
     meta[M_KNOWN] = n - 1
     return True
 
