@@ -58,6 +58,21 @@ def test_model_data_joins_on_transaction_id_in_time_order() -> None:
     assert (np.diff(d.t) == 3_600_000_000).all()
 
 
+def test_from_frame_keeps_the_frame_order_and_casts_any_column() -> None:
+    tx, features = _tiny()
+    frame = tx.join(features, on="transaction_id", maintain_order="left").with_columns(
+        small=pl.col("customer_id").cast(pl.Int8)
+    )
+    d = ModelData.from_frame(frame, ["small", "amount_avg_24h"])
+    assert d.features == ("small", "amount_avg_24h")
+    assert d.transaction_id.tolist() == [30, 10, 20]
+    assert d.X.tolist() == [[3.0, 3.0], [1.0, 1.0], [2.0, 2.0]]
+    assert d.X.flags.c_contiguous
+    assert d.card_id.tolist() == [NO_CARD, 111, 222]
+    assert d.y.tolist() == [False, False, True]
+    assert ModelData.from_frame(frame, []).X.shape == (3, 0)
+
+
 def test_select_and_subset_keep_rows_aligned() -> None:
     tx, features = _tiny()
     d = model_data(features, tx)

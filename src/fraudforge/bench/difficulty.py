@@ -36,7 +36,7 @@ from fraudforge.engine.dataset import read_manifest, scan_dataset
 from fraudforge.engine.scenario import Scenario
 from fraudforge.foundation.atomic import write_atomic
 from fraudforge.foundation.errors import DataError
-from fraudforge.models.data import NO_CARD, ModelData, load_model_data
+from fraudforge.models.data import ModelData, load_model_data
 from fraudforge.models.metrics import budget_alerts
 from fraudforge.models.splits import TimeSplit, time_split
 from fraudforge.models.training import train_model
@@ -172,20 +172,7 @@ def row_data(data: str | Path) -> ModelData:
         )
         .collect()
     )
-    names = (*ROW_COLUMNS, *derived)
-    return ModelData(
-        features=names,
-        X=frame.select(pl.col(n).cast(pl.Float64) for n in names).to_numpy(order="c"),
-        y=frame["is_fraud"].to_numpy().astype(np.bool_),
-        t=frame["timestamp"].dt.epoch("us").to_numpy().astype(np.int64),
-        customer_id=frame["customer_id"].to_numpy().astype(np.int64),
-        card_id=frame["card_id"].fill_null(NO_CARD).to_numpy().astype(np.int64),
-        amount=frame["amount_inr"].to_numpy().astype(np.float64),
-        fraud_type=frame["fraud_type"].cast(pl.String).to_numpy().astype(np.str_),
-        anomaly_type=frame["anomaly_type"].cast(pl.String).to_numpy().astype(np.str_),
-        label_known_at=frame["label_known_at"].dt.epoch("us").to_numpy().astype(np.int64),
-        transaction_id=frame["transaction_id"].to_numpy().astype(np.int64),
-    )
+    return ModelData.from_frame(frame, (*ROW_COLUMNS, *derived))
 
 
 def _fit_score(

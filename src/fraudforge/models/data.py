@@ -75,6 +75,45 @@ class ModelData:
             if isinstance(value, np.ndarray) and value.shape[0] != n:
                 raise DataError(f"column `{f.name}` has {value.shape[0]} rows: expected {n}")
 
+    @classmethod
+    def from_frame(cls, df: pl.DataFrame, features: Sequence[str]) -> ModelData:
+        """ModelData from one time-ordered frame holding ``features`` and the label and
+        transaction columns (``is_fraud``, ``fraud_type``, ``anomaly_type``, ``label_known_at``,
+        ``transaction_id``, ``timestamp``, ``customer_id``, ``card_id``, ``amount_inr``): the
+        one conversion of a table to the arrays the models read.
+
+        Parameters
+        ----------
+        df
+            The rows, already in (timestamp, transaction_id) order.
+        features
+            The columns of ``df`` that make ``X``, in order; each is cast to Float64.
+
+        Returns
+        -------
+        ModelData
+            The rows of ``df``, in its order.
+        """
+        names = tuple(features)
+        x = (
+            df.select(pl.col(n).cast(pl.Float64) for n in names).to_numpy(order="c")
+            if names
+            else np.empty((df.height, 0), dtype=np.float64)
+        )
+        return cls(
+            features=names,
+            X=np.ascontiguousarray(x, dtype=np.float64),
+            y=df["is_fraud"].to_numpy().astype(np.bool_),
+            t=df["timestamp"].dt.epoch("us").to_numpy().astype(np.int64),
+            customer_id=df["customer_id"].to_numpy().astype(np.int64),
+            card_id=df["card_id"].fill_null(NO_CARD).to_numpy().astype(np.int64),
+            amount=df["amount_inr"].to_numpy().astype(np.float64),
+            fraud_type=df["fraud_type"].cast(pl.String).to_numpy().astype(np.str_),
+            anomaly_type=df["anomaly_type"].cast(pl.String).to_numpy().astype(np.str_),
+            label_known_at=df["label_known_at"].dt.epoch("us").to_numpy().astype(np.int64),
+            transaction_id=df["transaction_id"].to_numpy().astype(np.int64),
+        )
+
     def __len__(self) -> int:
         return int(self.X.shape[0])
 
@@ -189,28 +228,6 @@ def _joined(
     )
 
 
-def _from_frame(df: pl.DataFrame, names: tuple[str, ...]) -> ModelData:
-    """ModelData from a joined, time-ordered frame."""
-    x = (
-        df.select(pl.col(n).cast(pl.Float64) for n in names).to_numpy(order="c")
-        if names
-        else np.empty((df.height, 0), dtype=np.float64)
-    )
-    return ModelData(
-        features=names,
-        X=np.ascontiguousarray(x, dtype=np.float64),
-        y=df["is_fraud"].to_numpy().astype(np.bool_),
-        t=df["timestamp"].dt.epoch("us").to_numpy().astype(np.int64),
-        customer_id=df["customer_id"].to_numpy().astype(np.int64),
-        card_id=df["card_id"].fill_null(NO_CARD).to_numpy().astype(np.int64),
-        amount=df["amount_inr"].to_numpy().astype(np.float64),
-        fraud_type=df["fraud_type"].cast(pl.String).to_numpy().astype(np.str_),
-        anomaly_type=df["anomaly_type"].cast(pl.String).to_numpy().astype(np.str_),
-        label_known_at=df["label_known_at"].dt.epoch("us").to_numpy().astype(np.int64),
-        transaction_id=df["transaction_id"].to_numpy().astype(np.int64),
-    )
-
-
 def model_data(
     features: pl.DataFrame | pl.LazyFrame,
     transactions: pl.DataFrame | pl.LazyFrame,
@@ -241,7 +258,7 @@ def model_data(
     """
     f, tx = features.lazy(), transactions.lazy()
     cols = _feature_columns(f.collect_schema(), names)
-    return _from_frame(_joined(f, tx, cols).collect(), cols)
+    return ModelData.from_frame(_joined(f, tx, cols).collect(), cols)
 
 
 def load_model_data(
@@ -275,4 +292,4 @@ def load_model_data(
     _, feats = read_features(features_dir, dataset=data_dir)
     tx = scan_dataset(data_dir)
     cols = _feature_columns(feats.collect_schema(), names)
-    return _from_frame(_joined(feats, tx, cols).collect(engine="streaming"), cols)
+    return ModelData.from_frame(_joined(feats, tx, cols).collect(engine="streaming"), cols)
