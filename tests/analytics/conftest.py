@@ -49,7 +49,7 @@ def scored() -> Scored:
 @pytest.fixture(scope="session")
 def report_html(scored: Scored) -> str:
     """The full report (data, importance, performance) of the scored fixture."""
-    from fraudforge.analytics.report import build_report
+    from fraudforge.analytics.dashboard import build_report
 
     return build_report(
         transactions=scored.transactions,

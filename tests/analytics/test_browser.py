@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fraudforge.analytics.report import build_report, write_report
+from fraudforge.analytics.dashboard import build_report, write_report
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features import compute_features

@@ -9,7 +9,7 @@ import lightgbm as lgb
 import polars as pl
 import pytest
 
-from fraudforge.analytics.report import NO_MODEL
+from fraudforge.analytics.dashboard import NO_MODEL
 from fraudforge.cli import main
 from fraudforge.features import FEATURE_NAMES
 from fraudforge.features.pipeline import read_features

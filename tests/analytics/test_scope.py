@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 
 from fraudforge import cli
-from fraudforge.analytics import report as report_module
+from fraudforge.analytics import dashboard
+from fraudforge.analytics.dashboard import ON_THE_ROWS
 from fraudforge.analytics.loader import ReportModel, load_model
-from fraudforge.analytics.report import ON_THE_ROWS
 from fraudforge.analytics.scope import evaluation_scope
 from fraudforge.cli import main
 from fraudforge.engine.dataset import read_manifest, scan_dataset
@@ -80,13 +80,13 @@ def _summary(page: str) -> str:
 def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The arguments every build_report call of the command receives."""
     calls: list[dict[str, Any]] = []
-    real = report_module.build_report
+    real = dashboard.build_report
 
     def spy(**kwargs: Any) -> str:
         calls.append(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr(report_module, "build_report", spy)
+    monkeypatch.setattr(dashboard, "build_report", spy)
     return calls
 
 

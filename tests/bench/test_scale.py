@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fraudforge.bench.report import (
+from fraudforge.bench.scale import Point, ScaleConfig, measure, parse_counts, sweep, usable_cores
+from fraudforge.bench.scale_report import (
     build_report,
     exponent,
     plot,
@@ -16,7 +17,6 @@ from fraudforge.bench.report import (
     summarize,
     write_outputs,
 )
-from fraudforge.bench.scale import Point, ScaleConfig, measure, parse_counts, sweep, usable_cores
 from fraudforge.cli import main
 from fraudforge.foundation.machine import MIB
 

@@ -2,6 +2,7 @@
 self-contained interactive HTML report."""
 
 from fraudforge.analytics import _plotly  # noqa: F401 - first: refuses a missing plotly by name
+from fraudforge.analytics.dashboard import build_report, write_report
 from fraudforge.analytics.explore import (
     Cooccurrence,
     HourWeekday,
@@ -44,7 +45,6 @@ from fraudforge.analytics.performance import (
     threshold_sweep,
 )
 from fraudforge.analytics.recommend import Recommendation
-from fraudforge.analytics.report import build_report, write_report
 from fraudforge.analytics.scope import EvaluationScope, ModelThreshold, evaluation_scope
 from fraudforge.models.metrics import Costs
 

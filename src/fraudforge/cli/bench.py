@@ -101,8 +101,13 @@ def _config(args: argparse.Namespace) -> Any:
 
 def cmd_bench_scale(args: argparse.Namespace) -> int:
     """Run the sweep with a progress bar, then write and print the report."""
-    from fraudforge.bench.report import build_report, require_matplotlib, to_markdown, write_outputs
     from fraudforge.bench.scale import machine, sweep, total_points
+    from fraudforge.bench.scale_report import (
+        build_report,
+        require_matplotlib,
+        to_markdown,
+        write_outputs,
+    )
 
     require_matplotlib()  # refused before the sweep runs
     config = _config(args)

@@ -34,7 +34,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     ``--test-days`` and ``--threshold`` override."""
     import polars as pl
 
-    from fraudforge.analytics.report import build_report, check_report_path, write_report
+    from fraudforge.analytics.dashboard import build_report, check_report_path, write_report
     from fraudforge.analytics.scope import evaluation_scope
     from fraudforge.engine.dataset import read_manifest, scan_dataset
     from fraudforge.features.pipeline import read_features

@@ -13,7 +13,7 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from fraudforge.analytics import performance as perf
-from fraudforge.analytics.report import NO_MODEL, build_report, write_report
+from fraudforge.analytics.dashboard import NO_MODEL, build_report, write_report
 from fraudforge.models.metrics import Costs
 from tests.analytics.conftest import Scored
 

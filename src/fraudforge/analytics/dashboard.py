@@ -1,4 +1,4 @@
-"""The analytics report: every analysis of a dataset and its model scores in one self-contained
+"""The analytics dashboard: every analysis of a dataset and its model scores in one self-contained
 interactive HTML page (``build_report``), written atomically (``write_report``)."""
 
 from __future__ import annotations
