@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from fraudforge.cli._common import DEMO_MODEL, out
@@ -25,25 +26,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     generate = ["generate", "--out", data, "--overwrite", "--rows", str(args.rows), *machine]
     if args.seed is not None:
         generate += ["--seed", str(args.seed)]
-    out.rule("fraudforge demo: generate")
-    code = cmd_generate(build_parser().parse_args(generate))
-    if code:
-        return code
-    out.rule("fraudforge demo: features")
     feats = ["features", "--in", data, "--out", features, "--overwrite", *machine]
-    code = cmd_features(build_parser().parse_args(feats))
-    if code:
-        return code
-    out.rule("fraudforge demo: model")
-    code = _demo_model(root)
-    if code:
-        return code
-    out.rule("fraudforge demo: report")
-    code = _demo_report(root)
-    if code:
-        return code
-    out.rule("fraudforge demo: service")
-    return _demo_service(root)
+    steps: tuple[tuple[str, Callable[[], int]], ...] = (
+        ("generate", lambda: cmd_generate(build_parser().parse_args(generate))),
+        ("features", lambda: cmd_features(build_parser().parse_args(feats))),
+        ("model", lambda: _demo_model(root)),
+        ("report", lambda: _demo_report(root)),
+        ("service", lambda: _demo_service(root)),
+    )
+    for name, step in steps:
+        out.rule(f"fraudforge demo: {name}")
+        code = step()
+        if code:
+            return code
+    return 0
 
 
 def _machine_flags(args: argparse.Namespace) -> list[str]:
