@@ -25,6 +25,7 @@ from fraudforge.engine.shard import IndiaWorld
 from fraudforge.engine.taxonomy import DEFAULT_FRAUD_MIX, FRAUD_LABELS, FRAUD_TYPES
 from fraudforge.engine.volume import customers_for_rows
 from tests.conftest import Dataset
+from tests.helpers import fresh_fingerprint
 
 
 def test_one_module_per_pattern_and_the_tables_derive_from_the_records() -> None:
@@ -154,12 +155,17 @@ def test_sizing_counts_the_accounts_patterns_take() -> None:
 
 def test_fraudsters_devices_come_from_the_customers_device_space(small: Dataset) -> None:
     """Every device id, on genuine and fraud rows alike, is some customer's device slot:
-    ``device_ids(customer, slot)`` for a slot of the customers' device space; fraudster devices
+    ``device_ids(customer, slot)`` for a slot of the customers' device space, or a fingerprint
+    seen once (of the same space, under an owner number no customer has); fraudster devices
     serve several incidents."""
     n = small.scenario.resolved().customers
     cust = np.repeat(np.arange(n), 16)
     space = device_ids(cust, np.tile(np.arange(16), n))
-    seen = small.transactions["device_id"].drop_nulls().unique().to_numpy()
+    tx = small.transactions.filter(pl.col("device_id").is_not_null())
+    fresh = fresh_fingerprint(tx)
+    assert fresh.any()
+    assert (tx.filter(fresh)["channel"] == "ecommerce").all()
+    seen = tx.filter(~fresh)["device_id"].unique().to_numpy()
     assert np.isin(seen, space).all()
     fraud = small.transactions.filter(
         pl.col("fraud_type").is_in(["card_testing", "velocity_abuse", "account_takeover"])

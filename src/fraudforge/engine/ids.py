@@ -39,6 +39,13 @@ def mix63(keys: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return x.astype(np.int64)
 
 
+def keyed_uniform(keys: npt.ArrayLike, salt: int) -> npt.NDArray[np.float64]:
+    """A uniform in (0, 1) that is a function of each key (and the salt) alone: a draw that
+    adding or dropping other rows never changes."""
+    h = mix63(np.asarray(keys, dtype=np.uint64) ^ np.uint64(salt)).astype(np.uint64)
+    return np.asarray(((h >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 52))
+
+
 def make_key(
     space: int, high: npt.ArrayLike, low: npt.ArrayLike, low_bits: int
 ) -> npt.NDArray[np.uint64]:

@@ -13,13 +13,14 @@ from fraudforge.engine import geo
 from fraudforge.engine import market as mkt
 from fraudforge.engine.calendar import PeriodCalendar
 from fraudforge.engine.context import ShardContext
-from fraudforge.engine.ids import mix63
+from fraudforge.engine.ids import keyed_uniform, mix63
 from fraudforge.engine.population import (
     MAX_DEVICES,
     Customers,
     Merchants,
     card_ids,
     device_ids,
+    fresh_device_ids,
     pick_merchants,
     sample_rows,
 )
@@ -174,6 +175,12 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     partner = cu.partner[c]
     shared = (partner >= 0) & (rng.random(len(rows)) < SHARED_PHONE_SHARE)
     own = np.where(shared, devices[np.maximum(partner, 0), 0], own)
+    # Web checkouts from a fingerprint the bank has not seen for the customer (a draw keyed by
+    # the row, so no other column changes with it).
+    key = (rows["cust"].astype(np.uint64) << np.uint64(34)) ^ rows["ts"].astype(np.uint64)
+    web = channel == mkt.CHANNEL["ecommerce"]
+    fresh = web & (keyed_uniform(key, _FRESH_SALT) < FRESH_FINGERPRINT_SHARE)
+    own = np.where(fresh, fresh_device_ids(key), own)
     rows["device"] = np.where(uses_device, own, -1)
     is_card = mkt.MODE_IS_CARD[mode]
     credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
@@ -267,6 +274,12 @@ FAMILY_SUPPORT_SHARE: F64 = np.array([0.2, 0.1, 0.15, 0.15, 0.1, 0.02, 0.0])
 """Share of each segment sending money home every month."""
 SUPPORT_INR: F64 = np.array([2e3, 3e3, 5e3, 8e3, 15e3, 25e3])
 """Typical monthly family support by income bracket."""
+FRESH_FINGERPRINT_SHARE = 0.1
+"""Web checkouts (the ``ecommerce`` channel) whose device fingerprint is new to the bank: private
+browsing, storage cleared, cookies blocked (about 13 % of smartphones block even first-party
+cookies, https://www.webbanalys.se/docs/2015/the-unique-browser-fallback-issue.html), a new
+browser, an office or a relative's computer (assumed share)."""
+_FRESH_SALT = 0x6F1D_2A47
 SHARED_PHONE_SHARE = 0.2
 """Share of a household member's device payments made from the partner's phone."""
 NIGHT_OWL_NIGHT_SHARE = 0.35

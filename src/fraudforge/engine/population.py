@@ -209,6 +209,19 @@ def device_ids(cust: I64, k: npt.ArrayLike) -> I64:
     return opaque_ids(KEY_CUSTOMER_DEVICE, cust, k, 4)
 
 
+FRESH_OWNER = 1 << 55
+"""Owner numbers from here up are no customer's: the device space's room for fingerprints that
+are seen once."""
+
+
+def fresh_device_ids(keys: npt.ArrayLike) -> I64:
+    """Opaque ids of device fingerprints seen once (a browser in private mode or with its
+    storage cleared, an office computer), one per key: ids of the customers' device space under
+    an owner number no customer has, so no id tells them from any other device."""
+    low = mix63(np.asarray(keys, dtype=np.uint64)).astype(np.uint64) & np.uint64(FRESH_OWNER - 1)
+    return opaque_ids(KEY_CUSTOMER_DEVICE, np.uint64(FRESH_OWNER) | low, 0, 4)
+
+
 def card_ids(cust: I64, credit: npt.ArrayLike) -> I64:
     """Opaque id of a customer's debit (0) or credit (1) card."""
     return opaque_ids(KEY_CARD, cust, credit, 2)

@@ -49,7 +49,7 @@ import numpy.typing as npt
 from fraudforge.engine import market as mkt
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.record import MAX_CODE, Registry
-from fraudforge.engine.ids import mix63
+from fraudforge.engine.ids import keyed_uniform, mix63
 from fraudforge.engine.legit import normalised_cum
 from fraudforge.engine.population import MAX_DEVICES, device_ids, pick_merchants
 from fraudforge.engine.rng import STREAM_SESSION, stream
@@ -97,7 +97,7 @@ current one: rows before the current address's creation see the previous one."""
 BIND_MEAN_DAYS = 420.0
 """Mean age of a device's binding to the customer's app before the period (phones kept about
 three years, apps reinstalled and re-registered in between)."""
-REBIND_PER_90_DAYS = 0.1
+REBIND_PER_90_DAYS = 0.25
 """Customers who re-register their UPI app on their main phone in 90 days (a reinstall, a
 reset, a switch of UPI app)."""
 SIM_MEAN_DAYS = 1_650.0
@@ -165,7 +165,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     key[keyed] = row_keys(ctx.scenario.seed, _subset(rows.cols, np.flatnonzero(keyed)))
     at = np.flatnonzero(upi)
     u = _subset(rows.cols, at)
-    drawn = initiations(u, _uniform(key[at], _INITIATION_SALT))
+    drawn = initiations(u, keyed_uniform(key[at], _INITIATION_SALT))
     rows["upi_via"][at] = np.where(preset_via[at] == UNSET, drawn, preset_via[at])
     rows["payee_age"][at] = payee_handle_age(ctx, u)
     at = np.flatnonzero(session)
@@ -197,7 +197,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     p = np.where(remote_user[c], np.minimum(REMOTE_USER_SESSIONS * unsure, 1.0), 0.0)
     share = _by_code(registry, "remote_access")[s["fraud"].astype(np.int64)]
     p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
-    seen = _uniform(key[at], _REMOTE_SALT) < p
+    seen = keyed_uniform(key[at], _REMOTE_SALT) < p
     # Genuine rows share their session's tool (among genuine rows only, so that no pattern's
     # rows, added or dropped, change a genuine row).
     genuine = np.flatnonzero(s["fraud"] == 0)
@@ -327,12 +327,6 @@ def initiations(rows: Cols, u: F64) -> I64:
     return np.asarray(pick.clip(0, k - 1), dtype=np.int64)
 
 
-def _uniform(keys: npt.ArrayLike, salt: int) -> F64:
-    """A uniform in (0, 1) that is a function of each key (and the salt) alone."""
-    h = mix63(np.asarray(keys, dtype=np.uint64) ^ np.uint64(salt)).astype(np.uint64)
-    return np.asarray(((h >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 52))
-
-
 _CUSTOMER_SALT, _MERCHANT_SALT, _PREVIOUS_SALT = 0x7A3C_51E9, 0x1D4B_9F27, 0x5E2D_0C83
 _BIND_SALT = 0x3B9A_C6F1
 
@@ -343,8 +337,8 @@ def handle_created(who: I64, merchant: B, t_end: int) -> tuple[I64, I64]:
     ``merchant``) and of the period's end alone, so every row paying it agrees."""
     mean = np.where(merchant, MERCHANT_HANDLE_MEAN_DAYS, CUSTOMER_HANDLE_MEAN_DAYS)
     salt_key = np.where(merchant, who ^ _MERCHANT_SALT, who ^ _CUSTOMER_SALT)
-    age = -mean * np.log(_uniform(salt_key, 0))
-    before = -mean * np.log(_uniform(salt_key, _PREVIOUS_SALT))
+    age = -mean * np.log(keyed_uniform(salt_key, 0))
+    before = -mean * np.log(keyed_uniform(salt_key, _PREVIOUS_SALT))
     created = t_end - (age * DAY_S).astype(np.int64)
     return created, created - ((PREVIOUS_KEPT_DAYS + before) * DAY_S).astype(np.int64)
 
@@ -449,7 +443,7 @@ def binding_times(
     owner, slot = whose
     cu = ctx.customers
     ts = rows["ts"]
-    u = _uniform(np.maximum(owner, 0) * (MAX_DEVICES + 1) + np.maximum(slot, 0), _BIND_SALT)
+    u = keyed_uniform(np.maximum(owner, 0) * (MAX_DEVICES + 1) + np.maximum(slot, 0), _BIND_SALT)
     base = ctx.t_start - (-BIND_MEAN_DAYS * np.log(u) * DAY_S).astype(np.int64)
     c = rows["cust"] - cu.offset
     rebind = rebind_at[c]
@@ -467,9 +461,9 @@ def binding_times(
         pair = mix63(k[first].astype(np.uint64) ^ d[first].astype(np.uint64))
         pair = mix63(pair.astype(np.uint64) ^ np.uint64(ctx.scenario.seed & ((1 << 63) - 1)))
         lo, hi = BIND_LEAD_S
-        lead = lo + (_uniform(pair, _LEAD_SALT) * (hi - lo)).astype(np.int64)
+        lead = lo + (keyed_uniform(pair, _LEAD_SALT) * (hi - lo)).astype(np.int64)
         mean = np.nan_to_num(prepared_by_code[rows["fraud"][other[order]][first].astype(np.int64)])
-        wait = -np.log(_uniform(pair, _PREPARED_SALT)) * mean * DAY_S
+        wait = -np.log(keyed_uniform(pair, _PREPARED_SALT)) * mean * DAY_S
         lead = lead + wait.astype(np.int64)
         group = np.cumsum(first) - 1
         at[other[order]] = ts[other[order]][start] - lead[group]
@@ -494,9 +488,9 @@ def _sim_swaps(
     uniq, first = np.unique(key, return_index=True)
     rows_at = at[first]
     part = mix63(uniq.astype(np.uint64) ^ np.uint64(seed & ((1 << 63) - 1)))
-    swap = _uniform(part, _SWAP_SALT) < np.nan_to_num(share_by_code[code[rows_at]])
+    swap = keyed_uniform(part, _SWAP_SALT) < np.nan_to_num(share_by_code[code[rows_at]])
     lo, hi = SIM_SWAP_LEAD_S
-    lead = lo + (_uniform(part, _SWAP_LEAD_SALT) * (hi - lo)).astype(np.int64)
+    lead = lo + (keyed_uniform(part, _SWAP_LEAD_SALT) * (hi - lo)).astype(np.int64)
     rows_at, lead = rows_at[swap], lead[swap]
     return rows["cust"][rows_at] - offset, rows["ts"][rows_at] - lead
 

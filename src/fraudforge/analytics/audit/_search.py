@@ -249,10 +249,16 @@ class Search:
 def lower_precision(c: Candidate, z: float = 1.96) -> float:
     """Wilson's lower 95 % bound of the rule's precision: a rule is the worse the more surely
     precise it is, so 98 % on 160 rows ranks above 100 % on 20."""
-    n = c.fraud + c.genuine
+    return precision_lower_bound(c.fraud, c.fraud + c.genuine, z)
+
+
+def precision_lower_bound(fraud: float, rows: float, z: float = 1.96) -> float:
+    """Wilson's lower bound (95 % with the default ``z``) of a precision of ``fraud`` fraud rows
+    among the ``rows`` a rule covers."""
+    n = rows
     if n <= 0:
         return 0.0
-    p = c.fraud / n
+    p = fraud / n
     centre = p + z * z / (2 * n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return (centre - spread) / (1 + z * z / n)

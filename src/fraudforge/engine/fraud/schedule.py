@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from fraudforge.engine import market as mkt
 from fraudforge.engine.calendar import PeriodCalendar, epoch_seconds, period_calendar
 from fraudforge.engine.fraud.build import later, pick_weighted
 from fraudforge.engine.fraud.parts import Parts, make_parts
@@ -76,8 +77,9 @@ class IncidentDraw:
     def customers(self, n: int) -> I64:
         """``n`` main-party customers, one per incident in start-time order: this pattern's own
         accounts if it reserves them, else drawn by susceptibility among the accounts no
-        pattern reserves; with ``reuse`` above 1, runs of consecutive incidents (weeks apart
-        at most) share one account."""
+        pattern reserves; with ``reuse`` above 1, runs of consecutive incidents share one
+        account (consecutive in start time: a few days apart at 300K rows, closer in larger
+        datasets, see docs/realism.md)."""
         if self.pattern.reserves_accounts:
             return self.own[:n].copy()
         run = runs(self.rng, n, self.pattern.reuse, self.pattern.reuse_most)
@@ -151,6 +153,19 @@ class IncidentDraw:
     def group_sizes(self, n: int, lo_hi: tuple[int, int]) -> I64:
         """``n`` uniform party counts in [lo, hi]."""
         return np.asarray(self.rng.integers(lo_hi[0], lo_hi[1] + 1, n), dtype=np.int64)
+
+    @functools.cached_property
+    def custom(self) -> F64:
+        """Each merchant's expected custom: its share of its group's (``Merchants.custom_shares``)
+        times how often customers buy its kind (``market.CAT_FREQUENCY``)."""
+        me = self.merchants
+        kind = np.minimum(me.category, mkt.N_MERCHANT_CATEGORIES - 1)
+        return np.asarray(me.custom_shares() * mkt.CAT_FREQUENCY[kind], dtype=np.float64)
+
+    def busy(self, pool: I64, n: int) -> I64:
+        """``n`` merchants of ``pool`` drawn by their expected custom (``custom``): fraud that
+        runs through a merchant picks one whose own trade hides it."""
+        return pool[pick_weighted(self.rng, self.custom[pool], n)]
 
     def devices(self, n: int) -> I64:
         """The fraudster device of each of ``n`` incidents: runs of consecutive incidents

@@ -137,7 +137,7 @@ PATTERN = FraudPattern(
         segments=(("affluent", 3.0), ("family", 1.5), ("budget", 0.2), ("student", 0.2)),
         # Three to six pieces of INR 50,000 in two days is a year's income under 3 lakh:
         # structurers have the sums their genuine payments show (assumed multipliers).
-        income=(0.05, 0.3, 1.0, 2.0, 3.0, 3.0),
+        income=(0.02, 0.1, 0.4, 1.0, 3.0, 5.0),
         vulnerability=0.0,
         propensity=1.0,
     ),

@@ -119,16 +119,13 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
 
 
 def schedule(draw: IncidentDraw, n: int) -> Parts:
-    """Each run: one online merchant (drawn by popularity, as a busy checkout hides the run best),
-    5-20 cards of different customers within the hour."""
-    from fraudforge.engine.population import pick_merchants
-
-    category = np.array([mkt.CAT[c] for c in TEST_MERCHANTS])[
-        draw.rng.integers(0, len(TEST_MERCHANTS), n)
-    ]
-    merchant, _ = pick_merchants(
-        draw.rng, draw.merchants, category, np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
-    )
+    """Each run: one online merchant of ``TEST_MERCHANTS`` drawn by its expected custom
+    (``IncidentDraw.busy``: a busy checkout hides the run best, and a run of 20 cards at a shop
+    that takes a handful of card payments a month would stand out in any data), 5-20 cards of
+    different customers within the hour."""
+    me = draw.merchants
+    pool = np.flatnonzero(me.is_online & np.isin(me.category, [mkt.CAT[c] for c in TEST_MERCHANTS]))
+    merchant = draw.busy(pool if pool.size else np.flatnonzero(me.is_online), n)
     size = draw.group_sizes(n, CARDS)
     inc = np.repeat(np.arange(n), size)
     t0 = np.repeat(draw.times(n), size) + draw.rng.integers(0, RUN_S, inc.size)

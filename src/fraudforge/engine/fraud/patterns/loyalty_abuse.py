@@ -93,7 +93,8 @@ def schedule(draw: IncidentDraw, n: int) -> Parts:
     phones = -(-size // ACCOUNTS_PER_PHONE)
     first_phone = np.cumsum(phones) - phones
     dev = draw.devices(int(phones.sum()))[first_phone[inc] + slot // ACCOUNTS_PER_PHONE]
-    m = np.repeat(draw.rng.choice(pool, size=n), size)
+    # Offers worth farming are the big chains' (and their custom hides a ring's orders).
+    m = np.repeat(draw.busy(pool, n), size)
     return draw.parts(
         inc.size,
         scenario=inc,

@@ -105,17 +105,15 @@ def colluding_shops(draw: IncidentDraw, n: int) -> I64:
     how often customers buy that kind, and for a shop its city's residents), so the fake sales
     hide among a going business's real ones."""
     me, rng = draw.merchants, draw.rng
-    kind = np.minimum(me.category, mkt.N_MERCHANT_CATEGORIES - 1)
-    busy = me.custom_shares() * mkt.CAT_FREQUENCY[kind]
     ok = ~me.is_chain & np.isin(me.category, [mkt.CAT[c] for c in KINDS])
     web = np.flatnonzero(ok & me.is_online)
     if web.size == 0:
         web = np.flatnonzero(me.is_online) if me.is_online.any() else np.arange(me.n)
-    got = web[pick_weighted(rng, busy[web], n)]
+    got = draw.busy(web, n)
     shops = np.flatnonzero(ok & ~me.is_online)
     if shops.size:
         residents = np.bincount(draw.people.home_city, minlength=int(me.city.max()) + 1)
-        w = busy[shops] * residents[me.city[shops]]
+        w = draw.custom[shops] * residents[me.city[shops]]
         local = shops[pick_weighted(rng, w, n)] if w.sum() > 0 else got
         got = np.where(rng.random(n) < ONLINE_SHARE, got, local)
     return np.asarray(got, dtype=np.int64)
