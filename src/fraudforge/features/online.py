@@ -126,6 +126,13 @@ class _History:
 
 _NO_LABELS = np.empty(0, dtype=np.int64)
 """``known`` of an entity without labels (never written: a first label gives it its own)."""
+_FRESH = np.zeros(k.M_SIZE, dtype=np.int64)
+_FRESH[k.M_LAST] = k.NEVER
+"""``meta`` of an entity before its first transaction."""
+_SPARES = 64
+"""Most objects of entities compacted to their count kept for reuse, per table."""
+_SPARE_ROOM = 64
+"""Largest buffers (transactions) an object kept for reuse may have."""
 
 
 class _Entity:
@@ -136,12 +143,19 @@ class _Entity:
     __slots__ = ("amounts", "known", "meta", "window")
 
     def __init__(self, total: int = 0, room: int = 4) -> None:
-        self.meta = np.zeros(k.M_SIZE, dtype=np.int64)
-        self.meta[k.M_TOTAL] = total
-        self.meta[k.M_LAST] = k.NEVER
+        self.meta = np.empty(k.M_SIZE, dtype=np.int64)
         self.window = np.empty((2, room), dtype=np.int64)
         self.amounts = np.empty(room, dtype=np.float64)
+        self.reset(total)
+
+    def reset(self, total: int) -> _Entity:
+        """Make this an entity with ``total`` transactions so far, an empty window and no
+        labels, keeping its buffers (a compacted entity's object reused for a revived one
+        costs a third of a new one's allocations)."""
+        self.meta[:] = _FRESH
+        self.meta[k.M_TOTAL] = total
         self.known = _NO_LABELS
+        return self
 
     @classmethod
     def restored(
@@ -237,7 +251,7 @@ class _Entities:
     With a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it.
     ``wide``: a payee's window (7 days, distinct payers and amounts received), else 24 hours."""
 
-    __slots__ = ("active", "cap", "forgotten", "idle", "span", "wide")
+    __slots__ = ("active", "cap", "forgotten", "idle", "span", "spares", "wide")
 
     def __init__(self, *, wide: bool = False) -> None:
         self.active: OrderedDict[int, _Entity] = OrderedDict()
@@ -246,6 +260,7 @@ class _Entities:
         self.forgotten = 0
         self.wide = wide
         self.span = k.W7D if wide else k.W24H
+        self.spares: list[_Entity] = []
 
     def __len__(self) -> int:
         return len(self.active) + len(self.idle)
@@ -265,7 +280,13 @@ class _Entities:
             self.active.move_to_end(eid)
             return e
         held = self.idle.pop(eid, None)
-        e = self.active[eid] = held if isinstance(held, _Entity) else _Entity(held or 0)
+        if isinstance(held, _Entity):
+            e = held
+        elif self.spares:
+            e = self.spares.pop().reset(held or 0)
+        else:
+            e = _Entity(held or 0)
+        self.active[eid] = e
         self.limit()
         return e
 
@@ -291,19 +312,24 @@ class _Entities:
 
     def compact(self, now: int) -> None:
         """Compact the active entities last seen at or before ``now - span`` (in the order seen;
-        stops at the first one seen later)."""
-        active = self.active
+        stops at the first one seen later). The objects of those compacted to their count are
+        kept for reuse (``spares``), up to ``_SPARES`` with buffers of at most ``_SPARE_ROOM``."""
+        active, idle, spares = self.active, self.idle, self.spares
         horizon = now - self.span
-        while active:
-            eid, e = next(iter(active.items()))
-            if e.last > horizon:
+        gone = []
+        for eid, e in active.items():
+            if e.meta.item(k.M_LAST) > horizon:
                 break
-            del active[eid]
-            if e.meta[k.M_KNOWN]:
+            gone.append(eid)
+        for eid in gone:
+            e = active.pop(eid)
+            if e.meta.item(k.M_KNOWN):
                 e.forget_window()
-                self.idle[eid] = e
-            else:
-                self.idle[eid] = e.total
+                idle[eid] = e
+                continue
+            idle[eid] = e.meta.item(k.M_TOTAL)
+            if len(spares) < _SPARES and e.amounts.shape[0] <= _SPARE_ROOM:
+                spares.append(e)
 
     def limit(self) -> None:
         """Forget the oldest entities beyond ``cap``."""
