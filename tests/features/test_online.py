@@ -70,6 +70,29 @@ def test_a_transaction_reads_the_same_in_every_form(
         forms[0].process_row(missing)
 
 
+def test_a_refused_transaction_changes_nothing(
+    stream: tuple[list[dict[str, object]], OnlineFeatures],
+) -> None:
+    """A value outside the schema's vocabulary (a city, a UPI initiation) or a number that is
+    not one is refused before the customer, its merchant, payee or device change: the state
+    is the same array for array, and the row then goes through as it would have."""
+    rows, shared = stream
+    online = OnlineFeatures.from_customers(scan_customers(S).collect(), shared._outlier)
+    for row in rows[:300]:
+        online.process_row(row)
+    row = next(r for r in rows[300:] if r["device_id"] is not None)
+    before = online.to_state()
+    for bad in ({"city": "Atlantis"}, {"upi_initiation": "telepathy"}, {"lat": "north"}):
+        with pytest.raises((KeyError, ValueError)):
+            online.process_row({**row, **bad})
+        after = online.to_state()
+        assert after.keys() == before.keys()
+        for key in before:
+            np.testing.assert_array_equal(after[key], before[key], err_msg=f"{bad}: {key}")
+    fresh = OnlineFeatures.from_state(before)
+    np.testing.assert_array_equal(online.process_row(row), fresh.process_row(row))
+
+
 def test_label_counts_only_after_it_is_known() -> None:
     """A merchant's confirmed fraud raises its fraud rate only for transactions after
     label_known_at."""

@@ -584,6 +584,15 @@ class OnlineFeatures:
             h = self._history(cid)
         if t < h.last_t:  # the rule's own test first: the call costs 0.2 µs a transaction
             check_time_order(cid, t, h.last_t, transaction_id=txn_id)
+        # Every look-up and conversion that can refuse the transaction, before anything changes.
+        city, category = geo.CITY[city], mkt.CAT[category]
+        mode, channel, ttype = mkt.MODE[mode], mkt.CHANNEL[channel], mkt.TXN[ttype]
+        amount, lat, lon = float(amount), float(lat), float(lon)
+        initiation = _NAN if initiation is None else float(UPI[initiation])
+        address = _NAN if address is None else float(address)
+        binding = _NAN if binding is None else float(binding)
+        sim = _NAN if sim is None else float(sim)
+        remote = _NAN if remote is None else float(remote)
         # The merchant or P2P payee and the device, found (or revived) in Python; the kernel
         # computes their features and folds the transaction into them.
         if merchant_id is not None:
@@ -617,18 +626,13 @@ class OnlineFeatures:
         out = np.empty(_N_LAYOUT, dtype=np.float64)
         h.last_t = t
         h.n, at_n, on_n = ok.online_txn(
-            h.t, h.ints, h.floats, h.n, h.state, cid, t, float(amount), float(lat), float(lon),
-            h.home_lat, h.home_lon, party, geo.CITY[city], mkt.CAT[category], mkt.MODE[mode],
-            mkt.CHANNEL[channel], mkt.TXN[ttype], 1 if status == "declined" else 0,
-            0 if party in h.seen_party else 1,
+            h.t, h.ints, h.floats, h.n, h.state, cid, t, amount, lat, lon, h.home_lat,
+            h.home_lon, party, city, category, mode, channel, ttype,
+            1 if status == "declined" else 0, 0 if party in h.seen_party else 1,
             1 if device >= 0 and device not in h.seen_device else 0,
             kind, at.meta, at.window, at.amounts, at.known,
             device >= 0, on.meta, on.window, on.amounts, on.known,
-            _NAN if initiation is None else float(UPI[initiation]),
-            _NAN if address is None else float(address),
-            _NAN if binding is None else float(binding),
-            _NAN if sim is None else float(sim),
-            _NAN if remote is None else float(remote),
+            initiation, address, binding, sim, remote,
             _OUT_COLS, self._counts, self._outlier_arrays, self._scratch_f, self._scratch_i, out,
         )  # fmt: skip
         # A window that fills its buffers grows before the entity's next transaction.
