@@ -18,7 +18,7 @@ def test_every_kernel_uses_the_shared_stamp() -> None:
         k.entity_step,
         k.entity_label,
         layout.finish_rows,
-        online_kernel.online_step,
+        online_kernel.online_txn,
     )
     for dispatcher in kernels:
         locator = dispatcher._cache._impl.locator

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -43,6 +45,52 @@ def test_errors_name_the_problem(stream: tuple[list[dict[str, object]], OnlineFe
     )
     with pytest.raises(TimeOrderError, match=re.escape(said)):
         online.process(earlier)
+
+
+def test_a_transaction_reads_the_same_in_every_form(
+    stream: tuple[list[dict[str, object]], OnlineFeatures],
+) -> None:
+    """A row as a full mapping, as a mapping without its null optional keys and as an object
+    with the names as attributes (as the service's struct) gives the same values, state
+    after state; a required key missing is a KeyError naming it."""
+    rows, shared = stream
+    customers = scan_customers(S).collect()
+    forms = [OnlineFeatures.from_customers(customers, shared._outlier) for _ in range(3)]
+    for row in rows[:400]:
+        sparse = {k: v for k, v in row.items() if v is not None}
+        full, short, fields = (
+            online.process_row(txn)
+            for online, txn in zip(forms, (row, sparse, SimpleNamespace(**row)), strict=True)
+        )
+        np.testing.assert_array_equal(short, full)
+        np.testing.assert_array_equal(fields, full)
+    assert any(len(row) > len({k for k, v in row.items() if v is not None}) for row in rows[:400])
+    missing = {k: v for k, v in rows[400].items() if k != "city"}
+    with pytest.raises(KeyError, match="city"):
+        forms[0].process_row(missing)
+
+
+def test_a_refused_transaction_changes_nothing(
+    stream: tuple[list[dict[str, object]], OnlineFeatures],
+) -> None:
+    """A value outside the schema's vocabulary (a city, a UPI initiation) or a number that is
+    not one is refused before the customer, its merchant, payee or device change: the state
+    is the same array for array, and the row then goes through as it would have."""
+    rows, shared = stream
+    online = OnlineFeatures.from_customers(scan_customers(S).collect(), shared._outlier)
+    for row in rows[:300]:
+        online.process_row(row)
+    row = next(r for r in rows[300:] if r["device_id"] is not None)
+    before = online.to_state()
+    for bad in ({"city": "Atlantis"}, {"upi_initiation": "telepathy"}, {"lat": "north"}):
+        with pytest.raises((KeyError, ValueError)):
+            online.process_row({**row, **bad})
+        after = online.to_state()
+        assert after.keys() == before.keys()
+        for key in before:
+            np.testing.assert_array_equal(after[key], before[key], err_msg=f"{bad}: {key}")
+    fresh = OnlineFeatures.from_state(before)
+    np.testing.assert_array_equal(online.process_row(row), fresh.process_row(row))
 
 
 def test_label_counts_only_after_it_is_known() -> None:

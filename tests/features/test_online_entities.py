@@ -136,16 +136,23 @@ def _online(
     wide: bool,
     restore_at: int = -1,
 ) -> np.ndarray[Any, Any]:
-    """The same from an online table, row by row, each fraud labelled after its row; with
+    """The same from an online table, row by row, each fraud labelled after its row (the
+    entity's buffers grown when its window fills them, as ``OnlineFeatures`` does); with
     ``restore_at``, the entity is saved and restored from what a snapshot keeps before that
     row."""
-    table = _Entities(k.ENTITY_COLS, wide=wide)
+    table = _Entities(wide=wide)
     out = np.empty((len(t), k.N_ENTITY_OUT))
     for i in range(len(t)):
         if i == restore_at:
             e = table.active.pop(1)
             table.restore(1, _Entity.restored(e.total, e.recent(), e.known_fraud()))
-        table.step(1, t[i], customer[i], amount[i], out[i])
+        e = table.touch(1)
+        n = k.entity_step(
+            e.meta, e.window, e.amounts, e.known, t[i], customer[i], amount[i], wide, out[i],
+            k.ENTITY_COLS,
+        )  # fmt: skip
+        if n == e.amounts.shape[0]:
+            e.grow()
         if fraud[i] >= 0:
             table.labelled(1).label(fraud[i])
     return out
@@ -206,7 +213,7 @@ def test_entity_step_merchant_fraud_exact() -> None:
 
 def test_unlabel_takes_back_one_label() -> None:
     """``remove_label`` undoes one ``add_label``; one for a label never added changes nothing."""
-    table = _Entities(k.ENTITY_COLS)
+    table = _Entities()
     e = table.labelled(7)
     for when in (30, 10, 20, 20):
         e.label(when)

@@ -178,6 +178,28 @@ def test_batch_errors_name_the_item(url: str, deployment: Deployment) -> None:
     assert "fraudforge_scored_total 0" in served  # nothing of the refused batches was scored
 
 
+def test_time_order_of_one_transaction(deployment: Deployment, tmp_path: Path) -> None:
+    """A transaction earlier than its customer's last scored one answers 422 naming
+    ``timestamp`` with the rule's message and changes nothing: resent in order, both are
+    scored."""
+    app = create_app(settings_for(deployment, tmp_path / "s.npz"))
+    t = _txn(deployment)
+    first, *others = (x for x in deployment.rest if x["customer_id"] == t["customer_id"])
+    later = next(x for x in others if x["timestamp"] > first["timestamp"])
+    k = deployment.score_key
+    with live_server(app) as base:
+        assert post(base, "/v1/score", later, k).status_code == 200
+        r = post(base, "/v1/score", first, k)
+        assert (r.status_code, r.json()["field"]) == (422, "timestamp"), r.text
+        at = dt.datetime.fromisoformat(first["timestamp"]).replace(tzinfo=None)
+        assert r.json()["error"].startswith(
+            f"{at} is earlier than customer {t['customer_id']}'s last transaction ("
+        )
+        assert app.state.service.metrics.scored == 1
+        r = post(base, "/v1/score", {**first, "customer_id": 10**9}, k)
+        assert (r.status_code, r.json()["field"]) == (422, "customer_id"), r.text
+
+
 def _wait_ready(url: str) -> None:
     for _ in range(1200):
         if httpx.get(url + "/ready").status_code == 200:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from fraudforge.features import kernels as k
 from fraudforge.features import online_kernel as ok
 from fraudforge.features.batch import ENTITY_KINDS, EntityKind, payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
-from fraudforge.features.layout import COL, EXTERNAL_FEATURES, LAYOUT, SESSION_INPUTS
+from fraudforge.features.layout import COL, LAYOUT, SESSION_INPUTS
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.errors import ConfigError, DataError, NotFoundError
 
@@ -47,10 +48,7 @@ _COMPACT_EVERY_US = 60_000_000
 """Stream time between two compactions of idle merchants, devices and payees (any period is
 exact)."""
 _CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
-_N_ENTITY = len(EXTERNAL_FEATURES) - len(SESSION_INPUTS)
-"""Entity-side values first in the external row, then the raw session values."""
-_S_CODE, _S_ADDRESS, _S_BINDING, _S_SIM, _S_REMOTE = range(_N_ENTITY, len(EXTERNAL_FEATURES))
-"""Positions of the raw session values (``layout.SESSION_INPUTS`` order) in the external row."""
+_N_LAYOUT = len(LAYOUT)
 _NAN = float("nan")
 
 
@@ -128,6 +126,13 @@ class _History:
 
 _NO_LABELS = np.empty(0, dtype=np.int64)
 """``known`` of an entity without labels (never written: a first label gives it its own)."""
+_FRESH = np.zeros(k.M_SIZE, dtype=np.int64)
+_FRESH[k.M_LAST] = k.NEVER
+"""``meta`` of an entity before its first transaction."""
+_SPARES = 64
+"""Most objects of entities compacted to their count kept for reuse, per table."""
+_SPARE_ROOM = 64
+"""Largest buffers (transactions) an object kept for reuse may have."""
 
 
 class _Entity:
@@ -138,12 +143,19 @@ class _Entity:
     __slots__ = ("amounts", "known", "meta", "window")
 
     def __init__(self, total: int = 0, room: int = 4) -> None:
-        self.meta = np.zeros(k.M_SIZE, dtype=np.int64)
-        self.meta[k.M_TOTAL] = total
-        self.meta[k.M_LAST] = k.NEVER
+        self.meta = np.empty(k.M_SIZE, dtype=np.int64)
         self.window = np.empty((2, room), dtype=np.int64)
         self.amounts = np.empty(room, dtype=np.float64)
+        self.reset(total)
+
+    def reset(self, total: int) -> _Entity:
+        """Make this an entity with ``total`` transactions so far, an empty window and no
+        labels, keeping its buffers (a compacted entity's object reused for a revived one
+        costs a third of a new one's allocations)."""
+        self.meta[:] = _FRESH
+        self.meta[k.M_TOTAL] = total
         self.known = _NO_LABELS
+        return self
 
     @classmethod
     def restored(
@@ -237,19 +249,18 @@ class _Entities:
     ``idle`` ones (not seen for their window of stream time), compacted to their lifetime count
     (an int) or, when they hold fraud labels, kept whole with an empty window; oldest first.
     With a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it.
-    ``wide``: a payee's window (7 days, distinct payers and amounts received), else 24 hours;
-    ``cols`` says where ``step`` writes each ``kernels.E_*`` output in the row it is given."""
+    ``wide``: a payee's window (7 days, distinct payers and amounts received), else 24 hours."""
 
-    __slots__ = ("active", "cap", "cols", "forgotten", "idle", "span", "wide")
+    __slots__ = ("active", "cap", "forgotten", "idle", "span", "spares", "wide")
 
-    def __init__(self, cols: I64, *, wide: bool = False) -> None:
+    def __init__(self, *, wide: bool = False) -> None:
         self.active: OrderedDict[int, _Entity] = OrderedDict()
         self.idle: OrderedDict[int, int | _Entity] = OrderedDict()
         self.cap: int | None = None
         self.forgotten = 0
         self.wide = wide
         self.span = k.W7D if wide else k.W24H
-        self.cols = cols
+        self.spares: list[_Entity] = []
 
     def __len__(self) -> int:
         return len(self.active) + len(self.idle)
@@ -260,23 +271,24 @@ class _Entities:
             yield eid, (_Entity(held) if isinstance(held, int) else held)
         yield from self.active.items()
 
-    def step(self, eid: int, t: int, customer: int, amount: float, out: F64) -> None:
-        """A transaction at entity ``eid`` (created or revived, now the most recently seen):
-        its features into ``out`` (at ``cols``), then the transaction folded in
-        (``kernels.entity_step``)."""
+    def touch(self, eid: int) -> _Entity:
+        """The entity ``eid`` a transaction is at (created or revived), now the most recently
+        seen; the caller folds the transaction in (``online_kernel.online_txn``) and makes the
+        buffers grow when the window fills them (``_Entity.grow``)."""
         e = self.active.get(eid)
         if e is not None:
             self.active.move_to_end(eid)
+            return e
+        held = self.idle.pop(eid, None)
+        if isinstance(held, _Entity):
+            e = held
+        elif self.spares:
+            e = self.spares.pop().reset(held or 0)
         else:
-            held = self.idle.pop(eid, None)
-            e = self.active[eid] = _Entity(held or 0) if not isinstance(held, _Entity) else held
-            self.limit()
-        # The window must leave room for the next transaction: grow when it fills the buffers.
-        n = k.entity_step(
-            e.meta, e.window, e.amounts, e.known, t, customer, amount, self.wide, out, self.cols
-        )
-        if n == e.amounts.shape[0]:
-            e.grow()
+            e = _Entity(held or 0)
+        self.active[eid] = e
+        self.limit()
+        return e
 
     def labelled(self, eid: int) -> _Entity:
         """The entity to add a fraud label to, without changing its place in the order."""
@@ -300,19 +312,24 @@ class _Entities:
 
     def compact(self, now: int) -> None:
         """Compact the active entities last seen at or before ``now - span`` (in the order seen;
-        stops at the first one seen later)."""
-        active = self.active
+        stops at the first one seen later). The objects of those compacted to their count are
+        kept for reuse (``spares``), up to ``_SPARES`` with buffers of at most ``_SPARE_ROOM``."""
+        active, idle, spares = self.active, self.idle, self.spares
         horizon = now - self.span
-        while active:
-            eid, e = next(iter(active.items()))
-            if e.last > horizon:
+        gone = []
+        for eid, e in active.items():
+            if e.meta.item(k.M_LAST) > horizon:
                 break
-            del active[eid]
-            if e.meta[k.M_KNOWN]:
+            gone.append(eid)
+        for eid in gone:
+            e = active.pop(eid)
+            if e.meta.item(k.M_KNOWN):
                 e.forget_window()
-                self.idle[eid] = e
-            else:
-                self.idle[eid] = e.total
+                idle[eid] = e
+                continue
+            idle[eid] = e.meta.item(k.M_TOTAL)
+            if len(spares) < _SPARES and e.amounts.shape[0] <= _SPARE_ROOM:
+                spares.append(e)
 
     def limit(self) -> None:
         """Forget the oldest entities beyond ``cap``."""
@@ -336,15 +353,51 @@ class _Entities:
 
 
 def _entity_cols(kind: EntityKind) -> I64:
-    """Where ``kind``'s entity kernel outputs (``kernels.E_*`` order) go in the row of external
-    values (``layout.EXTERNAL_FEATURES``): at the features it yields, -1 for the others."""
+    """Where ``kind``'s entity kernel outputs (``kernels.E_*`` order) go in a feature row
+    (``layout.LAYOUT``): at the features it yields, -1 for the others."""
     cols = np.full(k.N_ENTITY_OUT, -1, dtype=np.int64)
     for feature, output in kind.features:
-        cols[output] = EXTERNAL_FEATURES.index(feature)
+        cols[output] = COL[feature]
     return cols
 
 
-_COLS = {kind.name: _entity_cols(kind) for kind in ENTITY_KINDS}
+_KINDS = ("merchant", "device", "payee")
+"""The entity tables of a state, in ``OnlineFeatures._tables`` order (``online_kernel.K_*``)."""
+_BY_NAME = {kind.name: kind for kind in ENTITY_KINDS}
+_OUT_COLS = np.stack([_entity_cols(_BY_NAME[name]) for name in _KINDS])
+"""``online_txn``'s ``cols``: each kind's entity outputs' places in the row."""
+_NO_ENTITY = _Entity()
+"""The arrays passed for a kind the transaction has none of (the kernel does not read them)."""
+_INPUTS = (
+    "timestamp",
+    "customer_id",
+    "merchant_id",
+    "counterparty",
+    "device_id",
+    "amount_inr",
+    "lat",
+    "lon",
+    "city",
+    "category",
+    "payment_mode",
+    "channel",
+    "txn_type",
+    "status",
+    *SESSION_INPUTS,
+    "transaction_id",
+)
+"""What ``process_row`` reads of a transaction, in the order it unpacks them."""
+_OPTIONAL = frozenset(
+    ("merchant_id", "counterparty", "device_id", "transaction_id", *SESSION_INPUTS)
+)
+_ITEMS = operator.itemgetter(*_INPUTS)
+_FIELDS = operator.attrgetter(*_INPUTS)
+
+
+def _inputs(txn: Mapping[str, Any]) -> tuple[Any, ...]:
+    """``_INPUTS`` of a mapping without some optional keys (None for those; a required one
+    missing raises its KeyError)."""
+    return tuple(txn.get(key) if key in _OPTIONAL else txn[key] for key in _INPUTS)
 
 
 class OnlineFeatures:
@@ -384,23 +437,18 @@ class OnlineFeatures:
         self._homes = homes
         self._outlier = outlier
         self._customers: dict[int, _History] = {}
-        self._merchants = _Entities(_COLS["merchant"])
-        self._devices = _Entities(_COLS["device"])
-        self._payees = _Entities(_COLS["payee"], wide=True)
+        self._merchants = _Entities()
+        self._devices = _Entities()
+        self._payees = _Entities(wide=True)
         self._now = -(2**62)
         """The newest timestamp processed: the stream time idle entities are compacted by."""
         self._next_compact = -(2**62)
-        self._scratch_city = np.zeros(k.N_CITY, dtype=np.int64)
-        self._scratch_cat = np.zeros(k.N_CAT, dtype=np.int64)
-        self._scratch_week = np.zeros(k.AGG_SIZE, dtype=np.int64)
+        self._counts = np.zeros(ok.N_COUNTS, dtype=np.int64)
         self._median, self._scale = outlier.arrays()
-        self._new_ints = np.zeros(ok.N_INT, dtype=np.int64)
+        self._outlier_arrays = np.stack([self._median, self._scale])
         self._scratch_f = np.empty(64, dtype=np.float64)
         self._scratch_i = np.empty(64, dtype=np.int64)
-        self._t1 = np.zeros(1, dtype=np.int64)
-        self._a1 = np.zeros(1, dtype=np.float64)
         self._payee_keys: dict[str, int] = {}
-        self._external = np.zeros(len(EXTERNAL_FEATURES), dtype=np.float64)
 
     @classmethod
     def from_customers(cls, customers: pl.DataFrame, outlier: OutlierModel) -> OnlineFeatures:
@@ -495,13 +543,15 @@ class OnlineFeatures:
         values = self.process_row(txn)[_CATALOG_COLS].tolist()
         return dict(zip(FEATURE_NAMES, values, strict=True))
 
-    def process_row(self, txn: Mapping[str, Any]) -> F64:
+    def process_row(self, txn: Mapping[str, Any] | Any) -> F64:
         """As ``process``, returning the feature row in ``layout.LAYOUT`` order.
 
         Parameters
         ----------
         txn
-            One transaction by column name, as ``process`` takes it.
+            One transaction by column name, as ``process`` takes it, or an object with those
+            names as attributes (every one, optional ones None), such as the service's
+            ``wire.Transaction``: read as it is, with no mapping built from it.
 
         Returns
         -------
@@ -513,84 +563,92 @@ class OnlineFeatures:
         ------
         KeyError, TimeOrderError
             As ``process``.
+        AttributeError
+            For an object without one of the names.
         """
-        t = to_micros(txn["timestamp"])
-        cid = int(txn["customer_id"])
-        h = self._history(cid)
+        if isinstance(txn, Mapping):
+            try:
+                values = _ITEMS(txn)
+            except KeyError:
+                values = _inputs(txn)
+        else:
+            values = _FIELDS(txn)
+        (
+            ts, cid, merchant_id, counterparty, device_id, amount, lat, lon, city, category,
+            mode, channel, ttype, status, initiation, address, binding, sim, remote, txn_id,
+        ) = values  # fmt: skip
+        t = ts if type(ts) is int else to_micros(ts)
+        cid = int(cid)
+        h = self._customers.get(cid)
+        if h is None:
+            h = self._history(cid)
         if t < h.last_t:  # the rule's own test first: the call costs 0.2 µs a transaction
-            check_time_order(cid, t, h.last_t, transaction_id=txn.get("transaction_id"))
-        merchant_id = txn.get("merchant_id")
+            check_time_order(cid, t, h.last_t, transaction_id=txn_id)
+        # Every look-up and conversion that can refuse the transaction, before anything changes.
+        city, category = geo.CITY[city], mkt.CAT[category]
+        mode, channel, ttype = mkt.MODE[mode], mkt.CHANNEL[channel], mkt.TXN[ttype]
+        amount, lat, lon = float(amount), float(lat), float(lon)
+        initiation = _NAN if initiation is None else float(UPI[initiation])
+        address = _NAN if address is None else float(address)
+        binding = _NAN if binding is None else float(binding)
+        sim = _NAN if sim is None else float(sim)
+        remote = _NAN if remote is None else float(remote)
+        # The merchant or P2P payee and the device, found (or revived) in Python; the kernel
+        # computes their features and folds the transaction into them.
         if merchant_id is not None:
             party = int(merchant_id)
+            kind = ok.K_MERCHANT
+            at = self._merchants.touch(party)
         else:
-            vpa = str(txn.get("counterparty") or "")
+            vpa = "" if counterparty is None else str(counterparty)
             party = self._payee_keys.get(vpa, -1)
             if party < 0:
                 if len(self._payee_keys) > 1_000_000:
                     self._payee_keys.clear()
                 party = self._payee_keys[vpa] = payee_key(vpa)
-        new = self._new_ints
-        new[ok.I_PARTY] = party
-        new[ok.I_CITY] = geo.CITY[txn["city"]]
-        new[ok.I_CAT] = mkt.CAT[txn["category"]]
-        new[ok.I_MODE] = mkt.MODE[txn["payment_mode"]]
-        new[ok.I_CHANNEL] = mkt.CHANNEL[txn["channel"]]
-        new[ok.I_TYPE] = mkt.TXN[txn["txn_type"]]
-        new[ok.I_DECLINED] = 1 if txn["status"] == "declined" else 0
-        new[ok.I_UNUSUAL] = 0
-        device = -1 if txn.get("device_id") is None else int(txn["device_id"])
-        amount = float(txn["amount_inr"])
-        # The entity-side features (ENTITY_FEATURES order, as batch.ENTITY_KINDS yields them),
-        # from the batch pass's own entity step, each entity then folding the transaction in;
-        # zeros for the kinds the transaction has none of; then the raw session values. Written
-        # item by item, inline: this is the service's hot path.
-        ext = self._external
-        if merchant_id is not None:
-            self._merchants.step(party, t, cid, amount, ext)
-            ext[5] = ext[6] = ext[7] = 0.0
-        else:
-            ext[0] = ext[1] = ext[2] = ext[3] = 0.0
-            if txn.get("counterparty") is not None:
-                self._payees.step(party, t, cid, amount, ext)
+            if counterparty is not None:
+                kind = ok.K_PAYEE
+                at = self._payees.touch(party)
             else:
-                ext[5] = ext[6] = ext[7] = 0.0
-        if device >= 0:
-            self._devices.step(device, t, cid, amount, ext)
+                kind = ok.NO_ENTITY
+                at = _NO_ENTITY
+        if device_id is None:
+            device = -1
+            on = _NO_ENTITY
         else:
-            ext[4] = 0.0
-        initiation = txn.get("upi_initiation")
-        ext[_S_CODE] = _NAN if initiation is None else UPI[initiation]
-        v = txn.get("payee_handle_age_days")
-        ext[_S_ADDRESS] = _NAN if v is None else v
-        v = txn.get("device_bound_days")
-        ext[_S_BINDING] = _NAN if v is None else v
-        v = txn.get("sim_changed_days")
-        ext[_S_SIM] = _NAN if v is None else v
-        v = txn.get("remote_access")
-        ext[_S_REMOTE] = _NAN if v is None else v
+            device = int(device_id)
+            on = self._devices.touch(device)
+        if h.n == h.t.shape[0]:
+            h.reserve()
+            if h.t.shape[0] > self._scratch_f.shape[0]:
+                self._scratch_f = np.empty(h.t.shape[0], dtype=np.float64)
+                self._scratch_i = np.empty(h.t.shape[0], dtype=np.int64)
+        out = np.empty(_N_LAYOUT, dtype=np.float64)
+        h.last_t = t
+        h.n, at_n, on_n = ok.online_txn(
+            h.t, h.ints, h.floats, h.n, h.state, cid, t, amount, lat, lon, h.home_lat,
+            h.home_lon, party, city, category, mode, channel, ttype,
+            1 if status == "declined" else 0, 0 if party in h.seen_party else 1,
+            1 if device >= 0 and device not in h.seen_device else 0,
+            kind, at.meta, at.window, at.amounts, at.known,
+            device >= 0, on.meta, on.window, on.amounts, on.known,
+            initiation, address, binding, sim, remote,
+            _OUT_COLS, self._counts, self._outlier_arrays, self._scratch_f, self._scratch_i, out,
+        )  # fmt: skip
+        # A window that fills its buffers grows before the entity's next transaction.
+        if at_n == at.amounts.shape[0]:
+            at.grow()
+        if on_n == on.amounts.shape[0]:
+            on.grow()
+        h.seen_party.add(party)
+        if device >= 0:
+            h.seen_device.add(device)
         if t > self._now:
             self._now = t
             if t >= self._next_compact:  # at most once a minute of stream time: cheap rows
                 self._next_compact = t + _COMPACT_EVERY_US
                 for table in self._tables():
                     table.compact(t)
-        out = np.empty(len(LAYOUT), dtype=np.float64)
-        if h.n == h.t.shape[0]:
-            h.reserve()
-            if h.t.shape[0] > self._scratch_f.shape[0]:
-                self._scratch_f = np.empty(h.t.shape[0], dtype=np.float64)
-                self._scratch_i = np.empty(h.t.shape[0], dtype=np.int64)
-        h.last_t = t
-        h.n = ok.online_step(
-            h.t, h.ints, h.floats, h.n, new, t, amount, float(txn["lat"]),
-            float(txn["lon"]), h.home_lat, h.home_lon, 0 if party in h.seen_party else 1,
-            1 if device >= 0 and device not in h.seen_device else 0, h.state,
-            self._scratch_city, self._scratch_cat, self._scratch_week, self._external,
-            self._median, self._scale, self._scratch_f, self._scratch_i, self._t1, self._a1, out,
-        )  # fmt: skip
-        h.seen_party.add(party)
-        if device >= 0:
-            h.seen_device.add(device)
         return out
 
     def _tables(self) -> tuple[_Entities, _Entities, _Entities]:
@@ -812,8 +870,6 @@ class OnlineFeatures:
         return self
 
 
-_KINDS = ("merchant", "device", "payee")
-"""The entity tables of a state, in ``OnlineFeatures._tables`` order."""
 UPI = mkt.UPI_INITIATION
 
 

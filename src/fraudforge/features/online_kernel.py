@@ -1,6 +1,9 @@
-"""The compiled step of ``OnlineFeatures``: one Numba call per transaction that expires the
-customer's old rows, appends the new one, runs the batch pass's per-row kernel on the retained
-history, finishes the row (time, outlier, interactions) and folds it into the running counts."""
+"""The compiled step of ``OnlineFeatures``: one Numba call per transaction (``online_txn``)
+that runs the batch pass's entity kernel on the transaction's merchant or payee and device,
+writes its session values, expires the customer's old rows, appends the new one, runs the batch
+pass's per-row kernel on the retained history, finishes the row (time, outlier, interactions)
+and folds it into the running counts. One call, because the call itself (the dispatcher's
+checks of each argument) cost more than the work of the three it replaced."""
 
 from __future__ import annotations
 
@@ -10,60 +13,75 @@ import numpy.typing as npt
 
 from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 from fraudforge.features.kernels import (
+    AGG_SIZE,
+    N_CAT,
+    N_CITY,
     RETAIN_US,
     W1H,
     W7D,
     W24H,
     W30D,
     customer_row,
+    entity_step,
     update_state,
     week_add,
     window_start,
 )
-from fraudforge.features.layout import EXTERNAL_COLS, finish_rows
+from fraudforge.features.layout import EXTERNAL_COLS, SESSION_INPUTS, finish_rows
 
 # Columns of a customer's retained integer and float rows.
 I_PARTY, I_CITY, I_CAT, I_MODE, I_CHANNEL, I_TYPE, I_DECLINED, I_UNUSUAL, I_NEW_PAYEE = range(9)
 N_INT = 9
 F_AMOUNT, F_LAT, F_LON = range(3)
 N_FLOAT = 3
+SESSION_COLS = EXTERNAL_COLS[EXTERNAL_COLS.shape[0] - len(SESSION_INPUTS) :].copy()
+"""Where the raw session values (``layout.SESSION_INPUTS`` order) go in a row."""
 
 
-@nb.njit(cache=True)
-def online_step(
+# Regions of the customer step's integer scratch (``online_txn``'s ``counts``).
+C_CITY = 0
+C_CAT = C_CITY + N_CITY
+C_WEEK = C_CAT + N_CAT
+N_COUNTS = C_WEEK + AGG_SIZE
+# Entity kinds, the rows of ``online_txn``'s ``cols`` (``OnlineFeatures``' table order).
+K_MERCHANT, K_DEVICE, K_PAYEE = range(3)
+NO_ENTITY = -1
+"""``online_txn``'s party kind of a payment with neither a merchant nor a payee."""
+
+
+@nb.njit(cache=True, inline="always")
+def _customer_step(
     t: npt.NDArray[np.int64],
     ints: npt.NDArray[np.int64],
     floats: npt.NDArray[np.float64],
     n: int,
-    new_ints: npt.NDArray[np.int64],
+    state: npt.NDArray[np.int64],
     t_new: int,
     amount: float,
     lat: float,
     lon: float,
     home_lat: float,
     home_lon: float,
+    party: int,
+    city: int,
+    category: int,
+    mode: int,
+    channel: int,
+    ttype: int,
+    declined: int,
     new_party: int,
     new_device: int,
-    state: npt.NDArray[np.int64],
-    city_counts: npt.NDArray[np.int64],
-    category_counts: npt.NDArray[np.int64],
-    week: npt.NDArray[np.int64],
-    external: npt.NDArray[np.float64],
-    median: npt.NDArray[np.float64],
-    scale: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.int64],
     sort_f: npt.NDArray[np.float64],
     sort_i: npt.NDArray[np.int64],
-    t1: npt.NDArray[np.int64],
-    a1: npt.NDArray[np.float64],
     out: npt.NDArray[np.float64],
 ) -> int:
-    """Process one transaction of a customer whose retained rows fill the first ``n`` columns of
-    ``ints`` (N_INT, capacity) and ``floats`` (N_FLOAT, capacity) (room for one more is the
-    caller's job). ``sort_f``/``sort_i`` (at least the capacity), the all-zero ``city_counts``,
-    ``category_counts`` and ``week`` (left as found) and the one-element ``t1``/``a1`` are
-    scratch space, so no call allocates. ``external`` holds the row's entity-side features and
-    raw session values (``layout.EXTERNAL_FEATURES``). Returns the new number of retained
-    rows."""
+    """The customer-side features of one transaction of a customer whose retained rows fill the
+    first ``n`` columns of ``ints`` (N_INT, capacity) and ``floats`` (N_FLOAT, capacity) (room
+    for one more is the caller's job): expire the rows no window reaches, append the new one,
+    run the batch pass's per-row kernel on the retained history into ``out``. ``sort_f`` /
+    ``sort_i`` (at least the capacity) and the all-zero ``counts`` (``N_COUNTS``, left as
+    found) are scratch space, so no call allocates. Returns the new number of retained rows."""
     # Drop rows no window can reach any more, keeping the previous row.
     if n > 0:
         keep = int(np.searchsorted(t[:n], t_new - RETAIN_US, side="right"))
@@ -76,7 +94,15 @@ def online_step(
             n = m
     i = n
     t[i] = t_new
-    ints[:, i] = new_ints
+    ints[I_PARTY, i] = party
+    ints[I_CITY, i] = city
+    ints[I_CAT, i] = category
+    ints[I_MODE, i] = mode
+    ints[I_CHANNEL, i] = channel
+    ints[I_TYPE, i] = ttype
+    ints[I_DECLINED, i] = declined
+    ints[I_UNUSUAL, i] = 0
+    ints[I_NEW_PAYEE, i] = 0
     floats[F_AMOUNT, i] = amount
     floats[F_LAT, i] = lat
     floats[F_LON, i] = lon
@@ -90,9 +116,12 @@ def online_step(
     sorted_amounts[:] = floats[F_AMOUNT, w30:i]
     sorted_amounts.sort()
     # The 7-day aggregates, rebuilt with the batch pass's own window step.
-    city, category, party = ints[I_CITY], ints[I_CAT], ints[I_PARTY]
+    city_counts = counts[C_CITY:C_CAT]
+    category_counts = counts[C_CAT:C_WEEK]
+    week = counts[C_WEEK:N_COUNTS]
+    cities, categories, parties = ints[I_CITY], ints[I_CAT], ints[I_PARTY]
     for j in range(w7, i):
-        week_add(j, w7, city, category, party, city_counts, category_counts, sort_i, week)
+        week_add(j, w7, cities, categories, parties, city_counts, category_counts, sort_i, week)
     ints[I_UNUSUAL, i] = customer_row(
         i, w1, w24, w7, w30, i > 0,
         t, floats[F_AMOUNT], ints[I_PARTY], ints[I_CITY], ints[I_CAT], ints[I_MODE],
@@ -101,16 +130,111 @@ def online_step(
         sorted_amounts, week, out,
     )  # fmt: skip
     for j in range(w7, i):
-        city_counts[city[j]] = 0
-        category_counts[category[j]] = 0
+        city_counts[cities[j]] = 0
+        category_counts[categories[j]] = 0
     week[:] = 0
-    for j in range(EXTERNAL_COLS.shape[0]):
-        out[EXTERNAL_COLS[j]] = external[j]
+    return n
+
+
+@nb.njit(cache=True, inline="always")
+def _zero_outputs(out: npt.NDArray[np.float64], cols: npt.NDArray[np.int64]) -> None:
+    """Zeros at an absent entity's features (``cols``, -1: not one of its features)."""
+    for j in range(cols.shape[0]):
+        if cols[j] >= 0:
+            out[cols[j]] = 0.0
+
+
+@nb.njit(cache=True)
+def online_txn(
+    t: npt.NDArray[np.int64],
+    ints: npt.NDArray[np.int64],
+    floats: npt.NDArray[np.float64],
+    n: int,
+    state: npt.NDArray[np.int64],
+    customer: int,
+    t_new: int,
+    amount: float,
+    lat: float,
+    lon: float,
+    home_lat: float,
+    home_lon: float,
+    party: int,
+    city: int,
+    category: int,
+    mode: int,
+    channel: int,
+    ttype: int,
+    declined: int,
+    new_party: int,
+    new_device: int,
+    party_kind: int,
+    party_meta: npt.NDArray[np.int64],
+    party_window: npt.NDArray[np.int64],
+    party_amounts: npt.NDArray[np.float64],
+    party_known: npt.NDArray[np.int64],
+    has_device: bool,
+    device_meta: npt.NDArray[np.int64],
+    device_window: npt.NDArray[np.int64],
+    device_amounts: npt.NDArray[np.float64],
+    device_known: npt.NDArray[np.int64],
+    initiation: float,
+    address_days: float,
+    binding_days: float,
+    sim_days: float,
+    remote: float,
+    cols: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+    outlier: npt.NDArray[np.float64],
+    sort_f: npt.NDArray[np.float64],
+    sort_i: npt.NDArray[np.int64],
+    out: npt.NDArray[np.float64],
+) -> tuple[int, int, int]:
+    """One transaction of the online features in one call: the entity features of its
+    merchant or P2P payee (``party_kind``: ``K_MERCHANT``, ``K_PAYEE`` or ``NO_ENTITY``) and of
+    its device (``has_device``) from their states (``kernels.entity_step``, each entity then
+    folding it in; zeros for the kinds it has none of), its raw session values (NaN: null),
+    then the customer's step (``online_step``'s work) and the finished row, all into ``out``
+    (``layout.LAYOUT`` order).
+
+    ``cols`` (3 x ``kernels.N_ENTITY_OUT``) says where each kind's entity outputs go in
+    ``out`` (-1: nowhere); ``counts`` (``N_COUNTS``, all zero, left so) and ``sort_f`` /
+    ``sort_i`` (at least the customer's capacity) are scratch space; ``outlier`` holds the
+    outlier model's medians and scales (2 rows). Room for one more row in the customer's
+    arrays is the caller's job. Returns the customer's new number of retained rows and the
+    party's and the device's window sizes (a size equal to its buffers' capacity: they must
+    grow before its next transaction)."""
+    party_n = device_n = 0
+    if party_kind == NO_ENTITY:
+        _zero_outputs(out, cols[K_MERCHANT])
+        _zero_outputs(out, cols[K_PAYEE])
+    else:
+        wide = party_kind == K_PAYEE
+        _zero_outputs(out, cols[K_MERCHANT if wide else K_PAYEE])
+        party_n = entity_step(
+            party_meta, party_window, party_amounts, party_known, t_new, customer, amount, wide,
+            out, cols[party_kind],
+        )  # fmt: skip
+    if has_device:
+        device_n = entity_step(
+            device_meta, device_window, device_amounts, device_known, t_new, customer, amount,
+            False, out, cols[K_DEVICE],
+        )  # fmt: skip
+    else:
+        _zero_outputs(out, cols[K_DEVICE])
+    out[SESSION_COLS[0]] = initiation
+    out[SESSION_COLS[1]] = address_days
+    out[SESSION_COLS[2]] = binding_days
+    out[SESSION_COLS[3]] = sim_days
+    out[SESSION_COLS[4]] = remote
+    n = _customer_step(
+        t, ints, floats, n, state, t_new, amount, lat, lon, home_lat, home_lon, party, city,
+        category, mode, channel, ttype, declined, new_party, new_device, counts, sort_f, sort_i,
+        out,
+    )  # fmt: skip
+    t1 = np.empty(1, dtype=np.int64)
+    a1 = np.empty(1, dtype=np.float64)
     t1[0] = t_new
     a1[0] = amount
-    finish_rows(out.reshape((1, out.shape[0])), t1, a1, median, scale)
-    update_state(
-        state, t_new, new_ints[I_CITY], new_ints[I_CAT], new_ints[I_MODE], new_ints[I_CHANNEL],
-        new_ints[I_TYPE],
-    )  # fmt: skip
-    return n
+    finish_rows(out.reshape((1, out.shape[0])), t1, a1, outlier[0], outlier[1])
+    update_state(state, t_new, city, category, mode, channel, ttype)
+    return n, party_n, device_n

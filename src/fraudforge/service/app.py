@@ -144,11 +144,18 @@ class Service:
         return scorer
 
     def check(
-        self, txn: Transaction, prefix: str = "", *, after: dt.datetime | None = None
+        self,
+        txn: Transaction,
+        prefix: str = "",
+        *,
+        after: dt.datetime | None = None,
+        state: bool = True,
     ) -> None:
         """The rules the schema cannot state: configured amount and time bounds, a known
         customer, and time order per customer (after the state's last transaction of the
-        customer and, in a batch, ``after`` its previous one in the batch)."""
+        customer and, in a batch, ``after`` its previous one in the batch). With ``state``
+        False the last two are left to the online features, which refuse the transaction
+        before changing anything (``score`` then asks this method for the answer)."""
         if txn.amount_inr > self.settings.max_amount_inr:
             raise InvalidFieldError(
                 f"amount_inr {txn.amount_inr} is above the maximum {self.settings.max_amount_inr}",
@@ -157,6 +164,8 @@ class Service:
         ts = txn.timestamp
         if ts > self.latest() or ts < EARLIEST:
             self.check_time(ts, field_path(prefix, "timestamp"))
+        if not state:
+            return
         online = self.state.online
         assert online is not None  # callers hold a scorer, so the state is loaded
         try:
@@ -295,8 +304,14 @@ async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
     if replayed is not None:
         svc.metrics.replayed += 1
         return _json(replayed, headers=_REPLAYED)
-    svc.check(txn)
-    result = scorer.score(txn)
+    svc.check(txn, state=False)
+    try:
+        result = scorer.score(txn)
+    except (KeyError, TimeOrderError):
+        # An unknown customer or a time before its last: the state is unchanged, and the
+        # check answers it naming the field, as it would have before scoring.
+        svc.check(txn)
+        raise
     payload = _ENCODER.encode(result)
     svc.ledger.add(txn.transaction_id, body, payload)
     svc.metrics.decided((result.decision,))

@@ -38,7 +38,6 @@ from fraudforge.wire import (
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-_as_fields = msgspec.structs.asdict
 
 
 def risk_score(probability: float) -> int:
@@ -169,7 +168,7 @@ class Scorer:
         )
 
     def _row(self, txn: Transaction) -> F64:
-        return self.online.process_row(_as_fields(txn))
+        return self.online.process_row(txn)
 
     def _explain(self, row: F64, n: int) -> list[Reason]:
         """The reasons of the ``n`` features in ``_top`` (found by ``CompiledTrees.explain``)."""
