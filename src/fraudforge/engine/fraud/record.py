@@ -146,8 +146,11 @@ class FraudPattern:
     """Who the other parties of a multi-party incident are (``None``: as ``susceptibility``);
     e.g. a mule's senders are scam victims, the mule a young account holder."""
     reuse: float = 1.0
-    """Mean incidents one account of the main party serves, over consecutive weeks (a mule
-    account takes several victims' money before it is closed)."""
+    """Mean incidents one account of the main party serves (a mule account takes several
+    victims' money before it is closed), ``reuse_gap_days`` apart."""
+    reuse_gap_days: float = 14.0
+    """About how far apart one account's incidents start (a mule account's rounds, a repeat
+    offender's next attempt), whatever the dataset's size."""
     reuse_most: int = 0
     """The most incidents one account of the main party serves (0: no limit): a mule account
     is frozen once victims' complaints reach its bank (``build.MULE_MOST_VICTIMS``)."""

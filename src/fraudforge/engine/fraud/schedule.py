@@ -32,6 +32,7 @@ from fraudforge.engine.volume import expected_fraud_rows, rows_per_customer
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
+DAY_S = 86_400
 SUB_COUNT = 0
 SUB_ACCOUNTS = 1
 SUB_INCIDENTS = 2
@@ -77,13 +78,16 @@ class IncidentDraw:
     def customers(self, n: int) -> I64:
         """``n`` main-party customers, one per incident in start-time order: this pattern's own
         accounts if it reserves them, else drawn by susceptibility among the accounts no
-        pattern reserves; with ``reuse`` above 1, runs of consecutive incidents share one
-        account (consecutive in start time: a few days apart at 300K rows, closer in larger
-        datasets, see docs/realism.md)."""
+        pattern reserves; with ``reuse`` above 1, runs of incidents share one account, about
+        ``reuse_gap_days`` apart (``spaced``)."""
         if self.pattern.reserves_accounts:
             return self.own[:n].copy()
         run = runs(self.rng, n, self.pattern.reuse, self.pattern.reuse_most)
-        return pick(self.rng, self._weights, int(run[-1]) + 1 if n else 0)[run]
+        account = pick(self.rng, self._weights, int(run[-1]) + 1 if n else 0)[run]
+        if self.pattern.reuse <= 1.0:
+            return account
+        stride = n * self.pattern.reuse_gap_days * DAY_S / max(self.span, DAY_S)
+        return account[spaced(run, stride)]
 
     def parties(self, n: int) -> I64:
         """``n`` other parties of multi-party incidents, by the pattern's ``parties``
@@ -270,6 +274,18 @@ def runs(rng: np.random.Generator, n: int, mean: float, most: int = 0) -> I64:
         first = np.flatnonzero(new)
         new |= (np.arange(n) - first[run]) % most == 0
     return np.asarray(np.cumsum(new) - 1, dtype=np.int64)
+
+
+def spaced(run: I64, stride: float) -> I64:
+    """The order that puts the members of each run (``runs``' numbers, consecutive) ``stride``
+    places apart among all items, keeping each run's first member where it was: item ``j`` of
+    the result is the one to take ``j``-th place. With items in time order and ``stride`` the
+    number of items in the wanted gap, a run's members land that gap apart, at any size."""
+    n = run.shape[0]
+    first = np.r_[0, np.flatnonzero(np.diff(run)) + 1]
+    pos = np.arange(n) - np.repeat(first, np.diff(np.r_[first, n]))
+    place = np.arange(n) - pos + pos * max(stride, 1.0)
+    return np.asarray(np.argsort(place, kind="stable"), dtype=np.int64)
 
 
 def one_part_each(draw: IncidentDraw, n: int) -> Parts:

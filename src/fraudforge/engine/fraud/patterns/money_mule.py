@@ -5,9 +5,8 @@ hours of the last credit (in daylight) the mule takes the money out again: 2-4 A
 the amounts ATMs pay out and within a debit card's daily cash limit, and one transfer of the rest
 onward to the next account in the chain. The account pays from money that has just come in, so its
 usual balance does not limit it; the bank's rules decline a few payments. One account serves
-two to three such rounds, three at most (consecutive ones of the pattern's incidents: days
-apart at 300K rows, closer in larger datasets), until victims' complaints get it frozen
-(see ``build.MULE_MOST_VICTIMS``). Sender parts and the cash-out part may sit in different
+two to three such rounds, three at most, about two weeks apart, until victims' complaints get
+it frozen (see ``build.MULE_MOST_VICTIMS``). Sender parts and the cash-out part may sit in different
 shards.
 Sources: RBI's caution on money mules
 as reported by OfficeNewz (2022,
