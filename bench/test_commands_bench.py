@@ -2,10 +2,9 @@
 1M rows and the imports a features process pays, each a fresh process (interpreter start,
 imports, loading the cached kernels, reading and writing included), beside the floor measured in
 the same run: a process writing 1M rows of 25 random columns to Parquet (``bench/floor.py``).
-Each command records its median's ratio to the floor's in ``extra_info`` (``x_floor``) and its
-peak RSS (``peak_rss_mib``: ``ru_maxrss`` from ``wait4``, that of its largest process, helpers
-it waited for included; the largest of its rounds), and ``make bench`` fails when a command's
-median regresses. Run with ``make bench``."""
+Each command records its median's ratio to the floor's in ``extra_info`` (``x_floor``) and,
+from one more untimed run, its peak RSS (``peak_rss_mib``, ``_peak_rss_mib``), and ``make
+bench`` fails when a command's median regresses. Run with ``make bench``."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +25,43 @@ ROUNDS = 1 if smoke() else 5
 WARMUP = 0 if smoke() else 1
 
 
-def _run(*args: str, peaks: list[int] | None = None) -> None:
-    """Run ``python args...`` as a process in this environment; fail with its stderr. With
-    ``peaks``, append the process's peak RSS (its ``ru_maxrss`` from ``wait4``: this process
-    and the helpers it waited for, not the largest of every child so far, as
-    ``RUSAGE_CHILDREN`` would give)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, *args], env=os.environ.copy(), stdout=out, stderr=err
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        assert proc.returncode == 0, err.read()[-3000:].decode(errors="replace")
-    if peaks is not None:
-        peaks.append(usage.ru_maxrss * 1024)  # kilobytes on Linux
+def _run(*args: str) -> None:
+    """Run ``python args...`` as a process in this environment; fail with its stderr."""
+    done = subprocess.run(
+        [sys.executable, *args], env=os.environ.copy(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
-def _fraudforge(*args: str, peaks: list[int] | None = None) -> None:
-    _run("-m", "fraudforge.cli", *args, peaks=peaks)
+def _fraudforge(*args: str) -> None:
+    _run("-m", "fraudforge.cli", *args)
+
+
+_PEAK = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execv(sys.argv[1], sys.argv[1:])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "print(usage.ru_maxrss)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+"""Run a command as a child and print its ``ru_maxrss`` (kilobytes). Linux counts in a child's
+peak the memory of the process it was forked from (the mapping it had until ``exec``), so the
+command is started from this small interpreter, not from pytest's (about 100 MiB)."""
+
+
+def _peak_rss_mib(*args: str) -> float:
+    """Peak RSS of ``python args...`` in MiB, from one more run, untimed: the largest process
+    of the command, helpers it waited for included."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, sys.executable, *args],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return round(int(done.stdout.split()[-1]) / 1024, 1)
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +80,12 @@ def floor(tmp_path_factory: pytest.TempPathFactory) -> list[float]:
     return []
 
 
-def _record(benchmark: Any, floor: list[float], peaks: list[int] | None = None) -> None:
-    """The command's median over the floor's, when both were measured, and the largest peak
-    RSS of its rounds."""
+def _record(benchmark: Any, floor: list[float], *args: str) -> None:
+    """The command's median over the floor's, when both were measured, and the peak RSS of
+    ``python args...`` (the command)."""
     median = median_s(benchmark)
     benchmark.extra_info["rows"] = ROWS
-    if peaks:
-        benchmark.extra_info["peak_rss_mib"] = round(max(peaks) / 2**20, 1)
+    benchmark.extra_info["peak_rss_mib"] = _peak_rss_mib(*args)
     if median is not None and floor:
         benchmark.extra_info["floor_s"] = round(statistics.median(floor), 4)
         benchmark.extra_info["x_floor"] = round(median / statistics.median(floor), 3)
@@ -79,35 +94,22 @@ def _record(benchmark: Any, floor: list[float], peaks: list[int] | None = None) 
 def test_floor_process(benchmark: Any, floor: list[float], tmp_path: Path) -> None:
     """Same-run floor: a process writing ``ROWS`` x 25 random columns to Parquet."""
     target = str(tmp_path / "floor.parquet")
-    peaks: list[int] = []
     benchmark.pedantic(
-        _run,
-        args=(str(BENCH / "floor.py"), target, str(ROWS)),
-        kwargs={"peaks": peaks},
-        rounds=ROUNDS,
-        iterations=1,
+        _run, args=(str(BENCH / "floor.py"), target, str(ROWS)), rounds=ROUNDS, iterations=1
     )
     median = median_s(benchmark)
     if median is not None:
         floor.append(median)
     benchmark.extra_info["rows"] = ROWS
-    benchmark.extra_info["peak_rss_mib"] = round(max(peaks) / 2**20, 1)
+    benchmark.extra_info["peak_rss_mib"] = _peak_rss_mib(str(BENCH / "floor.py"), target, str(ROWS))
 
 
 def test_generate_command(benchmark: Any, floor: list[float], tmp_path: Path) -> None:
     """``fraudforge generate --rows 1000000`` as a process (budget: within 2x the floor)."""
     out = str(tmp_path / "d")
     args = ("generate", "--rows", str(ROWS), "--seed", "1", "--out", out, "--overwrite", "--quiet")
-    peaks: list[int] = []
-    benchmark.pedantic(
-        _fraudforge,
-        args=args,
-        kwargs={"peaks": peaks},
-        rounds=ROUNDS,
-        iterations=1,
-        warmup_rounds=WARMUP,
-    )
-    _record(benchmark, floor, peaks)
+    benchmark.pedantic(_fraudforge, args=args, rounds=ROUNDS, iterations=1, warmup_rounds=WARMUP)
+    _record(benchmark, floor, "-m", "fraudforge.cli", *args)
 
 
 def test_features_command(
@@ -117,9 +119,8 @@ def test_features_command(
     floor)."""
     out = str(tmp_path / "f")
     args = ("features", "--in", str(dataset), "--out", out, "--overwrite", "--quiet")
-    peaks: list[int] = []
-    benchmark.pedantic(_fraudforge, args=args, kwargs={"peaks": peaks}, rounds=ROUNDS, iterations=1)
-    _record(benchmark, floor, peaks)
+    benchmark.pedantic(_fraudforge, args=args, rounds=ROUNDS, iterations=1)
+    _record(benchmark, floor, "-m", "fraudforge.cli", *args)
 
 
 @pytest.mark.parametrize(
@@ -129,8 +130,5 @@ def test_import_process(benchmark: Any, floor: list[float], module: str) -> None
     """``python -c "import MODULE"`` as a process: the package (budget: under 0.5 s), the
     pipeline a features process loads (Numba and the kernels' modules) and the HTTP client
     (budget: under 0.3 s; it needs only the wire types and httpx)."""
-    peaks: list[int] = []
-    benchmark.pedantic(
-        _run, args=("-c", f"import {module}"), kwargs={"peaks": peaks}, rounds=ROUNDS, iterations=1
-    )
-    _record(benchmark, floor, peaks)
+    benchmark.pedantic(_run, args=("-c", f"import {module}"), rounds=ROUNDS, iterations=1)
+    _record(benchmark, floor, "-c", f"import {module}")
