@@ -207,6 +207,14 @@ def test_file_batches_read_slices_in_feature_order(tmp_path: Path) -> None:
     assert keys2.equals(keys)
     assert rows2(lo, hi).equals(got)
     assert rows2(0, n).equals(rows(0, n))
+    for file, expected_order in ((path, None), (shuffled, order2)):  # read once, whole
+        keys3, rows3, order3 = file_batches(file, whole_rows=n)
+        assert keys3.equals(keys)
+        assert rows3(lo, hi).equals(got)
+        assert rows3(0, n).equals(rows(0, n))
+        assert (order3 is None) == (expected_order is None)
+        if expected_order is not None and order3 is not None:
+            assert (order3 == expected_order).all()
 
 
 def test_features_writer_writes_in_order_and_raises_a_failed_write(tmp_path: Path) -> None:

@@ -336,20 +336,23 @@ def entity_rows(
     wide: bool,
     by_time: I64 | None = None,
 ) -> tuple[I64, F64]:
-    """The rows that have an entity (entity >= 0), in (entity, timestamp, transaction_id)
-    order, and the entity kernel's outputs for them, (len(rows), ``kernels.N_ENTITY_OUT``):
+    """The rows that have an entity (entity >= 0), each entity's together in (timestamp,
+    transaction_id) order (entities in the order of their first row), and the entity kernel's
+    outputs for them, (len(rows), ``kernels.N_ENTITY_OUT``):
     ``entity_arrays`` without the zero rows, for a caller that keeps only rows with an entity
     (the entity phase's buckets, whose memory is then that of the rows it keeps)."""
     if not (entity >= 0).any():
         return np.zeros(0, dtype=np.int64), np.zeros((0, k.N_ENTITY_OUT))
     timed = time_order(t, transaction_id) if by_time is None else by_time
-    timed = timed[entity[timed] >= 0]
-    # A stable sort by entity keeps each entity's rows in (timestamp, transaction_id) order.
-    order = timed[np.argsort(entity[timed], kind="stable")]
+    # Grouping the time-ordered rows by entity keeps each entity's rows in (timestamp,
+    # transaction_id) order; the entities' own order does not change their values.
+    at, starts = k.group_rows(entity[timed])
+    order = timed[at]
+    del at
     values = np.empty((order.size, k.N_ENTITY_OUT))
     k.entity_pass(
-        _starts(entity[order]), t[order], customer[order], amount[order], is_fraud[order],
-        known_at[order], wide, values,
+        starts, t[order], customer[order], amount[order], is_fraud[order], known_at[order],
+        wide, values,
     )  # fmt: skip
     return order, values
 

@@ -579,6 +579,34 @@ def update_state(
         state[S_NIGHT] += 1
 
 
+EMPTY_KEY = np.int64(-(2**63))
+"""An empty slot of ``first_seen``'s table (no party or device id is this)."""
+_FIB = np.uint64(0x9E3779B97F4A7C15)
+
+
+@nb.njit(cache=True, inline="always")
+def first_seen(
+    table: npt.NDArray[np.int64], used: npt.NDArray[np.int64], n_used: int, key: int
+) -> int:
+    """Add ``key`` to the open-addressing set ``table`` (a power of two long, ``EMPTY_KEY``
+    where free, at most half full): returns ``n_used + 1`` when it was not there (its slot then
+    recorded in ``used[n_used]``, so the set is emptied by clearing only those), else
+    ``n_used``. A customer's parties and devices were Numba sets, built anew per customer and
+    hashed through the typed-container machinery; this is the same membership test on one
+    reused buffer."""
+    mask = table.shape[0] - 1
+    h = np.int64((np.uint64(key) * _FIB) >> np.uint64(32)) & mask
+    while True:
+        slot = table[h]
+        if slot == key:
+            return n_used
+        if slot == EMPTY_KEY:
+            table[h] = key
+            used[n_used] = h
+            return n_used + 1
+        h = (h + 1) & mask
+
+
 @nb.njit(cache=True, nogil=True)
 def customer_pass(
     starts: npt.NDArray[np.int64],
@@ -611,16 +639,26 @@ def customer_pass(
     city_counts = np.zeros(N_CITY, dtype=np.int64)
     category_counts = np.zeros(N_CAT, dtype=np.int64)
     week = np.zeros(AGG_SIZE, dtype=np.int64)
+    # The parties and devices a customer has used: open-addressing sets at most half full.
+    size = 1
+    while size < 2 * (longest + 1):
+        size *= 2
+    seen_party = np.full(size, EMPTY_KEY, dtype=np.int64)
+    seen_device = np.full(size, EMPTY_KEY, dtype=np.int64)
+    party_slots = np.empty(longest + 1, dtype=np.int64)
+    device_slots = np.empty(longest + 1, dtype=np.int64)
+    n_parties = n_devices = 0
     for c in range(starts.shape[0] - 1):
         lo, hi = starts[c], starts[c + 1]
         state[:] = 0
         city_counts[:] = 0
         category_counts[:] = 0
         week[:] = 0
-        # Sentinels type the sets: parties are never negative; device -1 means "no device",
-        # which is never new.
-        seen_party = {np.int64(-7)}
-        seen_device = {np.int64(-1)}
+        for q in range(n_parties):
+            seen_party[party_slots[q]] = EMPTY_KEY
+        for q in range(n_devices):
+            seen_device[device_slots[q]] = EMPTY_KEY
+        n_parties = n_devices = 0
         w1 = w24 = w7 = w30 = lo
         for i in range(lo, hi):
             ti = t[i]
@@ -637,8 +675,14 @@ def customer_pass(
             while t[w30] <= ti - W30D:
                 sorted_remove(sorted_amounts, i - w30, amount[w30])
                 w30 += 1
-            new_party = 0 if party[i] in seen_party else 1
-            new_device = 0 if device[i] in seen_device else 1
+            seen = first_seen(seen_party, party_slots, n_parties, party[i])
+            new_party = seen - n_parties
+            n_parties = seen
+            new_device = 0  # device -1 means "no device", which is never new
+            if device[i] >= 0:
+                seen = first_seen(seen_device, device_slots, n_devices, device[i])
+                new_device = seen - n_devices
+                n_devices = seen
             unusual[i] = customer_row(
                 i, w1, w24, w7, w30, i > lo,
                 t, amount, party, city, category, mode, channel, ttype, declined, lat, lon,
@@ -649,8 +693,6 @@ def customer_pass(
             week_add(
                 i, w7, city, category, party, city_counts, category_counts, sorted_parties, week
             )  # fmt: skip
-            seen_party.add(party[i])
-            seen_device.add(device[i])
             update_state(state, ti, city[i], category[i], mode[i], channel[i], ttype[i])
 
 
@@ -859,6 +901,53 @@ def entity_pass(
             meta, window, amounts, known, t[lo:hi], customer[lo:hi], amount[lo:hi],
             is_fraud[lo:hi], known_at[lo:hi], wide, out[lo:hi], ENTITY_COLS,
         )  # fmt: skip
+
+
+@nb.njit(cache=True, nogil=True)
+def group_rows(
+    keys: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The positions of ``keys`` that are not negative, grouped by key, each group in the
+    order of ``keys`` (groups in the order their keys first appear), and the groups' bounds
+    [0, ..., count]. One hash pass and a counting sort: O(n), where a stable sort by key costs
+    O(n log n) (the entity phase's grouping of time-ordered rows by entity)."""
+    n = keys.shape[0]
+    valid = 0
+    for i in range(n):
+        valid += keys[i] >= 0
+    size = 2
+    while size < 2 * valid:  # at most half full
+        size *= 2
+    mask = size - 1
+    table = np.full(size, EMPTY_KEY, dtype=np.int64)
+    group_of = np.empty(size, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)
+    counts = np.zeros(valid + 1, dtype=np.int64)
+    groups = 0
+    for i in range(n):
+        key = keys[i]
+        if key < 0:
+            codes[i] = -1
+            continue
+        h = np.int64((np.uint64(key) * _FIB) >> np.uint64(32)) & mask
+        while table[h] != key and table[h] != EMPTY_KEY:
+            h = (h + 1) & mask
+        if table[h] == EMPTY_KEY:
+            table[h] = key
+            group_of[h] = groups
+            groups += 1
+        code = group_of[h]
+        codes[i] = code
+        counts[code + 1] += 1
+    bounds = np.cumsum(counts[: groups + 1])
+    fill = bounds[:groups].copy()
+    positions = np.empty(bounds[groups], dtype=np.int64)
+    for i in range(n):
+        code = codes[i]
+        if code >= 0:
+            positions[fill[code]] = i
+            fill[code] += 1
+    return positions, bounds
 
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)

@@ -570,15 +570,16 @@ def write_feature_part(
     ``part-INDEX-BATCH.parquet`` per batch of whole customers).
 
     The file streams: its ordering columns are read first, to cut batches of whole customers
-    and align the entity results, then each batch's rows alone (``file_batches``); each batch's
-    kernel inputs and matrix are computed, then written by a background thread while the next
-    is computed (memory holds two batches, not the file); ``progress`` gets the file's rows
-    done after each batch. Without ``outlier`` the model is fitted on this file, exactly as on
-    its whole matrix. With ``writer`` (the caller's, shared across files) the last batch may
-    still be being written on return; without, every write is done."""
+    and align the entity results, then each batch's rows alone (``file_batches``; a file of
+    one batch is read once, whole); each batch's kernel inputs and matrix are computed, then
+    written by a background thread while the next is computed (memory holds two batches, not
+    the file); ``progress`` gets the file's rows done after each batch. Without ``outlier``
+    the model is fitted on this file, exactly as on its whole matrix. With ``writer`` (the
+    caller's, shared across files) the last batch may still be being written on return;
+    without, every write is done."""
     from fraudforge.features.batch import feature_matrix, prepare, to_frame
 
-    keys, rows, order = file_batches(path)
+    keys, rows, order = file_batches(path, whole_rows=batch_rows)
     n = keys.height
     if entity is None:
         entity = _entity_for(work / ".entity", index, n)
@@ -648,31 +649,46 @@ class FeaturesWriter:
 
 
 def file_batches(
-    path: Path,
+    path: Path, *, whole_rows: int = 0
 ) -> tuple[pl.DataFrame, Callable[[int, int], pl.DataFrame], I64 | None]:
     """A transactions file's ordering columns (``batch.FEATURE_ORDER``), rows in feature order;
     a reader of its rows [lo, hi) in that order, with the columns the features read; and the
     file row of each row in that order (None when they are the same).
 
     A generated file's rows are in feature order already (docs/schema.md): a batch is a slice
-    of the file, read from its own row groups, so the whole file is never in memory. A file in
-    another order is read whole and sorted once, as before batches streamed."""
+    of the file, read from its own row groups, so the whole file is never in memory. A file of
+    at most ``whole_rows`` rows (one batch's worth) is read once, whole, rather than its
+    ordering columns and then its rows. A file in another order is read whole and sorted once,
+    as before batches streamed."""
     from fraudforge.features.batch import FEATURE_INPUTS, FEATURE_ORDER, in_feature_order
 
     present = pl.read_parquet_schema(path)
     wanted = [c for c in dict.fromkeys((*FEATURE_INPUTS, *TRAINING_LABELS)) if c in present]
-    keys = pl.read_parquet(path, columns=list(FEATURE_ORDER))
+    whole: pl.DataFrame | None = None
+    if whole_rows > 0 and _parquet_rows(path) <= whole_rows:
+        whole = pl.read_parquet(path, columns=wanted)
+        keys = whole.select(FEATURE_ORDER)
+    else:
+        keys = pl.read_parquet(path, columns=list(FEATURE_ORDER))
     if in_feature_order(keys):
+        if whole is not None:
+            read = whole
+            return keys, lambda lo, hi: read.slice(lo, hi - lo), None
         scan = pl.scan_parquet(path).select(wanted)
         return keys, lambda lo, hi: scan.slice(lo, hi - lo).collect(), None
     whole = (
-        pl.read_parquet(path, columns=wanted)
+        (pl.read_parquet(path, columns=wanted) if whole is None else whole)
         .with_row_index("_file_row")
         .sort(*FEATURE_ORDER, maintain_order=True)
     )
     order = whole["_file_row"].to_numpy().astype(np.int64)
     whole = whole.drop("_file_row")
     return whole.select(FEATURE_ORDER), lambda lo, hi: whole.slice(lo, hi - lo), order
+
+
+def _parquet_rows(path: Path) -> int:
+    """A Parquet file's row count, from its footer."""
+    return int(pl.scan_parquet(path).select(pl.len()).collect().item())
 
 
 def finish_features(
