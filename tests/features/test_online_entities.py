@@ -5,6 +5,7 @@ hard cap holds the count of entities however many new ids arrive."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import numpy as np
@@ -16,8 +17,10 @@ from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.features import kernels as k
 from fraudforge.features.batch import compute_features
 from fraudforge.features.catalog import ENTITY_FEATURES
+from fraudforge.features.entity_store import EntityStore
 from fraudforge.features.layout import COL
-from fraudforge.features.online import OnlineFeatures, _Entities, _Entity
+from fraudforge.features.online import OnlineFeatures
+from fraudforge.features.online_kernel import K_DEVICE, K_MERCHANT, K_PAYEE
 
 STREAM = Scenario(customers=250, days=40, seed=5, fraud_rate=0.05, anomaly_rate=0.05)
 ENTITY = list(ENTITY_FEATURES)
@@ -136,25 +139,24 @@ def _online(
     wide: bool,
     restore_at: int = -1,
 ) -> np.ndarray[Any, Any]:
-    """The same from an online table, row by row, each fraud labelled after its row (the
-    entity's buffers grown when its window fills them, as ``OnlineFeatures`` does); with
-    ``restore_at``, the entity is saved and restored from what a snapshot keeps before that
-    row."""
-    table = _Entities(wide=wide)
+    """The same from the online entity store, row by row, each fraud labelled after its row
+    (the store making room as ``OnlineFeatures`` has it do); with ``restore_at``, the entity
+    is saved and loaded into a new store from what a snapshot keeps before that row."""
+    kind = K_PAYEE if wide else K_MERCHANT
+    store = EntityStore()
     out = np.empty((len(t), k.N_ENTITY_OUT))
     for i in range(len(t)):
         if i == restore_at:
-            e = table.active.pop(1)
-            table.restore(1, _Entity.restored(e.total, e.recent(), e.known_fraud()))
-        e = table.touch(1)
-        n = k.entity_step(
-            e.meta, e.window, e.amounts, e.known, t[i], customer[i], amount[i], wide, out[i],
+            saved = store.save(kind)
+            store = EntityStore()
+            store.load(kind, *saved)
+        meta, window, amounts, known = store.entity(store.touch(kind, 1))
+        k.entity_step(
+            meta, window, amounts, known, t[i], customer[i], amount[i], wide, out[i],
             k.ENTITY_COLS,
         )  # fmt: skip
-        if n == e.amounts.shape[0]:
-            e.grow()
         if fraud[i] >= 0:
-            table.labelled(1).label(fraud[i])
+            store.label(kind, 1, fraud[i])
     return out
 
 
@@ -211,13 +213,52 @@ def test_entity_step_merchant_fraud_exact() -> None:
     )
 
 
+def _labels(store: EntityStore, kind: int) -> list[list[int]]:
+    """Each held entity's label times of ``kind``, in the store's saving order."""
+    *_, k_off, known = store.save(kind)
+    return [known[a:b].tolist() for a, b in itertools.pairwise(k_off.tolist())]
+
+
 def test_unlabel_takes_back_one_label() -> None:
     """``remove_label`` undoes one ``add_label``; one for a label never added changes nothing."""
-    table = _Entities()
-    e = table.labelled(7)
+    store = EntityStore()
     for when in (30, 10, 20, 20):
-        e.label(when)
-    assert e.known_fraud() == [10, 20, 20, 30]
-    e.unlabel(20)
-    e.unlabel(25)
-    assert e.known_fraud() == [10, 20, 30]
+        store.label(K_MERCHANT, 7, when)
+    assert _labels(store, K_MERCHANT) == [[10, 20, 20, 30]]
+    store.unlabel(K_MERCHANT, 7, 20)
+    store.unlabel(K_MERCHANT, 7, 25)
+    store.unlabel(K_MERCHANT, 8, 10)
+    assert _labels(store, K_MERCHANT) == [[10, 20, 30]]
+    assert store.counts(K_MERCHANT) == (0, 1, 0)
+
+
+def test_store_grows_and_keeps_every_entity() -> None:
+    """Far more entities, window cells and labels than the store starts with: it grows (rows,
+    index, pools compacted and doubled) and every entity keeps its own window, count and
+    labels; each kind's entities are apart from the others' of the same id."""
+    store = EntityStore()
+    ids = list(range(-300, 900, 3))
+    for rep in range(6):
+        for kind in (K_MERCHANT, K_DEVICE):
+            for eid in ids:
+                meta, window, amounts, known = store.entity(store.touch(kind, eid))
+                out = np.empty(k.N_ENTITY_OUT)
+                k.entity_step(
+                    meta, window, amounts, known, T0 + rep * H, eid + 300 + kind, float(rep),
+                    False, out, k.ENTITY_COLS,
+                )  # fmt: skip
+                assert out[k.E_COUNT_24H] == rep
+                if eid % 2 == 0:
+                    store.label(kind, eid, T0 + rep)
+    for kind in (K_MERCHANT, K_DEVICE):
+        got_ids, totals, w_off, times, custs, amounts, _, _ = store.save(kind)
+        assert got_ids.tolist() == ids
+        assert (totals == 6).all()
+        assert np.diff(w_off).tolist() == [6] * len(ids)
+        assert times.tolist() == [T0 + rep * H for rep in range(6)] * len(ids)
+        assert custs.tolist() == [eid + 300 + kind for eid in ids for _ in range(6)]
+        assert amounts.tolist() == [float(rep) for rep in range(6)] * len(ids)
+        want = [[T0 + rep for rep in range(6)] if eid % 2 == 0 else [] for eid in ids]
+        assert _labels(store, kind) == want
+        assert store.counts(kind) == (len(ids), 0, 0)
+    assert store.counts(K_PAYEE) == (0, 0, 0)

@@ -1,7 +1,8 @@
 """Fresh Numba caches for the feature kernels.
 
 Numba's on-disk cache (``cache=True``) checks only the source file of the function it compiled,
-but the kernels inline and call each other across ``kernels``, ``layout`` and ``online_kernel``:
+but the kernels inline and call each other across ``kernels``, ``layout``, ``entity_store`` and
+``online_kernel``:
 after an edit or upgrade of one file, a caller compiled from another would be loaded stale. The
 locators here stamp every kernel of those modules with all three files' contents, so a change to
 any of them recompiles all. Import this module before defining a kernel.
@@ -20,7 +21,7 @@ from numba.core.caching import CacheImpl, InTreeCacheLocator, UserProvidedCacheL
 
 KERNEL_FILES: tuple[Path, ...] = tuple(
     (Path(__file__).parent / name).resolve()
-    for name in ("kernels.py", "layout.py", "online_kernel.py")
+    for name in ("kernels.py", "layout.py", "entity_store.py", "online_kernel.py")
 )
 
 

@@ -3,8 +3,10 @@ per-merchant, per-device and per-payee state kept in memory.
 
 The customer-side values come from the batch pass's own per-row kernel (``kernels.customer_row``)
 run on the customer's retained history, and the merchant, device and payee values from the batch
-pass's own entity kernel (``kernels.entity_steps``) run on each entity's state in NumPy buffers,
-so replaying a stream reproduces the batch values.
+pass's own entity kernel (``kernels.entity_steps``) run on each entity's state in the entity
+store's NumPy arrays (``entity_store``), so replaying a stream reproduces the batch values. One
+Numba call per transaction (``online_kernel.online_txn``) finds its entities, computes every
+value and folds the transaction in.
 
 Merchants, devices and P2P payees are bounded two ways. One not seen for its window (24 hours
 of stream time, the newest timestamp processed; 7 days for a payee) is compacted: its window is
@@ -21,8 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +33,12 @@ import polars as pl
 
 from fraudforge.engine import geo
 from fraudforge.engine import market as mkt
+from fraudforge.features import entity_store as es
 from fraudforge.features import kernels as k
 from fraudforge.features import online_kernel as ok
 from fraudforge.features.batch import ENTITY_KINDS, EntityKind, payee_key
 from fraudforge.features.catalog import FEATURE_NAMES
+from fraudforge.features.entity_store import EntityStore
 from fraudforge.features.layout import COL, LAYOUT, SESSION_INPUTS
 from fraudforge.features.outlier import OutlierModel
 from fraudforge.foundation.errors import ConfigError, DataError, NotFoundError
@@ -44,9 +47,6 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
-_COMPACT_EVERY_US = 60_000_000
-"""Stream time between two compactions of idle merchants, devices and payees (any period is
-exact)."""
 _CATALOG_COLS = np.array([COL[name] for name in FEATURE_NAMES], dtype=np.int64)
 _N_LAYOUT = len(LAYOUT)
 _NAN = float("nan")
@@ -124,234 +124,6 @@ class _History:
             self.ints, self.floats = ints, floats
 
 
-_NO_LABELS = np.empty(0, dtype=np.int64)
-"""``known`` of an entity without labels (never written: a first label gives it its own)."""
-_FRESH = np.zeros(k.M_SIZE, dtype=np.int64)
-_FRESH[k.M_LAST] = k.NEVER
-"""``meta`` of an entity before its first transaction."""
-_SPARES = 64
-"""Most objects of entities compacted to their count kept for reuse, per table."""
-_SPARE_ROOM = 64
-"""Largest buffers (transactions) an object kept for reuse may have."""
-
-
-class _Entity:
-    """A merchant's, device's or payee's state in the NumPy arrays ``kernels.entity_steps``
-    reads and updates (``kernels.M_*``): its transactions in its window (time, customer,
-    amount), total count, confirmed-fraud times and latest transaction time."""
-
-    __slots__ = ("amounts", "known", "meta", "window")
-
-    def __init__(self, total: int = 0, room: int = 4) -> None:
-        self.meta = np.empty(k.M_SIZE, dtype=np.int64)
-        self.window = np.empty((2, room), dtype=np.int64)
-        self.amounts = np.empty(room, dtype=np.float64)
-        self.reset(total)
-
-    def reset(self, total: int) -> _Entity:
-        """Make this an entity with ``total`` transactions so far, an empty window and no
-        labels, keeping its buffers (a compacted entity's object reused for a revived one
-        costs a third of a new one's allocations)."""
-        self.meta[:] = _FRESH
-        self.meta[k.M_TOTAL] = total
-        self.known = _NO_LABELS
-        return self
-
-    @classmethod
-    def restored(
-        cls,
-        total: int,
-        recent: tuple[list[int], list[int], list[float]],
-        known: list[int],
-    ) -> _Entity:
-        """An entity from what ``recent`` and ``known_fraud`` gave for it: its ``total``, its
-        window's (times, customers, amounts) oldest first, and its confirmed-fraud times."""
-        times, customers, amounts = recent
-        n = len(times)
-        e = cls(total, room=max(4, 2 * n))
-        e.window[0, :n] = times
-        # Each customer as itself at its latest transaction, as -1 - customer before it.
-        later: set[int] = set()
-        for j in range(n - 1, -1, -1):
-            c = customers[j]
-            e.window[1, j] = -1 - c if c in later else c
-            later.add(c)
-        e.amounts[:n] = amounts
-        e.meta[k.M_N] = n
-        e.meta[k.M_DISTINCT] = len(later)
-        if n:
-            e.meta[k.M_LAST] = times[-1]
-        if known:
-            e.known = np.array(known, dtype=np.int64)
-            e.meta[k.M_KNOWN] = len(known)
-        return e
-
-    @property
-    def total(self) -> int:
-        """Transactions at the entity so far."""
-        return int(self.meta[k.M_TOTAL])
-
-    @property
-    def last(self) -> int:
-        """Time of its latest transaction (``kernels.NEVER`` before the first)."""
-        return int(self.meta[k.M_LAST])
-
-    def known_fraud(self) -> list[int]:
-        """The label_known_at of its confirmed frauds, ascending."""
-        known: list[int] = self.known[: self.meta[k.M_KNOWN]].tolist()
-        return known
-
-    def recent(self) -> tuple[list[int], list[int], list[float]]:
-        """The (times, customers, amounts) of its transactions in its window, oldest first."""
-        lo = int(self.meta[k.M_HEAD])
-        hi = lo + int(self.meta[k.M_N])
-        customers = self.window[1, lo:hi]
-        return (
-            self.window[0, lo:hi].tolist(),
-            np.where(customers >= 0, customers, -1 - customers).tolist(),
-            self.amounts[lo:hi].tolist(),
-        )
-
-    def grow(self) -> None:
-        """Double the buffers' capacity (the window fills them), the window at their start."""
-        lo = int(self.meta[k.M_HEAD])
-        n = int(self.meta[k.M_N])
-        window = np.empty((2, 2 * n), dtype=np.int64)
-        window[:, :n] = self.window[:, lo : lo + n]
-        amounts = np.empty(2 * n, dtype=np.float64)
-        amounts[:n] = self.amounts[lo : lo + n]
-        self.window, self.amounts = window, amounts
-        self.meta[k.M_HEAD] = 0
-
-    def label(self, when: int) -> None:
-        """A confirmed fraud at the entity, counting from ``when``."""
-        n = int(self.meta[k.M_KNOWN])
-        if n == self.known.shape[0]:
-            known = np.empty(max(4, 2 * n), dtype=np.int64)
-            known[:n] = self.known[:n]
-            self.known = known
-        k.entity_label(self.meta, self.known, when)
-
-    def unlabel(self, when: int) -> None:
-        """Take back one confirmed fraud counting from ``when`` (none if there is none)."""
-        k.entity_unlabel(self.meta, self.known, when)
-
-    def forget_window(self) -> None:
-        """Empty the window (its transactions are all out of it), keeping the count and
-        labels, and give back its buffers' memory."""
-        self.meta[k.M_HEAD] = self.meta[k.M_N] = self.meta[k.M_DISTINCT] = 0
-        self.window = np.empty((2, 4), dtype=np.int64)
-        self.amounts = np.empty(4, dtype=np.float64)
-
-
-class _Entities:
-    """Merchants, devices or payees by id: the ``active`` ones in the order last seen, then the
-    ``idle`` ones (not seen for their window of stream time), compacted to their lifetime count
-    (an int) or, when they hold fraud labels, kept whole with an empty window; oldest first.
-    With a ``cap``, the first idle ones (then the first active ones) are forgotten beyond it.
-    ``wide``: a payee's window (7 days, distinct payers and amounts received), else 24 hours."""
-
-    __slots__ = ("active", "cap", "forgotten", "idle", "span", "spares", "wide")
-
-    def __init__(self, *, wide: bool = False) -> None:
-        self.active: OrderedDict[int, _Entity] = OrderedDict()
-        self.idle: OrderedDict[int, int | _Entity] = OrderedDict()
-        self.cap: int | None = None
-        self.forgotten = 0
-        self.wide = wide
-        self.span = k.W7D if wide else k.W24H
-        self.spares: list[_Entity] = []
-
-    def __len__(self) -> int:
-        return len(self.active) + len(self.idle)
-
-    def items(self) -> Iterator[tuple[int, _Entity]]:
-        """Every entity, idle ones first (a compacted one as an entity with an empty window)."""
-        for eid, held in self.idle.items():
-            yield eid, (_Entity(held) if isinstance(held, int) else held)
-        yield from self.active.items()
-
-    def touch(self, eid: int) -> _Entity:
-        """The entity ``eid`` a transaction is at (created or revived), now the most recently
-        seen; the caller folds the transaction in (``online_kernel.online_txn``) and makes the
-        buffers grow when the window fills them (``_Entity.grow``)."""
-        e = self.active.get(eid)
-        if e is not None:
-            self.active.move_to_end(eid)
-            return e
-        held = self.idle.pop(eid, None)
-        if isinstance(held, _Entity):
-            e = held
-        elif self.spares:
-            e = self.spares.pop().reset(held or 0)
-        else:
-            e = _Entity(held or 0)
-        self.active[eid] = e
-        self.limit()
-        return e
-
-    def labelled(self, eid: int) -> _Entity:
-        """The entity to add a fraud label to, without changing its place in the order."""
-        e = self.active.get(eid)
-        if e is not None:
-            return e
-        held = self.idle.get(eid)
-        if isinstance(held, _Entity):
-            return held
-        e = self.idle[eid] = _Entity(held or 0)
-        if held is None:
-            self.limit()
-        return e
-
-    def held(self, eid: int) -> _Entity | None:
-        """The entity ``eid`` when it holds labels or a window (None when compacted to its count
-        or unknown)."""
-        e = self.active.get(eid)
-        held = self.idle.get(eid) if e is None else e
-        return held if isinstance(held, _Entity) else None
-
-    def compact(self, now: int) -> None:
-        """Compact the active entities last seen at or before ``now - span`` (in the order seen;
-        stops at the first one seen later). The objects of those compacted to their count are
-        kept for reuse (``spares``), up to ``_SPARES`` with buffers of at most ``_SPARE_ROOM``."""
-        active, idle, spares = self.active, self.idle, self.spares
-        horizon = now - self.span
-        gone = []
-        for eid, e in active.items():
-            if e.meta.item(k.M_LAST) > horizon:
-                break
-            gone.append(eid)
-        for eid in gone:
-            e = active.pop(eid)
-            if e.meta.item(k.M_KNOWN):
-                e.forget_window()
-                idle[eid] = e
-                continue
-            idle[eid] = e.meta.item(k.M_TOTAL)
-            if len(spares) < _SPARES and e.amounts.shape[0] <= _SPARE_ROOM:
-                spares.append(e)
-
-    def limit(self) -> None:
-        """Forget the oldest entities beyond ``cap``."""
-        if self.cap is None:
-            return
-        while len(self) > self.cap:
-            if self.idle:
-                self.idle.popitem(last=False)
-            else:
-                self.active.popitem(last=False)
-            self.forgotten += 1
-
-    def restore(self, eid: int, e: _Entity) -> None:
-        """Put a saved entity back (in saving order)."""
-        if e.meta[k.M_N]:
-            self.active[eid] = e
-        elif e.meta[k.M_KNOWN]:
-            self.idle[eid] = e
-        else:
-            self.idle[eid] = e.total
-
-
 def _entity_cols(kind: EntityKind) -> I64:
     """Where ``kind``'s entity kernel outputs (``kernels.E_*`` order) go in a feature row
     (``layout.LAYOUT``): at the features it yields, -1 for the others."""
@@ -362,12 +134,10 @@ def _entity_cols(kind: EntityKind) -> I64:
 
 
 _KINDS = ("merchant", "device", "payee")
-"""The entity tables of a state, in ``OnlineFeatures._tables`` order (``online_kernel.K_*``)."""
+"""The entity kinds of a state, in the store's order (``online_kernel.K_*``)."""
 _BY_NAME = {kind.name: kind for kind in ENTITY_KINDS}
 _OUT_COLS = np.stack([_entity_cols(_BY_NAME[name]) for name in _KINDS])
 """``online_txn``'s ``cols``: each kind's entity outputs' places in the row."""
-_NO_ENTITY = _Entity()
-"""The arrays passed for a kind the transaction has none of (the kernel does not read them)."""
 _INPUTS = (
     "timestamp",
     "customer_id",
@@ -437,12 +207,11 @@ class OnlineFeatures:
         self._homes = homes
         self._outlier = outlier
         self._customers: dict[int, _History] = {}
-        self._merchants = _Entities()
-        self._devices = _Entities()
-        self._payees = _Entities(wide=True)
-        self._now = -(2**62)
-        """The newest timestamp processed: the stream time idle entities are compacted by."""
-        self._next_compact = -(2**62)
+        self._entities = EntityStore()
+        """The merchants, devices and payees (``_KINDS`` order), with the newest timestamp
+        processed: the stream time idle entities are compacted by."""
+        self._arrays = self._entities.arrays()
+        """The store's arrays as ``online_txn`` takes them (new ones after it grows)."""
         self._counts = np.zeros(ok.N_COUNTS, dtype=np.int64)
         self._median, self._scale = outlier.arrays()
         self._outlier_arrays = np.stack([self._median, self._scale])
@@ -593,12 +362,11 @@ class OnlineFeatures:
         binding = _NAN if binding is None else float(binding)
         sim = _NAN if sim is None else float(sim)
         remote = _NAN if remote is None else float(remote)
-        # The merchant or P2P payee and the device, found (or revived) in Python; the kernel
-        # computes their features and folds the transaction into them.
+        # The merchant or P2P payee and the device: the kernel finds (or makes) them in the
+        # store, computes their features and folds the transaction into them.
         if merchant_id is not None:
             party = int(merchant_id)
             kind = ok.K_MERCHANT
-            at = self._merchants.touch(party)
         else:
             vpa = "" if counterparty is None else str(counterparty)
             party = self._payee_keys.get(vpa, -1)
@@ -606,18 +374,8 @@ class OnlineFeatures:
                 if len(self._payee_keys) > 1_000_000:
                     self._payee_keys.clear()
                 party = self._payee_keys[vpa] = payee_key(vpa)
-            if counterparty is not None:
-                kind = ok.K_PAYEE
-                at = self._payees.touch(party)
-            else:
-                kind = ok.NO_ENTITY
-                at = _NO_ENTITY
-        if device_id is None:
-            device = -1
-            on = _NO_ENTITY
-        else:
-            device = int(device_id)
-            on = self._devices.touch(device)
+            kind = ok.NO_ENTITY if counterparty is None else ok.K_PAYEE
+        device = -1 if device_id is None else int(device_id)
         if h.n == h.t.shape[0]:
             h.reserve()
             if h.t.shape[0] > self._scratch_f.shape[0]:
@@ -625,35 +383,29 @@ class OnlineFeatures:
                 self._scratch_i = np.empty(h.t.shape[0], dtype=np.int64)
         out = np.empty(_N_LAYOUT, dtype=np.float64)
         h.last_t = t
-        h.n, at_n, on_n = ok.online_txn(
-            h.t, h.ints, h.floats, h.n, h.state, cid, t, amount, lat, lon, h.home_lat,
-            h.home_lon, party, city, category, mode, channel, ttype,
-            1 if status == "declined" else 0, 0 if party in h.seen_party else 1,
-            1 if device >= 0 and device not in h.seen_device else 0,
-            kind, at.meta, at.window, at.amounts, at.known,
-            device >= 0, on.meta, on.window, on.amounts, on.known,
-            initiation, address, binding, sim, remote,
-            _OUT_COLS, self._counts, self._outlier_arrays, self._scratch_f, self._scratch_i, out,
-        )  # fmt: skip
-        # A window that fills its buffers grows before the entity's next transaction.
-        if at_n == at.amounts.shape[0]:
-            at.grow()
-        if on_n == on.amounts.shape[0]:
-            on.grow()
+        while True:
+            n = ok.online_txn(
+                h.t, h.ints, h.floats, h.n, h.state, cid, t, amount, lat, lon, h.home_lat,
+                h.home_lon, party, city, category, mode, channel, ttype,
+                1 if status == "declined" else 0, 0 if party in h.seen_party else 1,
+                1 if device >= 0 and device not in h.seen_device else 0,
+                kind, device, device_id is not None, initiation, address, binding, sim, remote,
+                *self._arrays, _OUT_COLS, self._counts, self._outlier_arrays, self._scratch_f,
+                self._scratch_i, out,
+            )  # fmt: skip
+            if n >= 0:
+                break
+            self._grow()
+        h.n = n
         h.seen_party.add(party)
         if device >= 0:
             h.seen_device.add(device)
-        if t > self._now:
-            self._now = t
-            if t >= self._next_compact:  # at most once a minute of stream time: cheap rows
-                self._next_compact = t + _COMPACT_EVERY_US
-                for table in self._tables():
-                    table.compact(t)
         return out
 
-    def _tables(self) -> tuple[_Entities, _Entities, _Entities]:
-        """The merchants, devices and payees."""
-        return self._merchants, self._devices, self._payees
+    def _grow(self) -> None:
+        """Make the room in the entity store a refused call needed."""
+        self._entities.grow()
+        self._arrays = self._entities.arrays()
 
     def add_label(
         self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
@@ -675,9 +427,10 @@ class OnlineFeatures:
         """
         when = to_micros(known_at)
         if merchant_id is not None:
-            self._merchants.labelled(int(merchant_id)).label(when)
+            self._entities.label(ok.K_MERCHANT, int(merchant_id), when)
         if device_id is not None:
-            self._devices.labelled(int(device_id)).label(when)
+            self._entities.label(ok.K_DEVICE, int(device_id), when)
+        self._arrays = self._entities.arrays()
 
     def remove_label(
         self, *, merchant_id: int | None, device_id: int | None, known_at: dt.datetime | int
@@ -691,12 +444,9 @@ class OnlineFeatures:
             As given to ``add_label``.
         """
         when = to_micros(known_at)
-        for table, eid in ((self._merchants, merchant_id), (self._devices, device_id)):
-            if eid is None:
-                continue
-            held = table.held(int(eid))
-            if held is not None:
-                held.unlabel(when)
+        for kind, eid in ((ok.K_MERCHANT, merchant_id), (ok.K_DEVICE, device_id)):
+            if eid is not None:
+                self._entities.unlabel(kind, int(eid), when)
 
     def limit_entities(self, cap: int | None) -> None:
         """Keep at most ``cap`` merchants, devices and payees each (None: no limit), forgetting the
@@ -715,18 +465,17 @@ class OnlineFeatures:
         """
         if cap is not None and cap < 1:
             raise ConfigError(f"entity cap {cap} is below 1")
-        for table in self._tables():
-            table.cap = cap
-            table.limit()
+        self._entities.limit(cap)
 
     def entity_counts(self) -> dict[str, int]:
         """Merchants, devices and payees held (active and compacted) and forgotten at the cap so
         far."""
         counts = {}
-        for kind, table in zip(_KINDS, self._tables(), strict=True):
-            counts[f"{kind}s_active"] = len(table.active)
-            counts[f"{kind}s_idle"] = len(table.idle)
-            counts[f"{kind}s_forgotten"] = table.forgotten
+        for code, kind in enumerate(_KINDS):
+            active, idle, forgotten = self._entities.counts(code)
+            counts[f"{kind}s_active"] = active
+            counts[f"{kind}s_idle"] = idle
+            counts[f"{kind}s_forgotten"] = forgotten
         return counts
 
     def probe_row(self) -> F64 | None:
@@ -735,7 +484,9 @@ class OnlineFeatures:
         online kernels once without touching this state, e.g. to warm them before serving. A
         made-up P2P payment follows it on that state, so the payee's key kernel is warm too (a
         cold one cost the first P2P request a kernel load of tenths of a second), and a fraud
-        label is added and taken back, so the label kernels are warm for the first feedback."""
+        label is added and taken back, so the label kernels are warm for the first feedback; the
+        entity store's growth, snapshot and restore kernels are run once on a store of their
+        own (``EntityStore.warm``)."""
         customer_id = next(iter(self._homes), None)
         if customer_id is None:
             return None
@@ -767,6 +518,7 @@ class OnlineFeatures:
         fresh.process_row({**probe, "transaction_id": 1, "merchant_id": None, "mcc": None})
         fresh.add_label(merchant_id=0, device_id=0, known_at=when)
         fresh.remove_label(merchant_id=0, device_id=0, known_at=when)
+        EntityStore.warm()
         return row
 
     def to_state(self) -> dict[str, npt.NDArray[Any]]:
@@ -793,17 +545,13 @@ class OnlineFeatures:
         )
         _ragged(out, "cust_party", [sorted(h.seen_party) for _, h in hs])
         _ragged(out, "cust_device", [sorted(h.seen_device) for _, h in hs])
-        for kind, table in zip(_KINDS, self._tables(), strict=True):
-            es = list(table.items())
-            out[f"{kind}_id"] = np.array([e for e, _ in es], dtype=np.int64)
-            out[f"{kind}_total"] = np.array([e.total for _, e in es], dtype=np.int64)
-            recent = [e.recent() for _, e in es]
-            _ragged(out, f"{kind}_recent_t", [times for times, _, _ in recent])
-            _ragged(out, f"{kind}_recent_c", [custs for _, custs, _ in recent])
-            out[f"{kind}_recent_a"] = np.fromiter(
-                (a for _, _, amounts in recent for a in amounts), dtype=np.float64
-            )
-            _ragged(out, f"{kind}_fraud", [e.known_fraud() for _, e in es])
+        for code, kind in enumerate(_KINDS):
+            ids, totals, w_off, times, custs, amounts, k_off, known = self._entities.save(code)
+            out[f"{kind}_id"], out[f"{kind}_total"] = ids, totals
+            out[f"{kind}_recent_t_offsets"], out[f"{kind}_recent_t"] = w_off, times
+            out[f"{kind}_recent_c_offsets"], out[f"{kind}_recent_c"] = w_off.copy(), custs
+            out[f"{kind}_recent_a"] = amounts
+            out[f"{kind}_fraud_offsets"], out[f"{kind}_fraud"] = k_off, known
         return out
 
     @classmethod
@@ -851,22 +599,21 @@ class OnlineFeatures:
             if cap > self._scratch_f.shape[0]:
                 self._scratch_f = np.empty(cap, dtype=np.float64)
                 self._scratch_i = np.empty(cap, dtype=np.int64)
-        for kind, table in zip(_KINDS, self._tables(), strict=True):
-            times, custs = (
-                _unragged(state, f"{kind}_recent_t"),
-                _unragged(state, f"{kind}_recent_c"),
+        for code, kind in enumerate(_KINDS):
+            self._entities.load(
+                code,
+                _ints(state, f"{kind}_id"),
+                _ints(state, f"{kind}_total"),
+                _ints(state, f"{kind}_recent_t_offsets"),
+                _ints(state, f"{kind}_recent_t"),
+                _ints(state, f"{kind}_recent_c"),
+                np.ascontiguousarray(state[f"{kind}_recent_a"], dtype=np.float64),
+                _ints(state, f"{kind}_fraud_offsets"),
+                _ints(state, f"{kind}_fraud"),
             )
-            amounts = state[f"{kind}_recent_a"].tolist()
-            frauds = _unragged(state, f"{kind}_fraud")
-            at = 0
-            for i, eid in enumerate(state[f"{kind}_id"].tolist()):
-                n = len(times[i])
-                recent = (times[i], custs[i], amounts[at : at + n])
-                at += n
-                e = _Entity.restored(int(state[f"{kind}_total"][i]), recent, frauds[i])
-                table.restore(eid, e)
+        self._arrays = self._entities.arrays()
         if state["cust_last_t"].size:
-            self._now = int(state["cust_last_t"].max())
+            self._entities.hdr[es.H_NOW] = int(state["cust_last_t"].max())
         return self
 
 
@@ -877,6 +624,11 @@ def _ragged(out: dict[str, npt.NDArray[Any]], key: str, rows: list[list[int]]) -
     """Store a list of int lists as ``key`` (the values) and ``key_offsets``."""
     out[f"{key}_offsets"] = np.cumsum([0, *map(len, rows)], dtype=np.int64)
     out[key] = np.fromiter((v for row in rows for v in row), dtype=np.int64)
+
+
+def _ints(state: Mapping[str, npt.NDArray[Any]], key: str) -> I64:
+    """``state[key]`` as a contiguous int64 array (as the store's kernels take it)."""
+    return np.ascontiguousarray(state[key], dtype=np.int64)
 
 
 def _unragged(state: Mapping[str, npt.NDArray[Any]], key: str) -> list[list[int]]:

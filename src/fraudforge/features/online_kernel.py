@@ -1,5 +1,6 @@
 """The compiled step of ``OnlineFeatures``: one Numba call per transaction (``online_txn``)
-that runs the batch pass's entity kernel on the transaction's merchant or payee and device,
+that finds the transaction's merchant or payee and device in the entity store
+(``entity_store``), runs the batch pass's entity kernel on them,
 writes its session values, expires the customer's old rows, appends the new one, runs the batch
 pass's per-row kernel on the retained history, finishes the row (time, outlier, interactions)
 and folds it into the running counts. One call, because the call itself (the dispatcher's
@@ -12,8 +13,23 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
+from fraudforge.features.entity_store import (
+    COMPACT_EVERY_US,
+    H_NEXT_COMPACT,
+    H_NOW,
+    N_KINDS,
+    S_KCAP,
+    S_KOFF,
+    S_WCAP,
+    S_WOFF,
+    compact,
+    needs,
+    short,
+    touch,
+)
 from fraudforge.features.kernels import (
     AGG_SIZE,
+    M_SIZE,
     N_CAT,
     N_CITY,
     RETAIN_US,
@@ -168,56 +184,70 @@ def online_txn(
     new_party: int,
     new_device: int,
     party_kind: int,
-    party_meta: npt.NDArray[np.int64],
-    party_window: npt.NDArray[np.int64],
-    party_amounts: npt.NDArray[np.float64],
-    party_known: npt.NDArray[np.int64],
+    device: int,
     has_device: bool,
-    device_meta: npt.NDArray[np.int64],
-    device_window: npt.NDArray[np.int64],
-    device_amounts: npt.NDArray[np.float64],
-    device_known: npt.NDArray[np.int64],
     initiation: float,
     address_days: float,
     binding_days: float,
     sim_days: float,
     remote: float,
+    hdr: npt.NDArray[np.int64],
+    slots: npt.NDArray[np.int64],
+    index: npt.NDArray[np.int64],
+    pool: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
     cols: npt.NDArray[np.int64],
     counts: npt.NDArray[np.int64],
     outlier: npt.NDArray[np.float64],
     sort_f: npt.NDArray[np.float64],
     sort_i: npt.NDArray[np.int64],
     out: npt.NDArray[np.float64],
-) -> tuple[int, int, int]:
-    """One transaction of the online features in one call: the entity features of its
-    merchant or P2P payee (``party_kind``: ``K_MERCHANT``, ``K_PAYEE`` or ``NO_ENTITY``) and of
-    its device (``has_device``) from their states (``kernels.entity_step``, each entity then
-    folding it in; zeros for the kinds it has none of), its raw session values (NaN: null),
-    then the customer's step (``online_step``'s work) and the finished row, all into ``out``
-    (``layout.LAYOUT`` order).
+) -> int:
+    """One transaction of the online features in one call: its merchant or P2P payee
+    (``party_kind``: ``K_MERCHANT``, ``K_PAYEE`` or ``NO_ENTITY``; ``party`` its id) and its
+    device (``has_device``) found or made in the entity store (``entity_store``: ``hdr`` to
+    ``labels``), each now its kind's most recently seen; the entity features of each from its
+    state (``kernels.entity_step``, the entity then folding the transaction in; zeros for the
+    kinds it has none of, and for a device of negative id, which is held but not stepped), its
+    raw session values (NaN: null), then the customer's step and the finished row, all into
+    ``out`` (``layout.LAYOUT`` order); then, at most once a minute of stream time, the
+    entities idle for their window are compacted.
 
     ``cols`` (3 x ``kernels.N_ENTITY_OUT``) says where each kind's entity outputs go in
     ``out`` (-1: nowhere); ``counts`` (``N_COUNTS``, all zero, left so) and ``sort_f`` /
     ``sort_i`` (at least the customer's capacity) are scratch space; ``outlier`` holds the
     outlier model's medians and scales (2 rows). Room for one more row in the customer's
-    arrays is the caller's job. Returns the customer's new number of retained rows and the
-    party's and the device's window sizes (a size equal to its buffers' capacity: they must
-    grow before its next transaction)."""
-    party_n = device_n = 0
+    arrays is the caller's job. Returns the customer's new number of retained rows, or -1
+    when the store must grow first (``EntityStore.grow``), having changed nothing."""
+    rows = cells = 0
+    if party_kind != NO_ENTITY:
+        rows, cells = needs(hdr, slots, index, party_kind, party)
+    if has_device:
+        more_rows, more_cells = needs(hdr, slots, index, K_DEVICE, device)
+        rows += more_rows
+        cells += more_cells
+    if short(hdr, slots, index, pool, labels, rows, cells, 0):
+        return -1
+    at = on = -1
+    if party_kind != NO_ENTITY:
+        at = touch(hdr, slots, index, pool, amounts, party_kind, party)
+    if has_device:
+        on = touch(hdr, slots, index, pool, amounts, K_DEVICE, device)
     if party_kind == NO_ENTITY:
         _zero_outputs(out, cols[K_MERCHANT])
         _zero_outputs(out, cols[K_PAYEE])
     else:
         wide = party_kind == K_PAYEE
         _zero_outputs(out, cols[K_MERCHANT if wide else K_PAYEE])
-        party_n = entity_step(
-            party_meta, party_window, party_amounts, party_known, t_new, customer, amount, wide,
-            out, cols[party_kind],
+        _entity_step(
+            hdr, slots, pool, amounts, labels, at, t_new, customer, amount, wide, out,
+            cols[party_kind],
         )  # fmt: skip
-    if has_device:
-        device_n = entity_step(
-            device_meta, device_window, device_amounts, device_known, t_new, customer, amount,
-            False, out, cols[K_DEVICE],
+    if has_device and device >= 0:
+        _entity_step(
+            hdr, slots, pool, amounts, labels, on, t_new, customer, amount, False, out,
+            cols[K_DEVICE],
         )  # fmt: skip
     else:
         _zero_outputs(out, cols[K_DEVICE])
@@ -237,4 +267,34 @@ def online_txn(
     a1[0] = amount
     finish_rows(out.reshape((1, out.shape[0])), t1, a1, outlier[0], outlier[1])
     update_state(state, t_new, city, category, mode, channel, ttype)
-    return n, party_n, device_n
+    if t_new > hdr[H_NOW]:
+        hdr[H_NOW] = t_new
+        if t_new >= hdr[H_NEXT_COMPACT]:
+            hdr[H_NEXT_COMPACT] = t_new + COMPACT_EVERY_US
+            for kind in range(N_KINDS):
+                compact(hdr, slots, kind, t_new)
+    return n
+
+
+@nb.njit(cache=True, inline="always")
+def _entity_step(
+    hdr: npt.NDArray[np.int64],
+    slots: npt.NDArray[np.int64],
+    pool: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    s: int,
+    t_new: int,
+    customer: int,
+    amount: float,
+    wide: bool,
+    out: npt.NDArray[np.float64],
+    cols: npt.NDArray[np.int64],
+) -> None:
+    """``kernels.entity_step`` on the entity of the store's row ``s``."""
+    lo, cap = slots[s, S_WOFF], slots[s, S_WCAP]
+    k_lo = slots[s, S_KOFF]
+    entity_step(
+        slots[s, :M_SIZE], pool[:, lo : lo + cap], amounts[lo : lo + cap],
+        labels[k_lo : k_lo + slots[s, S_KCAP]], t_new, customer, amount, wide, out, cols,
+    )  # fmt: skip

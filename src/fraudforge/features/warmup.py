@@ -17,9 +17,9 @@ WARMUP_CUSTOMERS = 200
 
 def kernel_modules() -> tuple[ModuleType, ...]:
     """The modules that hold the feature kernels (batch and online)."""
-    from fraudforge.features import kernels, layout, online_kernel
+    from fraudforge.features import entity_store, kernels, layout, online_kernel
 
-    return (kernels, layout, online_kernel)
+    return (kernels, layout, entity_store, online_kernel)
 
 
 def cold_kernels() -> list[str]:
