@@ -155,7 +155,8 @@ class FraudPattern:
     """The most incidents one account of the main party serves (0: no limit): a mule account
     is frozen once victims' complaints reach its bank (``build.MULE_MOST_VICTIMS``)."""
     device_reuse: float = 1.0
-    """Mean incidents one fraudster device serves, over consecutive weeks."""
+    """Mean incidents one fraudster device serves, in a row (consecutive incidents of the
+    pattern: an operator working through victims)."""
     camouflage: tuple[str, ...] = ()
     """The victim's habits this pattern's fraudsters can imitate (``build.HABITS``: amount,
     hour, category, device), as far as the scenario's ``camouflage`` goes; the habits its

@@ -148,9 +148,10 @@ def patterns_markdown(registry: Registry = REGISTRY) -> str:
         "tier, segment, credit card, payment rate and a latent vulnerability; first-party "
         "patterns by a latent propensity instead), so the same vulnerable customers are hit "
         "again and about a quarter of customers at most are touched in 90 days (sources in "
-        "docs/realism.md). A main-party account serves `reuse` incidents and a fraudster's "
-        "device `device_reuse` incidents on average, over consecutive weeks; devices come from "
-        "the customers' own device id space. Rings (collusion, loyalty farming) recruit the "
+        "docs/realism.md). A main-party account serves `reuse` incidents on average, about "
+        "`reuse_gap_days` (two weeks) apart at any size, and a fraudster's device "
+        "`device_reuse` incidents in a row; devices come from the customers' own device id "
+        "space. Rings (collusion, loyalty farming) recruit the "
         "leader's household and customers of the leader's city.",
         "",
         "## Camouflage",
