@@ -177,10 +177,10 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     own = np.where(shared, devices[np.maximum(partner, 0), 0], own)
     # Web checkouts from a fingerprint the bank has not seen for the customer (a draw keyed by
     # the row, so no other column changes with it).
-    key = (rows["cust"].astype(np.uint64) << np.uint64(34)) ^ rows["ts"].astype(np.uint64)
-    web = channel == mkt.CHANNEL["ecommerce"]
-    fresh = web & (keyed_uniform(key, _FRESH_SALT) < FRESH_FINGERPRINT_SHARE)
-    own = np.where(fresh, fresh_device_ids(key), own)
+    web = np.flatnonzero(channel == mkt.CHANNEL["ecommerce"])
+    key = (rows["cust"][web].astype(np.uint64) << np.uint64(34)) ^ rows["ts"][web].astype(np.uint64)
+    fresh = keyed_uniform(key, _FRESH_SALT) < FRESH_FINGERPRINT_SHARE
+    own[web[fresh]] = fresh_device_ids(key[fresh])
     rows["device"] = np.where(uses_device, own, -1)
     is_card = mkt.MODE_IS_CARD[mode]
     credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
