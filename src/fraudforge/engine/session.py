@@ -98,8 +98,8 @@ BIND_MEAN_DAYS = 420.0
 """Mean age of a device's binding to the customer's app before the period (phones kept about
 three years, apps reinstalled and re-registered in between)."""
 REBIND_PER_90_DAYS = 0.25
-"""Customers who re-register their UPI app on their main phone in 90 days (a reinstall, a
-reset, a switch of UPI app)."""
+"""Customers who register a UPI app on their main phone in 90 days (a reinstall, a reset, a
+switch of UPI app, or one more app: most UPI users keep several; docs/realism.md)."""
 SIM_MEAN_DAYS = 1_650.0
 """Mean time since a SIM last changed, before the period (changes at about 1.8 % a month, as
 within it)."""
