@@ -408,6 +408,46 @@ def test_a_fingerprint_does_not_hold_on_held_out_incidents(fingerprinted: Path) 
     assert held.precision < 0.5  # near the base rate of 0.05
 
 
+@pytest.fixture(scope="module")
+def one_account(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clean data's distribution plus one account's three incidents of six rows each in a
+    city no other row has (a mule account's rounds): a fingerprint of one account that spans
+    three incidents."""
+    rng = np.random.default_rng(4)
+    genuine = _rows(rng, 9_500, 0)
+    fraud = _fraud(rng, 500, 9_500, "stolen_card")
+    rounds = _fraud(
+        rng, 18, 10_000, "money_mule",
+        customer_id=8, city="Jaipur", fraud_scenario_id=np.repeat(np.arange(3) + 20_000, 6),
+    )  # fmt: skip
+    return _write(tmp_path_factory.mktemp("one_account"), pl.concat([genuine, fraud, rounds]))
+
+
+def test_rules_count_the_accounts_they_cover(one_account: Path) -> None:
+    """The account's rounds make a rule of precision 1.0 over three incidents and one account;
+    the most precise rule over three incidents and three accounts is not it, and is near the
+    base rate (518 fraud rows of 10,018)."""
+    report = audit(one_account, trees=False, held_out=False, min_recall=0.02)
+    best = report.most_precise
+    assert best is not None
+    assert (best.precision, best.fraud_rows, best.incidents, best.accounts) == (1.0, 18, 3, 1)
+    spread = report.most_precise_spread
+    assert spread is not None
+    assert spread.incidents >= 3
+    assert spread.accounts >= 3
+    assert spread.precision < 0.5
+    assert report.spread == 3
+
+
+def test_the_gate_can_skip_fingerprints(one_account: Path) -> None:
+    """``--fail-on-precision`` counts every rule unless ``--min-incidents`` asks for rules over
+    that many incidents and accounts; a count below 1 is refused."""
+    args = ["audit", str(one_account), "--no-trees", "--no-held-out", "--min-recall", "0.02"]
+    assert main([*args, "--fail-on-precision", "0.8"]) == 1
+    assert main([*args, "--fail-on-precision", "0.8", "--min-incidents", "3"]) == 0
+    assert main([*args, "--fail-on-precision", "0.8", "--min-incidents", "0"]) == 2
+
+
 def test_a_tell_of_the_generator_holds_on_held_out_incidents(planted_report: Audit) -> None:
     """The fraudster devices' own key space (600 one-row incidents) is as precise on the half
     of the incidents it was not found on; the figures are that half's."""

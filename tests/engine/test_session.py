@@ -96,6 +96,21 @@ def test_bindings_and_sim_changes_move_only_forward(small: Dataset) -> None:
         assert steps["ok"].all(), column
 
 
+def test_a_new_sim_registers_the_phone_again_once_its_sms_bar_is_over(small: Dataset) -> None:
+    """A new SIM receives no SMS for its first day (the DoT's rule), so the customer's own
+    phone registers again only after it: genuine payments of the day the SIM changed keep the
+    older registration, and those of the next day show the new one."""
+    genuine = small.transactions.filter(
+        ~pl.col("is_fraud") & pl.col("sim_changed_days").is_not_null()
+    )
+    day0 = genuine.filter(pl.col("sim_changed_days") == 0)
+    day1 = genuine.filter(pl.col("sim_changed_days") == 1)
+    assert day0.height > 20
+    assert day1.height > 20
+    assert (day0["device_bound_days"] == 0).mean() < 0.1  # type: ignore[operator]
+    assert (day1["device_bound_days"] == 0).mean() > 0.7  # type: ignore[operator]
+
+
 def test_genuine_initiation_by_context(small: Dataset) -> None:
     """Shop counters are scanned, apps hand over by intent, bills run on mandates part of the
     time, and no transfer between people is a collect request from 1 October 2025."""

@@ -308,7 +308,7 @@ def to_markdown(results: Sequence[Difficulty], labels: Sequence[str]) -> str:
     )
     rules: list[tuple[str, Callable[[Difficulty], Rule | None], bool]] = [
         ("audit's worst rule", lambda d: d.audit_worst_rule, False),
-        ("audit: most precise rule over 3+ incidents", lambda d: d.audit_spread, True),
+        ("audit: most precise rule over 3+ incidents and accounts", lambda d: d.audit_spread, True),
         ("audit: most precise rule on held-out incidents", lambda d: d.audit_held_out, True),
     ]
     for title, pick, with_incidents in rules:

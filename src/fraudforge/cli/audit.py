@@ -26,6 +26,7 @@ def _print(report: Any) -> None:
         Column("recall", right=True),
         Column("support", right=True),
         Column("incidents", right=True),
+        Column("accounts", right=True),
         Column("patterns hit", long=True),
     ]
     print_wide_or_records(
@@ -42,6 +43,7 @@ def _print(report: Any) -> None:
                 _share(r.recall),
                 f"{r.support:,}",
                 f"{r.incidents:,}",
+                f"{r.accounts:,}",
                 pattern_text(r.patterns, r.fraud_rows),
             ]
             for r in report.rules
@@ -78,7 +80,8 @@ def _print(report: Any) -> None:
         _rule_line("most precise rule", best, after=done)
     spread = report.most_precise_spread
     if spread is not None and best is not None and spread.text != best.text:
-        _rule_line(f"most precise rule over {spread.incidents} incidents", spread)
+        over = f"{spread.incidents} incidents on {spread.accounts} accounts"
+        _rule_line(f"most precise rule over {over}", spread)
     held = report.most_precise_held_out
     if held is not None:
         half = f" of that half's fraud rows, {held.incidents} incidents"
@@ -97,12 +100,17 @@ def _rule_line(label: str, rule: Any, *, recall_of: str = "", after: str = "") -
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Audit the dataset; exit 1 with ``--fail-on-precision P`` when a rule covering at least
-    ``--min-recall`` of fraud rows has precision >= P."""
-    from fraudforge.analytics.audit import STEP_UNITS, audit, to_json
+    ``--min-recall`` of fraud rows (and, with ``--min-incidents K``, spanning at least K
+    incidents and K accounts) has precision >= P."""
+    from fraudforge.analytics.audit import SPREAD_INCIDENTS, STEP_UNITS, audit, to_json
 
     if args.fail_on_precision is not None and not 0.0 < args.fail_on_precision <= 1.0:
         raise ConfigError(
             f"--fail-on-precision {args.fail_on_precision}: allowed is a precision in (0, 1]"
+        )
+    if args.min_incidents < 1:
+        raise ConfigError(
+            f"--min-incidents {args.min_incidents}: allowed is 1 (every rule) or more"
         )
     with Meter("audit", units=STEP_UNITS, quiet=args.quiet) as meter:
         report = audit(
@@ -111,18 +119,24 @@ def cmd_audit(args: argparse.Namespace) -> int:
             top=args.top,
             trees=not args.no_trees,
             held_out=not args.no_held_out,
+            spread=SPREAD_INCIDENTS if args.min_incidents == 1 else args.min_incidents,
             progress=meter,
         )
     if args.json:
         print(to_json(report), end="")
     else:
         _print(report)
-    failing = args.fail_on_precision is not None and report.max_precision >= args.fail_on_precision
-    if failing and report.most_precise is not None:
+    gate = report.most_precise if args.min_incidents == 1 else report.most_precise_spread
+    failing = (
+        args.fail_on_precision is not None
+        and gate is not None
+        and gate.precision >= args.fail_on_precision
+    )
+    if failing and gate is not None:
         err.print(
-            f"audit failed: `{report.most_precise.text}` has precision "
-            f"{report.max_precision:.3f} >= {args.fail_on_precision} and covers "
-            f"{_share(report.most_precise.recall)} of fraud rows",
+            f"audit failed: `{gate.text}` has precision {gate.precision:.3f} >= "
+            f"{args.fail_on_precision} and covers {_share(gate.recall)} of fraud rows "
+            f"({gate.incidents} incidents, {gate.accounts} accounts)",
             markup=False,
             highlight=False,
         )
@@ -145,6 +159,12 @@ def add_audit_command(sub: Any) -> None:
         "--fail-on-precision", dest="fail_on_precision", type=float,
         help="exit 1 when a rule covering at least --min-recall of fraud rows has this "
         "precision or more (for CI; e.g. 0.8)",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-incidents", dest="min_incidents", type=int, default=1,
+        help="with --fail-on-precision: count only rules whose fraud rows span at least this "
+        "many incidents and as many accounts, so one incident's or one account's fingerprint "
+        "does not fail the check (default: 1, every rule)",
     )  # fmt: skip
     p.add_argument(
         "--no-trees", dest="no_trees", action="store_true",

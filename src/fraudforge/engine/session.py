@@ -21,12 +21,14 @@ changes no other row's session:
 - **Device binding** follows events: each of a customer's own devices was bound some time
   before the period (the partner's shared phone as the partner's), a new phone on the day it
   arrives, a reinstall re-binds the main phone (``REBIND_PER_90_DAYS``), a new SIM re-binds the
-  customer's own phones (UPI binds the app to the SIM), and any other device was bound before
+  customer's own phones once its first day without SMS is over (UPI binds the app to the SIM
+  by an SMS: ``SMS_BAR_S``), and any other device was bound before
   it first pays for the customer (a fraudster's phone on which the victim's UPI was
   registered; how long before, the pattern's ``device_prepared_days``).
 - **SIM change** follows events: the last change before the period, number ports and
   replacements within it (``SIM_CHANGE_PER_MONTH``), some new phones with a new SIM, and the
-  SIM swaps of patterns whose record sets ``sim_swap``.
+  SIM swaps of patterns whose record sets ``sim_swap``, a day or more before the fraudster's
+  first payment (``SIM_SWAP_LEAD_S``: a new SIM gets no SMS, so no OTP, for its first day).
 - **NPCI's cooling limit** (INR 5,000 in the first 24 hours of a new registration) declines
   genuine UPI payments beyond it on a customer's new or re-registered phone, as it declines a
   fraudster's (``_cooling_limit``).
@@ -108,7 +110,9 @@ SIM_CHANGE_PER_MONTH = 0.018
 million wireless subscribers (TRAI, 1.3 %), plus replacements of lost, damaged or upgraded SIMs
 (about 0.5 %, assumed)."""
 NEW_PHONE_WITH_SIM = 0.25
-"""New phones that come with a new SIM on the same day (a lost or stolen phone replaced)."""
+"""New phones that come with a new SIM (a lost or stolen phone replaced): the SIM is replaced
+the day before the phone is set up, so its SMS bar (``SMS_BAR_S``) is over when the phone
+registers."""
 REMOTE_USER_SHARE = 0.044
 """Customers of medium digital savviness under 60 who use screen sharing or remote access now
 and then (help from family, screen mirroring, an employer's tool); with the factors below,
@@ -135,9 +139,17 @@ sessions that run the same tools."""
 BIND_LEAD_S = (5 * 60, 3_600)
 """A device new to the account is registered this long (seconds) before its first payment at
 least (an OTP, a SIM check, setting the UPI PIN)."""
-SIM_SWAP_LEAD_S = (3_600, 30 * 3_600)
-"""A SIM swap comes this long (seconds) before the first payment from the fraudster's device:
-an hour to a day and a bit (a swap late in the evening, the account drained next morning)."""
+SMS_BAR_S = 24 * 3_600
+"""A new SIM receives and sends no SMS for this long after it is activated (the Department of
+Telecommunications' rule for SIM replacements and upgrades, November 2022, against SIM swap
+fraud; Business Today, 16 November 2022,
+https://www.businesstoday.in/technology/story/dot-issues-new-sms-rule-for-jio-airtel-and-vodafone-will-help-prevent-sms-fraud-353104-2022-11-16):
+no OTP arrives and no UPI registration (an SMS from the phone) goes through until it ends, for
+the customer's own new SIM as for a fraudster's duplicate."""
+SIM_SWAP_LEAD_S = (SMS_BAR_S + 10 * 60, SMS_BAR_S + 24 * 3_600)
+"""A SIM swap comes this long (seconds) before the first payment from the fraudster's device or
+with the OTPs the new SIM receives: the SMS bar (``SMS_BAR_S``) and up to a day more (a swap
+in the evening, the account drained when SMS resumes the next evening or the morning after)."""
 
 
 def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
@@ -182,14 +194,21 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     changed = np.flatnonzero(sim_change < ctx.t_end)
     phone = np.flatnonzero(with_phone)
     ev_c = np.concatenate([np.arange(cu.n), changed, swaps[0], phone])
-    ev_t = np.concatenate([sim_base, sim_change[changed], swaps[1], cu.new_phone_at[phone]])
+    with_sim = cu.new_phone_at[phone] - SMS_BAR_S
+    ev_t = np.concatenate([sim_base, sim_change[changed], swaps[1], with_sim])
     sim_at = latest_event(ev_c, ev_t, c, ts)
     rows["sim"][at] = (ts - sim_at) // DAY_S
     prepared = _by_code(registry, "device_prepared_days")
     bound_at = binding_times(ctx, s, (owner, slot), rebind_at, prepared)
-    # UPI apps bind to the SIM: a new SIM in the customer's own phone means registering again.
+    # UPI apps bind to the SIM: a new SIM in the customer's own phone means registering again,
+    # which takes an SMS from the phone, so once its SMS bar is over: the latest change whose
+    # bar ended by the payment (none: an event long before anything, which moves nothing).
     own = (owner == s["cust"]) & (slot >= 0)
-    bound_at = np.where(own, np.maximum(bound_at, np.minimum(sim_at, ts)), bound_at)
+    never = np.full(cu.n, ctx.t_start - 100 * 365 * DAY_S, dtype=np.int64)
+    sim_done = latest_event(
+        np.concatenate([ev_c, np.arange(cu.n)]), np.concatenate([ev_t, never]), c, ts - SMS_BAR_S
+    )
+    bound_at = np.where(own, np.maximum(bound_at, sim_done + SMS_BAR_S), bound_at)
     rows["bound"][at] = (ts - bound_at) // DAY_S
     _cooling_limit(rows, at, s, bound_at)
     helped = (s["txn_type"] == mkt.TXN["p2p_transfer"]) | (s["txn_type"] == mkt.TXN["bill_payment"])
@@ -474,9 +493,9 @@ def _sim_swaps(
     seed: int, rows: Cols, slot: I64, share_by_code: F64, offset: int
 ) -> tuple[I64, I64]:
     """SIM swaps of patterns that make them: for each incident part run (in part) from a device
-    new to the account, with its record's ``sim_swap`` share, a SIM change a few hours before
-    the part's first row from that device (among ``rows``, the shard's fraud rows in customer
-    and time order). Returns (shard-local customer, time)."""
+    new to the account, with its record's ``sim_swap`` share, a SIM change a day or more
+    (``SIM_SWAP_LEAD_S``) before the part's first row from that device (among ``rows``, the
+    shard's fraud rows in customer and time order). Returns (shard-local customer, time)."""
     code = rows["fraud"].astype(np.int64)
     at = np.flatnonzero((code > 0) & (slot < 0))
     share = np.nan_to_num(share_by_code[code[at]])

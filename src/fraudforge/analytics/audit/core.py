@@ -34,7 +34,8 @@ MIN_RECALL = 0.003
 """Rules covering less than this share of fraud rows are not reported (0.3 %)."""
 TOP = 20
 SPREAD_INCIDENTS = 3
-"""Incidents a rule's fraud rows must span to count as a tell of a mechanism."""
+"""Incidents, and accounts, a rule's fraud rows must span to count as a tell of a mechanism
+rather than a fingerprint of one incident or of one account (a mule account's rounds)."""
 STEP_UNITS: dict[str, str] = {PAIR_STEP: "pairs", RANGE_STEP: "pairs", TREE_STEP: "patterns"}
 """What the audit's counted progress steps count; the others are phases."""
 
@@ -59,6 +60,10 @@ class Rule(msgspec.Struct, kw_only=True, frozen=True):
     """Distinct incidents (``fraud_scenario_id``) among those fraud rows: a rule whose rows
     come from one or two incidents fingerprints those incidents (one mule account, one
     attacked merchant) rather than telling fraud from genuine traffic in general."""
+    accounts: int = 0
+    """Distinct accounts (``customer_id``) among those fraud rows: a rule whose fraud rows are
+    one account's (a burst on one victim, one mule account's rounds) fingerprints that account,
+    whatever the number of incidents."""
 
 
 class Audit(msgspec.Struct, kw_only=True, frozen=True):
@@ -78,8 +83,11 @@ class Audit(msgspec.Struct, kw_only=True, frozen=True):
     most_precise: Rule | None
     """The rule of highest precision among all found (the ``--fail-on-precision`` check)."""
     most_precise_spread: Rule | None = None
-    """The rule of highest precision among those whose fraud rows span at least
-    ``SPREAD_INCIDENTS`` incidents (a tell of a mechanism rather than of one incident)."""
+    """The rule of highest precision among those whose fraud rows span at least ``spread``
+    incidents and ``spread`` accounts (a tell of a mechanism rather than a fingerprint of one
+    incident or account)."""
+    spread: int = SPREAD_INCIDENTS
+    """The incidents and accounts ``most_precise_spread`` spans at least."""
     most_precise_held_out: Rule | None = None
     """The worst rule on rows it was not found on: rules found on one half of the rows (the
     rows of one incident and of one customer kept together) measured on the other half, both
@@ -97,9 +105,10 @@ class Audit(msgspec.Struct, kw_only=True, frozen=True):
 
 
 def _rule(rank: int, cand: Candidate, enc: Encoded, total_fraud: int) -> Rule:
-    mask = cand.mask(enc)
-    codes = enc.pattern[mask & enc.fraud]
-    incidents = np.unique(enc.incident[mask & enc.fraud]).size
+    mask = cand.mask(enc) & enc.fraud
+    codes = enc.pattern[mask]
+    incidents = np.unique(enc.incident[mask]).size
+    accounts = np.unique(enc.customer[mask]).size
     counts = np.bincount(codes[codes >= 0], minlength=len(enc.patterns))
     patterns = {
         enc.patterns[i]: int(counts[i]) for i in np.argsort(-counts, kind="stable") if counts[i]
@@ -115,14 +124,19 @@ def _rule(rank: int, cand: Candidate, enc: Encoded, total_fraud: int) -> Rule:
         fraud_rows=cand.fraud,
         patterns=patterns,
         incidents=int(incidents),
+        accounts=int(accounts),
     )
 
 
-def _spread(order: list[Candidate], enc: Encoded) -> Candidate | None:
-    """The most precise candidate whose fraud rows span ``SPREAD_INCIDENTS`` incidents or more."""
+def _spread(order: list[Candidate], enc: Encoded, spread: int) -> Candidate | None:
+    """The most precise candidate whose fraud rows span ``spread`` incidents and ``spread``
+    accounts or more."""
     for cand in sorted(order, key=lambda c: (-c.precision, -c.fraud)):
         mask = cand.mask(enc) & enc.fraud
-        if np.unique(enc.incident[mask]).size >= SPREAD_INCIDENTS:
+        if (
+            np.unique(enc.incident[mask]).size >= spread
+            and np.unique(enc.customer[mask]).size >= spread
+        ):
             return cand
     return None
 
@@ -187,15 +201,19 @@ def audit(
     max_genuine: int = 3_000_000,
     trees: bool = True,
     held_out: bool = True,
+    spread: int = SPREAD_INCIDENTS,
     progress: ProgressFn | None = None,
 ) -> Audit:
     """Audit dataset directory ``data``: the ``top`` worst rules covering at least
-    ``min_recall`` of fraud rows, (``held_out``) the most precise rule on rows it was not
+    ``min_recall`` of fraud rows, the most precise of them and the most precise over at least
+    ``spread`` incidents and accounts, (``held_out``) the most precise rule on rows it was not
     found on, and (``trees``) a depth-2 tree per pattern."""
     if not 0.0 < min_recall <= 1.0:
         raise ConfigError(f"`min_recall` = {min_recall}: allowed is a share of fraud rows, (0, 1]")
     if top < 1:
         raise ConfigError(f"`top` = {top}: allowed is 1 or more rules")
+    if spread < 1:
+        raise ConfigError(f"`spread` = {spread}: allowed is 1 or more incidents and accounts")
     report = progress or ignore
     started = time.perf_counter()
     enc = encode(data, max_genuine=max_genuine, progress=report)
@@ -212,8 +230,8 @@ def audit(
         if order:
             best = max(order, key=lambda c: (c.precision, c.fraud))
             most_precise = _rule(0, best, enc, total_fraud)
-            spread = _spread(order, enc)
-            most_spread = _rule(0, spread, enc, total_fraud) if spread else None
+            wide = _spread(order, enc, spread)
+            most_spread = _rule(0, wide, enc, total_fraud) if wide else None
         if held_out:
             most_held_out = _held_out(enc, min_recall, report)
     fitted = []
@@ -230,6 +248,7 @@ def audit(
         rules=found,
         most_precise=most_precise,
         most_precise_spread=most_spread,
+        spread=spread,
         most_precise_held_out=most_held_out,
         trees=fitted,
         seconds=round(time.perf_counter() - started, 3),
@@ -256,12 +275,12 @@ def to_markdown(report: Audit) -> str:
         f"{report.rows:,} rows, {report.fraud_rows:,} fraud; {report.rules_found:,} rules "
         f"cover at least {report.min_recall:.1%} of fraud rows.",
         "",
-        "| # | rule | precision | recall | support | incidents | patterns |",
-        "|---:|---|---:|---:|---:|---:|---|",
+        "| # | rule | precision | recall | support | incidents | accounts | patterns |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     lines += [
         f"| {r.rank} | `{r.text}` | {r.precision:.3f} | {r.recall:.2%} | {r.support:,} | "
-        f"{r.incidents:,} | {pattern_text(r.patterns, r.fraud_rows)} |"
+        f"{r.incidents:,} | {r.accounts:,} | {pattern_text(r.patterns, r.fraud_rows)} |"
         for r in report.rules
     ]
     if report.trees:

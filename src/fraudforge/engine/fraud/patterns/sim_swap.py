@@ -1,14 +1,15 @@
 """SIM swap. A fraudster who has the victim's number and some personal details talks or bribes a
 telecom outlet into issuing a duplicate SIM (a "lost SIM" replacement); the victim's phone loses
-its signal, and the fraudster, now receiving the victim's SMS and OTPs, registers the victim's
-bank account on UPI on their own phone (the SMS device binding goes through the new SIM) an hour
-or so later and empties the account before the victim gets a new SIM: two to five transfers to
-new payees (mule accounts opened or rented weeks before), often from another city, within a
-few hours. The first 24 hours of a new UPI registration allow INR 5,000 (NPCI's cooling limit),
-so the UPI transfers stay under it and, in some incidents, larger sums go by IMPS in the
-bank's app with OTPs;
-UPI's INR 1 lakh daily limit and the bank's rules decline some. Every such incident shows a
-SIM change hours before a device binding, then the transfers (the record's ``sim_swap`` and
+its signal. A new SIM gets no SMS for its first 24 hours (the Department of Telecommunications'
+rule since November 2022), so the fraudster waits out that day; when SMS resumes, now receiving
+the victim's OTPs, he registers the victim's bank account on UPI on his own phone (the SMS
+device binding goes through the new SIM) and empties the account before the victim, who may not
+yet have missed the signal, gets the number back: two to five transfers to new payees (mule
+accounts opened or rented weeks before), often from another city, within a few hours. The first
+24 hours of a new UPI registration allow INR 5,000 (NPCI's cooling limit), so the UPI transfers
+stay under it and, in some incidents, larger sums go by IMPS in the bank's app with OTPs; UPI's
+INR 1 lakh daily limit and the bank's rules decline some. Every such incident shows a SIM change
+a day or two before a device binding, then the transfers (the record's ``sim_swap`` and
 ``device_prepared_days``). In some incidents the fraudster, who asked for the victim's card
 number on a call "from the bank" before the swap, spends by card online instead, one to three
 purchases of goods and vouchers confirmed with the OTPs the new SIM receives: card payments
@@ -21,7 +22,9 @@ Free Press Journal, 28 February 2022
 a "bank" call asked for the debit card number, the phone lost its signal within three hours
 and OTPs were used for the transactions;
 NPCI's cooling limit of INR 5,000 in the first 24 hours of a new registration
-(http://feed.ilidea.com/index.php/Index/details.html?id=11441186).
+(http://feed.ilidea.com/index.php/Index/details.html?id=11441186);
+the SMS bar on a new SIM, Business Today, 16 November 2022
+(https://www.businesstoday.in/technology/story/dot-issues-new-sms-rule-for-jio-airtel-and-vodafone-will-help-prevent-sms-fraud-353104-2022-11-16).
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ def _seen_from(rng: np.random.Generator, home: I64) -> I64:
 
 
 def _card_purchases(ctx: ShardContext, parts: Parts) -> Rows:
-    """1-3 online card purchases within hours of the swap, from the fraudster's device and
+    """1-3 online card purchases once the new SIM receives OTPs, from the fraudster's device and
     city (``card_loot``)."""
     from fraudforge.engine.fraud.card_loot import card_loot
 
@@ -118,7 +121,7 @@ def _transfers(ctx: ShardContext, parts: Parts) -> Rows:
     n = len(parts)
     k = counts_between(rng, n, 2, 5)
     part, pos = expand(k)
-    # Registration takes the first hour or two after the swap; transfers follow minutes apart.
+    # Registration comes first when SMS resumes on the new SIM; transfers follow minutes apart.
     ts = parts.t0[part] + pos * rng.integers(5 * 60, 40 * 60, part.size)
     # By UPI within the cooling limit; in some incidents the rest by IMPS in the bank's app.
     imps = rng.random(n) < IMPS_SHARE
