@@ -178,6 +178,31 @@ def test_serve_help_shows_its_limits_defaults(capsys: pytest.CaptureFixture[str]
         assert phrase in text
 
 
+def test_features_take_the_dataset_as_an_argument_or_as_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fraudforge features DATA --out F`` is ``--in DATA``: the same files; two different
+    datasets, or none, are refused with exit 2 and what to give."""
+    import polars as pl
+
+    data = tmp_path / "data"
+    generate = ["generate", "--customers", "200", "--days", "20", "--out", str(data), "--quiet"]
+    assert main(generate) == 0
+    one, two = tmp_path / "f1", tmp_path / "f2"
+    assert main(["features", str(data), "--out", str(one), "--quiet"]) == 0
+    assert main(["features", "--in", str(data), "--out", str(two), "--quiet"]) == 0
+    files = sorted(p.relative_to(one) for p in one.rglob("*.parquet"))
+    assert files
+    for f in files:
+        assert pl.read_parquet(one / f).equals(pl.read_parquet(two / f))
+    capsys.readouterr()
+    other = ["features", str(data), "--in", str(tmp_path / "x"), "--out", str(tmp_path / "f3")]
+    assert main(other) == 2
+    assert "two datasets given" in capsys.readouterr().err
+    assert main(["features", "--out", str(tmp_path / "f3")]) == 2
+    assert "a dataset (DATA or --in DATA)" in capsys.readouterr().err
+
+
 def test_feature_catalogue_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     """`features --list --json` prints the catalogue's rows: 69 features, each named once."""
     import json

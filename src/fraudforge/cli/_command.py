@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     feats.add_argument("--list", action="store_true", help="print the feature catalogue")
     feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")
     feats.add_argument("--json", action="store_true", help="with --list: as JSON")
+    feats.add_argument(
+        "data", nargs="?", help="dataset directory written by `generate` (or give it as --in)"
+    )
     feats.add_argument("--in", dest="input", help="dataset directory written by `generate`")
     feats.add_argument("--out", dest="output", help="output directory for the features")
     feats.add_argument(

@@ -136,8 +136,17 @@ def cmd_features(args: argparse.Namespace) -> int:
             table.add_row(*(str(v) for v in row.values()))
         out.print(table)
         return 0
+    if args.data is not None and args.input is not None and args.data != args.input:
+        err.print(
+            f"[red]error:[/red] two datasets given ({args.data} and --in {args.input}): "
+            "give one, as DATA or as --in DATA"
+        )
+        return 2
+    args.input = args.input if args.input is not None else args.data
     if args.input is None or args.output is None:
-        err.print("[red]error:[/red] give --list, or both --in DATA and --out FEATURES")
+        err.print(
+            "[red]error:[/red] give --list, or a dataset (DATA or --in DATA) and --out FEATURES"
+        )
         return 2
     started = time.perf_counter()
     options: dict[str, Any] = {"overwrite": args.overwrite}
