@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.foundation.errors import DataError, ModelError
+from fraudforge.models._masks import Arrays, MaskTables, masked_walk
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -195,6 +196,33 @@ def _explain(
 
 
 @nb.njit(cache=True)
+def _explain_masked(
+    x: F64,
+    start: I32,
+    threshold: F64,
+    tree: I32,
+    mask: npt.NDArray[np.uint64],
+    flags: npt.NDArray[np.uint8],
+    full: npt.NDArray[np.uint64],
+    first_leaf: I32,
+    leaf_value: F64,
+    path_start: I32,
+    path_feature: I32,
+    path_change: F64,
+    contrib: F64,
+    k: int,
+    top: I64,
+) -> tuple[float, int]:
+    """``_explain`` with the leaves found by masks (``_masks.masked_walk``, the same doubles)."""
+    contrib[:] = 0.0
+    raw = masked_walk(
+        x, start, threshold, tree, mask, flags, full, first_leaf, leaf_value, path_start,
+        path_feature, path_change, contrib,
+    )  # fmt: skip
+    return raw, top_positive(contrib, k, top)
+
+
+@nb.njit(cache=True)
 def _raw_many(xs: F64, ints: I32, floats: F64, roots: I32, out: F64) -> None:
     """The raw score of every row of ``xs`` into ``out``."""
     none = np.zeros(1, dtype=np.float64)
@@ -326,6 +354,10 @@ class CompiledTrees:
         """The most splits on a path from a root to a leaf."""
         self.bias = float(sum(self.floats[r, _VALUE] for r in self.roots))
         """Sum of the trees' root values: the raw score before any split (Saabas's bias)."""
+        self._masks: Arrays | None = None
+        """``explain``'s ``MaskTables`` (their arrays), built on its first call."""
+        self._walks = False
+        """Whether ``explain`` walks the trees: they do not fit masks."""
 
     @classmethod
     def from_dump(cls, dump: Mapping[str, Any]) -> CompiledTrees:
@@ -576,7 +608,9 @@ class CompiledTrees:
     def explain(self, x: F64, out: F64, k: int, top: I64) -> tuple[float, int]:
         """``contributions`` and the reasons behind them in one kernel call: the raw score of
         ``x``, each feature's path contribution into ``out`` (zeroed first), and the indices of
-        the up to ``k`` largest positive contributions into ``top``, largest first.
+        the up to ``k`` largest positive contributions into ``top``, largest first. The leaves
+        are found by masks (``_masks``, built on the first call) when no tree has more than 64
+        leaves, else by walking the trees four at a time: the same doubles either way.
 
         Parameters
         ----------
@@ -595,7 +629,15 @@ class CompiledTrees:
             The raw score of ``x`` (the same double as ``contributions``) and how many
             indices were written into ``top``.
         """
-        raw, n = _explain(x, self.ints, self.floats, self.roots, self.deepest, out, k, top)
+        masks = self._masks
+        if masks is None and not self._walks:
+            tables = MaskTables.of(self.ints, self.floats, self.roots)
+            self._walks = tables is None
+            masks = self._masks = None if tables is None else tables.arrays()
+        if masks is not None:
+            raw, n = _explain_masked(x, *masks, out, k, top)
+        else:
+            raw, n = _explain(x, self.ints, self.floats, self.roots, self.deepest, out, k, top)
         return float(raw), int(n)
 
 
