@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.foundation.errors import DataError, ModelError
-from fraudforge.models._masks import Arrays, MaskTables, masked_walk
+from fraudforge.models._masks import MaskTables, Packed, masked_walk
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -197,28 +197,11 @@ def _explain(
 
 @nb.njit(cache=True)
 def _explain_masked(
-    x: F64,
-    start: I32,
-    threshold: F64,
-    tree: I32,
-    mask: npt.NDArray[np.uint64],
-    flags: npt.NDArray[np.uint8],
-    full: npt.NDArray[np.uint64],
-    first_leaf: I32,
-    leaf_value: F64,
-    path_start: I32,
-    path_feature: I32,
-    path_change: F64,
-    contrib: F64,
-    k: int,
-    top: I64,
+    x: F64, ints: I32, floats: F64, masks: npt.NDArray[np.uint64], contrib: F64, k: int, top: I64
 ) -> tuple[float, int]:
     """``_explain`` with the leaves found by masks (``_masks.masked_walk``, the same doubles)."""
     contrib[:] = 0.0
-    raw = masked_walk(
-        x, start, threshold, tree, mask, flags, full, first_leaf, leaf_value, path_start,
-        path_feature, path_change, contrib,
-    )  # fmt: skip
+    raw = masked_walk(x, ints, floats, masks, contrib)
     return raw, top_positive(contrib, k, top)
 
 
@@ -354,7 +337,7 @@ class CompiledTrees:
         """The most splits on a path from a root to a leaf."""
         self.bias = float(sum(self.floats[r, _VALUE] for r in self.roots))
         """Sum of the trees' root values: the raw score before any split (Saabas's bias)."""
-        self._masks: Arrays | None = None
+        self._masks: Packed | None = None
         """``explain``'s ``MaskTables`` (their arrays), built on its first call."""
         self._walks = False
         """Whether ``explain`` walks the trees: they do not fit masks."""
@@ -633,7 +616,7 @@ class CompiledTrees:
         if masks is None and not self._walks:
             tables = MaskTables.of(self.ints, self.floats, self.roots)
             self._walks = tables is None
-            masks = self._masks = None if tables is None else tables.arrays()
+            masks = self._masks = None if tables is None else tables.packed()
         if masks is not None:
             raw, n = _explain_masked(x, *masks, out, k, top)
         else:
