@@ -196,10 +196,12 @@ def _explain(
 
 
 @nb.njit(cache=True)
-def _explain_masked(
+def explain_masked(
     x: F64, ints: I32, floats: F64, masks: npt.NDArray[np.uint64], contrib: F64, k: int, top: I64
 ) -> tuple[float, int]:
-    """``_explain`` with the leaves found by masks (``_masks.masked_walk``, the same doubles)."""
+    """``CompiledTrees.explain`` with the leaves found by masks, in compiled code (for kernels
+    that explain a row among other work): ``ints``, ``floats``, ``masks`` are
+    ``CompiledTrees.mask_tables()``."""
     contrib[:] = 0.0
     raw = masked_walk(x, ints, floats, masks, contrib)
     return raw, top_positive(contrib, k, top)
@@ -588,6 +590,17 @@ class CompiledTrees:
         out[:] = 0.0
         return float(_walk(x, self.ints, self.floats, self.roots, out, True))
 
+    def mask_tables(self) -> Packed | None:
+        """The packed ``_masks.MaskTables`` that ``explain`` and ``explain_masked`` find the
+        leaves with (built on the first call), or None when the trees do not fit them and
+        ``explain`` walks them."""
+        masks = self._masks
+        if masks is None and not self._walks:
+            tables = MaskTables.of(self.ints, self.floats, self.roots)
+            self._walks = tables is None
+            masks = self._masks = None if tables is None else tables.packed()
+        return masks
+
     def explain(self, x: F64, out: F64, k: int, top: I64) -> tuple[float, int]:
         """``contributions`` and the reasons behind them in one kernel call: the raw score of
         ``x``, each feature's path contribution into ``out`` (zeroed first), and the indices of
@@ -612,13 +625,9 @@ class CompiledTrees:
             The raw score of ``x`` (the same double as ``contributions``) and how many
             indices were written into ``top``.
         """
-        masks = self._masks
-        if masks is None and not self._walks:
-            tables = MaskTables.of(self.ints, self.floats, self.roots)
-            self._walks = tables is None
-            masks = self._masks = None if tables is None else tables.packed()
+        masks = self.mask_tables()
         if masks is not None:
-            raw, n = _explain_masked(x, *masks, out, k, top)
+            raw, n = explain_masked(x, *masks, out, k, top)
         else:
             raw, n = _explain(x, self.ints, self.floats, self.roots, self.deepest, out, k, top)
         return float(raw), int(n)
@@ -798,6 +807,7 @@ __all__ = [
     "ModelTextError",
     "TextBooster",
     "UnsupportedModelError",
+    "explain_masked",
     "lightgbm_booster",
     "parse_model_text",
 ]

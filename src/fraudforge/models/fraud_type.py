@@ -142,7 +142,7 @@ def register_fraud_type(
 
 
 @nb.njit(cache=True)
-def _best_class(row: F64, columns: I64, fill: F64, coef: F64, intercept: F64) -> int:
+def best_class(row: F64, columns: I64, fill: F64, coef: F64, intercept: F64) -> int:
     """Argmax over classes of ``x @ coef + intercept``, ``x`` being ``row[columns]`` with NaN
     replaced by ``fill`` (ties go to the first class, as NumPy's argmax)."""
     best, best_score = 0, -np.inf
@@ -280,7 +280,7 @@ class FraudTypes:
             A fraud type of the taxonomy.
         """
         cols = self._identity if columns is None else columns
-        return self.classes[_best_class(x, cols, self.fill, self.coef, self.intercept)]
+        return self.classes[best_class(x, cols, self.fill, self.coef, self.intercept)]
 
     def predict_many(self, xs: F64) -> list[str]:
         """The most likely fraud type of each row of a 2-D array.
@@ -303,6 +303,7 @@ __all__ = [
     "FraudTypeDataError",
     "FraudTypes",
     "LinearTypes",
+    "best_class",
     "fit_fraud_type",
     "register_fraud_type",
     "type_pipeline",
