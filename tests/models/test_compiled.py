@@ -209,6 +209,20 @@ def test_explain_is_contributions_and_their_top(trained: Trained, trees: int) ->
     assert compiled.explain(x[0], again, 0, top)[1] == 0
 
 
+def test_top_positive_is_the_sorted_positives() -> None:
+    """``top_positive`` gives the positive entries by value, largest first and of equal ones
+    the first, cut at ``k``, on random vectors with ties, zeros, negatives and NaN."""
+    rng = np.random.default_rng(11)
+    out = np.zeros(8, dtype=np.int64)
+    for _ in range(2000):
+        picks = rng.choice([-1.0, 0.0, 0.25, 0.5, 1.0, np.nan], size=12) * rng.integers(1, 3, 12)
+        c = np.asarray(picks, dtype=np.float64)
+        expected = sorted((j for j in range(12) if c[j] > 0), key=lambda j: (-c[j], j))
+        for k in (0, 1, 3, 8):
+            n = top_positive(c, k, out)
+            assert out[:n].tolist() == expected[:k]
+
+
 def leaf(value: float) -> dict[str, float]:
     """A leaf node of a dump."""
     return {"leaf_value": value}

@@ -160,26 +160,23 @@ def _walk_explain(x: F64, ints: I32, floats: F64, roots: I32, contrib: F64, deep
 
 @nb.njit(cache=True)
 def top_positive(contrib: F64, k: int, out: I64) -> int:
-    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first, into
-    ``out``; returns how many (a partial selection sort: k is small)."""
+    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first (of
+    equal ones, the first), into ``out``; returns how many. One pass, each entry that beats
+    the smallest kept one inserted in place (k is small): a selection pass per rank cost
+    about 0.1 µs more for each."""
     n = 0
-    for _ in range(k):
-        best = -1
-        value = 0.0
-        for j in range(contrib.shape[0]):
-            c = contrib[j]
-            if c > value:
-                taken = False
-                for m in range(n):
-                    if out[m] == j:
-                        taken = True
-                        break
-                if not taken:
-                    best, value = j, c
-        if best < 0:
-            break
-        out[n] = best
-        n += 1
+    if k <= 0:
+        return 0
+    for j in range(contrib.shape[0]):
+        c = contrib[j]
+        if c > 0.0 and (n < k or c > contrib[out[n - 1]]):
+            i = n if n < k else k - 1
+            while i > 0 and contrib[out[i - 1]] < c:
+                out[i] = out[i - 1]
+                i -= 1
+            out[i] = j
+            if n < k:
+                n += 1
     return n
 
 
