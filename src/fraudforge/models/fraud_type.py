@@ -144,15 +144,20 @@ def register_fraud_type(
 @nb.njit(cache=True)
 def best_class(row: F64, columns: I64, fill: F64, coef: F64, intercept: F64) -> int:
     """Argmax over classes of ``x @ coef + intercept``, ``x`` being ``row[columns]`` with NaN
-    replaced by ``fill`` (ties go to the first class, as NumPy's argmax)."""
+    replaced by ``fill`` (ties go to the first class, as NumPy's argmax). Each class's score
+    is its intercept plus the features' terms in feature order; the classes are summed side
+    by side (``coef``'s rows are contiguous), each feature read and filled once."""
+    scores = intercept.copy()
+    for j in range(columns.shape[0]):
+        v = row[columns[j]]
+        if v != v:
+            v = fill[j]
+        for c in range(scores.shape[0]):
+            scores[c] += v * coef[j, c]
     best, best_score = 0, -np.inf
-    for c in range(intercept.shape[0]):
-        score = intercept[c]
-        for j in range(columns.shape[0]):
-            v = row[columns[j]]
-            score += (fill[j] if v != v else v) * coef[j, c]
-        if score > best_score:
-            best, best_score = c, score
+    for c in range(scores.shape[0]):
+        if scores[c] > best_score:
+            best, best_score = c, scores[c]
     return best
 
 
