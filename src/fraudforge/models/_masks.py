@@ -6,9 +6,9 @@ Walking a tree is a chain of loads and branches that depend on the row: on the s
 the CPU mispredicts where each path turns and where it ends, which cost more than the loads.
 Here each tree's leaves are numbered left to right and each split carries a mask of its tree's
 leaves with those of its left subtree cleared. A row clears, in every tree, the left subtree
-of each split it goes right at; the leaf it reaches is then the lowest leaf left (a split on
-its path sends it right, so its leaf is right of that split's left subtree; every leaf left of
-it is in the left subtree of a split on its path that sent it right). The splits are grouped by
+of each split it goes right at; the leaf it reaches is then the lowest leaf left (no split
+that sends it right has it in its left subtree, and every leaf left of it is in the left
+subtree of a split on its path that sent it right). The splits are grouped by
 feature and sorted by threshold, so for an ordinary value the splits it goes right at are a
 prefix of its feature's group: one predictable scan of a few kilobytes a feature. A NaN or a
 value LightGBM reads as zero goes each split's own way (``compiled._step``), precomputed per
