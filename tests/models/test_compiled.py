@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from fraudforge.models import FraudModel, ModelData, load_model, save_model, train_model
+from fraudforge.models._masks import MAX_LEAVES, MaskTables
 from fraudforge.models._store import TextClassifier
 from fraudforge.models.compiled import (
     CompiledTrees,
@@ -130,6 +131,22 @@ def test_missing_value_directions(zero_as_missing: bool) -> None:
     np.testing.assert_allclose(
         compiled.probability_many(probe), booster.predict(probe), rtol=RTOL, atol=0
     )
+    probe[rng.random(probe.shape) < 0.02] = np.inf
+    probe[rng.random(probe.shape) < 0.02] = -np.inf
+    _explain_is_the_walk(compiled, probe)
+
+
+def _explain_is_the_walk(compiled: CompiledTrees, rows: np.ndarray) -> None:
+    """``explain`` of each row gives the walk's raw score and contributions, to the bit, and
+    their top three."""
+    walked, explained = np.empty(rows.shape[1]), np.full(rows.shape[1], 7.0)
+    top, expected = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64)
+    for x in rows:
+        raw, n = compiled.explain(x, explained, 3, top)
+        assert raw == compiled.contributions(x, walked)
+        assert explained.tolist() == walked.tolist()
+        assert n == top_positive(walked, 3, expected)
+        assert top[:n].tolist() == expected[:n].tolist()
 
 
 def test_random_forest_averages_its_trees() -> None:
@@ -169,9 +186,9 @@ def test_contributions_sum_to_raw(trained: Trained) -> None:
 
 @pytest.mark.parametrize("trees", [60, 59, 3, 1])
 def test_explain_is_contributions_and_their_top(trained: Trained, trees: int) -> None:
-    """``explain`` (trees walked four at a time, the rest one by one) gives the same raw score
-    and contributions as ``contributions`` (exactly, over leftovers in its buffer) and the
-    indices ``top_positive`` picks from them, on the model's first ``trees`` trees."""
+    """``explain`` (leaves found by masks) gives the same raw score and contributions as
+    ``contributions``' walk (exactly, over leftovers in its buffer) and the indices
+    ``top_positive`` picks from them, on the model's first ``trees`` trees."""
     whole = CompiledTrees.from_booster(lightgbm_booster(trained.model.estimator))
     compiled = CompiledTrees(
         ints=whole.ints,
@@ -190,6 +207,20 @@ def test_explain_is_contributions_and_their_top(trained: Trained, trees: int) ->
         assert n == top_positive(out, 3, expected)
         assert top[:n].tolist() == expected[:n].tolist()
     assert compiled.explain(x[0], again, 0, top)[1] == 0
+
+
+def test_top_positive_is_the_sorted_positives() -> None:
+    """``top_positive`` gives the positive entries by value, largest first and of equal ones
+    the first, cut at ``k``, on random vectors with ties, zeros, negatives and NaN."""
+    rng = np.random.default_rng(11)
+    out = np.zeros(8, dtype=np.int64)
+    for _ in range(2000):
+        picks = rng.choice([-1.0, 0.0, 0.25, 0.5, 1.0, np.nan], size=12) * rng.integers(1, 3, 12)
+        c = np.asarray(picks, dtype=np.float64)
+        expected = sorted((j for j in range(12) if c[j] > 0), key=lambda j: (-c[j], j))
+        for k in (0, 1, 3, 8):
+            n = top_positive(c, k, out)
+            assert out[:n].tolist() == expected[:k]
 
 
 def leaf(value: float) -> dict[str, float]:
@@ -241,6 +272,49 @@ def test_hand_checked_tree() -> None:
         assert compiled.probability(x) == 1.0 / (1.0 + np.exp(-2.0 * (leaf + 0.125)))
         assert compiled.contributions(x, out) == leaf + 0.125
         np.testing.assert_array_equal(out, contrib)
+
+
+def test_hand_checked_masks() -> None:
+    """The hand-built model's mask tables: leaves numbered left to right per tree, each split's
+    mask clearing its left subtree's leaves, splits grouped by feature, each leaf's path."""
+    tables = MaskTables.of(*_node_arrays(CompiledTrees.from_dump(_hand_dump())))
+    assert tables is not None
+    assert tables.leaf_value.tolist() == [-1.0, 2.0, 3.0, 0.125]
+    assert tables.first_leaf.tolist() == [0, 3]
+    assert tables.full.tolist() == [0b111, 0b1]
+    assert tables.start.tolist() == [0, 1, 2]  # one split on feature 0, one on feature 1
+    assert tables.threshold.tolist() == [1.0, 0.0]
+    assert tables.tree.tolist() == [0, 0]
+    assert tables.mask.tolist() == [0b100, 0b110]
+    # feature 0's split (NaN type, default right): NaN right, zero by its threshold 1 (left);
+    # feature 1's (None type, default left): NaN and zero both as 0.0 <= 0, left
+    assert tables.flags.tolist() == [1, 0]
+    assert tables.path_start.tolist() == [0, 2, 4, 5, 5]
+    assert tables.path_feature.tolist() == [0, 1, 0, 1, 0]
+    assert tables.path_change.tolist() == [-0.25, -1.25, -0.25, 1.75, 2.5]
+
+
+def _node_arrays(compiled: CompiledTrees) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return compiled.ints, compiled.floats, compiled.roots
+
+
+@pytest.mark.parametrize("leaves", [MAX_LEAVES, MAX_LEAVES + 36])
+def test_trees_of_many_leaves(leaves: int) -> None:
+    """Trees of up to 64 leaves fit the masks (every bit of one used); a wider tree has no mask
+    tables and ``explain`` walks it. Either way, the same doubles as ``contributions``."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3000, 5))
+    x[rng.random(3000) < 0.1, 2] = np.nan
+    y = (x[:, 0] + np.sin(3 * x[:, 1]) + np.nan_to_num(x[:, 2]) > 0).astype(int)
+    params = {"objective": "binary", "num_leaves": leaves, "min_data_in_leaf": 2, "verbose": -1}
+    compiled = CompiledTrees.from_dump(
+        lgb.train(params, lgb.Dataset(x, y), num_boost_round=5).dump_model()
+    )
+    first = compiled.ints[compiled.roots[0] : compiled.roots[1], 0]
+    assert int(np.count_nonzero(first < 0)) == leaves
+    tables = MaskTables.of(*_node_arrays(compiled))
+    assert (tables is None) == (leaves > MAX_LEAVES)
+    _explain_is_the_walk(compiled, x[:500])
 
 
 def test_reindexed_reads_a_wider_row() -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 
+from fraudforge.features.layout import COL, LAYOUT
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import FraudModel, Registry, train_model
 from fraudforge.models.compiled import top_positive
@@ -89,6 +91,34 @@ def test_reasons_are_the_largest_contributions(served: Served, txns: list[Transa
                 assert reason.value is None
             else:
                 assert reason.value == pytest.approx(x[i, j], rel=1e-9, abs=1e-12)
+
+
+def test_answers_are_the_rows_explained(
+    served: Served, txns: list[Transaction], type_model: FraudModel
+) -> None:
+    """Each answer (found in one kernel call after the features) holds exactly what the row's
+    ``explain`` and fraud-type ``predict`` give: the probability of its raw score, the top
+    five features with their row values (None for NaN) and contributions, and the type."""
+    types = FraudTypes(type_model)
+    scorer = Scorer(served.model, _online(served), top_k=5, fraud_types=types)
+    online = _online(served)
+    compiled = scorer.compiled
+    assert compiled is not None
+    contrib, top = np.empty(len(LAYOUT)), np.zeros(5, dtype=np.int64)
+    # every other transaction without its optional signals (missing values in its row)
+    blanks = dict.fromkeys(("payee_handle_age_days", "device_bound_days", "sim_changed_days"))
+    sent = [msgspec.structs.replace(t, **blanks) if i % 2 else t for i, t in enumerate(txns)]
+    for txn in sent:
+        result = scorer.score(txn)
+        row = online.process_row(txn)
+        raw, n = compiled.explain(row, contrib, 5, top)
+        assert result.fraud_probability == compiled.to_probability(raw)
+        picked = top[:n].tolist()
+        assert [r.feature for r in result.reasons] == [LAYOUT[j] for j in picked]
+        assert [r.contribution for r in result.reasons] == [float(contrib[j]) for j in picked]
+        values = [None if np.isnan(row[j]) else float(row[j]) for j in picked]
+        assert [r.value for r in result.reasons] == values
+        assert result.fraud_type == types.predict(row, np.array([COL[f] for f in types.features]))
 
 
 def test_score_many_keeps_order_and_state(served: Served, txns: list[Transaction]) -> None:
@@ -222,6 +252,7 @@ import numba
 from fraudforge.engine.streaming import scan, scan_customers
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features import compute_features, online_kernel
+from fraudforge.features.layout import COL, LAYOUT
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.models import model_data, train_model
 from fraudforge.models import compiled

@@ -32,13 +32,14 @@ from fraudforge.features.kernels import (
     M_SIZE,
     N_CAT,
     N_CITY,
+    NO_LABEL,
     RETAIN_US,
     W1H,
     W7D,
     W24H,
     W30D,
     customer_row,
-    entity_step,
+    entity_steps,
     update_state,
     week_add,
     window_start,
@@ -242,12 +243,12 @@ def online_txn(
         _zero_outputs(out, cols[K_MERCHANT if wide else K_PAYEE])
         _entity_step(
             hdr, slots, pool, amounts, labels, at, t_new, customer, amount, wide, out,
-            cols[party_kind],
+            cols[party_kind], sort_f, sort_i,
         )  # fmt: skip
     if has_device and device >= 0:
         _entity_step(
             hdr, slots, pool, amounts, labels, on, t_new, customer, amount, False, out,
-            cols[K_DEVICE],
+            cols[K_DEVICE], sort_f, sort_i,
         )  # fmt: skip
     else:
         _zero_outputs(out, cols[K_DEVICE])
@@ -261,11 +262,9 @@ def online_txn(
         category, mode, channel, ttype, declined, new_party, new_device, counts, sort_f, sort_i,
         out,
     )  # fmt: skip
-    t1 = np.empty(1, dtype=np.int64)
-    a1 = np.empty(1, dtype=np.float64)
-    t1[0] = t_new
-    a1[0] = amount
-    finish_rows(out.reshape((1, out.shape[0])), t1, a1, outlier[0], outlier[1])
+    sort_i[0] = t_new  # the scratch, free again, as the finished row's one-row columns
+    sort_f[0] = amount
+    finish_rows(out.reshape((1, out.shape[0])), sort_i[:1], sort_f[:1], outlier[0], outlier[1])
     update_state(state, t_new, city, category, mode, channel, ttype)
     if t_new > hdr[H_NOW]:
         hdr[H_NOW] = t_new
@@ -290,11 +289,18 @@ def _entity_step(
     wide: bool,
     out: npt.NDArray[np.float64],
     cols: npt.NDArray[np.int64],
+    sort_f: npt.NDArray[np.float64],
+    sort_i: npt.NDArray[np.int64],
 ) -> None:
-    """``kernels.entity_step`` on the entity of the store's row ``s``."""
+    """``kernels.entity_step`` on the entity of the store's row ``s``, its one-row columns
+    (time, customer, amount) in the scratch arrays rather than allocated for each call."""
     lo, cap = slots[s, S_WOFF], slots[s, S_WCAP]
     k_lo = slots[s, S_KOFF]
-    entity_step(
+    sort_i[0] = t_new
+    sort_i[1] = customer
+    sort_f[0] = amount
+    entity_steps(
         slots[s, :M_SIZE], pool[:, lo : lo + cap], amounts[lo : lo + cap],
-        labels[k_lo : k_lo + slots[s, S_KCAP]], t_new, customer, amount, wide, out, cols,
+        labels[k_lo : k_lo + slots[s, S_KCAP]], sort_i[:1], sort_i[1:2], sort_f[:1], NO_LABEL,
+        sort_i[:1], wide, out.reshape((1, out.shape[0])), cols,
     )  # fmt: skip

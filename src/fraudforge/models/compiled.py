@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.foundation.errors import DataError, ModelError
+from fraudforge.models._masks import MaskTables, Packed, masked_walk
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -159,26 +160,23 @@ def _walk_explain(x: F64, ints: I32, floats: F64, roots: I32, contrib: F64, deep
 
 @nb.njit(cache=True)
 def top_positive(contrib: F64, k: int, out: I64) -> int:
-    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first, into
-    ``out``; returns how many (a partial selection sort: k is small)."""
+    """Indices of the up to ``k`` largest positive entries of ``contrib``, largest first (of
+    equal ones, the first), into ``out``; returns how many. One pass, each entry that beats
+    the smallest kept one inserted in place (k is small): a selection pass per rank cost
+    about 0.1 µs more for each."""
     n = 0
-    for _ in range(k):
-        best = -1
-        value = 0.0
-        for j in range(contrib.shape[0]):
-            c = contrib[j]
-            if c > value:
-                taken = False
-                for m in range(n):
-                    if out[m] == j:
-                        taken = True
-                        break
-                if not taken:
-                    best, value = j, c
-        if best < 0:
-            break
-        out[n] = best
-        n += 1
+    if k <= 0:
+        return 0
+    for j in range(contrib.shape[0]):
+        c = contrib[j]
+        if c > 0.0 and (n < k or c > contrib[out[n - 1]]):
+            i = n if n < k else k - 1
+            while i > 0 and contrib[out[i - 1]] < c:
+                out[i] = out[i - 1]
+                i -= 1
+            out[i] = j
+            if n < k:
+                n += 1
     return n
 
 
@@ -191,6 +189,18 @@ def _explain(
     the selection), each paying the dispatcher's unboxing of its arrays."""
     contrib[:] = 0.0
     raw = _walk_explain(x, ints, floats, roots, contrib, deepest)
+    return raw, top_positive(contrib, k, top)
+
+
+@nb.njit(cache=True)
+def explain_masked(
+    x: F64, ints: I32, floats: F64, masks: npt.NDArray[np.uint64], contrib: F64, k: int, top: I64
+) -> tuple[float, int]:
+    """``CompiledTrees.explain`` with the leaves found by masks, in compiled code (for kernels
+    that explain a row among other work): ``ints``, ``floats``, ``masks`` are
+    ``CompiledTrees.mask_tables()``."""
+    contrib[:] = 0.0
+    raw = masked_walk(x, ints, floats, masks, contrib)
     return raw, top_positive(contrib, k, top)
 
 
@@ -326,6 +336,10 @@ class CompiledTrees:
         """The most splits on a path from a root to a leaf."""
         self.bias = float(sum(self.floats[r, _VALUE] for r in self.roots))
         """Sum of the trees' root values: the raw score before any split (Saabas's bias)."""
+        self._masks: Packed | None = None
+        """``explain``'s ``MaskTables`` (their arrays), built on its first call."""
+        self._walks = False
+        """Whether ``explain`` walks the trees: they do not fit masks."""
 
     @classmethod
     def from_dump(cls, dump: Mapping[str, Any]) -> CompiledTrees:
@@ -573,10 +587,23 @@ class CompiledTrees:
         out[:] = 0.0
         return float(_walk(x, self.ints, self.floats, self.roots, out, True))
 
+    def mask_tables(self) -> Packed | None:
+        """The packed ``_masks.MaskTables`` that ``explain`` and ``explain_masked`` find the
+        leaves with (built on the first call), or None when the trees do not fit them and
+        ``explain`` walks them."""
+        masks = self._masks
+        if masks is None and not self._walks:
+            tables = MaskTables.of(self.ints, self.floats, self.roots)
+            self._walks = tables is None
+            masks = self._masks = None if tables is None else tables.packed()
+        return masks
+
     def explain(self, x: F64, out: F64, k: int, top: I64) -> tuple[float, int]:
         """``contributions`` and the reasons behind them in one kernel call: the raw score of
         ``x``, each feature's path contribution into ``out`` (zeroed first), and the indices of
-        the up to ``k`` largest positive contributions into ``top``, largest first.
+        the up to ``k`` largest positive contributions into ``top``, largest first. The leaves
+        are found by masks (``_masks``, built on the first call) when no tree has more than 64
+        leaves, else by walking the trees four at a time: the same doubles either way.
 
         Parameters
         ----------
@@ -595,7 +622,11 @@ class CompiledTrees:
             The raw score of ``x`` (the same double as ``contributions``) and how many
             indices were written into ``top``.
         """
-        raw, n = _explain(x, self.ints, self.floats, self.roots, self.deepest, out, k, top)
+        masks = self.mask_tables()
+        if masks is not None:
+            raw, n = explain_masked(x, *masks, out, k, top)
+        else:
+            raw, n = _explain(x, self.ints, self.floats, self.roots, self.deepest, out, k, top)
         return float(raw), int(n)
 
 
@@ -773,6 +804,7 @@ __all__ = [
     "ModelTextError",
     "TextBooster",
     "UnsupportedModelError",
+    "explain_masked",
     "lightgbm_booster",
     "parse_model_text",
 ]

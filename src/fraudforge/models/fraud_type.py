@@ -142,17 +142,22 @@ def register_fraud_type(
 
 
 @nb.njit(cache=True)
-def _best_class(row: F64, columns: I64, fill: F64, coef: F64, intercept: F64) -> int:
+def best_class(row: F64, columns: I64, fill: F64, coef: F64, intercept: F64) -> int:
     """Argmax over classes of ``x @ coef + intercept``, ``x`` being ``row[columns]`` with NaN
-    replaced by ``fill`` (ties go to the first class, as NumPy's argmax)."""
+    replaced by ``fill`` (ties go to the first class, as NumPy's argmax). Each class's score
+    is its intercept plus the features' terms in feature order; the classes are summed side
+    by side (``coef``'s rows are contiguous), each feature read and filled once."""
+    scores = intercept.copy()
+    for j in range(columns.shape[0]):
+        v = row[columns[j]]
+        if v != v:
+            v = fill[j]
+        for c in range(scores.shape[0]):
+            scores[c] += v * coef[j, c]
     best, best_score = 0, -np.inf
-    for c in range(intercept.shape[0]):
-        score = intercept[c]
-        for j in range(columns.shape[0]):
-            v = row[columns[j]]
-            score += (fill[j] if v != v else v) * coef[j, c]
-        if score > best_score:
-            best, best_score = c, score
+    for c in range(scores.shape[0]):
+        if scores[c] > best_score:
+            best, best_score = c, scores[c]
     return best
 
 
@@ -280,7 +285,7 @@ class FraudTypes:
             A fraud type of the taxonomy.
         """
         cols = self._identity if columns is None else columns
-        return self.classes[_best_class(x, cols, self.fill, self.coef, self.intercept)]
+        return self.classes[best_class(x, cols, self.fill, self.coef, self.intercept)]
 
     def predict_many(self, xs: F64) -> list[str]:
         """The most likely fraud type of each row of a 2-D array.
@@ -303,6 +308,7 @@ __all__ = [
     "FraudTypeDataError",
     "FraudTypes",
     "LinearTypes",
+    "best_class",
     "fit_fraud_type",
     "register_fraud_type",
     "type_pipeline",

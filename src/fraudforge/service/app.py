@@ -116,12 +116,16 @@ class Service:
 
     def replay(self, txn: Transaction, body: bytes, prefix: str = "") -> ScoreResult | None:
         """The original result when ``txn`` was scored already (flagged ``replayed``), None
-        when it is new; 409 when its id was scored with another body. Callers count it."""
+        when it is new; 409 when its id was scored with another transaction. ``body`` is
+        ``txn`` as received or its ``fingerprint``: a body other than the one recorded is the
+        same transaction when their fingerprints are equal. Callers count it."""
         entry = self.ledger.get(txn.transaction_id)
         if entry is None:
             return None
         if entry.body != body:
-            raise _conflict(txn, entry.transaction(), prefix)
+            scored = entry.transaction()
+            if fingerprint(scored) != fingerprint(txn):
+                raise _conflict(txn, scored, prefix)
         return msgspec.structs.replace(entry.result(), replayed=True)
 
     async def snapshot(self) -> int:
@@ -296,10 +300,10 @@ async def score(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Score one transaction, or answer a resend with its original result."""
     svc = _service(request)
     scorer = svc.scorer()
-    txn: Transaction = decode(
-        _DECODERS[Transaction], await read_body(request, svc.settings.max_body_bytes)
-    )
-    body = fingerprint(txn)
+    body = await read_body(request, svc.settings.max_body_bytes)
+    txn: Transaction = decode(_DECODERS[Transaction], body)
+    # the window keeps the body as received: encoding the transaction again for every request
+    # costs more than comparing fingerprints on the rare resend in another form
     replayed = svc.replay(txn, body)
     if replayed is not None:
         svc.metrics.replayed += 1

@@ -39,10 +39,12 @@ _RESULT = msgspec.json.Decoder(ScoreResult)
 
 
 class Scored:
-    """One scored transaction as the window holds it: its canonical body (the decoded
-    Transaction encoded again, so formatting, key order and an equivalent time zone do not
-    matter), its result as JSON and when it was scored (``time.time()``). Held as bytes, so
-    the window adds no objects for the garbage collector to traverse."""
+    """One scored transaction as the window holds it: its body (as received from
+    ``/v1/score``, or its ``fingerprint`` for a transaction of a batch), its result as JSON and
+    when it was scored (``time.time()``). Two bodies are the same transaction when their
+    fingerprints are equal, so formatting, key order and an equivalent time zone do not
+    matter. Held as bytes, so the window adds no objects for the garbage collector to
+    traverse."""
 
     __slots__ = ("body", "payload", "stamp")
 
@@ -61,7 +63,8 @@ class Scored:
 
 
 def fingerprint(txn: Transaction) -> bytes:
-    """``txn``'s canonical body."""
+    """``txn``'s canonical body: the decoded transaction encoded again (the same for every
+    body that decodes to it)."""
     return _ENCODE(txn)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
+import numba as nb
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -25,8 +26,8 @@ from fraudforge.features.layout import COL, LAYOUT
 from fraudforge.features.online import OnlineFeatures
 from fraudforge.foundation.errors import ConfigError, ModelError
 from fraudforge.models import FraudModel, Registry, RegistryError
-from fraudforge.models.compiled import CompiledTrees, lightgbm_booster
-from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes
+from fraudforge.models.compiled import CompiledTrees, explain_masked, lightgbm_booster
+from fraudforge.models.fraud_type import TYPE_SUFFIX, FraudTypes, best_class
 from fraudforge.wire import (
     Feedback,
     ModelRef,
@@ -43,6 +44,34 @@ I64 = npt.NDArray[np.int64]
 def risk_score(probability: float) -> int:
     """The fraud probability as a 0-100 risk score (rounded, half up)."""
     return min(100, max(0, math.floor(probability * 100.0 + 0.5)))
+
+
+@nb.njit(cache=True)
+def _explain_and_type(
+    row: F64,
+    ints: npt.NDArray[np.int32],
+    floats: F64,
+    masks: npt.NDArray[np.uint64],
+    contrib: F64,
+    k: int,
+    top: I64,
+    picked: F64,
+    columns: I64,
+    fill: F64,
+    coef: F64,
+    intercept: F64,
+) -> tuple[float, int, int]:
+    """What a scored row needs after its features, in one kernel call: the raw score and the
+    reasons (``explain_masked``: the indices in ``top``, each one's value and contribution in
+    ``picked``, two by two) and the fraud type's class (``best_class``; -1 with no classes).
+    Three calls (the trees, the fraud type, the reasons' values read one by one from Python)
+    each paid the dispatcher for their arrays."""
+    raw, n = explain_masked(row, ints, floats, masks, contrib, k, top)
+    for i in range(n):
+        picked[2 * i] = row[top[i]]
+        picked[2 * i + 1] = contrib[top[i]]
+    kind = best_class(row, columns, fill, coef, intercept) if intercept.shape[0] else -1
+    return raw, n, kind
 
 
 BLOCK_SHARE = 0.75
@@ -117,6 +146,19 @@ class Scorer:
             self._type_columns = np.array([COL[f] for f in fraud_types.features], dtype=np.int64)
         self._contrib = np.zeros(len(LAYOUT), dtype=np.float64)
         self._top = np.zeros(max(self.top_k, 1), dtype=np.int64)
+        self._picked = np.zeros(2 * max(self.top_k, 1), dtype=np.float64)
+        self._types: tuple[I64, F64, F64, F64] = (
+            (np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 0)), np.zeros(0))
+            if fraud_types is None or self._type_columns is None
+            else (
+                self._type_columns,
+                fraud_types.fill,
+                fraud_types.coef,
+                fraud_types.intercept,
+            )
+        )
+        """``_explain_and_type``'s fraud-type arguments (none: no classes)."""
+        self._classes = ("none",) if fraud_types is None else fraud_types.classes
 
     def with_model(
         self,
@@ -191,6 +233,31 @@ class Scorer:
             return "none"
         return self.fraud_types.predict(row, self._type_columns)
 
+    def _answer(
+        self, txn: Transaction, probability: float, reasons: int, kind: int, start: int
+    ) -> ScoreResult:
+        """The answer to ``txn`` from ``_explain_and_type``'s outputs: ``reasons`` features of
+        ``_top`` with their values and contributions in ``_picked``, fraud type ``kind``
+        (-1: none)."""
+        picked = self._picked[: 2 * reasons].tolist()
+        return ScoreResult(
+            transaction_id=txn.transaction_id,
+            fraud_probability=probability,
+            risk_score=risk_score(probability),
+            decision=self.thresholds.decide(probability),
+            fraud_type="none" if kind < 0 else self._classes[kind],
+            reasons=[
+                Reason(
+                    feature=LAYOUT[j],
+                    value=None if picked[2 * i] != picked[2 * i] else picked[2 * i],
+                    contribution=picked[2 * i + 1],
+                )
+                for i, j in enumerate(self._top[:reasons].tolist())
+            ],
+            model=self.ref,
+            processing_ms=(time.perf_counter_ns() - start) / 1e6,
+        )
+
     def _result(
         self, txn: Transaction, row: F64, probability: float, reasons: int, start: int
     ) -> ScoreResult:
@@ -219,6 +286,13 @@ class Scorer:
         if self.compiled is not None:
             top = np.zeros(max(self.top_k, 1), np.int64)
             self.compiled.to_probability(self.compiled.explain(row, contrib, self.top_k, top)[0])
+            masks = self.compiled.mask_tables()
+            if masks is not None:
+                ints, floats, bits = masks
+                picked = np.zeros_like(self._picked)
+                _explain_and_type(
+                    row, ints, floats, bits, contrib, self.top_k, top, picked, *self._types
+                )
         else:
             self.model.score(row[self.columns].reshape(1, -1))
         self._fraud_type(row)
@@ -230,6 +304,14 @@ class Scorer:
         compiled = self.compiled
         with self.lock:
             row = self._row(txn)
+            masks = None if compiled is None else compiled.mask_tables()
+            if compiled is not None and masks is not None:
+                ints, floats, bits = masks
+                raw, n, kind = _explain_and_type(
+                    row, ints, floats, bits, self._contrib, self.top_k, self._top, self._picked,
+                    *self._types,
+                )  # fmt: skip
+                return self._answer(txn, compiled.to_probability(raw), n, kind, start)
             if compiled is not None:
                 raw, n = compiled.explain(row, self._contrib, self.top_k, self._top)
                 return self._result(txn, row, compiled.to_probability(raw), n, start)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -165,11 +165,12 @@ class MetricsMiddleware:
         began = self.clock()
         metrics = self.metrics
 
-        async def timed(message: Message) -> None:
+        def timed(message: Message) -> Awaitable[None]:
+            # a plain function handing back send's awaitable: no coroutine of its own per send
             if message["type"] == "http.response.start":
                 route = raw.get("path_template") or "unmatched"
                 metrics.record(raw["method"], route, message["status"], self.clock() - began)
-            await send(message)
+            return send(message)
 
         await self.app(scope, receive, timed)
 
