@@ -210,9 +210,9 @@ def _entity_phase(
 
     One bucket (by default up to ``2 * ENTITY_BUCKET_ROWS`` rows): every file's entity columns
     are read once and go through the entity kernel together, and the results stay in memory:
-    returned, one (rows, 8) matrix per file as ``_entity_for`` gives (64 bytes a row; views of
-    one matrix for the whole dataset, each kind's results put in place by one assignment per
-    feature at its rows' positions, not grouped by file). More: a
+    returned, one (rows, 8) matrix per file as ``_entity_for`` gives (64 bytes a row; each
+    kind's results put in place by one assignment per feature at the rows' positions in the
+    dataset, then each file's rows copied out, so that each is freed once used). More: a
     disk shuffle, so that each file is read once and time stays linear in rows: each file's
     tagged rows (``tag_file``) are split by bucket into ``work/shuffle/BUCKET/FILE.arrow``,
     then each bucket's pieces are read back and go through ``write_entity_bucket``; memory
@@ -230,8 +230,9 @@ def _entity_phase(
                 results[at, ENTITY_FEATURES.index(name)] = values[:, j]
 
         run_entity_bucket(part, put_back)
+        del part
         progress(ENTITY_STEP, 1, 1)
-        return [results[a:b] for a, b in itertools.pairwise(offsets.tolist())]
+        return [results[a:b].copy() for a, b in itertools.pairwise(offsets.tolist())]
     for i, path in enumerate(files):
         progress(SPLIT_STEP, i, len(files))
         split_file(i, path, buckets, work)
@@ -488,6 +489,8 @@ def build_features(
                 entity=None if entity is None else entity[i],
                 writer=writer,
             )
+            if entity is not None:
+                entity[i] = np.zeros((0, len(ENTITY_FEATURES)))  # freed once used
             files += part.files
             rows += part.rows
             model = part.outlier
