@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -40,5 +41,18 @@ def test_a_failing_job_raises_with_the_helpers_traceback(tmp_path: Path) -> None
             "customers/part-00000.parquet",
         ]
         assert [shard for shard, _ in records] == [0]
+    finally:
+        worker.close()
+
+
+def test_a_world_that_cannot_be_sent_raises_on_run(tmp_path: Path) -> None:
+    """The world goes to the helper from a thread of its own, so the constructor returns at
+    once; a world that cannot be pickled is raised by the first ``run`` (which stops the
+    helper) instead of leaving it waiting for input."""
+    worker = PartWorker(lambda: None)  # a lambda does not pickle
+    try:
+        with pytest.raises(RuntimeError, match="could not be sent") as raised:
+            worker.run((tmp_path, "parquet", 0, range(0, 1)))
+        assert isinstance(raised.value.__cause__, (pickle.PicklingError, AttributeError))
     finally:
         worker.close()

@@ -17,6 +17,7 @@ from fraudforge.engine.scenario import Scenario
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.pipeline import catalog_hash, read_features
 from fraudforge.features.transformer import FeatureTransformer
+from tests.conftest import Dataset
 
 S = Scenario(customers=200, days=20, seed=4)
 
@@ -230,3 +231,23 @@ def test_features_writer_writes_in_order_and_raises_a_failed_write(tmp_path: Pat
         assert pl.read_parquet(tmp_path / f"{i}.parquet").equals(frame)
     with pytest.raises(FileNotFoundError, match="No such file"), FeaturesWriter() as writer:
         writer.submit(frames[0], tmp_path / "missing" / "a.parquet")
+
+
+def test_kernel_inputs_have_the_same_types_whatever_the_chunks(small: Dataset) -> None:
+    """``prepare`` gives the kernels arrays of the same dtype, layout and writability from a
+    table in one chunk and from the same rows in two (a file read in several): Numba compiles
+    a kernel once per argument types, so ``fraudforge warmup`` (small files, one chunk) then
+    covers the first run on a large dataset."""
+    from dataclasses import fields
+
+    from fraudforge.features.batch import prepare
+
+    tx = small.transactions.head(4_000)
+    whole = prepare(tx, small.customers)[1]
+    split = prepare(pl.concat([tx.head(1_500), tx.tail(2_500)], rechunk=False), small.customers)[1]
+    assert pl.concat([tx.head(1_500), tx.tail(2_500)], rechunk=False).n_chunks() == 2
+    for f in fields(whole):
+        a, b = getattr(whole, f.name), getattr(split, f.name)
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f.name
+        kind = (a.dtype, a.flags.c_contiguous, a.flags.writeable)
+        assert kind == (b.dtype, b.flags.c_contiguous, b.flags.writeable), f.name

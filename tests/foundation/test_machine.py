@@ -1,14 +1,21 @@
-"""The C allocator hands large freed blocks back to the system once told to."""
+"""The C allocator hands large freed blocks back to the system once told to; the data commands
+start OpenBLAS with one thread."""
 
 from __future__ import annotations
 
 import os
 import platform
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from fraudforge.foundation.machine import return_freed_memory
+from fraudforge.foundation.machine import (
+    BLAS_THREADS_VARIABLE,
+    one_blas_thread,
+    return_freed_memory,
+)
 
 
 def _rss() -> int:
@@ -28,3 +35,36 @@ def test_freed_blocks_leave_the_process() -> None:
     held = _rss()
     del block
     assert held - _rss() >= 7 * 1024**2
+
+
+def test_one_blas_thread_is_a_default_only() -> None:
+    """The data commands' processes start OpenBLAS with one thread unless told otherwise: the
+    variable is set where absent and a value already there is kept."""
+    env: dict[str, str] = {}
+    one_blas_thread(env)
+    assert env == {BLAS_THREADS_VARIABLE: "1"}
+    env = {BLAS_THREADS_VARIABLE: "4", "OTHER": "x"}
+    one_blas_thread(env)
+    assert env == {BLAS_THREADS_VARIABLE: "4", "OTHER": "x"}
+
+
+@pytest.mark.parametrize(
+    ("command", "blas"), [("generate", "1"), ("features", "1"), ("train", "None")]
+)
+def test_the_data_commands_start_with_one_blas_thread(command: str, blas: str) -> None:
+    """``fraudforge generate`` and ``features`` run as a process set ``OPENBLAS_NUM_THREADS=1``
+    before NumPy loads (their helper processes inherit it); another command leaves it unset."""
+    probe = (
+        "import os, sys\n"
+        "from fraudforge.cli import main\n"
+        "try:\n"
+        "    main([sys.argv[1], '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != BLAS_THREADS_VARIABLE}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, command], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.split()[-1:] == [blas], done.stderr[-2000:]

@@ -5,12 +5,14 @@ install instead of a traceback; ``build_parser``, ``err`` and ``out`` load on fi
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fraudforge.foundation.extras import install_hint, missing_extras
 from fraudforge.foundation.lazy import lazy_exports
+from fraudforge.foundation.machine import one_blas_thread
 from fraudforge.foundation.package import package_version
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     missing = missing_extras(["engine"])
     if not missing:
+        if args[:1] in (["generate"], ["features"]) and "numpy" not in sys.modules:
+            one_blas_thread(os.environ)  # these do no BLAS work: no spinning BLAS threads
         from fraudforge.cli._command import main as run
 
         return run(argv)

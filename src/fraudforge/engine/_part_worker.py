@@ -6,6 +6,7 @@ it."""
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
@@ -20,6 +21,9 @@ def _serve(jobs: IO[bytes], results: IO[bytes]) -> None:
         world = pickle.load(jobs)
     except EOFError:
         return
+    # The modules and the world live as long as this process: out of the garbage collector's
+    # sight, its full collections do not walk them again (as the command's own process).
+    gc.freeze()
     while True:
         try:
             job = pickle.load(jobs)

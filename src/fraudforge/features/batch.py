@@ -196,7 +196,12 @@ def prepare(transactions: pl.DataFrame, customers: pl.DataFrame) -> tuple[pl.Dat
         "lon",
         "is_fraud",
         pl.col("label_known_at").dt.epoch("us").alias("known_at"),
-    )
+    ).rechunk()
+    # One chunk a column, so each becomes a NumPy array without a copy (read-only) whatever
+    # chunks the file was read in: the kernels see the same array types on every dataset.
+    # Numba compiles a kernel once per argument types, read-only and writable arrays being two:
+    # a file read in several chunks (to_numpy copied them: writable) made the first run after
+    # `fraudforge warmup` (one chunk: read-only) compile four kernels again, about 8 s.
     arrays = {name: cols[name].to_numpy() for name in cols.columns}
     arrays.update({name: home[name].to_numpy() for name in ("home_lat", "home_lon")})
     session = ordered.select(

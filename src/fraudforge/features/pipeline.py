@@ -30,7 +30,7 @@ from fraudforge.foundation.errors import ConfigError, DataError
 from fraudforge.foundation.progress import ProgressFn, ignore
 
 if TYPE_CHECKING:
-    from fraudforge.features.batch import F64, I64, Columns
+    from fraudforge.features.batch import F64, I64, Columns, EntityKind
 
 # The kernels' modules (Numba and LLVM: about a third of a second) are imported where features
 # are computed, not here: reading a features directory (training, the report, the service)
@@ -210,7 +210,9 @@ def _entity_phase(
 
     One bucket (by default up to ``2 * ENTITY_BUCKET_ROWS`` rows): every file's entity columns
     are read once and go through the entity kernel together, and the results stay in memory:
-    returned, one (rows, 8) matrix per file as ``_entity_for`` gives (64 bytes a row). More: a
+    returned, one (rows, 8) matrix per file as ``_entity_for`` gives (64 bytes a row; each
+    kind's results put in place by one assignment per feature at the rows' positions in the
+    dataset, then each file's rows copied out, so that each is freed once used). More: a
     disk shuffle, so that each file is read once and time stays linear in rows: each file's
     tagged rows (``tag_file``) are split by bucket into ``work/shuffle/BUCKET/FILE.arrow``,
     then each bucket's pieces are read back and go through ``write_entity_bucket``; memory
@@ -219,15 +221,18 @@ def _entity_phase(
     if buckets == 1:
         progress(ENTITY_STEP, 0, 1)
         part = pl.concat([tag_file(i, path, 1) for i, path in enumerate(files)])
-        matrices = [np.zeros((n, len(ENTITY_FEATURES)), dtype=np.float64) for n in sizes]
+        offsets = np.cumsum([0, *sizes], dtype=np.int64)
+        results = np.zeros((int(offsets[-1]), len(ENTITY_FEATURES)), dtype=np.float64)
 
-        def put_back(kind: str, out: pl.DataFrame) -> None:
-            for (src,), rows in out.group_by("source"):
-                _put_back(matrices[src], kind, rows)
+        def put_back(kind: EntityKind, source: I64, row: I64, values: F64) -> None:
+            at = offsets[source] + row  # the rows' positions in the dataset
+            for name, j in kind.features:  # each kind its own columns: the threads never meet
+                results[at, ENTITY_FEATURES.index(name)] = values[:, j]
 
         run_entity_bucket(part, put_back)
+        del part
         progress(ENTITY_STEP, 1, 1)
-        return matrices
+        return [results[a:b].copy() for a, b in itertools.pairwise(offsets.tolist())]
     for i, path in enumerate(files):
         progress(SPLIT_STEP, i, len(files))
         split_file(i, path, buckets, work)
@@ -269,20 +274,28 @@ def write_entity_bucket(part: pl.DataFrame, bucket: int, work: Path) -> None:
     rows of every file whose merchant, device or payee is in the bucket), through
     ``run_entity_bucket``, written per kind and source file as ``work/KIND/FILE-BUCKET.arrow``."""
 
-    def write(kind: str, out: pl.DataFrame) -> None:
-        (work / kind).mkdir(parents=True, exist_ok=True)
+    def write(kind: EntityKind, source: I64, row: I64, values: F64) -> None:
+        out = pl.DataFrame(
+            {"row": row, "source": source, **{name: values[:, j] for name, j in kind.features}}
+        )
+        (work / kind.name).mkdir(parents=True, exist_ok=True)
         for (src,), rows in out.group_by("source"):
-            rows.drop("source").write_ipc(work / kind / f"{src:05d}-{bucket:05d}.arrow")
+            rows.drop("source").write_ipc(work / kind.name / f"{src:05d}-{bucket:05d}.arrow")
 
     run_entity_bucket(part, write)
 
 
-def run_entity_bucket(part: pl.DataFrame, sink: Callable[[str, pl.DataFrame], None]) -> None:
+EntitySink = Callable[["EntityKind", "I64", "I64", "F64"], None]
+"""Where ``run_entity_bucket`` sends each entity kind's results: ``sink(kind, source, row,
+values)``, the rows of that kind only, each with its ``source`` file and its ``row`` in that
+file (where the customer phase puts it back), and the entity kernel's outputs for them,
+(rows, ``kernels.N_ENTITY_OUT``), of which ``kind.features`` are the kind's features."""
+
+
+def run_entity_bucket(part: pl.DataFrame, sink: EntitySink) -> None:
     """The entity kernel over one bucket's tagged rows ``part``: each kind's rows go through it
     in (entity, timestamp, transaction_id) order, the kinds side by side (two threads), and
-    ``sink(kind, results)`` gets each kind's results: rows of that kind only, each with its
-    ``source`` file and its ``row`` in that file (where the customer phase puts it back) and
-    the kind's features."""
+    ``sink`` gets each kind's results (``EntitySink``), from the thread that computed them."""
     from fraudforge.features.batch import ENTITY_KINDS, entity_rows, payee_ids, time_order
 
     if part.height == 0:
@@ -310,15 +323,7 @@ def run_entity_bucket(part: pl.DataFrame, sink: Callable[[str, pl.DataFrame], No
             wide=kind.wide, by_time=by_time,
         )  # fmt: skip
         del entity
-        out = pl.DataFrame(
-            {
-                "row": row[order],
-                "source": source[order],
-                **{name: values[:, j] for name, j in kind.features},
-            }
-        )
-        del order, values
-        sink(kind.name, out)
+        sink(kind, source[order], row[order], values)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(run, range(len(ENTITY_KINDS))))

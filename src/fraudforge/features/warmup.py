@@ -44,6 +44,9 @@ def compile_kernels(progress: ProgressFn = ignore) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="fraudforge-warmup-") as tmp:
         data, features = Path(tmp) / "data", Path(tmp) / "features"
         generate(Scenario(customers=WARMUP_CUSTOMERS, days=14, seed=0), data, threads=1)
+        # One thread passes the kernels whole matrices, more pass row slices (another array
+        # layout, so another compiled version): compile both.
+        build_features(data, Path(tmp) / "sliced", threads=2)
         build_features(data, features, threads=1)
         progress("compiling kernels", total - len(cold_kernels()), total)
         manifest, _ = read_features(features)
