@@ -153,7 +153,7 @@ def _online(
         meta, window, amounts, known = store.entity(store.touch(kind, 1))
         k.entity_step(
             meta, window, amounts, known, t[i], customer[i], amount[i], wide, out[i],
-            k.ENTITY_COLS,
+            k.ENTITY_COLS, np.empty(2, dtype=np.int64), np.empty(1),
         )  # fmt: skip
         if fraud[i] >= 0:
             store.label(kind, 1, fraud[i])
@@ -245,7 +245,7 @@ def test_store_grows_and_keeps_every_entity() -> None:
                 out = np.empty(k.N_ENTITY_OUT)
                 k.entity_step(
                     meta, window, amounts, known, T0 + rep * H, eid + 300 + kind, float(rep),
-                    False, out, k.ENTITY_COLS,
+                    False, out, k.ENTITY_COLS, np.empty(2, dtype=np.int64), np.empty(1),
                 )  # fmt: skip
                 assert out[k.E_COUNT_24H] == rep
                 if eid % 2 == 0:

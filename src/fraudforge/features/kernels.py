@@ -837,16 +837,19 @@ def entity_step(
     wide: bool,
     out: npt.NDArray[np.float64],
     cols: npt.NDArray[np.int64],
+    ints: npt.NDArray[np.int64],
+    floats: npt.NDArray[np.float64],
 ) -> int:
     """``entity_steps`` for one transaction, its features into ``out`` (1-d) at ``cols``, its
     label left for later (``entity_label``): the online features' call, once per transaction
-    and entity."""
-    ints = np.empty(2, dtype=np.int64)  # the time and the customer, as one-row columns
+    and entity. ``ints`` (two or more) and ``floats`` (one or more) are the caller's scratch
+    for the one-row columns (time and customer, amount), so a call allocates nothing."""
     ints[0] = t
     ints[1] = customer
+    floats[0] = amount
     return entity_steps(
-        meta, window, amounts, known, ints[:1], ints[1:], np.full(1, amount), NO_LABEL,
-        ints[:1], wide, out.reshape((1, out.shape[0])), cols,
+        meta, window, amounts, known, ints[:1], ints[1:2], floats[:1], NO_LABEL, ints[:1],
+        wide, out.reshape((1, out.shape[0])), cols,
     )  # fmt: skip
 
 

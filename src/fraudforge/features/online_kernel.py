@@ -32,14 +32,13 @@ from fraudforge.features.kernels import (
     M_SIZE,
     N_CAT,
     N_CITY,
-    NO_LABEL,
     RETAIN_US,
     W1H,
     W7D,
     W24H,
     W30D,
     customer_row,
-    entity_steps,
+    entity_step,
     update_state,
     week_add,
     window_start,
@@ -296,11 +295,8 @@ def _entity_step(
     (time, customer, amount) in the scratch arrays rather than allocated for each call."""
     lo, cap = slots[s, S_WOFF], slots[s, S_WCAP]
     k_lo = slots[s, S_KOFF]
-    sort_i[0] = t_new
-    sort_i[1] = customer
-    sort_f[0] = amount
-    entity_steps(
+    entity_step(
         slots[s, :M_SIZE], pool[:, lo : lo + cap], amounts[lo : lo + cap],
-        labels[k_lo : k_lo + slots[s, S_KCAP]], sort_i[:1], sort_i[1:2], sort_f[:1], NO_LABEL,
-        sort_i[:1], wide, out.reshape((1, out.shape[0])), cols,
+        labels[k_lo : k_lo + slots[s, S_KCAP]], t_new, customer, amount, wide, out, cols,
+        sort_i, sort_f,
     )  # fmt: skip
