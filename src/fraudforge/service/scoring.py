@@ -233,42 +233,35 @@ class Scorer:
             return "none"
         return self.fraud_types.predict(row, self._type_columns)
 
-    def _answer(
-        self, txn: Transaction, probability: float, reasons: int, kind: int, start: int
-    ) -> ScoreResult:
-        """The answer to ``txn`` from ``_explain_and_type``'s outputs: ``reasons`` features of
-        ``_top`` with their values and contributions in ``_picked``, fraud type ``kind``
-        (-1: none)."""
-        picked = self._picked[: 2 * reasons].tolist()
-        return ScoreResult(
-            transaction_id=txn.transaction_id,
-            fraud_probability=probability,
-            risk_score=risk_score(probability),
-            decision=self.thresholds.decide(probability),
-            fraud_type="none" if kind < 0 else self._classes[kind],
-            reasons=[
-                Reason(
-                    feature=LAYOUT[j],
-                    value=None if picked[2 * i] != picked[2 * i] else picked[2 * i],
-                    contribution=picked[2 * i + 1],
-                )
-                for i, j in enumerate(self._top[:reasons].tolist())
-            ],
-            model=self.ref,
-            processing_ms=(time.perf_counter_ns() - start) / 1e6,
-        )
+    def _picked_reasons(self, n: int) -> list[Reason]:
+        """The reasons of the ``n`` features in ``_top`` from ``_explain_and_type``'s
+        ``_picked`` (each one's value and contribution, two by two)."""
+        picked = self._picked[: 2 * n].tolist()
+        return [
+            Reason(
+                feature=LAYOUT[j],
+                value=None if picked[2 * i] != picked[2 * i] else picked[2 * i],
+                contribution=picked[2 * i + 1],
+            )
+            for i, j in enumerate(self._top[:n].tolist())
+        ]
 
     def _result(
-        self, txn: Transaction, row: F64, probability: float, reasons: int, start: int
+        self,
+        txn: Transaction,
+        probability: float,
+        fraud_type: str,
+        reasons: list[Reason],
+        start: int,
     ) -> ScoreResult:
-        """The answer to ``txn``, explained by the first ``reasons`` features of ``_top``."""
+        """The answer to ``txn``: its probability, decision, fraud type and reasons."""
         return ScoreResult(
             transaction_id=txn.transaction_id,
             fraud_probability=probability,
             risk_score=risk_score(probability),
             decision=self.thresholds.decide(probability),
-            fraud_type=self._fraud_type(row),
-            reasons=self._explain(row, reasons),
+            fraud_type=fraud_type,
+            reasons=reasons,
             model=self.ref,
             processing_ms=(time.perf_counter_ns() - start) / 1e6,
         )
@@ -311,12 +304,17 @@ class Scorer:
                     row, ints, floats, bits, self._contrib, self.top_k, self._top, self._picked,
                     *self._types,
                 )  # fmt: skip
-                return self._answer(txn, compiled.to_probability(raw), n, kind, start)
+                fraud_type = "none" if kind < 0 else self._classes[kind]
+                reasons = self._picked_reasons(n)
+                return self._result(txn, compiled.to_probability(raw), fraud_type, reasons, start)
             if compiled is not None:
                 raw, n = compiled.explain(row, self._contrib, self.top_k, self._top)
-                return self._result(txn, row, compiled.to_probability(raw), n, start)
+                probability = compiled.to_probability(raw)
+                return self._result(
+                    txn, probability, self._fraud_type(row), self._explain(row, n), start
+                )
         probability = float(self.model.score(row[self.columns].reshape(1, -1))[0])
-        return self._result(txn, row, probability, 0, start)
+        return self._result(txn, probability, self._fraud_type(row), [], start)
 
     def score_many(self, txns: Sequence[Transaction]) -> list[ScoreResult]:
         """``score`` for each transaction, in input order (state updated in that order); other
@@ -331,7 +329,7 @@ class Scorer:
         matrix = np.vstack(rows)
         probabilities = self.model.score(matrix[:, self.columns]).tolist()
         return [
-            self._result(t, r, float(p), 0, start)
+            self._result(t, float(p), self._fraud_type(r), [], start)
             for t, r, p in zip(txns, rows, probabilities, strict=True)
         ]
 
