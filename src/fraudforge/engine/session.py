@@ -193,21 +193,22 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     )  # fmt: skip
     changed = np.flatnonzero(sim_change < ctx.t_end)
     phone = np.flatnonzero(with_phone)
-    ev_c = np.concatenate([np.arange(cu.n), changed, swaps[0], phone])
+    # Each customer's SIM events: one long before anything (so a query a day back always finds
+    # one; it is never the latest before a payment, the last change before the period is).
+    never = np.full(cu.n, ctx.t_start - 100 * 365 * DAY_S, dtype=np.int64)
+    ev_c = np.concatenate([np.arange(cu.n), np.arange(cu.n), changed, swaps[0], phone])
     with_sim = cu.new_phone_at[phone] - SMS_BAR_S
-    ev_t = np.concatenate([sim_base, sim_change[changed], swaps[1], with_sim])
-    sim_at = latest_event(ev_c, ev_t, c, ts)
+    ev_t = np.concatenate([never, sim_base, sim_change[changed], swaps[1], with_sim])
+    # The latest change by each payment, and the latest whose SMS bar ended by it.
+    latest = latest_event(ev_c, ev_t, np.concatenate([c, c]), np.concatenate([ts, ts - SMS_BAR_S]))
+    sim_at, sim_done = latest[: c.shape[0]], latest[c.shape[0] :]
     rows["sim"][at] = (ts - sim_at) // DAY_S
     prepared = _by_code(registry, "device_prepared_days")
     bound_at = binding_times(ctx, s, (owner, slot), rebind_at, prepared)
     # UPI apps bind to the SIM: a new SIM in the customer's own phone means registering again,
-    # which takes an SMS from the phone, so once its SMS bar is over: the latest change whose
-    # bar ended by the payment (none: an event long before anything, which moves nothing).
+    # which takes an SMS from the phone, so once its SMS bar is over (``sim_done``; the event
+    # long before anything moves nothing).
     own = (owner == s["cust"]) & (slot >= 0)
-    never = np.full(cu.n, ctx.t_start - 100 * 365 * DAY_S, dtype=np.int64)
-    sim_done = latest_event(
-        np.concatenate([ev_c, np.arange(cu.n)]), np.concatenate([ev_t, never]), c, ts - SMS_BAR_S
-    )
     bound_at = np.where(own, np.maximum(bound_at, sim_done + SMS_BAR_S), bound_at)
     rows["bound"][at] = (ts - bound_at) // DAY_S
     _cooling_limit(rows, at, s, bound_at)
