@@ -276,19 +276,22 @@ class Scorer:
         if row is None:
             row = np.full(len(LAYOUT), np.nan)
         contrib = np.zeros(len(LAYOUT), dtype=np.float64)
-        if self.compiled is not None:
+        masks = None if self.compiled is None else self.compiled.mask_tables()
+        if self.compiled is not None and masks is not None:
+            ints, floats, bits = masks
+            top = np.zeros(max(self.top_k, 1), np.int64)
+            picked = np.zeros_like(self._picked)
+            raw = _explain_and_type(
+                row, ints, floats, bits, contrib, self.top_k, top, picked, *self._types
+            )[0]  # fmt: skip
+            self.compiled.to_probability(raw)
+        elif self.compiled is not None:
             top = np.zeros(max(self.top_k, 1), np.int64)
             self.compiled.to_probability(self.compiled.explain(row, contrib, self.top_k, top)[0])
-            masks = self.compiled.mask_tables()
-            if masks is not None:
-                ints, floats, bits = masks
-                picked = np.zeros_like(self._picked)
-                _explain_and_type(
-                    row, ints, floats, bits, contrib, self.top_k, top, picked, *self._types
-                )
+            self._fraud_type(row)
         else:
             self.model.score(row[self.columns].reshape(1, -1))
-        self._fraud_type(row)
+            self._fraud_type(row)
         return time.perf_counter() - start
 
     def score(self, txn: Transaction) -> ScoreResult:
