@@ -38,7 +38,9 @@ U64 = npt.NDArray[np.uint64]
 
 MAX_LEAVES = 64
 """The most leaves a tree may have for its leaves to fit one mask."""
-_ZERO = 1e-35  # as compiled._ZERO: LightGBM's kZeroThreshold
+ZERO = 1e-35
+"""LightGBM's kZeroThreshold: a value within it of zero counts as zero for a split of missing
+type Zero (here and in ``compiled``'s walk)."""
 _RIGHT_IF_NAN, _RIGHT_IF_ZERO = 1, 2
 """Flags of a split: where a NaN, and where a value read as zero, goes (set: right)."""
 
@@ -209,7 +211,7 @@ def masked_walk(x: F64, ints: I32, floats: F64, masks: U64, contrib: F64) -> flo
         if lo == hi:
             continue
         v = x[f]
-        if v > _ZERO or v < -_ZERO:  # goes right where the threshold is below it
+        if v > ZERO or v < -ZERO:  # goes right where the threshold is below it
             i = lo
             while i < hi and threshold[i] < v:
                 leaves[tree[i] >> 2] &= masks[i]

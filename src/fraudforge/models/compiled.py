@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.foundation.errors import DataError, ModelError
+from fraudforge.models._masks import ZERO as _ZERO
 from fraudforge.models._masks import MaskTables, Packed, masked_walk
 
 F64 = npt.NDArray[np.float64]
@@ -43,7 +44,6 @@ _MISSING_SHIFT = 1
 _FEATURE_SHIFT = 3
 MISSING_TYPES: dict[str, int] = {"None": 0, "Zero": 1, "NaN": 2}
 """LightGBM's missing-value types of a numerical split, as stored in the flags' bits 1-2."""
-_ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| below it counts as zero for missing type Zero
 
 
 class UnsupportedModelError(ModelError):
