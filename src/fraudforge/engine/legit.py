@@ -21,6 +21,7 @@ from fraudforge.engine.population import (
     card_ids,
     device_ids,
     fresh_device_ids,
+    loyalty_key,
     pick_merchants,
     sample_rows,
 )
@@ -417,7 +418,9 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     p_online = np.minimum(mkt.CAT_ONLINE_SHARE[category] * SAVVY_ONLINE[cu.savviness[c]], 1.0)
     want_online = rng.random(n) < p_online
     mcat = np.where(p2p, mkt.CAT["grocery"], category)
-    merchant, online = pick_merchants(rng, me, mcat, loc, want_online, rows["cust"] * 32 + mcat)
+    merchant, online = pick_merchants(
+        rng, me, mcat, loc, want_online, loyalty_key(rows["cust"], mcat)
+    )
     away = ~online & (me.city[merchant] != loc)
     if away.any():
         # No shop of that kind where the customer is: they buy it online instead.

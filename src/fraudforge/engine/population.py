@@ -401,6 +401,11 @@ def _group_cumulative(sorted_keys: I64, offsets: I64, boost: F64, rng: np.random
     return np.asarray(sorted_keys + (cum - before) / total, dtype=np.float64)
 
 
+def loyalty_key(cust: I64, category: I64) -> I64:
+    """The key of a customer's favourite merchants of a category (``pick_merchants``)."""
+    return cust * 32 + category
+
+
 def pick_merchants(
     rng: np.random.Generator,
     merchants: Merchants,

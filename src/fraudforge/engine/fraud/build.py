@@ -100,6 +100,7 @@ def make_rows(
     payee: I64 | None = None,
     device: I64 | None = None,
     status: I64 | None = None,
+    loyalty_key: I64 | None = None,
 ) -> Rows:
     """Complete rows for given customers, times, amounts, modes and categories.
 
@@ -108,6 +109,8 @@ def make_rows(
     an everyday category every city has (grocery, fuel, restaurants, pharmacy), so card-present
     fraud stays card-present. ``device`` (where >= 0) replaces the customer's own device; P2P
     rows (category ``p2p``) go to ``payee``; purchases from a biller are bill payments.
+    ``loyalty_key`` (``population.loyalty_key``) makes the merchant one of the customer's own
+    favourites, as for their genuine purchases: for fraud made of the customer's own purchases.
     """
     from fraudforge.engine.legit import channel_for, fill_instrument, place_rows
     from fraudforge.engine.population import pick_merchants
@@ -124,7 +127,7 @@ def make_rows(
         online = np.zeros(n, dtype=bool)
     if merchant is None:
         mcat = np.where(p2p, mkt.CAT["marketplace"], category)
-        merchant, got_online = pick_merchants(rng, me, mcat, loc, online)
+        merchant, got_online = pick_merchants(rng, me, mcat, loc, online, loyalty_key)
         stray = ~online & ~p2p & (got_online | (me.city[merchant] != loc))
         if stray.any():
             k = int(stray.sum())

@@ -4,7 +4,8 @@ disputes it with the bank as unauthorised, never delivered or charged twice, to 
 back and keep the goods (UPI's dispute process takes complaints about merchant payments as
 cards' chargebacks do). The purchase is the customer's own in every respect: a category they buy
 from there, an amount from that category's genuine model at their own spending level, the
-payment mode they would choose for it, at an hour from their own daily routine, approved as
+payment mode they would choose for it, at one of their own favourite merchants of the
+category as their genuine purchases are, at an hour from their own daily routine, approved as
 their purchases are. Only the chargeback, ``chargeback_delay_days`` later on average, labels it.
 Some customers, having got their money back once, dispute again within weeks (serial offenders:
 about 1.6 incidents per perpetrator). Sources: NoFraud, "Friendly fraud"
@@ -43,6 +44,7 @@ from fraudforge.engine.fraud.record import (
     FraudPattern,
     Susceptibility,
 )
+from fraudforge.engine.population import loyalty_key
 from fraudforge.engine.rows import Rows
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
         category=category,
         online=online,
         status=np.full(n, mkt.STATUS["approved"]),
+        loyalty_key=loyalty_key(parts.cust, category),
     )
     part = np.arange(n, dtype=np.int64)
     return label(ctx, rows, parts, part, delay_days=ctx.scenario.chargeback_delay_days)
