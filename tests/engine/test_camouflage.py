@@ -10,7 +10,7 @@ import pytest
 from fraudforge.engine import market as mkt
 from fraudforge.engine.dataset import generate, scan_dataset
 from fraudforge.engine.errors import ScenarioError
-from fraudforge.engine.fraud.build import FRAUDSTER_DEVICE, imitate
+from fraudforge.engine.fraud.build import CATEGORY_BAND_Z, FRAUDSTER_DEVICE, imitate
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.shard import IndiaWorld
@@ -71,6 +71,29 @@ def test_an_imitated_amount_stays_within_what_the_shop_sells() -> None:
     fraud["category"] = [mkt.CAT["electronics"], mkt.CAT["marketplace"], mkt.CAT["atm"]]
     out = imitate(world.context(0), fraud, legit, ("amount",), 1.0)
     assert out["amount"].tolist() == [1_200.0, 120.0, 10_000.0]
+
+
+def test_a_purchase_moved_to_the_victims_category_costs_what_that_category_costs() -> None:
+    """A shipping fraudster's INR 30,000 marketplace order that takes the victim's category
+    (ride hailing, whose 99th percentile is about INR 580) is not an INR 30,000 ride: its
+    amount is drawn again from the ride-hailing model, inside the category's band."""
+    world, legit, fraud = _case()
+    me = world.merchant_arrays
+    ride = int(np.flatnonzero((me.category == mkt.CAT["ride_hailing"]) & me.is_online)[0])
+    shop = int(np.flatnonzero((me.category == mkt.CAT["marketplace"]) & me.is_online)[0])
+    legit["category"] = mkt.CAT["ride_hailing"]
+    legit["merchant"] = ride
+    fraud = fraud.take(np.array([0, 1]))
+    fraud["category"] = mkt.CAT["marketplace"]
+    fraud["merchant"] = shop
+    fraud["amount"] = [30_000.0, 25_000.0]
+    out = imitate(world.context(0), fraud, legit, ("category",), 1.0)
+    assert (out["category"] == mkt.CAT["ride_hailing"]).all()
+    k = mkt.CAT["ride_hailing"]
+    band = np.exp(CATEGORY_BAND_Z * mkt.CAT_SIGMA[k])
+    assert (out["amount"] <= mkt.CAT_MEDIAN[k] * band).all(), out["amount"]
+    assert (out["amount"] >= mkt.CAT_MEDIAN[k] / band).all(), out["amount"]
+    assert out["amount"][0] != out["amount"][1]
 
 
 def test_the_dial_moves_fraud_towards_its_victims(tmp_path_factory: pytest.TempPathFactory) -> None:

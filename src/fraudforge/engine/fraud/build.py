@@ -275,7 +275,10 @@ def imitate(
       incident's own order and gaps kept), to the model's time of day (never earlier than it
       started: an account that goes dormant stays so).
     - ``category``: with probability ``strength`` the part's online purchases take the model's
-      category at an online merchant of it (where one exists and the model is not a bill).
+      category at an online merchant of it (where one exists and the model is not a bill); an
+      amount that the new category's genuine purchases never reach (the loot of an electronics
+      order on a food delivery) is drawn again from that category's model at the customer's
+      spending level.
     - ``device``: with probability ``strength`` rows made from the fraudster's device use the
       customer's own device of the model instead (a remote-access app on the victim's phone).
 
@@ -299,12 +302,14 @@ def imitate(
     model = np.where(has, lo + (rng.random(uniq.shape[0]) * (hi - lo)).astype(np.int64), 0)
     coin = has & (rng.random(uniq.shape[0]) < strength)
     m = model[part]
+    ok = np.zeros(n, dtype=bool)
+    recat = np.zeros(n, dtype=bool)
+    built = rows["amount"].copy()
     if "amount" in habits:
         keep = (rows["txn_type"] == mkt.TXN["withdrawal"]) | (rows["txn_type"] == mkt.TXN["refund"])
         like = same_type_model(rng, legit, rows["txn_type"], lo[part], hi[part], m)
         ok = has[part] & ~keep & (rows["amount"] > 0) & (legit["amount"][like] > 0)
         a = rows["amount"]
-        built = a.copy()  # Rows assigns in place: ``a`` takes the imitated amounts
         new = np.exp(
             (1 - strength) * np.log(np.maximum(a, 0.01))
             + strength * np.log(np.maximum(legit["amount"][like], 0.01))
@@ -334,13 +339,14 @@ def imitate(
             )
             at, shop = at[got], shop[got]
             rows["merchant"][at] = shop
+            recat[at] = rows["category"][at] != want[at]
             rows["category"][at] = want[at]
     if "device" in habits:
         own = legit["device"][m]
         swap = coin[part] & (rows["device"] == FRAUDSTER_DEVICE) & (own >= 0)
         rows["device"] = np.where(swap, own, rows["device"])
-    if "amount" in habits:
-        rows["amount"] = _within_category(rows, ok, built)
+    if ok.any() or recat.any():
+        rows["amount"] = _within_category(ctx, rows, ok, built, recat)
     return rows
 
 
@@ -349,17 +355,39 @@ CATEGORY_BAND_Z = 2.33
 1st to 99th percentile of genuine purchases there)."""
 
 
-def _within_category(rows: Rows, moved: npt.NDArray[np.bool_], built: F64) -> F64:
-    """The amounts of ``rows``, where imitation (``moved``) took a merchant purchase outside
-    what its category's genuine purchases cost (an INR 50 amount copied from the victim's
-    grocery bill onto an electronics purchase), set back to the amount the pattern ``built``:
-    the victim's habits are imitated only as far as the shop allows."""
+def _within_category(
+    ctx: ShardContext,
+    rows: Rows,
+    moved: npt.NDArray[np.bool_],
+    built: F64,
+    recat: npt.NDArray[np.bool_],
+) -> F64:
+    """The amounts of ``rows``, where imitation took a merchant purchase outside what its
+    category's genuine purchases cost: an amount ``moved`` towards the victim's (an INR 50
+    amount copied from their grocery bill onto an electronics purchase) is set back to the
+    amount the pattern ``built``; a purchase moved to another category (``recat``), whose
+    built amount was for the old one, gets an amount of the new category's model at the
+    customer's spending level, within the band. The victim's habits are imitated only as far
+    as the shop allows."""
+    from fraudforge.engine.fraud.mechanics import category_amounts, whole_rupees
+
     a = rows["amount"]
     cat = rows["category"]
-    shop = moved & (cat < mkt.N_MERCHANT_CATEGORIES) & (rows["txn_type"] == mkt.TXN["purchase"])
+    purchase = (cat < mkt.N_MERCHANT_CATEGORIES) & (rows["txn_type"] == mkt.TXN["purchase"])
     c = np.minimum(cat, mkt.N_MERCHANT_CATEGORIES - 1)
     z = np.log(np.maximum(a, 0.01) / mkt.CAT_MEDIAN[c]) / mkt.CAT_SIGMA[c]
-    return np.asarray(np.where(shop & (np.abs(z) > CATEGORY_BAND_Z), built, a), dtype=np.float64)
+    outside = purchase & (np.abs(z) > CATEGORY_BAND_Z)
+    out = np.asarray(np.where(outside & moved & ~recat, built, a), dtype=np.float64)
+    redraw = np.flatnonzero(outside & recat)
+    if redraw.size:
+        k = c[redraw]
+        band = np.exp(CATEGORY_BAND_Z * mkt.CAT_SIGMA[k])
+        scale = ctx.customers.amount_scale[ctx.local(rows["cust"][redraw])]
+        fresh = category_amounts(
+            ctx.rng, k, scale, floor=mkt.CAT_MEDIAN[k] / band, cap=mkt.CAT_MEDIAN[k] * band
+        )
+        out[redraw] = whole_rupees(np.round(fresh, 2), rows["mode"][redraw])
+    return out
 
 
 MULE_REUSE = 1.5

@@ -39,8 +39,11 @@ HANDLE_DAYS = 120.0
 """The fraudster's address is at most this old (opened or rented for the scam)."""
 RISK = 0.05
 """Share of requests the bank's rules decline."""
-MERCHANT_CATEGORIES = ("marketplace", "digital_goods", "gaming")
-"""Where a fraudster's onboarded merchant sells, once P2P collect has ended."""
+MERCHANT_CATEGORIES = ("marketplace", "apparel", "electronics")
+"""Where a fraudster's onboarded merchant sells, once P2P collect has ended: online shops whose
+genuine customers pay sums like the script's (INR 300 to about 10,000); a digital-goods or
+gaming shop, whose genuine payments are INR 100-500, asking for thousands was a tell of the
+generator, not of the scam."""
 
 
 def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
