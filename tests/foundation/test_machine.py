@@ -1,12 +1,15 @@
 """The C allocator hands large freed blocks back to the system once told to; the data commands
-start OpenBLAS with one thread."""
+start OpenBLAS with one thread; ``features`` loads its libraries with the garbage collector
+paused and runs with it on."""
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +17,8 @@ import pytest
 from fraudforge.foundation.machine import (
     BLAS_THREADS_VARIABLE,
     one_blas_thread,
+    pause_collector,
+    resume_collector,
     return_freed_memory,
 )
 
@@ -68,3 +73,45 @@ def test_the_data_commands_start_with_one_blas_thread(command: str, blas: str) -
         [sys.executable, "-c", probe, command], env=env, capture_output=True, text=True, check=False
     )
     assert done.stdout.split()[-1:] == [blas], done.stderr[-2000:]
+
+
+def test_the_collector_resumes_only_if_paused_here() -> None:
+    """``pause_collector`` stops a running collector and ``resume_collector`` restarts it once;
+    a collector stopped by someone else stays stopped."""
+    assert gc.isenabled()
+    try:
+        assert pause_collector()
+        assert not gc.isenabled()
+        assert not pause_collector()  # already stopped: not this call's to restart
+        resume_collector()
+        assert gc.isenabled()
+        gc.disable()
+        assert not pause_collector()
+        resume_collector()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_features_runs_with_the_collector_and_gives_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fraudforge features`` computes with the collector running (it is paused only while
+    the libraries load) and leaves it running, also when it stops early with an error."""
+    import fraudforge.features.pipeline as pipeline
+    from fraudforge.cli import main
+
+    seen: list[bool] = []
+
+    def build(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        raise SystemExit(3)
+
+    monkeypatch.setattr(pipeline, "build_features", build)
+    (tmp_path / "data").mkdir()
+    with pytest.raises(SystemExit):
+        main(["features", "--in", str(tmp_path / "data"), "--out", str(tmp_path / "f")])
+    assert seen == [True]
+    assert gc.isenabled()
+    assert main(["features"]) == 2  # no dataset: refused before any work
+    assert gc.isenabled()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from fraudforge.foundation.extras import install_hint, missing_extras
 from fraudforge.foundation.lazy import lazy_exports
-from fraudforge.foundation.machine import one_blas_thread
+from fraudforge.foundation.machine import one_blas_thread, pause_collector, resume_collector
 from fraudforge.foundation.package import package_version
 
 if TYPE_CHECKING:
@@ -45,9 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not missing:
         if args[:1] in (["generate"], ["features"]) and "numpy" not in sys.modules:
             one_blas_thread(os.environ)  # these do no BLAS work: no spinning BLAS threads
-        from fraudforge.cli._command import main as run
+        if args[:1] == ["features"]:
+            pause_collector()  # while its libraries load (resumed by the command)
+        try:
+            from fraudforge.cli._command import main as run
 
-        return run(argv)
+            return run(argv)
+        finally:
+            resume_collector()
     if args == ["--version"]:
         print(f"fraudforge {package_version()}")
         return 0

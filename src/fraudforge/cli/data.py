@@ -13,6 +13,7 @@ from fraudforge.cli._common import err, out, performance_from_args
 from fraudforge.cli.progress import Meter, announce_compilation
 from fraudforge.engine.dataset import Manifest, generate
 from fraudforge.engine.scenario import Scenario, load_scenario
+from fraudforge.foundation.machine import resume_collector
 
 
 def _scenario_from_args(args: argparse.Namespace) -> Scenario:
@@ -164,6 +165,7 @@ def cmd_features(args: argparse.Namespace) -> int:
         _freeze_loaded_modules("fraudforge.features.batch")
         if args.batch_rows is not None:
             options["batch_rows"] = args.batch_rows
+    resume_collector()  # paused by the command line while the libraries loaded
     units = {ENTITY_STEP: "buckets", SPLIT_STEP: "files"}
     with Meter("features", units=units, quiet=args.quiet) as meter:
         if not args.quiet:

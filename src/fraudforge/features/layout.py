@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from fraudforge.features import _jit  # noqa: F401 - fresh kernel caches
 from fraudforge.features.catalog import ENTITY_FEATURES
-from fraudforge.features.kernels import CUSTOMER_FEATURES, DAY, HOUR
+from fraudforge.features.kernels import CUSTOMER_FEATURES, DAY, HOUR, borrowed
 
 TIME_FEATURES: tuple[str, ...] = ("hour", "weekday")
 SESSION_FEATURES: tuple[str, ...] = (
@@ -167,7 +167,10 @@ def finish_rows(
     scale: npt.NDArray[np.float64],
 ) -> None:
     """Fill the time, log amount, outlier and interaction columns of every row of ``m``, and put
-    the raw session columns' nulls (NaN) at their catalogue values (-1, or 0 for the flag)."""
+    the raw session columns' nulls (NaN) at their catalogue values (-1, or 0 for the flag).
+    The arrays are used ``borrowed``: a row's view and helper calls count no references."""
+    m, t, amount = borrowed(m), borrowed(t), borrowed(amount)
+    median, scale = borrowed(median), borrowed(scale)
     k = OUTLIER_COLS.shape[0]
     for i in range(m.shape[0]):
         row = m[i]

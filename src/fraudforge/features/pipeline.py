@@ -170,13 +170,24 @@ def tag_file(index: int, path: str | Path, buckets: int) -> pl.DataFrame:
     to and for which entities it is there (``in_merchant``, ``in_device``, ``in_payee``): a row
     goes once to each distinct bucket among its merchant's, device's and payee's (a row with
     none goes nowhere), and carries its ``source`` file's index and its ``row`` in that file
-    (where the customer phase puts its results back, with no join)."""
+    (where the customer phase puts its results back, with no join). With one bucket, rows keep
+    the file's order (a row's results do not depend on where it is among the bucket's rows);
+    with more, they come grouped by the kind that first takes them to a bucket."""
     names = [name for name, _ in _KINDS]
     tagged = pl.read_parquet(path, columns=list(ENTITY_COLUMNS)).with_columns(
         *(_bucket_or_null(expr, buckets).alias(f"_{name}") for name, expr in _KINDS),
         source=pl.lit(index, pl.Int64),
         row=pl.int_range(pl.len(), dtype=pl.UInt32),
     )
+    if buckets == 1:  # every row with an entity goes to bucket 0 once: no pieces to join
+        has = {name: pl.col(f"_{name}").is_not_null() for name in names}
+        return (
+            tagged.filter(pl.any_horizontal(*has.values()))
+            .with_columns(
+                bucket=pl.lit(0, pl.UInt64), **{f"in_{name}": has[name] for name in names}
+            )
+            .drop(*(f"_{name}" for name in names))
+        )
     pieces = []
     for i, name in enumerate(names):
         bucket = pl.col(f"_{name}")

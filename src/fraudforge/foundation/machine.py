@@ -4,6 +4,7 @@ and how the C allocator gives memory back."""
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 from collections.abc import MutableMapping
 
@@ -45,6 +46,35 @@ def one_blas_thread(environ: MutableMapping[str, str]) -> None:
     generating and computing features do no BLAS work that OpenBLAS would split (a few small
     matrix products), and a product of that size gives the same result on one thread."""
     environ.setdefault(BLAS_THREADS_VARIABLE, "1")
+
+
+_collector_paused = False
+
+
+def pause_collector() -> bool:
+    """Stop Python's cyclic garbage collector until ``resume_collector``, unless it is stopped
+    already; returns whether this call stopped it.
+
+    Why: loading a command's libraries (NumPy, Polars, Numba, the stages) allocates about a
+    hundred thousand objects that live to the end, and the collector, run every 700 new
+    objects, walks the young ones again and again: ``import`` of what ``fraudforge features``
+    loads took 0.33-0.41 s with it and 0.30-0.33 s without (five runs each), and left 563
+    unreachable objects, which a full collection finds in about 0.04 s. A command pauses it
+    before its imports and resumes once they are frozen out of its sight (``gc.freeze``)."""
+    global _collector_paused
+    if not gc.isenabled():
+        return False
+    gc.disable()
+    _collector_paused = True
+    return True
+
+
+def resume_collector() -> None:
+    """Restart the collector if ``pause_collector`` stopped it (else leave it as it is)."""
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
+        gc.enable()
 
 
 def default_threads() -> int:
