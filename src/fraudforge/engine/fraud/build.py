@@ -275,7 +275,8 @@ def imitate(
       incident's own order and gaps kept), to the model's time of day (never earlier than it
       started: an account that goes dormant stays so).
     - ``category``: with probability ``strength`` the part's online purchases take the model's
-      category at an online merchant of it (where one exists and the model is not a bill); an
+      category at the customer's own favourite online merchant of it, as their genuine online
+      purchases of it are made (where one exists and the model is not a bill); an
       amount that the new category's genuine purchases never reach (the loot of an electronics
       order on a food delivery) is drawn again from that category's model at the customer's
       spending level.
@@ -332,10 +333,15 @@ def imitate(
             & ~mkt.CAT_IS_BILL[want]
         )
         if at.size:
-            from fraudforge.engine.population import pick_merchants
+            from fraudforge.engine.population import loyalty_key, pick_merchants
 
             shop, got = pick_merchants(
-                rng, ctx.merchants, want[at], rows["city"][at], np.ones(at.size, dtype=bool)
+                rng,
+                ctx.merchants,
+                want[at],
+                rows["city"][at],
+                np.ones(at.size, dtype=bool),
+                loyalty_key(rows["cust"][at], want[at]),
             )
             at, shop = at[got], shop[got]
             rows["merchant"][at] = shop

@@ -199,6 +199,36 @@ def usual_times(ctx: ShardContext, cust: I64, t: I64) -> I64:
     )
 
 
+def whereabouts(ctx: ShardContext, legit: Rows, cust: I64, ts: I64) -> I64:
+    """The city each customer is in at each time, as their own genuine payments show it: the
+    city of their genuine payment nearest in time that day (on a trip or in a nearby town, as
+    genuine payments follow the customer), home when they made none that day. ``legit`` is
+    the shard's genuine rows, ordered by customer then time."""
+    home = ctx.customers.home_city[ctx.local(cust)]
+    n = cust.shape[0]
+    if n == 0 or len(legit) == 0:
+        return np.asarray(home, dtype=np.int64)
+    lc, lt = legit["cust"], legit["ts"]
+    lo = np.searchsorted(lc, cust)
+    hi = np.searchsorted(lc, cust, side="right")
+    # The first of the customer's rows at or after ts (rows ordered by one packed key), and the
+    # one before it.
+    c0, t0 = int(lc.min()), min(int(lt.min()), int(ts.min()))
+    span = max(int(lt.max()), int(ts.max())) - t0 + 1
+    after = np.searchsorted((lc - c0) * span + (lt - t0), (cust - c0) * span + (ts - t0))
+    best = np.full(n, -1, dtype=np.int64)
+    gap = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    for cand in (after - 1, after):
+        ok = (cand >= lo) & (cand < hi)
+        safe = np.clip(cand, 0, len(legit) - 1)
+        d = np.where(ok, np.abs(lt[safe] - ts), np.iinfo(np.int64).max)
+        better = d < gap
+        best, gap = np.where(better, safe, best), np.where(better, d, gap)
+    day = (ts - ctx.t_start) // 86_400
+    same_day = (best >= 0) & ((lt[np.maximum(best, 0)] - ctx.t_start) // 86_400 == day)
+    return np.asarray(np.where(same_day, legit["city"][np.maximum(best, 0)], home), np.int64)
+
+
 def running_total(group: I64, ts: I64, amount: F64) -> F64:
     """For each row, the sum of ``amount`` over the rows of its group up to and including it, in
     time order (ties in row order)."""

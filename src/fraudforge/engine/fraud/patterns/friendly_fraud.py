@@ -1,14 +1,15 @@
 """Friendly fraud (chargeback fraud): the customer makes an ordinary purchase, most often online on
-their own device at home, otherwise at a shop counter by card or UPI QR, and weeks later
-disputes it with the bank as unauthorised, never delivered or charged twice, to get the money
-back and keep the goods (UPI's dispute process takes complaints about merchant payments as
-cards' chargebacks do). The purchase is the customer's own in every respect: a category they buy
-from there, an amount from that category's genuine model at their own spending level, the
-payment mode they would choose for it, at one of their own favourite merchants of the
-category as their genuine purchases are, at an hour from their own daily routine, approved as
-their purchases are. Only the chargeback, ``chargeback_delay_days`` later on average, labels it.
-Some customers, having got their money back once, dispute again within weeks (serial offenders:
-about 1.6 incidents per perpetrator). Sources: NoFraud, "Friendly fraud"
+their own device, otherwise at a shop counter by card or UPI QR, and weeks later disputes it
+with the bank as unauthorised, never delivered or charged twice, to get the money back and keep
+the goods (UPI's dispute process takes complaints about merchant payments as cards'
+chargebacks do). The purchase is the customer's own in every respect: made where the customer
+is that day (at home, in a nearby town or on a trip, as their genuine payments of the day
+show), a category they buy from there, an amount from that category's genuine model at their
+own spending level, the payment mode they would choose for it, at one of their own favourite
+merchants of the category as their genuine purchases are, at an hour from their own daily
+routine, approved as their purchases are. Only the chargeback, ``chargeback_delay_days`` later
+on average, labels it. Some customers, having got their money back once, dispute again within
+weeks (serial offenders: about 1.6 incidents per perpetrator). Sources: NoFraud, "Friendly fraud"
 (https://www.nofraud.com/glossary-term/friendly-fraud/): a legitimate purchase by the
 cardholder, later disputed as unauthorised; Merchants' Stronghold, "Cardholder-initiated
 chargeback" (https://www.merchantsstronghold.com/glossary/cardholder-initiated-chargeback/):
@@ -35,6 +36,7 @@ from fraudforge.engine.fraud.mechanics import (
     category_amounts,
     usual_modes,
     usual_times,
+    whereabouts,
     whole_rupees,
 )
 from fraudforge.engine.fraud.parts import Parts
@@ -68,10 +70,12 @@ def build(ctx: ShardContext, parts: Parts, legit: Rows) -> Rows:
     beyond = amount > cu.funds[c]
     amount = np.where(beyond, cu.funds[c] * rng.uniform(0.2, 0.9, n), amount)
     mode = usual_modes(ctx, parts.cust, amount, category, at_pos=~online)
+    ts = usual_times(ctx, parts.cust, parts.t0)
     rows = make_rows(
         ctx,
         cust=parts.cust,
-        ts=usual_times(ctx, parts.cust, parts.t0),
+        ts=ts,
+        loc_city=whereabouts(ctx, legit, parts.cust, ts),
         amount=whole_rupees(amount, mode),
         mode=mode,
         category=category,
