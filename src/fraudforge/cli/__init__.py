@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not missing:
         if args[:1] in (["generate"], ["features"]) and "numpy" not in sys.modules:
             one_blas_thread(os.environ)  # these do no BLAS work: no spinning BLAS threads
+        from fraudforge.cli._prestart import prestart
+
+        prestart(args)  # generate's helper processes, importing beside this one
         from fraudforge.cli._command import main as run
 
         return run(argv)
