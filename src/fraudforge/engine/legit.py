@@ -18,8 +18,6 @@ from fraudforge.engine.population import (
     MAX_DEVICES,
     Customers,
     Merchants,
-    card_ids,
-    device_ids,
     fresh_device_ids,
     pick_merchants,
     sample_rows,
@@ -168,8 +166,7 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     device_k = np.where(rng.random(len(rows)) < 0.85, 0, other)
     # A customer who changed phones pays from the new one (slot MAX_DEVICES) from then on.
     device_k = np.where((device_k == 0) & (rows["ts"] >= cu.new_phone_at[c]), MAX_DEVICES, device_k)
-    ids = cu.ids[:, None]
-    devices = device_ids(ids, np.arange(MAX_DEVICES + 1)[None, :])
+    devices = cu.device_table
     own = devices[c, device_k]
     # Families share phones: now and then a payment is made from the partner's phone.
     partner = cu.partner[c]
@@ -184,7 +181,7 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     rows["device"] = np.where(uses_device, own, -1)
     is_card = mkt.MODE_IS_CARD[mode]
     credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
-    cards = card_ids(ids, np.arange(2)[None, :])
+    cards = cu.card_table
     rows["card"] = np.where(is_card, cards[c, credit.astype(np.int64)], -1)
     net = np.where(credit, cu.credit_network[c], cu.debit_network[c])
     rows["network"] = np.where(is_card, net, 0)
@@ -556,12 +553,13 @@ def test_transfers(ctx: ShardContext, rows: Rows) -> Rows:
     """Before a large first transfer to someone outside their usual contacts, a careful customer
     sends INR 1 a few minutes earlier to check the payee's account (``TEST_TRANSFER_SHARE``)."""
     rng = ctx.rng
-    first = (
-        (rows["txn_type"] == mkt.TXN["p2p_transfer"])
-        & (rows["amount"] >= 2_000)
-        & ~regular_payee(rows["cust"], rows["payee"], ctx.scenario.customers)
-    )
-    pick = np.flatnonzero(first & (rng.random(len(rows)) < TEST_TRANSFER_SHARE))
+    p2p = rows["txn_type"] == mkt.TXN["p2p_transfer"]
+    large = np.flatnonzero(p2p & (rows["amount"] >= 2_000))
+    # Only the large transfers are checked against the contacts (a few % of the rows).
+    regular = regular_payee(rows["cust"][large], rows["payee"][large], ctx.scenario.customers)
+    first = large[~regular]
+    chosen = rng.random(len(rows)) < TEST_TRANSFER_SHARE
+    pick = first[chosen[first]]
     probe = rows.take(pick)
     probe["ts"] = probe["ts"] - rng.integers(60, 600, pick.size)
     probe["amount"] = 1.0

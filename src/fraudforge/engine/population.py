@@ -5,7 +5,7 @@ and merchant groups by (category, city)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -86,6 +86,17 @@ class Customers:
     def ids(self) -> I64:
         """Global customer indices (0-based)."""
         return np.arange(self.offset, self.offset + self.n, dtype=np.int64)
+
+    @cached_property
+    def device_table(self) -> I64:
+        """(n, ``MAX_DEVICES`` + 1) ids of each customer's devices by slot (``device_ids``),
+        made once per shard: every block of rows the shard generates looks them up."""
+        return device_ids(self.ids[:, None], np.arange(MAX_DEVICES + 1)[None, :])
+
+    @cached_property
+    def card_table(self) -> I64:
+        """(n, 2) ids of each customer's debit and credit card (``card_ids``), made once."""
+        return card_ids(self.ids[:, None], np.arange(2)[None, :])
 
 
 INCOME_AMOUNT = np.array([0.6, 0.85, 1.0, 1.3, 1.7, 2.3])

@@ -53,7 +53,7 @@ from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.record import MAX_CODE, Registry
 from fraudforge.engine.ids import keyed_uniform, mix63
 from fraudforge.engine.legit import normalised_cum
-from fraudforge.engine.population import MAX_DEVICES, device_ids, pick_merchants
+from fraudforge.engine.population import MAX_DEVICES, pick_merchants
 from fraudforge.engine.rng import STREAM_SESSION, stream
 from fraudforge.engine.rows import UNSET, Rows
 
@@ -437,7 +437,7 @@ def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:
     cu = ctx.customers
     c = rows["cust"] - cu.offset
     dev = rows["device"]
-    own = device_ids(cu.ids[:, None], np.arange(MAX_DEVICES + 1)[None, :])
+    own = cu.device_table
     match = own[c] == dev[:, None]
     slot = np.where(match.any(axis=1), match.argmax(axis=1), -1)
     owner = np.where(slot >= 0, rows["cust"], -1)
