@@ -20,7 +20,7 @@ from fraudforge.engine.population import (
     Merchants,
     fresh_device_ids,
     pick_merchants,
-    sample_rows,
+    sample_table,
 )
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.volume import REFUND_SHARE, RETRY_SHARE
@@ -86,7 +86,12 @@ def purchase_categories(
     """A purchase category per row from its customer's preferences times the festival tilt in
     force that day (tilt 0 is none): one cumulative table per (customer, tilt) pair present."""
     key = c * tilt.shape[0] + tilt_id
-    pairs, group = np.unique(key, return_inverse=True)
+    # The pairs present, in key order, and each row's rank among them (``np.unique``'s result,
+    # from a table of all pairs instead of a sort of the rows).
+    present = np.zeros(cat_weight.shape[0] * tilt.shape[0], dtype=bool)
+    present[key] = True
+    pairs = np.flatnonzero(present)
+    group = (np.cumsum(present) - 1)[key]
     w = cat_weight[pairs // tilt.shape[0]] * tilt[pairs % tilt.shape[0]] * PURCHASE_MASK
     return sample_by_group(rng, normalised_cum(w), group.astype(np.int64))
 
@@ -505,7 +510,7 @@ def round_amounts(rng: np.random.Generator, amount: F64, mode: I64, p2p: B, with
     upi = mode == mkt.MODE["upi"]
     out = np.where(upi, np.maximum(np.round(out), 1.0), out)
     size = np.searchsorted(np.array([1_000.0, 10_000.0]), np.asarray(out), side="right")
-    step = P2P_ROUND_STEPS[sample_rows(rng, P2P_ROUND_BY_SIZE[size])]
+    step = P2P_ROUND_STEPS[sample_table(rng, P2P_ROUND_BY_SIZE, size)]
     out = np.where(
         p2p & (rng.random(amount.shape[0]) < 0.7),
         np.maximum(np.round(out / step) * step, step),
