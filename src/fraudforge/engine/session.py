@@ -86,6 +86,12 @@ P2P_COLLECT_END = dt.date(2025, 10, 1)
 """NPCI's circular of 29 July 2025: no P2P collect request is processed from 1 October 2025;
 merchants' collect requests continue."""
 SUBSCRIPTION_CATEGORIES = ("entertainment", "digital_goods")
+_CATEGORY_CONTEXT: I64 = np.full(mkt.CAT_IS_BILL.shape[0], -1, dtype=np.int64)
+_CATEGORY_CONTEXT[[mkt.CAT[k] for k in SUBSCRIPTION_CATEGORIES]] = SUBSCRIPTION
+_CATEGORY_CONTEXT[mkt.CAT_IS_BILL] = BILL
+_CATEGORY_CONTEXT[mkt.CAT["p2p"]] = P2P
+"""The context a category decides whatever the channel (by precedence: transfers between
+people, bills, subscriptions), -1 where the channel does."""
 
 CUSTOMER_HANDLE_MEAN_DAYS = 1_000.0
 """Mean age of a customer's UPI address (exponential): about 9 % are under 90 days old (new
@@ -327,19 +333,12 @@ def initiations(rows: Cols, u: F64) -> I64:
     uniform ``u`` (only UPI rows' codes are kept)."""
     channel, category = rows["channel"], rows["category"].astype(np.int64)
     p2p_over = int((P2P_COLLECT_END - dt.date(1970, 1, 1)).days) * DAY_S
-    bill = mkt.CAT_IS_BILL[category]
-    subscription = np.isin(category, [mkt.CAT[k] for k in SUBSCRIPTION_CATEGORIES])
-    context = np.select(
-        [
-            category == mkt.CAT["p2p"],
-            bill,
-            subscription,
-            channel == mkt.CHANNEL["pos"],
-            channel == mkt.CHANNEL["ecommerce"],
-        ],
-        [np.where(rows["ts"] >= p2p_over, P2P_NO_COLLECT, P2P), BILL, SUBSCRIPTION, SHOP, WEB],
-        APP,
+    by_channel = np.where(
+        channel == mkt.CHANNEL["pos"], SHOP, np.where(channel == mkt.CHANNEL["ecommerce"], WEB, APP)
     )
+    context = _CATEGORY_CONTEXT[category]
+    context = np.where(context < 0, by_channel, context)
+    context[(context == P2P) & (rows["ts"] >= p2p_over)] = P2P_NO_COLLECT
     # One searchsorted over the contexts' cumulative shares, each offset by its context.
     k = INITIATION_WEIGHTS.shape[1]
     flat = (_INITIATION_CUM + np.arange(_INITIATION_CUM.shape[0])[:, None]).ravel()
@@ -438,8 +437,10 @@ def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:
     c = rows["cust"] - cu.offset
     dev = rows["device"]
     own = cu.device_table
-    match = own[c] == dev[:, None]
-    slot = np.where(match.any(axis=1), match.argmax(axis=1), -1)
+    # The first slot whose device it is (a column at a time, the last pass the first slot).
+    slot = np.full(c.shape[0], -1, dtype=np.int64)
+    for k in range(own.shape[1] - 1, -1, -1):
+        slot[own[c, k] == dev] = k
     owner = np.where(slot >= 0, rows["cust"], -1)
     partner = cu.partner[c]
     shared = (slot < 0) & (partner >= 0) & (dev == own[np.maximum(partner, 0), 0])
