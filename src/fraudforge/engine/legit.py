@@ -52,12 +52,30 @@ def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     """One draw per row from the categorical ``cum[group[row]]`` (rows of ``cum`` are cumulative
     probabilities ending at 1). A small table (hours, categories by a few groups) is searched
     whole, offset by group; a large one (modes per customer) would miss the cache on every
-    step of that search, so each row's few cumulatives are gathered and counted instead."""
+    step of that search, so each row counts its cumulatives at or below its draw instead
+    (``count_by_group``)."""
+    if cum.size > SMALL_TABLE:
+        return count_by_group(rng, cum, group)
     k = cum.shape[1]
     u: F64 = np.asarray(rng.random(group.shape[0]) * 0.999999)
-    if cum.size <= SMALL_TABLE:
-        flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
-        pick = np.searchsorted(flat, group + u, side="right") - group * k
+    flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
+    pick = np.searchsorted(flat, group + u, side="right") - group * k
+    return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
+
+
+def count_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
+    """``sample_by_group``'s draw for a large table, whatever its size: the same uniforms, and
+    for each row the number of its group's cumulatives at or below its own (exact comparisons,
+    so the pick does not depend on which other groups the table holds). With few columns they
+    are counted a column at a time (no (rows, k) matrix); with more, from the gathered rows (a
+    column at a time there, the large gather gone, glibc's allocator returned the many
+    mid-sized temporaries that followed to the system each time: 20 times the page faults)."""
+    k = cum.shape[1]
+    u: F64 = np.asarray(rng.random(group.shape[0]) * 0.999999)
+    if k <= FEW_COLUMNS:
+        pick = np.zeros(group.shape[0], dtype=np.int64)
+        for column in cum.T:
+            pick += column[group] <= u
     else:
         pick = (cum[group] <= u[:, None]).sum(axis=1)
     return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
@@ -65,6 +83,8 @@ def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
 
 SMALL_TABLE = 8_192
 """Cumulatives (64 KiB) up to which ``sample_by_group`` searches the whole table."""
+FEW_COLUMNS = 8
+"""Columns up to which ``count_by_group`` counts a column at a time."""
 
 
 def normalised_cum(weights: F64) -> F64:
@@ -144,20 +164,37 @@ def choose_modes(
     over = amount > mkt.CAT_UPI_LIMIT[category]
     # One cumulative table per (customer, band, context, over the UPI limit): rows sample by
     # group lookup.
-    w = (
-        cu.mode_weight[:, None, None, None, :]
-        * mkt.MODE_BAND[None, :, None, None, :]
-        * mkt.MODE_CONTEXT[None, None, :, None, :]
-        * np.stack([np.ones(len(mkt.PAYMENT_MODES)), _NO_UPI])[None, None, None, :, :]
-    ).reshape(-1, len(mkt.PAYMENT_MODES))
+    group = ((c * n_bands + band) * len(mkt.MODE_CONTEXTS) + context) * 2 + over
+    groups = cu.n * n_bands * len(mkt.MODE_CONTEXTS) * 2
+    if groups * len(mkt.PAYMENT_MODES) <= SMALL_TABLE:
+        return sample_by_group(rng, normalised_cum(_mode_table(cu, np.arange(groups))), group)
+    # A large table: only the groups the rows use, in group order (each row's draw compares
+    # exactly, so it does not depend on the other rows of the table).
+    present = np.zeros(groups, dtype=bool)
+    present[group] = True
+    used = np.flatnonzero(present)
+    rank = np.cumsum(present) - 1
+    return count_by_group(rng, normalised_cum(_mode_table(cu, used)), rank[group])
+
+
+def _mode_table(cu: Customers, group: I64) -> F64:
+    """The payment mode weights of ``choose_modes``' groups ``group`` (customer, amount band,
+    context, over the UPI limit), a row each; a group no mode suits pays by debit card."""
+    n_bands = mkt.AMOUNT_BAND_EDGES.shape[0] + 1
+    over = group % 2
+    context = group // 2 % len(mkt.MODE_CONTEXTS)
+    band = group // (2 * len(mkt.MODE_CONTEXTS)) % n_bands
+    c = group // (2 * len(mkt.MODE_CONTEXTS) * n_bands)
+    w = cu.mode_weight[c] * mkt.MODE_BAND[band] * mkt.MODE_CONTEXT[context] * _UPI_OR_NOT[over]
     dead = w.sum(axis=1) <= 0
     w[dead, mkt.MODE["debit_card"]] = 1.0
-    group = ((c * n_bands + band) * len(mkt.MODE_CONTEXTS) + context) * 2 + over
-    return sample_by_group(rng, normalised_cum(w), group)
+    return np.asarray(w, dtype=np.float64)
 
 
 _NO_UPI = np.ones(len(mkt.PAYMENT_MODES))
 _NO_UPI[mkt.MODE["upi"]] = 0.0
+_UPI_OR_NOT: F64 = np.stack([np.ones(len(mkt.PAYMENT_MODES)), _NO_UPI])
+"""Mode factors under (row 0) and over (row 1) the category's UPI limit."""
 
 
 def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None:
