@@ -229,9 +229,14 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     rows["network"] = np.where(is_card, net, 0)
 
 
+_APP_PREFERRED = np.zeros(len(mkt.PAYMENT_MODES), dtype=bool)
+_APP_PREFERRED[[mkt.MODE["upi"], mkt.MODE["wallet"], mkt.MODE["bnpl"]]] = True
+"""Payment modes paid in an app even at an online merchant's website."""
+
+
 def channel_for(mode: I64, online: B, withdrawal: B, p2p: B, rng: np.random.Generator) -> I64:
     """Channel from where the merchant sells and how the customer pays."""
-    app_pref = np.isin(mode, (mkt.MODE["upi"], mkt.MODE["wallet"], mkt.MODE["bnpl"]))
+    app_pref = _APP_PREFERRED[mode]
     app = app_pref | (rng.random(mode.shape[0]) < 0.35)
     ch = np.where(
         online,
