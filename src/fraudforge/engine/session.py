@@ -42,7 +42,7 @@ changes no other row's session:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -275,9 +275,31 @@ Cols = Mapping[str, npt.NDArray[Any]]
 """Aligned columns of rows by ``Rows`` field name (``Rows.cols``, or a subset of its rows)."""
 
 
-def _subset(cols: Cols, at: I64) -> dict[str, npt.NDArray[Any]]:
-    """The columns the session reads, at positions ``at``."""
-    return {k: cols[k][at] for k in _READ}
+def _subset(cols: Cols, at: I64) -> Cols:
+    """The columns the session reads, at positions ``at`` (each gathered when first read)."""
+    return _Gathered(cols, at)
+
+
+class _Gathered(Mapping[str, npt.NDArray[Any]]):
+    """Columns of ``_READ`` at positions ``at``, each gathered on first read: the session's
+    steps read different few of them (the row keys six, the initiations three)."""
+
+    def __init__(self, cols: Cols, at: I64) -> None:
+        self._cols = cols
+        self._at = at
+        self._done: dict[str, npt.NDArray[Any]] = {}
+
+    def __getitem__(self, key: str) -> npt.NDArray[Any]:
+        value = self._done.get(key)
+        if value is None:
+            value = self._done[key] = self._cols[key][self._at]
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_READ)
+
+    def __len__(self) -> int:
+        return len(_READ)
 
 
 _READ = (
