@@ -43,9 +43,18 @@ _MICROS = 1_000_000
 
 
 def enum_series(name: str, codes: npt.NDArray[Any], dtype: pl.DataType | None = None) -> pl.Series:
-    """An Enum column from integer codes (index into the Enum's categories)."""
+    """An Enum column from integer codes (index into the Enum's categories), given to Polars in
+    the Enum's own physical type (its conversion from another integer type took as long again
+    as the rest)."""
     target = dtype if dtype is not None else _DTYPES[name]
-    return pl.Series(name, codes.astype(np.uint32)).cat.to(target)
+    return pl.Series(name, codes.astype(_physical(target))).cat.to(target)
+
+
+@lru_cache(maxsize=64)
+def _physical(dtype: pl.DataType) -> np.dtype[Any]:
+    """The NumPy type of an Enum's physical codes (UInt8 up to 256 categories, then wider)."""
+    codes: npt.NDArray[Any] = pl.Series([], dtype=dtype).to_physical().to_numpy()
+    return codes.dtype
 
 
 def _has_null(values: npt.NDArray[Any]) -> bool:
