@@ -440,15 +440,12 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     bill = ttype == mkt.TXN["bill_payment"]
     bill_cat = np.zeros(n, dtype=np.int64)
     bill_cat[bill] = sample_by_group(rng, normalised_cum(cu.cat_weight * BILL_MASK), c[bill])
-    category = np.select(
-        [
-            ttype == mkt.TXN["purchase"],
-            ttype == mkt.TXN["bill_payment"],
-            ttype == mkt.TXN["withdrawal"],
-        ],
-        [purchase_cat, bill_cat, np.full(n, mkt.CAT["atm"])],
-        mkt.CAT["p2p"],
-    )
+    # The category by type (the types exclude each other): drawn for purchases and bills.
+    p2p = ttype == mkt.TXN["p2p_transfer"]
+    withdrawal = ttype == mkt.TXN["withdrawal"]
+    category = np.where(ttype == mkt.TXN["purchase"], purchase_cat, bill_cat)
+    category[withdrawal] = mkt.CAT["atm"]
+    category[p2p] = mkt.CAT["p2p"]
     # Where: home, a nearby city for the day, or the trip's destination.
     t_first, t_end, t_city = trips(ctx)
     on_trip = (day >= t_first[c]) & (day < t_end[c])
@@ -456,8 +453,6 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     near = geo.pick_from_sets(rng, geo.NEARBY_OFFSETS, geo.NEARBY_CITIES, home, home)
     loc = np.where(on_trip, t_city[c], np.where(rng.random(n) < NEARBY_SHARE, near, home))
     # Whom: a merchant (loyal to a few per category) or a P2P contact.
-    p2p = ttype == mkt.TXN["p2p_transfer"]
-    withdrawal = ttype == mkt.TXN["withdrawal"]
     p_online = np.minimum(mkt.CAT_ONLINE_SHARE[category] * SAVVY_ONLINE[cu.savviness[c]], 1.0)
     want_online = rng.random(n) < p_online
     mcat = np.where(p2p, mkt.CAT["grocery"], category)
@@ -487,13 +482,10 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     qr = vendor & (rng.random(n) < VENDOR_QR_SHARE)
     rows["upi_via"] = np.where(qr, mkt.UPI_INITIATION["qr"], rows["upi_via"])
     # How much and how.
-    amount = sample_amount(
-        rng,
-        category,
-        np.where(mkt.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
-    )
-    amount = np.where(withdrawal, atm_amounts(rng, cu.amount_scale[c]), amount)
-    amount = np.where(p2p, p2p_amounts(rng, cu.amount_scale[c], small), amount)
+    scale = cu.amount_scale[c]
+    amount = sample_amount(rng, category, np.where(mkt.CAT_IS_BILL[category], scale**0.5, scale))
+    amount = np.where(withdrawal, atm_amounts(rng, scale), amount)
+    amount = np.where(p2p, p2p_amounts(rng, scale, small), amount)
     # Most customers stay within their means: a payment beyond their funds is usually made
     # smaller; the rest try and are declined (draw_status).
     beyond = (amount > cu.funds[c]) & (rng.random(n) < WITHIN_MEANS) & ~withdrawal
