@@ -376,19 +376,32 @@ def handle_created(who: I64, merchant: B, t_end: int) -> tuple[I64, I64]:
     """When each payee's current UPI address was created and when the one before it was
     (epoch seconds): a function of the payee (a customer's global index, or a merchant's where
     ``merchant``) and of the period's end alone, so every row paying it agrees."""
+    mean, salt_key, created = _current_handle(who, merchant, t_end)
+    return created, _previous_handle(mean, salt_key, created)
+
+
+def _current_handle(who: I64, merchant: B, t_end: int) -> tuple[F64, I64, I64]:
+    """``handle_created``'s mean age and key of each payee, and when its current address was
+    created."""
     mean = np.where(merchant, MERCHANT_HANDLE_MEAN_DAYS, CUSTOMER_HANDLE_MEAN_DAYS)
     salt_key = np.where(merchant, who ^ _MERCHANT_SALT, who ^ _CUSTOMER_SALT)
     age = -mean * np.log(keyed_uniform(salt_key, 0))
+    return mean, salt_key, t_end - (age * DAY_S).astype(np.int64)
+
+
+def _previous_handle(mean: F64, salt_key: I64, created: I64) -> I64:
+    """When the address before the current one was created (``handle_created``)."""
     before = -mean * np.log(keyed_uniform(salt_key, _PREVIOUS_SALT))
-    created = t_end - (age * DAY_S).astype(np.int64)
-    return created, created - ((PREVIOUS_KEPT_DAYS + before) * DAY_S).astype(np.int64)
+    return created - ((PREVIOUS_KEPT_DAYS + before) * DAY_S).astype(np.int64)
 
 
 def handle_age_days(who: I64, merchant: B, ts: I64, t_end: int) -> I64:
     """Days since the address a payee used at ``ts`` was created: the current one once it
-    exists, the previous one before (a customer who moved to a new app and address)."""
-    created, previous = handle_created(who, merchant, t_end)
-    since = np.where(ts >= created, created, previous)
+    exists, the previous one before (a customer who moved to a new app and address; the
+    previous address is worked out for those payments only)."""
+    mean, salt_key, since = _current_handle(who, merchant, t_end)
+    old = np.flatnonzero(ts < since)
+    since[old] = _previous_handle(mean[old], salt_key[old], since[old])
     return np.asarray(np.maximum(ts - since, 0) // DAY_S, dtype=np.int64)
 
 
