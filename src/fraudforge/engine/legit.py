@@ -380,16 +380,18 @@ def vendors(rng: np.random.Generator, cust: I64, city: I64, n_customers: int) ->
     return np.asarray(who % max(n_customers, 1), dtype=np.int64)
 
 
-def contacts(rng: np.random.Generator, cust: I64, n_customers: int) -> I64:
-    """P2P payees: mostly a handful of regular contacts per customer, sometimes anyone."""
+def contacts(rng: np.random.Generator, cust: I64, n_customers: int, at: I64) -> I64:
+    """P2P payees of the rows ``at`` (the draws are made for every row of ``cust``, so they do
+    not depend on which rows are transfers): mostly a handful of regular contacts per customer,
+    sometimes anyone."""
     n = cust.shape[0]
-    fav = mix63(
-        cust.astype(np.uint64) * np.uint64(16)
-        + rng.integers(0, N_REGULAR_CONTACTS, n).astype(np.uint64)
-    )
-    anyone = rng.integers(0, max(n_customers, 1), n)
-    payee = np.where(rng.random(n) < 0.7, fav % max(n_customers, 1), anyone)
-    clash = payee == cust
+    slot: I64 = np.asarray(rng.integers(0, N_REGULAR_CONTACTS, n))
+    anyone: I64 = np.asarray(rng.integers(0, max(n_customers, 1), n))
+    regular: B = np.asarray(rng.random(n) < 0.7)
+    who = cust[at]
+    fav = mix63(who.astype(np.uint64) * np.uint64(16) + slot[at].astype(np.uint64))
+    payee = np.where(regular[at], fav % max(n_customers, 1), anyone[at])
+    clash = payee == who
     payee[clash] = (payee[clash] + 1) % max(n_customers, 1)
     return np.asarray(payee, dtype=np.int64)
 
@@ -467,7 +469,8 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     merchant = np.where(p2p, -1, merchant)
     online = online & ~p2p
     rows["merchant"] = merchant
-    rows["payee"] = np.where(p2p, contacts(rng, rows["cust"], ctx.scenario.customers), -1)
+    transfers = np.flatnonzero(p2p)  # every other row has no payee (-1)
+    rows["payee"][transfers] = contacts(rng, rows["cust"], ctx.scenario.customers, transfers)
     # Small transfers are partly payments to vendors' personal addresses, mostly by their QR.
     small = p2p & (rng.random(n) < P2P_SMALL_SHARE)
     vendor = small & (rng.random(n) < VENDOR_SHARE)
