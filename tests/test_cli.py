@@ -270,3 +270,38 @@ def test_a_fault_outside_the_root_keeps_its_traceback(monkeypatch: pytest.Monkey
     monkeypatch.setattr("fraudforge.features.catalog.catalog_rows", failing)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["features", "--list", "--json"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "helpers"),
+    [
+        (["generate", "--threads", "3", "--out", "d"], {}, 2),
+        (["generate", "--out", "d", "--threads=1"], {}, 0),
+        (["generate", "--out", "d"], {"FRAUDFORGE_THREADS": "4"}, 3),
+        (["generate", "--out", "d", "--backend", "ray", "--threads", "3"], {}, 0),
+        (["generate", "--help", "--threads", "3"], {}, 0),
+        (["generate", "--threads", "many"], {}, 0),
+        (["features", "--threads", "3"], {}, 0),
+    ],
+)
+def test_generate_prestarts_its_helpers_only_when_it_will_use_them(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    env: dict[str, str],
+    helpers: int,
+) -> None:
+    """In a fresh process, ``generate`` on this machine starts ``threads - 1`` helper processes
+    before its imports (the flag, else the environment); nothing else does, nor a process that
+    has the engine imported already (no imports left to run beside)."""
+    import sys
+
+    from fraudforge.cli._prestart import helpers_wanted
+
+    monkeypatch.chdir(tmp_path)  # no fraudforge.toml
+    monkeypatch.delenv("FRAUDFORGE_THREADS", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert helpers_wanted(argv) == 0  # the engine is imported here
+    monkeypatch.delitem(sys.modules, "fraudforge.engine.dataset")
+    assert helpers_wanted(argv) == helpers

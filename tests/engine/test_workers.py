@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fraudforge.engine._workers import PartWorker
+from fraudforge.engine import _workers
+from fraudforge.engine._workers import PartWorker, prestart_helpers, take_helpers
 from fraudforge.engine.dataset import generate
 from fraudforge.engine.memory import plan_generation
 from fraudforge.engine.scenario import Scenario
@@ -54,5 +55,48 @@ def test_a_world_that_cannot_be_sent_raises_on_run(tmp_path: Path) -> None:
         with pytest.raises(RuntimeError, match="could not be sent") as raised:
             worker.run((tmp_path, "parquet", 0, range(0, 1)))
         assert isinstance(raised.value.__cause__, (pickle.PicklingError, AttributeError))
+    finally:
+        worker.close()
+
+
+def test_prestarted_helpers_are_taken_first_and_the_rest_stopped(tmp_path: Path) -> None:
+    """``take_helpers`` hands out the helpers ``prestart_helpers`` started (before any world
+    existed) in order, stops and reaps those beyond the count, and starts new ones when too few
+    were started; a prestarted helper sent its world later writes the same file as a helper
+    started with it."""
+    prestart_helpers(2)
+    ahead = list(_workers._spares)
+    taken = take_helpers(1)
+    more = take_helpers(2)  # none left ahead: two new ones
+    try:
+        assert taken == ahead[:1]
+        assert ahead[1]._proc.returncode is not None  # stopped and reaped
+        assert len(more) == 2
+        assert not set(more) & set(ahead)
+        assert _workers._spares == []
+        world = build_world(S.resolved())
+        a, b = tmp_path / "a", tmp_path / "b"
+        a.mkdir()
+        b.mkdir()
+        taken[0].send_world(world)
+        entries, records = taken[0].run((a, "parquet", 0, range(0, 1)))
+        direct = PartWorker(world)
+        try:
+            again, _ = direct.run((b, "parquet", 0, range(0, 1)))
+        finally:
+            direct.close()
+        assert [e["sha256"] for e in entries] == [e["sha256"] for e in again]
+        assert [shard for shard, _ in records] == [0]
+    finally:
+        for worker in taken + more:
+            worker.close()
+
+
+def test_a_helper_without_a_world_refuses_jobs(tmp_path: Path) -> None:
+    """A prestarted helper that was never sent a world raises on ``run`` instead of waiting."""
+    worker = take_helpers(1)[0]
+    try:
+        with pytest.raises(RuntimeError, match="could not be sent"):
+            worker.run((tmp_path, "parquet", 0, range(0, 1)))
     finally:
         worker.close()

@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args[:1] == ["features"]:
             pause_collector()  # while its libraries load (resumed by the command)
         try:
+            from fraudforge.cli._prestart import prestart
+
+            prestart(args)  # generate's helper processes, importing beside this one
             from fraudforge.cli._command import main as run
 
             return run(argv)

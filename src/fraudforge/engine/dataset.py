@@ -27,7 +27,7 @@ from typing import Any, Literal
 import msgspec
 import polars as pl
 
-from fraudforge.engine._workers import PartWorker
+from fraudforge.engine._workers import PartWorker, take_helpers
 from fraudforge.engine.errors import SchemaVersionError
 from fraudforge.engine.memory import GenerationPlan, plan_generation
 from fraudforge.engine.scenario import Scenario
@@ -181,11 +181,19 @@ def generate(
     out = Path(out)
     check_target(out, overwrite, marker="manifest.json")
     started = time.perf_counter()
-    world = build_world(s)
-    with staged_directory(out) as work:
-        ledger = ShardLedger(s.n_shards, progress)
-        files = _write_parts(world, work, format, ledger, plan)
-        return finish_dataset(scenario, world, work, format, files, ledger, started)
+    # The helpers start (or prestarted ones are taken) before the world is built: their
+    # imports run beside the world's draws. Any not needed are stopped now.
+    helpers = take_helpers(plan.workers - 1 if plan.workers > 1 else 0)
+    try:
+        world = build_world(s)
+        with staged_directory(out) as work:
+            ledger = ShardLedger(s.n_shards, progress)
+            files = _write_parts(world, work, format, ledger, plan, helpers)
+            return finish_dataset(scenario, world, work, format, files, ledger, started)
+    except BaseException:
+        for worker in helpers:
+            worker.kill()  # a no-op for helpers _write_parts already closed
+        raise
 
 
 def check_options(format: str, chunk_shards: int | None, name: str) -> None:
@@ -313,13 +321,18 @@ def write_part_records(
 
 
 def _write_parts(
-    world: World, work: Path, fmt: str, ledger: ShardLedger, plan: GenerationPlan
+    world: World,
+    work: Path,
+    fmt: str,
+    ledger: ShardLedger,
+    plan: GenerationPlan,
+    workers: list[PartWorker],
 ) -> list[dict[str, Any]]:
     """Stream the shards into ``transactions/part-N`` files of ``plan.chunk_shards`` shards
     each, and each chunk's customers into ``customers/part-N``. With one worker, this process
     writes the files in order (``plan.threads`` threads generating a file's shards); with more,
-    this process and ``plan.workers - 1`` helper processes each take the next unwritten file;
-    each helper receives the world once."""
+    this process and the ``plan.workers - 1`` helper processes ``workers`` each take the next
+    unwritten file; each helper receives the world once, here."""
     ranges = list(chunks(world.scenario.n_shards, plan.chunk_shards))
     if plan.workers <= 1:
         files = []
@@ -348,8 +361,9 @@ def _write_parts(
         finally:
             worker.close()
 
-    helpers = plan.workers - 1
-    workers = [PartWorker(world) for _ in range(helpers)]
+    helpers = len(workers)
+    for worker in workers:
+        worker.send_world(world)
     with ThreadPoolExecutor(helpers, thread_name_prefix="fraudforge-part") as waiters:
         loops = [waiters.submit(helper, worker) for worker in workers]
         try:

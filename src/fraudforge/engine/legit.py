@@ -18,12 +18,10 @@ from fraudforge.engine.population import (
     MAX_DEVICES,
     Customers,
     Merchants,
-    card_ids,
-    device_ids,
     fresh_device_ids,
     loyalty_key,
     pick_merchants,
-    sample_rows,
+    sample_table,
 )
 from fraudforge.engine.rows import Rows
 from fraudforge.engine.volume import REFUND_SHARE, RETRY_SHARE
@@ -55,12 +53,30 @@ def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     """One draw per row from the categorical ``cum[group[row]]`` (rows of ``cum`` are cumulative
     probabilities ending at 1). A small table (hours, categories by a few groups) is searched
     whole, offset by group; a large one (modes per customer) would miss the cache on every
-    step of that search, so each row's few cumulatives are gathered and counted instead."""
+    step of that search, so each row counts its cumulatives at or below its draw instead
+    (``count_by_group``)."""
+    if cum.size > SMALL_TABLE:
+        return count_by_group(rng, cum, group)
     k = cum.shape[1]
     u: F64 = np.asarray(rng.random(group.shape[0]) * 0.999999)
-    if cum.size <= SMALL_TABLE:
-        flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
-        pick = np.searchsorted(flat, group + u, side="right") - group * k
+    flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
+    pick = np.searchsorted(flat, group + u, side="right") - group * k
+    return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
+
+
+def count_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
+    """``sample_by_group``'s draw for a large table, whatever its size: the same uniforms, and
+    for each row the number of its group's cumulatives at or below its own (exact comparisons,
+    so the pick does not depend on which other groups the table holds). With few columns they
+    are counted a column at a time (no (rows, k) matrix); with more, from the gathered rows (a
+    column at a time there, the large gather gone, glibc's allocator returned the many
+    mid-sized temporaries that followed to the system each time: 20 times the page faults)."""
+    k = cum.shape[1]
+    u: F64 = np.asarray(rng.random(group.shape[0]) * 0.999999)
+    if k <= FEW_COLUMNS:
+        pick = np.zeros(group.shape[0], dtype=np.int64)
+        for column in cum.T:
+            pick += column[group] <= u
     else:
         pick = (cum[group] <= u[:, None]).sum(axis=1)
     return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
@@ -68,6 +84,8 @@ def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
 
 SMALL_TABLE = 8_192
 """Cumulatives (64 KiB) up to which ``sample_by_group`` searches the whole table."""
+FEW_COLUMNS = 8
+"""Columns up to which ``count_by_group`` counts a column at a time."""
 
 
 def normalised_cum(weights: F64) -> F64:
@@ -89,7 +107,12 @@ def purchase_categories(
     """A purchase category per row from its customer's preferences times the festival tilt in
     force that day (tilt 0 is none): one cumulative table per (customer, tilt) pair present."""
     key = c * tilt.shape[0] + tilt_id
-    pairs, group = np.unique(key, return_inverse=True)
+    # The pairs present, in key order, and each row's rank among them (``np.unique``'s result,
+    # from a table of all pairs instead of a sort of the rows).
+    present = np.zeros(cat_weight.shape[0] * tilt.shape[0], dtype=bool)
+    present[key] = True
+    pairs = np.flatnonzero(present)
+    group = (np.cumsum(present) - 1)[key]
     w = cat_weight[pairs // tilt.shape[0]] * tilt[pairs % tilt.shape[0]] * PURCHASE_MASK
     return sample_by_group(rng, normalised_cum(w), group.astype(np.int64))
 
@@ -142,20 +165,37 @@ def choose_modes(
     over = amount > mkt.CAT_UPI_LIMIT[category]
     # One cumulative table per (customer, band, context, over the UPI limit): rows sample by
     # group lookup.
-    w = (
-        cu.mode_weight[:, None, None, None, :]
-        * mkt.MODE_BAND[None, :, None, None, :]
-        * mkt.MODE_CONTEXT[None, None, :, None, :]
-        * np.stack([np.ones(len(mkt.PAYMENT_MODES)), _NO_UPI])[None, None, None, :, :]
-    ).reshape(-1, len(mkt.PAYMENT_MODES))
+    group = ((c * n_bands + band) * len(mkt.MODE_CONTEXTS) + context) * 2 + over
+    groups = cu.n * n_bands * len(mkt.MODE_CONTEXTS) * 2
+    if groups * len(mkt.PAYMENT_MODES) <= SMALL_TABLE:
+        return sample_by_group(rng, normalised_cum(_mode_table(cu, np.arange(groups))), group)
+    # A large table: only the groups the rows use, in group order (each row's draw compares
+    # exactly, so it does not depend on the other rows of the table).
+    present = np.zeros(groups, dtype=bool)
+    present[group] = True
+    used = np.flatnonzero(present)
+    rank = np.cumsum(present) - 1
+    return count_by_group(rng, normalised_cum(_mode_table(cu, used)), rank[group])
+
+
+def _mode_table(cu: Customers, group: I64) -> F64:
+    """The payment mode weights of ``choose_modes``' groups ``group`` (customer, amount band,
+    context, over the UPI limit), a row each; a group no mode suits pays by debit card."""
+    n_bands = mkt.AMOUNT_BAND_EDGES.shape[0] + 1
+    over = group % 2
+    context = group // 2 % len(mkt.MODE_CONTEXTS)
+    band = group // (2 * len(mkt.MODE_CONTEXTS)) % n_bands
+    c = group // (2 * len(mkt.MODE_CONTEXTS) * n_bands)
+    w = cu.mode_weight[c] * mkt.MODE_BAND[band] * mkt.MODE_CONTEXT[context] * _UPI_OR_NOT[over]
     dead = w.sum(axis=1) <= 0
     w[dead, mkt.MODE["debit_card"]] = 1.0
-    group = ((c * n_bands + band) * len(mkt.MODE_CONTEXTS) + context) * 2 + over
-    return sample_by_group(rng, normalised_cum(w), group)
+    return np.asarray(w, dtype=np.float64)
 
 
 _NO_UPI = np.ones(len(mkt.PAYMENT_MODES))
 _NO_UPI[mkt.MODE["upi"]] = 0.0
+_UPI_OR_NOT: F64 = np.stack([np.ones(len(mkt.PAYMENT_MODES)), _NO_UPI])
+"""Mode factors under (row 0) and over (row 1) the category's UPI limit."""
 
 
 def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None:
@@ -169,8 +209,7 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     device_k = np.where(rng.random(len(rows)) < 0.85, 0, other)
     # A customer who changed phones pays from the new one (slot MAX_DEVICES) from then on.
     device_k = np.where((device_k == 0) & (rows["ts"] >= cu.new_phone_at[c]), MAX_DEVICES, device_k)
-    ids = cu.ids[:, None]
-    devices = device_ids(ids, np.arange(MAX_DEVICES + 1)[None, :])
+    devices = cu.device_table
     own = devices[c, device_k]
     # Families share phones: now and then a payment is made from the partner's phone.
     partner = cu.partner[c]
@@ -185,15 +224,20 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     rows["device"] = np.where(uses_device, own, -1)
     is_card = mkt.MODE_IS_CARD[mode]
     credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
-    cards = card_ids(ids, np.arange(2)[None, :])
+    cards = cu.card_table
     rows["card"] = np.where(is_card, cards[c, credit.astype(np.int64)], -1)
     net = np.where(credit, cu.credit_network[c], cu.debit_network[c])
     rows["network"] = np.where(is_card, net, 0)
 
 
+_APP_PREFERRED = np.zeros(len(mkt.PAYMENT_MODES), dtype=bool)
+_APP_PREFERRED[[mkt.MODE["upi"], mkt.MODE["wallet"], mkt.MODE["bnpl"]]] = True
+"""Payment modes paid in an app even at an online merchant's website."""
+
+
 def channel_for(mode: I64, online: B, withdrawal: B, p2p: B, rng: np.random.Generator) -> I64:
     """Channel from where the merchant sells and how the customer pays."""
-    app_pref = np.isin(mode, (mkt.MODE["upi"], mkt.MODE["wallet"], mkt.MODE["bnpl"]))
+    app_pref = _APP_PREFERRED[mode]
     app = app_pref | (rng.random(mode.shape[0]) < 0.35)
     ch = np.where(
         online,
@@ -337,16 +381,18 @@ def vendors(rng: np.random.Generator, cust: I64, city: I64, n_customers: int) ->
     return np.asarray(who % max(n_customers, 1), dtype=np.int64)
 
 
-def contacts(rng: np.random.Generator, cust: I64, n_customers: int) -> I64:
-    """P2P payees: mostly a handful of regular contacts per customer, sometimes anyone."""
+def contacts(rng: np.random.Generator, cust: I64, n_customers: int, at: I64) -> I64:
+    """P2P payees of the rows ``at`` (the draws are made for every row of ``cust``, so they do
+    not depend on which rows are transfers): mostly a handful of regular contacts per customer,
+    sometimes anyone."""
     n = cust.shape[0]
-    fav = mix63(
-        cust.astype(np.uint64) * np.uint64(16)
-        + rng.integers(0, N_REGULAR_CONTACTS, n).astype(np.uint64)
-    )
-    anyone = rng.integers(0, max(n_customers, 1), n)
-    payee = np.where(rng.random(n) < 0.7, fav % max(n_customers, 1), anyone)
-    clash = payee == cust
+    slot: I64 = np.asarray(rng.integers(0, N_REGULAR_CONTACTS, n))
+    anyone: I64 = np.asarray(rng.integers(0, max(n_customers, 1), n))
+    regular: B = np.asarray(rng.random(n) < 0.7)
+    who = cust[at]
+    fav = mix63(who.astype(np.uint64) * np.uint64(16) + slot[at].astype(np.uint64))
+    payee = np.where(regular[at], fav % max(n_customers, 1), anyone[at])
+    clash = payee == who
     payee[clash] = (payee[clash] + 1) % max(n_customers, 1)
     return np.asarray(payee, dtype=np.int64)
 
@@ -397,15 +443,12 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     bill = ttype == mkt.TXN["bill_payment"]
     bill_cat = np.zeros(n, dtype=np.int64)
     bill_cat[bill] = sample_by_group(rng, normalised_cum(cu.cat_weight * BILL_MASK), c[bill])
-    category = np.select(
-        [
-            ttype == mkt.TXN["purchase"],
-            ttype == mkt.TXN["bill_payment"],
-            ttype == mkt.TXN["withdrawal"],
-        ],
-        [purchase_cat, bill_cat, np.full(n, mkt.CAT["atm"])],
-        mkt.CAT["p2p"],
-    )
+    # The category by type (the types exclude each other): drawn for purchases and bills.
+    p2p = ttype == mkt.TXN["p2p_transfer"]
+    withdrawal = ttype == mkt.TXN["withdrawal"]
+    category = np.where(ttype == mkt.TXN["purchase"], purchase_cat, bill_cat)
+    category[withdrawal] = mkt.CAT["atm"]
+    category[p2p] = mkt.CAT["p2p"]
     # Where: home, a nearby city for the day, or the trip's destination.
     t_first, t_end, t_city = trips(ctx)
     on_trip = (day >= t_first[c]) & (day < t_end[c])
@@ -413,8 +456,6 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     near = geo.pick_from_sets(rng, geo.NEARBY_OFFSETS, geo.NEARBY_CITIES, home, home)
     loc = np.where(on_trip, t_city[c], np.where(rng.random(n) < NEARBY_SHARE, near, home))
     # Whom: a merchant (loyal to a few per category) or a P2P contact.
-    p2p = ttype == mkt.TXN["p2p_transfer"]
-    withdrawal = ttype == mkt.TXN["withdrawal"]
     p_online = np.minimum(mkt.CAT_ONLINE_SHARE[category] * SAVVY_ONLINE[cu.savviness[c]], 1.0)
     want_online = rng.random(n) < p_online
     mcat = np.where(p2p, mkt.CAT["grocery"], category)
@@ -431,7 +472,8 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     merchant = np.where(p2p, -1, merchant)
     online = online & ~p2p
     rows["merchant"] = merchant
-    rows["payee"] = np.where(p2p, contacts(rng, rows["cust"], ctx.scenario.customers), -1)
+    transfers = np.flatnonzero(p2p)  # every other row has no payee (-1)
+    rows["payee"][transfers] = contacts(rng, rows["cust"], ctx.scenario.customers, transfers)
     # Small transfers are partly payments to vendors' personal addresses, mostly by their QR.
     small = p2p & (rng.random(n) < P2P_SMALL_SHARE)
     vendor = small & (rng.random(n) < VENDOR_SHARE)
@@ -446,13 +488,10 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     qr = vendor & (rng.random(n) < VENDOR_QR_SHARE)
     rows["upi_via"] = np.where(qr, mkt.UPI_INITIATION["qr"], rows["upi_via"])
     # How much and how.
-    amount = sample_amount(
-        rng,
-        category,
-        np.where(mkt.CAT_IS_BILL[category], cu.amount_scale[c] ** 0.5, cu.amount_scale[c]),
-    )
-    amount = np.where(withdrawal, atm_amounts(rng, cu.amount_scale[c]), amount)
-    amount = np.where(p2p, p2p_amounts(rng, cu.amount_scale[c], small), amount)
+    scale = cu.amount_scale[c]
+    amount = sample_amount(rng, category, np.where(mkt.CAT_IS_BILL[category], scale**0.5, scale))
+    amount = np.where(withdrawal, atm_amounts(rng, scale), amount)
+    amount = np.where(p2p, p2p_amounts(rng, scale, small), amount)
     # Most customers stay within their means: a payment beyond their funds is usually made
     # smaller; the rest try and are declined (draw_status).
     beyond = (amount > cu.funds[c]) & (rng.random(n) < WITHIN_MEANS) & ~withdrawal
@@ -511,7 +550,7 @@ def round_amounts(rng: np.random.Generator, amount: F64, mode: I64, p2p: B, with
     upi = mode == mkt.MODE["upi"]
     out = np.where(upi, np.maximum(np.round(out), 1.0), out)
     size = np.searchsorted(np.array([1_000.0, 10_000.0]), np.asarray(out), side="right")
-    step = P2P_ROUND_STEPS[sample_rows(rng, P2P_ROUND_BY_SIZE[size])]
+    step = P2P_ROUND_STEPS[sample_table(rng, P2P_ROUND_BY_SIZE, size)]
     out = np.where(
         p2p & (rng.random(amount.shape[0]) < 0.7),
         np.maximum(np.round(out / step) * step, step),
@@ -559,12 +598,13 @@ def test_transfers(ctx: ShardContext, rows: Rows) -> Rows:
     """Before a large first transfer to someone outside their usual contacts, a careful customer
     sends INR 1 a few minutes earlier to check the payee's account (``TEST_TRANSFER_SHARE``)."""
     rng = ctx.rng
-    first = (
-        (rows["txn_type"] == mkt.TXN["p2p_transfer"])
-        & (rows["amount"] >= 2_000)
-        & ~regular_payee(rows["cust"], rows["payee"], ctx.scenario.customers)
-    )
-    pick = np.flatnonzero(first & (rng.random(len(rows)) < TEST_TRANSFER_SHARE))
+    p2p = rows["txn_type"] == mkt.TXN["p2p_transfer"]
+    large = np.flatnonzero(p2p & (rows["amount"] >= 2_000))
+    # Only the large transfers are checked against the contacts (a few % of the rows).
+    regular = regular_payee(rows["cust"][large], rows["payee"][large], ctx.scenario.customers)
+    first = large[~regular]
+    chosen = rng.random(len(rows)) < TEST_TRANSFER_SHARE
+    pick = first[chosen[first]]
     probe = rows.take(pick)
     probe["ts"] = probe["ts"] - rng.integers(60, 600, pick.size)
     probe["amount"] = 1.0

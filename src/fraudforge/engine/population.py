@@ -5,7 +5,7 @@ and merchant groups by (category, city)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,18 @@ def sample_rows(rng: np.random.Generator, probs: F64) -> I64:
     cum = np.cumsum(probs, axis=1)
     u = rng.random(probs.shape[0]) * cum[:, -1]
     return np.asarray((cum < u[:, None]).sum(axis=1), dtype=np.int64).clip(0, probs.shape[1] - 1)
+
+
+def sample_table(rng: np.random.Generator, table: F64, row: I64) -> I64:
+    """``sample_rows(rng, table[row])`` (the same draws and picks) for a small (k, m) table of
+    probabilities and many rows: the table's cumulatives are summed once and compared a column
+    at a time, with no (rows, m) matrix gathered."""
+    cum = np.cumsum(table, axis=1)
+    u = rng.random(row.shape[0]) * cum[row, -1]
+    pick = np.zeros(row.shape[0], dtype=np.int64)
+    for column in cum.T:
+        pick += column[row] < u
+    return pick.clip(0, table.shape[1] - 1)
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,17 @@ class Customers:
     def ids(self) -> I64:
         """Global customer indices (0-based)."""
         return np.arange(self.offset, self.offset + self.n, dtype=np.int64)
+
+    @cached_property
+    def device_table(self) -> I64:
+        """(n, ``MAX_DEVICES`` + 1) ids of each customer's devices by slot (``device_ids``),
+        made once per shard: every block of rows the shard generates looks them up."""
+        return device_ids(self.ids[:, None], np.arange(MAX_DEVICES + 1)[None, :])
+
+    @cached_property
+    def card_table(self) -> I64:
+        """(n, 2) ids of each customer's debit and credit card (``card_ids``), made once."""
+        return card_ids(self.ids[:, None], np.arange(2)[None, :])
 
 
 INCOME_AMOUNT = np.array([0.6, 0.85, 1.0, 1.3, 1.7, 2.3])
@@ -260,6 +283,10 @@ class Merchants:
     group_cum: F64
     """Aligned with ``group_members``: the group key plus the cumulative share of the group's
     custom up to each member (the last of a group reaches key + 1)."""
+    group_counts: I64
+    """Members of each group key (``group_offsets``' differences), made once: every pick looks
+    up two groups per row. (Not a cached property: the world is pickled to helper processes
+    while shards are generated, so it must not change after it is built.)"""
 
     @property
     def n(self) -> int:
@@ -382,6 +409,7 @@ def draw_merchants(seed: int, n: int) -> Merchants:
         group_offsets=offsets,
         group_members=order.astype(np.int64),
         group_cum=cum,
+        group_counts=np.diff(offsets),
     )
 
 
@@ -420,12 +448,13 @@ def pick_merchants(
 
     Returns merchant indices and whether each chosen merchant is online.
     """
-    off = merchants.group_offsets
+    off, count = merchants.group_offsets, merchants.group_counts
     n = category.shape[0]
-    key_off = group_key(category, city, np.zeros(n, dtype=bool))
-    key_on = group_key(category, city, np.ones(n, dtype=bool))
-    cnt_off = off[key_off + 1] - off[key_off]
-    cnt_on = off[key_on + 1] - off[key_on]
+    base = np.asarray(category, dtype=np.int64) * GROUP_STRIDE  # ``group_key``, both ways
+    key_off = base + np.asarray(city, dtype=np.int64)
+    key_on = base + geo.N_CITIES
+    cnt_off = count[key_off]
+    cnt_on = count[key_on]
     use_on = (want_online & (cnt_on > 0)) | (cnt_off == 0)
     key = np.where(use_on, key_on, key_off)
     cnt = np.where(use_on, cnt_on, cnt_off)
@@ -447,7 +476,8 @@ def pick_merchants(
     found = cnt > 0
     key = np.where(found, key, category * GROUP_STRIDE)
     pos = np.searchsorted(merchants.group_cum, key + u * 0.999999, side="right")
-    pos = np.clip(pos, off[key], np.maximum(off[key + 1] - 1, off[key]))
+    first = off[key]
+    pos = np.clip(pos, first, first + np.maximum(count[key] - 1, 0))
     if not found.all():
         any_cat = off[category * GROUP_STRIDE]
         pos = np.where(found, pos, any_cat)

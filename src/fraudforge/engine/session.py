@@ -42,7 +42,7 @@ changes no other row's session:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.record import MAX_CODE, Registry
 from fraudforge.engine.ids import keyed_uniform, mix63
 from fraudforge.engine.legit import normalised_cum
-from fraudforge.engine.population import MAX_DEVICES, device_ids, pick_merchants
+from fraudforge.engine.population import MAX_DEVICES, pick_merchants
 from fraudforge.engine.rng import STREAM_SESSION, stream
 from fraudforge.engine.rows import UNSET, Rows
 
@@ -86,6 +86,12 @@ P2P_COLLECT_END = dt.date(2025, 10, 1)
 """NPCI's circular of 29 July 2025: no P2P collect request is processed from 1 October 2025;
 merchants' collect requests continue."""
 SUBSCRIPTION_CATEGORIES = ("entertainment", "digital_goods")
+_CATEGORY_CONTEXT: I64 = np.full(mkt.CAT_IS_BILL.shape[0], -1, dtype=np.int64)
+_CATEGORY_CONTEXT[[mkt.CAT[k] for k in SUBSCRIPTION_CATEGORIES]] = SUBSCRIPTION
+_CATEGORY_CONTEXT[mkt.CAT_IS_BILL] = BILL
+_CATEGORY_CONTEXT[mkt.CAT["p2p"]] = P2P
+"""The context a category decides whatever the channel (by precedence: transfers between
+people, bills, subscriptions), -1 where the channel does."""
 
 CUSTOMER_HANDLE_MEAN_DAYS = 1_000.0
 """Mean age of a customer's UPI address (exponential): about 9 % are under 90 days old (new
@@ -269,9 +275,31 @@ Cols = Mapping[str, npt.NDArray[Any]]
 """Aligned columns of rows by ``Rows`` field name (``Rows.cols``, or a subset of its rows)."""
 
 
-def _subset(cols: Cols, at: I64) -> dict[str, npt.NDArray[Any]]:
-    """The columns the session reads, at positions ``at``."""
-    return {k: cols[k][at] for k in _READ}
+def _subset(cols: Cols, at: I64) -> Cols:
+    """The columns the session reads, at positions ``at`` (each gathered when first read)."""
+    return _Gathered(cols, at)
+
+
+class _Gathered(Mapping[str, npt.NDArray[Any]]):
+    """Columns of ``_READ`` at positions ``at``, each gathered on first read: the session's
+    steps read different few of them (the row keys six, the initiations three)."""
+
+    def __init__(self, cols: Cols, at: I64) -> None:
+        self._cols = cols
+        self._at = at
+        self._done: dict[str, npt.NDArray[Any]] = {}
+
+    def __getitem__(self, key: str) -> npt.NDArray[Any]:
+        value = self._done.get(key)
+        if value is None:
+            value = self._done[key] = self._cols[key][self._at]
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_READ)
+
+    def __len__(self) -> int:
+        return len(_READ)
 
 
 _READ = (
@@ -327,19 +355,12 @@ def initiations(rows: Cols, u: F64) -> I64:
     uniform ``u`` (only UPI rows' codes are kept)."""
     channel, category = rows["channel"], rows["category"].astype(np.int64)
     p2p_over = int((P2P_COLLECT_END - dt.date(1970, 1, 1)).days) * DAY_S
-    bill = mkt.CAT_IS_BILL[category]
-    subscription = np.isin(category, [mkt.CAT[k] for k in SUBSCRIPTION_CATEGORIES])
-    context = np.select(
-        [
-            category == mkt.CAT["p2p"],
-            bill,
-            subscription,
-            channel == mkt.CHANNEL["pos"],
-            channel == mkt.CHANNEL["ecommerce"],
-        ],
-        [np.where(rows["ts"] >= p2p_over, P2P_NO_COLLECT, P2P), BILL, SUBSCRIPTION, SHOP, WEB],
-        APP,
+    by_channel = np.where(
+        channel == mkt.CHANNEL["pos"], SHOP, np.where(channel == mkt.CHANNEL["ecommerce"], WEB, APP)
     )
+    context = _CATEGORY_CONTEXT[category]
+    context = np.where(context < 0, by_channel, context)
+    context[(context == P2P) & (rows["ts"] >= p2p_over)] = P2P_NO_COLLECT
     # One searchsorted over the contexts' cumulative shares, each offset by its context.
     k = INITIATION_WEIGHTS.shape[1]
     flat = (_INITIATION_CUM + np.arange(_INITIATION_CUM.shape[0])[:, None]).ravel()
@@ -355,19 +376,32 @@ def handle_created(who: I64, merchant: B, t_end: int) -> tuple[I64, I64]:
     """When each payee's current UPI address was created and when the one before it was
     (epoch seconds): a function of the payee (a customer's global index, or a merchant's where
     ``merchant``) and of the period's end alone, so every row paying it agrees."""
+    mean, salt_key, created = _current_handle(who, merchant, t_end)
+    return created, _previous_handle(mean, salt_key, created)
+
+
+def _current_handle(who: I64, merchant: B, t_end: int) -> tuple[F64, I64, I64]:
+    """``handle_created``'s mean age and key of each payee, and when its current address was
+    created."""
     mean = np.where(merchant, MERCHANT_HANDLE_MEAN_DAYS, CUSTOMER_HANDLE_MEAN_DAYS)
     salt_key = np.where(merchant, who ^ _MERCHANT_SALT, who ^ _CUSTOMER_SALT)
     age = -mean * np.log(keyed_uniform(salt_key, 0))
+    return mean, salt_key, t_end - (age * DAY_S).astype(np.int64)
+
+
+def _previous_handle(mean: F64, salt_key: I64, created: I64) -> I64:
+    """When the address before the current one was created (``handle_created``)."""
     before = -mean * np.log(keyed_uniform(salt_key, _PREVIOUS_SALT))
-    created = t_end - (age * DAY_S).astype(np.int64)
-    return created, created - ((PREVIOUS_KEPT_DAYS + before) * DAY_S).astype(np.int64)
+    return created - ((PREVIOUS_KEPT_DAYS + before) * DAY_S).astype(np.int64)
 
 
 def handle_age_days(who: I64, merchant: B, ts: I64, t_end: int) -> I64:
     """Days since the address a payee used at ``ts`` was created: the current one once it
-    exists, the previous one before (a customer who moved to a new app and address)."""
-    created, previous = handle_created(who, merchant, t_end)
-    since = np.where(ts >= created, created, previous)
+    exists, the previous one before (a customer who moved to a new app and address; the
+    previous address is worked out for those payments only)."""
+    mean, salt_key, since = _current_handle(who, merchant, t_end)
+    old = np.flatnonzero(ts < since)
+    since[old] = _previous_handle(mean[old], salt_key[old], since[old])
     return np.asarray(np.maximum(ts - since, 0) // DAY_S, dtype=np.int64)
 
 
@@ -437,9 +471,11 @@ def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:
     cu = ctx.customers
     c = rows["cust"] - cu.offset
     dev = rows["device"]
-    own = device_ids(cu.ids[:, None], np.arange(MAX_DEVICES + 1)[None, :])
-    match = own[c] == dev[:, None]
-    slot = np.where(match.any(axis=1), match.argmax(axis=1), -1)
+    own = cu.device_table
+    # The first slot whose device it is (a column at a time, the last pass the first slot).
+    slot = np.full(c.shape[0], -1, dtype=np.int64)
+    for k in range(own.shape[1] - 1, -1, -1):
+        slot[own[c, k] == dev] = k
     owner = np.where(slot >= 0, rows["cust"], -1)
     partner = cu.partner[c]
     shared = (slot < 0) & (partner >= 0) & (dev == own[np.maximum(partner, 0), 0])

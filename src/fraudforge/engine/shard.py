@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from fraudforge.engine.anomalies import apply_anomalies
@@ -105,14 +106,16 @@ def _period(cal: PeriodCalendar) -> tuple[int, int]:
     return int(cal.day_start_s[0]), int(cal.day_start_s[-1]) + 86_400
 
 
-def _sorted(rows: Rows) -> Rows:
-    """Order by (customer, time). Rows arrive almost sorted (genuine rows by customer and day, fraud
-    appended), so a stable sort of one packed key is close to linear."""
+def _sorted(rows: Rows, keep: npt.NDArray[np.bool_] | None = None) -> Rows:
+    """Order by (customer, time), keeping only the rows ``keep`` marks (default: all) in the
+    same pass. Rows arrive almost sorted (genuine rows by customer and day, fraud appended), so
+    a stable sort of one packed key is close to linear."""
     if len(rows) == 0:
         return rows
     c0, t0 = int(rows["cust"].min()), int(rows["ts"].min())
     key = ((rows["cust"] - c0) << 36) | (rows["ts"] - t0)
-    return rows.take(np.argsort(key, kind="stable"))
+    order = np.argsort(key, kind="stable")
+    return rows.take(order if keep is None else order[keep[order]])
 
 
 def shard_rows(ctx: ShardContext, schedule: Schedule, registry: Registry) -> Rows:
@@ -124,15 +127,16 @@ def shard_rows(ctx: ShardContext, schedule: Schedule, registry: Registry) -> Row
     active[synthetic - lo] = False
     legit = legit_rows(ctx, active)
     apply_anomalies(ctx, legit)
-    legit = _sorted(legit)
     # A customer whose pattern ends the account (a bust-out) goes dormant: no genuine activity
     # after the incident starts (removed before fraud is built, so no replay or clone is
-    # anchored on a payment that never happened).
+    # anchored on a payment that never happened; dropped by the sort's own pass).
     bust = parts.take(np.isin(parts.pattern, schedule.dormant_codes))
+    awake = None
     if len(bust):
         cutoff = np.full(ctx.customers.n, np.iinfo(np.int64).max)
         np.minimum.at(cutoff, bust.cust - lo, bust.t0)
-        legit = legit.take(legit["ts"] < cutoff[legit["cust"] - lo])
+        awake = legit["ts"] < cutoff[legit["cust"] - lo]
+    legit = _sorted(legit, awake)
     fraud = fraud_rows(ctx, parts, legit, registry)
     return fill_session(ctx, _sorted(Rows.concat([legit, fraud])), registry)
 
