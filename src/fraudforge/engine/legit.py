@@ -82,6 +82,15 @@ def count_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
 
 
+def keys_present(key: I64, size: int) -> tuple[I64, I64]:
+    """The distinct values of ``key`` (integers below ``size``) in order, and each element's
+    rank among them: ``np.unique(key, return_inverse=True)``, from a table of all ``size``
+    values instead of a sort of the keys."""
+    present = np.zeros(size, dtype=bool)
+    present[key] = True
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[key]
+
+
 SMALL_TABLE = 8_192
 """Cumulatives (64 KiB) up to which ``sample_by_group`` searches the whole table."""
 FEW_COLUMNS = 8
@@ -107,12 +116,7 @@ def purchase_categories(
     """A purchase category per row from its customer's preferences times the festival tilt in
     force that day (tilt 0 is none): one cumulative table per (customer, tilt) pair present."""
     key = c * tilt.shape[0] + tilt_id
-    # The pairs present, in key order, and each row's rank among them (``np.unique``'s result,
-    # from a table of all pairs instead of a sort of the rows).
-    present = np.zeros(cat_weight.shape[0] * tilt.shape[0], dtype=bool)
-    present[key] = True
-    pairs = np.flatnonzero(present)
-    group = (np.cumsum(present) - 1)[key]
+    pairs, group = keys_present(key, cat_weight.shape[0] * tilt.shape[0])
     w = cat_weight[pairs // tilt.shape[0]] * tilt[pairs % tilt.shape[0]] * PURCHASE_MASK
     return sample_by_group(rng, normalised_cum(w), group.astype(np.int64))
 
@@ -171,11 +175,8 @@ def choose_modes(
         return sample_by_group(rng, normalised_cum(_mode_table(cu, np.arange(groups))), group)
     # A large table: only the groups the rows use, in group order (each row's draw compares
     # exactly, so it does not depend on the other rows of the table).
-    present = np.zeros(groups, dtype=bool)
-    present[group] = True
-    used = np.flatnonzero(present)
-    rank = np.cumsum(present) - 1
-    return count_by_group(rng, normalised_cum(_mode_table(cu, used)), rank[group])
+    used, rank = keys_present(group, groups)
+    return count_by_group(rng, normalised_cum(_mode_table(cu, used)), rank)
 
 
 def _mode_table(cu: Customers, group: I64) -> F64:

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -556,7 +556,18 @@ def latest_event(ev_c: I64, ev_t: I64, c: I64, t: I64) -> I64:
     at or before ``t``; every customer has an event before any query."""
     order = np.lexsort((ev_t, ev_c))
     ec, et = ev_c[order].astype(np.int64), ev_t[order].astype(np.int64)
-    lo = min(int(et.min()), int(t.min()))
-    width = max(int(et.max()), int(t.max())) - lo + 1
-    pos = np.searchsorted(ec * width + (et - lo), c * width + (t - lo), side="right") - 1
+    pos = search_by_customer_time(ec, et, c, t, side="right") - 1
     return np.asarray(et[np.maximum(pos, 0)], dtype=np.int64)
+
+
+def search_by_customer_time(
+    ev_c: I64, ev_t: I64, c: I64, t: I64, side: Literal["left", "right"] = "left"
+) -> I64:
+    """Where each query (customer ``c`` at time ``t``) goes among events ordered by customer,
+    then time (``np.searchsorted``'s ``side``, over one packed key of both)."""
+    lo = min(int(ev_t.min()), int(t.min()))
+    width = max(int(ev_t.max()), int(t.max())) - lo + 1
+    key = ev_c.astype(np.int64) * width + (ev_t - lo)
+    return np.asarray(
+        np.searchsorted(key, c.astype(np.int64) * width + (t - lo), side=side), dtype=np.int64
+    )

@@ -208,19 +208,16 @@ def whereabouts(ctx: ShardContext, legit: Rows, cust: I64, ts: I64) -> I64:
     n = cust.shape[0]
     if n == 0 or len(legit) == 0:
         return np.asarray(home, dtype=np.int64)
+    from fraudforge.engine.session import search_by_customer_time
+
     lc, lt = legit["cust"], legit["ts"]
-    lo = np.searchsorted(lc, cust)
-    hi = np.searchsorted(lc, cust, side="right")
-    # The first of the customer's rows at or after ts (rows ordered by one packed key), and the
-    # one before it.
-    c0, t0 = int(lc.min()), min(int(lt.min()), int(ts.min()))
-    span = max(int(lt.max()), int(ts.max())) - t0 + 1
-    after = np.searchsorted((lc - c0) * span + (lt - t0), (cust - c0) * span + (ts - t0))
+    # The customer's first row at or after ts, and the one before it.
+    after = search_by_customer_time(lc, lt, cust, ts)
     best = np.full(n, -1, dtype=np.int64)
     gap = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     for cand in (after - 1, after):
-        ok = (cand >= lo) & (cand < hi)
         safe = np.clip(cand, 0, len(legit) - 1)
+        ok = (cand >= 0) & (cand < len(legit)) & (lc[safe] == cust)
         d = np.where(ok, np.abs(lt[safe] - ts), np.iinfo(np.int64).max)
         better = d < gap
         best, gap = np.where(better, safe, best), np.where(better, d, gap)
