@@ -24,6 +24,7 @@ from fraudforge.engine.population import (
     sample_table,
 )
 from fraudforge.engine.rows import Rows
+from fraudforge.engine.search import count_at_or_below, grouped_right
 from fraudforge.engine.volume import REFUND_SHARE, RETRY_SHARE
 
 I64 = npt.NDArray[np.int64]
@@ -52,34 +53,27 @@ BILL_MASK[mkt.BILL_CATEGORIES] = 1.0
 def sample_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     """One draw per row from the categorical ``cum[group[row]]`` (rows of ``cum`` are cumulative
     probabilities ending at 1). A small table (hours, categories by a few groups) is searched
-    whole, offset by group; a large one (modes per customer) would miss the cache on every
-    step of that search, so each row counts its cumulatives at or below its draw instead
-    (``count_by_group``)."""
+    whole, offset by group (``search.grouped_right``); a large one (modes per customer) would
+    miss the cache on every step of that search, so each row counts its cumulatives at or
+    below its draw instead (``count_by_group``)."""
     if cum.size > SMALL_TABLE:
         return count_by_group(rng, cum, group)
     k = cum.shape[1]
     u: F64 = np.asarray(rng.random(group.shape[0]) * 0.999999)
     flat = (cum + np.arange(cum.shape[0])[:, None]).ravel()
-    pick = np.searchsorted(flat, group + u, side="right") - group * k
+    pick = grouped_right(flat, cum.shape[0], group, group + u) - group * k
     return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
 
 
 def count_by_group(rng: np.random.Generator, cum: F64, group: I64) -> I64:
     """``sample_by_group``'s draw for a large table, whatever its size: the same uniforms, and
     for each row the number of its group's cumulatives at or below its own (exact comparisons,
-    so the pick does not depend on which other groups the table holds). With few columns they
-    are counted a column at a time (no (rows, k) matrix); with more, from the gathered rows (a
-    column at a time there, the large gather gone, glibc's allocator returned the many
-    mid-sized temporaries that followed to the system each time: 20 times the page faults)."""
+    so the pick does not depend on which other groups the table holds), found by halves
+    (``search.count_at_or_below``: no (rows, k) matrix, whose large temporary made glibc's
+    allocator return the many mid-sized ones that followed to the system each time)."""
     k = cum.shape[1]
     u: F64 = np.asarray(rng.random(group.shape[0]) * 0.999999)
-    if k <= FEW_COLUMNS:
-        pick = np.zeros(group.shape[0], dtype=np.int64)
-        for column in cum.T:
-            pick += column[group] <= u
-    else:
-        pick = (cum[group] <= u[:, None]).sum(axis=1)
-    return np.asarray(pick, dtype=np.int64).clip(0, k - 1)
+    return count_at_or_below(cum, group, u).clip(0, k - 1)
 
 
 def keys_present(key: I64, size: int) -> tuple[I64, I64]:
@@ -93,8 +87,6 @@ def keys_present(key: I64, size: int) -> tuple[I64, I64]:
 
 SMALL_TABLE = 8_192
 """Cumulatives (64 KiB) up to which ``sample_by_group`` searches the whole table."""
-FEW_COLUMNS = 8
-"""Columns up to which ``count_by_group`` counts a column at a time."""
 
 
 def normalised_cum(weights: F64) -> F64:

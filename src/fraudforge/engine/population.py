@@ -22,6 +22,7 @@ from fraudforge.engine._data.names import (
 )
 from fraudforge.engine.ids import KEY_CARD, KEY_CUSTOMER_DEVICE, mix63, opaque_ids
 from fraudforge.engine.rng import STREAM_MERCHANTS, stream
+from fraudforge.engine.search import grouped_right
 from fraudforge.foundation.errors import ConfigError
 
 I64 = npt.NDArray[np.int64]
@@ -475,7 +476,8 @@ def pick_merchants(
     # which draw_merchants rules out; fall back to any merchant of the category then.
     found = cnt > 0
     key = np.where(found, key, category * GROUP_STRIDE)
-    pos = np.searchsorted(merchants.group_cum, key + u * 0.999999, side="right")
+    groups = off.shape[0] - 1
+    pos = grouped_right(merchants.group_cum, groups, key, key + u * 0.999999, held=True)
     first = off[key]
     pos = np.clip(pos, first, first + np.maximum(count[key] - 1, 0))
     if not found.all():

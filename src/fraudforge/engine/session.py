@@ -56,6 +56,7 @@ from fraudforge.engine.legit import normalised_cum
 from fraudforge.engine.population import MAX_DEVICES, pick_merchants
 from fraudforge.engine.rng import STREAM_SESSION, stream
 from fraudforge.engine.rows import UNSET, Rows
+from fraudforge.engine.search import grouped_right
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -364,7 +365,8 @@ def initiations(rows: Cols, u: F64) -> I64:
     # One searchsorted over the contexts' cumulative shares, each offset by its context.
     k = INITIATION_WEIGHTS.shape[1]
     flat = (_INITIATION_CUM + np.arange(_INITIATION_CUM.shape[0])[:, None]).ravel()
-    pick = np.searchsorted(flat, context + u * 0.999999, side="right") - context * k
+    groups = _INITIATION_CUM.shape[0]
+    pick = grouped_right(flat, groups, context, context + u * 0.999999) - context * k
     return np.asarray(pick.clip(0, k - 1), dtype=np.int64)
 
 
