@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from fraudforge.engine import geo
 from fraudforge.engine import market as mkt
+from fraudforge.engine.branchless import where
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.legit import (
     available_funds,
@@ -154,16 +155,16 @@ def apply_anomalies(ctx: ShardContext, rows: Rows) -> None:
         modes = choose_modes(rng, cu, ci, sub["amount"], ~online, np.zeros(idx.size, bool), new_cat)
         mw = cu.mode_weight[ci]
         usable = mw > 0
-        least = np.argmin(np.where(usable, mw, np.inf), axis=1)
-        sub["mode"] = np.where(rng.random(idx.size) < UNUSUAL_MODE_SHARE, least, modes)
+        least = np.argmin(where(usable, mw, np.inf), axis=1)
+        sub["mode"] = where(rng.random(idx.size) < UNUSUAL_MODE_SHARE, least, modes)
         pos_only = ~online & ~np.isin(sub["mode"], np.flatnonzero(mkt.MODE_AT_POS))
-        sub["mode"] = np.where(pos_only, modes, sub["mode"])
-        sub["channel"] = np.where(online, mkt.CHANNEL["ecommerce"], mkt.CHANNEL["pos"])
+        sub["mode"] = where(pos_only, modes, sub["mode"])
+        sub["channel"] = where(online, mkt.CHANNEL["ecommerce"], mkt.CHANNEL["pos"])
         fill_instrument(rng, sub, cu)
         upi = sub["mode"] == mkt.MODE["upi"]
-        sub["amount"] = np.where(upi, np.maximum(np.round(sub["amount"]), 1.0), sub["amount"])
+        sub["amount"] = where(upi, np.maximum(np.round(sub["amount"]), 1.0), sub["amount"])
         over = upi & (sub["amount"] > mkt.CAT_UPI_LIMIT[new_cat])
-        sub["mode"] = np.where(over, modes, sub["mode"])
+        sub["mode"] = where(over, modes, sub["mode"])
         for k in (
             "merchant",
             "city",
@@ -201,7 +202,7 @@ def _geographic_trips(
     for j in range(3):
         d = first + j
         ok = (j < length) & (d < days)
-        covered += np.where(ok, per_day[cand * days + np.minimum(d, days - 1)], 0)
+        covered += where(ok, per_day[cand * days + np.minimum(d, days - 1)], 0)
     need = int(np.searchsorted(np.cumsum(covered), target)) + 1
     cand, first, length = cand[:need], first[:need], length[:need]
     trip_of = np.full(cu.n, -1, dtype=np.int64)

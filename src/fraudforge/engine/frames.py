@@ -24,6 +24,7 @@ from fraudforge.engine._data.names import (
     SURNAMES,
     UPI_HANDLES,
 )
+from fraudforge.engine.branchless import where
 from fraudforge.engine.ids import KEY_TRANSACTION, mix63, opaque_ids, tie_runs
 from fraudforge.engine.population import Customers, customer_vpas, draw_merchants
 from fraudforge.engine.rows import STORED, Rows
@@ -154,8 +155,8 @@ def transactions_frame(shard: int, rows: Rows, merchant_vpa: pl.Series) -> pl.Da
     derived = (
         pl.Series("transaction_id", ids),
         pl.Series("customer_id", rows["cust"] + 1),
-        nullable("merchant_id", np.where(merchant >= 0, merchant + 1, -1)),
-        nullable("mcc", np.where(category == mkt.CAT["p2p"], -1, mkt.CAT_MCC[category])),
+        nullable("merchant_id", where(merchant >= 0, merchant + 1, -1)),
+        nullable("mcc", where(category == mkt.CAT["p2p"], -1, mkt.CAT_MCC[category])),
         enum_series("state", geo.CITY_STATE[city]),
         counterparty.alias("counterparty"),
         pl.Series("label_known_at", (rows["ts"] + rows["label_delay"]) * _MICROS).cast(

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from fraudforge.engine import geo
 from fraudforge.engine import market as mkt
+from fraudforge.engine.branchless import where
 from fraudforge.engine.calendar import PeriodCalendar
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.ids import keyed_uniform, mix63
@@ -93,7 +94,7 @@ def normalised_cum(weights: F64) -> F64:
     """Row-wise cumulative probabilities of a weight matrix."""
     cum = np.cumsum(weights, axis=1)
     total = cum[:, -1:]
-    return np.asarray(cum / np.where(total > 0, total, 1.0), dtype=np.float64)
+    return np.asarray(cum / where(total > 0, total, 1.0), dtype=np.float64)
 
 
 def sample_amount(rng: np.random.Generator, category: I64, scale: F64) -> F64:
@@ -117,22 +118,22 @@ def atm_amounts(rng: np.random.Generator, scale: F64) -> F64:
     """Cash withdrawals in multiples of INR 100, most in multiples of 500, up to an ATM's
     per-withdrawal maximum; larger for customers who spend more."""
     raw = ATM_MEDIAN_INR * scale**0.5 * np.exp(ATM_SIGMA * rng.standard_normal(scale.shape[0]))
-    step = np.where(rng.random(scale.shape[0]) < 0.65, 500.0, 100.0)
+    step = where(rng.random(scale.shape[0]) < 0.65, 500.0, 100.0)
     return np.asarray(np.clip(np.round(raw / step) * step, 100.0, ATM_MAX_INR), dtype=np.float64)
 
 
 def p2p_amounts(rng: np.random.Generator, scale: F64, small: B) -> F64:
     """Amounts of transfers between people: small everyday ones (``small``) or larger ones (see
     ``P2P_SMALL_SHARE``), larger for customers who spend more."""
-    median = np.where(small, P2P_SMALL[0], P2P_LARGE[0]) * scale**0.5
-    sigma = np.where(small, P2P_SMALL[1], P2P_LARGE[1])
+    median = where(small, P2P_SMALL[0], P2P_LARGE[0]) * scale**0.5
+    sigma = where(small, P2P_SMALL[1], P2P_LARGE[1])
     return np.asarray(median * np.exp(sigma * rng.standard_normal(scale.shape[0])))
 
 
 def mode_context(at_pos: B, bill: B) -> I64:
     """Where each payment is made, as ``market.MODE_CONTEXTS`` numbers it: a shop counter, an
     online checkout or a bill."""
-    return np.where(at_pos, 0, np.where(bill, 2, 1))
+    return where(at_pos, 0, where(bill, 2, 1))
 
 
 def row_mode_weights(weight: F64, amount: F64, context: I64) -> F64:
@@ -199,28 +200,28 @@ def fill_instrument(rng: np.random.Generator, rows: Rows, cu: Customers) -> None
     uses_device = (channel == mkt.CHANNEL["mobile_app"]) | (channel == mkt.CHANNEL["ecommerce"])
     uses_device |= (channel == mkt.CHANNEL["pos"]) & (mode == mkt.MODE["upi"])
     other = np.floor(rng.random(len(rows)) * cu.n_devices[c]).astype(np.int64)
-    device_k = np.where(rng.random(len(rows)) < 0.85, 0, other)
+    device_k = where(rng.random(len(rows)) < 0.85, 0, other)
     # A customer who changed phones pays from the new one (slot MAX_DEVICES) from then on.
-    device_k = np.where((device_k == 0) & (rows["ts"] >= cu.new_phone_at[c]), MAX_DEVICES, device_k)
+    device_k = where((device_k == 0) & (rows["ts"] >= cu.new_phone_at[c]), MAX_DEVICES, device_k)
     devices = cu.device_table
     own = devices[c, device_k]
     # Families share phones: now and then a payment is made from the partner's phone.
     partner = cu.partner[c]
     shared = (partner >= 0) & (rng.random(len(rows)) < SHARED_PHONE_SHARE)
-    own = np.where(shared, devices[np.maximum(partner, 0), 0], own)
+    own = where(shared, devices[np.maximum(partner, 0), 0], own)
     # Web checkouts from a fingerprint the bank has not seen for the customer (a draw keyed by
     # the row, so no other column changes with it).
     web = np.flatnonzero(channel == mkt.CHANNEL["ecommerce"])
     key = (rows["cust"][web].astype(np.uint64) << np.uint64(34)) ^ rows["ts"][web].astype(np.uint64)
     fresh = keyed_uniform(key, _FRESH_SALT) < FRESH_FINGERPRINT_SHARE
     own[web[fresh]] = fresh_device_ids(key[fresh])
-    rows["device"] = np.where(uses_device, own, -1)
+    rows["device"] = where(uses_device, own, -1)
     is_card = mkt.MODE_IS_CARD[mode]
     credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
     cards = cu.card_table
-    rows["card"] = np.where(is_card, cards[c, credit.astype(np.int64)], -1)
-    net = np.where(credit, cu.credit_network[c], cu.debit_network[c])
-    rows["network"] = np.where(is_card, net, 0)
+    rows["card"] = where(is_card, cards[c, credit.astype(np.int64)], -1)
+    net = where(credit, cu.credit_network[c], cu.debit_network[c])
+    rows["network"] = where(is_card, net, 0)
 
 
 _APP_PREFERRED = np.zeros(len(mkt.PAYMENT_MODES), dtype=bool)
@@ -232,13 +233,13 @@ def channel_for(mode: I64, online: B, withdrawal: B, p2p: B, rng: np.random.Gene
     """Channel from where the merchant sells and how the customer pays."""
     app_pref = _APP_PREFERRED[mode]
     app = app_pref | (rng.random(mode.shape[0]) < 0.35)
-    ch = np.where(
+    ch = where(
         online,
-        np.where(app, mkt.CHANNEL["mobile_app"], mkt.CHANNEL["ecommerce"]),
+        where(app, mkt.CHANNEL["mobile_app"], mkt.CHANNEL["ecommerce"]),
         mkt.CHANNEL["pos"],
     )
-    ch = np.where(p2p, mkt.CHANNEL["mobile_app"], ch)
-    return np.asarray(np.where(withdrawal, mkt.CHANNEL["atm"], ch), dtype=np.int64)
+    ch = where(p2p, mkt.CHANNEL["mobile_app"], ch)
+    return np.asarray(where(withdrawal, mkt.CHANNEL["atm"], ch), dtype=np.int64)
 
 
 def draw_status(
@@ -250,16 +251,16 @@ def draw_status(
     limit, the customer's funds, a wallet's or a pay-later line's limit is almost always
     declined; technical declines strike anyone."""
     remote = (channel == mkt.CHANNEL["ecommerce"]) | (channel == mkt.CHANNEL["mobile_app"])
-    business = np.where(remote, mkt.DECLINE_REMOTE[mode], mkt.DECLINE_PRESENT[mode])
+    business = where(remote, mkt.DECLINE_REMOTE[mode], mkt.DECLINE_PRESENT[mode])
     large = amount > 15.0 * mkt.CAT_MEDIAN[mkt.CAT["grocery"]] * cu.amount_scale[c]
     business = business * DECLINE_SAVVY[cu.savviness[c]] * DECLINE_SEGMENT[cu.segment[c]]
-    business = np.minimum(business * np.where(large, 1.8, 1.0), 0.5)
-    business = np.where(amount > available_funds(cu, c, mode), 0.95, business)
+    business = np.minimum(business * where(large, 1.8, 1.0), 0.5)
+    business = where(amount > available_funds(cu, c, mode), 0.95, business)
     p_decl = business + mkt.TECHNICAL_DECLINE[mode]
     u = rng.random(mode.shape[0])
     declined = u < p_decl
     pending = ~declined & (u < p_decl + mkt.PENDING_RATE[mode])
-    return np.where(declined, mkt.STATUS["declined"], np.where(pending, mkt.STATUS["pending"], 0))
+    return where(declined, mkt.STATUS["declined"], where(pending, mkt.STATUS["pending"], 0))
 
 
 def available_funds(cu: Customers, c: I64, mode: I64) -> F64:
@@ -267,11 +268,11 @@ def available_funds(cu: Customers, c: I64, mode: I64) -> F64:
     a wallet's or a pay-later line's limit, a debit card's daily limit, else the money in the
     bank."""
     credit = (mode == mkt.MODE["credit_card"]) | (mode == mkt.MODE["emi"])
-    out = np.where(credit, cu.credit_limit[c], cu.funds[c])
-    out = np.where(mode == mkt.MODE["wallet"], np.minimum(out, WALLET_MAX_INR), out)
-    out = np.where(mode == mkt.MODE["debit_card"], np.minimum(out, DEBIT_CARD_MAX_INR), out)
+    out = where(credit, cu.credit_limit[c], cu.funds[c])
+    out = where(mode == mkt.MODE["wallet"], np.minimum(out, WALLET_MAX_INR), out)
+    out = where(mode == mkt.MODE["debit_card"], np.minimum(out, DEBIT_CARD_MAX_INR), out)
     return np.asarray(
-        np.where(mode == mkt.MODE["bnpl"], BNPL_LIMIT_INR[cu.income[c]], out), dtype=np.float64
+        where(mode == mkt.MODE["bnpl"], BNPL_LIMIT_INR[cu.income[c]], out), dtype=np.float64
     )
 
 
@@ -353,12 +354,12 @@ def place_rows(
     shop = has_m & ~online
     at_home = loc_city == cu.home_city[c]
     jlat, jlon = geo.jitter(rng, n, 1.5)
-    lat = np.where(at_home, cu.home_lat[c], geo.CITY_LAT[loc_city]) + jlat
-    lon = np.where(at_home, cu.home_lon[c], geo.CITY_LON[loc_city]) + jlon
+    lat = where(at_home, cu.home_lat[c], geo.CITY_LAT[loc_city]) + jlat
+    lon = where(at_home, cu.home_lon[c], geo.CITY_LON[loc_city]) + jlon
     msafe = np.maximum(merchant, 0)
-    rows["lat"] = np.where(shop, merchants.lat[msafe], lat)
-    rows["lon"] = np.where(shop, merchants.lon[msafe], lon)
-    rows["city"] = np.where(shop, merchants.city[msafe], loc_city)
+    rows["lat"] = where(shop, merchants.lat[msafe], lat)
+    rows["lon"] = where(shop, merchants.lon[msafe], lon)
+    rows["city"] = where(shop, merchants.city[msafe], loc_city)
 
 
 def vendors(rng: np.random.Generator, cust: I64, city: I64, n_customers: int) -> I64:
@@ -384,7 +385,7 @@ def contacts(rng: np.random.Generator, cust: I64, n_customers: int, at: I64) -> 
     regular: B = np.asarray(rng.random(n) < 0.7)
     who = cust[at]
     fav = mix63(who.astype(np.uint64) * np.uint64(16) + slot[at].astype(np.uint64))
-    payee = np.where(regular[at], fav % max(n_customers, 1), anyone[at])
+    payee = where(regular[at], fav % max(n_customers, 1), anyone[at])
     clash = payee == who
     payee[clash] = (payee[clash] + 1) % max(n_customers, 1)
     return np.asarray(payee, dtype=np.int64)
@@ -397,9 +398,9 @@ def trips(ctx: ShardContext) -> tuple[I64, I64, I64]:
     p = np.minimum(mkt.SEG_TRAVEL_PROB[cu.segment] * days / 90.0, 0.95)
     goes = rng.random(cu.n) < p
     length = rng.integers(2, 7, cu.n)
-    first = np.where(goes, rng.integers(0, max(days - 1, 1), cu.n), -1)
+    first = where(goes, rng.integers(0, max(days - 1, 1), cu.n), -1)
     dest = rng.choice(geo.N_CITIES, size=cu.n, p=geo.CITY_WEIGHT)
-    dest = np.where(dest == cu.home_city, (dest + 1) % geo.N_CITIES, dest)
+    dest = where(dest == cu.home_city, (dest + 1) % geo.N_CITIES, dest)
     return first, first + length, dest
 
 
@@ -419,7 +420,7 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     # When: hour by occupation and weekday / weekend.
     group = cu.occupation[c] * 2 + cal.is_weekend[day]
     late = cu.night_owl[c] & (rng.random(n) < NIGHT_OWL_NIGHT_SHARE)
-    group = np.where(late, mkt.NIGHT_OWL_GROUP, group)
+    group = where(late, mkt.NIGHT_OWL_GROUP, group)
     hour = sample_by_group(rng, np.cumsum(mkt.HOURS_BY_GROUP, axis=1), group)
     rows["ts"] = cal.day_start_s[day] + hour * 3600 + rng.integers(0, 3600, n)
     # What: transaction type and category.
@@ -439,7 +440,7 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     # The category by type (the types exclude each other): drawn for purchases and bills.
     p2p = ttype == mkt.TXN["p2p_transfer"]
     withdrawal = ttype == mkt.TXN["withdrawal"]
-    category = np.where(ttype == mkt.TXN["purchase"], purchase_cat, bill_cat)
+    category = where(ttype == mkt.TXN["purchase"], purchase_cat, bill_cat)
     category[withdrawal] = mkt.CAT["atm"]
     category[p2p] = mkt.CAT["p2p"]
     # Where: home, a nearby city for the day, or the trip's destination.
@@ -447,22 +448,22 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     on_trip = (day >= t_first[c]) & (day < t_end[c])
     home = cu.home_city[c]
     near = geo.pick_from_sets(rng, geo.NEARBY_OFFSETS, geo.NEARBY_CITIES, home, home)
-    loc = np.where(on_trip, t_city[c], np.where(rng.random(n) < NEARBY_SHARE, near, home))
+    loc = where(on_trip, t_city[c], where(rng.random(n) < NEARBY_SHARE, near, home))
     # Whom: a merchant (loyal to a few per category) or a P2P contact.
     p_online = np.minimum(mkt.CAT_ONLINE_SHARE[category] * SAVVY_ONLINE[cu.savviness[c]], 1.0)
     want_online = rng.random(n) < p_online
-    mcat = np.where(p2p, mkt.CAT["grocery"], category)
+    mcat = where(p2p, mkt.CAT["grocery"], category)
     merchant, online = pick_merchants(
         rng, me, mcat, loc, want_online, loyalty_key(rows["cust"], mcat)
     )
     away = ~online & (me.city[merchant] != loc)
     if away.any():
         # No shop of that kind where the customer is: they buy it online instead.
-        mcat[away] = np.where(withdrawal[away], mkt.CAT["atm"], mkt.CAT["marketplace"])
+        mcat[away] = where(withdrawal[away], mkt.CAT["atm"], mkt.CAT["marketplace"])
         m2, o2 = pick_merchants(rng, me, mcat[away], loc[away], ~withdrawal[away])
         merchant[away], online[away] = m2, o2
-        category = np.where(away & ~p2p, mcat, category)
-    merchant = np.where(p2p, -1, merchant)
+        category = where(away & ~p2p, mcat, category)
+    merchant = where(p2p, -1, merchant)
     online = online & ~p2p
     rows["merchant"] = merchant
     transfers = np.flatnonzero(p2p)  # every other row has no payee (-1)
@@ -479,25 +480,25 @@ def legit_rows(ctx: ShardContext, active: B) -> Rows:
     clash = (vendor | seller) & (rows["payee"] == rows["cust"])
     rows["payee"][clash] = (rows["payee"][clash] + 1) % max(ctx.scenario.customers, 1)
     qr = vendor & (rng.random(n) < VENDOR_QR_SHARE)
-    rows["upi_via"] = np.where(qr, mkt.UPI_INITIATION["qr"], rows["upi_via"])
+    rows["upi_via"] = where(qr, mkt.UPI_INITIATION["qr"], rows["upi_via"])
     # How much and how.
     scale = cu.amount_scale[c]
-    amount = sample_amount(rng, category, np.where(mkt.CAT_IS_BILL[category], scale**0.5, scale))
-    amount = np.where(withdrawal, atm_amounts(rng, scale), amount)
-    amount = np.where(p2p, p2p_amounts(rng, scale, small), amount)
+    amount = sample_amount(rng, category, where(mkt.CAT_IS_BILL[category], scale**0.5, scale))
+    amount = where(withdrawal, atm_amounts(rng, scale), amount)
+    amount = where(p2p, p2p_amounts(rng, scale, small), amount)
     # Most customers stay within their means: a payment beyond their funds is usually made
     # smaller; the rest try and are declined (draw_status).
     beyond = (amount > cu.funds[c]) & (rng.random(n) < WITHIN_MEANS) & ~withdrawal
-    amount = np.where(beyond, cu.funds[c] * rng.uniform(0.2, 0.9, n), amount)
+    amount = where(beyond, cu.funds[c] * rng.uniform(0.2, 0.9, n), amount)
     mode = choose_modes(rng, cu, c, amount, ~online & ~p2p & ~withdrawal, bill, category)
-    mode = np.where(
+    mode = where(
         p2p,
-        np.where(rng.random(n) < mkt.P2P_UPI_SHARE, mkt.MODE["upi"], mkt.MODE["net_banking"]),
+        where(rng.random(n) < mkt.P2P_UPI_SHARE, mkt.MODE["upi"], mkt.MODE["net_banking"]),
         mode,
     )
-    mode = np.where(withdrawal, mkt.MODE["debit_card"], mode)
+    mode = where(withdrawal, mkt.MODE["debit_card"], mode)
     over_limit = (mode == mkt.MODE["upi"]) & (amount > mkt.CAT_UPI_LIMIT[category])
-    mode = np.where(over_limit, mkt.MODE["net_banking"], mode)
+    mode = where(over_limit, mkt.MODE["net_banking"], mode)
     amount = round_amounts(rng, amount, mode, p2p, withdrawal)
     rows["amount"] = amount
     rows["mode"] = mode
@@ -541,15 +542,15 @@ def round_amounts(rng: np.random.Generator, amount: F64, mode: I64, p2p: B, with
     (rounder the larger they are, ``P2P_ROUND_BY_SIZE``)."""
     out = np.round(np.maximum(amount, 1.0), 2)
     upi = mode == mkt.MODE["upi"]
-    out = np.where(upi, np.maximum(np.round(out), 1.0), out)
+    out = where(upi, np.maximum(np.round(out), 1.0), out)
     size = np.searchsorted(np.array([1_000.0, 10_000.0]), np.asarray(out), side="right")
     step = P2P_ROUND_STEPS[sample_table(rng, P2P_ROUND_BY_SIZE, size)]
-    out = np.where(
+    out = where(
         p2p & (rng.random(amount.shape[0]) < 0.7),
         np.maximum(np.round(out / step) * step, step),
         out,
     )
-    return np.asarray(np.where(withdrawal, amount, out), dtype=np.float64)
+    return np.asarray(where(withdrawal, amount, out), dtype=np.float64)
 
 
 def retries(ctx: ShardContext, rows: Rows) -> Rows:
@@ -566,18 +567,18 @@ def retries(ctx: ShardContext, rows: Rows) -> Rows:
     switch = (rng.random(k) < 0.17) & (again["txn_type"] != mkt.TXN["withdrawal"])
     if switch.any():
         s = np.flatnonzero(switch)
-        other = np.where(
+        other = where(
             again["mode"][s] == mkt.MODE["upi"],
-            np.where(cu.has_credit[c[s]], mkt.MODE["credit_card"], mkt.MODE["debit_card"]),
+            where(cu.has_credit[c[s]], mkt.MODE["credit_card"], mkt.MODE["debit_card"]),
             mkt.MODE["upi"],
         )
         pos = again["channel"][s] == mkt.CHANNEL["pos"]
         p2p = again["txn_type"][s] == mkt.TXN["p2p_transfer"]
-        other = np.where(p2p, mkt.MODE["net_banking"], other)
-        other = np.where(pos & (other == mkt.MODE["net_banking"]), mkt.MODE["upi"], other)
+        other = where(p2p, mkt.MODE["net_banking"], other)
+        other = where(pos & (other == mkt.MODE["net_banking"]), mkt.MODE["upi"], other)
         limit = mkt.CAT_UPI_LIMIT[again["category"][s].astype(np.int64)]
         over = (other == mkt.MODE["upi"]) & (again["amount"][s] > limit)
-        other = np.where(over, again["mode"][s], other)
+        other = where(over, again["mode"][s], other)
         again["mode"][s] = other
         sub = again.take(s)
         fill_instrument(rng, sub, cu)
@@ -647,7 +648,7 @@ def recurring_transfers(ctx: ShardContext, active: B) -> Rows:
         block["ts"] = cal.day_start_s[day] + rng.integers(8 * 3600, 22 * 3600, cc.size)
         block["payee"] = np.repeat(payee.astype(np.int64), starts.size)[keep]
         block["amount"] = np.round(np.repeat(amount[c], starts.size)[keep], -2)
-        block["mode"] = np.where(
+        block["mode"] = where(
             block["amount"] <= mkt.UPI_LIMIT_INR, mkt.MODE["upi"], mkt.MODE["net_banking"]
         )
         block["channel"] = mkt.CHANNEL["mobile_app"]
@@ -693,7 +694,7 @@ def genuine_refunds(ctx: ShardContext, rows: Rows) -> Rows:
     ref = rows.take(pick)
     ref["ts"] = ref["ts"] + rng.integers(86_400, 10 * 86_400, k)
     partial = rng.random(k) < 0.3
-    ref["amount"] = np.where(
+    ref["amount"] = where(
         partial, np.round(ref["amount"] * rng.uniform(0.2, 0.9, k), 2), ref["amount"]
     )
     ref["txn_type"] = mkt.TXN["refund"]

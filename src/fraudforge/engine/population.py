@@ -20,6 +20,7 @@ from fraudforge.engine._data.names import (
     SURNAMES,
     UPI_HANDLES,
 )
+from fraudforge.engine.branchless import where
 from fraudforge.engine.ids import KEY_CARD, KEY_CUSTOMER_DEVICE, mix63, opaque_ids
 from fraudforge.engine.rng import STREAM_MERCHANTS, stream
 from fraudforge.engine.search import grouped_right
@@ -312,8 +313,8 @@ GROUP_STRIDE = geo.N_CITIES + 1
 def group_key(category: npt.ArrayLike, city: npt.ArrayLike, online: npt.ArrayLike) -> I64:
     """Lookup key of the merchant group for (category, city) or (category, online)."""
     c = np.asarray(category, dtype=np.int64)
-    where = np.asarray(city, dtype=np.int64)
-    out = np.where(np.asarray(online), c * GROUP_STRIDE + geo.N_CITIES, c * GROUP_STRIDE + where)
+    place = np.asarray(city, dtype=np.int64)
+    out = np.where(np.asarray(online), c * GROUP_STRIDE + geo.N_CITIES, c * GROUP_STRIDE + place)
     return np.asarray(out, dtype=np.int64)
 
 
@@ -352,11 +353,11 @@ def _base(rng: np.random.Generator) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
         (_SOLD_OFFLINE, None, False),
     ]
     cats, cities, online = [], [], []
-    for c, where, on in parts:
+    for c, place, on in parts:
         cats.append(c)
-        if where is None:
-            where = rng.choice(geo.N_CITIES, size=c.size, p=geo.HOME_CITY_WEIGHT)
-        cities.append(where)
+        if place is None:
+            place = rng.choice(geo.N_CITIES, size=c.size, p=geo.HOME_CITY_WEIGHT)
+        cities.append(place)
         online.append(np.full(c.size, on))
     return np.concatenate(cats), np.concatenate(cities), np.concatenate(online)
 
@@ -457,8 +458,8 @@ def pick_merchants(
     cnt_off = count[key_off]
     cnt_on = count[key_on]
     use_on = (want_online & (cnt_on > 0)) | (cnt_off == 0)
-    key = np.where(use_on, key_on, key_off)
-    cnt = np.where(use_on, cnt_on, cnt_off)
+    key = where(use_on, key_on, key_off)
+    cnt = where(use_on, cnt_on, cnt_off)
     if loyalty_key is not None:
         # Favourites: a few per key (customer and category), drawn by popularity like any pick,
         # from a uniform that is a function of the key alone.
@@ -469,19 +470,19 @@ def pick_merchants(
             )
             % np.uint64(1 << 40)
         ).astype(np.float64) / float(1 << 40)
-        u: F64 = np.where(rng.random(n) < 0.75, fav_u, rng.random(n))
+        u: F64 = where(rng.random(n) < 0.75, fav_u, rng.random(n))
     else:
         u = np.asarray(rng.random(n), dtype=np.float64)
     # A (category, online) group can be empty only if the category has no merchants at all,
     # which draw_merchants rules out; fall back to any merchant of the category then.
     found = cnt > 0
-    key = np.where(found, key, category * GROUP_STRIDE)
+    key = where(found, key, category * GROUP_STRIDE)
     groups = off.shape[0] - 1
     pos = grouped_right(merchants.group_cum, groups, key, key + u * 0.999999, held=True)
     first = off[key]
     pos = np.clip(pos, first, first + np.maximum(count[key] - 1, 0))
     if not found.all():
         any_cat = off[category * GROUP_STRIDE]
-        pos = np.where(found, pos, any_cat)
+        pos = where(found, pos, any_cat)
     m = merchants.group_members[np.minimum(pos, merchants.n - 1)]
     return m, merchants.is_online[m]

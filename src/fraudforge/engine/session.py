@@ -49,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fraudforge.engine import market as mkt
+from fraudforge.engine.branchless import where
 from fraudforge.engine.context import ShardContext
 from fraudforge.engine.fraud.record import MAX_CODE, Registry
 from fraudforge.engine.ids import keyed_uniform, mix63
@@ -185,7 +186,7 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     at = np.flatnonzero(upi)
     u = _subset(rows.cols, at)
     drawn = initiations(u, keyed_uniform(key[at], _INITIATION_SALT))
-    rows["upi_via"][at] = np.where(preset_via[at] == UNSET, drawn, preset_via[at])
+    rows["upi_via"][at] = where(preset_via[at] == UNSET, drawn, preset_via[at])
     rows["payee_age"][at] = payee_handle_age(ctx, u)
     at = np.flatnonzero(session)
     s = _subset(rows.cols, at)
@@ -216,20 +217,20 @@ def fill_session(ctx: ShardContext, rows: Rows, registry: Registry) -> Rows:
     # which takes an SMS from the phone, so once its SMS bar is over (``sim_done``; the event
     # long before anything moves nothing).
     own = (owner == s["cust"]) & (slot >= 0)
-    bound_at = np.where(own, np.maximum(bound_at, sim_done + SMS_BAR_S), bound_at)
+    bound_at = where(own, np.maximum(bound_at, sim_done + SMS_BAR_S), bound_at)
     rows["bound"][at] = (ts - bound_at) // DAY_S
     _cooling_limit(rows, at, s, bound_at)
     helped = (s["txn_type"] == mkt.TXN["p2p_transfer"]) | (s["txn_type"] == mkt.TXN["bill_payment"])
-    unsure = np.where(helped, HELPED_FACTOR, 1.0) * (1.0 + s["amount"] / HELPED_AMOUNT_INR)
-    p = np.where(remote_user[c], np.minimum(REMOTE_USER_SESSIONS * unsure, 1.0), 0.0)
+    unsure = where(helped, HELPED_FACTOR, 1.0) * (1.0 + s["amount"] / HELPED_AMOUNT_INR)
+    p = where(remote_user[c], np.minimum(REMOTE_USER_SESSIONS * unsure, 1.0), 0.0)
     share = _by_code(registry, "remote_access")[s["fraud"].astype(np.int64)]
-    p = np.where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
+    p = where((slot >= 0) & ~np.isnan(share), np.nan_to_num(share), p)
     seen = keyed_uniform(key[at], _REMOTE_SALT) < p
     # Genuine rows share their session's tool (among genuine rows only, so that no pattern's
     # rows, added or dropped, change a genuine row).
     genuine = np.flatnonzero(s["fraud"] == 0)
     seen[genuine] = in_sessions(s["cust"][genuine], ts[genuine], seen[genuine])
-    rows["remote"][at] = np.where(preset_remote[at] == UNSET, seen, preset_remote[at])
+    rows["remote"][at] = where(preset_remote[at] == UNSET, seen, preset_remote[at])
     return rows
 
 
@@ -256,7 +257,7 @@ def _cooling_limit(rows: Rows, at: I64, s: Cols, bound_at: I64) -> None:
 def remote_user_share(age: I64, savviness: I64) -> F64:
     """Each customer's chance of using a screen-sharing or remote-access tool now and then, by
     age and digital savviness (``REMOTE_USER_SHARE`` and its factors)."""
-    senior = np.where(age >= 60, REMOTE_USER_SENIOR, 1.0)
+    senior = where(age >= 60, REMOTE_USER_SENIOR, 1.0)
     return np.asarray(REMOTE_USER_SHARE * REMOTE_USER_SAVVINESS[savviness] * senior, np.float64)
 
 
@@ -323,7 +324,7 @@ def _in_period(ctx: ShardContext, rng: np.random.Generator, p: float) -> I64:
     the period's end (never)."""
     n = ctx.customers.n
     at = ctx.t_start + (rng.random(n) * (ctx.t_end - ctx.t_start)).astype(np.int64)
-    return np.asarray(np.where(rng.random(n) < p, at, ctx.t_end), dtype=np.int64)
+    return np.asarray(where(rng.random(n) < p, at, ctx.t_end), dtype=np.int64)
 
 
 def _by_code(registry: Registry, field: str) -> F64:
@@ -356,11 +357,11 @@ def initiations(rows: Cols, u: F64) -> I64:
     uniform ``u`` (only UPI rows' codes are kept)."""
     channel, category = rows["channel"], rows["category"].astype(np.int64)
     p2p_over = int((P2P_COLLECT_END - dt.date(1970, 1, 1)).days) * DAY_S
-    by_channel = np.where(
-        channel == mkt.CHANNEL["pos"], SHOP, np.where(channel == mkt.CHANNEL["ecommerce"], WEB, APP)
+    by_channel = where(
+        channel == mkt.CHANNEL["pos"], SHOP, where(channel == mkt.CHANNEL["ecommerce"], WEB, APP)
     )
     context = _CATEGORY_CONTEXT[category]
-    context = np.where(context < 0, by_channel, context)
+    context = where(context < 0, by_channel, context)
     context[(context == P2P) & (rows["ts"] >= p2p_over)] = P2P_NO_COLLECT
     # One searchsorted over the contexts' cumulative shares, each offset by its context.
     k = INITIATION_WEIGHTS.shape[1]
@@ -385,8 +386,8 @@ def handle_created(who: I64, merchant: B, t_end: int) -> tuple[I64, I64]:
 def _current_handle(who: I64, merchant: B, t_end: int) -> tuple[F64, I64, I64]:
     """``handle_created``'s mean age and key of each payee, and when its current address was
     created."""
-    mean = np.where(merchant, MERCHANT_HANDLE_MEAN_DAYS, CUSTOMER_HANDLE_MEAN_DAYS)
-    salt_key = np.where(merchant, who ^ _MERCHANT_SALT, who ^ _CUSTOMER_SALT)
+    mean = where(merchant, MERCHANT_HANDLE_MEAN_DAYS, CUSTOMER_HANDLE_MEAN_DAYS)
+    salt_key = where(merchant, who ^ _MERCHANT_SALT, who ^ _CUSTOMER_SALT)
     age = -mean * np.log(keyed_uniform(salt_key, 0))
     return mean, salt_key, t_end - (age * DAY_S).astype(np.int64)
 
@@ -411,9 +412,9 @@ def payee_handle_age(ctx: ShardContext, rows: Cols) -> I64:
     """The payee's address age of each row (P2P: the receiving customer's; else the
     merchant's); -1 where there is no payee."""
     p2p = rows["payee"] >= 0
-    who = np.where(p2p, rows["payee"], np.maximum(rows["merchant"], 0))
+    who = where(p2p, rows["payee"], np.maximum(rows["merchant"], 0))
     age = handle_age_days(who, ~p2p, rows["ts"], ctx.t_end)
-    return np.where(p2p | (rows["merchant"] >= 0), age, -1)
+    return where(p2p | (rows["merchant"] >= 0), age, -1)
 
 
 def young_payees(ctx: ShardContext, ts: I64, max_days: float, avoid: I64) -> I64:
@@ -478,11 +479,11 @@ def device_owner(ctx: ShardContext, rows: Cols) -> tuple[I64, I64]:
     slot = np.full(c.shape[0], -1, dtype=np.int64)
     for k in range(own.shape[1] - 1, -1, -1):
         slot[own[c, k] == dev] = k
-    owner = np.where(slot >= 0, rows["cust"], -1)
+    owner = where(slot >= 0, rows["cust"], -1)
     partner = cu.partner[c]
     shared = (slot < 0) & (partner >= 0) & (dev == own[np.maximum(partner, 0), 0])
-    owner = np.where(shared, cu.offset + partner, owner)
-    slot = np.where(shared, 0, slot)
+    owner = where(shared, cu.offset + partner, owner)
+    slot = where(shared, 0, slot)
     return np.asarray(owner, dtype=np.int64), np.asarray(slot, dtype=np.int64)
 
 
@@ -505,8 +506,8 @@ def binding_times(
     base = ctx.t_start - (-BIND_MEAN_DAYS * np.log(u) * DAY_S).astype(np.int64)
     c = rows["cust"] - cu.offset
     rebind = rebind_at[c]
-    at = np.where((slot == 0) & (owner == rows["cust"]) & (ts >= rebind), rebind, base)
-    at = np.where(slot == MAX_DEVICES, np.minimum(cu.new_phone_at[c], ts), at)
+    at = where((slot == 0) & (owner == rows["cust"]) & (ts >= rebind), rebind, base)
+    at = where(slot == MAX_DEVICES, np.minimum(cu.new_phone_at[c], ts), at)
     other = np.flatnonzero(slot < 0)
     if other.size:
         # Bound when it first pays for this customer: rows are in time order per customer.
@@ -515,7 +516,7 @@ def binding_times(
         order = np.lexsort((ts[other], dev, key))
         k, d = key[order], dev[order]
         first = np.r_[True, (k[1:] != k[:-1]) | (d[1:] != d[:-1])]
-        start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
+        start = np.maximum.accumulate(where(first, np.arange(order.size), 0))
         pair = mix63(k[first].astype(np.uint64) ^ d[first].astype(np.uint64))
         pair = mix63(pair.astype(np.uint64) ^ np.uint64(ctx.scenario.seed & ((1 << 63) - 1)))
         lo, hi = BIND_LEAD_S
