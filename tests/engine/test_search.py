@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fraudforge.engine import search
-from fraudforge.engine.search import Grid, count_at_or_below, grouped_right
+from fraudforge.engine.search import Grid, count_at_or_below, grouped_right, row_cumsum
 
 
 def _offset_table(rng: np.random.Generator, groups: int, k: int) -> np.ndarray:
@@ -103,3 +103,16 @@ def test_count_at_or_below_hand_made() -> None:
         1,
         2,
     ]
+
+
+@pytest.mark.parametrize(("rows", "k"), [(3, 4), (64, 1), (500, 8), (2_000, 25)])
+def test_row_cumsum_equals_numpy(rows: int, k: int) -> None:
+    """Property: the same floats as ``np.cumsum(weights, axis=1)``, short tables and tall."""
+    w = np.random.default_rng(rows + k).random((rows, k)) ** 3
+    assert row_cumsum(w).tobytes() == np.cumsum(w, axis=1).tobytes()
+
+
+def test_row_cumsum_exact_values() -> None:
+    """Exact values on a tall table of a repeated row."""
+    w = np.tile([0.5, 0.25, 0.0, 0.25], (search.TALL, 1))
+    assert row_cumsum(w)[-1].tolist() == [0.5, 0.75, 0.75, 1.0]

@@ -29,14 +29,20 @@ KEY_SCENARIO = 4
 
 def mix63(keys: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """Bijection on [0, 2**63): splitmix64's finaliser restricted to 63 bits."""
-    x = np.asarray(keys, dtype=np.uint64) & MASK63
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(31))
-        x = (x * _C1) & MASK63
-        x = x ^ (x >> np.uint64(29))
-        x = (x * _C2) & MASK63
-        x = x ^ (x >> np.uint64(32))
-    return x.astype(np.int64)
+    # In place on one new array (a 0-d one for a scalar, whose in-place products wrap
+    # silently as an array's do): no temporaries but the shifts, and the last step's values,
+    # below 2**63, are viewed as int64 rather than copied.
+    x = np.array(keys, dtype=np.uint64)
+    x &= MASK63
+    x ^= x >> np.uint64(31)
+    x *= _C1
+    x &= MASK63
+    x ^= x >> np.uint64(29)
+    x *= _C2
+    x &= MASK63
+    x ^= x >> np.uint64(32)
+    out = x.view(np.int64)
+    return out if out.ndim else out[()]
 
 
 def keyed_uniform(keys: npt.ArrayLike, salt: int) -> npt.NDArray[np.float64]:

@@ -25,7 +25,7 @@ from fraudforge.engine.population import (
     sample_table,
 )
 from fraudforge.engine.rows import Rows
-from fraudforge.engine.search import count_at_or_below, grouped_right
+from fraudforge.engine.search import count_at_or_below, grouped_right, row_cumsum
 from fraudforge.engine.volume import REFUND_SHARE, RETRY_SHARE
 
 I64 = npt.NDArray[np.int64]
@@ -92,7 +92,7 @@ SMALL_TABLE = 8_192
 
 def normalised_cum(weights: F64) -> F64:
     """Row-wise cumulative probabilities of a weight matrix."""
-    cum = np.cumsum(weights, axis=1)
+    cum = row_cumsum(weights)
     total = cum[:, -1:]
     return np.asarray(cum / where(total > 0, total, 1.0), dtype=np.float64)
 
