@@ -12,6 +12,7 @@ from rich.table import Table
 from fraudforge.cli._common import err, out, performance_from_args
 from fraudforge.cli.progress import Meter, announce_compilation
 from fraudforge.engine.dataset import Manifest, generate
+from fraudforge.engine.memory import keep_freed_memory
 from fraudforge.engine.scenario import Scenario, load_scenario
 from fraudforge.foundation.machine import resume_collector
 
@@ -110,6 +111,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             threads=perf.threads, chunk_shards=perf.chunk_shards, memory_limit=perf.memory_limit
         )
         _freeze_loaded_modules()
+        keep_freed_memory()  # this process generates shards from here on
     with Meter("generate", units={"writing": "shards"}, quiet=args.quiet) as meter:
         manifest = run(scenario, args.out, progress=_shard_meter(meter), **options)
     if not args.quiet:
