@@ -305,3 +305,33 @@ def test_generate_prestarts_its_helpers_only_when_it_will_use_them(
     assert helpers_wanted(argv) == 0  # the engine is imported here
     monkeypatch.delitem(sys.modules, "fraudforge.engine.dataset")
     assert helpers_wanted(argv) == helpers
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["generate", "--out", "d"],
+        ["generate", "--rows", "1000", "--seed", "5", "--out", "d", "--threads", "1", "--quiet"],
+        ["generate", "--preset", "handbook", "--customers", "300", "--out", "d", "--format", "ipc"],
+    ],
+)
+def test_generate_is_parsed_as_by_the_whole_parser(argv: list[str]) -> None:
+    """``generate``'s own parser (which spares it the other commands' imports) gives the
+    whole parser's options."""
+    from fraudforge.cli._command import build_parser, parse_arguments
+
+    assert vars(parse_arguments(argv)) == vars(build_parser().parse_args(argv))
+
+
+def test_generate_with_an_unknown_option_gets_the_whole_parsers_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An option ``generate`` does not take is reported by the whole parser, as before."""
+    from fraudforge.cli._command import parse_arguments
+
+    with pytest.raises(SystemExit) as exit_:
+        parse_arguments(["generate", "--out", "d", "--bogus"])
+    assert exit_.value.code == 2
+    message = capsys.readouterr().err
+    assert "unrecognized arguments: --bogus" in message
+    assert "features" in message  # the usage line lists every command
