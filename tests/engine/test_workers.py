@@ -1,15 +1,19 @@
-"""Helper processes of ``generate``: the same files as one process, and their errors surface."""
+"""Helper processes of ``generate``: the same files as one process, and their errors surface;
+the command's processes end without the interpreter's teardown."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from fraudforge.engine import _workers
 from fraudforge.engine._workers import PartWorker, prestart_helpers, take_helpers
-from fraudforge.engine.dataset import generate
+from fraudforge.engine.dataset import dataset_hash, generate, read_manifest
 from fraudforge.engine.memory import plan_generation
 from fraudforge.engine.scenario import Scenario
 from fraudforge.engine.shard import build_world
@@ -100,3 +104,39 @@ def test_a_helper_without_a_world_refuses_jobs(tmp_path: Path) -> None:
             worker.run((tmp_path, "parquet", 0, range(0, 1)))
     finally:
         worker.close()
+
+
+_ENDING = """
+import atexit, sys
+from fraudforge.engine._workers import end_process
+atexit.register(lambda: print("handler ran", file=sys.stderr))
+sys.stdout.write("unflushed output")
+end_process(3)
+print("never reached")
+"""
+
+
+def test_end_process_runs_exit_handlers_and_flushes() -> None:
+    """A process ended by ``end_process`` exits with its code, after its exit handlers, with
+    its buffered output written, and does nothing after."""
+    done = subprocess.run([sys.executable, "-c", _ENDING], capture_output=True, text=True)
+    assert done.returncode == 3
+    assert done.stdout == "unflushed output"
+    assert done.stderr == "handler ran\n"
+
+
+def test_the_generate_command_as_a_process(tmp_path: Path) -> None:
+    """``python -m fraudforge.cli generate`` (which ends without the interpreter's teardown,
+    its helper too) exits 0 with its dataset complete and its summary printed."""
+    out = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "fraudforge.cli", "generate", "--customers", "600", "--days",
+         "20", "--seed", "5", "--shard-size", "100", "--chunk-shards", "2", "--threads", "2",
+         "--out", str(out)],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "content hash" in done.stdout
+    m = read_manifest(out)
+    assert m.content_hash == dataset_hash(out)
+    assert m.rows["transactions"] > 0

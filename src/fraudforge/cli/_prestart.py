@@ -17,13 +17,11 @@ from collections.abc import Sequence
 from fraudforge.foundation.machine import default_threads
 
 
-def helpers_wanted(args: Sequence[str]) -> int:
-    """The helper processes ``fraudforge ARGS`` will likely use: ``threads - 1`` (the flag,
-    the environment or the settings file, else the usable cores) for a local ``generate``
-    whose engine is not imported yet (in a fresh process), none for anything else or when
-    asking for help."""
-    if args[:1] != ["generate"] or "fraudforge.engine.dataset" in sys.modules:
-        return 0
+def _local_generate(args: Sequence[str]) -> argparse.Namespace | None:
+    """The few flags of ``fraudforge ARGS`` read here, if it is ``generate`` on this machine
+    (not asking for help); else None. The real parse comes later and reports any error."""
+    if args[:1] != ["generate"]:
+        return None
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("-h", "--help", action="store_true")
     p.add_argument("--backend", default="local")
@@ -31,8 +29,25 @@ def helpers_wanted(args: Sequence[str]) -> int:
     p.add_argument("--settings")
     try:
         known, _ = p.parse_known_args(list(args[1:]))
-        if known.help or known.backend != "local":
-            return 0
+    except (Exception, SystemExit):
+        return None
+    return None if known.help or known.backend != "local" else known
+
+
+def local_generate(args: Sequence[str]) -> bool:
+    """Whether ``fraudforge ARGS`` is ``generate`` on this machine."""
+    return _local_generate(args) is not None
+
+
+def helpers_wanted(args: Sequence[str]) -> int:
+    """The helper processes ``fraudforge ARGS`` will likely use: ``threads - 1`` (the flag,
+    the environment or the settings file, else the usable cores) for a local ``generate``
+    whose engine is not imported yet (in a fresh process), none for anything else or when
+    asking for help."""
+    known = _local_generate(args)
+    if known is None or "fraudforge.engine.dataset" in sys.modules:
+        return 0
+    try:
         from fraudforge.foundation.runtime import load_performance
 
         perf = load_performance(settings=known.settings, overrides={"threads": known.threads})

@@ -46,6 +46,10 @@ def main() -> None:
     results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     _serve(sys.stdin.buffer, results)
+    from fraudforge.engine._workers import end_process
+
+    results.close()
+    end_process(0)  # every file is written and reported: no teardown
 
 
 if __name__ == "__main__":
