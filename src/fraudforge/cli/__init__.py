@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from fraudforge.foundation.extras import install_hint, missing_extras
 from fraudforge.foundation.lazy import lazy_exports
 from fraudforge.foundation.machine import one_blas_thread, pause_collector, resume_collector
-from fraudforge.foundation.package import package_version
 
 if TYPE_CHECKING:
     from fraudforge.cli._command import build_parser, err, out
@@ -65,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             end_process(code)  # its output is complete (or cleaned up): no teardown
         return code
     if args == ["--version"]:
+        # Imported here: importlib.metadata (0.015 s) would delay generate's helpers.
+        from fraudforge.foundation.package import package_version
+
         print(f"fraudforge {package_version()}")
         return 0
     hint = install_hint("the command line", "engine")
