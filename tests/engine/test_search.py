@@ -116,3 +116,14 @@ def test_row_cumsum_exact_values() -> None:
     """Exact values on a tall table of a repeated row."""
     w = np.tile([0.5, 0.25, 0.0, 0.25], (search.TALL, 1))
     assert row_cumsum(w)[-1].tolist() == [0.5, 0.75, 0.75, 1.0]
+
+
+def test_a_table_too_large_for_a_grid_is_searched_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``GRID_MAX_CELLS`` no grid is built, and the answers are searchsorted's."""
+    table = _offset_table(np.random.default_rng(5), 40, 8)
+    monkeypatch.setattr(search, "GRID_MAX_CELLS", 100)
+    assert Grid.build(table, 40) is None
+    group = np.repeat(np.arange(40), 200)
+    v = group + np.random.default_rng(6).random(group.shape[0]) * 0.999999
+    got = grouped_right(table, 40, group, v, held=True)
+    assert np.array_equal(got, np.searchsorted(table, v, side="right"))
