@@ -25,15 +25,7 @@ from fraudforge.cli._common import (
     err,
     out,
 )
-from fraudforge.cli.audit import add_audit_command
-from fraudforge.cli.bench import _add_bench_commands
 from fraudforge.cli.data import cmd_features, cmd_generate, cmd_warmup
-from fraudforge.cli.demo import cmd_demo
-from fraudforge.cli.models import _add_model_commands
-from fraudforge.cli.realism import add_realism_command
-from fraudforge.cli.registry import _add_registry_commands
-from fraudforge.cli.report import cmd_report
-from fraudforge.cli.service import _add_service_commands
 from fraudforge.foundation.errors import FraudforgeError
 from fraudforge.foundation.extras import MissingExtraError, install_hint, missing_extras
 from fraudforge.foundation.package import package_version
@@ -90,6 +82,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
     if command == "generate":
         return parser
+    # The other commands' modules (and the rich tables and progress bars they use) load only
+    # when their parsers are built: ``generate`` alone does not wait for them.
+    from fraudforge.cli.audit import add_audit_command
+    from fraudforge.cli.bench import _add_bench_commands
+    from fraudforge.cli.demo import cmd_demo
+    from fraudforge.cli.models import _add_model_commands
+    from fraudforge.cli.realism import add_realism_command
+    from fraudforge.cli.registry import _add_registry_commands
+    from fraudforge.cli.report import cmd_report
+    from fraudforge.cli.service import _add_service_commands
+
     feats = sub.add_parser("features", help="list the feature catalogue or compute features")
     feats.add_argument("--list", action="store_true", help="print the feature catalogue")
     feats.add_argument("--markdown", action="store_true", help="with --list: as Markdown")

@@ -7,8 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from fraudforge.cli._common import err, out, performance_from_args
 from fraudforge.cli.progress import Meter, announce_compilation
 from fraudforge.engine.dataset import Manifest, generate
@@ -63,6 +61,8 @@ def _summary(m: Manifest, out_dir: Path, wall: float) -> None:
         f"{m.rows['merchants']:,} merchants "
         f"in {wall:.2f} s = {rows / max(wall, 1e-9):,.0f} rows/s"
     )
+    from rich.table import Table  # here: a quiet run does not wait for it
+
     fraud_total = sum(v for k, v in m.fraud_counts.items() if k != "none")
     anomaly_total = sum(v for k, v in m.anomaly_counts.items() if k != "none")
     for title, counts, total in (
@@ -133,6 +133,8 @@ def cmd_features(args: argparse.Namespace) -> int:
 
             print(json.dumps(catalog_rows(), indent=2))
             return 0
+        from rich.table import Table
+
         table = Table(title="feature catalogue")
         for col in ("name", "group", "dtype", "unit", "window", "definition"):
             table.add_column(col, overflow="fold")
