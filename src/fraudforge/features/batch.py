@@ -45,6 +45,13 @@ def payee_key(vpa: str) -> int:
     return int(k.payee_keys(data, np.array([0, data.shape[0]], dtype=np.int64))[0])
 
 
+def load_kernels() -> None:
+    """Do what the first call of any kernel does once per process: load Numba's typing and
+    lowering registries (about 0.1 s of Python), here through the payee hashing kernel with
+    the argument types ``party_keys`` passes, so no other version of it compiles."""
+    payee_key("")
+
+
 def party_keys(merchant_id: pl.Series, counterparty: pl.Series) -> I64:
     """Whom each payment goes to: the merchant id, or for P2P the payee's key (hashed for the
     P2P rows only)."""
