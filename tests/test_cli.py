@@ -308,6 +308,29 @@ def test_generate_prestarts_its_helpers_only_when_it_will_use_them(
 
 
 @pytest.mark.parametrize(
+    ("argv", "ends_fast"),
+    [
+        (["generate", "--out", "d"], True),
+        (["features", "--in", "d", "--out", "f", "--quiet"], True),
+        (["features", "d", "--out", "f", "--backend", "ray"], False),
+        (["generate", "--out", "d", "--backend=ray"], False),
+        (["features", "--help"], False),
+        (["train", "--features", "f"], False),
+        (["serve"], False),
+        ([], False),
+    ],
+)
+def test_only_the_local_data_commands_end_without_teardown(
+    argv: list[str], ends_fast: bool
+) -> None:
+    """``generate`` and ``features`` on this machine end their process without the
+    interpreter's teardown; the Ray backend, help and every other command exit as usual."""
+    from fraudforge.cli._prestart import local_data_command
+
+    assert local_data_command(argv) is ends_fast
+
+
+@pytest.mark.parametrize(
     "argv",
     [
         ["generate", "--out", "d"],

@@ -3,6 +3,9 @@ scikit-learn transformer."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import pytest
 from sklearn.utils import estimator_checks
 
 from fraudforge.cli import main
-from fraudforge.engine.dataset import generate
+from fraudforge.engine.dataset import generate, read_manifest
 from fraudforge.engine.scenario import Scenario
 from fraudforge.features.catalog import FEATURE_NAMES
 from fraudforge.features.pipeline import catalog_hash, read_features
@@ -251,3 +254,20 @@ def test_kernel_inputs_have_the_same_types_whatever_the_chunks(small: Dataset) -
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f.name
         kind = (a.dtype, a.flags.c_contiguous, a.flags.writeable)
         assert kind == (b.dtype, b.flags.c_contiguous, b.flags.writeable), f.name
+
+
+def test_the_features_command_as_a_process(tmp_path: Path) -> None:
+    """``python -m fraudforge.cli features`` (which ends without the interpreter's teardown)
+    exits 0 with every features file written and its line printed."""
+    data, out = tmp_path / "data", tmp_path / "features"
+    generate(Scenario(customers=150, days=14, seed=3), data, threads=1)
+    done = subprocess.run(
+        [sys.executable, "-m", "fraudforge.cli", "features", "--in", str(data), "--out",
+         str(out), "--threads", "2"],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "transactions x 69 features in" in " ".join(done.stdout.split())
+    manifest, table = read_features(out, dataset=data)
+    rows = table.select(pl.len()).collect().item()
+    assert rows == manifest.rows == read_manifest(data).rows["transactions"]

@@ -17,10 +17,13 @@ from collections.abc import Sequence
 from fraudforge.foundation.machine import default_threads
 
 
-def _local_generate(args: Sequence[str]) -> argparse.Namespace | None:
-    """The few flags of ``fraudforge ARGS`` read here, if it is ``generate`` on this machine
-    (not asking for help); else None. The real parse comes later and reports any error."""
-    if args[:1] != ["generate"]:
+def _local_command(
+    args: Sequence[str], commands: Sequence[str] = ("generate",)
+) -> argparse.Namespace | None:
+    """The few flags of ``fraudforge ARGS`` read here, if it is one of ``commands`` on this
+    machine (not asking for help); else None. The real parse comes later and reports any
+    error."""
+    if not args or args[0] not in commands:
         return None
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("-h", "--help", action="store_true")
@@ -34,9 +37,11 @@ def _local_generate(args: Sequence[str]) -> argparse.Namespace | None:
     return None if known.help or known.backend != "local" else known
 
 
-def local_generate(args: Sequence[str]) -> bool:
-    """Whether ``fraudforge ARGS`` is ``generate`` on this machine."""
-    return _local_generate(args) is not None
+def local_data_command(args: Sequence[str]) -> bool:
+    """Whether ``fraudforge ARGS`` is ``generate`` or ``features`` on this machine: a command
+    whose outputs are complete when it returns, so its process may end without the
+    interpreter's teardown (``engine._workers.end_process``)."""
+    return _local_command(args, ("generate", "features")) is not None
 
 
 def helpers_wanted(args: Sequence[str]) -> int:
@@ -44,7 +49,7 @@ def helpers_wanted(args: Sequence[str]) -> int:
     the environment or the settings file, else the usable cores) for a local ``generate``
     whose engine is not imported yet (in a fresh process), none for anything else or when
     asking for help."""
-    known = _local_generate(args)
+    known = _local_command(args)
     if known is None or "fraudforge.engine.dataset" in sys.modules:
         return 0
     try:
