@@ -5,6 +5,7 @@ output intact."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from polars.exceptions import ComputeError
 
 from fraudforge.cli import main
 from fraudforge.engine.dataset import generate, read_manifest
@@ -179,3 +181,58 @@ def test_ctrl_c_during_features_keeps_the_previous_features(
     code, stderr = _interrupt_when_staged(args, tmp_path, "feats")
     _assert_one_line_and_nothing_left(code, stderr, tmp_path, {"big", "feats"})
     assert (feats / "features.json").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        OSError("No space left on device (os error 28)"),  # as Polars raises an IPC write's
+        ComputeError(  # and a Parquet write's (seen on a full tmpfs)
+            "parquet: File out of specification: underlying IO error: No space left on device "
+            "(os error 28)"
+        ),
+    ],
+)
+def test_a_full_disk_is_one_line_and_the_previous_output_stays(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    error: Exception,
+) -> None:
+    """A write that runs out of room mid-command answers one line naming it and what the
+    command's outputs take (exit 2), removes what the run wrote and keeps the previous
+    output."""
+    from fraudforge.features import pipeline
+
+    data, out = tmp_path / "data", tmp_path / "features"
+    generate(Scenario(customers=100, days=10, seed=4), data, threads=1)
+    assert main(["features", str(data), "--out", str(out), "--quiet"]) == 0
+    before = sorted(p.name for p in (out / "features").iterdir())
+    capsys.readouterr()
+
+    def full(self: object, frame: object, path: Path) -> None:
+        raise error
+
+    monkeypatch.setattr(pipeline.FeaturesWriter, "submit", full)
+    assert main(["features", str(data), "--out", str(out), "--overwrite", "--quiet"]) == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert message.startswith(
+        "error: no space left on the device: features stopped and removed what it had written"
+    )
+    assert "250 MiB a million rows" in message
+    assert sorted(p.name for p in (out / "features").iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_other_os_errors_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An I/O error that is not a full disk is not turned into a user's error."""
+    import fraudforge.cli.data as data_commands
+
+    def broken(args: object) -> int:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(data_commands, "cmd_warmup", broken)
+    monkeypatch.setattr("fraudforge.cli._command.cmd_warmup", broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        main(["warmup"])

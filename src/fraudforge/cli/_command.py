@@ -26,7 +26,7 @@ from fraudforge.cli._common import (
     out,
 )
 from fraudforge.cli.data import cmd_features, cmd_generate, cmd_warmup
-from fraudforge.foundation.errors import FraudforgeError
+from fraudforge.foundation.errors import FraudforgeError, storage_full
 from fraudforge.foundation.extras import MissingExtraError, install_hint, missing_extras
 from fraudforge.foundation.package import package_version
 
@@ -171,6 +171,14 @@ not exist, and the ``ValueError`` of a library underneath (Polars, NumPy). Anyth
 fault of fraudforge and keeps its traceback."""
 
 
+_ROOM = {
+    "generate": "a dataset takes about 50 MiB a million rows",
+    "features": "features take about 250 MiB a million rows, and from 2M rows up about "
+    "300 MiB a million rows while the command runs (its entity phase's scratch files)",
+}
+"""What a command's outputs take on disk, for the message of a write that ran out of room."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that staged outputs are cleaned up the same way."""
 
@@ -216,6 +224,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except Exception as exc:  # a write that ran out of room is the machine's, not a fault
+        full = storage_full(exc)
+        if full is None:
+            raise
+        filename = getattr(exc, "filename", None)
+        where = f" writing {escape(str(filename))}" if filename else ""
+        room = _ROOM.get(args.command)
+        err.print(
+            f"[red]error:[/red] {full}{where}: {args.command} stopped and removed what it "
+            "had written (any previous output is intact); free space where it writes, or "
+            "write elsewhere" + (f": {room}" if room else ""),
+            soft_wrap=True,
+        )
+        return 2
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         name = signal.Signals(signum).name

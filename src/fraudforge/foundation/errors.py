@@ -4,6 +4,9 @@ naming what was wrong and what is allowed; the command line prints it as one lin
 
 from __future__ import annotations
 
+import errno
+import re
+
 
 class FraudforgeError(Exception):
     """Something a user asked for cannot be done as asked; the message says why and what is
@@ -81,6 +84,26 @@ class UnsafeOutputError(OutputExistsError):
         FileExistsError.__init__(
             self, f"refusing to replace {path!r}: {why}; choose another directory"
         )
+
+
+_STORAGE_FULL = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is used up",
+}
+"""The errors of a write that ran out of room, by their number, and what they mean."""
+_RUST_IO = re.compile(r"\(os error (\d+)\)")
+
+
+def storage_full(exc: BaseException) -> str | None:
+    """What ran out when ``exc`` is a write that ran out of room (a full disk or quota), else
+    None. Python's own I/O errors carry the number as ``errno``; Polars and the other Rust
+    libraries raise theirs as text quoting ``(os error N)``, in an ``OSError`` or their own
+    classes (a Parquet write's ``ComputeError``)."""
+    number = exc.errno if isinstance(exc, OSError) else None
+    if number is None:
+        found = _RUST_IO.search(str(exc))
+        number = int(found.group(1)) if found else None
+    return _STORAGE_FULL.get(number) if number is not None else None
 
 
 _TYPE_WORDS = {
