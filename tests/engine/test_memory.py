@@ -1,11 +1,6 @@
-"""A memory limit decides the generation layout: workers, threads and shards per file; a
-generating process keeps freed memory for reuse."""
+"""A memory limit decides the generation layout: workers, threads and shards per file."""
 
 from __future__ import annotations
-
-import platform
-import subprocess
-import sys
 
 import pytest
 
@@ -83,40 +78,3 @@ def test_an_impossible_limit_names_the_range() -> None:
     assert f"allowed is at least {least / MIB:.0f} MiB (one worker, 1 shard(s) per file)" in text
     assert "this machine's memory" in text
     assert plan_generation(S, threads=2, limit=least).estimated_bytes == least
-
-
-_KEPT_BLOCK = """
-import os
-import numpy as np
-from fraudforge.engine.memory import keep_freed_memory
-
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-if {keep}:
-    assert keep_freed_memory()
-block = np.ones(2 * 1024**2 // 8)  # touched: resident
-held = rss()
-del block
-print(held - rss())
-"""
-"""The check, in a fresh interpreter (in a test session an earlier test's thresholds hold)."""
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
-@pytest.mark.parametrize("keep", [False, True])
-def test_a_generating_process_keeps_freed_blocks(keep: bool) -> None:
-    """By default glibc hands a freed 2 MiB block back at once (it was mapped on its own);
-    once ``keep_freed_memory`` is set, the block came from the heap and stays for reuse."""
-    done = subprocess.run(
-        [sys.executable, "-c", _KEPT_BLOCK.format(keep=keep)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    returned = int(done.stdout)
-    if keep:
-        assert returned < 256 * 1024, done.stdout
-    else:
-        assert returned >= 2 * 1024**2 - 64 * 1024, done.stdout

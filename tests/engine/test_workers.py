@@ -106,25 +106,6 @@ def test_a_helper_without_a_world_refuses_jobs(tmp_path: Path) -> None:
         worker.close()
 
 
-_ENDING = """
-import atexit, sys
-from fraudforge.engine._workers import end_process
-atexit.register(lambda: print("handler ran", file=sys.stderr))
-sys.stdout.write("unflushed output")
-end_process(3)
-print("never reached")
-"""
-
-
-def test_end_process_runs_exit_handlers_and_flushes() -> None:
-    """A process ended by ``end_process`` exits with its code, after its exit handlers, with
-    its buffered output written, and does nothing after."""
-    done = subprocess.run([sys.executable, "-c", _ENDING], capture_output=True, text=True)
-    assert done.returncode == 3
-    assert done.stdout == "unflushed output"
-    assert done.stderr == "handler ran\n"
-
-
 def test_the_generate_command_as_a_process(tmp_path: Path) -> None:
     """``python -m fraudforge.cli generate`` (which ends without the interpreter's teardown,
     its helper too) exits 0 with its dataset complete and its summary printed."""

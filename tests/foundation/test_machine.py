@@ -1,6 +1,7 @@
-"""The C allocator hands large freed blocks back to the system once told to; the data commands
-start OpenBLAS with one thread; ``features`` loads its libraries with the garbage collector
-paused and runs with it on."""
+"""The C allocator hands large freed blocks back to the system once told to, or keeps them for
+reuse; a process whose work is done ends after its exit handlers; the data commands start
+OpenBLAS with one thread; ``features`` loads its libraries with the garbage collector paused and
+runs with it on."""
 
 from __future__ import annotations
 
@@ -23,32 +24,73 @@ from fraudforge.foundation.machine import (
 _FREED_BLOCK = """
 import os
 import numpy as np
-from fraudforge.foundation.machine import return_freed_memory
+from fraudforge.foundation.machine import keep_freed_memory, return_freed_memory
 
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
-assert return_freed_memory()
-big = np.ones(16 * 1024**2 // 8)
-del big
-block = np.ones(8 * 1024**2 // 8)  # touched: resident
+{setup}
+block = np.ones({mib} * 1024**2 // 8)  # touched: resident
 held = rss()
 del block
 print(held - rss())
 """
 """The check, in a fresh interpreter: in a long-lived one (a test session) an earlier test's
-freed heap chunks can serve the block from the heap, where its free leaves RSS unchanged."""
+freed heap chunks or thresholds can serve the block from the heap, where its free leaves RSS
+unchanged."""
+
+
+def _returned(setup: str, mib: int) -> int:
+    """Bytes a fresh interpreter hands back on freeing a touched block of ``mib`` MiB, after
+    running ``setup``."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FREED_BLOCK.format(setup=setup, mib=mib)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_freed_blocks_leave_the_process() -> None:
     """After a large free (which by default raises glibc's mapping threshold, so later blocks
     come from the heap and stay resident), a freed 8 MiB block still leaves the process."""
-    done = subprocess.run(
-        [sys.executable, "-c", _FREED_BLOCK], capture_output=True, text=True, check=True
-    )
-    assert int(done.stdout) >= 7 * 1024**2, done.stdout
+    setup = "assert return_freed_memory()\nbig = np.ones(16 * 1024**2 // 8)\ndel big"
+    returned = _returned(setup, 8)
+    assert returned >= 7 * 1024**2, returned
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_generating_process_keeps_freed_blocks(keep: bool) -> None:
+    """By default glibc hands a freed 2 MiB block back at once (it was mapped on its own);
+    once ``keep_freed_memory`` is set, the block came from the heap and stays for reuse."""
+    returned = _returned("assert keep_freed_memory()" if keep else "", 2)
+    if keep:
+        assert returned < 256 * 1024, returned
+    else:
+        assert returned >= 2 * 1024**2 - 64 * 1024, returned
+
+
+_ENDING = """
+import atexit, sys
+from fraudforge.foundation.machine import end_process
+atexit.register(lambda: print("handler ran", file=sys.stderr))
+sys.stdout.write("unflushed output")
+end_process(3)
+print("never reached")
+"""
+
+
+def test_end_process_runs_exit_handlers_and_flushes() -> None:
+    """A process ended by ``end_process`` exits with its code, after its exit handlers, with
+    its buffered output written, and does nothing after."""
+    done = subprocess.run([sys.executable, "-c", _ENDING], capture_output=True, text=True)
+    assert done.returncode == 3
+    assert done.stdout == "unflushed output"
+    assert done.stderr == "handler ran\n"
 
 
 def test_one_blas_thread_is_a_default_only() -> None:

@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     to install and returns 2. With it, :func:`fraudforge.cli._command.main` runs the command.
     Run as the process's own command (``argv`` None), ``generate`` or ``features`` on this
     machine ends the process when it returns, its exit handlers run and output flushed,
-    without the interpreter's teardown of the libraries (``engine._workers.end_process``:
+    without the interpreter's teardown of the libraries (``foundation.machine.end_process``:
     0.03-0.05 s).
     """
     args = list(sys.argv[1:] if argv is None else argv)
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             resume_collector()
         if argv is None and local_data_command(args):
-            from fraudforge.engine._workers import end_process
+            from fraudforge.foundation.machine import end_process
 
             end_process(code)  # its output is complete (or cleaned up): no teardown
         return code

@@ -40,7 +40,7 @@ def _local_command(
 def local_data_command(args: Sequence[str]) -> bool:
     """Whether ``fraudforge ARGS`` is ``generate`` or ``features`` on this machine: a command
     whose outputs are complete when it returns, so its process may end without the
-    interpreter's teardown (``engine._workers.end_process``)."""
+    interpreter's teardown (``foundation.machine.end_process``)."""
     return _local_command(args, ("generate", "features")) is not None
 
 

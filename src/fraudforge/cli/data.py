@@ -10,9 +10,8 @@ from typing import Any
 from fraudforge.cli._common import err, out, performance_from_args
 from fraudforge.cli.progress import Meter, announce_compilation
 from fraudforge.engine.dataset import Manifest, generate
-from fraudforge.engine.memory import keep_freed_memory
 from fraudforge.engine.scenario import Scenario, load_scenario
-from fraudforge.foundation.machine import resume_collector
+from fraudforge.foundation.machine import keep_freed_memory, resume_collector
 
 
 def _scenario_from_args(args: argparse.Namespace) -> Scenario:

@@ -39,15 +39,13 @@ def _serve(jobs: IO[bytes], results: IO[bytes]) -> None:
 
 def main() -> None:
     """Serve jobs; stdout is kept for results only (anything printed goes to stderr). The
-    process only generates: freed memory is kept for reuse (``memory.keep_freed_memory``)."""
-    from fraudforge.engine.memory import keep_freed_memory
+    process only generates: freed memory is kept for reuse (``machine.keep_freed_memory``)."""
+    from fraudforge.foundation.machine import end_process, keep_freed_memory
 
     keep_freed_memory()
     results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     _serve(sys.stdin.buffer, results)
-    from fraudforge.engine._workers import end_process
-
     results.close()
     end_process(0)  # every file is written and reported: no teardown
 

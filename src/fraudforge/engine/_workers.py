@@ -13,7 +13,7 @@ import pickle
 import subprocess
 import sys
 import threading
-from typing import Any, NoReturn
+from typing import Any
 
 from fraudforge.foundation.machine import one_blas_thread
 
@@ -138,17 +138,3 @@ def take_helpers(count: int) -> list[PartWorker]:
 def _stop_spares() -> None:
     """Stop the prestarted helpers no run took (a command that failed before generating)."""
     take_helpers(0)
-
-
-def end_process(code: int) -> NoReturn:
-    """End this process with ``code`` once its work is done: exit handlers run and the
-    standard streams are flushed as at any exit, but the interpreter does not tear down its
-    modules one by one (NumPy's, Polars' and the arrays they hold: about 0.04 s of wall and
-    0.05 s of CPU a process; with Numba's and LLVM's, as in ``features``, 0.06-0.09 s against
-    0.03-0.04 s). For a process whose outputs are complete: ``generate``'s helpers, and the
-    ``generate`` and ``features`` commands themselves."""
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed or broken stream has nothing to flush
-            stream.flush()
-    os._exit(code)

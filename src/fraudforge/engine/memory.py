@@ -10,7 +10,6 @@ from 1M to 10M rows.
 
 from __future__ import annotations
 
-import ctypes
 import math
 
 import msgspec
@@ -32,37 +31,6 @@ FILES_PER_WORKER = 4
 """With several workers, up to this many files each, so they finish close together..."""
 MIN_ROWS_PER_FILE = 250_000
 """...but files of at least this many rows, so per-file work stays small against the rows."""
-
-
-HEAP_BLOCK_BYTES = 4 * MIB
-"""Blocks below this size come from glibc's heap in a generating process
-(``keep_freed_memory``)..."""
-HEAP_KEPT_BYTES = 32 * MIB
-"""...and up to this much freed memory stays at the heap's top for the next blocks."""
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
-
-
-def keep_freed_memory() -> bool:
-    """Have glibc's malloc keep freed memory for reuse in a process that generates shards:
-    blocks under ``HEAP_BLOCK_BYTES`` from the heap, and up to ``HEAP_KEPT_BYTES`` freed at
-    its top kept rather than handed back; for the rest of the process. Returns whether it was
-    set (not where the C library has no ``mallopt``).
-
-    Why: a shard makes thousands of arrays of a few hundred KiB (a column of its ~70K rows),
-    freed as soon as the next step has used them. By default glibc maps each of them afresh
-    and hands it back when freed, so every one is faulted in again page by page, until a
-    large free happens to raise its thresholds (a (rows, 25) temporary once did that early on
-    in each process). Fixed thresholds do it from the start: the 1M-row command's minor page
-    faults fall from 143-160K to 84-88K and its system time by about 0.1 s, with the same
-    peak memory (docs/performance.md). A process that only generates chooses this;
-    ``generate`` as a library call leaves the caller's allocator as it is."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError, TypeError):  # pragma: no cover - no glibc
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, HEAP_BLOCK_BYTES)) and bool(
-        mallopt(_M_TRIM_THRESHOLD, HEAP_KEPT_BYTES)
-    )
 
 
 class GenerationPlan(msgspec.Struct, frozen=True, kw_only=True):
